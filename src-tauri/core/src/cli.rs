@@ -1,0 +1,209 @@
+//! The `yokeflow` command line: argument parsing and printing over the core's functions. It holds no logic of
+//! its own; every command calls one core function and formats the result (a table, or JSON with `--json`).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::{Parser, Subcommand};
+use serde::Serialize;
+
+use crate::db::Db;
+use crate::error::{CoreError, CoreResult};
+use crate::model::{Task, TaskStatus};
+use crate::{demo, import, paths, project, tasks};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "yokeflow",
+    version,
+    about = "Run AI coding agents in parallel git worktrees and merge their work safely"
+)]
+pub struct Cli {
+    /// The SQLite database file [default: the app-data folder's yokeflow.db]
+    #[arg(long, global = true, env = "YOKEFLOW_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    /// The project's git repository [default: the repository of the current directory]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub repo: Option<PathBuf>,
+    /// Print machine-readable JSON instead of text
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Register a git repository as a project
+    Init {
+        /// The repository [default: --repo or the current directory]
+        repo: Option<PathBuf>,
+    },
+    /// Import a tasks file (yokeflow.yaml or .json) into the project; nothing is written if it has errors
+    Import { file: PathBuf },
+    /// Show the project's tasks by status
+    Status,
+    /// List the registered projects
+    Projects,
+    /// Create (or show) the bundled demo project
+    Demo,
+    /// Open the window (the default when no command is given)
+    App,
+}
+
+/// Runs a parsed command line; returns the process exit code. Output goes to `out`, errors to `err`.
+pub async fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let json = cli.json;
+    match execute(cli, out).await {
+        Ok(()) => 0,
+        Err(e) => {
+            if json {
+                let _ = writeln!(err, "{}", serde_json::json!({ "error": e.to_dto() }));
+            } else {
+                let _ = writeln!(err, "error: {e}");
+            }
+            1
+        }
+    }
+}
+
+fn repo_dir(cli_repo: Option<PathBuf>) -> CoreResult<PathBuf> {
+    match cli_repo {
+        Some(p) => Ok(p),
+        None => std::env::current_dir().map_err(|e| CoreError::io("cannot read the current directory", e)),
+    }
+}
+
+fn emit<T: Serialize>(
+    out: &mut dyn Write,
+    json: bool,
+    value: &T,
+    text: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> CoreResult<()> {
+    let res = if json {
+        serde_json::to_writer_pretty(&mut *out, value).map_err(std::io::Error::other).and_then(|_| writeln!(out))
+    } else {
+        text(out)
+    };
+    res.map_err(|e| CoreError::io("cannot write output", e))
+}
+
+async fn execute(cli: Cli, out: &mut dyn Write) -> CoreResult<()> {
+    let db_path = cli.db.clone().unwrap_or_else(paths::default_db_path);
+    let json = cli.json;
+    let command = cli.command.unwrap_or(Command::Status);
+    let db = Db::open(&db_path).await?;
+    let result = match command {
+        Command::Init { repo } => {
+            let dir = repo_dir(repo.or(cli.repo))?;
+            let p = project::init(&db, &dir).await?;
+            emit(out, json, &p, |o| {
+                writeln!(o, "project `{}` registered for {} (target branch {})", p.name, p.repo_path, p.target_branch)
+            })
+        }
+        Command::Import { file } => {
+            let p = project::find_by_repo(&db, &repo_dir(cli.repo)?).await?;
+            let s = import::import_file(&db, &p.id, &file).await?;
+            emit(out, json, &s, |o| {
+                writeln!(
+                    o,
+                    "imported {} into `{}`: {} added, {} updated, {} removed",
+                    file.display(),
+                    p.name,
+                    s.added.len(),
+                    s.updated.len(),
+                    s.removed.len()
+                )?;
+                if !s.kept.is_empty() {
+                    writeln!(o, "kept (not in the file, but already started): {}", s.kept.join(", "))?;
+                }
+                Ok(())
+            })
+        }
+        Command::Status => {
+            let p = project::find_by_repo(&db, &repo_dir(cli.repo)?).await?;
+            let list = tasks::list(&db, &p.id).await?;
+            emit(out, json, &list, |o| print_status(o, &p.name, &list))
+        }
+        Command::Projects => {
+            let list = project::list(&db).await?;
+            emit(out, json, &list, |o| {
+                for s in &list {
+                    writeln!(
+                        o,
+                        "{:<24} {:>3}/{:<3} done  {}",
+                        s.project.name, s.done_count, s.task_count, s.project.repo_path
+                    )?;
+                }
+                if list.is_empty() {
+                    writeln!(o, "no projects yet: run `yokeflow init` in a git repository, or `yokeflow demo`")?;
+                }
+                Ok(())
+            })
+        }
+        Command::Demo => {
+            let p = demo::ensure_demo(&db, &paths::data_dir()).await?;
+            emit(out, json, &p, |o| writeln!(o, "demo project `{}` at {}", p.name, p.repo_path))
+        }
+        Command::App => {
+            Err(CoreError::InvalidInput("this build of yokeflow has no window; use the desktop build".into()))
+        }
+    };
+    db.close().await;
+    result
+}
+
+fn print_status(o: &mut dyn Write, project: &str, list: &[Task]) -> std::io::Result<()> {
+    let w_id = list.iter().map(|t| t.id.len()).max().unwrap_or(2).max(2);
+    let w_epic = list.iter().map(|t| t.epic.as_deref().unwrap_or("-").len()).max().unwrap_or(4).max(4);
+    writeln!(o, "{project}")?;
+    writeln!(o, "{:<w_id$}  {:<11}  {:<w_epic$}  {:<24}  TITLE", "ID", "STATUS", "EPIC", "DEPENDS ON")?;
+    for status in TaskStatus::ALL {
+        for t in list.iter().filter(|t| t.status == status) {
+            let deps = if t.depends_on.is_empty() { "-".to_string() } else { t.depends_on.join(",") };
+            writeln!(
+                o,
+                "{:<w_id$}  {:<11}  {:<w_epic$}  {:<24}  {}",
+                t.id,
+                status.as_str(),
+                t.epic.as_deref().unwrap_or("-"),
+                deps,
+                t.title
+            )?;
+        }
+    }
+    let count = |s: TaskStatus| list.iter().filter(|t| t.status == s).count();
+    writeln!(
+        o,
+        "{} tasks: {} backlog, {} in progress, {} review, {} done",
+        list.len(),
+        count(TaskStatus::Backlog),
+        count(TaskStatus::InProgress),
+        count(TaskStatus::Review),
+        count(TaskStatus::Done)
+    )
+}
+
+/// Parses `args` (program name first) and runs them; used by the binary and by tests.
+pub async fn run_args<I, T>(args: I, out: &mut dyn Write, err: &mut dyn Write) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    match Cli::try_parse_from(args) {
+        Ok(cli) => run(cli, out, err).await,
+        Err(e) => {
+            let _ = write!(err, "{}", e.render());
+            if e.use_stderr() {
+                2
+            } else {
+                0
+            }
+        }
+    }
+}
+
+/// True when `path` looks like a tasks file rather than a repository (used for friendlier errors).
+pub fn is_tasks_file(path: &Path) -> bool {
+    matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json"))
+}

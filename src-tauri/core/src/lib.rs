@@ -1,0 +1,26 @@
+//! YokeFlow's headless core: everything the app does, with no user interface.
+//!
+//! The Tauri layer (`src-tauri/src`) and the CLI ([`cli`]) are thin adapters over these modules. Nothing in
+//! this crate imports `tauri`; see ARCHITECTURE.md for the code map and the invariants.
+
+pub mod bindings;
+pub mod cli;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod git;
+pub mod import;
+pub mod model;
+pub mod paths;
+pub mod plan;
+pub mod project;
+pub mod taskfile;
+pub mod tasks;
+
+pub use db::Db;
+pub use error::{CoreError, CoreResult};
+
+/// Milliseconds since the Unix epoch: the unit of every timestamp in the database.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}

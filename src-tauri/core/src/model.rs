@@ -1,0 +1,106 @@
+//! The domain types shared by the core, the CLI and (through generated TypeScript) the window.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// Where a task stands. The four kanban columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskStatus {
+    Backlog,
+    InProgress,
+    Review,
+    Done,
+}
+
+impl TaskStatus {
+    pub const ALL: [TaskStatus; 4] =
+        [TaskStatus::Backlog, TaskStatus::InProgress, TaskStatus::Review, TaskStatus::Done];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskStatus::Backlog => "backlog",
+            TaskStatus::InProgress => "in_progress",
+            TaskStatus::Review => "review",
+            TaskStatus::Done => "done",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<TaskStatus> {
+        TaskStatus::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    /// The column heading shown to people.
+    pub fn label(self) -> &'static str {
+        match self {
+            TaskStatus::Backlog => "Backlog",
+            TaskStatus::InProgress => "In Progress",
+            TaskStatus::Review => "Review",
+            TaskStatus::Done => "Done",
+        }
+    }
+}
+
+/// A registered git repository.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct Project {
+    pub id: String,
+    pub name: String,
+    pub repo_path: String,
+    pub target_branch: String,
+    pub tasks_file: Option<String>,
+    /// The agent's argv template; `None` means the default agent.
+    pub agent_command: Option<Vec<String>>,
+    /// The project's test command; `None` means nothing is tested before a merge.
+    pub test_command: Option<Vec<String>>,
+    pub max_worktrees: u32,
+    pub is_demo: bool,
+    #[ts(type = "number")]
+    pub created_at: i64,
+}
+
+/// A project with its task counts, for lists.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct ProjectSummary {
+    pub project: Project,
+    pub task_count: u32,
+    pub done_count: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Epic {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+}
+
+/// A file the plan engine expects a task to touch, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct PredictedFile {
+    pub path: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Task {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    pub epic: Option<String>,
+    pub status: TaskStatus,
+    pub depends_on: Vec<String>,
+    /// Paths or globs declared in the tasks file.
+    pub files: Vec<String>,
+    pub predicted_files: Vec<PredictedFile>,
+    pub effort_minutes: u32,
+    pub priority: i32,
+    pub review_reason: Option<String>,
+}
+
+/// Everything the board needs about one project, in one call.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct Board {
+    pub project: Project,
+    pub epics: Vec<Epic>,
+    pub tasks: Vec<Task>,
+}

@@ -1,0 +1,57 @@
+//! The Tauri layer: a thin adapter over `yokeflow_core`. Each command takes its input, calls one core function
+//! and converts the result; errors cross as `{code, message}` (`ErrorDto`). This is the only code that knows
+//! tauri. Everything here is behind the `desktop` feature; without it the crate is empty and the binary is the
+//! headless CLI.
+
+#[cfg(feature = "desktop")]
+mod commands;
+#[cfg(feature = "desktop")]
+mod tray;
+
+#[cfg(feature = "desktop")]
+pub use app::run;
+
+#[cfg(feature = "desktop")]
+mod app {
+    use std::path::PathBuf;
+
+    use tauri::Manager;
+    use yokeflow_core::{paths, Db};
+
+    /// What every command can reach.
+    pub struct AppState {
+        pub db: Db,
+        pub data_dir: PathBuf,
+    }
+
+    /// Opens the database and the window; returns when the window is closed.
+    pub fn run(db_path: Option<PathBuf>) {
+        let db_path = db_path.unwrap_or_else(paths::default_db_path);
+        let db = match tauri::async_runtime::block_on(Db::open(&db_path)) {
+            Ok(db) => db,
+            Err(e) => {
+                eprintln!("error: cannot open the database {}: {e}", db_path.display());
+                std::process::exit(1);
+            }
+        };
+        tauri::Builder::default()
+            .plugin(tauri_plugin_shell::init())
+            .manage(AppState { db, data_dir: paths::data_dir() })
+            .setup(|app| {
+                if let Err(e) = crate::tray::install(app.handle()) {
+                    tracing::warn!("no tray icon: {e}");
+                }
+                if let Some(window) = app.get_webview_window("main") {
+                    let _ = window.set_title("YokeFlow");
+                }
+                Ok(())
+            })
+            .invoke_handler(tauri::generate_handler![
+                crate::commands::list_projects,
+                crate::commands::get_board,
+                crate::commands::create_demo_project,
+            ])
+            .run(tauri::generate_context!())
+            .expect("error while running the YokeFlow window");
+    }
+}
