@@ -1,0 +1,116 @@
+import { invoke } from "@tauri-apps/api/core";
+import { render, screen, waitFor, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { App } from "./App";
+import type { Board, ProjectSummary } from "./bindings";
+import { board, project, summary, task } from "./test/fixtures";
+
+vi.mock("@tauri-apps/api/core", () => ({ invoke: vi.fn() }));
+const invokeMock = vi.mocked(invoke);
+
+/** A fake backend: a list of projects and their boards, plus the demo it creates. */
+function backend(initial: ProjectSummary[], boards: Record<string, Board>) {
+  let projects = initial;
+  const demo = project({ id: "demo", name: "YokeFlow demo" });
+  invokeMock.mockImplementation((command, args) => {
+    switch (command) {
+      case "list_projects":
+        return Promise.resolve(projects);
+      case "get_board": {
+        const id = (args as { projectId: string }).projectId;
+        const found = boards[id];
+        return found ? Promise.resolve(found) : Promise.reject({ code: "not_found", message: `project \`${id}\` not found` });
+      }
+      case "create_demo_project":
+        projects = [summary(demo, 2, 1)];
+        boards.demo = board([task("d1", { title: "Write the README" }), task("d2", { status: "done" })], demo);
+        return Promise.resolve(demo);
+      default:
+        return Promise.reject(`unknown command ${command}`);
+    }
+  });
+}
+
+function commandsCalled() {
+  return invokeMock.mock.calls.map(([command]) => command);
+}
+
+describe("App", () => {
+  beforeEach(() => {
+    invokeMock.mockReset();
+  });
+
+  it("offers the demo when there is no project, and shows its board after creating it", async () => {
+    backend([], {});
+    const user = userEvent.setup();
+    render(<App />);
+
+    const button = await screen.findByTestId("create-demo");
+    expect(button).toHaveTextContent("Create demo project");
+    expect(screen.queryByTestId("task-card")).not.toBeInTheDocument();
+
+    await user.click(button);
+    expect(commandsCalled()).toContain("create_demo_project");
+    expect(invokeMock).toHaveBeenCalledWith("get_board", { projectId: "demo" });
+
+    const cards = await screen.findAllByTestId("task-card");
+    expect(cards.map((c) => c.getAttribute("data-task-id"))).toEqual(["d1", "d2"]);
+    expect(screen.getByText("Write the README")).toBeInTheDocument();
+    expect(screen.queryByTestId("create-demo")).not.toBeInTheDocument();
+    const item = await screen.findByTestId("project-item");
+    expect(item).toHaveTextContent("YokeFlow demo");
+    expect(item).toHaveTextContent("1/2");
+  });
+
+  it("selects the first project and lets another be chosen", async () => {
+    const a = project({ id: "a", name: "Alpha", repo_path: "/src/alpha", is_demo: false });
+    const b = project({ id: "b", name: "Beta", repo_path: "/src/beta", is_demo: false });
+    backend([summary(a, 1, 0), summary(b, 1, 1)], {
+      a: board([task("a1", { title: "Alpha task" })], a),
+      b: board([task("b1", { title: "Beta task", status: "done" })], b),
+    });
+    const user = userEvent.setup();
+    render(<App />);
+
+    expect(await screen.findByText("Alpha task")).toBeInTheDocument();
+    const items = screen.getAllByTestId("project-item");
+    expect(items.map((i) => i.textContent)).toEqual([expect.stringContaining("alpha"), expect.stringContaining("beta")]);
+    await user.click(items[1]!);
+    expect(await screen.findByText("Beta task")).toBeInTheDocument();
+    expect(within(screen.getByTestId("column-done")).getByTestId("column-count")).toHaveTextContent("1");
+  });
+
+  it("shows a failed command as a dismissible toast with its code", async () => {
+    invokeMock.mockImplementation((command) =>
+      command === "list_projects"
+        ? Promise.reject({ code: "database", message: "database error: disk I/O error" })
+        : Promise.reject("unexpected"),
+    );
+    const user = userEvent.setup();
+    render(<App />);
+
+    const toast = await screen.findByTestId("toast");
+    expect(toast).toHaveAttribute("data-error-code", "database");
+    expect(toast).toHaveTextContent("database error: disk I/O error");
+    expect(screen.getByTestId("error-state")).toBeInTheDocument();
+    expect(screen.getByRole("navigation", { name: "Projects" })).toHaveTextContent("Couldn't load projects");
+
+    await user.click(within(toast).getByRole("button", { name: "Dismiss" }));
+    expect(screen.queryByTestId("toast")).not.toBeInTheDocument();
+  });
+
+  it("reloads on Refresh", async () => {
+    const a = project({ id: "a", name: "Alpha" });
+    const boards = { a: board([task("a1")], a) };
+    backend([summary(a, 1, 0)], boards);
+    const user = userEvent.setup();
+    render(<App />);
+    await screen.findAllByTestId("task-card");
+
+    boards.a = board([task("a1"), task("a2", { status: "review" })], a);
+    await user.click(screen.getByTestId("refresh"));
+    await waitFor(() => expect(screen.getAllByTestId("task-card")).toHaveLength(2));
+    expect(commandsCalled().filter((c) => c === "list_projects").length).toBeGreaterThanOrEqual(2);
+  });
+});

@@ -1,0 +1,26 @@
+type Props = { creating: boolean; onCreateDemo: () => void };
+
+/** Shown when no project is registered yet. */
+export function EmptyState({ creating, onCreateDemo }: Props) {
+  return (
+    <div className="empty-state" data-testid="empty-state">
+      <div className="empty-art" aria-hidden="true">
+        <span />
+        <span />
+        <span />
+        <span />
+      </div>
+      <h1>Welcome to YokeFlow</h1>
+      <p>
+        YokeFlow runs AI coding agents side by side, each in its own git worktree, and merges their work back safely.
+        Try it on a small demo repository with a handful of tasks.
+      </p>
+      <button type="button" className="button primary" data-testid="create-demo" onClick={onCreateDemo} disabled={creating}>
+        {creating ? "Creating…" : "Create demo project"}
+      </button>
+      <p className="hint">
+        Or register your own repository from a terminal: <code>yokeflow init</code>
+      </p>
+    </div>
+  );
+}

@@ -1,0 +1,71 @@
+import { memo } from "react";
+import type { ProjectSummary } from "../bindings";
+import { pathTail } from "../board";
+
+type Props = {
+  /** `null` until the first list arrives. */
+  projects: readonly ProjectSummary[] | null;
+  /** The list could not be loaded (the error itself is shown elsewhere). */
+  failed: boolean;
+  selectedId: string | null;
+  onSelect: (projectId: string) => void;
+};
+
+function SidebarInner({ projects, failed, selectedId, onSelect }: Props) {
+  return (
+    <nav className="sidebar" aria-label="Projects">
+      <div className="brand">
+        <span className="brand-mark" aria-hidden="true" />
+        YokeFlow
+      </div>
+      <h2 className="sidebar-heading">Projects</h2>
+      {projects === null ? (
+        <p className="sidebar-note">{failed ? "Couldn't load projects" : "Loading…"}</p>
+      ) : projects.length === 0 ? (
+        <p className="sidebar-note">No projects yet</p>
+      ) : (
+        <ul className="project-list">
+          {projects.map((summary) => (
+            <li key={summary.project.id}>
+              <ProjectItem summary={summary} selected={summary.project.id === selectedId} onSelect={onSelect} />
+            </li>
+          ))}
+        </ul>
+      )}
+    </nav>
+  );
+}
+
+type ItemProps = { summary: ProjectSummary; selected: boolean; onSelect: (projectId: string) => void };
+
+const ProjectItem = memo(function ProjectItem({ summary, selected, onSelect }: ItemProps) {
+  const { project, task_count: total, done_count: done } = summary;
+  const percent = total === 0 ? 0 : Math.round((done / total) * 100);
+  return (
+    <button
+      type="button"
+      className="project-item"
+      data-testid="project-item"
+      data-project-id={project.id}
+      aria-current={selected ? "true" : undefined}
+      onClick={() => onSelect(project.id)}
+      title={project.repo_path}
+    >
+      <span className="project-name">
+        {project.name}
+        {project.is_demo && <span className="badge">demo</span>}
+      </span>
+      <span className="project-meta">
+        <span className="project-path">{pathTail(project.repo_path)}</span>
+        <span className="project-progress" data-testid="project-progress">
+          {done}/{total}
+        </span>
+      </span>
+      <span className="progress" aria-hidden="true">
+        <span className="progress-bar" style={{ width: `${percent}%` }} />
+      </span>
+    </button>
+  );
+});
+
+export const Sidebar = memo(SidebarInner);
