@@ -1,0 +1,121 @@
+//! Schedule simulations in virtual minutes (each task takes its effort): sequential (one after another),
+//! barrier (the plan's batches, each batch waiting for the whole previous one) and dynamic (the
+//! [`Scheduler`]), and the [`SimulationReport`] comparing them.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use super::conflicts::ConflictIndex;
+use super::graph::TaskGraph;
+use super::schedule::{Scheduler, DEFAULT_SEED};
+use super::{batches, PlanError, PlanTask};
+
+/// One task's place in a simulated schedule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ScheduledTask {
+    pub task_id: String,
+    /// The worker (0-based) that runs it.
+    #[ts(type = "number")]
+    pub worker: usize,
+    /// Start, in minutes from the beginning of the run.
+    #[ts(type = "number")]
+    pub start: u64,
+    /// End (start + effort), in minutes.
+    #[ts(type = "number")]
+    pub end: u64,
+}
+
+/// A simulated schedule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Schedule {
+    /// When the last task ends, in minutes.
+    #[ts(type = "number")]
+    pub makespan: u64,
+    #[ts(type = "number")]
+    pub workers: usize,
+    /// Every task, in input order.
+    pub tasks: Vec<ScheduledTask>,
+}
+
+/// The three simulations side by side. Key names are part of the CLI's JSON output.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SimulationReport {
+    /// Minutes with one worker: the sum of efforts.
+    #[ts(type = "number")]
+    pub sequential: u64,
+    /// Minutes batch by batch.
+    #[ts(type = "number")]
+    pub barrier: u64,
+    /// Minutes with the dynamic scheduler.
+    #[ts(type = "number")]
+    pub dynamic: u64,
+    /// `max(critical_path_minutes, ceil(total effort / workers))`.
+    #[ts(type = "number")]
+    pub lower_bound: u64,
+    pub critical_path: Vec<String>,
+    #[ts(type = "number")]
+    pub critical_path_minutes: u64,
+    #[ts(type = "number")]
+    pub workers: usize,
+}
+
+/// Minutes to run every task one after another: the sum of efforts.
+pub fn simulate_sequential(tasks: &[PlanTask]) -> u64 {
+    tasks.iter().map(|t| u64::from(t.effort_minutes)).sum()
+}
+
+/// The plan's batches run one after another; within a batch at most `workers` tasks run at once, longest
+/// first onto the earliest free worker.
+pub fn simulate_barrier(tasks: &[PlanTask], workers: usize) -> Result<Schedule, PlanError> {
+    let graph = TaskGraph::new(tasks)?;
+    let conflicts = ConflictIndex::new(tasks).adjacency;
+    Ok(barrier(&graph, &batches::split_levels(&graph, &conflicts), workers))
+}
+
+/// The dynamic schedule: the tuned [`Scheduler`] with `workers` workers.
+pub fn simulate_dynamic(tasks: &[PlanTask], workers: usize) -> Result<Schedule, PlanError> {
+    let mut scheduler = Scheduler::new(tasks)?;
+    scheduler.tune(workers, DEFAULT_SEED);
+    Ok(scheduler.simulate(workers))
+}
+
+/// Sequential, barrier and dynamic makespans with the lower bound and the critical path.
+pub fn simulate(tasks: &[PlanTask], workers: usize) -> Result<SimulationReport, PlanError> {
+    let workers = workers.max(1);
+    let graph = TaskGraph::new(tasks)?;
+    let conflicts = ConflictIndex::new(tasks).adjacency;
+    let barrier = barrier(&graph, &batches::split_levels(&graph, &conflicts), workers).makespan;
+    let mut scheduler = Scheduler::from_parts(graph, conflicts);
+    let dynamic = scheduler.tune(workers, DEFAULT_SEED);
+    let graph = scheduler.graph();
+    Ok(SimulationReport {
+        sequential: graph.total_effort(),
+        barrier,
+        dynamic,
+        lower_bound: graph.lower_bound(workers),
+        critical_path: graph.critical_path().into_iter().map(|i| graph.id(i).to_string()).collect(),
+        critical_path_minutes: graph.critical_path_minutes(),
+        workers,
+    })
+}
+
+pub(crate) fn barrier(graph: &TaskGraph, lists: &[Vec<usize>], workers: usize) -> Schedule {
+    let workers = workers.max(1);
+    let mut out: Vec<ScheduledTask> =
+        graph.ids().iter().map(|id| ScheduledTask { task_id: id.clone(), worker: 0, start: 0, end: 0 }).collect();
+    let mut start = 0u64;
+    for list in lists {
+        let mut batch = list.clone();
+        batch.sort_by_key(|&t| (std::cmp::Reverse(graph.effort[t]), t));
+        let mut free_at = vec![start; workers];
+        for t in batch {
+            let w = (0..workers).min_by_key(|&w| (free_at[w], w)).unwrap_or(0);
+            let end = free_at[w] + graph.effort[t];
+            let slot = &mut out[t];
+            (slot.worker, slot.start, slot.end) = (w, free_at[w], end);
+            free_at[w] = end;
+        }
+        start = free_at.into_iter().max().unwrap_or(start);
+    }
+    Schedule { makespan: start, workers, tasks: out }
+}
