@@ -4,6 +4,7 @@
 use serde::Serialize;
 use ts_rs::TS;
 
+use crate::plan::PlanError;
 use crate::taskfile::TaskFileIssue;
 
 pub type CoreResult<T> = Result<T, CoreError>;
@@ -28,6 +29,28 @@ pub enum CoreError {
     Git(#[from] git2::Error),
     #[error("{context}: {source}")]
     Io { context: String, source: std::io::Error },
+    #[error("branch `{branch}` has {commits} commit(s) not on the target branch; it was kept so no work is lost")]
+    UnmergedWork { branch: String, commits: usize },
+    #[error("conflict markers are still present in: {}", .files.join(", "))]
+    UnresolvedConflicts { files: Vec<String> },
+    #[error("the target branch `{target}` kept moving during {attempts} merge attempts; try again")]
+    TargetContended { target: String, attempts: u32 },
+    #[error(
+        "the agent command `{program}` was not found on PATH; install it, or configure another agent with \
+         `yokeflow run --agent '[\"aider\",\"--message\",\"{{prompt}}\"]'` (saved on the project) or in the \
+         window's settings"
+    )]
+    AgentNotFound { program: String },
+    #[error("{done} of {total} tasks reached Done; the rest are in Review or blocked (see the report above)")]
+    RunIncomplete { done: u32, total: u32 },
+    #[error("a run of this project is already in progress (run {run_id}, process {pid})")]
+    RunInProgress { run_id: String, pid: i64 },
+    /// The plan engine refused: a cycle, an unknown dependency, an empty task list or a refused edit.
+    #[error("{0}")]
+    Plan(#[from] PlanError),
+    /// There is nothing to plan (no tasks, or every task is done); the message says which.
+    #[error("{0}")]
+    NothingToPlan(String),
 }
 
 fn format_issues(file: &str, issues: &[TaskFileIssue]) -> String {
@@ -55,6 +78,20 @@ impl CoreError {
             CoreError::Database(_) | CoreError::Migration(_) => "database",
             CoreError::Git(_) => "git",
             CoreError::Io { .. } => "io",
+            CoreError::UnmergedWork { .. } => "unmerged_work",
+            CoreError::UnresolvedConflicts { .. } => "unresolved_conflicts",
+            CoreError::TargetContended { .. } => "target_contended",
+            CoreError::AgentNotFound { .. } => "agent_not_found",
+            CoreError::RunIncomplete { .. } => "run_incomplete",
+            CoreError::RunInProgress { .. } => "run_in_progress",
+            CoreError::Plan(e) => match e {
+                PlanError::Cycle { .. } => "plan_cycle",
+                PlanError::UnknownDependency { .. } => "plan_unknown_dependency",
+                PlanError::DuplicateTask { .. } => "plan_duplicate_task",
+                PlanError::Empty => "plan_empty",
+                PlanError::InvalidEdit { .. } => "plan_invalid_edit",
+            },
+            CoreError::NothingToPlan(_) => "plan_empty",
         }
     }
 

@@ -10,12 +10,14 @@ pub mod demo;
 pub mod error;
 pub mod git;
 pub mod import;
+pub mod merge;
 pub mod model;
 pub mod paths;
 pub mod plan;
 pub mod project;
 pub mod taskfile;
 pub mod tasks;
+pub mod worktree;
 
 pub use db::Db;
 pub use error::{CoreError, CoreResult};

@@ -1,0 +1,525 @@
+//! The merge gate: in-memory conflict checks, tests on the merged tree in an integration worktree, and a
+//! compare-and-swap advance of the target branch. The target only ever moves to a tree that passed the tests.
+//!
+//! How [`MergeGate::land`] works:
+//!
+//! 1. merge the branch onto the current target commit in memory (`git2::Repository::merge_commits`, no work tree
+//!    is touched); a conflict ends here with [`LandOutcome::Conflict`] and the target untouched;
+//! 2. write the merge commit (parents: target, branch) as a plain object, or take the branch tip itself when the
+//!    target is its ancestor (fast-forward, still tested), check it out in the gate's own detached worktree
+//!    `<repo>/.yokeflow/integration` and run the test command there (argv, never a shell; its process group is
+//!    killed on timeout), logging to `<repo>/.yokeflow/logs/<branch-slug>-test.log`;
+//! 3. tests pass: move `refs/heads/<target>` by compare-and-swap (`reference_matching`: the ref is locked and must
+//!    still point at the commit merged onto). If the target moved meanwhile, everything is redone from (1) on the
+//!    new target, so no update is ever lost;
+//! 4. tests fail: [`LandOutcome::TestsFailed`] with the log; the target does not move.
+//!
+//! **The user's checkout is never touched.** No code path here checks out, resets or writes the index of the main
+//! work tree; only the gate's own worktrees are checked out. Moving a branch ref does not touch any work tree, so
+//! when the user has the target branch checked out, their files and index stay exactly as they were: `git status`
+//! there then shows the merged changes as reverse diffs (staged) until they update, e.g. with `git reset --keep
+//! HEAD` or `git stash && git reset --hard && git stash pop`.
+//!
+//! Conflicts are resolved in a per-branch worktree `<repo>/.yokeflow/resolve/<branch-slug>` (see
+//! [`MergeGate::prepare_resolution`]), not in the integration worktree, so other branches keep landing while a
+//! review agent works. One `MergeGate` serialises its own landings; use one gate per repository.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use git2::build::CheckoutBuilder;
+use git2::{ErrorCode, Index, Oid, Repository, WorktreeAddOptions, WorktreePruneOptions};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{CoreError, CoreResult};
+use crate::git::signature;
+use crate::worktree::{branch_tip, create_dir, ensure_excluded, remove_dir};
+
+/// How often [`MergeGate::land`] redoes merge and tests because the target moved, before giving up.
+pub const MAX_ATTEMPTS: u32 = 5;
+const INTEGRATION_NAME: &str = "yokeflow-integration";
+
+/// What the gate merges into and how it tests.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GateConfig {
+    /// Short name of the branch that only ever advances to tested trees.
+    pub target_branch: String,
+    /// The project's test command (argv, run in the integration worktree); `None` merges untested.
+    pub test_command: Option<Vec<String>>,
+    /// The test command is killed (with its whole process group) after this long, and counts as failed.
+    pub test_timeout: Duration,
+}
+
+impl GateConfig {
+    /// A gate for `target_branch` with no test command and a 30-minute timeout.
+    pub fn new(target_branch: impl Into<String>) -> GateConfig {
+        GateConfig { target_branch: target_branch.into(), test_command: None, test_timeout: Duration::from_secs(1800) }
+    }
+}
+
+/// The result of one landing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LandOutcome {
+    /// The target now points at `commit` (hex). `tested` is false when there is no test command; `attempts` counts
+    /// the merge-and-test rounds (more than 1 when the target moved while testing).
+    Merged { commit: String, tested: bool, attempts: u32 },
+    /// The merged tree failed the tests (or timed out); the target did not move.
+    TestsFailed { log_path: PathBuf, merged_tree_commit: String },
+    /// The branch does not merge cleanly onto the target; the target did not move.
+    Conflict { files: Vec<String> },
+    /// Every commit of the branch is already on the target.
+    NothingToMerge,
+}
+
+/// The merge gate of one repository.
+#[derive(Debug)]
+pub struct MergeGate {
+    repo_path: PathBuf,
+    integration: PathBuf,
+    logs: PathBuf,
+    resolve_root: PathBuf,
+    cfg: GateConfig,
+    /// Serialises landings: the integration worktree holds one candidate at a time.
+    busy: tokio::sync::Mutex<()>,
+}
+
+/// What one merge round found.
+enum Candidate {
+    Nothing,
+    Conflict(Vec<String>),
+    Ready { onto: Oid, commit: Oid },
+}
+
+impl MergeGate {
+    /// Opens the gate of the repository whose work tree contains `repo_path`. Creates `<repo>/.yokeflow/logs` and
+    /// makes sure `/.yokeflow/` is in `.git/info/exclude`. The integration worktree is created on first use.
+    pub fn open(repo_path: &Path, cfg: GateConfig) -> CoreResult<MergeGate> {
+        if cfg.test_command.as_ref().is_some_and(|argv| argv.is_empty()) {
+            return Err(CoreError::InvalidInput("the test command is empty".into()));
+        }
+        let repo_path = crate::git::discover_workdir(repo_path)?;
+        let repo = Repository::open(&repo_path)?;
+        ensure_excluded(&repo)?;
+        let dot = repo_path.join(".yokeflow");
+        let logs = dot.join("logs");
+        create_dir(&logs)?;
+        Ok(MergeGate {
+            integration: dot.join("integration"),
+            resolve_root: dot.join("resolve"),
+            logs,
+            repo_path,
+            cfg,
+            busy: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// The gate's configuration.
+    pub fn config(&self) -> &GateConfig {
+        &self.cfg
+    }
+
+    /// The integration worktree, where merged trees are tested.
+    pub fn integration_path(&self) -> &Path {
+        &self.integration
+    }
+
+    /// The worktree where [`MergeGate::prepare_resolution`] leaves the conflicted merge of `branch`.
+    pub fn resolution_path(&self, branch: &str) -> PathBuf {
+        self.resolve_root.join(file_slug(branch))
+    }
+
+    /// The test log of `branch`.
+    pub fn log_path(&self, branch: &str) -> PathBuf {
+        self.logs.join(format!("{}-test.log", file_slug(branch)))
+    }
+
+    /// The paths that conflict when `branch` is merged onto `onto` (branch names), sorted; empty when the merge is
+    /// clean. In memory: no work tree or index is touched.
+    pub fn conflicts(&self, branch: &str, onto: &str) -> CoreResult<Vec<String>> {
+        let repo = self.repo()?;
+        let ours = repo.find_commit(branch_tip(&repo, onto)?)?;
+        let theirs = repo.find_commit(branch_tip(&repo, branch)?)?;
+        if changes_are_disjoint(&repo, &ours, &theirs)? {
+            return Ok(Vec::new());
+        }
+        let index = repo.merge_commits(&ours, &theirs, None)?;
+        conflict_paths(&index)
+    }
+
+    /// Merges `branch` into the target through the gate (module docs): in-memory merge, tests on the merged tree in
+    /// the integration worktree, compare-and-swap advance of the target, redone when the target moved. `message`
+    /// is the merge commit's message (unused for a fast-forward).
+    pub async fn land(&self, branch: &str, message: &str) -> CoreResult<LandOutcome> {
+        let source = {
+            let repo = self.repo()?;
+            branch_tip(&repo, branch)?
+        };
+        self.land_commit(branch, source, message).await
+    }
+
+    /// After a [`LandOutcome::Conflict`]: (re)creates the worktree [`MergeGate::resolution_path`] detached at the
+    /// current target, with `branch` merged into it: conflict markers in the files, conflicts in its index and
+    /// `MERGE_HEAD` set, as `git merge` would leave it. A review agent resolves the files there (editing them is
+    /// enough; `git add` is optional), then [`MergeGate::finish_resolution`] lands the result. Returns the
+    /// conflicted paths; empty (and no worktree) when the branch now merges cleanly.
+    pub fn prepare_resolution(&self, branch: &str) -> CoreResult<Vec<String>> {
+        let repo = self.repo()?;
+        let onto = branch_tip(&repo, &self.cfg.target_branch)?;
+        let tip = branch_tip(&repo, branch)?;
+        let index = repo.merge_commits(&repo.find_commit(onto)?, &repo.find_commit(tip)?, None)?;
+        if !index.has_conflicts() {
+            return Ok(Vec::new());
+        }
+        let path = self.resolution_path(branch);
+        let name = format!("yokeflow-resolve-{}", file_slug(branch));
+        drop_worktree(&repo, &name, &path)?;
+        let wt = detached_worktree(&repo, &name, &path, onto)?;
+        let reference = wt.find_reference(&format!("refs/heads/{branch}"))?;
+        let annotated = wt.reference_to_annotated_commit(&reference)?;
+        let mut checkout = CheckoutBuilder::new();
+        checkout.allow_conflicts(true).conflict_style_merge(true);
+        wt.merge(&[&annotated], None, Some(&mut checkout))?;
+        conflict_paths(&wt.index()?)
+    }
+
+    /// Finishes a resolution started by [`MergeGate::prepare_resolution`]: refuses with
+    /// [`CoreError::UnresolvedConflicts`] while a conflicted file still has a `<<<<<<<`, `=======` or `>>>>>>>` line;
+    /// otherwise commits the resolution worktree's files as the merge commit (parents: the target it was prepared
+    /// on, the branch) and lands it like [`MergeGate::land`]: tested, compare-and-swap, merged again onto the target
+    /// if the target moved meanwhile. The resolution worktree is removed once merged and kept otherwise (fix the
+    /// files and call this again).
+    pub async fn finish_resolution(&self, branch: &str, message: &str) -> CoreResult<LandOutcome> {
+        let resolved = self.commit_resolution(branch, message)?;
+        let outcome = self.land_commit(branch, resolved, message).await?;
+        if matches!(outcome, LandOutcome::Merged { .. }) {
+            let name = format!("yokeflow-resolve-{}", file_slug(branch));
+            drop_worktree(&self.repo()?, &name, &self.resolution_path(branch))?;
+        }
+        Ok(outcome)
+    }
+
+    /// The landing loop for any commit `source` (a branch tip or a resolved merge).
+    async fn land_commit(&self, label: &str, source: Oid, message: &str) -> CoreResult<LandOutcome> {
+        let _busy = self.busy.lock().await;
+        for attempt in 1..=MAX_ATTEMPTS {
+            let (onto, commit) = match self.candidate(source, message)? {
+                Candidate::Nothing => return Ok(LandOutcome::NothingToMerge),
+                Candidate::Conflict(files) => return Ok(LandOutcome::Conflict { files }),
+                Candidate::Ready { onto, commit } => (onto, commit),
+            };
+            let tested = self.cfg.test_command.is_some();
+            if let Some(argv) = &self.cfg.test_command {
+                self.checkout_integration(commit)?;
+                let log_path = self.log_path(label);
+                let header = format!("branch {label}, attempt {attempt}, testing commit {commit}");
+                if !run_tests(argv, &self.integration, &log_path, &header, self.cfg.test_timeout).await? {
+                    return Ok(LandOutcome::TestsFailed { log_path, merged_tree_commit: commit.to_string() });
+                }
+            }
+            if self.advance(onto, commit, label)? {
+                return Ok(LandOutcome::Merged { commit: commit.to_string(), tested, attempts: attempt });
+            }
+        }
+        Err(CoreError::TargetContended { target: self.cfg.target_branch.clone(), attempts: MAX_ATTEMPTS })
+    }
+
+    /// Step (1)-(2): what the target would become with `source` merged in.
+    fn candidate(&self, source: Oid, message: &str) -> CoreResult<Candidate> {
+        let repo = self.repo()?;
+        let onto = branch_tip(&repo, &self.cfg.target_branch)?;
+        if onto == source || repo.graph_descendant_of(onto, source)? {
+            return Ok(Candidate::Nothing);
+        }
+        if repo.graph_descendant_of(source, onto)? {
+            return Ok(Candidate::Ready { onto, commit: source });
+        }
+        let (ours, theirs) = (repo.find_commit(onto)?, repo.find_commit(source)?);
+        let mut index = repo.merge_commits(&ours, &theirs, None)?;
+        if index.has_conflicts() {
+            return Ok(Candidate::Conflict(conflict_paths(&index)?));
+        }
+        let tree = repo.find_tree(index.write_tree_to(&repo)?)?;
+        let sig = signature(&repo)?;
+        let commit = repo.commit(None, &sig, &sig, message, &tree, &[&ours, &theirs])?;
+        Ok(Candidate::Ready { onto, commit })
+    }
+
+    /// Step (3): moves the target from `onto` to `commit` if it still points at `onto`. `false` when it moved.
+    fn advance(&self, onto: Oid, commit: Oid, label: &str) -> CoreResult<bool> {
+        let repo = self.repo()?;
+        let refname = format!("refs/heads/{}", self.cfg.target_branch);
+        let log = format!("yokeflow merge gate: land {label}");
+        for _ in 0..100 {
+            match repo.reference_matching(&refname, commit, true, onto, &log) {
+                Ok(_) => return Ok(true),
+                Err(e) if e.code() == ErrorCode::Modified => return Ok(false),
+                // Someone else holds the ref's lock for a moment: wait and compare again.
+                Err(e) if e.code() == ErrorCode::Locked => std::thread::sleep(Duration::from_millis(10)),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(false)
+    }
+
+    /// Checks `commit` out (forced, untracked files removed, ignored ones kept) in the integration worktree.
+    fn checkout_integration(&self, commit: Oid) -> CoreResult<()> {
+        let repo = self.repo()?;
+        let wt = detached_worktree(&repo, INTEGRATION_NAME, &self.integration, commit)?;
+        let target = wt.find_commit(commit)?;
+        let mut checkout = CheckoutBuilder::new();
+        checkout.force().remove_untracked(true);
+        wt.checkout_tree(target.as_object(), Some(&mut checkout))?;
+        wt.set_head_detached(commit)?;
+        Ok(())
+    }
+
+    /// Commits the files of the resolution worktree of `branch` as the merge of its `HEAD` and `MERGE_HEAD`.
+    fn commit_resolution(&self, branch: &str, message: &str) -> CoreResult<Oid> {
+        let path = self.resolution_path(branch);
+        let no_resolution = || {
+            CoreError::InvalidInput(format!(
+                "no conflict resolution is in progress for `{branch}`; call prepare_resolution first"
+            ))
+        };
+        let wt = Repository::open(&path).map_err(|_| no_resolution())?;
+        let onto = wt.head()?.peel_to_commit()?;
+        let tip = wt.find_commit(merge_head(&wt)?.ok_or_else(no_resolution)?)?;
+        let files = conflict_paths(&wt.merge_commits(&onto, &tip, None)?)?;
+        let marked: Vec<String> = files.iter().filter(|f| has_conflict_markers(&path.join(f))).cloned().collect();
+        if !marked.is_empty() {
+            return Err(CoreError::UnresolvedConflicts { files: marked });
+        }
+        let mut index = wt.index()?;
+        for file in &files {
+            if path.join(file).symlink_metadata().is_ok() {
+                index.add_path(Path::new(file))?;
+            } else {
+                index.remove_path(Path::new(file))?;
+            }
+        }
+        index.add_all(["*"], git2::IndexAddOption::DEFAULT, None)?;
+        index.update_all(["*"], None)?;
+        if index.has_conflicts() {
+            return Err(CoreError::UnresolvedConflicts { files: conflict_paths(&index)? });
+        }
+        index.write()?;
+        let tree = wt.find_tree(index.write_tree()?)?;
+        let sig = signature(&wt)?;
+        Ok(wt.commit(None, &sig, &sig, message, &tree, &[&onto, &tip])?)
+    }
+
+    fn repo(&self) -> CoreResult<Repository> {
+        Ok(Repository::open(&self.repo_path)?)
+    }
+}
+
+/// The gate's worktree `name` at `path`, detached at `at` when it has to be created (an existing valid one is
+/// reused as it is). Stale metadata and leftover folders are cleared first.
+fn detached_worktree(repo: &Repository, name: &str, path: &Path, at: Oid) -> CoreResult<Repository> {
+    if let Ok(wt) = repo.find_worktree(name) {
+        if wt.validate().is_ok() {
+            return Ok(Repository::open(path)?);
+        }
+        wt.prune(Some(WorktreePruneOptions::new().valid(true).locked(true)))?;
+    }
+    remove_dir(path)?;
+    if let Some(parent) = path.parent() {
+        create_dir(parent)?;
+    }
+    // libgit2 adds worktrees on a branch only: add on a throw-away branch, detach, delete the branch.
+    let tmp = format!("yokeflow-tmp/{name}-{}", &uuid::Uuid::new_v4().to_string()[..8]);
+    let mut branch = repo.branch(&tmp, &repo.find_commit(at)?, true)?;
+    let added = (|| -> CoreResult<Repository> {
+        let mut opts = WorktreeAddOptions::new();
+        opts.reference(Some(branch.get()));
+        repo.worktree(name, path, Some(&opts))?;
+        let wt = Repository::open(path)?;
+        wt.set_head_detached(at)?;
+        Ok(wt)
+    })();
+    branch.delete()?;
+    added
+}
+
+/// Removes the gate's worktree `name` (folder and git metadata) if present.
+fn drop_worktree(repo: &Repository, name: &str, path: &Path) -> CoreResult<()> {
+    remove_dir(path)?;
+    if let Ok(wt) = repo.find_worktree(name) {
+        wt.prune(Some(WorktreePruneOptions::new().valid(true).locked(true)))?;
+    }
+    Ok(())
+}
+
+/// The commit in `MERGE_HEAD`, if a merge is in progress.
+fn merge_head(repo: &Repository) -> CoreResult<Option<Oid>> {
+    let mut repo = Repository::open(repo.path())?;
+    let mut head = None;
+    match repo.mergehead_foreach(|oid| {
+        head = Some(*oid);
+        false
+    }) {
+        Ok(()) => {}
+        Err(e) if e.code() == ErrorCode::NotFound || e.code() == ErrorCode::User => {}
+        Err(e) => return Err(e.into()),
+    }
+    Ok(head)
+}
+
+/// A cheap sufficient condition for a clean merge, checked before the full in-memory merge: with a single merge
+/// base, the two sides change disjoint paths and no path one side changes is a folder of a path the other changes.
+/// Then no content, add/add, modify/delete, rename or file/folder conflict is possible. Identical subtrees are
+/// skipped, so the cost is proportional to what changed, not to the size of the tree.
+fn changes_are_disjoint(repo: &Repository, ours: &git2::Commit, theirs: &git2::Commit) -> CoreResult<bool> {
+    let bases = repo.merge_bases(ours.id(), theirs.id())?;
+    let [base] = &bases[..] else { return Ok(false) };
+    let base = repo.find_commit(*base)?.tree()?;
+    let (mut a, mut b) = (BTreeSet::new(), BTreeSet::new());
+    changed_paths(repo, Some(&base), Some(&ours.tree()?), &mut Vec::new(), &mut a)?;
+    changed_paths(repo, Some(&base), Some(&theirs.tree()?), &mut Vec::new(), &mut b)?;
+    Ok(a.iter().all(|p| !overlaps(p, &b)))
+}
+
+/// Whether `path` is in `set`, or is inside a folder in `set`, or is a folder of something in `set`.
+fn overlaps(path: &[u8], set: &BTreeSet<Vec<u8>>) -> bool {
+    if set.contains(path) {
+        return true;
+    }
+    let mut ancestors = path.iter().enumerate().filter(|(_, c)| **c == b'/').map(|(i, _)| &path[..i]);
+    if ancestors.any(|dir| set.contains(dir)) {
+        return true;
+    }
+    let mut prefix = path.to_vec();
+    prefix.push(b'/');
+    set.range(prefix.clone()..).next().is_some_and(|next| next.starts_with(&prefix))
+}
+
+/// Adds to `out` every path whose entry differs between the trees `old` and `new` (a whole folder added, removed
+/// or replaced by a file counts as its own path), descending only into subtrees whose ids differ.
+fn changed_paths(
+    repo: &Repository,
+    old: Option<&git2::Tree>,
+    new: Option<&git2::Tree>,
+    prefix: &mut Vec<u8>,
+    out: &mut BTreeSet<Vec<u8>>,
+) -> CoreResult<()> {
+    let entries = |t: Option<&git2::Tree>| -> BTreeMap<Vec<u8>, (Oid, i32)> {
+        t.map(|t| t.iter().map(|e| (e.name_bytes().to_vec(), (e.id(), e.filemode()))).collect()).unwrap_or_default()
+    };
+    let (old, new) = (entries(old), entries(new));
+    let names: BTreeSet<&Vec<u8>> = old.keys().chain(new.keys()).collect();
+    for name in names {
+        let (o, n) = (old.get(name), new.get(name));
+        if o == n {
+            continue;
+        }
+        let len = prefix.len();
+        if len > 0 {
+            prefix.push(b'/');
+        }
+        prefix.extend_from_slice(name);
+        match (o, n) {
+            (Some((o, TREE_MODE)), Some((n, TREE_MODE))) => {
+                let (o, n) = (repo.find_tree(*o)?, repo.find_tree(*n)?);
+                changed_paths(repo, Some(&o), Some(&n), prefix, out)?;
+            }
+            _ => {
+                out.insert(prefix.clone());
+            }
+        }
+        prefix.truncate(len);
+    }
+    Ok(())
+}
+
+const TREE_MODE: i32 = 0o040000;
+
+/// Sorted, de-duplicated paths of the conflicts in `index`.
+fn conflict_paths(index: &Index) -> CoreResult<Vec<String>> {
+    let mut out = Vec::new();
+    if !index.has_conflicts() {
+        return Ok(out);
+    }
+    for conflict in index.conflicts()? {
+        let conflict = conflict?;
+        if let Some(entry) = conflict.our.or(conflict.their).or(conflict.ancestor) {
+            out.push(String::from_utf8_lossy(&entry.path).into_owned());
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// Whether the file has a line starting with `<<<<<<<` or `>>>>>>>`, or a line that is exactly `=======`.
+pub fn has_conflict_markers(path: &Path) -> bool {
+    let Ok(bytes) = std::fs::read(path) else { return false };
+    String::from_utf8_lossy(&bytes)
+        .lines()
+        .any(|line| line.starts_with("<<<<<<<") || line.starts_with(">>>>>>>") || line.trim_end() == "=======")
+}
+
+/// A branch name as one file name: ASCII letters, digits, `.`, `_` and `-`; anything else becomes `-`.
+fn file_slug(branch: &str) -> String {
+    branch.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '-' }).collect()
+}
+
+/// Runs `argv` in `dir` with output to `log_path`; `Ok(true)` when it exits 0 within `timeout`. The command gets its
+/// own process group, killed as a whole after the timeout (and after exit, so nothing it started lingers). A
+/// command that cannot be started counts as failed, with the reason in the log.
+async fn run_tests(argv: &[String], dir: &Path, log_path: &Path, header: &str, timeout: Duration) -> CoreResult<bool> {
+    let io = |e| CoreError::io(format!("cannot write {}", log_path.display()), e);
+    let mut log = std::fs::File::create(log_path).map_err(io)?;
+    writeln!(log, "# yokeflow merge gate: {header}\n$ {}", argv.join(" ")).map_err(io)?;
+    let mut cmd = tokio::process::Command::new(&argv[0]);
+    cmd.args(&argv[1..])
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().map_err(io)?)
+        .stderr(log.try_clone().map_err(io)?)
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .env_remove("GIT_INDEX_FILE")
+        .kill_on_drop(true);
+    #[cfg(unix)]
+    cmd.process_group(0);
+    let mut child = match cmd.spawn() {
+        Ok(child) => child,
+        Err(e) => {
+            writeln!(log, "# cannot start `{}`: {e}", argv[0]).map_err(io)?;
+            return Ok(false);
+        }
+    };
+    let group = GroupKiller(child.id());
+    let waited = tokio::time::timeout(timeout, child.wait()).await;
+    drop(group);
+    match waited {
+        Ok(status) => {
+            let status = status.map_err(|e| CoreError::io("cannot wait for the test command", e))?;
+            writeln!(log, "# {status}").map_err(io)?;
+            Ok(status.success())
+        }
+        Err(_) => {
+            let _ = child.wait().await;
+            writeln!(log, "# timed out after {timeout:?}; the test command's process group was killed").map_err(io)?;
+            Ok(false)
+        }
+    }
+}
+
+/// Kills a process group (SIGKILL) when dropped: on timeout, after exit, and when the landing is cancelled.
+struct GroupKiller(Option<u32>);
+
+impl Drop for GroupKiller {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        if let Some(pgid) = self.0.and_then(|p| i32::try_from(p).ok()).filter(|p| *p > 0) {
+            // SAFETY: kill(2) has no memory effects; a negative pid addresses the group we created.
+            unsafe {
+                libc::kill(-pgid, libc::SIGKILL);
+            }
+        }
+    }
+}

@@ -1,0 +1,427 @@
+//! Git worktrees, one per running task: create from the target commit on a `yokeflow/<task>-<id>` branch in
+//! `<repo>/.yokeflow/worktrees/`, list, reconcile, remove (never a branch with unmerged commits), prune.
+//!
+//! Layout under the repository's work tree (all of it hidden from the user's `git status` through
+//! `.git/info/exclude`):
+//!
+//! - `.yokeflow/worktrees/<task-slug>-<short-id>/`: one worktree per task, on branch `yokeflow/<task-slug>-<short-id>`;
+//! - `.yokeflow/worktree-meta/<task-slug>-<short-id>.json`: the [`WorktreeInfo`] of that worktree. It lives as long
+//!   as the branch (not the folder), so [`Worktrees::reattach`] gives a crashed task back its id and base.
+//!
+//! The one rule: **never lose a commit.** A branch is deleted only when every commit on it is reachable from the
+//! target branch; uncommitted files are the caller's business (run [`Worktrees::commit_all`] before removing).
+
+use std::path::{Path, PathBuf};
+
+use git2::{BranchType, Oid, Repository, WorktreeAddOptions, WorktreePruneOptions};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{CoreError, CoreResult};
+use crate::git::signature;
+
+/// Prefix of every branch YokeFlow creates for a task.
+pub const BRANCH_PREFIX: &str = "yokeflow/";
+/// The line added to `.git/info/exclude`.
+const EXCLUDE_LINE: &str = "/.yokeflow/";
+
+/// One task worktree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorktreeInfo {
+    /// A uuid; its first 8 characters are the short id in the branch and folder names.
+    pub id: String,
+    pub task_id: String,
+    /// Short branch name, `yokeflow/<task-slug>-<short-id>`.
+    pub branch: String,
+    /// The worktree folder, `<repo>/.yokeflow/worktrees/<task-slug>-<short-id>`.
+    pub path: PathBuf,
+    /// The commit the branch was created from (hex).
+    pub base_commit: String,
+}
+
+/// What [`Worktrees::remove_with`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RemoveOutcome {
+    /// Folder, git metadata and branch are gone: every commit of the branch was on the target.
+    Removed,
+    /// Folder and git metadata are gone; the branch was kept because `unmerged_commits` of its commits are not
+    /// reachable from the target. [`Worktrees::reattach`] can bring the folder back.
+    BranchKept { branch: String, unmerged_commits: usize },
+}
+
+/// What to do with a branch that still has commits the target does not have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RemovePolicy {
+    /// Refuse: nothing is touched and [`CoreError::UnmergedWork`] says how many commits would be orphaned.
+    #[default]
+    Refuse,
+    /// Remove the folder and git metadata anyway, keep the branch ([`RemoveOutcome::BranchKept`]).
+    KeepBranchIfUnmerged,
+}
+
+/// The task worktrees of one repository.
+#[derive(Debug, Clone)]
+pub struct Worktrees {
+    repo_path: PathBuf,
+    root: PathBuf,
+    meta_dir: PathBuf,
+}
+
+impl Worktrees {
+    /// Opens the worktree manager of the repository at `repo_path` (its work tree). The root is
+    /// `<repo>/.yokeflow/worktrees`; `/.yokeflow/` is added once to `.git/info/exclude` so the user's
+    /// `git status` stays clean.
+    pub fn open(repo_path: &Path) -> CoreResult<Worktrees> {
+        let repo_path = crate::git::discover_workdir(repo_path)?;
+        let repo = Repository::open(&repo_path)?;
+        ensure_excluded(&repo)?;
+        let root = repo_path.join(".yokeflow").join("worktrees");
+        let meta_dir = repo_path.join(".yokeflow").join("worktree-meta");
+        create_dir(&root)?;
+        create_dir(&meta_dir)?;
+        Ok(Worktrees { repo_path, root, meta_dir })
+    }
+
+    /// The folder that holds the task worktrees.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// A new worktree for `task_id` from commit `base`, on the new branch `yokeflow/<task-slug>-<short-id>`.
+    pub fn create(&self, task_id: &str, base: Oid) -> CoreResult<WorktreeInfo> {
+        let repo = self.repo()?;
+        let commit = repo.find_commit(base)?;
+        let id = uuid::Uuid::new_v4().to_string();
+        let name = format!("{}-{}", slug(task_id), &id[..8]);
+        let info = WorktreeInfo {
+            id,
+            task_id: task_id.to_string(),
+            branch: format!("{BRANCH_PREFIX}{name}"),
+            path: self.root.join(&name),
+            base_commit: base.to_string(),
+        };
+        repo.branch(&info.branch, &commit, false)?;
+        let added = self.write_meta(&name, &info).and_then(|_| add_worktree(&repo, &name, &info.path, &info.branch));
+        if let Err(e) = added {
+            // Undo: the new branch has no commit of its own yet, so deleting it loses nothing.
+            let _ = repo.find_branch(&info.branch, BranchType::Local).and_then(|mut b| b.delete());
+            let _ = std::fs::remove_file(self.meta_path(&name));
+            return Err(e);
+        }
+        Ok(info)
+    }
+
+    /// Re-creates the worktree folder for an existing `yokeflow/…` branch (crash recovery: the branch holds the
+    /// partial work). Stale git metadata of a deleted folder is pruned first. The id and base commit come from the
+    /// saved metadata when present; otherwise a fresh id and the branch's creation point (its reflog) are used.
+    pub fn reattach(&self, task_id: &str, branch: &str) -> CoreResult<WorktreeInfo> {
+        let repo = self.repo()?;
+        let name = branch
+            .strip_prefix(BRANCH_PREFIX)
+            .filter(|n| !n.is_empty() && !n.contains('/'))
+            .ok_or_else(|| CoreError::InvalidInput(format!("`{branch}` is not a YokeFlow task branch")))?;
+        let tip = repo
+            .find_branch(branch, BranchType::Local)
+            .map_err(|_| CoreError::NotFound { what: "branch", id: branch.to_string() })?
+            .get()
+            .peel_to_commit()?
+            .id();
+        if let Ok(wt) = repo.find_worktree(name) {
+            if wt.validate().is_ok() {
+                return Err(CoreError::InvalidInput(format!("the worktree of `{branch}` already exists")));
+            }
+            wt.prune(Some(WorktreePruneOptions::new().valid(true)))?;
+        }
+        let path = self.root.join(name);
+        remove_dir(&path)?;
+        let saved = self.read_meta(name);
+        let info = WorktreeInfo {
+            id: saved.as_ref().map(|m| m.id.clone()).unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+            task_id: task_id.to_string(),
+            branch: branch.to_string(),
+            path,
+            base_commit: saved.map(|m| m.base_commit).unwrap_or_else(|| branch_creation_point(&repo, branch, tip)),
+        };
+        self.write_meta(name, &info)?;
+        add_worktree(&repo, name, &info.path, branch)?;
+        Ok(info)
+    }
+
+    /// The live worktrees under the root whose branch starts with `yokeflow/`, sorted by branch. Worktrees whose
+    /// folder is gone are left out (see [`Worktrees::prune`] and [`Worktrees::orphan_branches`]).
+    pub fn list(&self) -> CoreResult<Vec<WorktreeInfo>> {
+        let repo = self.repo()?;
+        let mut out = Vec::new();
+        for name in repo.worktrees()?.iter().flatten() {
+            let wt = repo.find_worktree(name)?;
+            if wt.validate().is_err() || !self.is_under_root(wt.path()) {
+                continue;
+            }
+            let Some(branch) = worktree_branch(&repo, name) else { continue };
+            if !branch.starts_with(BRANCH_PREFIX) {
+                continue;
+            }
+            out.push(self.info_for(&repo, name, &branch, wt.path()));
+        }
+        out.sort_by(|a, b| a.branch.cmp(&b.branch));
+        Ok(out)
+    }
+
+    /// `yokeflow/…` branches that no live worktree has checked out (work left by a crash or by
+    /// [`RemovePolicy::KeepBranchIfUnmerged`]); candidates for [`Worktrees::reattach`].
+    pub fn orphan_branches(&self) -> CoreResult<Vec<String>> {
+        let live: Vec<String> = self.list()?.into_iter().map(|i| i.branch).collect();
+        let repo = self.repo()?;
+        let mut out = Vec::new();
+        for branch in repo.branches(Some(BranchType::Local))? {
+            let (branch, _) = branch?;
+            if let Some(name) = branch.name()?.filter(|n| n.starts_with(BRANCH_PREFIX)) {
+                if !live.iter().any(|l| l == name) {
+                    out.push(name.to_string());
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    /// Removes the worktree folder and its git metadata, and deletes the branch, but only if every commit on the
+    /// branch is reachable from `target_branch`. Otherwise nothing at all is touched and the error is
+    /// [`CoreError::UnmergedWork`]. Same as [`Worktrees::remove_with`] with [`RemovePolicy::Refuse`].
+    ///
+    /// Uncommitted changes in the folder are removed with it: call [`Worktrees::commit_all`] first when they matter.
+    pub fn remove(&self, info: &WorktreeInfo, target_branch: &str) -> CoreResult<RemoveOutcome> {
+        self.remove_with(info, target_branch, RemovePolicy::Refuse)
+    }
+
+    /// [`Worktrees::remove`] with an explicit policy for branches with unmerged commits. Whatever the policy, a
+    /// branch with a commit the target lacks is never deleted. The branch deletion is a compare-and-swap: if the
+    /// branch moved after it was counted, it is kept.
+    pub fn remove_with(
+        &self,
+        info: &WorktreeInfo,
+        target_branch: &str,
+        policy: RemovePolicy,
+    ) -> CoreResult<RemoveOutcome> {
+        let repo = self.repo()?;
+        let tip = branch_tip(&repo, &info.branch)?;
+        let unmerged = count_unmerged(&repo, tip, branch_tip(&repo, target_branch)?)?;
+        if unmerged > 0 && policy == RemovePolicy::Refuse {
+            return Err(CoreError::UnmergedWork { branch: info.branch.clone(), commits: unmerged });
+        }
+        self.remove_folder(&repo, info)?;
+        if unmerged > 0 {
+            return Ok(RemoveOutcome::BranchKept { branch: info.branch.clone(), unmerged_commits: unmerged });
+        }
+        delete_branch_if_at(&repo, &info.branch, tip)?;
+        if let Some(name) = info.branch.strip_prefix(BRANCH_PREFIX) {
+            let _ = std::fs::remove_file(self.meta_path(name));
+        }
+        Ok(RemoveOutcome::Removed)
+    }
+
+    /// Removes stale git worktree metadata whose folders are gone (unlocked ones only). Branches are kept.
+    pub fn prune(&self) -> CoreResult<()> {
+        let repo = self.repo()?;
+        for name in repo.worktrees()?.iter().flatten() {
+            let wt = repo.find_worktree(name)?;
+            if wt.validate().is_err() && wt.is_prunable(None)? {
+                wt.prune(None)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Commits every change in the worktree (new, modified and deleted files; ignored files excepted) on its
+    /// branch with `message`. `None` when there was nothing to commit. For agents that exited 0 without committing.
+    pub fn commit_all(&self, info: &WorktreeInfo, message: &str) -> CoreResult<Option<Oid>> {
+        let repo = Repository::open(&info.path)?;
+        let mut index = repo.index()?;
+        index.add_all(["*"], git2::IndexAddOption::DEFAULT, None)?;
+        index.update_all(["*"], None)?;
+        index.write()?;
+        let tree = repo.find_tree(index.write_tree()?)?;
+        let head = repo.head()?.peel_to_commit()?;
+        if head.tree_id() == tree.id() {
+            return Ok(None);
+        }
+        let sig = signature(&repo)?;
+        Ok(Some(repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &[&head])?))
+    }
+
+    /// How many commits of `branch` are not reachable from `target_branch`.
+    pub fn unmerged_commits(&self, branch: &str, target_branch: &str) -> CoreResult<usize> {
+        let repo = self.repo()?;
+        count_unmerged(&repo, branch_tip(&repo, branch)?, branch_tip(&repo, target_branch)?)
+    }
+
+    fn repo(&self) -> CoreResult<Repository> {
+        Ok(Repository::open(&self.repo_path)?)
+    }
+
+    fn is_under_root(&self, path: &Path) -> bool {
+        path.canonicalize().map(|p| p.starts_with(&self.root)).unwrap_or(false)
+    }
+
+    fn meta_path(&self, name: &str) -> PathBuf {
+        self.meta_dir.join(format!("{name}.json"))
+    }
+
+    fn read_meta(&self, name: &str) -> Option<WorktreeInfo> {
+        let text = std::fs::read_to_string(self.meta_path(name)).ok()?;
+        serde_json::from_str(&text).ok()
+    }
+
+    fn write_meta(&self, name: &str, info: &WorktreeInfo) -> CoreResult<()> {
+        let path = self.meta_path(name);
+        let json = serde_json::to_string_pretty(info).map_err(|e| CoreError::InvalidInput(e.to_string()))?;
+        std::fs::write(&path, json).map_err(|e| CoreError::io(format!("cannot write {}", path.display()), e))
+    }
+
+    /// The info of a live worktree: saved metadata, or what can be derived from the branch.
+    fn info_for(&self, repo: &Repository, name: &str, branch: &str, path: &Path) -> WorktreeInfo {
+        let path = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        match self.read_meta(name) {
+            Some(meta) => WorktreeInfo { branch: branch.to_string(), path, ..meta },
+            None => {
+                let tip = branch_tip(repo, branch).unwrap_or_else(|_| Oid::zero());
+                let task_id = name.rsplit_once('-').map(|(t, _)| t).unwrap_or(name).to_string();
+                WorktreeInfo {
+                    id: name.rsplit_once('-').map(|(_, id)| id).unwrap_or(name).to_string(),
+                    task_id,
+                    branch: branch.to_string(),
+                    path,
+                    base_commit: branch_creation_point(repo, branch, tip),
+                }
+            }
+        }
+    }
+
+    fn remove_folder(&self, repo: &Repository, info: &WorktreeInfo) -> CoreResult<()> {
+        let name = info.path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        remove_dir(&info.path)?;
+        if let Ok(wt) = repo.find_worktree(name) {
+            wt.prune(Some(WorktreePruneOptions::new().valid(true).locked(true)))?;
+        }
+        Ok(())
+    }
+}
+
+/// Lower-case ASCII letters, digits and single dashes; at most 40 characters; `task` when nothing is left.
+pub fn slug(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+        if out.len() >= 40 {
+            break;
+        }
+    }
+    let out = out.trim_end_matches('-').to_string();
+    if out.is_empty() {
+        "task".to_string()
+    } else {
+        out
+    }
+}
+
+/// Adds `/.yokeflow/` to the repository's `info/exclude` unless a line already says so.
+pub(crate) fn ensure_excluded(repo: &Repository) -> CoreResult<()> {
+    let info = repo.commondir().join("info");
+    create_dir(&info)?;
+    let path = info.join("exclude");
+    let current = std::fs::read_to_string(&path).unwrap_or_default();
+    if current.lines().any(|l| l.trim() == EXCLUDE_LINE) {
+        return Ok(());
+    }
+    let sep = if current.is_empty() || current.ends_with('\n') { "" } else { "\n" };
+    let text = format!("{current}{sep}# YokeFlow's worktrees, logs and integration checkout\n{EXCLUDE_LINE}\n");
+    std::fs::write(&path, text).map_err(|e| CoreError::io(format!("cannot write {}", path.display()), e))
+}
+
+/// Adds the worktree `name` at `path` with `branch` checked out.
+fn add_worktree(repo: &Repository, name: &str, path: &Path, branch: &str) -> CoreResult<()> {
+    let reference = repo.find_branch(branch, BranchType::Local)?.into_reference();
+    let mut opts = WorktreeAddOptions::new();
+    opts.reference(Some(&reference));
+    repo.worktree(name, path, Some(&opts))?;
+    Ok(())
+}
+
+/// The branch a worktree has checked out, read from its admin folder (works when the folder is gone too).
+fn worktree_branch(repo: &Repository, name: &str) -> Option<String> {
+    let head = std::fs::read_to_string(repo.commondir().join("worktrees").join(name).join("HEAD")).ok()?;
+    head.trim().strip_prefix("ref: refs/heads/").map(str::to_string)
+}
+
+/// The commit a branch name (short or `refs/heads/…`) points at.
+pub(crate) fn branch_tip(repo: &Repository, branch: &str) -> CoreResult<Oid> {
+    let full = if branch.starts_with("refs/") { branch.to_string() } else { format!("refs/heads/{branch}") };
+    let reference =
+        repo.find_reference(&full).map_err(|_| CoreError::NotFound { what: "branch", id: branch.to_string() })?;
+    Ok(reference.peel_to_commit()?.id())
+}
+
+/// Commits reachable from `tip` and not from `target`.
+pub(crate) fn count_unmerged(repo: &Repository, tip: Oid, target: Oid) -> CoreResult<usize> {
+    let mut walk = repo.revwalk()?;
+    walk.push(tip)?;
+    walk.hide(target)?;
+    let mut n = 0;
+    for oid in walk {
+        oid?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// Where a branch was created: the oldest entry of its reflog, else its tip.
+fn branch_creation_point(repo: &Repository, branch: &str, tip: Oid) -> String {
+    let oldest = repo.reflog(&format!("refs/heads/{branch}")).ok().and_then(|log| {
+        let n = log.len();
+        (n > 0).then(|| log.get(n - 1).map(|e| e.id_new())).flatten()
+    });
+    oldest.unwrap_or(tip).to_string()
+}
+
+/// Deletes `branch` only if it still points at `expected` (the ref is locked while it is compared).
+fn delete_branch_if_at(repo: &Repository, branch: &str, expected: Oid) -> CoreResult<()> {
+    let full = format!("refs/heads/{branch}");
+    let mut tx = repo.transaction()?;
+    tx.lock_ref(&full)?;
+    let now = repo.find_reference(&full)?.peel_to_commit()?.id();
+    if now != expected {
+        return Err(CoreError::UnmergedWork { branch: branch.to_string(), commits: 1 });
+    }
+    tx.remove(&full)?;
+    tx.commit()?;
+    Ok(())
+}
+
+pub(crate) fn create_dir(path: &Path) -> CoreResult<()> {
+    std::fs::create_dir_all(path).map_err(|e| CoreError::io(format!("cannot create {}", path.display()), e))
+}
+
+pub(crate) fn remove_dir(path: &Path) -> CoreResult<()> {
+    match std::fs::remove_dir_all(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(CoreError::io(format!("cannot remove {}", path.display()), e))
+        }
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::slug;
+
+    #[test]
+    fn slugs() {
+        assert_eq!(slug("Add login page!"), "add-login-page");
+        assert_eq!(slug("  --  "), "task");
+        assert_eq!(slug("T-12_x"), "t-12-x");
+        assert!(slug(&"a".repeat(100)).len() <= 40);
+    }
+}

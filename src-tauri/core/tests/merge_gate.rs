@@ -1,0 +1,509 @@
+//! The merge gate against real temporary repositories. Assertions are on the commit graph: where the target points,
+//! what its parents and tree are, and that every value it ever took passed the tests.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use git2::build::TreeUpdateBuilder;
+use git2::{BranchType, FileMode, Oid, Repository, RepositoryInitOptions};
+use yokeflow_core::merge::{GateConfig, LandOutcome, MergeGate};
+use yokeflow_core::CoreError;
+
+/// A repository on `main` whose first commit (made through the work tree) holds `a.txt` and `b.txt`.
+fn repo() -> (tempfile::TempDir, Repository) {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = Repository::init_opts(dir.path(), RepositoryInitOptions::new().initial_head("main")).unwrap();
+    repo.config().unwrap().set_str("user.name", "Test").unwrap();
+    repo.config().unwrap().set_str("user.email", "test@example.com").unwrap();
+    fs::write(dir.path().join("a.txt"), "one\ntwo\nthree\n").unwrap();
+    fs::write(dir.path().join("b.txt"), "b\n").unwrap();
+    yokeflow_core::git::commit_all(&repo, "initial").unwrap();
+    (dir, repo)
+}
+
+fn gate(dir: &Path, test: Option<&[&str]>) -> MergeGate {
+    let cfg = GateConfig {
+        target_branch: "main".into(),
+        test_command: test.map(|argv| argv.iter().map(|s| s.to_string()).collect()),
+        test_timeout: Duration::from_secs(60),
+    };
+    MergeGate::open(dir, cfg).unwrap()
+}
+
+fn tip(repo: &Repository, branch: &str) -> Oid {
+    repo.find_branch(branch, BranchType::Local).unwrap().get().peel_to_commit().unwrap().id()
+}
+
+/// Commits `changes` (path, new content or `None` to delete) on top of `parent` and points `branch` at the result.
+/// In memory: no work tree is touched.
+fn commit_on(repo: &Repository, branch: &str, parent: Oid, changes: &[(&str, Option<&str>)]) -> Oid {
+    let parent = repo.find_commit(parent).unwrap();
+    let mut update = TreeUpdateBuilder::new();
+    for (path, content) in changes {
+        match content {
+            Some(text) => update.upsert(*path, repo.blob(text.as_bytes()).unwrap(), FileMode::Blob),
+            None => update.remove(*path),
+        };
+    }
+    let tree = repo.find_tree(update.create_updated(repo, &parent.tree().unwrap()).unwrap()).unwrap();
+    let sig = git2::Signature::now("Test", "test@example.com").unwrap();
+    let oid = repo.commit(None, &sig, &sig, &format!("change {branch}"), &tree, &[&parent]).unwrap();
+    repo.reference(&format!("refs/heads/{branch}"), oid, true, "test").unwrap();
+    oid
+}
+
+/// The content of `path` in `commit`'s tree, `None` when absent.
+fn file_at(repo: &Repository, commit: Oid, path: &str) -> Option<String> {
+    let tree = repo.find_commit(commit).unwrap().tree().unwrap();
+    let entry = tree.get_path(Path::new(path)).ok()?;
+    Some(String::from_utf8(repo.find_blob(entry.id()).unwrap().content().to_vec()).unwrap())
+}
+
+fn reachable(repo: &Repository, from: Oid, commit: Oid) -> bool {
+    from == commit || repo.graph_descendant_of(from, commit).unwrap()
+}
+
+fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+#[tokio::test]
+async fn clean_merge_with_passing_tests_advances_to_a_merge_commit_with_both_sides() {
+    let (dir, repo) = repo();
+    let base = tip(&repo, "main");
+    let feature = commit_on(&repo, "feature", base, &[("f.txt", Some("feature\n"))]);
+    let main_before = commit_on(&repo, "main", base, &[("m.txt", Some("main\n"))]);
+    let gate = gate(dir.path(), Some(&["sh", "-c", "test -f f.txt && test -f m.txt && echo all-good"]));
+
+    assert!(gate.conflicts("feature", "main").unwrap().is_empty());
+    let outcome = gate.land("feature", "Merge feature").await.unwrap();
+    let LandOutcome::Merged { commit, tested, attempts } = outcome else { panic!("{outcome:?}") };
+    assert!(tested);
+    assert_eq!(attempts, 1);
+    let merged = tip(&repo, "main");
+    assert_eq!(merged.to_string(), commit);
+    let merge = repo.find_commit(merged).unwrap();
+    assert_eq!(merge.parent_ids().collect::<Vec<_>>(), vec![main_before, feature]);
+    assert_eq!(merge.message(), Some("Merge feature"));
+    assert_eq!(file_at(&repo, merged, "f.txt").as_deref(), Some("feature\n"));
+    assert_eq!(file_at(&repo, merged, "m.txt").as_deref(), Some("main\n"));
+    let log = fs::read_to_string(gate.log_path("feature")).unwrap();
+    assert!(log.contains("all-good"), "{log}");
+
+    assert_eq!(gate.land("feature", "again").await.unwrap(), LandOutcome::NothingToMerge);
+    assert_eq!(tip(&repo, "main"), merged);
+}
+
+#[tokio::test]
+async fn fast_forward_is_still_tested() {
+    let (dir, repo) = repo();
+    let gate = gate(dir.path(), Some(&["sh", "-c", "test ! -e FAIL"]));
+    let base = tip(&repo, "main");
+    commit_on(&repo, "bad", base, &[("FAIL", Some("x\n"))]);
+    let outcome = gate.land("bad", "m").await.unwrap();
+    assert!(matches!(outcome, LandOutcome::TestsFailed { .. }), "{outcome:?}");
+    assert_eq!(tip(&repo, "main"), base);
+
+    let good = commit_on(&repo, "good", base, &[("g.txt", Some("g\n"))]);
+    let outcome = gate.land("good", "m").await.unwrap();
+    assert_eq!(outcome, LandOutcome::Merged { commit: good.to_string(), tested: true, attempts: 1 });
+    assert_eq!(tip(&repo, "main"), good);
+}
+
+#[tokio::test]
+async fn failing_tests_leave_the_target_unchanged_and_report_the_log() {
+    let (dir, repo) = repo();
+    let base = tip(&repo, "main");
+    let feature = commit_on(&repo, "yokeflow/feature-1234abcd", base, &[("f.txt", Some("feature\n"))]);
+    let main_before = commit_on(&repo, "main", base, &[("m.txt", Some("main\n"))]);
+    let gate = gate(dir.path(), Some(&["sh", "-c", "echo boom-from-the-tests >&2; exit 1"]));
+
+    let outcome = gate.land("yokeflow/feature-1234abcd", "m").await.unwrap();
+    let LandOutcome::TestsFailed { log_path, merged_tree_commit } = outcome else { panic!("{outcome:?}") };
+    assert_eq!(tip(&repo, "main"), main_before, "the target did not move");
+    assert_eq!(log_path, dir.path().canonicalize().unwrap().join(".yokeflow/logs/yokeflow-feature-1234abcd-test.log"));
+    let log = fs::read_to_string(&log_path).unwrap();
+    assert!(log.contains("boom-from-the-tests"), "{log}");
+    assert!(log.contains("exit status: 1"), "{log}");
+    let tested = repo.find_commit(Oid::from_str(&merged_tree_commit).unwrap()).unwrap();
+    assert_eq!(tested.parent_ids().collect::<Vec<_>>(), vec![main_before, feature]);
+}
+
+#[tokio::test]
+async fn conflict_then_scripted_resolution_lands() {
+    let (dir, repo) = repo();
+    let base = tip(&repo, "main");
+    let feature =
+        commit_on(&repo, "feature", base, &[("a.txt", Some("one\nTWO-feature\nthree\n")), ("f.txt", Some("f\n"))]);
+    let main_before = commit_on(&repo, "main", base, &[("a.txt", Some("one\nTWO-main\nthree\n"))]);
+    let gate = gate(dir.path(), Some(&["sh", "-c", "! grep -q '<<<<<<<' a.txt"]));
+
+    assert_eq!(gate.conflicts("feature", "main").unwrap(), strings(&["a.txt"]));
+    let outcome = gate.land("feature", "m").await.unwrap();
+    assert_eq!(outcome, LandOutcome::Conflict { files: strings(&["a.txt"]) });
+    assert_eq!(tip(&repo, "main"), main_before);
+
+    assert!(matches!(gate.finish_resolution("feature", "m").await, Err(CoreError::InvalidInput(_))), "not prepared");
+    assert_eq!(gate.prepare_resolution("feature").unwrap(), strings(&["a.txt"]));
+    let place = gate.resolution_path("feature");
+    let conflicted = fs::read_to_string(place.join("a.txt")).unwrap();
+    assert!(conflicted.contains("<<<<<<<") && conflicted.contains(">>>>>>>"), "{conflicted}");
+    assert_eq!(fs::read_to_string(place.join("f.txt")).unwrap(), "f\n");
+
+    // Markers left: refused, nothing moves.
+    let err = gate.finish_resolution("feature", "Merge feature").await.unwrap_err();
+    assert!(matches!(&err, CoreError::UnresolvedConflicts { files } if *files == strings(&["a.txt"])), "{err:?}");
+    assert_eq!(err.code(), "unresolved_conflicts");
+    assert_eq!(tip(&repo, "main"), main_before);
+
+    // Half-resolved: still refused.
+    fs::write(place.join("a.txt"), "one\nTWO-both\n=======\nthree\n").unwrap();
+    assert!(matches!(gate.finish_resolution("feature", "m").await, Err(CoreError::UnresolvedConflicts { .. })));
+
+    fs::write(place.join("a.txt"), "one\nTWO-both\nthree\n").unwrap();
+    let outcome = gate.finish_resolution("feature", "Merge feature (resolved)").await.unwrap();
+    let LandOutcome::Merged { commit, tested: true, attempts: 1 } = outcome else { panic!("{outcome:?}") };
+    let landed = tip(&repo, "main");
+    assert_eq!(landed.to_string(), commit);
+    assert_eq!(repo.find_commit(landed).unwrap().parent_ids().collect::<Vec<_>>(), vec![main_before, feature]);
+    assert_eq!(file_at(&repo, landed, "a.txt").as_deref(), Some("one\nTWO-both\nthree\n"));
+    assert_eq!(file_at(&repo, landed, "f.txt").as_deref(), Some("f\n"));
+    assert!(!place.exists(), "the resolution worktree is removed once merged");
+    assert_eq!(gate.land("feature", "m").await.unwrap(), LandOutcome::NothingToMerge);
+}
+
+#[tokio::test]
+async fn resolution_is_merged_again_when_the_target_moved_meanwhile() {
+    let (dir, repo) = repo();
+    let base = tip(&repo, "main");
+    let feature = commit_on(&repo, "feature", base, &[("a.txt", Some("one\nTWO-feature\nthree\n"))]);
+    commit_on(&repo, "main", base, &[("a.txt", Some("one\nTWO-main\nthree\n"))]);
+    let gate = gate(dir.path(), None);
+    assert_eq!(gate.prepare_resolution("feature").unwrap(), strings(&["a.txt"]));
+    fs::write(gate.resolution_path("feature").join("a.txt"), "one\nTWO-both\nthree\n").unwrap();
+    let other = commit_on(&repo, "main", tip(&repo, "main"), &[("other.txt", Some("o\n"))]);
+
+    let outcome = gate.finish_resolution("feature", "m").await.unwrap();
+    assert!(matches!(outcome, LandOutcome::Merged { tested: false, attempts: 1, .. }), "{outcome:?}");
+    let landed = tip(&repo, "main");
+    assert!(reachable(&repo, landed, other) && reachable(&repo, landed, feature));
+    assert_eq!(file_at(&repo, landed, "a.txt").as_deref(), Some("one\nTWO-both\nthree\n"));
+    assert_eq!(file_at(&repo, landed, "other.txt").as_deref(), Some("o\n"));
+}
+
+/// The test command itself moves `main` (plumbing, in the user's repository) the first time it runs.
+const MOVE_TARGET: &str = r#"set -e
+if [ ! -e "$1" ]; then
+  touch "$1"
+  export GIT_DIR="$2/.git" GIT_INDEX_FILE="$1.index"
+  git read-tree main
+  blob=$(echo other | git hash-object -w --stdin)
+  git update-index --add --cacheinfo "100644,$blob,other.txt"
+  commit=$(git commit-tree "$(git write-tree)" -p main -m 'moved during the tests')
+  git update-ref refs/heads/main "$commit"
+fi"#;
+
+#[tokio::test]
+async fn target_moved_during_the_tests_is_redone_without_losing_an_update() {
+    let (dir, repo) = repo();
+    let scratch = tempfile::tempdir().unwrap();
+    let mark = scratch.path().join("moved");
+    let base = tip(&repo, "main");
+    let feature = commit_on(&repo, "feature", base, &[("f.txt", Some("f\n"))]);
+    let repo_dir = dir.path().to_str().unwrap();
+    let gate = gate(dir.path(), Some(&["sh", "-c", MOVE_TARGET, "sh", mark.to_str().unwrap(), repo_dir]));
+
+    let outcome = gate.land("feature", "Merge feature").await.unwrap();
+    let LandOutcome::Merged { commit, tested: true, attempts: 2 } = outcome else { panic!("{outcome:?}") };
+    let landed = tip(&repo, "main");
+    assert_eq!(landed.to_string(), commit);
+    let moved = repo.find_commit(landed).unwrap().parent_id(0).unwrap();
+    assert_eq!(repo.find_commit(moved).unwrap().message(), Some("moved during the tests\n"));
+    assert!(reachable(&repo, landed, moved), "the concurrent update is kept");
+    assert!(reachable(&repo, landed, feature), "the branch is merged");
+    assert_eq!(file_at(&repo, landed, "other.txt").as_deref(), Some("other\n"));
+    assert_eq!(file_at(&repo, landed, "f.txt").as_deref(), Some("f\n"));
+    assert!(fs::read_to_string(gate.log_path("feature")).unwrap().contains("attempt 2"));
+}
+
+#[tokio::test]
+async fn the_users_dirty_checkout_of_the_target_is_never_touched() {
+    let (dir, repo) = repo();
+    let root = dir.path();
+    let base = tip(&repo, "main");
+    commit_on(&repo, "feature", base, &[("a.txt", Some("one\nfeature\nthree\n")), ("new.txt", Some("n\n"))]);
+    fs::write(root.join("a.txt"), "user's unsaved edit\n").unwrap();
+    fs::write(root.join("b.txt"), "staged edit\n").unwrap();
+    let mut index = repo.index().unwrap();
+    index.add_path(Path::new("b.txt")).unwrap();
+    index.write().unwrap();
+    fs::write(root.join("untracked.txt"), "mine\n").unwrap();
+    let watched = ["a.txt", "b.txt", "untracked.txt", ".git/index", ".git/HEAD"];
+    let before: Vec<Vec<u8>> = watched.iter().map(|f| fs::read(root.join(f)).unwrap()).collect();
+
+    let gate = gate(root, Some(&["sh", "-c", "test -f new.txt"]));
+    let outcome = gate.land("feature", "m").await.unwrap();
+    assert!(matches!(outcome, LandOutcome::Merged { tested: true, .. }), "{outcome:?}");
+    assert_ne!(tip(&repo, "main"), base);
+
+    let after: Vec<Vec<u8>> = watched.iter().map(|f| fs::read(root.join(f)).unwrap()).collect();
+    assert_eq!(before, after, "the user's files, index and HEAD are byte-identical");
+    assert!(!root.join("new.txt").exists());
+}
+
+#[tokio::test]
+async fn a_test_command_that_hangs_is_killed_with_its_process_group() {
+    let (dir, repo) = repo();
+    let scratch = tempfile::tempdir().unwrap();
+    let pidfile = scratch.path().join("pid");
+    let base = tip(&repo, "main");
+    commit_on(&repo, "feature", base, &[("f.txt", Some("f\n"))]);
+    let cfg = GateConfig {
+        target_branch: "main".into(),
+        test_command: Some(strings(&[
+            "sh",
+            "-c",
+            "sleep 30 & echo $! > \"$1\"; wait",
+            "sh",
+            pidfile.to_str().unwrap(),
+        ])),
+        test_timeout: Duration::from_millis(500),
+    };
+    let gate = MergeGate::open(dir.path(), cfg).unwrap();
+    let started = Instant::now();
+    let outcome = gate.land("feature", "m").await.unwrap();
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let LandOutcome::TestsFailed { log_path, .. } = outcome else { panic!("{outcome:?}") };
+    assert!(fs::read_to_string(log_path).unwrap().contains("timed out"));
+    assert_eq!(tip(&repo, "main"), base);
+    let pid = fs::read_to_string(&pidfile).unwrap().trim().to_string();
+    std::thread::sleep(Duration::from_millis(100));
+    let alive = fs::read_to_string(format!("/proc/{pid}/stat")).map(|s| !s.contains(") Z ")).unwrap_or(false);
+    assert!(!alive, "the background sleep {pid} was killed with the group");
+}
+
+#[tokio::test]
+async fn missing_test_program_counts_as_a_failure() {
+    let (dir, repo) = repo();
+    let base = tip(&repo, "main");
+    commit_on(&repo, "feature", base, &[("f.txt", Some("f\n"))]);
+    let gate = gate(dir.path(), Some(&["/nonexistent/yokeflow-test-runner"]));
+    let outcome = gate.land("feature", "m").await.unwrap();
+    let LandOutcome::TestsFailed { log_path, .. } = outcome else { panic!("{outcome:?}") };
+    assert!(fs::read_to_string(log_path).unwrap().contains("cannot start"));
+    assert_eq!(tip(&repo, "main"), base);
+}
+
+#[tokio::test]
+async fn without_a_test_command_a_clean_merge_lands_untested() {
+    let (dir, repo) = repo();
+    let base = tip(&repo, "main");
+    commit_on(&repo, "feature", base, &[("f.txt", Some("f\n"))]);
+    commit_on(&repo, "main", base, &[("m.txt", Some("m\n"))]);
+    let outcome = gate(dir.path(), None).land("feature", "m").await.unwrap();
+    assert!(matches!(outcome, LandOutcome::Merged { tested: false, attempts: 1, .. }), "{outcome:?}");
+    assert!(!dir.path().join(".yokeflow/integration").exists(), "no checkout is needed without tests");
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Randomized: injected failures and conflicts; after every step, every value the target ever took passed the tests.
+
+/// xorshift64*: deterministic, no dependencies.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+}
+
+const FILES: [&str; 3] = ["a.txt", "b.txt", "c.txt"];
+
+/// Fails when a file `FAIL` exists; otherwise records the tested tree as passed.
+const RECORDING_TEST: &str = r#"if [ -e FAIL ]; then echo FAIL present; exit 1; fi
+git rev-parse 'HEAD^{tree}' >> "$1""#;
+
+struct Model {
+    repo: Repository,
+    passed_log: PathBuf,
+    history: Vec<Oid>,
+    violations: Vec<String>,
+    counts: [usize; 5], // merged, tests failed, conflict, resolved-and-merged, refused resolutions
+}
+
+impl Model {
+    fn target(&self) -> Oid {
+        tip(&self.repo, "main")
+    }
+
+    /// Invariants after every step: the target only moves forward (no lost update) and only to trees that passed.
+    fn check(&mut self, step: &str) {
+        let now = self.target();
+        let last = *self.history.last().unwrap();
+        if now == last {
+            return;
+        }
+        if !reachable(&self.repo, now, last) {
+            self.violations.push(format!("{step}: target {now} dropped {last}"));
+        }
+        let passed = fs::read_to_string(&self.passed_log).unwrap_or_default();
+        let tree = self.repo.find_commit(now).unwrap().tree_id().to_string();
+        if !passed.lines().any(|l| l == tree) {
+            self.violations.push(format!("{step}: target {now} has tree {tree} that never passed the tests"));
+        }
+        if file_at(&self.repo, now, "FAIL").is_some() {
+            self.violations.push(format!("{step}: target {now} contains FAIL"));
+        }
+        self.history.push(now);
+    }
+
+    /// A new branch from the target or an older target value, editing one or two lines, sometimes adding FAIL.
+    fn new_branch(&mut self, rng: &mut Rng, name: &str) {
+        let base = if rng.chance(60) { self.target() } else { self.history[rng.below(self.history.len())] };
+        let mut changes: Vec<(String, Option<String>)> = Vec::new();
+        let first = rng.below(FILES.len());
+        for k in 0..1 + rng.below(2) {
+            let file = FILES[(first + k) % FILES.len()];
+            let mut lines: Vec<String> = file_at(&self.repo, base, file)
+                .unwrap_or_else(|| "1\n2\n3\n4\n5\n6\n".into())
+                .lines()
+                .map(str::to_string)
+                .collect();
+            let line = rng.below(lines.len());
+            lines[line] = format!("{name}-{line}");
+            changes.push((file.to_string(), Some(lines.join("\n") + "\n")));
+        }
+        if rng.chance(15) {
+            changes.push(("FAIL".into(), Some("injected failure\n".into())));
+        }
+        let refs: Vec<(&str, Option<&str>)> = changes.iter().map(|(p, c)| (p.as_str(), c.as_deref())).collect();
+        commit_on(&self.repo, name, base, &refs);
+    }
+
+    /// Records what a landing did and checks it against the graph.
+    fn observe(&mut self, step: &str, branch: &str, before: Oid, outcome: &LandOutcome) {
+        let now = self.target();
+        match outcome {
+            LandOutcome::Merged { commit, tested, .. } => {
+                self.counts[0] += 1;
+                if !tested || commit != &now.to_string() || !reachable(&self.repo, now, tip(&self.repo, branch)) {
+                    self.violations.push(format!("{step}: Merged {commit} but target is {now}"));
+                }
+            }
+            LandOutcome::TestsFailed { merged_tree_commit, .. } => {
+                self.counts[1] += 1;
+                let tested = Oid::from_str(merged_tree_commit).unwrap();
+                if now != before || file_at(&self.repo, tested, "FAIL").is_none() {
+                    self.violations.push(format!("{step}: TestsFailed but target moved or tree had no FAIL"));
+                }
+            }
+            LandOutcome::Conflict { .. } => {
+                self.counts[2] += 1;
+                if now != before {
+                    self.violations.push(format!("{step}: Conflict but the target moved"));
+                }
+            }
+            LandOutcome::NothingToMerge => {}
+        }
+        self.check(step);
+    }
+}
+
+/// Resolves every conflicted file by taking the target's version with one line replaced; sometimes leaves the
+/// markers first (which must be refused) or injects a failure.
+async fn resolve(model: &mut Model, gate: &MergeGate, rng: &mut Rng, branch: &str, step: &str) -> LandOutcome {
+    let files = gate.prepare_resolution(branch).unwrap();
+    assert!(!files.is_empty(), "{step}: prepared a conflict that vanished");
+    let place = gate.resolution_path(branch);
+    if rng.chance(25) {
+        let before = model.target();
+        match gate.finish_resolution(branch, "resolve").await {
+            Err(CoreError::UnresolvedConflicts { .. }) => model.counts[4] += 1,
+            other => model.violations.push(format!("{step}: markers left but got {other:?}")),
+        }
+        if model.target() != before {
+            model.violations.push(format!("{step}: refused resolution moved the target"));
+        }
+    }
+    let target = model.target();
+    for file in &files {
+        let text = file_at(&model.repo, target, file).unwrap_or_else(|| "1\n".into());
+        fs::write(place.join(file), format!("{text}resolved {branch}\n")).unwrap();
+    }
+    if rng.chance(20) {
+        fs::write(place.join("FAIL"), "injected in the resolution\n").unwrap();
+    }
+    let before = model.target();
+    let outcome = gate.finish_resolution(branch, &format!("Merge {branch} (resolved)")).await.unwrap();
+    if matches!(outcome, LandOutcome::Merged { .. }) {
+        model.counts[3] += 1;
+    }
+    model.observe(step, branch, before, &outcome);
+    outcome
+}
+
+#[tokio::test]
+async fn randomized_landings_only_ever_advance_the_target_to_tested_trees() {
+    const SEEDS: u64 = 5;
+    const STEPS: usize = 80;
+    let mut total = [0usize; 5];
+    let mut all_violations = Vec::new();
+    for seed in 1..=SEEDS {
+        let (dir, repo) = repo();
+        let scratch = tempfile::tempdir().unwrap();
+        let passed_log = scratch.path().join("passed");
+        let first = tip(&repo, "main");
+        // The initial commit is the target's first value; it counts as tested.
+        fs::write(&passed_log, format!("{}\n", repo.find_commit(first).unwrap().tree_id())).unwrap();
+        let argv = ["sh", "-c", RECORDING_TEST, "sh", passed_log.to_str().unwrap()];
+        let gate = gate(dir.path(), Some(&argv));
+        let mut model = Model { repo, passed_log, history: vec![first], violations: Vec::new(), counts: [0; 5] };
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ seed.wrapping_mul(0x1234_5678_9abc_def1));
+        let mut pending: Vec<String> = Vec::new();
+        for step in 0..STEPS {
+            let label = format!("seed {seed} step {step}");
+            if pending.is_empty() || rng.chance(45) {
+                let name = format!("b{step}");
+                model.new_branch(&mut rng, &name);
+                pending.push(name);
+                continue;
+            }
+            let branch = pending.swap_remove(rng.below(pending.len()));
+            let before = model.target();
+            let predicted = gate.conflicts(&branch, "main").unwrap();
+            let outcome = gate.land(&branch, &format!("Merge {branch}")).await.unwrap();
+            let landed_files = match &outcome {
+                LandOutcome::Conflict { files } => files.clone(),
+                _ => Vec::new(),
+            };
+            if predicted != landed_files {
+                model.violations.push(format!("{label}: conflicts() said {predicted:?}, land found {landed_files:?}"));
+            }
+            model.observe(&label, &branch, before, &outcome);
+            if matches!(outcome, LandOutcome::Conflict { .. }) && rng.chance(60) {
+                resolve(&mut model, &gate, &mut rng, &branch, &label).await;
+            }
+        }
+        for (t, c) in total.iter_mut().zip(model.counts) {
+            *t += c;
+        }
+        all_violations.extend(model.violations);
+    }
+    assert!(all_violations.is_empty(), "{} violations:\n{}", all_violations.len(), all_violations.join("\n"));
+    let [merged, failed, conflicts, resolved, refused] = total;
+    eprintln!("merged {merged}, tests failed {failed}, conflicts {conflicts}, resolved {resolved}, refused {refused}");
+    assert!(merged + failed + conflicts >= 200, "enough landings were exercised: {total:?}");
+    assert!(merged > 0 && failed > 0 && conflicts > 0 && resolved > 0 && refused > 0, "{total:?}");
+}

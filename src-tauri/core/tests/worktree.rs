@@ -1,0 +1,208 @@
+//! Worktree lifecycle against real temporary repositories: create, list, remove (never an unmerged branch),
+//! the exclude file, reattach after a crash, prune and commit_all.
+
+use std::fs;
+use std::path::Path;
+
+use git2::{BranchType, Oid, Repository, RepositoryInitOptions};
+use yokeflow_core::worktree::{RemoveOutcome, RemovePolicy, Worktrees};
+use yokeflow_core::CoreError;
+
+/// A repository on `main` with one commit holding `README.md`.
+fn repo() -> (tempfile::TempDir, Repository) {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = Repository::init_opts(dir.path(), RepositoryInitOptions::new().initial_head("main")).unwrap();
+    repo.config().unwrap().set_str("user.name", "Test").unwrap();
+    repo.config().unwrap().set_str("user.email", "test@example.com").unwrap();
+    fs::write(dir.path().join("README.md"), "hello\n").unwrap();
+    yokeflow_core::git::commit_all(&repo, "initial").unwrap();
+    (dir, repo)
+}
+
+fn tip(repo: &Repository, branch: &str) -> Oid {
+    repo.find_branch(branch, BranchType::Local).unwrap().get().peel_to_commit().unwrap().id()
+}
+
+fn branch_exists(repo: &Repository, branch: &str) -> bool {
+    repo.find_branch(branch, BranchType::Local).is_ok()
+}
+
+fn fast_forward(repo: &Repository, branch: &str, to: Oid) {
+    repo.reference(&format!("refs/heads/{branch}"), to, true, "test").unwrap();
+}
+
+/// `git status --porcelain` of the user's checkout, as the user would see it.
+fn git_status(dir: &Path) -> String {
+    let out = std::process::Command::new("git").arg("-C").arg(dir).args(["status", "--porcelain"]).output().unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn write(dir: &Path, file: &str, text: &str) {
+    fs::write(dir.join(file), text).unwrap();
+}
+
+#[test]
+fn create_list_remove() {
+    let (dir, repo) = repo();
+    let wts = Worktrees::open(dir.path()).unwrap();
+    let base = tip(&repo, "main");
+    let info = wts.create("Add login page", base).unwrap();
+
+    assert_eq!(info.branch, format!("yokeflow/add-login-page-{}", &info.id[..8]));
+    assert_eq!(info.path, wts.root().join(format!("add-login-page-{}", &info.id[..8])));
+    assert_eq!(info.base_commit, base.to_string());
+    assert_eq!(info.task_id, "Add login page");
+    assert_eq!(fs::read_to_string(info.path.join("README.md")).unwrap(), "hello\n");
+    assert_eq!(tip(&repo, &info.branch), base);
+    assert_eq!(Repository::open(&info.path).unwrap().head().unwrap().shorthand(), Some(info.branch.as_str()));
+
+    let other = wts.create("Second", base).unwrap();
+    let listed = wts.list().unwrap();
+    assert_eq!(listed.len(), 2);
+    assert!(listed.contains(&info), "{listed:?}");
+    assert!(listed.contains(&other));
+
+    // Dirty files do not stop a removal: the branch rule protects committed work.
+    write(&info.path, "scratch.txt", "uncommitted\n");
+    assert_eq!(wts.remove(&info, "main").unwrap(), RemoveOutcome::Removed);
+    assert!(!info.path.exists());
+    assert!(!branch_exists(&repo, &info.branch));
+    assert_eq!(wts.list().unwrap(), vec![other.clone()]);
+    let names: Vec<String> = repo.worktrees().unwrap().iter().flatten().map(str::to_string).collect();
+    assert_eq!(names.len(), 1, "git metadata of the removed worktree is gone: {names:?}");
+    // The user's checkout still looks clean.
+    assert_eq!(git_status(dir.path()), "");
+}
+
+#[test]
+fn remove_refuses_a_branch_with_unmerged_commits_and_says_why() {
+    let (dir, repo) = repo();
+    let wts = Worktrees::open(dir.path()).unwrap();
+    let info = wts.create("work", tip(&repo, "main")).unwrap();
+    write(&info.path, "a.txt", "a\n");
+    let first = wts.commit_all(&info, "first").unwrap().unwrap();
+    write(&info.path, "b.txt", "b\n");
+    let second = wts.commit_all(&info, "second").unwrap().unwrap();
+    assert_eq!(wts.unmerged_commits(&info.branch, "main").unwrap(), 2);
+
+    let err = wts.remove(&info, "main").unwrap_err();
+    match &err {
+        CoreError::UnmergedWork { branch, commits } => {
+            assert_eq!(branch, &info.branch);
+            assert_eq!(*commits, 2);
+        }
+        other => panic!("expected UnmergedWork, got {other:?}"),
+    }
+    assert_eq!(err.code(), "unmerged_work");
+    assert!(err.to_string().contains("2 commit(s) not on the target branch"), "{err}");
+    assert!(info.path.join("b.txt").exists(), "refusal touches nothing");
+    assert_eq!(tip(&repo, &info.branch), second);
+
+    // The folder may go, the branch stays.
+    let outcome = wts.remove_with(&info, "main", RemovePolicy::KeepBranchIfUnmerged).unwrap();
+    assert_eq!(outcome, RemoveOutcome::BranchKept { branch: info.branch.clone(), unmerged_commits: 2 });
+    assert!(!info.path.exists());
+    assert_eq!(tip(&repo, &info.branch), second);
+    assert_eq!(wts.orphan_branches().unwrap(), vec![info.branch.clone()]);
+
+    // Partly merged: still refused, counting only what is missing.
+    fast_forward(&repo, "main", first);
+    let back = wts.reattach("work", &info.branch).unwrap();
+    assert_eq!(wts.unmerged_commits(&info.branch, "main").unwrap(), 1);
+    assert!(matches!(wts.remove(&back, "main"), Err(CoreError::UnmergedWork { commits: 1, .. })));
+
+    // Fully merged: everything goes.
+    fast_forward(&repo, "main", second);
+    assert_eq!(wts.remove(&back, "main").unwrap(), RemoveOutcome::Removed);
+    assert!(!branch_exists(&repo, &info.branch));
+    assert!(wts.orphan_branches().unwrap().is_empty());
+}
+
+#[test]
+fn exclude_file_is_updated_once() {
+    let (dir, repo) = repo();
+    let exclude = repo.path().join("info").join("exclude");
+    fs::write(&exclude, "*.swp").unwrap(); // no trailing newline
+    for _ in 0..3 {
+        Worktrees::open(dir.path()).unwrap();
+    }
+    let cfg = yokeflow_core::merge::GateConfig::new("main");
+    yokeflow_core::merge::MergeGate::open(dir.path(), cfg).unwrap();
+    let text = fs::read_to_string(&exclude).unwrap();
+    assert_eq!(text.lines().filter(|l| *l == "/.yokeflow/").count(), 1, "{text}");
+    assert!(text.starts_with("*.swp\n"), "{text}");
+
+    let wts = Worktrees::open(dir.path()).unwrap();
+    wts.create("t", tip(&repo, "main")).unwrap();
+    assert_eq!(git_status(dir.path()), "", "the user's git status stays clean");
+}
+
+#[test]
+fn reattach_after_the_folder_was_deleted() {
+    let (dir, repo) = repo();
+    let wts = Worktrees::open(dir.path()).unwrap();
+    let info = wts.create("crashy task", tip(&repo, "main")).unwrap();
+    write(&info.path, "partial.txt", "half done\n");
+    let partial = wts.commit_all(&info, "partial").unwrap().unwrap();
+
+    fs::remove_dir_all(&info.path).unwrap(); // the crash
+    assert!(wts.list().unwrap().is_empty(), "a worktree without a folder is not listed");
+    assert_eq!(wts.orphan_branches().unwrap(), vec![info.branch.clone()]);
+
+    let back = wts.reattach("crashy task", &info.branch).unwrap();
+    assert_eq!(back, info, "same id, branch, path and base");
+    assert_eq!(fs::read_to_string(back.path.join("partial.txt")).unwrap(), "half done\n");
+    assert_eq!(tip(&repo, &back.branch), partial);
+    assert_eq!(wts.list().unwrap(), vec![back.clone()]);
+    assert!(wts.reattach("crashy task", &info.branch).is_err(), "a live worktree is not re-created");
+
+    // Without saved metadata the base comes from the branch's reflog.
+    fs::remove_dir_all(&back.path).unwrap();
+    fs::remove_dir_all(dir.path().join(".yokeflow/worktree-meta")).unwrap();
+    fs::create_dir_all(dir.path().join(".yokeflow/worktree-meta")).unwrap();
+    let again = wts.reattach("crashy task", &info.branch).unwrap();
+    assert_eq!(again.base_commit, info.base_commit);
+    assert_ne!(again.id, info.id);
+}
+
+#[test]
+fn prune_removes_stale_metadata_but_keeps_branches() {
+    let (dir, repo) = repo();
+    let wts = Worktrees::open(dir.path()).unwrap();
+    let gone = wts.create("gone", tip(&repo, "main")).unwrap();
+    let kept = wts.create("kept", tip(&repo, "main")).unwrap();
+    fs::remove_dir_all(&gone.path).unwrap();
+    wts.prune().unwrap();
+    let names: Vec<String> = repo.worktrees().unwrap().iter().flatten().map(str::to_string).collect();
+    assert_eq!(names, vec![kept.path.file_name().unwrap().to_str().unwrap().to_string()]);
+    assert!(branch_exists(&repo, &gone.branch));
+    assert_eq!(wts.list().unwrap(), vec![kept]);
+}
+
+#[test]
+fn commit_all_commits_every_change_once() {
+    let (dir, repo) = repo();
+    let wts = Worktrees::open(dir.path()).unwrap();
+    let info = wts.create("agent", tip(&repo, "main")).unwrap();
+    assert_eq!(wts.commit_all(&info, "nothing").unwrap(), None);
+
+    write(&info.path, "README.md", "changed\n");
+    fs::create_dir_all(info.path.join("src")).unwrap();
+    write(&info.path, "src/new.rs", "fn main() {}\n");
+    write(&info.path, ".gitignore", "*.log\n");
+    write(&info.path, "debug.log", "ignored\n");
+    let oid = wts.commit_all(&info, "agent work").unwrap().unwrap();
+    let commit = repo.find_commit(oid).unwrap();
+    assert_eq!(commit.message(), Some("agent work"));
+    assert_eq!(commit.parent_id(0).unwrap(), tip(&repo, "main"));
+    assert_eq!(tip(&repo, &info.branch), oid);
+    let tree = commit.tree().unwrap();
+    assert!(tree.get_path(Path::new("src/new.rs")).is_ok());
+    assert!(tree.get_path(Path::new("debug.log")).is_err(), "ignored files stay out");
+
+    fs::remove_file(info.path.join("README.md")).unwrap();
+    let oid = wts.commit_all(&info, "delete").unwrap().unwrap();
+    assert!(repo.find_commit(oid).unwrap().tree().unwrap().get_path(Path::new("README.md")).is_err());
+    assert_eq!(wts.commit_all(&info, "again").unwrap(), None);
+    assert_eq!(tip(&repo, "main"), repo.find_commit(oid).unwrap().parent(0).unwrap().parent_id(0).unwrap());
+}
