@@ -13,8 +13,8 @@ export PATH="$HOME/.cargo/bin:$PATH"
 target=${CARGO_TARGET_DIR:-$root/target}
 
 step "the core never imports tauri"
-if grep -rn "tauri" src-tauri/core/src src-tauri/core/Cargo.toml; then
-  echo "the core must stay headless: the lines above mention tauri" >&2; exit 1
+if grep -rni "tauri" src-tauri/core/src src-tauri/core/Cargo.toml; then
+  echo "the core must stay headless: the lines above mention tauri (not even in comments)" >&2; exit 1
 fi
 if cargo tree -p yokeflow-core -e normal --prefix none | grep -E '^(tauri|wry|webkit2gtk|gtk) '; then
   echo "the core depends on a UI crate" >&2; exit 1

@@ -1,7 +1,7 @@
 //! YokeFlow's headless core: everything the app does, with no user interface.
 //!
-//! The Tauri layer (`src-tauri/src`) and the CLI ([`cli`]) are thin adapters over these modules. Nothing in
-//! this crate imports `tauri`; see ARCHITECTURE.md for the code map and the invariants.
+//! The desktop layer (the root crate) and the CLI ([`cli`]) are thin adapters over these modules. Nothing in
+//! this crate knows the window or its framework; see ARCHITECTURE.md for the code map and the invariants.
 
 pub mod bindings;
 pub mod cli;
