@@ -40,4 +40,72 @@ export type ImportSummary = { added: Array<string>, updated: Array<string>, remo
 /**
  * Tasks absent from the file but kept because work on them has started.
  */
-kept: Array<string>, };
+kept: Array<string>, 
+/**
+ * Set when the import stood but the execution plan could not be rebuilt from it (the reason).
+ */
+plan_warning: string | null, };
+export type Batch = { 
+/**
+ * `batch-1`, `batch-2`, … in execution order.
+ */
+batch_id: string, task_ids: Array<string>, 
+/**
+ * More than one task, so the batch can use several worktrees at once.
+ */
+can_parallel: boolean, 
+/**
+ * Earlier batches that must finish first: those holding a dependency of one of its tasks or a task
+ * predicted to conflict with one of its tasks.
+ */
+depends_on: Array<string>, };
+export type WorktreeAssignment = { 
+/**
+ * `wt-1`, `wt-2`, …
+ */
+worktree: string, task_ids: Array<string>, 
+/**
+ * Sum of the tasks' effort, in minutes.
+ */
+total_effort: number, };
+export type ConflictPair = { 
+/**
+ * The task that comes first in the input.
+ */
+a: string, b: string, 
+/**
+ * The shared paths, or for two overlapping globs both globs.
+ */
+files: Array<string>, };
+export type PlanStats = { task_count: number, total_effort: number, 
+/**
+ * The longest dependency chain by effort, first task first.
+ */
+critical_path: Array<string>, critical_path_minutes: number, workers: number, 
+/**
+ * `max(critical_path_minutes, ceil(total_effort / workers))`: no schedule can be shorter.
+ */
+lower_bound: number, 
+/**
+ * Makespan of the dynamic schedule ([`Scheduler`]) with `workers` workers.
+ */
+predicted_makespan: number, };
+export type ExecutionPlan = { batches: Array<Batch>, worktree_assignments: Array<WorktreeAssignment>, stats: PlanStats, conflicts: Array<ConflictPair>, };
+export type PlanEdit = { "kind": "move_to_batch", task: string, batch_id: string, } | { "kind": "move_to_worktree", task: string, worktree: string, } | { "kind": "force_sequential" };
+export type SimulationReport = { 
+/**
+ * Minutes with one worker: the sum of efforts.
+ */
+sequential: number, 
+/**
+ * Minutes batch by batch.
+ */
+barrier: number, 
+/**
+ * Minutes with the dynamic scheduler.
+ */
+dynamic: number, 
+/**
+ * `max(critical_path_minutes, ceil(total effort / workers))`.
+ */
+lower_bound: number, critical_path: Array<string>, critical_path_minutes: number, workers: number, };

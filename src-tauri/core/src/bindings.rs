@@ -7,6 +7,7 @@ use ts_rs::TS;
 use crate::error::ErrorDto;
 use crate::import::ImportSummary;
 use crate::model::{Board, Epic, PredictedFile, Project, ProjectSummary, Task, TaskStatus};
+use crate::plan::{Batch, ConflictPair, ExecutionPlan, PlanEdit, PlanStats, SimulationReport, WorktreeAssignment};
 use crate::taskfile::TaskFileIssue;
 
 fn decl<T: TS>() -> String {
@@ -28,6 +29,13 @@ pub fn typescript() -> String {
         decl::<ErrorDto>(),
         decl::<TaskFileIssue>(),
         decl::<ImportSummary>(),
+        decl::<Batch>(),
+        decl::<WorktreeAssignment>(),
+        decl::<ConflictPair>(),
+        decl::<PlanStats>(),
+        decl::<ExecutionPlan>(),
+        decl::<PlanEdit>(),
+        decl::<SimulationReport>(),
     ] {
         out.push_str(&d);
     }

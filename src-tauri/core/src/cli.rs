@@ -2,7 +2,7 @@
 //! its own; every command calls one core function and formats the result (a table, or JSON with `--json`).
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 use serde::Serialize;
@@ -11,6 +11,8 @@ use crate::db::Db;
 use crate::error::{CoreError, CoreResult};
 use crate::model::{Task, TaskStatus};
 use crate::{demo, import, paths, project, tasks};
+
+mod plan_cmd;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -49,6 +51,8 @@ pub enum Command {
     Demo,
     /// Open the window (the default when no command is given)
     App,
+    /// Build, show, edit or simulate the execution plan (batches, worktrees, predicted conflicts)
+    Plan(plan_cmd::PlanArgs),
 }
 
 /// Runs a parsed command line; returns the process exit code. Output goes to `out`, errors to `err`.
@@ -117,6 +121,9 @@ async fn execute(cli: Cli, out: &mut dyn Write) -> CoreResult<()> {
                 if !s.kept.is_empty() {
                     writeln!(o, "kept (not in the file, but already started): {}", s.kept.join(", "))?;
                 }
+                if let Some(warning) = &s.plan_warning {
+                    writeln!(o, "warning: {warning}")?;
+                }
                 Ok(())
             })
         }
@@ -147,6 +154,10 @@ async fn execute(cli: Cli, out: &mut dyn Write) -> CoreResult<()> {
         }
         Command::App => {
             Err(CoreError::InvalidInput("this build of yokeflow has no window; use the desktop build".into()))
+        }
+        Command::Plan(args) => {
+            let p = project::find_by_repo(&db, &repo_dir(cli.repo)?).await?;
+            plan_cmd::execute(&db, &p, args, json, out).await
         }
     };
     db.close().await;
@@ -201,9 +212,4 @@ where
             }
         }
     }
-}
-
-/// True when `path` looks like a tasks file rather than a repository (used for friendlier errors).
-pub fn is_tasks_file(path: &Path) -> bool {
-    matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json"))
 }

@@ -3,6 +3,9 @@
 //!
 //! Re-importing is an update: tasks keep their status; a task missing from the new file is removed only while
 //! it is still in Backlog (started work is never dropped by an import; it is kept and reported).
+//!
+//! After a successful import the execution plan is rebuilt ([`crate::planner::rebuild_after_import`]); a
+//! planning failure does not undo the import, it is reported in [`ImportSummary::plan_warning`].
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -13,7 +16,7 @@ use ts_rs::TS;
 use crate::db::Db;
 use crate::error::{CoreError, CoreResult};
 use crate::taskfile::{self, TaskFile};
-use crate::{now_ms, project};
+use crate::{now_ms, planner, project};
 
 /// What an import changed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, TS)]
@@ -23,6 +26,8 @@ pub struct ImportSummary {
     pub removed: Vec<String>,
     /// Tasks absent from the file but kept because work on them has started.
     pub kept: Vec<String>,
+    /// Set when the import stood but the execution plan could not be rebuilt from it (the reason).
+    pub plan_warning: Option<String>,
 }
 
 /// Validates `path` and imports it into the project.
@@ -154,5 +159,7 @@ pub async fn import(db: &Db, project_id: &str, file: &TaskFile, source: Option<&
     .await?;
 
     tx.commit().await.map_err(CoreError::from)?;
+    // The plan follows the tasks; once the import is committed it stands even if planning fails.
+    summary.plan_warning = planner::rebuild_after_import(db, project_id).await;
     Ok(summary)
 }

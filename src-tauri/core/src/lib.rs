@@ -14,6 +14,8 @@ pub mod merge;
 pub mod model;
 pub mod paths;
 pub mod plan;
+pub mod planner;
+pub mod predict;
 pub mod project;
 pub mod taskfile;
 pub mod tasks;

@@ -1,0 +1,176 @@
+//! `yokeflow plan …`: build, show, edit and simulate the project's execution plan ([`crate::planner`]). Text
+//! output lists batches with their tasks and worktrees, the figures and the predicted conflicts; `--json`
+//! prints the plan (or the simulation report) as one object.
+
+use std::collections::HashMap;
+use std::io::Write;
+
+use clap::{Args, Subcommand};
+
+use crate::db::Db;
+use crate::error::{CoreError, CoreResult};
+use crate::model::{Project, Task};
+use crate::plan::{ExecutionPlan, PlanEdit, SimulationReport};
+use crate::{planner, tasks};
+
+#[derive(Debug, Clone, Args)]
+pub struct PlanArgs {
+    #[command(subcommand)]
+    pub action: PlanAction,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum PlanAction {
+    /// Predict files, build the plan and store it
+    Build {
+        /// Worktrees (agents) at once [default: the project's setting]
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
+        workers: Option<u32>,
+    },
+    /// Show the stored plan
+    Show,
+    /// Adjust the stored plan by hand; refused when it would break a dependency or a predicted conflict
+    Edit {
+        /// The task to move
+        #[arg(long, value_name = "ID", required_unless_present = "force_sequential")]
+        move_task: Option<String>,
+        /// Move it into this batch (`batch-2` or `2`)
+        #[arg(long, value_name = "B", requires = "move_task", conflicts_with = "to_worktree")]
+        to_batch: Option<String>,
+        /// Move it to this worktree (`wt-1` or `1`)
+        #[arg(long, value_name = "W", requires = "move_task")]
+        to_worktree: Option<String>,
+        /// One task per batch, all in one worktree
+        #[arg(long, conflicts_with_all = ["move_task", "to_batch", "to_worktree"])]
+        force_sequential: bool,
+    },
+    /// Compare sequential, batch-by-batch and dynamic schedules of the remaining tasks
+    Simulate {
+        /// Workers to simulate [default: the project's setting]
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
+        workers: Option<u32>,
+    },
+}
+
+pub(super) async fn execute(db: &Db, p: &Project, args: PlanArgs, json: bool, out: &mut dyn Write) -> CoreResult<()> {
+    let io = |e| CoreError::io("cannot write output", e);
+    match args.action {
+        PlanAction::Build { workers } => {
+            let plan = planner::build(db, &p.id, workers.map(|w| w as usize)).await?;
+            show(db, p, &plan, json, out).await
+        }
+        PlanAction::Show => {
+            let plan = planner::get(db, &p.id)
+                .await?
+                .ok_or_else(|| CoreError::NotFound { what: "execution plan for project", id: p.name.clone() })?;
+            show(db, p, &plan, json, out).await
+        }
+        PlanAction::Edit { move_task, to_batch, to_worktree, force_sequential } => {
+            let edit = match (move_task, to_batch, to_worktree) {
+                _ if force_sequential => PlanEdit::ForceSequential,
+                (Some(task), Some(b), None) => PlanEdit::MoveToBatch { task, batch_id: named("batch", &b) },
+                (Some(task), None, Some(w)) => PlanEdit::MoveToWorktree { task, worktree: named("wt", &w) },
+                _ => {
+                    return Err(CoreError::InvalidInput(
+                        "`plan edit` needs --move-task ID with --to-batch B or --to-worktree W, or \
+                         --force-sequential"
+                            .into(),
+                    ))
+                }
+            };
+            let plan = planner::edit(db, &p.id, edit).await?;
+            show(db, p, &plan, json, out).await
+        }
+        PlanAction::Simulate { workers } => {
+            let report = planner::simulate(db, &p.id, workers.map(|w| w as usize)).await?;
+            if json {
+                return super::emit(out, true, &report, |_| Ok(()));
+            }
+            print_simulation(out, &report).map_err(io)
+        }
+    }
+}
+
+/// `2` -> `batch-2`; anything else as given.
+fn named(prefix: &str, value: &str) -> String {
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        format!("{prefix}-{value}")
+    } else {
+        value.to_string()
+    }
+}
+
+async fn show(db: &Db, p: &Project, plan: &ExecutionPlan, json: bool, out: &mut dyn Write) -> CoreResult<()> {
+    if json {
+        return super::emit(out, true, plan, |_| Ok(()));
+    }
+    let list = tasks::list(db, &p.id).await?;
+    print_plan(out, &p.name, plan, &list).map_err(|e| CoreError::io("cannot write output", e))
+}
+
+fn print_plan(o: &mut dyn Write, project: &str, plan: &ExecutionPlan, list: &[Task]) -> std::io::Result<()> {
+    let by_id: HashMap<&str, &Task> = list.iter().map(|t| (t.id.as_str(), t)).collect();
+    let tree_of: HashMap<&str, &str> = plan
+        .worktree_assignments
+        .iter()
+        .flat_map(|w| w.task_ids.iter().map(move |t| (t.as_str(), w.worktree.as_str())))
+        .collect();
+    let s = &plan.stats;
+    writeln!(
+        o,
+        "Plan for `{project}`: {} tasks in {} batches on {} worktree(s) ({} workers)",
+        s.task_count,
+        plan.batches.len(),
+        plan.worktree_assignments.len(),
+        s.workers
+    )?;
+    let w_id = by_id.keys().map(|k| k.len()).max().unwrap_or(2).max(2);
+    for b in &plan.batches {
+        let after =
+            if b.depends_on.is_empty() { String::new() } else { format!(", after {}", b.depends_on.join(", ")) };
+        let mode = if b.can_parallel { "parallel" } else { "single" };
+        writeln!(o, "\n{} ({mode}{after})", b.batch_id)?;
+        for id in &b.task_ids {
+            let t = by_id.get(id.as_str());
+            writeln!(
+                o,
+                "  {id:<w_id$}  {:<6}  {:>4} min  {:<10}  {}",
+                tree_of.get(id.as_str()).copied().unwrap_or("-"),
+                t.map_or(0, |t| t.effort_minutes),
+                t.and_then(|t| t.epic.as_deref()).unwrap_or("-"),
+                t.map_or("", |t| t.title.as_str())
+            )?;
+        }
+    }
+    writeln!(o, "\nWorktrees:")?;
+    for w in &plan.worktree_assignments {
+        writeln!(o, "  {:<6} {:>5} min  {}", w.worktree, w.total_effort, w.task_ids.join(", "))?;
+    }
+    writeln!(o, "\nFigures (minutes of estimated effort):")?;
+    writeln!(o, "  total effort        {}", s.total_effort)?;
+    writeln!(o, "  critical path       {} ({})", s.critical_path_minutes, s.critical_path.join(" -> "))?;
+    writeln!(o, "  lower bound         {}", s.lower_bound)?;
+    writeln!(o, "  predicted makespan  {}", s.predicted_makespan)?;
+    if plan.conflicts.is_empty() {
+        writeln!(o, "\nNo predicted conflicts.")?;
+    } else {
+        writeln!(o, "\nPredicted conflicts (never run at the same time):")?;
+        for c in &plan.conflicts {
+            writeln!(o, "  {} <-> {}: {}", c.a, c.b, c.files.join(", "))?;
+        }
+    }
+    Ok(())
+}
+
+fn print_simulation(o: &mut dyn Write, r: &SimulationReport) -> std::io::Result<()> {
+    writeln!(o, "Simulation with {} worker(s), in minutes of estimated effort:", r.workers)?;
+    writeln!(o, "  sequential   {}", r.sequential)?;
+    writeln!(o, "  barrier      {}  (batch by batch)", r.barrier)?;
+    writeln!(o, "  dynamic      {}  (a task starts as soon as it can)", r.dynamic)?;
+    writeln!(o, "  lower bound  {}", r.lower_bound)?;
+    writeln!(o, "  critical path {} min: {}", r.critical_path_minutes, r.critical_path.join(" -> "))?;
+    if r.dynamic > 0 {
+        writeln!(o, "  speed-up over sequential: {:.2}x", r.sequential as f64 / r.dynamic as f64)?;
+    }
+    Ok(())
+}
