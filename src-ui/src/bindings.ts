@@ -109,3 +109,82 @@ dynamic: number,
  * `max(critical_path_minutes, ceil(total effort / workers))`.
  */
 lower_bound: number, critical_path: Array<string>, critical_path_minutes: number, workers: number, };
+export type Expertise = { domain: string, patterns: Array<string>, metrics: { [key in string]?: number }, confidence: number, usage_count: number, };
+export type SyncIssue = { path: string, message: string, };
+export type SyncReport = { 
+/**
+ * Domains whose file was stored in the database.
+ */
+imported: Array<string>, 
+/**
+ * Domains whose database row was written to the files.
+ */
+exported: Array<string>, 
+/**
+ * Domains with a (new or updated) unresolved conflict.
+ */
+conflicts: Array<string>, 
+/**
+ * Domains whose native skill was (re)written.
+ */
+skills_written: Array<string>, 
+/**
+ * Domains already in sync.
+ */
+unchanged: number, 
+/**
+ * Files actually written (a write is skipped when the bytes are already there).
+ */
+files_written: number, 
+/**
+ * Files that could not be used; nothing was changed for them.
+ */
+issues: Array<SyncIssue>, };
+export type ExpertiseConflict = { id: number, domain: string, 
+/**
+ * `expertise.yaml` as rendered from the database row.
+ */
+db_version: string, 
+/**
+ * The file's text as found.
+ */
+file_version: string, detected_at: number, resolved_at: number | null, 
+/**
+ * `db`, `file` or `converged` (the two sides became equal).
+ */
+resolution: string | null, };
+export type ExpertiseKeep = "db" | "file";
+export type ExpertiseEvent = { "type": "watch_started", project_id: string, path: string, } | { "type": "imported", project_id: string, domain: string, } | { "type": "exported", project_id: string, domain: string, } | { "type": "skill_written", project_id: string, domain: string, path: string, } | { "type": "conflict", project_id: string, domain: string, conflict_id: number, } | { "type": "conflict_resolved", project_id: string, domain: string, resolution: string, } | { "type": "invalid", project_id: string, path: string, message: string, };
+export type SkillThresholds = { min_confidence: number, min_usage: number, };
+export type WatchStats = { 
+/**
+ * Batches synced because files changed.
+ */
+file_batches: number, 
+/**
+ * Batches synced because database rows changed.
+ */
+db_batches: number, 
+/**
+ * Files written by the watcher's syncs (a file edit alone writes nothing back: no echo).
+ */
+files_written: number, 
+/**
+ * Domains whose `expertise.yaml` was rewritten because their database row changed.
+ */
+exported: number, 
+/**
+ * Domains stored in the database from files.
+ */
+imported: number, conflicts: number, issues: number, };
+export type RouteSource = "skill" | "db" | "none";
+export type RoutingDecision = { task_id: string, domain: string | null, source: RouteSource, score: number, 
+/**
+ * Why, in words (e.g. "domain name `api` in the task", "pattern keywords: handler, route").
+ */
+reasons: Array<string>, };
+export type ReuseStats = { routed: number, served_by_expertise: number, 
+/**
+ * `served_by_expertise / routed`, 0 when nothing was routed.
+ */
+ratio: number, };

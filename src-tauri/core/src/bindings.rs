@@ -5,6 +5,10 @@
 use ts_rs::TS;
 
 use crate::error::ErrorDto;
+use crate::expertise::{
+    Expertise, ExpertiseConflict, ExpertiseEvent, Keep, ReuseStats, RouteSource, RoutingDecision, SkillThresholds,
+    SyncIssue, SyncReport, WatchStats,
+};
 use crate::import::ImportSummary;
 use crate::model::{Board, Epic, PredictedFile, Project, ProjectSummary, Task, TaskStatus};
 use crate::plan::{Batch, ConflictPair, ExecutionPlan, PlanEdit, PlanStats, SimulationReport, WorktreeAssignment};
@@ -36,6 +40,17 @@ pub fn typescript() -> String {
         decl::<ExecutionPlan>(),
         decl::<PlanEdit>(),
         decl::<SimulationReport>(),
+        decl::<Expertise>(),
+        decl::<SyncIssue>(),
+        decl::<SyncReport>(),
+        decl::<ExpertiseConflict>(),
+        decl::<Keep>(),
+        decl::<ExpertiseEvent>(),
+        decl::<SkillThresholds>(),
+        decl::<WatchStats>(),
+        decl::<RouteSource>(),
+        decl::<RoutingDecision>(),
+        decl::<ReuseStats>(),
     ] {
         out.push_str(&d);
     }

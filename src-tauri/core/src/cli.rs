@@ -12,6 +12,7 @@ use crate::error::{CoreError, CoreResult};
 use crate::model::{Task, TaskStatus};
 use crate::{demo, import, paths, project, tasks};
 
+mod expertise_cmd;
 mod plan_cmd;
 
 #[derive(Debug, Parser)]
@@ -53,6 +54,10 @@ pub enum Command {
     App,
     /// Build, show, edit or simulate the execution plan (batches, worktrees, predicted conflicts)
     Plan(plan_cmd::PlanArgs),
+    /// Expertise files: import, export, list, add, route a task, conflicts
+    Expertise(expertise_cmd::ExpertiseArgs),
+    /// Live two-way sync of the expertise files with the database, until Ctrl-C (no window needed)
+    Watch,
 }
 
 /// Runs a parsed command line; returns the process exit code. Output goes to `out`, errors to `err`.
@@ -158,6 +163,14 @@ async fn execute(cli: Cli, out: &mut dyn Write) -> CoreResult<()> {
         Command::Plan(args) => {
             let p = project::find_by_repo(&db, &repo_dir(cli.repo)?).await?;
             plan_cmd::execute(&db, &p, args, json, out).await
+        }
+        Command::Expertise(args) => {
+            let p = project::find_by_repo(&db, &repo_dir(cli.repo)?).await?;
+            expertise_cmd::execute(&db, &p, args, json, out).await
+        }
+        Command::Watch => {
+            let p = project::find_by_repo(&db, &repo_dir(cli.repo)?).await?;
+            expertise_cmd::watch(&db, &p, json, out).await
         }
     };
     db.close().await;

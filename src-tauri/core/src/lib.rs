@@ -8,6 +8,7 @@ pub mod cli;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod expertise;
 pub mod git;
 pub mod import;
 pub mod merge;
