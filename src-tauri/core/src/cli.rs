@@ -14,6 +14,7 @@ use crate::{demo, import, paths, project, tasks};
 
 mod expertise_cmd;
 mod plan_cmd;
+mod run_cmd;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -52,6 +53,8 @@ pub enum Command {
     Demo,
     /// Open the window (the default when no command is given)
     App,
+    /// Run the project's tasks with agents in parallel worktrees, merging each through the gate
+    Run(run_cmd::RunArgs),
     /// Build, show, edit or simulate the execution plan (batches, worktrees, predicted conflicts)
     Plan(plan_cmd::PlanArgs),
     /// Expertise files: import, export, list, add, route a task, conflicts
@@ -159,6 +162,10 @@ async fn execute(cli: Cli, out: &mut dyn Write) -> CoreResult<()> {
         }
         Command::App => {
             Err(CoreError::InvalidInput("this build of yokeflow has no window; use the desktop build".into()))
+        }
+        Command::Run(args) => {
+            let p = project::find_by_repo(&db, &repo_dir(cli.repo)?).await?;
+            run_cmd::execute(&db, &p, args, json, out).await
         }
         Command::Plan(args) => {
             let p = project::find_by_repo(&db, &repo_dir(cli.repo)?).await?;

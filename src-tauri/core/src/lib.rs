@@ -3,16 +3,19 @@
 //! The desktop layer (the root crate) and the CLI ([`cli`]) are thin adapters over these modules. Nothing in
 //! this crate knows the window or its framework; see ARCHITECTURE.md for the code map and the invariants.
 
+pub mod agent;
 pub mod bindings;
 pub mod cli;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod events;
 pub mod expertise;
 pub mod git;
 pub mod import;
 pub mod merge;
 pub mod model;
+pub mod orchestrator;
 pub mod paths;
 pub mod plan;
 pub mod planner;

@@ -1,0 +1,617 @@
+//! The agent runner: an argv template (never a shell) spawned in a worktree, its output streamed to a log file
+//! and to events, with a timeout and cancel that kill its whole process group.
+//!
+//! A session is written to the `sessions` table before the agent is spawned (outcome `running`), its pid right
+//! after, and its outcome when it ends, so a crash at any moment leaves a record that
+//! [`crate::orchestrator::recover`] can act on. Each agent gets its own process group (`process_group(0)`) and
+//! the environment variable `YOKEFLOW_SESSION=<session id>`, by which recovery recognises orphans.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::sync::{mpsc, watch};
+
+use crate::db::Db;
+use crate::error::{CoreError, CoreResult};
+use crate::events::{emit, Event, EventSender};
+use crate::model::{Epic, Task};
+use crate::now_ms;
+use crate::worktree::{WorktreeInfo, Worktrees};
+
+/// Claude Code's CLI, non-interactive, allowed to edit files in its worktree (not every permission).
+pub const DEFAULT_AGENT: &[&str] =
+    &["claude", "-p", "{prompt}", "--permission-mode", "acceptEdits", "--output-format", "text"];
+
+/// How much of the project's CLAUDE.md goes into the prompt.
+pub const CLAUDE_MD_LIMIT: usize = 8 * 1024;
+
+/// The environment variable naming the session in every agent process (used to find orphans).
+pub const SESSION_ENV: &str = "YOKEFLOW_SESSION";
+
+/// The default agent command as an owned argv template.
+pub fn default_agent_command() -> Vec<String> {
+    DEFAULT_AGENT.iter().map(|s| s.to_string()).collect()
+}
+
+/// What goes into an agent's prompt besides the task itself.
+#[derive(Debug, Clone, Default)]
+pub struct PromptContext {
+    /// The task's epic, if any.
+    pub epic: Option<Epic>,
+    /// The project's CLAUDE.md (already cut to [`CLAUDE_MD_LIMIT`]), if present.
+    pub claude_md: Option<String>,
+    /// Routed expertise for this task: the hook the expertise router fills. `None` leaves the section out.
+    pub extra_context: Option<String>,
+}
+
+/// Reads `<repo>/CLAUDE.md`, cut to [`CLAUDE_MD_LIMIT`] bytes on a character boundary.
+pub fn read_claude_md(repo: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(repo.join("CLAUDE.md")).ok()?;
+    if text.len() <= CLAUDE_MD_LIMIT {
+        return Some(text);
+    }
+    let mut end = CLAUDE_MD_LIMIT;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    Some(format!("{}\n[... CLAUDE.md cut at {} KB ...]\n", &text[..end], CLAUDE_MD_LIMIT / 1024))
+}
+
+/// The prompt for one task. Its `Files:` section lists one path per `- ` line (the scripted agent reads it).
+pub fn build_prompt(task: &Task, ctx: &PromptContext) -> String {
+    let mut p = format!("# Task {}: {}\n\n", task.id, task.title);
+    if !task.description.trim().is_empty() {
+        p.push_str(task.description.trim());
+        p.push_str("\n\n");
+    }
+    if let Some(epic) = &ctx.epic {
+        p.push_str(&format!("Epic: {} ({})\n", epic.title, epic.id));
+        if !epic.description.trim().is_empty() {
+            p.push_str(epic.description.trim());
+            p.push('\n');
+        }
+        p.push('\n');
+    }
+    if !task.files.is_empty() {
+        p.push_str("Files:\n");
+        for f in &task.files {
+            p.push_str(&format!("- {f}\n"));
+        }
+        p.push('\n');
+    }
+    if let Some(md) = ctx.claude_md.as_deref().filter(|s| !s.trim().is_empty()) {
+        p.push_str("## Project instructions (CLAUDE.md)\n\n");
+        p.push_str(md.trim_end());
+        p.push_str("\n\n");
+    }
+    if let Some(extra) = ctx.extra_context.as_deref().filter(|s| !s.trim().is_empty()) {
+        p.push_str("## Routed expertise\n\n");
+        p.push_str(extra.trim_end());
+        p.push_str("\n\n");
+    }
+    p.push_str(
+        "## How to work\n\nYou are in a git worktree of the project, on a branch of your own; other agents work on \
+         other tasks at the same time. Change only what this task needs, keep the project building, and commit \
+         your work (YokeFlow commits anything you leave uncommitted, then merges it after the project's tests).\n",
+    );
+    p
+}
+
+/// The prompt for resolving a merge conflict: the task, the conflicted files (`Files:`), and what to do.
+pub fn build_resolution_prompt(task: &Task, files: &[String]) -> String {
+    let mut p = format!("# Resolve merge conflicts for task {}: {}\n\n", task.id, task.title);
+    p.push_str(
+        "This task's branch conflicts with the target branch, which moved while the task ran. The folder you are \
+         in holds the merge in progress: the files below contain conflict markers (<<<<<<<, =======, >>>>>>>). \
+         Edit each file so it keeps the intent of both sides, and remove every marker. Do not commit: YokeFlow \
+         commits the merge, tests it and lands it.\n\n",
+    );
+    if !task.description.trim().is_empty() {
+        p.push_str("The task was:\n");
+        p.push_str(task.description.trim());
+        p.push_str("\n\n");
+    }
+    p.push_str("Files:\n");
+    for f in files {
+        p.push_str(&format!("- {f}\n"));
+    }
+    p
+}
+
+/// The values substituted into an argv template.
+#[derive(Debug, Clone)]
+pub struct ArgvVars<'a> {
+    pub prompt: &'a str,
+    pub task_id: &'a str,
+    pub worktree: &'a Path,
+    pub prompt_file: &'a Path,
+}
+
+/// Substitutes `{prompt}`, `{task_id}`, `{worktree}` and `{prompt_file}` inside each item. Values are never
+/// re-scanned, so text in a prompt that looks like a placeholder stays as is.
+pub fn render_argv(template: &[String], vars: &ArgvVars) -> CoreResult<Vec<String>> {
+    if template.first().is_none_or(|p| p.trim().is_empty()) {
+        return Err(CoreError::InvalidInput("the agent command is empty; give at least the program to run".into()));
+    }
+    let worktree = vars.worktree.display().to_string();
+    let prompt_file = vars.prompt_file.display().to_string();
+    let subst: [(&str, &str); 4] = [
+        ("{prompt_file}", &prompt_file),
+        ("{prompt}", vars.prompt),
+        ("{task_id}", vars.task_id),
+        ("{worktree}", &worktree),
+    ];
+    Ok(template
+        .iter()
+        .map(|item| {
+            let mut out = String::new();
+            let mut rest = item.as_str();
+            'scan: while !rest.is_empty() {
+                for (key, value) in subst {
+                    if let Some(tail) = rest.strip_prefix(key) {
+                        out.push_str(value);
+                        rest = tail;
+                        continue 'scan;
+                    }
+                }
+                let ch = rest.chars().next().unwrap_or_default();
+                out.push(ch);
+                rest = &rest[ch.len_utf8()..];
+            }
+            out
+        })
+        .collect())
+}
+
+/// Where `program` would be found: itself when it contains a `/`, else the first match on `PATH`.
+pub fn find_program(program: &str) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let executable =
+        |p: &Path| p.metadata().map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false);
+    if program.contains('/') {
+        let p = PathBuf::from(program);
+        return executable(&p).then_some(p);
+    }
+    std::env::split_paths(&std::env::var_os("PATH")?).map(|dir| dir.join(program)).find(|p| executable(p))
+}
+
+/// Fails with [`CoreError::AgentNotFound`] when the template's program cannot be found.
+pub fn check_agent(template: &[String]) -> CoreResult<()> {
+    let program = template.first().cloned().unwrap_or_default();
+    if program.trim().is_empty() {
+        return Err(CoreError::InvalidInput("the agent command is empty; give at least the program to run".into()));
+    }
+    match find_program(&program) {
+        Some(_) => Ok(()),
+        None => Err(CoreError::AgentNotFound { program }),
+    }
+}
+
+/// How the agent process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AgentExit {
+    /// It exited by itself; `code` is `None` when a signal ended it.
+    Exited { code: Option<i32> },
+    /// It ran past its timeout and its process group was killed.
+    TimedOut,
+    /// The run was cancelled and its process group was killed.
+    Cancelled,
+}
+
+/// What became of the agent's work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionOutcome {
+    /// Exit 0 and the branch has commits that the target does not.
+    Changed,
+    /// Exit 0 but no change at all, even after committing what was left in the worktree.
+    NoChange,
+    /// A non-zero exit (or a signal).
+    Failed,
+    TimedOut,
+    Cancelled,
+}
+
+impl SessionOutcome {
+    /// The `sessions.outcome` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionOutcome::Changed => "succeeded",
+            SessionOutcome::NoChange => "no_changes",
+            SessionOutcome::Failed => "failed",
+            SessionOutcome::TimedOut => "timed_out",
+            SessionOutcome::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// Everything needed to run one agent session on one task.
+#[derive(Debug, Clone)]
+pub struct SessionSpec {
+    pub project_id: String,
+    pub repo_path: PathBuf,
+    pub target_branch: String,
+    pub task: Task,
+    pub run_id: Option<String>,
+    pub batch_id: Option<String>,
+    /// The `worktrees` row.
+    pub worktree_id: Option<String>,
+    pub worktree: WorktreeInfo,
+    /// The argv template (see [`render_argv`]).
+    pub agent_command: Vec<String>,
+    pub prompt: String,
+    pub timeout: Option<Duration>,
+    /// Between SIGTERM and SIGKILL when the agent is stopped.
+    pub kill_grace: Duration,
+    /// After exit 0, commit what the agent left and check that the branch moved ([`SessionOutcome::NoChange`]
+    /// otherwise). False for a conflict resolution, where the merge gate commits.
+    pub collect_changes: bool,
+}
+
+/// A finished session.
+#[derive(Debug, Clone)]
+pub struct SessionResult {
+    pub session_id: String,
+    pub outcome: SessionOutcome,
+    pub exit: AgentExit,
+    pub exit_code: Option<i32>,
+    pub log_path: PathBuf,
+    pub started_at: i64,
+    pub ended_at: i64,
+}
+
+/// `<repo>/.yokeflow/logs`.
+pub fn log_dir(repo: &Path) -> PathBuf {
+    repo.join(".yokeflow").join("logs")
+}
+
+/// Runs one session: records it, spawns the agent in the worktree, streams its output, waits (timeout, cancel),
+/// then commits what it left uncommitted and records the outcome. A missing program gives
+/// [`CoreError::AgentNotFound`] (the session is recorded as failed).
+pub async fn run_session(
+    db: &Db,
+    spec: &SessionSpec,
+    events: &EventSender,
+    cancel: watch::Receiver<bool>,
+) -> CoreResult<SessionResult> {
+    let session_id = uuid::Uuid::new_v4().to_string();
+    let logs = log_dir(&spec.repo_path);
+    std::fs::create_dir_all(&logs).map_err(|e| CoreError::io(format!("cannot create {}", logs.display()), e))?;
+    let log_path = logs.join(format!("{}-{}.log", spec.task.id, session_id));
+    let prompt_file = logs.join(format!("{}-{}.prompt.md", spec.task.id, session_id));
+    std::fs::write(&prompt_file, &spec.prompt)
+        .map_err(|e| CoreError::io(format!("cannot write {}", prompt_file.display()), e))?;
+    let argv = render_argv(
+        &spec.agent_command,
+        &ArgvVars {
+            prompt: &spec.prompt,
+            task_id: &spec.task.id,
+            worktree: &spec.worktree.path,
+            prompt_file: &prompt_file,
+        },
+    )?;
+    let started_at = now_ms();
+    sqlx::query(
+        "INSERT INTO sessions (id, project_id, task_id, run_id, batch_id, worktree_id, started_at, outcome, log_path) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?)",
+    )
+    .bind(&session_id)
+    .bind(&spec.project_id)
+    .bind(&spec.task.id)
+    .bind(&spec.run_id)
+    .bind(&spec.batch_id)
+    .bind(&spec.worktree_id)
+    .bind(started_at)
+    .bind(log_path.display().to_string())
+    .execute(db.pool())
+    .await?;
+
+    let exit = match spawn_and_wait(db, spec, &argv, &session_id, &log_path, &prompt_file, events, cancel).await {
+        Ok(exit) => exit,
+        Err(e) => {
+            finish_row(db, &session_id, "failed", None).await?;
+            return Err(e);
+        }
+    };
+    let mut outcome = match exit {
+        AgentExit::Exited { code: Some(0) } => SessionOutcome::Changed,
+        AgentExit::Exited { .. } => SessionOutcome::Failed,
+        AgentExit::TimedOut => SessionOutcome::TimedOut,
+        AgentExit::Cancelled => SessionOutcome::Cancelled,
+    };
+    if outcome == SessionOutcome::Changed && spec.collect_changes && !collect_changes(spec).await? {
+        outcome = SessionOutcome::NoChange;
+    }
+    let exit_code = match exit {
+        AgentExit::Exited { code } => code,
+        _ => None,
+    };
+    finish_row(db, &session_id, outcome.as_str(), exit_code).await?;
+    let ended_at = now_ms();
+    emit(
+        events,
+        Event::AgentExited {
+            run_id: spec.run_id.clone().unwrap_or_default(),
+            task_id: spec.task.id.clone(),
+            session_id: session_id.clone(),
+            outcome: outcome.as_str().to_string(),
+            exit_code,
+        },
+    );
+    Ok(SessionResult { session_id, outcome, exit, exit_code, log_path, started_at, ended_at })
+}
+
+/// Commits whatever the agent left in the worktree (message: the task title), then tells whether the branch
+/// has commits the target does not.
+async fn collect_changes(spec: &SessionSpec) -> CoreResult<bool> {
+    let repo = spec.repo_path.clone();
+    let info = spec.worktree.clone();
+    let target = spec.target_branch.clone();
+    let message = format!("{} ({})", spec.task.title, spec.task.id);
+    blocking(move || {
+        let wts = Worktrees::open(&repo)?;
+        wts.commit_all(&info, &message)?;
+        Ok(wts.unmerged_commits(&info.branch, &target)? > 0)
+    })
+    .await
+}
+
+/// Runs a blocking (git2) closure off the async threads.
+pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> CoreResult<T> + Send + 'static) -> CoreResult<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| CoreError::InvalidInput(format!("a background task failed: {e}")))?
+}
+
+async fn finish_row(db: &Db, session_id: &str, outcome: &str, exit_code: Option<i32>) -> CoreResult<()> {
+    sqlx::query("UPDATE sessions SET outcome = ?, exit_code = ?, ended_at = ? WHERE id = ?")
+        .bind(outcome)
+        .bind(exit_code)
+        .bind(now_ms())
+        .bind(session_id)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn spawn_and_wait(
+    db: &Db,
+    spec: &SessionSpec,
+    argv: &[String],
+    session_id: &str,
+    log_path: &Path,
+    prompt_file: &Path,
+    events: &EventSender,
+    mut cancel: watch::Receiver<bool>,
+) -> CoreResult<AgentExit> {
+    let mut log = std::fs::File::create(log_path)
+        .map_err(|e| CoreError::io(format!("cannot create {}", log_path.display()), e))?;
+    let header = format!(
+        "# yokeflow session {session_id} for task {}\n# argv: {}\n# cwd: {}\n",
+        spec.task.id,
+        serde_json::to_string(&argv).unwrap_or_default(),
+        spec.worktree.path.display()
+    );
+    log.write_all(header.as_bytes()).map_err(|e| CoreError::io("cannot write the agent log", e))?;
+
+    let mut cmd = tokio::process::Command::new(&argv[0]);
+    cmd.args(&argv[1..])
+        .current_dir(&spec.worktree.path)
+        .process_group(0)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .env(SESSION_ENV, session_id)
+        .env("YOKEFLOW_TASK_ID", &spec.task.id)
+        .env("YOKEFLOW_WORKTREE", &spec.worktree.path)
+        .env("YOKEFLOW_PROMPT_FILE", prompt_file)
+        .kill_on_drop(false);
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let _ = writeln!(log, "# the program `{}` was not found", argv[0]);
+            return Err(CoreError::AgentNotFound { program: argv[0].clone() });
+        }
+        Err(e) => {
+            let _ = writeln!(log, "# cannot start `{}`: {e}", argv[0]);
+            return Err(CoreError::io(format!("cannot start the agent `{}`", argv[0]), e));
+        }
+    };
+    let pid = child.id().unwrap_or(0);
+    // Recorded at once: a crash from here on leaves a pid that recovery can kill.
+    sqlx::query("UPDATE sessions SET pid = ? WHERE id = ?")
+        .bind(pid as i64)
+        .bind(session_id)
+        .execute(db.pool())
+        .await?;
+    emit(
+        events,
+        Event::AgentStarted {
+            run_id: spec.run_id.clone().unwrap_or_default(),
+            task_id: spec.task.id.clone(),
+            session_id: session_id.to_string(),
+            pid,
+            log_path: log_path.display().to_string(),
+        },
+    );
+
+    let (line_tx, line_rx) = mpsc::unbounded_channel::<String>();
+    let readers = [
+        child.stdout.take().map(|s| tokio::spawn(read_lines(s, "", line_tx.clone()))),
+        child.stderr.take().map(|s| tokio::spawn(read_lines(s, "[stderr] ", line_tx.clone()))),
+    ];
+    drop(line_tx);
+    let writer = tokio::spawn(write_lines(log, line_rx, events.clone(), spec.task.id.clone()));
+
+    let pgid = pid as i32;
+    let exit = tokio::select! {
+        status = child.wait() => {
+            let status = status.map_err(|e| CoreError::io("cannot wait for the agent", e))?;
+            AgentExit::Exited { code: status.code() }
+        }
+        _ = sleep_opt(spec.timeout) => {
+            terminate_group(pgid, &mut child, spec.kill_grace).await;
+            AgentExit::TimedOut
+        }
+        _ = cancelled(&mut cancel) => {
+            terminate_group(pgid, &mut child, spec.kill_grace).await;
+            AgentExit::Cancelled
+        }
+    };
+    // Whatever the agent left running in its group goes with it.
+    kill_group(pgid, libc::SIGKILL);
+    for reader in readers.into_iter().flatten() {
+        if tokio::time::timeout(Duration::from_secs(2), reader).await.is_err() {
+            tracing::warn!("an agent output pipe stayed open after the agent ended");
+        }
+    }
+    let footer = match exit {
+        AgentExit::Exited { code: Some(c) } => format!("# exit code {c}"),
+        AgentExit::Exited { code: None } => "# ended by a signal".to_string(),
+        AgentExit::TimedOut => {
+            format!("# timed out after {:?}; process group killed", spec.timeout.unwrap_or_default())
+        }
+        AgentExit::Cancelled => "# cancelled; process group killed".to_string(),
+    };
+    if let Ok(Ok(mut log)) = tokio::time::timeout(Duration::from_secs(2), writer).await {
+        let _ = writeln!(log, "{footer}");
+    }
+    Ok(exit)
+}
+
+async fn sleep_opt(d: Option<Duration>) {
+    match d {
+        Some(d) => tokio::time::sleep(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Resolves when the flag becomes true (or its sender is gone with the flag still false: never).
+pub(crate) async fn cancelled(rx: &mut watch::Receiver<bool>) {
+    loop {
+        if *rx.borrow_and_update() {
+            return;
+        }
+        if rx.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+async fn read_lines(stream: impl AsyncRead + Unpin, prefix: &'static str, tx: mpsc::UnboundedSender<String>) {
+    let mut reader = BufReader::new(stream);
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        match reader.read_until(b'\n', &mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {
+                let line = String::from_utf8_lossy(&buf);
+                let line = line.trim_end_matches(['\n', '\r']);
+                if tx.send(format!("{prefix}{line}")).is_err() {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+async fn write_lines(
+    mut log: std::fs::File,
+    mut rx: mpsc::UnboundedReceiver<String>,
+    events: EventSender,
+    task_id: String,
+) -> std::fs::File {
+    while let Some(line) = rx.recv().await {
+        let _ = writeln!(log, "{line}");
+        emit(&events, Event::AgentOutput { task_id: task_id.clone(), line });
+    }
+    let _ = log.flush();
+    log
+}
+
+/// Sends `sig` to every process of the group `pgid`. Returns false when the group no longer exists.
+pub fn kill_group(pgid: i32, sig: i32) -> bool {
+    if pgid <= 1 {
+        return false;
+    }
+    // SAFETY: kill(2) with a negative pid signals a process group; no memory is involved.
+    unsafe { libc::kill(-pgid, sig) == 0 }
+}
+
+/// SIGTERM to the group, up to `grace` for the agent to exit, then SIGKILL; reaps the agent.
+async fn terminate_group(pgid: i32, child: &mut tokio::process::Child, grace: Duration) {
+    kill_group(pgid, libc::SIGTERM);
+    if tokio::time::timeout(grace, child.wait()).await.is_err() {
+        kill_group(pgid, libc::SIGKILL);
+        let _ = child.wait().await;
+    }
+}
+
+/// Whether a process with this pid exists (it may belong to another user).
+pub fn pid_alive(pid: i64) -> bool {
+    if pid <= 1 || pid > i32::MAX as i64 {
+        return false;
+    }
+    // SAFETY: signal 0 only checks for existence.
+    let r = unsafe { libc::kill(pid as i32, 0) };
+    r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+/// Saves the agent's argv template on the project (`None` goes back to the default agent).
+pub async fn save_agent_command(db: &Db, project_id: &str, argv: Option<&[String]>) -> CoreResult<()> {
+    if let Some(argv) = argv {
+        if argv.first().is_none_or(|p| p.trim().is_empty()) {
+            return Err(CoreError::InvalidInput("the agent command is empty; give at least the program to run".into()));
+        }
+    }
+    let json = argv.map(|a| serde_json::to_string(a).unwrap_or_default());
+    sqlx::query("UPDATE projects SET agent_command = ?, updated_at = ? WHERE id = ?")
+        .bind(json)
+        .bind(now_ms())
+        .bind(project_id)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// Parses an argv given as a JSON list of strings (`--agent`, `--test-cmd`).
+pub fn parse_argv_json(what: &str, text: &str) -> CoreResult<Vec<String>> {
+    let argv: Vec<String> = serde_json::from_str(text).map_err(|e| {
+        CoreError::InvalidInput(format!(
+            "{what} must be a JSON list of strings, e.g. '[\"aider\",\"--message\",\"{{prompt}}\"]': {e}"
+        ))
+    })?;
+    if argv.first().is_none_or(|p| p.trim().is_empty()) {
+        return Err(CoreError::InvalidInput(format!("{what} is empty; give at least the program to run")));
+    }
+    Ok(argv)
+}
+
+/// The program name of YokeFlow's scripted stand-in agent (not an AI; see `src/bin/yokeflow-scripted-agent.rs`).
+pub const SCRIPTED_AGENT: &str = "yokeflow-scripted-agent";
+
+/// Where the scripted agent is: next to the running executable, else on `PATH`.
+pub fn scripted_agent_path() -> Option<PathBuf> {
+    let beside = std::env::current_exe().ok()?.parent()?.join(SCRIPTED_AGENT);
+    if beside.is_file() {
+        return Some(beside);
+    }
+    find_program(SCRIPTED_AGENT)
+}
+
+/// The argv template that runs the scripted agent (each task takes about `sleep_ms`).
+pub fn scripted_agent_command(program: &Path, sleep_ms: u64) -> Vec<String> {
+    vec![
+        program.display().to_string(),
+        "--task-id".into(),
+        "{task_id}".into(),
+        "--prompt-file".into(),
+        "{prompt_file}".into(),
+        "--sleep-ms".into(),
+        sleep_ms.to_string(),
+    ]
+}

@@ -1,0 +1,226 @@
+//! `yokeflow-scripted-agent`: a stand-in coding agent for tests and for the demo when no real agent CLI is
+//! installed. It is a real process run exactly like a real agent (argv template, worktree as working folder),
+//! but instead of thinking it follows a script:
+//!
+//! - reads its task from `--task-id ID` (or `YOKEFLOW_TASK_ID`) and its prompt from `--prompt-file F`,
+//!   `--prompt TEXT` or the last plain argument;
+//! - per task, does what the script says: `ok` (default), `fail` (exit 3 after printing an error), `hang`
+//!   (sleep forever), `conflict` (write a fixed line to the shared file `yokeflow-demo/conflict.txt`),
+//!   `no-commit` (edit, do not commit) or `no-change` (touch nothing);
+//! - `ok`, `conflict` and `no-commit` append a line naming the task to every file listed in the prompt's
+//!   `Files:` section (creating folders), or to `yokeflow-demo/<task-id>.md` when none is listed;
+//! - when the prompt asks to resolve merge conflicts, keeps both sides of each conflicted file (drops the
+//!   marker lines) and exits 0 without committing;
+//! - sleeps `--sleep-ms` (or the script's `sleep_ms`, default 50) before committing with git2 (no shell).
+//!
+//! The script is JSON: `{"default": {"action": "ok", "sleep_ms": 100}, "tasks": {"t1": {"action": "fail"}}}`,
+//! from `--script FILE`, the `YOKEFLOW_SCRIPT` variable (JSON text or a file path), or
+//! `.yokeflow-script.json` in the worktree. Everything it does is printed, so it ends up in the session log.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+struct Step {
+    action: Option<String>,
+    sleep_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+struct Script {
+    #[serde(default)]
+    default: Step,
+    #[serde(default)]
+    tasks: std::collections::HashMap<String, Step>,
+}
+
+#[derive(Debug, Default)]
+struct Args {
+    task_id: Option<String>,
+    prompt: Option<String>,
+    prompt_file: Option<PathBuf>,
+    script: Option<PathBuf>,
+    sleep_ms: Option<u64>,
+    action: Option<String>,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args::default();
+    let mut it = std::env::args().skip(1);
+    while let Some(a) = it.next() {
+        let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
+        match a.as_str() {
+            "--task-id" => args.task_id = Some(value("--task-id")?),
+            "--prompt" => args.prompt = Some(value("--prompt")?),
+            "--prompt-file" => args.prompt_file = Some(PathBuf::from(value("--prompt-file")?)),
+            "--script" => args.script = Some(PathBuf::from(value("--script")?)),
+            "--sleep-ms" => args.sleep_ms = Some(value("--sleep-ms")?.parse().map_err(|e| format!("--sleep-ms: {e}"))?),
+            "--action" => args.action = Some(value("--action")?),
+            // Ignored: lets a test tag its processes (e.g. `--marker <uuid>`) to find them in /proc.
+            "--marker" => {
+                value("--marker")?;
+            }
+            _ => args.prompt = Some(a),
+        }
+    }
+    Ok(args)
+}
+
+fn load_script(args: &Args) -> Result<Script, String> {
+    let text = if let Some(path) = &args.script {
+        Some(std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?)
+    } else if let Ok(v) = std::env::var("YOKEFLOW_SCRIPT") {
+        if v.trim_start().starts_with('{') {
+            Some(v)
+        } else {
+            Some(std::fs::read_to_string(&v).map_err(|e| format!("cannot read {v}: {e}"))?)
+        }
+    } else {
+        std::fs::read_to_string(".yokeflow-script.json").ok()
+    };
+    match text {
+        Some(t) => serde_json::from_str(&t).map_err(|e| format!("the script is not valid JSON: {e}")),
+        None => Ok(Script::default()),
+    }
+}
+
+/// The `- path` lines of the prompt's `Files:` section, globs and folders left out.
+fn files_from_prompt(prompt: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut in_files = false;
+    for line in prompt.lines() {
+        if line.trim() == "Files:" {
+            in_files = true;
+            continue;
+        }
+        if in_files {
+            match line.strip_prefix("- ") {
+                Some(f) if !f.contains(['*', '?', '[']) && !f.ends_with('/') && !f.contains("..") => {
+                    out.push(f.trim().to_string())
+                }
+                Some(_) => {}
+                None => break,
+            }
+        }
+    }
+    out
+}
+
+fn append_line(root: &Path, rel: &str, line: &str) -> Result<(), String> {
+    let path = root.join(rel);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    }
+    let mut text = std::fs::read_to_string(&path).unwrap_or_default();
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str(line);
+    text.push('\n');
+    std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    println!("edited {rel}");
+    Ok(())
+}
+
+fn commit(root: &Path, message: &str) -> Result<(), String> {
+    let repo = git2::Repository::open(root).map_err(|e| format!("not a git worktree: {e}"))?;
+    let oid = yokeflow_core::git::commit_all(&repo, message).map_err(|e| format!("commit failed: {e}"))?;
+    println!("committed {oid}: {message}");
+    Ok(())
+}
+
+/// Resolution mode (the prompt asks to resolve conflicts): keeps both sides of every conflict by dropping the
+/// marker lines; does not commit.
+fn resolve(root: &Path, files: &[String]) -> Result<i32, String> {
+    for f in files {
+        let path = root.join(f);
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {f}: {e}"))?;
+        let kept: Vec<&str> = text
+            .lines()
+            .filter(|l| !(l.starts_with("<<<<<<<") || l.starts_with("=======") || l.starts_with(">>>>>>>")))
+            .collect();
+        std::fs::write(&path, kept.join("\n") + "\n").map_err(|e| format!("cannot write {f}: {e}"))?;
+        println!("resolved {f}: kept both sides");
+    }
+    Ok(0)
+}
+
+fn run() -> Result<i32, String> {
+    let args = parse_args()?;
+    let script = load_script(&args)?;
+    let task_id = args
+        .task_id
+        .clone()
+        .or_else(|| std::env::var("YOKEFLOW_TASK_ID").ok())
+        .ok_or("no task: pass --task-id or set YOKEFLOW_TASK_ID")?;
+    let prompt = match (&args.prompt_file, &args.prompt) {
+        (Some(f), _) => std::fs::read_to_string(f).map_err(|e| format!("cannot read {}: {e}", f.display()))?,
+        (None, Some(p)) => p.clone(),
+        (None, None) => String::new(),
+    };
+    let step = script.tasks.get(&task_id).cloned().unwrap_or_default();
+    let action = args.action.clone().or(step.action).or(script.default.action).unwrap_or_else(|| "ok".into());
+    let sleep_ms = args.sleep_ms.or(step.sleep_ms).or(script.default.sleep_ms).unwrap_or(50);
+    println!("scripted agent (not an AI): task {task_id}, action {action}, sleep {sleep_ms} ms");
+    println!("prompt ({} bytes), first line: {}", prompt.len(), prompt.lines().next().unwrap_or(""));
+    for line in prompt.lines() {
+        println!("> {line}");
+    }
+    let root = std::env::current_dir().map_err(|e| format!("no working folder: {e}"))?;
+    let mut files = files_from_prompt(&prompt);
+    if files.is_empty() {
+        files.push(format!("yokeflow-demo/{task_id}.md"));
+    }
+    if prompt.starts_with("# Resolve merge conflicts") {
+        return resolve(&root, &files);
+    }
+    let line = format!("- {task_id}: done by the scripted agent");
+    std::thread::sleep(Duration::from_millis(sleep_ms));
+    match action.as_str() {
+        "ok" | "no-commit" | "conflict" => {
+            for f in &files {
+                append_line(&root, f, &line)?;
+            }
+            if action == "conflict" {
+                let path = root.join("yokeflow-demo/conflict.txt");
+                std::fs::create_dir_all(path.parent().unwrap_or(root.as_path())).map_err(|e| e.to_string())?;
+                std::fs::write(&path, format!("the shared line, as {task_id} wants it\n"))
+                    .map_err(|e| e.to_string())?;
+                println!("wrote the conflicting line to yokeflow-demo/conflict.txt");
+            }
+            if action == "no-commit" {
+                println!("leaving the changes uncommitted");
+            } else {
+                commit(&root, &format!("{task_id}: scripted change"))?;
+            }
+            Ok(0)
+        }
+        "no-change" => {
+            println!("changing nothing");
+            Ok(0)
+        }
+        "fail" => {
+            eprintln!("error: the script tells task {task_id} to fail");
+            Ok(3)
+        }
+        "hang" => {
+            println!("hanging (the script says so)");
+            loop {
+                std::thread::sleep(Duration::from_secs(3600));
+            }
+        }
+        other => Err(format!("unknown action `{other}` (ok, fail, hang, conflict, no-commit, no-change)")),
+    }
+}
+
+fn main() {
+    match run() {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("scripted agent error: {e}");
+            std::process::exit(2);
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! `yokeflow run`: runs the project through the orchestrator and prints progress as events arrive — a progress
+//! bar line and one line per worktree event, plain text that stays readable when stdout is not a terminal — then
+//! the run report (or, with `--json`, only the report as JSON). Ctrl-C cancels the run: agents are stopped and
+//! their tasks go back to the backlog with their branches kept. The demo project, with no agent configured and no
+//! `claude` installed, runs the scripted agent, and says so.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::time::Duration;
+
+use clap::Args;
+
+use crate::db::Db;
+use crate::error::{CoreError, CoreResult};
+use crate::events::{self, Event, MergeKind};
+use crate::model::{Project, TaskStatus};
+use crate::orchestrator::{self, RunOptions, RunReport};
+use crate::{agent, tasks};
+
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// One task at a time
+    #[arg(long)]
+    pub sequential: bool,
+    /// How many agents run at once [default: the project's setting, 4]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub max_worktrees: Option<u32>,
+    /// The agent's argv as JSON, e.g. '["aider","--message","{prompt}"]'; saved on the project.
+    /// Placeholders: {prompt}, {prompt_file}, {task_id}, {worktree}. [default: Claude Code's CLI]
+    #[arg(long, value_name = "ARGV_JSON")]
+    pub agent: Option<String>,
+    /// Stop an agent after this many seconds (its task goes to Review)
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<u64>,
+    /// The test command run on every merged tree, as a JSON argv [default: the project's]
+    #[arg(long, value_name = "ARGV_JSON")]
+    pub test_cmd: Option<String>,
+}
+
+pub(super) async fn execute(db: &Db, p: &Project, args: RunArgs, json: bool, out: &mut dyn Write) -> CoreResult<()> {
+    let mut opts = RunOptions { sequential: args.sequential, max_worktrees: args.max_worktrees, ..Default::default() };
+    if let Some(text) = &args.agent {
+        let argv = agent::parse_argv_json("--agent", text)?;
+        agent::check_agent(&argv)?;
+        agent::save_agent_command(db, &p.id, Some(&argv)).await?;
+        opts.agent_command = Some(argv);
+    }
+    if args.agent.is_none() && p.agent_command.is_none() && p.is_demo && agent::find_program("claude").is_none() {
+        if let Some(program) = agent::scripted_agent_path() {
+            if !json {
+                writeln!(
+                    out,
+                    "demo: `claude` is not installed, so the demo runs YokeFlow's scripted agent (not an AI): it \
+                     appends a line to each file a task names and commits. Set a real agent with --agent."
+                )
+                .map_err(|e| CoreError::io("cannot write output", e))?;
+            }
+            opts.agent_command = Some(agent::scripted_agent_command(&program, 1500));
+        }
+    }
+    if let Some(secs) = args.timeout {
+        opts.agent_timeout = Some(Duration::from_secs(secs.max(1)));
+    }
+    if let Some(text) = &args.test_cmd {
+        opts.test_command = Some(agent::parse_argv_json("--test-cmd", text)?);
+    }
+    let total = tasks::list(db, &p.id).await?.len();
+    let (tx, mut rx) = events::channel();
+    let (handle, ctl) = orchestrator::control();
+    let run = orchestrator::run_controlled(db, &p.id, opts, tx, ctl);
+    tokio::pin!(run);
+    let mut progress = Progress { total, done: 0, slots: HashMap::new() };
+    let io = |e| CoreError::io("cannot write output", e);
+    let mut interrupted = false;
+    let report: RunReport = loop {
+        tokio::select! {
+            res = &mut run => {
+                while let Ok(ev) = rx.try_recv() {
+                    if !json { progress.print(&ev, out).map_err(io)?; }
+                }
+                break res?;
+            }
+            ev = rx.recv() => {
+                if let Ok(ev) = ev {
+                    if !json { progress.print(&ev, out).map_err(io)?; }
+                }
+            }
+            _ = tokio::signal::ctrl_c(), if !interrupted => {
+                interrupted = true;
+                handle.cancel();
+                if !json { writeln!(out, "cancelling: stopping the agents (their branches are kept)...").map_err(io)?; }
+            }
+        }
+    };
+    if json {
+        serde_json::to_writer_pretty(&mut *out, &report).map_err(std::io::Error::other).map_err(io)?;
+        writeln!(out).map_err(io)?;
+    } else {
+        write!(out, "\n{}", report.to_text()).map_err(io)?;
+    }
+    if report.all_done() {
+        Ok(())
+    } else {
+        Err(CoreError::RunIncomplete { done: report.tasks_done, total: report.tasks_total })
+    }
+}
+
+struct Progress {
+    total: usize,
+    done: usize,
+    /// Task -> worker slot.
+    slots: HashMap<String, u32>,
+}
+
+impl Progress {
+    fn bar(&self) -> String {
+        const WIDTH: usize = 20;
+        let filled = (self.done * WIDTH).checked_div(self.total).unwrap_or(WIDTH);
+        format!("[{}{}] {}/{} done", "#".repeat(filled), "-".repeat(WIDTH - filled), self.done, self.total)
+    }
+
+    fn slot(&self, task: &str) -> String {
+        self.slots.get(task).map(|s| format!("wt-{}", s + 1)).unwrap_or_else(|| "    ".into())
+    }
+
+    fn print(&mut self, ev: &Event, o: &mut dyn Write) -> std::io::Result<()> {
+        match ev {
+            Event::Recovered { tasks_reset, tasks_found_merged, processes_killed, .. }
+                if !tasks_reset.is_empty() || !tasks_found_merged.is_empty() || *processes_killed > 0 =>
+            {
+                writeln!(
+                    o,
+                    "recovered from an interrupted run: {} task(s) back to the backlog (branches kept), {} found \
+                     merged, {} orphan agent process(es) stopped",
+                    tasks_reset.len(),
+                    tasks_found_merged.len(),
+                    processes_killed
+                )?;
+            }
+            Event::RunStarted { mode, workers, task_count, done_count, .. } => {
+                self.done = *done_count as usize;
+                self.total = *task_count as usize;
+                writeln!(
+                    o,
+                    "run started: {task_count} tasks, {done_count} already done, {mode} with {workers} worker(s)"
+                )?;
+                writeln!(o, "{}", self.bar())?;
+            }
+            Event::RunPaused { .. } => writeln!(o, "paused: no new task starts")?,
+            Event::RunResumed { .. } => writeln!(o, "resumed")?,
+            Event::RunSequential { .. } => writeln!(o, "now sequential: one task at a time")?,
+            Event::TaskStatusChanged { task_id, status, reason, slot, .. } => {
+                if let Some(s) = slot {
+                    self.slots.insert(task_id.clone(), *s);
+                }
+                let slot = self.slot(task_id);
+                match status {
+                    TaskStatus::InProgress => writeln!(o, "{slot} {task_id}: started")?,
+                    TaskStatus::Done => {
+                        self.done += 1;
+                        writeln!(o, "{slot} {task_id}: done")?;
+                        writeln!(o, "{}", self.bar())?;
+                    }
+                    TaskStatus::Review => {
+                        writeln!(o, "{slot} {task_id}: to Review: {}", reason.as_deref().unwrap_or(""))?
+                    }
+                    TaskStatus::Backlog => writeln!(o, "{slot} {task_id}: back to the backlog")?,
+                }
+            }
+            Event::WorktreeCreated { task_id, branch, reattached, .. } => {
+                let how = if *reattached { "continuing on" } else { "worktree on" };
+                writeln!(o, "{} {task_id}: {how} {branch}", self.slot(task_id))?;
+            }
+            Event::AgentStarted { task_id, pid, log_path, .. } => {
+                writeln!(o, "{} {task_id}: agent running (pid {pid}, log {log_path})", self.slot(task_id))?;
+            }
+            Event::AgentExited { task_id, outcome, exit_code, .. } => {
+                let code = exit_code.map(|c| format!(", exit {c}")).unwrap_or_default();
+                writeln!(o, "{} {task_id}: agent finished: {outcome}{code}", self.slot(task_id))?;
+            }
+            Event::MergeResult { task_id, result, detail, .. } => {
+                let what = match result {
+                    MergeKind::Merged => format!("merged ({})", detail.get(..10).unwrap_or(detail)),
+                    MergeKind::Conflict => format!("conflict in {detail}"),
+                    MergeKind::TestsFailed => format!("tests failed (log {detail})"),
+                    MergeKind::NothingToMerge => "nothing to merge".into(),
+                    MergeKind::Error => format!("merge error: {detail}"),
+                };
+                writeln!(o, "{} {task_id}: {what}", self.slot(task_id))?;
+            }
+            Event::Warning { task_id, message, .. } => {
+                writeln!(o, "warning{}: {message}", task_id.as_deref().map(|t| format!(" ({t})")).unwrap_or_default())?
+            }
+            _ => {}
+        }
+        o.flush()
+    }
+}

@@ -1,0 +1,138 @@
+//! The one event stream (tokio broadcast) on which the core announces every state change; the desktop layer and
+//! the CLI both consume it. Events are informative: the database is the record, written before each event is
+//! sent, so a consumer that lags (and misses events) can always re-read the board.
+
+use serde::Serialize;
+use tokio::sync::broadcast;
+use ts_rs::TS;
+
+use crate::model::TaskStatus;
+use crate::orchestrator::RunReport;
+
+/// How many events a slow consumer may fall behind before it misses some.
+pub const CHANNEL_CAPACITY: usize = 4096;
+
+/// Where the stream goes. Sending never fails: with no receiver the event is dropped.
+pub type EventSender = broadcast::Sender<Event>;
+pub type EventReceiver = broadcast::Receiver<Event>;
+
+/// A new event stream and a first receiver.
+pub fn channel() -> (EventSender, EventReceiver) {
+    broadcast::channel(CHANNEL_CAPACITY)
+}
+
+/// Sends `event`, ignoring the "no receiver" case.
+pub fn emit(events: &EventSender, event: Event) {
+    let _ = events.send(event);
+}
+
+/// How a merge attempt ended, in an [`Event::MergeResult`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum MergeKind {
+    Merged,
+    Conflict,
+    TestsFailed,
+    NothingToMerge,
+    Error,
+}
+
+/// Everything the core announces while it runs a project.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// Crash recovery before a run: what was found left over from a previous process.
+    Recovered {
+        project_id: String,
+        tasks_reset: Vec<String>,
+        tasks_found_merged: Vec<String>,
+        sessions_interrupted: u32,
+        processes_killed: u32,
+        worktrees_removed: u32,
+    },
+    RunStarted {
+        run_id: String,
+        project_id: String,
+        /// `parallel` or `sequential`.
+        mode: String,
+        workers: u32,
+        task_count: u32,
+        done_count: u32,
+    },
+    RunPaused {
+        run_id: String,
+    },
+    RunResumed {
+        run_id: String,
+    },
+    /// The run now starts one task at a time.
+    RunSequential {
+        run_id: String,
+    },
+    RunFinished {
+        run_id: String,
+        /// `finished`, `cancelled` or `failed`.
+        status: String,
+        report: Box<RunReport>,
+    },
+    TaskStatusChanged {
+        run_id: String,
+        task_id: String,
+        status: TaskStatus,
+        reason: Option<String>,
+        /// The worker slot (0-based) when the task is in progress.
+        slot: Option<u32>,
+    },
+    WorktreeCreated {
+        run_id: String,
+        task_id: String,
+        slot: u32,
+        branch: String,
+        path: String,
+        /// True when an earlier attempt's branch was reattached.
+        reattached: bool,
+    },
+    WorktreeRemoved {
+        run_id: String,
+        task_id: String,
+        branch: String,
+    },
+    AgentStarted {
+        run_id: String,
+        task_id: String,
+        session_id: String,
+        pid: u32,
+        log_path: String,
+    },
+    /// One line the agent printed (stdout or stderr).
+    AgentOutput {
+        task_id: String,
+        line: String,
+    },
+    AgentExited {
+        run_id: String,
+        task_id: String,
+        session_id: String,
+        /// A sessions.outcome value: `succeeded`, `failed`, `timed_out`, `cancelled`, `no_changes`.
+        outcome: String,
+        exit_code: Option<i32>,
+    },
+    MergeStarted {
+        run_id: String,
+        task_id: String,
+        branch: String,
+    },
+    MergeResult {
+        run_id: String,
+        task_id: String,
+        result: MergeKind,
+        /// The merge commit, the conflicting files or the test log, depending on `result`.
+        detail: String,
+    },
+    /// Something went wrong that did not stop the run (the task went to Review).
+    Warning {
+        run_id: String,
+        task_id: Option<String>,
+        message: String,
+    },
+}

@@ -1,0 +1,135 @@
+//! The run loop's rows: `runs` (with the pid of the process driving it) and `worktrees`. Each is written before
+//! the action it describes, so recovery can always tell what was under way.
+
+use sqlx::Row;
+
+use crate::db::Db;
+use crate::error::CoreResult;
+use crate::now_ms;
+use crate::worktree::WorktreeInfo;
+
+/// Worktree row statuses that still hold a task's work (a later start of the task reattaches it).
+pub(crate) const OPEN_WORKTREE: &str = "('creating', 'active', 'merging', 'review')";
+
+pub(crate) async fn insert_run(db: &Db, run_id: &str, project_id: &str, mode: &str) -> CoreResult<()> {
+    sqlx::query("INSERT INTO runs (id, project_id, mode, status, started_at, pid) VALUES (?, ?, ?, 'running', ?, ?)")
+        .bind(run_id)
+        .bind(project_id)
+        .bind(mode)
+        .bind(now_ms())
+        .bind(i64::from(std::process::id()))
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+pub(crate) async fn set_run_status(db: &Db, run_id: &str, status: &str) -> CoreResult<()> {
+    sqlx::query("UPDATE runs SET status = ? WHERE id = ?").bind(status).bind(run_id).execute(db.pool()).await?;
+    Ok(())
+}
+
+pub(crate) async fn set_run_mode(db: &Db, run_id: &str, mode: &str) -> CoreResult<()> {
+    sqlx::query("UPDATE runs SET mode = ? WHERE id = ?").bind(mode).bind(run_id).execute(db.pool()).await?;
+    Ok(())
+}
+
+pub(crate) async fn finish_run(db: &Db, run_id: &str, status: &str, report_json: &str) -> CoreResult<()> {
+    sqlx::query("UPDATE runs SET status = ?, ended_at = ?, report = ? WHERE id = ?")
+        .bind(status)
+        .bind(now_ms())
+        .bind(report_json)
+        .bind(run_id)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// A `worktrees` row.
+#[derive(Debug, Clone)]
+pub(crate) struct WorktreeRow {
+    pub id: String,
+    pub branch: String,
+    pub base_commit: Option<String>,
+}
+
+fn row_of(r: &sqlx::sqlite::SqliteRow) -> CoreResult<WorktreeRow> {
+    Ok(WorktreeRow { id: r.try_get("id")?, branch: r.try_get("branch_name")?, base_commit: r.try_get("base_commit")? })
+}
+
+/// The newest open row of a task that names a branch: the work a new start continues from.
+pub(crate) async fn open_worktree_of(db: &Db, project_id: &str, task_id: &str) -> CoreResult<Option<WorktreeRow>> {
+    let row = sqlx::query(&format!(
+        "SELECT id, task_id, branch_name, base_commit, status FROM worktrees \
+         WHERE project_id = ? AND task_id = ? AND status IN {OPEN_WORKTREE} AND branch_name <> '' \
+         ORDER BY created_at DESC, rowid DESC LIMIT 1"
+    ))
+    .bind(project_id)
+    .bind(task_id)
+    .fetch_optional(db.pool())
+    .await?;
+    row.as_ref().map(row_of).transpose()
+}
+
+/// Every open row of the project.
+pub(crate) async fn open_worktrees(db: &Db, project_id: &str) -> CoreResult<Vec<WorktreeRow>> {
+    let rows = sqlx::query(&format!(
+        "SELECT id, task_id, branch_name, base_commit, status FROM worktrees \
+         WHERE project_id = ? AND status IN {OPEN_WORKTREE} ORDER BY created_at, rowid"
+    ))
+    .bind(project_id)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter().map(row_of).collect()
+}
+
+/// A new row in state `creating`, written before the worktree is created.
+pub(crate) async fn insert_worktree(
+    db: &Db,
+    project_id: &str,
+    task_id: &str,
+    branch: &str,
+    path: &str,
+    status: &str,
+) -> CoreResult<String> {
+    let id = uuid::Uuid::new_v4().to_string();
+    sqlx::query(
+        "INSERT INTO worktrees (id, project_id, branch_name, path, task_id, status, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&id)
+    .bind(project_id)
+    .bind(branch)
+    .bind(path)
+    .bind(task_id)
+    .bind(status)
+    .bind(now_ms())
+    .execute(db.pool())
+    .await?;
+    Ok(id)
+}
+
+/// Records the created (or reattached) worktree: branch, folder, base and git's id; status `active`.
+pub(crate) async fn worktree_created(db: &Db, row_id: &str, info: &WorktreeInfo) -> CoreResult<()> {
+    sqlx::query(
+        "UPDATE worktrees SET branch_name = ?, path = ?, base_commit = ?, status = 'active', metadata = ? WHERE id = ?",
+    )
+    .bind(&info.branch)
+    .bind(info.path.display().to_string())
+    .bind(&info.base_commit)
+    .bind(serde_json::json!({ "worktree_id": info.id }).to_string())
+    .bind(row_id)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn set_worktree_status(db: &Db, row_id: &str, status: &str) -> CoreResult<()> {
+    let merged_at = (status == "merged").then(now_ms);
+    sqlx::query("UPDATE worktrees SET status = ?, merged_at = COALESCE(?, merged_at) WHERE id = ?")
+        .bind(status)
+        .bind(merged_at)
+        .bind(row_id)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}

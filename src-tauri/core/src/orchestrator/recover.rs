@@ -1,0 +1,357 @@
+//! Crash recovery, run before every run. State is written before it is acted on, so whatever a dead process
+//! left half done is visible in the database and the repository:
+//!
+//! - a run still marked `running`/`paused` whose process is gone becomes `interrupted` (a live one stops us:
+//!   [`CoreError::RunInProgress`]);
+//! - sessions still `running` become `interrupted`, and their agent process groups, if alive, are killed
+//!   (found by the recorded pid and, on Linux, by the `YOKEFLOW_SESSION` variable of every process, which
+//!   also catches an agent spawned just before its pid was recorded);
+//! - tasks `in_progress` go back to the backlog with their branch kept (the next start reattaches it and
+//!   continues), except those whose branch is already on the target: the merge happened, so they are done;
+//! - worktrees on disk and `yokeflow/*` branches that no open row knows are registered for their task when
+//!   they hold unmerged work, and removed when they hold none. No task and no commit is ever lost.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::Mutex;
+
+use serde::Serialize;
+use sqlx::Row;
+
+use crate::agent::{self, blocking, SESSION_ENV};
+use crate::db::Db;
+use crate::error::{CoreError, CoreResult};
+use crate::model::TaskStatus;
+use crate::worktree::{WorktreeInfo, Worktrees, BRANCH_PREFIX};
+use crate::{now_ms, project, tasks};
+
+use super::records;
+
+/// Runs driven by this process right now (a run row with our pid but not in here is dead).
+static LIVE_RUNS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// Marks a run live in this process until dropped.
+pub(crate) struct LiveRun(String);
+
+impl LiveRun {
+    pub(crate) fn new(run_id: &str) -> LiveRun {
+        LIVE_RUNS.lock().unwrap_or_else(|e| e.into_inner()).push(run_id.to_string());
+        LiveRun(run_id.to_string())
+    }
+}
+
+impl Drop for LiveRun {
+    fn drop(&mut self) {
+        LIVE_RUNS.lock().unwrap_or_else(|e| e.into_inner()).retain(|r| r != &self.0);
+    }
+}
+
+fn run_is_live(run_id: &str, pid: Option<i64>) -> bool {
+    match pid {
+        Some(pid) if pid == i64::from(std::process::id()) => {
+            LIVE_RUNS.lock().unwrap_or_else(|e| e.into_inner()).iter().any(|r| r == run_id)
+        }
+        Some(pid) => agent::pid_alive(pid),
+        None => false,
+    }
+}
+
+/// What recovery found and did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RecoveryReport {
+    pub runs_interrupted: u32,
+    pub sessions_interrupted: u32,
+    pub processes_killed: u32,
+    /// Tasks put back in the backlog (their branches kept).
+    pub tasks_reset: Vec<String>,
+    /// Tasks whose branch was found merged: now done.
+    pub tasks_found_merged: Vec<String>,
+    pub worktrees_removed: u32,
+    /// Worktrees or branches with unmerged work that no row knew, now registered for their task.
+    pub worktrees_adopted: u32,
+}
+
+/// Brings the project back to a consistent state after a crash (see the module docs). Fails with
+/// [`CoreError::RunInProgress`] when another process is running this project.
+pub async fn recover(db: &Db, project_id: &str) -> CoreResult<RecoveryReport> {
+    let project = project::get(db, project_id).await?;
+    let mut report = RecoveryReport::default();
+
+    // 1. Runs.
+    let runs = sqlx::query("SELECT id, pid FROM runs WHERE project_id = ? AND status IN ('running', 'paused')")
+        .bind(project_id)
+        .fetch_all(db.pool())
+        .await?;
+    for r in &runs {
+        let (id, pid): (String, Option<i64>) = (r.try_get("id")?, r.try_get("pid")?);
+        if run_is_live(&id, pid) {
+            return Err(CoreError::RunInProgress { run_id: id, pid: pid.unwrap_or(0) });
+        }
+    }
+    for r in &runs {
+        let id: String = r.try_get("id")?;
+        sqlx::query("UPDATE runs SET status = 'interrupted', ended_at = ? WHERE id = ?")
+            .bind(now_ms())
+            .bind(&id)
+            .execute(db.pool())
+            .await?;
+        report.runs_interrupted += 1;
+    }
+
+    // 2. Sessions and their orphan agents.
+    let sessions = sqlx::query("SELECT id, pid FROM sessions WHERE project_id = ? AND outcome = 'running'")
+        .bind(project_id)
+        .fetch_all(db.pool())
+        .await?;
+    if !sessions.is_empty() {
+        let by_env = session_processes();
+        for s in &sessions {
+            let (id, pid): (String, Option<i64>) = (s.try_get("id")?, s.try_get("pid")?);
+            let mut groups: HashSet<i32> = by_env.get(&id).cloned().unwrap_or_default().into_iter().collect();
+            if let Some(pid) = pid.filter(|&p| agent::pid_alive(p)) {
+                // Only a process that is still this session's agent (the pid may have been reused).
+                if !cfg!(target_os = "linux") || process_session(pid as i32).as_deref() == Some(id.as_str()) {
+                    groups.insert(pid as i32);
+                }
+            }
+            for g in groups {
+                if agent::kill_group(g, libc::SIGKILL) || (unsafe { libc::kill(g, libc::SIGKILL) } == 0) {
+                    report.processes_killed += 1;
+                }
+            }
+            sqlx::query("UPDATE sessions SET outcome = 'interrupted', ended_at = ? WHERE id = ?")
+                .bind(now_ms())
+                .bind(&id)
+                .execute(db.pool())
+                .await?;
+            report.sessions_interrupted += 1;
+        }
+        if report.processes_killed > 0 {
+            // Let the kernel tear the killed groups down before their files are touched.
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
+    // 3. The repository: locks the dead processes left, then tasks in progress.
+    let repo = std::path::PathBuf::from(&project.repo_path);
+    let target = project.target_branch.clone();
+    {
+        let repo = repo.clone();
+        let target = target.clone();
+        blocking(move || {
+            clear_stale_locks(&repo, &target);
+            Ok(())
+        })
+        .await?;
+    }
+    let in_progress: Vec<String> = tasks::list(db, project_id)
+        .await?
+        .into_iter()
+        .filter(|t| t.status == TaskStatus::InProgress)
+        .map(|t| t.id)
+        .collect();
+    for task_id in in_progress {
+        let row = records::open_worktree_of(db, project_id, &task_id).await?;
+        let merged = match &row {
+            Some(row) => branch_is_merged(&repo, &row.branch, &target, row.base_commit.as_deref()).await?,
+            None => false,
+        };
+        if let (true, Some(row)) = (merged, &row) {
+            tasks::set_status(db, project_id, &task_id, TaskStatus::Done, None).await?;
+            records::set_worktree_status(db, &row.id, "merged").await?;
+            report.tasks_found_merged.push(task_id);
+        } else {
+            tasks::set_status(db, project_id, &task_id, TaskStatus::Backlog, None).await?;
+            report.tasks_reset.push(task_id);
+        }
+    }
+
+    // 4. Rows against the repository, and the repository against the rows.
+    let (removed, adopted) = reconcile_worktrees(db, project_id, &repo, &target).await?;
+    report.worktrees_removed += removed;
+    report.worktrees_adopted += adopted;
+    Ok(report)
+}
+
+/// Open worktree rows whose branch is gone are closed; worktrees and `yokeflow/*` branches that no open row
+/// knows are removed when they hold no unmerged commit, and registered for their task otherwise. Also run at
+/// the end of every run, so a worktree whose removal failed does not outlive it. Returns (removed, adopted).
+pub(crate) async fn reconcile_worktrees(
+    db: &Db,
+    project_id: &str,
+    repo: &Path,
+    target: &str,
+) -> CoreResult<(u32, u32)> {
+    let (repo, target) = (repo.to_path_buf(), target.to_string());
+    let (mut removed_count, mut adopted) = (0u32, 0u32);
+    let open = records::open_worktrees(db, project_id).await?;
+    let (repo2, target2) = (repo.clone(), target.clone());
+    let (live, orphans, existing): (Vec<WorktreeInfo>, Vec<String>, HashSet<String>) = blocking(move || {
+        let _serial = super::worker::worktree_lock();
+        let wts = Worktrees::open(&repo2)?;
+        wts.prune()?;
+        let git = git2::Repository::open(&repo2)?;
+        remove_half_made_worktrees(&wts, &git)?;
+        let mut existing = HashSet::new();
+        for b in git.branches(Some(git2::BranchType::Local))? {
+            if let Some(name) = b?.0.name()? {
+                existing.insert(name.to_string());
+            }
+        }
+        let _ = target2;
+        Ok((wts.list()?, wts.orphan_branches()?, existing))
+    })
+    .await?;
+    let mut known: HashSet<String> = HashSet::new();
+    for row in &open {
+        if row.branch.is_empty() || !existing.contains(&row.branch) {
+            // Crashed while creating, or the branch is gone: nothing of it is left to keep.
+            records::set_worktree_status(db, &row.id, "removed").await?;
+        } else {
+            known.insert(row.branch.clone());
+        }
+    }
+    let task_ids: HashSet<String> = tasks::list(db, project_id).await?.into_iter().map(|t| t.id).collect();
+    let mut unknown: Vec<(Option<WorktreeInfo>, String)> =
+        live.into_iter().filter(|i| !known.contains(&i.branch)).map(|i| (Some(i.clone()), i.branch)).collect();
+    unknown.extend(orphans.into_iter().filter(|b| !known.contains(b)).map(|b| (None, b)));
+    for (info, branch) in unknown {
+        let (repo3, target3, b3, i3) = (repo.clone(), target.clone(), branch.clone(), info.clone());
+        let removed = blocking(move || {
+            let _serial = super::worker::worktree_lock();
+            let wts = Worktrees::open(&repo3)?;
+            if wts.unmerged_commits(&b3, &target3)? > 0 {
+                return Ok(false);
+            }
+            match i3 {
+                Some(info) => {
+                    wts.remove(&info, &target3)?;
+                }
+                None => delete_branch(&repo3, &b3)?,
+            }
+            Ok(true)
+        })
+        .await?;
+        if removed {
+            removed_count += 1;
+            continue;
+        }
+        // Unmerged work nobody knows: give it to its task so the next start continues from it.
+        let task_id = info.as_ref().map(|i| i.task_id.clone()).unwrap_or_else(|| task_of_branch(&branch));
+        if task_ids.contains(&task_id) {
+            let path = info.as_ref().map(|i| i.path.display().to_string()).unwrap_or_default();
+            records::insert_worktree(db, project_id, &task_id, &branch, &path, "active").await?;
+            adopted += 1;
+        }
+    }
+    Ok((removed_count, adopted))
+}
+
+/// Folders under the worktree root that git does not know as a live worktree because their creation (or
+/// removal) was cut short: no admin folder, or one without `HEAD`/`gitdir`. Nothing committed lives in them (a
+/// commit is in the object store and on its branch, which is reconciled separately), so they are removed with
+/// their broken admin folder. A registered worktree with a detached HEAD is left alone. Admin folders without
+/// their `HEAD`, `gitdir` or `commondir` file are removed too.
+fn remove_half_made_worktrees(wts: &Worktrees, git: &git2::Repository) -> CoreResult<()> {
+    let live: HashSet<std::ffi::OsString> =
+        wts.list()?.iter().filter_map(|i| i.path.file_name().map(|n| n.to_os_string())).collect();
+    // Admin folders cut short before their work folder existed: libgit2 then reports other branches as
+    // "already checked out" when a worktree is added.
+    if let Ok(admins) = std::fs::read_dir(git.commondir().join("worktrees")) {
+        for a in admins.flatten() {
+            let p = a.path();
+            if !p.join("HEAD").is_file() || !p.join("gitdir").is_file() || !p.join("commondir").is_file() {
+                let _ = std::fs::remove_dir_all(&p);
+            }
+        }
+    }
+    let Ok(entries) = std::fs::read_dir(wts.root()) else { return Ok(()) };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        if live.contains(&name) {
+            continue;
+        }
+        let admin = git.commondir().join("worktrees").join(&name);
+        let broken = !admin.join("HEAD").is_file() || !admin.join("gitdir").is_file();
+        if broken {
+            let _ = std::fs::remove_dir_all(&admin);
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+    Ok(())
+}
+
+/// The task id a `yokeflow/<task>-<short id>` branch was made for (best effort: ids are slugs).
+fn task_of_branch(branch: &str) -> String {
+    let name = branch.strip_prefix(BRANCH_PREFIX).unwrap_or(branch);
+    name.rsplit_once('-').map(|(t, _)| t).unwrap_or(name).to_string()
+}
+
+fn delete_branch(repo: &Path, branch: &str) -> CoreResult<()> {
+    let git = git2::Repository::open(repo)?;
+    git.find_branch(branch, git2::BranchType::Local)?.delete()?;
+    Ok(())
+}
+
+/// True when the branch moved past its base and all of it is on the target: it was merged.
+async fn branch_is_merged(repo: &Path, branch: &str, target: &str, base: Option<&str>) -> CoreResult<bool> {
+    let (repo, branch, target, base) =
+        (repo.to_path_buf(), branch.to_string(), target.to_string(), base.map(str::to_string));
+    blocking(move || {
+        let git = git2::Repository::open(&repo)?;
+        let Ok(b) = git.find_branch(&branch, git2::BranchType::Local) else { return Ok(false) };
+        let tip = b.get().peel_to_commit()?.id().to_string();
+        if base.as_deref().is_none_or(|base| base == tip) {
+            return Ok(false);
+        }
+        Ok(Worktrees::open(&repo)?.unmerged_commits(&branch, &target)? == 0)
+    })
+    .await
+}
+
+/// Lock files a killed process may have left: in YokeFlow's own worktrees and branches, and on the target
+/// branch's ref (which only the merge gate writes). Called only when no run of the project is live.
+fn clear_stale_locks(repo: &Path, target: &str) {
+    let Ok(git) = git2::Repository::open(repo) else { return };
+    let common = git.commondir().to_path_buf();
+    let mut locks = vec![common.join(format!("refs/heads/{target}.lock"))];
+    if let Ok(entries) = std::fs::read_dir(common.join("worktrees")) {
+        for e in entries.flatten() {
+            for f in ["index.lock", "HEAD.lock"] {
+                locks.push(e.path().join(f));
+            }
+        }
+    }
+    let prefix = common.join("refs/heads").join(BRANCH_PREFIX.trim_end_matches('/'));
+    if let Ok(entries) = std::fs::read_dir(&prefix) {
+        for e in entries.flatten() {
+            if e.path().extension().is_some_and(|x| x == "lock") {
+                locks.push(e.path());
+            }
+        }
+    }
+    for l in locks {
+        let _ = std::fs::remove_file(l);
+    }
+}
+
+/// `YOKEFLOW_SESSION` of a process, read from `/proc/<pid>/environ` (Linux).
+fn process_session(pid: i32) -> Option<String> {
+    let env = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
+    let key = format!("{SESSION_ENV}=");
+    env.split(|&b| b == 0)
+        .find_map(|kv| kv.strip_prefix(key.as_bytes()).map(|v| String::from_utf8_lossy(v).into_owned()))
+}
+
+/// Every process of ours that carries a `YOKEFLOW_SESSION`, by session (Linux; empty elsewhere).
+fn session_processes() -> HashMap<String, Vec<i32>> {
+    let mut out: HashMap<String, Vec<i32>> = HashMap::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else { return out };
+    for e in entries.flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else { continue };
+        if let Some(session) = process_session(pid) {
+            out.entry(session).or_default().push(pid);
+        }
+    }
+    out
+}

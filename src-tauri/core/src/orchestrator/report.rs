@@ -1,0 +1,123 @@
+//! The run report: wall time against the summed task times (what one agent would have needed), the efficiency
+//! gain that parallelism bought, the simulator's prediction beside it, and the merge figures.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// One task's part in a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct TaskTiming {
+    pub task_id: String,
+    /// The worker slot (0-based).
+    pub slot: u32,
+    /// Milliseconds from the start of the run.
+    #[ts(type = "number")]
+    pub started_ms: u64,
+    #[ts(type = "number")]
+    pub ended_ms: u64,
+    /// Worktree + agent + landing, without the wait in the merge queue.
+    #[ts(type = "number")]
+    pub work_ms: u64,
+    /// `done`, `review`, `backlog` (cancelled or interrupted).
+    pub outcome: String,
+    pub reason: Option<String>,
+}
+
+/// What a run did and how well parallelism paid off. Key names are part of the CLI's JSON output.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct RunReport {
+    pub run_id: String,
+    pub project_id: String,
+    /// `parallel` or `sequential`.
+    pub mode: String,
+    #[ts(type = "number")]
+    pub workers: u32,
+    /// `finished`, `cancelled` or `failed`.
+    pub status: String,
+    pub tasks_total: u32,
+    pub tasks_done: u32,
+    pub tasks_review: u32,
+    /// Neither done nor in review (blocked by a task in review, or left by a cancel).
+    pub tasks_remaining: u32,
+    /// Tasks run in this run.
+    pub tasks_run: u32,
+    /// Wall-clock time of the run (the parallel time).
+    #[ts(type = "number")]
+    pub wall_ms: u64,
+    /// Sum of the task times: the sequential time.
+    #[ts(type = "number")]
+    pub task_time_ms: u64,
+    /// `1 - wall / sum of task times` (0 when nothing ran).
+    pub efficiency_gain: f64,
+    /// The simulator's prediction for the same tasks: `1 - dynamic / sequential` in estimated minutes.
+    pub predicted_efficiency_gain: f64,
+    pub merge_attempts: u32,
+    pub auto_merged: u32,
+    pub sent_to_review: u32,
+    /// Merges that went through after the review agent resolved a conflict (counted in `auto_merged` too).
+    pub resolved_by_agent: u32,
+    /// `auto_merged / merge_attempts` (1 when nothing was merged).
+    pub merge_success_rate: f64,
+    /// Tasks in Review at the end, with why.
+    pub review: Vec<ReviewItem>,
+    pub tasks: Vec<TaskTiming>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ReviewItem {
+    pub task_id: String,
+    pub reason: String,
+}
+
+impl RunReport {
+    /// Fills the derived figures from the others.
+    pub(crate) fn finish(&mut self) {
+        self.task_time_ms = self.tasks.iter().map(|t| t.work_ms).sum();
+        self.efficiency_gain =
+            if self.task_time_ms == 0 { 0.0 } else { 1.0 - self.wall_ms as f64 / self.task_time_ms as f64 };
+        self.merge_success_rate =
+            if self.merge_attempts == 0 { 1.0 } else { f64::from(self.auto_merged) / f64::from(self.merge_attempts) };
+    }
+
+    /// True when every task of the project is done.
+    pub fn all_done(&self) -> bool {
+        self.tasks_done == self.tasks_total
+    }
+
+    /// A few lines for people.
+    pub fn to_text(&self) -> String {
+        let mut s = format!(
+            "run {} ({}, {} worker{}): {}\n",
+            self.run_id,
+            self.mode,
+            self.workers,
+            if self.workers == 1 { "" } else { "s" },
+            self.status
+        );
+        s.push_str(&format!(
+            "tasks: {}/{} done, {} in review, {} remaining ({} run now)\n",
+            self.tasks_done, self.tasks_total, self.tasks_review, self.tasks_remaining, self.tasks_run
+        ));
+        s.push_str(&format!(
+            "time: {:.1} s wall (parallel) vs {:.1} s summed task time (sequential): efficiency gain {:.0}% \
+             (simulator predicted {:.0}%)\n",
+            self.wall_ms as f64 / 1000.0,
+            self.task_time_ms as f64 / 1000.0,
+            self.efficiency_gain * 100.0,
+            self.predicted_efficiency_gain * 100.0
+        ));
+        s.push_str(&format!(
+            "merges: {} attempted, {} merged automatically ({} after the review agent resolved a conflict), {} sent \
+             to review ({:.0}% success)\n",
+            self.merge_attempts,
+            self.auto_merged,
+            self.resolved_by_agent,
+            self.sent_to_review,
+            self.merge_success_rate * 100.0
+        ));
+        for r in &self.review {
+            s.push_str(&format!("review: {}: {}\n", r.task_id, r.reason));
+        }
+        s
+    }
+}

@@ -1,0 +1,365 @@
+//! One task from start to finish, on its own tokio task: a worktree from the current target commit (or the
+//! task's kept branch, reattached), the agent session, then the merge queue. The worker writes the task's final
+//! state (done, review, or backlog when cancelled) before it reports to the run loop.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+
+use crate::agent::{self, blocking, PromptContext, SessionOutcome, SessionSpec};
+use crate::db::Db;
+use crate::error::{CoreError, CoreResult};
+use crate::events::{emit, Event, EventSender, MergeKind};
+use crate::merge::LandOutcome;
+use crate::model::{Epic, Task, TaskStatus};
+use crate::tasks;
+use crate::worktree::{WorktreeInfo, Worktrees};
+
+use super::merge_queue::MergeQueue;
+use super::records;
+use super::ExpertiseRouter;
+
+/// Serialises adding and removing git worktrees in this process: libgit2 is not safe against a worktree being
+/// added while another is half created (it then reports a fresh branch as "already checked out", or fails to
+/// create `.git/worktrees`).
+static WORKTREE_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+pub(crate) fn worktree_lock() -> std::sync::MutexGuard<'static, ()> {
+    WORKTREE_LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// What every worker of a run shares.
+pub(crate) struct WorkerCtx {
+    pub db: Db,
+    pub project_id: String,
+    pub run_id: String,
+    pub repo: PathBuf,
+    pub target_branch: String,
+    pub agent_command: Vec<String>,
+    pub timeout: Option<Duration>,
+    pub kill_grace: Duration,
+    pub events: EventSender,
+    pub queue: MergeQueue,
+    pub epics: Vec<Epic>,
+    pub claude_md: Option<String>,
+    pub expertise: Option<ExpertiseRouter>,
+    pub resolve_conflicts: bool,
+    pub cancel: watch::Receiver<bool>,
+}
+
+/// A task the run loop has marked in progress, with its slot and worktree row.
+pub(crate) struct Started {
+    pub task: Task,
+    pub slot: u32,
+    pub row_id: String,
+    /// The branch of an earlier attempt to continue from.
+    pub reuse_branch: Option<String>,
+}
+
+/// What a worker reports back.
+pub(crate) struct TaskResult {
+    pub task_id: String,
+    pub slot: u32,
+    pub status: TaskStatus,
+    pub reason: Option<String>,
+    /// Wall time of the task without its wait in the merge queue.
+    pub work_ms: u64,
+    pub merge: Option<MergeKind>,
+    /// The merge went through after the review agent resolved a conflict.
+    pub resolved: bool,
+    /// An error that should stop the run (the agent program is missing).
+    pub fatal: Option<CoreError>,
+}
+
+/// Runs the task; never fails: problems send the task to Review with the reason.
+pub(crate) async fn run_task(ctx: Arc<WorkerCtx>, s: Started) -> TaskResult {
+    let t0 = Instant::now();
+    let mut waited = Duration::ZERO;
+    let mut merge = None;
+    let mut resolved = false;
+    let outcome = drive(&ctx, &s, &mut waited, &mut merge, &mut resolved).await;
+    let (status, reason, fatal) = match outcome {
+        Ok((status, reason)) => (status, reason, None),
+        Err(e @ CoreError::AgentNotFound { .. }) => (TaskStatus::Backlog, None, Some(e)),
+        Err(e) => (TaskStatus::Review, Some(format!("YokeFlow could not run this task: {e}")), None),
+    };
+    if let Err(e) = finish(&ctx, &s, status, reason.as_deref()).await {
+        emit(&ctx.events, warning(&ctx, &s.task.id, format!("cannot record the task's state: {e}")));
+    }
+    TaskResult {
+        task_id: s.task.id.clone(),
+        slot: s.slot,
+        status,
+        reason,
+        work_ms: t0.elapsed().saturating_sub(waited).as_millis() as u64,
+        merge,
+        resolved,
+        fatal,
+    }
+}
+
+fn warning(ctx: &WorkerCtx, task_id: &str, message: String) -> Event {
+    Event::Warning { run_id: ctx.run_id.clone(), task_id: Some(task_id.to_string()), message }
+}
+
+async fn finish(ctx: &WorkerCtx, s: &Started, status: TaskStatus, reason: Option<&str>) -> CoreResult<()> {
+    tasks::set_status(&ctx.db, &ctx.project_id, &s.task.id, status, reason).await?;
+    if status == TaskStatus::Review {
+        records::set_worktree_status(&ctx.db, &s.row_id, "review").await?;
+    }
+    emit(
+        &ctx.events,
+        Event::TaskStatusChanged {
+            run_id: ctx.run_id.clone(),
+            task_id: s.task.id.clone(),
+            status,
+            reason: reason.map(str::to_string),
+            slot: None,
+        },
+    );
+    Ok(())
+}
+
+/// Worktree, agent, merge. Returns the task's final status and the reason for Review.
+async fn drive(
+    ctx: &WorkerCtx,
+    s: &Started,
+    waited: &mut Duration,
+    merge: &mut Option<MergeKind>,
+    resolved: &mut bool,
+) -> CoreResult<(TaskStatus, Option<String>)> {
+    let (info, reattached) = open_worktree(ctx, s).await?;
+    records::worktree_created(&ctx.db, &s.row_id, &info).await?;
+    emit(
+        &ctx.events,
+        Event::WorktreeCreated {
+            run_id: ctx.run_id.clone(),
+            task_id: s.task.id.clone(),
+            slot: s.slot,
+            branch: info.branch.clone(),
+            path: info.path.display().to_string(),
+            reattached,
+        },
+    );
+
+    let prompt_ctx = PromptContext {
+        epic: s.task.epic.as_ref().and_then(|e| ctx.epics.iter().find(|x| &x.id == e)).cloned(),
+        claude_md: ctx.claude_md.clone(),
+        extra_context: ctx.expertise.as_ref().and_then(|route| route(&s.task)),
+    };
+    let spec = SessionSpec {
+        project_id: ctx.project_id.clone(),
+        repo_path: ctx.repo.clone(),
+        target_branch: ctx.target_branch.clone(),
+        task: s.task.clone(),
+        run_id: Some(ctx.run_id.clone()),
+        batch_id: None,
+        worktree_id: Some(s.row_id.clone()),
+        worktree: info.clone(),
+        agent_command: ctx.agent_command.clone(),
+        prompt: agent::build_prompt(&s.task, &prompt_ctx),
+        timeout: ctx.timeout,
+        kill_grace: ctx.kill_grace,
+        collect_changes: true,
+    };
+    let session = agent::run_session(&ctx.db, &spec, &ctx.events, ctx.cancel.clone()).await?;
+    let log = session.log_path.display();
+    match session.outcome {
+        SessionOutcome::Changed => {}
+        SessionOutcome::NoChange => {
+            return Ok((TaskStatus::Review, Some(format!("the agent made no change (log: {log})"))));
+        }
+        SessionOutcome::Failed => {
+            let how = match session.exit_code {
+                Some(c) => format!("exited with code {c}"),
+                None => "was ended by a signal".to_string(),
+            };
+            return Ok((TaskStatus::Review, Some(format!("the agent {how} (log: {log})"))));
+        }
+        SessionOutcome::TimedOut => {
+            let secs = ctx.timeout.unwrap_or_default().as_secs_f64();
+            return Ok((TaskStatus::Review, Some(format!("the agent timed out after {secs:.1} s (log: {log})"))));
+        }
+        SessionOutcome::Cancelled => return Ok((TaskStatus::Backlog, None)),
+    }
+
+    records::set_worktree_status(&ctx.db, &s.row_id, "merging").await?;
+    emit(
+        &ctx.events,
+        Event::MergeStarted { run_id: ctx.run_id.clone(), task_id: s.task.id.clone(), branch: info.branch.clone() },
+    );
+    let message = format!("YokeFlow: {} ({})", s.task.title, s.task.id);
+    let queued = Instant::now();
+    let (mut landed, took) = ctx.queue.land(&info.branch, &message).await;
+    *waited = queued.elapsed().saturating_sub(took);
+    let result = |kind: MergeKind, detail: String| Event::MergeResult {
+        run_id: ctx.run_id.clone(),
+        task_id: s.task.id.clone(),
+        result: kind,
+        detail,
+    };
+    if let (true, Ok(LandOutcome::Conflict { files })) = (ctx.resolve_conflicts, &landed) {
+        emit(&ctx.events, result(MergeKind::Conflict, files.join(", ")));
+        match resolve_conflict(ctx, s, &info, files, &message, waited).await? {
+            Resolution::Landed(outcome) => {
+                *resolved = true;
+                landed = outcome;
+            }
+            Resolution::Failed(reason) => {
+                *merge = Some(MergeKind::Conflict);
+                return Ok((TaskStatus::Review, Some(reason)));
+            }
+            Resolution::Cancelled => {
+                *merge = Some(MergeKind::Conflict);
+                return Ok((TaskStatus::Backlog, None));
+            }
+        }
+    }
+    let landed = match landed {
+        Ok(l) => l,
+        Err(e) => {
+            *merge = Some(MergeKind::Error);
+            emit(&ctx.events, result(MergeKind::Error, e.to_string()));
+            return Ok((TaskStatus::Review, Some(format!("the merge failed: {e}"))));
+        }
+    };
+    match landed {
+        LandOutcome::Merged { commit, .. } => {
+            *merge = Some(MergeKind::Merged);
+            // The target has the work: record it before cleaning up.
+            tasks::set_status(&ctx.db, &ctx.project_id, &s.task.id, TaskStatus::Done, None).await?;
+            records::set_worktree_status(&ctx.db, &s.row_id, "merged").await?;
+            emit(&ctx.events, result(MergeKind::Merged, commit));
+            remove_worktree(ctx, &s.task.id, info).await;
+            Ok((TaskStatus::Done, None))
+        }
+        LandOutcome::Conflict { files } => {
+            *merge = Some(MergeKind::Conflict);
+            let list = files.join(", ");
+            emit(&ctx.events, result(MergeKind::Conflict, list.clone()));
+            Ok((TaskStatus::Review, Some(format!("merge conflict with the target branch in: {list}"))))
+        }
+        LandOutcome::TestsFailed { log_path, .. } => {
+            *merge = Some(MergeKind::TestsFailed);
+            let log = log_path.display().to_string();
+            emit(&ctx.events, result(MergeKind::TestsFailed, log.clone()));
+            Ok((TaskStatus::Review, Some(format!("the tests failed on the merged tree (log: {log})"))))
+        }
+        LandOutcome::NothingToMerge => {
+            *merge = Some(MergeKind::NothingToMerge);
+            emit(&ctx.events, result(MergeKind::NothingToMerge, String::new()));
+            Ok((TaskStatus::Review, Some("the agent's branch had nothing to merge into the target".into())))
+        }
+    }
+}
+
+/// How a conflict resolution by the review agent ended.
+enum Resolution {
+    /// The resolved merge went through the gate (merged, or tests failed...).
+    Landed(CoreResult<LandOutcome>),
+    /// The agent failed or left markers: Review, with why.
+    Failed(String),
+    Cancelled,
+}
+
+/// The review-agent path: the gate prepares the conflicted merge in a resolution worktree, the same agent
+/// command runs there with a resolution prompt, and the gate finishes (tests, compare-and-swap) what it left.
+async fn resolve_conflict(
+    ctx: &WorkerCtx,
+    s: &Started,
+    info: &WorktreeInfo,
+    conflicted: &[String],
+    message: &str,
+    waited: &mut Duration,
+) -> CoreResult<Resolution> {
+    let (files, path) = ctx.queue.prepare_resolution(&info.branch).await?;
+    if files.is_empty() {
+        // The target moved again and the branch now merges cleanly.
+        return Ok(Resolution::Landed(ctx.queue.land(&info.branch, message).await.0));
+    }
+    let spec = SessionSpec {
+        project_id: ctx.project_id.clone(),
+        repo_path: ctx.repo.clone(),
+        target_branch: ctx.target_branch.clone(),
+        task: s.task.clone(),
+        run_id: Some(ctx.run_id.clone()),
+        batch_id: None,
+        worktree_id: Some(s.row_id.clone()),
+        worktree: WorktreeInfo { path: path.clone(), ..info.clone() },
+        agent_command: ctx.agent_command.clone(),
+        prompt: agent::build_resolution_prompt(&s.task, &files),
+        timeout: ctx.timeout,
+        kill_grace: ctx.kill_grace,
+        collect_changes: false,
+    };
+    let session = agent::run_session(&ctx.db, &spec, &ctx.events, ctx.cancel.clone()).await?;
+    let list = conflicted.join(", ");
+    let log = session.log_path.display();
+    match session.outcome {
+        SessionOutcome::Cancelled => return Ok(Resolution::Cancelled),
+        SessionOutcome::Changed => {}
+        other => {
+            return Ok(Resolution::Failed(format!(
+                "merge conflict with the target branch in: {list}; the review agent did not resolve it ({}, log: \
+                 {log}; the conflicted merge is in {})",
+                other.as_str(),
+                path.display()
+            )))
+        }
+    }
+    let queued = Instant::now();
+    let (out, took) = ctx.queue.finish_resolution(&info.branch, message).await;
+    *waited += queued.elapsed().saturating_sub(took);
+    match out {
+        Err(CoreError::UnresolvedConflicts { files }) => Ok(Resolution::Failed(format!(
+            "merge conflict with the target branch in: {list}; the review agent left conflict markers in {} (log: \
+             {log}; the conflicted merge is in {})",
+            files.join(", "),
+            path.display()
+        ))),
+        other => Ok(Resolution::Landed(other)),
+    }
+}
+
+/// The worktree to work in: the live one of the kept branch, the kept branch reattached, or a new one from the
+/// current target commit.
+async fn open_worktree(ctx: &WorkerCtx, s: &Started) -> CoreResult<(WorktreeInfo, bool)> {
+    let repo = ctx.repo.clone();
+    let target = ctx.target_branch.clone();
+    let task_id = s.task.id.clone();
+    let reuse = s.reuse_branch.clone();
+    blocking(move || {
+        let _serial = worktree_lock();
+        let wts = Worktrees::open(&repo)?;
+        let git = git2::Repository::open(&repo)?;
+        if let Some(branch) = reuse.filter(|b| git.find_branch(b, git2::BranchType::Local).is_ok()) {
+            if let Some(live) = wts.list()?.into_iter().find(|i| i.branch == branch) {
+                return Ok((WorktreeInfo { task_id: task_id.clone(), ..live }, true));
+            }
+            return Ok((wts.reattach(&task_id, &branch)?, true));
+        }
+        let base = git.find_reference(&format!("refs/heads/{target}"))?.peel_to_commit()?.id();
+        Ok((wts.create(&task_id, base)?, false))
+    })
+    .await
+}
+
+async fn remove_worktree(ctx: &WorkerCtx, task_id: &str, info: WorktreeInfo) {
+    let repo = ctx.repo.clone();
+    let target = ctx.target_branch.clone();
+    let branch = info.branch.clone();
+    let removed = blocking(move || {
+        let _serial = worktree_lock();
+        Worktrees::open(&repo)?.remove(&info, &target)
+    })
+    .await;
+    match removed {
+        Ok(_) => emit(
+            &ctx.events,
+            Event::WorktreeRemoved { run_id: ctx.run_id.clone(), task_id: task_id.to_string(), branch },
+        ),
+        Err(e) => emit(&ctx.events, warning(ctx, task_id, format!("the merged worktree {branch} was kept: {e}"))),
+    }
+}

@@ -1,0 +1,244 @@
+//! The agent runner against real processes: failures and timeouts go to Review with their logs while the other
+//! tasks finish; task text full of shell syntax reaches the agent as plain text and runs nothing; a missing
+//! agent program gives a helpful `AgentNotFound`.
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::json;
+use support::{fixture, task, SCRIPTED_AGENT};
+use yokeflow_core::agent::{self, ArgvVars, PromptContext};
+use yokeflow_core::events;
+use yokeflow_core::model::{Epic, TaskStatus};
+use yokeflow_core::orchestrator::{self, RunOptions};
+use yokeflow_core::{cli, CoreError};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn failing_and_hanging_agents_go_to_review_while_others_finish() {
+    let spec = vec![
+        task("bad", &[], &["bad.txt"], 5),
+        task("stuck", &[], &["stuck.txt"], 5),
+        task("good", &[], &["good.txt"], 5),
+        task("after-good", &["good"], &["after.txt"], 5),
+        task("nocommit", &[], &["nocommit.txt"], 5),
+        task("idle", &[], &["idle.txt"], 5),
+        task("after-bad", &["bad"], &["after-bad.txt"], 5),
+    ];
+    let f = fixture(spec).await;
+    let agent = f.agent(json!({
+        "default": { "sleep_ms": 50 },
+        "tasks": {
+            "bad": { "action": "fail" },
+            "stuck": { "action": "hang" },
+            "nocommit": { "action": "no-commit" },
+            "idle": { "action": "no-change" }
+        }
+    }));
+    let opts = RunOptions {
+        max_worktrees: Some(4),
+        agent_command: Some(agent),
+        agent_timeout: Some(Duration::from_millis(1500)),
+        kill_grace: Duration::from_millis(200),
+        ..Default::default()
+    };
+    let (tx, _rx) = events::channel();
+    let report = orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap();
+    println!("{}", report.to_text());
+
+    let by_id = |id: &str| report.review.iter().find(|r| r.task_id == id).map(|r| r.reason.clone());
+    let bad = by_id("bad").expect("bad in review");
+    assert!(bad.contains("exited with code 3"), "{bad}");
+    let log = bad.split("(log: ").nth(1).unwrap().trim_end_matches(')');
+    let text = std::fs::read_to_string(log).unwrap();
+    assert!(text.contains("error: the script tells task bad to fail"), "{text}");
+    assert!(text.contains("# exit code 3"), "{text}");
+
+    let stuck = by_id("stuck").expect("stuck in review");
+    assert!(stuck.contains("timed out"), "{stuck}");
+    let log = stuck.split("(log: ").nth(1).unwrap().trim_end_matches(')');
+    assert!(std::fs::read_to_string(log).unwrap().contains("hanging"));
+
+    let idle = by_id("idle").expect("idle in review");
+    assert!(idle.contains("the agent made no change"), "{idle}");
+
+    for id in ["good", "after-good", "nocommit"] {
+        assert_eq!(f.status_of(id).await, TaskStatus::Done, "{id}");
+    }
+    // Uncommitted work is committed for the agent (with the task title) and merged.
+    assert!(f.target_file("nocommit.txt").unwrap().contains("- nocommit: done"));
+    // A task behind a task in Review does not start.
+    assert_eq!(f.status_of("after-bad").await, TaskStatus::Backlog);
+    assert_eq!(report.tasks_review, 3);
+    assert!(!report.all_done());
+    assert!(f.marked_processes().is_empty(), "the hung agent's process group survived");
+    let outcomes: Vec<String> =
+        sqlx::query_scalar("SELECT outcome FROM sessions ORDER BY task_id").fetch_all(f.db.pool()).await.unwrap();
+    assert!(outcomes.contains(&"timed_out".to_string()) && outcomes.contains(&"failed".to_string()), "{outcomes:?}");
+    assert!(outcomes.contains(&"no_changes".to_string()), "{outcomes:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shell_syntax_in_task_text_reaches_the_agent_as_plain_text() {
+    let tag = uuid::Uuid::new_v4().simple().to_string();
+    let pwned = format!("/tmp/pwned-{tag}");
+    let pwned_bt = format!("/tmp/pwned-bt-{tag}");
+    let mut t = task("evil", &[], &["evil.txt"], 5);
+    t["title"] = json!("\"; rm -rf ~ #");
+    t["description"] = json!(format!("$(touch {pwned}) and `touch {pwned_bt}`; echo hi > /tmp/x-{tag} & wait"));
+    let f = fixture(vec![t]).await;
+    let script = f.dir.path().join("script.json");
+    std::fs::write(&script, json!({ "default": { "sleep_ms": 10 } }).to_string()).unwrap();
+    // The prompt goes straight into argv, where a shell would have interpreted it.
+    let agent = vec![
+        SCRIPTED_AGENT.to_string(),
+        "--task-id".into(),
+        "{task_id}".into(),
+        "--script".into(),
+        script.display().to_string(),
+        "--prompt".into(),
+        "{prompt}".into(),
+        "--marker".into(),
+        f.marker.clone(),
+    ];
+    let (tx, _rx) = events::channel();
+    let opts = RunOptions { agent_command: Some(agent), ..Default::default() };
+    let report = orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap();
+    assert!(report.all_done(), "{report:#?}");
+    assert!(!std::path::Path::new(&pwned).exists(), "$(...) was executed");
+    assert!(!std::path::Path::new(&pwned_bt).exists(), "backticks were executed");
+    assert!(!std::path::Path::new(&format!("/tmp/x-{tag}")).exists(), "a redirection was executed");
+    assert!(dirs::home_dir().is_none_or(|h| h.exists()), "the home folder is still there");
+    let log: String = sqlx::query_scalar("SELECT log_path FROM sessions").fetch_one(f.db.pool()).await.unwrap();
+    let text = std::fs::read_to_string(log).unwrap();
+    assert!(text.contains("> # Task evil: \"; rm -rf ~ #"), "{text}");
+    assert!(
+        text.contains(&format!("> $(touch {pwned}) and `touch {pwned_bt}`; echo hi > /tmp/x-{tag} & wait")),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn a_missing_agent_program_is_a_clear_error() {
+    let f = fixture(vec![task("a", &[], &["a.txt"], 5)]).await;
+    let (tx, _rx) = events::channel();
+    let opts = RunOptions {
+        agent_command: Some(vec!["yokeflow-no-such-agent".into(), "-p".into(), "{prompt}".into()]),
+        ..Default::default()
+    };
+    let err = orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap_err();
+    assert!(matches!(&err, CoreError::AgentNotFound { program } if program == "yokeflow-no-such-agent"));
+    assert_eq!(err.code(), "agent_not_found");
+    let msg = err.to_string();
+    assert!(msg.contains("`yokeflow-no-such-agent` was not found"), "{msg}");
+    assert!(msg.contains("yokeflow run --agent '[\"aider\",\"--message\",\"{prompt}\"]'"), "{msg}");
+    assert_eq!(f.status_of("a").await, TaskStatus::Backlog, "nothing started");
+
+    // Through the CLI: the same message, exit code 1, and the bad command is not saved.
+    let argv = [
+        "yokeflow",
+        "--db",
+        f.db_path.to_str().unwrap(),
+        "--repo",
+        f.repo.to_str().unwrap(),
+        "run",
+        "--agent",
+        r#"["yokeflow-no-such-agent","{prompt}"]"#,
+    ];
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = cli::run_args(argv, &mut out, &mut err).await;
+    let stderr = String::from_utf8(err).unwrap();
+    assert_eq!(code, 1);
+    assert!(stderr.contains("was not found on PATH") && stderr.contains("--agent"), "{stderr}");
+    let saved: Option<String> =
+        sqlx::query_scalar("SELECT agent_command FROM projects").fetch_one(f.db.pool()).await.unwrap();
+    assert_eq!(saved, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_run_saves_the_agent_prints_progress_and_exits_zero() {
+    let f = fixture(vec![task("a", &[], &["a.txt"], 5), task("b", &["a"], &["b.txt"], 5)]).await;
+    let agent = serde_json::to_string(&f.agent(json!({ "default": { "sleep_ms": 10 } }))).unwrap();
+    let base = ["yokeflow", "--db", f.db_path.to_str().unwrap(), "--repo", f.repo.to_str().unwrap()];
+    let mut argv: Vec<&str> = base.to_vec();
+    argv.extend(["run", "--agent", &agent, "--max-worktrees", "2", "--timeout", "30"]);
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = cli::run_args(argv, &mut out, &mut err).await;
+    let stdout = String::from_utf8(out).unwrap();
+    assert_eq!(code, 0, "{stdout}\n{}", String::from_utf8_lossy(&err));
+    assert!(stdout.contains("[####################] 2/2 done"), "{stdout}");
+    assert!(stdout.contains("efficiency gain"), "{stdout}");
+    let saved: Option<String> =
+        sqlx::query_scalar("SELECT agent_command FROM projects").fetch_one(f.db.pool()).await.unwrap();
+    assert_eq!(saved.as_deref(), Some(agent.as_str()));
+
+    // Nothing left to do, with the saved agent and JSON output.
+    let mut argv: Vec<&str> = base.to_vec();
+    argv.extend(["--json", "run"]);
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    assert_eq!(cli::run_args(argv, &mut out, &mut err).await, 0);
+    let report: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(report["tasks_done"], 2);
+    assert_eq!(report["tasks_run"], 0);
+}
+
+#[test]
+fn argv_placeholders_are_substituted_once_per_item() {
+    let template: Vec<String> = ["agent", "-p", "{prompt}", "--in={worktree}", "{task_id}:{task_id}", "@{prompt_file}"]
+        .map(String::from)
+        .into();
+    let argv = agent::render_argv(
+        &template,
+        &ArgvVars {
+            prompt: "say {task_id} $(x)",
+            task_id: "t1",
+            worktree: std::path::Path::new("/w"),
+            prompt_file: std::path::Path::new("/p.md"),
+        },
+    )
+    .unwrap();
+    assert_eq!(argv, ["agent", "-p", "say {task_id} $(x)", "--in=/w", "t1:t1", "@/p.md"]);
+    assert!(agent::render_argv(
+        &[],
+        &ArgvVars { prompt: "", task_id: "", worktree: "/".as_ref(), prompt_file: "/".as_ref() }
+    )
+    .is_err());
+    assert_eq!(
+        agent::DEFAULT_AGENT,
+        ["claude", "-p", "{prompt}", "--permission-mode", "acceptEdits", "--output-format", "text"]
+    );
+}
+
+#[test]
+fn the_prompt_holds_the_task_epic_files_claude_md_and_expertise() {
+    let t = yokeflow_core::model::Task {
+        id: "login".into(),
+        title: "Add login".into(),
+        description: "A login form.".into(),
+        epic: Some("web".into()),
+        status: TaskStatus::Backlog,
+        depends_on: vec![],
+        files: vec!["web/login.html".into(), "src/auth.rs".into()],
+        predicted_files: vec![],
+        effort_minutes: 10,
+        priority: 0,
+        review_reason: None,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("CLAUDE.md"), "x".repeat(20_000)).unwrap();
+    let md = agent::read_claude_md(dir.path()).unwrap();
+    assert!(md.len() < 8 * 1024 + 100);
+    let ctx = PromptContext {
+        epic: Some(Epic { id: "web".into(), title: "Storefront".into(), description: String::new() }),
+        claude_md: Some(md),
+        extra_context: Some("Use the session cookie helper.".into()),
+    };
+    let p = agent::build_prompt(&t, &ctx);
+    assert!(p.starts_with("# Task login: Add login\n\nA login form."));
+    assert!(p.contains("Epic: Storefront (web)"));
+    assert!(p.contains("Files:\n- web/login.html\n- src/auth.rs\n"));
+    assert!(p.contains("## Project instructions (CLAUDE.md)"));
+    assert!(p.contains("## Routed expertise\n\nUse the session cookie helper."));
+    let bare = agent::build_prompt(&t, &PromptContext::default());
+    assert!(!bare.contains("Routed expertise") && !bare.contains("CLAUDE.md"));
+}

@@ -1,0 +1,270 @@
+//! The run loop end to end: a 12-task DAG on 4 worktrees with the scripted agent, against a real git repository
+//! and a real SQLite file. Every task's work must be on the target branch, nothing may be left behind, and
+//! parallelism must pay off (the measured efficiency gain is printed beside the simulator's prediction).
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::json;
+use support::{fixture, task};
+use yokeflow_core::events::{self, Event};
+use yokeflow_core::model::TaskStatus;
+use yokeflow_core::orchestrator::{self, RunOptions};
+use yokeflow_core::plan::{self, PlanTask};
+
+/// Two epics plus shared integration work: a DAG with a critical path of 4 and room for 4 workers.
+fn twelve_tasks() -> Vec<serde_json::Value> {
+    vec![
+        task("schema", &[], &["src/db/schema.sql"], 20),
+        task("models", &["schema"], &["src/db/models.py"], 30),
+        task("products", &["models"], &["src/api/products.py"], 30),
+        task("users", &["models"], &["src/api/users.py"], 40),
+        task("orders", &["products", "users"], &["src/api/orders.py"], 30),
+        task("layout", &[], &["web/layout.html"], 20),
+        task("catalog", &["layout"], &["web/catalog.html"], 30),
+        task("cart", &["layout"], &["web/cart.html"], 20),
+        task("checkout", &["cart", "orders"], &["web/checkout.html"], 30),
+        task("ci", &[], &["ops/ci.yml"], 10),
+        task("lint", &[], &["ops/lint.toml"], 10),
+        task("docs", &["ci"], &["docs/README.md"], 20),
+    ]
+}
+
+/// Effort minutes -> scripted sleep: 10 ms per minute (100–400 ms).
+fn script_for(tasks: &[serde_json::Value]) -> serde_json::Value {
+    let mut per = serde_json::Map::new();
+    for t in tasks {
+        let effort = t["effort"].as_u64().unwrap();
+        per.insert(t["id"].as_str().unwrap().into(), json!({ "action": "ok", "sleep_ms": effort * 10 }));
+    }
+    json!({ "tasks": per })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn twelve_task_dag_runs_in_parallel_and_lands_everything() {
+    let spec = twelve_tasks();
+    let f = fixture(spec.clone()).await;
+    let agent = f.agent(script_for(&spec));
+    let (tx, mut rx) = events::channel();
+    let collector = tokio::spawn(async move {
+        let mut seen = Vec::new();
+        while let Ok(ev) = rx.recv().await {
+            let done = matches!(ev, Event::RunFinished { .. });
+            seen.push(ev);
+            if done {
+                break;
+            }
+        }
+        seen
+    });
+    let opts = RunOptions {
+        max_worktrees: Some(4),
+        agent_command: Some(agent),
+        agent_timeout: Some(Duration::from_secs(60)),
+        ..Default::default()
+    };
+    let report = orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap();
+    let seen = collector.await.unwrap();
+
+    println!("{}", report.to_text());
+    assert_eq!(report.status, "finished");
+    assert_eq!(report.tasks_done, 12, "{report:#?}");
+    assert!(report.all_done());
+    assert_eq!(report.auto_merged, 12);
+    assert_eq!(report.merge_attempts, 12);
+    assert_eq!(report.merge_success_rate, 1.0);
+    for t in f.tasks().await {
+        assert_eq!(t.status, TaskStatus::Done, "{}", t.id);
+        let file = t.files[0].as_str();
+        let text = f.target_file(file).unwrap_or_else(|| panic!("{file} missing on main"));
+        assert!(text.contains(&format!("- {}: done by the scripted agent", t.id)), "{file}: {text}");
+    }
+    assert!(f.worktree_dirs().is_empty(), "worktrees left: {:?}", f.worktree_dirs());
+    assert!(f.task_branches().is_empty(), "branches left: {:?}", f.task_branches());
+    assert!(f.marked_processes().is_empty(), "agents left running");
+
+    // Parallelism paid off, and the simulator saw it coming.
+    let plan_tasks: Vec<PlanTask> = f
+        .tasks()
+        .await
+        .into_iter()
+        .map(|t| PlanTask {
+            id: t.id,
+            epic: t.epic,
+            depends_on: t.depends_on,
+            effort_minutes: t.effort_minutes,
+            priority: t.priority,
+            predicted_files: t.files,
+        })
+        .collect();
+    let sim = plan::simulate(&plan_tasks, 4).unwrap();
+    let predicted = 1.0 - sim.dynamic as f64 / sim.sequential as f64;
+    println!(
+        "efficiency gain: measured {:.1}% (wall {} ms vs {} ms of task time), simulator predicted {:.1}% \
+         ({} vs {} minutes)",
+        report.efficiency_gain * 100.0,
+        report.wall_ms,
+        report.task_time_ms,
+        predicted * 100.0,
+        sim.dynamic,
+        sim.sequential
+    );
+    assert!((report.predicted_efficiency_gain - predicted).abs() < 1e-9);
+    assert!(report.efficiency_gain > 0.0, "no gain: {report:#?}");
+    let max_running = max_concurrency(&report);
+    assert!(max_running > 1 && max_running <= 4, "concurrency {max_running}");
+
+    // Dependencies were respected: a task started only after its dependencies were merged.
+    for t in f.tasks().await {
+        let start = report.tasks.iter().find(|x| x.task_id == t.id).unwrap().started_ms;
+        for d in &t.depends_on {
+            let dep_end = report.tasks.iter().find(|x| &x.task_id == d).unwrap().ended_ms;
+            assert!(dep_end <= start, "{} started at {start} before {d} ended at {dep_end}", t.id);
+        }
+    }
+    // The event stream told the story.
+    assert!(matches!(seen.first(), Some(Event::Recovered { .. })));
+    assert!(seen.iter().any(|e| matches!(e, Event::AgentOutput { .. })));
+    assert_eq!(seen.iter().filter(|e| matches!(e, Event::WorktreeRemoved { .. })).count(), 12);
+    let stored: Option<String> = sqlx::query_scalar("SELECT report FROM runs WHERE id = ?")
+        .bind(&report.run_id)
+        .fetch_one(f.db.pool())
+        .await
+        .unwrap();
+    assert!(stored.unwrap().contains("efficiency_gain"));
+    let sessions: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE outcome = 'succeeded' AND pid IS NOT NULL")
+            .fetch_one(f.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(sessions, 12);
+}
+
+fn max_concurrency(report: &orchestrator::RunReport) -> usize {
+    let mut points: Vec<(u64, i32)> = report.tasks.iter().flat_map(|t| [(t.started_ms, 1), (t.ended_ms, -1)]).collect();
+    points.sort_by_key(|&(t, d)| (t, d));
+    let (mut cur, mut max) = (0i32, 0i32);
+    for (_, d) in points {
+        cur += d;
+        max = max.max(cur);
+    }
+    max as usize
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sequential_mode_runs_one_at_a_time() {
+    let spec = vec![task("a", &[], &["a.txt"], 5), task("b", &[], &["b.txt"], 5), task("c", &["a"], &["c.txt"], 5)];
+    let f = fixture(spec.clone()).await;
+    let opts = RunOptions { sequential: true, agent_command: Some(f.agent(script_for(&spec))), ..Default::default() };
+    let (tx, _rx) = events::channel();
+    let report = orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap();
+    assert!(report.all_done());
+    assert_eq!(report.mode, "sequential");
+    assert_eq!(max_concurrency(&report), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn pause_resume_and_retry_through_the_handle() {
+    let spec = vec![task("a", &[], &["a.txt"], 5), task("b", &["a"], &["b.txt"], 5), task("c", &[], &["c.txt"], 5)];
+    let f = fixture(spec).await;
+    // `c` makes no change the first time: it goes to Review; a retry with a working script lands it.
+    let script_path = f.dir.path().join("script.json");
+    let agent = f.agent(json!({ "default": { "sleep_ms": 100 }, "tasks": { "c": { "action": "no-change" } } }));
+    let (handle, ctl) = orchestrator::control();
+    let (tx, mut rx) = events::channel();
+    let db = f.db.clone();
+    let pid = f.project_id.clone();
+    let opts = RunOptions { max_worktrees: Some(2), agent_command: Some(agent), ..Default::default() };
+    // Sent before the run starts: applied before the first task starts.
+    handle.pause();
+    handle.move_task("c", 1);
+    let run = tokio::spawn(async move { orchestrator::run_controlled(&db, &pid, opts, tx, ctl).await });
+    let mut paused_seen = false;
+    loop {
+        match rx.recv().await.unwrap() {
+            Event::RunPaused { .. } => {
+                paused_seen = true;
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                handle.resume();
+            }
+            Event::TaskStatusChanged { task_id, status: TaskStatus::Review, .. } if task_id == "c" => {
+                std::fs::write(&script_path, json!({ "default": { "sleep_ms": 10 } }).to_string()).unwrap();
+                handle.retry_task("c");
+            }
+            Event::RunFinished { .. } => break,
+            _ => {}
+        }
+    }
+    let report = run.await.unwrap().unwrap();
+    assert!(paused_seen);
+    assert!(report.all_done(), "{report:#?}");
+    assert!(report.tasks.iter().all(|t| t.started_ms >= 250), "a task started while paused: {report:#?}");
+    assert!(report.tasks.iter().filter(|t| t.task_id == "c").all(|t| t.slot == 1), "c was pinned to slot 1");
+    assert!(f.target_file("c.txt").unwrap().contains("- c: done"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn cancel_stops_agents_and_keeps_their_branches() {
+    let spec = vec![task("slow", &[], &["slow.txt"], 5)];
+    let f = fixture(spec).await;
+    let agent = f.agent(json!({ "tasks": { "slow": { "action": "hang" } } }));
+    let (handle, ctl) = orchestrator::control();
+    let (tx, mut rx) = events::channel();
+    let opts =
+        RunOptions { agent_command: Some(agent.clone()), kill_grace: Duration::from_millis(200), ..Default::default() };
+    let (db, pid) = (f.db.clone(), f.project_id.clone());
+    let run = tokio::spawn(async move { orchestrator::run_controlled(&db, &pid, opts, tx, ctl).await });
+    loop {
+        if let Event::AgentStarted { .. } = rx.recv().await.unwrap() {
+            break;
+        }
+    }
+    handle.cancel();
+    let report = run.await.unwrap().unwrap();
+    assert_eq!(report.status, "cancelled");
+    assert_eq!(f.status_of("slow").await, TaskStatus::Backlog);
+    assert!(f.marked_processes().is_empty(), "the hung agent survived the cancel");
+    assert_eq!(f.task_branches().len(), 1, "the branch is kept for the next start");
+    // The next run continues on that branch and finishes.
+    std::fs::write(f.dir.path().join("script.json"), json!({ "default": { "sleep_ms": 10 } }).to_string()).unwrap();
+    let (tx, _rx) = events::channel();
+    let opts = RunOptions { agent_command: Some(agent), ..Default::default() };
+    let report = orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap();
+    assert!(report.all_done());
+    assert!(f.task_branches().is_empty());
+    assert!(f.worktree_dirs().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_merge_conflict_is_resolved_by_the_review_agent_or_sent_to_review() {
+    for resolve in [true, false] {
+        let spec = vec![task("left", &[], &["left.txt"], 5), task("right", &[], &["right.txt"], 5)];
+        let f = fixture(spec).await;
+        // Both write the shared file differently; their declared files differ, so they run side by side.
+        let agent = f.agent(json!({ "default": { "action": "conflict", "sleep_ms": 100 } }));
+        let opts = RunOptions {
+            max_worktrees: Some(2),
+            agent_command: Some(agent),
+            resolve_conflicts: resolve,
+            ..Default::default()
+        };
+        let (tx, _rx) = events::channel();
+        let report = orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap();
+        println!("{}", report.to_text());
+        assert_eq!(report.merge_attempts, 2);
+        if resolve {
+            assert!(report.all_done(), "{report:#?}");
+            assert_eq!(report.resolved_by_agent, 1);
+            let shared = f.target_file("yokeflow-demo/conflict.txt").unwrap();
+            assert!(shared.contains("as left wants it") && shared.contains("as right wants it"), "{shared}");
+            assert!(!shared.contains("<<<<<<<") && !shared.contains(">>>>>>>"), "{shared}");
+            assert!(f.worktree_dirs().is_empty() && f.task_branches().is_empty());
+        } else {
+            assert_eq!(report.tasks_done, 1);
+            assert_eq!(report.sent_to_review, 1);
+            let reason = &report.review[0].reason;
+            assert!(reason.contains("merge conflict") && reason.contains("yokeflow-demo/conflict.txt"), "{reason}");
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! Shared fixtures for the orchestrator, agent and crash tests: a real temporary git repository, a real SQLite
+//! file, a tasks file imported through the core, and the scripted agent's argv template.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Value};
+use yokeflow_core::model::{Task, TaskStatus};
+use yokeflow_core::{import, project, tasks, Db};
+
+pub const SCRIPTED_AGENT: &str = env!("CARGO_BIN_EXE_yokeflow-scripted-agent");
+
+pub struct Fixture {
+    pub dir: tempfile::TempDir,
+    pub repo: PathBuf,
+    pub db_path: PathBuf,
+    pub db: Db,
+    pub project_id: String,
+    /// A unique tag passed to every scripted agent (`--marker`), to find its processes in /proc.
+    pub marker: String,
+}
+
+/// A task for [`fixture`]: id, dependencies, files, effort.
+pub fn task(id: &str, deps: &[&str], files: &[&str], effort: u32) -> Value {
+    json!({ "id": id, "title": format!("Task {id}"), "description": format!("Do {id}."),
+            "depends_on": deps, "files": files, "effort": effort })
+}
+
+/// A repository on `main` with one commit, a database, a project, and `tasks` imported.
+pub async fn fixture(tasks_json: Vec<Value>) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    let mut opts = git2::RepositoryInitOptions::new();
+    opts.initial_head("main");
+    let r = git2::Repository::init_opts(&repo, &opts).unwrap();
+    std::fs::write(repo.join("README.md"), "test repo\n").unwrap();
+    yokeflow_core::git::commit_all(&r, "init").unwrap();
+    let db_path = dir.path().join("data/yokeflow.db");
+    let db = Db::open(&db_path).await.unwrap();
+    let p = project::init(&db, &repo).await.unwrap();
+    let file = dir.path().join("tasks.json");
+    std::fs::write(&file, serde_json::to_string_pretty(&json!({ "project": "t", "tasks": tasks_json })).unwrap())
+        .unwrap();
+    import::import_file(&db, &p.id, &file).await.unwrap();
+    let marker = format!("yf-test-{}", uuid::Uuid::new_v4());
+    Fixture { repo: PathBuf::from(p.repo_path), dir, db_path, db, project_id: p.id, marker }
+}
+
+impl Fixture {
+    /// Writes the scripted agent's script and returns the argv template that runs it.
+    pub fn agent(&self, script: Value) -> Vec<String> {
+        let path = self.dir.path().join("script.json");
+        std::fs::write(&path, script.to_string()).unwrap();
+        vec![
+            SCRIPTED_AGENT.to_string(),
+            "--task-id".into(),
+            "{task_id}".into(),
+            "--prompt-file".into(),
+            "{prompt_file}".into(),
+            "--script".into(),
+            path.display().to_string(),
+            "--marker".into(),
+            self.marker.clone(),
+        ]
+    }
+
+    pub async fn tasks(&self) -> Vec<Task> {
+        tasks::list(&self.db, &self.project_id).await.unwrap()
+    }
+
+    pub async fn status_of(&self, id: &str) -> TaskStatus {
+        self.tasks().await.into_iter().find(|t| t.id == id).unwrap().status
+    }
+
+    /// The text of `path` in the tree of the target branch `main`, if present.
+    pub fn target_file(&self, path: &str) -> Option<String> {
+        target_file(&self.repo, path)
+    }
+
+    /// `yokeflow/*` branches left in the repository.
+    pub fn task_branches(&self) -> Vec<String> {
+        task_branches(&self.repo)
+    }
+
+    /// Task worktree folders left under `.yokeflow/worktrees`.
+    pub fn worktree_dirs(&self) -> Vec<String> {
+        worktree_dirs(&self.repo)
+    }
+
+    /// Live processes whose command line contains this fixture's marker.
+    pub fn marked_processes(&self) -> Vec<i32> {
+        marked_processes(&self.marker)
+    }
+}
+
+pub fn target_file(repo: &Path, path: &str) -> Option<String> {
+    let r = git2::Repository::open(repo).unwrap();
+    let tree = r.find_reference("refs/heads/main").unwrap().peel_to_tree().unwrap();
+    let entry = tree.get_path(Path::new(path)).ok()?;
+    let blob = entry.to_object(&r).ok()?.peel_to_blob().ok()?;
+    Some(String::from_utf8_lossy(blob.content()).into_owned())
+}
+
+pub fn task_branches(repo: &Path) -> Vec<String> {
+    let r = git2::Repository::open(repo).unwrap();
+    let mut out = Vec::new();
+    for b in r.branches(Some(git2::BranchType::Local)).unwrap() {
+        let (b, _) = b.unwrap();
+        let name = b.name().unwrap().unwrap_or_default().to_string();
+        if name.starts_with("yokeflow/") {
+            out.push(name);
+        }
+    }
+    out
+}
+
+pub fn worktree_dirs(repo: &Path) -> Vec<String> {
+    std::fs::read_dir(repo.join(".yokeflow/worktrees"))
+        .map(|rd| rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .unwrap_or_default()
+}
+
+pub fn marked_processes(marker: &str) -> Vec<i32> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else { continue };
+        let Ok(cmd) = std::fs::read(format!("/proc/{pid}/cmdline")) else { continue };
+        // Zombies have an empty cmdline; a process being torn down is not an orphan.
+        if String::from_utf8_lossy(&cmd).contains(marker) {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let state = stat.rsplit_once(')').map(|(_, r)| r.trim_start().chars().next().unwrap_or('?'));
+            if state != Some('Z') && state != Some('X') {
+                out.push(pid);
+            }
+        }
+    }
+    out
+}
