@@ -179,6 +179,7 @@ pub async fn run_controlled(
         done: all.iter().filter(|t| t.status == TaskStatus::Done).map(|t| t.id.clone()).collect(),
         parked: all.iter().filter(|t| t.status == TaskStatus::Review).map(|t| t.id.clone()).collect(),
         tasks: all,
+        pending_retries: HashSet::new(),
         running: HashMap::new(),
         slots: vec![None; workers as usize],
         workers,
@@ -250,6 +251,9 @@ struct RunLoop<'a> {
     done: HashSet<String>,
     /// Tasks that may not start in this run: in Review, or sent back by a failure.
     parked: HashSet<String>,
+    /// Retries asked for while the task was still running: applied when its result arrives (the Review event
+    /// can reach a listener before the loop has taken in the result).
+    pending_retries: HashSet<String>,
     /// Running task -> slot.
     running: HashMap<String, u32>,
     slots: Vec<Option<String>>,
@@ -345,7 +349,13 @@ impl RunLoop<'_> {
                 return Ok(());
             }
             tokio::select! {
-                Some(result) = self.results_rx.recv() => self.on_result(result)?,
+                Some(result) = self.results_rx.recv() => {
+                    let task_id = result.task_id.clone();
+                    self.on_result(result)?;
+                    if self.pending_retries.remove(&task_id) {
+                        self.on_command(RunCommand::RetryTask(task_id)).await?;
+                    }
+                }
                 cmd = ctl.rx.recv(), if control_open => match cmd {
                     Some(cmd) => self.on_command(cmd).await?,
                     None => control_open = false,
@@ -509,8 +519,9 @@ impl RunLoop<'_> {
                 emit(&self.events, Event::RunSequential { run_id });
             }
             RunCommand::RetryTask(task_id) => {
-                let in_review = self.tasks.iter().any(|t| t.id == task_id && t.status == TaskStatus::Review);
-                if self.parked.contains(&task_id) && !self.running.contains_key(&task_id) {
+                if self.running.contains_key(&task_id) {
+                    self.pending_retries.insert(task_id);
+                } else if self.parked.contains(&task_id) {
                     tasks::set_status(self.db, &self.project_id, &task_id, TaskStatus::Backlog, None).await?;
                     if let Some(t) = self.tasks.iter_mut().find(|t| t.id == task_id) {
                         t.status = TaskStatus::Backlog;
@@ -528,10 +539,7 @@ impl RunLoop<'_> {
                         },
                     );
                 } else {
-                    let message = format!(
-                        "task `{task_id}` cannot be retried: it is {}",
-                        if in_review { "running" } else { "not in Review" }
-                    );
+                    let message = format!("task `{task_id}` cannot be retried: it is not in Review");
                     emit(&self.events, Event::Warning { run_id, task_id: Some(task_id), message });
                 }
             }
