@@ -299,7 +299,12 @@ impl RunLoop<'_> {
                 depends_on: t.depends_on.clone(),
                 effort_minutes: t.effort_minutes.max(1),
                 priority: t.priority,
-                predicted_files: t.files.clone(),
+                // The plan engine's prediction (declared files, named paths, co-change) when there is one.
+                predicted_files: if t.predicted_files.is_empty() {
+                    t.files.clone()
+                } else {
+                    t.predicted_files.iter().map(|p| p.path.clone()).collect()
+                },
             })
             .collect()
     }
