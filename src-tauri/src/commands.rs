@@ -1,11 +1,14 @@
-//! Tauri commands: one core call each, errors as `ErrorDto`.
+//! Tauri commands: each takes its input, calls one core function and converts the result; errors cross as
+//! `ErrorDto {code, message}`.
 
-use tauri::State;
+use tauri::{AppHandle, State};
 use yokeflow_core::error::ErrorDto;
 use yokeflow_core::model::{Board, Project, ProjectSummary};
-use yokeflow_core::{demo, project, tasks, CoreError};
+use yokeflow_core::plan::ExecutionPlan;
+use yokeflow_core::{demo, planner, project, tasks, CoreError};
 
 use crate::app::AppState;
+use crate::runs::{RunState, Runs};
 
 fn dto(e: CoreError) -> ErrorDto {
     tracing::warn!(code = e.code(), "{e}");
@@ -25,4 +28,60 @@ pub async fn get_board(state: State<'_, AppState>, project_id: String) -> Result
 #[tauri::command]
 pub async fn create_demo_project(state: State<'_, AppState>) -> Result<Project, ErrorDto> {
     demo::ensure_demo(&state.db, &state.data_dir).await.map_err(dto)
+}
+
+#[tauri::command]
+pub async fn get_plan(state: State<'_, AppState>, project_id: String) -> Result<Option<ExecutionPlan>, ErrorDto> {
+    planner::get(&state.db, &project_id).await.map_err(dto)
+}
+
+#[tauri::command]
+pub async fn build_plan(state: State<'_, AppState>, project_id: String) -> Result<ExecutionPlan, ErrorDto> {
+    planner::build(&state.db, &project_id, None).await.map_err(dto)
+}
+
+#[tauri::command]
+pub async fn start_run(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    runs: State<'_, Runs>,
+    project_id: String,
+    sequential: Option<bool>,
+) -> Result<(), ErrorDto> {
+    runs.start(app, state.db.clone(), project_id, sequential.unwrap_or(false)).await.map_err(dto)
+}
+
+#[tauri::command]
+pub fn run_state(runs: State<'_, Runs>, project_id: String) -> RunState {
+    runs.state(&project_id)
+}
+
+#[tauri::command]
+pub fn pause_run(runs: State<'_, Runs>, project_id: String) -> Result<(), ErrorDto> {
+    runs.with(&project_id, |r| {
+        r.handle.pause();
+        r.paused = true;
+    })
+}
+
+#[tauri::command]
+pub fn resume_run(runs: State<'_, Runs>, project_id: String) -> Result<(), ErrorDto> {
+    runs.with(&project_id, |r| {
+        r.handle.resume();
+        r.paused = false;
+    })
+}
+
+#[tauri::command]
+pub fn cancel_run(runs: State<'_, Runs>, project_id: String) -> Result<(), ErrorDto> {
+    runs.with(&project_id, |r| {
+        r.handle.cancel();
+    })
+}
+
+#[tauri::command]
+pub fn retry_task(runs: State<'_, Runs>, project_id: String, task_id: String) -> Result<(), ErrorDto> {
+    runs.with(&project_id, |r| {
+        r.handle.retry_task(&task_id);
+    })
 }

@@ -6,6 +6,8 @@
 #[cfg(feature = "desktop")]
 mod commands;
 #[cfg(feature = "desktop")]
+mod runs;
+#[cfg(feature = "desktop")]
 mod tray;
 
 #[cfg(feature = "desktop")]
@@ -37,6 +39,7 @@ mod app {
         tauri::Builder::default()
             .plugin(tauri_plugin_shell::init())
             .manage(AppState { db, data_dir: paths::data_dir() })
+            .manage(crate::runs::Runs::default())
             .setup(|app| {
                 if let Err(e) = crate::tray::install(app.handle()) {
                     tracing::warn!("no tray icon: {e}");
@@ -50,6 +53,14 @@ mod app {
                 crate::commands::list_projects,
                 crate::commands::get_board,
                 crate::commands::create_demo_project,
+                crate::commands::get_plan,
+                crate::commands::build_plan,
+                crate::commands::start_run,
+                crate::commands::run_state,
+                crate::commands::pause_run,
+                crate::commands::resume_run,
+                crate::commands::cancel_run,
+                crate::commands::retry_task,
             ])
             .run(tauri::generate_context!())
             .expect("error while running the YokeFlow window");

@@ -603,6 +603,20 @@ pub fn scripted_agent_path() -> Option<PathBuf> {
     find_program(SCRIPTED_AGENT)
 }
 
+/// The agent the demo project runs when none is configured and `claude` is not installed: the scripted
+/// stand-in (not an AI), each task taking about 1.5 s. `None` for other projects or when a real agent is there.
+pub fn demo_fallback(p: &crate::model::Project) -> Option<Vec<String>> {
+    if !p.is_demo || p.agent_command.is_some() || find_program("claude").is_some() {
+        return None;
+    }
+    scripted_agent_path().map(|program| scripted_agent_command(&program, 1500))
+}
+
+/// The argv a run of `p` will use: the given one, else the project's, else the default (Claude Code's CLI).
+pub fn effective_command(p: &crate::model::Project, given: Option<&[String]>) -> Vec<String> {
+    given.map(<[String]>::to_vec).or_else(|| p.agent_command.clone()).unwrap_or_else(default_agent_command)
+}
+
 /// The argv template that runs the scripted agent (each task takes about `sleep_ms`).
 pub fn scripted_agent_command(program: &Path, sleep_ms: u64) -> Vec<String> {
     vec![

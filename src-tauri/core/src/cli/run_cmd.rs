@@ -45,8 +45,8 @@ pub(super) async fn execute(db: &Db, p: &Project, args: RunArgs, json: bool, out
         agent::save_agent_command(db, &p.id, Some(&argv)).await?;
         opts.agent_command = Some(argv);
     }
-    if args.agent.is_none() && p.agent_command.is_none() && p.is_demo && agent::find_program("claude").is_none() {
-        if let Some(program) = agent::scripted_agent_path() {
+    if args.agent.is_none() {
+        if let Some(scripted) = agent::demo_fallback(p) {
             if !json {
                 writeln!(
                     out,
@@ -55,7 +55,7 @@ pub(super) async fn execute(db: &Db, p: &Project, args: RunArgs, json: bool, out
                 )
                 .map_err(|e| CoreError::io("cannot write output", e))?;
             }
-            opts.agent_command = Some(agent::scripted_agent_command(&program, 1500));
+            opts.agent_command = Some(scripted);
         }
     }
     if let Some(secs) = args.timeout {

@@ -1,0 +1,88 @@
+//! Runs started from the window: one per project, each with its control handle, its events forwarded to the
+//! webview as `yokeflow://event`. The run itself is the core's orchestrator; this only keeps the handles.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use tauri::{AppHandle, Emitter};
+use yokeflow_core::error::ErrorDto;
+use yokeflow_core::events::{self, Event};
+use yokeflow_core::orchestrator::{self, RunHandle, RunOptions};
+use yokeflow_core::{agent, project, CoreError, Db};
+
+/// The webview event every core event is forwarded on.
+pub const EVENT: &str = "yokeflow://event";
+
+/// A run this window started: its control handle and whether it was paused from here.
+pub struct ActiveRun {
+    pub handle: RunHandle,
+    pub paused: bool,
+}
+
+/// The runs this window started, by project id.
+#[derive(Default)]
+pub struct Runs {
+    active: Mutex<HashMap<String, ActiveRun>>,
+}
+
+/// Whether a project has a run going, for a window that (re)loads.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RunState {
+    pub active: bool,
+    pub paused: bool,
+}
+
+fn no_active_run() -> ErrorDto {
+    ErrorDto { code: "no_active_run".into(), message: "no run of this project is in progress".into() }
+}
+
+impl Runs {
+    /// Starts a run in the background. Errors that can be known up front (an agent that is not installed, a run
+    /// already going) are returned here; everything after goes out as events.
+    pub async fn start(&self, app: AppHandle, db: Db, project_id: String, sequential: bool) -> Result<(), CoreError> {
+        let p = project::get(&db, &project_id).await?;
+        if self.active.lock().expect("runs lock").contains_key(&project_id) {
+            return Err(CoreError::InvalidInput("a run of this project is already in progress".into()));
+        }
+        let given = agent::demo_fallback(&p);
+        agent::check_agent(&agent::effective_command(&p, given.as_deref()))?;
+        let opts = RunOptions { sequential, agent_command: given, ..Default::default() };
+        let (tx, mut rx) = events::channel();
+        let (handle, ctl) = orchestrator::control();
+        self.active.lock().expect("runs lock").insert(project_id.clone(), ActiveRun { handle, paused: false });
+
+        let forward = app.clone();
+        tauri::async_runtime::spawn(async move {
+            while let Ok(event) = rx.recv().await {
+                let _ = forward.emit(EVENT, &event);
+            }
+        });
+        tauri::async_runtime::spawn(async move {
+            let result = orchestrator::run_controlled(&db, &project_id, opts, tx, ctl).await;
+            use tauri::Manager;
+            if let Some(runs) = app.try_state::<Runs>() {
+                runs.active.lock().expect("runs lock").remove(&project_id);
+            }
+            if let Err(e) = result {
+                tracing::warn!(code = e.code(), "run of {project_id} failed: {e}");
+                let _ =
+                    app.emit(EVENT, &Event::Warning { run_id: String::new(), task_id: None, message: e.to_string() });
+            }
+        });
+        Ok(())
+    }
+
+    /// Applies `f` to the project's active run.
+    pub fn with<R>(&self, project_id: &str, f: impl FnOnce(&mut ActiveRun) -> R) -> Result<R, ErrorDto> {
+        let mut map = self.active.lock().expect("runs lock");
+        map.get_mut(project_id).map(f).ok_or_else(no_active_run)
+    }
+
+    pub fn state(&self, project_id: &str) -> RunState {
+        let map = self.active.lock().expect("runs lock");
+        match map.get(project_id) {
+            Some(r) => RunState { active: true, paused: r.paused },
+            None => RunState { active: false, paused: false },
+        }
+    }
+}
