@@ -8,6 +8,7 @@ root=$PWD
 bash scripts/setup.sh
 export YOKEFLOW_SKIP_DRIVER=1
 npx tauri build --debug --no-bundle
+cargo build -p yokeflow-core --bins   # the scripted stand-in agent the demo uses when no agent CLI is installed
 target=${CARGO_TARGET_DIR:-$root/target}
 app="$target/debug/yokeflow"
 if [ $# -ge 1 ]; then

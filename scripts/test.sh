@@ -38,8 +38,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "workspace tests"
 cargo test --workspace --locked
 
-step "build the app"
+step "build the app (and the scripted agent the demo runs)"
 npx tauri build --debug --no-bundle
+cargo build -p yokeflow-core --bins --locked
 
 step "end-to-end: the real app under Xvfb"
 titles=$(awk '/^tasks:/{t=1} t && /^    title:/{sub(/^    title: /,""); print}' src-tauri/core/demo/yokeflow.yaml | paste -sd'|')
