@@ -188,3 +188,128 @@ export type ReuseStats = { routed: number, served_by_expertise: number,
  * `served_by_expertise / routed`, 0 when nothing was routed.
  */
 ratio: number, };
+export type DomainMatch = { domain: string, 
+/**
+ * The keywords found in the spec (lowercase, table order).
+ */
+matched: Array<string>, };
+export type KeptReason = "edited" | "deleted" | "yours";
+export type KeptFile = { path: string, reason: KeptReason, };
+export type InitReport = { project_id: string, repo_path: string, 
+/**
+ * Whether init created the git repository.
+ */
+repo_created: boolean, 
+/**
+ * Files init wrote that were not there.
+ */
+created: Array<string>, 
+/**
+ * Files init wrote before and rewrote now (their content had to change, nobody had edited them).
+ */
+updated: Array<string>, 
+/**
+ * Files init left alone.
+ */
+kept: Array<KeptFile>, 
+/**
+ * Files init wrote before that already hold the right content.
+ */
+unchanged: Array<string>, 
+/**
+ * The domains the spec touches (an expert exists for each).
+ */
+domains: Array<DomainMatch>, 
+/**
+ * The commit init made (full hash), if it had anything to commit.
+ */
+committed: string | null, };
+export type MergeKind = "merged" | "conflict" | "tests_failed" | "nothing_to_merge" | "error";
+export type TaskTiming = { task_id: string, 
+/**
+ * The worker slot (0-based).
+ */
+slot: number, 
+/**
+ * Milliseconds from the start of the run.
+ */
+started_ms: number, ended_ms: number, 
+/**
+ * Worktree + agent + landing, without the wait in the merge queue.
+ */
+work_ms: number, 
+/**
+ * `done`, `review`, `backlog` (cancelled or interrupted).
+ */
+outcome: string, reason: string | null, };
+export type ReviewItem = { task_id: string, reason: string, };
+export type RunReport = { run_id: string, project_id: string, 
+/**
+ * `parallel` or `sequential`.
+ */
+mode: string, workers: number, 
+/**
+ * `finished`, `cancelled` or `failed`.
+ */
+status: string, tasks_total: number, tasks_done: number, tasks_review: number, 
+/**
+ * Neither done nor in review (blocked by a task in review, or left by a cancel).
+ */
+tasks_remaining: number, 
+/**
+ * Tasks run in this run.
+ */
+tasks_run: number, 
+/**
+ * Wall-clock time of the run (the parallel time).
+ */
+wall_ms: number, 
+/**
+ * Sum of the task times: the sequential time.
+ */
+task_time_ms: number, 
+/**
+ * `1 - wall / sum of task times` (0 when nothing ran).
+ */
+efficiency_gain: number, 
+/**
+ * The simulator's prediction for the same tasks: `1 - dynamic / sequential` in estimated minutes.
+ */
+predicted_efficiency_gain: number, merge_attempts: number, auto_merged: number, sent_to_review: number, 
+/**
+ * Merges that went through after the review agent resolved a conflict (counted in `auto_merged` too).
+ */
+resolved_by_agent: number, 
+/**
+ * `auto_merged / merge_attempts` (1 when nothing was merged).
+ */
+merge_success_rate: number, 
+/**
+ * Tasks in Review at the end, with why.
+ */
+review: Array<ReviewItem>, tasks: Array<TaskTiming>, };
+export type Event = { "type": "recovered", project_id: string, tasks_reset: Array<string>, tasks_found_merged: Array<string>, sessions_interrupted: number, processes_killed: number, worktrees_removed: number, } | { "type": "run_started", run_id: string, project_id: string, 
+/**
+ * `parallel` or `sequential`.
+ */
+mode: string, workers: number, task_count: number, done_count: number, } | { "type": "run_paused", run_id: string, } | { "type": "run_resumed", run_id: string, } | { "type": "run_sequential", run_id: string, } | { "type": "run_finished", run_id: string, 
+/**
+ * `finished`, `cancelled` or `failed`.
+ */
+status: string, report: RunReport, } | { "type": "task_status_changed", run_id: string, task_id: string, status: TaskStatus, reason: string | null, 
+/**
+ * The worker slot (0-based) when the task is in progress.
+ */
+slot: number | null, } | { "type": "worktree_created", run_id: string, task_id: string, slot: number, branch: string, path: string, 
+/**
+ * True when an earlier attempt's branch was reattached.
+ */
+reattached: boolean, } | { "type": "worktree_removed", run_id: string, task_id: string, branch: string, } | { "type": "agent_started", run_id: string, task_id: string, session_id: string, pid: number, log_path: string, } | { "type": "agent_output", task_id: string, line: string, } | { "type": "agent_exited", run_id: string, task_id: string, session_id: string, 
+/**
+ * A sessions.outcome value: `succeeded`, `failed`, `timed_out`, `cancelled`, `no_changes`.
+ */
+outcome: string, exit_code: number | null, } | { "type": "merge_started", run_id: string, task_id: string, branch: string, } | { "type": "merge_result", run_id: string, task_id: string, result: MergeKind, 
+/**
+ * The merge commit, the conflicting files or the test log, depending on `result`.
+ */
+detail: string, } | { "type": "warning", run_id: string, task_id: string | null, message: string, };

@@ -4,13 +4,16 @@
 
 use ts_rs::TS;
 
+use crate::bootstrap::{DomainMatch, InitReport, KeptFile, KeptReason};
 use crate::error::ErrorDto;
+use crate::events::{Event, MergeKind};
 use crate::expertise::{
     Expertise, ExpertiseConflict, ExpertiseEvent, Keep, ReuseStats, RouteSource, RoutingDecision, SkillThresholds,
     SyncIssue, SyncReport, WatchStats,
 };
 use crate::import::ImportSummary;
 use crate::model::{Board, Epic, PredictedFile, Project, ProjectSummary, Task, TaskStatus};
+use crate::orchestrator::{ReviewItem, RunReport, TaskTiming};
 use crate::plan::{Batch, ConflictPair, ExecutionPlan, PlanEdit, PlanStats, SimulationReport, WorktreeAssignment};
 use crate::taskfile::TaskFileIssue;
 
@@ -51,6 +54,15 @@ pub fn typescript() -> String {
         decl::<RouteSource>(),
         decl::<RoutingDecision>(),
         decl::<ReuseStats>(),
+        decl::<DomainMatch>(),
+        decl::<KeptReason>(),
+        decl::<KeptFile>(),
+        decl::<InitReport>(),
+        decl::<MergeKind>(),
+        decl::<TaskTiming>(),
+        decl::<ReviewItem>(),
+        decl::<RunReport>(),
+        decl::<Event>(),
     ] {
         out.push_str(&d);
     }

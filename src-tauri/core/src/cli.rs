@@ -13,6 +13,7 @@ use crate::model::{Task, TaskStatus};
 use crate::{demo, import, paths, project, tasks};
 
 mod expertise_cmd;
+mod init_cmd;
 mod plan_cmd;
 mod run_cmd;
 
@@ -38,10 +39,17 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Register a git repository as a project
+    /// Register a git repository as a project; with --spec, bootstrap it from an app spec
     Init {
         /// The repository [default: --repo or the current directory]
         repo: Option<PathBuf>,
+        /// Bootstrap from this app spec (Markdown): create the folder and repository if needed, copy the
+        /// template, generate CLAUDE.md, add an expert per domain, commit init's files
+        #[arg(long, value_name = "PATH")]
+        spec: Option<PathBuf>,
+        /// With --spec: use this template folder instead of the built-in one
+        #[arg(long, value_name = "DIR", requires = "spec")]
+        template: Option<PathBuf>,
     },
     /// Import a tasks file (yokeflow.yaml or .json) into the project; nothing is written if it has errors
     Import { file: PathBuf },
@@ -106,7 +114,10 @@ async fn execute(cli: Cli, out: &mut dyn Write) -> CoreResult<()> {
     let command = cli.command.unwrap_or(Command::Status);
     let db = Db::open(&db_path).await?;
     let result = match command {
-        Command::Init { repo } => {
+        Command::Init { repo, spec: Some(spec), template } => {
+            init_cmd::execute(&db, &repo_dir(repo.or(cli.repo))?, spec, template, json, out).await
+        }
+        Command::Init { repo, spec: None, .. } => {
             let dir = repo_dir(repo.or(cli.repo))?;
             let p = project::init(&db, &dir).await?;
             emit(out, json, &p, |o| {

@@ -5,6 +5,7 @@
 
 pub mod agent;
 pub mod bindings;
+pub mod bootstrap;
 pub mod cli;
 pub mod db;
 pub mod demo;
