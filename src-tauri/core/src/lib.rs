@@ -14,6 +14,7 @@ pub mod events;
 pub mod expertise;
 pub mod git;
 pub mod import;
+pub mod learn;
 pub mod merge;
 pub mod model;
 pub mod orchestrator;

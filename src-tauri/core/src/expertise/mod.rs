@@ -27,11 +27,13 @@ use crate::error::{CoreError, CoreResult};
 use crate::model::Project;
 
 pub use files::{Layout, MAX_FILE_BYTES};
-pub use router::{reuse_stats, route, route_input, ReuseStats, RouteInput, RouteSource, RoutingDecision};
+pub use router::{
+    path_domains, reuse_stats, route, route_input, route_task, ReuseStats, RouteInput, RouteSource, RoutingDecision,
+};
 pub use skills::SkillThresholds;
 pub use sync::{
-    conflicts, export_all, export_all_with, import_all, import_all_with, resolve_conflict, sync_domain, upsert,
-    upsert_with, ExpertiseConflict, Keep, SyncIssue, SyncOptions, SyncReport,
+    conflicts, export_all, export_all_with, export_domains_to, import_all, import_all_with, resolve_conflict,
+    sync_domain, update_in_db, upsert, upsert_with, ExpertiseConflict, Keep, SyncIssue, SyncOptions, SyncReport,
 };
 pub use watch::{WatchHandle, WatchOptions, WatchStats, Watcher};
 

@@ -10,6 +10,7 @@
 //! [`reuse_stats`]: how many routed tasks were served by prior expertise.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -19,7 +20,7 @@ use super::files::Layout;
 use super::skills::{read_skill, skill_domains};
 use crate::db::Db;
 use crate::error::{CoreError, CoreResult};
-use crate::model::Project;
+use crate::model::{Project, Task};
 use crate::{now_ms, tasks};
 
 /// The least score that makes a domain the task's expert.
@@ -153,11 +154,22 @@ pub async fn route(db: &Db, project: &Project, task_id: &str) -> CoreResult<Rout
         .into_iter()
         .find(|t| t.id == task_id)
         .ok_or_else(|| CoreError::NotFound { what: "task", id: task_id.to_string() })?;
+    route_task(db, project, &task, Path::new(&project.repo_path)).await
+}
+
+/// Routes `task` and logs the decision, reading native skills from the `.claude/` folder of the work tree
+/// `root` (a task's worktree during a run: the skills as they are on the target branch).
+pub async fn route_task(db: &Db, project: &Project, task: &Task, root: &Path) -> CoreResult<RoutingDecision> {
     let mut files = task.files.clone();
     files.extend(task.predicted_files.iter().map(|p| p.path.clone()));
-    let input = RouteInput { task_id: task.id.clone(), title: task.title, description: task.description, files };
+    let input = RouteInput {
+        task_id: task.id.clone(),
+        title: task.title.clone(),
+        description: task.description.clone(),
+        files,
+    };
 
-    let layout = Layout::new(&project.repo_path);
+    let layout = Layout::new(root);
     let db_patterns: BTreeMap<String, Vec<String>> =
         super::list(db, project).await?.into_iter().map(|e| (e.domain, e.patterns)).collect();
     let skills: BTreeMap<String, Vec<String>> = skill_domains(&layout)
@@ -180,6 +192,20 @@ pub async fn route(db: &Db, project: &Project, task_id: &str) -> CoreResult<Rout
     .execute(db.pool())
     .await?;
     Ok(decision)
+}
+
+/// The `domains` named by a folder of one of `paths`, or by a file's stem (`src/api/users.rs` and
+/// `src/api.rs` both name `api`); for `auth-service`, the segment must be `auth-service`.
+pub fn path_domains<'a>(paths: &[String], domains: impl IntoIterator<Item = &'a String>) -> BTreeSet<String> {
+    let mut segments: BTreeSet<String> = BTreeSet::new();
+    for p in paths {
+        let parts: Vec<&str> = p.split('/').filter(|s| !s.is_empty()).collect();
+        for (i, part) in parts.iter().enumerate() {
+            let seg = if i + 1 == parts.len() { part.split('.').next().unwrap_or(part) } else { part };
+            segments.insert(seg.to_ascii_lowercase().replace('_', "-"));
+        }
+    }
+    domains.into_iter().filter(|d| segments.contains(d.as_str())).cloned().collect()
 }
 
 /// How many of the project's routed tasks were served by prior expertise (skill or database).

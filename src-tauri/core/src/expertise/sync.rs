@@ -630,3 +630,70 @@ pub(crate) async fn changed_in_db(db: &Db, project_id: &str) -> CoreResult<BTree
     }
     Ok(out)
 }
+
+/// Changes one domain's row in the database only (no file is written, the sync hashes are left as they were),
+/// serialized with every other sync. `None` when the project has no such domain. The next sync of the main
+/// checkout sees a database change and exports it there as usual; [`export_domains_to`] writes the same state
+/// into another work tree (a task's worktree, so the files travel through the merge gate).
+pub async fn update_in_db(
+    db: &Db,
+    project: &Project,
+    domain: &str,
+    change: impl FnOnce(&mut Expertise),
+) -> CoreResult<Option<Expertise>> {
+    validate_domain(domain)?;
+    let opts = SyncOptions::default();
+    let mut s = Session::begin(db, project, &opts).await?;
+    let Some(stored) = s.load(domain).await? else { return Ok(None) };
+    let mut e = stored.e;
+    change(&mut e);
+    e.validate()?;
+    sqlx::query(
+        "UPDATE expertise SET patterns = ?, metrics = ?, confidence = ?, usage_count = ?, updated_at = ? \
+         WHERE project_id = ? AND domain = ?",
+    )
+    .bind(serde_json::to_string(&e.patterns).expect("strings serialize"))
+    .bind(serde_json::to_string(&e.metrics).expect("finite numbers serialize"))
+    .bind(e.confidence)
+    .bind(e.usage_count as i64)
+    .bind(now_ms())
+    .bind(&project.id)
+    .bind(domain)
+    .execute(&mut *s.tx)
+    .await?;
+    s.commit().await?;
+    Ok(Some(e))
+}
+
+/// Writes the database state of `domains` into the `.claude/` folder of the work tree `root` (a task's
+/// worktree, never the project's checkout unless it is given): `expertise.yaml`, `question.md` and
+/// `self-improve.md` when absent, and the native skill when the domain qualifies. The sync hashes, which
+/// describe the main checkout, are not touched. Domains without a row are skipped.
+pub async fn export_domains_to(
+    db: &Db,
+    project: &Project,
+    root: &Path,
+    domains: &BTreeSet<String>,
+    opts: &SyncOptions,
+) -> CoreResult<SyncReport> {
+    let layout = Layout::new(root);
+    let mut report = SyncReport::default();
+    for domain in domains {
+        let Some(e) = super::get(db, project, domain).await? else { continue };
+        if layout.write_if_changed(&layout.expertise_file(domain), render_yaml(&e).as_bytes())? {
+            report.files_written += 1;
+            report.exported.push(domain.clone());
+        } else {
+            report.unchanged += 1;
+        }
+        let q = layout.question_file(domain);
+        report.files_written += layout.write_if_absent(&q, render_question(domain).as_bytes())? as u32;
+        let si = layout.self_improve_file(domain);
+        report.files_written += layout.write_if_absent(&si, render_self_improve(domain).as_bytes())? as u32;
+        if sync_skill(&layout, &e, &opts.skills)? {
+            report.files_written += 1;
+            report.skills_written.push(domain.clone());
+        }
+    }
+    Ok(report)
+}

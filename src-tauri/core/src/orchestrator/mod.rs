@@ -57,8 +57,12 @@ pub struct RunOptions {
     pub test_timeout: Duration,
     /// Between SIGTERM and SIGKILL when an agent is stopped.
     pub kill_grace: Duration,
-    /// Routed expertise for each task's prompt.
+    /// Extra routed expertise for each task's prompt (added after the expert context of [`RunOptions::learn`]).
     pub expertise: Option<ExpertiseRouter>,
+    /// The experts at work (on by default): each task is routed with the expertise router (the decision is
+    /// logged), its prompt names the expert's files, and after the agent the domains learn from the branch's
+    /// diff, committed on the branch as `expertise: <title>` so it lands through the gate ([`crate::learn`]).
+    pub learn: bool,
     /// On a merge conflict, run the agent again in the gate's resolution worktree (the review-agent path)
     /// before sending the task to Review.
     pub resolve_conflicts: bool,
@@ -75,6 +79,7 @@ impl Default for RunOptions {
             test_timeout: Duration::from_secs(10 * 60),
             kill_grace: Duration::from_secs(3),
             expertise: None,
+            learn: true,
             resolve_conflicts: true,
         }
     }
@@ -91,6 +96,7 @@ impl std::fmt::Debug for RunOptions {
             .field("test_timeout", &self.test_timeout)
             .field("kill_grace", &self.kill_grace)
             .field("expertise", &self.expertise.is_some())
+            .field("learn", &self.learn)
             .field("resolve_conflicts", &self.resolve_conflicts)
             .finish()
     }
@@ -166,6 +172,8 @@ pub async fn run_controlled(
         epics: tasks::epics(db, project_id).await?,
         claude_md: agent::read_claude_md(&repo),
         expertise: opts.expertise.clone(),
+        learn: opts.learn,
+        project: project.clone(),
         resolve_conflicts: opts.resolve_conflicts,
         cancel: cancel_rx,
     });

@@ -13,9 +13,9 @@ use crate::db::Db;
 use crate::error::{CoreError, CoreResult};
 use crate::events::{emit, Event, EventSender, MergeKind};
 use crate::merge::LandOutcome;
-use crate::model::{Epic, Task, TaskStatus};
-use crate::tasks;
+use crate::model::{Epic, Project, Task, TaskStatus};
 use crate::worktree::{WorktreeInfo, Worktrees};
+use crate::{expertise, learn, tasks};
 
 use super::merge_queue::MergeQueue;
 use super::records;
@@ -45,6 +45,9 @@ pub(crate) struct WorkerCtx {
     pub epics: Vec<Epic>,
     pub claude_md: Option<String>,
     pub expertise: Option<ExpertiseRouter>,
+    /// Route each task to its expert and learn from its diff ([`crate::learn`]).
+    pub learn: bool,
+    pub project: Project,
     pub resolve_conflicts: bool,
     pub cancel: watch::Receiver<bool>,
 }
@@ -73,18 +76,32 @@ pub(crate) struct TaskResult {
     pub fatal: Option<CoreError>,
 }
 
+/// The task's experts: the domains it belongs to, and whether they already learned from it.
+#[derive(Default)]
+struct Experts {
+    domains: Vec<String>,
+    learned: bool,
+}
+
 /// Runs the task; never fails: problems send the task to Review with the reason.
 pub(crate) async fn run_task(ctx: Arc<WorkerCtx>, s: Started) -> TaskResult {
     let t0 = Instant::now();
     let mut waited = Duration::ZERO;
     let mut merge = None;
     let mut resolved = false;
-    let outcome = drive(&ctx, &s, &mut waited, &mut merge, &mut resolved).await;
+    let mut experts = Experts::default();
+    let outcome = drive(&ctx, &s, &mut waited, &mut merge, &mut resolved, &mut experts).await;
     let (status, reason, fatal) = match outcome {
         Ok((status, reason)) => (status, reason, None),
         Err(e @ CoreError::AgentNotFound { .. }) => (TaskStatus::Backlog, None, Some(e)),
         Err(e) => (TaskStatus::Review, Some(format!("YokeFlow could not run this task: {e}")), None),
     };
+    if status == TaskStatus::Review && !experts.domains.is_empty() {
+        // Database only: nothing of a branch that does not land can be committed (see `learn`).
+        if let Err(e) = learn::record_review(&ctx.db, &ctx.project, &experts.domains, experts.learned).await {
+            emit(&ctx.events, warning(&ctx, &s.task.id, format!("cannot record the review for the experts: {e}")));
+        }
+    }
     if let Err(e) = finish(&ctx, &s, status, reason.as_deref()).await {
         emit(&ctx.events, warning(&ctx, &s.task.id, format!("cannot record the task's state: {e}")));
     }
@@ -129,6 +146,7 @@ async fn drive(
     waited: &mut Duration,
     merge: &mut Option<MergeKind>,
     resolved: &mut bool,
+    experts: &mut Experts,
 ) -> CoreResult<(TaskStatus, Option<String>)> {
     let (info, reattached) = open_worktree(ctx, s).await?;
     records::worktree_created(&ctx.db, &s.row_id, &info).await?;
@@ -144,10 +162,16 @@ async fn drive(
         },
     );
 
+    let (routed, expert) = if ctx.learn { route(ctx, s, &info, experts).await } else { (None, None) };
+    let hook = ctx.expertise.as_ref().and_then(|route| route(&s.task));
+    let extra_context = match (expert, hook) {
+        (Some(a), Some(b)) => Some(format!("{a}\n\n{b}")),
+        (a, b) => a.or(b),
+    };
     let prompt_ctx = PromptContext {
         epic: s.task.epic.as_ref().and_then(|e| ctx.epics.iter().find(|x| &x.id == e)).cloned(),
         claude_md: ctx.claude_md.clone(),
-        extra_context: ctx.expertise.as_ref().and_then(|route| route(&s.task)),
+        extra_context,
     };
     let spec = SessionSpec {
         project_id: ctx.project_id.clone(),
@@ -185,6 +209,21 @@ async fn drive(
         SessionOutcome::Cancelled => return Ok((TaskStatus::Backlog, None)),
     }
 
+    // The work is committed on the branch: the experts learn from it, and their files go with it to the gate.
+    if ctx.learn {
+        match learn::learn_from_task(&ctx.db, &ctx.project, &s.task, &info, &ctx.target_branch, routed.as_ref()).await {
+            Ok(l) => {
+                for d in l.domains {
+                    if !experts.domains.contains(&d) {
+                        experts.domains.push(d);
+                    }
+                }
+                experts.learned = !experts.domains.is_empty();
+            }
+            Err(e) => emit(&ctx.events, warning(ctx, &s.task.id, format!("the experts could not learn: {e}"))),
+        }
+    }
+
     records::set_worktree_status(&ctx.db, &s.row_id, "merging").await?;
     emit(
         &ctx.events,
@@ -194,6 +233,28 @@ async fn drive(
     let queued = Instant::now();
     let (mut landed, took) = ctx.queue.land(&info.branch, &message).await;
     *waited = queued.elapsed().saturating_sub(took);
+    // Another task of the same expert landed first: only the expertise files conflict. Bring the target in with
+    // the files exported again from the database (which has both tasks' learning), and land again.
+    let mut attempts = 0;
+    while let (true, Ok(LandOutcome::Conflict { files })) = (experts.learned && attempts < 3, &landed) {
+        if !files.iter().all(|f| f.starts_with(".claude/")) {
+            break;
+        }
+        attempts += 1;
+        let (db, p, task) = (&ctx.db, &ctx.project, &s.task);
+        match learn::merge_target_for_expertise(db, p, task, &info, &ctx.target_branch, &experts.domains).await {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                emit(&ctx.events, warning(ctx, &s.task.id, format!("cannot merge the expertise files: {e}")));
+                break;
+            }
+        }
+        let queued = Instant::now();
+        let (again, took) = ctx.queue.land(&info.branch, &message).await;
+        *waited += queued.elapsed().saturating_sub(took);
+        landed = again;
+    }
     let result = |kind: MergeKind, detail: String| Event::MergeResult {
         run_id: ctx.run_id.clone(),
         task_id: s.task.id.clone(),
@@ -253,6 +314,32 @@ async fn drive(
             Ok((TaskStatus::Review, Some("the agent's branch had nothing to merge into the target".into())))
         }
     }
+}
+
+/// Routes the task (the decision is logged) and gives the prompt's expert context; problems are warnings.
+async fn route(
+    ctx: &WorkerCtx,
+    s: &Started,
+    info: &WorktreeInfo,
+    experts: &mut Experts,
+) -> (Option<expertise::RoutingDecision>, Option<String>) {
+    let decision = match expertise::route_task(&ctx.db, &ctx.project, &s.task, &info.path).await {
+        Ok(d) => d,
+        Err(e) => {
+            emit(&ctx.events, warning(ctx, &s.task.id, format!("the task could not be routed to an expert: {e}")));
+            return (None, None);
+        }
+    };
+    match learn::task_domains(&ctx.db, &ctx.project, &s.task, Some(&decision)).await {
+        Ok(domains) => experts.domains = domains,
+        Err(e) => emit(&ctx.events, warning(ctx, &s.task.id, format!("cannot read the experts: {e}"))),
+    }
+    let patterns = match &decision.domain {
+        Some(d) => expertise::get(&ctx.db, &ctx.project, d).await.ok().flatten().map(|e| e.patterns),
+        None => None,
+    };
+    let text = learn::expert_context(&decision, &info.path, &patterns.unwrap_or_default());
+    (Some(decision), text)
 }
 
 /// How a conflict resolution by the review agent ended.
