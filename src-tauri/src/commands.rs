@@ -4,11 +4,12 @@
 use tauri::{AppHandle, State};
 use yokeflow_core::error::ErrorDto;
 use yokeflow_core::model::{Board, Project, ProjectSummary};
+use yokeflow_core::orchestrator::ActiveRunState;
 use yokeflow_core::plan::ExecutionPlan;
 use yokeflow_core::{demo, planner, project, tasks, CoreError};
 
 use crate::app::AppState;
-use crate::runs::{RunState, Runs};
+use crate::runs::Runs;
 
 fn dto(e: CoreError) -> ErrorDto {
     tracing::warn!(code = e.code(), "{e}");
@@ -48,11 +49,11 @@ pub async fn start_run(
     project_id: String,
     sequential: Option<bool>,
 ) -> Result<(), ErrorDto> {
-    runs.start(app, state.db.clone(), project_id, sequential.unwrap_or(false)).await.map_err(dto)
+    runs.start(app, state.db.clone(), project_id, sequential.unwrap_or(false)).await
 }
 
 #[tauri::command]
-pub fn run_state(runs: State<'_, Runs>, project_id: String) -> RunState {
+pub fn run_state(runs: State<'_, Runs>, project_id: String) -> ActiveRunState {
     runs.state(&project_id)
 }
 

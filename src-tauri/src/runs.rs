@@ -4,11 +4,11 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use tauri::{AppHandle, Emitter};
+use tauri::{AppHandle, Emitter, Manager};
 use yokeflow_core::error::ErrorDto;
 use yokeflow_core::events::{self, Event};
-use yokeflow_core::orchestrator::{self, RunHandle, RunOptions};
-use yokeflow_core::{agent, project, CoreError, Db};
+use yokeflow_core::orchestrator::{self, ActiveRunState, RunHandle, RunOptions};
+use yokeflow_core::{agent, project, Db};
 
 /// The webview event every core event is forwarded on.
 pub const EVENT: &str = "yokeflow://event";
@@ -25,13 +25,6 @@ pub struct Runs {
     active: Mutex<HashMap<String, ActiveRun>>,
 }
 
-/// Whether a project has a run going, for a window that (re)loads.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct RunState {
-    pub active: bool,
-    pub paused: bool,
-}
-
 fn no_active_run() -> ErrorDto {
     ErrorDto { code: "no_active_run".into(), message: "no run of this project is in progress".into() }
 }
@@ -39,30 +32,34 @@ fn no_active_run() -> ErrorDto {
 impl Runs {
     /// Starts a run in the background. Errors that can be known up front (an agent that is not installed, a run
     /// already going) are returned here; everything after goes out as events.
-    pub async fn start(&self, app: AppHandle, db: Db, project_id: String, sequential: bool) -> Result<(), CoreError> {
-        let p = project::get(&db, &project_id).await?;
+    pub async fn start(&self, app: AppHandle, db: Db, project_id: String, sequential: bool) -> Result<(), ErrorDto> {
+        let p = project::get(&db, &project_id).await.map_err(|e| e.to_dto())?;
         if self.active.lock().expect("runs lock").contains_key(&project_id) {
-            return Err(CoreError::InvalidInput("a run of this project is already in progress".into()));
+            return Err(ErrorDto {
+                code: "run_in_progress".into(),
+                message: "a run of this project is already in progress".into(),
+            });
         }
         let given = agent::demo_fallback(&p);
-        agent::check_agent(&agent::effective_command(&p, given.as_deref()))?;
+        agent::check_agent(&agent::effective_command(&p, given.as_deref())).map_err(|e| e.to_dto())?;
         let opts = RunOptions { sequential, agent_command: given, ..Default::default() };
         let (tx, mut rx) = events::channel();
         let (handle, ctl) = orchestrator::control();
         self.active.lock().expect("runs lock").insert(project_id.clone(), ActiveRun { handle, paused: false });
 
-        let forward = app.clone();
+        let (forward, forward_project) = (app.clone(), project_id.clone());
         tauri::async_runtime::spawn(async move {
             while let Ok(event) = rx.recv().await {
+                // The run is over for the window before it hears so: a Start right after is accepted.
+                if matches!(event, Event::RunFinished { .. }) {
+                    forward.state::<Runs>().finish(&forward_project);
+                }
                 let _ = forward.emit(EVENT, &event);
             }
         });
         tauri::async_runtime::spawn(async move {
             let result = orchestrator::run_controlled(&db, &project_id, opts, tx, ctl).await;
-            use tauri::Manager;
-            if let Some(runs) = app.try_state::<Runs>() {
-                runs.active.lock().expect("runs lock").remove(&project_id);
-            }
+            app.state::<Runs>().finish(&project_id);
             if let Err(e) = result {
                 tracing::warn!(code = e.code(), "run of {project_id} failed: {e}");
                 let _ =
@@ -78,11 +75,12 @@ impl Runs {
         map.get_mut(project_id).map(f).ok_or_else(no_active_run)
     }
 
-    pub fn state(&self, project_id: &str) -> RunState {
+    pub fn state(&self, project_id: &str) -> ActiveRunState {
         let map = self.active.lock().expect("runs lock");
-        match map.get(project_id) {
-            Some(r) => RunState { active: true, paused: r.paused },
-            None => RunState { active: false, paused: false },
-        }
+        map.get(project_id).map(|r| ActiveRunState { active: true, paused: r.paused }).unwrap_or_default()
+    }
+
+    fn finish(&self, project_id: &str) {
+        self.active.lock().expect("runs lock").remove(project_id);
     }
 }

@@ -1,4 +1,5 @@
 import { invoke } from "@tauri-apps/api/core";
+import { listen } from "@tauri-apps/api/event";
 import { render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
@@ -7,6 +8,7 @@ import type { Board, ProjectSummary } from "./bindings";
 import { board, project, summary, task } from "./test/fixtures";
 
 vi.mock("@tauri-apps/api/core", () => ({ invoke: vi.fn() }));
+vi.mock("@tauri-apps/api/event", () => ({ listen: vi.fn() }));
 const invokeMock = vi.mocked(invoke);
 
 /** A fake backend: a list of projects and their boards, plus the demo it creates. */
@@ -22,6 +24,10 @@ function backend(initial: ProjectSummary[], boards: Record<string, Board>) {
         const found = boards[id];
         return found ? Promise.resolve(found) : Promise.reject({ code: "not_found", message: `project \`${id}\` not found` });
       }
+      case "run_state":
+        return Promise.resolve({ active: false, paused: false });
+      case "get_plan":
+        return Promise.resolve(null);
       case "create_demo_project":
         projects = [summary(demo, 2, 1)];
         boards.demo = board([task("d1", { title: "Write the README" }), task("d2", { status: "done" })], demo);
@@ -39,6 +45,8 @@ function commandsCalled() {
 describe("App", () => {
   beforeEach(() => {
     invokeMock.mockReset();
+    vi.mocked(listen).mockReset();
+    vi.mocked(listen).mockResolvedValue(() => {});
   });
 
   it("offers the demo when there is no project, and shows its board after creating it", async () => {

@@ -1,17 +1,40 @@
-import { useCallback, useEffect, useRef, useState } from "react";
-import { createDemoProject, getBoard, listProjects, toErrorDto } from "./api";
-import type { Board, ErrorDto, ProjectSummary } from "./bindings";
+import { useCallback, useEffect, useEffectEvent, useReducer, useRef, useState } from "react";
+import {
+  buildPlan,
+  cancelRun,
+  createDemoProject,
+  followEvents,
+  getBoard,
+  getPlan,
+  listProjects,
+  pauseRun,
+  resumeRun,
+  retryTask,
+  runState,
+  startRun,
+  toErrorDto,
+} from "./api";
+import type { ErrorDto, Event, ExecutionPlan, ProjectSummary } from "./bindings";
 import { BoardView } from "./components/BoardView";
 import { EmptyState } from "./components/EmptyState";
 import { ErrorPanel } from "./components/ErrorPanel";
 import { Loading } from "./components/Loading";
+import { LogPane } from "./components/LogPane";
+import { PlanStrip } from "./components/PlanStrip";
+import { RunReportPanel } from "./components/RunReportPanel";
+import { RunToolbar } from "./components/RunToolbar";
 import { Sidebar } from "./components/Sidebar";
 import { Toasts, type Toast } from "./components/Toasts";
+import { LogStore, eventLogLine, initialLiveState, isActive, isRelevant, liveReducer, progress } from "./runStore";
 
 /** The latest answer of `list_projects`, for reload number `key`. A failed reload keeps the last good list. */
 type ProjectsState = { key: number; list: ProjectSummary[] | null; error: ErrorDto | null };
-/** The latest answer of `get_board` for one project and reload number. */
-type BoardState = { projectId: string; key: number; board: Board | null; error: ErrorDto | null };
+/** How the latest `get_board` of one project and reload number went (the board itself is in the live state). */
+type BoardLoad = { projectId: string; key: number; error: ErrorDto | null };
+/** The latest answer of `get_plan` for one project. */
+type PlanState = { projectId: string; plan: ExecutionPlan | null };
+
+const noop = () => {};
 
 export function App() {
   const [toasts, setToasts] = useState<Toast[]>([]);
@@ -56,25 +79,27 @@ export function App() {
     chosenId !== null && (chosenListed || projectsLoading) ? chosenId : (projectList?.[0]?.project.id ?? null);
   const selectedSummary = projectList?.find((s) => s.project.id === selectedId);
 
+  // The selected project's live state: its board as loaded and changed by events since, and its run.
+  const [liveState, dispatch] = useReducer(liveReducer, null, initialLiveState);
+  const live = liveState.projectId === selectedId ? liveState : null;
+  const [logs] = useState(() => new LogStore());
+
   // The selected project's board. Bumping `boardKey` reloads it.
   const [boardKey, setBoardKey] = useState(0);
-  const [boardState, setBoardState] = useState<BoardState | null>(null);
+  const [boardLoad, setBoardLoad] = useState<BoardLoad | null>(null);
   useEffect(() => {
     if (selectedId === null) return;
     let live = true;
     getBoard(selectedId).then(
       (board) => {
-        if (live) setBoardState({ projectId: selectedId, key: boardKey, board, error: null });
+        if (!live) return;
+        dispatch({ kind: "board_loaded", projectId: selectedId, board });
+        setBoardLoad({ projectId: selectedId, key: boardKey, error: null });
       },
       (reason: unknown) => {
         if (!live) return;
         const error = toErrorDto(reason);
-        setBoardState((prev) => ({
-          projectId: selectedId,
-          key: boardKey,
-          board: prev?.projectId === selectedId ? prev.board : null,
-          error,
-        }));
+        setBoardLoad({ projectId: selectedId, key: boardKey, error });
         pushError(error);
       },
     );
@@ -82,15 +107,175 @@ export function App() {
       live = false;
     };
   }, [selectedId, boardKey, pushError]);
-  const current = boardState !== null && boardState.projectId === selectedId ? boardState : null;
-  const board = current?.board ?? null;
+  const current = boardLoad !== null && boardLoad.projectId === selectedId ? boardLoad : null;
+  const board = live?.board ?? null;
   const boardError = current?.error ?? null;
   const boardLoading = selectedId !== null && (current === null || current.key !== boardKey);
+
+  // Whether the selected project has a run going (the window may have been reloaded during one), then its events.
+  useEffect(() => {
+    if (selectedId === null) return;
+    let live = true;
+    logs.clear();
+    runState(selectedId).then(
+      (state) => {
+        if (live) dispatch({ kind: "state_loaded", projectId: selectedId, active: state.active, paused: state.paused });
+      },
+      (reason: unknown) => {
+        if (live) pushError(reason);
+      },
+    );
+    return () => {
+      live = false;
+    };
+  }, [selectedId, logs, pushError]);
+
+  // The selected project's execution plan. Bumping `planKey` reloads it.
+  const [planKey, setPlanKey] = useState(0);
+  const [planState, setPlanState] = useState<PlanState | null>(null);
+  useEffect(() => {
+    if (selectedId === null) return;
+    let live = true;
+    getPlan(selectedId).then(
+      (plan) => {
+        if (live) setPlanState({ projectId: selectedId, plan });
+      },
+      (reason: unknown) => {
+        if (live) pushError(reason);
+      },
+    );
+    return () => {
+      live = false;
+    };
+  }, [selectedId, planKey, pushError]);
+  const plan = planState !== null && planState.projectId === selectedId ? planState.plan : null;
+  const [buildingPlan, setBuildingPlan] = useState(false);
+  const rebuildPlan = useCallback(() => {
+    if (selectedId === null) return;
+    const projectId = selectedId;
+    setBuildingPlan(true);
+    buildPlan(projectId).then(
+      (built) => {
+        setBuildingPlan(false);
+        setPlanState({ projectId, plan: built });
+      },
+      (reason: unknown) => {
+        setBuildingPlan(false);
+        pushError(reason);
+      },
+    );
+  }, [selectedId, pushError]);
 
   const refresh = useCallback(() => {
     setProjectsKey((k) => k + 1);
     setBoardKey((k) => k + 1);
+    setPlanKey((k) => k + 1);
   }, []);
+
+  // The core's events. `liveState` here is the last committed one; the reducer sees every event in order.
+  const onEvent = useEffectEvent((event: Event) => {
+    const relevant = isRelevant(liveState, event);
+    dispatch({ kind: "event", event });
+    if (event.type === "warning" && event.run_id === "") {
+      // A run that failed before it could start (or after it ended) is only reported this way.
+      const projectId = liveState.projectId;
+      if (projectId === null || !isActive(liveState.phase)) return;
+      pushError({ code: "run_failed", message: event.message });
+      runState(projectId).then((state) => {
+        if (!state.active) dispatch({ kind: "run_gone", projectId, failed: true });
+      }, noop);
+      return;
+    }
+    if (!relevant) return;
+    const logLine = eventLogLine(event);
+    if (logLine !== null) logs.append(logLine.taskId, logLine.line);
+    if (event.type === "warning") {
+      pushError({ code: "warning", message: event.task_id === null ? event.message : `${event.task_id}: ${event.message}` });
+    } else if (event.type === "run_finished") {
+      refresh();
+    }
+  });
+  useEffect(() => followEvents((event) => onEvent(event), pushError), [pushError]);
+
+  // Run controls.
+  const [sequential, setSequential] = useState(false);
+  /** A control answered `no_active_run`: the run is over though its end was not seen here. */
+  const lostRun = useCallback(
+    (projectId: string, reason: unknown) => {
+      const error = toErrorDto(reason);
+      pushError(error);
+      if (error.code === "no_active_run") {
+        dispatch({ kind: "run_gone", projectId, failed: false });
+        refresh();
+      }
+    },
+    [pushError, refresh],
+  );
+  const start = useCallback(() => {
+    if (selectedId === null) return;
+    const projectId = selectedId;
+    logs.clear();
+    dispatch({ kind: "start_requested", projectId });
+    startRun(projectId, sequential).then(noop, (reason: unknown) => {
+      dispatch({ kind: "start_failed", projectId });
+      const error = toErrorDto(reason);
+      pushError(error);
+      if (error.code === "run_in_progress") {
+        runState(projectId).then(
+          (state) => dispatch({ kind: "state_loaded", projectId, active: state.active, paused: state.paused }),
+          noop,
+        );
+      }
+    });
+  }, [selectedId, sequential, logs, pushError]);
+  const pause = useCallback(() => {
+    if (selectedId === null) return;
+    const projectId = selectedId;
+    pauseRun(projectId).then(
+      () => dispatch({ kind: "paused", projectId }),
+      (reason: unknown) => lostRun(projectId, reason),
+    );
+  }, [selectedId, lostRun]);
+  const resume = useCallback(() => {
+    if (selectedId === null) return;
+    const projectId = selectedId;
+    resumeRun(projectId).then(
+      () => dispatch({ kind: "resumed", projectId }),
+      (reason: unknown) => lostRun(projectId, reason),
+    );
+  }, [selectedId, lostRun]);
+  const cancel = useCallback(() => {
+    if (selectedId === null) return;
+    const projectId = selectedId;
+    dispatch({ kind: "cancel_requested", projectId });
+    cancelRun(projectId).then(noop, (reason: unknown) => {
+      dispatch({ kind: "cancel_failed", projectId });
+      lostRun(projectId, reason);
+    });
+  }, [selectedId, lostRun]);
+  const retry = useCallback(
+    (taskId: string) => {
+      if (selectedId === null) return;
+      const projectId = selectedId;
+      retryTask(projectId, taskId).then(noop, (reason: unknown) => lostRun(projectId, reason));
+    },
+    [selectedId, lostRun],
+  );
+  const dismissReport = useCallback(() => {
+    if (selectedId !== null) dispatch({ kind: "dismiss_report", projectId: selectedId });
+  }, [selectedId]);
+
+  // The task whose log pane is open (it closes when another project is chosen).
+  const [openTask, setOpenTask] = useState<{ projectId: string; taskId: string } | null>(null);
+  const openTaskId = openTask !== null && openTask.projectId === selectedId ? openTask.taskId : null;
+  const openLog = useCallback(
+    (taskId: string) => {
+      if (selectedId !== null) setOpenTask({ projectId: selectedId, taskId });
+    },
+    [selectedId],
+  );
+  const closeLog = useCallback(() => setOpenTask(null), []);
+  const logTask = openTaskId === null ? undefined : board?.tasks.find((task) => task.id === openTaskId);
 
   const [creatingDemo, setCreatingDemo] = useState(false);
   const createDemo = useCallback(() => {
@@ -101,6 +286,7 @@ export function App() {
         setChosenId(project.id);
         setProjectsKey((k) => k + 1);
         setBoardKey((k) => k + 1);
+        setPlanKey((k) => k + 1);
       },
       (reason: unknown) => {
         setCreatingDemo(false);
@@ -111,11 +297,37 @@ export function App() {
 
   const project = selectedSummary?.project ?? board?.project ?? null;
   const busy = projectsLoading || boardLoading;
+  const phase = live?.phase ?? "idle";
+  const runActive = isActive(phase);
+  const { done, total } = progress(board);
 
   let content;
   if (selectedId !== null) {
     if (board !== null) {
-      content = <BoardView board={board} />;
+      content = (
+        <>
+          <PlanStrip plan={plan} building={buildingPlan} disabled={runActive} onRebuild={rebuildPlan} />
+          {live?.report != null && <RunReportPanel report={live.report} onDismiss={dismissReport} />}
+          <div className="workspace">
+            <BoardView
+              board={board}
+              slots={live?.slots}
+              selectedTaskId={openTaskId}
+              onOpenTask={openLog}
+            />
+            {logTask !== undefined && (
+              <LogPane
+                task={logTask}
+                logs={logs}
+                slot={live?.slots[logTask.id]}
+                canRetry={runActive}
+                onRetry={retry}
+                onClose={closeLog}
+              />
+            )}
+          </div>
+        </>
+      );
     } else if (boardError !== null && !boardLoading) {
       content = <ErrorPanel title="Couldn't load this board" error={boardError} onRetry={refresh} />;
     } else {
@@ -153,9 +365,27 @@ export function App() {
               </p>
             )}
           </div>
-          <button type="button" className="button" data-testid="refresh" onClick={refresh} disabled={busy}>
-            {busy ? "Refreshing…" : "Refresh"}
-          </button>
+          <div className="main-actions">
+            {selectedId !== null && (
+              <RunToolbar
+                phase={phase}
+                mode={live?.mode ?? null}
+                ready={board !== null}
+                cancelling={live?.cancelling ?? false}
+                sequential={sequential}
+                done={done}
+                total={total}
+                onSequentialChange={setSequential}
+                onStart={start}
+                onPause={pause}
+                onResume={resume}
+                onCancel={cancel}
+              />
+            )}
+            <button type="button" className="button" data-testid="refresh" onClick={refresh} disabled={busy}>
+              {busy ? "Refreshing…" : "Refresh"}
+            </button>
+          </div>
         </header>
         <div className="main-body">{content}</div>
       </main>

@@ -1,9 +1,26 @@
 import { invoke } from "@tauri-apps/api/core";
+import { listen } from "@tauri-apps/api/event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { createDemoProject, getBoard, listProjects, toErrorDto } from "./api";
+import {
+  buildPlan,
+  cancelRun,
+  createDemoProject,
+  followEvents,
+  getBoard,
+  getPlan,
+  listProjects,
+  pauseRun,
+  resumeRun,
+  retryTask,
+  runState,
+  startRun,
+  toErrorDto,
+} from "./api";
 
 vi.mock("@tauri-apps/api/core", () => ({ invoke: vi.fn() }));
+vi.mock("@tauri-apps/api/event", () => ({ listen: vi.fn() }));
 const invokeMock = vi.mocked(invoke);
+const listenMock = vi.mocked(listen);
 
 describe("toErrorDto", () => {
   it("keeps an ErrorDto as it is", () => {
@@ -59,5 +76,82 @@ describe("commands", () => {
     await expect(listProjects()).rejects.toEqual({ code: "unknown", message: "backend exploded" });
     invokeMock.mockRejectedValueOnce({ code: "not_found", message: "project `p9` not found" });
     await expect(getBoard("p9")).rejects.toEqual({ code: "not_found", message: "project `p9` not found" });
+  });
+});
+
+describe("run commands", () => {
+  beforeEach(() => {
+    invokeMock.mockReset();
+  });
+
+  it("sends the project id (and task id, sequential) in camelCase", async () => {
+    invokeMock.mockResolvedValue(null);
+    await startRun("p1", false);
+    await startRun("p1", true);
+    await pauseRun("p1");
+    await resumeRun("p1");
+    await cancelRun("p1");
+    await retryTask("p1", "cart-api");
+    await runState("p1");
+    await getPlan("p1");
+    await buildPlan("p1");
+    expect(invokeMock.mock.calls).toEqual([
+      ["start_run", { projectId: "p1", sequential: false }],
+      ["start_run", { projectId: "p1", sequential: true }],
+      ["pause_run", { projectId: "p1" }],
+      ["resume_run", { projectId: "p1" }],
+      ["cancel_run", { projectId: "p1" }],
+      ["retry_task", { projectId: "p1", taskId: "cart-api" }],
+      ["run_state", { projectId: "p1" }],
+      ["get_plan", { projectId: "p1" }],
+      ["build_plan", { projectId: "p1" }],
+    ]);
+  });
+
+  it("rejects a refused start with the core's ErrorDto", async () => {
+    invokeMock.mockRejectedValueOnce({ code: "agent_not_found", message: "install claude" });
+    await expect(startRun("p1", false)).rejects.toEqual({ code: "agent_not_found", message: "install claude" });
+  });
+});
+
+describe("followEvents", () => {
+  beforeEach(() => {
+    listenMock.mockReset();
+  });
+
+  it("listens on yokeflow://event and hands over the payloads", async () => {
+    const unlisten = vi.fn();
+    listenMock.mockResolvedValue(unlisten);
+    const seen: unknown[] = [];
+    const stop = followEvents((event) => seen.push(event), () => {});
+    expect(listenMock).toHaveBeenCalledWith("yokeflow://event", expect.any(Function));
+    const handler = listenMock.mock.calls[0]![1];
+    handler({ event: "yokeflow://event", id: 1, payload: { type: "run_paused", run_id: "r1" } });
+    expect(seen).toEqual([{ type: "run_paused", run_id: "r1" }]);
+    await Promise.resolve();
+    stop();
+    expect(unlisten).toHaveBeenCalledTimes(1);
+    handler({ event: "yokeflow://event", id: 2, payload: { type: "run_resumed", run_id: "r1" } });
+    expect(seen).toHaveLength(1);
+  });
+
+  it("removes the listener once it exists when stopped before listen resolved", async () => {
+    const unlisten = vi.fn();
+    let resolve: (fn: () => void) => void = () => {};
+    listenMock.mockReturnValue(new Promise((done) => (resolve = done)));
+    const stop = followEvents(() => {}, () => {});
+    stop();
+    expect(unlisten).not.toHaveBeenCalled();
+    resolve(unlisten);
+    await vi.waitFor(() => expect(unlisten).toHaveBeenCalledTimes(1));
+  });
+
+  it("reports a failure to listen as an ErrorDto", async () => {
+    listenMock.mockRejectedValue(new TypeError("window.__TAURI_INTERNALS__ is undefined"));
+    const errors: unknown[] = [];
+    followEvents(() => {}, (error) => errors.push(error));
+    await vi.waitFor(() =>
+      expect(errors).toEqual([{ code: "unknown", message: "window.__TAURI_INTERNALS__ is undefined" }]),
+    );
   });
 });

@@ -1,7 +1,8 @@
 // A thin typed wrapper over the Tauri commands of the Rust side. Every rejection reaches callers as an
 // `ErrorDto`; the UI branches on `code`, never on `message`.
 import { invoke } from "@tauri-apps/api/core";
-import type { Board, ErrorDto, Project, ProjectSummary } from "./bindings";
+import { listen } from "@tauri-apps/api/event";
+import type { ActiveRunState, Board, ErrorDto, Event, ExecutionPlan, Project, ProjectSummary } from "./bindings";
 
 /** The code given to rejections that did not carry an `ErrorDto`. */
 export const UNKNOWN_ERROR = "unknown";
@@ -54,4 +55,76 @@ export function getBoard(projectId: string): Promise<Board> {
 /** Creates the bundled demo project, or returns it when it already exists. */
 export function createDemoProject(): Promise<Project> {
   return call<Project>("create_demo_project");
+}
+
+// Runs. Each control command resolves once the core has taken the order; the run itself reports through
+// `yokeflow://event` (see `followEvents`).
+
+/** What `run_state` answers (generated from Rust): whether the project has a run going, and whether it is paused. */
+export type RunStateDto = ActiveRunState;
+
+/** The webview event every core event is forwarded on (`runs::EVENT` on the Rust side). */
+export const EVENT_NAME = "yokeflow://event";
+
+/** Starts a run in the background; errors known up front (`agent_not_found`, `run_in_progress`, `plan_empty`) reject. */
+export function startRun(projectId: string, sequential: boolean): Promise<null> {
+  return call<null>("start_run", { projectId, sequential });
+}
+
+export function pauseRun(projectId: string): Promise<null> {
+  return call<null>("pause_run", { projectId });
+}
+
+export function resumeRun(projectId: string): Promise<null> {
+  return call<null>("resume_run", { projectId });
+}
+
+export function cancelRun(projectId: string): Promise<null> {
+  return call<null>("cancel_run", { projectId });
+}
+
+/** Sends a task in Review back to the run's queue. */
+export function retryTask(projectId: string, taskId: string): Promise<null> {
+  return call<null>("retry_task", { projectId, taskId });
+}
+
+export function runState(projectId: string): Promise<RunStateDto> {
+  return call<RunStateDto>("run_state", { projectId });
+}
+
+/** The stored execution plan, `null` when none was built yet. */
+export function getPlan(projectId: string): Promise<ExecutionPlan | null> {
+  return call<ExecutionPlan | null>("get_plan", { projectId });
+}
+
+export function buildPlan(projectId: string): Promise<ExecutionPlan> {
+  return call<ExecutionPlan>("build_plan", { projectId });
+}
+
+/**
+ * Follows the core's events until the returned function is called. Safe against a cleanup that comes before
+ * `listen` resolved (React StrictMode runs effects twice): the listener is then removed as soon as it exists.
+ * A failure to listen reaches `onError` as an `ErrorDto`.
+ */
+export function followEvents(onEvent: (event: Event) => void, onError: (error: ErrorDto) => void): () => void {
+  let stopped = false;
+  let unlisten: (() => void) | null = null;
+  listen<Event>(EVENT_NAME, (message) => {
+    if (!stopped) onEvent(message.payload);
+  }).then(
+    (stop) => {
+      if (stopped) stop();
+      else unlisten = stop;
+    },
+    (reason: unknown) => {
+      if (!stopped) onError(toErrorDto(reason));
+    },
+  );
+  return () => {
+    stopped = true;
+    if (unlisten !== null) {
+      unlisten();
+      unlisten = null;
+    }
+  };
 }

@@ -313,3 +313,4 @@ outcome: string, exit_code: number | null, } | { "type": "merge_started", run_id
  * The merge commit, the conflicting files or the test log, depending on `result`.
  */
 detail: string, } | { "type": "warning", run_id: string, task_id: string | null, message: string, };
+export type ActiveRunState = { active: boolean, paused: boolean, };

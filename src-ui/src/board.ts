@@ -53,3 +53,29 @@ export function pathTail(path: string): string {
   const parts = path.split(/[\\/]+/).filter((part) => part !== "");
   return parts[parts.length - 1] ?? path;
 }
+
+/** "850 ms", "12.4 s", "3 min 5 s", "1 h 2 min": a run's measured times. */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return "—";
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 59_950) return `${(Math.round(ms / 100) / 10).toFixed(1)} s`;
+  const seconds = Math.round(ms / 1000);
+  if (seconds < 3600) {
+    const rest = seconds % 60;
+    return rest === 0 ? `${Math.floor(seconds / 60)} min` : `${Math.floor(seconds / 60)} min ${rest} s`;
+  }
+  const minutes = Math.round(seconds / 60);
+  const rest = minutes % 60;
+  return rest === 0 ? `${Math.floor(minutes / 60)} h` : `${Math.floor(minutes / 60)} h ${rest} min`;
+}
+
+/** A ratio as a whole percentage: 1 → "100%", 0.4567 → "46%". */
+export function formatPercent(ratio: number): string {
+  if (!Number.isFinite(ratio)) return "—";
+  return `${Math.round(ratio * 100)}%`;
+}
+
+/** The worktree name of a 0-based worker slot, as the core names it: 1 → "wt-2". */
+export function slotName(slot: number): string {
+  return `wt-${slot + 1}`;
+}

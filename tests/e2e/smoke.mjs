@@ -10,8 +10,9 @@
 //   DISPLAY                 provided by the caller (xvfb-run)
 //   YOKEFLOW_E2E_KEEP_DATA  set to keep the temporary data directory for inspection
 //
-// Writes tests/e2e/out/board.png, tests/e2e/out/tauri-driver.log (the driver's and the app's output) and, when a step
-// fails after the window opened, tests/e2e/out/failure.png.
+// Writes tests/e2e/out/board.png (the demo board), tests/e2e/out/run-done.png (after a run of the demo's scripted
+// agent), tests/e2e/out/tauri-driver.log (the driver's and the app's output) and, when a step fails after the window
+// opened, tests/e2e/out/failure.png.
 //
 // The app gets a fresh data directory (YOKEFLOW_DATA_DIR, YOKEFLOW_DB) through tauri-driver's environment, which
 // it inherits. Prints `1 passed, 0 failed` or `0 passed, 1 failed` last, and exits non-zero on failure.
@@ -31,9 +32,12 @@ const HOST = "127.0.0.1";
 const PORT = 4444;
 // tauri-driver starts WebKitWebDriver here.
 const NATIVE_PORT = 4445;
-const OVERALL_TIMEOUT_MS = 120_000;
+// The demo board steps, then a whole run of the demo (up to RUN_TIMEOUT_MS), with room to spare.
+const OVERALL_TIMEOUT_MS = 300_000;
 const DRIVER_READY_TIMEOUT_MS = 30_000;
 const UI_TIMEOUT_MS = 30_000;
+// The demo's scripted agent takes ~1.5 s per task (10 tasks, 4 workers); merges are serialized.
+const RUN_TIMEOUT_MS = 120_000;
 
 const sel = (testId) => `[data-testid="${testId}"]`;
 const COLUMNS = ["backlog", "in_progress", "review", "done"];
@@ -54,7 +58,10 @@ function fail(message) {
  * The test itself, against an open session whose window shows a YokeFlow with no project yet.
  * Exported so the steps can be exercised against another WebDriver endpoint.
  */
-export async function smokeSteps(browser, { expectTitles = null, screenshotPath = join(OUT, "board.png") } = {}) {
+export async function smokeSteps(
+  browser,
+  { expectTitles = null, screenshotPath = join(OUT, "board.png"), runScreenshotPath = join(OUT, "run-done.png") } = {},
+) {
   log("waiting for the empty state");
   const createDemo = await browser.$(sel("create-demo"));
   try {
@@ -130,6 +137,111 @@ export async function smokeSteps(browser, { expectTitles = null, screenshotPath 
   } else if (snapshot.titles.length < 5) {
     fail(`expected at least 5 task cards, found ${snapshot.titles.length}: ${JSON.stringify(snapshot.titles)}`);
   }
+
+  mkdirSync(dirname(screenshotPath), { recursive: true });
+  await browser.saveScreenshot(screenshotPath);
+  log(`screenshot saved to ${screenshotPath}`);
+
+  await runSteps(browser, { totalCards: snapshot.titles.length, screenshotPath: runScreenshotPath });
+}
+
+/** Runs the demo with its scripted agent: every card must reach Done and the report must show a clean run. */
+async function runSteps(browser, { totalCards, screenshotPath }) {
+  log('clicking "Start run"');
+  const start = await browser.$(sel("start-run"));
+  try {
+    await start.waitForEnabled({ timeout: UI_TIMEOUT_MS, interval: 250 });
+  } catch {
+    fail(`the "Start run" button (${sel("start-run")}) was not enabled within ${UI_TIMEOUT_MS / 1000} s${await toastText(browser)}`);
+  }
+  await start.click();
+
+  log(`waiting for all ${totalCards} cards to reach Done`);
+  let last = null;
+  const readRun = () =>
+    browser.execute(
+      (cardSel) => {
+        const done = document.querySelector('[data-testid="column-done"]');
+        const status = document.querySelector('[data-testid="run-status"]');
+        return {
+          cards: document.querySelectorAll(cardSel).length,
+          done: done ? done.querySelectorAll(cardSel).length : 0,
+          columns: Array.from(document.querySelectorAll('[data-testid^="column-"]'), (column) => {
+            const name = column.getAttribute("data-testid").slice("column-".length);
+            return `${name} ${column.querySelectorAll(cardSel).length}`;
+          })
+            .filter((text) => !text.startsWith("count"))
+            .join(", "),
+          state: status ? status.getAttribute("data-state") : null,
+          errors: Array.from(document.querySelectorAll('[data-testid="toast"]'))
+            .filter((toast) => toast.getAttribute("data-error-code") !== "warning")
+            .map((toast) => {
+              const message = toast.querySelector(".toast-message");
+              return `${toast.getAttribute("data-error-code")}: ${message ? message.textContent : toast.textContent}`;
+            }),
+        };
+      },
+      sel("task-card"),
+    );
+  const started = Date.now();
+  let lastLogged = 0;
+  try {
+    await browser.waitUntil(
+      async () => {
+        last = await readRun();
+        // A refused start or a failed run shows a toast (warnings aside): no point waiting for the timeout.
+        if (last.errors.length > 0) return true;
+        if (last.state === "failed" || last.state === "cancelled") return true;
+        if (Date.now() - lastLogged > 10_000) {
+          lastLogged = Date.now();
+          log(`  ${Math.round((Date.now() - started) / 1000)} s: ${last.columns} (run ${last.state})`);
+        }
+        return last.cards > 0 && last.done === last.cards;
+      },
+      { timeout: RUN_TIMEOUT_MS, interval: 500 },
+    );
+  } catch {
+    fail(
+      `not every card reached Done within ${RUN_TIMEOUT_MS / 1000} s of "Start run"` +
+        `${last ? `: ${last.columns}, run ${last.state}` : ""}${await toastText(browser)}`,
+    );
+  }
+  if (last.errors.length > 0) fail(`the run did not go through: ${last.errors.join(" / ")}`);
+  if (last.state === "failed" || last.state === "cancelled") {
+    fail(`the run ended ${last.state} with ${last.columns}${await toastText(browser)}`);
+  }
+  if (last.cards !== totalCards) fail(`the board held ${totalCards} cards before the run and ${last.cards} after`);
+  log(`all ${last.cards} cards are done after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+
+  log("waiting for the run report");
+  const report = await browser.$(sel("run-report"));
+  try {
+    await report.waitForDisplayed({ timeout: UI_TIMEOUT_MS, interval: 250 });
+  } catch {
+    fail(`the run report (${sel("run-report")}) did not appear within ${UI_TIMEOUT_MS / 1000} s${await toastText(browser)}`);
+  }
+  const summary = await browser.execute(() => {
+    const text = (testId) => {
+      const element = document.querySelector(`[data-testid="run-report"] [data-testid="${testId}"]`);
+      return element ? element.textContent.trim() : null;
+    };
+    const status = document.querySelector('[data-testid="run-status"]');
+    return {
+      rate: text("merge-success-rate"),
+      tasks: text("report-tasks"),
+      merges: text("report-merges"),
+      wall: text("report-wall"),
+      taskTime: text("report-task-time"),
+      gain: text("report-gain"),
+      state: status ? status.getAttribute("data-state") : null,
+    };
+  });
+  log(
+    `report: ${summary.tasks}; wall ${summary.wall} vs task time ${summary.taskTime}; gain ${summary.gain}; ` +
+      `merges ${summary.merges}; success rate ${summary.rate}`,
+  );
+  if (summary.rate !== "100%") fail(`the run report shows a merge success rate of ${JSON.stringify(summary.rate)}, not 100%`);
+  if (summary.state !== "finished") fail(`the run status says ${JSON.stringify(summary.state)}, not finished`);
 
   mkdirSync(dirname(screenshotPath), { recursive: true });
   await browser.saveScreenshot(screenshotPath);

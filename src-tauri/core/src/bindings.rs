@@ -13,7 +13,7 @@ use crate::expertise::{
 };
 use crate::import::ImportSummary;
 use crate::model::{Board, Epic, PredictedFile, Project, ProjectSummary, Task, TaskStatus};
-use crate::orchestrator::{ReviewItem, RunReport, TaskTiming};
+use crate::orchestrator::{ActiveRunState, ReviewItem, RunReport, TaskTiming};
 use crate::plan::{Batch, ConflictPair, ExecutionPlan, PlanEdit, PlanStats, SimulationReport, WorktreeAssignment};
 use crate::taskfile::TaskFileIssue;
 
@@ -63,6 +63,7 @@ pub fn typescript() -> String {
         decl::<ReviewItem>(),
         decl::<RunReport>(),
         decl::<Event>(),
+        decl::<ActiveRunState>(),
     ] {
         out.push_str(&d);
     }

@@ -74,3 +74,11 @@ impl RunHandle {
         self.tx.is_closed()
     }
 }
+
+/// Whether a project has a run going in this process, and whether it is paused: what a window that (re)loads
+/// asks before it follows the events.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
+pub struct ActiveRunState {
+    pub active: bool,
+    pub paused: bool,
+}

@@ -32,7 +32,7 @@ use crate::plan::schedule::DEFAULT_SEED;
 use crate::plan::{PlanTask, RunState, Scheduler};
 use crate::{project, tasks};
 
-pub use control::{control, RunCommand, RunControl, RunHandle};
+pub use control::{control, ActiveRunState, RunCommand, RunControl, RunHandle};
 pub use recover::{recover, RecoveryReport};
 pub use report::{ReviewItem, RunReport, TaskTiming};
 

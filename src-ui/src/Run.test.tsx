@@ -1,0 +1,319 @@
+// The run as the window shows it: toolbar → commands, events → board, report and log pane.
+import { invoke } from "@tauri-apps/api/core";
+import { listen } from "@tauri-apps/api/event";
+import { act, render, screen, waitFor, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { StrictMode } from "react";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { App } from "./App";
+import type { Board, Event, ExecutionPlan } from "./bindings";
+import { board, project, summary, task } from "./test/fixtures";
+import { installEventBus, report, type EventBus } from "./test/events";
+
+vi.mock("@tauri-apps/api/core", () => ({ invoke: vi.fn() }));
+vi.mock("@tauri-apps/api/event", () => ({ listen: vi.fn() }));
+const invokeMock = vi.mocked(invoke);
+
+type Backend = {
+  board: Board;
+  runState: { active: boolean; paused: boolean };
+  plan: ExecutionPlan | null;
+  /** Answers of the run commands, by command (default: null). */
+  reject: Record<string, { code: string; message: string }>;
+};
+
+const p1 = project({ id: "p1", name: "Shop" });
+
+function plan(): ExecutionPlan {
+  return {
+    batches: [
+      { batch_id: "batch-1", task_ids: ["a", "b"], can_parallel: true, depends_on: [] },
+      { batch_id: "batch-2", task_ids: ["c"], can_parallel: false, depends_on: ["batch-1"] },
+    ],
+    worktree_assignments: [
+      { worktree: "wt-1", task_ids: ["a", "c"], total_effort: 60 },
+      { worktree: "wt-2", task_ids: ["b"], total_effort: 30 },
+    ],
+    stats: {
+      task_count: 3,
+      total_effort: 90,
+      critical_path: ["a", "c"],
+      critical_path_minutes: 60,
+      workers: 2,
+      lower_bound: 60,
+      predicted_makespan: 75,
+    },
+    conflicts: [],
+  };
+}
+
+function backend(overrides: Partial<Backend> = {}): Backend {
+  const state: Backend = {
+    board: board(
+      [
+        task("a", { title: "Cart API", description: "Add the cart endpoints", predicted_files: [{ path: "src/cart.ts", reason: "declared" }] }),
+        task("b", { title: "Search box" }),
+        task("c", { title: "Checkout", status: "done" }),
+      ],
+      p1,
+    ),
+    runState: { active: false, paused: false },
+    plan: null,
+    reject: {},
+    ...overrides,
+  };
+  invokeMock.mockImplementation((command, args) => {
+    const rejection = state.reject[command];
+    if (rejection !== undefined) return Promise.reject(rejection);
+    switch (command) {
+      case "list_projects":
+        return Promise.resolve([summary(p1, 3, 1)]);
+      case "get_board":
+        return Promise.resolve(state.board);
+      case "run_state":
+        return Promise.resolve(state.runState);
+      case "get_plan":
+        return Promise.resolve(state.plan);
+      case "build_plan":
+        state.plan = plan();
+        return Promise.resolve(state.plan);
+      case "start_run":
+      case "pause_run":
+      case "resume_run":
+      case "cancel_run":
+      case "retry_task":
+        return Promise.resolve(null);
+      default:
+        return Promise.reject(`unknown command ${command} ${JSON.stringify(args)}`);
+    }
+  });
+  return state;
+}
+
+function callsOf(command: string) {
+  return invokeMock.mock.calls.filter(([c]) => c === command).map(([, args]) => args);
+}
+
+function column(status: string) {
+  return screen.getByTestId(`column-${status}`);
+}
+
+function cardIds(status: string) {
+  return within(column(status))
+    .queryAllByTestId("task-card")
+    .map((card) => card.getAttribute("data-task-id"));
+}
+
+const started: Event = {
+  type: "run_started",
+  run_id: "r1",
+  project_id: "p1",
+  mode: "parallel",
+  workers: 4,
+  task_count: 3,
+  done_count: 1,
+};
+
+let bus: EventBus;
+
+async function renderApp() {
+  render(<App />);
+  await screen.findAllByTestId("task-card");
+  await waitFor(() => expect(bus.listenerCount()).toBe(1));
+  await waitFor(() => expect(callsOf("run_state")).toHaveLength(1));
+}
+
+describe("run", () => {
+  beforeEach(() => {
+    invokeMock.mockReset();
+    vi.mocked(listen).mockReset();
+    bus = installEventBus(vi.mocked(listen));
+  });
+
+  it("starts a run with the project and the Sequential choice", async () => {
+    backend();
+    const user = userEvent.setup();
+    await renderApp();
+    expect(screen.getByTestId("run-status")).toHaveAttribute("data-state", "idle");
+    expect(screen.getByTestId("run-progress")).toHaveTextContent("1/3 done");
+    expect(screen.getByTestId("pause-run")).toBeDisabled();
+    expect(screen.getByTestId("cancel-run")).toBeDisabled();
+
+    await user.click(screen.getByTestId("sequential"));
+    await user.click(screen.getByTestId("start-run"));
+    expect(callsOf("start_run")).toEqual([{ projectId: "p1", sequential: true }]);
+    expect(screen.getByTestId("start-run")).toBeDisabled();
+    expect(screen.getByTestId("sequential")).toBeDisabled();
+    expect(screen.getByTestId("run-status")).toHaveAttribute("data-state", "running");
+  });
+
+  it("pauses, resumes and cancels the selected project's run", async () => {
+    backend();
+    const user = userEvent.setup();
+    await renderApp();
+    await user.click(screen.getByTestId("start-run"));
+    bus.emit(started);
+
+    await user.click(screen.getByTestId("pause-run"));
+    expect(callsOf("pause_run")).toEqual([{ projectId: "p1" }]);
+    await waitFor(() => expect(screen.getByTestId("run-status")).toHaveAttribute("data-state", "paused"));
+    expect(screen.queryByTestId("pause-run")).not.toBeInTheDocument();
+
+    await user.click(screen.getByTestId("resume-run"));
+    expect(callsOf("resume_run")).toEqual([{ projectId: "p1" }]);
+    await waitFor(() => expect(screen.getByTestId("run-status")).toHaveAttribute("data-state", "running"));
+
+    await user.click(screen.getByTestId("cancel-run"));
+    expect(callsOf("cancel_run")).toEqual([{ projectId: "p1" }]);
+    expect(screen.getByTestId("cancel-run")).toBeDisabled();
+    bus.emit({ type: "run_finished", run_id: "r1", status: "cancelled", report: report({ status: "cancelled" }) });
+    expect(screen.getByTestId("run-status")).toHaveAttribute("data-state", "cancelled");
+    expect(screen.getByTestId("start-run")).toBeEnabled();
+  });
+
+  it("shows agent_not_found in a toast with its explanation and stays idle", async () => {
+    const message = "agent `claude` not found on PATH; set the project's agent_command or install it";
+    backend({ reject: { start_run: { code: "agent_not_found", message } } });
+    const user = userEvent.setup();
+    await renderApp();
+    await user.click(screen.getByTestId("start-run"));
+
+    const toast = await screen.findByTestId("toast");
+    expect(toast).toHaveAttribute("data-error-code", "agent_not_found");
+    expect(toast).toHaveTextContent(message);
+    expect(screen.getByTestId("run-status")).toHaveAttribute("data-state", "idle");
+    expect(screen.getByTestId("start-run")).toBeEnabled();
+  });
+
+  it("moves cards live, shows the worker slot and the review reason, then the report", async () => {
+    const state = backend();
+    const user = userEvent.setup();
+    await renderApp();
+    await user.click(screen.getByTestId("start-run"));
+    bus.emit(started, {
+      type: "task_status_changed",
+      run_id: "r1",
+      task_id: "a",
+      status: "in_progress",
+      reason: null,
+      slot: 1,
+    });
+    expect(cardIds("in_progress")).toEqual(["a"]);
+    expect(within(column("in_progress")).getByTestId("card-slot")).toHaveTextContent("wt-2");
+
+    bus.emit(
+      { type: "task_status_changed", run_id: "r1", task_id: "a", status: "done", reason: null, slot: null },
+      { type: "task_status_changed", run_id: "r1", task_id: "b", status: "review", reason: "tests failed", slot: null },
+    );
+    expect(cardIds("done")).toEqual(["a", "c"]);
+    expect(cardIds("review")).toEqual(["b"]);
+    expect(within(column("review")).getByTestId("card-review")).toHaveTextContent("tests failed");
+    expect(screen.queryByTestId("card-slot")).not.toBeInTheDocument();
+    expect(screen.getByTestId("run-progress")).toHaveTextContent("2/3 done");
+
+    const boardsBefore = callsOf("get_board").length;
+    state.board = board([task("a", { status: "done" }), task("b", { status: "done" }), task("c", { status: "done" })], p1);
+    bus.emit({
+      type: "run_finished",
+      run_id: "r1",
+      status: "finished",
+      report: report({ wall_ms: 4_500, task_time_ms: 15_000, efficiency_gain: 0.7, predicted_efficiency_gain: 0.65, auto_merged: 9, sent_to_review: 1, merge_success_rate: 0.9 }),
+    });
+    const panel = screen.getByTestId("run-report");
+    expect(within(panel).getByTestId("report-wall")).toHaveTextContent("4.5 s");
+    expect(within(panel).getByTestId("report-task-time")).toHaveTextContent("15.0 s");
+    expect(within(panel).getByTestId("report-gain")).toHaveTextContent("70%");
+    expect(within(panel).getByTestId("report-gain")).toHaveTextContent("predicted 65%");
+    expect(within(panel).getByTestId("report-merges")).toHaveTextContent("9 auto-merged, 1 sent to review");
+    expect(within(panel).getByTestId("merge-success-rate")).toHaveTextContent("90%");
+    expect(screen.getByTestId("run-status")).toHaveAttribute("data-state", "finished");
+    // The board is fetched again: the database is the record.
+    await waitFor(() => expect(callsOf("get_board").length).toBeGreaterThan(boardsBefore));
+    await waitFor(() => expect(cardIds("done")).toEqual(["a", "b", "c"]));
+
+    await user.click(within(panel).getByRole("button", { name: "Close the run report" }));
+    expect(screen.queryByTestId("run-report")).not.toBeInTheDocument();
+  });
+
+  it("ignores events of a run of another project", async () => {
+    backend();
+    const user = userEvent.setup();
+    await renderApp();
+    await user.click(screen.getByTestId("start-run"));
+    bus.emit(
+      { ...started, run_id: "elsewhere", project_id: "p2" },
+      { type: "task_status_changed", run_id: "elsewhere", task_id: "a", status: "done", reason: null, slot: null },
+    );
+    expect(cardIds("done")).toEqual(["c"]);
+  });
+
+  it("streams a task's output into its log pane, with its details", async () => {
+    backend();
+    const user = userEvent.setup();
+    await renderApp();
+    await user.click(screen.getByTestId("start-run"));
+    bus.emit(started, { type: "agent_output", task_id: "a", line: "writing src/cart.ts" });
+
+    await user.click(screen.getByRole("button", { name: "Cart API" }));
+    const pane = screen.getByTestId("log-pane");
+    expect(pane).toHaveTextContent("Add the cart endpoints");
+    expect(within(pane).getByTestId("predicted-files")).toHaveTextContent("src/cart.ts");
+    expect(within(pane).getByTestId("log-lines")).toHaveTextContent("writing src/cart.ts");
+
+    bus.emit(
+      { type: "agent_output", task_id: "a", line: "tests pass" },
+      { type: "agent_output", task_id: "b", line: "not this task" },
+      { type: "merge_result", run_id: "r1", task_id: "a", result: "merged", detail: "abc123" },
+    );
+    const lines = within(pane).getByTestId("log-lines").textContent;
+    expect(lines).toBe("writing src/cart.ts\ntests pass\n▸ merge: merged — abc123");
+
+    await user.click(within(pane).getByRole("button", { name: "Close the log" }));
+    expect(screen.queryByTestId("log-pane")).not.toBeInTheDocument();
+  });
+
+  it("takes on a run found active on load, and offers Resume when it is paused", async () => {
+    backend({ runState: { active: true, paused: true } });
+    const user = userEvent.setup();
+    await renderApp();
+    await waitFor(() => expect(screen.getByTestId("run-status")).toHaveAttribute("data-state", "paused"));
+    expect(screen.getByTestId("start-run")).toBeDisabled();
+    await user.click(screen.getByTestId("resume-run"));
+    expect(callsOf("resume_run")).toEqual([{ projectId: "p1" }]);
+    // Its events are followed though its run_started was never seen.
+    bus.emit({ type: "task_status_changed", run_id: "r9", task_id: "b", status: "done", reason: null, slot: null });
+    expect(cardIds("done")).toEqual(["b", "c"]);
+  });
+
+  it("shows the plan summary and rebuilds the plan", async () => {
+    backend();
+    const user = userEvent.setup();
+    await renderApp();
+    const strip = screen.getByTestId("plan-summary");
+    expect(strip).toHaveTextContent("No execution plan yet");
+    await user.click(within(strip).getByTestId("rebuild-plan"));
+    expect(callsOf("build_plan")).toEqual([{ projectId: "p1" }]);
+    expect(await within(strip).findByTestId("plan-batches")).toHaveTextContent("2");
+    expect(within(strip).getByTestId("plan-worktrees")).toHaveTextContent("2");
+    expect(within(strip).getByTestId("plan-critical-path")).toHaveTextContent("1 h");
+    expect(within(strip).getByTestId("plan-lower-bound")).toHaveTextContent("1 h");
+    expect(within(strip).getByTestId("plan-makespan")).toHaveTextContent("1 h 15 min");
+    expect(within(strip).getByTestId("rebuild-plan")).toHaveTextContent("Rebuild plan");
+  });
+
+  it("listens once under StrictMode and stops listening on unmount", async () => {
+    backend();
+    const { unmount } = render(
+      <StrictMode>
+        <App />
+      </StrictMode>,
+    );
+    await screen.findAllByTestId("task-card");
+    await waitFor(() => expect(bus.listenerCount()).toBe(1));
+    bus.emit(started, { type: "task_status_changed", run_id: "r1", task_id: "a", status: "in_progress", reason: null, slot: 0 });
+    expect(cardIds("in_progress")).toEqual(["a"]);
+    unmount();
+    await act(async () => {});
+    expect(bus.listenerCount()).toBe(0);
+  });
+});

@@ -1,0 +1,101 @@
+import { useEffect, useLayoutEffect, useRef, useSyncExternalStore } from "react";
+import type { Task } from "../bindings";
+import { COLUMNS, slotName } from "../board";
+import type { LogStore } from "../runStore";
+
+type Props = {
+  task: Task;
+  logs: LogStore;
+  slot: number | undefined;
+  /** A run is going, so a task in Review can be sent back to it. */
+  canRetry: boolean;
+  onRetry: (taskId: string) => void;
+  onClose: () => void;
+};
+
+/** A side drawer with one task's details and its agent's output as it streams. */
+export function LogPane({ task, logs, slot, canRetry, onRetry, onClose }: Props) {
+  const version = useSyncExternalStore(logs.subscribe, () => logs.version(task.id));
+  const lines = logs.get(task.id);
+  const text = lines.join("\n");
+
+  // Follow the output while the reader is at the bottom; leave them be when they scrolled up.
+  const outputRef = useRef<HTMLPreElement>(null);
+  const stuck = useRef(true);
+  useLayoutEffect(() => {
+    const output = outputRef.current;
+    if (output !== null && stuck.current) output.scrollTop = output.scrollHeight;
+  }, [version, task.id]);
+
+  const closeRef = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    closeRef.current?.focus();
+  }, [task.id]);
+
+  const status = COLUMNS.find((column) => column.status === task.status)?.label ?? task.status;
+  return (
+    <aside
+      className="log-pane"
+      data-testid="log-pane"
+      data-task-id={task.id}
+      aria-labelledby="log-pane-title"
+      onKeyDown={(e) => {
+        if (e.key === "Escape") onClose();
+      }}
+    >
+      <header className="log-pane-head">
+        <div className="log-pane-title">
+          <span className="card-id">{task.id}</span>
+          <h2 id="log-pane-title">{task.title}</h2>
+          <p className="log-pane-meta">
+            <span className={`status-tag status-${task.status}`}>{status}</span>
+            {task.status === "in_progress" && slot !== undefined && <span className="card-slot">{slotName(slot)}</span>}
+          </p>
+        </div>
+        <button ref={closeRef} type="button" className="icon-button" aria-label="Close the log" onClick={onClose}>
+          ×
+        </button>
+      </header>
+      <div className="log-pane-body">
+        {task.status === "review" && task.review_reason !== null && (
+          <div className="card-review log-pane-review" data-testid="log-review-reason">
+            <strong>In review:</strong> {task.review_reason}
+            {canRetry && (
+              <button type="button" className="button small" data-testid="retry-task" onClick={() => onRetry(task.id)}>
+                Retry
+              </button>
+            )}
+          </div>
+        )}
+        {task.description !== "" && <p className="log-pane-description">{task.description}</p>}
+        {task.predicted_files.length > 0 && (
+          <details className="log-pane-files">
+            <summary>Predicted files ({task.predicted_files.length})</summary>
+            <ul data-testid="predicted-files">
+              {task.predicted_files.map((file) => (
+                <li key={file.path}>
+                  <code>{file.path}</code> <span className="file-reason">{file.reason}</span>
+                </li>
+              ))}
+            </ul>
+          </details>
+        )}
+        <h3 className="log-pane-heading">Agent output</h3>
+        <pre
+          ref={outputRef}
+          className="log-output"
+          data-testid="log-lines"
+          tabIndex={0}
+          aria-label={`Agent output of ${task.id}`}
+          aria-live="off"
+          onScroll={(e) => {
+            const el = e.currentTarget;
+            stuck.current = el.scrollHeight - el.scrollTop - el.clientHeight < 24;
+          }}
+        >
+          {lines.length === 0 ? <span className="log-empty">No output yet.</span> : text}
+        </pre>
+      </div>
+    </aside>
+  );
+}

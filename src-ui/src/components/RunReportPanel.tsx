@@ -1,0 +1,73 @@
+import { memo, type ReactNode } from "react";
+import type { RunReport } from "../bindings";
+import { formatDuration, formatPercent } from "../board";
+
+type Props = { report: RunReport; onDismiss: () => void };
+
+const STATUS_LABEL: Record<string, string> = { finished: "Run finished", cancelled: "Run cancelled", failed: "Run failed" };
+
+function RunReportPanelInner({ report, onDismiss }: Props) {
+  const sequential = report.mode === "sequential";
+  return (
+    <section className="run-report" data-testid="run-report" data-status={report.status} aria-labelledby="run-report-title">
+      <header className="run-report-head">
+        <h2 id="run-report-title">
+          {STATUS_LABEL[report.status] ?? `Run ${report.status}`}
+          <span className="run-report-mode">
+            {sequential ? "sequential" : `parallel, ${report.workers} workers`}
+          </span>
+        </h2>
+        <button type="button" className="icon-button" aria-label="Close the run report" onClick={onDismiss}>
+          ×
+        </button>
+      </header>
+      <dl className="run-report-stats">
+        <Stat label="Tasks" testId="report-tasks">
+          {report.tasks_done}/{report.tasks_total} done
+          {report.tasks_review > 0 && `, ${report.tasks_review} in review`}
+          {report.tasks_remaining > 0 && `, ${report.tasks_remaining} left`}
+        </Stat>
+        <Stat label={sequential ? "Wall time" : "Wall time (parallel)"} testId="report-wall">
+          {formatDuration(report.wall_ms)}
+        </Stat>
+        <Stat label="Summed task time (sequential)" testId="report-task-time">
+          {formatDuration(report.task_time_ms)}
+        </Stat>
+        <Stat label="Efficiency gain" testId="report-gain">
+          {formatPercent(report.efficiency_gain)}
+          <span className="stat-note"> predicted {formatPercent(report.predicted_efficiency_gain)}</span>
+        </Stat>
+        <Stat label="Merges" testId="report-merges">
+          {report.auto_merged} auto-merged, {report.sent_to_review} sent to review
+          {report.resolved_by_agent > 0 && (
+            <span className="stat-note"> ({report.resolved_by_agent} resolved by the agent)</span>
+          )}
+        </Stat>
+        <Stat label="Merge success rate" testId="merge-success-rate">
+          {formatPercent(report.merge_success_rate)}
+        </Stat>
+      </dl>
+      {report.review.length > 0 && (
+        <ul className="run-report-review" aria-label="Sent to review">
+          {report.review.map((item) => (
+            <li key={item.task_id}>
+              <span className="card-id">{item.task_id}</span> {item.reason}
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+function Stat({ label, testId, children }: { label: string; testId: string; children: ReactNode }) {
+  return (
+    <div className="stat">
+      <dt>{label}</dt>
+      <dd data-testid={testId}>{children}</dd>
+    </div>
+  );
+}
+
+/** The report of the run that just finished: measured against summed task time and the plan's prediction. */
+export const RunReportPanel = memo(RunReportPanelInner);

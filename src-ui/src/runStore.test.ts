@@ -1,0 +1,185 @@
+import { describe, expect, it } from "vitest";
+import type { Event } from "./bindings";
+import { groupByStatus } from "./board";
+import { board, task } from "./test/fixtures";
+import { report } from "./test/events";
+import {
+  LOG_LINES_KEPT,
+  LogStore,
+  applyTaskStatus,
+  eventLogLine,
+  initialLiveState,
+  isRelevant,
+  liveReducer,
+  progress,
+  type LiveAction,
+  type LiveState,
+} from "./runStore";
+
+function run(state: LiveState, ...actions: LiveAction[]): LiveState {
+  return actions.reduce(liveReducer, state);
+}
+
+const ev = (event: Event): LiveAction => ({ kind: "event", event });
+
+const started: Event = {
+  type: "run_started",
+  run_id: "r1",
+  project_id: "p1",
+  mode: "parallel",
+  workers: 4,
+  task_count: 3,
+  done_count: 0,
+};
+
+function loaded(): LiveState {
+  const b = board([task("a"), task("b"), task("c", { status: "done" })]);
+  return run(initialLiveState(), { kind: "board_loaded", projectId: "p1", board: b });
+}
+
+function columnIds(state: LiveState) {
+  const groups = groupByStatus(state.board!.tasks);
+  return Object.fromEntries(Object.entries(groups).map(([status, tasks]) => [status, tasks.map((t) => t.id)]));
+}
+
+describe("liveReducer", () => {
+  it("moves a task to its new column on task_status_changed and tracks its worker slot", () => {
+    let state = run(loaded(), { kind: "start_requested", projectId: "p1" }, ev(started));
+    expect(state.phase).toBe("running");
+    expect(state.runId).toBe("r1");
+
+    state = run(state, ev({ type: "task_status_changed", run_id: "r1", task_id: "a", status: "in_progress", reason: null, slot: 1 }));
+    expect(columnIds(state)).toEqual({ backlog: ["b"], in_progress: ["a"], review: [], done: ["c"] });
+    expect(state.slots).toEqual({ a: 1 });
+
+    state = run(
+      state,
+      ev({ type: "task_status_changed", run_id: "r1", task_id: "a", status: "review", reason: "merge conflict in src/cart.ts", slot: null }),
+    );
+    expect(columnIds(state)).toEqual({ backlog: ["b"], in_progress: [], review: ["a"], done: ["c"] });
+    expect(state.board!.tasks[0]!.review_reason).toBe("merge conflict in src/cart.ts");
+    expect(state.slots).toEqual({});
+    expect(progress(state.board)).toEqual({ done: 1, total: 3 });
+  });
+
+  it("keeps the unchanged tasks' identities, so their cards do not render again", () => {
+    const before = loaded().board!;
+    const after = applyTaskStatus(before, "b", "done", null);
+    expect(after).not.toBe(before);
+    expect(after.tasks[0]).toBe(before.tasks[0]);
+    expect(after.tasks[2]).toBe(before.tasks[2]);
+    expect(after.tasks[1]).toMatchObject({ id: "b", status: "done" });
+    expect(applyTaskStatus(after, "b", "done", null)).toBe(after);
+    expect(applyTaskStatus(after, "nope", "done", null)).toBe(after);
+  });
+
+  it("stores the report and the final status on run_finished", () => {
+    const r = report({ status: "cancelled", merge_success_rate: 0.5 });
+    const state = run(
+      loaded(),
+      { kind: "start_requested", projectId: "p1" },
+      ev(started),
+      ev({ type: "worktree_created", run_id: "r1", task_id: "a", slot: 0, branch: "yokeflow/a", path: "/wt/a", reattached: false }),
+      { kind: "cancel_requested", projectId: "p1" },
+      ev({ type: "run_finished", run_id: "r1", status: "cancelled", report: r }),
+    );
+    expect(state.phase).toBe("cancelled");
+    expect(state.report).toBe(r);
+    expect(state.slots).toEqual({});
+    expect(state.cancelling).toBe(false);
+    expect(run(state, { kind: "dismiss_report", projectId: "p1" }).report).toBeNull();
+  });
+
+  it("ignores the events of another project's run", () => {
+    let state = run(loaded(), { kind: "start_requested", projectId: "p1" });
+    state = run(state, ev({ ...started, run_id: "other", project_id: "p2" }));
+    expect(state.phase).toBe("starting");
+    const moved = run(state, ev({ type: "task_status_changed", run_id: "other", task_id: "a", status: "done", reason: null, slot: null }));
+    expect(moved.board).toBe(state.board);
+    const finished = run(state, ev({ type: "run_finished", run_id: "other", status: "finished", report: report() }));
+    expect(finished.phase).toBe("starting");
+    expect(finished.report).toBeNull();
+  });
+
+  it("follows a run found through run_state before its run_started was seen", () => {
+    let state = run(loaded(), { kind: "state_loaded", projectId: "p1", active: true, paused: true });
+    expect(state.phase).toBe("paused");
+    expect(isRelevant(state, { type: "agent_output", task_id: "a", line: "x" })).toBe(true);
+    state = run(state, ev({ type: "run_resumed", run_id: "r7" }));
+    expect(state.phase).toBe("running");
+    expect(state.runId).toBe("r7");
+    expect(isRelevant(state, { type: "run_paused", run_id: "r8" })).toBe(false);
+  });
+
+  it("is idle with no run, and agent output then does not count", () => {
+    const state = run(loaded(), { kind: "state_loaded", projectId: "p1", active: false, paused: false });
+    expect(state.phase).toBe("idle");
+    expect(isRelevant(state, { type: "agent_output", task_id: "a", line: "x" })).toBe(false);
+  });
+
+  it("goes back to idle when start_run is refused, and to failed when the run vanished", () => {
+    const refused = run(loaded(), { kind: "start_requested", projectId: "p1" }, { kind: "start_failed", projectId: "p1" });
+    expect(refused.phase).toBe("idle");
+    const vanished = run(loaded(), { kind: "start_requested", projectId: "p1" }, { kind: "run_gone", projectId: "p1", failed: true });
+    expect(vanished.phase).toBe("failed");
+  });
+
+  it("starts afresh for another project", () => {
+    const state = run(loaded(), { kind: "start_requested", projectId: "p1" }, { kind: "state_loaded", projectId: "p2", active: false, paused: false });
+    expect(state.projectId).toBe("p2");
+    expect(state.board).toBeNull();
+    expect(state.phase).toBe("idle");
+  });
+
+  it("applies crash recovery to the board", () => {
+    let state = loaded();
+    state = run(state, ev({ type: "task_status_changed", run_id: "x", task_id: "a", status: "in_progress", reason: null, slot: 0 }));
+    // Not followed: no run is active.
+    expect(columnIds(state).in_progress).toEqual([]);
+    state = run(
+      state,
+      ev({ type: "recovered", project_id: "p1", tasks_reset: [], tasks_found_merged: ["b"], sessions_interrupted: 0, processes_killed: 0, worktrees_removed: 0 }),
+    );
+    expect(columnIds(state).done).toEqual(["b", "c"]);
+  });
+});
+
+describe("LogStore", () => {
+  it(`keeps the last ${LOG_LINES_KEPT} lines per task`, () => {
+    const logs = new LogStore();
+    for (let i = 0; i < 1200; i++) logs.append("a", `line ${i}`);
+    logs.append("b", "other");
+    const lines = logs.get("a");
+    expect(lines).toHaveLength(500);
+    expect(lines[0]).toBe("line 700");
+    expect(lines[499]).toBe("line 1199");
+    expect(logs.get("b")).toEqual(["other"]);
+    expect(logs.version("a")).toBe(1200);
+  });
+
+  it("notifies subscribers and forgets everything on clear", () => {
+    const logs = new LogStore(3);
+    let calls = 0;
+    const stop = logs.subscribe(() => calls++);
+    logs.append("a", "1");
+    logs.append("a", "2");
+    expect(calls).toBe(2);
+    const version = logs.version("a");
+    logs.clear();
+    expect(logs.get("a")).toEqual([]);
+    expect(logs.version("a")).toBeGreaterThan(version);
+    stop();
+    logs.append("a", "3");
+    expect(calls).toBe(3);
+  });
+});
+
+describe("eventLogLine", () => {
+  it("turns merge results and agent output into log lines", () => {
+    expect(eventLogLine({ type: "agent_output", task_id: "a", line: "hello" })).toEqual({ taskId: "a", line: "hello" });
+    expect(
+      eventLogLine({ type: "merge_result", run_id: "r", task_id: "a", result: "tests_failed", detail: "2 failed" }),
+    ).toEqual({ taskId: "a", line: "▸ merge: tests failed — 2 failed" });
+    expect(eventLogLine({ type: "run_paused", run_id: "r" })).toBeNull();
+  });
+});

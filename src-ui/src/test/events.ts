@@ -1,0 +1,66 @@
+// A stand-in for Tauri's event bus, to drive `listen` (mocked with `vi.mock("@tauri-apps/api/event")`) from tests.
+import type { EventCallback, UnlistenFn } from "@tauri-apps/api/event";
+import { act } from "@testing-library/react";
+import type { Mock } from "vitest";
+import type { Event, RunReport } from "../bindings";
+
+export type EventBus = {
+  /** Delivers an event to every listener registered (and not removed) so far. */
+  emit: (...events: Event[]) => void;
+  /** Listeners currently registered. */
+  listenerCount: () => number;
+  /** How many times an unlisten function was called. */
+  unlistenCalls: () => number;
+};
+
+/** Makes the mocked `listen` register into a fresh bus. */
+export function installEventBus(listenMock: Mock): EventBus {
+  const listeners = new Set<EventCallback<Event>>();
+  let unlistens = 0;
+  let id = 0;
+  listenMock.mockImplementation((_name: string, handler: EventCallback<Event>): Promise<UnlistenFn> => {
+    listeners.add(handler);
+    return Promise.resolve(() => {
+      unlistens++;
+      listeners.delete(handler);
+    });
+  });
+  return {
+    emit: (...events) => {
+      act(() => {
+        for (const payload of events) {
+          for (const listener of [...listeners]) listener({ event: "yokeflow://event", id: id++, payload });
+        }
+      });
+    },
+    listenerCount: () => listeners.size,
+    unlistenCalls: () => unlistens,
+  };
+}
+
+export function report(overrides: Partial<RunReport> = {}): RunReport {
+  return {
+    run_id: "r1",
+    project_id: "p1",
+    mode: "parallel",
+    workers: 4,
+    status: "finished",
+    tasks_total: 10,
+    tasks_done: 10,
+    tasks_review: 0,
+    tasks_remaining: 0,
+    tasks_run: 10,
+    wall_ms: 4_500,
+    task_time_ms: 15_000,
+    efficiency_gain: 0.7,
+    predicted_efficiency_gain: 0.65,
+    merge_attempts: 10,
+    auto_merged: 10,
+    sent_to_review: 0,
+    resolved_by_agent: 0,
+    merge_success_rate: 1,
+    review: [],
+    tasks: [],
+    ...overrides,
+  };
+}
