@@ -3,7 +3,10 @@
 use std::path::{Path, PathBuf};
 
 use sqlx::{Column, Row};
-use yokeflow_core::{cli, Db};
+use yokeflow_core::Db;
+
+mod support;
+use support::CliOut as Out;
 
 struct Fixture {
     _dir: tempfile::TempDir,
@@ -14,34 +17,13 @@ struct Fixture {
 fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let repo = dir.path().join("shop");
-    std::fs::create_dir_all(&repo).unwrap();
-    let mut opts = git2::RepositoryInitOptions::new();
-    opts.initial_head("main");
-    let r = git2::Repository::init_opts(&repo, &opts).unwrap();
-    std::fs::write(repo.join("README.md"), "shop\n").unwrap();
-    yokeflow_core::git::commit_all(&r, "init").unwrap();
+    support::init_repo(&repo, &[]);
     let db = dir.path().join("data/yokeflow.db");
     Fixture { _dir: dir, repo, db }
 }
 
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 async fn run(f: &Fixture, args: &[&str]) -> Out {
-    let mut argv = vec![
-        "yokeflow".to_string(),
-        "--db".into(),
-        f.db.display().to_string(),
-        "--repo".into(),
-        f.repo.display().to_string(),
-    ];
-    argv.extend(args.iter().map(|s| s.to_string()));
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = cli::run_args(argv, &mut out, &mut err).await;
-    Out { code, stdout: String::from_utf8(out).unwrap(), stderr: String::from_utf8(err).unwrap() }
+    support::cli(&f.db, &f.repo, args).await
 }
 
 fn write(f: &Fixture, name: &str, text: &str) -> PathBuf {

@@ -14,7 +14,9 @@ use yokeflow_core::expertise::{
     self, Expertise, ExpertiseEvent, Keep, Layout, RouteSource, SyncOptions, WatchOptions, Watcher,
 };
 use yokeflow_core::model::Project;
-use yokeflow_core::{cli, import, project, Db};
+use yokeflow_core::{import, project, Db};
+
+mod support;
 
 struct Fx {
     dir: tempfile::TempDir,
@@ -27,12 +29,7 @@ struct Fx {
 async fn fixture() -> Fx {
     let dir = tempfile::tempdir().unwrap();
     let repo = dir.path().join("repo");
-    std::fs::create_dir_all(&repo).unwrap();
-    let mut opts = git2::RepositoryInitOptions::new();
-    opts.initial_head("main");
-    let r = git2::Repository::init_opts(&repo, &opts).unwrap();
-    std::fs::write(repo.join("README.md"), "test\n").unwrap();
-    yokeflow_core::git::commit_all(&r, "init").unwrap();
+    support::init_repo(&repo, &[]);
     let db_path = dir.path().join("data/yokeflow.db");
     let db = Db::open(&db_path).await.unwrap();
     let p = project::init(&db, &repo).await.unwrap();
@@ -461,17 +458,8 @@ async fn router_prefers_skill_then_db_then_none_and_logs_it() {
 }
 
 async fn yf(f: &Fx, args: &[&str]) -> (i32, String, String) {
-    let mut argv = vec![
-        "yokeflow".to_string(),
-        "--db".into(),
-        f.db_path.display().to_string(),
-        "--repo".into(),
-        f.repo.display().to_string(),
-    ];
-    argv.extend(args.iter().map(|s| s.to_string()));
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = cli::run_args(argv, &mut out, &mut err).await;
-    (code, String::from_utf8(out).unwrap(), String::from_utf8(err).unwrap())
+    let out = support::cli(&f.db_path, &f.repo, args).await;
+    (out.code, out.stdout, out.stderr)
 }
 
 #[tokio::test]

@@ -4,7 +4,10 @@
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use yokeflow_core::{cli, import, planner, project, Db};
+use yokeflow_core::{import, planner, project, Db};
+
+mod support;
+use support::CliOut as Out;
 
 struct Fixture {
     _dir: tempfile::TempDir,
@@ -16,15 +19,7 @@ struct Fixture {
 fn fixture(files: &[(&str, &str)]) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let repo = dir.path().join("shop");
-    std::fs::create_dir_all(&repo).unwrap();
-    let mut opts = git2::RepositoryInitOptions::new();
-    opts.initial_head("main");
-    let r = git2::Repository::init_opts(&repo, &opts).unwrap();
-    std::fs::write(repo.join("README.md"), "shop\n").unwrap();
-    for (path, content) in files {
-        write(&repo, path, content);
-    }
-    yokeflow_core::git::commit_all(&r, "init").unwrap();
+    support::init_repo(&repo, files);
     let db = dir.path().join("data/yokeflow.db");
     Fixture { _dir: dir, repo, db }
 }
@@ -44,37 +39,8 @@ fn commit(f: &Fixture, files: &[(&str, &str)], message: &str) {
     yokeflow_core::git::commit_all(&r, message).unwrap();
 }
 
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Out {
-    fn json(&self) -> Value {
-        assert_eq!(self.code, 0, "stderr: {}", self.stderr);
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("{e}: {}", self.stdout))
-    }
-
-    fn error_code(&self) -> String {
-        assert_eq!(self.code, 1, "stdout: {}", self.stdout);
-        let e: Value = serde_json::from_str(self.stderr.trim()).unwrap_or_else(|e| panic!("{e}: {}", self.stderr));
-        e["error"]["code"].as_str().unwrap().to_string()
-    }
-}
-
 async fn run(f: &Fixture, args: &[&str]) -> Out {
-    let mut argv = vec![
-        "yokeflow".to_string(),
-        "--db".into(),
-        f.db.display().to_string(),
-        "--repo".into(),
-        f.repo.display().to_string(),
-    ];
-    argv.extend(args.iter().map(|s| s.to_string()));
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = cli::run_args(argv, &mut out, &mut err).await;
-    Out { code, stdout: String::from_utf8(out).unwrap(), stderr: String::from_utf8(err).unwrap() }
+    support::cli(&f.db, &f.repo, args).await
 }
 
 /// `init`, then imports `yaml` (written into the repository, not committed).

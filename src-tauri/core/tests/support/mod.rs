@@ -27,16 +27,60 @@ pub fn task(id: &str, deps: &[&str], files: &[&str], effort: u32) -> Value {
             "depends_on": deps, "files": files, "effort": effort })
 }
 
+/// A git repository at `path` (created) on branch `main`, whose first commit holds a README and `files`
+/// (path, content).
+pub fn init_repo(path: &Path, files: &[(&str, &str)]) -> git2::Repository {
+    std::fs::create_dir_all(path).unwrap();
+    let mut opts = git2::RepositoryInitOptions::new();
+    opts.initial_head("main");
+    let r = git2::Repository::init_opts(path, &opts).unwrap();
+    std::fs::write(path.join("README.md"), "test repo\n").unwrap();
+    for (rel, content) in files {
+        let p = path.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, content).unwrap();
+    }
+    yokeflow_core::git::commit_all(&r, "init").unwrap();
+    r
+}
+
+/// What one in-process run of the `yokeflow` command line printed.
+pub struct CliOut {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl CliOut {
+    /// The JSON it printed, after checking it succeeded.
+    pub fn json(&self) -> Value {
+        assert_eq!(self.code, 0, "stderr: {}", self.stderr);
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("{e}: {}", self.stdout))
+    }
+
+    /// The `--json` error code it printed, after checking it failed.
+    pub fn error_code(&self) -> String {
+        assert_eq!(self.code, 1, "stdout: {}", self.stdout);
+        let e: Value = serde_json::from_str(self.stderr.trim()).unwrap_or_else(|e| panic!("{e}: {}", self.stderr));
+        e["error"]["code"].as_str().unwrap().to_string()
+    }
+}
+
+/// Runs `yokeflow --db <db> --repo <repo> <args>` in-process.
+pub async fn cli(db: &Path, repo: &Path, args: &[&str]) -> CliOut {
+    let mut argv = vec!["yokeflow".to_string(), "--db".into(), db.display().to_string(), "--repo".into()];
+    argv.push(repo.display().to_string());
+    argv.extend(args.iter().map(|s| s.to_string()));
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = yokeflow_core::cli::run_args(argv, &mut out, &mut err).await;
+    CliOut { code, stdout: String::from_utf8(out).unwrap(), stderr: String::from_utf8(err).unwrap() }
+}
+
 /// A repository on `main` with one commit, a database, a project, and `tasks` imported.
 pub async fn fixture(tasks_json: Vec<Value>) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let repo = dir.path().join("repo");
-    std::fs::create_dir_all(&repo).unwrap();
-    let mut opts = git2::RepositoryInitOptions::new();
-    opts.initial_head("main");
-    let r = git2::Repository::init_opts(&repo, &opts).unwrap();
-    std::fs::write(repo.join("README.md"), "test repo\n").unwrap();
-    yokeflow_core::git::commit_all(&r, "init").unwrap();
+    init_repo(&repo, &[]);
     let db_path = dir.path().join("data/yokeflow.db");
     let db = Db::open(&db_path).await.unwrap();
     let p = project::init(&db, &repo).await.unwrap();
