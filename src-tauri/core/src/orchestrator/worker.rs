@@ -173,21 +173,7 @@ async fn drive(
         claude_md: ctx.claude_md.clone(),
         extra_context,
     };
-    let spec = SessionSpec {
-        project_id: ctx.project_id.clone(),
-        repo_path: ctx.repo.clone(),
-        target_branch: ctx.target_branch.clone(),
-        task: s.task.clone(),
-        run_id: Some(ctx.run_id.clone()),
-        batch_id: None,
-        worktree_id: Some(s.row_id.clone()),
-        worktree: info.clone(),
-        agent_command: ctx.agent_command.clone(),
-        prompt: agent::build_prompt(&s.task, &prompt_ctx),
-        timeout: ctx.timeout,
-        kill_grace: ctx.kill_grace,
-        collect_changes: true,
-    };
+    let spec = session_spec(ctx, s, info.clone(), agent::build_prompt(&s.task, &prompt_ctx), true);
     let session = agent::run_session(&ctx.db, &spec, &ctx.events, ctx.cancel.clone()).await?;
     let log = session.log_path.display();
     match session.outcome {
@@ -366,21 +352,8 @@ async fn resolve_conflict(
         // The target moved again and the branch now merges cleanly.
         return Ok(Resolution::Landed(ctx.queue.land(&info.branch, message).await.0));
     }
-    let spec = SessionSpec {
-        project_id: ctx.project_id.clone(),
-        repo_path: ctx.repo.clone(),
-        target_branch: ctx.target_branch.clone(),
-        task: s.task.clone(),
-        run_id: Some(ctx.run_id.clone()),
-        batch_id: None,
-        worktree_id: Some(s.row_id.clone()),
-        worktree: WorktreeInfo { path: path.clone(), ..info.clone() },
-        agent_command: ctx.agent_command.clone(),
-        prompt: agent::build_resolution_prompt(&s.task, &files),
-        timeout: ctx.timeout,
-        kill_grace: ctx.kill_grace,
-        collect_changes: false,
-    };
+    let worktree = WorktreeInfo { path: path.clone(), ..info.clone() };
+    let spec = session_spec(ctx, s, worktree, agent::build_resolution_prompt(&s.task, &files), false);
     let session = agent::run_session(&ctx.db, &spec, &ctx.events, ctx.cancel.clone()).await?;
     let list = conflicted.join(", ");
     let log = session.log_path.display();
@@ -448,5 +421,24 @@ async fn remove_worktree(ctx: &WorkerCtx, task_id: &str, info: WorktreeInfo) {
             Event::WorktreeRemoved { run_id: ctx.run_id.clone(), task_id: task_id.to_string(), branch },
         ),
         Err(e) => emit(&ctx.events, warning(ctx, task_id, format!("the merged worktree {branch} was kept: {e}"))),
+    }
+}
+
+/// The agent session for task `s` in `worktree` (the task's own, or a conflict resolution worktree).
+fn session_spec(ctx: &WorkerCtx, s: &Started, worktree: WorktreeInfo, prompt: String, collect: bool) -> SessionSpec {
+    SessionSpec {
+        project_id: ctx.project_id.clone(),
+        repo_path: ctx.repo.clone(),
+        target_branch: ctx.target_branch.clone(),
+        task: s.task.clone(),
+        run_id: Some(ctx.run_id.clone()),
+        batch_id: None,
+        worktree_id: Some(s.row_id.clone()),
+        worktree,
+        agent_command: ctx.agent_command.clone(),
+        prompt,
+        timeout: ctx.timeout,
+        kill_grace: ctx.kill_grace,
+        collect_changes: collect,
     }
 }
