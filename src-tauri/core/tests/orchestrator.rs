@@ -139,6 +139,20 @@ async fn twelve_task_dag_runs_in_parallel_and_lands_everything() {
             .await
             .unwrap();
     assert_eq!(sessions, 12);
+    // Sessions and worktrees carry the stored plan's batch and their worktree.
+    let plan = yokeflow_core::planner::get(&f.db, &f.project_id).await.unwrap().unwrap();
+    let rows: Vec<(String, Option<String>, Option<String>)> =
+        sqlx::query_as("SELECT task_id, batch_id, worktree_id FROM sessions").fetch_all(f.db.pool()).await.unwrap();
+    for (task, batch, worktree) in rows {
+        let want = plan.batches.iter().find(|b| b.task_ids.contains(&task)).map(|b| b.batch_id.clone());
+        assert_eq!(batch, want, "session of {task}");
+        assert!(worktree.is_some(), "session of {task} has no worktree");
+    }
+    let unbatched: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM worktrees WHERE batch_id IS NULL")
+        .fetch_one(f.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(unbatched, 0);
 }
 
 fn max_concurrency(report: &orchestrator::RunReport) -> usize {

@@ -176,6 +176,7 @@ pub async fn run_controlled(
         project: project.clone(),
         resolve_conflicts: opts.resolve_conflicts,
         cancel: cancel_rx,
+        batches: plan_batches(db, project_id).await,
     });
     let (results_tx, results_rx) = mpsc::unbounded_channel();
     let mut lp = RunLoop {
@@ -410,7 +411,10 @@ impl RunLoop<'_> {
         let reuse = records::open_worktree_of(self.db, &self.project_id, task_id).await?;
         let row_id = match &reuse {
             Some(row) => row.id.clone(),
-            None => records::insert_worktree(self.db, &self.project_id, task_id, "", "", "creating").await?,
+            None => {
+                let batch = self.ctx.batches.get(task_id).map(String::as_str);
+                records::insert_worktree(self.db, &self.project_id, task_id, batch, "", "", "creating").await?
+            }
         };
         emit(
             &self.events,
@@ -621,4 +625,14 @@ impl RunLoop<'_> {
         report.finish();
         Ok(report)
     }
+}
+
+/// Task id -> batch id in the project's stored plan (empty when there is none). The dynamic scheduler does not
+/// wait for batches; the ids are recorded so that sessions and worktrees can be compared with the plan.
+async fn plan_batches(db: &Db, project_id: &str) -> HashMap<String, String> {
+    let plan = crate::planner::get(db, project_id).await.ok().flatten();
+    plan.iter()
+        .flat_map(|p| &p.batches)
+        .flat_map(|b| b.task_ids.iter().map(|t| (t.clone(), b.batch_id.clone())))
+        .collect()
 }

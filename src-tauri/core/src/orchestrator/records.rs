@@ -87,20 +87,22 @@ pub(crate) async fn insert_worktree(
     db: &Db,
     project_id: &str,
     task_id: &str,
+    batch_id: Option<&str>,
     branch: &str,
     path: &str,
     status: &str,
 ) -> CoreResult<String> {
     let id = uuid::Uuid::new_v4().to_string();
     sqlx::query(
-        "INSERT INTO worktrees (id, project_id, branch_name, path, task_id, status, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO worktrees (id, project_id, branch_name, path, task_id, batch_id, status, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&id)
     .bind(project_id)
     .bind(branch)
     .bind(path)
     .bind(task_id)
+    .bind(batch_id)
     .bind(status)
     .bind(now_ms())
     .execute(db.pool())

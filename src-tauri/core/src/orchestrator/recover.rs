@@ -240,7 +240,7 @@ pub(crate) async fn reconcile_worktrees(
         let task_id = info.as_ref().map(|i| i.task_id.clone()).unwrap_or_else(|| task_of_branch(&branch));
         if task_ids.contains(&task_id) {
             let path = info.as_ref().map(|i| i.path.display().to_string()).unwrap_or_default();
-            records::insert_worktree(db, project_id, &task_id, &branch, &path, "active").await?;
+            records::insert_worktree(db, project_id, &task_id, None, &branch, &path, "active").await?;
             adopted += 1;
         }
     }

@@ -2,6 +2,7 @@
 //! task's kept branch, reattached), the agent session, then the merge queue. The worker writes the task's final
 //! state (done, review, or backlog when cancelled) before it reports to the run loop.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -50,6 +51,8 @@ pub(crate) struct WorkerCtx {
     pub project: Project,
     pub resolve_conflicts: bool,
     pub cancel: watch::Receiver<bool>,
+    /// Task id -> the stored plan's batch id, recorded on sessions and worktrees.
+    pub batches: HashMap<String, String>,
 }
 
 /// A task the run loop has marked in progress, with its slot and worktree row.
@@ -432,7 +435,7 @@ fn session_spec(ctx: &WorkerCtx, s: &Started, worktree: WorktreeInfo, prompt: St
         target_branch: ctx.target_branch.clone(),
         task: s.task.clone(),
         run_id: Some(ctx.run_id.clone()),
-        batch_id: None,
+        batch_id: ctx.batches.get(&s.task.id).cloned(),
         worktree_id: Some(s.row_id.clone()),
         worktree,
         agent_command: ctx.agent_command.clone(),
