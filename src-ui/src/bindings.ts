@@ -16,7 +16,12 @@ export type Task = { id: string, title: string, description: string, epic: strin
 /**
  * Paths or globs declared in the tasks file.
  */
-files: Array<string>, predicted_files: Array<PredictedFile>, effort_minutes: number, priority: number, review_reason: string | null, };
+files: Array<string>, predicted_files: Array<PredictedFile>, effort_minutes: number, priority: number, review_reason: string | null, 
+/**
+ * A conflict predicted while the task is in progress (JSON list of `{other, files}`; `other` is a task id or
+ * `target`); cleared when the task lands or leaves in-progress.
+ */
+conflict_warning: string | null, };
 export type Board = { project: Project, epics: Array<Epic>, tasks: Array<Task>, };
 export type ErrorDto = { code: string, message: string, };
 export type TaskFileIssue = { 
@@ -312,5 +317,5 @@ outcome: string, exit_code: number | null, } | { "type": "merge_started", run_id
 /**
  * The merge commit, the conflicting files or the test log, depending on `result`.
  */
-detail: string, } | { "type": "warning", run_id: string, task_id: string | null, message: string, };
+detail: string, } | { "type": "conflict_predicted", run_id: string, task_id: string, other: string, files: Array<string>, } | { "type": "warning", run_id: string, task_id: string | null, message: string, };
 export type ActiveRunState = { active: boolean, paused: boolean, };

@@ -129,6 +129,14 @@ pub enum Event {
         /// The merge commit, the conflicting files or the test log, depending on `result`.
         detail: String,
     },
+    /// While agents work: merging the task's branch onto `other` (another active task's id, or `target`) is
+    /// predicted to conflict in `files`. Sent once per new pair and file set.
+    ConflictPredicted {
+        run_id: String,
+        task_id: String,
+        other: String,
+        files: Vec<String>,
+    },
     /// Something went wrong that did not stop the run (the task went to Review).
     Warning {
         run_id: String,

@@ -140,13 +140,8 @@ impl MergeGate {
     /// clean. In memory: no work tree or index is touched.
     pub fn conflicts(&self, branch: &str, onto: &str) -> CoreResult<Vec<String>> {
         let repo = self.repo()?;
-        let ours = repo.find_commit(branch_tip(&repo, onto)?)?;
-        let theirs = repo.find_commit(branch_tip(&repo, branch)?)?;
-        if changes_are_disjoint(&repo, &ours, &theirs)? {
-            return Ok(Vec::new());
-        }
-        let index = repo.merge_commits(&ours, &theirs, None)?;
-        conflict_paths(&index)
+        let (ours, theirs) = (branch_tip(&repo, onto)?, branch_tip(&repo, branch)?);
+        predict_conflicts(&repo, ours, theirs)
     }
 
     /// Merges `branch` into the target through the gate (module docs): in-memory merge, tests on the merged tree in
@@ -435,6 +430,17 @@ fn changed_paths(
 }
 
 const TREE_MODE: i32 = 0o040000;
+
+/// The paths that conflict when commit `theirs` is merged onto commit `ours`, sorted; empty when the merge is
+/// clean. In memory, like [`MergeGate::conflicts`], for callers that hold commits rather than a gate.
+pub fn predict_conflicts(repo: &Repository, ours: Oid, theirs: Oid) -> CoreResult<Vec<String>> {
+    let (ours, theirs) = (repo.find_commit(ours)?, repo.find_commit(theirs)?);
+    if changes_are_disjoint(repo, &ours, &theirs)? {
+        return Ok(Vec::new());
+    }
+    let index = repo.merge_commits(&ours, &theirs, None)?;
+    conflict_paths(&index)
+}
 
 /// Sorted, de-duplicated paths of the conflicts in `index`.
 fn conflict_paths(index: &Index) -> CoreResult<Vec<String>> {

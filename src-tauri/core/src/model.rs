@@ -95,6 +95,9 @@ pub struct Task {
     pub effort_minutes: u32,
     pub priority: i32,
     pub review_reason: Option<String>,
+    /// A conflict predicted while the task is in progress (JSON list of `{other, files}`; `other` is a task id or
+    /// `target`); cleared when the task lands or leaves in-progress.
+    pub conflict_warning: Option<String>,
 }
 
 /// Everything the board needs about one project, in one call.

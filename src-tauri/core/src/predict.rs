@@ -396,6 +396,7 @@ mod tests {
             effort_minutes: 30,
             priority: 0,
             review_reason: None,
+            conflict_warning: None,
         }
     }
 

@@ -25,7 +25,7 @@ pub async fn list(db: &Db, project_id: &str) -> CoreResult<Vec<Task>> {
     }
     let rows = sqlx::query(
         "SELECT id, title, description, epic_id, status, priority, effort_minutes, files, predicted_files, \
-                review_reason \
+                review_reason, conflict_warning \
          FROM tasks WHERE project_id = ? ORDER BY position, id",
     )
     .bind(project_id)
@@ -49,6 +49,7 @@ pub async fn list(db: &Db, project_id: &str) -> CoreResult<Vec<Task>> {
                 files: serde_json::from_str(&files).unwrap_or_default(),
                 predicted_files: serde_json::from_str::<Vec<PredictedFile>>(&predicted).unwrap_or_default(),
                 review_reason: row.try_get("review_reason")?,
+                conflict_warning: row.try_get("conflict_warning")?,
                 id,
             })
         })
@@ -74,7 +75,7 @@ pub async fn board(db: &Db, project_id: &str) -> CoreResult<Board> {
     })
 }
 
-/// Moves a task to another column. `review_reason` is kept only for Review.
+/// Moves a task to another column. `review_reason` is kept only for Review; a conflict warning is cleared.
 pub async fn set_status(
     db: &Db,
     project_id: &str,
@@ -83,17 +84,30 @@ pub async fn set_status(
     review_reason: Option<&str>,
 ) -> CoreResult<()> {
     let reason = if status == TaskStatus::Review { review_reason } else { None };
-    let done =
-        sqlx::query("UPDATE tasks SET status = ?, review_reason = ?, updated_at = ? WHERE project_id = ? AND id = ?")
-            .bind(status.as_str())
-            .bind(reason)
-            .bind(now_ms())
-            .bind(project_id)
-            .bind(task_id)
-            .execute(db.pool())
-            .await?;
+    let done = sqlx::query(
+        "UPDATE tasks SET status = ?, review_reason = ?, conflict_warning = NULL, updated_at = ? \
+             WHERE project_id = ? AND id = ?",
+    )
+    .bind(status.as_str())
+    .bind(reason)
+    .bind(now_ms())
+    .bind(project_id)
+    .bind(task_id)
+    .execute(db.pool())
+    .await?;
     if done.rows_affected() == 0 {
         return Err(CoreError::NotFound { what: "task", id: task_id.to_string() });
     }
+    Ok(())
+}
+
+/// Sets (or clears, with `None`) the conflict predicted for an in-progress task.
+pub async fn set_conflict_warning(db: &Db, project_id: &str, task_id: &str, warning: Option<&str>) -> CoreResult<()> {
+    sqlx::query("UPDATE tasks SET conflict_warning = ? WHERE project_id = ? AND id = ?")
+        .bind(warning)
+        .bind(project_id)
+        .bind(task_id)
+        .execute(db.pool())
+        .await?;
     Ok(())
 }

@@ -282,3 +282,145 @@ async fn a_merge_conflict_is_resolved_by_the_review_agent_or_sent_to_review() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_conflict_between_working_branches_is_predicted_while_they_work() {
+    let spec = vec![task("left", &[], &["left.txt"], 5), task("right", &[], &["right.txt"], 5)];
+    let f = fixture(spec).await;
+    // Both commit the shared file differently, then keep working for 2.5 s: the early warning sees them.
+    let agent = f.agent(json!({ "default": { "action": "conflict", "sleep_ms": 100, "linger_ms": 2500 } }));
+    let opts = RunOptions {
+        max_worktrees: Some(2),
+        agent_command: Some(agent),
+        resolve_conflicts: false,
+        ..Default::default()
+    };
+    let (tx, mut rx) = events::channel();
+    let (db, pid) = (f.db.clone(), f.project_id.clone());
+    let run = tokio::spawn(async move { orchestrator::run(&db, &pid, opts, tx).await });
+    let mut finished = Vec::new();
+    let mut predicted = Vec::new();
+    loop {
+        match rx.recv().await.unwrap() {
+            Event::ConflictPredicted { task_id, other, files, .. } if predicted.is_empty() => {
+                // Both tasks are still in progress, and the flag is on the task before the event is sent.
+                assert!(finished.is_empty(), "predicted only after {finished:?} finished");
+                let t = f.tasks().await.into_iter().find(|t| t.id == task_id).unwrap();
+                assert_eq!(t.status, TaskStatus::InProgress);
+                let flag = t.conflict_warning.expect("the task is flagged");
+                assert!(flag.contains("yokeflow-demo/conflict.txt") && flag.contains(&other), "{flag}");
+                predicted.push((task_id, other, files));
+            }
+            // Later (one landed, the other now conflicts with the target): not the same pair again.
+            Event::ConflictPredicted { task_id, other, files, .. } => predicted.push((task_id, other, files)),
+            Event::TaskStatusChanged { task_id, status: TaskStatus::Done | TaskStatus::Review, .. } => {
+                finished.push(task_id)
+            }
+            Event::RunFinished { .. } => break,
+            _ => {}
+        }
+    }
+    run.await.unwrap().unwrap();
+    assert!(!predicted.is_empty());
+    assert!(predicted[1..].iter().all(|(_, o, _)| o == "target"), "the pair was announced once: {predicted:?}");
+    let (task_id, other, files) = &predicted[0];
+    let mut pair = [task_id.as_str(), other.as_str()];
+    pair.sort();
+    assert_eq!(pair, ["left", "right"]);
+    assert_eq!(files, &vec!["yokeflow-demo/conflict.txt".to_string()]);
+    // Cleared once the tasks left in-progress.
+    assert!(f.tasks().await.iter().all(|t| t.conflict_warning.is_none()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn retry_merge_lands_a_fixed_branch_without_the_agent() {
+    let f = fixture(vec![task("a", &[], &["a.txt"], 5)]).await;
+    let agent = f.agent(json!({ "default": { "sleep_ms": 10 } }));
+    // The tests pass only once the tree has `fixed.txt`: the agent's branch fails them.
+    let test_command = vec!["test".to_string(), "-f".into(), "fixed.txt".into()];
+    let opts = RunOptions { agent_command: Some(agent), test_command: Some(test_command), ..Default::default() };
+    let (handle, ctl) = orchestrator::control();
+    let (tx, mut rx) = events::channel();
+    let (db, pid) = (f.db.clone(), f.project_id.clone());
+    let run = tokio::spawn(async move { orchestrator::run_controlled(&db, &pid, opts, tx, ctl).await });
+    let mut worktree = None;
+    let mut agents = 0;
+    loop {
+        match rx.recv().await.unwrap() {
+            // Paused: the run waits for us once `a` is in Review.
+            Event::AgentStarted { .. } => {
+                agents += 1;
+                handle.pause();
+            }
+            Event::WorktreeCreated { path, .. } => worktree = Some(std::path::PathBuf::from(path)),
+            Event::TaskStatusChanged { status: TaskStatus::Review, reason, .. } => {
+                assert!(reason.unwrap_or_default().contains("tests failed"));
+                // A person fixes the branch in its worktree and commits.
+                let path = worktree.clone().unwrap();
+                std::fs::write(path.join("fixed.txt"), "fixed\n").unwrap();
+                yokeflow_core::git::commit_all(&git2::Repository::open(&path).unwrap(), "fix the tests").unwrap();
+                assert!(handle.retry_merge("a"));
+            }
+            Event::TaskStatusChanged { status: TaskStatus::Done, .. } => {
+                handle.resume();
+            }
+            Event::RunFinished { .. } => break,
+            _ => {}
+        }
+    }
+    let report = run.await.unwrap().unwrap();
+    assert!(report.all_done(), "{report:#?}");
+    assert_eq!(agents, 1, "the agent did not run again");
+    assert_eq!(f.target_file("fixed.txt").as_deref(), Some("fixed\n"));
+    assert!(f.target_file("a.txt").unwrap().contains("- a: done"));
+    assert!(f.worktree_dirs().is_empty() && f.task_branches().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn merge_now_stops_the_agent_and_lands_what_it_left() {
+    let f = fixture(vec![task("a", &[], &["a.txt"], 5)]).await;
+    // The agent edits without committing, then would work for a minute more.
+    let agent = f.agent(json!({ "default": { "action": "no-commit", "sleep_ms": 10, "linger_ms": 60000 } }));
+    let opts = RunOptions { agent_command: Some(agent), kill_grace: Duration::from_millis(200), ..Default::default() };
+    let (handle, ctl) = orchestrator::control();
+    let (tx, mut rx) = events::channel();
+    let (db, pid) = (f.db.clone(), f.project_id.clone());
+    let started = std::time::Instant::now();
+    let run = tokio::spawn(async move { orchestrator::run_controlled(&db, &pid, opts, tx, ctl).await });
+    loop {
+        match rx.recv().await.unwrap() {
+            Event::AgentOutput { line, .. } if line.contains("lingering") => assert!(handle.merge_now("a")),
+            Event::RunFinished { .. } => break,
+            _ => {}
+        }
+    }
+    let report = run.await.unwrap().unwrap();
+    assert!(report.all_done(), "{report:#?}");
+    assert!(started.elapsed() < Duration::from_secs(30), "the agent was not stopped");
+    assert!(f.target_file("a.txt").unwrap().contains("- a: done"));
+    assert!(f.marked_processes().is_empty(), "the agent survived");
+    assert!(f.worktree_dirs().is_empty() && f.task_branches().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_test_command_given_to_run_is_saved_and_used_by_later_runs() {
+    let f = fixture(vec![task("a", &[], &["a.txt"], 5)]).await;
+    let agent = serde_json::to_string(&f.agent(json!({ "default": { "sleep_ms": 10 } }))).unwrap();
+    // A test command that never passes: the task goes to Review, and the command is saved on the project.
+    let test_cmd = r#"["test","-f","never-there.txt"]"#;
+    let out = support::cli(&f.db_path, &f.repo, &["--json", "run", "--agent", &agent, "--test-cmd", test_cmd]).await;
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert_eq!(f.status_of("a").await, TaskStatus::Review);
+    let saved: Option<String> =
+        sqlx::query_scalar("SELECT test_command FROM projects").fetch_one(f.db.pool()).await.unwrap();
+    assert_eq!(saved.as_deref(), Some(test_cmd));
+
+    // Without the flag, the next run tests with the saved command (untested, it would merge).
+    orchestrator::retry_task(&f.db, &f.project_id, "a").await.unwrap();
+    let out = support::cli(&f.db_path, &f.repo, &["--json", "run"]).await;
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let a = f.tasks().await.into_iter().find(|t| t.id == "a").unwrap();
+    assert_eq!(a.status, TaskStatus::Review);
+    assert!(a.review_reason.unwrap_or_default().contains("tests failed"));
+    assert_eq!(f.target_file("a.txt"), None);
+}

@@ -33,6 +33,7 @@ export function task(id: string, overrides: Partial<Task> = {}): Task {
     effort_minutes: 30,
     priority: 0,
     review_reason: null,
+    conflict_warning: null,
     ...overrides,
   };
 }

@@ -11,7 +11,9 @@
 //!   `Files:` section (creating folders), or to `yokeflow-demo/<task-id>.md` when none is listed;
 //! - when the prompt asks to resolve merge conflicts, keeps both sides of each conflicted file (drops the
 //!   marker lines) and exits 0 without committing;
-//! - sleeps `--sleep-ms` (or the script's `sleep_ms`, default 50) before committing with git2 (no shell).
+//! - sleeps `--sleep-ms` (or the script's `sleep_ms`, default 50) before committing with git2 (no shell), and
+//!   the script's `linger_ms` (default 0) after committing (or not), before it exits (the branch then has a commit
+//!   while the agent still works, as with a real agent that commits as it goes);
 //!
 //! The script is JSON: `{"default": {"action": "ok", "sleep_ms": 100}, "tasks": {"t1": {"action": "fail"}}}`,
 //! from `--script FILE`, the `YOKEFLOW_SCRIPT` variable (JSON text or a file path), or
@@ -26,6 +28,7 @@ use serde::Deserialize;
 struct Step {
     action: Option<String>,
     sleep_ms: Option<u64>,
+    linger_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -163,6 +166,7 @@ fn run() -> Result<i32, String> {
     let step = script.tasks.get(&task_id).cloned().unwrap_or_default();
     let action = args.action.clone().or(step.action).or(script.default.action).unwrap_or_else(|| "ok".into());
     let sleep_ms = args.sleep_ms.or(step.sleep_ms).or(script.default.sleep_ms).unwrap_or(50);
+    let linger_ms = step.linger_ms.or(script.default.linger_ms).unwrap_or(0);
     println!("scripted agent (not an AI): task {task_id}, action {action}, sleep {sleep_ms} ms");
     println!("prompt ({} bytes), first line: {}", prompt.len(), prompt.lines().next().unwrap_or(""));
     for line in prompt.lines() {
@@ -194,6 +198,10 @@ fn run() -> Result<i32, String> {
                 println!("leaving the changes uncommitted");
             } else {
                 commit(&root, &format!("{task_id}: scripted change"))?;
+            }
+            if linger_ms > 0 {
+                println!("lingering {linger_ms} ms");
+                std::thread::sleep(Duration::from_millis(linger_ms));
             }
             Ok(0)
         }

@@ -15,7 +15,7 @@ use crate::error::{CoreError, CoreResult};
 use crate::events::{self, Event, MergeKind};
 use crate::model::{Project, TaskStatus};
 use crate::orchestrator::{self, RunOptions, RunReport};
-use crate::{agent, tasks};
+use crate::{agent, project, tasks};
 
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
@@ -32,7 +32,8 @@ pub struct RunArgs {
     /// Stop an agent after this many seconds (its task goes to Review)
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<u64>,
-    /// The test command run on every merged tree, as a JSON argv [default: the project's]
+    /// The test command run on every merged tree, as a JSON argv, e.g. '["cargo","test"]'; saved on the
+    /// project [default: the project's]
     #[arg(long, value_name = "ARGV_JSON")]
     pub test_cmd: Option<String>,
 }
@@ -62,7 +63,10 @@ pub(super) async fn execute(db: &Db, p: &Project, args: RunArgs, json: bool, out
         opts.agent_timeout = Some(Duration::from_secs(secs.max(1)));
     }
     if let Some(text) = &args.test_cmd {
-        opts.test_command = Some(agent::parse_argv_json("--test-cmd", text)?);
+        let argv = agent::parse_argv_json("--test-cmd", text)?;
+        // Saved like --agent: a later `yokeflow run` without the flag tests with it too.
+        project::set_test_command(db, &p.id, Some(&argv)).await?;
+        opts.test_command = Some(argv);
     }
     let total = tasks::list(db, &p.id).await?.len();
     let (tx, mut rx) = events::channel();
@@ -187,6 +191,10 @@ impl Progress {
                     MergeKind::Error => format!("merge error: {detail}"),
                 };
                 writeln!(o, "{} {task_id}: {what}", self.slot(task_id))?;
+            }
+            Event::ConflictPredicted { task_id, other, files, .. } => {
+                let (slot, files) = (self.slot(task_id), files.join(", "));
+                writeln!(o, "{slot} {task_id}: conflict predicted with {other} in {files}")?
             }
             Event::Warning { task_id, message, .. } => {
                 writeln!(o, "warning{}: {message}", task_id.as_deref().map(|t| format!(" ({t})")).unwrap_or_default())?

@@ -14,6 +14,11 @@ pub enum RunCommand {
     ForceSequential,
     /// Moves a task from Review back to the backlog of this run; it continues from its branch.
     RetryTask(String),
+    /// Lands a Review task's kept branch again through the merge gate, without running its agent (e.g. after a
+    /// person fixed the branch): Done when it merges, else it stays in Review with the new reason.
+    RetryMerge(String),
+    /// Stops an in-progress task's agent gracefully, commits what it left and sends the branch to the gate now.
+    MergeNow(String),
     /// Pins a task to a worker slot (0-based): it starts only in that slot.
     MoveTask {
         task_id: String,
@@ -63,6 +68,14 @@ impl RunHandle {
 
     pub fn retry_task(&self, task_id: &str) -> bool {
         self.send(RunCommand::RetryTask(task_id.to_string()))
+    }
+
+    pub fn retry_merge(&self, task_id: &str) -> bool {
+        self.send(RunCommand::RetryMerge(task_id.to_string()))
+    }
+
+    pub fn merge_now(&self, task_id: &str) -> bool {
+        self.send(RunCommand::MergeNow(task_id.to_string()))
     }
 
     pub fn move_task(&self, task_id: &str, slot: u32) -> bool {

@@ -9,6 +9,7 @@
 //! - [`report`]: the [`RunReport`].
 
 pub mod control;
+mod early_warning;
 mod merge_queue;
 mod records;
 pub mod recover;
@@ -177,6 +178,7 @@ pub async fn run_controlled(
         resolve_conflicts: opts.resolve_conflicts,
         cancel: cancel_rx,
         batches: plan_batches(db, project_id).await,
+        stops: Default::default(),
     });
     let (results_tx, results_rx) = mpsc::unbounded_channel();
     let mut lp = RunLoop {
@@ -351,6 +353,9 @@ impl RunLoop<'_> {
 
     async fn drive(&mut self, ctl: &mut RunControl) -> CoreResult<()> {
         let mut control_open = true;
+        let mut warning = early_warning::EarlyWarning::default();
+        let mut ticker = tokio::time::interval(early_warning::INTERVAL);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             // Commands already sent apply before anything else starts (e.g. pause or move before the first task).
             while let Ok(cmd) = ctl.rx.try_recv() {
@@ -374,7 +379,23 @@ impl RunLoop<'_> {
                     Some(cmd) => self.on_command(cmd).await?,
                     None => control_open = false,
                 },
+                _ = ticker.tick() => self.early_warning(&mut warning).await,
             }
+        }
+    }
+
+    /// The early warning's periodic check ([`early_warning`]); a failure is a warning, not the run's end.
+    async fn early_warning(&self, warning: &mut early_warning::EarlyWarning) {
+        if self.cancelled || self.running.is_empty() {
+            return;
+        }
+        let running: Vec<String> = self.running.keys().cloned().collect();
+        let (repo, target) = (&self.ctx.repo, &self.ctx.target_branch);
+        let checked =
+            warning.check(self.db, &self.project_id, &self.run_id, repo, target, &running, &self.events).await;
+        if let Err(e) = checked {
+            let message = format!("the conflict early warning failed: {e}");
+            emit(&self.events, Event::Warning { run_id: self.run_id.clone(), task_id: None, message });
         }
     }
 
@@ -470,7 +491,9 @@ impl RunLoop<'_> {
             *s = None;
         }
         let now = self.started.elapsed().as_millis() as u64;
-        if let Some(t) = self.timings.iter_mut().rev().find(|t| t.task_id == r.task_id) {
+        // A landing again (retry merge) is not an attempt of its own in the timings.
+        let attempt = self.timings.iter_mut().rev().find(|t| t.task_id == r.task_id);
+        if let Some(t) = attempt.filter(|_| r.slot != worker::LANDING_SLOT) {
             t.ended_ms = now;
             t.work_ms = r.work_ms;
             t.outcome = r.status.as_str().to_string();
@@ -493,6 +516,10 @@ impl RunLoop<'_> {
         }
         match r.status {
             TaskStatus::Done => {
+                // Landed again from Review: its dependents may start now.
+                if self.parked.remove(&r.task_id) {
+                    self.rebuild()?;
+                }
                 self.done.insert(r.task_id);
             }
             _ if self.cancelled && r.fatal.is_none() => {}
@@ -560,6 +587,17 @@ impl RunLoop<'_> {
                     emit(&self.events, Event::Warning { run_id, task_id: Some(task_id), message });
                 }
             }
+            RunCommand::RetryMerge(task_id) => self.retry_merge(task_id).await?,
+            RunCommand::MergeNow(task_id) => {
+                let stop = self.ctx.stops.lock().unwrap_or_else(|e| e.into_inner()).get(&task_id).cloned();
+                match stop {
+                    Some(stop) if self.running.get(&task_id) != Some(&worker::LANDING_SLOT) => stop.merge_now(),
+                    _ => {
+                        let message = format!("task `{task_id}` cannot be merged now: its agent is not running");
+                        emit(&self.events, Event::Warning { run_id, task_id: Some(task_id), message });
+                    }
+                }
+            }
             RunCommand::MoveTask { task_id, slot } => {
                 if (slot as usize) < self.slots.len() && self.tasks.iter().any(|t| t.id == task_id) {
                     self.pins.insert(task_id, slot);
@@ -570,6 +608,26 @@ impl RunLoop<'_> {
             }
             _ => {}
         }
+        Ok(())
+    }
+
+    /// Retry merge: a Review task's kept branch goes through the gate again, without its agent; while it lands
+    /// it counts as running (outside the worker slots), so the run waits for it.
+    async fn retry_merge(&mut self, task_id: String) -> CoreResult<()> {
+        let in_review = self.parked.contains(&task_id)
+            && !self.running.contains_key(&task_id)
+            && self.tasks.iter().any(|t| t.id == task_id && t.status == TaskStatus::Review);
+        let row = if in_review { records::open_worktree_of(self.db, &self.project_id, &task_id).await? } else { None };
+        let (Some(row), Some(task)) = (row, self.tasks.iter().find(|t| t.id == task_id).cloned()) else {
+            let message = format!("task `{task_id}` cannot be merged again: it is not in Review with a kept branch");
+            emit(&self.events, Event::Warning { run_id: self.run_id.clone(), task_id: Some(task_id), message });
+            return Ok(());
+        };
+        self.running.insert(task_id.clone(), worker::LANDING_SLOT);
+        let (ctx, tx) = (self.ctx.clone(), self.results_tx.clone());
+        tokio::spawn(async move {
+            let _ = tx.send(worker::land_again(ctx, task, row.id, row.branch).await);
+        });
         Ok(())
     }
 

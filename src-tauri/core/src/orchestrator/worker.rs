@@ -53,7 +53,35 @@ pub(crate) struct WorkerCtx {
     pub cancel: watch::Receiver<bool>,
     /// Task id -> the stored plan's batch id, recorded on sessions and worktrees.
     pub batches: HashMap<String, String>,
+    /// Running task -> its own stop switch (merge now); the run's `cancel` is forwarded to each.
+    pub stops: std::sync::Mutex<HashMap<String, Arc<TaskStop>>>,
 }
+
+/// One task's stop switch: its agent is stopped when `tx` turns true; `merge_now` tells the worker to send what
+/// the agent left to the gate rather than back to the backlog.
+pub(crate) struct TaskStop {
+    tx: watch::Sender<bool>,
+    merge_now: std::sync::atomic::AtomicBool,
+}
+
+impl TaskStop {
+    fn new() -> TaskStop {
+        TaskStop { tx: watch::channel(false).0, merge_now: std::sync::atomic::AtomicBool::new(false) }
+    }
+
+    /// Stops the agent and sends its work to the gate.
+    pub(crate) fn merge_now(&self) {
+        self.merge_now.store(true, std::sync::atomic::Ordering::SeqCst);
+        let _ = self.tx.send(true);
+    }
+
+    fn merging_now(&self) -> bool {
+        self.merge_now.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// The slot of a task that only lands again ([`land_again`]): it holds no worker slot.
+pub(crate) const LANDING_SLOT: u32 = u32::MAX;
 
 /// A task the run loop has marked in progress, with its slot and worktree row.
 pub(crate) struct Started {
@@ -93,7 +121,19 @@ pub(crate) async fn run_task(ctx: Arc<WorkerCtx>, s: Started) -> TaskResult {
     let mut merge = None;
     let mut resolved = false;
     let mut experts = Experts::default();
-    let outcome = drive(&ctx, &s, &mut waited, &mut merge, &mut resolved, &mut experts).await;
+    let stop = Arc::new(TaskStop::new());
+    ctx.stops.lock().unwrap_or_else(|e| e.into_inner()).insert(s.task.id.clone(), stop.clone());
+    let forward = {
+        let (stop, mut cancel) = (stop.clone(), ctx.cancel.clone());
+        tokio::spawn(async move {
+            if cancel.wait_for(|c| *c).await.is_ok() {
+                let _ = stop.tx.send(true);
+            }
+        })
+    };
+    let outcome = drive(&ctx, &s, &stop, &mut waited, &mut merge, &mut resolved, &mut experts).await;
+    forward.abort();
+    ctx.stops.lock().unwrap_or_else(|e| e.into_inner()).remove(&s.task.id);
     let (status, reason, fatal) = match outcome {
         Ok((status, reason)) => (status, reason, None),
         Err(e @ CoreError::AgentNotFound { .. }) => (TaskStatus::Backlog, None, Some(e)),
@@ -146,6 +186,7 @@ async fn finish(ctx: &WorkerCtx, s: &Started, status: TaskStatus, reason: Option
 async fn drive(
     ctx: &WorkerCtx,
     s: &Started,
+    stop: &TaskStop,
     waited: &mut Duration,
     merge: &mut Option<MergeKind>,
     resolved: &mut bool,
@@ -177,10 +218,16 @@ async fn drive(
         extra_context,
     };
     let spec = session_spec(ctx, s, info.clone(), agent::build_prompt(&s.task, &prompt_ctx), true);
-    let session = agent::run_session(&ctx.db, &spec, &ctx.events, ctx.cancel.clone()).await?;
+    let session = agent::run_session(&ctx.db, &spec, &ctx.events, stop.tx.subscribe()).await?;
     let log = session.log_path.display();
     match session.outcome {
         SessionOutcome::Changed => {}
+        // Merge now: the agent was stopped on purpose; what it left goes to the gate.
+        SessionOutcome::Cancelled if stop.merging_now() && !*ctx.cancel.borrow() => {
+            if !commit_left(ctx, s, &info).await? {
+                return Ok((TaskStatus::Review, Some(format!("merge now: the agent had made no change (log: {log})"))));
+            }
+        }
         SessionOutcome::NoChange => {
             return Ok((TaskStatus::Review, Some(format!("the agent made no change (log: {log})"))));
         }
@@ -267,6 +314,23 @@ async fn drive(
             }
         }
     }
+    settle(ctx, s, Some(info), landed, merge).await
+}
+
+/// Records how a landing ended: Done (worktree removed, when there is one), or Review with the reason.
+async fn settle(
+    ctx: &WorkerCtx,
+    s: &Started,
+    info: Option<WorktreeInfo>,
+    landed: CoreResult<LandOutcome>,
+    merge: &mut Option<MergeKind>,
+) -> CoreResult<(TaskStatus, Option<String>)> {
+    let result = |kind: MergeKind, detail: String| Event::MergeResult {
+        run_id: ctx.run_id.clone(),
+        task_id: s.task.id.clone(),
+        result: kind,
+        detail,
+    };
     let landed = match landed {
         Ok(l) => l,
         Err(e) => {
@@ -282,7 +346,9 @@ async fn drive(
             tasks::set_status(&ctx.db, &ctx.project_id, &s.task.id, TaskStatus::Done, None).await?;
             records::set_worktree_status(&ctx.db, &s.row_id, "merged").await?;
             emit(&ctx.events, result(MergeKind::Merged, commit));
-            remove_worktree(ctx, &s.task.id, info).await;
+            if let Some(info) = info {
+                remove_worktree(ctx, &s.task.id, info).await;
+            }
             Ok((TaskStatus::Done, None))
         }
         LandOutcome::Conflict { files } => {
@@ -443,5 +509,61 @@ fn session_spec(ctx: &WorkerCtx, s: &Started, worktree: WorktreeInfo, prompt: St
         timeout: ctx.timeout,
         kill_grace: ctx.kill_grace,
         collect_changes: collect,
+    }
+}
+
+/// Merge now: commits what the stopped agent left (message: the task title); true when the branch has commits
+/// the target lacks.
+async fn commit_left(ctx: &WorkerCtx, s: &Started, info: &WorktreeInfo) -> CoreResult<bool> {
+    let (repo, info, target, title) = (ctx.repo.clone(), info.clone(), ctx.target_branch.clone(), s.task.title.clone());
+    blocking(move || {
+        let wts = Worktrees::open(&repo)?;
+        wts.commit_all(&info, &title)?;
+        Ok(wts.unmerged_commits(&info.branch, &target)? > 0)
+    })
+    .await
+}
+
+/// Retry merge: lands a Review task's kept `branch` through the gate again, without running its agent (a person
+/// may have fixed the branch). Done when it merges (its worktree removed), else Review with the new reason.
+pub(crate) async fn land_again(ctx: Arc<WorkerCtx>, task: Task, row_id: String, branch: String) -> TaskResult {
+    let t0 = Instant::now();
+    let s = Started { task, slot: LANDING_SLOT, row_id, reuse_branch: Some(branch.clone()) };
+    let mut merge = None;
+    let outcome = async {
+        let (repo, wanted) = (ctx.repo.clone(), branch.clone());
+        let info = blocking(move || {
+            let git = git2::Repository::open(&repo)?;
+            if git.find_branch(&wanted, git2::BranchType::Local).is_err() {
+                return Err(CoreError::NotFound { what: "branch", id: wanted });
+            }
+            let _serial = worktree_lock();
+            Ok(Worktrees::open(&repo)?.list()?.into_iter().find(|i| i.branch == wanted))
+        })
+        .await?;
+        records::set_worktree_status(&ctx.db, &s.row_id, "merging").await?;
+        let (run_id, task_id) = (ctx.run_id.clone(), s.task.id.clone());
+        emit(&ctx.events, Event::MergeStarted { run_id, task_id, branch: branch.clone() });
+        let message = format!("YokeFlow: {} ({})", s.task.title, s.task.id);
+        let (landed, _) = ctx.queue.land(&branch, &message).await;
+        settle(&ctx, &s, info, landed, &mut merge).await
+    }
+    .await;
+    let (status, reason) = match outcome {
+        Ok(x) => x,
+        Err(e) => (TaskStatus::Review, Some(format!("YokeFlow could not land this task again: {e}"))),
+    };
+    if let Err(e) = finish(&ctx, &s, status, reason.as_deref()).await {
+        emit(&ctx.events, warning(&ctx, &s.task.id, format!("cannot record the task's state: {e}")));
+    }
+    TaskResult {
+        task_id: s.task.id.clone(),
+        slot: LANDING_SLOT,
+        status,
+        reason,
+        work_ms: t0.elapsed().as_millis() as u64,
+        merge,
+        resolved: false,
+        fatal: None,
     }
 }
