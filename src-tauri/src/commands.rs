@@ -86,3 +86,19 @@ pub fn retry_task(runs: State<'_, Runs>, project_id: String, task_id: String) ->
         r.handle.retry_task(&task_id);
     })
 }
+
+/// Lands a Review task's branch again through the gate (after a person fixed it), without its agent.
+#[tauri::command]
+pub fn retry_merge(runs: State<'_, Runs>, project_id: String, task_id: String) -> Result<(), ErrorDto> {
+    runs.with(&project_id, |r| {
+        r.handle.retry_merge(&task_id);
+    })
+}
+
+/// Stops a running task's agent, commits what it left and sends its branch to the gate now.
+#[tauri::command]
+pub fn merge_now(runs: State<'_, Runs>, project_id: String, task_id: String) -> Result<(), ErrorDto> {
+    runs.with(&project_id, |r| {
+        r.handle.merge_now(&task_id);
+    })
+}

@@ -61,6 +61,8 @@ mod app {
                 crate::commands::resume_run,
                 crate::commands::cancel_run,
                 crate::commands::retry_task,
+                crate::commands::retry_merge,
+                crate::commands::merge_now,
             ])
             .run(tauri::generate_context!())
             .expect("error while running the YokeFlow window");
