@@ -18,6 +18,8 @@ import type { ErrorDto, Event, ExecutionPlan, ProjectSummary } from "./bindings"
 import { BoardView } from "./components/BoardView";
 import { EmptyState } from "./components/EmptyState";
 import { ErrorPanel } from "./components/ErrorPanel";
+import { GanttView } from "./components/GanttView";
+import { LanesView } from "./components/LanesView";
 import { Loading } from "./components/Loading";
 import { LogPane } from "./components/LogPane";
 import { PlanStrip } from "./components/PlanStrip";
@@ -25,7 +27,8 @@ import { RunReportPanel } from "./components/RunReportPanel";
 import { RunToolbar } from "./components/RunToolbar";
 import { Sidebar } from "./components/Sidebar";
 import { Toasts, type Toast } from "./components/Toasts";
-import { LogStore, eventLogLine, initialLiveState, isActive, isRelevant, liveReducer, progress } from "./runStore";
+import { ViewTabs, type MainView } from "./components/ViewTabs";
+import { LogStore, type Lane, eventLogLine, initialLiveState, isActive, isRelevant, liveReducer, progress } from "./runStore";
 
 /** The latest answer of `list_projects`, for reload number `key`. A failed reload keeps the last good list. */
 type ProjectsState = { key: number; list: ProjectSummary[] | null; error: ErrorDto | null };
@@ -35,6 +38,7 @@ type BoardLoad = { projectId: string; key: number; error: ErrorDto | null };
 type PlanState = { projectId: string; plan: ExecutionPlan | null };
 
 const noop = () => {};
+const NO_LANES: readonly Lane[] = [];
 
 export function App() {
   const [toasts, setToasts] = useState<Toast[]>([]);
@@ -175,7 +179,7 @@ export function App() {
   // The core's events. `liveState` here is the last committed one; the reducer sees every event in order.
   const onEvent = useEffectEvent((event: Event) => {
     const relevant = isRelevant(liveState, event);
-    dispatch({ kind: "event", event });
+    dispatch({ kind: "event", event, at: Date.now() });
     if (event.type === "warning" && event.run_id === "") {
       // A run that failed before it could start (or after it ended) is only reported this way.
       const projectId = liveState.projectId;
@@ -277,6 +281,8 @@ export function App() {
   const closeLog = useCallback(() => setOpenTask(null), []);
   const logTask = openTaskId === null ? undefined : board?.tasks.find((task) => task.id === openTaskId);
 
+  const [view, setView] = useState<MainView>("board");
+
   const [creatingDemo, setCreatingDemo] = useState(false);
   const createDemo = useCallback(() => {
     setCreatingDemo(true);
@@ -308,13 +314,23 @@ export function App() {
         <>
           <PlanStrip plan={plan} building={buildingPlan} disabled={runActive} onRebuild={rebuildPlan} />
           {live?.report != null && <RunReportPanel report={live.report} onDismiss={dismissReport} />}
+          <ViewTabs view={view} onChange={setView} />
           <div className="workspace">
-            <BoardView
-              board={board}
-              slots={live?.slots}
-              selectedTaskId={openTaskId}
-              onOpenTask={openLog}
-            />
+            {view === "board" && (
+              <BoardView board={board} slots={live?.slots} selectedTaskId={openTaskId} onOpenTask={openLog} />
+            )}
+            {view === "lanes" && (
+              <LanesView
+                tasks={board.tasks}
+                plan={plan}
+                lanes={live?.lanes ?? NO_LANES}
+                workers={live?.workers ?? null}
+                onOpenTask={openLog}
+              />
+            )}
+            {view === "timeline" && (
+              <GanttView tasks={board.tasks} plan={plan} report={live?.report ?? null} timings={live?.timings ?? null} />
+            )}
             {logTask !== undefined && (
               <LogPane
                 task={logTask}

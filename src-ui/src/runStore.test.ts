@@ -12,6 +12,7 @@ import {
   isRelevant,
   liveReducer,
   progress,
+  timingSpans,
   type LiveAction,
   type LiveState,
 } from "./runStore";
@@ -141,6 +142,105 @@ describe("liveReducer", () => {
       ev({ type: "recovered", project_id: "p1", tasks_reset: [], tasks_found_merged: ["b"], sessions_interrupted: 0, processes_killed: 0, worktrees_removed: 0 }),
     );
     expect(columnIds(state).done).toEqual(["b", "c"]);
+  });
+});
+
+describe("worktree lanes", () => {
+  const tsc = (task_id: string, status: "in_progress" | "done" | "review" | "backlog", slot: number | null = null): Extract<Event, { type: "task_status_changed" }> => ({
+    type: "task_status_changed",
+    run_id: "r1",
+    task_id,
+    status,
+    reason: null,
+    slot,
+  });
+
+  it("makes one lane per worker on run_started and follows branch, task, agent and merge", () => {
+    let state = run(loaded(), { kind: "start_requested", projectId: "p1" }, ev(started));
+    expect(state.lanes.map((lane) => lane.slot)).toEqual([0, 1, 2, 3]);
+    expect(state.lanes.every((lane) => lane.taskId === null && lane.merge === "none")).toBe(true);
+
+    state = run(
+      state,
+      ev(tsc("a", "in_progress", 2)),
+      ev({ type: "worktree_created", run_id: "r1", task_id: "a", slot: 2, branch: "yokeflow/a", path: "/wt/a", reattached: false }),
+      ev({ type: "agent_started", run_id: "r1", task_id: "a", session_id: "s", pid: 7, log_path: "/l" }),
+    );
+    expect(state.lanes[2]).toMatchObject({ branch: "yokeflow/a", taskId: "a", busy: true, agent: "running", merge: "none" });
+    expect(state.lanes[0]!.taskId).toBeNull();
+
+    state = run(
+      state,
+      ev({ type: "agent_exited", run_id: "r1", task_id: "a", session_id: "s", outcome: "succeeded", exit_code: 0 }),
+      ev({ type: "merge_started", run_id: "r1", task_id: "a", branch: "yokeflow/a" }),
+    );
+    expect(state.lanes[2]).toMatchObject({ agent: "succeeded", merge: "testing" });
+
+    state = run(state, ev({ type: "merge_result", run_id: "r1", task_id: "a", result: "conflict", detail: "src/cart.ts" }));
+    expect(state.lanes[2]).toMatchObject({ merge: "conflict", mergeDetail: "src/cart.ts" });
+
+    state = run(state, ev(tsc("a", "review")));
+    expect(state.lanes[2]).toMatchObject({ taskId: "a", busy: false, merge: "conflict" });
+
+    // The next task in the slot starts with a clean slate.
+    state = run(state, ev(tsc("b", "in_progress", 2)));
+    expect(state.lanes[2]).toMatchObject({ taskId: "b", busy: true, agent: "idle", merge: "none", mergeDetail: null, branch: "yokeflow/a" });
+  });
+
+  it.each([
+    ["merged", "clean"],
+    ["tests_failed", "failed"],
+    ["nothing_to_merge", "nothing"],
+    ["error", "error"],
+  ] as const)("maps merge result %s to %s", (result, merge) => {
+    const state = run(
+      loaded(),
+      { kind: "start_requested", projectId: "p1" },
+      ev(started),
+      ev(tsc("a", "in_progress", 0)),
+      ev({ type: "merge_result", run_id: "r1", task_id: "a", result, detail: "" }),
+    );
+    expect(state.lanes[0]!.merge).toBe(merge);
+  });
+
+  it("leaves the lanes (and the state) alone for other runs and unknown tasks, and grows for a slot past the workers", () => {
+    const base = run(loaded(), { kind: "start_requested", projectId: "p1" }, ev(started));
+    expect(run(base, ev({ type: "agent_started", run_id: "r1", task_id: "zzz", session_id: "s", pid: 1, log_path: "" }))).toBe(base);
+    expect(run(base, ev({ ...tsc("a", "in_progress", 1), run_id: "other" })).lanes).toBe(base.lanes);
+    const grown = run(base, ev(tsc("a", "in_progress", 5)));
+    expect(grown.lanes).toHaveLength(6);
+    expect(grown.lanes[5]!.taskId).toBe("a");
+    expect(grown.lanes[4]!.taskId).toBeNull();
+    expect(run(base, ev(tsc("a", "in_progress", 100_000))).lanes).toHaveLength(4);
+  });
+
+  it("frees every lane on run_finished and resets them on the next start", () => {
+    let state = run(loaded(), { kind: "start_requested", projectId: "p1" }, ev(started), ev(tsc("a", "in_progress", 1)));
+    state = run(state, ev({ type: "run_finished", run_id: "r1", status: "cancelled", report: report() }));
+    expect(state.lanes[1]).toMatchObject({ taskId: "a", busy: false });
+    state = run(state, { kind: "start_requested", projectId: "p1" });
+    expect(state.lanes).toEqual([]);
+  });
+
+  it("records live start and end times relative to run_started", () => {
+    const at = (event: Event, time: number): LiveAction => ({ kind: "event", event, at: time });
+    const state = run(
+      loaded(),
+      { kind: "start_requested", projectId: "p1" },
+      at(started, 1_000),
+      at(tsc("a", "in_progress", 0), 1_500),
+      at(tsc("b", "in_progress", 1), 2_000),
+      at(tsc("a", "done"), 4_000),
+      // Not a start seen here: no span.
+      at(tsc("c", "done"), 4_100),
+    );
+    expect(timingSpans(state.timings)).toEqual([
+      { taskId: "a", slot: 0, start: 500, end: 3_000 },
+      { taskId: "b", slot: 1, start: 1_000, end: null },
+    ]);
+    expect(state.timingOpen).toEqual({ b: 1 });
+    // Without a time, events leave the timeline alone.
+    expect(run(state, ev(tsc("b", "done"))).timings).toBe(state.timings);
   });
 });
 

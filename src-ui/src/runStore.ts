@@ -2,6 +2,33 @@
 // Pure (a reducer and small helpers), so the whole event handling is tested without a window.
 import type { Board, Event, RunReport, Task, TaskStatus } from "./bindings";
 
+/** The agent of a worktree lane: none yet, running, or how it exited (a `sessions.outcome` value). */
+export type LaneAgent = "idle" | "running" | "succeeded" | "failed" | "timed_out" | "cancelled" | "no_changes" | (string & {});
+
+/** Where a lane's work stands on its way to the target branch. */
+export type LaneMerge = "none" | "testing" | "clean" | "failed" | "conflict" | "nothing" | "error";
+
+/** One worker slot (worktree `wt-<slot+1>`) as the run's events left it. */
+export type Lane = {
+  slot: number;
+  /** The branch of the worktree created last in this slot. */
+  branch: string | null;
+  /** The task the slot works on, or worked on last. */
+  taskId: string | null;
+  /** Whether `taskId` is still in progress. */
+  busy: boolean;
+  agent: LaneAgent;
+  merge: LaneMerge;
+  /** The merge commit, conflicting files or test log of the last merge result. */
+  mergeDetail: string | null;
+};
+
+/**
+ * A task's start or end as the window saw it, newest first, as a persistent list: adding one is O(1) and keeps
+ * earlier states intact. `at` is milliseconds since the run's `run_started`.
+ */
+export type TimingMark = { taskId: string; slot: number | null; start: boolean; at: number; prev: TimingMark | null };
+
 /** Where the selected project's run stands. `starting` covers the time between Start and the core's `run_started`. */
 export type RunPhase = "idle" | "starting" | "running" | "paused" | "finished" | "cancelled" | "failed";
 
@@ -24,6 +51,14 @@ export type LiveState = {
   cancelling: boolean;
   /** Project of every run whose `run_started` was seen, so events of another project's run are told apart. */
   runProjects: Readonly<Record<string, string>>;
+  /** One lane per worker slot seen or announced (index = slot). Bounded by the worker count. */
+  lanes: readonly Lane[];
+  /** When this window saw the run's `run_started` (the `at` of that event), null when unknown. */
+  runStartedAt: number | null;
+  /** Starts and ends of tasks in the followed run, newest first. */
+  timings: TimingMark | null;
+  /** Tasks whose start is in `timings` without an end yet, with their slot (bounded by the worker count). */
+  timingOpen: Readonly<Record<string, number | null>>;
 };
 
 export type LiveAction =
@@ -41,9 +76,145 @@ export type LiveAction =
    */
   | { kind: "run_gone"; projectId: string; failed: boolean }
   | { kind: "dismiss_report"; projectId: string }
-  | { kind: "event"; event: Event };
+  /** A core event; `at` (a wall-clock time in ms, e.g. `Date.now()`) feeds the live timeline when given. */
+  | { kind: "event"; event: Event; at?: number };
 
 const NO_SLOTS: Readonly<Record<string, number>> = {};
+const NO_LANES: readonly Lane[] = [];
+const NO_OPEN: Readonly<Record<string, number | null>> = {};
+
+/** The most lanes made from events, so a bogus slot number cannot allocate a huge array. */
+export const MAX_LANES = 256;
+
+function emptyLane(slot: number): Lane {
+  return { slot, branch: null, taskId: null, busy: false, agent: "idle", merge: "none", mergeDetail: null };
+}
+
+/** `count` fresh lanes. */
+export function freshLanes(count: number): Lane[] {
+  const n = Math.max(0, Math.min(MAX_LANES, Math.floor(count)));
+  return Array.from({ length: n }, (_, slot) => emptyLane(slot));
+}
+
+/** The lanes with slot `slot` changed by `change`, growing the list if needed; the same list when nothing changes. */
+function updateLane(lanes: readonly Lane[], slot: number, change: (lane: Lane) => Lane): readonly Lane[] {
+  if (!Number.isInteger(slot) || slot < 0 || slot >= MAX_LANES) return lanes;
+  const before = lanes[slot] ?? emptyLane(slot);
+  const after = change(before);
+  if (after === lanes[slot]) return lanes;
+  const next = lanes.slice();
+  for (let i = next.length; i < slot; i++) next[i] = emptyLane(i);
+  next[slot] = after;
+  return next;
+}
+
+/** The slot whose lane holds `taskId` (busy lanes first), or -1. O(lanes), which is the worker count. */
+function laneOf(lanes: readonly Lane[], taskId: string): number {
+  let idle = -1;
+  for (const lane of lanes) {
+    if (lane.taskId !== taskId) continue;
+    if (lane.busy) return lane.slot;
+    idle = lane.slot;
+  }
+  return idle;
+}
+
+const MERGE_STATE: Record<string, LaneMerge> = {
+  merged: "clean",
+  conflict: "conflict",
+  tests_failed: "failed",
+  nothing_to_merge: "nothing",
+  error: "error",
+};
+
+/** The lanes after one event; the same list when the event does not touch them. */
+export function applyLaneEvent(lanes: readonly Lane[], event: Event): readonly Lane[] {
+  switch (event.type) {
+    case "worktree_created":
+      return updateLane(lanes, event.slot, (lane) => ({
+        ...lane,
+        branch: event.branch,
+        taskId: event.task_id,
+        busy: true,
+        ...(lane.taskId === event.task_id ? {} : { agent: "idle", merge: "none", mergeDetail: null }),
+      }));
+    case "task_status_changed": {
+      if (event.status === "in_progress" && event.slot !== null) {
+        return updateLane(lanes, event.slot, (lane) =>
+          lane.taskId === event.task_id && lane.busy
+            ? lane
+            : lane.taskId === event.task_id
+              ? { ...lane, busy: true }
+              : { ...lane, taskId: event.task_id, busy: true, agent: "idle", merge: "none", mergeDetail: null },
+        );
+      }
+      const slot = laneOf(lanes, event.task_id);
+      if (slot < 0 || event.status === "in_progress") return lanes;
+      return updateLane(lanes, slot, (lane) => (lane.busy ? { ...lane, busy: false } : lane));
+    }
+    case "agent_started":
+    case "agent_exited": {
+      const slot = laneOf(lanes, event.task_id);
+      if (slot < 0) return lanes;
+      const agent: LaneAgent = event.type === "agent_started" ? "running" : event.outcome;
+      return updateLane(lanes, slot, (lane) => (lane.agent === agent ? lane : { ...lane, agent }));
+    }
+    case "merge_started": {
+      const slot = laneOf(lanes, event.task_id);
+      if (slot < 0) return lanes;
+      return updateLane(lanes, slot, (lane) => ({ ...lane, merge: "testing", mergeDetail: null }));
+    }
+    case "merge_result": {
+      const slot = laneOf(lanes, event.task_id);
+      if (slot < 0) return lanes;
+      const merge = MERGE_STATE[event.result] ?? "error";
+      return updateLane(lanes, slot, (lane) => ({ ...lane, merge, mergeDetail: event.detail === "" ? null : event.detail }));
+    }
+    case "run_finished":
+      return lanes.some((lane) => lane.busy) ? lanes.map((lane) => (lane.busy ? { ...lane, busy: false } : lane)) : lanes;
+    default:
+      return lanes;
+  }
+}
+
+/** The timings and open starts with one task's start or end added at wall-clock `at`; the same objects when nothing is added. */
+function addTiming(state: LiveState, event: Event, at: number | undefined): Pick<LiveState, "timings" | "timingOpen"> {
+  const same = { timings: state.timings, timingOpen: state.timingOpen };
+  if (at === undefined || state.runStartedAt === null || event.type !== "task_status_changed") return same;
+  const start = event.status === "in_progress";
+  // An end only counts for a task seen starting (a task moved from backlog to done by a recovery is no bar).
+  const running = state.timingOpen[event.task_id] !== undefined;
+  if (start === running) return same;
+  const slot = start ? event.slot : (state.timingOpen[event.task_id] ?? null);
+  const timingOpen = { ...state.timingOpen };
+  if (start) timingOpen[event.task_id] = event.slot;
+  else delete timingOpen[event.task_id];
+  const timings = { taskId: event.task_id, slot, start, at: Math.max(0, at - state.runStartedAt), prev: state.timings };
+  return { timings, timingOpen };
+}
+
+/** The timings oldest first, each task's last start paired with its end (`end` null while it runs). */
+export function timingSpans(timings: TimingMark | null): { taskId: string; slot: number | null; start: number; end: number | null }[] {
+  const marks: TimingMark[] = [];
+  for (let mark = timings; mark !== null; mark = mark.prev) marks.push(mark);
+  marks.reverse();
+  const open = new Map<string, { taskId: string; slot: number | null; start: number; end: number | null }>();
+  const spans: { taskId: string; slot: number | null; start: number; end: number | null }[] = [];
+  for (const mark of marks) {
+    if (mark.start) {
+      const span = { taskId: mark.taskId, slot: mark.slot, start: mark.at, end: null };
+      open.set(mark.taskId, span);
+      spans.push(span);
+    } else {
+      const span = open.get(mark.taskId);
+      if (span !== undefined) {
+        span.end = mark.at;
+        open.delete(mark.taskId);
+      }
+    }
+  }
+  return spans;
+}
 
 export function initialLiveState(projectId: string | null = null): LiveState {
   return {
@@ -57,6 +228,10 @@ export function initialLiveState(projectId: string | null = null): LiveState {
     slots: NO_SLOTS,
     cancelling: false,
     runProjects: {},
+    lanes: NO_LANES,
+    runStartedAt: null,
+    timings: null,
+    timingOpen: NO_OPEN,
   };
 }
 
@@ -117,7 +292,7 @@ function finishedPhase(status: string): RunPhase {
 }
 
 export function liveReducer(state: LiveState, action: LiveAction): LiveState {
-  if (action.kind === "event") return applyEvent(state, action.event);
+  if (action.kind === "event") return applyEvent(state, action.event, action.at);
   const current = forProject(state, action.projectId);
   switch (action.kind) {
     case "board_loaded":
@@ -132,7 +307,18 @@ export function liveReducer(state: LiveState, action: LiveAction): LiveState {
       }
       return current;
     case "start_requested":
-      return { ...current, phase: "starting", runId: null, report: null, slots: NO_SLOTS, cancelling: false };
+      return {
+        ...current,
+        phase: "starting",
+        runId: null,
+        report: null,
+        slots: NO_SLOTS,
+        cancelling: false,
+        lanes: NO_LANES,
+        runStartedAt: null,
+        timings: null,
+        timingOpen: NO_OPEN,
+      };
     case "start_failed":
       return current.phase === "starting" ? { ...current, phase: "idle" } : current;
     case "cancel_requested":
@@ -152,7 +338,7 @@ export function liveReducer(state: LiveState, action: LiveAction): LiveState {
   }
 }
 
-function applyEvent(state: LiveState, event: Event): LiveState {
+function applyEvent(state: LiveState, event: Event, at?: number): LiveState {
   if (event.type === "run_started") {
     const runProjects = { ...state.runProjects, [event.run_id]: event.project_id };
     if (event.project_id !== state.projectId) return { ...state, runProjects };
@@ -166,9 +352,19 @@ function applyEvent(state: LiveState, event: Event): LiveState {
       report: null,
       slots: NO_SLOTS,
       cancelling: false,
+      lanes: freshLanes(event.workers),
+      runStartedAt: at ?? null,
+      timings: null,
+      timingOpen: NO_OPEN,
     };
   }
   if (!isRelevant(state, event)) return state;
+  const lanes = applyLaneEvent(state.lanes, event);
+  const next = lanes === state.lanes ? state : { ...state, lanes };
+  return applyRunEvent(next, event, at);
+}
+
+function applyRunEvent(state: LiveState, event: Event, at: number | undefined): LiveState {
   switch (event.type) {
     case "recovered": {
       // Crash recovery put these back in the backlog, or found them merged already.
@@ -197,7 +393,10 @@ function applyEvent(state: LiveState, event: Event): LiveState {
     case "task_status_changed": {
       const board = state.board === null ? null : applyTaskStatus(state.board, event.task_id, event.status, event.reason);
       const slots = withSlot(state.slots, event.task_id, event.status === "in_progress" ? (event.slot ?? state.slots[event.task_id] ?? null) : null);
-      return board === state.board && slots === state.slots ? state : { ...state, board, slots };
+      const { timings, timingOpen } = addTiming(state, event, at);
+      return board === state.board && slots === state.slots && timings === state.timings
+        ? state
+        : { ...state, board, slots, timings, timingOpen };
     }
     case "worktree_created": {
       const slots = withSlot(state.slots, event.task_id, event.slot);

@@ -246,6 +246,24 @@ async function runSteps(browser, { totalCards, screenshotPath }) {
   mkdirSync(dirname(screenshotPath), { recursive: true });
   await browser.saveScreenshot(screenshotPath);
   log(`screenshot saved to ${screenshotPath}`);
+
+  // The other two views after the run: every task has a planned and an actual bar, every worktree a lane.
+  await viewSteps(browser, "view-timeline", "gantt", join(dirname(screenshotPath), "timeline.png"));
+  await viewSteps(browser, "view-lanes", "lanes", join(dirname(screenshotPath), "lanes.png"));
+  await (await browser.$(sel("view-board"))).click();
+}
+
+async function viewSteps(browser, tab, view, shotPath) {
+  log(`opening ${tab}`);
+  await (await browser.$(sel(tab))).click();
+  const el = await browser.$(sel(view));
+  try {
+    await el.waitForDisplayed({ timeout: UI_TIMEOUT_MS, interval: 250 });
+  } catch {
+    fail(`the ${view} view (${sel(view)}) did not appear after clicking ${tab}${await toastText(browser)}`);
+  }
+  await browser.saveScreenshot(shotPath);
+  log(`screenshot saved to ${shotPath}`);
 }
 
 async function toastText(browser) {
