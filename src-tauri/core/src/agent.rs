@@ -131,7 +131,7 @@ pub struct ArgvVars<'a> {
 }
 
 /// Substitutes `{prompt}`, `{task_id}`, `{worktree}` and `{prompt_file}` inside each item. Values are never
-/// re-scanned, so text in a prompt that looks like a placeholder stays as is.
+/// re-scanned, so text in a prompt that looks like a template field stays as is.
 pub fn render_argv(template: &[String], vars: &ArgvVars) -> CoreResult<Vec<String>> {
     if template.first().is_none_or(|p| p.trim().is_empty()) {
         return Err(CoreError::InvalidInput("the agent command is empty; give at least the program to run".into()));

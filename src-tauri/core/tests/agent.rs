@@ -183,7 +183,7 @@ async fn cli_run_saves_the_agent_prints_progress_and_exits_zero() {
 }
 
 #[test]
-fn argv_placeholders_are_substituted_once_per_item() {
+fn argv_fields_are_substituted_once_per_item() {
     let template: Vec<String> = ["agent", "-p", "{prompt}", "--in={worktree}", "{task_id}:{task_id}", "@{prompt_file}"]
         .map(String::from)
         .into();

@@ -150,7 +150,7 @@ async fn init_on_an_empty_folder_creates_repo_template_claude_md_experts_and_one
     assert!(!md.contains("Second paragraph"));
     assert!(md.contains("- Rust (axum) for the server") && md.contains("- PostgreSQL"), "{md}");
     assert!(md.contains("`cargo test`") && md.contains("`npm test`"), "{md}");
-    assert!(!md.contains("{{"), "unfilled placeholder: {md}");
+    assert!(!md.contains("{{"), "unfilled template field: {md}");
 
     assert_eq!(domains(&r), ["api", "auth", "database", "frontend"]);
     let api = r.domains.iter().find(|d| d.domain == "api").unwrap();

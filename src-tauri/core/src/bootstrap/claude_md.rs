@@ -1,7 +1,7 @@
-//! Generating `CLAUDE.md` from an [`AppSpec`]: each placeholder of the template's `CLAUDE.md` gets a section
+//! Generating `CLAUDE.md` from an [`AppSpec`]: each `{{field}}` of the template's `CLAUDE.md` gets a section
 //! taken from the spec, or inferred from it when the spec has no such section. Pure.
 //!
-//! Placeholders: `{{name}}` (the project folder), `{{title}}` (the spec's first heading, else the folder),
+//! Fields: `{{name}}` (the project folder), `{{title}}` (the spec's first heading, else the folder),
 //! `{{overview}}` (the first paragraph), `{{stack}}`, `{{commands}}`, `{{conventions}}`, `{{domains}}`.
 
 use std::collections::BTreeMap;
@@ -32,7 +32,7 @@ const DEFAULT_CONVENTIONS: &str =
 - Follow the style of the code around you and the project's formatter and linter.\n\
 - Never commit secrets (`.env`, keys, tokens); read configuration from the environment.";
 
-/// The placeholder values for `spec`, in a project folder called `name`.
+/// The field values for `spec`, in a project folder called `name`.
 pub fn variables(spec: &AppSpec, name: &str) -> BTreeMap<&'static str, String> {
     BTreeMap::from([
         ("name", name.to_string()),
@@ -45,7 +45,7 @@ pub fn variables(spec: &AppSpec, name: &str) -> BTreeMap<&'static str, String> {
     ])
 }
 
-/// `CLAUDE.md`: `template` with its placeholders filled from `spec`.
+/// `CLAUDE.md`: `template` with its fields filled from `spec`.
 pub fn render_claude_md(template: &str, spec: &AppSpec, name: &str) -> String {
     render(template, &variables(spec, name))
 }

@@ -7,7 +7,7 @@ use std::path::{Component, Path, PathBuf};
 
 use crate::error::{CoreError, CoreResult};
 
-/// The file of the template that is rendered (placeholders filled in) rather than copied.
+/// The file of the template that is rendered (`{{field}}`s filled in) rather than copied.
 pub const CLAUDE_MD: &str = "CLAUDE.md";
 
 /// The largest template file YokeFlow copies.
@@ -107,7 +107,7 @@ fn bad_path(path: &Path) -> CoreError {
     CoreError::InvalidInput(format!("template file {} has a name YokeFlow cannot use", path.display()))
 }
 
-/// Replaces each `{{name}}` (spaces inside the braces allowed) with `vars[name]`. Unknown placeholders are
+/// Replaces each `{{name}}` (spaces inside the braces allowed) with `vars[name]`. Unknown fields are
 /// left as they are, and substituted text is never expanded again.
 pub fn render(template: &str, vars: &BTreeMap<&str, String>) -> String {
     let mut out = String::with_capacity(template.len());
@@ -141,7 +141,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn render_fills_known_placeholders_once() {
+    fn render_fills_known_fields_once() {
         let vars = BTreeMap::from([("a", "x {{b}}".to_string()), ("b", "y".to_string())]);
         assert_eq!(render("[{{a}}] [{{ b }}] [{{c}}] {{", &vars), "[x {{b}}] [y] [{{c}}] {{");
     }

@@ -26,7 +26,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
     pub max_worktrees: Option<u32>,
     /// The agent's argv as JSON, e.g. '["aider","--message","{prompt}"]'; saved on the project.
-    /// Placeholders: {prompt}, {prompt_file}, {task_id}, {worktree}. [default: Claude Code's CLI]
+    /// Template fields: {prompt}, {prompt_file}, {task_id}, {worktree}. [default: Claude Code's CLI]
     #[arg(long, value_name = "ARGV_JSON")]
     pub agent: Option<String>,
     /// Stop an agent after this many seconds (its task goes to Review)
