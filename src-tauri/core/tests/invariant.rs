@@ -1,0 +1,242 @@
+//! The merge gate's invariant through whole runs: seeded random scenarios run the orchestrator in-process with the
+//! scripted agent and inject agent crashes (exit non-zero, or hang past the agent timeout), test failures (a task
+//! whose file is `FAIL`) and conflicts (tasks run side by side that write the same shared file). At every merge
+//! event and after every run: every value the target branch ever held has a tree that passed the test command;
+//! no work is lost (Done tasks are on the target, committed tasks not Done keep their branch).
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use support::{fixture, task};
+use yokeflow_core::events::{self, Event};
+use yokeflow_core::model::TaskStatus;
+use yokeflow_core::orchestrator::{self, RunOptions};
+
+/// Fails when a file `FAIL` exists; otherwise records the tested tree as passed.
+const RECORDING_TEST: &str = r#"if [ -e FAIL ]; then echo FAIL present; exit 1; fi
+git rev-parse 'HEAD^{tree}' >> "$1""#;
+
+const SEEDS: u64 = 50;
+const TASKS: usize = 6;
+
+/// xorshift64*: deterministic, no dependencies.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Inject {
+    Ok,
+    TestFailure,
+    Conflict,
+    Crash,
+    Hang,
+}
+
+/// Every value `refs/heads/main` ever held (its reflog, oldest first, with the initial commit) whose tree is not in
+/// the passed log.
+fn violations(repo: &Path, passed_log: &Path, initial: git2::Oid, step: &str) -> Vec<String> {
+    let r = git2::Repository::open(repo).unwrap();
+    let passed = std::fs::read_to_string(passed_log).unwrap_or_default();
+    let reflog = r.reflog("refs/heads/main").unwrap();
+    let mut values = vec![initial];
+    values.extend(reflog.iter().map(|e| e.id_new()));
+    values.push(r.find_reference("refs/heads/main").unwrap().target().unwrap());
+    let mut out = Vec::new();
+    for v in values {
+        if v.is_zero() {
+            continue;
+        }
+        let tree = r.find_commit(v).unwrap().tree_id().to_string();
+        if !passed.lines().any(|l| l == tree) {
+            out.push(format!("{step}: main held {v} with tree {tree} that never passed the tests"));
+        }
+    }
+    out
+}
+
+fn branch_file(repo: &Path, branch: &str, path: &str) -> Option<String> {
+    let r = git2::Repository::open(repo).unwrap();
+    let tree = r.find_branch(branch, git2::BranchType::Local).ok()?.get().peel_to_tree().ok()?;
+    let blob = tree.get_path(Path::new(path)).ok()?.to_object(&r).ok()?.peel_to_blob().ok()?;
+    Some(String::from_utf8_lossy(blob.content()).into_owned())
+}
+
+#[derive(Default, Debug)]
+struct Counts {
+    landings: usize,
+    merged: usize,
+    tests_failed: usize,
+    conflicts: usize,
+    crashes: usize,
+    hangs: usize,
+    checks: usize,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_value_of_the_target_passed_the_tests_despite_crashes_failures_and_conflicts() {
+    let t0 = Instant::now();
+    let mut counts = Counts::default();
+    let mut all = Vec::new();
+    for seed in 1..=SEEDS {
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ seed.wrapping_mul(0x2545_f491_4f6c_dd1d));
+        let mut spec = Vec::new();
+        let mut per = serde_json::Map::new();
+        let mut injected = Vec::new();
+        for i in 0..TASKS {
+            let id = format!("t{i}");
+            let inject = match rng.below(100) {
+                0..=44 => Inject::Ok,
+                45..=59 => Inject::TestFailure,
+                60..=84 => Inject::Conflict,
+                85..=96 => Inject::Crash,
+                _ => Inject::Hang,
+            };
+            let file = if inject == Inject::TestFailure { "FAIL".to_string() } else { format!("w/{id}.txt") };
+            let deps: Vec<String> =
+                if i > 0 && rng.below(100) < 20 { vec![format!("t{}", rng.below(i as u64))] } else { vec![] };
+            let deps: Vec<&str> = deps.iter().map(String::as_str).collect();
+            spec.push(task(&id, &deps, &[&file], 10));
+            let action = match inject {
+                Inject::Ok | Inject::TestFailure => "ok",
+                Inject::Conflict => "conflict",
+                Inject::Crash => "fail",
+                Inject::Hang => "hang",
+            };
+            // Conflicting tasks work longer, so that two of them overlap and the second lands on a moved target.
+            let sleep_ms = if inject == Inject::Conflict { 150 + rng.below(100) } else { 10 + rng.below(40) };
+            per.insert(id.clone(), json!({ "action": action, "sleep_ms": sleep_ms }));
+            injected.push((id, file, inject));
+        }
+        let f = fixture(spec).await;
+        let passed_log: PathBuf = f.dir.path().join("passed");
+        let r = git2::Repository::open(&f.repo).unwrap();
+        let initial = r.find_reference("refs/heads/main").unwrap().target().unwrap();
+        // The initial commit is the target's first value; it counts as tested.
+        std::fs::write(&passed_log, format!("{}\n", r.find_commit(initial).unwrap().tree_id())).unwrap();
+        drop(r);
+        let test_command: Vec<String> =
+            ["sh", "-c", RECORDING_TEST, "sh", passed_log.to_str().unwrap()].iter().map(|s| s.to_string()).collect();
+
+        let (tx, mut rx) = events::channel();
+        let (repo, log) = (f.repo.clone(), passed_log.clone());
+        let collector = tokio::spawn(async move {
+            let (mut checks, mut bad, mut results) = (0usize, Vec::new(), Vec::new());
+            loop {
+                let ev = match rx.recv().await {
+                    Ok(ev) => ev,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(_) => break,
+                };
+                match ev {
+                    Event::MergeResult { task_id, result, .. } => {
+                        checks += 1;
+                        bad.extend(violations(&repo, &log, initial, &format!("seed {seed} merge of {task_id}")));
+                        results.push(result);
+                    }
+                    Event::RunFinished { .. } => break,
+                    _ => {}
+                }
+            }
+            (checks, bad, results)
+        });
+        let opts = RunOptions {
+            max_worktrees: Some(if seed % 4 == 0 { 1 } else { 2 }),
+            agent_command: Some(f.agent(json!({ "tasks": per }))),
+            agent_timeout: Some(Duration::from_millis(1500)),
+            test_command: Some(test_command),
+            test_timeout: Duration::from_secs(30),
+            kill_grace: Duration::from_millis(200),
+            learn: false,
+            ..Default::default()
+        };
+        let report = orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap();
+        let (checks, bad, results) = collector.await.unwrap();
+        assert_eq!(report.status, "finished", "seed {seed}: {report:#?}");
+        counts.checks += checks + 1;
+        all.extend(bad);
+        all.extend(violations(&f.repo, &passed_log, initial, &format!("seed {seed} end")));
+        for res in results {
+            counts.landings += 1;
+            match res {
+                events::MergeKind::Merged => counts.merged += 1,
+                events::MergeKind::TestsFailed => counts.tests_failed += 1,
+                events::MergeKind::Conflict => counts.conflicts += 1,
+                _ => {}
+            }
+        }
+        if f.target_file("FAIL").is_some() {
+            all.push(format!("seed {seed}: FAIL reached the target"));
+        }
+
+        // No work lost.
+        let branches = f.task_branches();
+        let statuses = f.tasks().await;
+        for (id, file, inject) in &injected {
+            let status = statuses.iter().find(|t| &t.id == id).unwrap().status;
+            let line = format!("- {id}: done by the scripted agent");
+            let ran = report.tasks.iter().any(|t| &t.task_id == id);
+            match inject {
+                Inject::Crash if ran => counts.crashes += 1,
+                Inject::Hang if ran => counts.hangs += 1,
+                _ => {}
+            }
+            if status == TaskStatus::Done {
+                if !f.target_file(file).is_some_and(|t| t.contains(&line)) {
+                    all.push(format!("seed {seed}: {id} is Done but {file} on main lacks its line"));
+                }
+                if matches!(inject, Inject::Crash | Inject::Hang | Inject::TestFailure) {
+                    all.push(format!("seed {seed}: {id} ({inject:?}) is Done"));
+                }
+                continue;
+            }
+            let committed = ran && matches!(inject, Inject::Ok | Inject::TestFailure | Inject::Conflict);
+            if committed {
+                let prefix = format!("yokeflow/{id}-");
+                let kept = branches.iter().any(|b| {
+                    b.starts_with(&prefix) && branch_file(&f.repo, b, file).is_some_and(|t| t.contains(&line))
+                });
+                if !kept {
+                    all.push(format!("seed {seed}: {id} ({inject:?}, {status:?}) committed but its branch is lost"));
+                }
+            }
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !f.marked_processes().is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(f.marked_processes().is_empty(), "seed {seed}: agents left running");
+    }
+    eprintln!(
+        "{SEEDS} runs, {} tasks: {} landings attempted ({} merged, {} test failures, {} conflicts), {} agent \
+         crashes, {} agent hangs timed out, {} invariant checks, {} violations, {:.1} s",
+        SEEDS as usize * TASKS,
+        counts.landings,
+        counts.merged,
+        counts.tests_failed,
+        counts.conflicts,
+        counts.crashes,
+        counts.hangs,
+        counts.checks,
+        all.len(),
+        t0.elapsed().as_secs_f64()
+    );
+    assert!(all.is_empty(), "{} violations:\n{}", all.len(), all.join("\n"));
+    assert!(counts.landings >= 200, "only {} landings attempted: {counts:?}", counts.landings);
+    assert!(counts.merged > 0 && counts.tests_failed > 0 && counts.conflicts > 0, "{counts:?}");
+    assert!(counts.crashes > 0 && counts.hangs > 0, "{counts:?}");
+}
