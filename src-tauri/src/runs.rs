@@ -2,6 +2,7 @@
 //! webview as `yokeflow://event`. The run itself is the core's orchestrator; this only keeps the handles.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use tauri::{AppHandle, Emitter, Manager};
@@ -17,12 +18,15 @@ pub const EVENT: &str = "yokeflow://event";
 pub struct ActiveRun {
     pub handle: RunHandle,
     pub paused: bool,
+    /// Which start this is, so that a finished run never removes a newer one of the same project.
+    generation: u64,
 }
 
 /// The runs this window started, by project id.
 #[derive(Default)]
 pub struct Runs {
     active: Mutex<HashMap<String, ActiveRun>>,
+    starts: AtomicU64,
 }
 
 fn no_active_run() -> ErrorDto {
@@ -34,32 +38,36 @@ impl Runs {
     /// already going) are returned here; everything after goes out as events.
     pub async fn start(&self, app: AppHandle, db: Db, project_id: String, sequential: bool) -> Result<(), ErrorDto> {
         let p = project::get(&db, &project_id).await.map_err(|e| e.to_dto())?;
-        if self.active.lock().expect("runs lock").contains_key(&project_id) {
-            return Err(ErrorDto {
-                code: "run_in_progress".into(),
-                message: "a run of this project is already in progress".into(),
-            });
-        }
         let given = agent::demo_fallback(&p);
         agent::check_agent(&agent::effective_command(&p, given.as_deref())).map_err(|e| e.to_dto())?;
         let opts = RunOptions { sequential, agent_command: given, ..Default::default() };
         let (tx, mut rx) = events::channel();
         let (handle, ctl) = orchestrator::control();
-        self.active.lock().expect("runs lock").insert(project_id.clone(), ActiveRun { handle, paused: false });
+        let generation = self.starts.fetch_add(1, Ordering::Relaxed);
+        {
+            let mut active = self.active.lock().expect("runs lock");
+            if active.contains_key(&project_id) {
+                return Err(ErrorDto {
+                    code: "run_in_progress".into(),
+                    message: "a run of this project is already in progress".into(),
+                });
+            }
+            active.insert(project_id.clone(), ActiveRun { handle, paused: false, generation });
+        }
 
         let (forward, forward_project) = (app.clone(), project_id.clone());
         tauri::async_runtime::spawn(async move {
             while let Ok(event) = rx.recv().await {
                 // The run is over for the window before it hears so: a Start right after is accepted.
                 if matches!(event, Event::RunFinished { .. }) {
-                    forward.state::<Runs>().finish(&forward_project);
+                    forward.state::<Runs>().finish(&forward_project, generation);
                 }
                 let _ = forward.emit(EVENT, &event);
             }
         });
         tauri::async_runtime::spawn(async move {
             let result = orchestrator::run_controlled(&db, &project_id, opts, tx, ctl).await;
-            app.state::<Runs>().finish(&project_id);
+            app.state::<Runs>().finish(&project_id, generation);
             if let Err(e) = result {
                 tracing::warn!(code = e.code(), "run of {project_id} failed: {e}");
                 let _ =
@@ -80,7 +88,11 @@ impl Runs {
         map.get(project_id).map(|r| ActiveRunState { active: true, paused: r.paused }).unwrap_or_default()
     }
 
-    fn finish(&self, project_id: &str) {
-        self.active.lock().expect("runs lock").remove(project_id);
+    /// Forgets the project's run started as `generation` (not a newer one).
+    fn finish(&self, project_id: &str, generation: u64) {
+        let mut active = self.active.lock().expect("runs lock");
+        if active.get(project_id).is_some_and(|r| r.generation == generation) {
+            active.remove(project_id);
+        }
     }
 }
