@@ -5,8 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-bash scripts/setup.sh
-export YOKEFLOW_SKIP_DRIVER=1
+YOKEFLOW_SKIP_DRIVER=1 bash scripts/setup.sh   # the window needs no WebDriver
 npx tauri build --debug --no-bundle
 cargo build -p yokeflow-core --bins   # the scripted stand-in agent the demo uses when no agent CLI is installed
 target=${CARGO_TARGET_DIR:-$root/target}
