@@ -9,6 +9,7 @@ use yokeflow_core::plan::ExecutionPlan;
 use yokeflow_core::{demo, planner, project, tasks, CoreError};
 
 use crate::app::AppState;
+use crate::expertise_sync::Watchers;
 use crate::runs::Runs;
 
 fn dto(e: CoreError) -> ErrorDto {
@@ -21,9 +22,17 @@ pub async fn list_projects(state: State<'_, AppState>) -> Result<Vec<ProjectSumm
     project::list(&state.db).await.map_err(dto)
 }
 
+/// The project's board. Opening a project also starts its live expertise sync (once).
 #[tauri::command]
-pub async fn get_board(state: State<'_, AppState>, project_id: String) -> Result<Board, ErrorDto> {
-    tasks::board(&state.db, &project_id).await.map_err(dto)
+pub async fn get_board(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    watchers: State<'_, Watchers>,
+    project_id: String,
+) -> Result<Board, ErrorDto> {
+    let board = tasks::board(&state.db, &project_id).await.map_err(dto)?;
+    watchers.ensure(&app, &state.db, &board.project).await;
+    Ok(board)
 }
 
 #[tauri::command]

@@ -6,6 +6,8 @@
 #[cfg(feature = "desktop")]
 mod commands;
 #[cfg(feature = "desktop")]
+mod expertise_sync;
+#[cfg(feature = "desktop")]
 mod runs;
 #[cfg(feature = "desktop")]
 mod tray;
@@ -40,6 +42,7 @@ mod app {
             .plugin(tauri_plugin_shell::init())
             .manage(AppState { db, data_dir: paths::data_dir() })
             .manage(crate::runs::Runs::default())
+            .manage(crate::expertise_sync::Watchers::default())
             .setup(|app| {
                 if let Err(e) = crate::tray::install(app.handle()) {
                     tracing::warn!("no tray icon: {e}");
