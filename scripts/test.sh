@@ -35,8 +35,8 @@ cargo test -p yokeflow-core --locked
 step "cargo clippy (whole workspace, all targets)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-step "workspace tests"
-cargo test --workspace --locked
+step "the app crate's tests (the core's ran above)"
+cargo test --workspace --exclude yokeflow-core --locked
 
 step "build the app (and the scripted agent the demo runs)"
 npx tauri build --debug --no-bundle
