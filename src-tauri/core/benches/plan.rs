@@ -10,27 +10,13 @@
 use std::time::{Duration, Instant};
 
 use yokeflow_core::plan::{build_plan, simulate, PlanOptions, PlanTask, Scheduler};
+#[path = "../tests/support/rng.rs"]
+mod rng;
+use rng::Rng;
 
 const WORKERS: usize = 4;
 const DAGS: usize = 60;
 const RANDOM_SCHEDULES: usize = 200;
-
-/// xorshift64*: deterministic, no dependencies.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    /// Uniform in `lo..hi`.
-    fn range(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.next() % (hi - lo)
-    }
-}
 
 fn big_graph(rng: &mut Rng, n: usize, edges_per_task: usize) -> Vec<PlanTask> {
     (0..n)

@@ -9,6 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
+use support::rng::Rng;
 use support::{fixture, task};
 use yokeflow_core::agent;
 use yokeflow_core::model::TaskStatus;
@@ -16,18 +17,6 @@ use yokeflow_core::model::TaskStatus;
 const RUNNER: &str = env!("CARGO_BIN_EXE_yokeflow-run");
 const SEED: u64 = 0x5EED_C0FF_EE15_2026;
 const KILLS: u32 = 22;
-
-/// xorshift64*: reproducible kill moments.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-}
 
 fn spawn_runner(f: &support::Fixture, log: &std::fs::File) -> Child {
     Command::new(RUNNER)

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
+use support::rng::Rng;
 use support::{fixture, task};
 use yokeflow_core::events::{self, Event};
 use yokeflow_core::model::TaskStatus;
@@ -21,22 +22,6 @@ git rev-parse 'HEAD^{tree}' >> "$1""#;
 
 const SEEDS: u64 = 50;
 const TASKS: usize = 6;
-
-/// xorshift64*: deterministic, no dependencies.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 #[derive(Clone, Copy, PartialEq, Debug)]
 enum Inject {

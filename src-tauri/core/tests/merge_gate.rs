@@ -9,6 +9,9 @@ use git2::build::TreeUpdateBuilder;
 use git2::{BranchType, FileMode, Oid, Repository, RepositoryInitOptions};
 use yokeflow_core::merge::{GateConfig, LandOutcome, MergeGate};
 use yokeflow_core::CoreError;
+#[path = "support/rng.rs"]
+mod rng;
+use rng::Rng;
 
 /// A repository on `main` whose first commit (made through the work tree) holds `a.txt` and `b.txt`.
 fn repo() -> (tempfile::TempDir, Repository) {
@@ -309,26 +312,6 @@ async fn without_a_test_command_a_clean_merge_lands_untested() {
 // ---------------------------------------------------------------------------------------------------------------
 // Randomized: injected failures and conflicts; after every step, every value the target ever took passed the tests.
 
-/// xorshift64*: deterministic, no dependencies.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-}
-
 const FILES: [&str; 3] = ["a.txt", "b.txt", "c.txt"];
 
 /// Fails when a file `FAIL` exists; otherwise records the tested tree as passed.
@@ -371,17 +354,17 @@ impl Model {
 
     /// A new branch from the target or an older target value, editing one or two lines, sometimes adding FAIL.
     fn new_branch(&mut self, rng: &mut Rng, name: &str) {
-        let base = if rng.chance(60) { self.target() } else { self.history[rng.below(self.history.len())] };
+        let base = if rng.chance(60) { self.target() } else { self.history[rng.index(self.history.len())] };
         let mut changes: Vec<(String, Option<String>)> = Vec::new();
-        let first = rng.below(FILES.len());
-        for k in 0..1 + rng.below(2) {
+        let first = rng.index(FILES.len());
+        for k in 0..1 + rng.index(2) {
             let file = FILES[(first + k) % FILES.len()];
             let mut lines: Vec<String> = file_at(&self.repo, base, file)
                 .unwrap_or_else(|| "1\n2\n3\n4\n5\n6\n".into())
                 .lines()
                 .map(str::to_string)
                 .collect();
-            let line = rng.below(lines.len());
+            let line = rng.index(lines.len());
             lines[line] = format!("{name}-{line}");
             changes.push((file.to_string(), Some(lines.join("\n") + "\n")));
         }
@@ -480,7 +463,7 @@ async fn randomized_landings_only_ever_advance_the_target_to_tested_trees() {
                 pending.push(name);
                 continue;
             }
-            let branch = pending.swap_remove(rng.below(pending.len()));
+            let branch = pending.swap_remove(rng.index(pending.len()));
             let before = model.target();
             let predicted = gate.conflicts(&branch, "main").unwrap();
             let outcome = gate.land(&branch, &format!("Merge {branch}")).await.unwrap();
