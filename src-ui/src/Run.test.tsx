@@ -6,8 +6,8 @@ import userEvent from "@testing-library/user-event";
 import { StrictMode } from "react";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { App } from "./App";
-import type { Board, Event, ExecutionPlan } from "./bindings";
-import { board, project, summary, task } from "./test/fixtures";
+import type { Board, ExecutionPlan } from "./bindings";
+import { board, executionPlan, project, runStarted, summary, task } from "./test/fixtures";
 import { installEventBus, report, type EventBus } from "./test/events";
 
 vi.mock("@tauri-apps/api/core", () => ({ invoke: vi.fn() }));
@@ -25,26 +25,15 @@ type Backend = {
 const p1 = project({ id: "p1", name: "Shop" });
 
 function plan(): ExecutionPlan {
-  return {
-    batches: [
-      { batch_id: "batch-1", task_ids: ["a", "b"], can_parallel: true, depends_on: [] },
-      { batch_id: "batch-2", task_ids: ["c"], can_parallel: false, depends_on: ["batch-1"] },
-    ],
-    worktree_assignments: [
-      { worktree: "wt-1", task_ids: ["a", "c"], total_effort: 60 },
-      { worktree: "wt-2", task_ids: ["b"], total_effort: 30 },
-    ],
-    stats: {
-      task_count: 3,
-      total_effort: 90,
-      critical_path: ["a", "c"],
-      critical_path_minutes: 60,
-      workers: 2,
-      lower_bound: 60,
-      predicted_makespan: 75,
+  return executionPlan(
+    {
+      batches: [
+        { batch_id: "batch-1", task_ids: ["a", "b"], can_parallel: true, depends_on: [] },
+        { batch_id: "batch-2", task_ids: ["c"], can_parallel: false, depends_on: ["batch-1"] },
+      ],
     },
-    conflicts: [],
-  };
+    { predicted_makespan: 75 },
+  );
 }
 
 function backend(overrides: Partial<Backend> = {}): Backend {
@@ -104,15 +93,7 @@ function cardIds(status: string) {
     .map((card) => card.getAttribute("data-task-id"));
 }
 
-const started: Event = {
-  type: "run_started",
-  run_id: "r1",
-  project_id: "p1",
-  mode: "parallel",
-  workers: 4,
-  task_count: 3,
-  done_count: 1,
-};
+const started = runStarted({ done_count: 1 });
 
 let bus: EventBus;
 

@@ -7,7 +7,7 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import { App } from "./App";
 import type { Event, ExecutionPlan } from "./bindings";
 import { GanttView } from "./components/GanttView";
-import { board, project, summary, task } from "./test/fixtures";
+import { board, executionPlan, project, summary, task } from "./test/fixtures";
 import { installEventBus, report, type EventBus } from "./test/events";
 
 vi.mock("@tauri-apps/api/core", () => ({ invoke: vi.fn() }));
@@ -17,23 +17,7 @@ const invokeMock = vi.mocked(invoke);
 const p1 = project({ id: "p1", name: "Shop" });
 
 function plan(): ExecutionPlan {
-  return {
-    batches: [],
-    worktree_assignments: [
-      { worktree: "wt-1", task_ids: ["a", "c"], total_effort: 60 },
-      { worktree: "wt-2", task_ids: ["b"], total_effort: 30 },
-    ],
-    stats: {
-      task_count: 3,
-      total_effort: 90,
-      critical_path: ["a", "c"],
-      critical_path_minutes: 60,
-      workers: 2,
-      lower_bound: 60,
-      predicted_makespan: 60,
-    },
-    conflicts: [],
-  };
+  return executionPlan();
 }
 
 function backend(withPlan: boolean) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ExecutionPlan } from "./bindings";
 import { cachedSchedule, criticalPathLength, ganttLayout, listSchedule, ticks, type PlannedSchedule, type ScheduleInput } from "./gantt";
-import { task } from "./test/fixtures";
+import { executionPlan, task } from "./test/fixtures";
 
 const t = (id: string, effort: number, depends_on: string[] = [], priority = 0): ScheduleInput => ({ id, effort, depends_on, priority });
 
@@ -143,23 +143,15 @@ describe("listSchedule", () => {
 });
 
 describe("ganttLayout", () => {
-  const plan: ExecutionPlan = {
-    batches: [],
-    worktree_assignments: [
-      { worktree: "wt-1", task_ids: ["c", "a"], total_effort: 60 },
-      { worktree: "wt-2", task_ids: ["b"], total_effort: 30 },
-    ],
-    stats: {
-      task_count: 4,
-      total_effort: 100,
-      critical_path: ["a", "c"],
-      critical_path_minutes: 60,
-      workers: 2,
-      lower_bound: 60,
-      predicted_makespan: 60,
+  const plan: ExecutionPlan = executionPlan(
+    {
+      worktree_assignments: [
+        { worktree: "wt-1", task_ids: ["c", "a"], total_effort: 60 },
+        { worktree: "wt-2", task_ids: ["b"], total_effort: 30 },
+      ],
     },
-    conflicts: [],
-  };
+    { task_count: 4, total_effort: 100 },
+  );
 
   it("groups rows by worktree in planned order, with arrows and actual spans", () => {
     const tasks = [task("a"), task("b"), task("c", { depends_on: ["a"] }), task("d", { effort_minutes: 10 })];

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Event } from "./bindings";
 import { groupByStatus } from "./board";
-import { board, task } from "./test/fixtures";
+import { board, runStarted, task } from "./test/fixtures";
 import { report } from "./test/events";
 import {
   LOG_LINES_KEPT,
@@ -23,15 +23,7 @@ function run(state: LiveState, ...actions: LiveAction[]): LiveState {
 
 const ev = (event: Event): LiveAction => ({ kind: "event", event });
 
-const started: Event = {
-  type: "run_started",
-  run_id: "r1",
-  project_id: "p1",
-  mode: "parallel",
-  workers: 4,
-  task_count: 3,
-  done_count: 0,
-};
+const started = runStarted();
 
 function loaded(): LiveState {
   const b = board([task("a"), task("b"), task("c", { status: "done" })]);

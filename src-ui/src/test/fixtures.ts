@@ -1,4 +1,4 @@
-import type { Board, Project, ProjectSummary, Task } from "../bindings";
+import type { Board, Event, ExecutionPlan, PlanStats, Project, ProjectSummary, Task } from "../bindings";
 
 export function project(overrides: Partial<Project> = {}): Project {
   return {
@@ -46,5 +46,44 @@ export function board(tasks: Task[], p: Project = project()): Board {
       { id: "search", title: "Search", description: "" },
     ],
     tasks,
+  };
+}
+
+/** A plan of three tasks on two worktrees (a, c on wt-1; b on wt-2); `stats` overrides single figures. */
+export function executionPlan(overrides: Partial<ExecutionPlan> = {}, stats: Partial<PlanStats> = {}): ExecutionPlan {
+  return {
+    batches: [],
+    worktree_assignments: [
+      { worktree: "wt-1", task_ids: ["a", "c"], total_effort: 60 },
+      { worktree: "wt-2", task_ids: ["b"], total_effort: 30 },
+    ],
+    conflicts: [],
+    ...overrides,
+    stats: {
+      task_count: 3,
+      total_effort: 90,
+      critical_path: ["a", "c"],
+      critical_path_minutes: 60,
+      workers: 2,
+      lower_bound: 60,
+      predicted_makespan: 60,
+      ...stats,
+    },
+  };
+}
+
+export type RunStartedEvent = Extract<Event, { type: "run_started" }>;
+
+/** A `run_started` event of run r1 on project p1 (4 workers, 3 tasks). */
+export function runStarted(overrides: Partial<RunStartedEvent> = {}): RunStartedEvent {
+  return {
+    type: "run_started",
+    run_id: "r1",
+    project_id: "p1",
+    mode: "parallel",
+    workers: 4,
+    task_count: 3,
+    done_count: 0,
+    ...overrides,
   };
 }
