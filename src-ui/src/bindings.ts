@@ -95,7 +95,12 @@ lower_bound: number,
  * Makespan of the dynamic schedule ([`Scheduler`]) with `workers` workers.
  */
 predicted_makespan: number, };
-export type ExecutionPlan = { batches: Array<Batch>, worktree_assignments: Array<WorktreeAssignment>, stats: PlanStats, conflicts: Array<ConflictPair>, };
+export type ExecutionPlan = { batches: Array<Batch>, worktree_assignments: Array<WorktreeAssignment>, stats: PlanStats, conflicts: Array<ConflictPair>, 
+/**
+ * Tasks a person moved to a worktree by hand ([`PlanEdit::MoveToWorktree`]): a run starts each of them in
+ * the worker slot of the worktree that holds it. Plans stored before pins existed read as none.
+ */
+pinned: Array<string>, };
 export type PlanEdit = { "kind": "move_to_batch", task: string, batch_id: string, } | { "kind": "move_to_worktree", task: string, worktree: string, } | { "kind": "force_sequential" };
 export type SimulationReport = { 
 /**
@@ -319,3 +324,5 @@ outcome: string, exit_code: number | null, } | { "type": "merge_started", run_id
  */
 detail: string, } | { "type": "conflict_predicted", run_id: string, task_id: string, other: string, files: Array<string>, } | { "type": "warning", run_id: string, task_id: string | null, message: string, };
 export type ActiveRunState = { active: boolean, paused: boolean, };
+export type RunAction = "retry_task" | "retry_merge" | "merge_now";
+export type StatusMove = { "kind": "applied", status: TaskStatus, } | { "kind": "sent_to_run", action: RunAction, };

@@ -14,6 +14,7 @@ use crate::expertise::{
 use crate::import::ImportSummary;
 use crate::model::{Board, Epic, PredictedFile, Project, ProjectSummary, Task, TaskStatus};
 use crate::orchestrator::{ActiveRunState, ReviewItem, RunReport, TaskTiming};
+use crate::overrides::{RunAction, StatusMove};
 use crate::plan::{Batch, ConflictPair, ExecutionPlan, PlanEdit, PlanStats, SimulationReport, WorktreeAssignment};
 use crate::taskfile::TaskFileIssue;
 
@@ -64,6 +65,8 @@ pub fn typescript() -> String {
         decl::<RunReport>(),
         decl::<Event>(),
         decl::<ActiveRunState>(),
+        decl::<RunAction>(),
+        decl::<StatusMove>(),
     ] {
         out.push_str(&d);
     }

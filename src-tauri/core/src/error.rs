@@ -48,6 +48,9 @@ pub enum CoreError {
     /// The plan engine refused: a cycle, an unknown dependency, an empty task list or a refused edit.
     #[error("{0}")]
     Plan(#[from] PlanError),
+    /// A manual move on the board (a card to another column or worktree) that would break the plan.
+    #[error("{reason}")]
+    MoveRefused { reason: String },
     /// There is nothing to plan (no tasks, or every task is done); the message says which.
     #[error("{0}")]
     NothingToPlan(String),
@@ -84,6 +87,7 @@ impl CoreError {
             CoreError::AgentNotFound { .. } => "agent_not_found",
             CoreError::RunIncomplete { .. } => "run_incomplete",
             CoreError::RunInProgress { .. } => "run_in_progress",
+            CoreError::MoveRefused { .. } => "move_refused",
             CoreError::Plan(e) => match e {
                 PlanError::Cycle { .. } => "plan_cycle",
                 PlanError::UnknownDependency { .. } => "plan_unknown_dependency",

@@ -102,6 +102,28 @@ pub async fn rebuild_after_import(db: &Db, project_id: &str) -> Option<String> {
     }
 }
 
+/// Rebuilds the plan after the set of done tasks changed, then moves the tasks a person had pinned back to the
+/// worktrees they were in (where that still validates). On failure the stale plan is cleared and the reason
+/// returned, as after an import.
+pub async fn rebuild_keeping_pins(db: &Db, project_id: &str) -> Option<String> {
+    let old = get(db, project_id).await.ok().flatten();
+    if let Some(problem) = rebuild_after_import(db, project_id).await {
+        return Some(problem);
+    }
+    let pins = old.iter().flat_map(|plan| {
+        plan.pinned.iter().filter_map(|id| {
+            let wt = plan.worktree_assignments.iter().find(|w| w.task_ids.contains(id))?;
+            Some((id.clone(), wt.worktree.clone()))
+        })
+    });
+    for (task, worktree) in pins {
+        if let Err(e) = edit(db, project_id, PlanEdit::MoveToWorktree { task: task.clone(), worktree }).await {
+            tracing::info!(project_id, task, "a pin did not survive the rebuilt plan: {e}");
+        }
+    }
+    None
+}
+
 fn workers_for(project: &Project, workers: Option<usize>) -> usize {
     workers.unwrap_or(project.max_worktrees as usize).clamp(1, 64)
 }

@@ -34,6 +34,7 @@ use crate::plan::{PlanTask, RunState, Scheduler};
 use crate::{project, tasks};
 
 pub use control::{control, ActiveRunState, RunCommand, RunControl, RunHandle};
+pub(crate) use records::OPEN_WORKTREE;
 pub use recover::{recover, RecoveryReport};
 pub use report::{ReviewItem, RunReport, TaskTiming};
 
@@ -159,6 +160,7 @@ pub async fn run_controlled(
     };
     let all = tasks::list(db, project_id).await?;
     let (cancel_tx, cancel_rx) = watch::channel(false);
+    let stored_plan = crate::planner::get(db, project_id).await.ok().flatten();
     let ctx = Arc::new(WorkerCtx {
         db: db.clone(),
         project_id: project_id.to_string(),
@@ -177,7 +179,7 @@ pub async fn run_controlled(
         project: project.clone(),
         resolve_conflicts: opts.resolve_conflicts,
         cancel: cancel_rx,
-        batches: plan_batches(db, project_id).await,
+        batches: plan_batches(stored_plan.as_ref()),
         stops: Default::default(),
     });
     let (results_tx, results_rx) = mpsc::unbounded_channel();
@@ -194,7 +196,14 @@ pub async fn run_controlled(
         running: HashMap::new(),
         slots: vec![None; workers as usize],
         workers,
-        pins: HashMap::new(),
+        // Tasks pinned to a worktree on the board start in that worktree's slot (when the run has that many).
+        pins: stored_plan
+            .as_ref()
+            .map(crate::overrides::pinned_slots)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|&(_, slot)| slot < workers)
+            .collect(),
         paused: false,
         cancelled: false,
         scheduler: None,
@@ -687,8 +696,7 @@ impl RunLoop<'_> {
 
 /// Task id -> batch id in the project's stored plan (empty when there is none). The dynamic scheduler does not
 /// wait for batches; the ids are recorded so that sessions and worktrees can be compared with the plan.
-async fn plan_batches(db: &Db, project_id: &str) -> HashMap<String, String> {
-    let plan = crate::planner::get(db, project_id).await.ok().flatten();
+fn plan_batches(plan: Option<&crate::plan::ExecutionPlan>) -> HashMap<String, String> {
     plan.iter()
         .flat_map(|p| &p.batches)
         .flat_map(|b| b.task_ids.iter().map(|t| (t.clone(), b.batch_id.clone())))

@@ -1,7 +1,8 @@
 //! Manual adjustments to a plan: moving a task to another batch or worktree, or forcing a strictly
 //! sequential plan. An edit that would break a dependency or put two predicted-conflicting tasks in one
-//! batch is refused with a reason ([`PlanError::InvalidEdit`]). Empty batches and worktrees left behind are
-//! dropped and the rest renumbered (`batch-1`…, `wt-1`…).
+//! batch is refused with a reason ([`PlanError::InvalidEdit`]). Empty batches left behind are dropped and the
+//! rest renumbered (`batch-1`…); a worktree emptied by a move keeps its name (so the lanes a person sees and the
+//! pins stay put) unless it is the last one.
 
 use std::collections::HashMap;
 
@@ -126,6 +127,9 @@ pub fn validate_edit(plan: &ExecutionPlan, tasks: &[PlanTask], edit: &PlanEdit) 
                 tree.retain(|&x| x != t);
             }
             trees[target].push(t);
+            if !out.pinned.contains(task) {
+                out.pinned.push(task.clone());
+            }
         }
         PlanEdit::ForceSequential => {
             lists = lists.into_iter().flatten().map(|t| vec![t]).collect();
@@ -134,6 +138,7 @@ pub fn validate_edit(plan: &ExecutionPlan, tasks: &[PlanTask], edit: &PlanEdit) 
             out.stats.workers = 1;
             out.stats.lower_bound = total;
             out.stats.predicted_makespan = total;
+            out.pinned.clear();
         }
     }
 
@@ -146,9 +151,11 @@ pub fn validate_edit(plan: &ExecutionPlan, tasks: &[PlanTask], edit: &PlanEdit) 
     let deps: Vec<&[usize]> = graph.deps.iter().map(Vec::as_slice).collect();
     out.batches = make_batches(&ids, &deps, &conflicts, &lists);
     debug_assert!(out.batches.iter().enumerate().all(|(b, batch)| batch.batch_id == batch_name(b)));
+    while trees.last().is_some_and(Vec::is_empty) {
+        trees.pop();
+    }
     out.worktree_assignments = trees
         .into_iter()
-        .filter(|tree| !tree.is_empty())
         .enumerate()
         .map(|(k, mut tree)| {
             tree.sort_by_key(|&t| order[t]);

@@ -122,6 +122,10 @@ pub struct ExecutionPlan {
     pub worktree_assignments: Vec<WorktreeAssignment>,
     pub stats: PlanStats,
     pub conflicts: Vec<ConflictPair>,
+    /// Tasks a person moved to a worktree by hand ([`PlanEdit::MoveToWorktree`]): a run starts each of them in
+    /// the worker slot of the worktree that holds it. Plans stored before pins existed read as none.
+    #[serde(default)]
+    pub pinned: Vec<String>,
 }
 
 /// Why a plan could not be built or an edit was refused.
@@ -168,5 +172,5 @@ pub fn build_plan(tasks: &[PlanTask], opts: &PlanOptions) -> Result<ExecutionPla
         lower_bound: graph.lower_bound(workers),
         predicted_makespan: dynamic.makespan,
     };
-    Ok(ExecutionPlan { batches, worktree_assignments, stats, conflicts: conflicts.pairs })
+    Ok(ExecutionPlan { batches, worktree_assignments, stats, conflicts: conflicts.pairs, pinned: Vec::new() })
 }

@@ -199,7 +199,13 @@ fn edits_are_validated() {
     let all: Vec<&String> = moved.worktree_assignments.iter().flat_map(|w| &w.task_ids).collect();
     assert_eq!(all.len(), 5);
     assert_eq!(moved.worktree_assignments.iter().map(|w| w.total_effort).sum::<u64>(), 115);
+    assert_eq!(moved.pinned, vec!["a".to_string()]);
+    let home = moved.worktree_assignments.iter().find(|w| w.task_ids.contains(&"a".to_string())).unwrap();
+    assert!(home.task_ids.contains(&target.task_ids[0]), "`a` joined the worktree it was dropped on");
+    assert!(plan.pinned.is_empty(), "a built plan has no pins");
 
+    let seq = validate_edit(&moved, &tasks, &PlanEdit::ForceSequential).unwrap();
+    assert!(seq.pinned.is_empty(), "forcing a sequential plan drops the pins (one worktree)");
     let seq = validate_edit(&plan, &tasks, &PlanEdit::ForceSequential).unwrap();
     assert_eq!(batch_ids(&seq), vec![vec!["a"], vec!["d"], vec!["b"], vec!["c"], vec!["e"]]);
     assert_eq!(seq.worktree_assignments.len(), 1);
@@ -211,6 +217,9 @@ fn plan_types_serialize_round_trip() {
     let plan = build_plan(&example(), &opts(2)).unwrap();
     let json = serde_json::to_string(&plan).unwrap();
     assert_eq!(serde_json::from_str::<ExecutionPlan>(&json).unwrap(), plan);
+    let mut old: serde_json::Value = serde_json::from_str(&json).unwrap();
+    old.as_object_mut().unwrap().remove("pinned");
+    assert_eq!(serde_json::from_value::<ExecutionPlan>(old).unwrap(), plan, "plans stored before pins still read");
     let edit: PlanEdit = serde_json::from_str(r#"{"kind":"move_to_batch","task":"a","batch_id":"batch-1"}"#).unwrap();
     assert_eq!(edit, PlanEdit::MoveToBatch { task: "a".into(), batch_id: "batch-1".into() });
 }

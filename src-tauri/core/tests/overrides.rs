@@ -1,0 +1,163 @@
+//! Manual moves from the board against a real SQLite file: a refused move changes nothing, an accepted one is
+//! stored (and rebuilds the plan when done-ness changes, keeping pins), and a task pinned to a worktree is started
+//! in that worktree's slot by a real run with the scripted agent, whose worktree and log can then be located.
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::json;
+use support::{fixture, task};
+use yokeflow_core::events::{self, Event};
+use yokeflow_core::model::TaskStatus;
+use yokeflow_core::orchestrator::{self, RunOptions};
+use yokeflow_core::overrides::{self, RunAction, StatusDecision};
+use yokeflow_core::{locations, planner, CoreError};
+
+/// Every column of every table that a move may touch, as text, for before/after comparisons.
+async fn dump(f: &support::Fixture) -> (Vec<(String, String, Option<String>)>, Option<String>) {
+    let tasks = sqlx::query_as("SELECT id, status, review_reason FROM tasks WHERE project_id = ? ORDER BY id")
+        .bind(&f.project_id)
+        .fetch_all(f.db.pool())
+        .await
+        .unwrap();
+    let plan = sqlx::query_scalar("SELECT execution_plan FROM projects WHERE id = ?")
+        .bind(&f.project_id)
+        .fetch_one(f.db.pool())
+        .await
+        .unwrap();
+    (tasks, plan)
+}
+
+fn refused(e: CoreError) -> String {
+    assert_eq!(e.code(), "move_refused", "{e}");
+    e.to_string()
+}
+
+#[tokio::test]
+async fn status_moves_are_checked_against_the_plan_and_stored() {
+    let f = fixture(vec![
+        task("a", &[], &["a.txt"], 10),
+        task("b", &["a"], &["b.txt"], 10),
+        task("c", &["b"], &["c.txt"], 10),
+        task("d", &[], &["d.txt"], 10),
+    ])
+    .await;
+    planner::build(&f.db, &f.project_id, Some(2)).await.unwrap();
+    let before = dump(&f).await;
+
+    let e = overrides::set_status(&f.db, &f.project_id, "b", TaskStatus::Done, false).await.unwrap_err();
+    assert_eq!(refused(e), "cannot mark `b` done: it depends on `a`, which is in Backlog");
+    let e = overrides::set_status(&f.db, &f.project_id, "d", TaskStatus::InProgress, false).await.unwrap_err();
+    assert!(refused(e).contains("cannot be put In Progress by hand"));
+    let e = overrides::set_status(&f.db, &f.project_id, "d", TaskStatus::Done, true).await.unwrap_err();
+    assert!(refused(e).starts_with("a run is going"));
+    assert_eq!(dump(&f).await, before, "refused moves changed the database");
+
+    // Done by hand: stored, and the rebuilt plan leaves `a` out while keeping `d` pinned where it was put.
+    let (plan, slot) = overrides::move_to_worktree(&f.db, &f.project_id, "d", "wt-1").await.unwrap();
+    assert_eq!(plan.pinned, vec!["d".to_string()]);
+    assert_eq!(slot, 0);
+    assert!(plan.worktree_assignments[0].task_ids.contains(&"d".to_string()));
+    let (decision, problem) = overrides::set_status(&f.db, &f.project_id, "a", TaskStatus::Done, false).await.unwrap();
+    assert_eq!((decision, problem), (StatusDecision::Apply, None));
+    assert_eq!(f.status_of("a").await, TaskStatus::Done);
+    let plan = planner::get(&f.db, &f.project_id).await.unwrap().unwrap();
+    let planned: Vec<&String> = plan.batches.iter().flat_map(|b| &b.task_ids).collect();
+    assert!(!planned.contains(&&"a".to_string()), "{planned:?}");
+    assert_eq!(plan.pinned, vec!["d".to_string()], "the pin survived the rebuild");
+
+    // `b` may now be done; `a` cannot go back while `b` is.
+    overrides::set_status(&f.db, &f.project_id, "b", TaskStatus::Done, false).await.unwrap();
+    let e = overrides::set_status(&f.db, &f.project_id, "a", TaskStatus::Backlog, false).await.unwrap_err();
+    assert_eq!(refused(e), "cannot move `a` back to Backlog: `b` depends on it and is already in Done");
+
+    // Review by hand carries a reason; a running task and a done task cannot change worktree.
+    overrides::set_status(&f.db, &f.project_id, "c", TaskStatus::Review, false).await.unwrap();
+    let c = f.tasks().await.into_iter().find(|t| t.id == "c").unwrap();
+    assert_eq!(c.review_reason.as_deref(), Some(overrides::MOVED_TO_REVIEW));
+    let e = overrides::move_to_worktree(&f.db, &f.project_id, "a", "wt-1").await.unwrap_err();
+    assert!(refused(e).contains("is done"));
+    let e = overrides::move_to_worktree(&f.db, &f.project_id, "c", "wt-9").await.unwrap_err();
+    assert_eq!(e.code(), "plan_invalid_edit", "{e}");
+}
+
+#[test]
+fn moves_during_a_run_become_run_commands() {
+    let mut tasks = vec![
+        yokeflow_core::model::Task { id: "r".into(), status: TaskStatus::Review, ..blank() },
+        yokeflow_core::model::Task { id: "p".into(), status: TaskStatus::InProgress, ..blank() },
+    ];
+    let decide = |tasks: &[yokeflow_core::model::Task], id, to| overrides::decide_status(tasks, id, to, true);
+    assert_eq!(decide(&tasks, "r", TaskStatus::Backlog), Ok(StatusDecision::Run(RunAction::RetryTask)));
+    assert_eq!(decide(&tasks, "r", TaskStatus::Done), Ok(StatusDecision::Run(RunAction::RetryMerge)));
+    assert_eq!(decide(&tasks, "p", TaskStatus::Done), Ok(StatusDecision::Run(RunAction::MergeNow)));
+    assert_eq!(decide(&tasks, "p", TaskStatus::InProgress), Ok(StatusDecision::Unchanged));
+    assert!(decide(&tasks, "p", TaskStatus::Backlog).unwrap_err().contains("is running"));
+    tasks[1].status = TaskStatus::Done;
+    assert!(decide(&tasks, "p", TaskStatus::Review).unwrap_err().starts_with("a run is going"));
+    assert_eq!(decide(&tasks, "x", TaskStatus::Done), Err("there is no task `x`".into()));
+}
+
+fn blank() -> yokeflow_core::model::Task {
+    yokeflow_core::model::Task {
+        id: String::new(),
+        title: String::new(),
+        description: String::new(),
+        epic: None,
+        status: TaskStatus::Backlog,
+        priority: 0,
+        effort_minutes: 10,
+        depends_on: vec![],
+        files: vec![],
+        predicted_files: vec![],
+        review_reason: None,
+        conflict_warning: None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_starts_a_pinned_task_in_its_worktree_slot() {
+    let spec = vec![task("one", &[], &["one.txt"], 10), task("two", &[], &["two.txt"], 10)];
+    let f = fixture(spec).await;
+    planner::build(&f.db, &f.project_id, Some(2)).await.unwrap();
+    // Both tasks are ready at once; unpinned, the first would take slot 0. Pin it to the second worktree.
+    let first = planner::get(&f.db, &f.project_id).await.unwrap().unwrap().batches[0].task_ids[0].clone();
+    let (plan, slot) = overrides::move_to_worktree(&f.db, &f.project_id, &first, "wt-2").await.unwrap();
+    assert_eq!(slot, 1, "{plan:#?}");
+    let other = if first == "one" { "two" } else { "one" };
+    let agent =
+        f.agent(json!({ "default": { "action": "ok", "sleep_ms": 200 }, "tasks": { other: { "action": "fail" } } }));
+    let (tx, mut rx) = events::channel();
+    let collector = tokio::spawn(async move {
+        let mut slots = Vec::new();
+        while let Ok(ev) = rx.recv().await {
+            match ev {
+                Event::TaskStatusChanged { task_id, status: TaskStatus::InProgress, slot: Some(s), .. } => {
+                    slots.push((task_id, s))
+                }
+                Event::RunFinished { .. } => break,
+                _ => {}
+            }
+        }
+        slots
+    });
+    let opts = RunOptions {
+        max_worktrees: Some(2),
+        agent_command: Some(agent),
+        agent_timeout: Some(Duration::from_secs(60)),
+        ..Default::default()
+    };
+    let report = orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap();
+    assert_eq!((report.tasks_done, f.status_of(other).await), (1, TaskStatus::Review), "{report:#?}");
+    let slots = collector.await.unwrap();
+    assert!(slots.contains(&(first.clone(), 1)), "`{first}` was not started in wt-2: {slots:?}");
+
+    // What the lanes' buttons open: the kept worktree of the Review task, and each task's agent log.
+    let kept = locations::worktree_dir(&f.db, &f.project_id, other).await.unwrap();
+    assert!(kept.join(".git").exists(), "{kept:?} is not a worktree");
+    let e = locations::worktree_dir(&f.db, &f.project_id, &first).await.unwrap_err();
+    assert_eq!(e.code(), "not_found", "a merged task's worktree is gone");
+    let log = locations::latest_log(&f.db, &f.project_id, other).await.unwrap();
+    assert!(std::fs::read_to_string(&log).unwrap().contains("the script tells task"), "{log:?}");
+}
