@@ -2,11 +2,13 @@
 //! `ErrorDto {code, message}`.
 
 use tauri::{AppHandle, State};
+use tauri_plugin_shell::ShellExt;
 use yokeflow_core::error::ErrorDto;
-use yokeflow_core::model::{Board, Project, ProjectSummary};
+use yokeflow_core::model::{Board, Project, ProjectSummary, TaskStatus};
 use yokeflow_core::orchestrator::ActiveRunState;
+use yokeflow_core::overrides::{self, RunAction, StatusDecision, StatusMove};
 use yokeflow_core::plan::ExecutionPlan;
-use yokeflow_core::{demo, planner, project, tasks, CoreError};
+use yokeflow_core::{demo, locations, planner, project, tasks, CoreError};
 
 use crate::app::AppState;
 use crate::expertise_sync::Watchers;
@@ -110,4 +112,81 @@ pub fn merge_now(runs: State<'_, Runs>, project_id: String, task_id: String) -> 
     runs.with(&project_id, |r| {
         r.handle.merge_now(&task_id);
     })
+}
+
+/// A card dropped on another column: stored when no run is going and the plan allows it; during a run, the moves
+/// that mean a run command (retry, retry merge, merge now) are sent to it; anything else is refused
+/// (`move_refused`, with the reason).
+#[tauri::command]
+pub async fn set_task_status(
+    state: State<'_, AppState>,
+    runs: State<'_, Runs>,
+    project_id: String,
+    task_id: String,
+    status: TaskStatus,
+) -> Result<StatusMove, ErrorDto> {
+    let active = runs.state(&project_id).active;
+    let (decision, replan_problem) =
+        overrides::set_status(&state.db, &project_id, &task_id, status, active).await.map_err(dto)?;
+    if let Some(problem) = replan_problem {
+        tracing::warn!(project_id, "{problem}");
+    }
+    match decision {
+        StatusDecision::Unchanged | StatusDecision::Apply => Ok(StatusMove::Applied { status }),
+        StatusDecision::Run(action) => runs.with(&project_id, |r| {
+            match action {
+                RunAction::RetryTask => r.handle.retry_task(&task_id),
+                RunAction::RetryMerge => r.handle.retry_merge(&task_id),
+                RunAction::MergeNow => r.handle.merge_now(&task_id),
+            };
+            StatusMove::SentToRun { action }
+        }),
+    }
+}
+
+/// A card dropped on another worktree lane: pins it there in the stored plan (and in the active run, if any).
+#[tauri::command]
+pub async fn move_task_to_worktree(
+    state: State<'_, AppState>,
+    runs: State<'_, Runs>,
+    project_id: String,
+    task_id: String,
+    worktree: String,
+) -> Result<ExecutionPlan, ErrorDto> {
+    let (plan, slot) = overrides::move_to_worktree(&state.db, &project_id, &task_id, &worktree).await.map_err(dto)?;
+    // Without a run the pin waits in the plan for the next one.
+    let _ = runs.with(&project_id, |r| r.handle.move_task(&task_id, slot));
+    Ok(plan)
+}
+
+/// Opens the task's worktree folder in the file manager (only a path the database recorded).
+#[tauri::command]
+pub async fn open_worktree(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    project_id: String,
+    task_id: String,
+) -> Result<(), ErrorDto> {
+    let dir = locations::worktree_dir(&state.db, &project_id, &task_id).await.map_err(dto)?;
+    open_path(&app, &dir)
+}
+
+/// Opens the agent's latest log of the task in the default viewer.
+#[tauri::command]
+pub async fn open_task_log(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    project_id: String,
+    task_id: String,
+) -> Result<(), ErrorDto> {
+    let log = locations::latest_log(&state.db, &project_id, &task_id).await.map_err(dto)?;
+    open_path(&app, &log)
+}
+
+fn open_path(app: &AppHandle, path: &std::path::Path) -> Result<(), ErrorDto> {
+    // The shell plugin's `open` (xdg-open on Linux); from Rust no scope applies, and only recorded paths get here.
+    #[allow(deprecated)]
+    app.shell()
+        .open(path.display().to_string(), None)
+        .map_err(|e| ErrorDto { code: "open_failed".into(), message: format!("cannot open {}: {e}", path.display()) })
 }

@@ -8,6 +8,8 @@ mod commands;
 #[cfg(feature = "desktop")]
 mod expertise_sync;
 #[cfg(feature = "desktop")]
+mod notifications;
+#[cfg(feature = "desktop")]
 mod runs;
 #[cfg(feature = "desktop")]
 mod tray;
@@ -40,6 +42,7 @@ mod app {
         };
         tauri::Builder::default()
             .plugin(tauri_plugin_shell::init())
+            .plugin(tauri_plugin_notification::init())
             .manage(AppState { db, data_dir: paths::data_dir() })
             .manage(crate::runs::Runs::default())
             .manage(crate::expertise_sync::Watchers::default())
@@ -66,6 +69,10 @@ mod app {
                 crate::commands::retry_task,
                 crate::commands::retry_merge,
                 crate::commands::merge_now,
+                crate::commands::set_task_status,
+                crate::commands::move_task_to_worktree,
+                crate::commands::open_worktree,
+                crate::commands::open_task_log,
             ])
             .run(tauri::generate_context!())
             .expect("error while running the YokeFlow window");

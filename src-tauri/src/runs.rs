@@ -8,8 +8,9 @@ use std::sync::Mutex;
 use tauri::{AppHandle, Emitter, Manager};
 use yokeflow_core::error::ErrorDto;
 use yokeflow_core::events::{self, Event};
+use yokeflow_core::notices::Notifier;
 use yokeflow_core::orchestrator::{self, ActiveRunState, RunHandle, RunOptions};
-use yokeflow_core::{agent, project, Db};
+use yokeflow_core::{agent, planner, project, tasks, Db};
 
 /// The webview event every core event is forwarded on.
 pub const EVENT: &str = "yokeflow://event";
@@ -41,6 +42,8 @@ impl Runs {
         let given = agent::demo_fallback(&p);
         agent::check_agent(&agent::effective_command(&p, given.as_deref())).map_err(|e| e.to_dto())?;
         let opts = RunOptions { sequential, agent_command: given, ..Default::default() };
+        let plan = planner::get(&db, &project_id).await.ok().flatten();
+        let mut notifier = Notifier::new(plan.as_ref(), &tasks::list(&db, &project_id).await.unwrap_or_default());
         let (tx, mut rx) = events::channel();
         let (handle, ctl) = orchestrator::control();
         let generation = self.starts.fetch_add(1, Ordering::Relaxed);
@@ -62,6 +65,8 @@ impl Runs {
                 if matches!(event, Event::RunFinished { .. }) {
                     forward.state::<Runs>().finish(&forward_project, generation);
                 }
+                crate::tray::on_event(&forward, &forward_project, &event);
+                crate::notifications::on_event(&forward, &mut notifier, &event);
                 let _ = forward.emit(EVENT, &event);
             }
         });
@@ -81,6 +86,28 @@ impl Runs {
     pub fn with<R>(&self, project_id: &str, f: impl FnOnce(&mut ActiveRun) -> R) -> Result<R, ErrorDto> {
         let mut map = self.active.lock().expect("runs lock");
         map.get_mut(project_id).map(f).ok_or_else(no_active_run)
+    }
+
+    /// Whether any project has a run going.
+    pub fn any_active(&self) -> bool {
+        !self.active.lock().expect("runs lock").is_empty()
+    }
+
+    /// Whether any active run was paused from here.
+    pub fn any_paused(&self) -> bool {
+        self.active.lock().expect("runs lock").values().any(|r| r.paused)
+    }
+
+    /// Pauses (or resumes) every active run; each reports it through its events.
+    pub fn set_paused_all(&self, paused: bool) {
+        for run in self.active.lock().expect("runs lock").values_mut() {
+            if paused {
+                run.handle.pause();
+            } else {
+                run.handle.resume();
+            }
+            run.paused = paused;
+        }
     }
 
     pub fn state(&self, project_id: &str) -> ActiveRunState {

@@ -18,6 +18,7 @@ pub mod learn;
 pub mod locations;
 pub mod merge;
 pub mod model;
+pub mod notices;
 pub mod orchestrator;
 pub mod overrides;
 pub mod paths;

@@ -110,12 +110,15 @@ pub async fn rebuild_keeping_pins(db: &Db, project_id: &str) -> Option<String> {
     if let Some(problem) = rebuild_after_import(db, project_id).await {
         return Some(problem);
     }
-    let pins = old.iter().flat_map(|plan| {
-        plan.pinned.iter().filter_map(|id| {
-            let wt = plan.worktree_assignments.iter().find(|w| w.task_ids.contains(id))?;
-            Some((id.clone(), wt.worktree.clone()))
-        })
-    });
+    // Collected before any await: the rebuilt plan's futures must stay `Send` for the window's commands.
+    let mut pins: Vec<(String, String)> = Vec::new();
+    if let Some(plan) = &old {
+        for id in &plan.pinned {
+            if let Some(wt) = plan.worktree_assignments.iter().find(|w| w.task_ids.contains(id)) {
+                pins.push((id.clone(), wt.worktree.clone()));
+            }
+        }
+    }
     for (task, worktree) in pins {
         if let Err(e) = edit(db, project_id, PlanEdit::MoveToWorktree { task: task.clone(), worktree }).await {
             tracing::info!(project_id, task, "a pin did not survive the rebuilt plan: {e}");
