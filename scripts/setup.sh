@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Installs what building, running and testing YokeFlow needs on Debian/Ubuntu, skipping what is present:
-# the WebKitGTK/GTK development packages, Xvfb and WebKitWebDriver, the npm packages (npm ci) and tauri-driver.
+# the WebKitGTK/GTK development packages, Xvfb, WebKitWebDriver, a D-Bus session bus for the notification check, the npm packages (npm ci) and tauri-driver.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev build-essential
-  pkg-config libssl-dev xvfb xauth webkit2gtk-driver imagemagick git curl)
+  pkg-config libssl-dev xvfb xauth webkit2gtk-driver imagemagick git curl dbus-daemon dbus-bin)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

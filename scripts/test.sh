@@ -42,6 +42,7 @@ step "build the app (and the scripted agent the demo runs)"
 npx tauri build --debug --no-bundle
 cargo build -p yokeflow-core --bins --locked
 
-step "end-to-end: the real app under Xvfb"
+step "end-to-end: the real app under Xvfb, with a private D-Bus session for its desktop notifications"
 titles=$(awk '/^tasks:/{t=1} t && /^    title:/{sub(/^    title: /,""); print}' src-tauri/core/demo/yokeflow.yaml | paste -sd'|')
-YOKEFLOW_EXPECT_TITLES="$titles" YOKEFLOW_APP="$target/debug/yokeflow" xvfb-run -a -s "-screen 0 1280x800x24" npm run -s e2e
+YOKEFLOW_EXPECT_TITLES="$titles" YOKEFLOW_APP="$target/debug/yokeflow" YOKEFLOW_E2E_NOTIFICATIONS=1 \
+  dbus-run-session -- xvfb-run -a -s "-screen 0 1280x800x24" npm run -s e2e

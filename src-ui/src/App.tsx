@@ -7,14 +7,18 @@ import {
   getBoard,
   getPlan,
   listProjects,
+  moveTaskToWorktree,
+  openTaskLog,
+  openWorktree,
   pauseRun,
   resumeRun,
   retryTask,
   runState,
+  setTaskStatus,
   startRun,
   toErrorDto,
 } from "./api";
-import type { ErrorDto, Event, ExecutionPlan, ProjectSummary } from "./bindings";
+import type { ErrorDto, Event, ExecutionPlan, ProjectSummary, TaskStatus } from "./bindings";
 import { BoardView } from "./components/BoardView";
 import { EmptyState } from "./components/EmptyState";
 import { ErrorPanel } from "./components/ErrorPanel";
@@ -28,6 +32,7 @@ import { RunToolbar } from "./components/RunToolbar";
 import { Sidebar } from "./components/Sidebar";
 import { Toasts, type Toast } from "./components/Toasts";
 import { ViewTabs, type MainView } from "./components/ViewTabs";
+import { useBoardRenderTiming } from "./renderTiming";
 import { LogStore, type Lane, eventLogLine, initialLiveState, isActive, isRelevant, liveReducer, progress } from "./runStore";
 
 /** The latest answer of `list_projects`, for reload number `key`. A failed reload keeps the last good list. */
@@ -88,6 +93,9 @@ export function App() {
   const live = liveState.projectId === selectedId ? liveState : null;
   const [logs] = useState(() => new LogStore());
 
+  const [view, setView] = useState<MainView>("board");
+  const boardArrived = useBoardRenderTiming(live?.board ?? null, view === "board");
+
   // The selected project's board. Bumping `boardKey` reloads it.
   const [boardKey, setBoardKey] = useState(0);
   const [boardLoad, setBoardLoad] = useState<BoardLoad | null>(null);
@@ -97,6 +105,7 @@ export function App() {
     getBoard(selectedId).then(
       (board) => {
         if (!live) return;
+        boardArrived(selectedId);
         dispatch({ kind: "board_loaded", projectId: selectedId, board });
         setBoardLoad({ projectId: selectedId, key: boardKey, error: null });
       },
@@ -110,7 +119,7 @@ export function App() {
     return () => {
       live = false;
     };
-  }, [selectedId, boardKey, pushError]);
+  }, [selectedId, boardKey, pushError, boardArrived]);
   const current = boardLoad !== null && boardLoad.projectId === selectedId ? boardLoad : null;
   const board = live?.board ?? null;
   const boardError = current?.error ?? null;
@@ -265,6 +274,41 @@ export function App() {
     },
     [selectedId, lostRun],
   );
+  // Moves made by hand: a card to another column, a planned task to another worktree. A refusal explains itself
+  // in a toast and nothing moves; a stored status change makes the board and the plan stale.
+  const moveTask = useCallback(
+    (taskId: string, status: TaskStatus) => {
+      if (selectedId === null) return;
+      setTaskStatus(selectedId, taskId, status).then((move) => {
+        if (move.kind === "applied") {
+          setBoardKey((k) => k + 1);
+          setPlanKey((k) => k + 1);
+        }
+      }, pushError);
+    },
+    [selectedId, pushError],
+  );
+  const moveToWorktree = useCallback(
+    (taskId: string, worktree: string) => {
+      if (selectedId === null) return;
+      const projectId = selectedId;
+      moveTaskToWorktree(projectId, taskId, worktree).then((moved) => setPlanState({ projectId, plan: moved }), pushError);
+    },
+    [selectedId, pushError],
+  );
+  const openFolder = useCallback(
+    (taskId: string) => {
+      if (selectedId !== null) openWorktree(selectedId, taskId).catch(pushError);
+    },
+    [selectedId, pushError],
+  );
+  const openAgentLog = useCallback(
+    (taskId: string) => {
+      if (selectedId !== null) openTaskLog(selectedId, taskId).catch(pushError);
+    },
+    [selectedId, pushError],
+  );
+
   const dismissReport = useCallback(() => {
     if (selectedId !== null) dispatch({ kind: "dismiss_report", projectId: selectedId });
   }, [selectedId]);
@@ -280,8 +324,6 @@ export function App() {
   );
   const closeLog = useCallback(() => setOpenTask(null), []);
   const logTask = openTaskId === null ? undefined : board?.tasks.find((task) => task.id === openTaskId);
-
-  const [view, setView] = useState<MainView>("board");
 
   const [creatingDemo, setCreatingDemo] = useState(false);
   const createDemo = useCallback(() => {
@@ -317,7 +359,17 @@ export function App() {
           <ViewTabs view={view} onChange={setView} />
           <div className="workspace">
             {view === "board" && (
-              <BoardView board={board} slots={live?.slots} selectedTaskId={openTaskId} onOpenTask={openLog} />
+              <BoardView
+                board={board}
+                plan={plan}
+                slots={live?.slots}
+                lanes={live?.lanes}
+                timings={live?.timings}
+                runStartedAt={live?.runStartedAt}
+                selectedTaskId={openTaskId}
+                onOpenTask={openLog}
+                onMoveTask={moveTask}
+              />
             )}
             {view === "lanes" && (
               <LanesView
@@ -326,6 +378,9 @@ export function App() {
                 lanes={live?.lanes ?? NO_LANES}
                 workers={live?.workers ?? null}
                 onOpenTask={openLog}
+                onMoveTask={moveToWorktree}
+                onOpenWorktree={openFolder}
+                onOpenLog={openAgentLog}
               />
             )}
             {view === "timeline" && (

@@ -180,7 +180,9 @@ describe("run", () => {
       slot: 1,
     });
     expect(cardIds("in_progress")).toEqual(["a"]);
-    expect(within(column("in_progress")).getByTestId("card-slot")).toHaveTextContent("wt-2");
+    const worktree = within(column("in_progress")).getByTestId("card-worktree");
+    expect(worktree).toHaveTextContent("wt-2");
+    expect(worktree).toHaveAttribute("data-source", "run");
 
     bus.emit(
       { type: "task_status_changed", run_id: "r1", task_id: "a", status: "done", reason: null, slot: null },
@@ -189,7 +191,7 @@ describe("run", () => {
     expect(cardIds("done")).toEqual(["a", "c"]);
     expect(cardIds("review")).toEqual(["b"]);
     expect(within(column("review")).getByTestId("card-review")).toHaveTextContent("tests failed");
-    expect(screen.queryByTestId("card-slot")).not.toBeInTheDocument();
+    expect(screen.queryByTestId("card-worktree")).not.toBeInTheDocument();
     expect(screen.getByTestId("run-progress")).toHaveTextContent("2/3 done");
 
     const boardsBefore = callsOf("get_board").length;

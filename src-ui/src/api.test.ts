@@ -9,13 +9,18 @@ import {
   getBoard,
   getPlan,
   listProjects,
+  moveTaskToWorktree,
+  openTaskLog,
+  openWorktree,
   pauseRun,
   resumeRun,
   retryTask,
   runState,
+  setTaskStatus,
   startRun,
   toErrorDto,
 } from "./api";
+import { executionPlan } from "./test/fixtures";
 
 vi.mock("@tauri-apps/api/core", () => ({ invoke: vi.fn() }));
 vi.mock("@tauri-apps/api/event", () => ({ listen: vi.fn() }));
@@ -111,6 +116,42 @@ describe("run commands", () => {
   it("rejects a refused start with the core's ErrorDto", async () => {
     invokeMock.mockRejectedValueOnce({ code: "agent_not_found", message: "install claude" });
     await expect(startRun("p1", false)).rejects.toEqual({ code: "agent_not_found", message: "install claude" });
+  });
+});
+
+describe("board moves", () => {
+  beforeEach(() => {
+    invokeMock.mockReset();
+  });
+
+  it("sends moves and open requests with camelCase arguments", async () => {
+    invokeMock.mockResolvedValue(null);
+    await openWorktree("p1", "cart-api");
+    await openTaskLog("p1", "cart-api");
+    invokeMock.mockResolvedValueOnce({ kind: "applied", status: "done" });
+    await expect(setTaskStatus("p1", "cart-api", "done")).resolves.toEqual({ kind: "applied", status: "done" });
+    invokeMock.mockResolvedValueOnce({ kind: "sent_to_run", action: "merge_now" });
+    await expect(setTaskStatus("p1", "cart-api", "done")).resolves.toEqual({ kind: "sent_to_run", action: "merge_now" });
+    const moved = executionPlan({ pinned: ["cart-api"] });
+    invokeMock.mockResolvedValueOnce(moved);
+    await expect(moveTaskToWorktree("p1", "cart-api", "wt-3")).resolves.toEqual(moved);
+    expect(invokeMock.mock.calls).toEqual([
+      ["open_worktree", { projectId: "p1", taskId: "cart-api" }],
+      ["open_task_log", { projectId: "p1", taskId: "cart-api" }],
+      ["set_task_status", { projectId: "p1", taskId: "cart-api", status: "done" }],
+      ["set_task_status", { projectId: "p1", taskId: "cart-api", status: "done" }],
+      ["move_task_to_worktree", { projectId: "p1", taskId: "cart-api", worktree: "wt-3" }],
+    ]);
+  });
+
+  it("rejects a refused move with the core's ErrorDto", async () => {
+    const refusal = { code: "move_refused", message: "cannot mark `b` done: it depends on `a`, which is in Backlog" };
+    invokeMock.mockRejectedValueOnce(refusal);
+    await expect(setTaskStatus("p1", "b", "done")).rejects.toEqual(refusal);
+    invokeMock.mockRejectedValueOnce({ code: "plan_invalid_edit", message: "no worktree `wt-9`" });
+    await expect(moveTaskToWorktree("p1", "b", "wt-9")).rejects.toEqual({ code: "plan_invalid_edit", message: "no worktree `wt-9`" });
+    invokeMock.mockRejectedValueOnce("no file manager");
+    await expect(openWorktree("p1", "cart-api")).rejects.toEqual({ code: "unknown", message: "no file manager" });
   });
 });
 

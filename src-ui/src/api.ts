@@ -2,7 +2,17 @@
 // `ErrorDto`; the UI branches on `code`, never on `message`.
 import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
-import type { ActiveRunState, Board, ErrorDto, Event, ExecutionPlan, Project, ProjectSummary } from "./bindings";
+import type {
+  ActiveRunState,
+  Board,
+  ErrorDto,
+  Event,
+  ExecutionPlan,
+  Project,
+  ProjectSummary,
+  StatusMove,
+  TaskStatus,
+} from "./bindings";
 
 /** The code given to rejections that did not carry an `ErrorDto`. */
 export const UNKNOWN_ERROR = "unknown";
@@ -99,6 +109,32 @@ export function getPlan(projectId: string): Promise<ExecutionPlan | null> {
 
 export function buildPlan(projectId: string): Promise<ExecutionPlan> {
   return call<ExecutionPlan>("build_plan", { projectId });
+}
+
+// Moves made on the board by hand. A move that would break the plan rejects with `move_refused` (or
+// `plan_invalid_edit`) and a message meant for the user.
+
+/**
+ * Moves a task to another column. Without a run the status is stored (`applied`; board and plan are then
+ * stale); during a run the move becomes a run command (`sent_to_run`) whose outcome the run's events report.
+ */
+export function setTaskStatus(projectId: string, taskId: string, status: TaskStatus): Promise<StatusMove> {
+  return call<StatusMove>("set_task_status", { projectId, taskId, status });
+}
+
+/** Pins a task to a worktree of the plan (`wt-2`, or the next new one within the worker limit); the edited plan. */
+export function moveTaskToWorktree(projectId: string, taskId: string, worktree: string): Promise<ExecutionPlan> {
+  return call<ExecutionPlan>("move_task_to_worktree", { projectId, taskId, worktree });
+}
+
+/** Opens the folder of a task's open worktree in the user's file manager. */
+export function openWorktree(projectId: string, taskId: string): Promise<void> {
+  return call<void>("open_worktree", { projectId, taskId });
+}
+
+/** Opens the latest log file of a task's agent. */
+export function openTaskLog(projectId: string, taskId: string): Promise<void> {
+  return call<void>("open_task_log", { projectId, taskId });
 }
 
 /**

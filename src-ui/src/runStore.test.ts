@@ -12,6 +12,7 @@ import {
   isRelevant,
   liveReducer,
   progress,
+  reuseUnchanged,
   timingSpans,
   type LiveAction,
   type LiveState,
@@ -273,5 +274,51 @@ describe("eventLogLine", () => {
       eventLogLine({ type: "merge_result", run_id: "r", task_id: "a", result: "tests_failed", detail: "2 failed" }),
     ).toEqual({ taskId: "a", line: "▸ merge: tests failed — 2 failed" });
     expect(eventLogLine({ type: "run_paused", run_id: "r" })).toBeNull();
+  });
+});
+
+describe("reuseUnchanged", () => {
+  const before = board([task("a", { depends_on: ["b"] }), task("b"), task("c", { status: "done" })]);
+
+  it("keeps the objects of unchanged tasks, epics and project on a reload", () => {
+    const reloaded = board([task("a", { depends_on: ["b"] }), task("b", { status: "done" }), task("c", { status: "done" })]);
+    const kept = reuseUnchanged(before, reloaded);
+    expect(kept.tasks).toEqual(reloaded.tasks);
+    expect(kept.tasks[0]).toBe(before.tasks[0]);
+    expect(kept.tasks[1]).toBe(reloaded.tasks[1]);
+    expect(kept.tasks[2]).toBe(before.tasks[2]);
+    expect(kept.epics).toBe(before.epics);
+    expect(kept.project).toBe(before.project);
+  });
+
+  it("gives back the previous board when nothing changed, and the new one for another project", () => {
+    const same = board([task("a", { depends_on: ["b"] }), task("b"), task("c", { status: "done" })]);
+    expect(reuseUnchanged(before, same)).toBe(before);
+    const other = board(same.tasks, { ...same.project, id: "p2" });
+    expect(reuseUnchanged(before, other)).toBe(other);
+    expect(reuseUnchanged(null, same)).toBe(same);
+  });
+
+  it("sees changes inside arrays and nested objects, and new or removed tasks", () => {
+    const deps = reuseUnchanged(before, board([task("a", { depends_on: ["c"] }), task("b"), task("c", { status: "done" })]));
+    expect(deps.tasks[0]).not.toBe(before.tasks[0]);
+    const files = reuseUnchanged(
+      before,
+      board([
+        task("a", { depends_on: ["b"], predicted_files: [{ path: "x", reason: "declared" }] }),
+        task("b"),
+        task("c", { status: "done" }),
+      ]),
+    );
+    expect(files.tasks[0]).not.toBe(before.tasks[0]);
+    const fewer = reuseUnchanged(before, board([task("a", { depends_on: ["b"] }), task("b")]));
+    expect(fewer.tasks.map((t) => t.id)).toEqual(["a", "b"]);
+    expect(fewer.tasks[1]).toBe(before.tasks[1]);
+  });
+
+  it("is what board_loaded stores", () => {
+    const state = run(initialLiveState(), { kind: "board_loaded", projectId: "p1", board: before });
+    const again = run(state, { kind: "board_loaded", projectId: "p1", board: board(before.tasks.map((t) => ({ ...t }))) });
+    expect(again.board).toBe(before);
   });
 });

@@ -277,6 +277,39 @@ export function applyTaskStatus(board: Board, taskId: string, status: TaskStatus
   return { ...board, tasks };
 }
 
+/** Whether two values read from JSON (plain objects, arrays, primitives) are equal. */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const aKeys = Object.keys(a);
+  if (aKeys.length !== Object.keys(b).length) return false;
+  const aRecord = a as Record<string, unknown>;
+  const bRecord = b as Record<string, unknown>;
+  return aKeys.every((key) => key in bRecord && sameJson(aRecord[key], bRecord[key]));
+}
+
+/**
+ * A freshly loaded board that keeps the previous board's objects where nothing changed (each task, the epics,
+ * the project), so a reload after one move renders only the cards that changed. The previous board itself when
+ * nothing changed at all.
+ */
+export function reuseUnchanged(prev: Board | null, next: Board): Board {
+  if (prev === null || prev.project.id !== next.project.id) return next;
+  const before = new Map(prev.tasks.map((task) => [task.id, task] as const));
+  let sameTasks = prev.tasks.length === next.tasks.length;
+  const tasks = next.tasks.map((task, index) => {
+    const old = before.get(task.id);
+    const kept = old !== undefined && sameJson(old, task) ? old : task;
+    if (kept !== prev.tasks[index]) sameTasks = false;
+    return kept;
+  });
+  const project = sameJson(prev.project, next.project) ? prev.project : next.project;
+  const epics = sameJson(prev.epics, next.epics) ? prev.epics : next.epics;
+  if (sameTasks && project === prev.project && epics === prev.epics) return prev;
+  return { project, epics, tasks: sameTasks ? prev.tasks : tasks };
+}
+
 function withSlot(slots: Readonly<Record<string, number>>, taskId: string, slot: number | null) {
   if (slot === null) {
     if (!(taskId in slots)) return slots;
@@ -296,7 +329,7 @@ export function liveReducer(state: LiveState, action: LiveAction): LiveState {
   const current = forProject(state, action.projectId);
   switch (action.kind) {
     case "board_loaded":
-      return { ...current, board: action.board };
+      return { ...current, board: reuseUnchanged(current.board, action.board) };
     case "state_loaded":
       // Only a run not known here yet is taken on; what the events said since stays.
       if (action.active && !isActive(current.phase)) {

@@ -1,58 +1,31 @@
 #!/usr/bin/env node
-// End-to-end smoke test of the real desktop app, driven through tauri-driver with WebdriverIO.
+// End-to-end test of the real desktop app under Xvfb, driven through tauri-driver with WebdriverIO (harness.mjs):
 //
 //   xvfb-run -a npm run e2e
 //
-// Environment:
-//   YOKEFLOW_APP            the app binary (default: <repo>/target/debug/yokeflow, or $CARGO_TARGET_DIR/debug/yokeflow)
+// Creates the demo project from the empty state and checks its cards; drags a card onto Done that may not go there
+// (the refusal's message must show and nothing may change in the database); drags a task to another worktree lane
+// (the database's plan must pin it there); runs the demo with its scripted agent until every card is Done; checks the
+// report, the Gantt timeline and the lanes; and, when a D-Bus session is there, that desktop notifications were sent.
+//
+// Environment (besides harness.mjs's):
 //   YOKEFLOW_EXPECT_TITLES  the demo tasks' titles, `|`-separated; when unset, at least 5 cards are expected
-//   TAURI_DRIVER            the tauri-driver binary (default: ~/.cargo/bin/tauri-driver, else `tauri-driver` on PATH)
-//   DISPLAY                 provided by the caller (xvfb-run)
-//   YOKEFLOW_E2E_KEEP_DATA  set to keep the temporary data directory for inspection
+//   YOKEFLOW_E2E_NOTIFICATIONS=1  require the notification check (needs DBUS_SESSION_BUS_ADDRESS and dbus-monitor)
 //
-// Writes tests/e2e/out/board.png (the demo board), tests/e2e/out/run-done.png (after a run of the demo's scripted
-// agent), tests/e2e/out/tauri-driver.log (the driver's and the app's output) and, when a step fails after the window
-// opened, tests/e2e/out/failure.png.
-//
-// The app gets a fresh data directory (YOKEFLOW_DATA_DIR, YOKEFLOW_DB) through tauri-driver's environment, which
-// it inherits. Prints `1 passed, 0 failed` or `0 passed, 1 failed` last, and exits non-zero on failure.
+// Writes tests/e2e/out/{board,refused,lanes-moved,run-done,timeline,lanes}.png.
 
 import { spawn } from "node:child_process";
-import { accessSync, constants, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createConnection } from "node:net";
-import { homedir, tmpdir } from "node:os";
+import { mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { remote } from "webdriverio";
+import { cliJson, fail, log, OUT, runWithApp, sel, sleep, toasts, toastText, UI_TIMEOUT_MS } from "./harness.mjs";
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const ROOT = resolve(HERE, "../..");
-const OUT = join(HERE, "out");
-const HOST = "127.0.0.1";
-const PORT = 4444;
-// tauri-driver starts WebKitWebDriver here.
-const NATIVE_PORT = 4445;
 // The demo board steps, then a whole run of the demo (up to RUN_TIMEOUT_MS), with room to spare.
 const OVERALL_TIMEOUT_MS = 300_000;
-const DRIVER_READY_TIMEOUT_MS = 30_000;
-const UI_TIMEOUT_MS = 30_000;
 // The demo's scripted agent takes ~1.5 s per task (10 tasks, 4 workers); merges are serialized.
 const RUN_TIMEOUT_MS = 120_000;
 
-const sel = (testId) => `[data-testid="${testId}"]`;
 const COLUMNS = ["backlog", "in_progress", "review", "done"];
-
-const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
-
-function log(message) {
-  console.log(`[e2e] ${message}`);
-}
-
-class SmokeFailure extends Error {}
-
-function fail(message) {
-  throw new SmokeFailure(message);
-}
 
 /**
  * The test itself, against an open session whose window shows a YokeFlow with no project yet.
@@ -60,7 +33,7 @@ function fail(message) {
  */
 export async function smokeSteps(
   browser,
-  { expectTitles = null, screenshotPath = join(OUT, "board.png"), runScreenshotPath = join(OUT, "run-done.png") } = {},
+  { expectTitles = null, ctx, screenshotPath = join(OUT, "board.png"), runScreenshotPath = join(OUT, "run-done.png") },
 ) {
   log("waiting for the empty state");
   const createDemo = await browser.$(sel("create-demo"));
@@ -142,7 +115,145 @@ export async function smokeSteps(
   await browser.saveScreenshot(screenshotPath);
   log(`screenshot saved to ${screenshotPath}`);
 
+  await refusedDragSteps(browser, ctx);
+  await laneMoveSteps(browser, ctx);
+  const notifications = watchNotifications();
   await runSteps(browser, { totalCards: snapshot.titles.length, screenshotPath: runScreenshotPath });
+  await notifications.check();
+}
+
+/** Drags an element onto another with the mouse, in small moves (dnd-kit starts a drag after a few pixels). */
+async function dragOnto(browser, source, target) {
+  await browser
+    .action("pointer", { parameters: { pointerType: "mouse" } })
+    .move({ origin: source })
+    .down({ button: 0 })
+    .pause(50)
+    .move({ origin: "pointer", x: 12, y: 6, duration: 100 })
+    .move({ origin: target, duration: 300 })
+    .pause(150)
+    .up({ button: 0 })
+    .perform();
+}
+
+function demoRepo(ctx) {
+  const projects = cliJson(ctx, ["projects"]);
+  const demo = projects.find((p) => p.project.is_demo) ?? fail(`no demo project in ${JSON.stringify(projects)}`);
+  return demo.project.repo_path;
+}
+
+/** A drop the plan does not allow: a task whose dependency is not done, onto Done. */
+async function refusedDragSteps(browser, ctx) {
+  const repo = demoRepo(ctx);
+  const before = JSON.stringify(cliJson(ctx, ["status", "--repo", repo]));
+  const taskId = await browser.execute(() => {
+    for (const card of document.querySelectorAll('[data-testid="column-backlog"] [data-testid="task-card"]')) {
+      if (card.querySelector(".card-deps")) return card.getAttribute("data-task-id");
+    }
+    return null;
+  });
+  if (taskId === null) fail("no backlog card with a dependency to drag");
+  log(`dragging \`${taskId}\` (its dependency is not done) onto Done`);
+  const card = await browser.$(`[data-testid="task-card"][data-task-id="${taskId}"]`);
+  await dragOnto(browser, card, await browser.$(sel("column-done")));
+  let shown = [];
+  try {
+    await browser.waitUntil(async () => (shown = await toasts(browser)).some((t) => t.startsWith("move_refused:")), {
+      timeout: UI_TIMEOUT_MS,
+      interval: 200,
+    });
+  } catch {
+    fail(`dropping \`${taskId}\` on Done showed no refusal within ${UI_TIMEOUT_MS / 1000} s (toasts: ${JSON.stringify(shown)})`);
+  }
+  const message = shown.find((t) => t.startsWith("move_refused:"));
+  if (!message.includes(`cannot mark \`${taskId}\` done`) || !message.includes("depends on")) {
+    fail(`the refusal does not say why: ${message}`);
+  }
+  log(`refused with: ${message}`);
+  const status = await card.getAttribute("data-status");
+  if (status !== "backlog") fail(`the refused card shows status ${status}, not backlog`);
+  const inBacklog = await browser.execute(
+    (id) => document.querySelector(`[data-testid="column-backlog"] [data-task-id="${id}"]`) !== null,
+    taskId,
+  );
+  if (!inBacklog) fail(`the refused card \`${taskId}\` is no longer in the Backlog column`);
+  if (JSON.stringify(cliJson(ctx, ["status", "--repo", repo])) !== before) fail("a refused drop changed the database");
+  await browser.saveScreenshot(join(OUT, "refused.png"));
+  // Dismiss it: the run steps treat any error toast as a failure.
+  for (const close of await browser.$$('[data-testid="toast"] .toast-close')) await close.click();
+}
+
+/** Moves a planned task to another worktree's lane; the stored plan must pin it there. */
+async function laneMoveSteps(browser, ctx) {
+  const repo = demoRepo(ctx);
+  await (await browser.$(sel("view-lanes"))).click();
+  await (await browser.$(sel("lanes"))).waitForDisplayed({ timeout: UI_TIMEOUT_MS });
+  const plan = cliJson(ctx, ["plan", "show", "--repo", repo]);
+  const [from, to] = plan.worktree_assignments;
+  if (!from || !to) fail(`the demo plan has fewer than two worktrees: ${JSON.stringify(plan.worktree_assignments)}`);
+  const taskId = from.task_ids[from.task_ids.length - 1];
+  log(`dragging \`${taskId}\` from ${from.worktree} to ${to.worktree}'s lane`);
+  const chip = await browser.$(`[data-testid="lane-chip"][data-task-id="${taskId}"]`);
+  const lane = await browser.$(`[data-testid="lane"][data-worktree="${to.worktree}"]`);
+  if (!(await chip.isExisting())) fail(`no lane chip for \`${taskId}\``);
+  if (!(await lane.isExisting())) fail(`no lane for ${to.worktree}`);
+  await dragOnto(browser, chip, lane);
+  let stored = null;
+  try {
+    await browser.waitUntil(
+      async () => {
+        stored = cliJson(ctx, ["plan", "show", "--repo", repo]);
+        const target = stored.worktree_assignments.find((w) => w.worktree === to.worktree);
+        return target !== undefined && target.task_ids.includes(taskId) && stored.pinned.includes(taskId);
+      },
+      { timeout: UI_TIMEOUT_MS, interval: 250 },
+    );
+  } catch {
+    fail(
+      `the database's plan does not hold \`${taskId}\` pinned in ${to.worktree}: ` +
+        `${JSON.stringify(stored?.worktree_assignments)} pinned ${JSON.stringify(stored?.pinned)}${await toastText(browser)}`,
+    );
+  }
+  const shownInLane = await browser.execute(
+    (wt, id) => document.querySelector(`[data-testid="lane"][data-worktree="${wt}"] [data-task-id="${id}"]`) !== null,
+    to.worktree,
+    taskId,
+  );
+  if (!shownInLane) fail(`the window does not show \`${taskId}\` in ${to.worktree}'s lane after the move`);
+  log(`the database pins \`${taskId}\` to ${to.worktree}`);
+  await browser.saveScreenshot(join(OUT, "lanes-moved.png"));
+  await (await browser.$(sel("view-board"))).click();
+}
+
+/**
+ * Listens on the session bus for the app's desktop notifications (org.freedesktop.Notifications.Notify calls;
+ * no notification server is needed for dbus-monitor to see them). `check()` requires a batch and a run-finished
+ * notification when YOKEFLOW_E2E_NOTIFICATIONS=1, and otherwise only reports what it saw.
+ */
+function watchNotifications() {
+  const required = process.env.YOKEFLOW_E2E_NOTIFICATIONS === "1";
+  if (!process.env.DBUS_SESSION_BUS_ADDRESS) {
+    if (required) fail("YOKEFLOW_E2E_NOTIFICATIONS=1 but there is no D-Bus session (run under dbus-run-session)");
+    log("no D-Bus session: desktop notifications are not checked");
+    return { check: async () => {} };
+  }
+  let text = "";
+  const monitor = spawn("dbus-monitor", ["--session", "type='method_call',interface='org.freedesktop.Notifications'"], {
+    stdio: ["ignore", "pipe", "ignore"],
+  });
+  monitor.on("error", () => {});
+  monitor.stdout.on("data", (chunk) => (text += chunk));
+  return {
+    async check() {
+      await sleep(500);
+      monitor.kill("SIGTERM");
+      const titles = [...text.matchAll(/member=Notify\n(?:.*\n){3}\s*string "([^"]*)"/g)].map((m) => m[1]);
+      log(`desktop notifications sent: ${JSON.stringify(titles)}`);
+      if (!required) return;
+      if (!titles.some((t) => t.startsWith("Batch 1 of"))) fail(`no "Batch 1 of N done" notification: ${JSON.stringify(titles)}`);
+      if (!titles.some((t) => t.startsWith("Run finished"))) fail(`no "Run finished" notification: ${JSON.stringify(titles)}`);
+    },
+  };
 }
 
 /** Runs the demo with its scripted agent: every card must reach Done and the report must show a clean run. */
@@ -266,20 +377,6 @@ async function viewSteps(browser, tab, view, shotPath) {
   log(`screenshot saved to ${shotPath}`);
 }
 
-async function toastText(browser) {
-  try {
-    const texts = await browser.execute(() =>
-      Array.from(document.querySelectorAll('[data-testid="toast"]'), (toast) => {
-        const message = toast.querySelector(".toast-message");
-        return `${toast.getAttribute("data-error-code")}: ${message ? message.textContent : toast.textContent}`;
-      }),
-    );
-    return texts.length > 0 ? `; the app shows: ${texts.join(" / ")}` : "";
-  } catch {
-    return "";
-  }
-}
-
 function expectedTitles() {
   const raw = process.env.YOKEFLOW_EXPECT_TITLES;
   if (raw === undefined || raw.trim() === "") return null;
@@ -289,197 +386,10 @@ function expectedTitles() {
     .filter((title) => title !== "");
 }
 
-function appPath() {
-  if (process.env.YOKEFLOW_APP) return resolve(process.env.YOKEFLOW_APP);
-  const targetDir = process.env.CARGO_TARGET_DIR ? resolve(ROOT, process.env.CARGO_TARGET_DIR) : join(ROOT, "target");
-  return join(targetDir, "debug", "yokeflow");
-}
-
-function driverPath() {
-  if (process.env.TAURI_DRIVER) return process.env.TAURI_DRIVER;
-  const cargoHome = process.env.CARGO_HOME || join(homedir(), ".cargo");
-  const candidate = join(cargoHome, "bin", "tauri-driver");
-  return existsSync(candidate) ? candidate : "tauri-driver";
-}
-
-function portInUse(port) {
-  return new Promise((done) => {
-    const socket = createConnection({ host: HOST, port });
-    socket.once("connect", () => {
-      socket.destroy();
-      done(true);
-    });
-    socket.once("error", () => done(false));
-  });
-}
-
-async function waitForDriver(driver) {
-  const deadline = Date.now() + DRIVER_READY_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (driver.exitCode !== null || driver.signalCode !== null) {
-      fail(`tauri-driver exited early (${driver.exitCode ?? driver.signalCode}); see tests/e2e/out/tauri-driver.log`);
-    }
-    try {
-      const response = await fetch(`http://${HOST}:${PORT}/status`, { signal: AbortSignal.timeout(1_000) });
-      if (response.status === 200) return;
-    } catch {
-      // Not listening yet.
-    }
-    await sleep(200);
-  }
-  fail(`tauri-driver did not answer http://${HOST}:${PORT}/status within ${DRIVER_READY_TIMEOUT_MS / 1000} s`);
-}
-
-/** Ends the driver's whole process group: tauri-driver, the WebKitWebDriver it starts, and the app. */
-function killGroup(child, signal) {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    try {
-      child.kill(signal);
-    } catch {
-      // Already gone.
-    }
-  }
-}
-
-async function stopDriver(child) {
-  if (!child) return;
-  killGroup(child, "SIGTERM");
-  const deadline = Date.now() + 3_000;
-  while (child.exitCode === null && child.signalCode === null && Date.now() < deadline) await sleep(100);
-  killGroup(child, "SIGKILL");
-  // A driver that outlived SIGTERM still holds its process group; make sure nothing in it survives.
-  try {
-    process.kill(-child.pid, "SIGKILL");
-  } catch {
-    // The group is empty.
-  }
-}
-
-function printDriverLog(logFile) {
-  try {
-    const lines = readFileSync(logFile, "utf8").trimEnd().split("\n");
-    if (lines.length === 0 || lines[0] === "") return;
-    console.error(`[e2e] last lines of ${logFile}:`);
-    for (const line of lines.slice(-40)) console.error(`  ${line}`);
-  } catch {
-    // No log.
-  }
-}
-
-async function main() {
-  let driver = null;
-  let browser = null;
-  let dataDir = null;
-  let finished = false;
-  const driverLog = join(OUT, "tauri-driver.log");
-
-  const finish = async (failure) => {
-    if (finished) return;
-    finished = true;
-    if (browser && failure) {
-      try {
-        const shot = join(OUT, "failure.png");
-        await Promise.race([browser.saveScreenshot(shot), sleep(10_000)]);
-        log(`screenshot of the failure saved to ${shot}`);
-      } catch {
-        // The window may be gone.
-      }
-    }
-    if (browser) {
-      try {
-        await Promise.race([browser.deleteSession(), sleep(10_000)]);
-      } catch (err) {
-        log(`deleting the session failed: ${err instanceof Error ? err.message : String(err)}`);
-      }
-    }
-    await stopDriver(driver);
-    if (dataDir && !process.env.YOKEFLOW_E2E_KEEP_DATA) rmSync(dataDir, { recursive: true, force: true });
-    if (failure) {
-      const message = failure instanceof SmokeFailure ? failure.message : failure.stack || String(failure);
-      console.error(`[e2e] FAILED: ${message}`);
-      if (driver) printDriverLog(driverLog);
-      console.log("0 passed, 1 failed");
-      process.exit(1);
-    }
-    console.log("1 passed, 0 failed");
-    process.exit(0);
-  };
-
-  // Last-resort cleanup: never leave a driver holding port 4444.
-  process.on("exit", () => killGroup(driver, "SIGKILL"));
-  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
-    process.on(signal, () => void finish(new SmokeFailure(`interrupted by ${signal}`)));
-  }
-  const overall = setTimeout(
-    () => void finish(new SmokeFailure(`the smoke test took longer than ${OVERALL_TIMEOUT_MS / 1000} s`)),
-    OVERALL_TIMEOUT_MS,
-  );
-
-  try {
-    const application = appPath();
-    try {
-      accessSync(application, constants.X_OK);
-    } catch {
-      fail(`the app binary ${application} does not exist or is not executable (build it, or set YOKEFLOW_APP)`);
-    }
-    if (!process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) {
-      fail("no DISPLAY: run under a display server, e.g. `xvfb-run -a npm run e2e`");
-    }
-    for (const port of [PORT, NATIVE_PORT]) {
-      if (await portInUse(port)) {
-        fail(`port ${port} is already taken (a leftover tauri-driver or WebKitWebDriver?); stop it and run again`);
-      }
-    }
-
-    mkdirSync(OUT, { recursive: true });
-    dataDir = mkdtempSync(join(tmpdir(), "yokeflow-e2e-"));
-    log(`app: ${application}`);
-    log(`data dir: ${dataDir}`);
-
-    const driverBin = driverPath();
-    const logStream = createWriteStream(driverLog);
-    driver = spawn(driverBin, [], {
-      env: { ...process.env, YOKEFLOW_DATA_DIR: dataDir, YOKEFLOW_DB: join(dataDir, "yokeflow.db") },
-      stdio: ["ignore", "pipe", "pipe"],
-      // Its own process group, so that stopping it also stops WebKitWebDriver and the app.
-      detached: true,
-    });
-    driver.stdout.pipe(logStream);
-    driver.stderr.pipe(logStream);
-    const spawnError = new Promise((_, reject) => driver.once("error", reject));
-    spawnError.catch(() => {});
-    const ready = waitForDriver(driver);
-    ready.catch(() => {});
-    await Promise.race([
-      ready,
-      spawnError.then(null, (err) =>
-        fail(`could not start ${driverBin} (${err.code ?? err.message}); install it with \`cargo install tauri-driver --locked\``),
-      ),
-    ]);
-    log("tauri-driver is ready");
-
-    browser = await remote({
-      hostname: HOST,
-      port: PORT,
-      logLevel: "warn",
-      connectionRetryTimeout: 60_000,
-      connectionRetryCount: 0,
-      capabilities: { "tauri:options": { application } },
-    });
-    log(`session ${browser.sessionId} opened`);
-
-    await smokeSteps(browser, { expectTitles: expectedTitles() });
-    clearTimeout(overall);
-    await finish(null);
-  } catch (err) {
-    clearTimeout(overall);
-    await finish(err);
-  }
-}
-
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  await main();
+  await runWithApp({
+    name: "the smoke test",
+    overallTimeoutMs: OVERALL_TIMEOUT_MS,
+    steps: (browser, ctx) => smokeSteps(browser, { expectTitles: expectedTitles(), ctx }),
+  });
 }

@@ -1,46 +1,66 @@
+import { useDroppable } from "@dnd-kit/core";
 import { memo } from "react";
 import type { Epic, Task, TaskStatus } from "../bindings";
+import { cardFacts, type BoardFacts } from "../cardFacts";
+import type { DragItem, DropZone } from "../dragDrop";
 import { TaskCard } from "./TaskCard";
 
-type Props = {
-  status: TaskStatus;
+type CardsProps = {
   label: string;
   tasks: readonly Task[];
   epics: ReadonlyMap<string, Epic>;
   /** Worker slots of running tasks (only the In Progress column gets them). */
   slots: Readonly<Record<string, number>>;
+  facts: BoardFacts;
   /** The task whose log pane is open, when it is in this column. */
   selectedTaskId: string | null;
   onOpenTask?: ((taskId: string) => void) | undefined;
 };
 
-function ColumnInner({ status, label, tasks, epics, slots, selectedTaskId, onOpenTask }: Props) {
+type Props = CardsProps & { status: TaskStatus };
+
+function ColumnInner({ status, label, tasks, ...cards }: Props) {
+  const zone: DropZone = { label };
+  const { setNodeRef, isOver, active } = useDroppable({ id: status, data: zone });
+  const target = isOver && (active?.data.current as DragItem | undefined)?.home !== status;
   const headingId = `column-heading-${status}`;
   return (
-    <section className={`column column-${status}`} data-testid={`column-${status}`} aria-labelledby={headingId}>
+    <section
+      ref={setNodeRef}
+      className={`column column-${status}${target ? " drop-target" : ""}`}
+      data-testid={`column-${status}`}
+      aria-labelledby={headingId}
+    >
       <header className="column-head">
         <h2 id={headingId}>{label}</h2>
         <span className="count" data-testid="column-count" aria-label={`${tasks.length} tasks`}>
           {tasks.length}
         </span>
       </header>
-      <div className="column-body">
-        {tasks.length === 0 ? (
-          <p className="column-empty">No tasks</p>
-        ) : (
-          tasks.map((task) => (
-            <TaskCard
-              key={task.id}
-              task={task}
-              epic={task.epic === null ? undefined : epics.get(task.epic)}
-              slot={slots[task.id]}
-              selected={task.id === selectedTaskId}
-              onOpen={onOpenTask}
-            />
-          ))
-        )}
-      </div>
+      <ColumnCards label={label} tasks={tasks} {...cards} />
     </section>
+  );
+}
+
+function ColumnCardsInner({ label, tasks, epics, slots, facts, selectedTaskId, onOpenTask }: CardsProps) {
+  return (
+    <div className="column-body">
+      {tasks.length === 0 ? (
+        <p className="column-empty">No tasks</p>
+      ) : (
+        tasks.map((task) => (
+          <TaskCard
+            key={task.id}
+            task={task}
+            epic={task.epic === null ? undefined : epics.get(task.epic)}
+            {...cardFacts(facts, task, slots[task.id])}
+            columnLabel={label}
+            selected={task.id === selectedTaskId}
+            onOpen={onOpenTask}
+          />
+        ))
+      )}
+    </div>
   );
 }
 
@@ -51,18 +71,24 @@ function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {
   return true;
 }
 
-/**
- * Memoized on its tasks' identities, not on the array: a status change regroups the board into new arrays,
- * and only the two columns the task left and joined render again.
- */
-export const Column = memo(
-  ColumnInner,
-  (prev, next) =>
-    prev.status === next.status &&
+function sameCards(prev: CardsProps, next: CardsProps): boolean {
+  return (
     prev.label === next.label &&
     prev.epics === next.epics &&
     prev.slots === next.slots &&
+    prev.facts === next.facts &&
     prev.selectedTaskId === next.selectedTaskId &&
     prev.onOpenTask === next.onOpenTask &&
-    sameItems(prev.tasks, next.tasks),
-);
+    sameItems(prev.tasks, next.tasks)
+  );
+}
+
+/**
+ * The cards, memoized on their tasks' identities, not on the array: a status change regroups the board into
+ * new arrays, and only the two columns the task left and joined render their cards again. Apart from the
+ * droppable column, which dnd-kit renders again whenever a drag starts, moves over a column or ends.
+ */
+const ColumnCards = memo(ColumnCardsInner, sameCards);
+
+/** One kanban column, a drop target for cards. */
+export const Column = memo(ColumnInner, (prev, next) => prev.status === next.status && sameCards(prev, next));

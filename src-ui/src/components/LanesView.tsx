@@ -1,7 +1,11 @@
-import { memo, useMemo } from "react";
+import { DndContext, DragOverlay, useDraggable, useDroppable, type DragEndEvent, type DragStartEvent } from "@dnd-kit/core";
+import { memo, useCallback, useMemo, useState } from "react";
 import type { ExecutionPlan, Task } from "../bindings";
 import { slotName } from "../board";
+import { pinnedTasks } from "../cardFacts";
+import { dragAnnouncements, dragInstructions, dropCollision, dropDestination, useDragSensors, type DragItem, type DropZone } from "../dragDrop";
 import type { Lane, LaneMerge } from "../runStore";
+import { PinMark } from "./PinMark";
 
 type Props = {
   tasks: readonly Task[];
@@ -10,6 +14,12 @@ type Props = {
   /** The run's worker count, when a run was seen. */
   workers: number | null;
   onOpenTask?: (taskId: string) => void;
+  /** A planned task was dropped on another worktree's lane. */
+  onMoveTask?: (taskId: string, worktree: string) => void;
+  /** Opens the folder of a task's worktree in the file manager. */
+  onOpenWorktree?: (taskId: string) => void;
+  /** Opens a task's agent log file. */
+  onOpenLog?: (taskId: string) => void;
 };
 
 const MERGE_LABEL: Record<LaneMerge, string> = {
@@ -25,18 +35,56 @@ const MERGE_LABEL: Record<LaneMerge, string> = {
 /** Tasks shown per lane queue before "+N more". */
 const QUEUE_SHOWN = 12;
 
+const ACCESSIBILITY = {
+  announcements: dragAnnouncements("worktree"),
+  screenReaderInstructions: dragInstructions("the Up and Down arrows", "worktree"),
+};
+
+const NEW_LANE_LABEL = "new worktree";
+
 /** How many lanes to show: the plan's worktrees, the run's workers or the slots seen, whichever is most. */
 export function laneCount(plan: ExecutionPlan | null, workers: number | null, lanes: readonly Lane[]): number {
   return Math.max(plan?.worktree_assignments.length ?? 0, workers ?? 0, lanes.length);
 }
 
-function LanesViewInner({ tasks, plan, lanes, workers, onOpenTask }: Props) {
+/**
+ * Whether to add an empty lane for the plan's next worktree (`wt-<n+1>`) as a drop target: the plan uses fewer
+ * worktrees than its workers and no lane shows that worktree yet.
+ */
+function offersNewLane(plan: ExecutionPlan | null, count: number): boolean {
+  if (plan === null) return false;
+  const planned = plan.worktree_assignments.length;
+  return planned < plan.stats.workers && count === planned;
+}
+
+type Facts = {
+  titles: ReadonlyMap<string, Task>;
+  pinned: ReadonlySet<string>;
+};
+
+function LanesViewInner({ tasks, plan, lanes, workers, onOpenTask, onMoveTask, onOpenWorktree, onOpenLog }: Props) {
   const titles = useMemo(() => new Map(tasks.map((task) => [task.id, task] as const)), [tasks]);
+  const pinned = useMemo(() => pinnedTasks(plan), [plan]);
   const queues = useMemo(() => {
     const byName = new Map<string, string[]>();
     for (const assignment of plan?.worktree_assignments ?? []) byName.set(assignment.worktree, assignment.task_ids);
     return byName;
   }, [plan]);
+  const facts: Facts = { titles, pinned };
+
+  const sensors = useDragSensors("y");
+  const [draggedId, setDraggedId] = useState<string | null>(null);
+  const dragStart = useCallback((event: DragStartEvent) => setDraggedId(String(event.active.id)), []);
+  const dragEnd = useCallback(
+    ({ active, over }: DragEndEvent) => {
+      setDraggedId(null);
+      const to = dropDestination(active, over);
+      if (to !== null) onMoveTask?.(String(active.id), to);
+    },
+    [onMoveTask],
+  );
+  const dragCancel = useCallback(() => setDraggedId(null), []);
+
   const count = laneCount(plan, workers, lanes);
   if (count === 0) {
     return (
@@ -50,66 +98,203 @@ function LanesViewInner({ tasks, plan, lanes, workers, onOpenTask }: Props) {
   const rows = [];
   for (let slot = 0; slot < count; slot++) {
     const name = slotName(slot);
-    const lane = lanes[slot];
-    const queue = queues.get(name) ?? [];
-    const current = lane?.taskId != null ? titles.get(lane.taskId) : undefined;
-    const merge = lane?.merge ?? "none";
     rows.push(
-      <section key={slot} className="lane" data-testid="lane" data-slot={slot} data-busy={lane?.busy ?? false} aria-label={`Worktree ${name}`}>
-        <header className="lane-head">
-          <span className="lane-name">{name}</span>
-          <span className="branch lane-branch" title="Branch" data-testid="lane-branch">
-            {lane?.branch ?? "no branch yet"}
-          </span>
-        </header>
-        <dl className="lane-facts">
-          <div>
-            <dt>Task</dt>
-            <dd data-testid="lane-task">
-              {lane?.taskId == null ? (
-                <span className="muted">idle</span>
-              ) : (
-                <button type="button" className="link-button" onClick={() => onOpenTask?.(lane.taskId!)}>
-                  {current?.title ?? lane.taskId}
-                  {!lane.busy && <span className="muted"> (last)</span>}
-                </button>
-              )}
-            </dd>
-          </div>
-          <div>
-            <dt>Agent</dt>
-            <dd className="lane-agent" data-testid="lane-agent" data-agent={lane?.agent ?? "idle"}>
-              {(lane?.agent ?? "idle").replace(/_/g, " ")}
-            </dd>
-          </div>
-          <div>
-            <dt>Merge</dt>
-            <dd className="lane-merge" data-testid="lane-merge" data-merge={merge} title={lane?.mergeDetail ?? undefined}>
-              {MERGE_LABEL[merge]}
-            </dd>
-          </div>
-        </dl>
-        <div className="lane-queue" data-testid="lane-queue">
-          <span className="lane-queue-label">Planned ({queue.length})</span>
-          <ol>
-            {queue.slice(0, QUEUE_SHOWN).map((id) => {
-              const task = titles.get(id);
-              return (
-                <li key={id} className="lane-chip" data-status={task?.status ?? "backlog"} title={task?.title ?? id}>
-                  {id}
-                </li>
-              );
-            })}
-            {queue.length > QUEUE_SHOWN && <li className="lane-chip more">+{queue.length - QUEUE_SHOWN} more</li>}
-          </ol>
-        </div>
-      </section>,
+      <LaneRow
+        key={slot}
+        slot={slot}
+        lane={lanes[slot]}
+        queue={queues.get(name) ?? []}
+        facts={facts}
+        onOpenTask={onOpenTask}
+        onOpenWorktree={onOpenWorktree}
+        onOpenLog={onOpenLog}
+      />,
     );
   }
+  if (offersNewLane(plan, count)) rows.push(<NewLane key="new" slot={count} />);
+  const dragged = draggedId === null ? undefined : titles.get(draggedId);
   return (
-    <div className="lanes" data-testid="lanes">
-      {rows}
-    </div>
+    <DndContext
+      sensors={sensors}
+      collisionDetection={dropCollision}
+      accessibility={ACCESSIBILITY}
+      onDragStart={dragStart}
+      onDragEnd={dragEnd}
+      onDragCancel={dragCancel}
+    >
+      <div className="lanes" data-testid="lanes">
+        {rows}
+      </div>
+      {/* No drop animation: the card would fly back to where it was before the answer moves it. */}
+      <DragOverlay dropAnimation={null}>
+        {draggedId !== null && (
+          <span className="lane-chip preview" data-status={dragged?.status ?? "backlog"}>
+            {pinned.has(draggedId) && <PinMark />}
+            {draggedId}
+          </span>
+        )}
+      </DragOverlay>
+    </DndContext>
+  );
+}
+
+type LaneProps = {
+  slot: number;
+  lane: Lane | undefined;
+  queue: readonly string[];
+  facts: Facts;
+  onOpenTask: ((taskId: string) => void) | undefined;
+  onOpenWorktree: ((taskId: string) => void) | undefined;
+  onOpenLog: ((taskId: string) => void) | undefined;
+};
+
+/** One worktree's lane: a drop target for planned tasks. */
+function LaneRow({ slot, lane, queue, facts, onOpenTask, onOpenWorktree, onOpenLog }: LaneProps) {
+  const name = slotName(slot);
+  const zone: DropZone = { label: name };
+  const { setNodeRef, isOver, active } = useDroppable({ id: name, data: zone });
+  const target = isOver && (active?.data.current as DragItem | undefined)?.home !== name;
+  const taskId = lane?.taskId ?? null;
+  const current = taskId === null ? undefined : facts.titles.get(taskId);
+  const merge = lane?.merge ?? "none";
+  return (
+    <section
+      ref={setNodeRef}
+      className={target ? "lane drop-target" : "lane"}
+      data-testid="lane"
+      data-slot={slot}
+      data-worktree={name}
+      data-busy={lane?.busy ?? false}
+      aria-label={`Worktree ${name}`}
+    >
+      <header className="lane-head">
+        <span className="lane-name">{name}</span>
+        <span className="branch lane-branch" title="Branch" data-testid="lane-branch">
+          {lane?.branch ?? "no branch yet"}
+        </span>
+        <span className="lane-actions">
+          <button
+            type="button"
+            className="button small"
+            data-testid="open-worktree"
+            disabled={lane?.branch == null || taskId === null}
+            title={`Open the ${name} folder`}
+            onClick={() => {
+              if (taskId !== null) onOpenWorktree?.(taskId);
+            }}
+          >
+            Open folder
+          </button>
+          <button
+            type="button"
+            className="button small"
+            data-testid="open-log"
+            disabled={taskId === null}
+            title={taskId === null ? "No agent has run here yet" : `Open the agent log of ${taskId}`}
+            onClick={() => {
+              if (taskId !== null) onOpenLog?.(taskId);
+            }}
+          >
+            Open log
+          </button>
+        </span>
+      </header>
+      <dl className="lane-facts">
+        <div>
+          <dt>Task</dt>
+          <dd data-testid="lane-task">
+            {taskId === null ? (
+              <span className="muted">idle</span>
+            ) : (
+              <button type="button" className="link-button" onClick={() => onOpenTask?.(taskId)}>
+                {current?.title ?? taskId}
+                {lane?.busy === false && <span className="muted"> (last)</span>}
+              </button>
+            )}
+          </dd>
+        </div>
+        <div>
+          <dt>Agent</dt>
+          <dd className="lane-agent" data-testid="lane-agent" data-agent={lane?.agent ?? "idle"}>
+            {(lane?.agent ?? "idle").replace(/_/g, " ")}
+          </dd>
+        </div>
+        <div>
+          <dt>Merge</dt>
+          <dd className="lane-merge" data-testid="lane-merge" data-merge={merge} title={lane?.mergeDetail ?? undefined}>
+            {MERGE_LABEL[merge]}
+          </dd>
+        </div>
+      </dl>
+      <div className="lane-queue" data-testid="lane-queue">
+        <span className="lane-queue-label">Planned ({queue.length})</span>
+        <ol>
+          {queue.slice(0, QUEUE_SHOWN).map((id) => (
+            <QueueChip key={id} id={id} worktree={name} task={facts.titles.get(id)} pinned={facts.pinned.has(id)} />
+          ))}
+          {queue.length > QUEUE_SHOWN && <li className="lane-chip more">+{queue.length - QUEUE_SHOWN} more</li>}
+        </ol>
+      </div>
+    </section>
+  );
+}
+
+/** The lane of the plan's next worktree, empty until a task is dropped on it. */
+function NewLane({ slot }: { slot: number }) {
+  const name = slotName(slot);
+  const zone: DropZone = { label: `a ${NEW_LANE_LABEL} (${name})` };
+  const { setNodeRef, isOver } = useDroppable({ id: name, data: zone });
+  return (
+    <section
+      ref={setNodeRef}
+      className={isOver ? "lane lane-new drop-target" : "lane lane-new"}
+      data-testid="lane"
+      data-slot={slot}
+      data-worktree={name}
+      data-new="true"
+      aria-label={`New worktree ${name}`}
+    >
+      <header className="lane-head">
+        <span className="lane-name">{name}</span>
+        <span className="lane-new-label">{NEW_LANE_LABEL}</span>
+      </header>
+      <p className="lane-new-hint">Drop a planned task here to give it a worktree of its own.</p>
+    </section>
+  );
+}
+
+// Chips stay list items (the queue is a list); the role description says they can be dragged.
+const CHIP_ATTRIBUTES = { role: "listitem", roleDescription: "draggable task" } as const;
+const FIXED_CHIP_ATTRIBUTES = { role: "listitem", roleDescription: "task", tabIndex: -1 } as const;
+
+/** A planned task in a lane's queue, draggable to another lane unless it is running or done. */
+function QueueChip({ id, worktree, task, pinned }: { id: string; worktree: string; task: Task | undefined; pinned: boolean }) {
+  const status = task?.status ?? "backlog";
+  const fixed = status === "in_progress" || status === "done";
+  const data: DragItem = { label: `task “${task?.title ?? id}”`, home: worktree, homeLabel: worktree };
+  const { setNodeRef, attributes, listeners, isDragging } = useDraggable({
+    id,
+    data,
+    disabled: fixed,
+    attributes: fixed ? FIXED_CHIP_ATTRIBUTES : CHIP_ATTRIBUTES,
+  });
+  const title = `${task?.title ?? id}${pinned ? ` (pinned to ${worktree} by hand)` : ""}`;
+  return (
+    <li
+      ref={setNodeRef}
+      {...attributes}
+      {...listeners}
+      className={isDragging ? "lane-chip dragging" : "lane-chip"}
+      data-testid="lane-chip"
+      data-task-id={id}
+      data-status={status}
+      data-pinned={pinned}
+      aria-label={title}
+      title={title}
+    >
+      {pinned && <PinMark />}
+      {id}
+    </li>
   );
 }
 

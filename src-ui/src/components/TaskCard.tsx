@@ -1,33 +1,43 @@
-import { memo, type CSSProperties } from "react";
+import { useDraggable } from "@dnd-kit/core";
+import { memo, useCallback, type CSSProperties } from "react";
 import type { Epic, Task } from "../bindings";
-import { epicHue, formatEffort, slotName } from "../board";
+import { epicHue, formatEffort } from "../board";
+import { agentLabel, conflictFlag, formatSpent, type CardFacts } from "../cardFacts";
+import { useNow } from "../clock";
+import type { DragItem } from "../dragDrop";
+import { PinMark } from "./PinMark";
 
-type Props = {
+type ContentProps = CardFacts & {
   task: Task;
   epic: Epic | undefined;
-  /** The worker slot (0-based) while the task runs. */
-  slot?: number | undefined;
   /** Its log pane is open. */
   selected?: boolean;
+  /** Opens the task's log pane; without it the title is plain text (the drag preview). */
   onOpen?: ((taskId: string) => void) | undefined;
 };
 
-function TaskCardInner({ task, epic, slot, selected = false, onOpen }: Props) {
+type Props = ContentProps & {
+  /** The name of the column it is in, for screen readers. */
+  columnLabel: string;
+};
+
+/** What a card shows; memoized apart from the draggable shell, which dnd-kit renders again on every drag. */
+function CardContentInner({ task, epic, worktree, running, pinned, agent, conflict, spentMs, since, selected = false, onOpen }: ContentProps) {
   const needsReview = task.status === "review" && task.review_reason !== null;
-  const running = task.status === "in_progress" && slot !== undefined;
+  const flag = conflictFlag(task.conflict_warning, conflict);
   return (
-    <article
-      className={selected ? "card selected" : "card"}
-      data-testid="task-card"
-      data-task-id={task.id}
-      data-status={task.status}
-      title={task.description || undefined}
-    >
+    <>
       <header className="card-head">
         <span className="card-id">{task.id}</span>
-        {running && (
-          <span className="card-slot" data-testid="card-slot" title="Worktree">
-            {slotName(slot)}
+        {worktree !== undefined && (
+          <span
+            className={running ? "card-worktree running" : "card-worktree"}
+            data-testid="card-worktree"
+            data-source={running ? "run" : "plan"}
+            title={running ? "Running in this worktree" : pinned ? "Pinned to this worktree by hand" : "Planned worktree"}
+          >
+            {pinned && <PinMark />}
+            {worktree}
           </span>
         )}
         {task.effort_minutes > 0 && <span className="card-effort">{formatEffort(task.effort_minutes)}</span>}
@@ -42,12 +52,32 @@ function TaskCardInner({ task, epic, slot, selected = false, onOpen }: Props) {
           </button>
         )}
       </h3>
-      {(epic !== undefined || task.epic !== null) && (
-        <EpicChip id={task.epic ?? ""} title={epic?.title ?? task.epic ?? ""} />
-      )}
+      {(epic !== undefined || task.epic !== null) && <EpicChip id={task.epic ?? ""} title={epic?.title ?? task.epic ?? ""} />}
       {task.depends_on.length > 0 && (
         <p className="card-deps">
           <span className="card-deps-label">after:</span> {task.depends_on.join(", ")}
+        </p>
+      )}
+      {(agent !== undefined || flag !== null || spentMs !== undefined) && (
+        <p className="card-facts">
+          {agent !== undefined && (
+            <span className="card-agent" data-testid="card-agent" data-agent={agent}>
+              {agentLabel(agent)}
+            </span>
+          )}
+          {flag !== null && (
+            <span className="card-conflict" data-testid="card-conflict" data-source={flag.source} title={flag.title}>
+              ⚠ {flag.label}
+            </span>
+          )}
+          {spentMs !== undefined &&
+            (since === null ? (
+              <span className="card-time" data-testid="card-time" title="Time spent">
+                {formatSpent(spentMs, false)}
+              </span>
+            ) : (
+              <LiveTime spentMs={spentMs} since={since} />
+            ))}
         </p>
       )}
       {needsReview && (
@@ -55,7 +85,17 @@ function TaskCardInner({ task, epic, slot, selected = false, onOpen }: Props) {
           {task.review_reason}
         </p>
       )}
-    </article>
+    </>
+  );
+}
+
+/** The time of a running task, ticking once a second (only running cards mount it). */
+function LiveTime({ spentMs, since }: { spentMs: number; since: number }) {
+  const now = useNow();
+  return (
+    <span className="card-time live" data-testid="card-time" title="Time spent (running)">
+      {formatSpent(spentMs + Math.max(0, now - since), true)}
+    </span>
   );
 }
 
@@ -68,5 +108,51 @@ function EpicChip({ id, title }: { id: string; title: string }) {
   );
 }
 
-/** One task. Memoized: a board re-render leaves unchanged cards alone. */
+const CardContent = memo(CardContentInner);
+
+const DRAG_ATTRIBUTES = { role: "group", roleDescription: "draggable task" } as const;
+
+function TaskCardInner({ columnLabel, ...content }: Props) {
+  const { task, selected = false } = content;
+  const data: DragItem = { label: `task “${task.title}”`, home: task.status, homeLabel: columnLabel };
+  const { setNodeRef, setActivatorNodeRef, attributes, listeners, isDragging } = useDraggable({
+    id: task.id,
+    data,
+    attributes: DRAG_ATTRIBUTES,
+  });
+  // The card itself picks up from the keyboard; Space or Enter on its title button still opens the log.
+  const ref = useCallback(
+    (node: HTMLElement | null) => {
+      setNodeRef(node);
+      setActivatorNodeRef(node);
+    },
+    [setNodeRef, setActivatorNodeRef],
+  );
+  return (
+    <article
+      ref={ref}
+      {...attributes}
+      {...listeners}
+      className={`card${selected ? " selected" : ""}${isDragging ? " dragging" : ""}`}
+      aria-label={`${task.title} (${task.id})`}
+      data-testid="task-card"
+      data-task-id={task.id}
+      data-status={task.status}
+      title={task.description || undefined}
+    >
+      <CardContent {...content} />
+    </article>
+  );
+}
+
+/** One task, draggable to another column (the whole card is the handle; a click still opens its log). */
 export const TaskCard = memo(TaskCardInner);
+
+/** The card shown under the pointer while it is dragged. */
+export function TaskCardPreview(props: ContentProps) {
+  return (
+    <article className="card preview" aria-hidden="true">
+      <CardContent {...props} onOpen={undefined} />
+    </article>
+  );
+}

@@ -49,7 +49,7 @@ export function board(tasks: Task[], p: Project = project()): Board {
   };
 }
 
-/** A plan of three tasks on two worktrees (a, c on wt-1; b on wt-2); `stats` overrides single figures. */
+/** A plan of three tasks on two worktrees (a, c on wt-1; b on wt-2), none pinned; `stats` overrides single figures. */
 export function executionPlan(overrides: Partial<ExecutionPlan> = {}, stats: Partial<PlanStats> = {}): ExecutionPlan {
   return {
     batches: [],
@@ -58,6 +58,7 @@ export function executionPlan(overrides: Partial<ExecutionPlan> = {}, stats: Par
       { worktree: "wt-2", task_ids: ["b"], total_effort: 30 },
     ],
     conflicts: [],
+    pinned: [],
     ...overrides,
     stats: {
       task_count: 3,

@@ -1,0 +1,165 @@
+import { describe, expect, it } from "vitest";
+import {
+  agentLabel,
+  busyAgents,
+  cardFacts,
+  conflictFlag,
+  formatSpent,
+  parseConflictWarning,
+  pinnedTasks,
+  planConflicts,
+  plannedWorktrees,
+  timesSpent,
+  type BoardFacts,
+} from "./cardFacts";
+import { freshLanes, type TimingMark } from "./runStore";
+import { executionPlan, task } from "./test/fixtures";
+
+/** Timing marks, oldest first, as the run store keeps them (newest first). */
+function marks(...list: Omit<TimingMark, "prev">[]): TimingMark | null {
+  let head: TimingMark | null = null;
+  for (const mark of list) head = { ...mark, prev: head };
+  return head;
+}
+
+describe("plan facts", () => {
+  const plan = executionPlan({
+    pinned: ["b"],
+    conflicts: [
+      { a: "a", b: "b", files: ["src/cart.ts"] },
+      { a: "a", b: "c", files: ["src/cart.ts", "src/db.ts"] },
+    ],
+  });
+
+  it("gives each planned task its worktree and knows the pinned ones", () => {
+    expect(Object.fromEntries(plannedWorktrees(plan))).toEqual({ a: "wt-1", c: "wt-1", b: "wt-2" });
+    expect(plannedWorktrees(null).size).toBe(0);
+    expect([...pinnedTasks(plan)]).toEqual(["b"]);
+    expect(pinnedTasks(null).size).toBe(0);
+  });
+
+  it("gives both sides of a predicted conflict the other task and the shared files", () => {
+    const conflicts = planConflicts(plan);
+    expect(conflicts.get("a")).toEqual({ others: ["b", "c"], files: ["src/cart.ts", "src/db.ts"] });
+    expect(conflicts.get("b")).toEqual({ others: ["a"], files: ["src/cart.ts"] });
+    expect(conflicts.get("c")).toEqual({ others: ["a"], files: ["src/cart.ts", "src/db.ts"] });
+    expect(planConflicts(executionPlan()).size).toBe(0);
+  });
+});
+
+describe("run facts", () => {
+  it("knows the agent of each task a lane is busy with", () => {
+    const lanes = freshLanes(3);
+    lanes[0] = { ...lanes[0]!, taskId: "a", busy: true, agent: "running" };
+    lanes[1] = { ...lanes[1]!, taskId: "b", busy: false, agent: "succeeded" };
+    expect(Object.fromEntries(busyAgents(lanes))).toEqual({ a: "running" });
+  });
+
+  it("adds up closed spans and keeps the open one's wall-clock start", () => {
+    const timings = marks(
+      { taskId: "a", slot: 0, start: true, at: 0 },
+      { taskId: "b", slot: 1, start: true, at: 500 },
+      { taskId: "a", slot: null, start: false, at: 3_000 },
+      { taskId: "a", slot: 0, start: true, at: 4_000 },
+      { taskId: "a", slot: null, start: false, at: 5_500 },
+    );
+    const times = timesSpent(timings, 1_000_000);
+    expect(times.get("a")).toEqual({ spentMs: 4_500, since: null });
+    expect(times.get("b")).toEqual({ spentMs: 0, since: 1_000_500 });
+    expect(timesSpent(null, null).size).toBe(0);
+  });
+});
+
+describe("cardFacts", () => {
+  const facts: BoardFacts = {
+    worktrees: new Map([
+      ["a", "wt-1"],
+      ["b", "wt-2"],
+      ["d", "wt-1"],
+    ]),
+    pinned: new Set(["b", "d"]),
+    conflicts: new Map([["a", { others: ["b"], files: ["x"] }]]),
+    agents: new Map([["r", "running"]]),
+    times: new Map([["r", { spentMs: 100, since: 42 }]]),
+  };
+
+  it("shows the plan's worktree, with the pin, for a task waiting to run", () => {
+    expect(cardFacts(facts, task("b"), undefined)).toEqual({
+      worktree: "wt-2",
+      running: false,
+      pinned: true,
+      agent: undefined,
+      conflict: undefined,
+      spentMs: undefined,
+      since: null,
+    });
+    expect(cardFacts(facts, task("a"), undefined).conflict).toEqual({ others: ["b"], files: ["x"] });
+  });
+
+  it("shows the running slot, the agent and the time of a running task", () => {
+    expect(cardFacts(facts, task("r", { status: "in_progress" }), 2)).toEqual({
+      worktree: "wt-3",
+      running: true,
+      pinned: false,
+      agent: "running",
+      conflict: undefined,
+      spentMs: 100,
+      since: 42,
+    });
+  });
+
+  it("shows no plan worktree, pin or predicted conflict on a done task", () => {
+    const done = cardFacts(facts, task("d", { status: "done" }), undefined);
+    expect(done.worktree).toBeUndefined();
+    expect(done.pinned).toBe(false);
+    expect(cardFacts(facts, task("a", { status: "done" }), undefined).conflict).toBeUndefined();
+  });
+});
+
+describe("conflictFlag", () => {
+  it("reads the run's warning first", () => {
+    const warning = JSON.stringify([{ other: "b", files: ["src/a.ts", "src/b.ts"] }]);
+    expect(conflictFlag(warning, { others: ["c"], files: ["x"] })).toEqual({
+      source: "run",
+      label: "conflict with b",
+      title: "b: src/a.ts, src/b.ts",
+    });
+    expect(conflictFlag(JSON.stringify([{ other: "target", files: ["f"] }]), undefined)?.label).toBe(
+      "conflict with the target branch",
+    );
+  });
+
+  it("keeps a warning it cannot read as its text", () => {
+    expect(conflictFlag("shares src/a.ts with b", undefined)).toEqual({
+      source: "run",
+      label: "conflict",
+      title: "shares src/a.ts with b",
+    });
+    expect(parseConflictWarning("[1]")).toBeNull();
+    expect(parseConflictWarning('{"other":"b"}')).toBeNull();
+  });
+
+  it("falls back to the plan's prediction, counting the other tasks", () => {
+    expect(conflictFlag(null, { others: ["b"], files: ["src/a.ts"] })).toEqual({
+      source: "plan",
+      label: "conflicts with b",
+      title: "Predicted conflict with b on:\nsrc/a.ts",
+    });
+    expect(conflictFlag("", { others: ["b", "c"], files: ["x", "y"] })?.label).toBe("conflicts with 2 tasks");
+    expect(conflictFlag(null, undefined)).toBeNull();
+  });
+});
+
+describe("labels", () => {
+  it("names the agent's state", () => {
+    expect(agentLabel("idle")).toBe("agent starting");
+    expect(agentLabel("running")).toBe("agent running");
+    expect(agentLabel("timed_out")).toBe("agent timed out");
+  });
+
+  it("formats a ticking time in whole seconds and a closed one like the report", () => {
+    expect(formatSpent(12_400, true)).toBe("12 s");
+    expect(formatSpent(12_400, false)).toBe("12.4 s");
+    expect(formatSpent(185_000, true)).toBe("3 min 5 s");
+  });
+});

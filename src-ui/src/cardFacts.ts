@@ -1,0 +1,163 @@
+// What a card shows beyond its task: the worktree the run or the plan gives it (and whether it was pinned there
+// by hand), the agent's state, a predicted conflict and the time spent. Gathered once per board from the plan,
+// the run's lanes and its timings; each card then gets plain values, so unchanged cards stay memoized.
+import type { ExecutionPlan, Task } from "./bindings";
+import { formatDuration, slotName } from "./board";
+import { timingSpans, type Lane, type LaneAgent, type TimingMark } from "./runStore";
+
+/** The tasks the plan predicts a task conflicts with, and the files they share. */
+export type PlanConflict = { others: readonly string[]; files: readonly string[] };
+
+/** Time a task spent running: the closed spans, plus the open one since `since` (a wall-clock time in ms). */
+export type TimeSpent = { spentMs: number; since: number | null };
+
+export type BoardFacts = {
+  /** Each planned task's worktree (`wt-2`). */
+  worktrees: ReadonlyMap<string, string>;
+  /** Tasks pinned to their worktree by hand. */
+  pinned: ReadonlySet<string>;
+  conflicts: ReadonlyMap<string, PlanConflict>;
+  /** The agent of each task a lane is busy with. */
+  agents: ReadonlyMap<string, LaneAgent>;
+  times: ReadonlyMap<string, TimeSpent>;
+};
+
+/** The facts one card shows, as props. */
+export type CardFacts = {
+  worktree: string | undefined;
+  /** `worktree` is where the task runs now (else it is the plan's choice). */
+  running: boolean;
+  pinned: boolean;
+  agent: LaneAgent | undefined;
+  conflict: PlanConflict | undefined;
+  spentMs: number | undefined;
+  since: number | null;
+};
+
+const NO_WORKTREES: ReadonlyMap<string, string> = new Map();
+const NO_PINS: ReadonlySet<string> = new Set();
+const NO_CONFLICTS: ReadonlyMap<string, PlanConflict> = new Map();
+
+/** Each planned task's worktree. */
+export function plannedWorktrees(plan: ExecutionPlan | null): ReadonlyMap<string, string> {
+  if (plan === null) return NO_WORKTREES;
+  const byTask = new Map<string, string>();
+  for (const assignment of plan.worktree_assignments) {
+    for (const id of assignment.task_ids) byTask.set(id, assignment.worktree);
+  }
+  return byTask;
+}
+
+export function pinnedTasks(plan: ExecutionPlan | null): ReadonlySet<string> {
+  return plan === null || plan.pinned.length === 0 ? NO_PINS : new Set(plan.pinned);
+}
+
+/** Each task's predicted conflicts, from the plan's pairs (both sides of a pair get it). */
+export function planConflicts(plan: ExecutionPlan | null): ReadonlyMap<string, PlanConflict> {
+  if (plan === null || plan.conflicts.length === 0) return NO_CONFLICTS;
+  const byTask = new Map<string, { others: string[]; files: Set<string> }>();
+  const add = (id: string, other: string, files: readonly string[]) => {
+    let entry = byTask.get(id);
+    if (entry === undefined) {
+      entry = { others: [], files: new Set() };
+      byTask.set(id, entry);
+    }
+    if (!entry.others.includes(other)) entry.others.push(other);
+    for (const file of files) entry.files.add(file);
+  };
+  for (const pair of plan.conflicts) {
+    add(pair.a, pair.b, pair.files);
+    add(pair.b, pair.a, pair.files);
+  }
+  return new Map(Array.from(byTask, ([id, entry]) => [id, { others: entry.others, files: [...entry.files] }]));
+}
+
+/** The agent of the task each busy lane works on. */
+export function busyAgents(lanes: readonly Lane[]): ReadonlyMap<string, LaneAgent> {
+  const byTask = new Map<string, LaneAgent>();
+  for (const lane of lanes) if (lane.busy && lane.taskId !== null) byTask.set(lane.taskId, lane.agent);
+  return byTask;
+}
+
+/** Each timed task's time, from the run's timings (`runStartedAt` turns their offsets into wall-clock times). */
+export function timesSpent(timings: TimingMark | null, runStartedAt: number | null): ReadonlyMap<string, TimeSpent> {
+  const byTask = new Map<string, TimeSpent>();
+  for (const span of timingSpans(timings)) {
+    const time = byTask.get(span.taskId) ?? { spentMs: 0, since: null };
+    if (span.end !== null) time.spentMs += span.end - span.start;
+    else time.since = (runStartedAt ?? 0) + span.start;
+    byTask.set(span.taskId, time);
+  }
+  return byTask;
+}
+
+/** The facts of one card; `slot` is its worker slot while it runs. */
+export function cardFacts(facts: BoardFacts, task: Task, slot: number | undefined): CardFacts {
+  const running = task.status === "in_progress" && slot !== undefined;
+  const done = task.status === "done";
+  const time = facts.times.get(task.id);
+  return {
+    worktree: running ? slotName(slot) : done ? undefined : facts.worktrees.get(task.id),
+    running,
+    pinned: !done && facts.pinned.has(task.id),
+    agent: task.status === "in_progress" ? facts.agents.get(task.id) : undefined,
+    conflict: done ? undefined : facts.conflicts.get(task.id),
+    spentMs: time?.spentMs,
+    since: time?.since ?? null,
+  };
+}
+
+/** The entries of a task's `conflict_warning` (a JSON list of `{other, files}`); null when it reads otherwise. */
+export function parseConflictWarning(text: string): { other: string; files: string[] }[] | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(value)) return null;
+  const entries: { other: string; files: string[] }[] = [];
+  for (const item of value as unknown[]) {
+    if (typeof item !== "object" || item === null) return null;
+    const { other, files } = item as { other?: unknown; files?: unknown };
+    if (typeof other !== "string" || !Array.isArray(files)) return null;
+    entries.push({ other, files: files.filter((file): file is string => typeof file === "string") });
+  }
+  return entries;
+}
+
+function othersText(others: readonly string[]): string {
+  return others.length === 1 ? (others[0] === "target" ? "the target branch" : others[0]!) : `${others.length} tasks`;
+}
+
+/** A card's conflict flag: the run's warning when there is one, else the plan's prediction; null for none. */
+export function conflictFlag(
+  warning: string | null,
+  predicted: PlanConflict | undefined,
+): { source: "run" | "plan"; label: string; title: string } | null {
+  if (warning !== null && warning !== "") {
+    const entries = parseConflictWarning(warning);
+    if (entries === null || entries.length === 0) return { source: "run", label: "conflict", title: warning };
+    return {
+      source: "run",
+      label: `conflict with ${othersText(entries.map((entry) => entry.other))}`,
+      title: entries.map((entry) => `${entry.other}: ${entry.files.join(", ")}`).join("\n"),
+    };
+  }
+  if (predicted === undefined) return null;
+  return {
+    source: "plan",
+    label: `conflicts with ${othersText(predicted.others)}`,
+    title: `Predicted conflict with ${predicted.others.join(", ")} on:\n${predicted.files.join("\n")}`,
+  };
+}
+
+/** What a card says about its agent. */
+export function agentLabel(agent: LaneAgent): string {
+  return agent === "idle" ? "agent starting" : `agent ${agent.replace(/_/g, " ")}`;
+}
+
+/** A time spent as a card shows it: whole seconds while it ticks (no tenths flickering), else `formatDuration`. */
+export function formatSpent(ms: number, ticking: boolean): string {
+  return ticking && ms < 60_000 ? `${Math.max(0, Math.floor(ms / 1000))} s` : formatDuration(ms);
+}

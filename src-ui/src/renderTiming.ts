@@ -1,0 +1,57 @@
+// A probe for the board benchmark: the first time a selected project's board is shown, the time from its data
+// arriving to the first frame after React committed it lands on `window.__yokeflowRender` and in a
+// `yokeflow-board-render` performance measure. A few numbers per project switch; nothing else runs.
+import { useCallback, useLayoutEffect, useRef } from "react";
+import type { Board } from "./bindings";
+
+export type BoardRenderTiming = {
+  projectId: string;
+  cards: number;
+  /** `performance.now()` when `get_board` answered. */
+  dataMs: number;
+  /** From `dataMs` to the first animation frame after the board was committed. */
+  paintMs: number;
+};
+
+declare global {
+  interface Window {
+    __yokeflowRender?: BoardRenderTiming;
+  }
+}
+
+/** The measure (and the mark at the frame); it starts at the `yokeflow-board-data` mark. */
+export const BOARD_RENDER_MEASURE = "yokeflow-board-render";
+const BOARD_DATA_MARK = "yokeflow-board-data";
+
+/** Publishes one timing, now: on `window.__yokeflowRender`, as a mark and as a measure from the data's mark. */
+function recordBoardRender(projectId: string, cards: number, dataMs: number): void {
+  const paintedAt = performance.now();
+  window.__yokeflowRender = { projectId, cards, dataMs, paintMs: paintedAt - dataMs };
+  performance.mark(BOARD_RENDER_MEASURE);
+  performance.measure(BOARD_RENDER_MEASURE, BOARD_DATA_MARK, BOARD_RENDER_MEASURE);
+}
+
+/**
+ * Times the first board shown for each newly selected project. Call the returned `arrived` when `get_board`
+ * answered; the timing is taken when `board` (the one committed) is that project's and `shown` (the board view
+ * is on screen). A reload of the same project, or a board that arrived while another view was on, is not timed.
+ */
+export function useBoardRenderTiming(board: Board | null, shown: boolean): (projectId: string) => void {
+  const pending = useRef<{ projectId: string; dataMs: number } | null>(null);
+  const lastTimed = useRef<string | null>(null);
+  const arrived = useCallback((projectId: string) => {
+    if (lastTimed.current === projectId) return;
+    lastTimed.current = projectId;
+    performance.mark(BOARD_DATA_MARK);
+    pending.current = { projectId, dataMs: performance.now() };
+  }, []);
+  useLayoutEffect(() => {
+    const waiting = pending.current;
+    if (waiting === null || board === null || board.project.id !== waiting.projectId) return;
+    pending.current = null;
+    if (!shown) return;
+    const cards = board.tasks.length;
+    requestAnimationFrame(() => recordBoardRender(waiting.projectId, cards, waiting.dataMs));
+  }, [board, shown]);
+  return arrived;
+}
