@@ -322,7 +322,7 @@ describe("board render timing", () => {
     await user.click(screen.getByTestId("refresh"));
     await waitFor(() => expect(screen.getAllByTestId("task-card")).toHaveLength(4));
     await waitFor(() => expect(callsOf("get_board")).toHaveLength(2));
-    await new Promise((resolve) => requestAnimationFrame(resolve));
+    await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
     expect(window.__yokeflowRender).toBeUndefined();
     expect(performance.getEntriesByName("yokeflow-board-render", "measure")).toHaveLength(1);
   });

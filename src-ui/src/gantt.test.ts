@@ -133,12 +133,10 @@ describe("listSchedule", () => {
     expect(listSchedule(tasks, 3).makespan).toBe(30);
   });
 
-  it("schedules 1,000 tasks quickly", () => {
+  // Speed is the render benchmark's business (npm run bench:render), not a unit test's.
+  it("schedules 1,000 tasks", () => {
     const tasks = randomTasks(1000, 9);
-    const begin = performance.now();
-    const schedule = listSchedule(tasks, 6);
-    expect(performance.now() - begin).toBeLessThan(1000);
-    checkInvariants(tasks, 6, schedule);
+    checkInvariants(tasks, 6, listSchedule(tasks, 6));
   });
 });
 

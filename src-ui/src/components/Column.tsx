@@ -1,5 +1,6 @@
 import { useDroppable } from "@dnd-kit/core";
-import { memo } from "react";
+import { useVirtualizer } from "@tanstack/react-virtual";
+import { memo, useRef } from "react";
 import type { Epic, Task, TaskStatus } from "../bindings";
 import { cardFacts, type BoardFacts } from "../cardFacts";
 import type { DragItem, DropZone } from "../dragDrop";
@@ -42,24 +43,76 @@ function ColumnInner({ status, label, tasks, ...cards }: Props) {
   );
 }
 
-function ColumnCardsInner({ label, tasks, epics, slots, facts, selectedTaskId, onOpenTask }: CardsProps) {
+/** Columns with more cards than this render only those in view (plus a few), so a huge board stays fast. */
+export const VIRTUALIZE_AFTER = 60;
+/** A card's height before it is measured (a title, an epic chip and a line of facts). */
+const ESTIMATED_CARD_PX = 118;
+/** The gap between cards, as in the column's CSS. */
+const CARD_GAP_PX = 8;
+
+function ColumnCardsInner(props: CardsProps) {
+  if (props.tasks.length === 0) {
+    return (
+      <div className="column-body">
+        <p className="column-empty">No tasks</p>
+      </div>
+    );
+  }
+  return props.tasks.length > VIRTUALIZE_AFTER ? <VirtualCards {...props} /> : <AllCards {...props} />;
+}
+
+function Card({ task, epics, slots, facts, label, selectedTaskId, onOpenTask }: CardsProps & { task: Task }) {
+  return (
+    <TaskCard
+      task={task}
+      epic={task.epic === null ? undefined : epics.get(task.epic)}
+      {...cardFacts(facts, task, slots[task.id])}
+      columnLabel={label}
+      selected={task.id === selectedTaskId}
+      onOpen={onOpenTask}
+    />
+  );
+}
+
+function AllCards(props: CardsProps) {
   return (
     <div className="column-body">
-      {tasks.length === 0 ? (
-        <p className="column-empty">No tasks</p>
-      ) : (
-        tasks.map((task) => (
-          <TaskCard
-            key={task.id}
-            task={task}
-            epic={task.epic === null ? undefined : epics.get(task.epic)}
-            {...cardFacts(facts, task, slots[task.id])}
-            columnLabel={label}
-            selected={task.id === selectedTaskId}
-            onOpen={onOpenTask}
-          />
-        ))
-      )}
+      {props.tasks.map((task) => (
+        <Card key={task.id} {...props} task={task} />
+      ))}
+    </div>
+  );
+}
+
+/** The cards in view of a long column, each measured once shown; the rest are space. */
+function VirtualCards(props: CardsProps) {
+  const body = useRef<HTMLDivElement>(null);
+  const { tasks } = props;
+  // The app does not use the React Compiler; the virtualizer re-renders this component itself when it scrolls.
+  // eslint-disable-next-line react-hooks/incompatible-library
+  const virtualizer = useVirtualizer({
+    count: tasks.length,
+    getScrollElement: () => body.current,
+    estimateSize: () => ESTIMATED_CARD_PX,
+    getItemKey: (index) => tasks[index]!.id,
+    gap: CARD_GAP_PX,
+    overscan: 4,
+  });
+  return (
+    <div className="column-body virtual" ref={body} data-virtual="true">
+      <div className="virtual-space" style={{ height: virtualizer.getTotalSize() }}>
+        {virtualizer.getVirtualItems().map((item) => (
+          <div
+            key={item.key}
+            className="virtual-card"
+            data-index={item.index}
+            ref={virtualizer.measureElement}
+            style={{ transform: `translateY(${item.start}px)` }}
+          >
+            <Card {...props} task={tasks[item.index]!} />
+          </div>
+        ))}
+      </div>
     </div>
   );
 }
