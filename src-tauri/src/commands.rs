@@ -91,6 +91,14 @@ pub fn cancel_run(runs: State<'_, Runs>, project_id: String) -> Result<(), Error
     })
 }
 
+/// From now on the run starts one task at a time (what is running finishes).
+#[tauri::command]
+pub fn force_sequential(runs: State<'_, Runs>, project_id: String) -> Result<(), ErrorDto> {
+    runs.with(&project_id, |r| {
+        r.handle.force_sequential();
+    })
+}
+
 #[tauri::command]
 pub fn retry_task(runs: State<'_, Runs>, project_id: String, task_id: String) -> Result<(), ErrorDto> {
     runs.with(&project_id, |r| {

@@ -66,6 +66,7 @@ mod app {
                 crate::commands::pause_run,
                 crate::commands::resume_run,
                 crate::commands::cancel_run,
+                crate::commands::force_sequential,
                 crate::commands::retry_task,
                 crate::commands::retry_merge,
                 crate::commands::merge_now,

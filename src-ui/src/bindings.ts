@@ -297,7 +297,12 @@ merge_success_rate: number,
 /**
  * Tasks in Review at the end, with why.
  */
-review: Array<ReviewItem>, tasks: Array<TaskTiming>, };
+review: Array<ReviewItem>, 
+/**
+ * How many of the project's routed tasks prior expertise served (skills or the database), as of the end of
+ * the run. Reports stored before this was recorded read as zero.
+ */
+expertise_reuse: ReuseStats, tasks: Array<TaskTiming>, };
 export type Event = { "type": "recovered", project_id: string, tasks_reset: Array<string>, tasks_found_merged: Array<string>, sessions_interrupted: number, processes_killed: number, worktrees_removed: number, } | { "type": "run_started", run_id: string, project_id: string, 
 /**
  * `parallel` or `sequential`.

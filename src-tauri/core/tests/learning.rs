@@ -72,6 +72,9 @@ async fn a_task_teaches_its_expert_through_the_gate_and_the_next_task_reads_it()
     let (tx, _rx) = events::channel();
     let report = orchestrator::run(&f.db, &f.project_id, opts(&f, json!({})), tx).await.unwrap();
     assert!(report.all_done(), "{report:#?}");
+    // Both tasks were routed to the api expert: the report says so.
+    assert_eq!((report.expertise_reuse.routed, report.expertise_reuse.served_by_expertise), (2, 2), "{report:#?}");
+    assert!(report.to_text().contains("expertise: 2 of 2 routed tasks served by prior expertise (100%)"));
 
     // The database learned: usage, patterns, confidence, metrics.
     let api = expertise::get(&f.db, &p, "api").await.unwrap().unwrap();

@@ -66,7 +66,7 @@ pub struct RoutingDecision {
 }
 
 /// How many tasks prior expertise served (each task counted once, by its latest decision).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, TS)]
 pub struct ReuseStats {
     pub routed: u32,
     pub served_by_expertise: u32,

@@ -682,6 +682,7 @@ impl RunLoop<'_> {
             sent_to_review: self.sent_to_review,
             resolved_by_agent: self.resolved_by_agent,
             merge_success_rate: 0.0,
+            expertise_reuse: crate::expertise::reuse_stats(self.db, &self.ctx.project).await.unwrap_or_default(),
             review: now
                 .iter()
                 .filter(|t| t.status == TaskStatus::Review)

@@ -60,6 +60,10 @@ pub struct RunReport {
     pub merge_success_rate: f64,
     /// Tasks in Review at the end, with why.
     pub review: Vec<ReviewItem>,
+    /// How many of the project's routed tasks prior expertise served (skills or the database), as of the end of
+    /// the run. Reports stored before this was recorded read as zero.
+    #[serde(default)]
+    pub expertise_reuse: crate::expertise::ReuseStats,
     pub tasks: Vec<TaskTiming>,
 }
 
@@ -115,6 +119,15 @@ impl RunReport {
             self.sent_to_review,
             self.merge_success_rate * 100.0
         ));
+        let reuse = &self.expertise_reuse;
+        if reuse.routed > 0 {
+            s.push_str(&format!(
+                "expertise: {} of {} routed tasks served by prior expertise ({:.0}%)\n",
+                reuse.served_by_expertise,
+                reuse.routed,
+                reuse.ratio * 100.0
+            ));
+        }
         for r in &self.review {
             s.push_str(&format!("review: {}: {}\n", r.task_id, r.reason));
         }
