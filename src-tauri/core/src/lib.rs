@@ -28,6 +28,7 @@ pub mod predict;
 pub mod project;
 pub mod taskfile;
 pub mod tasks;
+pub mod user_checkout;
 pub mod worktree;
 
 pub use db::Db;

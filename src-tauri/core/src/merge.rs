@@ -14,11 +14,12 @@
 //!    new target, so no update is ever lost;
 //! 4. tests fail: [`LandOutcome::TestsFailed`] with the log; the target does not move.
 //!
-//! **The user's checkout is never touched.** No code path here checks out, resets or writes the index of the main
-//! work tree; only the gate's own worktrees are checked out. Moving a branch ref does not touch any work tree, so
-//! when the user has the target branch checked out, their files and index stay exactly as they were: `git status`
-//! there then shows the merged changes as reverse diffs (staged) until they update, e.g. with `git reset --keep
-//! HEAD` or `git stash && git reset --hard && git stash pop`.
+//! **A user's local change is never touched.** Merging and testing happen in memory and in the gate's own worktrees.
+//! After the target moved, a user who has it checked out with no local change at all sees their files follow (git's
+//! own two-tree update, [`crate::user_checkout`]); with any local change (or another branch checked out) their files
+//! and index stay exactly as they were, and [`LandOutcome::Merged`] says so: `git status` there then shows the merged
+//! changes as reverse diffs (staged) until they update, e.g. with `git reset --keep HEAD` or `git stash && git reset
+//! --hard && git stash pop`.
 //!
 //! Conflicts are resolved in a per-branch worktree `<repo>/.yokeflow/resolve/<branch-slug>` (see
 //! [`MergeGate::prepare_resolution`]), not in the integration worktree, so other branches keep landing while a
@@ -36,6 +37,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{CoreError, CoreResult};
 use crate::git::signature;
+use crate::user_checkout::{self, CheckoutSync};
 use crate::worktree::{branch_tip, create_dir, ensure_excluded, remove_dir};
 
 /// How often [`MergeGate::land`] redoes merge and tests because the target moved, before giving up.
@@ -64,8 +66,9 @@ impl GateConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum LandOutcome {
     /// The target now points at `commit` (hex). `tested` is false when there is no test command; `attempts` counts
-    /// the merge-and-test rounds (more than 1 when the target moved while testing).
-    Merged { commit: String, tested: bool, attempts: u32 },
+    /// the merge-and-test rounds (more than 1 when the target moved while testing); `checkout` says whether the
+    /// user's checkout of the target followed ([`crate::user_checkout`]).
+    Merged { commit: String, tested: bool, attempts: u32, checkout: CheckoutSync },
     /// The merged tree failed the tests (or timed out); the target did not move.
     TestsFailed { log_path: PathBuf, merged_tree_commit: String },
     /// The branch does not merge cleanly onto the target; the target did not move.
@@ -215,7 +218,8 @@ impl MergeGate {
                 }
             }
             if self.advance(onto, commit, label)? {
-                return Ok(LandOutcome::Merged { commit: commit.to_string(), tested, attempts: attempt });
+                let checkout = user_checkout::follow(&self.repo_path, &self.cfg.target_branch, onto, commit);
+                return Ok(LandOutcome::Merged { commit: commit.to_string(), tested, attempts: attempt, checkout });
             }
         }
         Err(CoreError::TargetContended { target: self.cfg.target_branch.clone(), attempts: MAX_ATTEMPTS })

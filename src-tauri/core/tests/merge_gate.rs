@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use git2::build::TreeUpdateBuilder;
 use git2::{BranchType, FileMode, Oid, Repository, RepositoryInitOptions};
 use yokeflow_core::merge::{GateConfig, LandOutcome, MergeGate};
+use yokeflow_core::user_checkout::CheckoutSync;
 use yokeflow_core::CoreError;
 #[path = "support/rng.rs"]
 mod rng;
@@ -81,7 +82,7 @@ async fn clean_merge_with_passing_tests_advances_to_a_merge_commit_with_both_sid
 
     assert!(gate.conflicts("feature", "main").unwrap().is_empty());
     let outcome = gate.land("feature", "Merge feature").await.unwrap();
-    let LandOutcome::Merged { commit, tested, attempts } = outcome else { panic!("{outcome:?}") };
+    let LandOutcome::Merged { commit, tested, attempts, .. } = outcome else { panic!("{outcome:?}") };
     assert!(tested);
     assert_eq!(attempts, 1);
     let merged = tip(&repo, "main");
@@ -110,8 +111,11 @@ async fn fast_forward_is_still_tested() {
 
     let good = commit_on(&repo, "good", base, &[("g.txt", Some("g\n"))]);
     let outcome = gate.land("good", "m").await.unwrap();
-    assert_eq!(outcome, LandOutcome::Merged { commit: good.to_string(), tested: true, attempts: 1 });
+    let updated = CheckoutSync::Updated;
+    assert_eq!(outcome, LandOutcome::Merged { commit: good.to_string(), tested: true, attempts: 1, checkout: updated });
     assert_eq!(tip(&repo, "main"), good);
+    // The user's clean checkout of main followed.
+    assert_eq!(fs::read_to_string(dir.path().join("g.txt")).unwrap(), "g\n");
 }
 
 #[tokio::test]
@@ -166,7 +170,7 @@ async fn conflict_then_scripted_resolution_lands() {
 
     fs::write(place.join("a.txt"), "one\nTWO-both\nthree\n").unwrap();
     let outcome = gate.finish_resolution("feature", "Merge feature (resolved)").await.unwrap();
-    let LandOutcome::Merged { commit, tested: true, attempts: 1 } = outcome else { panic!("{outcome:?}") };
+    let LandOutcome::Merged { commit, tested: true, attempts: 1, .. } = outcome else { panic!("{outcome:?}") };
     let landed = tip(&repo, "main");
     assert_eq!(landed.to_string(), commit);
     assert_eq!(repo.find_commit(landed).unwrap().parent_ids().collect::<Vec<_>>(), vec![main_before, feature]);
@@ -218,7 +222,7 @@ async fn target_moved_during_the_tests_is_redone_without_losing_an_update() {
     let gate = gate(dir.path(), Some(&["sh", "-c", MOVE_TARGET, "sh", mark.to_str().unwrap(), repo_dir]));
 
     let outcome = gate.land("feature", "Merge feature").await.unwrap();
-    let LandOutcome::Merged { commit, tested: true, attempts: 2 } = outcome else { panic!("{outcome:?}") };
+    let LandOutcome::Merged { commit, tested: true, attempts: 2, .. } = outcome else { panic!("{outcome:?}") };
     let landed = tip(&repo, "main");
     assert_eq!(landed.to_string(), commit);
     let moved = repo.find_commit(landed).unwrap().parent_id(0).unwrap();
@@ -247,12 +251,54 @@ async fn the_users_dirty_checkout_of_the_target_is_never_touched() {
 
     let gate = gate(root, Some(&["sh", "-c", "test -f new.txt"]));
     let outcome = gate.land("feature", "m").await.unwrap();
-    assert!(matches!(outcome, LandOutcome::Merged { tested: true, .. }), "{outcome:?}");
+    let LandOutcome::Merged { tested: true, checkout: CheckoutSync::Left { reason }, .. } = &outcome else {
+        panic!("{outcome:?}")
+    };
+    assert!(reason.contains("local changes (2 file(s)"), "{reason}");
     assert_ne!(tip(&repo, "main"), base);
 
     let after: Vec<Vec<u8>> = watched.iter().map(|f| fs::read(root.join(f)).unwrap()).collect();
     assert_eq!(before, after, "the user's files, index and HEAD are byte-identical");
     assert!(!root.join("new.txt").exists());
+}
+
+#[tokio::test]
+async fn a_clean_checkout_follows_the_target_and_an_untracked_file_in_the_way_stops_it() {
+    let (dir, repo) = repo();
+    let root = dir.path();
+    let base = tip(&repo, "main");
+    let gate = gate(root, None);
+    commit_on(&repo, "one", base, &[("a.txt", Some("changed by one\n")), ("one.txt", Some("1\n"))]);
+    fs::write(root.join("scratch.txt"), "an untracked file of the user\n").unwrap();
+    let outcome = gate.land("one", "m").await.unwrap();
+    assert!(matches!(outcome, LandOutcome::Merged { checkout: CheckoutSync::Updated, .. }), "{outcome:?}");
+    assert_eq!(fs::read_to_string(root.join("a.txt")).unwrap(), "changed by one\n");
+    assert_eq!(fs::read_to_string(root.join("one.txt")).unwrap(), "1\n");
+    assert_eq!(fs::read_to_string(root.join("scratch.txt")).unwrap(), "an untracked file of the user\n");
+    let statuses = repo.statuses(None).unwrap();
+    let changed: Vec<_> = statuses
+        .iter()
+        .filter(|s| !s.status().is_wt_new() && !s.status().is_ignored())
+        .map(|s| s.path().unwrap().to_string())
+        .collect();
+    assert!(changed.is_empty(), "git status shows {changed:?} after following");
+
+    // A file the landing adds already exists untracked: git refuses, the file is kept, the branch still moved.
+    let head = tip(&repo, "main");
+    commit_on(&repo, "two", head, &[("scratch.txt", Some("theirs\n"))]);
+    let outcome = gate.land("two", "m").await.unwrap();
+    let LandOutcome::Merged { checkout: CheckoutSync::Left { reason }, .. } = &outcome else { panic!("{outcome:?}") };
+    assert!(reason.contains("git refused") && reason.contains("scratch.txt"), "{reason}");
+    assert_eq!(fs::read_to_string(root.join("scratch.txt")).unwrap(), "an untracked file of the user\n");
+    assert_ne!(tip(&repo, "main"), head);
+
+    // Another branch checked out: nothing to do.
+    repo.set_head("refs/heads/one").unwrap();
+    let now = tip(&repo, "main");
+    commit_on(&repo, "three", now, &[("three.txt", Some("3\n"))]);
+    let outcome = gate.land("three", "m").await.unwrap();
+    assert!(matches!(outcome, LandOutcome::Merged { checkout: CheckoutSync::NotOnTarget, .. }), "{outcome:?}");
+    assert!(!root.join("three.txt").exists());
 }
 
 #[tokio::test]

@@ -178,6 +178,45 @@ async fn sequential_mode_runs_one_at_a_time() {
     assert_eq!(max_concurrency(&report), 1);
 }
 
+/// Runs `spec` sequentially and returns the warnings the run sent.
+async fn warnings_of_a_run(f: &support::Fixture, spec: &[serde_json::Value]) -> Vec<String> {
+    let opts = RunOptions { sequential: true, agent_command: Some(f.agent(script_for(spec))), ..Default::default() };
+    let (tx, mut rx) = events::channel();
+    let collector = tokio::spawn(async move {
+        let mut warnings = Vec::new();
+        while let Ok(ev) = rx.recv().await {
+            match ev {
+                Event::Warning { message, .. } => warnings.push(message),
+                Event::RunFinished { .. } => break,
+                _ => {}
+            }
+        }
+        warnings
+    });
+    assert!(orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap().all_done());
+    collector.await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_users_checkout_follows_when_clean_and_a_dirty_one_is_left_with_one_warning() {
+    let spec = vec![task("a", &[], &["a.txt"], 5), task("b", &[], &["b.txt"], 5)];
+    let f = fixture(spec.clone()).await;
+    assert_eq!(warnings_of_a_run(&f, &spec).await, Vec::<String>::new());
+    for file in ["a.txt", "b.txt"] {
+        let text = std::fs::read_to_string(f.repo.join(file)).unwrap();
+        assert!(text.contains("done by the scripted agent"), "{file} in the user's checkout: {text}");
+    }
+
+    let f = fixture(spec.clone()).await;
+    std::fs::write(f.repo.join("README.md"), "the user's unsaved edit\n").unwrap();
+    let warnings = warnings_of_a_run(&f, &spec).await;
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].starts_with("your checkout of `main` was not updated"), "{warnings:?}");
+    assert_eq!(std::fs::read_to_string(f.repo.join("README.md")).unwrap(), "the user's unsaved edit\n");
+    assert!(!f.repo.join("a.txt").exists());
+    assert!(f.target_file("a.txt").is_some(), "the work still landed on main");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn pause_resume_and_retry_through_the_handle() {
     let spec = vec![task("a", &[], &["a.txt"], 5), task("b", &["a"], &["b.txt"], 5), task("c", &[], &["c.txt"], 5)];

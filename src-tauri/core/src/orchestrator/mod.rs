@@ -181,6 +181,7 @@ pub async fn run_controlled(
         cancel: cancel_rx,
         batches: plan_batches(stored_plan.as_ref()),
         stops: Default::default(),
+        checkout_warned: Default::default(),
     });
     let (results_tx, results_rx) = mpsc::unbounded_channel();
     let mut lp = RunLoop {

@@ -15,6 +15,7 @@ use crate::error::{CoreError, CoreResult};
 use crate::events::{emit, Event, EventSender, MergeKind};
 use crate::merge::LandOutcome;
 use crate::model::{Epic, Project, Task, TaskStatus};
+use crate::user_checkout::CheckoutSync;
 use crate::worktree::{WorktreeInfo, Worktrees};
 use crate::{expertise, learn, tasks};
 
@@ -55,6 +56,8 @@ pub(crate) struct WorkerCtx {
     pub batches: HashMap<String, String>,
     /// Running task -> its own stop switch (merge now); the run's `cancel` is forwarded to each.
     pub stops: std::sync::Mutex<HashMap<String, Arc<TaskStop>>>,
+    /// Set once the run warned that the user's checkout of the target did not follow a landing.
+    pub checkout_warned: std::sync::atomic::AtomicBool,
 }
 
 /// One task's stop switch: its agent is stopped when `tx` turns true; `merge_now` tells the worker to send what
@@ -340,8 +343,17 @@ async fn settle(
         }
     };
     match landed {
-        LandOutcome::Merged { commit, .. } => {
+        LandOutcome::Merged { commit, checkout, .. } => {
             *merge = Some(MergeKind::Merged);
+            if let CheckoutSync::Left { reason } = checkout {
+                if !ctx.checkout_warned.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                    let message = format!(
+                        "your checkout of `{}` was not updated with the landed work: {reason}",
+                        ctx.target_branch
+                    );
+                    emit(&ctx.events, Event::Warning { run_id: ctx.run_id.clone(), task_id: None, message });
+                }
+            }
             // The target has the work: record it before cleaning up.
             tasks::set_status(&ctx.db, &ctx.project_id, &s.task.id, TaskStatus::Done, None).await?;
             records::set_worktree_status(&ctx.db, &s.row_id, "merged").await?;
