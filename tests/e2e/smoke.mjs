@@ -360,6 +360,14 @@ async function runSteps(browser, { totalCards, screenshotPath }) {
 
   // The other two views after the run: every task has a planned and an actual bar, every worktree a lane.
   await viewSteps(browser, "view-timeline", "gantt", join(dirname(screenshotPath), "timeline.png"));
+  const bars = await browser.execute(() => ({
+    planned: document.querySelectorAll('[data-testid="gantt"] .gantt-planned').length,
+    actual: document.querySelectorAll('[data-testid="gantt"] .gantt-actual[data-outcome="done"]').length,
+  }));
+  log(`timeline: ${bars.planned} planned bars, ${bars.actual} actual bars of done tasks`);
+  if (bars.planned !== totalCards || bars.actual !== totalCards) {
+    fail(`the timeline shows ${bars.planned} planned and ${bars.actual} filled actual bars for ${totalCards} tasks`);
+  }
   await viewSteps(browser, "view-lanes", "lanes", join(dirname(screenshotPath), "lanes.png"));
   await (await browser.$(sel("view-board"))).click();
 }
