@@ -1,8 +1,9 @@
 //! The merge gate's invariant through whole runs: seeded random scenarios run the orchestrator in-process with the
-//! scripted agent and inject agent crashes (exit non-zero, or hang past the agent timeout), test failures (a task
-//! whose file is `FAIL`) and conflicts (tasks run side by side that write the same shared file). At every merge
-//! event and after every run: every value the target branch ever held has a tree that passed the test command;
-//! no work is lost (Done tasks are on the target, committed tasks not Done keep their branch).
+//! scripted agent and inject agent crashes (exit non-zero before or after committing, or hang past the agent
+//! timeout), test failures (a task whose file is `FAIL`) and conflicts (tasks run side by side that write the same
+//! shared file). At every merge event and after every run: every value the target branch ever held has a tree that
+//! passed the test command; no work is lost (Done tasks are on the target, committed tasks not Done keep their
+//! branch).
 
 mod support;
 
@@ -29,6 +30,8 @@ enum Inject {
     TestFailure,
     Conflict,
     Crash,
+    /// The agent commits, then dies (exit 134): its commit must stay on its branch and never land as Done.
+    CrashAfterCommit,
     Hang,
 }
 
@@ -68,6 +71,7 @@ struct Counts {
     tests_failed: usize,
     conflicts: usize,
     crashes: usize,
+    crashes_after_commit: usize,
     hangs: usize,
     checks: usize,
 }
@@ -85,7 +89,8 @@ async fn every_value_of_the_target_passed_the_tests_despite_crashes_failures_and
         for i in 0..TASKS {
             let id = format!("t{i}");
             let inject = match rng.below(100) {
-                0..=44 => Inject::Ok,
+                0..=36 => Inject::Ok,
+                37..=44 => Inject::CrashAfterCommit,
                 45..=59 => Inject::TestFailure,
                 60..=84 => Inject::Conflict,
                 85..=96 => Inject::Crash,
@@ -100,6 +105,7 @@ async fn every_value_of_the_target_passed_the_tests_despite_crashes_failures_and
                 Inject::Ok | Inject::TestFailure => "ok",
                 Inject::Conflict => "conflict",
                 Inject::Crash => "fail",
+                Inject::CrashAfterCommit => "crash-after-commit",
                 Inject::Hang => "hang",
             };
             // Conflicting tasks work longer, so that two of them overlap and the second lands on a moved target.
@@ -177,6 +183,7 @@ async fn every_value_of_the_target_passed_the_tests_despite_crashes_failures_and
             let ran = report.tasks.iter().any(|t| &t.task_id == id);
             match inject {
                 Inject::Crash if ran => counts.crashes += 1,
+                Inject::CrashAfterCommit if ran => counts.crashes_after_commit += 1,
                 Inject::Hang if ran => counts.hangs += 1,
                 _ => {}
             }
@@ -184,12 +191,13 @@ async fn every_value_of_the_target_passed_the_tests_despite_crashes_failures_and
                 if !f.target_file(file).is_some_and(|t| t.contains(&line)) {
                     all.push(format!("seed {seed}: {id} is Done but {file} on main lacks its line"));
                 }
-                if matches!(inject, Inject::Crash | Inject::Hang | Inject::TestFailure) {
+                if matches!(inject, Inject::Crash | Inject::CrashAfterCommit | Inject::Hang | Inject::TestFailure) {
                     all.push(format!("seed {seed}: {id} ({inject:?}) is Done"));
                 }
                 continue;
             }
-            let committed = ran && matches!(inject, Inject::Ok | Inject::TestFailure | Inject::Conflict);
+            let committed =
+                ran && matches!(inject, Inject::Ok | Inject::TestFailure | Inject::Conflict | Inject::CrashAfterCommit);
             if committed {
                 let prefix = format!("yokeflow/{id}-");
                 let kept = branches.iter().any(|b| {
@@ -208,13 +216,14 @@ async fn every_value_of_the_target_passed_the_tests_despite_crashes_failures_and
     }
     eprintln!(
         "{SEEDS} runs, {} tasks: {} landings attempted ({} merged, {} test failures, {} conflicts), {} agent \
-         crashes, {} agent hangs timed out, {} invariant checks, {} violations, {:.1} s",
+         crashes ({} after committing), {} agent hangs timed out, {} invariant checks, {} violations, {:.1} s",
         SEEDS as usize * TASKS,
         counts.landings,
         counts.merged,
         counts.tests_failed,
         counts.conflicts,
-        counts.crashes,
+        counts.crashes + counts.crashes_after_commit,
+        counts.crashes_after_commit,
         counts.hangs,
         counts.checks,
         all.len(),
@@ -223,5 +232,5 @@ async fn every_value_of_the_target_passed_the_tests_despite_crashes_failures_and
     assert!(all.is_empty(), "{} violations:\n{}", all.len(), all.join("\n"));
     assert!(counts.landings >= 200, "only {} landings attempted: {counts:?}", counts.landings);
     assert!(counts.merged > 0 && counts.tests_failed > 0 && counts.conflicts > 0, "{counts:?}");
-    assert!(counts.crashes > 0 && counts.hangs > 0, "{counts:?}");
+    assert!(counts.crashes > 0 && counts.crashes_after_commit > 0 && counts.hangs > 0, "{counts:?}");
 }

@@ -6,7 +6,8 @@
 //!   `--prompt TEXT` or the last plain argument;
 //! - per task, does what the script says: `ok` (default), `fail` (exit 3 after printing an error), `hang`
 //!   (sleep forever), `conflict` (write a fixed line to the shared file `yokeflow-demo/conflict.txt`),
-//!   `no-commit` (edit, do not commit) or `no-change` (touch nothing);
+//!   `no-commit` (edit, do not commit), `no-change` (touch nothing) or `crash-after-commit` (edit, commit, then
+//!   die with exit code 134 as if it crashed mid-work: the branch has a commit the agent never finished);
 //! - `ok`, `conflict` and `no-commit` append a line naming the task to every file listed in the prompt's
 //!   `Files:` section (creating folders), or to `yokeflow-demo/<task-id>.md` when none is listed;
 //! - when the prompt asks to resolve merge conflicts, keeps both sides of each conflicted file (drops the
@@ -183,7 +184,7 @@ fn run() -> Result<i32, String> {
     let line = format!("- {task_id}: done by the scripted agent");
     std::thread::sleep(Duration::from_millis(sleep_ms));
     match action.as_str() {
-        "ok" | "no-commit" | "conflict" => {
+        "ok" | "no-commit" | "conflict" | "crash-after-commit" => {
             for f in &files {
                 append_line(&root, f, &line)?;
             }
@@ -203,6 +204,10 @@ fn run() -> Result<i32, String> {
                 println!("lingering {linger_ms} ms");
                 std::thread::sleep(Duration::from_millis(linger_ms));
             }
+            if action == "crash-after-commit" {
+                eprintln!("the script tells task {task_id} to crash after committing");
+                return Ok(134);
+            }
             Ok(0)
         }
         "no-change" => {
@@ -219,7 +224,9 @@ fn run() -> Result<i32, String> {
                 std::thread::sleep(Duration::from_secs(3600));
             }
         }
-        other => Err(format!("unknown action `{other}` (ok, fail, hang, conflict, no-commit, no-change)")),
+        other => Err(format!(
+            "unknown action `{other}` (ok, fail, hang, conflict, no-commit, no-change, crash-after-commit)"
+        )),
     }
 }
 
