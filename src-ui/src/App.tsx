@@ -4,14 +4,17 @@ import {
   cancelRun,
   createDemoProject,
   followEvents,
+  forceSequential,
   getBoard,
   getPlan,
   listProjects,
+  mergeNow,
   moveTaskToWorktree,
   openTaskLog,
   openWorktree,
   pauseRun,
   resumeRun,
+  retryMerge,
   retryTask,
   runState,
   setTaskStatus,
@@ -266,14 +269,19 @@ export function App() {
       lostRun(projectId, reason);
     });
   }, [selectedId, lostRun]);
-  const retry = useCallback(
-    (taskId: string) => {
-      if (selectedId === null) return;
+  /** Sends a command to the selected project's run; settles once it was taken or its refusal reported. */
+  const toRun = useCallback(
+    (send: (projectId: string) => Promise<null>): Promise<void> => {
+      if (selectedId === null) return Promise.resolve();
       const projectId = selectedId;
-      retryTask(projectId, taskId).then(noop, (reason: unknown) => lostRun(projectId, reason));
+      return send(projectId).then(noop, (reason: unknown) => lostRun(projectId, reason));
     },
     [selectedId, lostRun],
   );
+  const goSequential = useCallback(() => toRun(forceSequential), [toRun]);
+  const retry = useCallback((taskId: string) => toRun((projectId) => retryTask(projectId, taskId)), [toRun]);
+  const retryLanding = useCallback((taskId: string) => toRun((projectId) => retryMerge(projectId, taskId)), [toRun]);
+  const landNow = useCallback((taskId: string) => toRun((projectId) => mergeNow(projectId, taskId)), [toRun]);
   // Moves made by hand: a card to another column, a planned task to another worktree. A refusal explains itself
   // in a toast and nothing moves; a stored status change makes the board and the plan stale.
   const moveTask = useCallback(
@@ -391,8 +399,10 @@ export function App() {
                 task={logTask}
                 logs={logs}
                 slot={live?.slots[logTask.id]}
-                canRetry={runActive}
+                runActive={runActive}
                 onRetry={retry}
+                onRetryMerge={retryLanding}
+                onMergeNow={landNow}
                 onClose={closeLog}
               />
             )}
@@ -451,6 +461,7 @@ export function App() {
                 onPause={pause}
                 onResume={resume}
                 onCancel={cancel}
+                onForceSequential={goSequential}
               />
             )}
             <button type="button" className="button" data-testid="refresh" onClick={refresh} disabled={busy}>

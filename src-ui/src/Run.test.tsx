@@ -20,6 +20,8 @@ type Backend = {
   plan: ExecutionPlan | null;
   /** Answers of the run commands, by command (default: null). */
   reject: Record<string, { code: string; message: string }>;
+  /** Answers held back until the test settles them, by command. */
+  held: Record<string, Promise<null>>;
 };
 
 const p1 = project({ id: "p1", name: "Shop" });
@@ -49,11 +51,14 @@ function backend(overrides: Partial<Backend> = {}): Backend {
     runState: { active: false, paused: false },
     plan: null,
     reject: {},
+    held: {},
     ...overrides,
   };
   invokeMock.mockImplementation((command, args) => {
     const rejection = state.reject[command];
     if (rejection !== undefined) return Promise.reject(rejection);
+    const held = state.held[command];
+    if (held !== undefined) return held;
     switch (command) {
       case "list_projects":
         return Promise.resolve([summary(p1, 3, 1)]);
@@ -71,6 +76,9 @@ function backend(overrides: Partial<Backend> = {}): Backend {
       case "resume_run":
       case "cancel_run":
       case "retry_task":
+      case "force_sequential":
+      case "retry_merge":
+      case "merge_now":
         return Promise.resolve(null);
       default:
         return Promise.reject(`unknown command ${command} ${JSON.stringify(args)}`);
@@ -94,6 +102,18 @@ function cardIds(status: string) {
 }
 
 const started = runStarted({ done_count: 1 });
+
+/** An answer the test settles itself. */
+function deferred() {
+  let resolve: (value: null) => void = () => {};
+  const promise = new Promise<null>((done) => (resolve = done));
+  const settle = () =>
+    act(async () => {
+      resolve(null);
+      await promise;
+    });
+  return { promise, resolve: settle };
+}
 
 let bus: EventBus;
 
@@ -298,5 +318,160 @@ describe("run", () => {
     unmount();
     await act(async () => {});
     expect(bus.listenerCount()).toBe(0);
+  });
+});
+
+describe("run commands during a run", () => {
+  beforeEach(() => {
+    invokeMock.mockReset();
+    vi.mocked(listen).mockReset();
+    bus = installEventBus(vi.mocked(listen));
+  });
+
+  it("turns a parallel run sequential with Go sequential, then shows it as sequential", async () => {
+    const answer = deferred();
+    backend({ held: { force_sequential: answer.promise } });
+    const user = userEvent.setup();
+    await renderApp();
+    expect(screen.queryByTestId("force-sequential")).not.toBeInTheDocument();
+
+    await user.click(screen.getByTestId("start-run"));
+    bus.emit(started);
+    const button = screen.getByTestId("force-sequential");
+    expect(button).toHaveTextContent("Go sequential");
+    expect(button).toHaveAttribute("title", expect.stringContaining("one task at a time"));
+    expect(screen.getByTestId("run-status")).not.toHaveTextContent("sequential");
+    expect(screen.getByTestId("sequential")).not.toBeChecked();
+
+    await user.click(button);
+    expect(callsOf("force_sequential")).toEqual([{ projectId: "p1" }]);
+    expect(button).toBeDisabled();
+    await answer.resolve();
+    expect(button).toBeEnabled();
+
+    bus.emit({ type: "run_sequential", run_id: "r1" });
+    expect(screen.queryByTestId("force-sequential")).not.toBeInTheDocument();
+    expect(screen.getByTestId("run-status")).toHaveTextContent("sequential");
+    expect(screen.getByTestId("sequential")).toBeChecked();
+    expect(screen.getByTestId("sequential")).toBeDisabled();
+  });
+
+  it("offers Go sequential only while a parallel run is going, paused included", async () => {
+    backend();
+    const user = userEvent.setup();
+    await renderApp();
+    await user.click(screen.getByTestId("start-run"));
+    expect(screen.queryByTestId("force-sequential")).not.toBeInTheDocument();
+    bus.emit(started, { type: "run_paused", run_id: "r1" });
+    expect(screen.getByTestId("force-sequential")).toBeEnabled();
+    await user.click(screen.getByTestId("cancel-run"));
+    expect(screen.getByTestId("force-sequential")).toBeDisabled();
+    bus.emit({ type: "run_finished", run_id: "r1", status: "cancelled", report: report({ status: "cancelled" }) });
+    expect(screen.queryByTestId("force-sequential")).not.toBeInTheDocument();
+
+    await user.click(screen.getByTestId("start-run"));
+    bus.emit({ ...started, run_id: "r2", mode: "sequential", workers: 1 });
+    expect(screen.getByTestId("run-status")).toHaveTextContent("sequential");
+    expect(screen.queryByTestId("force-sequential")).not.toBeInTheDocument();
+  });
+
+  it("shows a refused Go sequential in a toast, and ends a run found gone", async () => {
+    backend({ reject: { force_sequential: { code: "no_active_run", message: "no run is going on `p1`" } } });
+    const user = userEvent.setup();
+    await renderApp();
+    await user.click(screen.getByTestId("start-run"));
+    bus.emit(started);
+    await user.click(screen.getByTestId("force-sequential"));
+
+    const toast = await screen.findByTestId("toast");
+    expect(toast).toHaveAttribute("data-error-code", "no_active_run");
+    expect(toast).toHaveTextContent("no run is going on `p1`");
+    expect(screen.getByTestId("run-status")).toHaveAttribute("data-state", "idle");
+    expect(screen.queryByTestId("force-sequential")).not.toBeInTheDocument();
+  });
+
+  it("offers Retry merge next to Retry for a task in review, during a run only", async () => {
+    const answer = deferred();
+    backend({
+      board: board([task("a", { title: "Cart API", status: "review", review_reason: "merge conflict in src/cart.ts" })], p1),
+      held: { retry_merge: answer.promise },
+    });
+    const user = userEvent.setup();
+    await renderApp();
+    await user.click(screen.getByRole("button", { name: "Cart API" }));
+    const pane = screen.getByTestId("log-pane");
+    expect(within(pane).getByTestId("log-review-reason")).toHaveTextContent("merge conflict in src/cart.ts");
+    expect(within(pane).queryByTestId("retry-task")).not.toBeInTheDocument();
+    expect(within(pane).queryByTestId("retry-merge")).not.toBeInTheDocument();
+
+    await user.click(screen.getByTestId("start-run"));
+    bus.emit(started);
+    const retryMerge = within(pane).getByTestId("retry-merge");
+    expect(retryMerge).toHaveTextContent("Retry merge");
+    expect(retryMerge).toHaveAttribute("title", expect.stringContaining("kept branch again through the merge gate"));
+    expect(within(pane).getByRole("group", { name: "Run commands" })).toContainElement(within(pane).getByTestId("retry-task"));
+    expect(within(pane).queryByTestId("merge-now")).not.toBeInTheDocument();
+
+    await user.click(retryMerge);
+    expect(callsOf("retry_merge")).toEqual([{ projectId: "p1", taskId: "a" }]);
+    expect(retryMerge).toBeDisabled();
+    expect(within(pane).getByTestId("retry-task")).toBeEnabled();
+    await answer.resolve();
+    expect(retryMerge).toBeEnabled();
+
+    await user.click(within(pane).getByTestId("retry-task"));
+    expect(callsOf("retry_task")).toEqual([{ projectId: "p1", taskId: "a" }]);
+    expect(callsOf("retry_merge")).toHaveLength(1);
+
+    bus.emit({ type: "run_finished", run_id: "r1", status: "finished", report: report() });
+    expect(within(pane).queryByTestId("retry-merge")).not.toBeInTheDocument();
+  });
+
+  it("offers Merge now for a task in progress, and stops once it left the column", async () => {
+    const answer = deferred();
+    backend({ held: { merge_now: answer.promise } });
+    const user = userEvent.setup();
+    await renderApp();
+    await user.click(screen.getByTestId("start-run"));
+    bus.emit(started);
+    await user.click(screen.getByRole("button", { name: "Cart API" }));
+    const pane = screen.getByTestId("log-pane");
+    expect(within(pane).queryByTestId("merge-now")).not.toBeInTheDocument();
+
+    bus.emit({ type: "task_status_changed", run_id: "r1", task_id: "a", status: "in_progress", reason: null, slot: 0 });
+    const mergeNow = within(pane).getByTestId("merge-now");
+    expect(mergeNow).toHaveAttribute("title", expect.stringContaining("merge gate now"));
+    expect(within(pane).queryByTestId("retry-merge")).not.toBeInTheDocument();
+    await user.click(mergeNow);
+    expect(callsOf("merge_now")).toEqual([{ projectId: "p1", taskId: "a" }]);
+    expect(mergeNow).toBeDisabled();
+    // The pending request is task a's: the pane switched to task b offers b's Merge now.
+    bus.emit({ type: "task_status_changed", run_id: "r1", task_id: "b", status: "in_progress", reason: null, slot: 1 });
+    await user.click(screen.getByRole("button", { name: "Search box" }));
+    expect(screen.getByTestId("log-pane")).toHaveAttribute("data-task-id", "b");
+    expect(within(pane).getByTestId("merge-now")).toBeEnabled();
+    await user.click(screen.getByRole("button", { name: "Cart API" }));
+    await answer.resolve();
+    expect(within(pane).getByTestId("merge-now")).toBeEnabled();
+
+    bus.emit({ type: "task_status_changed", run_id: "r1", task_id: "a", status: "done", reason: null, slot: null });
+    expect(screen.getByTestId("log-pane")).toHaveAttribute("data-task-id", "a");
+    expect(within(pane).queryByTestId("merge-now")).not.toBeInTheDocument();
+  });
+
+  it("shows a refused Merge now in a toast and re-enables the button", async () => {
+    backend({ reject: { merge_now: { code: "db", message: "database is locked" } } });
+    const user = userEvent.setup();
+    await renderApp();
+    await user.click(screen.getByTestId("start-run"));
+    bus.emit(started, { type: "task_status_changed", run_id: "r1", task_id: "a", status: "in_progress", reason: null, slot: 0 });
+    await user.click(screen.getByRole("button", { name: "Cart API" }));
+    await user.click(screen.getByTestId("merge-now"));
+
+    const toast = await screen.findByTestId("toast");
+    expect(toast).toHaveAttribute("data-error-code", "db");
+    expect(toast).toHaveTextContent("database is locked");
+    expect(screen.getByTestId("merge-now")).toBeEnabled();
+    expect(screen.getByTestId("run-status")).toHaveAttribute("data-state", "running");
   });
 });

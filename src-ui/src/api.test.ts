@@ -6,14 +6,17 @@ import {
   cancelRun,
   createDemoProject,
   followEvents,
+  forceSequential,
   getBoard,
   getPlan,
   listProjects,
+  mergeNow,
   moveTaskToWorktree,
   openTaskLog,
   openWorktree,
   pauseRun,
   resumeRun,
+  retryMerge,
   retryTask,
   runState,
   setTaskStatus,
@@ -97,6 +100,9 @@ describe("run commands", () => {
     await resumeRun("p1");
     await cancelRun("p1");
     await retryTask("p1", "cart-api");
+    await forceSequential("p1");
+    await retryMerge("p1", "cart-api");
+    await mergeNow("p1", "search-box");
     await runState("p1");
     await getPlan("p1");
     await buildPlan("p1");
@@ -107,6 +113,9 @@ describe("run commands", () => {
       ["resume_run", { projectId: "p1" }],
       ["cancel_run", { projectId: "p1" }],
       ["retry_task", { projectId: "p1", taskId: "cart-api" }],
+      ["force_sequential", { projectId: "p1" }],
+      ["retry_merge", { projectId: "p1", taskId: "cart-api" }],
+      ["merge_now", { projectId: "p1", taskId: "search-box" }],
       ["run_state", { projectId: "p1" }],
       ["get_plan", { projectId: "p1" }],
       ["build_plan", { projectId: "p1" }],
@@ -116,6 +125,15 @@ describe("run commands", () => {
   it("rejects a refused start with the core's ErrorDto", async () => {
     invokeMock.mockRejectedValueOnce({ code: "agent_not_found", message: "install claude" });
     await expect(startRun("p1", false)).rejects.toEqual({ code: "agent_not_found", message: "install claude" });
+  });
+
+  it("rejects the commands sent to a running run with an ErrorDto", async () => {
+    invokeMock.mockRejectedValueOnce({ code: "no_active_run" });
+    await expect(forceSequential("p1")).rejects.toEqual({ code: "no_active_run", message: "no_active_run" });
+    invokeMock.mockRejectedValueOnce("run loop gone");
+    await expect(retryMerge("p1", "cart-api")).rejects.toEqual({ code: "unknown", message: "run loop gone" });
+    invokeMock.mockRejectedValueOnce(new Error("IPC closed"));
+    await expect(mergeNow("p1", "cart-api")).rejects.toEqual({ code: "unknown", message: "IPC closed" });
   });
 });
 

@@ -98,6 +98,21 @@ export function retryTask(projectId: string, taskId: string): Promise<null> {
   return call<null>("retry_task", { projectId, taskId });
 }
 
+/** From now on the run starts one task at a time; the tasks running finish (`run_sequential` reports it). */
+export function forceSequential(projectId: string): Promise<null> {
+  return call<null>("force_sequential", { projectId });
+}
+
+/** Lands a Review task's kept branch through the merge gate again, without its agent (e.g. after a fix by hand). */
+export function retryMerge(projectId: string, taskId: string): Promise<null> {
+  return call<null>("retry_merge", { projectId, taskId });
+}
+
+/** Stops an in-progress task's agent, commits what it left and sends its branch to the merge gate now. */
+export function mergeNow(projectId: string, taskId: string): Promise<null> {
+  return call<null>("merge_now", { projectId, taskId });
+}
+
 export function runState(projectId: string): Promise<RunStateDto> {
   return call<RunStateDto>("run_state", { projectId });
 }

@@ -105,6 +105,25 @@ describe("liveReducer", () => {
     expect(isRelevant(state, { type: "run_paused", run_id: "r8" })).toBe(false);
   });
 
+  it("turns the run sequential on run_sequential, and forgets the mode of an earlier run", () => {
+    let state = run(loaded(), { kind: "start_requested", projectId: "p1" }, ev(started));
+    expect(state).toMatchObject({ mode: "parallel", workers: 4 });
+    state = run(state, ev({ type: "run_sequential", run_id: "other" }));
+    expect(state.mode).toBe("parallel");
+    state = run(state, ev({ type: "run_sequential", run_id: "r1" }));
+    expect(state).toMatchObject({ phase: "running", mode: "sequential", workers: 1 });
+
+    state = run(state, ev({ type: "run_finished", run_id: "r1", status: "finished", report: report() }));
+    expect(state.mode).toBe("sequential");
+    expect(run(state, { kind: "start_requested", projectId: "p1" })).toMatchObject({ mode: null, workers: null });
+    // A run found through run_state says nothing of its mode.
+    expect(run(state, { kind: "state_loaded", projectId: "p1", active: true, paused: false })).toMatchObject({
+      phase: "running",
+      mode: null,
+      workers: null,
+    });
+  });
+
   it("is idle with no run, and agent output then does not count", () => {
     const state = run(loaded(), { kind: "state_loaded", projectId: "p1", active: false, paused: false });
     expect(state.phase).toBe("idle");

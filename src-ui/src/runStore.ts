@@ -40,7 +40,7 @@ export type LiveState = {
   phase: RunPhase;
   /** The run followed, once its `run_started` arrived (a run found through `run_state` has none until then). */
   runId: string | null;
-  /** `parallel` or `sequential`. */
+  /** `parallel` or `sequential` (after `run_sequential` too); null until the run's `run_started` is seen. */
   mode: string | null;
   workers: number | null;
   /** The report of the last run that finished, until the next one starts. */
@@ -333,7 +333,7 @@ export function liveReducer(state: LiveState, action: LiveAction): LiveState {
     case "state_loaded":
       // Only a run not known here yet is taken on; what the events said since stays.
       if (action.active && !isActive(current.phase)) {
-        return { ...current, phase: action.paused ? "paused" : "running", runId: null, cancelling: false };
+        return { ...current, phase: action.paused ? "paused" : "running", runId: null, mode: null, workers: null, cancelling: false };
       }
       if (action.active && current.phase !== "starting") {
         return { ...current, phase: action.paused ? "paused" : "running" };
@@ -344,6 +344,8 @@ export function liveReducer(state: LiveState, action: LiveAction): LiveState {
         ...current,
         phase: "starting",
         runId: null,
+        mode: null,
+        workers: null,
         report: null,
         slots: NO_SLOTS,
         cancelling: false,

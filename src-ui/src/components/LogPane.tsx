@@ -2,19 +2,31 @@ import { useEffect, useLayoutEffect, useRef, useSyncExternalStore } from "react"
 import type { Task } from "../bindings";
 import { COLUMNS, slotName } from "../board";
 import type { LogStore } from "../runStore";
+import { RequestButton } from "./RequestButton";
 
-type Props = {
+/** Sends one run command about a task; settles once the core took it or refused it (a refusal is reported elsewhere). */
+type TaskCommand = (taskId: string) => Promise<unknown>;
+
+type TaskCommands = {
+  /** Sends a task in Review back to the run's queue. */
+  onRetry: TaskCommand;
+  /** Lands a task in Review's kept branch through the merge gate again, without its agent. */
+  onRetryMerge: TaskCommand;
+  /** Stops an in-progress task's agent and sends what it left to the merge gate. */
+  onMergeNow: TaskCommand;
+};
+
+type Props = TaskCommands & {
   task: Task;
   logs: LogStore;
   slot: number | undefined;
-  /** A run is going, so a task in Review can be sent back to it. */
-  canRetry: boolean;
-  onRetry: (taskId: string) => void;
+  /** A run is going, so the run commands that fit the task are offered. */
+  runActive: boolean;
   onClose: () => void;
 };
 
 /** A side drawer with one task's details and its agent's output as it streams. */
-export function LogPane({ task, logs, slot, canRetry, onRetry, onClose }: Props) {
+export function LogPane({ task, logs, slot, runActive, onClose, ...commands }: Props) {
   const version = useSyncExternalStore(logs.subscribe, () => logs.version(task.id));
   const lines = logs.get(task.id);
   const text = lines.join("\n");
@@ -58,15 +70,11 @@ export function LogPane({ task, logs, slot, canRetry, onRetry, onClose }: Props)
       </header>
       <div className="log-pane-body">
         {task.status === "review" && task.review_reason !== null && (
-          <div className="card-review log-pane-review" data-testid="log-review-reason">
+          <div className="card-review" data-testid="log-review-reason">
             <strong>In review:</strong> {task.review_reason}
-            {canRetry && (
-              <button type="button" className="button small" data-testid="retry-task" onClick={() => onRetry(task.id)}>
-                Retry
-              </button>
-            )}
           </div>
         )}
+        {runActive && <RunActions key={task.id} task={task} {...commands} />}
         {task.description !== "" && <p className="log-pane-description">{task.description}</p>}
         {task.predicted_files.length > 0 && (
           <details className="log-pane-files">
@@ -97,5 +105,43 @@ export function LogPane({ task, logs, slot, canRetry, onRetry, onClose }: Props)
         </pre>
       </div>
     </aside>
+  );
+}
+
+/** The run commands that fit the task's column: Retry and Retry merge in Review, Merge now in progress. */
+function RunActions({ task, onRetry, onRetryMerge, onMergeNow }: TaskCommands & { task: Task }) {
+  if (task.status !== "review" && task.status !== "in_progress") return null;
+  return (
+    <div className="log-pane-actions" role="group" aria-label="Run commands">
+      {task.status === "review" ? (
+        <>
+          <RequestButton
+            testId="retry-task"
+            className="button small"
+            title="Send it back to the run's queue: its agent works on it again"
+            onRequest={() => onRetry(task.id)}
+          >
+            Retry
+          </RequestButton>
+          <RequestButton
+            testId="retry-merge"
+            className="button small"
+            title="Land its kept branch again through the merge gate, e.g. after you fixed it by hand"
+            onRequest={() => onRetryMerge(task.id)}
+          >
+            Retry merge
+          </RequestButton>
+        </>
+      ) : (
+        <RequestButton
+          testId="merge-now"
+          className="button small"
+          title="Stop its agent, commit what it left and send the branch to the merge gate now"
+          onRequest={() => onMergeNow(task.id)}
+        >
+          Merge now
+        </RequestButton>
+      )}
+    </div>
   );
 }

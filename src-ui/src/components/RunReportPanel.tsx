@@ -1,5 +1,5 @@
 import { memo, type ReactNode } from "react";
-import type { RunReport } from "../bindings";
+import type { ReuseStats, RunReport } from "../bindings";
 import { formatDuration, formatPercent } from "../board";
 
 type Props = { report: RunReport; onDismiss: () => void };
@@ -46,6 +46,9 @@ function RunReportPanelInner({ report, onDismiss }: Props) {
         <Stat label="Merge success rate" testId="merge-success-rate">
           {formatPercent(report.merge_success_rate)}
         </Stat>
+        <Stat label="Expertise reuse" testId="report-expertise">
+          <Reuse stats={report.expertise_reuse} />
+        </Stat>
       </dl>
       {report.review.length > 0 && (
         <ul className="run-report-review" aria-label="Sent to review">
@@ -57,6 +60,16 @@ function RunReportPanelInner({ report, onDismiss }: Props) {
         </ul>
       )}
     </section>
+  );
+}
+
+/** How many of the routed tasks prior expertise served: "3 of 5 tasks (60%)". */
+function Reuse({ stats }: { stats: ReuseStats }) {
+  if (stats.routed === 0) return <span className="stat-note">no tasks routed to an expert</span>;
+  return (
+    <>
+      {stats.served_by_expertise} of {stats.routed} {stats.routed === 1 ? "task" : "tasks"} ({formatPercent(stats.ratio)})
+    </>
   );
 }
 

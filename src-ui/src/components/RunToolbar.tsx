@@ -1,13 +1,15 @@
 import { memo } from "react";
 import type { RunPhase } from "../runStore";
+import { RequestButton } from "./RequestButton";
 
 type Props = {
   phase: RunPhase;
-  /** The run runs one task at a time (asked for, or the core fell back to it). */
+  /** `parallel` or `sequential` (asked for, fallen back to, or forced during the run); null when not known. */
   mode: string | null;
   /** A project is selected and its board is loaded. */
   ready: boolean;
   cancelling: boolean;
+  /** The Sequential choice for the next run. */
   sequential: boolean;
   done: number;
   total: number;
@@ -16,6 +18,8 @@ type Props = {
   onPause: () => void;
   onResume: () => void;
   onCancel: () => void;
+  /** Turns the running run sequential; settles once the core took the order or refused it. */
+  onForceSequential: () => Promise<unknown>;
 };
 
 /** What the status pill says, and its `data-state` (`starting` shows as running). */
@@ -32,6 +36,9 @@ const PILL: Record<RunPhase, { state: string; label: string }> = {
 function RunToolbarInner(props: Props) {
   const { phase, mode, ready, cancelling, sequential, done, total } = props;
   const active = phase === "starting" || phase === "running" || phase === "paused";
+  const runSequential = active && mode === "sequential";
+  // A run found through `run_state` has no known mode: it is offered Go sequential (a no-op if it already is).
+  const canGoSequential = (phase === "running" || phase === "paused") && !runSequential;
   const pill = PILL[phase];
   return (
     <div className="run-toolbar" role="group" aria-label="Run">
@@ -44,23 +51,35 @@ function RunToolbarInner(props: Props) {
       >
         <span className="run-status-dot" aria-hidden="true" />
         {pill.label}
-        {active && mode === "sequential" && <span className="run-status-mode">sequential</span>}
+        {runSequential && <span className="run-status-mode">sequential</span>}
         {total > 0 && (
           <span className="run-progress" data-testid="run-progress">
             {done}/{total} done
           </span>
         )}
       </span>
+      {/* The choice for the next run; during a run, the run's mode once known. */}
       <label className="run-sequential" title="Run one task at a time (to compare with a parallel run)">
         <input
           type="checkbox"
           data-testid="sequential"
-          checked={sequential}
+          checked={active && mode !== null ? runSequential : sequential}
           disabled={active}
           onChange={(e) => props.onSequentialChange(e.currentTarget.checked)}
         />
         Sequential
       </label>
+      {canGoSequential && (
+        <RequestButton
+          testId="force-sequential"
+          className="button"
+          title="From now on, one task at a time; the tasks running finish"
+          onRequest={props.onForceSequential}
+          disabled={cancelling}
+        >
+          Go sequential
+        </RequestButton>
+      )}
       {phase === "paused" ? (
         <button type="button" className="button" data-testid="resume-run" onClick={props.onResume} disabled={cancelling}>
           Resume
@@ -98,5 +117,5 @@ function RunToolbarInner(props: Props) {
   );
 }
 
-/** Start, Sequential, Pause/Resume and Cancel, with the run's status pill and progress. */
+/** Start, Sequential, Go sequential, Pause/Resume and Cancel, with the run's status pill and progress. */
 export const RunToolbar = memo(RunToolbarInner);

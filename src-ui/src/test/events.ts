@@ -60,6 +60,7 @@ export function report(overrides: Partial<RunReport> = {}): RunReport {
     resolved_by_agent: 0,
     merge_success_rate: 1,
     review: [],
+    expertise_reuse: { routed: 0, served_by_expertise: 0, ratio: 0 },
     tasks: [],
     ...overrides,
   };
