@@ -327,7 +327,7 @@ outcome: string, exit_code: number | null, } | { "type": "merge_started", run_id
 /**
  * The merge commit, the conflicting files or the test log, depending on `result`.
  */
-detail: string, } | { "type": "conflict_predicted", run_id: string, task_id: string, other: string, files: Array<string>, } | { "type": "warning", run_id: string, task_id: string | null, message: string, };
+detail: string, } | { "type": "branch_committed", run_id: string, task_id: string, branch: string, commit: string, summary: string, } | { "type": "conflict_predicted", run_id: string, task_id: string, other: string, files: Array<string>, } | { "type": "warning", run_id: string, task_id: string | null, message: string, };
 export type ActiveRunState = { active: boolean, paused: boolean, };
 export type RunAction = "retry_task" | "retry_merge" | "merge_now";
 export type StatusMove = { "kind": "applied", status: TaskStatus, } | { "kind": "sent_to_run", action: RunAction, };

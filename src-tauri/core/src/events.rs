@@ -129,6 +129,15 @@ pub enum Event {
         /// The merge commit, the conflicting files or the test log, depending on `result`.
         detail: String,
     },
+    /// The task's branch has a new tip: seen while its agent works (checked every ~2 s) and just before it is
+    /// merged. `commit` is the full id, `summary` the first line of its message.
+    BranchCommitted {
+        run_id: String,
+        task_id: String,
+        branch: String,
+        commit: String,
+        summary: String,
+    },
     /// While agents work: merging the task's branch onto `other` (another active task's id, or `target`) is
     /// predicted to conflict in `files`. Sent once per new pair and file set.
     ConflictPredicted {

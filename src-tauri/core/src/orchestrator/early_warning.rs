@@ -2,7 +2,8 @@
 //! branches would conflict with the target or with each other. In memory only ([`crate::merge::predict_conflicts`]);
 //! branches with no commits yet are skipped, and nothing is recomputed while no branch tip and not the target
 //! moved. A newly predicted conflict is announced once ([`Event::ConflictPredicted`]) and flagged on the tasks
-//! (`tasks.conflict_warning`, cleared when a task lands or leaves in-progress).
+//! (`tasks.conflict_warning`, cleared when a task lands or leaves in-progress). A branch tip not seen before is
+//! announced as [`Event::BranchCommitted`] (the lanes show each worktree's last commit).
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -73,6 +74,7 @@ impl EarlyWarning {
                 branches.push((task, branch));
             }
         }
+        let branch_of: HashMap<String, String> = branches.iter().cloned().collect();
         let (repo, target) = (PathBuf::from(repo), target.to_string());
         let last = self.last.clone();
         let probe = blocking(move || {
@@ -87,9 +89,19 @@ impl EarlyWarning {
                 }
             }
             let state = (onto.to_string(), tips.iter().map(|(t, o)| (t.clone(), o.to_string())).collect::<Vec<_>>());
+            // Branch tips not seen at the last check, with their summaries, for the lanes.
+            let mut moved = Vec::new();
+            for (task, tip) in &tips {
+                let seen =
+                    last.as_ref().is_some_and(|(_, old)| old.iter().any(|(t, o)| t == task && *o == tip.to_string()));
+                if !seen {
+                    let summary = git.find_commit(*tip)?.summary().unwrap_or_default().to_string();
+                    moved.push((task.clone(), tip.to_string(), summary));
+                }
+            }
             // Nothing moved since the last check: nothing new to find.
             if last.as_ref() == Some(&state) {
-                return Ok((state, None));
+                return Ok((state, moved, None));
             }
             let mut found = Found::new();
             for (i, (task, tip)) in tips.iter().enumerate() {
@@ -104,11 +116,15 @@ impl EarlyWarning {
                     }
                 }
             }
-            Ok((state, Some(found)))
+            Ok((state, moved, Some(found)))
         })
         .await?;
-        let (state, found) = probe;
+        let (state, moved, found) = probe;
         self.last = Some(state);
+        for (task_id, commit, summary) in moved {
+            let branch = branch_of.get(&task_id).cloned().unwrap_or_default();
+            emit(events, Event::BranchCommitted { run_id: run_id.to_string(), task_id, branch, commit, summary });
+        }
         let Some(found) = found else { return Ok(()) };
         // The flags: each task lists what it conflicts with (both sides of a pair are flagged).
         let mut per_task: BTreeMap<&str, Vec<Flag>> = BTreeMap::new();

@@ -264,6 +264,7 @@ async fn drive(
     }
 
     records::set_worktree_status(&ctx.db, &s.row_id, "merging").await?;
+    announce_tip(ctx, &s.task.id, &info.branch).await;
     emit(
         &ctx.events,
         Event::MergeStarted { run_id: ctx.run_id.clone(), task_id: s.task.id.clone(), branch: info.branch.clone() },
@@ -524,6 +525,21 @@ fn session_spec(ctx: &WorkerCtx, s: &Started, worktree: WorktreeInfo, prompt: St
     }
 }
 
+/// Announces the branch's tip ([`Event::BranchCommitted`]) before it goes to the gate; silent when it cannot be read.
+async fn announce_tip(ctx: &WorkerCtx, task_id: &str, branch: &str) {
+    let (repo, wanted) = (ctx.repo.clone(), branch.to_string());
+    let tip = blocking(move || {
+        let git = git2::Repository::open(&repo)?;
+        let commit = git.find_branch(&wanted, git2::BranchType::Local)?.get().peel_to_commit()?;
+        Ok((commit.id().to_string(), commit.summary().unwrap_or_default().to_string()))
+    })
+    .await;
+    if let Ok((commit, summary)) = tip {
+        let (run_id, task_id, branch) = (ctx.run_id.clone(), task_id.to_string(), branch.to_string());
+        emit(&ctx.events, Event::BranchCommitted { run_id, task_id, branch, commit, summary });
+    }
+}
+
 /// Merge now: commits what the stopped agent left (message: the task title); true when the branch has commits
 /// the target lacks.
 async fn commit_left(ctx: &WorkerCtx, s: &Started, info: &WorktreeInfo) -> CoreResult<bool> {
@@ -554,6 +570,7 @@ pub(crate) async fn land_again(ctx: Arc<WorkerCtx>, task: Task, row_id: String, 
         })
         .await?;
         records::set_worktree_status(&ctx.db, &s.row_id, "merging").await?;
+        announce_tip(&ctx, &s.task.id, &branch).await;
         let (run_id, task_id) = (ctx.run_id.clone(), s.task.id.clone());
         emit(&ctx.events, Event::MergeStarted { run_id, task_id, branch: branch.clone() });
         let message = format!("YokeFlow: {} ({})", s.task.title, s.task.id);
