@@ -127,6 +127,15 @@ async fn twelve_task_dag_runs_in_parallel_and_lands_everything() {
     assert!(matches!(seen.first(), Some(Event::Recovered { .. })));
     assert!(seen.iter().any(|e| matches!(e, Event::AgentOutput { .. })));
     assert_eq!(seen.iter().filter(|e| matches!(e, Event::WorktreeRemoved { .. })).count(), 12);
+    // Every branch's tip was announced before its merge (the lanes' last commit).
+    for t in f.tasks().await {
+        let tip = seen.iter().position(|e| {
+            matches!(e, Event::BranchCommitted { task_id, summary, commit, .. }
+            if *task_id == t.id && summary.contains("scripted change") && commit.len() == 40)
+        });
+        let merge = seen.iter().position(|e| matches!(e, Event::MergeStarted { task_id, .. } if *task_id == t.id));
+        assert!(tip.is_some() && tip < merge, "{}: tip {tip:?}, merge {merge:?}", t.id);
+    }
     let stored: Option<String> = sqlx::query_scalar("SELECT report FROM runs WHERE id = ?")
         .bind(&report.run_id)
         .fetch_one(f.db.pool())
