@@ -100,6 +100,16 @@ describe("views", () => {
     expect(within(lane).getByTestId("lane-task")).toHaveTextContent("Search box");
     expect(within(lane).getByTestId("lane-agent")).toHaveTextContent("running");
     expect(within(lane).getByTestId("lane-merge")).toHaveTextContent("not merged yet");
+    expect(within(lane).getByTestId("lane-commit")).toHaveTextContent("none yet");
+
+    const sha = "89abcdef0123456789abcdef0123456789abcdef";
+    bus.emit(
+      { type: "branch_committed", run_id: "r1", task_id: "b", branch: "yokeflow/b", commit: sha, summary: "b: search box" },
+      { type: "conflict_predicted", run_id: "r1", task_id: "b", other: "a", files: ["src/search.ts"] },
+    );
+    expect(within(lane).getByTestId("lane-commit")).toHaveTextContent("89abcdef b: search box");
+    expect(within(lane).getByTestId("lane-merge")).toHaveTextContent("conflict predicted");
+    expect(within(lane).getByTestId("lane-merge")).toHaveAttribute("title", "with a in src/search.ts");
 
     bus.emit(
       { type: "agent_exited", run_id: "r1", task_id: "b", session_id: "s1", outcome: "succeeded", exit_code: 0 },

@@ -180,6 +180,21 @@ describe("worktree lanes", () => {
     );
     expect(state.lanes[2]).toMatchObject({ branch: "yokeflow/a", taskId: "a", busy: true, agent: "running", merge: "none" });
     expect(state.lanes[0]!.taskId).toBeNull();
+    expect(state.lanes[2]!.lastCommit).toBeNull();
+
+    // While the agent works: its commits, and a conflict predicted before the merge.
+    const sha = "0123456789abcdef0123456789abcdef01234567";
+    state = run(
+      state,
+      ev({ type: "branch_committed", run_id: "r1", task_id: "a", branch: "yokeflow/a", commit: sha, summary: "a: cart" }),
+      ev({ type: "conflict_predicted", run_id: "r1", task_id: "a", other: "target", files: ["src/cart.ts"] }),
+    );
+    expect(state.lanes[2]).toMatchObject({
+      lastCommit: { sha, summary: "a: cart" },
+      merge: "predicted",
+      mergeDetail: "with the target branch in src/cart.ts",
+    });
+    expect(state.lanes[0]!.lastCommit).toBeNull();
 
     state = run(
       state,
@@ -196,7 +211,15 @@ describe("worktree lanes", () => {
 
     // The next task in the slot starts with a clean slate.
     state = run(state, ev(tsc("b", "in_progress", 2)));
-    expect(state.lanes[2]).toMatchObject({ taskId: "b", busy: true, agent: "idle", merge: "none", mergeDetail: null, branch: "yokeflow/a" });
+    expect(state.lanes[2]).toMatchObject({
+      taskId: "b",
+      busy: true,
+      agent: "idle",
+      merge: "none",
+      mergeDetail: null,
+      lastCommit: null,
+      branch: "yokeflow/a",
+    });
   });
 
   it.each([

@@ -6,7 +6,10 @@ import type { Board, Event, RunReport, Task, TaskStatus } from "./bindings";
 export type LaneAgent = "idle" | "running" | "succeeded" | "failed" | "timed_out" | "cancelled" | "no_changes" | (string & {});
 
 /** Where a lane's work stands on its way to the target branch. */
-export type LaneMerge = "none" | "testing" | "clean" | "failed" | "conflict" | "nothing" | "error";
+export type LaneMerge = "none" | "predicted" | "testing" | "clean" | "failed" | "conflict" | "nothing" | "error";
+
+/** A branch's newest commit as a run announced it. */
+export type LaneCommit = { sha: string; summary: string };
 
 /** One worker slot (worktree `wt-<slot+1>`) as the run's events left it. */
 export type Lane = {
@@ -19,8 +22,10 @@ export type Lane = {
   busy: boolean;
   agent: LaneAgent;
   merge: LaneMerge;
-  /** The merge commit, conflicting files or test log of the last merge result. */
+  /** The merge commit, conflicting files or test log of the last merge result (or the predicted conflict). */
   mergeDetail: string | null;
+  /** The newest commit of the lane's branch, once one was seen. */
+  lastCommit: LaneCommit | null;
 };
 
 /**
@@ -87,7 +92,7 @@ const NO_OPEN: Readonly<Record<string, number | null>> = {};
 export const MAX_LANES = 256;
 
 function emptyLane(slot: number): Lane {
-  return { slot, branch: null, taskId: null, busy: false, agent: "idle", merge: "none", mergeDetail: null };
+  return { slot, branch: null, taskId: null, busy: false, agent: "idle", merge: "none", mergeDetail: null, lastCommit: null };
 }
 
 /** `count` fresh lanes. */
@@ -136,7 +141,7 @@ export function applyLaneEvent(lanes: readonly Lane[], event: Event): readonly L
         branch: event.branch,
         taskId: event.task_id,
         busy: true,
-        ...(lane.taskId === event.task_id ? {} : { agent: "idle", merge: "none", mergeDetail: null }),
+        ...(lane.taskId === event.task_id ? {} : { agent: "idle", merge: "none", mergeDetail: null, lastCommit: null }),
       }));
     case "task_status_changed": {
       if (event.status === "in_progress" && event.slot !== null) {
@@ -145,7 +150,7 @@ export function applyLaneEvent(lanes: readonly Lane[], event: Event): readonly L
             ? lane
             : lane.taskId === event.task_id
               ? { ...lane, busy: true }
-              : { ...lane, taskId: event.task_id, busy: true, agent: "idle", merge: "none", mergeDetail: null },
+              : { ...lane, taskId: event.task_id, busy: true, agent: "idle", merge: "none", mergeDetail: null, lastCommit: null },
         );
       }
       const slot = laneOf(lanes, event.task_id);
@@ -169,6 +174,23 @@ export function applyLaneEvent(lanes: readonly Lane[], event: Event): readonly L
       if (slot < 0) return lanes;
       const merge = MERGE_STATE[event.result] ?? "error";
       return updateLane(lanes, slot, (lane) => ({ ...lane, merge, mergeDetail: event.detail === "" ? null : event.detail }));
+    }
+    case "branch_committed": {
+      const slot = laneOf(lanes, event.task_id);
+      if (slot < 0) return lanes;
+      return updateLane(lanes, slot, (lane) =>
+        lane.lastCommit?.sha === event.commit ? lane : { ...lane, lastCommit: { sha: event.commit, summary: event.summary } },
+      );
+    }
+    case "conflict_predicted": {
+      // Only before the merge: what the gate finds afterwards is the real answer.
+      const slot = laneOf(lanes, event.task_id);
+      if (slot < 0) return lanes;
+      const other = event.other === "target" ? "the target branch" : event.other;
+      const detail = `with ${other} in ${event.files.join(", ")}`;
+      return updateLane(lanes, slot, (lane) =>
+        lane.merge === "none" || lane.merge === "predicted" ? { ...lane, merge: "predicted", mergeDetail: detail } : lane,
+      );
     }
     case "run_finished":
       return lanes.some((lane) => lane.busy) ? lanes.map((lane) => (lane.busy ? { ...lane, busy: false } : lane)) : lanes;

@@ -24,6 +24,7 @@ type Props = {
 
 const MERGE_LABEL: Record<LaneMerge, string> = {
   none: "not merged yet",
+  predicted: "conflict predicted",
   testing: "tests running",
   clean: "merged clean",
   failed: "tests failed",
@@ -217,6 +218,18 @@ function LaneRow({ slot, lane, queue, facts, onOpenTask, onOpenWorktree, onOpenL
           <dt>Agent</dt>
           <dd className="lane-agent" data-testid="lane-agent" data-agent={lane?.agent ?? "idle"}>
             {(lane?.agent ?? "idle").replace(/_/g, " ")}
+          </dd>
+        </div>
+        <div>
+          <dt>Commit</dt>
+          <dd className="lane-commit" data-testid="lane-commit" title={lane?.lastCommit?.sha}>
+            {lane?.lastCommit == null ? (
+              <span className="muted">none yet</span>
+            ) : (
+              <>
+                <code className="lane-sha">{lane.lastCommit.sha.slice(0, 8)}</code> {lane.lastCommit.summary}
+              </>
+            )}
           </dd>
         </div>
         <div>
