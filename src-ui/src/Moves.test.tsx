@@ -275,6 +275,14 @@ describe("a lane's open buttons", () => {
     expect(callsOf("open_worktree")).toEqual([{ projectId: "p1", taskId: "b" }]);
     expect(callsOf("open_task_log")).toEqual([{ projectId: "p1", taskId: "b" }]);
     expect(within(lane("wt-1")).getByTestId("open-worktree")).toBeDisabled();
+
+    // Merged: its worktree is gone, its log stays.
+    bus.emit(
+      { type: "merge_result", run_id: "r1", task_id: "b", result: "merged", detail: "abc" },
+      { type: "task_status_changed", run_id: "r1", task_id: "b", status: "done", reason: null, slot: null },
+    );
+    expect(within(lane("wt-2")).getByTestId("open-worktree")).toBeDisabled();
+    expect(within(lane("wt-2")).getByTestId("open-log")).toBeEnabled();
   });
 
   it("show a failure in a toast", async () => {

@@ -158,6 +158,8 @@ function LaneRow({ slot, lane, queue, facts, onOpenTask, onOpenWorktree, onOpenL
   const taskId = lane?.taskId ?? null;
   const current = taskId === null ? undefined : facts.titles.get(taskId);
   const merge = lane?.merge ?? "none";
+  // A worktree exists while its task runs, and is kept while it waits in Review; a merged one was removed.
+  const hasFolder = lane?.branch != null && taskId !== null && (lane.busy || current?.status === "review");
   return (
     <section
       ref={setNodeRef}
@@ -178,8 +180,8 @@ function LaneRow({ slot, lane, queue, facts, onOpenTask, onOpenWorktree, onOpenL
             type="button"
             className="button small"
             data-testid="open-worktree"
-            disabled={lane?.branch == null || taskId === null}
-            title={`Open the ${name} folder`}
+            disabled={!hasFolder}
+            title={hasFolder ? `Open the ${name} folder` : "No worktree now: it is removed once its task merged"}
             onClick={() => {
               if (taskId !== null) onOpenWorktree?.(taskId);
             }}
