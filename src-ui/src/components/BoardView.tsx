@@ -1,11 +1,11 @@
-import { DndContext, DragOverlay, type DragEndEvent, type DragStartEvent } from "@dnd-kit/core";
-import { useCallback, useMemo, useState } from "react";
+import { useCallback, useMemo } from "react";
 import type { Board, ExecutionPlan, TaskStatus } from "../bindings";
 import { COLUMNS, epicsById, groupByStatus } from "../board";
 import { busyAgents, cardFacts, pinnedTasks, planConflicts, plannedWorktrees, timesSpent, type BoardFacts } from "../cardFacts";
-import { dragAnnouncements, dragInstructions, dropCollision, dropDestination, useDragSensors } from "../dragDrop";
+import { dragAnnouncements, dragInstructions } from "../dragDrop";
 import type { Lane, TimingMark } from "../runStore";
 import { Column } from "./Column";
+import { DragArea } from "./DragArea";
 import { TaskCardPreview } from "./TaskCard";
 
 type Props = {
@@ -67,30 +67,28 @@ export function BoardView({
     [worktrees, pinned, conflicts, agents, times],
   );
 
-  // Nothing moves on a drop: the card stays until the core has stored the move and the board is reloaded.
-  const sensors = useDragSensors("x");
-  const [draggedId, setDraggedId] = useState<string | null>(null);
-  const dragStart = useCallback((event: DragStartEvent) => setDraggedId(String(event.active.id)), []);
-  const dragEnd = useCallback(
-    ({ active, over }: DragEndEvent) => {
-      setDraggedId(null);
-      const to = dropDestination(active, over);
-      if (to !== null && isStatus(to)) onMoveTask?.(String(active.id), to);
+  const drop = useCallback(
+    (taskId: string, to: string) => {
+      if (isStatus(to)) onMoveTask?.(taskId, to);
     },
     [onMoveTask],
   );
-  const dragCancel = useCallback(() => setDraggedId(null), []);
-  const dragged = draggedId === null ? undefined : board.tasks.find((task) => task.id === draggedId);
+  const preview = useCallback(
+    (draggedId: string) => {
+      const dragged = board.tasks.find((task) => task.id === draggedId);
+      return dragged === undefined ? null : (
+        <TaskCardPreview
+          task={dragged}
+          epic={dragged.epic === null ? undefined : epics.get(dragged.epic)}
+          {...cardFacts(facts, dragged, slots[dragged.id])}
+        />
+      );
+    },
+    [board.tasks, epics, facts, slots],
+  );
 
   return (
-    <DndContext
-      sensors={sensors}
-      collisionDetection={dropCollision}
-      accessibility={ACCESSIBILITY}
-      onDragStart={dragStart}
-      onDragEnd={dragEnd}
-      onDragCancel={dragCancel}
-    >
+    <DragArea axis="x" accessibility={ACCESSIBILITY} onDrop={drop} preview={preview}>
       <div className="board" data-testid="board">
         {COLUMNS.map(({ status, label }) => (
           <Column
@@ -106,16 +104,6 @@ export function BoardView({
           />
         ))}
       </div>
-      {/* No drop animation: the card would fly back to where it was before the answer moves it. */}
-      <DragOverlay dropAnimation={null}>
-        {dragged !== undefined && (
-          <TaskCardPreview
-            task={dragged}
-            epic={dragged.epic === null ? undefined : epics.get(dragged.epic)}
-            {...cardFacts(facts, dragged, slots[dragged.id])}
-          />
-        )}
-      </DragOverlay>
-    </DndContext>
+    </DragArea>
   );
 }

@@ -1,10 +1,11 @@
-import { DndContext, DragOverlay, useDraggable, useDroppable, type DragEndEvent, type DragStartEvent } from "@dnd-kit/core";
-import { memo, useCallback, useMemo, useState } from "react";
+import { useDraggable, useDroppable } from "@dnd-kit/core";
+import { memo, useCallback, useMemo } from "react";
 import type { ExecutionPlan, Task } from "../bindings";
 import { slotName } from "../board";
 import { pinnedTasks } from "../cardFacts";
-import { dragAnnouncements, dragInstructions, dropCollision, dropDestination, useDragSensors, type DragItem, type DropZone } from "../dragDrop";
+import { dragAnnouncements, dragInstructions, type DragItem, type DropZone } from "../dragDrop";
 import type { Lane, LaneMerge } from "../runStore";
+import { DragArea } from "./DragArea";
 import { PinMark } from "./PinMark";
 
 type Props = {
@@ -73,18 +74,16 @@ function LanesViewInner({ tasks, plan, lanes, workers, onOpenTask, onMoveTask, o
   }, [plan]);
   const facts: Facts = { titles, pinned };
 
-  const sensors = useDragSensors("y");
-  const [draggedId, setDraggedId] = useState<string | null>(null);
-  const dragStart = useCallback((event: DragStartEvent) => setDraggedId(String(event.active.id)), []);
-  const dragEnd = useCallback(
-    ({ active, over }: DragEndEvent) => {
-      setDraggedId(null);
-      const to = dropDestination(active, over);
-      if (to !== null) onMoveTask?.(String(active.id), to);
-    },
-    [onMoveTask],
+  const drop = useCallback((taskId: string, to: string) => onMoveTask?.(taskId, to), [onMoveTask]);
+  const preview = useCallback(
+    (draggedId: string) => (
+      <span className="lane-chip preview" data-status={titles.get(draggedId)?.status ?? "backlog"}>
+        {pinned.has(draggedId) && <PinMark />}
+        {draggedId}
+      </span>
+    ),
+    [titles, pinned],
   );
-  const dragCancel = useCallback(() => setDraggedId(null), []);
 
   const count = laneCount(plan, workers, lanes);
   if (count === 0) {
@@ -113,29 +112,12 @@ function LanesViewInner({ tasks, plan, lanes, workers, onOpenTask, onMoveTask, o
     );
   }
   if (offersNewLane(plan, count)) rows.push(<NewLane key="new" slot={count} />);
-  const dragged = draggedId === null ? undefined : titles.get(draggedId);
   return (
-    <DndContext
-      sensors={sensors}
-      collisionDetection={dropCollision}
-      accessibility={ACCESSIBILITY}
-      onDragStart={dragStart}
-      onDragEnd={dragEnd}
-      onDragCancel={dragCancel}
-    >
+    <DragArea axis="y" accessibility={ACCESSIBILITY} onDrop={drop} preview={preview}>
       <div className="lanes" data-testid="lanes">
         {rows}
       </div>
-      {/* No drop animation: the card would fly back to where it was before the answer moves it. */}
-      <DragOverlay dropAnimation={null}>
-        {draggedId !== null && (
-          <span className="lane-chip preview" data-status={dragged?.status ?? "backlog"}>
-            {pinned.has(draggedId) && <PinMark />}
-            {draggedId}
-          </span>
-        )}
-      </DragOverlay>
-    </DndContext>
+    </DragArea>
   );
 }
 
