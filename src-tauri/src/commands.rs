@@ -8,6 +8,7 @@ use yokeflow_core::model::{Board, Project, ProjectSummary, TaskStatus};
 use yokeflow_core::orchestrator::ActiveRunState;
 use yokeflow_core::overrides::{self, RunAction, StatusDecision, StatusMove};
 use yokeflow_core::plan::ExecutionPlan;
+use yokeflow_core::register::{self, AddedProject};
 use yokeflow_core::{demo, locations, planner, project, tasks, CoreError};
 
 use crate::app::AppState;
@@ -40,6 +41,13 @@ pub async fn get_board(
 #[tauri::command]
 pub async fn create_demo_project(state: State<'_, AppState>) -> Result<Project, ErrorDto> {
     demo::ensure_demo(&state.db, &state.data_dir).await.map_err(dto)
+}
+
+/// Adds the git repository at `path` as a project: its tasks file (if any) is validated first, then imported and
+/// planned; a bad file or a folder that is not a repository registers nothing.
+#[tauri::command]
+pub async fn add_project(state: State<'_, AppState>, path: String) -> Result<AddedProject, ErrorDto> {
+    register::add_repository(&state.db, std::path::Path::new(path.trim())).await.map_err(dto)
 }
 
 #[tauri::command]

@@ -59,6 +59,7 @@ mod app {
                 crate::commands::list_projects,
                 crate::commands::get_board,
                 crate::commands::create_demo_project,
+                crate::commands::add_project,
                 crate::commands::get_plan,
                 crate::commands::build_plan,
                 crate::commands::start_run,

@@ -50,6 +50,11 @@ kept: Array<string>,
  * Set when the import stood but the execution plan could not be rebuilt from it (the reason).
  */
 plan_warning: string | null, };
+export type AddedProject = { project: Project, 
+/**
+ * The tasks file imported, if the repository has one.
+ */
+tasks_file: string | null, imported: ImportSummary | null, };
 export type Batch = { 
 /**
  * `batch-1`, `batch-2`, … in execution order.

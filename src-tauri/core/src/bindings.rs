@@ -16,6 +16,7 @@ use crate::model::{Board, Epic, PredictedFile, Project, ProjectSummary, Task, Ta
 use crate::orchestrator::{ActiveRunState, ReviewItem, RunReport, TaskTiming};
 use crate::overrides::{RunAction, StatusMove};
 use crate::plan::{Batch, ConflictPair, ExecutionPlan, PlanEdit, PlanStats, SimulationReport, WorktreeAssignment};
+use crate::register::AddedProject;
 use crate::taskfile::TaskFileIssue;
 
 fn decl<T: TS>() -> String {
@@ -37,6 +38,7 @@ pub fn typescript() -> String {
         decl::<ErrorDto>(),
         decl::<TaskFileIssue>(),
         decl::<ImportSummary>(),
+        decl::<AddedProject>(),
         decl::<Batch>(),
         decl::<WorktreeAssignment>(),
         decl::<ConflictPair>(),

@@ -26,6 +26,7 @@ pub mod plan;
 pub mod planner;
 pub mod predict;
 pub mod project;
+pub mod register;
 pub mod taskfile;
 pub mod tasks;
 pub mod user_checkout;

@@ -1,0 +1,57 @@
+//! Adding a repository as a project from the window: the tasks file at its root (`yokeflow.yaml`, `.yml` or
+//! `.json`), when there is one, is validated first, so a bad file is refused with every problem and nothing is
+//! registered; then the repository is registered (idempotent) and the file imported, which builds the plan.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use ts_rs::TS;
+
+use crate::db::Db;
+use crate::error::{CoreError, CoreResult};
+use crate::import::{self, ImportSummary};
+use crate::model::Project;
+use crate::{git, project, taskfile};
+
+/// The names a project's tasks file may have at the repository's root, in order of preference.
+pub const TASK_FILE_NAMES: [&str; 3] = ["yokeflow.yaml", "yokeflow.yml", "yokeflow.json"];
+
+/// What adding a repository did.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AddedProject {
+    pub project: Project,
+    /// The tasks file imported, if the repository has one.
+    pub tasks_file: Option<String>,
+    pub imported: Option<ImportSummary>,
+}
+
+/// The repository's tasks file, if it has one at its root.
+pub fn tasks_file_of(workdir: &Path) -> Option<PathBuf> {
+    TASK_FILE_NAMES.iter().map(|name| workdir.join(name)).find(|p| p.is_file())
+}
+
+/// Registers the git repository containing `path` and imports its tasks file (module docs).
+pub async fn add_repository(db: &Db, path: &Path) -> CoreResult<AddedProject> {
+    if path.as_os_str().is_empty() {
+        return Err(CoreError::InvalidInput("give the path of a git repository".into()));
+    }
+    if !path.is_dir() {
+        return Err(CoreError::InvalidInput(format!("{} is not a folder", path.display())));
+    }
+    let workdir = git::discover_workdir(path)?;
+    let file = tasks_file_of(&workdir);
+    let parsed = file.as_deref().map(taskfile::load).transpose()?;
+    let project = project::init(db, &workdir).await?;
+    let imported = match (&file, &parsed) {
+        (Some(path), Some(tasks)) => {
+            let source = path.display().to_string();
+            Some(import::import(db, &project.id, tasks, Some(&source)).await?)
+        }
+        _ => None,
+    };
+    Ok(AddedProject {
+        project: project::get(db, &project.id).await?,
+        tasks_file: file.map(|p| p.display().to_string()),
+        imported,
+    })
+}
