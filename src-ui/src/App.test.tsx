@@ -28,6 +28,16 @@ function backend(initial: ProjectSummary[], boards: Record<string, Board>) {
         return Promise.resolve({ active: false, paused: false });
       case "get_plan":
         return Promise.resolve(null);
+      case "add_project": {
+        const path = (args as { path: string }).path;
+        if (path !== "/code/shop") {
+          return Promise.reject({ code: "not_a_repository", message: `\`${path}\` is not inside a git repository` });
+        }
+        const shop = project({ id: "shop", name: "shop", repo_path: "/code/shop" });
+        projects = [...projects, summary(shop, 1, 0)];
+        boards.shop = board([task("s1", { title: "Add the cart" })], shop);
+        return Promise.resolve({ project: shop, tasks_file: "/code/shop/yokeflow.yaml", imported: null });
+      }
       case "create_demo_project":
         projects = [summary(demo, 2, 1)];
         boards.demo = board([task("d1", { title: "Write the README" }), task("d2", { status: "done" })], demo);
@@ -120,5 +130,30 @@ describe("App", () => {
     await user.click(screen.getByTestId("refresh"));
     await waitFor(() => expect(screen.getAllByTestId("task-card")).toHaveLength(2));
     expect(commandsCalled().filter((c) => c === "list_projects").length).toBeGreaterThanOrEqual(2);
+  });
+
+  it("adds a repository from the sidebar and opens it; a refusal keeps the path and says why", async () => {
+    backend([], {});
+    const user = userEvent.setup();
+    render(<App />);
+    const field = await screen.findByTestId("add-project-path");
+    const add = screen.getByTestId("add-project-submit");
+    expect(add).toBeDisabled();
+
+    await user.type(field, "/tmp/not-a-repo");
+    await user.click(add);
+    const toast = await screen.findByTestId("toast");
+    expect(toast).toHaveAttribute("data-error-code", "not_a_repository");
+    expect(toast).toHaveTextContent("`/tmp/not-a-repo` is not inside a git repository");
+    expect(field).toHaveValue("/tmp/not-a-repo");
+    expect(screen.queryByTestId("project-item")).not.toBeInTheDocument();
+
+    await user.clear(field);
+    await user.type(field, "  /code/shop ");
+    await user.click(add);
+    expect(await screen.findByText("Add the cart")).toBeInTheDocument();
+    expect(invokeMock).toHaveBeenCalledWith("add_project", { path: "/code/shop" });
+    expect(screen.getByTestId("project-item")).toHaveAttribute("data-project-id", "shop");
+    expect(field).toHaveValue("");
   });
 });

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useEffectEvent, useReducer, useRef, useState } 
 import {
   buildPlan,
   cancelRun,
+  addProject,
   createDemoProject,
   followEvents,
   forceSequential,
@@ -351,6 +352,26 @@ export function App() {
     );
   }, [pushError]);
 
+  // Resolves when added (the new project is selected), rejects after showing why.
+  const addRepository = useCallback(
+    (path: string) =>
+      addProject(path).then(
+        (added) => {
+          setChosenId(added.project.id);
+          setProjectsKey((k) => k + 1);
+          setBoardKey((k) => k + 1);
+          setPlanKey((k) => k + 1);
+          const warning = added.imported?.plan_warning;
+          if (warning != null) pushError({ code: "warning", message: warning });
+        },
+        (reason: unknown) => {
+          pushError(reason);
+          return Promise.reject(reason);
+        },
+      ),
+    [pushError],
+  );
+
   const project = selectedSummary?.project ?? board?.project ?? null;
   const busy = projectsLoading || boardLoading;
   const phase = live?.phase ?? "idle";
@@ -432,6 +453,7 @@ export function App() {
         failed={projects?.error != null && !projectsLoading}
         selectedId={selectedId}
         onSelect={setChosenId}
+        onAddRepository={addRepository}
       />
       <main className="main" aria-busy={busy}>
         <header className="main-head">

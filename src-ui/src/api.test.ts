@@ -4,6 +4,7 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import {
   buildPlan,
   cancelRun,
+  addProject,
   createDemoProject,
   followEvents,
   forceSequential,
@@ -72,10 +73,12 @@ describe("commands", () => {
     await listProjects();
     await getBoard("p1");
     await createDemoProject();
+    await addProject("/code/shop");
     expect(invokeMock.mock.calls).toEqual([
       ["list_projects", undefined],
       ["get_board", { projectId: "p1" }],
       ["create_demo_project", undefined],
+      ["add_project", { path: "/code/shop" }],
     ]);
   });
 

@@ -4,6 +4,7 @@ import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 import type {
   ActiveRunState,
+  AddedProject,
   Board,
   ErrorDto,
   Event,
@@ -65,6 +66,11 @@ export function getBoard(projectId: string): Promise<Board> {
 /** Creates the bundled demo project, or returns it when it already exists. */
 export function createDemoProject(): Promise<Project> {
   return call<Project>("create_demo_project");
+}
+
+/** Adds the git repository at `path` as a project; its tasks file, if any, is validated, imported and planned. */
+export function addProject(path: string): Promise<AddedProject> {
+  return call<AddedProject>("add_project", { path });
 }
 
 // Runs. Each control command resolves once the core has taken the order; the run itself reports through

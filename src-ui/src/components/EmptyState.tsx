@@ -19,7 +19,8 @@ export function EmptyState({ creating, onCreateDemo }: Props) {
         {creating ? "Creating…" : "Create demo project"}
       </button>
       <p className="hint">
-        Or register your own repository from a terminal: <code>yokeflow init</code>
+        Or add your own git repository with <strong>Add a repository</strong> in the sidebar: its{" "}
+        <code>yokeflow.yaml</code>, if it has one, is imported and planned.
       </p>
     </div>
   );

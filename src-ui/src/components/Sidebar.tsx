@@ -1,6 +1,7 @@
 import { memo } from "react";
 import type { ProjectSummary } from "../bindings";
 import { pathTail } from "../board";
+import { AddProject } from "./AddProject";
 
 type Props = {
   /** `null` until the first list arrives. */
@@ -9,9 +10,10 @@ type Props = {
   failed: boolean;
   selectedId: string | null;
   onSelect: (projectId: string) => void;
+  onAddRepository: (path: string) => Promise<void>;
 };
 
-function SidebarInner({ projects, failed, selectedId, onSelect }: Props) {
+function SidebarInner({ projects, failed, selectedId, onSelect, onAddRepository }: Props) {
   return (
     <nav className="sidebar" aria-label="Projects">
       <div className="brand">
@@ -32,6 +34,7 @@ function SidebarInner({ projects, failed, selectedId, onSelect }: Props) {
           ))}
         </ul>
       )}
+      <AddProject onAdd={onAddRepository} />
     </nav>
   );
 }
