@@ -6,7 +6,8 @@
 // Creates the demo project from the empty state and checks its cards; drags a card onto Done that may not go there
 // (the refusal's message must show and nothing may change in the database); drags a task to another worktree lane
 // (the database's plan must pin it there); runs the demo with its scripted agent until every card is Done; checks the
-// report, the Gantt timeline and the lanes; and, when a D-Bus session is there, that desktop notifications were sent.
+// report, the Gantt timeline and the lanes; when a D-Bus session is there, that desktop notifications were sent; and
+// adds a repository of its own from the sidebar.
 //
 // Environment (besides harness.mjs's):
 //   YOKEFLOW_EXPECT_TITLES  the demo tasks' titles, `|`-separated; when unset, at least 5 cards are expected
@@ -14,8 +15,8 @@
 //
 // Writes tests/e2e/out/{board,refused,lanes-moved,run-done,timeline,lanes}.png.
 
-import { spawn } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { cliJson, fail, log, OUT, runWithApp, sel, sleep, toasts, toastText, UI_TIMEOUT_MS } from "./harness.mjs";
@@ -120,6 +121,41 @@ export async function smokeSteps(
   const notifications = watchNotifications();
   await runSteps(browser, { totalCards: snapshot.titles.length, screenshotPath: runScreenshotPath });
   await notifications.check();
+  await addRepositorySteps(browser, ctx);
+}
+
+/** Adds a fresh repository with a tasks file through the sidebar: it must open with its cards. */
+async function addRepositorySteps(browser, ctx) {
+  const repo = join(ctx.dataDir, "my-shop");
+  mkdirSync(repo, { recursive: true });
+  writeFileSync(
+    join(repo, "yokeflow.yaml"),
+    "project: my-shop\ntasks:\n  - id: cart\n    title: Add the cart\n  - id: pay\n    title: Take payments\n    depends_on: [cart]\n",
+  );
+  const git = (...args) => execFileSync("git", ["-C", repo, ...args], { stdio: "ignore" });
+  git("init", "-q", "-b", "main");
+  git("add", "yokeflow.yaml");
+  git("-c", "user.name=e2e", "-c", "user.email=e2e@example.com", "commit", "-q", "-m", "init");
+
+  log(`adding the repository ${repo} from the sidebar`);
+  await (await browser.$(sel("add-project-path"))).setValue(repo);
+  await (await browser.$(sel("add-project-submit"))).click();
+  try {
+    await browser.waitUntil(
+      async () => {
+        const titles = await browser.execute(() =>
+          Array.from(document.querySelectorAll('[data-testid="task-title"]'), (t) => t.textContent.trim()),
+        );
+        return titles.length === 2 && titles.includes("Add the cart") && titles.includes("Take payments");
+      },
+      { timeout: UI_TIMEOUT_MS, interval: 250 },
+    );
+  } catch {
+    fail(`the added repository's two cards did not show within ${UI_TIMEOUT_MS / 1000} s${await toastText(browser)}`);
+  }
+  const projects = cliJson(ctx, ["projects"]).map((p) => p.project.name);
+  if (!projects.includes("my-shop")) fail(`the database does not list the added project: ${JSON.stringify(projects)}`);
+  log("the added repository opened with its 2 cards");
 }
 
 /** Drags an element onto another with the mouse, in small moves (dnd-kit starts a drag after a few pixels). */

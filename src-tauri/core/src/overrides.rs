@@ -121,6 +121,16 @@ pub async fn set_status(
     to: TaskStatus,
     run_active: bool,
 ) -> CoreResult<(StatusDecision, Option<String>)> {
+    if !run_active {
+        // A run of another process (the CLI, another window) owns the statuses and cannot hear this one's orders.
+        if let Some((_, pid)) = crate::orchestrator::live_run(db, project_id).await? {
+            return Err(CoreError::MoveRefused {
+                reason: format!(
+                    "a run of this project is going in another process (pid {pid}): move cards there, or here once                      it has finished"
+                ),
+            });
+        }
+    }
     let all = tasks::list(db, project_id).await?;
     let decision = decide_status(&all, task_id, to, run_active).map_err(|reason| CoreError::MoveRefused { reason })?;
     if decision != StatusDecision::Apply {

@@ -82,6 +82,28 @@ async fn status_moves_are_checked_against_the_plan_and_stored() {
     assert_eq!(e.code(), "plan_invalid_edit", "{e}");
 }
 
+#[tokio::test]
+async fn a_run_in_another_process_refuses_status_moves() {
+    let f = fixture(vec![task("a", &[], &["a.txt"], 10)]).await;
+    // A live process that is not this one holds a running run of the project.
+    let mut other = std::process::Command::new("sleep").arg("30").spawn().unwrap();
+    sqlx::query("INSERT INTO runs (id, project_id, mode, status, started_at, pid) VALUES ('r9', ?, 'parallel', 'running', 0, ?)")
+        .bind(&f.project_id)
+        .bind(i64::from(other.id()))
+        .execute(f.db.pool())
+        .await
+        .unwrap();
+    let e = overrides::set_status(&f.db, &f.project_id, "a", TaskStatus::Done, false).await.unwrap_err();
+    assert!(refused(e).starts_with(&format!("a run of this project is going in another process (pid {})", other.id())));
+    assert_eq!(f.status_of("a").await, TaskStatus::Backlog);
+
+    // Once that process is gone, the stale run no longer blocks.
+    other.kill().unwrap();
+    other.wait().unwrap();
+    overrides::set_status(&f.db, &f.project_id, "a", TaskStatus::Done, false).await.unwrap();
+    assert_eq!(f.status_of("a").await, TaskStatus::Done);
+}
+
 #[test]
 fn moves_during_a_run_become_run_commands() {
     let mut tasks = vec![

@@ -35,7 +35,7 @@ use crate::{project, tasks};
 
 pub use control::{control, ActiveRunState, RunCommand, RunControl, RunHandle};
 pub(crate) use records::OPEN_WORKTREE;
-pub use recover::{recover, RecoveryReport};
+pub use recover::{live_run, recover, RecoveryReport};
 pub use report::{ReviewItem, RunReport, TaskTiming};
 
 use worker::{Started, TaskResult, WorkerCtx};

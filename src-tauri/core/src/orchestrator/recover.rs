@@ -56,6 +56,21 @@ fn run_is_live(run_id: &str, pid: Option<i64>) -> bool {
     }
 }
 
+/// The project's run that is going right now (in this process or another), as (run id, pid).
+pub async fn live_run(db: &Db, project_id: &str) -> CoreResult<Option<(String, i64)>> {
+    let runs = sqlx::query("SELECT id, pid FROM runs WHERE project_id = ? AND status IN ('running', 'paused')")
+        .bind(project_id)
+        .fetch_all(db.pool())
+        .await?;
+    for r in &runs {
+        let (id, pid): (String, Option<i64>) = (r.try_get("id")?, r.try_get("pid")?);
+        if run_is_live(&id, pid) {
+            return Ok(Some((id, pid.unwrap_or(0))));
+        }
+    }
+    Ok(None)
+}
+
 /// What recovery found and did.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct RecoveryReport {
@@ -78,16 +93,13 @@ pub async fn recover(db: &Db, project_id: &str) -> CoreResult<RecoveryReport> {
     let mut report = RecoveryReport::default();
 
     // 1. Runs.
-    let runs = sqlx::query("SELECT id, pid FROM runs WHERE project_id = ? AND status IN ('running', 'paused')")
+    if let Some((run_id, pid)) = live_run(db, project_id).await? {
+        return Err(CoreError::RunInProgress { run_id, pid });
+    }
+    let runs = sqlx::query("SELECT id FROM runs WHERE project_id = ? AND status IN ('running', 'paused')")
         .bind(project_id)
         .fetch_all(db.pool())
         .await?;
-    for r in &runs {
-        let (id, pid): (String, Option<i64>) = (r.try_get("id")?, r.try_get("pid")?);
-        if run_is_live(&id, pid) {
-            return Err(CoreError::RunInProgress { run_id: id, pid: pid.unwrap_or(0) });
-        }
-    }
     for r in &runs {
         let id: String = r.try_get("id")?;
         sqlx::query("UPDATE runs SET status = 'interrupted', ended_at = ? WHERE id = ?")
