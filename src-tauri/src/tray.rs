@@ -12,11 +12,45 @@ use yokeflow_core::model::TaskStatus;
 
 use crate::runs::Runs;
 
-/// The menu items that change, and the running tasks by project.
+/// The menu items that change, and the running tasks.
 pub struct TrayState {
     count: MenuItem<Wry>,
     pause: MenuItem<Wry>,
-    running: Mutex<HashMap<String, HashSet<String>>>,
+    running: Mutex<Running>,
+}
+
+/// The tasks in progress, by project, as the runs' events tell.
+#[derive(Debug, Default)]
+struct Running(HashMap<String, HashSet<String>>);
+
+impl Running {
+    /// Follows one event of `project_id`'s run; false when it does not concern the count.
+    fn on_event(&mut self, project_id: &str, event: &Event) -> bool {
+        let tasks = self.0.entry(project_id.to_string()).or_default();
+        let relevant = match event {
+            Event::TaskStatusChanged { task_id, status: TaskStatus::InProgress, .. } => {
+                tasks.insert(task_id.clone());
+                true
+            }
+            Event::TaskStatusChanged { task_id, .. } => {
+                tasks.remove(task_id);
+                true
+            }
+            Event::RunFinished { .. } => {
+                tasks.clear();
+                true
+            }
+            Event::RunPaused { .. } | Event::RunResumed { .. } | Event::RunStarted { .. } => true,
+            _ => false,
+        };
+        self.0.retain(|_, tasks| !tasks.is_empty());
+        relevant
+    }
+
+    /// (tasks running, projects with some).
+    fn counts(&self) -> (usize, usize) {
+        (self.0.values().map(HashSet::len).sum(), self.0.len())
+    }
 }
 
 /// The count line of the menu.
@@ -58,39 +92,23 @@ pub fn install(app: &AppHandle) -> tauri::Result<()> {
             _ => {}
         })
         .build(app)?;
-    app.manage(TrayState { count, pause, running: Mutex::new(HashMap::new()) });
+    app.manage(TrayState { count, pause, running: Mutex::new(Running::default()) });
     Ok(())
 }
 
 /// Follows one project's run events: the running count and the pause item.
 pub fn on_event(app: &AppHandle, project_id: &str, event: &Event) {
     let Some(tray) = app.try_state::<TrayState>() else { return };
-    {
-        let mut running = tray.running.lock().unwrap_or_else(|e| e.into_inner());
-        let tasks = running.entry(project_id.to_string()).or_default();
-        match event {
-            Event::TaskStatusChanged { task_id, status: TaskStatus::InProgress, .. } => {
-                tasks.insert(task_id.clone());
-            }
-            Event::TaskStatusChanged { task_id, .. } => {
-                tasks.remove(task_id);
-            }
-            Event::RunFinished { .. } => tasks.clear(),
-            Event::RunPaused { .. } | Event::RunResumed { .. } | Event::RunStarted { .. } => {}
-            _ => return,
-        }
-        running.retain(|_, tasks| !tasks.is_empty());
+    let relevant = tray.running.lock().unwrap_or_else(|e| e.into_inner()).on_event(project_id, event);
+    if relevant {
+        refresh(app);
     }
-    refresh(app);
 }
 
 /// Rewrites the count, the tooltip and the pause item from the current state.
 fn refresh(app: &AppHandle) {
     let Some(tray) = app.try_state::<TrayState>() else { return };
-    let (tasks, projects) = {
-        let running = tray.running.lock().unwrap_or_else(|e| e.into_inner());
-        (running.values().map(HashSet::len).sum::<usize>(), running.len())
-    };
+    let (tasks, projects) = tray.running.lock().unwrap_or_else(|e| e.into_inner()).counts();
     let text = count_text(tasks, projects);
     let _ = tray.count.set_text(&text);
     if let Some(icon) = app.tray_by_id("main") {
@@ -103,6 +121,32 @@ fn refresh(app: &AppHandle) {
 
 #[cfg(test)]
 mod tests {
+    use yokeflow_core::events::Event;
+    use yokeflow_core::model::TaskStatus;
+
+    use super::Running;
+
+    fn status(task_id: &str, status: TaskStatus) -> Event {
+        Event::TaskStatusChanged { run_id: "r".into(), task_id: task_id.into(), status, reason: None, slot: None }
+    }
+
+    #[test]
+    fn the_count_follows_the_runs_events() {
+        let mut running = Running::default();
+        assert!(running.on_event("p1", &status("a", TaskStatus::InProgress)));
+        assert!(running.on_event("p1", &status("b", TaskStatus::InProgress)));
+        assert!(running.on_event("p2", &status("c", TaskStatus::InProgress)));
+        assert_eq!(running.counts(), (3, 2));
+        assert!(!running.on_event("p1", &Event::AgentOutput { task_id: "a".into(), line: "x".into() }));
+        running.on_event("p1", &status("a", TaskStatus::Done));
+        running.on_event("p1", &status("b", TaskStatus::Review));
+        assert_eq!(running.counts(), (1, 1));
+        running.on_event("p2", &status("c", TaskStatus::InProgress));
+        assert_eq!(running.counts(), (1, 1), "a task counts once");
+        running.on_event("p2", &Event::RunPaused { run_id: "r".into() });
+        assert_eq!(running.counts(), (1, 1));
+    }
+
     #[test]
     fn the_count_reads_well() {
         assert_eq!(super::count_text(0, 0), "No tasks running");
