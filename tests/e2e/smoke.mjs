@@ -13,7 +13,7 @@
 //   YOKEFLOW_EXPECT_TITLES  the demo tasks' titles, `|`-separated; when unset, at least 5 cards are expected
 //   YOKEFLOW_E2E_NOTIFICATIONS=1  require the notification check (needs DBUS_SESSION_BUS_ADDRESS and dbus-monitor)
 //
-// Writes tests/e2e/out/{board,refused,lanes-moved,run-done,timeline,lanes}.png.
+// Writes tests/e2e/out/{board,refused,lanes-moved,run-done,timeline,lanes,added}.png.
 
 import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -156,6 +156,7 @@ async function addRepositorySteps(browser, ctx) {
   const projects = cliJson(ctx, ["projects"]).map((p) => p.project.name);
   if (!projects.includes("my-shop")) fail(`the database does not list the added project: ${JSON.stringify(projects)}`);
   log("the added repository opened with its 2 cards");
+  await browser.saveScreenshot(join(OUT, "added.png"));
 }
 
 /** Drags an element onto another with the mouse, in small moves (dnd-kit starts a drag after a few pixels). */
