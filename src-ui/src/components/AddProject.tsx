@@ -27,7 +27,7 @@ export function AddProject({ onAdd }: Props) {
   return (
     <form className="add-project" data-testid="add-project" onSubmit={submit}>
       <label className="add-project-label" htmlFor={inputId}>
-        Add a repository
+        Add a repository (its path)
       </label>
       <div className="add-project-row">
         <input
@@ -35,7 +35,7 @@ export function AddProject({ onAdd }: Props) {
           className="add-project-path"
           data-testid="add-project-path"
           type="text"
-          placeholder="/path/to/repository"
+          title="The path of a folder inside a git repository, e.g. ~/code/shop"
           spellCheck={false}
           autoComplete="off"
           value={path}
