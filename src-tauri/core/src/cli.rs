@@ -55,6 +55,15 @@ pub enum Command {
     Import { file: PathBuf },
     /// Show the project's tasks by status
     Status,
+    /// Move a task to another column by hand, as a drag on the board does; refused (and nothing written) when it
+    /// would break the plan or while a run of the project goes
+    Move {
+        /// The task's id
+        task: String,
+        /// The column: backlog, review or done (in_progress is only ever set by a run)
+        #[arg(long, value_name = "STATUS", value_parser = parse_status)]
+        to: TaskStatus,
+    },
     /// List the registered projects
     Projects,
     /// Create (or show) the bundled demo project
@@ -85,6 +94,20 @@ pub async fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
             1
         }
     }
+}
+
+fn parse_status(text: &str) -> Result<TaskStatus, String> {
+    TaskStatus::parse(&text.replace('-', "_"))
+        .ok_or_else(|| format!("`{text}` is not a column (backlog, in_progress, review, done)"))
+}
+
+/// What `yokeflow move` did.
+#[derive(Serialize)]
+struct Moved<'a> {
+    task: &'a str,
+    status: TaskStatus,
+    /// Set when the plan could not be rebuilt after the move (the move stands).
+    plan_warning: Option<String>,
 }
 
 fn repo_dir(cli_repo: Option<PathBuf>) -> CoreResult<PathBuf> {
@@ -150,6 +173,18 @@ async fn execute(cli: Cli, out: &mut dyn Write) -> CoreResult<()> {
             let p = project::find_by_repo(&db, &repo_dir(cli.repo)?).await?;
             let list = tasks::list(&db, &p.id).await?;
             emit(out, json, &list, |o| print_status(o, &p.name, &list))
+        }
+        Command::Move { task, to } => {
+            let p = project::find_by_repo(&db, &repo_dir(cli.repo)?).await?;
+            let (_, plan_warning) = crate::overrides::set_status(&db, &p.id, &task, to, false).await?;
+            let moved = Moved { task: &task, status: to, plan_warning };
+            emit(out, json, &moved, |o| {
+                writeln!(o, "moved `{}` to {}", moved.task, to.as_str())?;
+                match &moved.plan_warning {
+                    Some(w) => writeln!(o, "warning: {w}"),
+                    None => Ok(()),
+                }
+            })
         }
         Command::Projects => {
             let list = project::list(&db).await?;

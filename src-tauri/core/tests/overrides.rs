@@ -104,6 +104,24 @@ async fn a_run_in_another_process_refuses_status_moves() {
     assert_eq!(f.status_of("a").await, TaskStatus::Done);
 }
 
+#[tokio::test]
+async fn the_command_line_moves_a_task_with_the_same_rules() {
+    let f = fixture(vec![task("a", &[], &["a.txt"], 10), task("b", &["a"], &["b.txt"], 10)]).await;
+    let out = support::cli(&f.db_path, &f.repo, &["move", "b", "--to", "done", "--json"]).await;
+    assert_eq!((out.code, out.error_code()), (1, "move_refused".to_string()), "{}", out.stderr);
+    assert!(out.stderr.contains("it depends on `a`, which is in Backlog"), "{}", out.stderr);
+    assert_eq!(f.status_of("b").await, TaskStatus::Backlog);
+
+    let out = support::cli(&f.db_path, &f.repo, &["move", "a", "--to", "done"]).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout.trim(), "moved `a` to done");
+    assert_eq!(f.status_of("a").await, TaskStatus::Done);
+
+    let out = support::cli(&f.db_path, &f.repo, &["move", "b", "--to", "sideways"]).await;
+    assert_ne!(out.code, 0);
+    assert!(out.stderr.contains("`sideways` is not a column"), "{}", out.stderr);
+}
+
 #[test]
 fn moves_during_a_run_become_run_commands() {
     let mut tasks = vec![
