@@ -4,8 +4,9 @@
 //! Re-importing is an update: tasks keep their status; a task missing from the new file is removed only while
 //! it is still in Backlog (started work is never dropped by an import; it is kept and reported).
 //!
-//! After a successful import the execution plan is rebuilt ([`crate::planner::rebuild_after_import`]); a
-//! planning failure does not undo the import, it is reported in [`ImportSummary::plan_warning`].
+//! After a successful import the execution plan is rebuilt, keeping pinned tasks in their worktrees
+//! ([`crate::planner::rebuild_keeping_pins`]); a planning failure does not undo the import, it is reported in
+//! [`ImportSummary::plan_warning`].
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -160,6 +161,6 @@ pub async fn import(db: &Db, project_id: &str, file: &TaskFile, source: Option<&
 
     tx.commit().await.map_err(CoreError::from)?;
     // The plan follows the tasks; once the import is committed it stands even if planning fails.
-    summary.plan_warning = planner::rebuild_after_import(db, project_id).await;
+    summary.plan_warning = planner::rebuild_keeping_pins(db, project_id).await;
     Ok(summary)
 }

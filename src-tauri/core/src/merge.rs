@@ -218,7 +218,11 @@ impl MergeGate {
                 }
             }
             if self.advance(onto, commit, label)? {
-                let checkout = user_checkout::follow(&self.repo_path, &self.cfg.target_branch, onto, commit);
+                let (repo, target) = (self.repo_path.clone(), self.cfg.target_branch.clone());
+                // A work-tree scan and a git process: off the async threads.
+                let checkout = tokio::task::spawn_blocking(move || user_checkout::follow(&repo, &target, onto, commit))
+                    .await
+                    .unwrap_or_else(|e| CheckoutSync::Left { reason: format!("the check stopped: {e}") });
                 return Ok(LandOutcome::Merged { commit: commit.to_string(), tested, attempts: attempt, checkout });
             }
         }

@@ -1,6 +1,8 @@
 //! Manual overrides from the board: dragging a card to another column (a status change) or to another
 //! worktree lane (a pin in the plan). Each move is checked first; one that would break the plan is refused with
-//! its reason ([`CoreError::MoveRefused`], code `move_refused`) and nothing changes.
+//! its reason ([`CoreError::MoveRefused`], code `move_refused`) and nothing changes. Review → Done by hand is refused
+//! while the task's kept branch has commits the target lacks (they would never reach it); a run of the project in
+//! another process refuses every move.
 //!
 //! While a run is going it owns the tasks' statuses, so the moves that mean something to it become run commands
 //! ([`RunAction`]: retry a Review task, land a Review branch again, merge a running task now) for the caller to
@@ -122,14 +124,7 @@ pub async fn set_status(
     run_active: bool,
 ) -> CoreResult<(StatusDecision, Option<String>)> {
     if !run_active {
-        // A run of another process (the CLI, another window) owns the statuses and cannot hear this one's orders.
-        if let Some((_, pid)) = crate::orchestrator::live_run(db, project_id).await? {
-            return Err(CoreError::MoveRefused {
-                reason: format!(
-                    "a run of this project is going in another process (pid {pid}): move cards there, or here once                      it has finished"
-                ),
-            });
-        }
+        refuse_during_other_run(db, project_id).await?;
     }
     let all = tasks::list(db, project_id).await?;
     let decision = decide_status(&all, task_id, to, run_active).map_err(|reason| CoreError::MoveRefused { reason })?;
@@ -137,6 +132,9 @@ pub async fn set_status(
         return Ok((decision, None));
     }
     let from = all.iter().find(|t| t.id == task_id).map(|t| t.status);
+    if from == Some(TaskStatus::Review) && to == TaskStatus::Done {
+        refuse_unlanded_review(db, project_id, task_id).await?;
+    }
     tasks::set_status(db, project_id, task_id, to, Some(MOVED_TO_REVIEW)).await?;
     tracing::info!(project_id, task_id, ?from, ?to, "task moved by hand");
     let replanned = if (from == Some(TaskStatus::Done)) != (to == TaskStatus::Done) {
@@ -145,6 +143,47 @@ pub async fn set_status(
         None
     };
     Ok((decision, replanned))
+}
+
+/// A run of another process (the CLI, another window) owns the project's statuses and cannot hear this one's orders.
+async fn refuse_during_other_run(db: &Db, project_id: &str) -> CoreResult<()> {
+    match crate::orchestrator::live_run(db, project_id).await? {
+        Some((_, pid)) => Err(CoreError::MoveRefused {
+            reason: format!(
+                "a run of this project is going in another process (pid {pid}): move cards there, or here once it \
+                 has finished"
+            ),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Review → Done by hand stands only when the task's kept branch has nothing the target lacks (a person merged it,
+/// or it had nothing): otherwise its work would be called done without ever reaching the target.
+async fn refuse_unlanded_review(db: &Db, project_id: &str, task_id: &str) -> CoreResult<()> {
+    let Some(row) = crate::orchestrator::open_worktree_of(db, project_id, task_id).await? else { return Ok(()) };
+    let project = crate::project::get(db, project_id).await?;
+    let (repo, branch, target) = (project.repo_path.clone(), row.branch.clone(), project.target_branch.clone());
+    let ahead = crate::agent::blocking(move || {
+        let git = git2::Repository::open(&repo)?;
+        let (Ok(tip), Ok(onto)) =
+            (crate::worktree::branch_tip(&git, &branch), crate::worktree::branch_tip(&git, &target))
+        else {
+            return Ok(0);
+        };
+        Ok(git.graph_ahead_behind(tip, onto)?.0)
+    })
+    .await?;
+    if ahead == 0 {
+        return Ok(());
+    }
+    Err(CoreError::MoveRefused {
+        reason: format!(
+            "`{task_id}` has {ahead} commit(s) on `{}` that are not on the target: start a run and drop it on Done to \
+             land them through the merge gate, or move it to Backlog to run it again",
+            row.branch
+        ),
+    })
 }
 
 /// Pins a task to a worktree of the stored plan (an existing one, or the next new one within the worker limit).
@@ -156,6 +195,7 @@ pub async fn move_to_worktree(
     task_id: &str,
     worktree: &str,
 ) -> CoreResult<(ExecutionPlan, u32)> {
+    refuse_during_other_run(db, project_id).await?;
     let all = tasks::list(db, project_id).await?;
     let task =
         all.iter().find(|t| t.id == task_id).ok_or_else(|| CoreError::NotFound { what: "task", id: task_id.into() })?;

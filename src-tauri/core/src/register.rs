@@ -30,8 +30,18 @@ pub fn tasks_file_of(workdir: &Path) -> Option<PathBuf> {
     TASK_FILE_NAMES.iter().map(|name| workdir.join(name)).find(|p| p.is_file())
 }
 
-/// Registers the git repository containing `path` and imports its tasks file (module docs).
+/// `path` with a leading `~` (alone or followed by `/`) replaced by the home folder, as a shell would.
+pub fn expand_home(path: &Path) -> PathBuf {
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    match (path.strip_prefix("~"), home) {
+        (Ok(rest), Some(home)) => home.join(rest),
+        _ => path.to_path_buf(),
+    }
+}
+
+/// Registers the git repository containing `path` (`~/…` accepted) and imports its tasks file (module docs).
 pub async fn add_repository(db: &Db, path: &Path) -> CoreResult<AddedProject> {
+    let path = &expand_home(path);
     if path.as_os_str().is_empty() {
         return Err(CoreError::InvalidInput("give the path of a git repository".into()));
     }

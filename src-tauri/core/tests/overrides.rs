@@ -94,8 +94,15 @@ async fn a_run_in_another_process_refuses_status_moves() {
         .await
         .unwrap();
     let e = overrides::set_status(&f.db, &f.project_id, "a", TaskStatus::Done, false).await.unwrap_err();
-    assert!(refused(e).starts_with(&format!("a run of this project is going in another process (pid {})", other.id())));
+    let want = format!(
+        "a run of this project is going in another process (pid {}): move cards there, or here once it has finished",
+        other.id()
+    );
+    assert_eq!(refused(e), want);
     assert_eq!(f.status_of("a").await, TaskStatus::Backlog);
+    planner::build(&f.db, &f.project_id, Some(2)).await.unwrap();
+    let e = overrides::move_to_worktree(&f.db, &f.project_id, "a", "wt-1").await.unwrap_err();
+    assert_eq!(refused(e), want);
 
     // Once that process is gone, the stale run no longer blocks.
     other.kill().unwrap();
@@ -167,7 +174,7 @@ async fn a_run_starts_a_pinned_task_in_its_worktree_slot() {
     assert_eq!(slot, 1, "{plan:#?}");
     let other = if first == "one" { "two" } else { "one" };
     let agent =
-        f.agent(json!({ "default": { "action": "ok", "sleep_ms": 200 }, "tasks": { other: { "action": "fail" } } }));
+        f.agent(json!({ "default": { "action": "ok", "sleep_ms": 200 }, "tasks": { other: { "action": "crash-after-commit" } } }));
     let (tx, mut rx) = events::channel();
     let collector = tokio::spawn(async move {
         let mut slots = Vec::new();
@@ -200,4 +207,41 @@ async fn a_run_starts_a_pinned_task_in_its_worktree_slot() {
     assert_eq!(e.code(), "not_found", "a merged task's worktree is gone");
     let log = locations::latest_log(&f.db, &f.project_id, other).await.unwrap();
     assert!(std::fs::read_to_string(&log).unwrap().contains("the script tells task"), "{log:?}");
+
+    // Its commit is only on its branch: Done by hand is refused (it would never reach the target); Backlog is fine.
+    let e = overrides::set_status(&f.db, &f.project_id, other, TaskStatus::Done, false).await.unwrap_err();
+    let reason = refused(e);
+    assert!(reason.starts_with(&format!("`{other}` has 1 commit(s) on `yokeflow/{other}-")), "{reason}");
+    assert_eq!(f.status_of(other).await, TaskStatus::Review);
+    overrides::set_status(&f.db, &f.project_id, other, TaskStatus::Backlog, false).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pin_the_run_cannot_honour_is_announced() {
+    let spec = vec![task("one", &[], &["one.txt"], 10), task("two", &[], &["two.txt"], 10)];
+    let f = fixture(spec).await;
+    planner::build(&f.db, &f.project_id, Some(2)).await.unwrap();
+    overrides::move_to_worktree(&f.db, &f.project_id, "one", "wt-2").await.unwrap();
+    let (tx, mut rx) = events::channel();
+    let collector = tokio::spawn(async move {
+        let mut warnings = Vec::new();
+        while let Ok(ev) = rx.recv().await {
+            match ev {
+                Event::Warning { message, .. } => warnings.push(message),
+                Event::RunFinished { .. } => break,
+                _ => {}
+            }
+        }
+        warnings
+    });
+    let opts = RunOptions {
+        sequential: true,
+        agent_command: Some(f.agent(json!({}))),
+        agent_timeout: Some(Duration::from_secs(60)),
+        ..Default::default()
+    };
+    assert!(orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap().all_done());
+    let warnings = collector.await.unwrap();
+    let want = "`one` is pinned to wt-2, but this run has 1 worker(s): it runs wherever a slot is free";
+    assert_eq!(warnings, vec![want.to_string()]);
 }

@@ -3,6 +3,8 @@
 
 mod support;
 
+use std::path::Path;
+
 use support::init_repo;
 use yokeflow_core::{planner, project, register, tasks, Db};
 
@@ -27,6 +29,11 @@ async fn a_repository_with_a_tasks_file_is_registered_imported_and_planned() {
     let ids: Vec<String> = tasks::list(&db, &added.project.id).await.unwrap().into_iter().map(|t| t.id).collect();
     assert_eq!(ids, ["a", "b"]);
     assert!(planner::get(&db, &added.project.id).await.unwrap().is_some(), "the plan was built");
+
+    // `~/…` is the home folder, as in a shell.
+    assert_eq!(register::expand_home(Path::new("~/code/x")), Path::new(&std::env::var("HOME").unwrap()).join("code/x"));
+    assert_eq!(register::expand_home(Path::new("/abs/~/x")), Path::new("/abs/~/x"));
+    assert_eq!(register::expand_home(Path::new("~user/x")), Path::new("~user/x"));
 
     // Adding it again is harmless: same project, nothing duplicated.
     let again = register::add_repository(&db, &repo).await.unwrap();

@@ -34,7 +34,7 @@ use crate::plan::{PlanTask, RunState, Scheduler};
 use crate::{project, tasks};
 
 pub use control::{control, ActiveRunState, RunCommand, RunControl, RunHandle};
-pub(crate) use records::OPEN_WORKTREE;
+pub(crate) use records::{open_worktree_of, OPEN_WORKTREE};
 pub use recover::{live_run, recover, RecoveryReport};
 pub use report::{ReviewItem, RunReport, TaskTiming};
 
@@ -161,6 +161,7 @@ pub async fn run_controlled(
     let all = tasks::list(db, project_id).await?;
     let (cancel_tx, cancel_rx) = watch::channel(false);
     let stored_plan = crate::planner::get(db, project_id).await.ok().flatten();
+    let pins = stored_plan.as_ref().map(crate::overrides::pinned_slots).unwrap_or_default();
     let ctx = Arc::new(WorkerCtx {
         db: db.clone(),
         project_id: project_id.to_string(),
@@ -198,13 +199,7 @@ pub async fn run_controlled(
         slots: vec![None; workers as usize],
         workers,
         // Tasks pinned to a worktree on the board start in that worktree's slot (when the run has that many).
-        pins: stored_plan
-            .as_ref()
-            .map(crate::overrides::pinned_slots)
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|&(_, slot)| slot < workers)
-            .collect(),
+        pins: pins.iter().filter(|&&(_, slot)| slot < workers).cloned().collect(),
         paused: false,
         cancelled: false,
         scheduler: None,
@@ -233,6 +228,13 @@ pub async fn run_controlled(
             done_count: lp.done.len() as u32,
         },
     );
+    for (task_id, slot) in pins.into_iter().filter(|&(_, slot)| slot >= workers) {
+        let message = format!(
+            "`{task_id}` is pinned to wt-{}, but this run has {workers} worker(s): it runs wherever a slot is free",
+            slot + 1
+        );
+        emit(&events, Event::Warning { run_id: run_id.clone(), task_id: Some(task_id), message });
+    }
     let outcome = lp.drive(&mut ctl).await;
     if outcome.is_err() || lp.fatal.is_some() {
         lp.stop_all().await;
