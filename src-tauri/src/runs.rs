@@ -57,6 +57,7 @@ impl Runs {
             }
             active.insert(project_id.clone(), ActiveRun { handle, paused: false, generation });
         }
+        crate::tray::refresh(&app);
 
         let (forward, forward_project) = (app.clone(), project_id.clone());
         tauri::async_runtime::spawn(async move {
@@ -73,6 +74,8 @@ impl Runs {
         tauri::async_runtime::spawn(async move {
             let result = orchestrator::run_controlled(&db, &project_id, opts, tx, ctl).await;
             app.state::<Runs>().finish(&project_id, generation);
+            // Also after a run that failed without a RunFinished: the tray must not count its tasks any more.
+            crate::tray::run_ended(&app, &project_id);
             if let Err(e) = result {
                 tracing::warn!(code = e.code(), "run of {project_id} failed: {e}");
                 let _ =

@@ -36,15 +36,20 @@ impl Running {
                 tasks.remove(task_id);
                 true
             }
-            Event::RunFinished { .. } => {
+            // A run starts and ends with nothing of its own running.
+            Event::RunStarted { .. } | Event::RunFinished { .. } => {
                 tasks.clear();
                 true
             }
-            Event::RunPaused { .. } | Event::RunResumed { .. } | Event::RunStarted { .. } => true,
+            Event::RunPaused { .. } | Event::RunResumed { .. } => true,
             _ => false,
         };
         self.0.retain(|_, tasks| !tasks.is_empty());
         relevant
+    }
+
+    fn forget(&mut self, project_id: &str) {
+        self.0.remove(project_id);
     }
 
     /// (tasks running, projects with some).
@@ -105,8 +110,16 @@ pub fn on_event(app: &AppHandle, project_id: &str, event: &Event) {
     }
 }
 
+/// The project's run is over (also when it failed without a `RunFinished`): nothing of it runs any more.
+pub fn run_ended(app: &AppHandle, project_id: &str) {
+    if let Some(tray) = app.try_state::<TrayState>() {
+        tray.running.lock().unwrap_or_else(|e| e.into_inner()).forget(project_id);
+    }
+    refresh(app);
+}
+
 /// Rewrites the count, the tooltip and the pause item from the current state.
-fn refresh(app: &AppHandle) {
+pub fn refresh(app: &AppHandle) {
     let Some(tray) = app.try_state::<TrayState>() else { return };
     let (tasks, projects) = tray.running.lock().unwrap_or_else(|e| e.into_inner()).counts();
     let text = count_text(tasks, projects);
@@ -145,6 +158,8 @@ mod tests {
         assert_eq!(running.counts(), (1, 1), "a task counts once");
         running.on_event("p2", &Event::RunPaused { run_id: "r".into() });
         assert_eq!(running.counts(), (1, 1));
+        running.forget("p2");
+        assert_eq!(running.counts(), (0, 0), "a run that ended without RunFinished");
     }
 
     #[test]

@@ -7,6 +7,7 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import { App } from "./App";
 import type { Event, ExecutionPlan } from "./bindings";
 import { GanttView } from "./components/GanttView";
+import { acceptsDrop } from "./components/LanesView";
 import { board, executionPlan, project, summary, task } from "./test/fixtures";
 import { installEventBus, report, type EventBus } from "./test/events";
 
@@ -165,5 +166,15 @@ describe("GanttView", () => {
     expect(gantt.querySelectorAll("path")).toHaveLength(2);
     // Generous for jsdom on a busy CI machine; a browser is far faster.
     expect(elapsed).toBeLessThan(8000);
+  });
+});
+
+describe("acceptsDrop", () => {
+  it("takes the plan's worktrees and the next one while under the worker limit, nothing else", () => {
+    const plan = executionPlan({}, { workers: 4 });
+    expect([0, 1, 2, 3, 4].map((slot) => acceptsDrop(plan, slot))).toEqual([true, true, true, false, false]);
+    const full = executionPlan({}, { workers: 2 });
+    expect([0, 1, 2].map((slot) => acceptsDrop(full, slot))).toEqual([true, true, false]);
+    expect(acceptsDrop(null, 0)).toBe(false);
   });
 });

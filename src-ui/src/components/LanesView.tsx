@@ -102,6 +102,7 @@ function LanesViewInner({ tasks, plan, lanes, workers, onOpenTask, onMoveTask, o
       <LaneRow
         key={slot}
         slot={slot}
+        droppable={acceptsDrop(plan, slot)}
         lane={lanes[slot]}
         queue={queues.get(name) ?? []}
         facts={facts}
@@ -121,8 +122,19 @@ function LanesViewInner({ tasks, plan, lanes, workers, onOpenTask, onMoveTask, o
   );
 }
 
+/**
+ * Whether the core would accept a task dropped on lane `slot`: one of the plan's worktrees, or the next new one
+ * while under the worker limit (a run may show more lanes than the plan has worktrees).
+ */
+export function acceptsDrop(plan: ExecutionPlan | null, slot: number): boolean {
+  if (plan === null) return false;
+  const planned = plan.worktree_assignments.length;
+  return slot < planned || (slot === planned && planned < plan.stats.workers);
+}
+
 type LaneProps = {
   slot: number;
+  droppable: boolean;
   lane: Lane | undefined;
   queue: readonly string[];
   facts: Facts;
@@ -132,10 +144,10 @@ type LaneProps = {
 };
 
 /** One worktree's lane: a drop target for planned tasks. */
-function LaneRow({ slot, lane, queue, facts, onOpenTask, onOpenWorktree, onOpenLog }: LaneProps) {
+function LaneRow({ slot, droppable, lane, queue, facts, onOpenTask, onOpenWorktree, onOpenLog }: LaneProps) {
   const name = slotName(slot);
   const zone: DropZone = { label: name };
-  const { setNodeRef, isOver, active } = useDroppable({ id: name, data: zone });
+  const { setNodeRef, isOver, active } = useDroppable({ id: name, data: zone, disabled: !droppable });
   const target = isOver && (active?.data.current as DragItem | undefined)?.home !== name;
   const taskId = lane?.taskId ?? null;
   const current = taskId === null ? undefined : facts.titles.get(taskId);
