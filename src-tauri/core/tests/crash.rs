@@ -129,7 +129,43 @@ async fn killing_the_runner_at_random_moments_loses_nothing() {
         let text = f.target_file(file).unwrap_or_else(|| panic!("{file} not on main\n{runner_log}"));
         assert!(text.contains(&format!("- {}: done by the scripted agent", t.id)), "{file}: {text}");
     }
-    assert!(f.worktree_dirs().is_empty(), "worktrees left: {:?}\n{runner_log}", f.worktree_dirs());
+    if !f.worktree_dirs().is_empty() {
+        // What is in them says who left them (a half-removed worktree, or files written after its removal).
+        let mut found = Vec::new();
+        let mut stack = vec![f.repo.join(".yokeflow/worktrees")];
+        while let Some(dir) = stack.pop() {
+            for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let meta = std::fs::symlink_metadata(e.path()).unwrap();
+                found.push(format!("{} ({} bytes)", e.path().display(), meta.len()));
+                if meta.is_dir() {
+                    stack.push(e.path());
+                }
+            }
+        }
+        let admins: Vec<String> = std::fs::read_dir(f.repo.join(".git/worktrees"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        let metas: Vec<String> = std::fs::read_dir(f.repo.join(".yokeflow/worktree-meta"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        let rows: Vec<(String, String, String)> =
+            sqlx::query_as("SELECT task_id, branch_name, status FROM worktrees ORDER BY created_at")
+                .fetch_all(f.db.pool())
+                .await
+                .unwrap();
+        panic!(
+            "worktrees left: {:?}\n{}\nadmins {admins:?}\nmetas {metas:?}\nbranches {:?}\nrows {rows:?}\n{runner_log}",
+            f.worktree_dirs(),
+            found.join("\n"),
+            f.task_branches()
+        );
+    }
     assert!(f.task_branches().is_empty(), "branches left: {:?}\n{runner_log}", f.task_branches());
     assert!(f.marked_processes().is_empty(), "orphan agents: {:?}", f.marked_processes());
     let running: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE outcome = 'running'")
@@ -251,6 +287,42 @@ async fn a_crash_between_the_merge_and_its_record_counts_the_task_done() {
     assert_eq!(f.status_of("a").await, TaskStatus::Done);
     assert!(f.worktree_dirs().is_empty(), "{:?}", f.worktree_dirs());
     assert!(f.task_branches().is_empty(), "{:?}", f.task_branches());
+}
+
+#[tokio::test]
+async fn a_crash_after_recording_done_but_before_removing_the_worktree_leaves_nothing_behind() {
+    use yokeflow_core::merge::{GateConfig, LandOutcome, MergeGate};
+    use yokeflow_core::worktree::Worktrees;
+    let f = fixture(vec![task("a", &[], &["a.txt"], 5)]).await;
+    leave_a_dead_run(&f).await;
+    let wts = Worktrees::open(&f.repo).unwrap();
+    let base = git2::Repository::open(&f.repo).unwrap().refname_to_id("refs/heads/main").unwrap();
+    let info = wts.create("a", base).unwrap();
+    std::fs::write(info.path.join("a.txt"), "- a: work\n").unwrap();
+    wts.commit_all(&info, "a").unwrap();
+    sqlx::query(
+        "INSERT INTO worktrees (id, project_id, branch_name, path, task_id, status, base_commit, created_at) \
+         VALUES ('w1', ?, ?, ?, 'a', 'merging', ?, 0)",
+    )
+    .bind(&f.project_id)
+    .bind(&info.branch)
+    .bind(info.path.display().to_string())
+    .bind(&info.base_commit)
+    .execute(f.db.pool())
+    .await
+    .unwrap();
+    let gate = MergeGate::open(&f.repo, GateConfig::new("main")).unwrap();
+    assert!(matches!(gate.land(&info.branch, "a").await.unwrap(), LandOutcome::Merged { .. }));
+    sqlx::query("UPDATE tasks SET status = 'done' WHERE id = 'a'").execute(f.db.pool()).await.unwrap();
+    // ... and the process died here: the task is Done, its worktree row still says `merging`.
+
+    yokeflow_core::orchestrator::recover(&f.db, &f.project_id).await.unwrap();
+    assert_eq!(f.status_of("a").await, TaskStatus::Done);
+    assert!(f.worktree_dirs().is_empty(), "{:?}", f.worktree_dirs());
+    assert!(f.task_branches().is_empty(), "{:?}", f.task_branches());
+    let status: String =
+        sqlx::query_scalar("SELECT status FROM worktrees WHERE id = 'w1'").fetch_one(f.db.pool()).await.unwrap();
+    assert_eq!(status, "merged");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

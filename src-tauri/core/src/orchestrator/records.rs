@@ -48,12 +48,19 @@ pub(crate) async fn finish_run(db: &Db, run_id: &str, status: &str, report_json:
 #[derive(Debug, Clone)]
 pub(crate) struct WorktreeRow {
     pub id: String,
+    /// Empty for rows written before a task was known (never, today; kept total for old databases).
+    pub task_id: String,
     pub branch: String,
     pub base_commit: Option<String>,
 }
 
 fn row_of(r: &sqlx::sqlite::SqliteRow) -> CoreResult<WorktreeRow> {
-    Ok(WorktreeRow { id: r.try_get("id")?, branch: r.try_get("branch_name")?, base_commit: r.try_get("base_commit")? })
+    Ok(WorktreeRow {
+        id: r.try_get("id")?,
+        task_id: r.try_get::<Option<String>, _>("task_id")?.unwrap_or_default(),
+        branch: r.try_get("branch_name")?,
+        base_commit: r.try_get("base_commit")?,
+    })
 }
 
 /// The newest open row of a task that names a branch: the work a new start continues from.

@@ -214,16 +214,23 @@ pub(crate) async fn reconcile_worktrees(
         Ok((wts.list()?, wts.orphan_branches()?, existing))
     })
     .await?;
+    let all_tasks = tasks::list(db, project_id).await?;
+    let done: HashSet<&str> =
+        all_tasks.iter().filter(|t| t.status == crate::model::TaskStatus::Done).map(|t| t.id.as_str()).collect();
     let mut known: HashSet<String> = HashSet::new();
     for row in &open {
         if row.branch.is_empty() || !existing.contains(&row.branch) {
             // Crashed while creating, or the branch is gone: nothing of it is left to keep.
             records::set_worktree_status(db, &row.id, "removed").await?;
+        } else if done.contains(row.task_id.as_str()) && branch_merged(&repo, &row.branch, &target).await? {
+            // Crashed after the task was recorded Done but before its worktree was: close the row, and the
+            // worktree and branch (all on the target) are removed below like any unknown one.
+            records::set_worktree_status(db, &row.id, "merged").await?;
         } else {
             known.insert(row.branch.clone());
         }
     }
-    let task_ids: HashSet<String> = tasks::list(db, project_id).await?.into_iter().map(|t| t.id).collect();
+    let task_ids: HashSet<String> = all_tasks.iter().map(|t| t.id.clone()).collect();
     let mut unknown: Vec<(Option<WorktreeInfo>, String)> =
         live.into_iter().filter(|i| !known.contains(&i.branch)).map(|i| (Some(i.clone()), i.branch)).collect();
     unknown.extend(orphans.into_iter().filter(|b| !known.contains(b)).map(|b| (None, b)));
@@ -291,6 +298,12 @@ fn remove_half_made_worktrees(wts: &Worktrees, git: &git2::Repository) -> CoreRe
         }
     }
     Ok(())
+}
+
+/// Whether every commit of `branch` is on `target`.
+async fn branch_merged(repo: &Path, branch: &str, target: &str) -> CoreResult<bool> {
+    let (repo, branch, target) = (repo.to_path_buf(), branch.to_string(), target.to_string());
+    blocking(move || Ok(Worktrees::open(&repo)?.unmerged_commits(&branch, &target)? == 0)).await
 }
 
 /// The task id a `yokeflow/<task>-<short id>` branch was made for (best effort: ids are slugs).
