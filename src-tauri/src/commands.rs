@@ -169,7 +169,9 @@ pub async fn move_task_to_worktree(
     task_id: String,
     worktree: String,
 ) -> Result<ExecutionPlan, ErrorDto> {
-    let (plan, slot) = overrides::move_to_worktree(&state.db, &project_id, &task_id, &worktree).await.map_err(dto)?;
+    let active = runs.state(&project_id).active;
+    let (plan, slot) =
+        overrides::move_to_worktree(&state.db, &project_id, &task_id, &worktree, active).await.map_err(dto)?;
     // Without a run the pin waits in the plan for the next one.
     let _ = runs.with(&project_id, |r| r.handle.move_task(&task_id, slot));
     Ok(plan)

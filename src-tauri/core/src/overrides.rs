@@ -187,15 +187,19 @@ async fn refuse_unlanded_review(db: &Db, project_id: &str, task_id: &str) -> Cor
 }
 
 /// Pins a task to a worktree of the stored plan (an existing one, or the next new one within the worker limit).
-/// Refused for a task that is done or running, or that the plan does not hold. Returns the edited plan and the
-/// worker slot (0-based) of the worktree the task is now in.
+/// Refused for a task that is done or running, or that the plan does not hold, and while a run of the project goes
+/// that the caller does not own (`run_active` false). Returns the edited plan and the worker slot (0-based) of the
+/// worktree the task is now in, for the caller's own run to honour at once.
 pub async fn move_to_worktree(
     db: &Db,
     project_id: &str,
     task_id: &str,
     worktree: &str,
+    run_active: bool,
 ) -> CoreResult<(ExecutionPlan, u32)> {
-    refuse_during_other_run(db, project_id).await?;
+    if !run_active {
+        refuse_during_other_run(db, project_id).await?;
+    }
     let all = tasks::list(db, project_id).await?;
     let task =
         all.iter().find(|t| t.id == task_id).ok_or_else(|| CoreError::NotFound { what: "task", id: task_id.into() })?;

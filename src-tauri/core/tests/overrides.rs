@@ -55,7 +55,7 @@ async fn status_moves_are_checked_against_the_plan_and_stored() {
     assert_eq!(dump(&f).await, before, "refused moves changed the database");
 
     // Done by hand: stored, and the rebuilt plan leaves `a` out while keeping `d` pinned where it was put.
-    let (plan, slot) = overrides::move_to_worktree(&f.db, &f.project_id, "d", "wt-1").await.unwrap();
+    let (plan, slot) = overrides::move_to_worktree(&f.db, &f.project_id, "d", "wt-1", false).await.unwrap();
     assert_eq!(plan.pinned, vec!["d".to_string()]);
     assert_eq!(slot, 0);
     assert!(plan.worktree_assignments[0].task_ids.contains(&"d".to_string()));
@@ -76,9 +76,9 @@ async fn status_moves_are_checked_against_the_plan_and_stored() {
     overrides::set_status(&f.db, &f.project_id, "c", TaskStatus::Review, false).await.unwrap();
     let c = f.tasks().await.into_iter().find(|t| t.id == "c").unwrap();
     assert_eq!(c.review_reason.as_deref(), Some(overrides::MOVED_TO_REVIEW));
-    let e = overrides::move_to_worktree(&f.db, &f.project_id, "a", "wt-1").await.unwrap_err();
+    let e = overrides::move_to_worktree(&f.db, &f.project_id, "a", "wt-1", false).await.unwrap_err();
     assert!(refused(e).contains("is done"));
-    let e = overrides::move_to_worktree(&f.db, &f.project_id, "c", "wt-9").await.unwrap_err();
+    let e = overrides::move_to_worktree(&f.db, &f.project_id, "c", "wt-9", false).await.unwrap_err();
     assert_eq!(e.code(), "plan_invalid_edit", "{e}");
 }
 
@@ -101,8 +101,11 @@ async fn a_run_in_another_process_refuses_status_moves() {
     assert_eq!(refused(e), want);
     assert_eq!(f.status_of("a").await, TaskStatus::Backlog);
     planner::build(&f.db, &f.project_id, Some(2)).await.unwrap();
-    let e = overrides::move_to_worktree(&f.db, &f.project_id, "a", "wt-1").await.unwrap_err();
+    let e = overrides::move_to_worktree(&f.db, &f.project_id, "a", "wt-1", false).await.unwrap_err();
     assert_eq!(refused(e), want);
+    // The owner of a run (the window that started it) may pin tasks while it goes: its run hears of it.
+    let (plan, _) = overrides::move_to_worktree(&f.db, &f.project_id, "a", "wt-1", true).await.unwrap();
+    assert_eq!(plan.pinned, vec!["a".to_string()]);
 
     // Once that process is gone, the stale run no longer blocks.
     other.kill().unwrap();
@@ -170,7 +173,7 @@ async fn a_run_starts_a_pinned_task_in_its_worktree_slot() {
     planner::build(&f.db, &f.project_id, Some(2)).await.unwrap();
     // Both tasks are ready at once; unpinned, the first would take slot 0. Pin it to the second worktree.
     let first = planner::get(&f.db, &f.project_id).await.unwrap().unwrap().batches[0].task_ids[0].clone();
-    let (plan, slot) = overrides::move_to_worktree(&f.db, &f.project_id, &first, "wt-2").await.unwrap();
+    let (plan, slot) = overrides::move_to_worktree(&f.db, &f.project_id, &first, "wt-2", false).await.unwrap();
     assert_eq!(slot, 1, "{plan:#?}");
     let other = if first == "one" { "two" } else { "one" };
     let agent =
@@ -221,7 +224,7 @@ async fn a_pin_the_run_cannot_honour_is_announced() {
     let spec = vec![task("one", &[], &["one.txt"], 10), task("two", &[], &["two.txt"], 10)];
     let f = fixture(spec).await;
     planner::build(&f.db, &f.project_id, Some(2)).await.unwrap();
-    overrides::move_to_worktree(&f.db, &f.project_id, "one", "wt-2").await.unwrap();
+    overrides::move_to_worktree(&f.db, &f.project_id, "one", "wt-2", false).await.unwrap();
     let (tx, mut rx) = events::channel();
     let collector = tokio::spawn(async move {
         let mut warnings = Vec::new();
