@@ -322,7 +322,8 @@ describe("board render timing", () => {
     expect(timing.projectId).toBe("p1");
     expect(timing.cards).toBe(3);
     expect(timing.dataMs).toBeGreaterThan(0);
-    expect(timing.paintMs).toBeGreaterThanOrEqual(0);
+    expect(timing.commitMs).toBeGreaterThanOrEqual(0);
+    expect(timing.paintMs).toBeGreaterThanOrEqual(timing.commitMs);
     expect(performance.getEntriesByName("yokeflow-board-render", "measure")).toHaveLength(1);
 
     delete window.__yokeflowRender;
