@@ -70,7 +70,8 @@ describe("App", () => {
 
     await user.click(button);
     expect(commandsCalled()).toContain("create_demo_project");
-    expect(invokeMock).toHaveBeenCalledWith("get_board", { projectId: "demo" });
+    // The board is asked for once the demo's creation has answered: not necessarily by the time the click returns.
+    await waitFor(() => expect(invokeMock).toHaveBeenCalledWith("get_board", { projectId: "demo" }));
 
     const cards = await screen.findAllByTestId("task-card");
     expect(cards.map((c) => c.getAttribute("data-task-id"))).toEqual(["d1", "d2"]);
