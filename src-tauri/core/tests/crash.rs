@@ -255,8 +255,8 @@ async fn recovery_kills_an_orphan_agent_whose_pid_was_never_recorded() {
     assert_eq!(status, "interrupted");
 }
 
-#[tokio::test]
-async fn a_crash_between_the_merge_and_its_record_counts_the_task_done() {
+/// A killed runner after its gate landed task `a`: the run is dead, `a` in progress, its worktree row `merging`.
+async fn landed_while_merging() -> support::Fixture {
     use yokeflow_core::merge::{GateConfig, LandOutcome, MergeGate};
     use yokeflow_core::worktree::Worktrees;
     let f = fixture(vec![task("a", &[], &["a.txt"], 5)]).await;
@@ -279,6 +279,12 @@ async fn a_crash_between_the_merge_and_its_record_counts_the_task_done() {
     .unwrap();
     let gate = MergeGate::open(&f.repo, GateConfig::new("main")).unwrap();
     assert!(matches!(gate.land(&info.branch, "a").await.unwrap(), LandOutcome::Merged { .. }));
+    f
+}
+
+#[tokio::test]
+async fn a_crash_between_the_merge_and_its_record_counts_the_task_done() {
+    let f = landed_while_merging().await;
     // ... and the process died here, before writing `done`.
 
     let report = yokeflow_core::orchestrator::recover(&f.db, &f.project_id).await.unwrap();
@@ -291,28 +297,7 @@ async fn a_crash_between_the_merge_and_its_record_counts_the_task_done() {
 
 #[tokio::test]
 async fn a_crash_after_recording_done_but_before_removing_the_worktree_leaves_nothing_behind() {
-    use yokeflow_core::merge::{GateConfig, LandOutcome, MergeGate};
-    use yokeflow_core::worktree::Worktrees;
-    let f = fixture(vec![task("a", &[], &["a.txt"], 5)]).await;
-    leave_a_dead_run(&f).await;
-    let wts = Worktrees::open(&f.repo).unwrap();
-    let base = git2::Repository::open(&f.repo).unwrap().refname_to_id("refs/heads/main").unwrap();
-    let info = wts.create("a", base).unwrap();
-    std::fs::write(info.path.join("a.txt"), "- a: work\n").unwrap();
-    wts.commit_all(&info, "a").unwrap();
-    sqlx::query(
-        "INSERT INTO worktrees (id, project_id, branch_name, path, task_id, status, base_commit, created_at) \
-         VALUES ('w1', ?, ?, ?, 'a', 'merging', ?, 0)",
-    )
-    .bind(&f.project_id)
-    .bind(&info.branch)
-    .bind(info.path.display().to_string())
-    .bind(&info.base_commit)
-    .execute(f.db.pool())
-    .await
-    .unwrap();
-    let gate = MergeGate::open(&f.repo, GateConfig::new("main")).unwrap();
-    assert!(matches!(gate.land(&info.branch, "a").await.unwrap(), LandOutcome::Merged { .. }));
+    let f = landed_while_merging().await;
     sqlx::query("UPDATE tasks SET status = 'done' WHERE id = 'a'").execute(f.db.pool()).await.unwrap();
     // ... and the process died here: the task is Done, its worktree row still says `merging`.
 

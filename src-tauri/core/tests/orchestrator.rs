@@ -190,18 +190,8 @@ async fn sequential_mode_runs_one_at_a_time() {
 /// Runs `spec` sequentially and returns the warnings the run sent.
 async fn warnings_of_a_run(f: &support::Fixture, spec: &[serde_json::Value]) -> Vec<String> {
     let opts = RunOptions { sequential: true, agent_command: Some(f.agent(script_for(spec))), ..Default::default() };
-    let (tx, mut rx) = events::channel();
-    let collector = tokio::spawn(async move {
-        let mut warnings = Vec::new();
-        while let Ok(ev) = rx.recv().await {
-            match ev {
-                Event::Warning { message, .. } => warnings.push(message),
-                Event::RunFinished { .. } => break,
-                _ => {}
-            }
-        }
-        warnings
-    });
+    let (tx, rx) = events::channel();
+    let collector = support::collect_warnings(rx);
     assert!(orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap().all_done());
     collector.await.unwrap()
 }

@@ -225,18 +225,8 @@ async fn a_pin_the_run_cannot_honour_is_announced() {
     let f = fixture(spec).await;
     planner::build(&f.db, &f.project_id, Some(2)).await.unwrap();
     overrides::move_to_worktree(&f.db, &f.project_id, "one", "wt-2", false).await.unwrap();
-    let (tx, mut rx) = events::channel();
-    let collector = tokio::spawn(async move {
-        let mut warnings = Vec::new();
-        while let Ok(ev) = rx.recv().await {
-            match ev {
-                Event::Warning { message, .. } => warnings.push(message),
-                Event::RunFinished { .. } => break,
-                _ => {}
-            }
-        }
-        warnings
-    });
+    let (tx, rx) = events::channel();
+    let collector = support::collect_warnings(rx);
     let opts = RunOptions {
         sequential: true,
         agent_command: Some(f.agent(json!({}))),

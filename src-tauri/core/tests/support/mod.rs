@@ -184,3 +184,19 @@ pub fn marked_processes(marker: &str) -> Vec<i32> {
     }
     out
 }
+
+/// Collects a run's warnings until its `RunFinished`.
+#[allow(dead_code)] // not every test binary that includes this module uses it
+pub fn collect_warnings(mut rx: yokeflow_core::events::EventReceiver) -> tokio::task::JoinHandle<Vec<String>> {
+    tokio::spawn(async move {
+        let mut warnings = Vec::new();
+        while let Ok(ev) = rx.recv().await {
+            match ev {
+                yokeflow_core::events::Event::Warning { message, .. } => warnings.push(message),
+                yokeflow_core::events::Event::RunFinished { .. } => break,
+                _ => {}
+            }
+        }
+        warnings
+    })
+}
