@@ -37,5 +37,8 @@ export default defineConfig({
     setupFiles: ["./src/test/setup.ts"],
     include: ["src/**/*.test.{ts,tsx}"],
     restoreMocks: true,
+    // Guards only, for a loaded 2-core machine: tests wait for what they look for, not for the clock.
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
   },
 });

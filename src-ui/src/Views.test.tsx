@@ -157,15 +157,12 @@ describe("GanttView", () => {
     const tasks = Array.from({ length: 1000 }, (_, i) =>
       task(`t${i}`, { effort_minutes: 5 + (i % 40), depends_on: i === 0 ? [] : [`t${Math.floor(i / 2)}`] }),
     );
-    const begin = performance.now();
     render(<GanttView tasks={tasks} plan={null} report={null} timings={null} />);
-    const elapsed = performance.now() - begin;
     const gantt = screen.getByTestId("gantt");
     expect(gantt.querySelectorAll("svg")).toHaveLength(1);
     expect(gantt.querySelectorAll(".gantt-planned")).toHaveLength(1000);
     expect(gantt.querySelectorAll("path")).toHaveLength(2);
-    // Generous for jsdom on a busy CI machine; a browser is far faster.
-    expect(elapsed).toBeLessThan(8000);
+    // How fast it renders is the render benchmark's business (npm run bench:render), not a unit test's.
   });
 });
 

@@ -62,10 +62,10 @@ export async function smokeSteps(
   } catch {
     fail(`no task card appeared within ${UI_TIMEOUT_MS / 1000} s of clicking "Create demo project"${await toastText(browser)}`);
   }
-  // The board renders in one go, but give a late re-render a moment to settle before reading it.
-  await sleep(300);
-
-  const snapshot = await browser.execute(
+  // Read the board once it holds every expected card and each column's count matches its cards (a late re-render
+  // may still be under way when the first card shows); the checks below then say what is wrong if it never does.
+  const wanted = expectTitles === null ? 5 : expectTitles.length;
+  const readBoard = () => browser.execute(
     (cardSel, titleSel, columns) => ({
       titles: Array.from(document.querySelectorAll(cardSel), (card) => {
         const title = card.querySelector(titleSel);
@@ -90,6 +90,13 @@ export async function smokeSteps(
     sel("task-title"),
     COLUMNS,
   );
+  let snapshot = await readBoard();
+  const settled = (b) => b.titles.length >= wanted && b.columns.every((c) => c.exists && c.count === c.cards);
+  try {
+    await browser.waitUntil(async () => settled((snapshot = await readBoard())), { timeout: UI_TIMEOUT_MS, interval: 100 });
+  } catch {
+    // Fall through: the checks below name what is missing.
+  }
   log(`board: ${snapshot.titles.length} cards; ${snapshot.columns.map((c) => `${c.status} ${c.cards}`).join(", ")}`);
 
   const missingColumns = snapshot.columns.filter((c) => !c.exists).map((c) => c.status);
@@ -119,6 +126,7 @@ export async function smokeSteps(
   await refusedDragSteps(browser, ctx);
   await laneMoveSteps(browser, ctx);
   const notifications = watchNotifications();
+  await notifications.ready();
   await runSteps(browser, { totalCards: snapshot.titles.length, screenshotPath: runScreenshotPath });
   await notifications.check();
   await addRepositorySteps(browser, ctx);
@@ -159,18 +167,30 @@ async function addRepositorySteps(browser, ctx) {
   await browser.saveScreenshot(join(OUT, "added.png"));
 }
 
-/** Drags an element onto another with the mouse, in small moves (dnd-kit starts a drag after a few pixels). */
+/**
+ * Drags an element onto another with the mouse, in small moves (dnd-kit starts a drag after a few pixels), and
+ * lets go only once the window shows the target as the drop target (however long a loaded machine takes to get
+ * there), so the drop never lands before dnd-kit knows where it is.
+ */
 async function dragOnto(browser, source, target) {
+  const mouse = { id: "drag-mouse", parameters: { pointerType: "mouse" } };
   await browser
-    .action("pointer", { parameters: { pointerType: "mouse" } })
+    .action("pointer", mouse)
     .move({ origin: source })
     .down({ button: 0 })
-    .pause(50)
     .move({ origin: "pointer", x: 12, y: 6, duration: 100 })
     .move({ origin: target, duration: 300 })
-    .pause(150)
-    .up({ button: 0 })
-    .perform();
+    .perform(true);
+  try {
+    await browser.waitUntil(async () => ((await target.getAttribute("class")) ?? "").split(" ").includes("drop-target"), {
+      timeout: UI_TIMEOUT_MS,
+      interval: 100,
+    });
+  } catch {
+    await browser.action("pointer", mouse).up({ button: 0 }).perform();
+    fail(`the drag never showed its target as a drop target within ${UI_TIMEOUT_MS / 1000} s`);
+  }
+  await browser.action("pointer", mouse).up({ button: 0 }).perform();
 }
 
 function demoRepo(ctx) {
@@ -232,8 +252,16 @@ async function laneMoveSteps(browser, ctx) {
   log(`dragging \`${taskId}\` from ${from.worktree} to ${to.worktree}'s lane`);
   const chip = await browser.$(`[data-testid="lane-chip"][data-task-id="${taskId}"]`);
   const lane = await browser.$(`[data-testid="lane"][data-worktree="${to.worktree}"]`);
-  if (!(await chip.isExisting())) fail(`no lane chip for \`${taskId}\``);
-  if (!(await lane.isExisting())) fail(`no lane for ${to.worktree}`);
+  try {
+    await chip.waitForExist({ timeout: UI_TIMEOUT_MS });
+  } catch {
+    fail(`no lane chip for \`${taskId}\``);
+  }
+  try {
+    await lane.waitForExist({ timeout: UI_TIMEOUT_MS });
+  } catch {
+    fail(`no lane for ${to.worktree}`);
+  }
   await dragOnto(browser, chip, lane);
   let stored = null;
   try {
@@ -267,12 +295,21 @@ async function laneMoveSteps(browser, ctx) {
  * no notification server is needed for dbus-monitor to see them). `check()` requires a batch and a run-finished
  * notification when YOKEFLOW_E2E_NOTIFICATIONS=1, and otherwise only reports what it saw.
  */
+/** Resolves when `condition()` holds, checking every 50 ms; rejects after `timeoutMs`. */
+async function waitFor(condition, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("timed out");
+    await sleep(50);
+  }
+}
+
 function watchNotifications() {
   const required = process.env.YOKEFLOW_E2E_NOTIFICATIONS === "1";
   if (!process.env.DBUS_SESSION_BUS_ADDRESS) {
     if (required) fail("YOKEFLOW_E2E_NOTIFICATIONS=1 but there is no D-Bus session (run under dbus-run-session)");
     log("no D-Bus session: desktop notifications are not checked");
-    return { check: async () => {} };
+    return { ready: async () => {}, check: async () => {} };
   }
   let text = "";
   const monitor = spawn("dbus-monitor", ["--session", "type='method_call',interface='org.freedesktop.Notifications'"], {
@@ -281,8 +318,17 @@ function watchNotifications() {
   monitor.on("error", () => {});
   monitor.stdout.on("data", (chunk) => (text += chunk));
   return {
+    /** Resolves once dbus-monitor is on the bus (it prints its own NameAcquired signal first). */
+    async ready() {
+      try {
+        await waitFor(() => text.includes("NameAcquired"), UI_TIMEOUT_MS);
+      } catch {
+        fail(`dbus-monitor did not connect to the session bus within ${UI_TIMEOUT_MS / 1000} s`);
+      }
+    },
     async check() {
-      await sleep(500);
+      // The run's last notification may still be on its way through the bus: wait for it (a guard, not a delay).
+      await waitFor(() => /string "Run finished/.test(text), UI_TIMEOUT_MS).catch(() => {});
       monitor.kill("SIGTERM");
       const titles = [...text.matchAll(/member=Notify\n(?:.*\n){3}\s*string "([^"]*)"/g)].map((m) => m[1]);
       log(`desktop notifications sent: ${JSON.stringify(titles)}`);

@@ -38,7 +38,8 @@ async fn failing_and_hanging_agents_go_to_review_while_others_finish() {
     let opts = RunOptions {
         max_worktrees: Some(4),
         agent_command: Some(agent),
-        agent_timeout: Some(Duration::from_millis(1500)),
+        // Only `stuck` should reach it: long enough for the others on a loaded machine.
+        agent_timeout: Some(Duration::from_secs(8)),
         kill_grace: Duration::from_millis(200),
         ..Default::default()
     };
