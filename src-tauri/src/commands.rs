@@ -6,14 +6,14 @@ use tauri_plugin_shell::ShellExt;
 use yokeflow_core::error::ErrorDto;
 use yokeflow_core::model::{Board, Project, ProjectSummary, TaskStatus};
 use yokeflow_core::orchestrator::ActiveRunState;
-use yokeflow_core::overrides::{self, RunAction, StatusDecision, StatusMove};
+use yokeflow_core::overrides::StatusMove;
 use yokeflow_core::plan::ExecutionPlan;
 use yokeflow_core::register::{self, AddedProject};
+use yokeflow_core::runs::RunRequest;
 use yokeflow_core::{demo, locations, planner, project, tasks, CoreError};
 
 use crate::app::AppState;
 use crate::expertise_sync::Watchers;
-use crate::runs::Runs;
 
 fn dto(e: CoreError) -> ErrorDto {
     tracing::warn!(code = e.code(), "{e}");
@@ -62,72 +62,55 @@ pub async fn build_plan(state: State<'_, AppState>, project_id: String) -> Resul
 
 #[tauri::command]
 pub async fn start_run(
-    app: AppHandle,
     state: State<'_, AppState>,
-    runs: State<'_, Runs>,
     project_id: String,
     sequential: Option<bool>,
 ) -> Result<(), ErrorDto> {
-    runs.start(app, state.db.clone(), project_id, sequential.unwrap_or(false)).await
+    let request = RunRequest { sequential: sequential.unwrap_or(false), ..Default::default() };
+    state.runs.start(&project_id, request).await.map(drop).map_err(dto)
 }
 
 #[tauri::command]
-pub fn run_state(runs: State<'_, Runs>, project_id: String) -> ActiveRunState {
-    runs.state(&project_id)
+pub fn run_state(state: State<'_, AppState>, project_id: String) -> ActiveRunState {
+    ActiveRunState::of(state.runs.snapshot(&project_id).as_ref())
 }
 
 #[tauri::command]
-pub fn pause_run(runs: State<'_, Runs>, project_id: String) -> Result<(), ErrorDto> {
-    runs.with(&project_id, |r| {
-        r.handle.pause();
-        r.paused = true;
-    })
+pub fn pause_run(state: State<'_, AppState>, project_id: String) -> Result<(), ErrorDto> {
+    state.runs.pause(&project_id).map_err(dto)
 }
 
 #[tauri::command]
-pub fn resume_run(runs: State<'_, Runs>, project_id: String) -> Result<(), ErrorDto> {
-    runs.with(&project_id, |r| {
-        r.handle.resume();
-        r.paused = false;
-    })
+pub fn resume_run(state: State<'_, AppState>, project_id: String) -> Result<(), ErrorDto> {
+    state.runs.resume(&project_id).map_err(dto)
 }
 
 #[tauri::command]
-pub fn cancel_run(runs: State<'_, Runs>, project_id: String) -> Result<(), ErrorDto> {
-    runs.with(&project_id, |r| {
-        r.handle.cancel();
-    })
+pub fn cancel_run(state: State<'_, AppState>, project_id: String) -> Result<(), ErrorDto> {
+    state.runs.cancel(&project_id).map_err(dto)
 }
 
 /// From now on the run starts one task at a time (what is running finishes).
 #[tauri::command]
-pub fn force_sequential(runs: State<'_, Runs>, project_id: String) -> Result<(), ErrorDto> {
-    runs.with(&project_id, |r| {
-        r.handle.force_sequential();
-    })
+pub fn force_sequential(state: State<'_, AppState>, project_id: String) -> Result<(), ErrorDto> {
+    state.runs.force_sequential(&project_id).map_err(dto)
 }
 
 #[tauri::command]
-pub fn retry_task(runs: State<'_, Runs>, project_id: String, task_id: String) -> Result<(), ErrorDto> {
-    runs.with(&project_id, |r| {
-        r.handle.retry_task(&task_id);
-    })
+pub fn retry_task(state: State<'_, AppState>, project_id: String, task_id: String) -> Result<(), ErrorDto> {
+    state.runs.retry_task(&project_id, &task_id).map_err(dto)
 }
 
 /// Lands a Review task's branch again through the gate (after a person fixed it), without its agent.
 #[tauri::command]
-pub fn retry_merge(runs: State<'_, Runs>, project_id: String, task_id: String) -> Result<(), ErrorDto> {
-    runs.with(&project_id, |r| {
-        r.handle.retry_merge(&task_id);
-    })
+pub fn retry_merge(state: State<'_, AppState>, project_id: String, task_id: String) -> Result<(), ErrorDto> {
+    state.runs.retry_merge(&project_id, &task_id).map_err(dto)
 }
 
 /// Stops a running task's agent, commits what it left and sends its branch to the gate now.
 #[tauri::command]
-pub fn merge_now(runs: State<'_, Runs>, project_id: String, task_id: String) -> Result<(), ErrorDto> {
-    runs.with(&project_id, |r| {
-        r.handle.merge_now(&task_id);
-    })
+pub fn merge_now(state: State<'_, AppState>, project_id: String, task_id: String) -> Result<(), ErrorDto> {
+    state.runs.merge_now(&project_id, &task_id).map_err(dto)
 }
 
 /// A card dropped on another column: stored when no run is going and the plan allows it; during a run, the moves
@@ -136,45 +119,26 @@ pub fn merge_now(runs: State<'_, Runs>, project_id: String, task_id: String) -> 
 #[tauri::command]
 pub async fn set_task_status(
     state: State<'_, AppState>,
-    runs: State<'_, Runs>,
     project_id: String,
     task_id: String,
     status: TaskStatus,
 ) -> Result<StatusMove, ErrorDto> {
-    let active = runs.state(&project_id).active;
-    let (decision, replan_problem) =
-        overrides::set_status(&state.db, &project_id, &task_id, status, active).await.map_err(dto)?;
+    let (moved, replan_problem) = state.runs.set_task_status(&project_id, &task_id, status).await.map_err(dto)?;
     if let Some(problem) = replan_problem {
         tracing::warn!(project_id, "{problem}");
     }
-    match decision {
-        StatusDecision::Unchanged | StatusDecision::Apply => Ok(StatusMove::Applied { status }),
-        StatusDecision::Run(action) => runs.with(&project_id, |r| {
-            match action {
-                RunAction::RetryTask => r.handle.retry_task(&task_id),
-                RunAction::RetryMerge => r.handle.retry_merge(&task_id),
-                RunAction::MergeNow => r.handle.merge_now(&task_id),
-            };
-            StatusMove::SentToRun { action }
-        }),
-    }
+    Ok(moved)
 }
 
 /// A card dropped on another worktree lane: pins it there in the stored plan (and in the active run, if any).
 #[tauri::command]
 pub async fn move_task_to_worktree(
     state: State<'_, AppState>,
-    runs: State<'_, Runs>,
     project_id: String,
     task_id: String,
     worktree: String,
 ) -> Result<ExecutionPlan, ErrorDto> {
-    let active = runs.state(&project_id).active;
-    let (plan, slot) =
-        overrides::move_to_worktree(&state.db, &project_id, &task_id, &worktree, active).await.map_err(dto)?;
-    // Without a run the pin waits in the plan for the next one.
-    let _ = runs.with(&project_id, |r| r.handle.move_task(&task_id, slot));
-    Ok(plan)
+    state.runs.move_task_to_worktree(&project_id, &task_id, &worktree).await.map_err(dto)
 }
 
 /// Opens the task's worktree folder in the file manager (only a path the database recorded).

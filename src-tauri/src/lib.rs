@@ -22,12 +22,15 @@ mod app {
     use std::path::PathBuf;
 
     use tauri::Manager;
+    use yokeflow_core::runs::Runs;
     use yokeflow_core::{paths, Db};
 
     /// What every command can reach.
     pub struct AppState {
         pub db: Db,
         pub data_dir: PathBuf,
+        /// The one owner of this process's runs (the core's service, as the CLI uses it).
+        pub runs: Runs,
     }
 
     /// Opens the database and the window; returns when the window is closed.
@@ -43,13 +46,13 @@ mod app {
         tauri::Builder::default()
             .plugin(tauri_plugin_shell::init())
             .plugin(tauri_plugin_notification::init())
-            .manage(AppState { db, data_dir: paths::data_dir() })
-            .manage(crate::runs::Runs::default())
+            .manage(AppState { runs: Runs::new(db.clone()), db, data_dir: paths::data_dir() })
             .manage(crate::expertise_sync::Watchers::default())
             .setup(|app| {
                 if let Err(e) = crate::tray::install(app.handle()) {
                     tracing::warn!("no tray icon: {e}");
                 }
+                crate::runs::forward(app.handle(), &app.state::<AppState>().runs);
                 if let Some(window) = app.get_webview_window("main") {
                     let _ = window.set_title("YokeFlow");
                 }

@@ -193,17 +193,13 @@ export function App() {
   const onEvent = useEffectEvent((event: Event) => {
     const relevant = isRelevant(liveState, event);
     dispatch({ kind: "event", event, at: Date.now() });
-    if (event.type === "warning" && event.run_id === "") {
-      // A run that failed before it could start (or after it ended) is only reported this way.
-      const projectId = liveState.projectId;
-      if (projectId === null || !isActive(liveState.phase)) return;
-      pushError({ code: "run_failed", message: event.message });
-      runState(projectId).then((state) => {
-        if (!state.active) dispatch({ kind: "run_gone", projectId, failed: true });
-      }, noop);
+    if (!relevant) return;
+    if (event.type === "run_failed") {
+      // The run could not go on (before it started, or while it ended): say why, and show what the database holds.
+      pushError(event.error);
+      refresh();
       return;
     }
-    if (!relevant) return;
     const logLine = eventLogLine(event);
     if (logLine !== null) logs.append(logLine.taskId, logLine.line);
     if (event.type === "warning") {

@@ -255,7 +255,7 @@ describe("run", () => {
     const user = userEvent.setup();
     await renderApp();
     await user.click(screen.getByTestId("start-run"));
-    bus.emit(started, { type: "agent_output", task_id: "a", line: "writing src/cart.ts" });
+    bus.emit(started, { type: "agent_output", run_id: "r1", task_id: "a", line: "writing src/cart.ts" });
 
     await user.click(screen.getByRole("button", { name: "Cart API" }));
     const pane = screen.getByTestId("log-pane");
@@ -264,8 +264,8 @@ describe("run", () => {
     expect(within(pane).getByTestId("log-lines")).toHaveTextContent("writing src/cart.ts");
 
     bus.emit(
-      { type: "agent_output", task_id: "a", line: "tests pass" },
-      { type: "agent_output", task_id: "b", line: "not this task" },
+      { type: "agent_output", run_id: "r1", task_id: "a", line: "tests pass" },
+      { type: "agent_output", run_id: "r1", task_id: "b", line: "not this task" },
       { type: "merge_result", run_id: "r1", task_id: "a", result: "merged", detail: "abc123" },
     );
     const lines = within(pane).getByTestId("log-lines").textContent;

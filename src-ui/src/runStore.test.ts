@@ -98,7 +98,7 @@ describe("liveReducer", () => {
   it("follows a run found through run_state before its run_started was seen", () => {
     let state = run(loaded(), { kind: "state_loaded", projectId: "p1", active: true, paused: true });
     expect(state.phase).toBe("paused");
-    expect(isRelevant(state, { type: "agent_output", task_id: "a", line: "x" })).toBe(true);
+    expect(isRelevant(state, { type: "agent_output", run_id: "r7", task_id: "a", line: "x" })).toBe(true);
     state = run(state, ev({ type: "run_resumed", run_id: "r7" }));
     expect(state.phase).toBe("running");
     expect(state.runId).toBe("r7");
@@ -127,7 +127,7 @@ describe("liveReducer", () => {
   it("is idle with no run, and agent output then does not count", () => {
     const state = run(loaded(), { kind: "state_loaded", projectId: "p1", active: false, paused: false });
     expect(state.phase).toBe("idle");
-    expect(isRelevant(state, { type: "agent_output", task_id: "a", line: "x" })).toBe(false);
+    expect(isRelevant(state, { type: "agent_output", run_id: "r1", task_id: "a", line: "x" })).toBe(false);
   });
 
   it("goes back to idle when start_run is refused, and to failed when the run vanished", () => {
@@ -135,6 +135,15 @@ describe("liveReducer", () => {
     expect(refused.phase).toBe("idle");
     const vanished = run(loaded(), { kind: "start_requested", projectId: "p1" }, { kind: "run_gone", projectId: "p1", failed: true });
     expect(vanished.phase).toBe("failed");
+  });
+
+  it("goes to failed on run_failed of its project, and ignores another project's", () => {
+    const starting = run(loaded(), { kind: "start_requested", projectId: "p1" });
+    const error = { code: "run_in_progress", message: "a run of this project is already in progress" };
+    const other = run(starting, ev({ type: "run_failed", run_id: "x", project_id: "p2", error }));
+    expect(other.phase).toBe("starting");
+    const failed = run(starting, ev({ type: "run_failed", run_id: "r9", project_id: "p1", error }));
+    expect(failed).toMatchObject({ phase: "failed", runId: "r9", report: null, cancelling: false });
   });
 
   it("starts afresh for another project", () => {
@@ -151,7 +160,7 @@ describe("liveReducer", () => {
     expect(columnIds(state).in_progress).toEqual([]);
     state = run(
       state,
-      ev({ type: "recovered", project_id: "p1", tasks_reset: [], tasks_found_merged: ["b"], sessions_interrupted: 0, processes_killed: 0, worktrees_removed: 0 }),
+      ev({ type: "recovered", run_id: "r0", project_id: "p1", tasks_reset: [], tasks_found_merged: ["b"], sessions_interrupted: 0, processes_killed: 0, worktrees_removed: 0 }),
     );
     expect(columnIds(state).done).toEqual(["b", "c"]);
   });
@@ -311,7 +320,7 @@ describe("LogStore", () => {
 
 describe("eventLogLine", () => {
   it("turns merge results and agent output into log lines", () => {
-    expect(eventLogLine({ type: "agent_output", task_id: "a", line: "hello" })).toEqual({ taskId: "a", line: "hello" });
+    expect(eventLogLine({ type: "agent_output", run_id: "r1", task_id: "a", line: "hello" })).toEqual({ taskId: "a", line: "hello" });
     expect(
       eventLogLine({ type: "merge_result", run_id: "r", task_id: "a", result: "tests_failed", detail: "2 failed" }),
     ).toEqual({ taskId: "a", line: "▸ merge: tests failed — 2 failed" });

@@ -1,9 +1,9 @@
 // The live state of the selected project: its board as the core's events change it, and the run going on it.
 // Pure (a reducer and small helpers), so the whole event handling is tested without a window.
-import type { Board, Event, RunReport, Task, TaskStatus } from "./bindings";
+import type { Board, Event, RunMode, RunReport, RunStatus, SessionOutcome, Task, TaskStatus } from "./bindings";
 
 /** The agent of a worktree lane: none yet, running, or how it exited (a `sessions.outcome` value). */
-export type LaneAgent = "idle" | "running" | "succeeded" | "failed" | "timed_out" | "cancelled" | "no_changes" | (string & {});
+export type LaneAgent = "idle" | "running" | SessionOutcome;
 
 /** Where a lane's work stands on its way to the target branch. */
 export type LaneMerge = "none" | "predicted" | "testing" | "clean" | "failed" | "conflict" | "nothing" | "error";
@@ -46,7 +46,7 @@ export type LiveState = {
   /** The run followed, once its `run_started` arrived (a run found through `run_state` has none until then). */
   runId: string | null;
   /** `parallel` or `sequential` (after `run_sequential` too); null until the run's `run_started` is seen. */
-  mode: string | null;
+  mode: RunMode | null;
   workers: number | null;
   /** The report of the last run that finished, until the next one starts. */
   report: RunReport | null;
@@ -273,16 +273,14 @@ export function isRelevant(state: LiveState, event: Event): boolean {
   switch (event.type) {
     case "run_started":
     case "recovered":
+    case "run_failed":
       return event.project_id === state.projectId;
-    case "agent_output":
-      // The one event without a run id: it counts while a run of this project is going.
-      return isActive(state.phase);
     default: {
       if (state.runId !== null) return event.run_id === state.runId;
       const owner = state.runProjects[event.run_id];
       if (owner !== undefined) return owner === state.projectId;
       // A run found through `run_state` (or just started) whose `run_started` was not seen here.
-      return isActive(state.phase) && event.run_id !== "";
+      return isActive(state.phase);
     }
   }
 }
@@ -342,7 +340,7 @@ function withSlot(slots: Readonly<Record<string, number>>, taskId: string, slot:
   return slots[taskId] === slot ? slots : { ...slots, [taskId]: slot };
 }
 
-function finishedPhase(status: string): RunPhase {
+function finishedPhase(status: RunStatus): RunPhase {
   return status === "cancelled" || status === "failed" ? status : "finished";
 }
 
@@ -447,6 +445,9 @@ function applyRunEvent(state: LiveState, event: Event, at: number | undefined): 
         slots: NO_SLOTS,
         cancelling: false,
       };
+    case "run_failed":
+      // It could not go on and has no report (e.g. another process runs the project): nothing of it runs.
+      return isActive(state.phase) ? { ...state, phase: "failed", runId: event.run_id, slots: NO_SLOTS, cancelling: false } : state;
     case "task_status_changed": {
       const board = state.board === null ? null : applyTaskStatus(state.board, event.task_id, event.status, event.reason);
       const slots = withSlot(state.slots, event.task_id, event.status === "in_progress" ? (event.slot ?? state.slots[event.task_id] ?? null) : null);

@@ -21,6 +21,8 @@ use crate::model::{Epic, Task};
 use crate::now_ms;
 use crate::worktree::{WorktreeInfo, Worktrees};
 
+pub use crate::model::SessionOutcome;
+
 /// Claude Code's CLI, non-interactive, allowed to edit files in its worktree (not every permission).
 pub const DEFAULT_AGENT: &[&str] =
     &["claude", "-p", "{prompt}", "--permission-mode", "acceptEdits", "--output-format", "text"];
@@ -201,32 +203,6 @@ pub enum AgentExit {
     Cancelled,
 }
 
-/// What became of the agent's work.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SessionOutcome {
-    /// Exit 0 and the branch has commits that the target does not.
-    Changed,
-    /// Exit 0 but no change at all, even after committing what was left in the worktree.
-    NoChange,
-    /// A non-zero exit (or a signal).
-    Failed,
-    TimedOut,
-    Cancelled,
-}
-
-impl SessionOutcome {
-    /// The `sessions.outcome` value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SessionOutcome::Changed => "succeeded",
-            SessionOutcome::NoChange => "no_changes",
-            SessionOutcome::Failed => "failed",
-            SessionOutcome::TimedOut => "timed_out",
-            SessionOutcome::Cancelled => "cancelled",
-        }
-    }
-}
-
 /// Everything needed to run one agent session on one task.
 #[derive(Debug, Clone)]
 pub struct SessionSpec {
@@ -234,7 +210,8 @@ pub struct SessionSpec {
     pub repo_path: PathBuf,
     pub target_branch: String,
     pub task: Task,
-    pub run_id: Option<String>,
+    /// The run the session belongs to.
+    pub run_id: String,
     pub batch_id: Option<String>,
     /// The `worktrees` row.
     pub worktree_id: Option<String>,
@@ -262,11 +239,6 @@ pub struct SessionResult {
     pub ended_at: i64,
 }
 
-/// `<repo>/.yokeflow/logs`.
-pub fn log_dir(repo: &Path) -> PathBuf {
-    repo.join(".yokeflow").join("logs")
-}
-
 /// Runs one session: records it, spawns the agent in the worktree, streams its output, waits (timeout, cancel),
 /// then commits what it left uncommitted and records the outcome. A missing program gives
 /// [`CoreError::AgentNotFound`] (the session is recorded as failed).
@@ -277,8 +249,7 @@ pub async fn run_session(
     cancel: watch::Receiver<bool>,
 ) -> CoreResult<SessionResult> {
     let session_id = uuid::Uuid::new_v4().to_string();
-    let logs = log_dir(&spec.repo_path);
-    std::fs::create_dir_all(&logs).map_err(|e| CoreError::io(format!("cannot create {}", logs.display()), e))?;
+    let logs = crate::worktree::state_dir(&spec.repo_path, "logs", true)?;
     let log_path = logs.join(format!("{}-{}.log", spec.task.id, session_id));
     let prompt_file = logs.join(format!("{}-{}.prompt.md", spec.task.id, session_id));
     std::fs::write(&prompt_file, &spec.prompt)
@@ -333,10 +304,10 @@ pub async fn run_session(
     emit(
         events,
         Event::AgentExited {
-            run_id: spec.run_id.clone().unwrap_or_default(),
+            run_id: spec.run_id.clone(),
             task_id: spec.task.id.clone(),
             session_id: session_id.clone(),
-            outcome: outcome.as_str().to_string(),
+            outcome,
             exit_code,
         },
     );
@@ -409,6 +380,9 @@ async fn spawn_and_wait(
         .env("YOKEFLOW_WORKTREE", &spec.worktree.path)
         .env("YOKEFLOW_PROMPT_FILE", prompt_file)
         .kill_on_drop(false);
+    for var in crate::git::repository_env() {
+        cmd.env_remove(var);
+    }
     let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -430,7 +404,7 @@ async fn spawn_and_wait(
     emit(
         events,
         Event::AgentStarted {
-            run_id: spec.run_id.clone().unwrap_or_default(),
+            run_id: spec.run_id.clone(),
             task_id: spec.task.id.clone(),
             session_id: session_id.to_string(),
             pid,
@@ -444,7 +418,7 @@ async fn spawn_and_wait(
         child.stderr.take().map(|s| tokio::spawn(read_lines(s, "[stderr] ", line_tx.clone()))),
     ];
     drop(line_tx);
-    let writer = tokio::spawn(write_lines(log, line_rx, events.clone(), spec.task.id.clone()));
+    let writer = tokio::spawn(write_lines(log, line_rx, events.clone(), spec.run_id.clone(), spec.task.id.clone()));
 
     let pgid = pid as i32;
     let exit = tokio::select! {
@@ -523,11 +497,12 @@ async fn write_lines(
     mut log: std::fs::File,
     mut rx: mpsc::UnboundedReceiver<String>,
     events: EventSender,
+    run_id: String,
     task_id: String,
 ) -> std::fs::File {
     while let Some(line) = rx.recv().await {
         let _ = writeln!(log, "{line}");
-        emit(&events, Event::AgentOutput { task_id: task_id.clone(), line });
+        emit(&events, Event::AgentOutput { run_id: run_id.clone(), task_id: task_id.clone(), line });
     }
     let _ = log.flush();
     log
@@ -561,7 +536,8 @@ pub fn pid_alive(pid: i64) -> bool {
     r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
 
-/// Saves the agent's argv template on the project (`None` goes back to the default agent).
+/// Saves the agent's argv template on the project (`None` goes back to the default agent). A person chose it, so
+/// it is approved as it is ([`crate::approvals`]).
 pub async fn save_agent_command(db: &Db, project_id: &str, argv: Option<&[String]>) -> CoreResult<()> {
     if let Some(argv) = argv {
         if argv.first().is_none_or(|p| p.trim().is_empty()) {
@@ -575,6 +551,10 @@ pub async fn save_agent_command(db: &Db, project_id: &str, argv: Option<&[String
         .bind(project_id)
         .execute(db.pool())
         .await?;
+    if let Some(argv) = argv {
+        // A person chose it: approved as it is (see `approvals`).
+        crate::approvals::approve(db, project_id, crate::approvals::CommandKind::Agent, argv).await?;
+    }
     Ok(())
 }
 

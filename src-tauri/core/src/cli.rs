@@ -64,6 +64,13 @@ pub enum Command {
         #[arg(long, value_name = "STATUS", value_parser = parse_status)]
         to: TaskStatus,
     },
+    /// Show the commands the project's tasks file asks YokeFlow to run (its agent and test command) and approve
+    /// them as they are now; a run refuses a stored command that no one approved (a changed one needs it again)
+    Allow {
+        /// Only show what would be approved
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// List the registered projects
     Projects,
     /// Create (or show) the bundled demo project
@@ -108,6 +115,13 @@ struct Moved<'a> {
     status: TaskStatus,
     /// Set when the plan could not be rebuilt after the move (the move stands).
     plan_warning: Option<String>,
+}
+
+/// What `yokeflow allow` showed (and approved unless `--dry-run`).
+#[derive(Serialize)]
+struct Allowed<'a> {
+    approved: bool,
+    commands: &'a [crate::approvals::ProjectCommand],
 }
 
 fn repo_dir(cli_repo: Option<PathBuf>) -> CoreResult<PathBuf> {
@@ -176,7 +190,9 @@ async fn execute(cli: Cli, out: &mut dyn Write) -> CoreResult<()> {
         }
         Command::Move { task, to } => {
             let p = project::find_by_repo(&db, &repo_dir(cli.repo)?).await?;
-            let (_, plan_warning) = crate::overrides::set_status(&db, &p.id, &task, to, false).await?;
+            // This process has no run: a move is stored, or refused while a run of another process goes.
+            let runs = crate::runs::Runs::new(db.clone());
+            let (_, plan_warning) = runs.set_task_status(&p.id, &task, to).await?;
             let moved = Moved { task: &task, status: to, plan_warning };
             emit(out, json, &moved, |o| {
                 writeln!(o, "moved `{}` to {}", moved.task, to.as_str())?;
@@ -184,6 +200,25 @@ async fn execute(cli: Cli, out: &mut dyn Write) -> CoreResult<()> {
                     Some(w) => writeln!(o, "warning: {w}"),
                     None => Ok(()),
                 }
+            })
+        }
+        Command::Allow { dry_run } => {
+            let p = project::find_by_repo(&db, &repo_dir(cli.repo)?).await?;
+            let pending = crate::approvals::pending(&db, &p).await?;
+            if !dry_run {
+                crate::approvals::approve_shown(&db, &p, &pending).await?;
+            }
+            let shown = Allowed { approved: !dry_run, commands: &pending };
+            emit(out, json, &shown, |o| {
+                if pending.is_empty() {
+                    return writeln!(o, "nothing to approve: every command of `{}` is approved or built in", p.name);
+                }
+                for c in &pending {
+                    let argv = serde_json::to_string(&c.argv).unwrap_or_default();
+                    let verb = if dry_run { "not approved yet" } else { "approved" };
+                    writeln!(o, "{verb}: the {} {argv}", c.kind.label())?;
+                }
+                Ok(())
             })
         }
         Command::Projects => {

@@ -45,6 +45,16 @@ pub enum CoreError {
     RunIncomplete { done: u32, total: u32 },
     #[error("a run of this project is already in progress (run {run_id}, process {pid})")]
     RunInProgress { run_id: String, pid: i64 },
+    #[error("no run of this project is in progress")]
+    NoActiveRun,
+    /// A command that came from the repository's tasks file, which no person has approved (as this exact argv).
+    #[error(
+        "the project's tasks file asks YokeFlow to run the {} {}, which you have not approved; review it and \
+         approve it with `yokeflow allow` (or Approve in the window)",
+        .kind.label(),
+        serde_json::to_string(.argv).unwrap_or_default()
+    )]
+    CommandNotApproved { kind: crate::approvals::CommandKind, argv: Vec<String> },
     /// The plan engine refused: a cycle, an unknown dependency, an empty task list or a refused edit.
     #[error("{0}")]
     Plan(#[from] PlanError),
@@ -87,6 +97,8 @@ impl CoreError {
             CoreError::AgentNotFound { .. } => "agent_not_found",
             CoreError::RunIncomplete { .. } => "run_incomplete",
             CoreError::RunInProgress { .. } => "run_in_progress",
+            CoreError::NoActiveRun => "no_active_run",
+            CoreError::CommandNotApproved { .. } => "command_not_approved",
             CoreError::MoveRefused { .. } => "move_refused",
             CoreError::Plan(e) => match e {
                 PlanError::Cycle { .. } => "plan_cycle",

@@ -6,8 +6,9 @@ use serde::Serialize;
 use tokio::sync::broadcast;
 use ts_rs::TS;
 
-use crate::model::TaskStatus;
-use crate::orchestrator::RunReport;
+use crate::error::ErrorDto;
+use crate::model::{RunMode, RunStatus, SessionOutcome, TaskStatus};
+use crate::report::RunReport;
 
 /// How many events a slow consumer may fall behind before it misses some.
 pub const CHANNEL_CAPACITY: usize = 4096;
@@ -43,6 +44,7 @@ pub enum MergeKind {
 pub enum Event {
     /// Crash recovery before a run: what was found left over from a previous process.
     Recovered {
+        run_id: String,
         project_id: String,
         tasks_reset: Vec<String>,
         tasks_found_merged: Vec<String>,
@@ -53,8 +55,7 @@ pub enum Event {
     RunStarted {
         run_id: String,
         project_id: String,
-        /// `parallel` or `sequential`.
-        mode: String,
+        mode: RunMode,
         workers: u32,
         task_count: u32,
         done_count: u32,
@@ -72,8 +73,15 @@ pub enum Event {
     RunFinished {
         run_id: String,
         /// `finished`, `cancelled` or `failed`.
-        status: String,
+        status: RunStatus,
         report: Box<RunReport>,
+    },
+    /// The run could not go on and has no report: it failed before it started (a run of the project is already
+    /// going, recovery or the merge gate could not start) or while it ended. Nothing of it is running any more.
+    RunFailed {
+        run_id: String,
+        project_id: String,
+        error: ErrorDto,
     },
     TaskStatusChanged {
         run_id: String,
@@ -106,6 +114,7 @@ pub enum Event {
     },
     /// One line the agent printed (stdout or stderr).
     AgentOutput {
+        run_id: String,
         task_id: String,
         line: String,
     },
@@ -113,8 +122,7 @@ pub enum Event {
         run_id: String,
         task_id: String,
         session_id: String,
-        /// A sessions.outcome value: `succeeded`, `failed`, `timed_out`, `cancelled`, `no_changes`.
-        outcome: String,
+        outcome: SessionOutcome,
         exit_code: Option<i32>,
     },
     MergeStarted {
@@ -152,4 +160,30 @@ pub enum Event {
         task_id: Option<String>,
         message: String,
     },
+}
+
+impl Event {
+    /// The run the event belongs to.
+    pub fn run_id(&self) -> &str {
+        match self {
+            Event::Recovered { run_id, .. }
+            | Event::RunStarted { run_id, .. }
+            | Event::RunPaused { run_id }
+            | Event::RunResumed { run_id }
+            | Event::RunSequential { run_id }
+            | Event::RunFinished { run_id, .. }
+            | Event::RunFailed { run_id, .. }
+            | Event::TaskStatusChanged { run_id, .. }
+            | Event::WorktreeCreated { run_id, .. }
+            | Event::WorktreeRemoved { run_id, .. }
+            | Event::AgentStarted { run_id, .. }
+            | Event::AgentOutput { run_id, .. }
+            | Event::AgentExited { run_id, .. }
+            | Event::MergeStarted { run_id, .. }
+            | Event::MergeResult { run_id, .. }
+            | Event::BranchCommitted { run_id, .. }
+            | Event::ConflictPredicted { run_id, .. }
+            | Event::Warning { run_id, .. } => run_id,
+        }
+    }
 }

@@ -1,4 +1,5 @@
-//! Small git queries the rest of the core shares: finding a repository's work tree and its current branch.
+//! Small git queries the rest of the core shares: finding a repository's work tree and its current branch, and the
+//! clean git environment every program YokeFlow starts gets ([`repository_env`]).
 
 use std::path::{Path, PathBuf};
 
@@ -45,4 +46,41 @@ pub fn signature(repo: &Repository) -> CoreResult<git2::Signature<'static>> {
         Ok(sig) => Ok(sig.to_owned()),
         Err(_) => Ok(git2::Signature::now("YokeFlow", "yokeflow@localhost")?),
     }
+}
+
+/// The variables that make git work on another repository, index, object store or configuration than the one of
+/// its working folder: git's own list (`git rev-parse --local-env-vars`) plus the namespace, quarantine and
+/// `GIT_CONFIG_KEY_n`/`GIT_CONFIG_VALUE_n` pairs.
+const REPOSITORY_ENV: &[&str] = &[
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_CONFIG",
+    "GIT_CONFIG_PARAMETERS",
+    "GIT_CONFIG_COUNT",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_IMPLICIT_WORK_TREE",
+    "GIT_GRAFT_FILE",
+    "GIT_INDEX_FILE",
+    "GIT_NO_REPLACE_OBJECTS",
+    "GIT_REPLACE_REF_BASE",
+    "GIT_PREFIX",
+    "GIT_SHALLOW_FILE",
+    "GIT_COMMON_DIR",
+    "GIT_NAMESPACE",
+    "GIT_QUARANTINE_PATH",
+];
+
+/// The variables of this process's environment to remove from every program YokeFlow starts (agents, test
+/// commands, git itself), so that git in it works on the repository of its folder and nothing else: with `GIT_DIR`
+/// inherited, an agent's `git commit` in its worktree would land straight on the user's branch.
+pub fn repository_env() -> Vec<String> {
+    let mut out: Vec<String> = REPOSITORY_ENV.iter().map(|v| v.to_string()).collect();
+    for (key, _) in std::env::vars_os() {
+        let Some(key) = key.to_str() else { continue };
+        if key.starts_with("GIT_CONFIG_KEY_") || key.starts_with("GIT_CONFIG_VALUE_") {
+            out.push(key.to_string());
+        }
+    }
+    out
 }

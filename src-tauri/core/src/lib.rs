@@ -4,6 +4,7 @@
 //! this crate knows the window or its framework; see ARCHITECTURE.md for the code map and the invariants.
 
 pub mod agent;
+pub mod approvals;
 pub mod bindings;
 pub mod bootstrap;
 pub mod cli;
@@ -27,10 +28,13 @@ pub mod planner;
 pub mod predict;
 pub mod project;
 pub mod register;
+pub mod report;
+pub mod runs;
 pub mod taskfile;
 pub mod tasks;
 pub mod user_checkout;
 pub mod worktree;
+pub mod yaml;
 
 pub use db::Db;
 pub use error::{CoreError, CoreResult};

@@ -38,7 +38,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{CoreError, CoreResult};
 use crate::git::signature;
 use crate::user_checkout::{self, CheckoutSync};
-use crate::worktree::{branch_tip, create_dir, ensure_excluded, remove_dir};
+use crate::worktree::{branch_tip, create_dir, ensure_excluded, remove_dir, state_dir};
 
 /// How often [`MergeGate::land`] redoes merge and tests because the target moved, before giving up.
 pub const MAX_ATTEMPTS: u32 = 5;
@@ -106,12 +106,10 @@ impl MergeGate {
         let repo_path = crate::git::discover_workdir(repo_path)?;
         let repo = Repository::open(&repo_path)?;
         ensure_excluded(&repo)?;
-        let dot = repo_path.join(".yokeflow");
-        let logs = dot.join("logs");
-        create_dir(&logs)?;
+        let logs = state_dir(&repo_path, "logs", true)?;
         Ok(MergeGate {
-            integration: dot.join("integration"),
-            resolve_root: dot.join("resolve"),
+            integration: state_dir(&repo_path, "integration", false)?,
+            resolve_root: state_dir(&repo_path, "resolve", false)?,
             logs,
             repo_path,
             cfg,
@@ -493,10 +491,10 @@ async fn run_tests(argv: &[String], dir: &Path, log_path: &Path, header: &str, t
         .stdin(Stdio::null())
         .stdout(log.try_clone().map_err(io)?)
         .stderr(log.try_clone().map_err(io)?)
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE")
-        .env_remove("GIT_INDEX_FILE")
         .kill_on_drop(true);
+    for var in crate::git::repository_env() {
+        cmd.env_remove(var);
+    }
     #[cfg(unix)]
     cmd.process_group(0);
     let mut child = match cmd.spawn() {

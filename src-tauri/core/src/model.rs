@@ -41,6 +41,93 @@ impl TaskStatus {
     }
 }
 
+/// How a run starts its tasks. Stored in `runs.mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum RunMode {
+    /// Several agents at once, each in its own worktree.
+    Parallel,
+    /// One task at a time.
+    Sequential,
+}
+
+impl RunMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunMode::Parallel => "parallel",
+            RunMode::Sequential => "sequential",
+        }
+    }
+
+    /// The mode of a run with `workers` agents at once.
+    pub fn for_workers(workers: u32) -> RunMode {
+        if workers <= 1 {
+            RunMode::Sequential
+        } else {
+            RunMode::Parallel
+        }
+    }
+}
+
+/// Where a run stands. Stored in `runs.status`; the last three end a run, `interrupted` is what recovery writes
+/// for a run whose process died.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    Running,
+    Paused,
+    /// Ended because nothing more could start (everything done, or blocked behind Review).
+    Finished,
+    Failed,
+    Cancelled,
+    Interrupted,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Paused => "paused",
+            RunStatus::Finished => "finished",
+            RunStatus::Failed => "failed",
+            RunStatus::Cancelled => "cancelled",
+            RunStatus::Interrupted => "interrupted",
+        }
+    }
+}
+
+/// How an agent session ended (the `sessions.outcome` values other than `running` and `interrupted`, which only the
+/// database holds: a session still going, and one whose process died with its run).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+pub enum SessionOutcome {
+    /// Exit 0 and the branch has commits that the target does not.
+    #[serde(rename = "succeeded")]
+    Changed,
+    /// Exit 0 but no change at all, even after committing what was left in the worktree.
+    #[serde(rename = "no_changes")]
+    NoChange,
+    /// A non-zero exit (or a signal).
+    #[serde(rename = "failed")]
+    Failed,
+    #[serde(rename = "timed_out")]
+    TimedOut,
+    #[serde(rename = "cancelled")]
+    Cancelled,
+}
+
+impl SessionOutcome {
+    /// The `sessions.outcome` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionOutcome::Changed => "succeeded",
+            SessionOutcome::NoChange => "no_changes",
+            SessionOutcome::Failed => "failed",
+            SessionOutcome::TimedOut => "timed_out",
+            SessionOutcome::Cancelled => "cancelled",
+        }
+    }
+}
+
 /// A registered git repository.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct Project {

@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::events::{Event, MergeKind};
-use crate::model::{Task, TaskStatus};
+use crate::model::{RunStatus, Task, TaskStatus};
 use crate::plan::ExecutionPlan;
 
 /// One notification to show.
@@ -103,10 +103,10 @@ impl Notifier {
                 vec![notice(format!("Merge conflict: {}", self.title(task_id)), format!("conflicting files: {detail}"))]
             }
             Event::RunFinished { status, report, .. } => {
-                let title = match status.as_str() {
-                    "finished" if report.tasks_done == report.tasks_total => "Run finished: all done".to_string(),
-                    "finished" => "Run finished".to_string(),
-                    other => format!("Run {other}"),
+                let title = match status {
+                    RunStatus::Finished if report.tasks_done == report.tasks_total => "Run finished: all done".into(),
+                    RunStatus::Finished => "Run finished".to_string(),
+                    other => format!("Run {}", other.as_str()),
                 };
                 let mut body = format!("{} of {} tasks done", report.tasks_done, report.tasks_total);
                 if report.tasks_review > 0 {
@@ -117,6 +117,7 @@ impl Notifier {
                 }
                 vec![notice(title, body)]
             }
+            Event::RunFailed { error, .. } => vec![notice("Run failed".into(), error.message.clone())],
             _ => Vec::new(),
         }
     }
@@ -221,7 +222,9 @@ mod tests {
             detail: "abc".into(),
         };
         assert!(n.on_event(&merged).is_empty());
-        assert!(n.on_event(&Event::AgentOutput { task_id: "a".into(), line: "x".repeat(10) }).is_empty());
+        assert!(n
+            .on_event(&Event::AgentOutput { run_id: "r".into(), task_id: "a".into(), line: "x".repeat(10) })
+            .is_empty());
         let long = n.on_event(&status("b", TaskStatus::Review, Some(&"y".repeat(1000))));
         assert_eq!(long[0].body.chars().count(), 241, "bodies are clipped");
 
@@ -233,12 +236,9 @@ mod tests {
             "merge_success_rate": 0.75, "review": [], "tasks": []
         }))
         .unwrap();
-        let end = |status: &str| Event::RunFinished {
-            run_id: "r".into(),
-            status: status.into(),
-            report: Box::new(report.clone()),
-        };
-        let got = n.on_event(&end("finished"));
+        let end =
+            |status: RunStatus| Event::RunFinished { run_id: "r".into(), status, report: Box::new(report.clone()) };
+        let got = n.on_event(&end(RunStatus::Finished));
         assert_eq!(
             got,
             vec![Notice {
@@ -246,6 +246,6 @@ mod tests {
                 body: "3 of 4 tasks done, 1 in Review; 60% faster than one at a time".into()
             }]
         );
-        assert_eq!(n.on_event(&end("cancelled"))[0].title, "Run cancelled");
+        assert_eq!(n.on_event(&end(RunStatus::Cancelled))[0].title, "Run cancelled");
     }
 }

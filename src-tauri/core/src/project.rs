@@ -141,5 +141,9 @@ pub async fn set_test_command(db: &Db, project_id: &str, argv: Option<&[String]>
     if done.rows_affected() == 0 {
         return Err(CoreError::NotFound { what: "project", id: project_id.to_string() });
     }
+    if let Some(argv) = argv {
+        // A person chose it: approved as it is (see `approvals`).
+        crate::approvals::approve(db, project_id, crate::approvals::CommandKind::Test, argv).await?;
+    }
     Ok(())
 }

@@ -4,6 +4,8 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use crate::model::{RunMode, RunStatus, TaskStatus};
+
 /// One task's part in a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct TaskTiming {
@@ -18,8 +20,8 @@ pub struct TaskTiming {
     /// Worktree + agent + landing, without the wait in the merge queue.
     #[ts(type = "number")]
     pub work_ms: u64,
-    /// `done`, `review`, `backlog` (cancelled or interrupted).
-    pub outcome: String,
+    /// `in_progress` while it runs; then `done`, `review` or `backlog` (cancelled or interrupted).
+    pub outcome: TaskStatus,
     pub reason: Option<String>,
 }
 
@@ -28,12 +30,11 @@ pub struct TaskTiming {
 pub struct RunReport {
     pub run_id: String,
     pub project_id: String,
-    /// `parallel` or `sequential`.
-    pub mode: String,
+    pub mode: RunMode,
     #[ts(type = "number")]
     pub workers: u32,
     /// `finished`, `cancelled` or `failed`.
-    pub status: String,
+    pub status: RunStatus,
     pub tasks_total: u32,
     pub tasks_done: u32,
     pub tasks_review: u32,
@@ -93,10 +94,10 @@ impl RunReport {
         let mut s = format!(
             "run {} ({}, {} worker{}): {}\n",
             self.run_id,
-            self.mode,
+            self.mode.as_str(),
             self.workers,
             if self.workers == 1 { "" } else { "s" },
-            self.status
+            self.status.as_str()
         );
         s.push_str(&format!(
             "tasks: {}/{} done, {} in review, {} remaining ({} run now)\n",

@@ -116,14 +116,8 @@ pub fn parse(text: &str, is_json: bool) -> Result<TaskFile, Vec<TaskFileIssue>> 
             }]
         })?
     } else {
-        serde_norway::from_str(text).map_err(|e| {
-            vec![TaskFileIssue {
-                task: None,
-                location: None,
-                field: None,
-                line: e.location().map(|l| l.line() as u32),
-                message: format!("invalid YAML: {e}"),
-            }]
+        crate::yaml::from_str(text).map_err(|e| {
+            vec![TaskFileIssue { task: None, location: None, field: None, line: e.line, message: e.message }]
         })?
     };
     Validator::default().run(&value)

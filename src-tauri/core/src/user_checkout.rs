@@ -58,12 +58,12 @@ fn try_follow(repo_path: &Path, target: &str, old: Oid, new: Oid) -> Result<Chec
             first.map(|p| p.display().to_string()).unwrap_or_default()
         )));
     }
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(&workdir)
-        .args(["read-tree", "-m", "-u", &old.to_string(), &new.to_string()])
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .output();
+    let mut git = Command::new("git");
+    git.arg("-C").arg(&workdir).args(["read-tree", "-m", "-u", &old.to_string(), &new.to_string()]);
+    for var in crate::git::repository_env() {
+        git.env_remove(var);
+    }
+    let out = git.env("GIT_TERMINAL_PROMPT", "0").output();
     match out {
         Ok(o) if o.status.success() => Ok(CheckoutSync::Updated),
         Ok(o) => {

@@ -74,10 +74,8 @@ impl Worktrees {
         let repo_path = crate::git::discover_workdir(repo_path)?;
         let repo = Repository::open(&repo_path)?;
         ensure_excluded(&repo)?;
-        let root = repo_path.join(".yokeflow").join("worktrees");
-        let meta_dir = repo_path.join(".yokeflow").join("worktree-meta");
-        create_dir(&root)?;
-        create_dir(&meta_dir)?;
+        let root = state_dir(&repo_path, "worktrees", true)?;
+        let meta_dir = state_dir(&repo_path, "worktree-meta", true)?;
         Ok(Worktrees { repo_path, root, meta_dir })
     }
 
@@ -398,6 +396,35 @@ fn delete_branch_if_at(repo: &Repository, branch: &str, expected: Oid) -> CoreRe
     tx.remove(&full)?;
     tx.commit()?;
     Ok(())
+}
+
+/// `<repo>/.yokeflow/<sub>`, YokeFlow's own folder for worktrees, logs and merges; created when `create` and
+/// missing. Refused when `.yokeflow` or that folder is a symbolic link or not a folder: a repository could commit
+/// one to send YokeFlow's worktrees, logs and deletions outside itself.
+pub fn state_dir(repo_path: &Path, sub: &str, create: bool) -> CoreResult<PathBuf> {
+    let dot = repo_path.join(".yokeflow");
+    let dir = dot.join(sub);
+    for path in [&dot, &dir] {
+        match std::fs::symlink_metadata(path) {
+            Ok(m) if m.file_type().is_symlink() || !m.is_dir() => {
+                return Err(CoreError::InvalidInput(format!(
+                    "{} is a symbolic link or a file, not a folder: YokeFlow keeps its worktrees, logs and merges \
+                     under .yokeflow/ and will not work through it (remove it; .yokeflow/ belongs to YokeFlow and is \
+                     excluded from git)",
+                    path.display()
+                )))
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if !create && path == &dir {
+                    break;
+                }
+                std::fs::create_dir(path).map_err(|e| CoreError::io(format!("cannot create {}", path.display()), e))?;
+            }
+            Err(e) => return Err(CoreError::io(format!("cannot read {}", path.display()), e)),
+        }
+    }
+    Ok(dir)
 }
 
 pub(crate) fn create_dir(path: &Path) -> CoreResult<()> {

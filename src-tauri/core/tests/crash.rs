@@ -1,127 +1,283 @@
-//! Crash safety: the real runner binary (`yokeflow-run`, the headless `yokeflow run`) is SIGKILLed at 20+
-//! seeded random moments and restarted each time. Every restart recovers (orphan agents killed, tasks in
-//! progress back to the backlog with their branches, worktrees reconciled); in the end every task is merged,
-//! nothing is lost, and no worktree, task branch or agent process is left over.
+//! Crash safety: the real runner binary (`yokeflow-run`, the headless `yokeflow run`) is SIGKILLed 22 times, at
+//! each stage of a run in turn, and restarted each time. A kill is aimed at a stage and fired when the runner is
+//! seen to reach it (its progress lines, or the test command's signal file), never after a guessed delay, so the
+//! number of kills and their stages do not depend on the machine's speed. When the work runs out before the kills
+//! do, a new generation of tasks is imported. Every restart recovers (orphan agents killed, tasks in progress back
+//! to the backlog with their branches, worktrees reconciled); in the end every task is merged, nothing is lost,
+//! and no worktree, task branch or agent process is left over.
 
 mod support;
 
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use serde_json::json;
+use serde_json::{json, Value};
 use support::rng::Rng;
 use support::{fixture, task};
-use yokeflow_core::agent;
 use yokeflow_core::model::TaskStatus;
+use yokeflow_core::{agent, import, project};
 
 const RUNNER: &str = env!("CARGO_BIN_EXE_yokeflow-run");
 const SEED: u64 = 0x5EED_C0FF_EE15_2026;
-const KILLS: u32 = 22;
+const KILLS: usize = 22;
+/// Only a guard: how long a runner may take to reach the stage a kill waits for before the test gives up (and says
+/// which stage it was waiting for). Nothing is timed against it.
+const STAGE_GUARD: Duration = Duration::from_secs(180);
 
-fn spawn_runner(f: &support::Fixture, log: &std::fs::File) -> Child {
-    Command::new(RUNNER)
-        .args(["--db", f.db_path.to_str().unwrap(), "--repo", f.repo.to_str().unwrap(), "--max-worktrees", "4"])
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().unwrap())
-        .stderr(log.try_clone().unwrap())
-        .spawn()
-        .unwrap()
+/// Where in a run a kill lands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// While the process starts, recovers or plans (no progress seen yet).
+    Starting,
+    /// An agent was seen running.
+    AgentWorking,
+    /// A merge began (the gate merges in memory before its tests).
+    Merging,
+    /// The gate's test command was seen running.
+    Testing,
+    /// Right after a task was recorded Done (before its worktree is removed).
+    AfterRecord,
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn killing_the_runner_at_random_moments_loses_nothing() {
-    let spec = vec![
-        task("a1", &[], &["a/1.txt"], 40),
-        task("a2", &["a1"], &["a/2.txt"], 30),
-        task("a3", &["a2"], &["a/3.txt"], 30),
-        task("a4", &["a3"], &["a/4.txt"], 20),
-        task("b1", &[], &["b/1.txt"], 30),
-        task("b2", &["b1"], &["b/2.txt"], 40),
-        task("b3", &["b2"], &["b/3.txt"], 30),
-        task("c1", &[], &["c/1.txt"], 20),
-        task("c2", &["c1", "b1"], &["c/2.txt"], 30),
-        task("c3", &["c2"], &["c/3.txt"], 40),
-        task("d1", &[], &["d/1.txt"], 30),
-        task("d2", &["d1", "a2"], &["d/2.txt"], 30),
-        task("e1", &[], &["e/1.txt"], 20),
-        task("e2", &["e1"], &["e/2.txt"], 30),
-        task("e3", &["e2", "d2"], &["e/3.txt"], 20),
-        task("f1", &[], &["f/1.txt"], 40),
-        task("f2", &["f1"], &["f/2.txt"], 20),
-        task("g1", &[], &["g/1.txt"], 30),
-        task("g2", &["g1", "c1"], &["g/2.txt"], 30),
-        task("g3", &["g2"], &["g/3.txt"], 20),
-        task("h1", &[], &["h/1.txt"], 20),
-        task("h2", &["h1"], &["h/2.txt"], 30),
-        task("h3", &["h2", "e1"], &["h/3.txt"], 40),
-        task("h4", &["h3"], &["h/4.txt"], 20),
+const STAGES: [Stage; 5] = [Stage::Starting, Stage::AgentWorking, Stage::Merging, Stage::Testing, Stage::AfterRecord];
+
+impl Stage {
+    /// Whether this progress line from the runner means the stage was reached.
+    fn seen_in(self, line: &str) -> bool {
+        match self {
+            Stage::AgentWorking => line.contains(": agent running"),
+            Stage::Merging => line.contains(": merging "),
+            Stage::AfterRecord => line.ends_with(": done"),
+            Stage::Starting | Stage::Testing => false,
+        }
+    }
+
+    /// How long after reaching the stage the kill fires (0..this, seeded), so kills spread within the stage. The
+    /// kill lands in the stage whatever the machine: agents sleep 240+ ms, tests 200 ms.
+    fn spread_ms(self) -> u64 {
+        match self {
+            Stage::Starting => 40,
+            Stage::AgentWorking | Stage::Testing => 100,
+            Stage::Merging => 5,
+            Stage::AfterRecord => 1,
+        }
+    }
+}
+
+/// The crash test's tasks for generation `g` (0 is the original set; later ones re-arm the work).
+fn generation(g: u32) -> Vec<Value> {
+    let base: [(&str, &[&str], &str, u32); 24] = [
+        ("a1", &[], "a/1", 40),
+        ("a2", &["a1"], "a/2", 30),
+        ("a3", &["a2"], "a/3", 30),
+        ("a4", &["a3"], "a/4", 20),
+        ("b1", &[], "b/1", 30),
+        ("b2", &["b1"], "b/2", 40),
+        ("b3", &["b2"], "b/3", 30),
+        ("c1", &[], "c/1", 20),
+        ("c2", &["c1", "b1"], "c/2", 30),
+        ("c3", &["c2"], "c/3", 40),
+        ("d1", &[], "d/1", 30),
+        ("d2", &["d1", "a2"], "d/2", 30),
+        ("e1", &[], "e/1", 20),
+        ("e2", &["e1"], "e/2", 30),
+        ("e3", &["e2", "d2"], "e/3", 20),
+        ("f1", &[], "f/1", 40),
+        ("f2", &["f1"], "f/2", 20),
+        ("g1", &[], "g/1", 30),
+        ("g2", &["g1", "c1"], "g/2", 30),
+        ("g3", &["g2"], "g/3", 20),
+        ("h1", &[], "h/1", 20),
+        ("h2", &["h1"], "h/2", 30),
+        ("h3", &["h2", "e1"], "h/3", 40),
+        ("h4", &["h3"], "h/4", 20),
     ];
-    let f = fixture(spec.clone()).await;
+    let name = |id: &str| if g == 0 { id.to_string() } else { format!("{id}-g{g}") };
+    base.iter()
+        .map(|(id, deps, file, effort)| {
+            let deps: Vec<String> = deps.iter().map(|d| name(d)).collect();
+            let deps: Vec<&str> = deps.iter().map(String::as_str).collect();
+            task(&name(id), &deps, &[&format!("{}.txt", name(file))], *effort)
+        })
+        .collect()
+}
+
+/// Writes the scripted agent's script for `spec` (each task sleeps 12 ms per minute of effort) and imports it.
+async fn arm(f: &support::Fixture, spec: &[Value]) {
     let mut per = serde_json::Map::new();
-    for t in &spec {
+    for t in spec {
         per.insert(t["id"].as_str().unwrap().into(), json!({ "sleep_ms": t["effort"].as_u64().unwrap() * 12 }));
     }
     let argv = f.agent(json!({ "tasks": per }));
     agent::save_agent_command(&f.db, &f.project_id, Some(&argv)).await.unwrap();
-    let log_path = f.dir.path().join("runner.log");
-    let log = std::fs::OpenOptions::new().create(true).append(true).open(&log_path).unwrap();
+    let file = f.dir.path().join("tasks.json");
+    std::fs::write(&file, serde_json::to_string_pretty(&json!({ "project": "t", "tasks": spec })).unwrap()).unwrap();
+    import::import_file(&f.db, &f.project_id, &file).await.unwrap();
+}
 
-    let t0 = Instant::now();
-    let mut rng = Rng(SEED);
-    let mut kills = 0;
-    let mut finished_early = 0;
-    let mut round = 0;
-    while kills < KILLS && round < 2 * KILLS {
-        round += 1;
-        // Mostly short lives (agents are killed mid-work), sometimes long ones (merges are under way when
-        // killed); only short ones once few tasks are left, so there is still work to interrupt.
-        let remaining = f.tasks().await.iter().filter(|t| t.status != TaskStatus::Done).count() as u32;
-        let r = rng.next();
-        let ms = match (remaining > KILLS - kills, r % 10) {
-            (true, 0..=6) => 60 + (r >> 8) % 500,
-            (true, _) => 600 + (r >> 8) % 600,
-            (false, _) => 40 + (r >> 8) % 300,
-        };
-        let delay = Duration::from_millis(ms);
-        let mut child = spawn_runner(&f, &log);
-        std::thread::sleep(delay);
-        match child.try_wait().unwrap() {
-            Some(status) => {
-                // The run ended before the kill: it finished everything, so there is nothing left to interrupt.
-                finished_early += 1;
-                assert!(status.code().is_some(), "round {round}: {status:?}");
-                if status.success() {
+/// A runner process whose progress lines arrive on a channel (and are appended to the shared log).
+struct Runner {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Runner {
+    fn spawn(f: &support::Fixture, log: &Path) -> Runner {
+        let mut child = Command::new(RUNNER)
+            .args(["--db", f.db_path.to_str().unwrap(), "--repo", f.repo.to_str().unwrap(), "--max-worktrees", "4"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(open_log(log))
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        let mut log = open_log(log);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                let _ = writeln!(log, "{line}");
+                if tx.send(line).is_err() {
                     break;
                 }
             }
-            None => {
-                child.kill().unwrap(); // SIGKILL
-                child.wait().unwrap();
-                kills += 1;
+        });
+        Runner { child, lines }
+    }
+
+    /// Waits until the runner reaches `stage` (`Ok`) or exits first (`Err` with its status).
+    fn reach(&mut self, stage: Stage, signal: &Path, round: usize) -> Result<(), std::process::ExitStatus> {
+        if stage == Stage::Starting {
+            return Ok(());
+        }
+        let tests_before = line_count(signal);
+        let deadline = Instant::now() + STAGE_GUARD;
+        loop {
+            match self.lines.recv_timeout(Duration::from_millis(5)) {
+                Ok(line) if stage.seen_in(&line) => return Ok(()),
+                Ok(_) | Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    // Output closed: the process is exiting.
+                    return Err(self.child.wait().unwrap());
+                }
             }
+            if stage == Stage::Testing && line_count(signal) > tests_before {
+                return Ok(());
+            }
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Err(status);
+            }
+            assert!(Instant::now() < deadline, "round {round}: the runner did not reach {stage:?} in {STAGE_GUARD:?}");
+        }
+    }
+
+    /// SIGKILL; false when it had already exited.
+    fn kill(&mut self) -> bool {
+        let alive = self.child.try_wait().unwrap().is_none();
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        alive
+    }
+}
+
+fn open_log(path: &Path) -> std::fs::File {
+    std::fs::OpenOptions::new().create(true).append(true).open(path).unwrap()
+}
+
+fn line_count(path: &Path) -> usize {
+    std::fs::read_to_string(path).map(|t| t.lines().count()).unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killing_the_runner_at_every_stage_loses_nothing() {
+    let mut spec = generation(0);
+    let f = fixture(spec.clone()).await;
+    arm(&f, &spec).await;
+    let signal: PathBuf = f.dir.path().join("tests-began.log");
+    let tests = vec![
+        support::SCRIPTED_AGENT.to_string(),
+        "--action".into(),
+        "pass-tests".into(),
+        "--signal".into(),
+        signal.display().to_string(),
+        "--sleep-ms".into(),
+        "200".into(),
+    ];
+    project::set_test_command(&f.db, &f.project_id, Some(&tests)).await.unwrap();
+    let log_path = f.dir.path().join("runner.log");
+
+    // Each stage gets its share of the kills, in a seeded order.
+    let mut rng = Rng(SEED);
+    let mut plan: Vec<Stage> = (0..KILLS).map(|i| STAGES[i % STAGES.len()]).collect();
+    for i in (1..plan.len()).rev() {
+        plan.swap(i, rng.index(i + 1));
+    }
+
+    let t0 = Instant::now();
+    let mut kills: Vec<(Stage, usize)> = STAGES.iter().map(|s| (*s, 0)).collect();
+    let (mut generations, mut ended_early, mut round) = (1u32, 0, 0);
+    let mut next = 0;
+    while next < plan.len() {
+        round += 1;
+        assert!(round <= 4 * KILLS, "{round} rounds for {next} kills: runs keep ending before their stage");
+        let stage = plan[next];
+        let mut runner = Runner::spawn(&f, &log_path);
+        match runner.reach(stage, &signal, round) {
+            Ok(()) => {
+                std::thread::sleep(Duration::from_millis(rng.below(stage.spread_ms())));
+                if runner.kill() {
+                    kills.iter_mut().find(|(s, _)| *s == stage).unwrap().1 += 1;
+                    next += 1;
+                } else {
+                    ended_early += 1;
+                }
+            }
+            Err(status) => {
+                ended_early += 1;
+                let log = std::fs::read_to_string(&log_path).unwrap();
+                assert!(
+                    status.success(),
+                    "round {round}: the runner failed while waiting for {stage:?}: {status:?}\n{log}"
+                );
+            }
+        }
+        // A run that ended finished everything: re-arm with a new generation so there is work to interrupt.
+        if f.tasks().await.iter().all(|t| t.status == TaskStatus::Done) {
+            spec.extend(generation(generations));
+            generations += 1;
+            arm(&f, &spec).await;
         }
     }
     let killed_in = t0.elapsed();
     let done_before_final = f.tasks().await.iter().filter(|t| t.status == TaskStatus::Done).count();
 
     // The last run goes to the end.
-    let mut child = spawn_runner(&f, &log);
-    let deadline = Instant::now() + Duration::from_secs(90);
+    let mut last = Runner::spawn(&f, &log_path);
+    let deadline = Instant::now() + STAGE_GUARD;
     let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
+        while last.lines.try_recv().is_ok() {}
+        if let Some(s) = last.child.try_wait().unwrap() {
             break s;
         }
-        assert!(Instant::now() < deadline, "the final run did not finish");
+        assert!(Instant::now() < deadline, "the final run did not finish in {STAGE_GUARD:?}");
         std::thread::sleep(Duration::from_millis(20));
     };
     let runner_log = std::fs::read_to_string(&log_path).unwrap();
+    let by_stage: Vec<String> = kills.iter().map(|(s, n)| format!("{s:?} {n}")).collect();
     println!(
-        "{kills} kills ({finished_early} runs ended before their kill) in {:.1} s; final run {:.1} s",
+        "{KILLS} kills in {round} rounds ({ended_early} runs ended before their kill, {generations} generation(s) of \
+         tasks) in {:.1} s; final run {:.1} s; kills by stage: {}",
         killed_in.as_secs_f64(),
-        (t0.elapsed() - killed_in).as_secs_f64()
+        (t0.elapsed() - killed_in).as_secs_f64(),
+        by_stage.join(", ")
     );
     assert!(status.success(), "final run failed: {status:?}\n{runner_log}");
-    assert!(kills >= 20, "only {kills} kills landed mid-run");
+    for (stage, n) in &kills {
+        assert!(*n >= KILLS / STAGES.len(), "only {n} kills at {stage:?}");
+    }
 
     for t in f.tasks().await {
         assert_eq!(t.status, TaskStatus::Done, "{} lost\n{runner_log}", t.id);
@@ -182,7 +338,6 @@ async fn killing_the_runner_at_random_moments_loses_nothing() {
         .fetch_one(f.db.pool())
         .await
         .unwrap();
-    // Some kills land before the new process has written its run row (while it starts or recovers).
     let sessions_interrupted: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE outcome = 'interrupted'")
         .fetch_one(f.db.pool())
         .await
@@ -193,7 +348,9 @@ async fn killing_the_runner_at_random_moments_loses_nothing() {
         spec.len()
     );
     assert!(sessions_interrupted > 0, "no kill landed while an agent was running");
-    assert!(interrupted >= i64::from(kills) / 2, "{interrupted} runs recorded as interrupted");
+    // Every kill after the run was seen started (all stages but Starting) left a run row to recover.
+    let after_start = kills.iter().filter(|(s, _)| *s != Stage::Starting).map(|(_, n)| *n as i64).sum::<i64>();
+    assert!(interrupted >= after_start, "{interrupted} runs recorded as interrupted, {after_start} kills after start");
 }
 
 /// A killed runner's state, written by hand: a run marked running (its process gone), task `a` in progress.
@@ -344,9 +501,11 @@ async fn unknown_work_on_disk_is_adopted_and_continued() {
 }
 
 #[tokio::test]
-async fn a_live_run_of_the_same_project_is_refused() {
+async fn a_run_holding_the_claim_is_refused_and_a_reused_pid_is_not_a_run() {
+    use yokeflow_core::orchestrator::claim::RunClaim;
     let f = fixture(vec![task("a", &[], &["a.txt"], 5)]).await;
-    let mut other = Command::new("sleep").arg("5").spawn().unwrap();
+    // A dead run's row whose PID now belongs to an unrelated live process (the PID was reused).
+    let mut other = Command::new("sleep").arg("30").spawn().unwrap();
     sqlx::query(
         "INSERT INTO runs (id, project_id, mode, status, started_at, pid) VALUES ('r', ?, 'parallel', 'running', 0, ?)",
     )
@@ -355,9 +514,58 @@ async fn a_live_run_of_the_same_project_is_refused() {
     .execute(f.db.pool())
     .await
     .unwrap();
-    let err = yokeflow_core::orchestrator::recover(&f.db, &f.project_id).await.unwrap_err();
-    assert_eq!(err.code(), "run_in_progress", "{err}");
+    assert_eq!(yokeflow_core::orchestrator::live_run(&f.db, &f.project_id).await.unwrap(), None);
+    let report = yokeflow_core::orchestrator::recover(&f.db, &f.project_id).await.unwrap();
+    assert_eq!(report.runs_interrupted, 1, "nobody holds the claim: the row is stale, whatever its PID");
     other.kill().unwrap();
     other.wait().unwrap();
+
+    // A run that holds the claim (this test, as another process would) stops recovery, a run and a board move.
+    let claim = RunClaim::try_acquire(&f.repo).unwrap().expect("free");
+    let err = yokeflow_core::orchestrator::recover(&f.db, &f.project_id).await.unwrap_err();
+    assert_eq!(err.code(), "run_in_progress", "{err}");
+    let (tx, _rx) = yokeflow_core::events::channel();
+    let opts =
+        yokeflow_core::orchestrator::RunOptions { agent_command: Some(f.agent(json!({}))), ..Default::default() };
+    let err = yokeflow_core::orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap_err();
+    assert_eq!(err.code(), "run_in_progress", "{err}");
+    let runs = yokeflow_core::runs::Runs::new(f.db.clone());
+    let err = runs.set_task_status(&f.project_id, "a", TaskStatus::Review).await.unwrap_err();
+    assert_eq!(err.code(), "move_refused", "{err}");
+    assert!(err.to_string().contains(&format!("pid {}", std::process::id())), "{err}");
+    drop(claim);
     assert!(yokeflow_core::orchestrator::recover(&f.db, &f.project_id).await.is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_runners_started_together_run_the_project_once() {
+    let f = fixture(vec![task("a", &[], &["a.txt"], 5), task("b", &[], &["b.txt"], 5)]).await;
+    // The agents wait for us: whichever runner won the claim cannot finish before the other has answered.
+    let go = f.dir.path().join("go");
+    let argv = f.agent(json!({ "default": { "sleep_ms": 10, "wait_file": go } }));
+    agent::save_agent_command(&f.db, &f.project_id, Some(&argv)).await.unwrap();
+    let log = f.dir.path().join("runners.log");
+    let mut runners: Vec<Runner> = (0..2).map(|_| Runner::spawn(&f, &log)).collect();
+    let deadline = Instant::now() + STAGE_GUARD;
+    let loser = loop {
+        if let Some(i) = (0..2).find(|&i| runners[i].child.try_wait().unwrap().is_some()) {
+            break i;
+        }
+        assert!(Instant::now() < deadline, "neither runner stopped: both are running the project");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let status = runners[loser].child.wait().unwrap();
+    assert_eq!(status.code(), Some(1), "the second runner is refused");
+    std::fs::write(&go, "").unwrap();
+    let winner = &mut runners[1 - loser];
+    assert!(winner.child.wait().unwrap().success());
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("already in progress"), "{text}");
+    for (id, file) in [("a", "a.txt"), ("b", "b.txt")] {
+        assert_eq!(f.status_of(id).await, TaskStatus::Done);
+        let content = f.target_file(file).unwrap();
+        assert_eq!(content.matches(&format!("- {id}: done")).count(), 1, "{file} landed once: {content}");
+    }
+    let sessions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions").fetch_one(f.db.pool()).await.unwrap();
+    assert_eq!(sessions, 2, "one agent per task");
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde_json::json;
 use support::{fixture, task};
 use yokeflow_core::events::{self, Event};
-use yokeflow_core::model::TaskStatus;
+use yokeflow_core::model::{RunMode, RunStatus, TaskStatus};
 use yokeflow_core::orchestrator::{self, RunOptions};
 use yokeflow_core::plan::{self, PlanTask};
 
@@ -68,7 +68,7 @@ async fn twelve_task_dag_runs_in_parallel_and_lands_everything() {
     let seen = collector.await.unwrap();
 
     println!("{}", report.to_text());
-    assert_eq!(report.status, "finished");
+    assert_eq!(report.status, RunStatus::Finished);
     assert_eq!(report.tasks_done, 12, "{report:#?}");
     assert!(report.all_done());
     assert_eq!(report.auto_merged, 12);
@@ -183,7 +183,7 @@ async fn sequential_mode_runs_one_at_a_time() {
     let (tx, _rx) = events::channel();
     let report = orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap();
     assert!(report.all_done());
-    assert_eq!(report.mode, "sequential");
+    assert_eq!(report.mode, RunMode::Sequential);
     assert_eq!(max_concurrency(&report), 1);
 }
 
@@ -232,17 +232,25 @@ async fn pause_resume_and_retry_through_the_handle() {
     handle.pause();
     handle.move_task("c", 1);
     let run = tokio::spawn(async move { orchestrator::run_controlled(&db, &pid, opts, tx, ctl).await });
-    let mut paused_seen = false;
+    let (mut paused_seen, mut c_started) = (false, false);
     loop {
         match rx.recv().await.unwrap() {
-            Event::RunPaused { .. } => {
+            Event::RunPaused { .. } if !paused_seen => {
                 paused_seen = true;
                 tokio::time::sleep(Duration::from_millis(300)).await;
                 handle.resume();
             }
+            // Paused again while `c` works: a paused run waits, however long the retry below takes to arrive.
+            Event::TaskStatusChanged { task_id, status: TaskStatus::InProgress, .. }
+                if task_id == "c" && !c_started =>
+            {
+                c_started = true;
+                handle.pause();
+            }
             Event::TaskStatusChanged { task_id, status: TaskStatus::Review, .. } if task_id == "c" => {
                 std::fs::write(&script_path, json!({ "default": { "sleep_ms": 10 } }).to_string()).unwrap();
                 handle.retry_task("c");
+                handle.resume();
             }
             Event::RunFinished { .. } => break,
             _ => {}
@@ -274,7 +282,7 @@ async fn cancel_stops_agents_and_keeps_their_branches() {
     }
     handle.cancel();
     let report = run.await.unwrap().unwrap();
-    assert_eq!(report.status, "cancelled");
+    assert_eq!(report.status, RunStatus::Cancelled);
     assert_eq!(f.status_of("slow").await, TaskStatus::Backlog);
     assert!(f.marked_processes().is_empty(), "the hung agent survived the cancel");
     assert_eq!(f.task_branches().len(), 1, "the branch is kept for the next start");
@@ -293,16 +301,27 @@ async fn a_merge_conflict_is_resolved_by_the_review_agent_or_sent_to_review() {
     for resolve in [true, false] {
         let spec = vec![task("left", &[], &["left.txt"], 5), task("right", &[], &["right.txt"], 5)];
         let f = fixture(spec).await;
-        // Both write the shared file differently; their declared files differ, so they run side by side.
-        let agent = f.agent(json!({ "default": { "action": "conflict", "sleep_ms": 100 } }));
+        // Both write the shared file differently; their declared files differ, so they run side by side. Neither
+        // acts before both have started (so both branch from the same base, however slow the machine).
+        let go = f.dir.path().join("go");
+        let agent = f.agent(json!({ "default": { "action": "conflict", "sleep_ms": 10, "wait_file": go } }));
         let opts = RunOptions {
             max_worktrees: Some(2),
             agent_command: Some(agent),
             resolve_conflicts: resolve,
             ..Default::default()
         };
-        let (tx, _rx) = events::channel();
-        let report = orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap();
+        let (tx, mut rx) = events::channel();
+        let (db, pid) = (f.db.clone(), f.project_id.clone());
+        let run = tokio::spawn(async move { orchestrator::run(&db, &pid, opts, tx).await });
+        let mut started = 0;
+        while started < 2 {
+            if let Event::AgentStarted { .. } = rx.recv().await.unwrap() {
+                started += 1;
+            }
+        }
+        std::fs::write(&go, "").unwrap();
+        let report = run.await.unwrap().unwrap();
         println!("{}", report.to_text());
         assert_eq!(report.merge_attempts, 2);
         if resolve {
@@ -325,8 +344,9 @@ async fn a_merge_conflict_is_resolved_by_the_review_agent_or_sent_to_review() {
 async fn a_conflict_between_working_branches_is_predicted_while_they_work() {
     let spec = vec![task("left", &[], &["left.txt"], 5), task("right", &[], &["right.txt"], 5)];
     let f = fixture(spec).await;
-    // Both commit the shared file differently, then keep working for 2.5 s: the early warning sees them.
-    let agent = f.agent(json!({ "default": { "action": "conflict", "sleep_ms": 100, "linger_ms": 2500 } }));
+    // Both commit the shared file differently, then keep working until the test has seen the prediction.
+    let release = f.dir.path().join("release");
+    let agent = f.agent(json!({ "default": { "action": "conflict", "sleep_ms": 100, "linger_file": release } }));
     let opts = RunOptions {
         max_worktrees: Some(2),
         agent_command: Some(agent),
@@ -348,6 +368,7 @@ async fn a_conflict_between_working_branches_is_predicted_while_they_work() {
                 let flag = t.conflict_warning.expect("the task is flagged");
                 assert!(flag.contains("yokeflow-demo/conflict.txt") && flag.contains(&other), "{flag}");
                 predicted.push((task_id, other, files));
+                std::fs::write(&release, "").unwrap();
             }
             // Later (one landed, the other now conflicts with the target): not the same pair again.
             Event::ConflictPredicted { task_id, other, files, .. } => predicted.push((task_id, other, files)),

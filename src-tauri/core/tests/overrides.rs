@@ -85,8 +85,16 @@ async fn status_moves_are_checked_against_the_plan_and_stored() {
 #[tokio::test]
 async fn a_run_in_another_process_refuses_status_moves() {
     let f = fixture(vec![task("a", &[], &["a.txt"], 10)]).await;
-    // A live process that is not this one holds a running run of the project.
-    let mut other = std::process::Command::new("sleep").arg("30").spawn().unwrap();
+    // A live process that is not this one holds a running run of the project (its claim and its row).
+    let mut other = std::process::Command::new(support::SCRIPTED_AGENT)
+        .args(["--action", "hold-run-claim"])
+        .current_dir(&f.repo)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut said = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(other.stdout.as_mut().unwrap()), &mut said).unwrap();
+    assert!(said.starts_with("holding the run claim"), "{said}");
     sqlx::query("INSERT INTO runs (id, project_id, mode, status, started_at, pid) VALUES ('r9', ?, 'parallel', 'running', 0, ?)")
         .bind(&f.project_id)
         .bind(i64::from(other.id()))

@@ -206,3 +206,32 @@ fn commit_all_commits_every_change_once() {
     assert_eq!(wts.commit_all(&info, "again").unwrap(), None);
     assert_eq!(tip(&repo, "main"), repo.find_commit(oid).unwrap().parent(0).unwrap().parent_id(0).unwrap());
 }
+
+#[test]
+fn a_symlinked_yokeflow_folder_is_refused_and_nothing_is_written_through_it() {
+    use yokeflow_core::merge::{GateConfig, MergeGate};
+    let outside = tempfile::tempdir().unwrap();
+    // A repository that commits `.yokeflow` as a link to somewhere else.
+    let (dir, git) = repo();
+    std::os::unix::fs::symlink(outside.path(), dir.path().join(".yokeflow")).unwrap();
+    yokeflow_core::git::commit_all(&git, "a link").unwrap();
+    let Err(err) = Worktrees::open(dir.path()) else { panic!("a symlinked .yokeflow was accepted") };
+    assert!(err.to_string().contains("symbolic link"), "{err}");
+    let Err(err) = MergeGate::open(dir.path(), GateConfig::new("main")) else {
+        panic!("a symlinked .yokeflow was accepted")
+    };
+    assert!(err.to_string().contains("symbolic link"), "{err}");
+    assert_eq!(fs::read_dir(outside.path()).unwrap().count(), 0, "nothing was created outside the repository");
+
+    // The same with `.yokeflow` a real folder and one of its folders a link.
+    let (dir, _repo) = repo();
+    fs::create_dir(dir.path().join(".yokeflow")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), dir.path().join(".yokeflow/logs")).unwrap();
+    assert!(MergeGate::open(dir.path(), GateConfig::new("main")).is_err());
+    std::os::unix::fs::symlink(outside.path(), dir.path().join(".yokeflow/worktrees")).unwrap();
+    assert!(Worktrees::open(dir.path()).is_err());
+    fs::remove_file(dir.path().join(".yokeflow/logs")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), dir.path().join(".yokeflow/integration")).unwrap();
+    assert!(MergeGate::open(dir.path(), GateConfig::new("main")).is_err(), "the integration folder is checked too");
+    assert_eq!(fs::read_dir(outside.path()).unwrap().count(), 0);
+}

@@ -15,6 +15,14 @@
 //! - sleeps `--sleep-ms` (or the script's `sleep_ms`, default 50) before committing with git2 (no shell), and
 //!   the script's `linger_ms` (default 0) after committing (or not), before it exits (the branch then has a commit
 //!   while the agent still works, as with a real agent that commits as it goes);
+//! - barriers for tests, so that they wait for events instead of guessing durations: `wait_file` (before acting,
+//!   wait until that file exists) and `linger_file` (after committing, keep working until it exists); each gives up
+//!   after two minutes, saying so;
+//!
+//! - `--action hold-run-claim` (no task): holds the run claim of the repository it runs in until killed, printing
+//!   one line once it does (a test's stand-in for another process's run);
+//! - as a test command (`--action pass-tests`, no task): appends a line to `--signal FILE` (so a test can see
+//!   that tests began), sleeps `--sleep-ms` and exits 0.
 //!
 //! The script is JSON: `{"default": {"action": "ok", "sleep_ms": 100}, "tasks": {"t1": {"action": "fail"}}}`,
 //! from `--script FILE`, the `YOKEFLOW_SCRIPT` variable (JSON text or a file path), or
@@ -30,6 +38,10 @@ struct Step {
     action: Option<String>,
     sleep_ms: Option<u64>,
     linger_ms: Option<u64>,
+    /// Before acting: wait until this file exists (a test's barrier: "go on once I have seen X").
+    wait_file: Option<PathBuf>,
+    /// After committing (or not): keep working until this file exists.
+    linger_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -48,6 +60,7 @@ struct Args {
     script: Option<PathBuf>,
     sleep_ms: Option<u64>,
     action: Option<String>,
+    signal: Option<PathBuf>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -62,6 +75,7 @@ fn parse_args() -> Result<Args, String> {
             "--script" => args.script = Some(PathBuf::from(value("--script")?)),
             "--sleep-ms" => args.sleep_ms = Some(value("--sleep-ms")?.parse().map_err(|e| format!("--sleep-ms: {e}"))?),
             "--action" => args.action = Some(value("--action")?),
+            "--signal" => args.signal = Some(PathBuf::from(value("--signal")?)),
             // Ignored: lets a test tag its processes (e.g. `--marker <uuid>`) to find them in /proc.
             "--marker" => {
                 value("--marker")?;
@@ -151,8 +165,57 @@ fn resolve(root: &Path, files: &[String]) -> Result<i32, String> {
     Ok(0)
 }
 
+/// Waits until `path` exists (a test's barrier), at most two minutes.
+fn wait_for(path: &Path) {
+    println!("waiting for {}", path.display());
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while !path.exists() {
+        if std::time::Instant::now() > deadline {
+            println!("gave up waiting for {} after two minutes", path.display());
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    println!("{} exists: going on", path.display());
+}
+
+/// Stands in for another process's run: holds the run claim of the repository in the working folder until killed.
+fn hold_run_claim() -> Result<i32, String> {
+    use std::io::Write;
+    let dir = std::env::current_dir().map_err(|e| format!("no working folder: {e}"))?;
+    let claim = yokeflow_core::orchestrator::claim::RunClaim::try_acquire(&dir).map_err(|e| e.to_string())?;
+    let Some(_claim) = claim else { return Err(format!("the run claim of {} is held already", dir.display())) };
+    println!("holding the run claim of {}", dir.display());
+    let _ = std::io::stdout().flush();
+    loop {
+        std::thread::sleep(Duration::from_secs(3600));
+    }
+}
+
+/// Test-command mode: tells `signal` that tests began (one line, appended), then takes `sleep_ms` and passes.
+fn pass_tests(signal: Option<&Path>, sleep_ms: u64) -> Result<i32, String> {
+    if let Some(path) = signal {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        writeln!(f, "tests began (pid {})", std::process::id()).map_err(|e| e.to_string())?;
+    }
+    println!("scripted tests: pass after {sleep_ms} ms");
+    std::thread::sleep(Duration::from_millis(sleep_ms));
+    Ok(0)
+}
+
 fn run() -> Result<i32, String> {
     let args = parse_args()?;
+    if args.action.as_deref() == Some("pass-tests") {
+        return pass_tests(args.signal.as_deref(), args.sleep_ms.unwrap_or(50));
+    }
+    if args.action.as_deref() == Some("hold-run-claim") {
+        return hold_run_claim();
+    }
     let script = load_script(&args)?;
     let task_id = args
         .task_id
@@ -168,6 +231,8 @@ fn run() -> Result<i32, String> {
     let action = args.action.clone().or(step.action).or(script.default.action).unwrap_or_else(|| "ok".into());
     let sleep_ms = args.sleep_ms.or(step.sleep_ms).or(script.default.sleep_ms).unwrap_or(50);
     let linger_ms = step.linger_ms.or(script.default.linger_ms).unwrap_or(0);
+    let wait_file = step.wait_file.clone().or(script.default.wait_file.clone());
+    let linger_file = step.linger_file.clone().or(script.default.linger_file.clone());
     println!("scripted agent (not an AI): task {task_id}, action {action}, sleep {sleep_ms} ms");
     println!("prompt ({} bytes), first line: {}", prompt.len(), prompt.lines().next().unwrap_or(""));
     for line in prompt.lines() {
@@ -182,6 +247,9 @@ fn run() -> Result<i32, String> {
         return resolve(&root, &files);
     }
     let line = format!("- {task_id}: done by the scripted agent");
+    if let Some(path) = &wait_file {
+        wait_for(path);
+    }
     std::thread::sleep(Duration::from_millis(sleep_ms));
     match action.as_str() {
         "ok" | "no-commit" | "conflict" | "crash-after-commit" => {
@@ -204,6 +272,9 @@ fn run() -> Result<i32, String> {
                 println!("lingering {linger_ms} ms");
                 std::thread::sleep(Duration::from_millis(linger_ms));
             }
+            if let Some(path) = &linger_file {
+                wait_for(path);
+            }
             if action == "crash-after-commit" {
                 eprintln!("the script tells task {task_id} to crash after committing");
                 return Ok(134);
@@ -225,7 +296,7 @@ fn run() -> Result<i32, String> {
             }
         }
         other => Err(format!(
-            "unknown action `{other}` (ok, fail, hang, conflict, no-commit, no-change, crash-after-commit)"
+            "unknown action `{other}` (ok, fail, hang, conflict, no-commit, no-change, crash-after-commit, pass-tests, hold-run-claim)"
         )),
     }
 }

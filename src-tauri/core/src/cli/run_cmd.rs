@@ -12,9 +12,10 @@ use clap::Args;
 
 use crate::db::Db;
 use crate::error::{CoreError, CoreResult};
-use crate::events::{self, Event, MergeKind};
+use crate::events::{Event, MergeKind};
 use crate::model::{Project, TaskStatus};
-use crate::orchestrator::{self, RunOptions, RunReport};
+use crate::orchestrator::RunReport;
+use crate::runs::{RunEvent, RunRequest, Runs};
 use crate::{agent, project, tasks};
 
 #[derive(Debug, Clone, Args)]
@@ -39,63 +40,63 @@ pub struct RunArgs {
 }
 
 pub(super) async fn execute(db: &Db, p: &Project, args: RunArgs, json: bool, out: &mut dyn Write) -> CoreResult<()> {
-    let mut opts = RunOptions { sequential: args.sequential, max_worktrees: args.max_worktrees, ..Default::default() };
+    let io = |e| CoreError::io("cannot write output", e);
+    let mut request = RunRequest {
+        sequential: args.sequential,
+        max_worktrees: args.max_worktrees,
+        agent_timeout: args.timeout.map(|secs| Duration::from_secs(secs.max(1))),
+        ..Default::default()
+    };
     if let Some(text) = &args.agent {
         let argv = agent::parse_argv_json("--agent", text)?;
         agent::check_agent(&argv)?;
         agent::save_agent_command(db, &p.id, Some(&argv)).await?;
-        opts.agent_command = Some(argv);
-    }
-    if args.agent.is_none() {
-        if let Some(scripted) = agent::demo_fallback(p) {
-            if !json {
-                writeln!(
-                    out,
-                    "demo: `claude` is not installed, so the demo runs YokeFlow's scripted agent (not an AI): it \
-                     appends a line to each file a task names and commits. Set a real agent with --agent."
-                )
-                .map_err(|e| CoreError::io("cannot write output", e))?;
-            }
-            opts.agent_command = Some(scripted);
-        }
-    }
-    if let Some(secs) = args.timeout {
-        opts.agent_timeout = Some(Duration::from_secs(secs.max(1)));
+        request.agent = Some(argv);
     }
     if let Some(text) = &args.test_cmd {
         let argv = agent::parse_argv_json("--test-cmd", text)?;
         // Saved like --agent: a later `yokeflow run` without the flag tests with it too.
         project::set_test_command(db, &p.id, Some(&argv)).await?;
-        opts.test_command = Some(argv);
+        request.test_command = Some(argv);
+    }
+    let runs = Runs::new(db.clone());
+    let mut rx = runs.subscribe();
+    let started = runs.start(&p.id, request).await?;
+    if started.resolved.scripted_demo && !json {
+        writeln!(
+            out,
+            "demo: `claude` is not installed, so the demo runs YokeFlow's scripted agent (not an AI): it appends a \
+             line to each file a task names and commits. Set a real agent with --agent."
+        )
+        .map_err(io)?;
     }
     let total = tasks::list(db, &p.id).await?.len();
-    let (tx, mut rx) = events::channel();
-    let (handle, ctl) = orchestrator::control();
-    let run = orchestrator::run_controlled(db, &p.id, opts, tx, ctl);
-    tokio::pin!(run);
     let mut progress = Progress { total, done: 0, slots: HashMap::new() };
-    let io = |e| CoreError::io("cannot write output", e);
+    let mut print = |ev: &RunEvent, out: &mut dyn Write| if json { Ok(()) } else { progress.print(&ev.event, out) };
+    let mut result = started.result;
     let mut interrupted = false;
-    let report: RunReport = loop {
+    let outcome = loop {
         tokio::select! {
-            res = &mut run => {
+            res = &mut result => {
+                // Every event of the run was published before its result.
                 while let Ok(ev) = rx.try_recv() {
-                    if !json { progress.print(&ev, out).map_err(io)?; }
+                    print(&ev, out).map_err(io)?;
                 }
-                break res?;
+                break res.unwrap_or_else(|_| Err(CoreError::InvalidInput("the run's task stopped".into())));
             }
             ev = rx.recv() => {
                 if let Ok(ev) = ev {
-                    if !json { progress.print(&ev, out).map_err(io)?; }
+                    print(&ev, out).map_err(io)?;
                 }
             }
             _ = tokio::signal::ctrl_c(), if !interrupted => {
                 interrupted = true;
-                handle.cancel();
+                let _ = runs.cancel(&p.id);
                 if !json { writeln!(out, "cancelling: stopping the agents (their branches are kept)...").map_err(io)?; }
             }
         }
     };
+    let report: RunReport = outcome?;
     if json {
         serde_json::to_writer_pretty(&mut *out, &report).map_err(std::io::Error::other).map_err(io)?;
         writeln!(out).map_err(io)?;
@@ -144,6 +145,7 @@ impl Progress {
             Event::RunStarted { mode, workers, task_count, done_count, .. } => {
                 self.done = *done_count as usize;
                 self.total = *task_count as usize;
+                let mode = mode.as_str();
                 writeln!(
                     o,
                     "run started: {task_count} tasks, {done_count} already done, {mode} with {workers} worker(s)"
@@ -180,7 +182,10 @@ impl Progress {
             }
             Event::AgentExited { task_id, outcome, exit_code, .. } => {
                 let code = exit_code.map(|c| format!(", exit {c}")).unwrap_or_default();
-                writeln!(o, "{} {task_id}: agent finished: {outcome}{code}", self.slot(task_id))?;
+                writeln!(o, "{} {task_id}: agent finished: {}{code}", self.slot(task_id), outcome.as_str())?;
+            }
+            Event::MergeStarted { task_id, branch, .. } => {
+                writeln!(o, "{} {task_id}: merging {branch}", self.slot(task_id))?;
             }
             Event::MergeResult { task_id, result, detail, .. } => {
                 let what = match result {

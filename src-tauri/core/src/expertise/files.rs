@@ -215,9 +215,9 @@ pub fn content_hash(e: &Expertise) -> String {
 pub fn parse_yaml(path: &Path, bytes: &[u8], domain: &str) -> CoreResult<Expertise> {
     let text = std::str::from_utf8(bytes)
         .map_err(|e| CoreError::InvalidInput(format!("{}: not UTF-8 text ({e})", path.display())))?;
-    let doc: Doc = serde_norway::from_str(text).map_err(|e| {
-        let at = e.location().map(|l| format!(":{}:{}", l.line(), l.column())).unwrap_or_default();
-        CoreError::InvalidInput(format!("{}{at}: malformed expertise YAML: {e}", path.display()))
+    let doc: Doc = crate::yaml::from_str(text).map_err(|e| {
+        let at = e.line.map(|l| format!(":{l}")).unwrap_or_default();
+        CoreError::InvalidInput(format!("{}{at}: malformed expertise YAML: {}", path.display(), e.message))
     })?;
     if doc.domain != domain {
         return Err(CoreError::InvalidInput(format!(

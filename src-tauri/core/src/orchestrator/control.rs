@@ -95,3 +95,10 @@ pub struct ActiveRunState {
     pub active: bool,
     pub paused: bool,
 }
+
+impl ActiveRunState {
+    /// What a project's live run (if any) looks like to a window that (re)loads.
+    pub fn of(run: Option<&crate::runs::RunSnapshot>) -> ActiveRunState {
+        ActiveRunState { active: run.is_some(), paused: run.is_some_and(crate::runs::RunSnapshot::is_paused) }
+    }
+}

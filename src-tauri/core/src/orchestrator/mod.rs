@@ -6,14 +6,15 @@
 //! - [`merge_queue`]: one landing at a time;
 //! - [`recover`]: crash recovery before every run;
 //! - [`records`]: the `runs` and `worktrees` rows;
-//! - [`report`]: the [`RunReport`].
+//! - the [`RunReport`] is the `report` module's (the events carry it too).
 
+pub mod claim;
 pub mod control;
 mod early_warning;
 mod merge_queue;
 mod records;
 pub mod recover;
-pub mod report;
+mod step;
 mod worker;
 
 use std::collections::{HashMap, HashSet};
@@ -23,29 +24,42 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, watch};
 
-use crate::agent::{self, default_agent_command};
+use crate::agent;
+use crate::approvals::{self, CommandKind};
 use crate::db::Db;
 use crate::error::{CoreError, CoreResult};
-use crate::events::{emit, Event, EventSender, MergeKind};
+use crate::events::{emit, Event, EventSender};
 use crate::merge::GateConfig;
-use crate::model::{Task, TaskStatus};
+use crate::model::{RunMode, RunStatus, Task, TaskStatus};
 use crate::plan::schedule::DEFAULT_SEED;
 use crate::plan::{PlanTask, RunState, Scheduler};
 use crate::{project, tasks};
 
+pub use crate::report::{ReviewItem, RunReport, TaskTiming};
 pub use control::{control, ActiveRunState, RunCommand, RunControl, RunHandle};
 pub(crate) use records::{open_worktree_of, OPEN_WORKTREE};
 pub use recover::{live_run, recover, RecoveryReport};
-pub use report::{ReviewItem, RunReport, TaskTiming};
 
+use step::{Decision, LoopState};
 use worker::{Started, TaskResult, WorkerCtx};
 
 /// The hook through which routed expertise reaches a task's prompt (the `## Routed expertise` section).
 pub type ExpertiseRouter = Arc<dyn Fn(&Task) -> Option<String> + Send + Sync>;
 
+/// What a task of the run holds while it runs: a worker slot (0-based; its worktree), or none while its kept branch
+/// only lands again (retry merge).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Occupancy {
+    Worker(u32),
+    Landing,
+}
+
 /// How to run. `None` fields fall back to the project's settings, then to the defaults.
 #[derive(Clone)]
 pub struct RunOptions {
+    /// The run's id; `None`: a new one. A caller that must name the run before it starts (to route its events)
+    /// chooses it.
+    pub run_id: Option<String>,
     /// Agents at once; default: the project's `max_worktrees` (4 unless changed).
     pub max_worktrees: Option<u32>,
     /// One task at a time.
@@ -73,6 +87,7 @@ pub struct RunOptions {
 impl Default for RunOptions {
     fn default() -> Self {
         RunOptions {
+            run_id: None,
             max_worktrees: None,
             sequential: false,
             agent_command: None,
@@ -90,6 +105,7 @@ impl Default for RunOptions {
 impl std::fmt::Debug for RunOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RunOptions")
+            .field("run_id", &self.run_id)
             .field("max_worktrees", &self.max_worktrees)
             .field("sequential", &self.sequential)
             .field("agent_command", &self.agent_command)
@@ -124,13 +140,23 @@ pub async fn run_controlled(
     mut ctl: RunControl,
 ) -> CoreResult<RunReport> {
     let project = project::get(db, project_id).await?;
-    let agent_command =
-        opts.agent_command.clone().or_else(|| project.agent_command.clone()).unwrap_or_else(default_agent_command);
+    let agent_command = agent::effective_command(&project, opts.agent_command.as_deref());
+    // Commands stored on the project may come from its tasks file: they run only once a person approved them.
+    if let (None, Some(argv)) = (&opts.agent_command, &project.agent_command) {
+        approvals::require(db, project_id, CommandKind::Agent, argv).await?;
+    }
+    if let (None, Some(argv)) = (&opts.test_command, &project.test_command) {
+        approvals::require(db, project_id, CommandKind::Test, argv).await?;
+    }
     agent::check_agent(&agent_command)?;
-    let recovered = recover(db, project_id).await?;
+    let run_id = opts.run_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    // Held until the run has ended: no other run of the project can start meanwhile, here or elsewhere.
+    let claim = recover::claim(db, project_id).await?;
+    let recovered = recover::recover_claimed(db, project_id, &claim).await?;
     emit(
         &events,
         Event::Recovered {
+            run_id: run_id.clone(),
             project_id: project_id.to_string(),
             tasks_reset: recovered.tasks_reset.clone(),
             tasks_found_merged: recovered.tasks_found_merged.clone(),
@@ -140,9 +166,7 @@ pub async fn run_controlled(
         },
     );
     let workers = if opts.sequential { 1 } else { opts.max_worktrees.unwrap_or(project.max_worktrees).max(1) };
-    let mode = if workers == 1 { "sequential" } else { "parallel" };
-    let run_id = uuid::Uuid::new_v4().to_string();
-    let _live = recover::LiveRun::new(&run_id);
+    let mode = RunMode::for_workers(workers);
     records::insert_run(db, &run_id, project_id, mode).await?;
 
     let repo = PathBuf::from(&project.repo_path);
@@ -154,7 +178,7 @@ pub async fn run_controlled(
     let queue = match merge_queue::MergeQueue::start(repo.clone(), gate) {
         Ok(q) => q,
         Err(e) => {
-            records::finish_run(db, &run_id, "failed", "null").await?;
+            records::finish_run(db, &run_id, RunStatus::Failed, "null").await?;
             return Err(e);
         }
     };
@@ -191,29 +215,14 @@ pub async fn run_controlled(
         run_id: run_id.clone(),
         project_id: project_id.to_string(),
         events: events.clone(),
-        done: all.iter().filter(|t| t.status == TaskStatus::Done).map(|t| t.id.clone()).collect(),
-        parked: all.iter().filter(|t| t.status == TaskStatus::Review).map(|t| t.id.clone()).collect(),
-        tasks: all,
-        pending_retries: HashSet::new(),
-        running: HashMap::new(),
-        slots: vec![None; workers as usize],
-        workers,
         // Tasks pinned to a worktree on the board start in that worktree's slot (when the run has that many).
-        pins: pins.iter().filter(|&&(_, slot)| slot < workers).cloned().collect(),
-        paused: false,
-        cancelled: false,
+        st: LoopState::new(all, workers, &pins),
         scheduler: None,
         results_tx,
         results_rx,
         cancel_tx,
         started: Instant::now(),
-        timings: Vec::new(),
-        merge_attempts: 0,
-        auto_merged: 0,
-        sent_to_review: 0,
-        resolved_by_agent: 0,
         fatal: None,
-        mode: mode.to_string(),
     };
     lp.rebuild()?;
     let predicted = lp.predicted_gain();
@@ -222,10 +231,10 @@ pub async fn run_controlled(
         Event::RunStarted {
             run_id: run_id.clone(),
             project_id: project_id.to_string(),
-            mode: mode.to_string(),
+            mode,
             workers,
-            task_count: lp.tasks.len() as u32,
-            done_count: lp.done.len() as u32,
+            task_count: lp.st.tasks.len() as u32,
+            done_count: lp.st.done.len() as u32,
         },
     );
     for (task_id, slot) in pins.into_iter().filter(|&(_, slot)| slot >= workers) {
@@ -239,10 +248,10 @@ pub async fn run_controlled(
     if outcome.is_err() || lp.fatal.is_some() {
         lp.stop_all().await;
     }
-    let status = match (&outcome, &lp.fatal, lp.cancelled) {
-        (Err(_), _, _) | (_, Some(_), _) => "failed",
-        (_, _, true) => "cancelled",
-        _ => "finished",
+    let status = match (&outcome, &lp.fatal, lp.st.cancelled) {
+        (Err(_), _, _) | (_, Some(_), _) => RunStatus::Failed,
+        (_, _, true) => RunStatus::Cancelled,
+        _ => RunStatus::Finished,
     };
     // Tidy up after the run: a merged worktree whose removal failed does not outlive it.
     if let Err(e) = recover::reconcile_worktrees(db, project_id, &repo, &project.target_branch).await {
@@ -251,7 +260,7 @@ pub async fn run_controlled(
     let report = lp.report(status, predicted).await?;
     let json = serde_json::to_string(&report).unwrap_or_else(|_| "null".into());
     records::finish_run(db, &run_id, status, &json).await?;
-    emit(&events, Event::RunFinished { run_id, status: status.to_string(), report: Box::new(report.clone()) });
+    emit(&events, Event::RunFinished { run_id, status, report: Box::new(report.clone()) });
     outcome?;
     if let Some(e) = lp.fatal.take() {
         return Err(e);
@@ -270,76 +279,25 @@ struct RunLoop<'a> {
     run_id: String,
     project_id: String,
     events: EventSender,
-    tasks: Vec<Task>,
-    done: HashSet<String>,
-    /// Tasks that may not start in this run: in Review, or sent back by a failure.
-    parked: HashSet<String>,
-    /// Retries asked for while the task was still running: applied when its result arrives (the Review event
-    /// can reach a listener before the loop has taken in the result).
-    pending_retries: HashSet<String>,
-    /// Running task -> slot.
-    running: HashMap<String, u32>,
-    slots: Vec<Option<String>>,
-    workers: u32,
-    pins: HashMap<String, u32>,
-    paused: bool,
-    cancelled: bool,
+    /// Everything the decisions need, changed only through its pure methods ([`step`]).
+    st: LoopState,
     scheduler: Option<Scheduler>,
     results_tx: mpsc::UnboundedSender<TaskResult>,
     results_rx: mpsc::UnboundedReceiver<TaskResult>,
     cancel_tx: watch::Sender<bool>,
     started: Instant,
-    timings: Vec<TaskTiming>,
-    merge_attempts: u32,
-    auto_merged: u32,
-    sent_to_review: u32,
-    resolved_by_agent: u32,
     fatal: Option<CoreError>,
-    mode: String,
 }
 
 impl RunLoop<'_> {
-    /// The tasks that can still run in this run: not parked and not behind a parked task.
-    fn schedulable(&self) -> Vec<PlanTask> {
-        let mut blocked: HashSet<&str> = self.parked.iter().map(String::as_str).collect();
-        loop {
-            let before = blocked.len();
-            for t in &self.tasks {
-                if !blocked.contains(t.id.as_str()) && t.depends_on.iter().any(|d| blocked.contains(d.as_str())) {
-                    blocked.insert(&t.id);
-                }
-            }
-            if blocked.len() == before {
-                break;
-            }
-        }
-        self.tasks
-            .iter()
-            .filter(|t| !blocked.contains(t.id.as_str()))
-            .map(|t| PlanTask {
-                id: t.id.clone(),
-                epic: t.epic.clone(),
-                depends_on: t.depends_on.clone(),
-                effort_minutes: t.effort_minutes.max(1),
-                priority: t.priority,
-                // The plan engine's prediction (declared files, named paths, co-change) when there is one.
-                predicted_files: if t.predicted_files.is_empty() {
-                    t.files.clone()
-                } else {
-                    t.predicted_files.iter().map(|p| p.path.clone()).collect()
-                },
-            })
-            .collect()
-    }
-
     fn rebuild(&mut self) -> CoreResult<()> {
-        let plan = self.schedulable();
+        let plan = self.st.schedulable();
         self.scheduler = if plan.is_empty() {
             None
         } else {
             let mut s =
                 Scheduler::new(&plan).map_err(|e| CoreError::InvalidInput(format!("cannot plan the run: {e}")))?;
-            s.tune(self.workers as usize, DEFAULT_SEED);
+            s.tune(self.st.workers as usize, DEFAULT_SEED);
             Some(s)
         };
         Ok(())
@@ -347,8 +305,9 @@ impl RunLoop<'_> {
 
     /// The simulator's efficiency gain for the tasks still to do.
     fn predicted_gain(&self) -> f64 {
-        let done = &self.done;
+        let done = &self.st.done;
         let plan: Vec<PlanTask> = self
+            .st
             .schedulable()
             .into_iter()
             .filter(|t| !done.contains(&t.id))
@@ -357,7 +316,7 @@ impl RunLoop<'_> {
                 t
             })
             .collect();
-        match crate::plan::simulate(&plan, self.workers as usize) {
+        match crate::plan::simulate(&plan, self.st.workers as usize) {
             Ok(sim) if sim.sequential > 0 => 1.0 - sim.dynamic as f64 / sim.sequential as f64,
             _ => 0.0,
         }
@@ -373,20 +332,12 @@ impl RunLoop<'_> {
             while let Ok(cmd) = ctl.rx.try_recv() {
                 self.on_command(cmd).await?;
             }
-            if !self.paused && !self.cancelled {
-                self.start_ready().await?;
-            }
-            if self.running.is_empty() && (self.cancelled || !self.paused || !control_open) {
+            self.start_ready().await?;
+            if self.st.is_over(control_open) {
                 return Ok(());
             }
             tokio::select! {
-                Some(result) = self.results_rx.recv() => {
-                    let task_id = result.task_id.clone();
-                    self.on_result(result)?;
-                    if self.pending_retries.remove(&task_id) {
-                        self.on_command(RunCommand::RetryTask(task_id)).await?;
-                    }
-                }
+                Some(result) = self.results_rx.recv() => self.on_result(result).await?,
                 cmd = ctl.rx.recv(), if control_open => match cmd {
                     Some(cmd) => self.on_command(cmd).await?,
                     None => control_open = false,
@@ -398,47 +349,42 @@ impl RunLoop<'_> {
 
     /// The early warning's periodic check ([`early_warning`]); a failure is a warning, not the run's end.
     async fn early_warning(&self, warning: &mut early_warning::EarlyWarning) {
-        if self.cancelled || self.running.is_empty() {
+        if self.st.cancelled || self.st.running.is_empty() {
             return;
         }
-        let running: Vec<String> = self.running.keys().cloned().collect();
+        let running: Vec<String> = self.st.running.keys().cloned().collect();
         let (repo, target) = (&self.ctx.repo, &self.ctx.target_branch);
         let checked =
             warning.check(self.db, &self.project_id, &self.run_id, repo, target, &running, &self.events).await;
         if let Err(e) = checked {
-            let message = format!("the conflict early warning failed: {e}");
-            emit(&self.events, Event::Warning { run_id: self.run_id.clone(), task_id: None, message });
+            self.warn(None, format!("the conflict early warning failed: {e}"));
         }
     }
 
+    fn warn(&self, task_id: Option<String>, message: String) {
+        emit(&self.events, Event::Warning { run_id: self.run_id.clone(), task_id, message });
+    }
+
     async fn start_ready(&mut self) -> CoreResult<()> {
-        let capacity = (self.workers as usize).saturating_sub(self.running.len());
+        let capacity = self.st.capacity();
         let Some(scheduler) = &self.scheduler else { return Ok(()) };
         if capacity == 0 {
             return Ok(());
         }
         let state = RunState {
-            done: self.done.clone(),
-            running: self.running.keys().cloned().collect(),
+            done: self.st.done.clone(),
+            running: self.st.running.keys().cloned().collect(),
             free_workers: capacity,
         };
-        for task_id in scheduler.next_ready(&state) {
-            let free = |s: u32| self.slots.get(s as usize).is_some_and(|x| x.is_none());
-            let slot = match self.pins.get(&task_id) {
-                Some(&s) if free(s) => s,
-                Some(_) => continue,
-                None => match (0..self.slots.len() as u32).find(|&s| free(s)) {
-                    Some(s) => s,
-                    None => break,
-                },
-            };
+        let ready = scheduler.next_ready(&state);
+        for (task_id, slot) in self.st.starts(&ready) {
             self.start_task(&task_id, slot).await?;
         }
         Ok(())
     }
 
     async fn start_task(&mut self, task_id: &str, slot: u32) -> CoreResult<()> {
-        let Some(task) = self.tasks.iter().find(|t| t.id == task_id).cloned() else { return Ok(()) };
+        let Some(task) = self.st.tasks.iter().find(|t| t.id == task_id).cloned() else { return Ok(()) };
         // State first: the task is in progress and its worktree row exists before anything is created.
         tasks::set_status(self.db, &self.project_id, task_id, TaskStatus::InProgress, None).await?;
         let reuse = records::open_worktree_of(self.db, &self.project_id, task_id).await?;
@@ -459,19 +405,8 @@ impl RunLoop<'_> {
                 slot: Some(slot),
             },
         );
-        self.running.insert(task_id.to_string(), slot);
-        self.slots[slot as usize] = Some(task_id.to_string());
-        let started_ms = self.started.elapsed().as_millis() as u64;
-        self.timings.push(TaskTiming {
-            task_id: task_id.to_string(),
-            slot,
-            started_ms,
-            ended_ms: started_ms,
-            work_ms: 0,
-            outcome: "in_progress".into(),
-            reason: None,
-        });
-        let start = Started { task, slot, row_id, reuse_branch: reuse.map(|r| r.branch) };
+        self.st.started(task_id, slot, self.started.elapsed().as_millis() as u64);
+        let start = Started { task, slot: Occupancy::Worker(slot), row_id, reuse_branch: reuse.map(|r| r.branch) };
         let (ctx, tx) = (self.ctx.clone(), self.results_tx.clone());
         let (id, events, run_id) = (task_id.to_string(), self.events.clone(), self.run_id.clone());
         tokio::spawn(async move {
@@ -482,7 +417,7 @@ impl RunLoop<'_> {
                     emit(&events, Event::Warning { run_id, task_id: Some(id.clone()), message: reason.clone() });
                     TaskResult {
                         task_id: id,
-                        slot,
+                        slot: Occupancy::Worker(slot),
                         status: TaskStatus::Review,
                         reason: Some(reason),
                         work_ms: 0,
@@ -497,128 +432,72 @@ impl RunLoop<'_> {
         Ok(())
     }
 
-    fn on_result(&mut self, r: TaskResult) -> CoreResult<()> {
-        self.running.remove(&r.task_id);
-        if let Some(s) = self.slots.get_mut(r.slot as usize) {
-            *s = None;
-        }
-        let now = self.started.elapsed().as_millis() as u64;
-        // A landing again (retry merge) is not an attempt of its own in the timings.
-        let attempt = self.timings.iter_mut().rev().find(|t| t.task_id == r.task_id);
-        if let Some(t) = attempt.filter(|_| r.slot != worker::LANDING_SLOT) {
-            t.ended_ms = now;
-            t.work_ms = r.work_ms;
-            t.outcome = r.status.as_str().to_string();
-            t.reason = r.reason.clone();
-        }
-        match r.merge {
-            Some(MergeKind::Merged) => {
-                self.merge_attempts += 1;
-                self.auto_merged += 1;
-                self.resolved_by_agent += u32::from(r.resolved);
-            }
-            Some(_) => {
-                self.merge_attempts += 1;
-                self.sent_to_review += 1;
-            }
-            None => {}
-        }
-        if let Some(task) = self.tasks.iter_mut().find(|t| t.id == r.task_id) {
-            task.status = r.status;
-        }
-        match r.status {
-            TaskStatus::Done => {
-                // Landed again from Review: its dependents may start now.
-                if self.parked.remove(&r.task_id) {
-                    self.rebuild()?;
-                }
-                self.done.insert(r.task_id);
-            }
-            _ if self.cancelled && r.fatal.is_none() => {}
-            _ => {
-                // Review, or back to the backlog after a failure: not again in this run.
-                self.parked.insert(r.task_id);
-                self.rebuild()?;
-            }
+    async fn on_result(&mut self, r: TaskResult) -> CoreResult<()> {
+        let finished = step::Finished {
+            task_id: r.task_id.clone(),
+            slot: r.slot,
+            status: r.status,
+            reason: r.reason,
+            work_ms: r.work_ms,
+            merge: r.merge,
+            resolved: r.resolved,
+            fatal: r.fatal.is_some(),
+        };
+        let settled = self.st.settle(&finished, self.started.elapsed().as_millis() as u64);
+        if settled.rebuild {
+            self.rebuild()?;
         }
         if let Some(e) = r.fatal {
             if self.fatal.is_none() {
                 self.fatal = Some(e);
             }
-            self.cancelled = true;
+        }
+        if settled.stop {
             let _ = self.cancel_tx.send(true);
+        }
+        if settled.retry {
+            self.on_command(RunCommand::RetryTask(r.task_id)).await?;
         }
         Ok(())
     }
 
     async fn on_command(&mut self, cmd: RunCommand) -> CoreResult<()> {
         let run_id = self.run_id.clone();
-        match cmd {
-            RunCommand::Pause if !self.paused => {
-                self.paused = true;
-                records::set_run_status(self.db, &run_id, "paused").await?;
+        match self.st.command(cmd) {
+            Decision::Nothing => {}
+            Decision::Paused => {
+                records::set_run_status(self.db, &run_id, RunStatus::Paused).await?;
                 emit(&self.events, Event::RunPaused { run_id });
             }
-            RunCommand::Resume if self.paused => {
-                self.paused = false;
-                records::set_run_status(self.db, &run_id, "running").await?;
+            Decision::Resumed => {
+                records::set_run_status(self.db, &run_id, RunStatus::Running).await?;
                 emit(&self.events, Event::RunResumed { run_id });
             }
-            RunCommand::Cancel => {
-                self.cancelled = true;
+            Decision::Cancel => {
                 let _ = self.cancel_tx.send(true);
             }
-            RunCommand::ForceSequential if self.workers != 1 => {
-                self.workers = 1;
-                self.mode = "sequential".into();
-                records::set_run_mode(self.db, &run_id, "sequential").await?;
+            Decision::Sequential => {
+                records::set_run_mode(self.db, &run_id, RunMode::Sequential).await?;
                 emit(&self.events, Event::RunSequential { run_id });
             }
-            RunCommand::RetryTask(task_id) => {
-                if self.running.contains_key(&task_id) {
-                    self.pending_retries.insert(task_id);
-                } else if self.parked.contains(&task_id) {
-                    tasks::set_status(self.db, &self.project_id, &task_id, TaskStatus::Backlog, None).await?;
-                    if let Some(t) = self.tasks.iter_mut().find(|t| t.id == task_id) {
-                        t.status = TaskStatus::Backlog;
-                    }
-                    self.parked.remove(&task_id);
-                    self.rebuild()?;
-                    emit(
-                        &self.events,
-                        Event::TaskStatusChanged {
-                            run_id,
-                            task_id,
-                            status: TaskStatus::Backlog,
-                            reason: None,
-                            slot: None,
-                        },
-                    );
-                } else {
-                    let message = format!("task `{task_id}` cannot be retried: it is not in Review");
-                    emit(&self.events, Event::Warning { run_id, task_id: Some(task_id), message });
-                }
+            Decision::RetryNow(task_id) => {
+                tasks::set_status(self.db, &self.project_id, &task_id, TaskStatus::Backlog, None).await?;
+                self.rebuild()?;
+                let status = TaskStatus::Backlog;
+                emit(&self.events, Event::TaskStatusChanged { run_id, task_id, status, reason: None, slot: None });
             }
-            RunCommand::RetryMerge(task_id) => self.retry_merge(task_id).await?,
-            RunCommand::MergeNow(task_id) => {
+            Decision::RetryMerge(task_id) => self.retry_merge(task_id).await?,
+            Decision::MergeNow(task_id) => {
                 let stop = self.ctx.stops.lock().unwrap_or_else(|e| e.into_inner()).get(&task_id).cloned();
                 match stop {
-                    Some(stop) if self.running.get(&task_id) != Some(&worker::LANDING_SLOT) => stop.merge_now(),
-                    _ => {
-                        let message = format!("task `{task_id}` cannot be merged now: its agent is not running");
-                        emit(&self.events, Event::Warning { run_id, task_id: Some(task_id), message });
-                    }
+                    Some(stop) => stop.merge_now(),
+                    None => self.warn(
+                        Some(task_id.clone()),
+                        format!("task `{task_id}` cannot be merged now: its agent is not running"),
+                    ),
                 }
             }
-            RunCommand::MoveTask { task_id, slot } => {
-                if (slot as usize) < self.slots.len() && self.tasks.iter().any(|t| t.id == task_id) {
-                    self.pins.insert(task_id, slot);
-                } else {
-                    let message = format!("cannot move `{task_id}` to slot {slot}: no such task or slot");
-                    emit(&self.events, Event::Warning { run_id, task_id: Some(task_id), message });
-                }
-            }
-            _ => {}
+            Decision::Refuse { task_id, message } => self.warn(Some(task_id), message),
         }
         Ok(())
     }
@@ -626,16 +505,13 @@ impl RunLoop<'_> {
     /// Retry merge: a Review task's kept branch goes through the gate again, without its agent; while it lands
     /// it counts as running (outside the worker slots), so the run waits for it.
     async fn retry_merge(&mut self, task_id: String) -> CoreResult<()> {
-        let in_review = self.parked.contains(&task_id)
-            && !self.running.contains_key(&task_id)
-            && self.tasks.iter().any(|t| t.id == task_id && t.status == TaskStatus::Review);
-        let row = if in_review { records::open_worktree_of(self.db, &self.project_id, &task_id).await? } else { None };
-        let (Some(row), Some(task)) = (row, self.tasks.iter().find(|t| t.id == task_id).cloned()) else {
+        let row = records::open_worktree_of(self.db, &self.project_id, &task_id).await?;
+        let (Some(row), Some(task)) = (row, self.st.tasks.iter().find(|t| t.id == task_id).cloned()) else {
             let message = format!("task `{task_id}` cannot be merged again: it is not in Review with a kept branch");
-            emit(&self.events, Event::Warning { run_id: self.run_id.clone(), task_id: Some(task_id), message });
+            self.warn(Some(task_id), message);
             return Ok(());
         };
-        self.running.insert(task_id.clone(), worker::LANDING_SLOT);
+        self.st.landing(&task_id);
         let (ctx, tx) = (self.ctx.clone(), self.results_tx.clone());
         tokio::spawn(async move {
             let _ = tx.send(worker::land_again(ctx, task, row.id, row.branch).await);
@@ -645,45 +521,41 @@ impl RunLoop<'_> {
 
     /// Cancels every running agent and waits for their workers.
     async fn stop_all(&mut self) {
-        self.cancelled = true;
+        self.st.cancelled = true;
         let _ = self.cancel_tx.send(true);
-        while !self.running.is_empty() {
+        while !self.st.running.is_empty() {
             match self.results_rx.recv().await {
                 Some(r) => {
-                    let _ = self.on_result(r);
+                    let _ = self.on_result(r).await;
                 }
                 None => break,
             }
         }
     }
 
-    async fn report(&self, status: &str, predicted: f64) -> CoreResult<RunReport> {
+    async fn report(&self, status: RunStatus, predicted: f64) -> CoreResult<RunReport> {
         let now = tasks::list(self.db, &self.project_id).await?;
         let count = |s: TaskStatus| now.iter().filter(|t| t.status == s).count() as u32;
-        let mut ran: Vec<TaskTiming> = Vec::new();
-        for t in &self.timings {
-            // A task run twice (retried) counts once per attempt.
-            ran.push(t.clone());
-        }
+        let st = &self.st;
         let mut report = RunReport {
             run_id: self.run_id.clone(),
             project_id: self.project_id.clone(),
-            mode: self.mode.clone(),
-            workers: self.slots.len() as u32,
-            status: status.to_string(),
+            mode: st.mode,
+            workers: st.slots.len() as u32,
+            status,
             tasks_total: now.len() as u32,
             tasks_done: count(TaskStatus::Done),
             tasks_review: count(TaskStatus::Review),
             tasks_remaining: count(TaskStatus::Backlog) + count(TaskStatus::InProgress),
-            tasks_run: self.timings.iter().map(|t| t.task_id.as_str()).collect::<HashSet<_>>().len() as u32,
+            tasks_run: st.timings.iter().map(|t| t.task_id.as_str()).collect::<HashSet<_>>().len() as u32,
             wall_ms: self.started.elapsed().as_millis() as u64,
             task_time_ms: 0,
             efficiency_gain: 0.0,
             predicted_efficiency_gain: predicted,
-            merge_attempts: self.merge_attempts,
-            auto_merged: self.auto_merged,
-            sent_to_review: self.sent_to_review,
-            resolved_by_agent: self.resolved_by_agent,
+            merge_attempts: st.merges.attempts,
+            auto_merged: st.merges.auto_merged,
+            sent_to_review: st.merges.sent_to_review,
+            resolved_by_agent: st.merges.resolved_by_agent,
             merge_success_rate: 0.0,
             expertise_reuse: crate::expertise::reuse_stats(self.db, &self.ctx.project).await.unwrap_or_default(),
             review: now
@@ -691,7 +563,8 @@ impl RunLoop<'_> {
                 .filter(|t| t.status == TaskStatus::Review)
                 .map(|t| ReviewItem { task_id: t.id.clone(), reason: t.review_reason.clone().unwrap_or_default() })
                 .collect(),
-            tasks: ran,
+            // A task run twice (retried) counts once per attempt.
+            tasks: st.timings.clone(),
         };
         report.finish();
         Ok(report)

@@ -5,17 +5,18 @@ use sqlx::Row;
 
 use crate::db::Db;
 use crate::error::CoreResult;
+use crate::model::{RunMode, RunStatus};
 use crate::now_ms;
 use crate::worktree::WorktreeInfo;
 
 /// Worktree row statuses that still hold a task's work (a later start of the task reattaches it).
 pub(crate) const OPEN_WORKTREE: &str = "('creating', 'active', 'merging', 'review')";
 
-pub(crate) async fn insert_run(db: &Db, run_id: &str, project_id: &str, mode: &str) -> CoreResult<()> {
+pub(crate) async fn insert_run(db: &Db, run_id: &str, project_id: &str, mode: RunMode) -> CoreResult<()> {
     sqlx::query("INSERT INTO runs (id, project_id, mode, status, started_at, pid) VALUES (?, ?, ?, 'running', ?, ?)")
         .bind(run_id)
         .bind(project_id)
-        .bind(mode)
+        .bind(mode.as_str())
         .bind(now_ms())
         .bind(i64::from(std::process::id()))
         .execute(db.pool())
@@ -23,19 +24,23 @@ pub(crate) async fn insert_run(db: &Db, run_id: &str, project_id: &str, mode: &s
     Ok(())
 }
 
-pub(crate) async fn set_run_status(db: &Db, run_id: &str, status: &str) -> CoreResult<()> {
-    sqlx::query("UPDATE runs SET status = ? WHERE id = ?").bind(status).bind(run_id).execute(db.pool()).await?;
+pub(crate) async fn set_run_status(db: &Db, run_id: &str, status: RunStatus) -> CoreResult<()> {
+    sqlx::query("UPDATE runs SET status = ? WHERE id = ?")
+        .bind(status.as_str())
+        .bind(run_id)
+        .execute(db.pool())
+        .await?;
     Ok(())
 }
 
-pub(crate) async fn set_run_mode(db: &Db, run_id: &str, mode: &str) -> CoreResult<()> {
-    sqlx::query("UPDATE runs SET mode = ? WHERE id = ?").bind(mode).bind(run_id).execute(db.pool()).await?;
+pub(crate) async fn set_run_mode(db: &Db, run_id: &str, mode: RunMode) -> CoreResult<()> {
+    sqlx::query("UPDATE runs SET mode = ? WHERE id = ?").bind(mode.as_str()).bind(run_id).execute(db.pool()).await?;
     Ok(())
 }
 
-pub(crate) async fn finish_run(db: &Db, run_id: &str, status: &str, report_json: &str) -> CoreResult<()> {
+pub(crate) async fn finish_run(db: &Db, run_id: &str, status: RunStatus, report_json: &str) -> CoreResult<()> {
     sqlx::query("UPDATE runs SET status = ?, ended_at = ?, report = ? WHERE id = ?")
-        .bind(status)
+        .bind(status.as_str())
         .bind(now_ms())
         .bind(report_json)
         .bind(run_id)

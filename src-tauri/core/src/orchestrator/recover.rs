@@ -1,7 +1,8 @@
 //! Crash recovery, run before every run. State is written before it is acted on, so whatever a dead process
 //! left half done is visible in the database and the repository:
 //!
-//! - a run still marked `running`/`paused` whose process is gone becomes `interrupted` (a live one stops us:
+//! - a run still marked `running`/`paused` becomes `interrupted`: recovery holds the project's run claim
+//!   ([`super::claim`]), so its process is gone (a live run holds the claim and stops us:
 //!   [`CoreError::RunInProgress`]);
 //! - sessions still `running` become `interrupted`, and their agent process groups, if alive, are killed
 //!   (found by the recorded pid and, on Linux, by the `YOKEFLOW_SESSION` variable of every process, which
@@ -13,7 +14,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::sync::Mutex;
 
 use serde::Serialize;
 use sqlx::Row;
@@ -27,48 +27,19 @@ use crate::{now_ms, project, tasks};
 
 use super::records;
 
-/// Runs driven by this process right now (a run row with our pid but not in here is dead).
-static LIVE_RUNS: Mutex<Vec<String>> = Mutex::new(Vec::new());
-
-/// Marks a run live in this process until dropped.
-pub(crate) struct LiveRun(String);
-
-impl LiveRun {
-    pub(crate) fn new(run_id: &str) -> LiveRun {
-        LIVE_RUNS.lock().unwrap_or_else(|e| e.into_inner()).push(run_id.to_string());
-        LiveRun(run_id.to_string())
-    }
-}
-
-impl Drop for LiveRun {
-    fn drop(&mut self) {
-        LIVE_RUNS.lock().unwrap_or_else(|e| e.into_inner()).retain(|r| r != &self.0);
-    }
-}
-
-fn run_is_live(run_id: &str, pid: Option<i64>) -> bool {
-    match pid {
-        Some(pid) if pid == i64::from(std::process::id()) => {
-            LIVE_RUNS.lock().unwrap_or_else(|e| e.into_inner()).iter().any(|r| r == run_id)
-        }
-        Some(pid) => agent::pid_alive(pid),
-        None => false,
-    }
-}
-
-/// The project's run that is going right now (in this process or another), as (run id, pid).
+/// The project's run that is going right now (in this process or another), as (run id, pid): whoever holds the
+/// project's run claim ([`super::claim`]). The run id is `starting` while the holder has not written its row yet.
 pub async fn live_run(db: &Db, project_id: &str) -> CoreResult<Option<(String, i64)>> {
-    let runs = sqlx::query("SELECT id, pid FROM runs WHERE project_id = ? AND status IN ('running', 'paused')")
-        .bind(project_id)
-        .fetch_all(db.pool())
-        .await?;
-    for r in &runs {
-        let (id, pid): (String, Option<i64>) = (r.try_get("id")?, r.try_get("pid")?);
-        if run_is_live(&id, pid) {
-            return Ok(Some((id, pid.unwrap_or(0))));
-        }
-    }
-    Ok(None)
+    let project = project::get(db, project_id).await?;
+    let repo = std::path::PathBuf::from(&project.repo_path);
+    let Some(pid) = blocking(move || super::claim::holder(&repo)).await? else { return Ok(None) };
+    let run: Option<String> = sqlx::query_scalar(
+        "SELECT id FROM runs WHERE project_id = ? AND status IN ('running', 'paused') ORDER BY started_at DESC LIMIT 1",
+    )
+    .bind(project_id)
+    .fetch_optional(db.pool())
+    .await?;
+    Ok(Some((run.unwrap_or_else(|| "starting".into()), pid)))
 }
 
 /// What recovery found and did.
@@ -87,15 +58,33 @@ pub struct RecoveryReport {
 }
 
 /// Brings the project back to a consistent state after a crash (see the module docs). Fails with
-/// [`CoreError::RunInProgress`] when another process is running this project.
+/// [`CoreError::RunInProgress`] when a run of this project is going (in this process or another).
 pub async fn recover(db: &Db, project_id: &str) -> CoreResult<RecoveryReport> {
+    let claim = claim(db, project_id).await?;
+    recover_claimed(db, project_id, &claim).await
+}
+
+/// The project's run claim, or [`CoreError::RunInProgress`] naming the run that holds it.
+pub(crate) async fn claim(db: &Db, project_id: &str) -> CoreResult<super::claim::RunClaim> {
+    let project = project::get(db, project_id).await?;
+    let repo = std::path::PathBuf::from(&project.repo_path);
+    if let Some(claim) = blocking(move || super::claim::RunClaim::try_acquire(&repo)).await? {
+        return Ok(claim);
+    }
+    let (run_id, pid) = live_run(db, project_id).await?.unwrap_or_else(|| ("starting".into(), 0));
+    Err(CoreError::RunInProgress { run_id, pid })
+}
+
+/// [`recover`] for the holder of the project's claim: every run row still `running` is a dead process's.
+pub(crate) async fn recover_claimed(
+    db: &Db,
+    project_id: &str,
+    _claim: &super::claim::RunClaim,
+) -> CoreResult<RecoveryReport> {
     let project = project::get(db, project_id).await?;
     let mut report = RecoveryReport::default();
 
-    // 1. Runs.
-    if let Some((run_id, pid)) = live_run(db, project_id).await? {
-        return Err(CoreError::RunInProgress { run_id, pid });
-    }
+    // 1. Runs: with the claim held, none of them is going.
     let runs = sqlx::query("SELECT id FROM runs WHERE project_id = ? AND status IN ('running', 'paused')")
         .bind(project_id)
         .fetch_all(db.pool())

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
+use super::Occupancy;
 use crate::agent::{self, blocking, PromptContext, SessionOutcome, SessionSpec};
 use crate::db::Db;
 use crate::error::{CoreError, CoreResult};
@@ -83,13 +84,10 @@ impl TaskStop {
     }
 }
 
-/// The slot of a task that only lands again ([`land_again`]): it holds no worker slot.
-pub(crate) const LANDING_SLOT: u32 = u32::MAX;
-
 /// A task the run loop has marked in progress, with its slot and worktree row.
 pub(crate) struct Started {
     pub task: Task,
-    pub slot: u32,
+    pub slot: Occupancy,
     pub row_id: String,
     /// The branch of an earlier attempt to continue from.
     pub reuse_branch: Option<String>,
@@ -98,7 +96,7 @@ pub(crate) struct Started {
 /// What a worker reports back.
 pub(crate) struct TaskResult {
     pub task_id: String,
-    pub slot: u32,
+    pub slot: Occupancy,
     pub status: TaskStatus,
     pub reason: Option<String>,
     /// Wall time of the task without its wait in the merge queue.
@@ -195,6 +193,9 @@ async fn drive(
     resolved: &mut bool,
     experts: &mut Experts,
 ) -> CoreResult<(TaskStatus, Option<String>)> {
+    let Occupancy::Worker(slot) = s.slot else {
+        return Err(CoreError::InvalidInput(format!("`{}` only lands again: it has no worker slot", s.task.id)));
+    };
     let (info, reattached) = open_worktree(ctx, s).await?;
     records::worktree_created(&ctx.db, &s.row_id, &info).await?;
     emit(
@@ -202,7 +203,7 @@ async fn drive(
         Event::WorktreeCreated {
             run_id: ctx.run_id.clone(),
             task_id: s.task.id.clone(),
-            slot: s.slot,
+            slot,
             branch: info.branch.clone(),
             path: info.path.display().to_string(),
             reattached,
@@ -513,7 +514,7 @@ fn session_spec(ctx: &WorkerCtx, s: &Started, worktree: WorktreeInfo, prompt: St
         repo_path: ctx.repo.clone(),
         target_branch: ctx.target_branch.clone(),
         task: s.task.clone(),
-        run_id: Some(ctx.run_id.clone()),
+        run_id: ctx.run_id.clone(),
         batch_id: ctx.batches.get(&s.task.id).cloned(),
         worktree_id: Some(s.row_id.clone()),
         worktree,
@@ -556,7 +557,7 @@ async fn commit_left(ctx: &WorkerCtx, s: &Started, info: &WorktreeInfo) -> CoreR
 /// may have fixed the branch). Done when it merges (its worktree removed), else Review with the new reason.
 pub(crate) async fn land_again(ctx: Arc<WorkerCtx>, task: Task, row_id: String, branch: String) -> TaskResult {
     let t0 = Instant::now();
-    let s = Started { task, slot: LANDING_SLOT, row_id, reuse_branch: Some(branch.clone()) };
+    let s = Started { task, slot: Occupancy::Landing, row_id, reuse_branch: Some(branch.clone()) };
     let mut merge = None;
     let outcome = async {
         let (repo, wanted) = (ctx.repo.clone(), branch.clone());
@@ -587,7 +588,7 @@ pub(crate) async fn land_again(ctx: Arc<WorkerCtx>, task: Task, row_id: String, 
     }
     TaskResult {
         task_id: s.task.id.clone(),
-        slot: LANDING_SLOT,
+        slot: Occupancy::Landing,
         status,
         reason,
         work_ms: t0.elapsed().as_millis() as u64,
