@@ -3,6 +3,7 @@
 
 use tauri::{AppHandle, State};
 use tauri_plugin_shell::ShellExt;
+use yokeflow_core::approvals::{self, ProjectCommand};
 use yokeflow_core::error::ErrorDto;
 use yokeflow_core::model::{Board, Project, ProjectSummary, TaskStatus};
 use yokeflow_core::orchestrator::ActiveRunState;
@@ -68,6 +69,22 @@ pub async fn start_run(
 ) -> Result<(), ErrorDto> {
     let request = RunRequest { sequential: sequential.unwrap_or(false), ..Default::default() };
     state.runs.start(&project_id, request).await.map(drop).map_err(dto)
+}
+
+/// The commands the project's tasks file asks to run (agent, test command) that no one approved yet.
+#[tauri::command]
+pub async fn pending_commands(state: State<'_, AppState>, project_id: String) -> Result<Vec<ProjectCommand>, ErrorDto> {
+    approvals::pending_of(&state.db, &project_id).await.map_err(dto)
+}
+
+/// Approves exactly the commands the person was shown (refused if the project's commands changed meanwhile).
+#[tauri::command]
+pub async fn approve_commands(
+    state: State<'_, AppState>,
+    project_id: String,
+    commands: Vec<ProjectCommand>,
+) -> Result<(), ErrorDto> {
+    approvals::approve_shown_of(&state.db, &project_id, &commands).await.map_err(dto)
 }
 
 #[tauri::command]

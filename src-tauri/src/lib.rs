@@ -66,6 +66,8 @@ mod app {
                 crate::commands::get_plan,
                 crate::commands::build_plan,
                 crate::commands::start_run,
+                crate::commands::pending_commands,
+                crate::commands::approve_commands,
                 crate::commands::run_state,
                 crate::commands::pause_run,
                 crate::commands::resume_run,

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useEffectEvent, useReducer, useRef, useState } from "react";
 import {
+  approveCommands,
   buildPlan,
   cancelRun,
   addProject,
@@ -14,6 +15,7 @@ import {
   openTaskLog,
   openWorktree,
   pauseRun,
+  pendingCommands,
   resumeRun,
   retryMerge,
   retryTask,
@@ -22,7 +24,8 @@ import {
   startRun,
   toErrorDto,
 } from "./api";
-import type { ErrorDto, Event, ExecutionPlan, ProjectSummary, TaskStatus } from "./bindings";
+import type { ErrorDto, Event, ExecutionPlan, ProjectCommand, ProjectSummary, TaskStatus } from "./bindings";
+import { ApprovalDialog } from "./components/ApprovalDialog/ApprovalDialog";
 import { BoardView } from "./components/BoardView";
 import { EmptyState } from "./components/EmptyState";
 import { ErrorPanel } from "./components/ErrorPanel";
@@ -224,6 +227,8 @@ export function App() {
     },
     [pushError, refresh],
   );
+  /** Commands of the selected repository's tasks file waiting for a person's approval before a run may start. */
+  const [approval, setApproval] = useState<{ projectId: string; commands: ProjectCommand[]; busy: boolean } | null>(null);
   const start = useCallback(() => {
     if (selectedId === null) return;
     const projectId = selectedId;
@@ -232,6 +237,14 @@ export function App() {
     startRun(projectId, sequential).then(noop, (reason: unknown) => {
       dispatch({ kind: "start_failed", projectId });
       const error = toErrorDto(reason);
+      if (error.code === "command_not_approved") {
+        // The repository's tasks file names commands no one approved: show them, exactly, and ask.
+        pendingCommands(projectId).then(
+          (commands) => (commands.length > 0 ? setApproval({ projectId, commands, busy: false }) : pushError(error)),
+          () => pushError(error),
+        );
+        return;
+      }
       pushError(error);
       if (error.code === "run_in_progress") {
         runState(projectId).then(
@@ -241,6 +254,20 @@ export function App() {
       }
     });
   }, [selectedId, sequential, logs, pushError]);
+  const approve = useCallback(() => {
+    if (approval === null) return;
+    setApproval({ ...approval, busy: true });
+    approveCommands(approval.projectId, approval.commands).then(
+      () => {
+        setApproval(null);
+        if (approval.projectId === selectedId) start();
+      },
+      (reason: unknown) => {
+        setApproval(null);
+        pushError(toErrorDto(reason));
+      },
+    );
+  }, [approval, selectedId, start, pushError, setApproval]);
   const pause = useCallback(() => {
     if (selectedId === null) return;
     const projectId = selectedId;
@@ -489,6 +516,15 @@ export function App() {
         </header>
         <div className="main-body">{content}</div>
       </main>
+      {approval !== null && (
+        <ApprovalDialog
+          projectName={projectList?.find((p) => p.project.id === approval.projectId)?.project.name ?? "this repository"}
+          commands={approval.commands}
+          busy={approval.busy}
+          onApprove={approve}
+          onCancel={() => setApproval(null)}
+        />
+      )}
       <Toasts toasts={toasts} onDismiss={dismissToast} />
     </div>
   );

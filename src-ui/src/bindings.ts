@@ -342,3 +342,5 @@ landing: Array<string>, task_count: number, done_count: number, };
 export type RunsSnapshot = { runs: Array<RunSnapshot>, };
 export type RunAction = "retry_task" | "retry_merge" | "merge_now";
 export type StatusMove = { "kind": "applied", status: TaskStatus, } | { "kind": "sent_to_run", action: RunAction, };
+export type CommandKind = "agent" | "test";
+export type ProjectCommand = { kind: CommandKind, argv: Array<string>, };

@@ -6,20 +6,21 @@
 // Creates the demo project from the empty state and checks its cards; drags a card onto Done that may not go there
 // (the refusal's message must show and nothing may change in the database); drags a task to another worktree lane
 // (the database's plan must pin it there); runs the demo with its scripted agent until every card is Done; checks the
-// report, the Gantt timeline and the lanes; when a D-Bus session is there, that desktop notifications were sent; and
-// adds a repository of its own from the sidebar.
+// report, the Gantt timeline and the lanes; when a D-Bus session is there, that desktop notifications were sent; adds
+// a repository of its own from the sidebar, whose tasks file names an agent and a test command: Start must show them
+// for approval before anything runs, and the approved run must finish.
 //
 // Environment (besides harness.mjs's):
 //   YOKEFLOW_EXPECT_TITLES  the demo tasks' titles, `|`-separated; when unset, at least 5 cards are expected
 //   YOKEFLOW_E2E_NOTIFICATIONS=1  require the notification check (needs DBUS_SESSION_BUS_ADDRESS and dbus-monitor)
 //
-// Writes tests/e2e/out/{board,refused,lanes-moved,run-done,timeline,lanes,added}.png.
+// Writes tests/e2e/out/{board,refused,lanes-moved,run-done,timeline,lanes,added,approval}.png.
 
 import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { cliJson, fail, log, OUT, runWithApp, sel, sleep, toasts, toastText, UI_TIMEOUT_MS } from "./harness.mjs";
+import { appPath, cliJson, fail, log, OUT, runWithApp, sel, sleep, toasts, toastText, UI_TIMEOUT_MS } from "./harness.mjs";
 
 // The demo board steps, then a whole run of the demo (up to RUN_TIMEOUT_MS), with room to spare.
 const OVERALL_TIMEOUT_MS = 300_000;
@@ -136,9 +137,13 @@ export async function smokeSteps(
 async function addRepositorySteps(browser, ctx) {
   const repo = join(ctx.dataDir, "my-shop");
   mkdirSync(repo, { recursive: true });
+  // Its tasks file names its own agent (the scripted stand-in beside the app) and test command: they must not run
+  // before a person approved them in the window.
+  const agent = JSON.stringify([join(dirname(appPath()), "yokeflow-scripted-agent"), "--task-id", "{task_id}", "--prompt-file", "{prompt_file}", "--sleep-ms", "50"]);
+  const tests = JSON.stringify(["git", "status", "--short"]);
   writeFileSync(
     join(repo, "yokeflow.yaml"),
-    "project: my-shop\ntasks:\n  - id: cart\n    title: Add the cart\n  - id: pay\n    title: Take payments\n    depends_on: [cart]\n",
+    `project: my-shop\nagent: ${agent}\ntest_command: ${tests}\ntasks:\n  - id: cart\n    title: Add the cart\n  - id: pay\n    title: Take payments\n    depends_on: [cart]\n`,
   );
   const git = (...args) => execFileSync("git", ["-C", repo, ...args], { stdio: "ignore" });
   git("init", "-q", "-b", "main");
@@ -165,6 +170,37 @@ async function addRepositorySteps(browser, ctx) {
   if (!projects.includes("my-shop")) fail(`the database does not list the added project: ${JSON.stringify(projects)}`);
   log("the added repository opened with its 2 cards");
   await browser.saveScreenshot(join(OUT, "added.png"));
+
+  log('clicking "Start run": the tasks file\'s commands must be shown for approval first');
+  await (await browser.$(sel("start-run"))).click();
+  const dialog = await browser.$(sel("approval-dialog"));
+  try {
+    await dialog.waitForDisplayed({ timeout: UI_TIMEOUT_MS });
+  } catch {
+    fail(`no approval dialog for the tasks file's commands${await toastText(browser)}`);
+  }
+  const shown = await browser.execute(() =>
+    Array.from(document.querySelectorAll('[data-testid="approval-command"]'), (c) => ({
+      kind: c.getAttribute("data-kind"),
+      argv: Array.from(c.querySelectorAll("code"), (a) => a.textContent),
+    })),
+  );
+  if (JSON.stringify(shown.map((c) => c.kind)) !== '["agent","test"]') fail(`the dialog shows ${JSON.stringify(shown)}`);
+  if (JSON.stringify(shown[1].argv) !== tests) fail(`the test command is not shown exactly: ${JSON.stringify(shown[1].argv)}`);
+  const sessions = cliJson(ctx, ["status", "--repo", repo]).filter((t) => t.status !== "backlog");
+  if (sessions.length > 0) fail(`tasks moved before the commands were approved: ${JSON.stringify(sessions)}`);
+  await browser.saveScreenshot(join(OUT, "approval.png"));
+  log(`shown for approval: ${JSON.stringify(shown)}`);
+  await (await browser.$(sel("approve-commands"))).click();
+  try {
+    await browser.waitUntil(async () => cliJson(ctx, ["status", "--repo", repo]).every((t) => t.status === "done"), {
+      timeout: RUN_TIMEOUT_MS,
+      interval: 500,
+    });
+  } catch {
+    fail(`the approved run of my-shop did not finish: ${JSON.stringify(cliJson(ctx, ["status", "--repo", repo]))}${await toastText(browser)}`);
+  }
+  log("approved: the run used the tasks file's agent and tests, and both tasks are done");
 }
 
 /**

@@ -89,6 +89,16 @@ pub async fn pending(db: &Db, project: &Project) -> CoreResult<Vec<ProjectComman
     Ok(out)
 }
 
+/// [`pending`] of the project `project_id`.
+pub async fn pending_of(db: &Db, project_id: &str) -> CoreResult<Vec<ProjectCommand>> {
+    pending(db, &crate::project::get(db, project_id).await?).await
+}
+
+/// [`approve_shown`] for the project `project_id`.
+pub async fn approve_shown_of(db: &Db, project_id: &str, commands: &[ProjectCommand]) -> CoreResult<()> {
+    approve_shown(db, &crate::project::get(db, project_id).await?, commands).await
+}
+
 /// `Ok` when the project's stored `kind` command `argv` may run; [`CoreError::CommandNotApproved`] otherwise.
 pub async fn require(db: &Db, project_id: &str, kind: CommandKind, argv: &[String]) -> CoreResult<()> {
     if is_approved(db, project_id, kind, argv).await? {

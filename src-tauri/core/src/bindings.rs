@@ -4,6 +4,7 @@
 
 use ts_rs::TS;
 
+use crate::approvals::{CommandKind, ProjectCommand};
 use crate::bootstrap::{DomainMatch, InitReport, KeptFile, KeptReason};
 use crate::error::ErrorDto;
 use crate::events::{Event, MergeKind};
@@ -78,6 +79,8 @@ pub fn typescript() -> String {
         decl::<RunsSnapshot>(),
         decl::<RunAction>(),
         decl::<StatusMove>(),
+        decl::<CommandKind>(),
+        decl::<ProjectCommand>(),
     ] {
         out.push_str(&d);
     }

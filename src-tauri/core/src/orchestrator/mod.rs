@@ -37,7 +37,7 @@ use crate::{project, tasks};
 
 pub use crate::report::{ReviewItem, RunReport, TaskTiming};
 pub use control::{control, ActiveRunState, RunCommand, RunControl, RunHandle};
-pub(crate) use records::{open_worktree_of, OPEN_WORKTREE};
+pub(crate) use records::{open_worktree_of, WorktreeStatus, OPEN_WORKTREE};
 pub use recover::{live_run, recover, RecoveryReport};
 
 use step::{Decision, LoopState};
@@ -392,7 +392,8 @@ impl RunLoop<'_> {
             Some(row) => row.id.clone(),
             None => {
                 let batch = self.ctx.batches.get(task_id).map(String::as_str);
-                records::insert_worktree(self.db, &self.project_id, task_id, batch, "", "", "creating").await?
+                records::insert_worktree(self.db, &self.project_id, task_id, batch, "", "", WorktreeStatus::Creating)
+                    .await?
             }
         };
         emit(

@@ -9,7 +9,36 @@ use crate::model::{RunMode, RunStatus};
 use crate::now_ms;
 use crate::worktree::WorktreeInfo;
 
-/// Worktree row statuses that still hold a task's work (a later start of the task reattaches it).
+/// Where a `worktrees` row stands (the `worktrees.status` values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WorktreeStatus {
+    /// Written before the worktree is created.
+    Creating,
+    /// The agent works in it.
+    Active,
+    /// Its branch is in the merge gate.
+    Merging,
+    /// Kept for a person: its task is in Review.
+    Review,
+    Merged,
+    /// Removed with nothing of its own (recovery).
+    Removed,
+}
+
+impl WorktreeStatus {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            WorktreeStatus::Creating => "creating",
+            WorktreeStatus::Active => "active",
+            WorktreeStatus::Merging => "merging",
+            WorktreeStatus::Review => "review",
+            WorktreeStatus::Merged => "merged",
+            WorktreeStatus::Removed => "removed",
+        }
+    }
+}
+
+/// Worktree row statuses that still hold a task's work (a later start of the task reattaches it), as SQL.
 pub(crate) const OPEN_WORKTREE: &str = "('creating', 'active', 'merging', 'review')";
 
 pub(crate) async fn insert_run(db: &Db, run_id: &str, project_id: &str, mode: RunMode) -> CoreResult<()> {
@@ -102,7 +131,7 @@ pub(crate) async fn insert_worktree(
     batch_id: Option<&str>,
     branch: &str,
     path: &str,
-    status: &str,
+    status: WorktreeStatus,
 ) -> CoreResult<String> {
     let id = uuid::Uuid::new_v4().to_string();
     sqlx::query(
@@ -115,7 +144,7 @@ pub(crate) async fn insert_worktree(
     .bind(path)
     .bind(task_id)
     .bind(batch_id)
-    .bind(status)
+    .bind(status.as_str())
     .bind(now_ms())
     .execute(db.pool())
     .await?;
@@ -137,10 +166,10 @@ pub(crate) async fn worktree_created(db: &Db, row_id: &str, info: &WorktreeInfo)
     Ok(())
 }
 
-pub(crate) async fn set_worktree_status(db: &Db, row_id: &str, status: &str) -> CoreResult<()> {
-    let merged_at = (status == "merged").then(now_ms);
+pub(crate) async fn set_worktree_status(db: &Db, row_id: &str, status: WorktreeStatus) -> CoreResult<()> {
+    let merged_at = (status == WorktreeStatus::Merged).then(now_ms);
     sqlx::query("UPDATE worktrees SET status = ?, merged_at = COALESCE(?, merged_at) WHERE id = ?")
-        .bind(status)
+        .bind(status.as_str())
         .bind(merged_at)
         .bind(row_id)
         .execute(db.pool())

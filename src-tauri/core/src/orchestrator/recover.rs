@@ -25,7 +25,7 @@ use crate::model::TaskStatus;
 use crate::worktree::{WorktreeInfo, Worktrees, BRANCH_PREFIX};
 use crate::{now_ms, project, tasks};
 
-use super::records;
+use super::records::{self, WorktreeStatus};
 
 /// The project's run that is going right now (in this process or another), as (run id, pid): whoever holds the
 /// project's run claim ([`super::claim`]). The run id is `starting` while the holder has not written its row yet.
@@ -159,7 +159,7 @@ pub(crate) async fn recover_claimed(
         };
         if let (true, Some(row)) = (merged, &row) {
             tasks::set_status(db, project_id, &task_id, TaskStatus::Done, None).await?;
-            records::set_worktree_status(db, &row.id, "merged").await?;
+            records::set_worktree_status(db, &row.id, WorktreeStatus::Merged).await?;
             report.tasks_found_merged.push(task_id);
         } else {
             tasks::set_status(db, project_id, &task_id, TaskStatus::Backlog, None).await?;
@@ -210,11 +210,11 @@ pub(crate) async fn reconcile_worktrees(
     for row in &open {
         if row.branch.is_empty() || !existing.contains(&row.branch) {
             // Crashed while creating, or the branch is gone: nothing of it is left to keep.
-            records::set_worktree_status(db, &row.id, "removed").await?;
+            records::set_worktree_status(db, &row.id, WorktreeStatus::Removed).await?;
         } else if done.contains(row.task_id.as_str()) && branch_merged(&repo, &row.branch, &target).await? {
             // Crashed after the task was recorded Done but before its worktree was: close the row, and the
             // worktree and branch (all on the target) are removed below like any unknown one.
-            records::set_worktree_status(db, &row.id, "merged").await?;
+            records::set_worktree_status(db, &row.id, WorktreeStatus::Merged).await?;
         } else {
             known.insert(row.branch.clone());
         }
@@ -248,7 +248,7 @@ pub(crate) async fn reconcile_worktrees(
         let task_id = info.as_ref().map(|i| i.task_id.clone()).unwrap_or_else(|| task_of_branch(&branch));
         if task_ids.contains(&task_id) {
             let path = info.as_ref().map(|i| i.path.display().to_string()).unwrap_or_default();
-            records::insert_worktree(db, project_id, &task_id, None, &branch, &path, "active").await?;
+            records::insert_worktree(db, project_id, &task_id, None, &branch, &path, WorktreeStatus::Active).await?;
             adopted += 1;
         }
     }

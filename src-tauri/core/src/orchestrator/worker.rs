@@ -21,7 +21,7 @@ use crate::worktree::{WorktreeInfo, Worktrees};
 use crate::{expertise, learn, tasks};
 
 use super::merge_queue::MergeQueue;
-use super::records;
+use super::records::{self, WorktreeStatus};
 use super::ExpertiseRouter;
 
 /// Serialises adding and removing git worktrees in this process: libgit2 is not safe against a worktree being
@@ -168,7 +168,7 @@ fn warning(ctx: &WorkerCtx, task_id: &str, message: String) -> Event {
 async fn finish(ctx: &WorkerCtx, s: &Started, status: TaskStatus, reason: Option<&str>) -> CoreResult<()> {
     tasks::set_status(&ctx.db, &ctx.project_id, &s.task.id, status, reason).await?;
     if status == TaskStatus::Review {
-        records::set_worktree_status(&ctx.db, &s.row_id, "review").await?;
+        records::set_worktree_status(&ctx.db, &s.row_id, WorktreeStatus::Review).await?;
     }
     emit(
         &ctx.events,
@@ -264,7 +264,7 @@ async fn drive(
         }
     }
 
-    records::set_worktree_status(&ctx.db, &s.row_id, "merging").await?;
+    records::set_worktree_status(&ctx.db, &s.row_id, WorktreeStatus::Merging).await?;
     announce_tip(ctx, &s.task.id, &info.branch).await;
     emit(
         &ctx.events,
@@ -358,7 +358,7 @@ async fn settle(
             }
             // The target has the work: record it before cleaning up.
             tasks::set_status(&ctx.db, &ctx.project_id, &s.task.id, TaskStatus::Done, None).await?;
-            records::set_worktree_status(&ctx.db, &s.row_id, "merged").await?;
+            records::set_worktree_status(&ctx.db, &s.row_id, WorktreeStatus::Merged).await?;
             emit(&ctx.events, result(MergeKind::Merged, commit));
             if let Some(info) = info {
                 remove_worktree(ctx, &s.task.id, info).await;
@@ -570,7 +570,7 @@ pub(crate) async fn land_again(ctx: Arc<WorkerCtx>, task: Task, row_id: String, 
             Ok(Worktrees::open(&repo)?.list()?.into_iter().find(|i| i.branch == wanted))
         })
         .await?;
-        records::set_worktree_status(&ctx.db, &s.row_id, "merging").await?;
+        records::set_worktree_status(&ctx.db, &s.row_id, WorktreeStatus::Merging).await?;
         announce_tip(&ctx, &s.task.id, &branch).await;
         let (run_id, task_id) = (ctx.run_id.clone(), s.task.id.clone());
         emit(&ctx.events, Event::MergeStarted { run_id, task_id, branch: branch.clone() });
