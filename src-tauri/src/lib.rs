@@ -53,6 +53,7 @@ mod app {
                     tracing::warn!("no tray icon: {e}");
                 }
                 crate::runs::forward(app.handle(), &app.state::<AppState>().runs);
+                crate::runs::quit_on_signals(app.handle());
                 if let Some(window) = app.get_webview_window("main") {
                     let _ = window.set_title("YokeFlow");
                 }
@@ -81,7 +82,17 @@ mod app {
                 crate::commands::open_worktree,
                 crate::commands::open_task_log,
             ])
-            .run(tauri::generate_context!())
-            .expect("error while running the YokeFlow window");
+            .build(tauri::generate_context!())
+            .expect("error while building the YokeFlow window")
+            .run(|app, event| {
+                // The last window closed during a run: cancel the runs, wait for their agents, then quit.
+                if let tauri::RunEvent::ExitRequested { code: None, api, .. } = &event {
+                    let live = !app.state::<AppState>().runs.watch().borrow().runs.is_empty();
+                    if live && !crate::runs::quitting() {
+                        api.prevent_exit();
+                        crate::runs::quit(app);
+                    }
+                }
+            });
     }
 }

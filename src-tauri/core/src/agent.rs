@@ -12,8 +12,9 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 
+use crate::concurrency::{blocking, Cancel};
 use crate::db::Db;
 use crate::error::{CoreError, CoreResult};
 use crate::events::{emit, Event, EventSender};
@@ -49,17 +50,28 @@ pub struct PromptContext {
     pub extra_context: Option<String>,
 }
 
-/// Reads `<repo>/CLAUDE.md`, cut to [`CLAUDE_MD_LIMIT`] bytes on a character boundary.
+/// Reads `<repo>/CLAUDE.md`, cut to [`CLAUDE_MD_LIMIT`] bytes on a character boundary. Only a regular file of the
+/// repository is read, and never more than the limit: a link (to `/dev/zero`, or out of the repository), a device
+/// or a fifo gives `None`.
 pub fn read_claude_md(repo: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(repo.join("CLAUDE.md")).ok()?;
-    if text.len() <= CLAUDE_MD_LIMIT {
-        return Some(text);
+    use std::io::Read;
+    let path = repo.join("CLAUDE.md");
+    if !std::fs::symlink_metadata(&path).ok()?.file_type().is_file() {
+        return None;
     }
-    let mut end = CLAUDE_MD_LIMIT;
-    while !text.is_char_boundary(end) {
-        end -= 1;
+    let mut bytes = Vec::with_capacity(CLAUDE_MD_LIMIT + 4);
+    std::fs::File::open(&path).ok()?.take(CLAUDE_MD_LIMIT as u64 + 4).read_to_end(&mut bytes).ok()?;
+    if bytes.len() <= CLAUDE_MD_LIMIT {
+        return Some(String::from_utf8_lossy(&bytes).into_owned());
     }
-    Some(format!("{}\n[... CLAUDE.md cut at {} KB ...]\n", &text[..end], CLAUDE_MD_LIMIT / 1024))
+    // Cut on a character boundary: a character split by the limit is left out whole.
+    let cut = &bytes[..CLAUDE_MD_LIMIT];
+    let end = match std::str::from_utf8(cut) {
+        Err(e) if e.error_len().is_none() => e.valid_up_to(),
+        _ => cut.len(),
+    };
+    let text = String::from_utf8_lossy(&cut[..end]);
+    Some(format!("{text}\n[... CLAUDE.md cut at {} KB ...]\n", CLAUDE_MD_LIMIT / 1024))
 }
 
 /// The prompt for one task. Its `Files:` section lists one path per `- ` line (the scripted agent reads it).
@@ -192,6 +204,19 @@ pub fn check_agent(template: &[String]) -> CoreResult<()> {
     }
 }
 
+/// Fails with [`CoreError::TestCommandNotFound`] when the test command's program cannot be found: checked before a
+/// run starts, not after every agent ran.
+pub fn check_test_command(argv: &[String]) -> CoreResult<()> {
+    let program = argv.first().cloned().unwrap_or_default();
+    if program.trim().is_empty() {
+        return Err(CoreError::InvalidInput("the test command is empty; give at least the program to run".into()));
+    }
+    match find_program(&program) {
+        Some(_) => Ok(()),
+        None => Err(CoreError::TestCommandNotFound { program }),
+    }
+}
+
 /// How the agent process ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AgentExit {
@@ -246,7 +271,7 @@ pub async fn run_session(
     db: &Db,
     spec: &SessionSpec,
     events: &EventSender,
-    cancel: watch::Receiver<bool>,
+    cancel: Cancel,
 ) -> CoreResult<SessionResult> {
     let session_id = uuid::Uuid::new_v4().to_string();
     let logs = crate::worktree::state_dir(&spec.repo_path, "logs", true)?;
@@ -329,13 +354,6 @@ async fn collect_changes(spec: &SessionSpec) -> CoreResult<bool> {
     .await
 }
 
-/// Runs a blocking (git2) closure off the async threads.
-pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> CoreResult<T> + Send + 'static) -> CoreResult<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| CoreError::InvalidInput(format!("a background task failed: {e}")))?
-}
-
 async fn finish_row(db: &Db, session_id: &str, outcome: &str, exit_code: Option<i32>) -> CoreResult<()> {
     sqlx::query("UPDATE sessions SET outcome = ?, exit_code = ?, ended_at = ? WHERE id = ?")
         .bind(outcome)
@@ -356,7 +374,7 @@ async fn spawn_and_wait(
     log_path: &Path,
     prompt_file: &Path,
     events: &EventSender,
-    mut cancel: watch::Receiver<bool>,
+    cancel: Cancel,
 ) -> CoreResult<AgentExit> {
     let mut log = std::fs::File::create(log_path)
         .map_err(|e| CoreError::io(format!("cannot create {}", log_path.display()), e))?;
@@ -430,7 +448,7 @@ async fn spawn_and_wait(
             terminate_group(pgid, &mut child, spec.kill_grace).await;
             AgentExit::TimedOut
         }
-        _ = cancelled(&mut cancel) => {
+        _ = cancel.cancelled() => {
             terminate_group(pgid, &mut child, spec.kill_grace).await;
             AgentExit::Cancelled
         }
@@ -460,18 +478,6 @@ async fn sleep_opt(d: Option<Duration>) {
     match d {
         Some(d) => tokio::time::sleep(d).await,
         None => std::future::pending().await,
-    }
-}
-
-/// Resolves when the flag becomes true (or its sender is gone with the flag still false: never).
-pub(crate) async fn cancelled(rx: &mut watch::Receiver<bool>) {
-    loop {
-        if *rx.borrow_and_update() {
-            return;
-        }
-        if rx.changed().await.is_err() {
-            std::future::pending::<()>().await;
-        }
     }
 }
 

@@ -228,7 +228,10 @@ async fn execute(cli: Cli, out: &mut dyn Write) -> CoreResult<()> {
                     writeln!(
                         o,
                         "{:<24} {:>3}/{:<3} done  {}",
-                        s.project.name, s.done_count, s.task_count, s.project.repo_path
+                        printable(&s.project.name),
+                        s.done_count,
+                        s.task_count,
+                        printable(&s.project.repo_path)
                     )?;
                 }
                 if list.is_empty() {
@@ -265,10 +268,21 @@ async fn execute(cli: Cli, out: &mut dyn Write) -> CoreResult<()> {
     result
 }
 
+/// Text from a tasks file or a repository, made safe for a terminal: control characters (escape sequences that
+/// could rewrite the screen or the title bar, carriage returns, bells) are shown as `\u{1b}`-style escapes.
+pub(crate) fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    std::borrow::Cow::Owned(
+        text.chars().map(|c| if c.is_control() { c.escape_unicode().to_string() } else { c.to_string() }).collect(),
+    )
+}
+
 fn print_status(o: &mut dyn Write, project: &str, list: &[Task]) -> std::io::Result<()> {
     let w_id = list.iter().map(|t| t.id.len()).max().unwrap_or(2).max(2);
     let w_epic = list.iter().map(|t| t.epic.as_deref().unwrap_or("-").len()).max().unwrap_or(4).max(4);
-    writeln!(o, "{project}")?;
+    writeln!(o, "{}", printable(project))?;
     writeln!(o, "{:<w_id$}  {:<11}  {:<w_epic$}  {:<24}  TITLE", "ID", "STATUS", "EPIC", "DEPENDS ON")?;
     for status in TaskStatus::ALL {
         for t in list.iter().filter(|t| t.status == status) {
@@ -280,7 +294,7 @@ fn print_status(o: &mut dyn Write, project: &str, list: &[Task]) -> std::io::Res
                 status.as_str(),
                 t.epic.as_deref().unwrap_or("-"),
                 deps,
-                t.title
+                printable(&t.title)
             )?;
         }
     }

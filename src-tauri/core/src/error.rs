@@ -41,6 +41,11 @@ pub enum CoreError {
          window's settings"
     )]
     AgentNotFound { program: String },
+    #[error(
+        "the test command's program `{program}` was not found (nothing was started): install it, or set another \
+         test command with `yokeflow run --test-cmd '[\"cargo\",\"test\"]'`"
+    )]
+    TestCommandNotFound { program: String },
     #[error("{done} of {total} tasks reached Done; the rest are in Review or blocked (see the report above)")]
     RunIncomplete { done: u32, total: u32 },
     #[error("a run of this project is already in progress (run {run_id}, process {pid})")]
@@ -95,6 +100,7 @@ impl CoreError {
             CoreError::UnresolvedConflicts { .. } => "unresolved_conflicts",
             CoreError::TargetContended { .. } => "target_contended",
             CoreError::AgentNotFound { .. } => "agent_not_found",
+            CoreError::TestCommandNotFound { .. } => "test_command_not_found",
             CoreError::RunIncomplete { .. } => "run_incomplete",
             CoreError::RunInProgress { .. } => "run_in_progress",
             CoreError::NoActiveRun => "no_active_run",

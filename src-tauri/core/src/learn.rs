@@ -22,7 +22,7 @@ use std::path::Path;
 
 use git2::{Oid, Repository, Tree};
 
-use crate::agent::blocking;
+use crate::concurrency::blocking;
 use crate::db::Db;
 use crate::error::CoreResult;
 use crate::expertise::{self, Layout, RouteInput, RouteSource, RoutingDecision, SyncOptions};

@@ -8,6 +8,7 @@ pub mod approvals;
 pub mod bindings;
 pub mod bootstrap;
 pub mod cli;
+pub mod concurrency;
 pub mod db;
 pub mod demo;
 pub mod error;

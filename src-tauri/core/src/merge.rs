@@ -38,7 +38,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{CoreError, CoreResult};
 use crate::git::signature;
 use crate::user_checkout::{self, CheckoutSync};
-use crate::worktree::{branch_tip, create_dir, ensure_excluded, remove_dir, state_dir};
+use crate::worktree::{admin_lock, branch_tip, create_dir, ensure_excluded, remove_dir, state_dir};
 
 /// How often [`MergeGate::land`] redoes merge and tests because the target moved, before giving up.
 pub const MAX_ATTEMPTS: u32 = 5;
@@ -211,7 +211,8 @@ impl MergeGate {
                 self.checkout_integration(commit)?;
                 let log_path = self.log_path(label);
                 let header = format!("branch {label}, attempt {attempt}, testing commit {commit}");
-                if !run_tests(argv, &self.integration, &log_path, &header, self.cfg.test_timeout).await? {
+                let tests = TestRun { argv, dir: &self.integration, repo: &self.repo_path, log_path: &log_path };
+                if !run_tests(tests, &header, self.cfg.test_timeout).await? {
                     return Ok(LandOutcome::TestsFailed { log_path, merged_tree_commit: commit.to_string() });
                 }
             }
@@ -320,6 +321,7 @@ impl MergeGate {
 /// The gate's worktree `name` at `path`, detached at `at` when it has to be created (an existing valid one is
 /// reused as it is). Stale metadata and leftover folders are cleared first.
 fn detached_worktree(repo: &Repository, name: &str, path: &Path, at: Oid) -> CoreResult<Repository> {
+    let _admin = admin_lock();
     if let Ok(wt) = repo.find_worktree(name) {
         if wt.validate().is_ok() {
             return Ok(Repository::open(path)?);
@@ -347,6 +349,7 @@ fn detached_worktree(repo: &Repository, name: &str, path: &Path, at: Oid) -> Cor
 
 /// Removes the gate's worktree `name` (folder and git metadata) if present.
 fn drop_worktree(repo: &Repository, name: &str, path: &Path) -> CoreResult<()> {
+    let _admin = admin_lock();
     remove_dir(path)?;
     if let Ok(wt) = repo.find_worktree(name) {
         wt.prune(Some(WorktreePruneOptions::new().valid(true).locked(true)))?;
@@ -481,7 +484,22 @@ fn file_slug(branch: &str) -> String {
 /// Runs `argv` in `dir` with output to `log_path`; `Ok(true)` when it exits 0 within `timeout`. The command gets its
 /// own process group, killed as a whole after the timeout (and after exit, so nothing it started lingers). A
 /// command that cannot be started counts as failed, with the reason in the log.
-async fn run_tests(argv: &[String], dir: &Path, log_path: &Path, header: &str, timeout: Duration) -> CoreResult<bool> {
+/// The variable that marks the gate's test processes with the work tree they test for: after a crash, recovery
+/// (holding the project's run claim) kills whatever still carries it for its repository.
+pub const GATE_TESTS_ENV: &str = "YOKEFLOW_GATE_TESTS";
+
+/// One run of the test command.
+struct TestRun<'a> {
+    argv: &'a [String],
+    /// Where it runs (the integration worktree).
+    dir: &'a Path,
+    /// The repository's work tree, for [`GATE_TESTS_ENV`].
+    repo: &'a Path,
+    log_path: &'a Path,
+}
+
+async fn run_tests(run: TestRun<'_>, header: &str, timeout: Duration) -> CoreResult<bool> {
+    let TestRun { argv, dir, repo, log_path } = run;
     let io = |e| CoreError::io(format!("cannot write {}", log_path.display()), e);
     let mut log = std::fs::File::create(log_path).map_err(io)?;
     writeln!(log, "# yokeflow merge gate: {header}\n$ {}", argv.join(" ")).map_err(io)?;
@@ -491,6 +509,7 @@ async fn run_tests(argv: &[String], dir: &Path, log_path: &Path, header: &str, t
         .stdin(Stdio::null())
         .stdout(log.try_clone().map_err(io)?)
         .stderr(log.try_clone().map_err(io)?)
+        .env(GATE_TESTS_ENV, repo)
         .kill_on_drop(true);
     for var in crate::git::repository_env() {
         cmd.env_remove(var);

@@ -1,7 +1,7 @@
 //! Manual overrides from the board: dragging a card to another column (a status change) or to another
 //! worktree lane (a pin in the plan). Each move is checked first; one that would break the plan is refused with
-//! its reason ([`CoreError::MoveRefused`], code `move_refused`) and nothing changes. Review → Done by hand is refused
-//! while the task's kept branch has commits the target lacks (they would never reach it); a run of the project in
+//! its reason ([`CoreError::MoveRefused`], code `move_refused`) and nothing changes. Done by hand (from Review or
+//! Backlog) is refused while the task's kept branch has commits the target lacks (they would never reach it); a run of the project in
 //! another process refuses every move.
 //!
 //! While a run is going it owns the tasks' statuses, so the moves that mean something to it become run commands
@@ -132,8 +132,8 @@ pub async fn set_status(
         return Ok((decision, None));
     }
     let from = all.iter().find(|t| t.id == task_id).map(|t| t.status);
-    if from == Some(TaskStatus::Review) && to == TaskStatus::Done {
-        refuse_unlanded_review(db, project_id, task_id).await?;
+    if from != Some(TaskStatus::Done) && to == TaskStatus::Done {
+        refuse_unlanded(db, project_id, task_id).await?;
     }
     tasks::set_status(db, project_id, task_id, to, Some(MOVED_TO_REVIEW)).await?;
     tracing::info!(project_id, task_id, ?from, ?to, "task moved by hand");
@@ -158,13 +158,14 @@ async fn refuse_during_other_run(db: &Db, project_id: &str) -> CoreResult<()> {
     }
 }
 
-/// Review → Done by hand stands only when the task's kept branch has nothing the target lacks (a person merged it,
-/// or it had nothing): otherwise its work would be called done without ever reaching the target.
-async fn refuse_unlanded_review(db: &Db, project_id: &str, task_id: &str) -> CoreResult<()> {
+/// Done by hand (from Review, or from Backlog with a branch kept by a cancelled or interrupted run) stands only when
+/// the task's kept branch has nothing the target lacks (a person merged it, or it had nothing): otherwise its work
+/// would be called done without ever reaching the target.
+async fn refuse_unlanded(db: &Db, project_id: &str, task_id: &str) -> CoreResult<()> {
     let Some(row) = crate::orchestrator::open_worktree_of(db, project_id, task_id).await? else { return Ok(()) };
     let project = crate::project::get(db, project_id).await?;
     let (repo, branch, target) = (project.repo_path.clone(), row.branch.clone(), project.target_branch.clone());
-    let ahead = crate::agent::blocking(move || {
+    let ahead = crate::concurrency::blocking(move || {
         let git = git2::Repository::open(&repo)?;
         let (Ok(tip), Ok(onto)) =
             (crate::worktree::branch_tip(&git, &branch), crate::worktree::branch_tip(&git, &target))

@@ -103,14 +103,23 @@ impl RunReport {
             "tasks: {}/{} done, {} in review, {} remaining ({} run now)\n",
             self.tasks_done, self.tasks_total, self.tasks_review, self.tasks_remaining, self.tasks_run
         ));
-        s.push_str(&format!(
-            "time: {:.1} s wall (parallel) vs {:.1} s summed task time (sequential): efficiency gain {:.0}% \
-             (simulator predicted {:.0}%)\n",
-            self.wall_ms as f64 / 1000.0,
-            self.task_time_ms as f64 / 1000.0,
-            self.efficiency_gain * 100.0,
-            self.predicted_efficiency_gain * 100.0
-        ));
+        if self.mode == RunMode::Sequential {
+            // One task at a time: there is no parallel time to compare with.
+            s.push_str(&format!(
+                "time: {:.1} s wall, one task at a time ({:.1} s in the tasks themselves)\n",
+                self.wall_ms as f64 / 1000.0,
+                self.task_time_ms as f64 / 1000.0,
+            ));
+        } else {
+            s.push_str(&format!(
+                "time: {:.1} s wall (parallel) vs {:.1} s summed task time (sequential): efficiency gain {:.0}% \
+                 (simulator predicted {:.0}%)\n",
+                self.wall_ms as f64 / 1000.0,
+                self.task_time_ms as f64 / 1000.0,
+                self.efficiency_gain * 100.0,
+                self.predicted_efficiency_gain * 100.0
+            ));
+        }
         s.push_str(&format!(
             "merges: {} attempted, {} merged automatically ({} after the review agent resolved a conflict), {} sent \
              to review ({:.0}% success)\n",
@@ -133,5 +142,47 @@ impl RunReport {
             s.push_str(&format!("review: {}: {}\n", r.task_id, r.reason));
         }
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(mode: RunMode) -> RunReport {
+        let mut r = RunReport {
+            run_id: "r".into(),
+            project_id: "p".into(),
+            mode,
+            workers: if mode == RunMode::Sequential { 1 } else { 4 },
+            status: RunStatus::Finished,
+            tasks_total: 2,
+            tasks_done: 2,
+            tasks_review: 0,
+            tasks_remaining: 0,
+            tasks_run: 2,
+            wall_ms: 3000,
+            task_time_ms: 0,
+            efficiency_gain: 0.0,
+            predicted_efficiency_gain: 0.5,
+            merge_attempts: 2,
+            auto_merged: 2,
+            sent_to_review: 0,
+            resolved_by_agent: 0,
+            merge_success_rate: 0.0,
+            review: vec![],
+            expertise_reuse: Default::default(),
+            tasks: vec![],
+        };
+        r.finish();
+        r
+    }
+
+    #[test]
+    fn a_sequential_report_does_not_call_its_time_parallel() {
+        let text = report(RunMode::Sequential).to_text();
+        assert!(text.contains("one task at a time") && !text.contains("parallel"), "{text}");
+        let text = report(RunMode::Parallel).to_text();
+        assert!(text.contains("wall (parallel)"), "{text}");
     }
 }

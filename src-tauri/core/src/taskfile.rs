@@ -106,7 +106,8 @@ pub fn load(path: &Path) -> CoreResult<TaskFile> {
 /// Parses and validates tasks-file text; all problems found are returned together.
 pub fn parse(text: &str, is_json: bool) -> Result<TaskFile, Vec<TaskFileIssue>> {
     let value: Value = if is_json {
-        serde_json::from_str(text).map_err(|e| {
+        let mut de = serde_json::Deserializer::from_str(text);
+        crate::yaml::strict_value(&mut de).and_then(|v| de.end().map(|()| v)).map_err(|e| {
             vec![TaskFileIssue {
                 task: None,
                 location: None,
@@ -116,7 +117,7 @@ pub fn parse(text: &str, is_json: bool) -> Result<TaskFile, Vec<TaskFileIssue>> 
             }]
         })?
     } else {
-        crate::yaml::from_str(text).map_err(|e| {
+        crate::yaml::value_from_str(text).map_err(|e| {
             vec![TaskFileIssue { task: None, location: None, field: None, line: e.line, message: e.message }]
         })?
     };

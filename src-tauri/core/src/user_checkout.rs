@@ -58,12 +58,18 @@ fn try_follow(repo_path: &Path, target: &str, old: Oid, new: Oid) -> Result<Chec
             first.map(|p| p.display().to_string()).unwrap_or_default()
         )));
     }
-    let mut git = Command::new("git");
-    git.arg("-C").arg(&workdir).args(["read-tree", "-m", "-u", &old.to_string(), &new.to_string()]);
-    for var in crate::git::repository_env() {
-        git.env_remove(var);
-    }
-    let out = git.env("GIT_TERMINAL_PROMPT", "0").output();
+    let git = |args: &[&str]| {
+        let mut cmd = Command::new("git");
+        cmd.arg("-C").arg(&workdir).args(args).env("GIT_TERMINAL_PROMPT", "0");
+        for var in crate::git::repository_env() {
+            cmd.env_remove(var);
+        }
+        cmd.output()
+    };
+    // The contents equal the old tree (checked above), but the index's file times may be stale (a `touch`, a copied
+    // repository): refresh them, or read-tree refuses ("not uptodate") and the landed work would show as a revert.
+    let _ = git(&["update-index", "-q", "--refresh"]);
+    let out = git(&["read-tree", "-m", "-u", &old.to_string(), &new.to_string()]);
     match out {
         Ok(o) if o.status.success() => Ok(CheckoutSync::Updated),
         Ok(o) => {

@@ -66,6 +66,17 @@ pub struct Worktrees {
     meta_dir: PathBuf,
 }
 
+/// Serialises every change to git's worktree administration (`.git/worktrees`) in this process, and the reads that
+/// would trip over a half-made change: libgit2 is not safe against a worktree being added while another is half
+/// created (it then reports a fresh branch as "already checked out", or fails to create `.git/worktrees`). Taken
+/// inside this module's operations (and the merge gate's own worktrees), held only around the git calls, so no
+/// caller can forget it.
+static ADMIN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+pub(crate) fn admin_lock() -> std::sync::MutexGuard<'static, ()> {
+    ADMIN.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 impl Worktrees {
     /// Opens the worktree manager of the repository at `repo_path` (its work tree). The root is
     /// `<repo>/.yokeflow/worktrees`; `/.yokeflow/` is added once to `.git/info/exclude` so the user's
@@ -86,6 +97,7 @@ impl Worktrees {
 
     /// A new worktree for `task_id` from commit `base`, on the new branch `yokeflow/<task-slug>-<short-id>`.
     pub fn create(&self, task_id: &str, base: Oid) -> CoreResult<WorktreeInfo> {
+        let _admin = admin_lock();
         let repo = self.repo()?;
         let commit = repo.find_commit(base)?;
         let id = uuid::Uuid::new_v4().to_string();
@@ -112,6 +124,7 @@ impl Worktrees {
     /// partial work). Stale git metadata of a deleted folder is pruned first. The id and base commit come from the
     /// saved metadata when present; otherwise a fresh id and the branch's creation point (its reflog) are used.
     pub fn reattach(&self, task_id: &str, branch: &str) -> CoreResult<WorktreeInfo> {
+        let _admin = admin_lock();
         let repo = self.repo()?;
         let name = branch
             .strip_prefix(BRANCH_PREFIX)
@@ -147,6 +160,7 @@ impl Worktrees {
     /// The live worktrees under the root whose branch starts with `yokeflow/`, sorted by branch. Worktrees whose
     /// folder is gone are left out (see [`Worktrees::prune`] and [`Worktrees::orphan_branches`]).
     pub fn list(&self) -> CoreResult<Vec<WorktreeInfo>> {
+        let _admin = admin_lock();
         let repo = self.repo()?;
         let mut out = Vec::new();
         for name in repo.worktrees()?.iter().flatten() {
@@ -200,6 +214,7 @@ impl Worktrees {
         target_branch: &str,
         policy: RemovePolicy,
     ) -> CoreResult<RemoveOutcome> {
+        let _admin = admin_lock();
         let repo = self.repo()?;
         let tip = branch_tip(&repo, &info.branch)?;
         let unmerged = count_unmerged(&repo, tip, branch_tip(&repo, target_branch)?)?;
@@ -219,6 +234,7 @@ impl Worktrees {
 
     /// Removes stale git worktree metadata whose folders are gone (unlocked ones only). Branches are kept.
     pub fn prune(&self) -> CoreResult<()> {
+        let _admin = admin_lock();
         let repo = self.repo()?;
         for name in repo.worktrees()?.iter().flatten() {
             let wt = repo.find_worktree(name)?;

@@ -90,6 +90,87 @@ pub fn check_aliases(text: &str) -> Result<(), YamlError> {
     }
 }
 
+/// [`check_aliases`], then a JSON-like value in which a key given twice in one mapping is an error (plain serde
+/// keeps the last silently: a second `tasks:` would replace the whole first list).
+pub fn value_from_str(text: &str) -> Result<serde_json::Value, YamlError> {
+    check_aliases(text)?;
+    strict_value(serde_norway::Deserializer::from_str(text))
+        .map_err(|e| YamlError { line: e.location().map(|l| l.line() as u32), message: format!("invalid YAML: {e}") })
+}
+
+/// Deserializes any self-describing format (YAML, JSON) into a [`serde_json::Value`], refusing a key given twice in
+/// one mapping.
+pub fn strict_value<'de, D: serde::Deserializer<'de>>(d: D) -> Result<serde_json::Value, D::Error> {
+    d.deserialize_any(StrictValue)
+}
+
+struct StrictValue;
+
+impl<'de> serde::de::DeserializeSeed<'de> for StrictValue {
+    type Value = serde_json::Value;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<serde_json::Value, D::Error> {
+        d.deserialize_any(StrictValue)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for StrictValue {
+    type Value = serde_json::Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(serde_json::Value::Null, serde_json::Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(StrictValue)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(v) = seq.next_element_seed(StrictValue)? {
+            out.push(v);
+        }
+        Ok(serde_json::Value::Array(out))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        use serde::de::Error;
+        let mut out = serde_json::Map::new();
+        while let Some(key) = map.next_key_seed(StrictValue)? {
+            let key = match key {
+                serde_json::Value::String(s) => s,
+                other => other.to_string(),
+            };
+            if out.contains_key(&key) {
+                return Err(A::Error::custom(format!("the key `{key}` is given twice in one mapping")));
+            }
+            let value = map.next_value_seed(StrictValue)?;
+            out.insert(key, value);
+        }
+        Ok(serde_json::Value::Object(out))
+    }
+}
+
 /// [`check_aliases`], then serde.
 pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, YamlError> {
     check_aliases(text)?;
@@ -146,6 +227,20 @@ mod tests {
     fn a_long_string_repeated_by_aliases_is_refused() {
         let text = format!("s: &s {}\nl: [{}]\n", "y".repeat(1 << 20), vec!["*s"; 20].join(", "));
         assert!(check_aliases(&text).is_err());
+    }
+
+    #[test]
+    fn a_key_given_twice_is_refused_in_yaml_and_json() {
+        let err = value_from_str("project: p\ntasks:\n  - id: a\ntasks: []\n").unwrap_err();
+        assert!(err.message.contains("`tasks` is given twice"), "{err}");
+        assert!(err.line.is_some(), "{err}");
+        let err = value_from_str("tasks:\n  - id: a\n    id: b\n").unwrap_err();
+        assert!(err.message.contains("`id` is given twice"), "{err}");
+        let json = r#"{"tasks": [{"id": "a", "title": "x", "title": "y"}]}"#;
+        let err = strict_value(&mut serde_json::Deserializer::from_str(json)).unwrap_err();
+        assert!(err.to_string().contains("`title` is given twice"), "{err}");
+        let ok = value_from_str("a: 1\nb: [1, 2.5, true, null, x]\nc: {d: e}\n").unwrap();
+        assert_eq!(ok, serde_json::json!({"a": 1, "b": [1, 2.5, true, null, "x"], "c": {"d": "e"}}));
     }
 
     #[test]

@@ -120,6 +120,43 @@ async fn shell_syntax_in_task_text_reaches_the_agent_as_plain_text() {
 }
 
 #[tokio::test]
+async fn a_missing_test_program_is_refused_before_any_agent_runs() {
+    let f = fixture(vec![task("a", &[], &["a.txt"], 5)]).await;
+    let (tx, _rx) = events::channel();
+    let opts = RunOptions {
+        agent_command: Some(f.agent(json!({}))),
+        test_command: Some(vec!["yokeflow-no-such-test-runner".into()]),
+        ..Default::default()
+    };
+    let err = orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap_err();
+    assert_eq!(err.code(), "test_command_not_found", "{err}");
+    assert!(err.to_string().contains("`yokeflow-no-such-test-runner` was not found"), "{err}");
+    assert_eq!(f.status_of("a").await, TaskStatus::Backlog, "nothing started");
+    let sessions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions").fetch_one(f.db.pool()).await.unwrap();
+    assert_eq!(sessions, 0, "no agent ran");
+}
+
+#[tokio::test]
+async fn an_empty_repository_is_refused_before_any_task_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("empty");
+    let mut opts = git2::RepositoryInitOptions::new();
+    opts.initial_head("main");
+    git2::Repository::init_opts(&repo, &opts).unwrap();
+    let db = yokeflow_core::Db::open(&dir.path().join("y.db")).await.unwrap();
+    let p = yokeflow_core::project::init(&db, &repo).await.unwrap();
+    let file = dir.path().join("tasks.json");
+    std::fs::write(&file, json!({ "tasks": [{ "id": "a", "title": "A" }] }).to_string()).unwrap();
+    yokeflow_core::import::import_file(&db, &p.id, &file).await.unwrap();
+    let (tx, _rx) = events::channel();
+    let opts = RunOptions { agent_command: Some(vec![SCRIPTED_AGENT.into()]), ..Default::default() };
+    let err = orchestrator::run(&db, &p.id, opts, tx).await.unwrap_err();
+    assert!(err.to_string().contains("has no commit yet"), "{err}");
+    let sessions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions").fetch_one(db.pool()).await.unwrap();
+    assert_eq!(sessions, 0);
+}
+
+#[tokio::test]
 async fn a_missing_agent_program_is_a_clear_error() {
     let f = fixture(vec![task("a", &[], &["a.txt"], 5)]).await;
     let (tx, _rx) = events::channel();
@@ -230,6 +267,18 @@ fn the_prompt_holds_the_task_epic_files_claude_md_and_expertise() {
     std::fs::write(dir.path().join("CLAUDE.md"), "x".repeat(20_000)).unwrap();
     let md = agent::read_claude_md(dir.path()).unwrap();
     assert!(md.len() < 8 * 1024 + 100);
+    // A link (here to an endless device) or a folder is not read at all.
+    let linked = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink("/dev/zero", linked.path().join("CLAUDE.md")).unwrap();
+    assert_eq!(agent::read_claude_md(linked.path()), None);
+    std::fs::create_dir(linked.path().join("sub")).unwrap();
+    std::fs::create_dir(linked.path().join("sub/CLAUDE.md")).unwrap();
+    assert_eq!(agent::read_claude_md(&linked.path().join("sub")), None);
+    // A multi-byte character at the limit is not split.
+    let wide = tempfile::tempdir().unwrap();
+    std::fs::write(wide.path().join("CLAUDE.md"), format!("{}é{}", "x".repeat(8 * 1024 - 1), "y".repeat(10))).unwrap();
+    let md = agent::read_claude_md(wide.path()).unwrap();
+    assert!(md.starts_with(&"x".repeat(8 * 1024 - 1)) && !md.contains('é') && !md.contains('\u{FFFD}'), "{md}");
     let ctx = PromptContext {
         epic: Some(Epic { id: "web".into(), title: "Storefront".into(), description: String::new() }),
         claude_md: Some(md),

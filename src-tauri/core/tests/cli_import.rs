@@ -234,3 +234,25 @@ async fn demo_project_is_created_once_with_its_tasks() {
     assert_eq!(repo.head().unwrap().shorthand(), Some("main"));
     assert!(Path::new(&p.repo_path).join("yokeflow.yaml").exists());
 }
+
+#[tokio::test]
+async fn control_characters_in_titles_never_reach_the_terminal_raw() {
+    let f = fixture();
+    assert_eq!(run(&f, &["init"]).await.code, 0);
+    // A title that would set the terminal's title bar, ring the bell and overwrite its own line.
+    let file = write(
+        &f,
+        "yokeflow.yaml",
+        "project: \"shop\\e[2J\"\ntasks:\n  - id: a\n    title: \"Evil \\e]0;owned\\a ti\\rtle\"\n",
+    );
+    assert_eq!(run(&f, &["import", file.to_str().unwrap()]).await.code, 0);
+    let out = run(&f, &["status"]).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(!out.stdout.chars().any(|c| c.is_control() && c != '\n'), "{:?}", out.stdout);
+    assert!(out.stdout.contains("Evil \\u{1b}]0;owned\\u{7} ti\\u{d}tle"), "{}", out.stdout);
+    let listed = run(&f, &["projects"]).await.stdout;
+    assert!(!listed.contains('\u{1b}') && listed.contains("shop\\u{1b}[2J"), "{listed:?}");
+    // The JSON keeps the text as it is (escaped by JSON itself).
+    let json: serde_json::Value = serde_json::from_str(&run(&f, &["status", "--json"]).await.stdout).unwrap();
+    assert_eq!(json[0]["title"], "Evil \u{1b}]0;owned\u{7} ti\rtle");
+}

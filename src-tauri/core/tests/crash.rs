@@ -569,3 +569,110 @@ async fn two_runners_started_together_run_the_project_once() {
     let sessions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions").fetch_one(f.db.pool()).await.unwrap();
     assert_eq!(sessions, 2, "one agent per task");
 }
+
+#[tokio::test]
+async fn an_error_after_the_run_row_is_written_closes_the_row() {
+    let f = fixture(vec![task("a", &[], &["a.txt"], 5), task("b", &[], &["b.txt"], 5)]).await;
+    // A dependency cycle written behind the import's back: the run cannot plan, after its row exists.
+    for (t, d) in [("a", "b"), ("b", "a")] {
+        sqlx::query("INSERT INTO task_dependencies (project_id, task_id, depends_on) VALUES (?, ?, ?)")
+            .bind(&f.project_id)
+            .bind(t)
+            .bind(d)
+            .execute(f.db.pool())
+            .await
+            .unwrap();
+    }
+    let (tx, _rx) = yokeflow_core::events::channel();
+    let opts =
+        yokeflow_core::orchestrator::RunOptions { agent_command: Some(f.agent(json!({}))), ..Default::default() };
+    let err = yokeflow_core::orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap_err();
+    assert!(err.to_string().contains("cannot plan the run"), "{err}");
+    let rows: Vec<(String, Option<i64>)> =
+        sqlx::query_as("SELECT status, ended_at FROM runs").fetch_all(f.db.pool()).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].0, "failed");
+    assert!(rows[0].1.is_some(), "the row has its end");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_cancels_the_run_cleanly_and_a_second_signal_quits_at_once() {
+    let f = fixture(vec![task("a", &[], &["a.txt"], 5)]).await;
+    let argv = f.agent(json!({ "tasks": { "a": { "action": "hang" } } }));
+    agent::save_agent_command(&f.db, &f.project_id, Some(&argv)).await.unwrap();
+    let log = f.dir.path().join("runner.log");
+
+    // SIGTERM (a service manager, `kill`): the run cancels like Ctrl-C.
+    let mut runner = Runner::spawn(&f, &log);
+    runner.reach(Stage::AgentWorking, &f.dir.path().join("none"), 1).expect("the agent started");
+    // SAFETY: kill(2) on our own child.
+    unsafe { libc::kill(runner.child.id() as i32, libc::SIGTERM) };
+    let status = runner.child.wait().unwrap();
+    assert_eq!(status.code(), Some(1), "cancelled, so the run is incomplete: {status:?}");
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("cancelling"), "{text}");
+    let row: String = sqlx::query_scalar("SELECT status FROM runs").fetch_one(f.db.pool()).await.unwrap();
+    assert_eq!(row, "cancelled");
+    assert_eq!(f.status_of("a").await, TaskStatus::Backlog);
+    assert_eq!(f.task_branches().len(), 1, "the branch is kept");
+    let deadline = Instant::now() + STAGE_GUARD;
+    while !f.marked_processes().is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(f.marked_processes().is_empty(), "the agent outlived the run");
+
+    // SIGHUP, then a second signal while it cancels: out at once (the next run recovers).
+    let argv = f.agent(json!({ "tasks": { "a": { "action": "hang" } } }));
+    agent::save_agent_command(&f.db, &f.project_id, Some(&argv)).await.unwrap();
+    let mut runner = Runner::spawn(&f, &log);
+    runner.reach(Stage::AgentWorking, &f.dir.path().join("none"), 2).expect("the agent started");
+    // SAFETY: kill(2) on our own child.
+    unsafe {
+        libc::kill(runner.child.id() as i32, libc::SIGHUP);
+        libc::kill(runner.child.id() as i32, libc::SIGINT);
+    }
+    let status = runner.child.wait().unwrap();
+    assert!(matches!(status.code(), Some(130) | Some(1)), "{status:?}");
+    // Whatever it left, the next run picks it up and finishes.
+    std::fs::write(f.dir.path().join("script.json"), json!({}).to_string()).unwrap();
+    let mut last = Runner::spawn(&f, &log);
+    assert!(last.child.wait().unwrap().success(), "{}", std::fs::read_to_string(&log).unwrap());
+    assert_eq!(f.status_of("a").await, TaskStatus::Done);
+    assert!(f.marked_processes().is_empty());
+}
+
+#[tokio::test]
+async fn recovery_kills_a_test_command_left_by_a_dead_run() {
+    use std::os::unix::process::CommandExt;
+    let f = fixture(vec![task("a", &[], &["a.txt"], 5)]).await;
+    // The gate's test command of a killed runner: its own process group, marked with the repository it tests.
+    let mut orphan = Command::new(support::SCRIPTED_AGENT)
+        .args(["--task-id", "tests", "--action", "hang", "--sleep-ms", "0", "--marker", &f.marker])
+        .current_dir(f.dir.path())
+        .env(yokeflow_core::merge::GATE_TESTS_ENV, &f.repo)
+        .process_group(0)
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Another repository's tests are none of this recovery's business.
+    let other_marker = format!("{}-other", f.marker);
+    let mut other = Command::new(support::SCRIPTED_AGENT)
+        .args(["--task-id", "tests", "--action", "hang", "--sleep-ms", "0", "--marker", &other_marker])
+        .env(yokeflow_core::merge::GATE_TESTS_ENV, f.dir.path().join("another-repo"))
+        .process_group(0)
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + STAGE_GUARD;
+    while (f.marked_processes().is_empty() || support::marked_processes(&other_marker).is_empty())
+        && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let report = yokeflow_core::orchestrator::recover(&f.db, &f.project_id).await.unwrap();
+    assert!(report.processes_killed >= 1, "{report:?}");
+    assert!(orphan.wait().unwrap().code().is_none(), "the orphan test command was killed by a signal");
+    assert!(support::marked_processes(&other_marker).contains(&(other.id() as i32)), "another repository's tests live");
+    other.kill().unwrap();
+    other.wait().unwrap();
+}

@@ -302,6 +302,24 @@ async fn a_clean_checkout_follows_the_target_and_an_untracked_file_in_the_way_st
 }
 
 #[tokio::test]
+async fn a_checkout_whose_index_is_only_stale_still_follows() {
+    let (dir, repo) = repo();
+    let root = dir.path();
+    let base = tip(&repo, "main");
+    let gate = gate(root, None);
+    commit_on(&repo, "one", base, &[("a.txt", Some("changed by one\n"))]);
+    // Only the file's times changed (a `touch`, a copy of the repository): the index's stat data is stale.
+    let file = fs::File::options().write(true).open(root.join("a.txt")).unwrap();
+    file.set_modified(std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000)).unwrap();
+    drop(file);
+    let outcome = gate.land("one", "m").await.unwrap();
+    assert!(matches!(outcome, LandOutcome::Merged { checkout: CheckoutSync::Updated, .. }), "{outcome:?}");
+    assert_eq!(fs::read_to_string(root.join("a.txt")).unwrap(), "changed by one\n");
+    let out = std::process::Command::new("git").arg("-C").arg(root).args(["status", "--porcelain"]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "", "the landed work shows as a pending change");
+}
+
+#[tokio::test]
 async fn a_test_command_that_hangs_is_killed_with_its_process_group() {
     let (dir, repo) = repo();
     let scratch = tempfile::tempdir().unwrap();

@@ -225,6 +225,10 @@ async fn a_run_starts_a_pinned_task_in_its_worktree_slot() {
     assert!(reason.starts_with(&format!("`{other}` has 1 commit(s) on `yokeflow/{other}-")), "{reason}");
     assert_eq!(f.status_of(other).await, TaskStatus::Review);
     overrides::set_status(&f.db, &f.project_id, other, TaskStatus::Backlog, false).await.unwrap();
+    // In the Backlog its branch is still kept: Done by hand is refused from there too.
+    let e = overrides::set_status(&f.db, &f.project_id, other, TaskStatus::Done, false).await.unwrap_err();
+    assert!(refused(e).contains("1 commit(s)"));
+    assert_eq!(f.status_of(other).await, TaskStatus::Backlog);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,7 +1,7 @@
 //! `yokeflow run`: runs the project through the orchestrator and prints progress as events arrive — a progress
 //! bar line and one line per worktree event, plain text that stays readable when stdout is not a terminal — then
-//! the run report (or, with `--json`, only the report as JSON). Ctrl-C cancels the run: agents are stopped and
-//! their tasks go back to the backlog with their branches kept. The demo project, with no agent configured and no
+//! the run report (or, with `--json`, only the report as JSON). Ctrl-C, SIGTERM or SIGHUP cancels the run: agents
+//! are stopped and their tasks go back to the backlog with their branches kept; a second one quits at once. The demo project, with no agent configured and no
 //! `claude` installed, runs the scripted agent, and says so.
 
 use std::collections::HashMap;
@@ -75,6 +75,7 @@ pub(super) async fn execute(db: &Db, p: &Project, args: RunArgs, json: bool, out
     let mut print = |ev: &RunEvent, out: &mut dyn Write| if json { Ok(()) } else { progress.print(&ev.event, out) };
     let mut result = started.result;
     let mut interrupted = false;
+    let mut stop = stop_signals().map_err(|e| CoreError::io("cannot listen for Ctrl-C", e))?;
     let outcome = loop {
         tokio::select! {
             res = &mut result => {
@@ -89,10 +90,18 @@ pub(super) async fn execute(db: &Db, p: &Project, args: RunArgs, json: bool, out
                     print(&ev, out).map_err(io)?;
                 }
             }
-            _ = tokio::signal::ctrl_c(), if !interrupted => {
+            _ = stop.recv() => {
+                if interrupted {
+                    // A second Ctrl-C (or SIGTERM): out at once; the next run recovers what is left.
+                    let _ = writeln!(out, "stopped without waiting: the next run recovers the interrupted tasks");
+                    std::process::exit(130);
+                }
                 interrupted = true;
                 let _ = runs.cancel(&p.id);
-                if !json { writeln!(out, "cancelling: stopping the agents (their branches are kept)...").map_err(io)?; }
+                if !json {
+                    writeln!(out, "cancelling: stopping the agents (their branches are kept); again to quit at once...")
+                        .map_err(io)?;
+                }
             }
         }
     };
@@ -108,6 +117,24 @@ pub(super) async fn execute(db: &Db, p: &Project, args: RunArgs, json: bool, out
     } else {
         Err(CoreError::RunIncomplete { done: report.tasks_done, total: report.tasks_total })
     }
+}
+
+/// Ctrl-C, SIGTERM (a service manager, `kill`) and SIGHUP (the terminal closed) all mean: cancel the run cleanly.
+fn stop_signals() -> std::io::Result<tokio::sync::mpsc::UnboundedReceiver<()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    for kind in [SignalKind::interrupt(), SignalKind::terminate(), SignalKind::hangup()] {
+        let mut stream = signal(kind)?;
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            while stream.recv().await.is_some() {
+                if tx.send(()).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    Ok(rx)
 }
 
 struct Progress {
@@ -167,9 +194,11 @@ impl Progress {
                         writeln!(o, "{slot} {task_id}: done")?;
                         writeln!(o, "{}", self.bar())?;
                     }
-                    TaskStatus::Review => {
-                        writeln!(o, "{slot} {task_id}: to Review: {}", reason.as_deref().unwrap_or(""))?
-                    }
+                    TaskStatus::Review => writeln!(
+                        o,
+                        "{slot} {task_id}: to Review: {}",
+                        super::printable(reason.as_deref().unwrap_or(""))
+                    )?,
                     TaskStatus::Backlog => writeln!(o, "{slot} {task_id}: back to the backlog")?,
                 }
             }
@@ -202,7 +231,8 @@ impl Progress {
                 writeln!(o, "{slot} {task_id}: conflict predicted with {other} in {files}")?
             }
             Event::Warning { task_id, message, .. } => {
-                writeln!(o, "warning{}: {message}", task_id.as_deref().map(|t| format!(" ({t})")).unwrap_or_default())?
+                let task = task_id.as_deref().map(|t| format!(" ({t})")).unwrap_or_default();
+                writeln!(o, "warning{task}: {}", super::printable(message))?
             }
             _ => {}
         }

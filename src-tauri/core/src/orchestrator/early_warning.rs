@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde::Serialize;
 use sqlx::Row;
 
-use crate::agent::blocking;
+use crate::concurrency::blocking;
 use crate::db::Db;
 use crate::error::CoreResult;
 use crate::events::{emit, Event, EventSender};

@@ -11,8 +11,6 @@ use tokio::sync::{mpsc, oneshot};
 use crate::error::{CoreError, CoreResult};
 use crate::merge::{GateConfig, LandOutcome, MergeGate};
 
-use super::worker::worktree_lock;
-
 enum Job {
     Land { message: String, reply: oneshot::Sender<(CoreResult<LandOutcome>, Duration)> },
     Prepare { reply: oneshot::Sender<CoreResult<(Vec<String>, PathBuf)>> },
@@ -99,27 +97,19 @@ impl MergeQueue {
     }
 }
 
-// The worktree lock is held across the gate's awaits on purpose: this thread runs nothing else, and the task
-// workers (on other threads) must wait while the gate adds or drops a worktree.
-#[allow(clippy::await_holding_lock)]
+/// One job of the queue. The gate takes the worktree lock itself, only while it adds or drops a worktree.
 async fn serve(gate: &MergeGate, req: Request) {
     let t0 = Instant::now();
     match req.job {
         Job::Land { message, reply } => {
-            // The gate adds its integration worktree on first use: not while a task worktree is being added.
-            let _serial = (!gate.integration_path().exists()).then(worktree_lock);
             let out = gate.land(&req.branch, &message).await;
             let _ = reply.send((out, t0.elapsed()));
         }
         Job::Prepare { reply } => {
-            let out = {
-                let _serial = worktree_lock();
-                gate.prepare_resolution(&req.branch)
-            };
+            let out = gate.prepare_resolution(&req.branch);
             let _ = reply.send(out.map(|files| (files, gate.resolution_path(&req.branch))));
         }
         Job::Finish { message, reply } => {
-            let _serial = worktree_lock();
             let out = gate.finish_resolution(&req.branch, &message).await;
             let _ = reply.send((out, t0.elapsed()));
         }

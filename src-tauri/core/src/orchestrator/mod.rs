@@ -22,7 +22,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 
 use crate::agent;
 use crate::approvals::{self, CommandKind};
@@ -149,6 +149,10 @@ pub async fn run_controlled(
         approvals::require(db, project_id, CommandKind::Test, argv).await?;
     }
     agent::check_agent(&agent_command)?;
+    if let Some(tests) = opts.test_command.as_ref().or(project.test_command.as_ref()) {
+        agent::check_test_command(tests)?;
+    }
+    check_target(&project).await?;
     let run_id = opts.run_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     // Held until the run has ended: no other run of the project can start meanwhile, here or elsewhere.
     let claim = recover::claim(db, project_id).await?;
@@ -168,104 +172,128 @@ pub async fn run_controlled(
     let workers = if opts.sequential { 1 } else { opts.max_worktrees.unwrap_or(project.max_worktrees).max(1) };
     let mode = RunMode::for_workers(workers);
     records::insert_run(db, &run_id, project_id, mode).await?;
-
-    let repo = PathBuf::from(&project.repo_path);
-    let gate = GateConfig {
-        target_branch: project.target_branch.clone(),
-        test_command: opts.test_command.clone().or_else(|| project.test_command.clone()),
-        test_timeout: opts.test_timeout,
-    };
-    let queue = match merge_queue::MergeQueue::start(repo.clone(), gate) {
-        Ok(q) => q,
-        Err(e) => {
-            records::finish_run(db, &run_id, RunStatus::Failed, "null").await?;
-            return Err(e);
-        }
-    };
-    let all = tasks::list(db, project_id).await?;
-    let (cancel_tx, cancel_rx) = watch::channel(false);
-    let stored_plan = crate::planner::get(db, project_id).await.ok().flatten();
-    let pins = stored_plan.as_ref().map(crate::overrides::pinned_slots).unwrap_or_default();
-    let ctx = Arc::new(WorkerCtx {
-        db: db.clone(),
-        project_id: project_id.to_string(),
-        run_id: run_id.clone(),
-        repo: repo.clone(),
-        target_branch: project.target_branch.clone(),
-        agent_command,
-        timeout: opts.agent_timeout,
-        kill_grace: opts.kill_grace,
-        events: events.clone(),
-        queue,
-        epics: tasks::epics(db, project_id).await?,
-        claude_md: agent::read_claude_md(&repo),
-        expertise: opts.expertise.clone(),
-        learn: opts.learn,
-        project: project.clone(),
-        resolve_conflicts: opts.resolve_conflicts,
-        cancel: cancel_rx,
-        batches: plan_batches(stored_plan.as_ref()),
-        stops: Default::default(),
-        checkout_warned: Default::default(),
-    });
-    let (results_tx, results_rx) = mpsc::unbounded_channel();
-    let mut lp = RunLoop {
-        db,
-        ctx,
-        run_id: run_id.clone(),
-        project_id: project_id.to_string(),
-        events: events.clone(),
-        // Tasks pinned to a worktree on the board start in that worktree's slot (when the run has that many).
-        st: LoopState::new(all, workers, &pins),
-        scheduler: None,
-        results_tx,
-        results_rx,
-        cancel_tx,
-        started: Instant::now(),
-        fatal: None,
-    };
-    lp.rebuild()?;
-    let predicted = lp.predicted_gain();
-    emit(
-        &events,
-        Event::RunStarted {
+    // From here on the run has a row: whatever fails, the row is closed (never left `running`).
+    let run = async {
+        let repo = PathBuf::from(&project.repo_path);
+        let gate = GateConfig {
+            target_branch: project.target_branch.clone(),
+            test_command: opts.test_command.clone().or_else(|| project.test_command.clone()),
+            test_timeout: opts.test_timeout,
+        };
+        let queue = match merge_queue::MergeQueue::start(repo.clone(), gate) {
+            Ok(q) => q,
+            Err(e) => {
+                records::finish_run(db, &run_id, RunStatus::Failed, "null").await?;
+                return Err(e);
+            }
+        };
+        let all = tasks::list(db, project_id).await?;
+        let cancel = crate::concurrency::Cancel::new();
+        let stored_plan = crate::planner::get(db, project_id).await.ok().flatten();
+        let pins = stored_plan.as_ref().map(crate::overrides::pinned_slots).unwrap_or_default();
+        let ctx = Arc::new(WorkerCtx {
+            db: db.clone(),
+            project_id: project_id.to_string(),
+            run_id: run_id.clone(),
+            repo: repo.clone(),
+            target_branch: project.target_branch.clone(),
+            agent_command,
+            timeout: opts.agent_timeout,
+            kill_grace: opts.kill_grace,
+            events: events.clone(),
+            queue,
+            epics: tasks::epics(db, project_id).await?,
+            claude_md: agent::read_claude_md(&repo),
+            expertise: opts.expertise.clone(),
+            learn: opts.learn,
+            project: project.clone(),
+            resolve_conflicts: opts.resolve_conflicts,
+            cancel: cancel.clone(),
+            batches: plan_batches(stored_plan.as_ref()),
+            stops: Default::default(),
+            checkout_warned: Default::default(),
+        });
+        let (results_tx, results_rx) = mpsc::unbounded_channel();
+        let mut lp = RunLoop {
+            db,
+            ctx,
             run_id: run_id.clone(),
             project_id: project_id.to_string(),
-            mode,
-            workers,
-            task_count: lp.st.tasks.len() as u32,
-            done_count: lp.st.done.len() as u32,
-        },
-    );
-    for (task_id, slot) in pins.into_iter().filter(|&(_, slot)| slot >= workers) {
-        let message = format!(
-            "`{task_id}` is pinned to wt-{}, but this run has {workers} worker(s): it runs wherever a slot is free",
-            slot + 1
+            events: events.clone(),
+            // Tasks pinned to a worktree on the board start in that worktree's slot (when the run has that many).
+            st: LoopState::new(all, workers, &pins),
+            scheduler: None,
+            results_tx,
+            results_rx,
+            cancel,
+            started: Instant::now(),
+            fatal: None,
+        };
+        lp.rebuild()?;
+        let predicted = lp.predicted_gain();
+        emit(
+            &events,
+            Event::RunStarted {
+                run_id: run_id.clone(),
+                project_id: project_id.to_string(),
+                mode,
+                workers,
+                task_count: lp.st.tasks.len() as u32,
+                done_count: lp.st.done.len() as u32,
+            },
         );
-        emit(&events, Event::Warning { run_id: run_id.clone(), task_id: Some(task_id), message });
+        for (task_id, slot) in pins.into_iter().filter(|&(_, slot)| slot >= workers) {
+            let message = format!(
+                "`{task_id}` is pinned to wt-{}, but this run has {workers} worker(s): it runs wherever a slot is free",
+                slot + 1
+            );
+            emit(&events, Event::Warning { run_id: run_id.clone(), task_id: Some(task_id), message });
+        }
+        let outcome = lp.drive(&mut ctl).await;
+        if outcome.is_err() || lp.fatal.is_some() {
+            lp.stop_all().await;
+        }
+        let status = match (&outcome, &lp.fatal, lp.st.cancelled) {
+            (Err(_), _, _) | (_, Some(_), _) => RunStatus::Failed,
+            (_, _, true) => RunStatus::Cancelled,
+            _ => RunStatus::Finished,
+        };
+        // Tidy up after the run: a merged worktree whose removal failed does not outlive it.
+        if let Err(e) = recover::reconcile_worktrees(db, project_id, &repo, &project.target_branch).await {
+            emit(&events, Event::Warning { run_id: run_id.clone(), task_id: None, message: format!("cleanup: {e}") });
+        }
+        let report = lp.report(status, predicted).await?;
+        let json = serde_json::to_string(&report).unwrap_or_else(|_| "null".into());
+        records::finish_run(db, &run_id, status, &json).await?;
+        emit(&events, Event::RunFinished { run_id: run_id.clone(), status, report: Box::new(report.clone()) });
+        outcome?;
+        if let Some(e) = lp.fatal.take() {
+            return Err(e);
+        }
+        Ok(report)
     }
-    let outcome = lp.drive(&mut ctl).await;
-    if outcome.is_err() || lp.fatal.is_some() {
-        lp.stop_all().await;
+    .await;
+    if run.is_err() {
+        records::close_if_open(db, &run_id).await.ok();
     }
-    let status = match (&outcome, &lp.fatal, lp.st.cancelled) {
-        (Err(_), _, _) | (_, Some(_), _) => RunStatus::Failed,
-        (_, _, true) => RunStatus::Cancelled,
-        _ => RunStatus::Finished,
-    };
-    // Tidy up after the run: a merged worktree whose removal failed does not outlive it.
-    if let Err(e) = recover::reconcile_worktrees(db, project_id, &repo, &project.target_branch).await {
-        emit(&events, Event::Warning { run_id: run_id.clone(), task_id: None, message: format!("cleanup: {e}") });
+    run
+}
+
+/// Refuses, before anything starts, a target branch with no commit (an empty repository): tasks branch from it.
+async fn check_target(project: &crate::model::Project) -> CoreResult<()> {
+    let (repo, target) = (project.repo_path.clone(), project.target_branch.clone());
+    let exists = crate::concurrency::blocking(move || {
+        Ok(git2::Repository::open(&repo)?.refname_to_id(&format!("refs/heads/{target}")).is_ok())
+    })
+    .await?;
+    if exists {
+        return Ok(());
     }
-    let report = lp.report(status, predicted).await?;
-    let json = serde_json::to_string(&report).unwrap_or_else(|_| "null".into());
-    records::finish_run(db, &run_id, status, &json).await?;
-    emit(&events, Event::RunFinished { run_id, status, report: Box::new(report.clone()) });
-    outcome?;
-    if let Some(e) = lp.fatal.take() {
-        return Err(e);
-    }
-    Ok(report)
+    Err(CoreError::InvalidInput(format!(
+        "the target branch `{}` has no commit yet, so there is nothing to branch the tasks from: commit something \
+         to it first (e.g. `git commit --allow-empty -m init`)",
+        project.target_branch
+    )))
 }
 
 /// Moves a task from Review back to the backlog outside a run (inside one, use [`RunHandle::retry_task`]).
@@ -284,7 +312,8 @@ struct RunLoop<'a> {
     scheduler: Option<Scheduler>,
     results_tx: mpsc::UnboundedSender<TaskResult>,
     results_rx: mpsc::UnboundedReceiver<TaskResult>,
-    cancel_tx: watch::Sender<bool>,
+    /// The run's cancel (every task's stop is a child of it).
+    cancel: crate::concurrency::Cancel,
     started: Instant,
     fatal: Option<CoreError>,
 }
@@ -454,7 +483,7 @@ impl RunLoop<'_> {
             }
         }
         if settled.stop {
-            let _ = self.cancel_tx.send(true);
+            self.cancel.cancel();
         }
         if settled.retry {
             self.on_command(RunCommand::RetryTask(r.task_id)).await?;
@@ -475,7 +504,7 @@ impl RunLoop<'_> {
                 emit(&self.events, Event::RunResumed { run_id });
             }
             Decision::Cancel => {
-                let _ = self.cancel_tx.send(true);
+                self.cancel.cancel();
             }
             Decision::Sequential => {
                 records::set_run_mode(self.db, &run_id, RunMode::Sequential).await?;
@@ -523,7 +552,7 @@ impl RunLoop<'_> {
     /// Cancels every running agent and waits for their workers.
     async fn stop_all(&mut self) {
         self.st.cancelled = true;
-        let _ = self.cancel_tx.send(true);
+        self.cancel.cancel();
         while !self.st.running.is_empty() {
             match self.results_rx.recv().await {
                 Some(r) => {

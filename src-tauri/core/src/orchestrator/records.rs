@@ -78,6 +78,16 @@ pub(crate) async fn finish_run(db: &Db, run_id: &str, status: RunStatus, report_
     Ok(())
 }
 
+/// Marks the run failed and ended unless it already ended (after an error that came before its own record).
+pub(crate) async fn close_if_open(db: &Db, run_id: &str) -> CoreResult<()> {
+    sqlx::query("UPDATE runs SET status = 'failed', ended_at = ? WHERE id = ? AND status IN ('running', 'paused')")
+        .bind(now_ms())
+        .bind(run_id)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
 /// A `worktrees` row.
 #[derive(Debug, Clone)]
 pub(crate) struct WorktreeRow {

@@ -6,7 +6,8 @@
 //!   [`CoreError::RunInProgress`]);
 //! - sessions still `running` become `interrupted`, and their agent process groups, if alive, are killed
 //!   (found by the recorded pid and, on Linux, by the `YOKEFLOW_SESSION` variable of every process, which
-//!   also catches an agent spawned just before its pid was recorded);
+//!   also catches an agent spawned just before its pid was recorded); so is a test command of the merge gate still
+//!   running for this repository (its `YOKEFLOW_GATE_TESTS` variable);
 //! - tasks `in_progress` go back to the backlog with their branch kept (the next start reattaches it and
 //!   continues), except those whose branch is already on the target: the merge happened, so they are done;
 //! - worktrees on disk and `yokeflow/*` branches that no open row knows are registered for their task when
@@ -18,7 +19,8 @@ use std::path::Path;
 use serde::Serialize;
 use sqlx::Row;
 
-use crate::agent::{self, blocking, SESSION_ENV};
+use crate::agent::{self, SESSION_ENV};
+use crate::concurrency::blocking;
 use crate::db::Db;
 use crate::error::{CoreError, CoreResult};
 use crate::model::TaskStatus;
@@ -105,7 +107,7 @@ pub(crate) async fn recover_claimed(
         .fetch_all(db.pool())
         .await?;
     if !sessions.is_empty() {
-        let by_env = session_processes();
+        let by_env = processes_with(SESSION_ENV);
         for s in &sessions {
             let (id, pid): (String, Option<i64>) = (s.try_get("id")?, s.try_get("pid")?);
             let mut groups: HashSet<i32> = by_env.get(&id).cloned().unwrap_or_default().into_iter().collect();
@@ -127,10 +129,16 @@ pub(crate) async fn recover_claimed(
                 .await?;
             report.sessions_interrupted += 1;
         }
-        if report.processes_killed > 0 {
-            // Let the kernel tear the killed groups down before their files are touched.
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // The gate's test command of a dead run (nothing else tests this repository: we hold its claim).
+    for pid in processes_with(crate::merge::GATE_TESTS_ENV).remove(&project.repo_path).unwrap_or_default() {
+        if agent::kill_group(pid, libc::SIGKILL) || (unsafe { libc::kill(pid, libc::SIGKILL) } == 0) {
+            report.processes_killed += 1;
         }
+    }
+    if report.processes_killed > 0 {
+        // Let the kernel tear the killed groups down before their files are touched.
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 
     // 3. The repository: locks the dead processes left, then tasks in progress.
@@ -188,7 +196,6 @@ pub(crate) async fn reconcile_worktrees(
     let open = records::open_worktrees(db, project_id).await?;
     let (repo2, target2) = (repo.clone(), target.clone());
     let (live, orphans, existing): (Vec<WorktreeInfo>, Vec<String>, HashSet<String>) = blocking(move || {
-        let _serial = super::worker::worktree_lock();
         let wts = Worktrees::open(&repo2)?;
         wts.prune()?;
         let git = git2::Repository::open(&repo2)?;
@@ -226,7 +233,6 @@ pub(crate) async fn reconcile_worktrees(
     for (info, branch) in unknown {
         let (repo3, target3, b3, i3) = (repo.clone(), target.clone(), branch.clone(), info.clone());
         let removed = blocking(move || {
-            let _serial = super::worker::worktree_lock();
             let wts = Worktrees::open(&repo3)?;
             if wts.unmerged_commits(&b3, &target3)? > 0 {
                 return Ok(false);
@@ -349,22 +355,27 @@ fn clear_stale_locks(repo: &Path, target: &str) {
     }
 }
 
-/// `YOKEFLOW_SESSION` of a process, read from `/proc/<pid>/environ` (Linux).
-fn process_session(pid: i32) -> Option<String> {
+/// The variable `var` of a process, read from `/proc/<pid>/environ` (Linux).
+fn process_env(pid: i32, var: &str) -> Option<String> {
     let env = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
-    let key = format!("{SESSION_ENV}=");
+    let key = format!("{var}=");
     env.split(|&b| b == 0)
         .find_map(|kv| kv.strip_prefix(key.as_bytes()).map(|v| String::from_utf8_lossy(v).into_owned()))
 }
 
-/// Every process of ours that carries a `YOKEFLOW_SESSION`, by session (Linux; empty elsewhere).
-fn session_processes() -> HashMap<String, Vec<i32>> {
+/// `YOKEFLOW_SESSION` of a process.
+fn process_session(pid: i32) -> Option<String> {
+    process_env(pid, SESSION_ENV)
+}
+
+/// Every process of ours that carries the variable `var`, by its value (Linux; empty elsewhere).
+fn processes_with(var: &str) -> HashMap<String, Vec<i32>> {
     let mut out: HashMap<String, Vec<i32>> = HashMap::new();
     let Ok(entries) = std::fs::read_dir("/proc") else { return out };
     for e in entries.flatten() {
         let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else { continue };
-        if let Some(session) = process_session(pid) {
-            out.entry(session).or_default().push(pid);
+        if let Some(value) = process_env(pid, var) {
+            out.entry(value).or_default().push(pid);
         }
     }
     out

@@ -7,10 +7,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::watch;
-
 use super::Occupancy;
-use crate::agent::{self, blocking, PromptContext, SessionOutcome, SessionSpec};
+use crate::agent::{self, PromptContext, SessionOutcome, SessionSpec};
+use crate::concurrency::{blocking, Cancel};
 use crate::db::Db;
 use crate::error::{CoreError, CoreResult};
 use crate::events::{emit, Event, EventSender, MergeKind};
@@ -23,15 +22,6 @@ use crate::{expertise, learn, tasks};
 use super::merge_queue::MergeQueue;
 use super::records::{self, WorktreeStatus};
 use super::ExpertiseRouter;
-
-/// Serialises adding and removing git worktrees in this process: libgit2 is not safe against a worktree being
-/// added while another is half created (it then reports a fresh branch as "already checked out", or fails to
-/// create `.git/worktrees`).
-static WORKTREE_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-pub(crate) fn worktree_lock() -> std::sync::MutexGuard<'static, ()> {
-    WORKTREE_LOCK.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 /// What every worker of a run shares.
 pub(crate) struct WorkerCtx {
@@ -52,31 +42,32 @@ pub(crate) struct WorkerCtx {
     pub learn: bool,
     pub project: Project,
     pub resolve_conflicts: bool,
-    pub cancel: watch::Receiver<bool>,
+    /// The run's cancel; each task's stop is a child of it.
+    pub cancel: Cancel,
     /// Task id -> the stored plan's batch id, recorded on sessions and worktrees.
     pub batches: HashMap<String, String>,
-    /// Running task -> its own stop switch (merge now); the run's `cancel` is forwarded to each.
+    /// Running task -> its own stop switch (merge now); the run's `cancel` reaches each (a child token).
     pub stops: std::sync::Mutex<HashMap<String, Arc<TaskStop>>>,
     /// Set once the run warned that the user's checkout of the target did not follow a landing.
     pub checkout_warned: std::sync::atomic::AtomicBool,
 }
 
-/// One task's stop switch: its agent is stopped when `tx` turns true; `merge_now` tells the worker to send what
-/// the agent left to the gate rather than back to the backlog.
+/// One task's stop switch: its agent is stopped when `stop` is cancelled (by the run's cancel, its parent, or by
+/// merge now); `merge_now` tells the worker to send what the agent left to the gate rather than back to the backlog.
 pub(crate) struct TaskStop {
-    tx: watch::Sender<bool>,
+    stop: Cancel,
     merge_now: std::sync::atomic::AtomicBool,
 }
 
 impl TaskStop {
-    fn new() -> TaskStop {
-        TaskStop { tx: watch::channel(false).0, merge_now: std::sync::atomic::AtomicBool::new(false) }
+    fn new(run: &Cancel) -> TaskStop {
+        TaskStop { stop: run.child_token(), merge_now: std::sync::atomic::AtomicBool::new(false) }
     }
 
     /// Stops the agent and sends its work to the gate.
     pub(crate) fn merge_now(&self) {
         self.merge_now.store(true, std::sync::atomic::Ordering::SeqCst);
-        let _ = self.tx.send(true);
+        self.stop.cancel();
     }
 
     fn merging_now(&self) -> bool {
@@ -122,18 +113,9 @@ pub(crate) async fn run_task(ctx: Arc<WorkerCtx>, s: Started) -> TaskResult {
     let mut merge = None;
     let mut resolved = false;
     let mut experts = Experts::default();
-    let stop = Arc::new(TaskStop::new());
+    let stop = Arc::new(TaskStop::new(&ctx.cancel));
     ctx.stops.lock().unwrap_or_else(|e| e.into_inner()).insert(s.task.id.clone(), stop.clone());
-    let forward = {
-        let (stop, mut cancel) = (stop.clone(), ctx.cancel.clone());
-        tokio::spawn(async move {
-            if cancel.wait_for(|c| *c).await.is_ok() {
-                let _ = stop.tx.send(true);
-            }
-        })
-    };
     let outcome = drive(&ctx, &s, &stop, &mut waited, &mut merge, &mut resolved, &mut experts).await;
-    forward.abort();
     ctx.stops.lock().unwrap_or_else(|e| e.into_inner()).remove(&s.task.id);
     let (status, reason, fatal) = match outcome {
         Ok((status, reason)) => (status, reason, None),
@@ -222,12 +204,12 @@ async fn drive(
         extra_context,
     };
     let spec = session_spec(ctx, s, info.clone(), agent::build_prompt(&s.task, &prompt_ctx), true);
-    let session = agent::run_session(&ctx.db, &spec, &ctx.events, stop.tx.subscribe()).await?;
+    let session = agent::run_session(&ctx.db, &spec, &ctx.events, stop.stop.clone()).await?;
     let log = session.log_path.display();
     match session.outcome {
         SessionOutcome::Changed => {}
         // Merge now: the agent was stopped on purpose; what it left goes to the gate.
-        SessionOutcome::Cancelled if stop.merging_now() && !*ctx.cancel.borrow() => {
+        SessionOutcome::Cancelled if stop.merging_now() && !ctx.cancel.is_cancelled() => {
             if !commit_left(ctx, s, &info).await? {
                 return Ok((TaskStatus::Review, Some(format!("merge now: the agent had made no change (log: {log})"))));
             }
@@ -474,7 +456,6 @@ async fn open_worktree(ctx: &WorkerCtx, s: &Started) -> CoreResult<(WorktreeInfo
     let task_id = s.task.id.clone();
     let reuse = s.reuse_branch.clone();
     blocking(move || {
-        let _serial = worktree_lock();
         let wts = Worktrees::open(&repo)?;
         let git = git2::Repository::open(&repo)?;
         if let Some(branch) = reuse.filter(|b| git.find_branch(b, git2::BranchType::Local).is_ok()) {
@@ -493,11 +474,7 @@ async fn remove_worktree(ctx: &WorkerCtx, task_id: &str, info: WorktreeInfo) {
     let repo = ctx.repo.clone();
     let target = ctx.target_branch.clone();
     let branch = info.branch.clone();
-    let removed = blocking(move || {
-        let _serial = worktree_lock();
-        Worktrees::open(&repo)?.remove(&info, &target)
-    })
-    .await;
+    let removed = blocking(move || Worktrees::open(&repo)?.remove(&info, &target)).await;
     match removed {
         Ok(_) => emit(
             &ctx.events,
@@ -566,7 +543,6 @@ pub(crate) async fn land_again(ctx: Arc<WorkerCtx>, task: Task, row_id: String, 
             if git.find_branch(&wanted, git2::BranchType::Local).is_err() {
                 return Err(CoreError::NotFound { what: "branch", id: wanted });
             }
-            let _serial = worktree_lock();
             Ok(Worktrees::open(&repo)?.list()?.into_iter().find(|i| i.branch == wanted))
         })
         .await?;

@@ -158,11 +158,15 @@ impl Runs {
             approvals::require(self.db(), project_id, CommandKind::Test, tests).await?;
         }
         agent::check_agent(&agent_command)?;
+        let test_command = request.test_command.clone().or(p.test_command);
+        if let Some(tests) = &test_command {
+            agent::check_test_command(tests)?;
+        }
         let workers = if request.sequential { 1 } else { request.max_worktrees.unwrap_or(p.max_worktrees).max(1) };
         Ok(ResolvedRun {
             agent_command,
             scripted_demo: demo.is_some(),
-            test_command: request.test_command.clone().or(p.test_command),
+            test_command,
             workers,
             mode: RunMode::for_workers(workers),
             agent_timeout: request.agent_timeout,
@@ -281,6 +285,21 @@ impl Runs {
     /// Stops a running task's agent, commits what it left and sends its branch to the gate now.
     pub fn merge_now(&self, project_id: &str, task_id: &str) -> CoreResult<()> {
         self.command(project_id, |h| h.merge_now(task_id))
+    }
+
+    /// Cancels every live run of this process (quitting): their agents stop, their tasks go back with their
+    /// branches kept, and their rows are closed.
+    pub fn cancel_all(&self) {
+        let projects: Vec<String> = self.inner.lock().keys().cloned().collect();
+        for project_id in projects {
+            let _ = self.cancel(&project_id);
+        }
+    }
+
+    /// Resolves once no run of this process is live any more.
+    pub async fn wait_idle(&self) {
+        let mut watch = self.watch();
+        let _ = watch.wait_for(|s| s.runs.is_empty()).await;
     }
 
     /// Pauses (or resumes) every live run of this process.
