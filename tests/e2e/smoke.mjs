@@ -8,7 +8,8 @@
 // (the database's plan must pin it there); runs the demo with its scripted agent until every card is Done; checks the
 // report, the Gantt timeline and the lanes; when a D-Bus session is there, that desktop notifications were sent; adds
 // a repository of its own from the sidebar, whose tasks file names an agent and a test command: Start must show them
-// for approval before anything runs, and the approved run must finish.
+// for approval before anything runs, and the approved run must finish; last, SIGTERM during a run must cancel it
+// (agent stopped, task back in the Backlog) before the app quits.
 //
 // Environment (besides harness.mjs's):
 //   YOKEFLOW_EXPECT_TITLES  the demo tasks' titles, `|`-separated; when unset, at least 5 cards are expected
@@ -17,7 +18,7 @@
 // Writes tests/e2e/out/{board,refused,lanes-moved,run-done,timeline,lanes,added,approval}.png.
 
 import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { appPath, cliJson, fail, log, OUT, runWithApp, sel, sleep, toasts, toastText, UI_TIMEOUT_MS } from "./harness.mjs";
@@ -131,6 +132,76 @@ export async function smokeSteps(
   await runSteps(browser, { totalCards: snapshot.titles.length, screenshotPath: runScreenshotPath });
   await notifications.check();
   await addRepositorySteps(browser, ctx);
+  await quitDuringRunSteps(browser, ctx);
+}
+
+/** The app's own process: the one whose executable is the app binary. */
+function appPid(ctx) {
+  const app = realpathSync(ctx.app);
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readlinkSync(`/proc/${entry}/exe`) === app) return Number(entry);
+    } catch {
+      // Gone, or not ours to read.
+    }
+  }
+  return null;
+}
+
+/** Processes whose command line contains `marker`. */
+function markedProcesses(marker) {
+  const found = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, "utf8").includes(marker)) found.push(Number(entry));
+    } catch {
+      // Gone.
+    }
+  }
+  return found;
+}
+
+/**
+ * Last, since it ends the app: SIGTERM while an agent works must cancel the run (the agent stopped, its task back in
+ * the Backlog with its branch kept) before the app exits, as the tray's Quit and closing the window do.
+ */
+async function quitDuringRunSteps(browser, ctx) {
+  const repo = join(ctx.dataDir, "slow-shop");
+  const marker = `yokeflow-e2e-quit-${process.pid}`;
+  mkdirSync(repo, { recursive: true });
+  const agent = JSON.stringify([join(dirname(appPath()), "yokeflow-scripted-agent"), "--task-id", "{task_id}", "--prompt-file", "{prompt_file}", "--sleep-ms", "600000", "--marker", marker]);
+  writeFileSync(join(repo, "yokeflow.yaml"), `project: slow-shop\nagent: ${agent}\ntasks:\n  - id: slow\n    title: Take forever\n`);
+  const git = (...args) => execFileSync("git", ["-C", repo, ...args], { stdio: "ignore" });
+  git("init", "-q", "-b", "main");
+  git("add", "yokeflow.yaml");
+  git("-c", "user.name=e2e", "-c", "user.email=e2e@example.com", "commit", "-q", "-m", "init");
+  await (await browser.$(sel("add-project-path"))).setValue(repo);
+  await (await browser.$(sel("add-project-submit"))).click();
+  await browser.waitUntil(async () => (await browser.$$(`[data-testid="task-card"][data-task-id="slow"]`)).length === 1, {
+    timeout: UI_TIMEOUT_MS,
+    interval: 250,
+  });
+  await (await browser.$(sel("start-run"))).click();
+  await (await browser.$(sel("approve-commands"))).waitForDisplayed({ timeout: UI_TIMEOUT_MS });
+  await (await browser.$(sel("approve-commands"))).click();
+  try {
+    await browser.waitUntil(async () => markedProcesses(marker).length > 0, { timeout: UI_TIMEOUT_MS, interval: 100 });
+  } catch {
+    fail(`the slow agent never started${await toastText(browser)}`);
+  }
+  const pid = appPid(ctx) ?? fail(`no process runs ${ctx.app}`);
+  log(`the agent works; sending SIGTERM to the app (pid ${pid})`);
+  process.kill(pid, "SIGTERM");
+  const deadline = Date.now() + 60_000;
+  while (appPid(ctx) !== null && Date.now() < deadline) await sleep(100);
+  if (appPid(ctx) !== null) fail("the app did not quit within 60 s of SIGTERM");
+  const left = markedProcesses(marker);
+  if (left.length > 0) fail(`the agent outlived the app: ${JSON.stringify(left)}`);
+  const task = cliJson(ctx, ["status", "--repo", repo]).find((t) => t.id === "slow");
+  if (task?.status !== "backlog") fail(`after the quit the task is ${task?.status}, not back in the backlog`);
+  log("SIGTERM cancelled the run before the app quit: the agent stopped, the task is back in the backlog");
 }
 
 /** Adds a fresh repository with a tasks file through the sidebar: it must open with its cards. */
