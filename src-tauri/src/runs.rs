@@ -16,6 +16,9 @@ use yokeflow_core::{planner, tasks};
 /// The webview event every core event is forwarded on.
 pub const EVENT: &str = "yokeflow://event";
 
+/// Sent to the webview when it missed events (a burst it could not keep up with): it re-reads what it shows.
+pub const RESYNC: &str = "yokeflow://resync";
+
 /// How long quitting waits for the cancelled runs to stop their agents and close their rows.
 const QUIT_GRACE: Duration = Duration::from_secs(30);
 
@@ -69,7 +72,9 @@ pub fn forward(app: &AppHandle, runs: &Runs) {
             let ev = match events.recv().await {
                 Ok(ev) => ev,
                 Err(RecvError::Lagged(missed)) => {
-                    tracing::warn!("the window missed {missed} run events");
+                    // Never stop following: tell the window to re-read the database and the runs' state.
+                    tracing::warn!("the window missed {missed} run events; it resyncs");
+                    let _ = events_app.emit(RESYNC, missed);
                     continue;
                 }
                 Err(RecvError::Closed) => break,

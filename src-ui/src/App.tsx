@@ -6,6 +6,7 @@ import {
   addProject,
   createDemoProject,
   followEvents,
+  followResync,
   forceSequential,
   getBoard,
   getPlan,
@@ -40,7 +41,7 @@ import { Sidebar } from "./components/Sidebar";
 import { Toasts, type Toast } from "./components/Toasts";
 import { ViewTabs, type MainView } from "./components/ViewTabs";
 import { useBoardRenderTiming } from "./renderTiming";
-import { LogStore, type Lane, eventLogLine, initialLiveState, isActive, isRelevant, liveReducer, progress } from "./runStore";
+import { LogStore, type Lane, eventLogLines, initialLiveState, isActive, isRelevant, liveReducer, progress } from "./runStore";
 
 /** The latest answer of `list_projects`, for reload number `key`. A failed reload keeps the last good list. */
 type ProjectsState = { key: number; list: ProjectSummary[] | null; error: ErrorDto | null };
@@ -203,8 +204,8 @@ export function App() {
       refresh();
       return;
     }
-    const logLine = eventLogLine(event);
-    if (logLine !== null) logs.append(logLine.taskId, logLine.line);
+    const logged = eventLogLines(event);
+    if (logged !== null) for (const line of logged.lines) logs.append(logged.taskId, line);
     if (event.type === "warning") {
       pushError({ code: "warning", message: event.task_id === null ? event.message : `${event.task_id}: ${event.message}` });
     } else if (event.type === "run_finished") {
@@ -212,6 +213,17 @@ export function App() {
     }
   });
   useEffect(() => followEvents((event) => onEvent(event), pushError), [pushError]);
+  // Events were missed (a burst): re-read the board, the plan and whether the run still goes.
+  const onResync = useEffectEvent(() => {
+    refresh();
+    const projectId = selectedId;
+    if (projectId === null) return;
+    runState(projectId).then((state) => {
+      dispatch({ kind: "state_loaded", projectId, active: state.active, paused: state.paused });
+      if (!state.active) dispatch({ kind: "run_gone", projectId, failed: false });
+    }, noop);
+  });
+  useEffect(() => followResync(() => onResync()), []);
 
   // Run controls.
   const [sequential, setSequential] = useState(false);

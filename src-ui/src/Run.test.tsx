@@ -170,6 +170,15 @@ describe("run", () => {
     expect(screen.queryByTestId("approval-dialog")).not.toBeInTheDocument();
   });
 
+  it("re-reads the board and the run's state when the app says events were missed", async () => {
+    backend();
+    await renderApp();
+    const boards = callsOf("get_board").length;
+    bus.resync();
+    await waitFor(() => expect(callsOf("run_state")).toHaveLength(2));
+    await waitFor(() => expect(callsOf("get_board").length).toBeGreaterThan(boards));
+  });
+
   it("starts a run with the project and the Sequential choice", async () => {
     backend();
     const user = userEvent.setup();
@@ -294,7 +303,7 @@ describe("run", () => {
     const user = userEvent.setup();
     await renderApp();
     await user.click(screen.getByTestId("start-run"));
-    bus.emit(started, { type: "agent_output", run_id: "r1", task_id: "a", line: "writing src/cart.ts" });
+    bus.emit(started, { type: "agent_output", run_id: "r1", task_id: "a", lines: ["writing src/cart.ts"] });
 
     await user.click(screen.getByRole("button", { name: "Cart API" }));
     const pane = screen.getByTestId("log-pane");
@@ -303,12 +312,12 @@ describe("run", () => {
     expect(within(pane).getByTestId("log-lines")).toHaveTextContent("writing src/cart.ts");
 
     bus.emit(
-      { type: "agent_output", run_id: "r1", task_id: "a", line: "tests pass" },
-      { type: "agent_output", run_id: "r1", task_id: "b", line: "not this task" },
+      { type: "agent_output", run_id: "r1", task_id: "a", lines: ["tests pass", "all 12 green"] },
+      { type: "agent_output", run_id: "r1", task_id: "b", lines: ["not this task"] },
       { type: "merge_result", run_id: "r1", task_id: "a", result: "merged", detail: "abc123" },
     );
     const lines = within(pane).getByTestId("log-lines").textContent;
-    expect(lines).toBe("writing src/cart.ts\ntests pass\n▸ merge: merged — abc123");
+    expect(lines).toBe("writing src/cart.ts\ntests pass\nall 12 green\n▸ merge: merged — abc123");
 
     await user.click(within(pane).getByRole("button", { name: "Close the log" }));
     expect(screen.queryByTestId("log-pane")).not.toBeInTheDocument();

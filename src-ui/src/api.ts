@@ -82,6 +82,8 @@ export type RunStateDto = ActiveRunState;
 
 /** The webview event every core event is forwarded on (`runs::EVENT` on the Rust side). */
 export const EVENT_NAME = "yokeflow://event";
+/** Sent when the window missed events (it could not keep up): re-read the board, the plan and the run's state. */
+export const RESYNC_EVENT_NAME = "yokeflow://resync";
 
 /** Starts a run in the background; errors known up front (`agent_not_found`, `run_in_progress`, `plan_empty`) reject. */
 export function startRun(projectId: string, sequential: boolean): Promise<null> {
@@ -167,6 +169,25 @@ export function openWorktree(projectId: string, taskId: string): Promise<void> {
 /** Opens the latest log file of a task's agent. */
 export function openTaskLog(projectId: string, taskId: string): Promise<void> {
   return call<void>("open_task_log", { projectId, taskId });
+}
+
+/** Calls `onResync` whenever the app says the window missed events and must re-read what it shows. */
+export function followResync(onResync: () => void): () => void {
+  let stopped = false;
+  let unlisten: (() => void) | null = null;
+  listen<number>(RESYNC_EVENT_NAME, () => {
+    if (!stopped) onResync();
+  }).then(
+    (stop) => {
+      if (stopped) stop();
+      else unlisten = stop;
+    },
+    () => {},
+  );
+  return () => {
+    stopped = true;
+    unlisten?.();
+  };
 }
 
 /**

@@ -319,7 +319,7 @@ slot: number | null, } | { "type": "worktree_created", run_id: string, task_id: 
 /**
  * True when an earlier attempt's branch was reattached.
  */
-reattached: boolean, } | { "type": "worktree_removed", run_id: string, task_id: string, branch: string, } | { "type": "agent_started", run_id: string, task_id: string, session_id: string, pid: number, log_path: string, } | { "type": "agent_output", run_id: string, task_id: string, line: string, } | { "type": "agent_exited", run_id: string, task_id: string, session_id: string, outcome: SessionOutcome, exit_code: number | null, } | { "type": "merge_started", run_id: string, task_id: string, branch: string, } | { "type": "merge_result", run_id: string, task_id: string, result: MergeKind, 
+reattached: boolean, } | { "type": "worktree_removed", run_id: string, task_id: string, branch: string, } | { "type": "agent_started", run_id: string, task_id: string, session_id: string, pid: number, log_path: string, } | { "type": "agent_output", run_id: string, task_id: string, lines: Array<string>, } | { "type": "agent_exited", run_id: string, task_id: string, session_id: string, outcome: SessionOutcome, exit_code: number | null, } | { "type": "merge_started", run_id: string, task_id: string, branch: string, } | { "type": "merge_result", run_id: string, task_id: string, result: MergeKind, 
 /**
  * The merge commit, the conflicting files or the test log, depending on `result`.
  */

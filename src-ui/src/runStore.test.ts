@@ -7,7 +7,7 @@ import {
   LOG_LINES_KEPT,
   LogStore,
   applyTaskStatus,
-  eventLogLine,
+  eventLogLines,
   initialLiveState,
   isRelevant,
   liveReducer,
@@ -98,7 +98,7 @@ describe("liveReducer", () => {
   it("follows a run found through run_state before its run_started was seen", () => {
     let state = run(loaded(), { kind: "state_loaded", projectId: "p1", active: true, paused: true });
     expect(state.phase).toBe("paused");
-    expect(isRelevant(state, { type: "agent_output", run_id: "r7", task_id: "a", line: "x" })).toBe(true);
+    expect(isRelevant(state, { type: "agent_output", run_id: "r7", task_id: "a", lines: ["x"] })).toBe(true);
     state = run(state, ev({ type: "run_resumed", run_id: "r7" }));
     expect(state.phase).toBe("running");
     expect(state.runId).toBe("r7");
@@ -127,7 +127,7 @@ describe("liveReducer", () => {
   it("is idle with no run, and agent output then does not count", () => {
     const state = run(loaded(), { kind: "state_loaded", projectId: "p1", active: false, paused: false });
     expect(state.phase).toBe("idle");
-    expect(isRelevant(state, { type: "agent_output", run_id: "r1", task_id: "a", line: "x" })).toBe(false);
+    expect(isRelevant(state, { type: "agent_output", run_id: "r1", task_id: "a", lines: ["x"] })).toBe(false);
   });
 
   it("goes back to idle when start_run is refused, and to failed when the run vanished", () => {
@@ -318,13 +318,16 @@ describe("LogStore", () => {
   });
 });
 
-describe("eventLogLine", () => {
+describe("eventLogLines", () => {
   it("turns merge results and agent output into log lines", () => {
-    expect(eventLogLine({ type: "agent_output", run_id: "r1", task_id: "a", line: "hello" })).toEqual({ taskId: "a", line: "hello" });
+    expect(eventLogLines({ type: "agent_output", run_id: "r1", task_id: "a", lines: ["hello", "world"] })).toEqual({
+      taskId: "a",
+      lines: ["hello", "world"],
+    });
     expect(
-      eventLogLine({ type: "merge_result", run_id: "r", task_id: "a", result: "tests_failed", detail: "2 failed" }),
-    ).toEqual({ taskId: "a", line: "▸ merge: tests failed — 2 failed" });
-    expect(eventLogLine({ type: "run_paused", run_id: "r" })).toBeNull();
+      eventLogLines({ type: "merge_result", run_id: "r", task_id: "a", result: "tests_failed", detail: "2 failed" }),
+    ).toEqual({ taskId: "a", lines: ["▸ merge: tests failed — 2 failed"] });
+    expect(eventLogLines({ type: "run_paused", run_id: "r" })).toBeNull();
   });
 });
 

@@ -528,11 +528,16 @@ export class LogStore {
   }
 }
 
-/** The log line an event adds to its task's pane, besides the agent's own output. */
-export function eventLogLine(event: Event): { taskId: string; line: string } | null {
+/** The log lines an event adds to its task's pane: the agent's own output, or one line saying what happened. */
+export function eventLogLines(event: Event): { taskId: string; lines: readonly string[] } | null {
+  if (event.type === "agent_output") return { taskId: event.task_id, lines: event.lines };
+  const one = eventLogLine(event);
+  return one === null ? null : { taskId: one.taskId, lines: [one.line] };
+}
+
+/** The one line an event other than the agent's output adds to its task's pane. */
+function eventLogLine(event: Event): { taskId: string; line: string } | null {
   switch (event.type) {
-    case "agent_output":
-      return { taskId: event.task_id, line: event.line };
     case "worktree_created":
       return {
         taskId: event.task_id,

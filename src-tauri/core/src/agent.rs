@@ -430,7 +430,9 @@ async fn spawn_and_wait(
         },
     );
 
-    let (line_tx, line_rx) = mpsc::unbounded_channel::<String>();
+    // Bounded: when the log and the event stream fall behind, the readers wait and the agent's pipe fills, so a
+    // chatty agent slows down instead of growing YokeFlow's memory.
+    let (line_tx, line_rx) = mpsc::channel::<String>(LINE_BACKLOG);
     let readers = [
         child.stdout.take().map(|s| tokio::spawn(read_lines(s, "", line_tx.clone()))),
         child.stderr.take().map(|s| tokio::spawn(read_lines(s, "[stderr] ", line_tx.clone()))),
@@ -456,8 +458,11 @@ async fn spawn_and_wait(
     // Whatever the agent left running in its group goes with it.
     kill_group(pgid, libc::SIGKILL);
     for reader in readers.into_iter().flatten() {
-        if tokio::time::timeout(Duration::from_secs(2), reader).await.is_err() {
+        // The pipes close with the group; one held open by a process that left the group is given up on.
+        let abort = reader.abort_handle();
+        if tokio::time::timeout(PIPE_GRACE, reader).await.is_err() {
             tracing::warn!("an agent output pipe stayed open after the agent ended");
+            abort.abort();
         }
     }
     let footer = match exit {
@@ -468,11 +473,22 @@ async fn spawn_and_wait(
         }
         AgentExit::Cancelled => "# cancelled; process group killed".to_string(),
     };
-    if let Ok(Ok(mut log)) = tokio::time::timeout(Duration::from_secs(2), writer).await {
+    // Every line read is written (the backlog is bounded), then the footer: the log never ends mid-output.
+    if let Ok(mut log) = writer.await {
         let _ = writeln!(log, "{footer}");
+        let _ = log.flush();
     }
     Ok(exit)
 }
+
+/// Lines read but not yet written to the log (and announced) before the readers wait.
+const LINE_BACKLOG: usize = 1024;
+/// The most lines one [`Event::AgentOutput`] carries.
+const MAX_LINES_PER_EVENT: usize = 256;
+/// The longest line kept whole; the rest of a longer one is dropped, and the log says how much.
+pub const MAX_LINE_BYTES: usize = 64 * 1024;
+/// How long an output pipe may stay open after the agent's process group was killed.
+const PIPE_GRACE: Duration = Duration::from_secs(5);
 
 async fn sleep_opt(d: Option<Duration>) {
     match d {
@@ -481,34 +497,62 @@ async fn sleep_opt(d: Option<Duration>) {
     }
 }
 
-async fn read_lines(stream: impl AsyncRead + Unpin, prefix: &'static str, tx: mpsc::UnboundedSender<String>) {
+/// Reads lines of at most [`MAX_LINE_BYTES`] (a longer one is cut, saying how much was dropped) and sends them,
+/// waiting while the writer is behind.
+async fn read_lines(stream: impl AsyncRead + Unpin, prefix: &'static str, tx: mpsc::Sender<String>) {
     let mut reader = BufReader::new(stream);
-    let mut buf = Vec::new();
+    let mut line: Vec<u8> = Vec::new();
+    let mut dropped = 0usize;
     loop {
-        buf.clear();
-        match reader.read_until(b'\n', &mut buf).await {
-            Ok(0) | Err(_) => break,
-            Ok(_) => {
-                let line = String::from_utf8_lossy(&buf);
-                let line = line.trim_end_matches(['\n', '\r']);
-                if tx.send(format!("{prefix}{line}")).is_err() {
-                    break;
-                }
+        let (done, used, ended) = match reader.fill_buf().await {
+            Ok([]) | Err(_) => (!line.is_empty() || dropped > 0, 0, true),
+            Ok(chunk) => {
+                let end = chunk.iter().position(|&b| b == b'\n');
+                let part = &chunk[..end.unwrap_or(chunk.len())];
+                let room = MAX_LINE_BYTES.saturating_sub(line.len());
+                line.extend_from_slice(&part[..part.len().min(room)]);
+                dropped += part.len().saturating_sub(room);
+                (end.is_some(), end.map_or(chunk.len(), |e| e + 1), false)
             }
+        };
+        reader.consume(used);
+        if done {
+            let text = String::from_utf8_lossy(&line);
+            let mut text = format!("{prefix}{}", text.trim_end_matches('\r'));
+            if dropped > 0 {
+                text.push_str(&format!(" [... {dropped} more bytes of this line not kept]"));
+            }
+            if tx.send(text).await.is_err() {
+                return;
+            }
+            line.clear();
+            dropped = 0;
+        }
+        if ended {
+            return;
         }
     }
 }
 
 async fn write_lines(
     mut log: std::fs::File,
-    mut rx: mpsc::UnboundedReceiver<String>,
+    mut rx: mpsc::Receiver<String>,
     events: EventSender,
     run_id: String,
     task_id: String,
 ) -> std::fs::File {
-    while let Some(line) = rx.recv().await {
-        let _ = writeln!(log, "{line}");
-        emit(&events, Event::AgentOutput { run_id: run_id.clone(), task_id: task_id.clone(), line });
+    while let Some(first) = rx.recv().await {
+        let mut lines = vec![first];
+        while lines.len() < MAX_LINES_PER_EVENT {
+            match rx.try_recv() {
+                Ok(line) => lines.push(line),
+                Err(_) => break,
+            }
+        }
+        for line in &lines {
+            let _ = writeln!(log, "{line}");
+        }
+        emit(&events, Event::AgentOutput { run_id: run_id.clone(), task_id: task_id.clone(), lines });
     }
     let _ = log.flush();
     log

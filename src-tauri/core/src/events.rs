@@ -112,11 +112,12 @@ pub enum Event {
         pid: u32,
         log_path: String,
     },
-    /// One line the agent printed (stdout or stderr).
+    /// Lines the agent printed (stdout, and stderr prefixed `[stderr] `), in order: the lines that were waiting go
+    /// out together, so a chatty agent sends few events.
     AgentOutput {
         run_id: String,
         task_id: String,
-        line: String,
+        lines: Vec<String>,
     },
     AgentExited {
         run_id: String,

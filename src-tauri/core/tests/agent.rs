@@ -119,6 +119,27 @@ async fn shell_syntax_in_task_text_reaches_the_agent_as_plain_text() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chatty_agent_is_logged_whole_with_long_lines_cut_and_its_footer() {
+    let f = fixture(vec![task("a", &[], &["a.txt"], 5)]).await;
+    // A 3 MB line without a newline in between, 100,000 short lines, a last line without a newline.
+    let script = "head -c 3000000 /dev/zero | tr '\\0' x; echo; seq 1 100000; printf 'the end'";
+    let (tx, _rx) = events::channel();
+    let opts = RunOptions {
+        agent_command: Some(vec!["sh".into(), "-c".into(), script.into()]),
+        learn: false,
+        ..Default::default()
+    };
+    orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap();
+    let log: String = sqlx::query_scalar("SELECT log_path FROM sessions").fetch_one(f.db.pool()).await.unwrap();
+    let text = std::fs::read_to_string(&log).unwrap();
+    let long = text.lines().find(|l| l.starts_with("xxx")).expect("the long line");
+    assert!(long.len() < agent::MAX_LINE_BYTES + 100, "{} bytes kept", long.len());
+    assert!(long.ends_with(&format!("[... {} more bytes of this line not kept]", 3_000_000 - agent::MAX_LINE_BYTES)));
+    assert!(text.contains("\n99999\n100000\nthe end\n"), "no line lost at the end");
+    assert_eq!(text.lines().last(), Some("# exit code 0"), "the footer closes the log");
+}
+
 #[tokio::test]
 async fn a_missing_test_program_is_refused_before_any_agent_runs() {
     let f = fixture(vec![task("a", &[], &["a.txt"], 5)]).await;

@@ -448,7 +448,9 @@ async fn merge_now_stops_the_agent_and_lands_what_it_left() {
     let run = tokio::spawn(async move { orchestrator::run_controlled(&db, &pid, opts, tx, ctl).await });
     loop {
         match rx.recv().await.unwrap() {
-            Event::AgentOutput { line, .. } if line.contains("lingering") => assert!(handle.merge_now("a")),
+            Event::AgentOutput { lines, .. } if lines.iter().any(|l| l.contains("lingering")) => {
+                assert!(handle.merge_now("a"))
+            }
             Event::RunFinished { .. } => break,
             _ => {}
         }

@@ -5,35 +5,45 @@ import type { Mock } from "vitest";
 import type { Event, RunReport } from "../bindings";
 
 export type EventBus = {
-  /** Delivers an event to every listener registered (and not removed) so far. */
+  /** Delivers an event to every listener of the core's events registered (and not removed) so far. */
   emit: (...events: Event[]) => void;
-  /** Listeners currently registered. */
+  /** Tells the window it missed events (`yokeflow://resync`). */
+  resync: () => void;
+  /** Listeners of the core's events currently registered. */
   listenerCount: () => number;
-  /** How many times an unlisten function was called. */
+  /** How many times an unlisten function of the core's events was called. */
   unlistenCalls: () => number;
 };
 
+const EVENTS = "yokeflow://event";
+const RESYNC = "yokeflow://resync";
+
 /** Makes the mocked `listen` register into a fresh bus. */
 export function installEventBus(listenMock: Mock): EventBus {
-  const listeners = new Set<EventCallback<Event>>();
+  const listeners = new Map<string, Set<EventCallback<unknown>>>();
+  const of = (name: string) => listeners.get(name) ?? listeners.set(name, new Set()).get(name)!;
   let unlistens = 0;
   let id = 0;
-  listenMock.mockImplementation((_name: string, handler: EventCallback<Event>): Promise<UnlistenFn> => {
-    listeners.add(handler);
+  listenMock.mockImplementation((name: string, handler: EventCallback<unknown>): Promise<UnlistenFn> => {
+    of(name).add(handler);
     return Promise.resolve(() => {
-      unlistens++;
-      listeners.delete(handler);
+      if (name === EVENTS) unlistens++;
+      of(name).delete(handler);
     });
   });
+  const deliver = (name: string, payload: unknown) => {
+    for (const listener of [...of(name)]) listener({ event: name, id: id++, payload });
+  };
   return {
     emit: (...events) => {
       act(() => {
-        for (const payload of events) {
-          for (const listener of [...listeners]) listener({ event: "yokeflow://event", id: id++, payload });
-        }
+        for (const payload of events) deliver(EVENTS, payload);
       });
     },
-    listenerCount: () => listeners.size,
+    resync: () => {
+      act(() => deliver(RESYNC, 3));
+    },
+    listenerCount: () => of(EVENTS).size,
     unlistenCalls: () => unlistens,
   };
 }
