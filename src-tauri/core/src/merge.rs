@@ -252,6 +252,8 @@ impl MergeGate {
     /// Step (3): moves the target from `onto` to `commit` if it still points at `onto`. `false` when it moved.
     fn advance(&self, onto: Oid, commit: Oid, label: &str) -> CoreResult<bool> {
         let repo = self.repo()?;
+        // If this process dies while git's lock on the target ref is held, recovery knows the lock is ours.
+        let _mark = TargetUpdateMark::new(&self.repo_path)?;
         let refname = format!("refs/heads/{}", self.cfg.target_branch);
         let log = format!("yokeflow merge gate: land {label}");
         for _ in 0..100 {
@@ -484,6 +486,28 @@ fn file_slug(branch: &str) -> String {
 /// Runs `argv` in `dir` with output to `log_path`; `Ok(true)` when it exits 0 within `timeout`. The command gets its
 /// own process group, killed as a whole after the timeout (and after exit, so nothing it started lingers). A
 /// command that cannot be started counts as failed, with the reason in the log.
+/// The file (in `.yokeflow/locks/`) that says the gate is updating the target ref right now: a crash in between
+/// leaves git's `refs/heads/<target>.lock` behind, which recovery then removes; without it, that lock is someone
+/// else's (a person's `git commit`) and is left alone.
+pub const TARGET_UPDATE_MARK: &str = "target-ref-update";
+
+/// [`TARGET_UPDATE_MARK`] for as long as it lives.
+struct TargetUpdateMark(PathBuf);
+
+impl TargetUpdateMark {
+    fn new(repo_path: &Path) -> CoreResult<TargetUpdateMark> {
+        let path = state_dir(repo_path, "locks", true)?.join(TARGET_UPDATE_MARK);
+        std::fs::write(&path, b"").map_err(|e| CoreError::io(format!("cannot write {}", path.display()), e))?;
+        Ok(TargetUpdateMark(path))
+    }
+}
+
+impl Drop for TargetUpdateMark {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
 /// The variable that marks the gate's test processes with the work tree they test for: after a crash, recovery
 /// (holding the project's run claim) kills whatever still carries it for its repository.
 pub const GATE_TESTS_ENV: &str = "YOKEFLOW_GATE_TESTS";

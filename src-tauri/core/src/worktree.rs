@@ -232,13 +232,42 @@ impl Worktrees {
         Ok(RemoveOutcome::Removed)
     }
 
-    /// Removes stale git worktree metadata whose folders are gone (unlocked ones only). Branches are kept.
+    /// Whether the worktree's folder holds changes not committed on its branch (new, modified or deleted files;
+    /// ignored ones excepted).
+    pub fn has_changes(&self, info: &WorktreeInfo) -> CoreResult<bool> {
+        let repo = Repository::open(&info.path)?;
+        let mut opts = git2::StatusOptions::new();
+        opts.include_untracked(true).recurse_untracked_dirs(true).include_ignored(false);
+        let changed = !repo.statuses(Some(&mut opts))?.is_empty();
+        Ok(changed)
+    }
+
+    /// Deletes a `yokeflow/…` branch that no worktree has checked out, only when it holds nothing the target lacks
+    /// (compare-and-swap on its tip); false when it holds work of its own (then it is kept).
+    pub fn delete_branch_if_merged(&self, branch: &str, target_branch: &str) -> CoreResult<bool> {
+        let _admin = admin_lock();
+        let repo = self.repo()?;
+        let tip = branch_tip(&repo, branch)?;
+        if count_unmerged(&repo, tip, branch_tip(&repo, target_branch)?)? > 0 {
+            return Ok(false);
+        }
+        delete_branch_if_at(&repo, branch, tip)?;
+        if let Some(name) = branch.strip_prefix(BRANCH_PREFIX) {
+            let _ = std::fs::remove_file(self.meta_path(name));
+        }
+        Ok(true)
+    }
+
+    /// Removes the stale git metadata of YokeFlow's own worktrees (under `.yokeflow/`) whose folders are gone
+    /// (unlocked ones only). A person's worktree is never pruned, even when its folder is missing (an unmounted
+    /// disk). Branches are kept.
     pub fn prune(&self) -> CoreResult<()> {
         let _admin = admin_lock();
         let repo = self.repo()?;
+        let ours = self.repo_path.join(".yokeflow");
         for name in repo.worktrees()?.iter().flatten() {
             let wt = repo.find_worktree(name)?;
-            if wt.validate().is_err() && wt.is_prunable(None)? {
+            if wt.path().starts_with(&ours) && wt.validate().is_err() && wt.is_prunable(None)? {
                 wt.prune(None)?;
             }
         }

@@ -676,3 +676,34 @@ async fn recovery_kills_a_test_command_left_by_a_dead_run() {
     other.kill().unwrap();
     other.wait().unwrap();
 }
+
+#[tokio::test]
+async fn recovery_leaves_a_persons_worktrees_and_locks_alone() {
+    let f = fixture(vec![task("a", &[], &["a.txt"], 5)]).await;
+    let git = |args: &[&str]| {
+        let out = Command::new("git").arg("-C").arg(&f.repo).args(args).output().unwrap();
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    // A person's own linked worktrees: one in use (git holds its index lock), one on a disk that is not mounted.
+    let mine = f.dir.path().join("mine");
+    let gone = f.dir.path().join("on-another-disk");
+    git(&["worktree", "add", "-q", "-b", "mine", mine.to_str().unwrap()]);
+    git(&["worktree", "add", "-q", "-b", "elsewhere", gone.to_str().unwrap()]);
+    std::fs::remove_dir_all(&gone).unwrap();
+    let admin = f.repo.join(".git/worktrees");
+    std::fs::write(admin.join("mine/index.lock"), "").unwrap();
+    // A person's commit on the target, in progress.
+    let target_lock = f.repo.join(".git/refs/heads/main.lock");
+    std::fs::write(&target_lock, "").unwrap();
+
+    yokeflow_core::orchestrator::recover(&f.db, &f.project_id).await.unwrap();
+    assert!(admin.join("mine/index.lock").exists(), "a person's worktree lock was removed");
+    assert!(admin.join("on-another-disk").exists(), "a person's worktree on another disk was pruned");
+    assert!(target_lock.exists(), "a person's lock on the target was removed");
+
+    // The same lock left by YokeFlow's own gate (it marks its target updates) is removed.
+    std::fs::write(f.repo.join(".yokeflow/locks").join(yokeflow_core::merge::TARGET_UPDATE_MARK), "").unwrap();
+    yokeflow_core::orchestrator::recover(&f.db, &f.project_id).await.unwrap();
+    assert!(!target_lock.exists(), "the dead gate's lock on the target stayed");
+    assert!(admin.join("mine/index.lock").exists());
+}

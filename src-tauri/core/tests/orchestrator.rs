@@ -265,6 +265,36 @@ async fn pause_resume_and_retry_through_the_handle() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_retry_of_an_attempt_that_changed_nothing_starts_from_the_current_target() {
+    let spec = vec![task("a", &[], &["a.txt"], 5), task("b", &[], &["b.txt"], 5)];
+    let f = fixture(spec).await;
+    // `a` fails before changing anything; `b` lands, so the target moves past `a`'s old base.
+    let agent = f.agent(json!({ "default": { "sleep_ms": 10 }, "tasks": { "a": { "action": "fail" } } }));
+    let opts = RunOptions { agent_command: Some(agent.clone()), ..Default::default() };
+    let (tx, _rx) = events::channel();
+    orchestrator::run(&f.db, &f.project_id, opts.clone(), tx).await.unwrap();
+    assert_eq!(f.status_of("a").await, TaskStatus::Review);
+    let old = f.task_branches();
+    assert_eq!(old.len(), 1, "a's branch is kept for the person: {old:?}");
+
+    std::fs::write(f.dir.path().join("script.json"), json!({ "default": { "sleep_ms": 10 } }).to_string()).unwrap();
+    orchestrator::retry_task(&f.db, &f.project_id, "a").await.unwrap();
+    let (tx, mut rx) = events::channel();
+    let report = orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap();
+    assert!(report.all_done(), "{report:#?}");
+    let mut created = Vec::new();
+    while let Ok(ev) = rx.try_recv() {
+        if let Event::WorktreeCreated { task_id, branch, reattached, .. } = ev {
+            created.push((task_id, branch, reattached));
+        }
+    }
+    assert_eq!(created.len(), 1, "{created:?}");
+    let (_, branch, reattached) = &created[0];
+    assert!(!reattached && branch != &old[0], "retried on the stale branch: {created:?}");
+    assert!(f.task_branches().is_empty() && f.worktree_dirs().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn cancel_stops_agents_and_keeps_their_branches() {
     let spec = vec![task("slow", &[], &["slow.txt"], 5)];
     let f = fixture(spec).await;

@@ -334,9 +334,23 @@ async fn branch_is_merged(repo: &Path, branch: &str, target: &str, base: Option<
 fn clear_stale_locks(repo: &Path, target: &str) {
     let Ok(git) = git2::Repository::open(repo) else { return };
     let common = git.commondir().to_path_buf();
-    let mut locks = vec![common.join(format!("refs/heads/{target}.lock"))];
+    let ours = repo.join(".yokeflow");
+    let mut locks = Vec::new();
+    // The target ref's lock only when the dead gate said it was updating it; otherwise it is a person's.
+    if let Ok(locks_dir) = crate::worktree::state_dir(repo, "locks", false) {
+        let mark = locks_dir.join(crate::merge::TARGET_UPDATE_MARK);
+        if mark.exists() {
+            locks.push(common.join(format!("refs/heads/{target}.lock")));
+            locks.push(mark);
+        }
+    }
+    // Locks in the admin folders of YokeFlow's own worktrees (under `.yokeflow/`), never in a person's.
     if let Ok(entries) = std::fs::read_dir(common.join("worktrees")) {
         for e in entries.flatten() {
+            let gitdir = std::fs::read_to_string(e.path().join("gitdir")).unwrap_or_default();
+            if !Path::new(gitdir.trim()).starts_with(&ours) {
+                continue;
+            }
             for f in ["index.lock", "HEAD.lock"] {
                 locks.push(e.path().join(f));
             }

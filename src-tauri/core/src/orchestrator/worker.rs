@@ -459,10 +459,28 @@ async fn open_worktree(ctx: &WorkerCtx, s: &Started) -> CoreResult<(WorktreeInfo
         let wts = Worktrees::open(&repo)?;
         let git = git2::Repository::open(&repo)?;
         if let Some(branch) = reuse.filter(|b| git.find_branch(b, git2::BranchType::Local).is_ok()) {
-            if let Some(live) = wts.list()?.into_iter().find(|i| i.branch == branch) {
-                return Ok((WorktreeInfo { task_id: task_id.clone(), ..live }, true));
+            let live = wts.list()?.into_iter().find(|i| i.branch == branch);
+            let dirty = match &live {
+                Some(info) => wts.has_changes(info)?,
+                None => false,
+            };
+            if dirty || wts.unmerged_commits(&branch, &target)? > 0 {
+                // Work of its own (an interrupted or reviewed attempt, committed or not): continue from it.
+                if let Some(live) = live {
+                    return Ok((WorktreeInfo { task_id: task_id.clone(), ..live }, true));
+                }
+                return Ok((wts.reattach(&task_id, &branch)?, true));
             }
-            return Ok((wts.reattach(&task_id, &branch)?, true));
+            // Nothing of its own (the attempt failed before changing anything): an old base is no head start, so
+            // start again from the current target.
+            match live {
+                Some(live) => {
+                    wts.remove(&live, &target)?;
+                }
+                None => {
+                    wts.delete_branch_if_merged(&branch, &target)?;
+                }
+            }
         }
         let base = git.find_reference(&format!("refs/heads/{target}"))?.peel_to_commit()?.id();
         Ok((wts.create(&task_id, base)?, false))
