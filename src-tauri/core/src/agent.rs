@@ -192,28 +192,30 @@ pub fn find_program(program: &str) -> Option<PathBuf> {
     std::env::split_paths(&std::env::var_os("PATH")?).map(|dir| dir.join(program)).find(|p| executable(p))
 }
 
+/// The program of `argv` when it cannot be found (`None` when it can); an error when `argv` names none. `what` is
+/// the command's name for that error.
+fn missing_program(argv: &[String], what: &str) -> CoreResult<Option<String>> {
+    let program = argv.first().cloned().unwrap_or_default();
+    if program.trim().is_empty() {
+        return Err(CoreError::InvalidInput(format!("the {what} is empty; give at least the program to run")));
+    }
+    Ok(find_program(&program).is_none().then_some(program))
+}
+
 /// Fails with [`CoreError::AgentNotFound`] when the template's program cannot be found.
 pub fn check_agent(template: &[String]) -> CoreResult<()> {
-    let program = template.first().cloned().unwrap_or_default();
-    if program.trim().is_empty() {
-        return Err(CoreError::InvalidInput("the agent command is empty; give at least the program to run".into()));
-    }
-    match find_program(&program) {
-        Some(_) => Ok(()),
-        None => Err(CoreError::AgentNotFound { program }),
+    match missing_program(template, "agent command")? {
+        Some(program) => Err(CoreError::AgentNotFound { program }),
+        None => Ok(()),
     }
 }
 
 /// Fails with [`CoreError::TestCommandNotFound`] when the test command's program cannot be found: checked before a
 /// run starts, not after every agent ran.
 pub fn check_test_command(argv: &[String]) -> CoreResult<()> {
-    let program = argv.first().cloned().unwrap_or_default();
-    if program.trim().is_empty() {
-        return Err(CoreError::InvalidInput("the test command is empty; give at least the program to run".into()));
-    }
-    match find_program(&program) {
-        Some(_) => Ok(()),
-        None => Err(CoreError::TestCommandNotFound { program }),
+    match missing_program(argv, "test command")? {
+        Some(program) => Err(CoreError::TestCommandNotFound { program }),
+        None => Ok(()),
     }
 }
 

@@ -445,7 +445,7 @@ impl RunLoop<'_> {
                 Err(e) => {
                     let reason = format!("YokeFlow's worker for this task stopped: {e}");
                     emit(&events, Event::Warning { run_id, task_id: Some(id.clone()), message: reason.clone() });
-                    TaskResult {
+                    let done = step::Finished {
                         task_id: id,
                         slot: Occupancy::Worker(slot),
                         status: TaskStatus::Review,
@@ -453,8 +453,8 @@ impl RunLoop<'_> {
                         work_ms: 0,
                         merge: None,
                         resolved: false,
-                        fatal: None,
-                    }
+                    };
+                    TaskResult { done, fatal: None }
                 }
             };
             let _ = tx.send(result);
@@ -463,17 +463,7 @@ impl RunLoop<'_> {
     }
 
     async fn on_result(&mut self, r: TaskResult) -> CoreResult<()> {
-        let finished = step::Finished {
-            task_id: r.task_id.clone(),
-            slot: r.slot,
-            status: r.status,
-            reason: r.reason,
-            work_ms: r.work_ms,
-            merge: r.merge,
-            resolved: r.resolved,
-            fatal: r.fatal.is_some(),
-        };
-        let settled = self.st.settle(&finished, self.started.elapsed().as_millis() as u64);
+        let settled = self.st.settle(&r.done, r.fatal.is_some(), self.started.elapsed().as_millis() as u64);
         if settled.rebuild {
             self.rebuild()?;
         }
@@ -486,7 +476,7 @@ impl RunLoop<'_> {
             self.cancel.cancel();
         }
         if settled.retry {
-            self.on_command(RunCommand::RetryTask(r.task_id)).await?;
+            self.on_command(RunCommand::RetryTask(r.done.task_id)).await?;
         }
         Ok(())
     }

@@ -44,18 +44,19 @@ pub(crate) struct MergeCounts {
     pub resolved_by_agent: u32,
 }
 
-/// A worker's result, as far as the decisions need it.
+/// What a worker reports of its task, as far as the decisions need it (the error that ends a run, if any, travels
+/// beside it: [`super::worker::TaskResult`]).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Finished {
     pub task_id: String,
     pub slot: Occupancy,
     pub status: TaskStatus,
     pub reason: Option<String>,
+    /// Wall time of the task without its wait in the merge queue.
     pub work_ms: u64,
     pub merge: Option<MergeKind>,
+    /// The merge went through after the review agent resolved a conflict.
     pub resolved: bool,
-    /// The worker hit an error that ends the run.
-    pub fatal: bool,
 }
 
 /// What taking in a result calls for.
@@ -197,8 +198,8 @@ impl LoopState {
         });
     }
 
-    /// Takes in a worker's result at `now_ms`.
-    pub fn settle(&mut self, r: &Finished, now_ms: u64) -> Settled {
+    /// Takes in a worker's result at `now_ms`; `fatal` when the worker hit an error that ends the run.
+    pub fn settle(&mut self, r: &Finished, fatal: bool, now_ms: u64) -> Settled {
         self.running.remove(&r.task_id);
         // A landing again (retry merge) holds no slot and is not an attempt of its own in the timings.
         if let Occupancy::Worker(slot) = r.slot {
@@ -234,7 +235,7 @@ impl LoopState {
                 settled.rebuild = self.parked.remove(&r.task_id);
                 self.done.insert(r.task_id.clone());
             }
-            _ if self.cancelled && !r.fatal => {}
+            _ if self.cancelled && !fatal => {}
             _ => {
                 // Review, or back to the backlog after a failure: not again in this run.
                 self.parked.insert(r.task_id.clone());
@@ -242,7 +243,7 @@ impl LoopState {
             }
         }
         settled.retry = self.pending_retries.remove(&r.task_id);
-        if r.fatal {
+        if fatal {
             self.cancelled = true;
             settled.stop = true;
         }
@@ -367,16 +368,7 @@ mod tests {
     }
 
     fn finished(task: &str, slot: Occupancy, status: TaskStatus, merge: Option<MergeKind>) -> Finished {
-        Finished {
-            task_id: task.into(),
-            slot,
-            status,
-            reason: None,
-            work_ms: 100,
-            merge,
-            resolved: false,
-            fatal: false,
-        }
+        Finished { task_id: task.into(), slot, status, reason: None, work_ms: 100, merge, resolved: false }
     }
 
     #[test]
@@ -430,12 +422,13 @@ mod tests {
         let mut s = state(2);
         s.started("a", 0, 10);
         s.started("c", 1, 20);
-        let got = s.settle(&finished("a", Occupancy::Worker(0), TaskStatus::Done, Some(MergeKind::Merged)), 500);
+        let got = s.settle(&finished("a", Occupancy::Worker(0), TaskStatus::Done, Some(MergeKind::Merged)), false, 500);
         assert_eq!(got, Settled::default());
         assert!(s.done.contains("a") && s.slots[0].is_none());
         assert_eq!((s.timings[0].ended_ms, s.timings[0].work_ms, s.timings[0].outcome), (500, 100, TaskStatus::Done));
 
-        let got = s.settle(&finished("c", Occupancy::Worker(1), TaskStatus::Review, Some(MergeKind::Conflict)), 600);
+        let got =
+            s.settle(&finished("c", Occupancy::Worker(1), TaskStatus::Review, Some(MergeKind::Conflict)), false, 600);
         assert!(got.rebuild, "a parked task changes what can run");
         assert!(s.parked.contains("c"));
         assert_eq!(s.merges, MergeCounts { attempts: 2, auto_merged: 1, sent_to_review: 1, resolved_by_agent: 0 });
@@ -447,7 +440,7 @@ mod tests {
     fn a_task_landed_again_from_review_frees_its_dependents_without_a_new_timing() {
         let mut s = state(2);
         s.landing("r");
-        let got = s.settle(&finished("r", Occupancy::Landing, TaskStatus::Done, Some(MergeKind::Merged)), 900);
+        let got = s.settle(&finished("r", Occupancy::Landing, TaskStatus::Done, Some(MergeKind::Merged)), false, 900);
         assert!(got.rebuild);
         assert!(s.timings.is_empty());
         assert!(s.schedulable().iter().any(|t| t.id == "after-r"));
@@ -459,11 +452,12 @@ mod tests {
         s.started("a", 0, 0);
         s.started("c", 1, 0);
         assert_eq!(s.command(RunCommand::Cancel), Decision::Cancel);
-        assert_eq!(s.settle(&finished("a", Occupancy::Worker(0), TaskStatus::Backlog, None), 1), Settled::default());
+        assert_eq!(
+            s.settle(&finished("a", Occupancy::Worker(0), TaskStatus::Backlog, None), false, 1),
+            Settled::default()
+        );
         assert!(!s.parked.contains("a"));
-        let mut fatal = finished("c", Occupancy::Worker(1), TaskStatus::Backlog, None);
-        fatal.fatal = true;
-        let got = s.settle(&fatal, 2);
+        let got = s.settle(&finished("c", Occupancy::Worker(1), TaskStatus::Backlog, None), true, 2);
         assert!(got.stop && got.rebuild && s.parked.contains("c"));
     }
 
@@ -472,7 +466,7 @@ mod tests {
         let mut s = state(2);
         s.started("a", 0, 0);
         assert_eq!(s.command(RunCommand::RetryTask("a".into())), Decision::Nothing);
-        let got = s.settle(&finished("a", Occupancy::Worker(0), TaskStatus::Review, None), 5);
+        let got = s.settle(&finished("a", Occupancy::Worker(0), TaskStatus::Review, None), false, 5);
         assert!(got.retry);
         assert_eq!(s.command(RunCommand::RetryTask("a".into())), Decision::RetryNow("a".into()));
         assert!(!s.parked.contains("a"));

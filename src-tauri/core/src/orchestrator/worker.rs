@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::step::Finished;
 use super::Occupancy;
 use crate::agent::{self, PromptContext, SessionOutcome, SessionSpec};
 use crate::concurrency::{blocking, Cancel};
@@ -84,18 +85,10 @@ pub(crate) struct Started {
     pub reuse_branch: Option<String>,
 }
 
-/// What a worker reports back.
+/// What a worker reports back: its task's result, and an error that should stop the run (the agent program is
+/// missing).
 pub(crate) struct TaskResult {
-    pub task_id: String,
-    pub slot: Occupancy,
-    pub status: TaskStatus,
-    pub reason: Option<String>,
-    /// Wall time of the task without its wait in the merge queue.
-    pub work_ms: u64,
-    pub merge: Option<MergeKind>,
-    /// The merge went through after the review agent resolved a conflict.
-    pub resolved: bool,
-    /// An error that should stop the run (the agent program is missing).
+    pub done: Finished,
     pub fatal: Option<CoreError>,
 }
 
@@ -131,16 +124,9 @@ pub(crate) async fn run_task(ctx: Arc<WorkerCtx>, s: Started) -> TaskResult {
     if let Err(e) = finish(&ctx, &s, status, reason.as_deref()).await {
         emit(&ctx.events, warning(&ctx, &s.task.id, format!("cannot record the task's state: {e}")));
     }
-    TaskResult {
-        task_id: s.task.id.clone(),
-        slot: s.slot,
-        status,
-        reason,
-        work_ms: t0.elapsed().saturating_sub(waited).as_millis() as u64,
-        merge,
-        resolved,
-        fatal,
-    }
+    let work_ms = t0.elapsed().saturating_sub(waited).as_millis() as u64;
+    let done = Finished { task_id: s.task.id.clone(), slot: s.slot, status, reason, work_ms, merge, resolved };
+    TaskResult { done, fatal }
 }
 
 fn warning(ctx: &WorkerCtx, task_id: &str, message: String) -> Event {
@@ -580,14 +566,15 @@ pub(crate) async fn land_again(ctx: Arc<WorkerCtx>, task: Task, row_id: String, 
     if let Err(e) = finish(&ctx, &s, status, reason.as_deref()).await {
         emit(&ctx.events, warning(&ctx, &s.task.id, format!("cannot record the task's state: {e}")));
     }
-    TaskResult {
+    let work_ms = t0.elapsed().as_millis() as u64;
+    let done = Finished {
         task_id: s.task.id.clone(),
         slot: Occupancy::Landing,
         status,
         reason,
-        work_ms: t0.elapsed().as_millis() as u64,
+        work_ms,
         merge,
         resolved: false,
-        fatal: None,
-    }
+    };
+    TaskResult { done, fatal: None }
 }
