@@ -387,3 +387,18 @@ async fn a_spec_without_recognizable_domains_gets_no_experts() {
     assert!(md.contains("No domain experts yet"));
     assert_eq!(commits(&dir).len(), 1);
 }
+
+#[tokio::test]
+async fn a_symlinked_claude_folder_is_refused_before_anything_is_created_through_it() {
+    let fx = fixture();
+    let spec = fx.write_spec("spec.md", "# Shop\n\nA web shop with a REST API and a database.\n");
+    let outside = fx.path("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    let dir = fx.path("shop");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::os::unix::fs::symlink(&outside, dir.join(".claude")).unwrap();
+    let (code, _, err) = fx.cli(&["init", "--spec", spec.to_str().unwrap(), dir.to_str().unwrap()]).await;
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("symbolic link"), "{err}");
+    assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0, "folders were created through the link");
+}

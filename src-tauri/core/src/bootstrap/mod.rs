@@ -296,10 +296,27 @@ fn place(
     Ok(())
 }
 
-/// Writes `root/rel` through a temporary file, refusing a parent folder that resolves outside `root`.
+/// Writes `root/rel` through a temporary file, refusing a parent folder that is a symbolic link (checked before
+/// any folder is created, so nothing is made through it) or that resolves outside `root`.
 fn write_file(root: &Path, rel: &str, bytes: &[u8]) -> CoreResult<()> {
     let path = root.join(rel);
     let dir = path.parent().expect("a relative file path has a parent");
+    let mut at = root.to_path_buf();
+    for part in Path::new(rel).parent().into_iter().flat_map(Path::components) {
+        at.push(part);
+        match std::fs::symlink_metadata(&at) {
+            Ok(m) if m.file_type().is_symlink() || !m.is_dir() => {
+                return Err(CoreError::InvalidInput(format!(
+                    "{} is a symbolic link or a file, not a folder: init does not write through it; refused",
+                    at.display()
+                )))
+            }
+            Ok(_) => {}
+            // The rest does not exist yet: it is created below, inside `root`.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => break,
+            Err(e) => return Err(CoreError::io(format!("cannot read {}", at.display()), e)),
+        }
+    }
     std::fs::create_dir_all(dir).map_err(|e| CoreError::io(format!("cannot create {}", dir.display()), e))?;
     let real = dir.canonicalize().map_err(|e| CoreError::io(format!("cannot resolve {}", dir.display()), e))?;
     if !real.starts_with(root) {
