@@ -10,6 +10,8 @@ mod expertise_sync;
 #[cfg(feature = "desktop")]
 mod notifications;
 #[cfg(feature = "desktop")]
+mod quit;
+#[cfg(feature = "desktop")]
 mod runs;
 #[cfg(feature = "desktop")]
 mod tray;
@@ -53,7 +55,7 @@ mod app {
                     tracing::warn!("no tray icon: {e}");
                 }
                 crate::runs::forward(app.handle(), &app.state::<AppState>().runs);
-                crate::runs::quit_on_signals(app.handle());
+                crate::quit::quit_on_signals(app.handle());
                 if let Some(window) = app.get_webview_window("main") {
                     let _ = window.set_title("YokeFlow");
                 }
@@ -88,9 +90,9 @@ mod app {
                 // The last window closed during a run: cancel the runs, wait for their agents, then quit.
                 if let tauri::RunEvent::ExitRequested { code: None, api, .. } = &event {
                     let live = !app.state::<AppState>().runs.watch().borrow().runs.is_empty();
-                    if live && !crate::runs::quitting() {
+                    if live && !crate::quit::quitting() {
                         api.prevent_exit();
-                        crate::runs::quit(app);
+                        crate::quit::quit(app);
                     }
                 }
             });

@@ -3,10 +3,8 @@
 //! themselves (registry, control, snapshot) are the core's [`yokeflow_core::runs::Runs`].
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
-use tauri::{AppHandle, Emitter, Manager};
+use tauri::{AppHandle, Emitter};
 use tokio::sync::broadcast::error::RecvError;
 use yokeflow_core::events::Event;
 use yokeflow_core::notices::Notifier;
@@ -18,49 +16,6 @@ pub const EVENT: &str = "yokeflow://event";
 
 /// Sent to the webview when it missed events (a burst it could not keep up with): it re-reads what it shows.
 pub const RESYNC: &str = "yokeflow://resync";
-
-/// How long quitting waits for the cancelled runs to stop their agents and close their rows.
-const QUIT_GRACE: Duration = Duration::from_secs(30);
-
-/// Set once quitting began (a second request does not start another wait).
-static QUITTING: AtomicBool = AtomicBool::new(false);
-
-/// Whether quitting already began.
-pub fn quitting() -> bool {
-    QUITTING.load(Ordering::SeqCst)
-}
-
-/// Quits the app once every run of this process was cancelled and has ended (at most [`QUIT_GRACE`]): no agent
-/// outlives the window and no run row is left `running`. For the tray's Quit, closing the window during a run,
-/// and SIGTERM/SIGHUP.
-pub fn quit(app: &AppHandle) {
-    if QUITTING.swap(true, Ordering::SeqCst) {
-        return;
-    }
-    let app = app.clone();
-    tauri::async_runtime::spawn(async move {
-        let runs = app.state::<crate::app::AppState>().runs.clone();
-        runs.cancel_all();
-        if tokio::time::timeout(QUIT_GRACE, runs.wait_idle()).await.is_err() {
-            tracing::warn!("runs still going after {QUIT_GRACE:?}: quitting anyway (the next run recovers them)");
-        }
-        app.exit(0);
-    });
-}
-
-/// SIGTERM (a session ending, `kill`) and SIGHUP quit like the tray's Quit.
-pub fn quit_on_signals(app: &AppHandle) {
-    use tokio::signal::unix::{signal, SignalKind};
-    for kind in [SignalKind::terminate(), SignalKind::hangup()] {
-        let app = app.clone();
-        tauri::async_runtime::spawn(async move {
-            let Ok(mut stream) = signal(kind) else { return };
-            if stream.recv().await.is_some() {
-                quit(&app);
-            }
-        });
-    }
-}
 
 /// Starts the two forwarders; they live as long as the app.
 pub fn forward(app: &AppHandle, runs: &Runs) {

@@ -50,7 +50,7 @@ pub fn install(app: &AppHandle) -> tauri::Result<()> {
                 let paused = runs.watch().borrow().any_paused();
                 runs.pause_all(!paused);
             }
-            "quit" => crate::runs::quit(app),
+            "quit" => crate::quit::quit(app),
             _ => {}
         })
         .build(app)?;

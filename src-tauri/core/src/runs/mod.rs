@@ -230,12 +230,6 @@ impl Runs {
         Ok(StartedRun { run_id, resolved, result })
     }
 
-    /// Runs the project to its end (the CLI's `yokeflow run`): [`Runs::start`], then its result.
-    pub async fn run(&self, project_id: &str, request: RunRequest) -> CoreResult<RunReport> {
-        let started = self.start(project_id, request).await?;
-        started.result.await.unwrap_or_else(|_| Err(CoreError::InvalidInput("the run's task stopped".into())))
-    }
-
     /// The project's live run's handle.
     fn handle(&self, project_id: &str) -> Option<RunHandle> {
         self.inner.lock().get(project_id).map(|l| l.handle.clone())
