@@ -36,7 +36,7 @@ enum Stage {
     AgentWorking,
     /// A merge began (the gate merges in memory before its tests).
     Merging,
-    /// The gate's test command was seen running.
+    /// The gate's test command of this runner was seen running.
     Testing,
     /// Right after a task was recorded Done (before its worktree is removed).
     AfterRecord,
@@ -153,7 +153,9 @@ impl Runner {
         if stage == Stage::Starting {
             return Ok(());
         }
-        let tests_before = line_count(signal);
+        // Only this runner's tests count: a runner killed just before may have left its tests starting up.
+        let ours = format!("parent {})", self.child.id());
+        let tests_seen = || std::fs::read_to_string(signal).map(|t| t.contains(&ours)).unwrap_or(false);
         let deadline = Instant::now() + STAGE_GUARD;
         loop {
             match self.lines.recv_timeout(Duration::from_millis(5)) {
@@ -164,7 +166,7 @@ impl Runner {
                     return Err(self.child.wait().unwrap());
                 }
             }
-            if stage == Stage::Testing && line_count(signal) > tests_before {
+            if stage == Stage::Testing && tests_seen() {
                 return Ok(());
             }
             if let Some(status) = self.child.try_wait().unwrap() {
@@ -185,10 +187,6 @@ impl Runner {
 
 fn open_log(path: &Path) -> std::fs::File {
     std::fs::OpenOptions::new().create(true).append(true).open(path).unwrap()
-}
-
-fn line_count(path: &Path) -> usize {
-    std::fs::read_to_string(path).map(|t| t.lines().count()).unwrap_or(0)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -21,8 +21,8 @@
 //!
 //! - `--action hold-run-claim` (no task): holds the run claim of the repository it runs in until killed, printing
 //!   one line once it does (a test's stand-in for another process's run);
-//! - as a test command (`--action pass-tests`, no task): appends a line to `--signal FILE` (so a test can see
-//!   that tests began), sleeps `--sleep-ms` and exits 0.
+//! - as a test command (`--action pass-tests`, no task): appends a line to `--signal FILE` naming its parent process
+//!   (so a test can see that the tests of that runner began), sleeps `--sleep-ms` and exits 0.
 //!
 //! The script is JSON: `{"default": {"action": "ok", "sleep_ms": 100}, "tasks": {"t1": {"action": "fail"}}}`,
 //! from `--script FILE`, the `YOKEFLOW_SCRIPT` variable (JSON text or a file path), or
@@ -201,7 +201,10 @@ fn pass_tests(signal: Option<&Path>, sleep_ms: u64) -> Result<i32, String> {
             .append(true)
             .open(path)
             .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-        writeln!(f, "tests began (pid {})", std::process::id()).map_err(|e| e.to_string())?;
+        // The parent is the process whose merge gate started these tests: a test can tell its runner's tests from
+        // those of a runner it killed just before.
+        let (pid, parent) = (std::process::id(), std::os::unix::process::parent_id());
+        writeln!(f, "tests began (pid {pid}, parent {parent})").map_err(|e| e.to_string())?;
     }
     println!("scripted tests: pass after {sleep_ms} ms");
     std::thread::sleep(Duration::from_millis(sleep_ms));
