@@ -128,6 +128,27 @@ impl SessionOutcome {
     }
 }
 
+#[cfg(test)]
+impl Task {
+    /// A task for unit tests: titled `Title <id>`, 10 minutes of effort, nothing else set.
+    pub(crate) fn for_tests(id: &str, deps: &[&str], status: TaskStatus) -> Task {
+        Task {
+            id: id.into(),
+            title: format!("Title {id}"),
+            description: String::new(),
+            epic: None,
+            status,
+            depends_on: deps.iter().map(|d| d.to_string()).collect(),
+            files: vec![],
+            predicted_files: vec![],
+            effort_minutes: 10,
+            priority: 0,
+            review_reason: None,
+            conflict_warning: None,
+        }
+    }
+}
+
 /// A registered git repository.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct Project {

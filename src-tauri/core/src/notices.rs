@@ -129,20 +129,7 @@ mod tests {
     use crate::plan::{build_plan, PlanOptions, PlanTask};
 
     fn task(id: &str, status: TaskStatus) -> Task {
-        Task {
-            id: id.into(),
-            title: format!("Title {id}"),
-            description: String::new(),
-            epic: None,
-            status,
-            depends_on: vec![],
-            files: vec![],
-            predicted_files: vec![],
-            effort_minutes: 10,
-            priority: 0,
-            review_reason: None,
-            conflict_warning: None,
-        }
+        Task::for_tests(id, &[], status)
     }
 
     fn plan_task(id: &str, deps: &[&str]) -> PlanTask {

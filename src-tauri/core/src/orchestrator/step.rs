@@ -334,20 +334,7 @@ mod tests {
     use super::*;
 
     fn task(id: &str, deps: &[&str], status: TaskStatus) -> Task {
-        Task {
-            id: id.into(),
-            title: id.into(),
-            description: String::new(),
-            epic: None,
-            status,
-            depends_on: deps.iter().map(|d| d.to_string()).collect(),
-            files: vec![],
-            predicted_files: vec![],
-            effort_minutes: 10,
-            priority: 0,
-            review_reason: None,
-            conflict_warning: None,
-        }
+        Task::for_tests(id, deps, status)
     }
 
     fn ids(list: &[&str]) -> Vec<String> {

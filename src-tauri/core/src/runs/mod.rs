@@ -371,12 +371,21 @@ impl Inner {
             let mut live = self.lock();
             let ours = live.get(project_id).is_some_and(|l| l.snapshot.run_id == run_id);
             if ours {
-                if last {
+                // Most events (agent output above all) change nothing the snapshot holds: publish only changes,
+                // so the watchers (the tray) are not woken per output line.
+                let changed = if last {
                     live.remove(project_id);
+                    true
                 } else if let Some(l) = live.get_mut(project_id) {
+                    let before = l.snapshot.clone();
                     l.snapshot.apply(&event);
+                    l.snapshot != before
+                } else {
+                    false
+                };
+                if changed {
+                    self.publish(&live);
                 }
-                self.publish(&live);
             }
         }
         let _ = self.events.send(RunEvent { project_id: project_id.to_string(), event });
