@@ -1,11 +1,12 @@
 import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
-import { render, screen, waitFor, within } from "@testing-library/react";
+import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { App } from "./App";
 import type { Board, ProjectSummary } from "./bindings";
 import { board, project, summary, task } from "./test/fixtures";
+import { renderWithClient } from "./test/render";
 
 vi.mock("@tauri-apps/api/core", () => ({ invoke: vi.fn() }));
 vi.mock("@tauri-apps/api/event", () => ({ listen: vi.fn() }));
@@ -62,7 +63,7 @@ describe("App", () => {
   it("offers the demo when there is no project, and shows its board after creating it", async () => {
     backend([], {});
     const user = userEvent.setup();
-    render(<App />);
+    renderWithClient(<App />);
 
     const button = await screen.findByTestId("create-demo");
     expect(button).toHaveTextContent("Create demo project");
@@ -90,7 +91,7 @@ describe("App", () => {
       b: board([task("b1", { title: "Beta task", status: "done" })], b),
     });
     const user = userEvent.setup();
-    render(<App />);
+    renderWithClient(<App />);
 
     expect(await screen.findByText("Alpha task")).toBeInTheDocument();
     const items = screen.getAllByTestId("project-item");
@@ -107,7 +108,7 @@ describe("App", () => {
         : Promise.reject("unexpected"),
     );
     const user = userEvent.setup();
-    render(<App />);
+    renderWithClient(<App />);
 
     const toast = await screen.findByTestId("toast");
     expect(toast).toHaveAttribute("data-error-code", "database");
@@ -124,7 +125,7 @@ describe("App", () => {
     const boards = { a: board([task("a1")], a) };
     backend([summary(a, 1, 0)], boards);
     const user = userEvent.setup();
-    render(<App />);
+    renderWithClient(<App />);
     await screen.findAllByTestId("task-card");
 
     boards.a = board([task("a1"), task("a2", { status: "review" })], a);
@@ -136,7 +137,7 @@ describe("App", () => {
   it("adds a repository from the sidebar and opens it; a refusal keeps the path and says why", async () => {
     backend([], {});
     const user = userEvent.setup();
-    render(<App />);
+    renderWithClient(<App />);
     const field = await screen.findByTestId("add-project-path");
     const add = screen.getByTestId("add-project-submit");
     expect(add).toBeDisabled();

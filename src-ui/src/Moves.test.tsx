@@ -2,7 +2,7 @@
 // another worktree, the lanes' open buttons, and the board's render timing.
 import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
-import { act, render, screen, waitFor, within } from "@testing-library/react";
+import { act, screen, waitFor, within } from "@testing-library/react";
 import userEvent, { type UserEvent } from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { App } from "./App";
@@ -10,6 +10,7 @@ import type { Board, ErrorDto, ExecutionPlan, StatusMove } from "./bindings";
 import { board, executionPlan, project, runStarted, summary, task } from "./test/fixtures";
 import { installEventBus, type EventBus } from "./test/events";
 import { boardLayout, installLayout, lanesLayout } from "./test/layout";
+import { renderWithClient } from "./test/render";
 
 vi.mock("@tauri-apps/api/core", () => ({ invoke: vi.fn() }));
 vi.mock("@tauri-apps/api/event", () => ({ listen: vi.fn() }));
@@ -102,7 +103,7 @@ async function keyboardDrag(user: UserEvent, element: HTMLElement, keys: string)
 let bus: EventBus;
 
 async function renderApp() {
-  render(<App />);
+  renderWithClient(<App />);
   await screen.findAllByTestId("task-card");
   await waitFor(() => expect(bus.listenerCount()).toBe(1));
   await waitFor(() => expect(callsOf("get_plan")).toHaveLength(1));

@@ -1,7 +1,7 @@
 // The run as the window shows it: toolbar → commands, events → board, report and log pane.
 import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
-import { act, render, screen, waitFor, within } from "@testing-library/react";
+import { act, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { StrictMode } from "react";
 import { beforeEach, describe, expect, it, vi } from "vitest";
@@ -9,6 +9,7 @@ import { App } from "./App";
 import type { Board, ExecutionPlan, ProjectCommand } from "./bindings";
 import { board, executionPlan, project, runStarted, summary, task } from "./test/fixtures";
 import { installEventBus, report, type EventBus } from "./test/events";
+import { renderWithClient } from "./test/render";
 
 vi.mock("@tauri-apps/api/core", () => ({ invoke: vi.fn() }));
 vi.mock("@tauri-apps/api/event", () => ({ listen: vi.fn() }));
@@ -127,7 +128,7 @@ function deferred() {
 let bus: EventBus;
 
 async function renderApp() {
-  render(<App />);
+  renderWithClient(<App />);
   await screen.findAllByTestId("task-card");
   await waitFor(() => expect(bus.listenerCount()).toBe(1));
   await waitFor(() => expect(callsOf("run_state")).toHaveLength(1));
@@ -286,6 +287,28 @@ describe("run", () => {
     expect(screen.queryByTestId("run-report")).not.toBeInTheDocument();
   });
 
+  it("shows the stored board once a run ends, even when the reload answers the same board as before", async () => {
+    // One instant for the whole test: each read must count without a clock telling them apart.
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      backend();
+      const user = userEvent.setup();
+      await renderApp();
+      await user.click(screen.getByTestId("start-run"));
+      bus.emit(started, { type: "task_status_changed", run_id: "r1", task_id: "a", status: "in_progress", reason: null, slot: 0 });
+      expect(cardIds("in_progress")).toEqual(["a"]);
+
+      const boardsBefore = callsOf("get_board").length;
+      bus.emit({ type: "run_finished", run_id: "r1", status: "cancelled", report: report({ status: "cancelled" }) });
+      await waitFor(() => expect(callsOf("get_board").length).toBeGreaterThan(boardsBefore));
+      // The database still has `a` in the backlog (the run was cancelled before it stored anything).
+      await waitFor(() => expect(cardIds("backlog")).toEqual(["a", "b"]));
+      expect(cardIds("in_progress")).toEqual([]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it("ignores events of a run of another project", async () => {
     backend();
     const user = userEvent.setup();
@@ -354,7 +377,7 @@ describe("run", () => {
 
   it("listens once under StrictMode and stops listening on unmount", async () => {
     backend();
-    const { unmount } = render(
+    const { unmount } = renderWithClient(
       <StrictMode>
         <App />
       </StrictMode>,

@@ -2,7 +2,7 @@
 // arriving to the end of the first frame after React committed it (a task queued from that frame's animation
 // callback runs once the frame was painted) lands on `window.__yokeflowRender` and in a
 // `yokeflow-board-render` performance measure. A few numbers per project switch; nothing else runs.
-import { useCallback, useLayoutEffect, useRef } from "react";
+import { useCallback, useEffect, useLayoutEffect, useRef } from "react";
 import type { Board } from "./bindings";
 
 export type BoardRenderTiming = {
@@ -53,6 +53,17 @@ function recordBoardRender(projectId: string, cards: number, dataMs: number, com
 export function useBoardRenderTiming(board: Board | null, shown: boolean): (projectId: string) => void {
   const pending = useRef<{ projectId: string; dataMs: number } | null>(null);
   const lastTimed = useRef<string | null>(null);
+  // The frame and the task a timing waits for; dropped when the board view goes away (nothing runs after it).
+  const scheduled = useRef<{ frame: number | null; task: ReturnType<typeof setTimeout> | null }>({ frame: null, task: null });
+  useEffect(() => {
+    const handles = scheduled.current;
+    return () => {
+      if (handles.frame !== null) cancelAnimationFrame(handles.frame);
+      if (handles.task !== null) clearTimeout(handles.task);
+      handles.frame = null;
+      handles.task = null;
+    };
+  }, []);
   const arrived = useCallback((projectId: string) => {
     if (lastTimed.current === projectId) return;
     lastTimed.current = projectId;
@@ -68,9 +79,14 @@ export function useBoardRenderTiming(board: Board | null, shown: boolean): (proj
     // Marks for where the time goes: React committed the board, then the next frame began.
     performance.mark(BOARD_COMMIT_MARK);
     const committedAt = performance.now();
-    requestAnimationFrame(() => {
+    const handles = scheduled.current;
+    handles.frame = requestAnimationFrame(() => {
+      handles.frame = null;
       performance.mark(BOARD_FRAME_MARK);
-      setTimeout(() => recordBoardRender(waiting.projectId, cards, waiting.dataMs, committedAt), 0);
+      handles.task = setTimeout(() => {
+        handles.task = null;
+        recordBoardRender(waiting.projectId, cards, waiting.dataMs, committedAt);
+      }, 0);
     });
   }, [board, shown]);
   return arrived;

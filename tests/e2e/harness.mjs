@@ -57,7 +57,7 @@ export function cliJson(ctx, args) {
 export async function toasts(browser) {
   return browser.execute(() =>
     Array.from(document.querySelectorAll('[data-testid="toast"]'), (toast) => {
-      const message = toast.querySelector(".toast-message");
+      const message = toast.querySelector('[data-testid="toast-message"]');
       return `${toast.getAttribute("data-error-code")}: ${message ? message.textContent : toast.textContent}`;
     }),
   );

@@ -84,7 +84,7 @@ export async function smokeSteps(
         };
       }),
       toasts: Array.from(document.querySelectorAll('[data-testid="toast"]'), (toast) => {
-        const message = toast.querySelector(".toast-message");
+        const message = toast.querySelector('[data-testid="toast-message"]');
         return `${toast.getAttribute("data-error-code")}: ${message ? message.textContent : toast.textContent}`;
       }),
     }),
@@ -289,7 +289,7 @@ async function dragOnto(browser, source, target) {
     .move({ origin: target, duration: 300 })
     .perform(true);
   try {
-    await browser.waitUntil(async () => ((await target.getAttribute("class")) ?? "").split(" ").includes("drop-target"), {
+    await browser.waitUntil(async () => (await target.getAttribute("data-drop-target")) === "true", {
       timeout: UI_TIMEOUT_MS,
       interval: 100,
     });
@@ -312,7 +312,7 @@ async function refusedDragSteps(browser, ctx) {
   const before = JSON.stringify(cliJson(ctx, ["status", "--repo", repo]));
   const taskId = await browser.execute(() => {
     for (const card of document.querySelectorAll('[data-testid="column-backlog"] [data-testid="task-card"]')) {
-      if (card.querySelector(".card-deps")) return card.getAttribute("data-task-id");
+      if (card.querySelector('[data-testid="card-deps"]')) return card.getAttribute("data-task-id");
     }
     return null;
   });
@@ -477,7 +477,7 @@ async function runSteps(browser, { totalCards, screenshotPath }) {
           errors: Array.from(document.querySelectorAll('[data-testid="toast"]'))
             .filter((toast) => toast.getAttribute("data-error-code") !== "warning")
             .map((toast) => {
-              const message = toast.querySelector(".toast-message");
+              const message = toast.querySelector('[data-testid="toast-message"]');
               return `${toast.getAttribute("data-error-code")}: ${message ? message.textContent : toast.textContent}`;
             }),
         };

@@ -1,0 +1,110 @@
+import { useCallback, useMemo } from "react";
+import type { Board, ExecutionPlan, TaskStatus } from "../../bindings";
+import { COLUMNS, epicsById, groupByStatus } from "../../board";
+import { busyAgents, cardFacts, pinnedTasks, planConflicts, plannedWorktrees, timesSpent, type BoardFacts } from "../../cardFacts";
+import { dragAnnouncements, dragInstructions } from "../../dragDrop";
+import type { Lane, TimingMark } from "../../runStore";
+import { Column } from "../Column/Column";
+import { DragArea } from "../DragArea/DragArea";
+import { TaskCardPreview } from "../TaskCard/TaskCard";
+import styles from "./BoardView.module.css";
+
+type Props = {
+  board: Board;
+  /** The plan, for each card's worktree, pin and predicted conflicts. */
+  plan?: ExecutionPlan | null;
+  /** Worker slot (0-based) of each running task. */
+  slots?: Readonly<Record<string, number>>;
+  /** The run's lanes, for the agent of each running task. */
+  lanes?: readonly Lane[];
+  /** The run's task starts and ends, for the time each task spent. */
+  timings?: TimingMark | null;
+  /** When the window saw the run start (wall-clock ms). */
+  runStartedAt?: number | null;
+  /** The task whose log pane is open. */
+  selectedTaskId?: string | null;
+  onOpenTask?: (taskId: string) => void;
+  /** A card was dropped on another column. */
+  onMoveTask?: (taskId: string, status: TaskStatus) => void;
+};
+
+const NO_SLOTS: Readonly<Record<string, number>> = {};
+const NO_LANES: readonly Lane[] = [];
+
+const ACCESSIBILITY = {
+  announcements: dragAnnouncements("column"),
+  screenReaderInstructions: dragInstructions("the Left and Right arrows", "column"),
+};
+
+function isStatus(value: string): value is TaskStatus {
+  return COLUMNS.some((column) => column.status === value);
+}
+
+/** The four columns of one project's board; a card dragged to another column asks the core to move it. */
+export function BoardView({
+  board,
+  plan = null,
+  slots = NO_SLOTS,
+  lanes = NO_LANES,
+  timings = null,
+  runStartedAt = null,
+  selectedTaskId = null,
+  onOpenTask,
+  onMoveTask,
+}: Props) {
+  const groups = useMemo(() => groupByStatus(board.tasks), [board.tasks]);
+  const epics = useMemo(() => epicsById(board.epics), [board.epics]);
+  const selectedStatus = useMemo(
+    () => (selectedTaskId === null ? null : (board.tasks.find((task) => task.id === selectedTaskId)?.status ?? null)),
+    [board.tasks, selectedTaskId],
+  );
+  const worktrees = useMemo(() => plannedWorktrees(plan), [plan]);
+  const pinned = useMemo(() => pinnedTasks(plan), [plan]);
+  const conflicts = useMemo(() => planConflicts(plan), [plan]);
+  const agents = useMemo(() => busyAgents(lanes), [lanes]);
+  const times = useMemo(() => timesSpent(timings, runStartedAt), [timings, runStartedAt]);
+  const facts: BoardFacts = useMemo(
+    () => ({ worktrees, pinned, conflicts, agents, times }),
+    [worktrees, pinned, conflicts, agents, times],
+  );
+
+  const drop = useCallback(
+    (taskId: string, to: string) => {
+      if (isStatus(to)) onMoveTask?.(taskId, to);
+    },
+    [onMoveTask],
+  );
+  const preview = useCallback(
+    (draggedId: string) => {
+      const dragged = board.tasks.find((task) => task.id === draggedId);
+      return dragged === undefined ? null : (
+        <TaskCardPreview
+          task={dragged}
+          epic={dragged.epic === null ? undefined : epics.get(dragged.epic)}
+          {...cardFacts(facts, dragged, slots[dragged.id])}
+        />
+      );
+    },
+    [board.tasks, epics, facts, slots],
+  );
+
+  return (
+    <DragArea axis="x" accessibility={ACCESSIBILITY} onDrop={drop} preview={preview}>
+      <div className={styles.board} data-testid="board">
+        {COLUMNS.map(({ status, label }) => (
+          <Column
+            key={status}
+            status={status}
+            label={label}
+            tasks={groups[status]}
+            epics={epics}
+            slots={status === "in_progress" ? slots : NO_SLOTS}
+            facts={facts}
+            selectedTaskId={status === selectedStatus ? selectedTaskId : null}
+            onOpenTask={onOpenTask}
+          />
+        ))}
+      </div>
+    </DragArea>
+  );
+}

@@ -1,0 +1,177 @@
+import { memo, useMemo } from "react";
+import type { ExecutionPlan, RunReport, Task } from "../../bindings";
+import { formatDuration, formatEffort } from "../../board";
+import { cx } from "../../classNames";
+import { GROUP_HEADER, ROW_HEIGHT, actualFromReport, ganttLayout, ticks, type ActualSpan, type GanttLayout } from "../../gantt";
+import { timingSpans, type TimingMark } from "../../runStore";
+import styles from "./GanttView.module.css";
+
+type Props = {
+  tasks: readonly Task[];
+  plan: ExecutionPlan | null;
+  /** The last run's report: its task timings are the actual overlay. */
+  report: RunReport | null;
+  /** The live run's starts and ends, used when there is no report. */
+  timings: TimingMark | null;
+};
+
+const LABEL_W = 220;
+const PLOT_W = 900;
+const AXIS_H = 28;
+const PAD_R = 16;
+
+function liveActual(timings: TimingMark | null): ActualSpan[] {
+  return timingSpans(timings).map((span) => ({ taskId: span.taskId, start: span.start, end: span.end, outcome: null }));
+}
+
+function GanttViewInner({ tasks, plan, report, timings }: Props) {
+  const actual = useMemo(() => (report !== null ? actualFromReport(report) : liveActual(timings)), [report, timings]);
+  const layout = useMemo(() => ganttLayout(tasks, plan, actual), [tasks, plan, actual]);
+  const svg = useMemo(() => <GanttSvg layout={layout} live={report === null} />, [layout, report]);
+  if (tasks.length === 0) {
+    return (
+      <div className={styles.gantt} data-testid="gantt">
+        <p className="view-empty">No tasks to schedule.</p>
+      </div>
+    );
+  }
+  return (
+    <div className={styles.gantt} data-testid="gantt">
+      <div className={styles.ganttLegend} aria-label="Legend">
+        <span className={cx(styles.ganttKey, styles.planned)} /> planned ({plan === null ? "1 worker, no plan" : `${layout.workers} workers`},
+        virtual minutes, top axis)
+        <span className={cx(styles.ganttKey, styles.actual)} /> actual ({report !== null ? "last run" : "live"}, real time scaled to the same
+        width, bottom axis)
+        <span className={cx(styles.ganttKey, styles.arrow)} /> dependency
+      </div>
+      <div className={styles.ganttScroll}>{svg}</div>
+    </div>
+  );
+}
+
+/** The whole chart as one SVG: a few thousand plain elements, arrows in one path, rendered once per layout. */
+function GanttSvg({ layout, live }: { layout: GanttLayout; live: boolean }) {
+  const { rows, groups, arrows, makespan, actualSpanMs } = layout;
+  const width = LABEL_W + PLOT_W + PAD_R;
+  const height = AXIS_H + layout.height + AXIS_H;
+  const planX = (minutes: number) => LABEL_W + (makespan > 0 ? (minutes / makespan) * PLOT_W : 0);
+  const realX = (ms: number) => LABEL_W + (actualSpanMs > 0 ? (ms / actualSpanMs) * PLOT_W : 0);
+  const top = AXIS_H;
+
+  const rowById = new Map(rows.map((row) => [row.taskId, row]));
+  let lines = "";
+  let heads = "";
+  for (const { from, to } of arrows) {
+    const a = rowById.get(from);
+    const b = rowById.get(to);
+    if (a?.planned == null || b?.planned == null) continue;
+    const x1 = planX(a.planned.end);
+    const y1 = top + a.y + ROW_HEIGHT / 2;
+    const x2 = planX(b.planned.start);
+    const y2 = top + b.y + ROW_HEIGHT / 2;
+    const elbow = x1 + 4;
+    lines += `M${x1.toFixed(1)} ${y1}H${elbow.toFixed(1)}V${y2}H${(x2 - 1).toFixed(1)}`;
+    heads += `M${(x2 - 1).toFixed(1)} ${y2}l-4 -3v6z`;
+  }
+
+  const planTicks = ticks(makespan, 10);
+  const realTicks = ticks(actualSpanMs, 8);
+
+  return (
+    <svg
+      className={styles.ganttSvg}
+      width={width}
+      height={height}
+      viewBox={`0 0 ${width} ${height}`}
+      role="img"
+      aria-label="Planned and actual timeline"
+    >
+      {groups.map((group, i) => (
+        <g key={group.name}>
+          <rect className={cx(styles.ganttBand, i % 2 !== 0 && styles.alt)} x={0} y={top + group.y} width={width} height={group.height} />
+          <text className={styles.ganttGroupLabel} x={6} y={top + group.y + GROUP_HEADER - 6}>
+            {group.name}
+          </text>
+        </g>
+      ))}
+      <g className={styles.ganttGrid}>
+        {planTicks.map((tick) => (
+          <line key={tick} x1={planX(tick)} x2={planX(tick)} y1={top} y2={top + layout.height} />
+        ))}
+      </g>
+      <g className={styles.ganttAxis}>
+        <text x={LABEL_W - 8} y={AXIS_H - 10} textAnchor="end">
+          planned (min)
+        </text>
+        {planTicks.map((tick) => (
+          <text key={tick} x={planX(tick)} y={AXIS_H - 10} textAnchor="middle">
+            {tick}
+          </text>
+        ))}
+      </g>
+      {actualSpanMs > 0 && (
+        <g className={styles.ganttAxis}>
+          <text x={LABEL_W - 8} y={top + layout.height + 18} textAnchor="end">
+            actual
+          </text>
+          {realTicks.map((tick) => (
+            <text key={tick} x={realX(tick)} y={top + layout.height + 18} textAnchor="middle">
+              {formatDuration(tick)}
+            </text>
+          ))}
+        </g>
+      )}
+      <g>
+        {rows.map((row) => {
+          const y = top + row.y;
+          const planned = row.planned;
+          const actual = row.actual;
+          const actualEnd = actual === null ? 0 : (actual.end ?? actualSpanMs);
+          return (
+            <g key={row.taskId} data-task={row.taskId}>
+              <text className={styles.ganttLabel} x={14} y={y + ROW_HEIGHT - 5}>
+                <title>{row.title}</title>
+                {row.taskId.length > 28 ? `${row.taskId.slice(0, 27)}…` : row.taskId}
+              </text>
+              {planned !== null && (
+                <rect
+                  className={styles.ganttPlanned}
+                  data-testid="gantt-planned"
+                  x={planX(planned.start)}
+                  y={y + 2}
+                  width={Math.max(1, planX(planned.end) - planX(planned.start))}
+                  height={ROW_HEIGHT - 4}
+                  rx={2}
+                >
+                  <title>
+                    {`${row.title}\nplanned: ${formatEffort(planned.start)} → ${formatEffort(planned.end)} on worker ${planned.worker + 1}`}
+                  </title>
+                </rect>
+              )}
+              {actual !== null && (
+                <rect
+                  className={styles.ganttActual}
+                  data-testid="gantt-actual"
+                  data-outcome={actual.outcome ?? (actual.end === null ? "running" : "done")}
+                  x={realX(actual.start)}
+                  y={y + ROW_HEIGHT - 8}
+                  width={Math.max(1, realX(actualEnd) - realX(actual.start))}
+                  height={5}
+                >
+                  <title>
+                    {`${row.title}\nactual: ${formatDuration(actual.start)} → ${actual.end === null ? (live ? "running" : "?") : formatDuration(actual.end)}${actual.outcome !== null ? ` (${actual.outcome})` : ""}`}
+                  </title>
+                </rect>
+              )}
+            </g>
+          );
+        })}
+      </g>
+      <path className={styles.ganttArrows} data-testid="gantt-arrows" d={lines} />
+      <path className={styles.ganttArrowheads} d={heads} />
+    </svg>
+  );
+}
+
+/** Planned list schedule and actual run times, per task, grouped by worktree. */
+export const GanttView = memo(GanttViewInner);

@@ -1,0 +1,60 @@
+import { memo } from "react";
+import type { ExecutionPlan } from "../../bindings";
+import { formatEffort } from "../../board";
+import styles from "./PlanStrip.module.css";
+
+type Props = {
+  plan: ExecutionPlan | null;
+  building: boolean;
+  /** A run is going: the run loop schedules on its own, the plan stays as it is. */
+  disabled: boolean;
+  onRebuild: () => void;
+};
+
+function PlanStripInner({ plan, building, disabled, onRebuild }: Props) {
+  const stats = plan?.stats;
+  return (
+    <section className={styles.planStrip} data-testid="plan-summary" aria-label="Execution plan">
+      {plan === null || stats === undefined ? (
+        <span className={styles.planEmpty}>No execution plan yet</span>
+      ) : (
+        <dl className={styles.planStats}>
+          <PlanStat label="Batches" value={String(plan.batches.length)} testId="plan-batches" />
+          <PlanStat label="Worktrees" value={String(plan.worktree_assignments.length)} testId="plan-worktrees" />
+          <PlanStat
+            label="Critical path"
+            value={formatEffort(stats.critical_path_minutes)}
+            testId="plan-critical-path"
+            title={stats.critical_path.join(" → ")}
+          />
+          <PlanStat label="Lower bound" value={formatEffort(stats.lower_bound)} testId="plan-lower-bound" />
+          <PlanStat label="Predicted" value={formatEffort(stats.predicted_makespan)} testId="plan-makespan" />
+          {plan.conflicts.length > 0 && (
+            <PlanStat label="Predicted conflicts" value={String(plan.conflicts.length)} testId="plan-conflicts" />
+          )}
+        </dl>
+      )}
+      <button
+        type="button"
+        className="button small"
+        data-testid="rebuild-plan"
+        onClick={onRebuild}
+        disabled={building || disabled}
+      >
+        {building ? "Planning…" : plan === null ? "Build plan" : "Rebuild plan"}
+      </button>
+    </section>
+  );
+}
+
+function PlanStat({ label, value, testId, title }: { label: string; value: string; testId: string; title?: string }) {
+  return (
+    <div className={styles.planStat} title={title}>
+      <dt>{label}</dt>
+      <dd data-testid={testId}>{value}</dd>
+    </div>
+  );
+}
+
+/** The plan's numbers in one line above the board (the Gantt view comes later). */
+export const PlanStrip = memo(PlanStripInner);

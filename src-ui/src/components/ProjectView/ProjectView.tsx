@@ -1,0 +1,146 @@
+import { useCallback } from "react";
+import type { ProjectSummary } from "../../bindings";
+import { useProjectData } from "../../hooks/useProjectData";
+import { useRunControls } from "../../hooks/useRunControls";
+import { useTaskActions } from "../../hooks/useTaskActions";
+import { useLiveRunControls, useProjectLive } from "../../liveRun";
+import { useRefresh } from "../../queries";
+import { useBoardRenderTiming } from "../../renderTiming";
+import { isActive, progress, type Lane } from "../../runStore";
+import { useUiActions, useUiState } from "../../uiStore";
+import { BoardView } from "../BoardView/BoardView";
+import { ErrorPanel } from "../ErrorPanel/ErrorPanel";
+import { GanttView } from "../GanttView/GanttView";
+import { LanesView } from "../LanesView/LanesView";
+import { Loading } from "../Loading/Loading";
+import { LogPane } from "../LogPane/LogPane";
+import { MainPanel } from "../MainPanel/MainPanel";
+import { PlanStrip } from "../PlanStrip/PlanStrip";
+import { RunReportPanel } from "../RunReportPanel/RunReportPanel";
+import { RunToolbar } from "../RunToolbar/RunToolbar";
+import { ViewTabs } from "../ViewTabs/ViewTabs";
+import styles from "./ProjectView.module.css";
+
+type Props = {
+  projectId: string;
+  /** The project as the list shows it, for the title (the board's copy until the list has it). */
+  summary: ProjectSummary | undefined;
+  /** The list of projects is being read: Refresh waits for it too. */
+  projectsBusy: boolean;
+};
+
+const NO_LANES: readonly Lane[] = [];
+
+/**
+ * The selected project: its title and run toolbar, its plan, the last run's report, and its board, worktree lanes
+ * or timeline, with a task's log pane beside them. Reads its data through queries (useProjectData); the run's
+ * live state (liveRun.tsx) keeps the board current between reads.
+ */
+export function ProjectView({ projectId, summary, projectsBusy }: Props) {
+  const live = useProjectLive(projectId);
+  const { logs, dispatch } = useLiveRunControls();
+  const ui = useUiState();
+  const { setView, setSequential, openTask, closeTask } = useUiActions();
+  const board = live?.board ?? null;
+  const boardArrived = useBoardRenderTiming(board, ui.view === "board");
+  const { board: boardQuery, plan: planQuery } = useProjectData(projectId, boardArrived);
+  const refresh = useRefresh(projectId);
+  const run = useRunControls(projectId);
+  const tasks = useTaskActions(projectId);
+
+  const plan = planQuery.data ?? null;
+  const phase = live?.phase ?? "idle";
+  const runActive = isActive(phase);
+  const { done, total } = progress(board);
+  const boardLoading = boardQuery.isFetching;
+
+  // The task whose log pane is open (it closes when another project is chosen).
+  const openTaskId = ui.openTask !== null && ui.openTask.projectId === projectId ? ui.openTask.taskId : null;
+  const openLog = useCallback((taskId: string) => openTask(projectId, taskId), [openTask, projectId]);
+  const logTask = openTaskId === null ? undefined : board?.tasks.find((task) => task.id === openTaskId);
+  const dismissReport = useCallback(() => dispatch({ kind: "dismiss_report", projectId }), [dispatch, projectId]);
+
+  let content;
+  if (board !== null) {
+    content = (
+      <>
+        <PlanStrip plan={plan} building={tasks.buildingPlan} disabled={runActive} onRebuild={tasks.rebuildPlan} />
+        {live?.report != null && <RunReportPanel report={live.report} onDismiss={dismissReport} />}
+        <ViewTabs view={ui.view} onChange={setView} />
+        <div className={styles.workspace}>
+          {ui.view === "board" && (
+            <BoardView
+              board={board}
+              plan={plan}
+              slots={live?.slots}
+              lanes={live?.lanes}
+              timings={live?.timings}
+              runStartedAt={live?.runStartedAt}
+              selectedTaskId={openTaskId}
+              onOpenTask={openLog}
+              onMoveTask={tasks.moveTask}
+            />
+          )}
+          {ui.view === "lanes" && (
+            <LanesView
+              tasks={board.tasks}
+              plan={plan}
+              lanes={live?.lanes ?? NO_LANES}
+              workers={live?.workers ?? null}
+              onOpenTask={openLog}
+              onMoveTask={tasks.moveToWorktree}
+              onOpenWorktree={tasks.openFolder}
+              onOpenLog={tasks.openAgentLog}
+            />
+          )}
+          {ui.view === "timeline" && (
+            <GanttView tasks={board.tasks} plan={plan} report={live?.report ?? null} timings={live?.timings ?? null} />
+          )}
+          {logTask !== undefined && (
+            <LogPane
+              task={logTask}
+              logs={logs}
+              slot={live?.slots[logTask.id]}
+              runActive={runActive}
+              onRetry={run.retry}
+              onRetryMerge={run.retryLanding}
+              onMergeNow={run.landNow}
+              onClose={closeTask}
+            />
+          )}
+        </div>
+      </>
+    );
+  } else if (boardQuery.error !== null && !boardLoading) {
+    content = <ErrorPanel title="Couldn't load this board" error={boardQuery.error} onRetry={refresh} />;
+  } else {
+    content = <Loading label="Loading board…" />;
+  }
+
+  return (
+    <MainPanel
+      project={summary?.project ?? board?.project ?? null}
+      busy={projectsBusy || boardLoading}
+      onRefresh={refresh}
+      actions={
+        <RunToolbar
+          phase={phase}
+          mode={live?.mode ?? null}
+          ready={board !== null}
+          cancelling={live?.cancelling ?? false}
+          sequential={ui.sequential}
+          done={done}
+          total={total}
+          onSequentialChange={setSequential}
+          onStart={run.start}
+          onPause={run.pause}
+          onResume={run.resume}
+          onCancel={run.cancel}
+          onForceSequential={run.goSequential}
+        />
+      }
+    >
+      {content}
+    </MainPanel>
+  );
+}

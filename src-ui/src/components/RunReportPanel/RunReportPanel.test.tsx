@@ -1,0 +1,30 @@
+import { render, screen, within } from "@testing-library/react";
+import { describe, expect, it } from "vitest";
+import type { ReuseStats } from "../../bindings";
+import { report } from "../../test/events";
+import { RunReportPanel } from "./RunReportPanel";
+import styles from "./RunReportPanel.module.css";
+
+function renderWithReuse(expertise_reuse: ReuseStats) {
+  render(<RunReportPanel report={report({ expertise_reuse })} onDismiss={() => {}} />);
+  return screen.getByTestId("report-expertise");
+}
+
+describe("RunReportPanel", () => {
+  it("shows how many routed tasks prior expertise served", () => {
+    const reuse = renderWithReuse({ routed: 5, served_by_expertise: 3, ratio: 0.6 });
+    expect(reuse).toHaveTextContent(/^3 of 5 tasks \(60%\)$/);
+    // A fact of the report's grid, labelled like the others.
+    expect(reuse.previousElementSibling).toHaveTextContent(/^Expertise reuse$/);
+  });
+
+  it("says task for a single routed task", () => {
+    expect(renderWithReuse({ routed: 1, served_by_expertise: 1, ratio: 1 })).toHaveTextContent(/^1 of 1 task \(100%\)$/);
+  });
+
+  it("says so, muted, when no task was routed to an expert", () => {
+    const reuse = renderWithReuse({ routed: 0, served_by_expertise: 0, ratio: 0 });
+    expect(reuse).toHaveTextContent(/^no tasks routed to an expert$/);
+    expect(within(reuse).getByText("no tasks routed to an expert")).toHaveClass(styles.statNote!);
+  });
+});

@@ -1,0 +1,87 @@
+import { memo, type ReactNode } from "react";
+import type { ReuseStats, RunReport } from "../../bindings";
+import { formatDuration, formatPercent } from "../../board";
+import styles from "./RunReportPanel.module.css";
+
+type Props = { report: RunReport; onDismiss: () => void };
+
+const STATUS_LABEL: Record<string, string> = { finished: "Run finished", cancelled: "Run cancelled", failed: "Run failed" };
+
+function RunReportPanelInner({ report, onDismiss }: Props) {
+  const sequential = report.mode === "sequential";
+  return (
+    <section className={styles.runReport} data-testid="run-report" data-status={report.status} aria-labelledby="run-report-title">
+      <header className={styles.runReportHead}>
+        <h2 id="run-report-title">
+          {STATUS_LABEL[report.status] ?? `Run ${report.status}`}
+          <span className={styles.runReportMode}>
+            {sequential ? "sequential" : `parallel, ${report.workers} workers`}
+          </span>
+        </h2>
+        <button type="button" className="icon-button" aria-label="Close the run report" onClick={onDismiss}>
+          ×
+        </button>
+      </header>
+      <dl className={styles.runReportStats}>
+        <Stat label="Tasks" testId="report-tasks">
+          {report.tasks_done}/{report.tasks_total} done
+          {report.tasks_review > 0 && `, ${report.tasks_review} in review`}
+          {report.tasks_remaining > 0 && `, ${report.tasks_remaining} left`}
+        </Stat>
+        <Stat label={sequential ? "Wall time" : "Wall time (parallel)"} testId="report-wall">
+          {formatDuration(report.wall_ms)}
+        </Stat>
+        <Stat label="Summed task time (sequential)" testId="report-task-time">
+          {formatDuration(report.task_time_ms)}
+        </Stat>
+        <Stat label="Efficiency gain" testId="report-gain">
+          {formatPercent(report.efficiency_gain)}
+          <span className={styles.statNote}> predicted {formatPercent(report.predicted_efficiency_gain)}</span>
+        </Stat>
+        <Stat label="Merges" testId="report-merges">
+          {report.auto_merged} auto-merged, {report.sent_to_review} sent to review
+          {report.resolved_by_agent > 0 && (
+            <span className={styles.statNote}> ({report.resolved_by_agent} resolved by the agent)</span>
+          )}
+        </Stat>
+        <Stat label="Merge success rate" testId="merge-success-rate">
+          {formatPercent(report.merge_success_rate)}
+        </Stat>
+        <Stat label="Expertise reuse" testId="report-expertise">
+          <Reuse stats={report.expertise_reuse} />
+        </Stat>
+      </dl>
+      {report.review.length > 0 && (
+        <ul className={styles.runReportReview} aria-label="Sent to review">
+          {report.review.map((item) => (
+            <li key={item.task_id}>
+              <span className="card-id">{item.task_id}</span> {item.reason}
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+/** How many of the routed tasks prior expertise served: "3 of 5 tasks (60%)". */
+function Reuse({ stats }: { stats: ReuseStats }) {
+  if (stats.routed === 0) return <span className={styles.statNote}>no tasks routed to an expert</span>;
+  return (
+    <>
+      {stats.served_by_expertise} of {stats.routed} {stats.routed === 1 ? "task" : "tasks"} ({formatPercent(stats.ratio)})
+    </>
+  );
+}
+
+function Stat({ label, testId, children }: { label: string; testId: string; children: ReactNode }) {
+  return (
+    <div className={styles.stat}>
+      <dt>{label}</dt>
+      <dd data-testid={testId}>{children}</dd>
+    </div>
+  );
+}
+
+/** The report of the run that just finished: measured against summed task time and the plan's prediction. */
+export const RunReportPanel = memo(RunReportPanelInner);

@@ -1,0 +1,94 @@
+import { render, screen } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import type { ComponentProps } from "react";
+import { describe, expect, it, vi } from "vitest";
+import { RunToolbar } from "./RunToolbar";
+
+type Props = ComponentProps<typeof RunToolbar>;
+
+function renderToolbar(overrides: Partial<Props> = {}) {
+  const props: Props = {
+    phase: "idle",
+    mode: null,
+    ready: true,
+    cancelling: false,
+    sequential: false,
+    done: 1,
+    total: 3,
+    onSequentialChange: vi.fn(),
+    onStart: vi.fn(),
+    onPause: vi.fn(),
+    onResume: vi.fn(),
+    onCancel: vi.fn(),
+    onForceSequential: vi.fn(() => Promise.resolve()),
+    ...overrides,
+  };
+  const result = render(<RunToolbar {...props} />);
+  return { ...result, props };
+}
+
+describe("RunToolbar", () => {
+  it("offers Start and the Sequential choice while idle, with the progress", async () => {
+    const { props } = renderToolbar();
+    const user = userEvent.setup();
+    expect(screen.getByTestId("run-status")).toHaveAttribute("data-state", "idle");
+    expect(screen.getByTestId("run-progress")).toHaveTextContent("1/3 done");
+    expect(screen.getByTestId("pause-run")).toBeDisabled();
+    expect(screen.getByTestId("cancel-run")).toBeDisabled();
+    expect(screen.queryByTestId("force-sequential")).not.toBeInTheDocument();
+
+    await user.click(screen.getByTestId("sequential"));
+    expect(props.onSequentialChange).toHaveBeenCalledWith(true);
+    await user.click(screen.getByTestId("start-run"));
+    expect(props.onStart).toHaveBeenCalledTimes(1);
+  });
+
+  it("does not start before the board is loaded", () => {
+    renderToolbar({ ready: false });
+    expect(screen.getByTestId("start-run")).toBeDisabled();
+  });
+
+  it("shows no progress without tasks", () => {
+    renderToolbar({ done: 0, total: 0 });
+    expect(screen.queryByTestId("run-progress")).not.toBeInTheDocument();
+  });
+
+  it("offers Pause, Cancel and Go sequential during a parallel run", async () => {
+    const { props } = renderToolbar({ phase: "running", mode: "parallel" });
+    const user = userEvent.setup();
+    expect(screen.getByTestId("run-status")).toHaveAttribute("data-state", "running");
+    expect(screen.getByTestId("start-run")).toBeDisabled();
+    expect(screen.getByTestId("sequential")).toBeDisabled();
+    expect(screen.getByTestId("sequential")).not.toBeChecked();
+    await user.click(screen.getByTestId("pause-run"));
+    await user.click(screen.getByTestId("force-sequential"));
+    await user.click(screen.getByTestId("cancel-run"));
+    expect(props.onPause).toHaveBeenCalledTimes(1);
+    expect(props.onForceSequential).toHaveBeenCalledTimes(1);
+    expect(props.onCancel).toHaveBeenCalledTimes(1);
+  });
+
+  it("offers Resume instead of Pause while paused", async () => {
+    const { props } = renderToolbar({ phase: "paused", mode: "parallel" });
+    const user = userEvent.setup();
+    expect(screen.getByTestId("run-status")).toHaveAttribute("data-state", "paused");
+    expect(screen.queryByTestId("pause-run")).not.toBeInTheDocument();
+    await user.click(screen.getByTestId("resume-run"));
+    expect(props.onResume).toHaveBeenCalledTimes(1);
+  });
+
+  it("shows a sequential run as such, without Go sequential", () => {
+    renderToolbar({ phase: "running", mode: "sequential" });
+    expect(screen.getByTestId("run-status")).toHaveTextContent("sequential");
+    expect(screen.getByTestId("sequential")).toBeChecked();
+    expect(screen.queryByTestId("force-sequential")).not.toBeInTheDocument();
+  });
+
+  it("turns everything off but the status while a cancel is under way", () => {
+    renderToolbar({ phase: "running", mode: "parallel", cancelling: true });
+    expect(screen.getByTestId("cancel-run")).toHaveTextContent("Cancelling…");
+    expect(screen.getByTestId("cancel-run")).toBeDisabled();
+    expect(screen.getByTestId("pause-run")).toBeDisabled();
+    expect(screen.getByTestId("force-sequential")).toBeDisabled();
+  });
+});

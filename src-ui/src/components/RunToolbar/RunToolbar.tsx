@@ -1,0 +1,123 @@
+import { memo } from "react";
+import { cx } from "../../classNames";
+import type { RunPhase } from "../../runStore";
+import { RequestButton } from "../RequestButton/RequestButton";
+import styles from "./RunToolbar.module.css";
+
+type Props = {
+  phase: RunPhase;
+  /** `parallel` or `sequential` (asked for, fallen back to, or forced during the run); null when not known. */
+  mode: string | null;
+  /** A project is selected and its board is loaded. */
+  ready: boolean;
+  cancelling: boolean;
+  /** The Sequential choice for the next run. */
+  sequential: boolean;
+  done: number;
+  total: number;
+  onSequentialChange: (sequential: boolean) => void;
+  onStart: () => void;
+  onPause: () => void;
+  onResume: () => void;
+  onCancel: () => void;
+  /** Turns the running run sequential; settles once the core took the order or refused it. */
+  onForceSequential: () => Promise<unknown>;
+};
+
+/** What the status pill says, its `data-state` (`starting` shows as running) and its colour. */
+const PILL: Record<RunPhase, { state: string; label: string; className: string | undefined }> = {
+  idle: { state: "idle", label: "Idle", className: undefined },
+  starting: { state: "running", label: "Starting…", className: styles.runStatusRunning },
+  running: { state: "running", label: "Running", className: styles.runStatusRunning },
+  paused: { state: "paused", label: "Paused", className: styles.runStatusPaused },
+  finished: { state: "finished", label: "Finished", className: styles.runStatusFinished },
+  cancelled: { state: "cancelled", label: "Cancelled", className: styles.runStatusCancelled },
+  failed: { state: "failed", label: "Failed", className: styles.runStatusFailed },
+};
+
+function RunToolbarInner(props: Props) {
+  const { phase, mode, ready, cancelling, sequential, done, total } = props;
+  const active = phase === "starting" || phase === "running" || phase === "paused";
+  const runSequential = active && mode === "sequential";
+  // A run found through `run_state` has no known mode: it is offered Go sequential (a no-op if it already is).
+  const canGoSequential = (phase === "running" || phase === "paused") && !runSequential;
+  const pill = PILL[phase];
+  return (
+    <div className={styles.runToolbar} role="group" aria-label="Run">
+      <span
+        className={cx(styles.runStatus, pill.className)}
+        data-testid="run-status"
+        data-state={pill.state}
+        role="status"
+        title={mode === null ? undefined : `${mode} run`}
+      >
+        <span className={styles.runStatusDot} aria-hidden="true" />
+        {pill.label}
+        {runSequential && <span className={styles.runStatusMode}>sequential</span>}
+        {total > 0 && (
+          <span className={styles.runProgress} data-testid="run-progress">
+            {done}/{total} done
+          </span>
+        )}
+      </span>
+      {/* The choice for the next run; during a run, the run's mode once known. */}
+      <label className={styles.runSequential} title="Run one task at a time (to compare with a parallel run)">
+        <input
+          type="checkbox"
+          data-testid="sequential"
+          checked={active && mode !== null ? runSequential : sequential}
+          disabled={active}
+          onChange={(e) => props.onSequentialChange(e.currentTarget.checked)}
+        />
+        Sequential
+      </label>
+      {canGoSequential && (
+        <RequestButton
+          testId="force-sequential"
+          className="button"
+          title="From now on, one task at a time; the tasks running finish"
+          onRequest={props.onForceSequential}
+          disabled={cancelling}
+        >
+          Go sequential
+        </RequestButton>
+      )}
+      {phase === "paused" ? (
+        <button type="button" className="button" data-testid="resume-run" onClick={props.onResume} disabled={cancelling}>
+          Resume
+        </button>
+      ) : (
+        <button
+          type="button"
+          className="button"
+          data-testid="pause-run"
+          onClick={props.onPause}
+          disabled={phase !== "running" || cancelling}
+        >
+          Pause
+        </button>
+      )}
+      <button
+        type="button"
+        className="button danger"
+        data-testid="cancel-run"
+        onClick={props.onCancel}
+        disabled={!(phase === "running" || phase === "paused") || cancelling}
+      >
+        {cancelling ? "Cancelling…" : "Cancel"}
+      </button>
+      <button
+        type="button"
+        className="button primary small"
+        data-testid="start-run"
+        onClick={props.onStart}
+        disabled={!ready || active}
+      >
+        {phase === "starting" ? "Starting…" : "Start run"}
+      </button>
+    </div>
+  );
+}
+
+/** Start, Sequential, Go sequential, Pause/Resume and Cancel, with the run's status pill and progress. */
+export const RunToolbar = memo(RunToolbarInner);

@@ -1,0 +1,53 @@
+import { useQueryClient } from "@tanstack/react-query";
+import { useEffect, useEffectEvent } from "react";
+import { followEvents, followResync } from "../api";
+import type { Event } from "../bindings";
+import { useLiveRunControls, useLiveState } from "../liveRun";
+import { refreshProject, rereadRunState } from "../queries";
+import { eventLogLines, isRelevant } from "../runStore";
+import { useUiActions } from "../uiStore";
+
+/**
+ * Follows the core's events for the whole window: each one is folded into the live state (every event, in order),
+ * its output lines go to the log store, and the end of the selected project's run makes what the database holds
+ * stale (the projects, the board, the plan are invalidated, so they are read again). Missed events (a resync)
+ * invalidate the same and re-read whether the run still goes.
+ */
+export function useEvents(selectedId: string | null): void {
+  const client = useQueryClient();
+  const liveState = useLiveState();
+  const { dispatch, logs } = useLiveRunControls();
+  const { pushError } = useUiActions();
+
+  // `liveState` here is the last committed one; the reducer sees every event in order.
+  const onEvent = useEffectEvent((event: Event) => {
+    const relevant = isRelevant(liveState, event);
+    dispatch({ kind: "event", event, at: Date.now() });
+    if (!relevant) return;
+    if (event.type === "run_failed") {
+      // The run could not go on (before it started, or while it ended): say why, and show what the database holds.
+      pushError(event.error);
+      refreshProject(client, selectedId);
+      return;
+    }
+    const logged = eventLogLines(event);
+    if (logged !== null) for (const line of logged.lines) logs.append(logged.taskId, line);
+    if (event.type === "warning") {
+      pushError({ code: "warning", message: event.task_id === null ? event.message : `${event.task_id}: ${event.message}` });
+    } else if (event.type === "run_finished") {
+      refreshProject(client, selectedId);
+    }
+  });
+  useEffect(() => followEvents((event) => onEvent(event), pushError), [pushError]);
+
+  // Events were missed (a burst): re-read the board, the plan and whether the run still goes.
+  const onResync = useEffectEvent(() => {
+    refreshProject(client, selectedId);
+    const projectId = selectedId;
+    if (projectId === null) return;
+    void rereadRunState(client, projectId).then((state) => {
+      if (state !== null && !state.active) dispatch({ kind: "run_gone", projectId, failed: false });
+    });
+  });
+  useEffect(() => followResync(() => onResync()), []);
+}

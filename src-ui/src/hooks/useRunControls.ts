@@ -1,0 +1,108 @@
+import { useQueryClient } from "@tanstack/react-query";
+import { useCallback } from "react";
+import {
+  cancelRun,
+  forceSequential,
+  mergeNow,
+  pauseRun,
+  pendingCommands,
+  resumeRun,
+  retryMerge,
+  retryTask,
+  startRun,
+  toErrorDto,
+} from "../api";
+import { useLiveRunControls } from "../liveRun";
+import { refreshProject, rereadRunState } from "../queries";
+import { useUiActions, useUiState } from "../uiStore";
+
+const noop = () => {};
+
+/**
+ * The commands to the project's run. They are not cached data: the core takes each order and the run reports
+ * through its events (folded by the live state); a refusal shows in a toast. Each command resolves once taken.
+ */
+export function useRunControls(projectId: string | null) {
+  const client = useQueryClient();
+  const { dispatch, logs } = useLiveRunControls();
+  const { pushError, askApproval } = useUiActions();
+  const { sequential } = useUiState();
+
+  /** A control answered `no_active_run`: the run is over though its end was not seen here. */
+  const lostRun = useCallback(
+    (id: string, reason: unknown) => {
+      const error = toErrorDto(reason);
+      pushError(error);
+      if (error.code === "no_active_run") {
+        dispatch({ kind: "run_gone", projectId: id, failed: false });
+        refreshProject(client, id);
+      }
+    },
+    [client, dispatch, pushError],
+  );
+
+  const start = useCallback(() => {
+    if (projectId === null) return;
+    const id = projectId;
+    logs.clear();
+    dispatch({ kind: "start_requested", projectId: id });
+    startRun(id, sequential).then(noop, (reason: unknown) => {
+      dispatch({ kind: "start_failed", projectId: id });
+      const error = toErrorDto(reason);
+      if (error.code === "command_not_approved") {
+        // The repository's tasks file names commands no one approved: show them, exactly, and ask.
+        pendingCommands(id).then(
+          (commands) => (commands.length > 0 ? askApproval(id, commands) : pushError(error)),
+          () => pushError(error),
+        );
+        return;
+      }
+      pushError(error);
+      if (error.code === "run_in_progress") void rereadRunState(client, id);
+    });
+  }, [projectId, sequential, logs, dispatch, pushError, askApproval, client]);
+
+  const pause = useCallback(() => {
+    if (projectId === null) return;
+    const id = projectId;
+    pauseRun(id).then(
+      () => dispatch({ kind: "paused", projectId: id }),
+      (reason: unknown) => lostRun(id, reason),
+    );
+  }, [projectId, dispatch, lostRun]);
+
+  const resume = useCallback(() => {
+    if (projectId === null) return;
+    const id = projectId;
+    resumeRun(id).then(
+      () => dispatch({ kind: "resumed", projectId: id }),
+      (reason: unknown) => lostRun(id, reason),
+    );
+  }, [projectId, dispatch, lostRun]);
+
+  const cancel = useCallback(() => {
+    if (projectId === null) return;
+    const id = projectId;
+    dispatch({ kind: "cancel_requested", projectId: id });
+    cancelRun(id).then(noop, (reason: unknown) => {
+      dispatch({ kind: "cancel_failed", projectId: id });
+      lostRun(id, reason);
+    });
+  }, [projectId, dispatch, lostRun]);
+
+  /** Sends a command to the project's run; settles once it was taken or its refusal reported. */
+  const toRun = useCallback(
+    (send: (id: string) => Promise<null>): Promise<void> => {
+      if (projectId === null) return Promise.resolve();
+      const id = projectId;
+      return send(id).then(noop, (reason: unknown) => lostRun(id, reason));
+    },
+    [projectId, lostRun],
+  );
+  const goSequential = useCallback(() => toRun(forceSequential), [toRun]);
+  const retry = useCallback((taskId: string) => toRun((id) => retryTask(id, taskId)), [toRun]);
+  const retryLanding = useCallback((taskId: string) => toRun((id) => retryMerge(id, taskId)), [toRun]);
+  const landNow = useCallback((taskId: string) => toRun((id) => mergeNow(id, taskId)), [toRun]);
+
+  return { start, pause, resume, cancel, goSequential, retry, retryLanding, landNow };
+}

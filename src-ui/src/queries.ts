@@ -1,0 +1,191 @@
+// The core's data as the window holds it: TanStack Query caches what the read commands answer (the projects, and a
+// project's board, plan and run state) under the keys below, and the mutations update or invalidate those entries.
+// `api.ts` stays the only caller of Tauri. Events from the core invalidate entries too (see hooks/useEvents.ts).
+import { QueryClient, skipToken, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useCallback } from "react";
+import {
+  addProject,
+  approveCommands,
+  buildPlan,
+  createDemoProject,
+  getBoard,
+  getPlan,
+  listProjects,
+  moveTaskToWorktree,
+  runState,
+  setTaskStatus,
+  type RunStateDto,
+} from "./api";
+import type { ErrorDto, ProjectCommand, TaskStatus } from "./bindings";
+
+declare module "@tanstack/react-query" {
+  interface Register {
+    // Every rejection of api.ts is an ErrorDto.
+    defaultError: ErrorDto;
+  }
+}
+
+/** The cache's keys: one list of projects, and per project its board, plan and run state. */
+export const queryKeys = {
+  projects: () => ["projects"] as const,
+  board: (projectId: string | null) => ["board", projectId] as const,
+  plan: (projectId: string | null) => ["plan", projectId] as const,
+  runState: (projectId: string | null) => ["runState", projectId] as const,
+};
+
+/** The window's query client (one per window; tests make one per test). */
+export function createQueryClient(): QueryClient {
+  return new QueryClient({
+    defaultOptions: {
+      queries: {
+        // The core is a local process: nothing waits for a network, and a failed read is shown at once (a toast),
+        // never retried behind the user's back.
+        networkMode: "always",
+        retry: false,
+        refetchOnWindowFocus: false,
+        refetchOnReconnect: false,
+        // Data is read when it is first shown, on Refresh, and when an event or a move made it stale (invalidation);
+        // not because one more component shows it.
+        refetchOnMount: false,
+        // The events of a project that is not selected are not followed, so its cached board or plan would go
+        // stale: a project's data is dropped once nothing shows it, and read afresh when it is selected again.
+        gcTime: 0,
+      },
+      mutations: { networkMode: "always", retry: false },
+    },
+  });
+}
+
+export function useProjectsQuery() {
+  return useQuery({ queryKey: queryKeys.projects(), queryFn: listProjects });
+}
+
+/**
+ * A project's board as the core stores it; `onArrived` hears each answer before it is rendered (render timing).
+ * Each read is a new object, even one equal to the last (a copy, kept as is: no structural sharing), so every read
+ * replaces what the run's events changed since (the live state keeps unchanged tasks' objects, `reuseUnchanged`).
+ */
+export function useBoardQuery(projectId: string | null, onArrived?: (projectId: string) => void) {
+  return useQuery({
+    queryKey: queryKeys.board(projectId),
+    structuralSharing: false,
+    queryFn:
+      projectId === null
+        ? skipToken
+        : () =>
+            getBoard(projectId).then((board) => {
+              onArrived?.(projectId);
+              return { ...board };
+            }),
+  });
+}
+
+/** A project's stored execution plan (`null`: none built yet). */
+export function usePlanQuery(projectId: string | null) {
+  return useQuery({
+    queryKey: queryKeys.plan(projectId),
+    queryFn: projectId === null ? skipToken : () => getPlan(projectId),
+  });
+}
+
+/**
+ * Whether a project has a run going (the window may have been reloaded during one), and whether it is paused. Each
+ * read is a new object, as the board's: every read is handed to the live state.
+ */
+export function useRunStateQuery(projectId: string | null) {
+  return useQuery({
+    queryKey: queryKeys.runState(projectId),
+    structuralSharing: false,
+    queryFn: projectId === null ? skipToken : () => runState(projectId).then((state) => ({ ...state })),
+  });
+}
+
+/**
+ * Asks again whether a project's run still goes, quietly (after missed events, or a start refused with
+ * `run_in_progress`): the answer lands in the cache, a failure changes nothing and shows nothing.
+ */
+export function rereadRunState(client: QueryClient, projectId: string): Promise<RunStateDto | null> {
+  return runState(projectId).then(
+    (state) => {
+      client.setQueryData(queryKeys.runState(projectId), { ...state });
+      return state;
+    },
+    () => null,
+  );
+}
+
+/** Re-reads what Refresh re-reads: the projects, and the project's board and plan. */
+export function refreshProject(client: QueryClient, projectId: string | null): void {
+  void client.invalidateQueries({ queryKey: queryKeys.projects() });
+  if (projectId === null) return;
+  void client.invalidateQueries({ queryKey: queryKeys.board(projectId) });
+  void client.invalidateQueries({ queryKey: queryKeys.plan(projectId) });
+}
+
+/** `refreshProject` for one project, as a stable callback. */
+export function useRefresh(projectId: string | null): () => void {
+  const client = useQueryClient();
+  return useCallback(() => refreshProject(client, projectId), [client, projectId]);
+}
+
+/** A project was created or added: the list changed, and its board and plan are to be read. */
+function projectAdded(client: QueryClient, projectId: string): void {
+  refreshProject(client, projectId);
+}
+
+// Mutations. Each updates or invalidates what it changed in the cache; callers show failures (a toast).
+
+export function useBuildPlan() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (projectId: string) => buildPlan(projectId),
+    onSuccess: (plan, projectId) => client.setQueryData(queryKeys.plan(projectId), plan),
+  });
+}
+
+/** A card moved to another column: a stored change (`applied`) makes the board and the plan stale. */
+export function useSetTaskStatus() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ projectId, taskId, status }: { projectId: string; taskId: string; status: TaskStatus }) =>
+      setTaskStatus(projectId, taskId, status),
+    onSuccess: (move, { projectId }) => {
+      if (move.kind !== "applied") return;
+      void client.invalidateQueries({ queryKey: queryKeys.board(projectId) });
+      void client.invalidateQueries({ queryKey: queryKeys.plan(projectId) });
+    },
+  });
+}
+
+/** A planned task pinned to another worktree: the core answers the edited plan. */
+export function useMoveTaskToWorktree() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ projectId, taskId, worktree }: { projectId: string; taskId: string; worktree: string }) =>
+      moveTaskToWorktree(projectId, taskId, worktree),
+    onSuccess: (plan, { projectId }) => client.setQueryData(queryKeys.plan(projectId), plan),
+  });
+}
+
+export function useCreateDemoProject() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: () => createDemoProject(),
+    onSuccess: (project) => projectAdded(client, project.id),
+  });
+}
+
+export function useAddProject() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (path: string) => addProject(path),
+    onSuccess: (added) => projectAdded(client, added.project.id),
+  });
+}
+
+export function useApproveCommands() {
+  return useMutation({
+    mutationFn: ({ projectId, commands }: { projectId: string; commands: readonly ProjectCommand[] }) =>
+      approveCommands(projectId, commands),
+  });
+}

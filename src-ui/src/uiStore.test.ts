@@ -1,0 +1,47 @@
+import { describe, expect, it } from "vitest";
+import { MAX_TOASTS, initialUiState, uiReducer, type UiAction, type UiState } from "./uiStore";
+
+function run(...actions: UiAction[]): UiState {
+  return actions.reduce(uiReducer, initialUiState);
+}
+
+describe("uiReducer", () => {
+  it("keeps the newest toasts, each with its own id, until dismissed", () => {
+    const pushes: UiAction[] = Array.from({ length: MAX_TOASTS + 2 }, (_, i) => ({
+      kind: "push_error",
+      error: { code: "e", message: `error ${i}` },
+    }));
+    const state = run(...pushes);
+    expect(state.toasts.map((t) => t.error.message)).toEqual(["error 2", "error 3", "error 4", "error 5", "error 6"]);
+    expect(new Set(state.toasts.map((t) => t.id)).size).toBe(MAX_TOASTS);
+    const dismissed = uiReducer(state, { kind: "dismiss_toast", id: state.toasts[0]!.id });
+    expect(dismissed.toasts.map((t) => t.error.message)).toEqual(["error 3", "error 4", "error 5", "error 6"]);
+  });
+
+  it("remembers the open task with its project, and closes it", () => {
+    const open = run({ kind: "open_task", projectId: "p1", taskId: "a" });
+    expect(open.openTask).toEqual({ projectId: "p1", taskId: "a" });
+    expect(uiReducer(open, { kind: "close_task" }).openTask).toBeNull();
+  });
+
+  it("holds an approval until it is closed", () => {
+    const commands = [{ kind: "agent" as const, argv: ["my-agent"] }];
+    const asked = run({ kind: "ask_approval", projectId: "p1", commands });
+    expect(asked.approval).toEqual({ projectId: "p1", commands });
+    expect(uiReducer(asked, { kind: "close_approval" }).approval).toBeNull();
+  });
+
+  it("returns the same state when nothing changes", () => {
+    const state = run({ kind: "choose_project", projectId: "p1" }, { kind: "set_view", view: "lanes" }, { kind: "set_sequential", sequential: true });
+    expect(state).toMatchObject({ chosenId: "p1", view: "lanes", sequential: true });
+    for (const action of [
+      { kind: "choose_project", projectId: "p1" },
+      { kind: "set_view", view: "lanes" },
+      { kind: "set_sequential", sequential: true },
+      { kind: "close_task" },
+      { kind: "close_approval" },
+    ] satisfies UiAction[]) {
+      expect(uiReducer(state, action)).toBe(state);
+    }
+  });
+});

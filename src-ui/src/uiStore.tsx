@@ -1,0 +1,123 @@
+// The window's own state, which no command reads: the project chosen, the open log pane, the view tab, the
+// Sequential choice, the toasts and the approval prompt. A reducer in a context; the core's data is in queries.ts,
+// a run's live state in liveRun.tsx.
+import { createContext, useContext, useMemo, useReducer, type ReactNode } from "react";
+import { toErrorDto } from "./api";
+import type { ErrorDto, ProjectCommand } from "./bindings";
+import type { Toast } from "./components/Toasts/Toasts";
+import type { MainView } from "./components/ViewTabs/ViewTabs";
+
+/** The most toasts on screen; a new one pushes the oldest out. */
+export const MAX_TOASTS = 5;
+
+export type UiState = {
+  /** The project clicked last (or created, or added); see `useProjectSelection` for the one shown. */
+  chosenId: string | null;
+  /** The task whose log pane is open, in its project (the pane shows only while that project is selected). */
+  openTask: { projectId: string; taskId: string } | null;
+  view: MainView;
+  /** The Sequential choice for the next run. */
+  sequential: boolean;
+  toasts: readonly Toast[];
+  nextToastId: number;
+  /** Commands of a project's tasks file waiting for a person's approval before a run may start. */
+  approval: { projectId: string; commands: readonly ProjectCommand[] } | null;
+};
+
+export type UiAction =
+  | { kind: "choose_project"; projectId: string }
+  | { kind: "open_task"; projectId: string; taskId: string }
+  | { kind: "close_task" }
+  | { kind: "set_view"; view: MainView }
+  | { kind: "set_sequential"; sequential: boolean }
+  | { kind: "push_error"; error: ErrorDto }
+  | { kind: "dismiss_toast"; id: number }
+  | { kind: "ask_approval"; projectId: string; commands: readonly ProjectCommand[] }
+  | { kind: "close_approval" };
+
+export const initialUiState: UiState = {
+  chosenId: null,
+  openTask: null,
+  view: "board",
+  sequential: false,
+  toasts: [],
+  nextToastId: 1,
+  approval: null,
+};
+
+export function uiReducer(state: UiState, action: UiAction): UiState {
+  switch (action.kind) {
+    case "choose_project":
+      return state.chosenId === action.projectId ? state : { ...state, chosenId: action.projectId };
+    case "open_task":
+      return { ...state, openTask: { projectId: action.projectId, taskId: action.taskId } };
+    case "close_task":
+      return state.openTask === null ? state : { ...state, openTask: null };
+    case "set_view":
+      return state.view === action.view ? state : { ...state, view: action.view };
+    case "set_sequential":
+      return state.sequential === action.sequential ? state : { ...state, sequential: action.sequential };
+    case "push_error": {
+      const toast = { id: state.nextToastId, error: action.error };
+      return { ...state, toasts: [...state.toasts.slice(-(MAX_TOASTS - 1)), toast], nextToastId: state.nextToastId + 1 };
+    }
+    case "dismiss_toast":
+      return { ...state, toasts: state.toasts.filter((toast) => toast.id !== action.id) };
+    case "ask_approval":
+      return { ...state, approval: { projectId: action.projectId, commands: action.commands } };
+    case "close_approval":
+      return state.approval === null ? state : { ...state, approval: null };
+  }
+}
+
+export type UiActions = {
+  chooseProject: (projectId: string) => void;
+  openTask: (projectId: string, taskId: string) => void;
+  closeTask: () => void;
+  setView: (view: MainView) => void;
+  setSequential: (sequential: boolean) => void;
+  /** Shows anything a command rejected with (or an `ErrorDto`) as a toast. */
+  pushError: (reason: unknown) => void;
+  dismissToast: (id: number) => void;
+  askApproval: (projectId: string, commands: readonly ProjectCommand[]) => void;
+  closeApproval: () => void;
+};
+
+const StateContext = createContext<UiState | null>(null);
+const ActionsContext = createContext<UiActions | null>(null);
+
+export function UiProvider({ children, initial = initialUiState }: { children: ReactNode; initial?: UiState }) {
+  const [state, dispatch] = useReducer(uiReducer, initial);
+  const actions = useMemo<UiActions>(
+    () => ({
+      chooseProject: (projectId) => dispatch({ kind: "choose_project", projectId }),
+      openTask: (projectId, taskId) => dispatch({ kind: "open_task", projectId, taskId }),
+      closeTask: () => dispatch({ kind: "close_task" }),
+      setView: (view) => dispatch({ kind: "set_view", view }),
+      setSequential: (sequential) => dispatch({ kind: "set_sequential", sequential }),
+      pushError: (reason) => dispatch({ kind: "push_error", error: toErrorDto(reason) }),
+      dismissToast: (id) => dispatch({ kind: "dismiss_toast", id }),
+      askApproval: (projectId, commands) => dispatch({ kind: "ask_approval", projectId, commands }),
+      closeApproval: () => dispatch({ kind: "close_approval" }),
+    }),
+    [],
+  );
+  return (
+    <ActionsContext value={actions}>
+      <StateContext value={state}>{children}</StateContext>
+    </ActionsContext>
+  );
+}
+
+export function useUiState(): UiState {
+  const state = useContext(StateContext);
+  if (state === null) throw new Error("useUiState outside a UiProvider");
+  return state;
+}
+
+/** The store's actions; stable for the provider's life. */
+export function useUiActions(): UiActions {
+  const actions = useContext(ActionsContext);
+  if (actions === null) throw new Error("useUiActions outside a UiProvider");
+  return actions;
+}
