@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building, running and testing YokeFlow needs on Debian/Ubuntu, skipping what is present:
-# the WebKitGTK/GTK development packages, Xvfb, WebKitWebDriver, a D-Bus session bus for the notification check, the npm packages (npm ci) and tauri-driver.
+# the WebKitGTK/GTK development packages, Xvfb, WebKitWebDriver, a D-Bus session bus for the notification check, the npm packages (npm ci),
+# tauri-driver, and the pinned Claude Code CLI the agent-protocol tests drive offline (under ~/.cache/yokeflow/agents/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,4 +35,15 @@ fi
 if [ "${YOKEFLOW_SKIP_DRIVER:-}" != 1 ] && ! command -v tauri-driver >/dev/null && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then
   echo "setup: cargo install tauri-driver"
   cargo install tauri-driver --locked --quiet
+fi
+
+# The real Claude Code CLI, pinned, outside the project's own packages: the tests drive it against the project's
+# scripted Messages API on 127.0.0.1 (no network, no account). Keep the version in step with
+# src-tauri/core/tests/real_claude.rs.
+CLAUDE_CODE_VERSION=2.1.197
+claude_dir="$HOME/.cache/yokeflow/agents/claude-code-$CLAUDE_CODE_VERSION"
+if [ ! -x "$claude_dir/node_modules/.bin/claude" ]; then
+  echo "setup: npm install @anthropic-ai/claude-code@$CLAUDE_CODE_VERSION (into $claude_dir)"
+  mkdir -p "$claude_dir"
+  npm install --prefix "$claude_dir" --no-audit --no-fund --loglevel=error "@anthropic-ai/claude-code@$CLAUDE_CODE_VERSION"
 fi

@@ -4,13 +4,16 @@
 use tauri::{AppHandle, State};
 use tauri_plugin_shell::ShellExt;
 use yokeflow_core::approvals::{self, ProjectCommand};
+use yokeflow_core::diff::{self, TaskDiff};
 use yokeflow_core::error::ErrorDto;
 use yokeflow_core::model::{Board, Project, ProjectSummary, TaskStatus};
 use yokeflow_core::orchestrator::ActiveRunState;
 use yokeflow_core::overrides::StatusMove;
+use yokeflow_core::permissions::{self, ToolPermissions};
 use yokeflow_core::plan::ExecutionPlan;
 use yokeflow_core::register::{self, AddedProject};
-use yokeflow_core::runs::RunRequest;
+use yokeflow_core::runs::{FeedbackRoute, RunRequest};
+use yokeflow_core::sessions::{self, TaskLog};
 use yokeflow_core::{demo, locations, planner, project, tasks, CoreError};
 
 use crate::app::AppState;
@@ -66,8 +69,9 @@ pub async fn start_run(
     state: State<'_, AppState>,
     project_id: String,
     sequential: Option<bool>,
+    max_cost_usd: Option<f64>,
 ) -> Result<(), ErrorDto> {
-    let request = RunRequest { sequential: sequential.unwrap_or(false), ..Default::default() };
+    let request = RunRequest { sequential: sequential.unwrap_or(false), max_cost_usd, ..Default::default() };
     state.runs.start(&project_id, request).await.map(drop).map_err(dto)
 }
 
@@ -180,6 +184,59 @@ pub async fn open_task_log(
 ) -> Result<(), ErrorDto> {
     let log = locations::latest_log(&state.db, &project_id, &task_id).await.map_err(dto)?;
     open_path(&app, &log)
+}
+
+/// The task's agent sessions with their transcripts, cost and refusals.
+#[tauri::command]
+pub async fn task_log(state: State<'_, AppState>, project_id: String, task_id: String) -> Result<TaskLog, ErrorDto> {
+    sessions::task_log(&state.db, &project_id, &task_id).await.map_err(dto)
+}
+
+/// What the task changed against its merge base with the target.
+#[tauri::command]
+pub async fn task_diff(state: State<'_, AppState>, project_id: String, task_id: String) -> Result<TaskDiff, ErrorDto> {
+    diff::task_diff(&state.db, &project_id, &task_id).await.map_err(dto)
+}
+
+/// Sends a person's remark to the task's agent ([`yokeflow_core::runs::Runs::feedback`]).
+#[tauri::command]
+pub async fn send_feedback(
+    state: State<'_, AppState>,
+    project_id: String,
+    task_id: String,
+    remark: String,
+) -> Result<FeedbackRoute, ErrorDto> {
+    let (_, route, _) =
+        state.runs.feedback(&project_id, &task_id, &remark, RunRequest::default()).await.map_err(dto)?;
+    Ok(route)
+}
+
+/// The tools the project's agents may use without asking.
+#[tauri::command]
+pub async fn tool_permissions(state: State<'_, AppState>, project_id: String) -> Result<ToolPermissions, ErrorDto> {
+    permissions::of_project(&state.db, &project_id).await.map_err(dto)
+}
+
+/// Allows a tool rule (`Bash(npm install:*)`) for the project's agents; the rules after.
+#[tauri::command]
+pub async fn allow_tool(
+    state: State<'_, AppState>,
+    project_id: String,
+    rule: String,
+) -> Result<ToolPermissions, ErrorDto> {
+    permissions::allow(&state.db, &project_id, &rule).await.map_err(dto)?;
+    permissions::of_project(&state.db, &project_id).await.map_err(dto)
+}
+
+/// Takes back a tool rule a person allowed; the rules after.
+#[tauri::command]
+pub async fn revoke_tool(
+    state: State<'_, AppState>,
+    project_id: String,
+    rule: String,
+) -> Result<ToolPermissions, ErrorDto> {
+    permissions::revoke(&state.db, &project_id, &rule).await.map_err(dto)?;
+    permissions::of_project(&state.db, &project_id).await.map_err(dto)
 }
 
 fn open_path(app: &AppHandle, path: &std::path::Path) -> Result<(), ErrorDto> {

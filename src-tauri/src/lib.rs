@@ -83,6 +83,12 @@ mod app {
                 crate::commands::move_task_to_worktree,
                 crate::commands::open_worktree,
                 crate::commands::open_task_log,
+                crate::commands::task_log,
+                crate::commands::task_diff,
+                crate::commands::send_feedback,
+                crate::commands::tool_permissions,
+                crate::commands::allow_tool,
+                crate::commands::revoke_tool,
             ])
             .build(tauri::generate_context!())
             .expect("error while building the YokeFlow window")

@@ -77,6 +77,8 @@ function backend(overrides: Partial<Backend> = {}): Backend {
         return Promise.resolve(state.plan);
       case "pending_commands":
         return Promise.resolve(state.pending);
+      case "task_log":
+        return Promise.resolve({ task_id: (args as { taskId?: string } | undefined)?.taskId, sessions: [], cost_usd: null });
       case "approve_commands":
         state.pending = [];
         delete state.reject["start_run"];
@@ -191,7 +193,7 @@ describe("run", () => {
 
     await user.click(screen.getByTestId("sequential"));
     await user.click(screen.getByTestId("start-run"));
-    expect(callsOf("start_run")).toEqual([{ projectId: "p1", sequential: true }]);
+    expect(callsOf("start_run")).toEqual([{ projectId: "p1", sequential: true, maxCostUsd: null }]);
     expect(screen.getByTestId("start-run")).toBeDisabled();
     expect(screen.getByTestId("sequential")).toBeDisabled();
     expect(screen.getByTestId("run-status")).toHaveAttribute("data-state", "running");
@@ -326,7 +328,8 @@ describe("run", () => {
     const user = userEvent.setup();
     await renderApp();
     await user.click(screen.getByTestId("start-run"));
-    bus.emit(started, { type: "agent_output", run_id: "r1", task_id: "a", lines: ["writing src/cart.ts"] });
+    const said = (text: string) => ({ kind: "text" as const, tool: null, text, is_error: false });
+    bus.emit(started, { type: "agent_transcript", run_id: "r1", task_id: "a", session_id: "s1", entries: [said("writing src/cart.ts")] });
 
     await user.click(screen.getByRole("button", { name: "Cart API" }));
     const pane = screen.getByTestId("log-pane");
@@ -335,12 +338,12 @@ describe("run", () => {
     expect(within(pane).getByTestId("log-lines")).toHaveTextContent("writing src/cart.ts");
 
     bus.emit(
-      { type: "agent_output", run_id: "r1", task_id: "a", lines: ["tests pass", "all 12 green"] },
-      { type: "agent_output", run_id: "r1", task_id: "b", lines: ["not this task"] },
+      { type: "agent_transcript", run_id: "r1", task_id: "a", session_id: "s1", entries: [said("tests pass"), said("all 12 green")] },
+      { type: "agent_transcript", run_id: "r1", task_id: "b", session_id: "s2", entries: [said("not this task")] },
       { type: "merge_result", run_id: "r1", task_id: "a", result: "merged", detail: "abc123" },
     );
-    const lines = within(pane).getByTestId("log-lines").textContent;
-    expect(lines).toBe("writing src/cart.ts\ntests pass\nall 12 green\n▸ merge: merged — abc123");
+    const rows = within(within(pane).getByTestId("log-lines")).getAllByRole("listitem").map((row) => row.textContent);
+    expect(rows).toEqual(["writing src/cart.ts", "tests pass", "all 12 green", "merge: merged — abc123"]);
 
     await user.click(within(pane).getByRole("button", { name: "Close the log" }));
     expect(screen.queryByTestId("log-pane")).not.toBeInTheDocument();

@@ -110,8 +110,8 @@ describe("run commands", () => {
     await getPlan("p1");
     await buildPlan("p1");
     expect(invokeMock.mock.calls).toEqual([
-      ["start_run", { projectId: "p1", sequential: false }],
-      ["start_run", { projectId: "p1", sequential: true }],
+      ["start_run", { projectId: "p1", sequential: false, maxCostUsd: null }],
+      ["start_run", { projectId: "p1", sequential: true, maxCostUsd: null }],
       ["pause_run", { projectId: "p1" }],
       ["resume_run", { projectId: "p1" }],
       ["cancel_run", { projectId: "p1" }],

@@ -12,8 +12,12 @@ import type {
   Project,
   ProjectCommand,
   ProjectSummary,
+  FeedbackRoute,
   StatusMove,
+  TaskDiff,
+  TaskLog,
   TaskStatus,
+  ToolPermissions,
 } from "./bindings";
 
 /** The code given to rejections that did not carry an `ErrorDto`. */
@@ -86,8 +90,39 @@ export const EVENT_NAME = "yokeflow://event";
 export const RESYNC_EVENT_NAME = "yokeflow://resync";
 
 /** Starts a run in the background; errors known up front (`agent_not_found`, `run_in_progress`, `plan_empty`) reject. */
-export function startRun(projectId: string, sequential: boolean): Promise<null> {
-  return call<null>("start_run", { projectId, sequential });
+/** Starts a run; `maxCostUsd` (when given) is its budget: once the agents spent it, no new task starts. */
+export function startRun(projectId: string, sequential: boolean, maxCostUsd: number | null = null): Promise<null> {
+  return call<null>("start_run", { projectId, sequential, maxCostUsd });
+}
+
+/** The task's agent sessions with their transcripts, cost and refused tools. */
+export function taskLog(projectId: string, taskId: string): Promise<TaskLog> {
+  return call<TaskLog>("task_log", { projectId, taskId });
+}
+
+/** What the task changed against its merge base with the target. */
+export function taskDiff(projectId: string, taskId: string): Promise<TaskDiff> {
+  return call<TaskDiff>("task_diff", { projectId, taskId });
+}
+
+/** Sends a person's remark to the task's agent; where it went (queued, sent to the run, a run of its own). */
+export function sendFeedback(projectId: string, taskId: string, remark: string): Promise<FeedbackRoute> {
+  return call<FeedbackRoute>("send_feedback", { projectId, taskId, remark });
+}
+
+/** The tool rules the project's agents get. */
+export function toolPermissions(projectId: string): Promise<ToolPermissions> {
+  return call<ToolPermissions>("tool_permissions", { projectId });
+}
+
+/** Allows a tool rule (`Bash(npm install:*)`) for the project's agents; the rules after. */
+export function allowTool(projectId: string, rule: string): Promise<ToolPermissions> {
+  return call<ToolPermissions>("allow_tool", { projectId, rule });
+}
+
+/** Takes back a tool rule a person allowed; the rules after. */
+export function revokeTool(projectId: string, rule: string): Promise<ToolPermissions> {
+  return call<ToolPermissions>("revoke_tool", { projectId, rule });
 }
 
 export function pauseRun(projectId: string): Promise<null> {

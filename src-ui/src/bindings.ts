@@ -2,7 +2,80 @@
 export type TaskStatus = "backlog" | "in_progress" | "review" | "done";
 export type RunMode = "parallel" | "sequential";
 export type RunStatus = "running" | "paused" | "finished" | "failed" | "cancelled" | "interrupted";
-export type SessionOutcome = "succeeded" | "no_changes" | "failed" | "timed_out" | "cancelled";
+export type SessionOutcome = "succeeded" | "no_changes" | "failed" | "timed_out" | "cancelled" | "refused";
+export type SessionState = "running" | "succeeded" | "no_changes" | "failed" | "timed_out" | "cancelled" | "refused" | "interrupted";
+export type AgentKind = "claude_code" | "codex" | "plain_text";
+export type EntryKind = "text" | "tool_call" | "tool_result" | "permission_denied" | "result";
+export type Entry = { kind: EntryKind, 
+/**
+ * The tool's name, for tool calls, results and denials.
+ */
+tool: string | null, text: string, is_error: boolean, };
+export type Denial = { tool: string, 
+/**
+ * The short form of the input it was refused for (a Bash command, a file path).
+ */
+input: string, };
+export type SessionLog = { session_id: string, 
+/**
+ * The agent CLI's own session id (what a follow-up resumes).
+ */
+agent_session_id: string | null, outcome: SessionState, agent_kind: AgentKind | null, started_at: number, ended_at: number | null, exit_code: number | null, cost_usd: number | null, input_tokens: number | null, output_tokens: number | null, turns: number | null, denials: Array<Denial>, 
+/**
+ * For each refused tool, the rule that would allow it (`Bash(npm install:*)`), without repeats.
+ */
+suggested_rules: Array<string>, 
+/**
+ * The person's follow-up this session answered, if it was one.
+ */
+remark: string | null, 
+/**
+ * The raw output, as printed.
+ */
+log_path: string | null, entries: Array<Entry>, };
+export type TaskLog = { task_id: string, sessions: Array<SessionLog>, 
+/**
+ * All sessions' cost together (`None` when no session reported one).
+ */
+cost_usd: number | null, };
+export type ToolPermissions = { 
+/**
+ * Every rule a run's agents get, in the order given to them: the defaults, the test command, the person's.
+ */
+effective: Array<string>, 
+/**
+ * The rules a person allowed for this project (revocable).
+ */
+allowed: Array<string>, };
+export type FileChange = "added" | "modified" | "deleted" | "renamed" | "type_changed";
+export type FileDiff = { path: string, 
+/**
+ * The path before, for a rename.
+ */
+old_path: string | null, change: FileChange, additions: number, deletions: number, binary: boolean, 
+/**
+ * The unified patch (headers included); `None` when folded (too large, or binary).
+ */
+patch: string | null, 
+/**
+ * The patch was left out because it is larger than [`MAX_PATCH_BYTES`].
+ */
+folded: boolean, };
+export type DiffSource = "worktree" | "branch" | "landed";
+export type TaskDiff = { task_id: string, source: DiffSource, 
+/**
+ * The commit compared against (the merge base with the target, or the target before the landing).
+ */
+base: string, 
+/**
+ * The newer commit (the branch tip, or the landed commit); for a worktree, its HEAD.
+ */
+head: string, files: Array<FileDiff>, additions: number, deletions: number, 
+/**
+ * More files changed than are listed.
+ */
+truncated: boolean, };
+export type FeedbackRoute = { "kind": "queued" } | { "kind": "sent_to_run" } | { "kind": "started", run_id: string, };
 export type Project = { id: string, name: string, repo_path: string, target_branch: string, tasks_file: string | null, 
 /**
  * The agent's argv template; `None` means the default agent.
@@ -24,8 +97,17 @@ files: Array<string>, predicted_files: Array<PredictedFile>, effort_minutes: num
  * A conflict predicted while the task is in progress (JSON list of `{other, files}`; `other` is a task id or
  * `target`); cleared when the task lands or leaves in-progress.
  */
-conflict_warning: string | null, };
-export type Board = { project: Project, epics: Array<Epic>, tasks: Array<Task>, };
+conflict_warning: string | null, 
+/**
+ * What the task's agent sessions cost so far, in US dollars, when the agent reports cost.
+ */
+cost_usd: number | null, };
+export type BoardColumn = { status: TaskStatus, label: string, };
+export type Board = { project: Project, epics: Array<Epic>, tasks: Array<Task>, 
+/**
+ * The board's columns, in order, with their headings (the window draws these, it keeps no copy).
+ */
+columns: Array<BoardColumn>, };
 export type ErrorDto = { code: string, message: string, };
 export type TaskFileIssue = { 
 /**
@@ -168,11 +250,12 @@ db_version: string,
  */
 file_version: string, detected_at: number, resolved_at: number | null, 
 /**
- * `db`, `file` or `converged` (the two sides became equal).
+ * How it was resolved, once it was.
  */
-resolution: string | null, };
+resolution: ConflictResolution | null, };
 export type ExpertiseKeep = "db" | "file";
-export type ExpertiseEvent = { "type": "watch_started", project_id: string, path: string, } | { "type": "imported", project_id: string, domain: string, } | { "type": "exported", project_id: string, domain: string, } | { "type": "skill_written", project_id: string, domain: string, path: string, } | { "type": "conflict", project_id: string, domain: string, conflict_id: number, } | { "type": "conflict_resolved", project_id: string, domain: string, resolution: string, } | { "type": "invalid", project_id: string, path: string, message: string, };
+export type ConflictResolution = "db" | "file" | "converged";
+export type ExpertiseEvent = { "type": "watch_started", project_id: string, path: string, } | { "type": "imported", project_id: string, domain: string, } | { "type": "exported", project_id: string, domain: string, } | { "type": "skill_written", project_id: string, domain: string, path: string, } | { "type": "conflict", project_id: string, domain: string, conflict_id: number, } | { "type": "conflict_resolved", project_id: string, domain: string, resolution: ConflictResolution, } | { "type": "invalid", project_id: string, path: string, message: string, };
 export type SkillThresholds = { min_confidence: number, min_usage: number, };
 export type WatchStats = { 
 /**
@@ -303,11 +386,27 @@ merge_success_rate: number,
  */
 review: Array<ReviewItem>, 
 /**
+ * What the run's agent sessions cost, as they reported it (`None`: no agent reported a cost).
+ */
+cost_usd: number | null, 
+/**
+ * The run's budget, if it had one.
+ */
+budget_usd: number | null, 
+/**
+ * The budget was spent: tasks left were not started.
+ */
+stopped_by_budget: boolean, 
+/**
  * How many of the project's routed tasks prior expertise served (skills or the database), as of the end of
  * the run. Reports stored before this was recorded read as zero.
  */
 expertise_reuse: ReuseStats, tasks: Array<TaskTiming>, };
-export type Event = { "type": "recovered", run_id: string, project_id: string, tasks_reset: Array<string>, tasks_found_merged: Array<string>, sessions_interrupted: number, processes_killed: number, worktrees_removed: number, } | { "type": "run_started", run_id: string, project_id: string, mode: RunMode, workers: number, task_count: number, done_count: number, } | { "type": "run_paused", run_id: string, } | { "type": "run_resumed", run_id: string, } | { "type": "run_sequential", run_id: string, } | { "type": "run_finished", run_id: string, 
+export type Event = { "type": "recovered", run_id: string, project_id: string, tasks_reset: Array<string>, tasks_found_merged: Array<string>, sessions_interrupted: number, processes_killed: number, worktrees_removed: number, } | { "type": "run_started", run_id: string, project_id: string, mode: RunMode, workers: number, 
+/**
+ * The name of each worker slot's worktree lane (`lanes[slot]`), as the plan names them.
+ */
+lanes: Array<string>, task_count: number, done_count: number, } | { "type": "run_paused", run_id: string, } | { "type": "run_resumed", run_id: string, } | { "type": "run_sequential", run_id: string, } | { "type": "run_finished", run_id: string, 
 /**
  * `finished`, `cancelled` or `failed`.
  */
@@ -319,7 +418,11 @@ slot: number | null, } | { "type": "worktree_created", run_id: string, task_id: 
 /**
  * True when an earlier attempt's branch was reattached.
  */
-reattached: boolean, } | { "type": "worktree_removed", run_id: string, task_id: string, branch: string, } | { "type": "agent_started", run_id: string, task_id: string, session_id: string, pid: number, log_path: string, } | { "type": "agent_output", run_id: string, task_id: string, lines: Array<string>, } | { "type": "agent_exited", run_id: string, task_id: string, session_id: string, outcome: SessionOutcome, exit_code: number | null, } | { "type": "merge_started", run_id: string, task_id: string, branch: string, } | { "type": "merge_result", run_id: string, task_id: string, result: MergeKind, 
+reattached: boolean, } | { "type": "worktree_removed", run_id: string, task_id: string, branch: string, } | { "type": "agent_started", run_id: string, task_id: string, session_id: string, pid: number, log_path: string, } | { "type": "agent_transcript", run_id: string, task_id: string, session_id: string, entries: Array<Entry>, } | { "type": "agent_exited", run_id: string, task_id: string, session_id: string, outcome: SessionOutcome, exit_code: number | null, 
+/**
+ * What the session cost, when the agent reports it.
+ */
+cost_usd: number | null, } | { "type": "merge_started", run_id: string, task_id: string, branch: string, } | { "type": "merge_result", run_id: string, task_id: string, result: MergeKind, 
 /**
  * The merge commit, the conflicting files or the test log, depending on `result`.
  */

@@ -1,15 +1,10 @@
 // Pure board helpers, kept apart from the components so they are cheap to test and to memoize.
-import type { Epic, Task, TaskStatus } from "./bindings";
+import type { BoardColumn, Epic, Task, TaskStatus } from "./bindings";
 
-export type ColumnDef = { status: TaskStatus; label: string };
-
-/** The four kanban columns, in order (mirrors `TaskStatus::ALL` and `label()` in the Rust core). */
-export const COLUMNS: readonly ColumnDef[] = [
-  { status: "backlog", label: "Backlog" },
-  { status: "in_progress", label: "In Progress" },
-  { status: "review", label: "Review" },
-  { status: "done", label: "Done" },
-];
+/** A column's heading, as the core names it on the board (`Board.columns`); the status itself when not listed. */
+export function columnLabel(columns: readonly BoardColumn[], status: TaskStatus): string {
+  return columns.find((column) => column.status === status)?.label ?? status;
+}
 
 export type GroupedTasks = Record<TaskStatus, Task[]>;
 
@@ -75,7 +70,10 @@ export function formatPercent(ratio: number): string {
   return `${Math.round(ratio * 100)}%`;
 }
 
-/** The worktree name of a 0-based worker slot, as the core names it: 1 → "wt-2". */
-export function slotName(slot: number): string {
-  return `wt-${slot + 1}`;
+/**
+ * The worktree name of a 0-based worker slot: the run's own name for it (`run_started.lanes`), else the name the
+ * core's plan gives a worktree at that position (`plan::worktree_name`: 1 → "wt-2"; the plan's edits name lanes so).
+ */
+export function slotName(slot: number, laneNames: readonly string[] = []): string {
+  return laneNames[slot] ?? `wt-${slot + 1}`;
 }

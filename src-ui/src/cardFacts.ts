@@ -20,6 +20,10 @@ export type BoardFacts = {
   /** The agent of each task a lane is busy with. */
   agents: ReadonlyMap<string, LaneAgent>;
   times: ReadonlyMap<string, TimeSpent>;
+  /** The run's names of its worker slots (`run_started.lanes`). */
+  laneNames?: readonly string[];
+  /** What each running task's agent did last. */
+  activity?: Readonly<Record<string, string>>;
 };
 
 /** The facts one card shows, as props. */
@@ -32,6 +36,8 @@ export type CardFacts = {
   conflict: PlanConflict | undefined;
   spentMs: number | undefined;
   since: number | null;
+  /** What its agent did last ("Bash: cargo test"), while it runs. */
+  activity: string | undefined;
 };
 
 const NO_WORKTREES: ReadonlyMap<string, string> = new Map();
@@ -97,13 +103,14 @@ export function cardFacts(facts: BoardFacts, task: Task, slot: number | undefine
   const done = task.status === "done";
   const time = facts.times.get(task.id);
   return {
-    worktree: running ? slotName(slot) : done ? undefined : facts.worktrees.get(task.id),
+    worktree: running ? slotName(slot, facts.laneNames) : done ? undefined : facts.worktrees.get(task.id),
     running,
     pinned: !done && facts.pinned.has(task.id),
     agent: task.status === "in_progress" ? facts.agents.get(task.id) : undefined,
     conflict: done ? undefined : facts.conflicts.get(task.id),
     spentMs: time?.spentMs,
     since: time?.since ?? null,
+    activity: task.status === "in_progress" ? facts.activity?.[task.id] : undefined,
   };
 }
 

@@ -11,9 +11,15 @@ import {
   getBoard,
   getPlan,
   listProjects,
+  allowTool,
   moveTaskToWorktree,
+  revokeTool,
   runState,
+  sendFeedback,
   setTaskStatus,
+  taskDiff,
+  taskLog,
+  toolPermissions,
   type RunStateDto,
 } from "./api";
 import type { ErrorDto, ProjectCommand, TaskStatus } from "./bindings";
@@ -31,7 +37,67 @@ export const queryKeys = {
   board: (projectId: string | null) => ["board", projectId] as const,
   plan: (projectId: string | null) => ["plan", projectId] as const,
   runState: (projectId: string | null) => ["runState", projectId] as const,
+  /** A task's stored sessions and transcripts. */
+  taskLog: (projectId: string | null, taskId: string | null) => ["taskLog", projectId, taskId] as const,
+  /** A task's diff against its merge base. */
+  taskDiff: (projectId: string | null, taskId: string | null) => ["taskDiff", projectId, taskId] as const,
+  toolPermissions: (projectId: string | null) => ["toolPermissions", projectId] as const,
 };
+
+/** A task's work changed (its agent ended, a commit, a merge, a move): its log and diff are read again. */
+export function taskChanged(client: QueryClient, projectId: string | null, taskId: string): void {
+  if (projectId === null) return;
+  void client.invalidateQueries({ queryKey: queryKeys.taskLog(projectId, taskId) });
+  void client.invalidateQueries({ queryKey: queryKeys.taskDiff(projectId, taskId) });
+}
+
+/** The sessions of a task (read when its pane opens, again when its work changed). */
+export function useTaskLogQuery(projectId: string | null, taskId: string | null) {
+  return useQuery({
+    queryKey: queryKeys.taskLog(projectId, taskId),
+    queryFn: projectId === null || taskId === null ? skipToken : () => taskLog(projectId, taskId),
+  });
+}
+
+/** A task's diff, while it is shown (`enabled`). `not_found` means it has no work to show yet. */
+export function useTaskDiffQuery(projectId: string | null, taskId: string | null, enabled: boolean) {
+  return useQuery({
+    queryKey: queryKeys.taskDiff(projectId, taskId),
+    queryFn: projectId === null || taskId === null || !enabled ? skipToken : () => taskDiff(projectId, taskId),
+    // A diff is read afresh each time the tab opens: the worktree may have changed with no event (a person's edit).
+    refetchOnMount: "always",
+  });
+}
+
+export function useToolPermissionsQuery(projectId: string | null) {
+  return useQuery({
+    queryKey: queryKeys.toolPermissions(projectId),
+    queryFn: projectId === null ? skipToken : () => toolPermissions(projectId),
+  });
+}
+
+/** Allows (`allow: true`) or revokes a tool rule; the answer is the project's rules after. */
+export function useSetToolRule() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ projectId, rule, allow }: { projectId: string; rule: string; allow: boolean }) =>
+      allow ? allowTool(projectId, rule) : revokeTool(projectId, rule),
+    onSuccess: (rules, { projectId }) => client.setQueryData(queryKeys.toolPermissions(projectId), rules),
+  });
+}
+
+/** Sends feedback; the task's log and the board follow (it moves back to the queue, or its agent takes it). */
+export function useSendFeedback() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ projectId, taskId, remark }: { projectId: string; taskId: string; remark: string }) =>
+      sendFeedback(projectId, taskId, remark),
+    onSuccess: (_route, { projectId, taskId }) => {
+      taskChanged(client, projectId, taskId);
+      void client.invalidateQueries({ queryKey: queryKeys.board(projectId) });
+    },
+  });
+}
 
 /** The window's query client (one per window; tests make one per test). */
 export function createQueryClient(): QueryClient {

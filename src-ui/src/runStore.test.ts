@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Event } from "./bindings";
+import type { Entry, Event } from "./bindings";
 import { groupByStatus } from "./board";
 import { board, runStarted, task } from "./test/fixtures";
 import { report } from "./test/events";
@@ -7,7 +7,10 @@ import {
   LOG_LINES_KEPT,
   LogStore,
   applyTaskStatus,
-  eventLogLines,
+  eventLogItems,
+  formatCost,
+  headline,
+  type LogItem,
   initialLiveState,
   isRelevant,
   liveReducer,
@@ -23,6 +26,7 @@ function run(state: LiveState, ...actions: LiveAction[]): LiveState {
 }
 
 const ev = (event: Event): LiveAction => ({ kind: "event", event });
+const said = (text: string): Entry => ({ kind: "text", tool: null, text, is_error: false });
 
 const started = runStarted();
 
@@ -98,7 +102,7 @@ describe("liveReducer", () => {
   it("follows a run found through run_state before its run_started was seen", () => {
     let state = run(loaded(), { kind: "state_loaded", projectId: "p1", active: true, paused: true });
     expect(state.phase).toBe("paused");
-    expect(isRelevant(state, { type: "agent_output", run_id: "r7", task_id: "a", lines: ["x"] })).toBe(true);
+    expect(isRelevant(state, { type: "agent_transcript", run_id: "r7", task_id: "a", session_id: "s", entries: [said("x")] })).toBe(true);
     state = run(state, ev({ type: "run_resumed", run_id: "r7" }));
     expect(state.phase).toBe("running");
     expect(state.runId).toBe("r7");
@@ -127,7 +131,7 @@ describe("liveReducer", () => {
   it("is idle with no run, and agent output then does not count", () => {
     const state = run(loaded(), { kind: "state_loaded", projectId: "p1", active: false, paused: false });
     expect(state.phase).toBe("idle");
-    expect(isRelevant(state, { type: "agent_output", run_id: "r1", task_id: "a", lines: ["x"] })).toBe(false);
+    expect(isRelevant(state, { type: "agent_transcript", run_id: "r1", task_id: "a", session_id: "s", entries: [said("x")] })).toBe(false);
   });
 
   it("goes back to idle when start_run is refused, and to failed when the run vanished", () => {
@@ -207,7 +211,7 @@ describe("worktree lanes", () => {
 
     state = run(
       state,
-      ev({ type: "agent_exited", run_id: "r1", task_id: "a", session_id: "s", outcome: "succeeded", exit_code: 0 }),
+      ev({ type: "agent_exited", run_id: "r1", task_id: "a", session_id: "s", outcome: "succeeded", exit_code: 0 , cost_usd: null}),
       ev({ type: "merge_started", run_id: "r1", task_id: "a", branch: "yokeflow/a" }),
     );
     expect(state.lanes[2]).toMatchObject({ agent: "succeeded", merge: "testing" });
@@ -289,45 +293,96 @@ describe("worktree lanes", () => {
 });
 
 describe("LogStore", () => {
-  it(`keeps the last ${LOG_LINES_KEPT} lines per task`, () => {
+  const item = (text: string): LogItem => ({ kind: "text", tool: null, text, isError: false, sessionId: "s" });
+
+  it(`keeps the last ${LOG_LINES_KEPT} items per task`, () => {
     const logs = new LogStore();
-    for (let i = 0; i < 1200; i++) logs.append("a", `line ${i}`);
-    logs.append("b", "other");
-    const lines = logs.get("a");
-    expect(lines).toHaveLength(500);
-    expect(lines[0]).toBe("line 700");
-    expect(lines[499]).toBe("line 1199");
-    expect(logs.get("b")).toEqual(["other"]);
-    expect(logs.version("a")).toBe(1200);
+    for (let i = 0; i < LOG_LINES_KEPT + 700; i++) logs.append("a", item(`line ${i}`));
+    logs.append("b", item("other"));
+    const items = logs.get("a");
+    expect(items).toHaveLength(LOG_LINES_KEPT);
+    expect(items[0]!.text).toBe("line 700");
+    expect(items[LOG_LINES_KEPT - 1]!.text).toBe(`line ${LOG_LINES_KEPT + 699}`);
+    expect(logs.get("b")).toEqual([item("other")]);
+    expect(logs.version("a")).toBe(LOG_LINES_KEPT + 700);
+  });
+
+  it("takes a batch in one go, and 10,000 entries stay bounded", () => {
+    const logs = new LogStore();
+    let calls = 0;
+    logs.subscribe(() => calls++);
+    for (let batch = 0; batch < 40; batch++) {
+      logs.append("a", ...Array.from({ length: 250 }, (_, i) => item(`entry ${batch * 250 + i}`)));
+    }
+    expect(calls).toBe(40);
+    expect(logs.get("a")).toHaveLength(LOG_LINES_KEPT);
+    expect(logs.get("a").at(-1)!.text).toBe("entry 9999");
   });
 
   it("notifies subscribers and forgets everything on clear", () => {
     const logs = new LogStore(3);
     let calls = 0;
     const stop = logs.subscribe(() => calls++);
-    logs.append("a", "1");
-    logs.append("a", "2");
+    logs.append("a", item("1"));
+    logs.append("a", item("2"));
     expect(calls).toBe(2);
     const version = logs.version("a");
     logs.clear();
     expect(logs.get("a")).toEqual([]);
     expect(logs.version("a")).toBeGreaterThan(version);
     stop();
-    logs.append("a", "3");
+    logs.append("a", item("3"));
     expect(calls).toBe(3);
   });
 });
 
-describe("eventLogLines", () => {
-  it("turns merge results and agent output into log lines", () => {
-    expect(eventLogLines({ type: "agent_output", run_id: "r1", task_id: "a", lines: ["hello", "world"] })).toEqual({
+describe("eventLogItems", () => {
+  it("turns transcript entries and merge results into log items", () => {
+    const entries: Entry[] = [said("hello"), { kind: "tool_call", tool: "Bash", text: "cargo test", is_error: false }];
+    expect(eventLogItems({ type: "agent_transcript", run_id: "r1", task_id: "a", session_id: "s1", entries })).toEqual({
       taskId: "a",
-      lines: ["hello", "world"],
+      items: [
+        { kind: "text", tool: null, text: "hello", isError: false, sessionId: "s1" },
+        { kind: "tool_call", tool: "Bash", text: "cargo test", isError: false, sessionId: "s1" },
+      ],
     });
     expect(
-      eventLogLines({ type: "merge_result", run_id: "r", task_id: "a", result: "tests_failed", detail: "2 failed" }),
-    ).toEqual({ taskId: "a", lines: ["▸ merge: tests failed — 2 failed"] });
-    expect(eventLogLines({ type: "run_paused", run_id: "r" })).toBeNull();
+      eventLogItems({ type: "merge_result", run_id: "r", task_id: "a", result: "tests_failed", detail: "2 failed" }),
+    ).toEqual({
+      taskId: "a",
+      items: [{ kind: "event", tool: null, text: "merge: tests failed — 2 failed", isError: true, sessionId: null }],
+    });
+    expect(
+      eventLogItems({ type: "agent_exited", run_id: "r", task_id: "a", session_id: "s", outcome: "refused", exit_code: 0, cost_usd: 0.0712 })!
+        .items[0]!.text,
+    ).toBe("agent exited: refused (code 0), $0.07");
+    expect(eventLogItems({ type: "run_paused", run_id: "r" })).toBeNull();
+  });
+});
+
+describe("the agent's latest action", () => {
+  it("is the newest tool call or refusal of a transcript batch, per task", () => {
+    let state = run(loaded(), { kind: "start_requested", projectId: "p1" }, ev(started));
+    expect(state.laneNames).toEqual(["wt-1", "wt-2", "wt-3", "wt-4"]);
+    const batch = (task: string, entries: Entry[]) =>
+      ev({ type: "agent_transcript", run_id: "r1", task_id: task, session_id: "s", entries });
+    state = run(state, batch("a", [{ kind: "tool_call", tool: "Edit", text: "src/api.rs", is_error: false }, said("done editing")]));
+    expect(state.activity).toEqual({ a: "Edit: src/api.rs" });
+    const same = run(state, batch("a", [said("thinking")]));
+    expect(same).toBe(state);
+    state = run(state, batch("a", [{ kind: "permission_denied", tool: "Bash", text: "npm install", is_error: true }]));
+    expect(state.activity.a).toBe("refused Bash: npm install");
+    expect(run(state, { kind: "start_requested", projectId: "p1" }).activity).toEqual({});
+  });
+});
+
+describe("formatCost and headline", () => {
+  it("read like money and like what the agent did", () => {
+    expect(formatCost(0)).toBe("$0.00");
+    expect(formatCost(0.004)).toBe("<$0.01");
+    expect(formatCost(1.2)).toBe("$1.20");
+    expect(headline({ kind: "tool_call", tool: "Bash", text: "cargo test\nmore", is_error: false })).toBe("Bash: cargo test");
+    expect(headline({ kind: "tool_result", tool: "Bash", text: "boom", is_error: true })).toBe("error: boom");
   });
 });
 

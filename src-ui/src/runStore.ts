@@ -1,6 +1,6 @@
 // The live state of the selected project: its board as the core's events change it, and the run going on it.
 // Pure (a reducer and small helpers), so the whole event handling is tested without a window.
-import type { Board, Event, RunMode, RunReport, RunStatus, SessionOutcome, Task, TaskStatus } from "./bindings";
+import type { Board, Entry, Event, RunMode, RunReport, RunStatus, SessionOutcome, Task, TaskStatus } from "./bindings";
 
 /** The agent of a worktree lane: none yet, running, or how it exited (a `sessions.outcome` value). */
 export type LaneAgent = "idle" | "running" | SessionOutcome;
@@ -11,7 +11,7 @@ export type LaneMerge = "none" | "predicted" | "testing" | "clean" | "failed" | 
 /** A branch's newest commit as a run announced it. */
 export type LaneCommit = { sha: string; summary: string };
 
-/** One worker slot (worktree `wt-<slot+1>`) as the run's events left it. */
+/** One worker slot (its worktree lane is named by the run: `LiveState.laneNames`) as the run's events left it. */
 export type Lane = {
   slot: number;
   /** The branch of the worktree created last in this slot. */
@@ -64,6 +64,10 @@ export type LiveState = {
   timings: TimingMark | null;
   /** Tasks whose start is in `timings` without an end yet, with their slot (bounded by the worker count). */
   timingOpen: Readonly<Record<string, number | null>>;
+  /** The name of each worker slot's worktree lane, as the run's `run_started` gave them (empty until then). */
+  laneNames: readonly string[];
+  /** What each task's agent did last (a tool call: "Edit src/api.rs", "Bash: cargo test"), while its run goes. */
+  activity: Readonly<Record<string, string>>;
 };
 
 export type LiveAction =
@@ -87,6 +91,8 @@ export type LiveAction =
 const NO_SLOTS: Readonly<Record<string, number>> = {};
 const NO_LANES: readonly Lane[] = [];
 const NO_OPEN: Readonly<Record<string, number | null>> = {};
+const NO_NAMES: readonly string[] = [];
+const NO_ACTIVITY: Readonly<Record<string, string>> = {};
 
 /** The most lanes made from events, so a bogus slot number cannot allocate a huge array. */
 export const MAX_LANES = 256;
@@ -254,7 +260,32 @@ export function initialLiveState(projectId: string | null = null): LiveState {
     runStartedAt: null,
     timings: null,
     timingOpen: NO_OPEN,
+    laneNames: NO_NAMES,
+    activity: NO_ACTIVITY,
   };
+}
+
+/**
+ * The name of worker slot `slot`: the run's own name for it, else the plan's worktree at that position, else a
+ * plain number (a run found after a reload, before its `run_started`, with no plan).
+ */
+export function laneName(laneNames: readonly string[], slot: number, planNames?: readonly string[]): string {
+  return laneNames[slot] ?? planNames?.[slot] ?? `slot ${slot + 1}`;
+}
+
+/** An entry in one line: "Edit src/api.rs", "Bash: cargo test", "refused Bash: npm i", the first line of a text. */
+export function headline(entry: Entry): string {
+  const first = entry.text.split("\n", 1)[0] ?? "";
+  switch (entry.kind) {
+    case "tool_call":
+      return first === "" ? (entry.tool ?? "tool") : `${entry.tool ?? "tool"}: ${first}`;
+    case "permission_denied":
+      return `refused ${entry.tool ?? "a tool"}: ${first}`;
+    case "tool_result":
+      return entry.is_error ? `error: ${first}` : first;
+    default:
+      return first;
+  }
 }
 
 /** A run is going (or about to): Start is off, Pause/Cancel are on. */
@@ -326,8 +357,9 @@ export function reuseUnchanged(prev: Board | null, next: Board): Board {
   });
   const project = sameJson(prev.project, next.project) ? prev.project : next.project;
   const epics = sameJson(prev.epics, next.epics) ? prev.epics : next.epics;
-  if (sameTasks && project === prev.project && epics === prev.epics) return prev;
-  return { project, epics, tasks: sameTasks ? prev.tasks : tasks };
+  const columns = sameJson(prev.columns, next.columns) ? prev.columns : next.columns;
+  if (sameTasks && project === prev.project && epics === prev.epics && columns === prev.columns) return prev;
+  return { project, epics, columns, tasks: sameTasks ? prev.tasks : tasks };
 }
 
 function withSlot(slots: Readonly<Record<string, number>>, taskId: string, slot: number | null) {
@@ -373,6 +405,8 @@ export function liveReducer(state: LiveState, action: LiveAction): LiveState {
         runStartedAt: null,
         timings: null,
         timingOpen: NO_OPEN,
+        laneNames: NO_NAMES,
+        activity: NO_ACTIVITY,
       };
     case "start_failed":
       return current.phase === "starting" ? { ...current, phase: "idle" } : current;
@@ -411,6 +445,8 @@ function applyEvent(state: LiveState, event: Event, at?: number): LiveState {
       runStartedAt: at ?? null,
       timings: null,
       timingOpen: NO_OPEN,
+      laneNames: event.lanes,
+      activity: NO_ACTIVITY,
     };
   }
   if (!isRelevant(state, event)) return state;
@@ -460,6 +496,18 @@ function applyRunEvent(state: LiveState, event: Event, at: number | undefined): 
       const slots = withSlot(state.slots, event.task_id, event.slot);
       return slots === state.slots ? state : { ...state, slots };
     }
+    case "agent_transcript": {
+      // The newest tool call (or refusal) of the batch is what the card shows the agent doing.
+      for (let i = event.entries.length - 1; i >= 0; i--) {
+        const entry = event.entries[i]!;
+        if (entry.kind !== "tool_call" && entry.kind !== "permission_denied") continue;
+        const line = headline(entry).slice(0, 120);
+        return state.activity[event.task_id] === line
+          ? state
+          : { ...state, activity: { ...state.activity, [event.task_id]: line } };
+      }
+      return state;
+    }
     default:
       return state;
   }
@@ -473,45 +521,59 @@ export function progress(board: Board | null): { done: number; total: number } {
   return { done, total: board.tasks.length };
 }
 
-/** The lines kept per task in the log pane. */
-export const LOG_LINES_KEPT = 500;
+/** The items kept per task in the log pane (older ones are in the stored transcript). */
+export const LOG_LINES_KEPT = 1000;
 
 /**
- * Each task's latest agent output, outside React state: a line re-renders only the pane showing that task
- * (through `useSyncExternalStore` on `version`), never the board.
+ * One line of a task's live log: a transcript entry of its agent (with the session it belongs to), or a note of
+ * what the run did (`kind: "event"`: worktree created, merging, …).
+ */
+export type LogItem = {
+  kind: Entry["kind"] | "event";
+  tool: string | null;
+  text: string;
+  isError: boolean;
+  /** The agent session of a transcript entry; null for run notes. */
+  sessionId: string | null;
+};
+
+/**
+ * Each task's latest agent transcript and run notes, outside React state: an item re-renders only the pane
+ * showing that task (`useSyncExternalStore`), and the list is bounded per task.
  */
 export class LogStore {
-  private lines = new Map<string, string[]>();
+  private items = new Map<string, LogItem[]>();
   private versions = new Map<string, number>();
   private listeners = new Set<() => void>();
 
   constructor(private readonly keep: number = LOG_LINES_KEPT) {}
 
-  append(taskId: string, line: string): void {
-    let lines = this.lines.get(taskId);
-    if (lines === undefined) {
-      lines = [];
-      this.lines.set(taskId, lines);
+  append(taskId: string, ...added: LogItem[]): void {
+    if (added.length === 0) return;
+    let items = this.items.get(taskId);
+    if (items === undefined) {
+      items = [];
+      this.items.set(taskId, items);
     }
-    lines.push(line);
-    if (lines.length > this.keep) lines.splice(0, lines.length - this.keep);
+    items.push(...added);
+    if (items.length > this.keep) items.splice(0, items.length - this.keep);
     this.versions.set(taskId, (this.versions.get(taskId) ?? 0) + 1);
     this.notify();
   }
 
-  /** The task's kept lines, oldest first. Read it again after `version` changed. */
-  get(taskId: string): readonly string[] {
-    return this.lines.get(taskId) ?? [];
+  /** The task's kept items, oldest first. Read it again after `version` changed. */
+  get(taskId: string): readonly LogItem[] {
+    return this.items.get(taskId) ?? [];
   }
 
-  /** Bumped on every line of the task. */
+  /** Bumped on every item of the task. */
   version(taskId: string): number {
     return this.versions.get(taskId) ?? 0;
   }
 
   clear(): void {
-    if (this.lines.size === 0) return;
-    this.lines.clear();
+    if (this.items.size === 0) return;
+    this.items.clear();
     for (const key of this.versions.keys()) this.versions.set(key, (this.versions.get(key) ?? 0) + 1);
     this.notify();
   }
@@ -528,35 +590,55 @@ export class LogStore {
   }
 }
 
-/** The log lines an event adds to its task's pane: the agent's own output, or one line saying what happened. */
-export function eventLogLines(event: Event): { taskId: string; lines: readonly string[] } | null {
-  if (event.type === "agent_output") return { taskId: event.task_id, lines: event.lines };
+/** The log items an event adds to its task's pane: the agent's transcript entries, or one note saying what happened. */
+export function eventLogItems(event: Event): { taskId: string; items: readonly LogItem[] } | null {
+  if (event.type === "agent_transcript") {
+    const items = event.entries.map(
+      (entry): LogItem => ({ kind: entry.kind, tool: entry.tool, text: entry.text, isError: entry.is_error, sessionId: event.session_id }),
+    );
+    return { taskId: event.task_id, items };
+  }
   const one = eventLogLine(event);
-  return one === null ? null : { taskId: one.taskId, lines: [one.line] };
+  if (one === null) return null;
+  return { taskId: one.taskId, items: [{ kind: "event", tool: null, text: one.line, isError: one.isError ?? false, sessionId: null }] };
 }
 
-/** The one line an event other than the agent's output adds to its task's pane. */
-function eventLogLine(event: Event): { taskId: string; line: string } | null {
+/** The one note an event other than the agent's transcript adds to its task's pane. */
+function eventLogLine(event: Event): { taskId: string; line: string; isError?: boolean } | null {
   switch (event.type) {
     case "worktree_created":
       return {
         taskId: event.task_id,
-        line: `▸ worktree wt-${event.slot + 1} on ${event.branch}${event.reattached ? " (reattached)" : ""}`,
+        line: `worktree on ${event.branch}${event.reattached ? " (reattached)" : ""}`,
       };
     case "agent_started":
-      return { taskId: event.task_id, line: `▸ agent started (pid ${event.pid})` };
-    case "agent_exited":
+      return { taskId: event.task_id, line: `agent started (pid ${event.pid})` };
+    case "agent_exited": {
+      const cost = event.cost_usd === null ? "" : `, ${formatCost(event.cost_usd)}`;
       return {
         taskId: event.task_id,
-        line: `▸ agent exited: ${event.outcome}${event.exit_code === null ? "" : ` (code ${event.exit_code})`}`,
+        line: `agent exited: ${event.outcome.replace(/_/g, " ")}${event.exit_code === null ? "" : ` (code ${event.exit_code})`}${cost}`,
+        isError: event.outcome !== "succeeded",
       };
+    }
     case "merge_started":
-      return { taskId: event.task_id, line: `▸ merging ${event.branch}` };
+      return { taskId: event.task_id, line: `merging ${event.branch}` };
     case "merge_result":
-      return { taskId: event.task_id, line: `▸ merge: ${event.result.replace(/_/g, " ")}${event.detail ? ` — ${event.detail}` : ""}` };
+      return {
+        taskId: event.task_id,
+        line: `merge: ${event.result.replace(/_/g, " ")}${event.detail ? ` — ${event.detail}` : ""}`,
+        isError: event.result !== "merged",
+      };
     case "warning":
-      return event.task_id === null ? null : { taskId: event.task_id, line: `▸ warning: ${event.message}` };
+      return event.task_id === null ? null : { taskId: event.task_id, line: `warning: ${event.message}`, isError: true };
     default:
       return null;
   }
+}
+
+/** "$0.07", "$1.20", "<$0.01" (0 is "$0.00"). */
+export function formatCost(usd: number): string {
+  if (!Number.isFinite(usd) || usd < 0) return "—";
+  if (usd > 0 && usd < 0.01) return "<$0.01";
+  return `$${usd.toFixed(2)}`;
 }

@@ -18,6 +18,8 @@ export type UiState = {
   view: MainView;
   /** The Sequential choice for the next run. */
   sequential: boolean;
+  /** The budget for the next run as typed (US dollars; empty: no limit). */
+  budget: string;
   toasts: readonly Toast[];
   nextToastId: number;
   /** Commands of a project's tasks file waiting for a person's approval before a run may start. */
@@ -30,6 +32,7 @@ export type UiAction =
   | { kind: "close_task" }
   | { kind: "set_view"; view: MainView }
   | { kind: "set_sequential"; sequential: boolean }
+  | { kind: "set_budget"; budget: string }
   | { kind: "push_error"; error: ErrorDto }
   | { kind: "dismiss_toast"; id: number }
   | { kind: "ask_approval"; projectId: string; commands: readonly ProjectCommand[] }
@@ -40,6 +43,7 @@ export const initialUiState: UiState = {
   openTask: null,
   view: "board",
   sequential: false,
+  budget: "",
   toasts: [],
   nextToastId: 1,
   approval: null,
@@ -57,6 +61,8 @@ export function uiReducer(state: UiState, action: UiAction): UiState {
       return state.view === action.view ? state : { ...state, view: action.view };
     case "set_sequential":
       return state.sequential === action.sequential ? state : { ...state, sequential: action.sequential };
+    case "set_budget":
+      return state.budget === action.budget ? state : { ...state, budget: action.budget };
     case "push_error": {
       const toast = { id: state.nextToastId, error: action.error };
       return { ...state, toasts: [...state.toasts.slice(-(MAX_TOASTS - 1)), toast], nextToastId: state.nextToastId + 1 };
@@ -76,6 +82,7 @@ export type UiActions = {
   closeTask: () => void;
   setView: (view: MainView) => void;
   setSequential: (sequential: boolean) => void;
+  setBudget: (budget: string) => void;
   /** Shows anything a command rejected with (or an `ErrorDto`) as a toast. */
   pushError: (reason: unknown) => void;
   dismissToast: (id: number) => void;
@@ -95,6 +102,7 @@ export function UiProvider({ children, initial = initialUiState }: { children: R
       closeTask: () => dispatch({ kind: "close_task" }),
       setView: (view) => dispatch({ kind: "set_view", view }),
       setSequential: (sequential) => dispatch({ kind: "set_sequential", sequential }),
+      setBudget: (budget) => dispatch({ kind: "set_budget", budget }),
       pushError: (reason) => dispatch({ kind: "push_error", error: toErrorDto(reason) }),
       dismissToast: (id) => dispatch({ kind: "dismiss_toast", id }),
       askApproval: (projectId, commands) => dispatch({ kind: "ask_approval", projectId, commands }),

@@ -20,13 +20,27 @@ use crate::error::{CoreError, CoreResult};
 use crate::events::{emit, Event, EventSender};
 use crate::model::{Epic, Task};
 use crate::now_ms;
+use crate::transcript::{AgentKind, Parser, SessionFacts, Stream, TranscriptFile};
 use crate::worktree::{WorktreeInfo, Worktrees};
 
 pub use crate::model::SessionOutcome;
 
-/// Claude Code's CLI, non-interactive, allowed to edit files in its worktree (not every permission).
-pub const DEFAULT_AGENT: &[&str] =
-    &["claude", "-p", "{prompt}", "--permission-mode", "acceptEdits", "--output-format", "text"];
+/// Claude Code's CLI, non-interactive, printing its transcript as stream-json, allowed to edit files in its
+/// worktree and to use the project's allowed tools ([`crate::permissions`]: git add/commit/status/diff/log, the test
+/// command, what a person allowed), not every permission. `{allowed_tools}` stays last: `--allowedTools` takes
+/// every argument after it.
+pub const DEFAULT_AGENT: &[&str] = &[
+    "claude",
+    "-p",
+    "{prompt}",
+    "--output-format",
+    "stream-json",
+    "--verbose",
+    "--permission-mode",
+    "acceptEdits",
+    "--allowedTools",
+    "{allowed_tools}",
+];
 
 /// How much of the project's CLAUDE.md goes into the prompt.
 pub const CLAUDE_MD_LIMIT: usize = 8 * 1024;
@@ -142,25 +156,36 @@ pub struct ArgvVars<'a> {
     pub task_id: &'a str,
     pub worktree: &'a Path,
     pub prompt_file: &'a Path,
+    /// The tool rules the agent may use ([`crate::permissions`]).
+    pub allowed_tools: &'a [String],
 }
 
-/// Substitutes `{prompt}`, `{task_id}`, `{worktree}` and `{prompt_file}` inside each item. Values are never
-/// re-scanned, so text in a prompt that looks like a template field stays as is.
+/// The argv item that becomes one item per allowed tool rule.
+pub const ALLOWED_TOOLS: &str = "{allowed_tools}";
+
+/// Substitutes `{prompt}`, `{task_id}`, `{worktree}` and `{prompt_file}` inside each item; an item that is exactly
+/// `{allowed_tools}` becomes one item per allowed tool rule (inside a longer item, the rules joined by commas).
+/// Values are never re-scanned, so text in a prompt that looks like a template field stays as is.
 pub fn render_argv(template: &[String], vars: &ArgvVars) -> CoreResult<Vec<String>> {
     if template.first().is_none_or(|p| p.trim().is_empty()) {
         return Err(CoreError::InvalidInput("the agent command is empty; give at least the program to run".into()));
     }
     let worktree = vars.worktree.display().to_string();
     let prompt_file = vars.prompt_file.display().to_string();
-    let subst: [(&str, &str); 4] = [
+    let joined_tools = vars.allowed_tools.join(",");
+    let subst: [(&str, &str); 5] = [
         ("{prompt_file}", &prompt_file),
         ("{prompt}", vars.prompt),
         ("{task_id}", vars.task_id),
         ("{worktree}", &worktree),
+        (ALLOWED_TOOLS, &joined_tools),
     ];
     Ok(template
         .iter()
-        .map(|item| {
+        .flat_map(|item| {
+            if item == ALLOWED_TOOLS {
+                return vars.allowed_tools.to_vec();
+            }
             let mut out = String::new();
             let mut rest = item.as_str();
             'scan: while !rest.is_empty() {
@@ -175,7 +200,7 @@ pub fn render_argv(template: &[String], vars: &ArgvVars) -> CoreResult<Vec<Strin
                 out.push(ch);
                 rest = &rest[ch.len_utf8()..];
             }
-            out
+            vec![out]
         })
         .collect())
 }
@@ -252,6 +277,26 @@ pub struct SessionSpec {
     /// After exit 0, commit what the agent left and check that the branch moved ([`SessionOutcome::NoChange`]
     /// otherwise). False for a conflict resolution, where the merge gate commits.
     pub collect_changes: bool,
+    /// The tool rules the agent may use (`{allowed_tools}`).
+    pub allowed_tools: Vec<String>,
+    /// Continue this conversation of the agent's CLI (its own session id) instead of starting one: for a
+    /// follow-up, where the CLI can ([`resume_argv`]); the prompt is then the follow-up alone.
+    pub resume: Option<String>,
+    /// The person's remark this session answers, recorded with it.
+    pub remark: Option<String>,
+}
+
+/// `argv` continuing the agent CLI's conversation `agent_session_id`, or `None` when this agent cannot resume
+/// one: Claude Code gets `--resume <id>` (before `--output-format`, so it never lands among the arguments of
+/// a trailing list option like `--allowedTools`).
+pub fn resume_argv(kind: AgentKind, argv: &[String], agent_session_id: &str) -> Option<Vec<String>> {
+    if kind != AgentKind::ClaudeCode || agent_session_id.is_empty() || agent_session_id.starts_with('-') {
+        return None;
+    }
+    let at = argv.iter().position(|a| a == "--output-format" || a.starts_with("--output-format="))?;
+    let mut out = argv.to_vec();
+    out.splice(at..at, ["--resume".to_string(), agent_session_id.to_string()]);
+    Some(out)
 }
 
 /// A finished session.
@@ -259,6 +304,8 @@ pub struct SessionSpec {
 pub struct SessionResult {
     pub session_id: String,
     pub outcome: SessionOutcome,
+    /// What the transcript told: the agent's own session id, cost, tokens, the tools it was refused.
+    pub facts: SessionFacts,
     pub exit: AgentExit,
     pub exit_code: Option<i32>,
     pub log_path: PathBuf,
@@ -279,6 +326,7 @@ pub async fn run_session(
     let logs = crate::worktree::state_dir(&spec.repo_path, "logs", true)?;
     let log_path = logs.join(format!("{}-{}.log", spec.task.id, session_id));
     let prompt_file = logs.join(format!("{}-{}.prompt.md", spec.task.id, session_id));
+    let transcript_path = logs.join(format!("{}-{}.transcript.jsonl", spec.task.id, session_id));
     std::fs::write(&prompt_file, &spec.prompt)
         .map_err(|e| CoreError::io(format!("cannot write {}", prompt_file.display()), e))?;
     let argv = render_argv(
@@ -288,12 +336,19 @@ pub async fn run_session(
             task_id: &spec.task.id,
             worktree: &spec.worktree.path,
             prompt_file: &prompt_file,
+            allowed_tools: &spec.allowed_tools,
         },
     )?;
+    let kind = AgentKind::detect(&spec.agent_command);
+    let argv = match &spec.resume {
+        Some(id) => resume_argv(kind, &argv, id)
+            .ok_or_else(|| CoreError::InvalidInput(format!("the agent `{}` cannot resume a conversation", argv[0])))?,
+        None => argv,
+    };
     let started_at = now_ms();
     sqlx::query(
-        "INSERT INTO sessions (id, project_id, task_id, run_id, batch_id, worktree_id, started_at, outcome, log_path) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?)",
+        "INSERT INTO sessions (id, project_id, task_id, run_id, batch_id, worktree_id, started_at, outcome, log_path, \
+         agent_kind, transcript_path, remark, cwd) VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?)",
     )
     .bind(&session_id)
     .bind(&spec.project_id)
@@ -303,13 +358,18 @@ pub async fn run_session(
     .bind(&spec.worktree_id)
     .bind(started_at)
     .bind(log_path.display().to_string())
+    .bind(kind.as_str())
+    .bind(transcript_path.display().to_string())
+    .bind(&spec.remark)
+    .bind(spec.worktree.path.display().to_string())
     .execute(db.pool())
     .await?;
 
-    let exit = match spawn_and_wait(db, spec, &argv, &session_id, &log_path, &prompt_file, events, cancel).await {
-        Ok(exit) => exit,
+    let files = SessionFiles { log: &log_path, prompt: &prompt_file, transcript: &transcript_path };
+    let (exit, facts) = match spawn_and_wait(db, spec, &argv, &session_id, files, kind, events, cancel).await {
+        Ok(done) => done,
         Err(e) => {
-            finish_row(db, &session_id, "failed", None).await?;
+            finish_row(db, &session_id, "failed", None, &SessionFacts::default()).await?;
             return Err(e);
         }
     };
@@ -322,11 +382,16 @@ pub async fn run_session(
     if outcome == SessionOutcome::Changed && spec.collect_changes && !collect_changes(spec).await? {
         outcome = SessionOutcome::NoChange;
     }
+    // A refused tool means the agent could not do what it set out to: whatever it left is kept on its branch
+    // (committed above), and the task waits for a person rather than going to the gate half done.
+    if matches!(outcome, SessionOutcome::Changed | SessionOutcome::NoChange) && !facts.denials.is_empty() {
+        outcome = SessionOutcome::Refused;
+    }
     let exit_code = match exit {
         AgentExit::Exited { code } => code,
         _ => None,
     };
-    finish_row(db, &session_id, outcome.as_str(), exit_code).await?;
+    finish_row(db, &session_id, outcome.as_str(), exit_code, &facts).await?;
     let ended_at = now_ms();
     emit(
         events,
@@ -336,9 +401,10 @@ pub async fn run_session(
             session_id: session_id.clone(),
             outcome,
             exit_code,
+            cost_usd: facts.cost_usd,
         },
     );
-    Ok(SessionResult { session_id, outcome, exit, exit_code, log_path, started_at, ended_at })
+    Ok(SessionResult { session_id, outcome, facts, exit, exit_code, log_path, started_at, ended_at })
 }
 
 /// Commits whatever the agent left in the worktree (message: the task title), then tells whether the branch
@@ -356,15 +422,42 @@ async fn collect_changes(spec: &SessionSpec) -> CoreResult<bool> {
     .await
 }
 
-async fn finish_row(db: &Db, session_id: &str, outcome: &str, exit_code: Option<i32>) -> CoreResult<()> {
-    sqlx::query("UPDATE sessions SET outcome = ?, exit_code = ?, ended_at = ? WHERE id = ?")
-        .bind(outcome)
-        .bind(exit_code)
-        .bind(now_ms())
-        .bind(session_id)
-        .execute(db.pool())
-        .await?;
+async fn finish_row(
+    db: &Db,
+    session_id: &str,
+    outcome: &str,
+    exit_code: Option<i32>,
+    facts: &SessionFacts,
+) -> CoreResult<()> {
+    let denials = (!facts.denials.is_empty()).then(|| serde_json::to_string(&facts.denials).unwrap_or_default());
+    sqlx::query(
+        "UPDATE sessions SET outcome = ?, exit_code = ?, ended_at = ?, agent_session_id = ?, cost_usd = ?, \
+         input_tokens = ?, output_tokens = ?, turns = ?, denials = ?, last_text = ? WHERE id = ?",
+    )
+    .bind(outcome)
+    .bind(exit_code)
+    .bind(now_ms())
+    .bind(&facts.agent_session_id)
+    .bind(facts.cost_usd.filter(|c| c.is_finite() && *c >= 0.0))
+    .bind(facts.input_tokens.map(|n| n.min(i64::MAX as u64) as i64))
+    .bind(facts.output_tokens.map(|n| n.min(i64::MAX as u64) as i64))
+    .bind(facts.turns)
+    .bind(denials)
+    .bind(&facts.last_text)
+    .bind(session_id)
+    .execute(db.pool())
+    .await?;
     Ok(())
+}
+
+/// The files of one session, beside each other in `.yokeflow/logs/`.
+#[derive(Clone, Copy)]
+struct SessionFiles<'a> {
+    /// Everything the agent printed, as printed.
+    log: &'a Path,
+    prompt: &'a Path,
+    /// The normalized transcript (JSONL of [`Entry`]).
+    transcript: &'a Path,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -373,13 +466,15 @@ async fn spawn_and_wait(
     spec: &SessionSpec,
     argv: &[String],
     session_id: &str,
-    log_path: &Path,
-    prompt_file: &Path,
+    files: SessionFiles<'_>,
+    kind: AgentKind,
     events: &EventSender,
     cancel: Cancel,
-) -> CoreResult<AgentExit> {
+) -> CoreResult<(AgentExit, SessionFacts)> {
+    let (log_path, prompt_file) = (files.log, files.prompt);
     let mut log = std::fs::File::create(log_path)
         .map_err(|e| CoreError::io(format!("cannot create {}", log_path.display()), e))?;
+    let transcript = TranscriptFile::create(files.transcript)?;
     let header = format!(
         "# yokeflow session {session_id} for task {}\n# argv: {}\n# cwd: {}\n",
         spec.task.id,
@@ -407,6 +502,7 @@ async fn spawn_and_wait(
         Ok(c) => c,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let _ = writeln!(log, "# the program `{}` was not found", argv[0]);
+            drop(transcript);
             return Err(CoreError::AgentNotFound { program: argv[0].clone() });
         }
         Err(e) => {
@@ -434,13 +530,22 @@ async fn spawn_and_wait(
 
     // Bounded: when the log and the event stream fall behind, the readers wait and the agent's pipe fills, so a
     // chatty agent slows down instead of growing YokeFlow's memory.
-    let (line_tx, line_rx) = mpsc::channel::<String>(LINE_BACKLOG);
+    let (line_tx, line_rx) = mpsc::channel::<(Stream, String)>(LINE_BACKLOG);
     let readers = [
-        child.stdout.take().map(|s| tokio::spawn(read_lines(s, "", line_tx.clone()))),
-        child.stderr.take().map(|s| tokio::spawn(read_lines(s, "[stderr] ", line_tx.clone()))),
+        child.stdout.take().map(|s| tokio::spawn(read_lines(s, Stream::Stdout, line_tx.clone()))),
+        child.stderr.take().map(|s| tokio::spawn(read_lines(s, Stream::Stderr, line_tx.clone()))),
     ];
     drop(line_tx);
-    let writer = tokio::spawn(write_lines(log, line_rx, events.clone(), spec.run_id.clone(), spec.task.id.clone()));
+    let sink = Sink {
+        log,
+        transcript,
+        parser: Parser::new(kind),
+        events: events.clone(),
+        run_id: spec.run_id.clone(),
+        task_id: spec.task.id.clone(),
+        session_id: session_id.to_string(),
+    };
+    let writer = tokio::spawn(sink.drain(line_rx));
 
     let pgid = pid as i32;
     let exit = tokio::select! {
@@ -476,17 +581,24 @@ async fn spawn_and_wait(
         AgentExit::Cancelled => "# cancelled; process group killed".to_string(),
     };
     // Every line read is written (the backlog is bounded), then the footer: the log never ends mid-output.
-    if let Ok(mut log) = writer.await {
-        let _ = writeln!(log, "{footer}");
-        let _ = log.flush();
-    }
-    Ok(exit)
+    let facts = match writer.await {
+        Ok(mut sink) => {
+            let _ = writeln!(sink.log, "{footer}");
+            let _ = sink.log.flush();
+            sink.transcript.flush();
+            sink.parser.into_facts()
+        }
+        Err(_) => SessionFacts::default(),
+    };
+    Ok((exit, facts))
 }
 
 /// Lines read but not yet written to the log (and announced) before the readers wait.
 const LINE_BACKLOG: usize = 1024;
-/// The most lines one [`Event::AgentOutput`] carries.
+/// The most lines read in one go before their entries are written and announced ([`Event::AgentTranscript`]).
 const MAX_LINES_PER_EVENT: usize = 256;
+/// The most entries one [`Event::AgentTranscript`] carries.
+const MAX_ENTRIES_PER_EVENT: usize = 256;
 /// The longest line kept whole; the rest of a longer one is dropped, and the log says how much.
 pub const MAX_LINE_BYTES: usize = 64 * 1024;
 /// How long an output pipe may stay open after the agent's process group was killed.
@@ -501,7 +613,7 @@ async fn sleep_opt(d: Option<Duration>) {
 
 /// Reads lines of at most [`MAX_LINE_BYTES`] (a longer one is cut, saying how much was dropped) and sends them,
 /// waiting while the writer is behind.
-async fn read_lines(stream: impl AsyncRead + Unpin, prefix: &'static str, tx: mpsc::Sender<String>) {
+async fn read_lines(stream: impl AsyncRead + Unpin, from: Stream, tx: mpsc::Sender<(Stream, String)>) {
     let mut reader = BufReader::new(stream);
     let mut line: Vec<u8> = Vec::new();
     let mut dropped = 0usize;
@@ -520,11 +632,11 @@ async fn read_lines(stream: impl AsyncRead + Unpin, prefix: &'static str, tx: mp
         reader.consume(used);
         if done {
             let text = String::from_utf8_lossy(&line);
-            let mut text = format!("{prefix}{}", text.trim_end_matches('\r'));
+            let mut text = text.trim_end_matches('\r').to_string();
             if dropped > 0 {
                 text.push_str(&format!(" [... {dropped} more bytes of this line not kept]"));
             }
-            if tx.send(text).await.is_err() {
+            if tx.send((from, text)).await.is_err() {
                 return;
             }
             line.clear();
@@ -536,28 +648,51 @@ async fn read_lines(stream: impl AsyncRead + Unpin, prefix: &'static str, tx: mp
     }
 }
 
-async fn write_lines(
-    mut log: std::fs::File,
-    mut rx: mpsc::Receiver<String>,
+/// Where an agent's output lines go: the raw log (stderr lines marked), the parser, the transcript file and the
+/// event stream.
+struct Sink {
+    log: std::fs::File,
+    transcript: TranscriptFile,
+    parser: Parser,
     events: EventSender,
     run_id: String,
     task_id: String,
-) -> std::fs::File {
-    while let Some(first) = rx.recv().await {
-        let mut lines = vec![first];
-        while lines.len() < MAX_LINES_PER_EVENT {
-            match rx.try_recv() {
-                Ok(line) => lines.push(line),
-                Err(_) => break,
+    session_id: String,
+}
+
+impl Sink {
+    async fn drain(mut self, mut rx: mpsc::Receiver<(Stream, String)>) -> Sink {
+        while let Some(first) = rx.recv().await {
+            let mut lines = vec![first];
+            while lines.len() < MAX_LINES_PER_EVENT {
+                match rx.try_recv() {
+                    Ok(line) => lines.push(line),
+                    Err(_) => break,
+                }
+            }
+            let mut entries = Vec::new();
+            for (stream, line) in &lines {
+                let prefix = if *stream == Stream::Stderr { "[stderr] " } else { "" };
+                let _ = writeln!(self.log, "{prefix}{line}");
+                entries.extend(self.parser.line(*stream, line));
+            }
+            self.transcript.append(&entries);
+            for chunk in entries.chunks(MAX_ENTRIES_PER_EVENT) {
+                emit(
+                    &self.events,
+                    Event::AgentTranscript {
+                        run_id: self.run_id.clone(),
+                        task_id: self.task_id.clone(),
+                        session_id: self.session_id.clone(),
+                        entries: chunk.to_vec(),
+                    },
+                );
             }
         }
-        for line in &lines {
-            let _ = writeln!(log, "{line}");
-        }
-        emit(&events, Event::AgentOutput { run_id: run_id.clone(), task_id: task_id.clone(), lines });
+        let _ = self.log.flush();
+        self.transcript.flush();
+        self
     }
-    let _ = log.flush();
-    log
 }
 
 /// Sends `sig` to every process of the group `pgid`. Returns false when the group no longer exists.
@@ -649,7 +784,7 @@ pub fn effective_command(p: &crate::model::Project, given: Option<&[String]>) ->
     given.map(<[String]>::to_vec).or_else(|| p.agent_command.clone()).unwrap_or_else(default_agent_command)
 }
 
-/// The argv template that runs the scripted agent (each task takes about `sleep_ms`).
+/// The argv template that runs the scripted agent (each task takes about `sleep_ms`), printing stream-json.
 pub fn scripted_agent_command(program: &Path, sleep_ms: u64) -> Vec<String> {
     vec![
         program.display().to_string(),
@@ -659,5 +794,8 @@ pub fn scripted_agent_command(program: &Path, sleep_ms: u64) -> Vec<String> {
         "{prompt_file}".into(),
         "--sleep-ms".into(),
         sleep_ms.to_string(),
+        // It tells what it does as Claude Code would, so the window shows a transcript for the demo too.
+        "--output-format".into(),
+        "stream-json".into(),
     ]
 }

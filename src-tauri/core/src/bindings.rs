@@ -6,22 +6,27 @@ use ts_rs::TS;
 
 use crate::approvals::{CommandKind, ProjectCommand};
 use crate::bootstrap::{DomainMatch, InitReport, KeptFile, KeptReason};
+use crate::diff::{DiffSource, FileChange, FileDiff, TaskDiff};
 use crate::error::ErrorDto;
 use crate::events::{Event, MergeKind};
 use crate::expertise::{
-    Expertise, ExpertiseConflict, ExpertiseEvent, Keep, ReuseStats, RouteSource, RoutingDecision, SkillThresholds,
-    SyncIssue, SyncReport, WatchStats,
+    ConflictResolution, Expertise, ExpertiseConflict, ExpertiseEvent, Keep, ReuseStats, RouteSource, RoutingDecision,
+    SkillThresholds, SyncIssue, SyncReport, WatchStats,
 };
 use crate::import::ImportSummary;
 use crate::model::{
-    Board, Epic, PredictedFile, Project, ProjectSummary, RunMode, RunStatus, SessionOutcome, Task, TaskStatus,
+    Board, BoardColumn, Epic, PredictedFile, Project, ProjectSummary, RunMode, RunStatus, SessionOutcome, Task,
+    TaskStatus,
 };
 use crate::orchestrator::{ActiveRunState, ReviewItem, RunReport, TaskTiming};
 use crate::overrides::{RunAction, StatusMove};
+use crate::permissions::ToolPermissions;
 use crate::plan::{Batch, ConflictPair, ExecutionPlan, PlanEdit, PlanStats, SimulationReport, WorktreeAssignment};
 use crate::register::AddedProject;
-use crate::runs::{RunPhase, RunSnapshot, RunsSnapshot};
+use crate::runs::{FeedbackRoute, RunPhase, RunSnapshot, RunsSnapshot};
+use crate::sessions::{SessionLog, SessionState, TaskLog};
 use crate::taskfile::TaskFileIssue;
+use crate::transcript::{AgentKind, Denial, Entry, EntryKind};
 
 fn decl<T: TS>() -> String {
     format!("export {}\n", T::decl())
@@ -36,11 +41,25 @@ pub fn typescript() -> String {
         decl::<RunMode>(),
         decl::<RunStatus>(),
         decl::<SessionOutcome>(),
+        decl::<SessionState>(),
+        decl::<AgentKind>(),
+        decl::<EntryKind>(),
+        decl::<Entry>(),
+        decl::<Denial>(),
+        decl::<SessionLog>(),
+        decl::<TaskLog>(),
+        decl::<ToolPermissions>(),
+        decl::<FileChange>(),
+        decl::<FileDiff>(),
+        decl::<DiffSource>(),
+        decl::<TaskDiff>(),
+        decl::<FeedbackRoute>(),
         decl::<Project>(),
         decl::<ProjectSummary>(),
         decl::<Epic>(),
         decl::<PredictedFile>(),
         decl::<Task>(),
+        decl::<BoardColumn>(),
         decl::<Board>(),
         decl::<ErrorDto>(),
         decl::<TaskFileIssue>(),
@@ -58,6 +77,7 @@ pub fn typescript() -> String {
         decl::<SyncReport>(),
         decl::<ExpertiseConflict>(),
         decl::<Keep>(),
+        decl::<ConflictResolution>(),
         decl::<ExpertiseEvent>(),
         decl::<SkillThresholds>(),
         decl::<WatchStats>(),

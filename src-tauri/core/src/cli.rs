@@ -71,6 +71,38 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Show a task's agent sessions: what each agent said and did (tool calls, results, refusals), its cost
+    Log {
+        /// The task's id
+        task: String,
+    },
+    /// Show what a task changed against its merge base with the target (its worktree while it runs, its kept
+    /// branch in Review, the landed commit once Done)
+    Diff {
+        /// The task's id
+        task: String,
+        /// Only the files and their line counts
+        #[arg(long)]
+        stat: bool,
+    },
+    /// Send a person's remark back to a task's agent: it continues its own conversation where its CLI can (else a
+    /// new session gets the task and the remark), in the task's worktree; the work then goes through the merge
+    /// gate. A task in Review or Done runs again in a run of its own (followed here); a running one answers the
+    /// remark when its agent stops
+    Feedback {
+        /// The task's id
+        task: String,
+        /// What the agent should change
+        text: String,
+        /// Stop an agent after this many seconds (its task goes to Review)
+        #[arg(long, value_name = "SECS")]
+        timeout: Option<u64>,
+    },
+    /// The tools the project's agents may use without asking, beyond editing files: list, allow, revoke
+    Permissions {
+        #[command(subcommand)]
+        action: Option<PermissionsAction>,
+    },
     /// List the registered projects
     Projects,
     /// Create (or show) the bundled demo project
@@ -85,6 +117,16 @@ pub enum Command {
     Expertise(expertise_cmd::ExpertiseArgs),
     /// Live two-way sync of the expertise files with the database, until Ctrl-C (no window needed)
     Watch,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PermissionsAction {
+    /// Show every tool rule the agents get: the defaults, the test command, and the ones allowed here
+    List,
+    /// Allow a tool rule for this project's agents, e.g. 'Bash(npm install:*)' or WebFetch
+    Allow { rule: String },
+    /// Take back a rule allowed before
+    Revoke { rule: String },
 }
 
 /// Runs a parsed command line; returns the process exit code. Output goes to `out`, errors to `err`.
@@ -221,6 +263,96 @@ async fn execute(cli: Cli, out: &mut dyn Write) -> CoreResult<()> {
                 Ok(())
             })
         }
+        Command::Log { task } => {
+            let p = project::find_by_repo(&db, &repo_dir(cli.repo)?).await?;
+            let log = crate::sessions::task_log(&db, &p.id, &task).await?;
+            emit(out, json, &log, |o| print_log(o, &log))
+        }
+        Command::Diff { task, stat } => {
+            let p = project::find_by_repo(&db, &repo_dir(cli.repo)?).await?;
+            let diff = crate::diff::task_diff(&db, &p.id, &task).await?;
+            emit(out, json, &diff, |o| {
+                for f in &diff.files {
+                    if stat {
+                        let name = match &f.old_path {
+                            Some(old) => format!("{} → {}", printable(old), printable(&f.path)),
+                            None => printable(&f.path).into_owned(),
+                        };
+                        let counts =
+                            if f.binary { "binary".to_string() } else { format!("+{} -{}", f.additions, f.deletions) };
+                        writeln!(o, "{name:<60} {counts}")?;
+                    } else if let Some(patch) = &f.patch {
+                        write!(o, "{}", printable_patch(patch))?;
+                    } else {
+                        let why = if f.binary { "binary" } else { "too large to show" };
+                        writeln!(o, "--- {} ({why}: +{} -{})", printable(&f.path), f.additions, f.deletions)?;
+                    }
+                }
+                if diff.truncated {
+                    writeln!(o, "… more files changed than are listed")?;
+                }
+                writeln!(o, "{} file(s) changed, +{} -{}", diff.files.len(), diff.additions, diff.deletions)
+            })
+        }
+        Command::Feedback { task, text, timeout } => {
+            let p = project::find_by_repo(&db, &repo_dir(cli.repo)?).await?;
+            let runs = crate::runs::Runs::new(db.clone());
+            let rx = runs.subscribe();
+            let request = crate::runs::RunRequest {
+                agent_timeout: timeout.map(|secs| std::time::Duration::from_secs(secs.max(1))),
+                ..Default::default()
+            };
+            let (_, route, started) = runs.feedback(&p.id, &task, &text, request).await?;
+            let io = |e| CoreError::io("cannot write output", e);
+            match started {
+                // A running task (maybe in another process) answers it when its agent stops.
+                None => emit(out, json, &route, |o| {
+                    writeln!(o, "`{task}` is running: its agent gets the feedback when it stops, before the merge gate")
+                }),
+                Some(started) => {
+                    if !json {
+                        writeln!(out, "`{task}` goes back to its agent with your feedback").map_err(io)?;
+                    }
+                    let report = run_cmd::follow(&db, &p, &runs, rx, started, json, out).await?;
+                    let after = tasks::list(&db, &p.id).await?.into_iter().find(|t| t.id == task);
+                    emit(out, json, &report, |o| write!(o, "\n{}", report.to_text()))?;
+                    match after {
+                        Some(t) if t.status == TaskStatus::Done => Ok(()),
+                        Some(t) => Err(CoreError::InvalidInput(format!(
+                            "`{task}` did not land: it is in {}{}",
+                            t.status.label(),
+                            t.review_reason.map(|r| format!(" ({r})")).unwrap_or_default()
+                        ))),
+                        None => Err(CoreError::NotFound { what: "task", id: task }),
+                    }
+                }
+            }
+        }
+        Command::Permissions { action } => {
+            let p = project::find_by_repo(&db, &repo_dir(cli.repo)?).await?;
+            match action.unwrap_or(PermissionsAction::List) {
+                PermissionsAction::List => {}
+                PermissionsAction::Allow { rule } => {
+                    if !crate::permissions::allow(&db, &p.id, &rule).await? && !json {
+                        writeln!(out, "`{}` was already allowed", printable(rule.trim()))
+                            .map_err(|e| CoreError::io("cannot write output", e))?;
+                    }
+                }
+                PermissionsAction::Revoke { rule } => {
+                    if !crate::permissions::revoke(&db, &p.id, &rule).await? {
+                        return Err(CoreError::NotFound { what: "allowed tool rule", id: rule });
+                    }
+                }
+            }
+            let shown = crate::permissions::of_project(&db, &p.id).await?;
+            emit(out, json, &shown, |o| {
+                for rule in &shown.effective {
+                    let whose = if shown.allowed.contains(rule) { "allowed here" } else { "default" };
+                    writeln!(o, "{:<40} {whose}", printable(rule))?;
+                }
+                Ok(())
+            })
+        }
         Command::Projects => {
             let list = project::list(&db).await?;
             emit(out, json, &list, |o| {
@@ -277,6 +409,59 @@ pub(crate) fn printable(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(
         text.chars().map(|c| if c.is_control() { c.escape_unicode().to_string() } else { c.to_string() }).collect(),
     )
+}
+
+/// A patch made safe for a terminal line by line (newlines and tabs kept).
+fn printable_patch(patch: &str) -> String {
+    patch
+        .split_inclusive('\n')
+        .map(|line| {
+            let (body, end) = line.strip_suffix('\n').map_or((line, ""), |b| (b, "\n"));
+            let safe: String = body
+                .chars()
+                .map(|c| if c.is_control() && c != '\t' { c.escape_unicode().to_string() } else { c.to_string() })
+                .collect();
+            format!("{safe}{end}")
+        })
+        .collect()
+}
+
+fn print_log(o: &mut dyn Write, log: &crate::sessions::TaskLog) -> std::io::Result<()> {
+    use crate::transcript::EntryKind;
+    if log.sessions.is_empty() {
+        return writeln!(o, "`{}` has no agent session yet", log.task_id);
+    }
+    for (i, s) in log.sessions.iter().enumerate() {
+        let cost = s.cost_usd.map(|c| format!(", ${c:.4}")).unwrap_or_default();
+        let tokens = match (s.input_tokens, s.output_tokens) {
+            (Some(i), Some(out)) => format!(", {i} tokens in / {out} out"),
+            _ => String::new(),
+        };
+        let outcome =
+            serde_json::to_value(s.outcome).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+        writeln!(o, "── session {} of {} ({outcome}{cost}{tokens}) {}", i + 1, log.sessions.len(), s.session_id)?;
+        if let Some(remark) = &s.remark {
+            writeln!(o, "   feedback: {}", printable(remark))?;
+        }
+        for e in &s.entries {
+            let tool = e.tool.as_deref().unwrap_or("");
+            let first = printable(e.text.lines().next().unwrap_or_default()).into_owned();
+            match e.kind {
+                EntryKind::Text => writeln!(o, "{} {first}", if e.is_error { "!" } else { " " })?,
+                EntryKind::ToolCall => writeln!(o, "▸ {tool} {first}")?,
+                EntryKind::ToolResult => writeln!(o, "  {} {first}", if e.is_error { "✗" } else { "✓" })?,
+                EntryKind::PermissionDenied => writeln!(o, "⛔ refused {tool}: {first}")?,
+                EntryKind::Result => writeln!(o, "{} {first}", if e.is_error { "✗ result:" } else { "= result:" })?,
+            }
+        }
+        for d in &s.denials {
+            writeln!(o, "   allow it with: yokeflow permissions allow '{}'", crate::permissions::suggested_rule(d))?;
+        }
+    }
+    if let Some(c) = log.cost_usd {
+        writeln!(o, "total cost: ${c:.4}")?;
+    }
+    Ok(())
 }
 
 fn print_status(o: &mut dyn Write, project: &str, list: &[Task]) -> std::io::Result<()> {

@@ -9,6 +9,7 @@ use ts_rs::TS;
 use crate::error::ErrorDto;
 use crate::model::{RunMode, RunStatus, SessionOutcome, TaskStatus};
 use crate::report::RunReport;
+use crate::transcript::Entry;
 
 /// How many events a slow consumer may fall behind before it misses some.
 pub const CHANNEL_CAPACITY: usize = 4096;
@@ -57,6 +58,8 @@ pub enum Event {
         project_id: String,
         mode: RunMode,
         workers: u32,
+        /// The name of each worker slot's worktree lane (`lanes[slot]`), as the plan names them.
+        lanes: Vec<String>,
         task_count: u32,
         done_count: u32,
     },
@@ -112,12 +115,13 @@ pub enum Event {
         pid: u32,
         log_path: String,
     },
-    /// Lines the agent printed (stdout, and stderr prefixed `[stderr] `), in order: the lines that were waiting go
-    /// out together, so a chatty agent sends few events.
-    AgentOutput {
+    /// What the agent said and did since the last such event, as transcript entries in order (the entries of the
+    /// lines that were waiting go out together, so a chatty agent sends few events). The raw output is in the log.
+    AgentTranscript {
         run_id: String,
         task_id: String,
-        lines: Vec<String>,
+        session_id: String,
+        entries: Vec<Entry>,
     },
     AgentExited {
         run_id: String,
@@ -125,6 +129,8 @@ pub enum Event {
         session_id: String,
         outcome: SessionOutcome,
         exit_code: Option<i32>,
+        /// What the session cost, when the agent reports it.
+        cost_usd: Option<f64>,
     },
     MergeStarted {
         run_id: String,
@@ -178,7 +184,7 @@ impl Event {
             | Event::WorktreeCreated { run_id, .. }
             | Event::WorktreeRemoved { run_id, .. }
             | Event::AgentStarted { run_id, .. }
-            | Event::AgentOutput { run_id, .. }
+            | Event::AgentTranscript { run_id, .. }
             | Event::AgentExited { run_id, .. }
             | Event::MergeStarted { run_id, .. }
             | Event::MergeResult { run_id, .. }

@@ -113,6 +113,9 @@ pub enum SessionOutcome {
     TimedOut,
     #[serde(rename = "cancelled")]
     Cancelled,
+    /// The agent's CLI refused it a tool it asked for (see the session's denials): its work is unfinished.
+    #[serde(rename = "refused")]
+    Refused,
 }
 
 impl SessionOutcome {
@@ -124,6 +127,7 @@ impl SessionOutcome {
             SessionOutcome::Failed => "failed",
             SessionOutcome::TimedOut => "timed_out",
             SessionOutcome::Cancelled => "cancelled",
+            SessionOutcome::Refused => "refused",
         }
     }
 }
@@ -145,6 +149,7 @@ impl Task {
             priority: 0,
             review_reason: None,
             conflict_warning: None,
+            cost_usd: None,
         }
     }
 }
@@ -189,7 +194,7 @@ pub struct PredictedFile {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct Task {
     pub id: String,
     pub title: String,
@@ -206,6 +211,8 @@ pub struct Task {
     /// A conflict predicted while the task is in progress (JSON list of `{other, files}`; `other` is a task id or
     /// `target`); cleared when the task lands or leaves in-progress.
     pub conflict_warning: Option<String>,
+    /// What the task's agent sessions cost so far, in US dollars, when the agent reports cost.
+    pub cost_usd: Option<f64>,
 }
 
 /// Everything the board needs about one project, in one call.
@@ -214,4 +221,20 @@ pub struct Board {
     pub project: Project,
     pub epics: Vec<Epic>,
     pub tasks: Vec<Task>,
+    /// The board's columns, in order, with their headings (the window draws these, it keeps no copy).
+    pub columns: Vec<BoardColumn>,
+}
+
+/// One kanban column: the status it holds and its heading.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct BoardColumn {
+    pub status: TaskStatus,
+    pub label: String,
+}
+
+impl BoardColumn {
+    /// Every column, in the order of `TaskStatus::ALL`.
+    pub fn all() -> Vec<BoardColumn> {
+        TaskStatus::ALL.iter().map(|&status| BoardColumn { status, label: status.label().to_string() }).collect()
+    }
 }

@@ -210,7 +210,12 @@ mod tests {
         };
         assert!(n.on_event(&merged).is_empty());
         assert!(n
-            .on_event(&Event::AgentOutput { run_id: "r".into(), task_id: "a".into(), lines: vec!["x".repeat(10)] })
+            .on_event(&Event::AgentTranscript {
+                run_id: "r".into(),
+                task_id: "a".into(),
+                session_id: "s".into(),
+                entries: vec![crate::transcript::Entry::text(&"x".repeat(10))],
+            })
             .is_empty());
         let long = n.on_event(&status("b", TaskStatus::Review, Some(&"y".repeat(1000))));
         assert_eq!(long[0].body.chars().count(), 241, "bodies are clipped");

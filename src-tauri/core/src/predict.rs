@@ -397,6 +397,7 @@ mod tests {
             priority: 0,
             review_reason: None,
             conflict_warning: None,
+            cost_usd: None,
         }
     }
 

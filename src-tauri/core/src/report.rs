@@ -61,6 +61,15 @@ pub struct RunReport {
     pub merge_success_rate: f64,
     /// Tasks in Review at the end, with why.
     pub review: Vec<ReviewItem>,
+    /// What the run's agent sessions cost, as they reported it (`None`: no agent reported a cost).
+    #[serde(default)]
+    pub cost_usd: Option<f64>,
+    /// The run's budget, if it had one.
+    #[serde(default)]
+    pub budget_usd: Option<f64>,
+    /// The budget was spent: tasks left were not started.
+    #[serde(default)]
+    pub stopped_by_budget: bool,
     /// How many of the project's routed tasks prior expertise served (skills or the database), as of the end of
     /// the run. Reports stored before this was recorded read as zero.
     #[serde(default)]
@@ -129,6 +138,14 @@ impl RunReport {
             self.sent_to_review,
             self.merge_success_rate * 100.0
         ));
+        match (self.cost_usd, self.budget_usd) {
+            (Some(cost), Some(budget)) if self.stopped_by_budget => s.push_str(&format!(
+                "cost: ${cost:.2}, which spent the run's budget of ${budget:.2}: the tasks left were not started\n"
+            )),
+            (Some(cost), Some(budget)) => s.push_str(&format!("cost: ${cost:.2} of a ${budget:.2} budget\n")),
+            (Some(cost), None) => s.push_str(&format!("cost: ${cost:.2}\n")),
+            (None, _) => {}
+        }
         let reuse = &self.expertise_reuse;
         if reuse.routed > 0 {
             s.push_str(&format!(
@@ -171,11 +188,26 @@ mod tests {
             resolved_by_agent: 0,
             merge_success_rate: 0.0,
             review: vec![],
+            cost_usd: None,
+            budget_usd: None,
+            stopped_by_budget: false,
             expertise_reuse: Default::default(),
             tasks: vec![],
         };
         r.finish();
         r
+    }
+
+    #[test]
+    fn the_cost_and_a_spent_budget_are_reported() {
+        let mut r = report(RunMode::Parallel);
+        assert!(!r.to_text().contains("cost:"), "no agent reported a cost");
+        r.cost_usd = Some(0.5);
+        assert!(r.to_text().contains("cost: $0.50\n"));
+        r.budget_usd = Some(2.0);
+        assert!(r.to_text().contains("cost: $0.50 of a $2.00 budget"));
+        r.stopped_by_budget = true;
+        assert!(r.to_text().contains("spent the run's budget of $2.00: the tasks left were not started"));
     }
 
     #[test]

@@ -6,7 +6,7 @@ use sqlx::Row;
 
 use crate::db::Db;
 use crate::error::{CoreError, CoreResult};
-use crate::model::{Board, Epic, PredictedFile, Task, TaskStatus};
+use crate::model::{Board, BoardColumn, Epic, PredictedFile, Task, TaskStatus};
 use crate::{now_ms, project};
 
 /// The project's tasks in tasks-file order, each with its dependencies.
@@ -25,7 +25,9 @@ pub async fn list(db: &Db, project_id: &str) -> CoreResult<Vec<Task>> {
     }
     let rows = sqlx::query(
         "SELECT id, title, description, epic_id, status, priority, effort_minutes, files, predicted_files, \
-                review_reason, conflict_warning \
+                review_reason, conflict_warning, \
+                (SELECT SUM(s.cost_usd) FROM sessions s WHERE s.project_id = tasks.project_id AND s.task_id = tasks.id) \
+                    AS cost_usd \
          FROM tasks WHERE project_id = ? ORDER BY position, id",
     )
     .bind(project_id)
@@ -50,6 +52,7 @@ pub async fn list(db: &Db, project_id: &str) -> CoreResult<Vec<Task>> {
                 predicted_files: serde_json::from_str::<Vec<PredictedFile>>(&predicted).unwrap_or_default(),
                 review_reason: row.try_get("review_reason")?,
                 conflict_warning: row.try_get("conflict_warning")?,
+                cost_usd: row.try_get("cost_usd")?,
                 id,
             })
         })
@@ -72,6 +75,7 @@ pub async fn board(db: &Db, project_id: &str) -> CoreResult<Board> {
         project: project::get(db, project_id).await?,
         epics: epics(db, project_id).await?,
         tasks: list(db, project_id).await?,
+        columns: BoardColumn::all(),
     })
 }
 

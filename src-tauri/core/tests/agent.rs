@@ -243,28 +243,67 @@ async fn cli_run_saves_the_agent_prints_progress_and_exits_zero() {
 
 #[test]
 fn argv_fields_are_substituted_once_per_item() {
-    let template: Vec<String> = ["agent", "-p", "{prompt}", "--in={worktree}", "{task_id}:{task_id}", "@{prompt_file}"]
-        .map(String::from)
-        .into();
+    let template: Vec<String> = [
+        "agent",
+        "-p",
+        "{prompt}",
+        "--in={worktree}",
+        "{task_id}:{task_id}",
+        "@{prompt_file}",
+        "--tools={allowed_tools}",
+        "--allowedTools",
+        "{allowed_tools}",
+    ]
+    .map(String::from)
+    .into();
+    let tools: Vec<String> = vec!["Bash(git add:*)".into(), "Bash(cut -d, -f1:*)".into()];
     let argv = agent::render_argv(
         &template,
         &ArgvVars {
-            prompt: "say {task_id} $(x)",
+            prompt: "say {task_id} {allowed_tools} $(x)",
             task_id: "t1",
             worktree: std::path::Path::new("/w"),
             prompt_file: std::path::Path::new("/p.md"),
+            allowed_tools: &tools,
         },
     )
     .unwrap();
-    assert_eq!(argv, ["agent", "-p", "say {task_id} $(x)", "--in=/w", "t1:t1", "@/p.md"]);
+    assert_eq!(
+        argv,
+        [
+            "agent",
+            "-p",
+            "say {task_id} {allowed_tools} $(x)",
+            "--in=/w",
+            "t1:t1",
+            "@/p.md",
+            "--tools=Bash(git add:*),Bash(cut -d, -f1:*)",
+            "--allowedTools",
+            "Bash(git add:*)",
+            "Bash(cut -d, -f1:*)",
+        ]
+    );
     assert!(agent::render_argv(
         &[],
-        &ArgvVars { prompt: "", task_id: "", worktree: "/".as_ref(), prompt_file: "/".as_ref() }
+        &ArgvVars { prompt: "", task_id: "", worktree: "/".as_ref(), prompt_file: "/".as_ref(), allowed_tools: &[] }
     )
     .is_err());
+    // Claude Code, printing its transcript, with edits and the project's allowed tools (always last: the option
+    // takes every argument after it).
     assert_eq!(
         agent::DEFAULT_AGENT,
-        ["claude", "-p", "{prompt}", "--permission-mode", "acceptEdits", "--output-format", "text"]
+        [
+            "claude",
+            "-p",
+            "{prompt}",
+            "--output-format",
+            "stream-json",
+            "--verbose",
+            "--permission-mode",
+            "acceptEdits",
+            "--allowedTools",
+            "{allowed_tools}"
+        ]
     );
 }
 
@@ -283,6 +322,7 @@ fn the_prompt_holds_the_task_epic_files_claude_md_and_expertise() {
         priority: 0,
         review_reason: None,
         conflict_warning: None,
+        cost_usd: None,
     };
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("CLAUDE.md"), "x".repeat(20_000)).unwrap();

@@ -11,7 +11,7 @@ use serde_json::json;
 use sqlx::Row;
 use tokio::sync::broadcast;
 use yokeflow_core::expertise::{
-    self, Expertise, ExpertiseEvent, Keep, Layout, RouteSource, SyncOptions, WatchOptions, Watcher,
+    self, ConflictResolution, Expertise, ExpertiseEvent, Keep, Layout, RouteSource, SyncOptions, WatchOptions, Watcher,
 };
 use yokeflow_core::model::Project;
 use yokeflow_core::{import, project, Db};
@@ -243,7 +243,7 @@ async fn both_sides_changed_records_a_conflict_and_loses_nothing() {
     assert_eq!(f.get("api").await.unwrap().patterns, ["base", "from the file"]);
     assert!(expertise::conflicts(&f.db, &f.p, true).await.unwrap().is_empty());
     let all = expertise::conflicts(&f.db, &f.p, false).await.unwrap();
-    assert_eq!(all[0].resolution.as_deref(), Some("file"));
+    assert_eq!(all[0].resolution, Some(ConflictResolution::File));
     assert!(all[0].db_version.contains("- from the db\n"), "the losing version stays retrievable");
     assert_eq!(expertise::export_all(&f.db, &f.p).await.unwrap().files_written, 0);
 

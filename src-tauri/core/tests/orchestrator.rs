@@ -125,7 +125,7 @@ async fn twelve_task_dag_runs_in_parallel_and_lands_everything() {
     }
     // The event stream told the story.
     assert!(matches!(seen.first(), Some(Event::Recovered { .. })));
-    assert!(seen.iter().any(|e| matches!(e, Event::AgentOutput { .. })));
+    assert!(seen.iter().any(|e| matches!(e, Event::AgentTranscript { .. })));
     assert_eq!(seen.iter().filter(|e| matches!(e, Event::WorktreeRemoved { .. })).count(), 12);
     // Every branch's tip was announced before its merge (the lanes' last commit).
     for t in f.tasks().await {
@@ -478,7 +478,7 @@ async fn merge_now_stops_the_agent_and_lands_what_it_left() {
     let run = tokio::spawn(async move { orchestrator::run_controlled(&db, &pid, opts, tx, ctl).await });
     loop {
         match rx.recv().await.unwrap() {
-            Event::AgentOutput { lines, .. } if lines.iter().any(|l| l.contains("lingering")) => {
+            Event::AgentTranscript { entries, .. } if entries.iter().any(|e| e.text.contains("lingering")) => {
                 assert!(handle.merge_now("a"))
             }
             Event::RunFinished { .. } => break,

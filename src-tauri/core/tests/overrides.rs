@@ -171,6 +171,7 @@ fn blank() -> yokeflow_core::model::Task {
         predicted_files: vec![],
         review_reason: None,
         conflict_warning: None,
+        cost_usd: None,
     }
 }
 

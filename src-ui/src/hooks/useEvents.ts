@@ -3,8 +3,8 @@ import { useEffect, useEffectEvent } from "react";
 import { followEvents, followResync } from "../api";
 import type { Event } from "../bindings";
 import { useLiveRunControls, useLiveState } from "../liveRun";
-import { refreshProject, rereadRunState } from "../queries";
-import { eventLogLines, isRelevant } from "../runStore";
+import { refreshProject, rereadRunState, taskChanged } from "../queries";
+import { eventLogItems, isRelevant } from "../runStore";
 import { useUiActions } from "../uiStore";
 
 /**
@@ -30,8 +30,19 @@ export function useEvents(selectedId: string | null): void {
       refreshProject(client, selectedId);
       return;
     }
-    const logged = eventLogLines(event);
-    if (logged !== null) for (const line of logged.lines) logs.append(logged.taskId, line);
+    const logged = eventLogItems(event);
+    if (logged !== null) logs.append(logged.taskId, ...logged.items);
+    // What a task's pane reads from the database (its sessions, its diff) is stale once its work changed.
+    switch (event.type) {
+      case "agent_exited":
+      case "branch_committed":
+      case "merge_result":
+      case "task_status_changed":
+        taskChanged(client, selectedId, event.task_id);
+        break;
+      default:
+        break;
+    }
     if (event.type === "warning") {
       pushError({ code: "warning", message: event.task_id === null ? event.message : `${event.task_id}: ${event.message}` });
     } else if (event.type === "run_finished") {

@@ -22,11 +22,17 @@ const noop = () => {};
  * The commands to the project's run. They are not cached data: the core takes each order and the run reports
  * through its events (folded by the live state); a refusal shows in a toast. Each command resolves once taken.
  */
+/** A typed budget in US dollars: a positive amount, or null (empty, zero or not a number: no limit). */
+export function parseBudget(text: string): number | null {
+  const value = Number(text.trim().replace(/^\$/, ""));
+  return text.trim() !== "" && Number.isFinite(value) && value > 0 ? value : null;
+}
+
 export function useRunControls(projectId: string | null) {
   const client = useQueryClient();
   const { dispatch, logs } = useLiveRunControls();
   const { pushError, askApproval } = useUiActions();
-  const { sequential } = useUiState();
+  const { sequential, budget } = useUiState();
 
   /** A control answered `no_active_run`: the run is over though its end was not seen here. */
   const lostRun = useCallback(
@@ -46,7 +52,7 @@ export function useRunControls(projectId: string | null) {
     const id = projectId;
     logs.clear();
     dispatch({ kind: "start_requested", projectId: id });
-    startRun(id, sequential).then(noop, (reason: unknown) => {
+    startRun(id, sequential, parseBudget(budget)).then(noop, (reason: unknown) => {
       dispatch({ kind: "start_failed", projectId: id });
       const error = toErrorDto(reason);
       if (error.code === "command_not_approved") {
@@ -60,7 +66,7 @@ export function useRunControls(projectId: string | null) {
       pushError(error);
       if (error.code === "run_in_progress") void rereadRunState(client, id);
     });
-  }, [projectId, sequential, logs, dispatch, pushError, askApproval, client]);
+  }, [projectId, sequential, budget, logs, dispatch, pushError, askApproval, client]);
 
   const pause = useCallback(() => {
     if (projectId === null) return;

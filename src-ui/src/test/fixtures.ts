@@ -34,6 +34,7 @@ export function task(id: string, overrides: Partial<Task> = {}): Task {
     priority: 0,
     review_reason: null,
     conflict_warning: null,
+    cost_usd: null,
     ...overrides,
   };
 }
@@ -46,6 +47,12 @@ export function board(tasks: Task[], p: Project = project()): Board {
       { id: "search", title: "Search", description: "" },
     ],
     tasks,
+    columns: [
+      { status: "backlog", label: "Backlog" },
+      { status: "in_progress", label: "In Progress" },
+      { status: "review", label: "Review" },
+      { status: "done", label: "Done" },
+    ],
   };
 }
 
@@ -83,6 +90,7 @@ export function runStarted(overrides: Partial<RunStartedEvent> = {}): RunStarted
     project_id: "p1",
     mode: "parallel",
     workers: 4,
+    lanes: ["wt-1", "wt-2", "wt-3", "wt-4"],
     task_count: 3,
     done_count: 0,
     ...overrides,

@@ -24,6 +24,11 @@
 //! - as a test command (`--action pass-tests`, no task): appends a line to `--signal FILE` naming its parent process
 //!   (so a test can see that the tests of that runner began), sleeps `--sleep-ms` and exits 0.
 //!
+//! - with `--output-format stream-json` it prints what it does as Claude Code's stream-json does (an init line
+//!   with a session id, `assistant` text and tool calls, `user` tool results, a final `result` with a cost of 0:
+//!   it is free), so the window shows it as a transcript; `--resume ID` continues "conversation" ID, and the
+//!   script's `chatty` (a number) adds that many extra tool calls and results (a stress test for transcripts).
+//!
 //! The script is JSON: `{"default": {"action": "ok", "sleep_ms": 100}, "tasks": {"t1": {"action": "fail"}}}`,
 //! from `--script FILE`, the `YOKEFLOW_SCRIPT` variable (JSON text or a file path), or
 //! `.yokeflow-script.json` in the worktree. Everything it does is printed, so it ends up in the session log.
@@ -42,6 +47,8 @@ struct Step {
     wait_file: Option<PathBuf>,
     /// After committing (or not): keep working until this file exists.
     linger_file: Option<PathBuf>,
+    /// Extra tool calls and results printed (with `--output-format stream-json`).
+    chatty: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -61,6 +68,41 @@ struct Args {
     sleep_ms: Option<u64>,
     action: Option<String>,
     signal: Option<PathBuf>,
+    resume: Option<String>,
+    stream_json: bool,
+}
+
+/// Printing as Claude Code's stream-json (set once, from `--output-format stream-json`).
+static STREAM_JSON: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Says something: a plain line, or an assistant text line of stream-json.
+macro_rules! say {
+    ($($arg:tt)*) => { say_text(&format!($($arg)*)) };
+}
+
+fn say_text(text: &str) {
+    match STREAM_JSON.get() {
+        Some(session) => println!(
+            "{}",
+            serde_json::json!({"type": "assistant", "message": {"role": "assistant", "content": [{"type": "text", "text": text}]}, "session_id": session})
+        ),
+        None => println!("{text}"),
+    }
+}
+
+/// A tool call and its result, in stream-json (nothing in plain mode: the caller says it).
+fn tool(name: &str, input: serde_json::Value, result: &str) {
+    static IDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let Some(session) = STREAM_JSON.get() else { return };
+    let id = format!("toolu_scripted_{}", IDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+    println!(
+        "{}",
+        serde_json::json!({"type": "assistant", "message": {"role": "assistant", "content": [{"type": "tool_use", "id": id, "name": name, "input": input}]}, "session_id": session})
+    );
+    println!(
+        "{}",
+        serde_json::json!({"type": "user", "message": {"role": "user", "content": [{"type": "tool_result", "tool_use_id": id, "content": result}]}, "session_id": session})
+    );
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -76,6 +118,17 @@ fn parse_args() -> Result<Args, String> {
             "--sleep-ms" => args.sleep_ms = Some(value("--sleep-ms")?.parse().map_err(|e| format!("--sleep-ms: {e}"))?),
             "--action" => args.action = Some(value("--action")?),
             "--signal" => args.signal = Some(PathBuf::from(value("--signal")?)),
+            "--resume" => args.resume = Some(value("--resume")?),
+            "--output-format" => args.stream_json = value("--output-format")? == "stream-json",
+            // Claude Code's flags that the default argv passes: accepted, meaningless here.
+            "--verbose" | "-p" => {}
+            "--permission-mode" => {
+                value("--permission-mode")?;
+            }
+            "--allowedTools" => {
+                // Takes the rest of the argv, as Claude Code's list option does.
+                for _ in it.by_ref() {}
+            }
             // Ignored: lets a test tag its processes (e.g. `--marker <uuid>`) to find them in /proc.
             "--marker" => {
                 value("--marker")?;
@@ -138,14 +191,16 @@ fn append_line(root: &Path, rel: &str, line: &str) -> Result<(), String> {
     text.push_str(line);
     text.push('\n');
     std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    println!("edited {rel}");
+    tool("Write", serde_json::json!({"file_path": rel, "content": format!("{line}\n")}), &format!("appended to {rel}"));
+    say!("edited {rel}");
     Ok(())
 }
 
 fn commit(root: &Path, message: &str) -> Result<(), String> {
     let repo = git2::Repository::open(root).map_err(|e| format!("not a git worktree: {e}"))?;
     let oid = yokeflow_core::git::commit_all(&repo, message).map_err(|e| format!("commit failed: {e}"))?;
-    println!("committed {oid}: {message}");
+    tool("Bash", serde_json::json!({"command": format!("git commit -am '{message}'")}), &format!("[{oid}] {message}"));
+    say!("committed {oid}: {message}");
     Ok(())
 }
 
@@ -160,23 +215,23 @@ fn resolve(root: &Path, files: &[String]) -> Result<i32, String> {
             .filter(|l| !(l.starts_with("<<<<<<<") || l.starts_with("=======") || l.starts_with(">>>>>>>")))
             .collect();
         std::fs::write(&path, kept.join("\n") + "\n").map_err(|e| format!("cannot write {f}: {e}"))?;
-        println!("resolved {f}: kept both sides");
+        say!("resolved {f}: kept both sides");
     }
     Ok(0)
 }
 
 /// Waits until `path` exists (a test's barrier), at most two minutes.
 fn wait_for(path: &Path) {
-    println!("waiting for {}", path.display());
+    say!("waiting for {}", path.display());
     let deadline = std::time::Instant::now() + Duration::from_secs(120);
     while !path.exists() {
         if std::time::Instant::now() > deadline {
-            println!("gave up waiting for {} after two minutes", path.display());
+            say!("gave up waiting for {} after two minutes", path.display());
             return;
         }
         std::thread::sleep(Duration::from_millis(10));
     }
-    println!("{} exists: going on", path.display());
+    say!("{} exists: going on", path.display());
 }
 
 /// Stands in for another process's run: holds the run claim of the repository in the working folder until killed.
@@ -185,7 +240,7 @@ fn hold_run_claim() -> Result<i32, String> {
     let dir = std::env::current_dir().map_err(|e| format!("no working folder: {e}"))?;
     let claim = yokeflow_core::orchestrator::claim::RunClaim::try_acquire(&dir).map_err(|e| e.to_string())?;
     let Some(_claim) = claim else { return Err(format!("the run claim of {} is held already", dir.display())) };
-    println!("holding the run claim of {}", dir.display());
+    say!("holding the run claim of {}", dir.display());
     let _ = std::io::stdout().flush();
     loop {
         std::thread::sleep(Duration::from_secs(3600));
@@ -206,7 +261,7 @@ fn pass_tests(signal: Option<&Path>, sleep_ms: u64) -> Result<i32, String> {
         let (pid, parent) = (std::process::id(), std::os::unix::process::parent_id());
         writeln!(f, "tests began (pid {pid}, parent {parent})").map_err(|e| e.to_string())?;
     }
-    println!("scripted tests: pass after {sleep_ms} ms");
+    say!("scripted tests: pass after {sleep_ms} ms");
     std::thread::sleep(Duration::from_millis(sleep_ms));
     Ok(0)
 }
@@ -220,6 +275,18 @@ fn run() -> Result<i32, String> {
         return hold_run_claim();
     }
     let script = load_script(&args)?;
+    if args.stream_json {
+        let session = args.resume.clone().unwrap_or_else(|| {
+            let nanos =
+                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+            format!("scripted-{}-{nanos:08x}", std::process::id())
+        });
+        println!(
+            "{}",
+            serde_json::json!({"type": "system", "subtype": "init", "session_id": session, "model": "scripted"})
+        );
+        let _ = STREAM_JSON.set(session);
+    }
     let task_id = args
         .task_id
         .clone()
@@ -236,10 +303,15 @@ fn run() -> Result<i32, String> {
     let linger_ms = step.linger_ms.or(script.default.linger_ms).unwrap_or(0);
     let wait_file = step.wait_file.clone().or(script.default.wait_file.clone());
     let linger_file = step.linger_file.clone().or(script.default.linger_file.clone());
-    println!("scripted agent (not an AI): task {task_id}, action {action}, sleep {sleep_ms} ms");
-    println!("prompt ({} bytes), first line: {}", prompt.len(), prompt.lines().next().unwrap_or(""));
-    for line in prompt.lines() {
-        println!("> {line}");
+    say!("scripted agent (not an AI): task {task_id}, action {action}, sleep {sleep_ms} ms");
+    say!("prompt ({} bytes), first line: {}", prompt.len(), prompt.lines().next().unwrap_or(""));
+    if STREAM_JSON.get().is_none() {
+        for line in prompt.lines() {
+            say!("> {line}");
+        }
+    }
+    for i in 0..step.chatty.or(script.default.chatty).unwrap_or(0) {
+        tool("Read", serde_json::json!({"file_path": format!("src/file{i}.rs")}), &format!("line {i} of a long read"));
     }
     let root = std::env::current_dir().map_err(|e| format!("no working folder: {e}"))?;
     let mut files = files_from_prompt(&prompt);
@@ -264,15 +336,15 @@ fn run() -> Result<i32, String> {
                 std::fs::create_dir_all(path.parent().unwrap_or(root.as_path())).map_err(|e| e.to_string())?;
                 std::fs::write(&path, format!("the shared line, as {task_id} wants it\n"))
                     .map_err(|e| e.to_string())?;
-                println!("wrote the conflicting line to yokeflow-demo/conflict.txt");
+                say!("wrote the conflicting line to yokeflow-demo/conflict.txt");
             }
             if action == "no-commit" {
-                println!("leaving the changes uncommitted");
+                say!("leaving the changes uncommitted");
             } else {
                 commit(&root, &format!("{task_id}: scripted change"))?;
             }
             if linger_ms > 0 {
-                println!("lingering {linger_ms} ms");
+                say!("lingering {linger_ms} ms");
                 std::thread::sleep(Duration::from_millis(linger_ms));
             }
             if let Some(path) = &linger_file {
@@ -285,7 +357,7 @@ fn run() -> Result<i32, String> {
             Ok(0)
         }
         "no-change" => {
-            println!("changing nothing");
+            say!("changing nothing");
             Ok(0)
         }
         "fail" => {
@@ -293,7 +365,7 @@ fn run() -> Result<i32, String> {
             Ok(3)
         }
         "hang" => {
-            println!("hanging (the script says so)");
+            say!("hanging (the script says so)");
             loop {
                 std::thread::sleep(Duration::from_secs(3600));
             }
@@ -305,11 +377,31 @@ fn run() -> Result<i32, String> {
 }
 
 fn main() {
-    match run() {
-        Ok(code) => std::process::exit(code),
+    let started = std::time::Instant::now();
+    let code = match run() {
+        Ok(code) => code,
         Err(e) => {
             eprintln!("scripted agent error: {e}");
-            std::process::exit(2);
+            2
         }
+    };
+    if let Some(session) = STREAM_JSON.get() {
+        // The end of a stream-json session: what it cost (nothing: it is not a model) and how it went.
+        println!(
+            "{}",
+            serde_json::json!({
+                "type": "result",
+                "subtype": if code == 0 { "success" } else { "error_during_execution" },
+                "is_error": code != 0,
+                "duration_ms": started.elapsed().as_millis() as u64,
+                "num_turns": 1,
+                "result": if code == 0 { "Done (scripted)." } else { "Failed (scripted)." },
+                "session_id": session,
+                "total_cost_usd": 0.0,
+                "usage": {"input_tokens": 0, "output_tokens": 0},
+                "permission_denials": []
+            })
+        );
     }
+    std::process::exit(code);
 }

@@ -100,7 +100,7 @@ pub(super) async fn execute(
             let list = expertise::conflicts(db, p, !all).await?;
             super::emit(out, json, &list, |o| {
                 for c in &list {
-                    let state = c.resolution.as_deref().unwrap_or("open");
+                    let state = c.resolution.map_or("open", |r| r.as_str());
                     writeln!(o, "#{} {} ({state})", c.id, c.domain)?;
                     writeln!(o, "--- database version\n{}--- file version\n{}", c.db_version, c.file_version)?;
                 }
@@ -175,7 +175,7 @@ fn describe(ev: &ExpertiseEvent) -> String {
              {domain} --keep db|file`"
         ),
         ExpertiseEvent::ConflictResolved { domain, resolution, .. } => {
-            format!("{domain}: conflict resolved ({resolution})")
+            format!("{domain}: conflict resolved ({})", resolution.as_str())
         }
         ExpertiseEvent::Invalid { message, .. } => format!("error: {message}"),
     }

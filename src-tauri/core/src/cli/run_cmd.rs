@@ -15,7 +15,7 @@ use crate::error::{CoreError, CoreResult};
 use crate::events::{Event, MergeKind};
 use crate::model::{Project, TaskStatus};
 use crate::orchestrator::RunReport;
-use crate::runs::{RunEvent, RunRequest, Runs};
+use crate::runs::{RunEvent, RunRequest, Runs, StartedRun};
 use crate::{agent, project, tasks};
 
 #[derive(Debug, Clone, Args)]
@@ -37,6 +37,10 @@ pub struct RunArgs {
     /// project [default: the project's]
     #[arg(long, value_name = "ARGV_JSON")]
     pub test_cmd: Option<String>,
+    /// The most this run's agents may cost, in US dollars, as they report it: once spent, no new task starts
+    /// (the running ones finish)
+    #[arg(long, value_name = "USD")]
+    pub max_cost: Option<f64>,
 }
 
 pub(super) async fn execute(db: &Db, p: &Project, args: RunArgs, json: bool, out: &mut dyn Write) -> CoreResult<()> {
@@ -45,6 +49,7 @@ pub(super) async fn execute(db: &Db, p: &Project, args: RunArgs, json: bool, out
         sequential: args.sequential,
         max_worktrees: args.max_worktrees,
         agent_timeout: args.timeout.map(|secs| Duration::from_secs(secs.max(1))),
+        max_cost_usd: args.max_cost,
         ..Default::default()
     };
     if let Some(text) = &args.agent {
@@ -60,8 +65,34 @@ pub(super) async fn execute(db: &Db, p: &Project, args: RunArgs, json: bool, out
         request.test_command = Some(argv);
     }
     let runs = Runs::new(db.clone());
-    let mut rx = runs.subscribe();
+    let rx = runs.subscribe();
     let started = runs.start(&p.id, request).await?;
+    let report = follow(db, p, &runs, rx, started, json, out).await?;
+    if json {
+        serde_json::to_writer_pretty(&mut *out, &report).map_err(std::io::Error::other).map_err(io)?;
+        writeln!(out).map_err(io)?;
+    } else {
+        write!(out, "\n{}", report.to_text()).map_err(io)?;
+    }
+    if report.all_done() {
+        Ok(())
+    } else {
+        Err(CoreError::RunIncomplete { done: report.tasks_done, total: report.tasks_total })
+    }
+}
+
+/// Follows a started run to its end, printing its progress (not with `--json`); Ctrl-C, SIGTERM or SIGHUP cancel
+/// it cleanly (a second one quits at once).
+pub(super) async fn follow(
+    db: &Db,
+    p: &Project,
+    runs: &Runs,
+    mut rx: tokio::sync::broadcast::Receiver<RunEvent>,
+    started: StartedRun,
+    json: bool,
+    out: &mut dyn Write,
+) -> CoreResult<RunReport> {
+    let io = |e| CoreError::io("cannot write output", e);
     if started.resolved.scripted_demo && !json {
         writeln!(
             out,
@@ -105,18 +136,7 @@ pub(super) async fn execute(db: &Db, p: &Project, args: RunArgs, json: bool, out
             }
         }
     };
-    let report: RunReport = outcome?;
-    if json {
-        serde_json::to_writer_pretty(&mut *out, &report).map_err(std::io::Error::other).map_err(io)?;
-        writeln!(out).map_err(io)?;
-    } else {
-        write!(out, "\n{}", report.to_text()).map_err(io)?;
-    }
-    if report.all_done() {
-        Ok(())
-    } else {
-        Err(CoreError::RunIncomplete { done: report.tasks_done, total: report.tasks_total })
-    }
+    outcome
 }
 
 /// Ctrl-C, SIGTERM (a service manager, `kill`) and SIGHUP (the terminal closed) all mean: cancel the run cleanly.
@@ -152,7 +172,7 @@ impl Progress {
     }
 
     fn slot(&self, task: &str) -> String {
-        self.slots.get(task).map(|s| format!("wt-{}", s + 1)).unwrap_or_else(|| "    ".into())
+        self.slots.get(task).map(|&s| crate::plan::worktree_name(s as usize)).unwrap_or_else(|| "    ".into())
     }
 
     fn print(&mut self, ev: &Event, o: &mut dyn Write) -> std::io::Result<()> {

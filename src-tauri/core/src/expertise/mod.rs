@@ -33,7 +33,8 @@ pub use router::{
 pub use skills::SkillThresholds;
 pub use sync::{
     conflicts, export_all, export_all_with, export_domains_to, import_all, import_all_with, resolve_conflict,
-    sync_domain, update_in_db, upsert, upsert_with, ExpertiseConflict, Keep, SyncIssue, SyncOptions, SyncReport,
+    sync_domain, update_in_db, upsert, upsert_with, ConflictResolution, ExpertiseConflict, Keep, SyncIssue,
+    SyncOptions, SyncReport,
 };
 pub use watch::{WatchHandle, WatchOptions, WatchStats, Watcher};
 
@@ -114,8 +115,8 @@ pub enum ExpertiseEvent {
         #[ts(type = "number")]
         conflict_id: i64,
     },
-    /// A conflict was resolved (`db`, `file` or `converged`).
-    ConflictResolved { project_id: String, domain: String, resolution: String },
+    /// A conflict was resolved.
+    ConflictResolved { project_id: String, domain: String, resolution: ConflictResolution },
     /// A file could not be used (malformed YAML, bad name, too large, outside `.claude/`); nothing was changed.
     Invalid { project_id: String, path: String, message: String },
 }

@@ -81,8 +81,36 @@ pub struct ExpertiseConflict {
     pub detected_at: i64,
     #[ts(type = "number | null")]
     pub resolved_at: Option<i64>,
-    /// `db`, `file` or `converged` (the two sides became equal).
-    pub resolution: Option<String>,
+    /// How it was resolved, once it was.
+    pub resolution: Option<ConflictResolution>,
+}
+
+/// How an expertise conflict ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ConflictResolution {
+    /// The database's version was kept (written to the file).
+    Db,
+    /// The file's version was kept (imported).
+    File,
+    /// The two sides became equal by themselves.
+    Converged,
+}
+
+impl ConflictResolution {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConflictResolution::Db => "db",
+            ConflictResolution::File => "file",
+            ConflictResolution::Converged => "converged",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ConflictResolution> {
+        [ConflictResolution::Db, ConflictResolution::File, ConflictResolution::Converged]
+            .into_iter()
+            .find(|r| r.as_str() == s)
+    }
 }
 
 /// Which side wins when resolving a conflict.
@@ -287,13 +315,13 @@ impl<'a> Session<'a> {
     }
 
     /// Marks the open conflict of `domain` (if any) resolved.
-    async fn close_conflict(&mut self, domain: &str, resolution: &str) -> CoreResult<bool> {
+    async fn close_conflict(&mut self, domain: &str, resolution: ConflictResolution) -> CoreResult<bool> {
         let done = sqlx::query(
             "UPDATE expertise_conflicts SET resolved_at = ?, resolution = ? \
              WHERE project_id = ? AND domain = ? AND resolved_at IS NULL",
         )
         .bind(now_ms())
-        .bind(resolution)
+        .bind(resolution.as_str())
         .bind(self.project_id)
         .bind(domain)
         .execute(&mut *self.tx)
@@ -304,7 +332,7 @@ impl<'a> Session<'a> {
             self.events.push(ExpertiseEvent::ConflictResolved {
                 project_id: self.project_id.to_string(),
                 domain: domain.to_string(),
-                resolution: resolution.to_string(),
+                resolution,
             });
         }
         Ok(done)
@@ -321,7 +349,7 @@ impl<'a> Session<'a> {
                 .push(ExpertiseEvent::Exported { project_id: self.project_id.to_string(), domain: e.domain.clone() });
         }
         self.set_hashes(&e.domain, &h, &h).await?;
-        self.close_conflict(&e.domain, "converged").await?;
+        self.close_conflict(&e.domain, ConflictResolution::Converged).await?;
         self.companions(e)
     }
 
@@ -414,14 +442,14 @@ impl<'a> Session<'a> {
                     self.store(&e, &content_hash(&e), &file_now).await?;
                     self.imported(domain);
                 }
-                self.close_conflict(domain, "converged").await?;
+                self.close_conflict(domain, ConflictResolution::Converged).await?;
                 self.companions(&e)
             }
             (true, true) => {
                 let e = parse_yaml(path, &bytes, domain)?;
                 if content_hash(&e) == db_now {
                     self.set_hashes(domain, &db_now, &file_now).await?;
-                    self.close_conflict(domain, "converged").await?;
+                    self.close_conflict(domain, ConflictResolution::Converged).await?;
                     self.companions(&e)
                 } else {
                     self.record_conflict(&s, &String::from_utf8_lossy(&bytes), &file_now).await
@@ -558,7 +586,12 @@ pub async fn conflicts(db: &Db, project: &Project, open_only: bool) -> CoreResul
                 file_version: r.try_get("file_version")?,
                 detected_at: r.try_get("detected_at")?,
                 resolved_at: r.try_get("resolved_at")?,
-                resolution: r.try_get("resolution")?,
+                resolution: match r.try_get::<Option<String>, _>("resolution")? {
+                    None => None,
+                    Some(text) => Some(ConflictResolution::parse(&text).ok_or_else(|| {
+                        CoreError::InvalidInput(format!("stored conflict resolution `{text}` is unknown"))
+                    })?),
+                },
             })
         })
         .collect()
@@ -602,7 +635,7 @@ pub async fn resolve_conflict(db: &Db, project: &Project, domain: &str, keep: Ke
             e
         }
     };
-    s.close_conflict(domain, if keep == Keep::Db { "db" } else { "file" }).await?;
+    s.close_conflict(domain, if keep == Keep::Db { ConflictResolution::Db } else { ConflictResolution::File }).await?;
     s.companions(&e)?;
     s.commit().await
 }

@@ -82,6 +82,11 @@ pub struct RunOptions {
     /// On a merge conflict, run the agent again in the gate's resolution worktree (the review-agent path)
     /// before sending the task to Review.
     pub resolve_conflicts: bool,
+    /// The most the run's agents may cost, in USD, as they report it: once spent, no new task starts (those
+    /// running finish) and the run says why. `None`: no limit.
+    pub max_cost_usd: Option<f64>,
+    /// Only these tasks run; the others wait as if parked. `None`: every task that can.
+    pub only_tasks: Option<Vec<String>>,
 }
 
 impl Default for RunOptions {
@@ -98,6 +103,8 @@ impl Default for RunOptions {
             expertise: None,
             learn: true,
             resolve_conflicts: true,
+            max_cost_usd: None,
+            only_tasks: None,
         }
     }
 }
@@ -116,6 +123,8 @@ impl std::fmt::Debug for RunOptions {
             .field("expertise", &self.expertise.is_some())
             .field("learn", &self.learn)
             .field("resolve_conflicts", &self.resolve_conflicts)
+            .field("max_cost_usd", &self.max_cost_usd)
+            .field("only_tasks", &self.only_tasks)
             .finish()
     }
 }
@@ -198,6 +207,10 @@ pub async fn run_controlled(
             repo: repo.clone(),
             target_branch: project.target_branch.clone(),
             agent_command,
+            allowed_tools: crate::permissions::effective(
+                opts.test_command.as_deref().or(project.test_command.as_deref()),
+                &crate::permissions::list(db, project_id).await?,
+            ),
             timeout: opts.agent_timeout,
             kill_grace: opts.kill_grace,
             events: events.clone(),
@@ -221,7 +234,8 @@ pub async fn run_controlled(
             project_id: project_id.to_string(),
             events: events.clone(),
             // Tasks pinned to a worktree on the board start in that worktree's slot (when the run has that many).
-            st: LoopState::new(all, workers, &pins),
+            st: LoopState { budget: opts.max_cost_usd, ..LoopState::new(all, workers, &pins) }
+                .only(opts.only_tasks.as_deref()),
             scheduler: None,
             results_tx,
             results_rx,
@@ -238,14 +252,15 @@ pub async fn run_controlled(
                 project_id: project_id.to_string(),
                 mode,
                 workers,
+                lanes: (0..workers as usize).map(crate::plan::worktree_name).collect(),
                 task_count: lp.st.tasks.len() as u32,
                 done_count: lp.st.done.len() as u32,
             },
         );
         for (task_id, slot) in pins.into_iter().filter(|&(_, slot)| slot >= workers) {
             let message = format!(
-                "`{task_id}` is pinned to wt-{}, but this run has {workers} worker(s): it runs wherever a slot is free",
-                slot + 1
+                "`{task_id}` is pinned to {}, but this run has {workers} worker(s): it runs wherever a slot is free",
+                crate::plan::worktree_name(slot as usize)
             );
             emit(&events, Event::Warning { run_id: run_id.clone(), task_id: Some(task_id), message });
         }
@@ -464,6 +479,19 @@ impl RunLoop<'_> {
 
     async fn on_result(&mut self, r: TaskResult) -> CoreResult<()> {
         let settled = self.st.settle(&r.done, r.fatal.is_some(), self.started.elapsed().as_millis() as u64);
+        if self.st.budget.is_some() {
+            let spent = crate::sessions::run_cost(self.db, &self.run_id).await?.unwrap_or(0.0);
+            if self.st.spend(spent) {
+                let budget = self.st.budget.unwrap_or_default();
+                self.warn(
+                    None,
+                    format!(
+                        "the run's budget of ${budget:.2} is spent (${spent:.2} so far): no new task starts; the \
+                         running ones finish"
+                    ),
+                );
+            }
+        }
         if settled.rebuild {
             self.rebuild()?;
         }
@@ -577,6 +605,9 @@ impl RunLoop<'_> {
             sent_to_review: st.merges.sent_to_review,
             resolved_by_agent: st.merges.resolved_by_agent,
             merge_success_rate: 0.0,
+            cost_usd: crate::sessions::run_cost(self.db, &self.run_id).await?,
+            budget_usd: st.budget,
+            stopped_by_budget: st.budget_spent(),
             expertise_reuse: crate::expertise::reuse_stats(self.db, &self.ctx.project).await.unwrap_or_default(),
             review: now
                 .iter()

@@ -176,6 +176,16 @@ pub(crate) async fn worktree_created(db: &Db, row_id: &str, info: &WorktreeInfo)
     Ok(())
 }
 
+/// The commit that landed the row's branch on the target.
+pub(crate) async fn set_landed_commit(db: &Db, row_id: &str, commit: &str) -> CoreResult<()> {
+    sqlx::query("UPDATE worktrees SET landed_commit = ? WHERE id = ?")
+        .bind(commit)
+        .bind(row_id)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
 pub(crate) async fn set_worktree_status(db: &Db, row_id: &str, status: WorktreeStatus) -> CoreResult<()> {
     let merged_at = (status == WorktreeStatus::Merged).then(now_ms);
     sqlx::query("UPDATE worktrees SET status = ?, merged_at = COALESCE(?, merged_at) WHERE id = ?")

@@ -33,6 +33,10 @@ pub(crate) struct LoopState {
     pub mode: RunMode,
     pub timings: Vec<TaskTiming>,
     pub merges: MergeCounts,
+    /// The most the run's agent sessions may cost (USD); once spent, no task starts.
+    pub budget: Option<f64>,
+    /// What the run's agent sessions cost so far (USD), as they reported it.
+    pub spent: f64,
 }
 
 /// The merge figures of the report.
@@ -113,7 +117,33 @@ impl LoopState {
             mode: RunMode::for_workers(workers),
             timings: Vec::new(),
             merges: MergeCounts::default(),
+            budget: None,
+            spent: 0.0,
         }
+    }
+
+    /// Only `only` (when given) may start in this run: every other task not done waits as if parked.
+    pub fn only(mut self, only: Option<&[String]>) -> LoopState {
+        if let Some(only) = only {
+            for t in &self.tasks {
+                if !only.contains(&t.id) && !self.done.contains(&t.id) {
+                    self.parked.insert(t.id.clone());
+                }
+            }
+        }
+        self
+    }
+
+    /// The run's budget is spent: nothing more starts (what runs finishes).
+    pub fn budget_spent(&self) -> bool {
+        self.budget.is_some_and(|b| self.spent >= b)
+    }
+
+    /// The run's cost so far is `spent`. True when this is what spent the budget (it was not spent before).
+    pub fn spend(&mut self, spent: f64) -> bool {
+        let before = self.budget_spent();
+        self.spent = spent.max(self.spent);
+        !before && self.budget_spent()
     }
 
     /// The tasks that can still run in this run: not parked and not behind a parked task.
@@ -152,7 +182,7 @@ impl LoopState {
     /// How many more tasks may start: the workers less everything running (a landing too: the run does one thing
     /// per worker), or 0 while paused or cancelled.
     pub fn capacity(&self) -> usize {
-        if self.paused || self.cancelled {
+        if self.paused || self.cancelled || self.budget_spent() {
             return 0;
         }
         (self.workers as usize).saturating_sub(self.running.len())
@@ -366,6 +396,32 @@ mod tests {
         assert_eq!(s.pins, HashMap::from([("a".to_string(), 1)]));
         assert_eq!((s.mode, s.slots.len()), (RunMode::Parallel, 2));
         assert_eq!(LoopState::new(vec![], 1, &[]).mode, RunMode::Sequential);
+    }
+
+    #[test]
+    fn a_run_of_some_tasks_parks_the_others() {
+        let s = state(2).only(Some(&ids(&["c"])));
+        let plan: Vec<String> = s.schedulable().into_iter().map(|t| t.id).collect();
+        assert_eq!(plan, ids(&["c", "x"]), "only c (and what is done) is schedulable");
+        assert_eq!(state(2).only(None), state(2));
+    }
+
+    #[test]
+    fn a_spent_budget_starts_nothing_more_and_says_so_once() {
+        let mut s = state(2);
+        s.budget = Some(1.0);
+        assert!(!s.spend(0.4), "under the budget");
+        assert_eq!(s.starts(&ids(&["a", "c"])).len(), 2);
+        s.started("a", 0, 0);
+        assert!(s.spend(1.2), "this result spent it");
+        assert!(s.budget_spent());
+        assert!(s.starts(&ids(&["c"])).is_empty(), "nothing starts once spent");
+        assert!(!s.spend(1.5), "said once");
+        assert!(!s.is_over(true), "what runs finishes");
+        s.settle(&finished("a", Occupancy::Worker(0), TaskStatus::Done, Some(MergeKind::Merged)), false, 5);
+        assert!(s.is_over(true), "then the run ends");
+        let mut free = state(2);
+        assert!(!free.spend(100.0) && !free.budget_spent(), "no budget, no limit");
     }
 
     #[test]

@@ -32,6 +32,8 @@ pub(crate) struct WorkerCtx {
     pub repo: PathBuf,
     pub target_branch: String,
     pub agent_command: Vec<String>,
+    /// The tool rules the agents may use ([`crate::permissions::effective`]).
+    pub allowed_tools: Vec<String>,
     pub timeout: Option<Duration>,
     pub kill_grace: Duration,
     pub events: EventSender,
@@ -189,8 +191,7 @@ async fn drive(
         claude_md: ctx.claude_md.clone(),
         extra_context,
     };
-    let spec = session_spec(ctx, s, info.clone(), agent::build_prompt(&s.task, &prompt_ctx), true);
-    let session = agent::run_session(&ctx.db, &spec, &ctx.events, stop.stop.clone()).await?;
+    let session = work(ctx, s, stop, &info, agent::build_prompt(&s.task, &prompt_ctx)).await?;
     let log = session.log_path.display();
     match session.outcome {
         SessionOutcome::Changed => {}
@@ -214,6 +215,7 @@ async fn drive(
             let secs = ctx.timeout.unwrap_or_default().as_secs_f64();
             return Ok((TaskStatus::Review, Some(format!("the agent timed out after {secs:.1} s (log: {log})"))));
         }
+        SessionOutcome::Refused => return Ok((TaskStatus::Review, Some(refusal_reason(&session.facts, &log)))),
         SessionOutcome::Cancelled => return Ok((TaskStatus::Backlog, None)),
     }
 
@@ -327,6 +329,7 @@ async fn settle(
             // The target has the work: record it before cleaning up.
             tasks::set_status(&ctx.db, &ctx.project_id, &s.task.id, TaskStatus::Done, None).await?;
             records::set_worktree_status(&ctx.db, &s.row_id, WorktreeStatus::Merged).await?;
+            records::set_landed_commit(&ctx.db, &s.row_id, &commit).await?;
             emit(&ctx.events, result(MergeKind::Merged, commit));
             if let Some(info) = info {
                 remove_worktree(ctx, &s.task.id, info).await;
@@ -504,7 +507,76 @@ fn session_spec(ctx: &WorkerCtx, s: &Started, worktree: WorktreeInfo, prompt: St
         timeout: ctx.timeout,
         kill_grace: ctx.kill_grace,
         collect_changes: collect,
+        allowed_tools: ctx.allowed_tools.clone(),
+        resume: None,
+        remark: None,
     }
+}
+
+/// The most follow-ups one start of a task answers in a row (remarks sent while its agent worked).
+const MAX_FOLLOW_UPS: usize = 5;
+
+/// The task's agent at work in `info`: the task's prompt, or, when a person left feedback, the feedback — in the
+/// agent's own conversation when its CLI can resume it there, else in a new session with the task's prompt plus
+/// the remark. Feedback sent while the agent worked is answered next, in the same way, before the work goes on.
+async fn work(
+    ctx: &WorkerCtx,
+    s: &Started,
+    stop: &TaskStop,
+    info: &WorktreeInfo,
+    task_prompt: String,
+) -> CoreResult<agent::SessionResult> {
+    let mut session: Option<agent::SessionResult> = None;
+    for _ in 0..=MAX_FOLLOW_UPS {
+        let remarks = crate::feedback::pending(&ctx.db, &ctx.project_id, &s.task.id).await?;
+        if remarks.is_empty() && session.is_some() {
+            break;
+        }
+        let mut spec = session_spec(ctx, s, info.clone(), task_prompt.clone(), true);
+        if !remarks.is_empty() {
+            spec.remark = Some(crate::feedback::joined(&remarks));
+            let kind = crate::transcript::AgentKind::detect(&ctx.agent_command);
+            let here = info.path.display().to_string();
+            let resumable = crate::feedback::last_conversation(&ctx.db, &ctx.project_id, &s.task.id).await?.filter(
+                |(id, cwd, was)| {
+                    *cwd == here && *was == Some(kind) && agent::resume_argv(kind, &ctx.agent_command, id).is_some()
+                },
+            );
+            match resumable {
+                Some((id, _, _)) => {
+                    spec.resume = Some(id);
+                    spec.prompt = crate::feedback::resume_prompt(&s.task, &remarks);
+                }
+                None => spec.prompt = crate::feedback::fresh_prompt(&task_prompt, &remarks),
+            }
+        }
+        let done = agent::run_session(&ctx.db, &spec, &ctx.events, stop.stop.clone()).await?;
+        crate::feedback::taken(&ctx.db, &remarks, &done.session_id).await?;
+        let go_on = matches!(done.outcome, SessionOutcome::Changed | SessionOutcome::NoChange);
+        session = Some(done);
+        if !go_on {
+            break;
+        }
+    }
+    session.ok_or_else(|| CoreError::InvalidInput("no agent session ran".into()))
+}
+
+/// Why a refused session's task waits in Review: what was refused, and how to allow it.
+fn refusal_reason(facts: &crate::transcript::SessionFacts, log: &impl std::fmt::Display) -> String {
+    let refused: Vec<String> = facts.denials.iter().take(3).map(|d| format!("`{}`", d.describe())).collect();
+    let more = facts.denials.len().saturating_sub(3);
+    let rules: Vec<String> = {
+        let mut r: Vec<String> = facts.denials.iter().map(crate::permissions::suggested_rule).collect();
+        r.dedup();
+        r
+    };
+    format!(
+        "the agent was refused {}{}; its work so far is kept on the branch. Allow it for this project ({}) and \
+         retry, or give feedback (log: {log})",
+        refused.join(", "),
+        if more > 0 { format!(" and {more} more") } else { String::new() },
+        rules.iter().map(|r| format!("`yokeflow permissions allow '{r}'`")).collect::<Vec<_>>().join(", "),
+    )
 }
 
 /// Announces the branch's tip ([`Event::BranchCommitted`]) before it goes to the gate; silent when it cannot be read.

@@ -7,8 +7,9 @@ use std::collections::HashMap;
 use super::graph::TaskGraph;
 use super::WorktreeAssignment;
 
-/// `wt-1` for index 0.
-pub(crate) fn worktree_name(index: usize) -> String {
+/// The name of worktree lane `index` (0-based): `wt-1` for index 0. The one place this naming lives; the
+/// window gets the names with the run (`Event::RunStarted::lanes`) and the plan.
+pub fn worktree_name(index: usize) -> String {
     format!("wt-{}", index + 1)
 }
 

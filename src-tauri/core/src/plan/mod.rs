@@ -24,6 +24,7 @@ mod tests;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+pub use assign::worktree_name;
 pub use conflicts::predict_conflicts;
 pub use edit::{validate_edit, PlanEdit};
 pub use graph::TaskGraph;

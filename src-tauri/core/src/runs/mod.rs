@@ -44,10 +44,26 @@ pub struct RunRequest {
     pub agent_timeout: Option<Duration>,
     /// The test command run on every merged tree.
     pub test_command: Option<Vec<String>>,
+    /// The most the run's agents may cost (USD): once spent, no new task starts.
+    pub max_cost_usd: Option<f64>,
+    /// Only these tasks run (a follow-up's run of its own); `None`: every task that can.
+    pub only_tasks: Option<Vec<String>>,
+}
+
+/// Where a person's feedback went ([`Runs::feedback`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FeedbackRoute {
+    /// The task's agent is at work: the remark is answered when it stops, before the gate.
+    Queued,
+    /// This process's run of the project takes the task again, with the remark.
+    SentToRun,
+    /// A run of its own started for the task.
+    Started { run_id: String },
 }
 
 /// A request with every option decided: what the run will do, before it starts.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ResolvedRun {
     pub agent_command: Vec<String>,
     /// True when the demo runs the scripted stand-in agent because no agent is configured or installed.
@@ -56,6 +72,8 @@ pub struct ResolvedRun {
     pub workers: u32,
     pub mode: RunMode,
     pub agent_timeout: Option<Duration>,
+    pub max_cost_usd: Option<f64>,
+    pub only_tasks: Option<Vec<String>>,
 }
 
 impl ResolvedRun {
@@ -66,6 +84,8 @@ impl ResolvedRun {
             sequential: self.mode == RunMode::Sequential,
             agent_command: Some(self.agent_command.clone()),
             test_command: self.test_command.clone(),
+            max_cost_usd: self.max_cost_usd,
+            only_tasks: self.only_tasks.clone(),
             ..Default::default()
         };
         if let Some(t) = self.agent_timeout {
@@ -163,6 +183,13 @@ impl Runs {
             agent::check_test_command(tests)?;
         }
         let workers = if request.sequential { 1 } else { request.max_worktrees.unwrap_or(p.max_worktrees).max(1) };
+        if let Some(budget) = request.max_cost_usd {
+            if !(budget.is_finite() && budget > 0.0) {
+                return Err(CoreError::InvalidInput(format!(
+                    "the run's budget must be a positive amount of US dollars, not {budget}"
+                )));
+            }
+        }
         Ok(ResolvedRun {
             agent_command,
             scripted_demo: demo.is_some(),
@@ -170,6 +197,8 @@ impl Runs {
             workers,
             mode: RunMode::for_workers(workers),
             agent_timeout: request.agent_timeout,
+            max_cost_usd: request.max_cost_usd,
+            only_tasks: request.only_tasks.clone(),
         })
     }
 
@@ -335,6 +364,43 @@ impl Runs {
         Ok((moved, replanned))
     }
 
+    /// A person's follow-up on a task's work ([`crate::feedback`]). The remark is stored, then: a running task
+    /// answers it when its agent stops; a task in Review (or Done) is taken again by this process's run of the
+    /// project if one goes, else by a run of its own (`request`'s options, only that task), which is returned.
+    /// Refused, storing nothing, for a task that never ran or when the move back is refused (`move_refused`: a
+    /// run of another process, a dependent already started).
+    pub async fn feedback(
+        &self,
+        project_id: &str,
+        task_id: &str,
+        remark: &str,
+        request: RunRequest,
+    ) -> CoreResult<(crate::feedback::Remark, FeedbackRoute, Option<StartedRun>)> {
+        let all = crate::tasks::list(self.db(), project_id).await?;
+        let task = all
+            .into_iter()
+            .find(|t| t.id == task_id)
+            .ok_or_else(|| CoreError::NotFound { what: "task", id: task_id.to_string() })?;
+        let stored = crate::feedback::submit(self.db(), project_id, &task, remark).await?;
+        if task.status == TaskStatus::InProgress {
+            return Ok((stored, FeedbackRoute::Queued, None));
+        }
+        // Stored first: the run that takes the task again must find the remark.
+        let moved = match self.set_task_status(project_id, task_id, TaskStatus::Backlog).await {
+            Ok((moved, _)) => moved,
+            Err(e) => {
+                crate::feedback::withdraw(self.db(), stored.id).await?;
+                return Err(e);
+            }
+        };
+        if let StatusMove::SentToRun { .. } = moved {
+            return Ok((stored, FeedbackRoute::SentToRun, None));
+        }
+        let request = RunRequest { only_tasks: Some(vec![task_id.to_string()]), ..request };
+        let started = self.start(project_id, request).await?;
+        Ok((stored, FeedbackRoute::Started { run_id: started.run_id.clone() }, Some(started)))
+    }
+
     /// A task pinned to a worktree of the stored plan ([`overrides::move_to_worktree`]); this process's live run of
     /// the project honours the pin at once.
     pub async fn move_task_to_worktree(
@@ -406,6 +472,8 @@ mod tests {
             workers: 1,
             mode: RunMode::Sequential,
             agent_timeout: None,
+            max_cost_usd: Some(2.5),
+            only_tasks: None,
         };
         let opts = resolved.options("r1");
         assert_eq!(opts.run_id.as_deref(), Some("r1"));
@@ -414,5 +482,6 @@ mod tests {
         assert_eq!(opts.agent_command, Some(resolved.agent_command.clone()));
         assert_eq!(opts.test_command, resolved.test_command);
         assert_eq!(opts.agent_timeout, RunOptions::default().agent_timeout, "no timeout asked: the default");
+        assert_eq!(opts.max_cost_usd, Some(2.5));
     }
 }

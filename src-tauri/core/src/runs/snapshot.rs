@@ -158,6 +158,7 @@ mod tests {
             project_id: "p".into(),
             mode: RunMode::Parallel,
             workers: 2,
+            lanes: vec!["wt-1".into(), "wt-2".into()],
             task_count: 5,
             done_count: 1,
         });

@@ -1,6 +1,6 @@
 import { useCallback, useMemo } from "react";
 import type { Board, ExecutionPlan, TaskStatus } from "../../bindings";
-import { COLUMNS, epicsById, groupByStatus } from "../../board";
+import { epicsById, groupByStatus } from "../../board";
 import { busyAgents, cardFacts, pinnedTasks, planConflicts, plannedWorktrees, timesSpent, type BoardFacts } from "../../cardFacts";
 import { dragAnnouncements, dragInstructions } from "../../dragDrop";
 import type { Lane, TimingMark } from "../../runStore";
@@ -23,6 +23,10 @@ type Props = {
   runStartedAt?: number | null;
   /** The task whose log pane is open. */
   selectedTaskId?: string | null;
+  /** The run's names of its worker slots. */
+  laneNames?: readonly string[];
+  /** What each running task's agent did last. */
+  activity?: Readonly<Record<string, string>>;
   onOpenTask?: (taskId: string) => void;
   /** A card was dropped on another column. */
   onMoveTask?: (taskId: string, status: TaskStatus) => void;
@@ -36,11 +40,14 @@ const ACCESSIBILITY = {
   screenReaderInstructions: dragInstructions("the Left and Right arrows", "column"),
 };
 
-function isStatus(value: string): value is TaskStatus {
-  return COLUMNS.some((column) => column.status === value);
+function isStatus(board: Board, value: string): value is TaskStatus {
+  return board.columns.some((column) => column.status === value);
 }
 
-/** The four columns of one project's board; a card dragged to another column asks the core to move it. */
+const NO_NAMES: readonly string[] = [];
+const NO_ACTIVITY: Readonly<Record<string, string>> = {};
+
+/** The columns of one project's board (as the core lists them); a card dragged to another column asks the core to move it. */
 export function BoardView({
   board,
   plan = null,
@@ -49,6 +56,8 @@ export function BoardView({
   timings = null,
   runStartedAt = null,
   selectedTaskId = null,
+  laneNames = NO_NAMES,
+  activity = NO_ACTIVITY,
   onOpenTask,
   onMoveTask,
 }: Props) {
@@ -64,15 +73,15 @@ export function BoardView({
   const agents = useMemo(() => busyAgents(lanes), [lanes]);
   const times = useMemo(() => timesSpent(timings, runStartedAt), [timings, runStartedAt]);
   const facts: BoardFacts = useMemo(
-    () => ({ worktrees, pinned, conflicts, agents, times }),
-    [worktrees, pinned, conflicts, agents, times],
+    () => ({ worktrees, pinned, conflicts, agents, times, laneNames, activity }),
+    [worktrees, pinned, conflicts, agents, times, laneNames, activity],
   );
 
   const drop = useCallback(
     (taskId: string, to: string) => {
-      if (isStatus(to)) onMoveTask?.(taskId, to);
+      if (isStatus(board, to)) onMoveTask?.(taskId, to);
     },
-    [onMoveTask],
+    [onMoveTask, board],
   );
   const preview = useCallback(
     (draggedId: string) => {
@@ -91,7 +100,7 @@ export function BoardView({
   return (
     <DragArea axis="x" accessibility={ACCESSIBILITY} onDrop={drop} preview={preview}>
       <div className={styles.board} data-testid="board">
-        {COLUMNS.map(({ status, label }) => (
+        {board.columns.map(({ status, label }) => (
           <Column
             key={status}
             status={status}

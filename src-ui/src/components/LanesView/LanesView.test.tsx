@@ -53,7 +53,7 @@ describe("LanesView", () => {
     expect(within(lane).getByTestId("lane-merge")).toHaveAttribute("title", "with a in src/search.ts");
 
     emit(
-      { type: "agent_exited", run_id: "r1", task_id: "b", session_id: "s1", outcome: "succeeded", exit_code: 0 },
+      { type: "agent_exited", run_id: "r1", task_id: "b", session_id: "s1", outcome: "succeeded", exit_code: 0 , cost_usd: null},
       { type: "merge_started", run_id: "r1", task_id: "b", branch: "yokeflow/b" },
     );
     expect(within(lane).getByTestId("lane-merge")).toHaveTextContent("tests running");

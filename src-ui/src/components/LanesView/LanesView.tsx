@@ -16,6 +16,8 @@ type Props = {
   lanes: readonly Lane[];
   /** The run's worker count, when a run was seen. */
   workers: number | null;
+  /** The run's names of its worker slots (`run_started.lanes`), when a run was seen. */
+  laneNames?: readonly string[];
   onOpenTask?: (taskId: string) => void;
   /** A planned task was dropped on another worktree's lane. */
   onMoveTask?: (taskId: string, worktree: string) => void;
@@ -66,7 +68,19 @@ type Facts = {
   pinned: ReadonlySet<string>;
 };
 
-function LanesViewInner({ tasks, plan, lanes, workers, onOpenTask, onMoveTask, onOpenWorktree, onOpenLog }: Props) {
+const NO_NAMES: readonly string[] = [];
+
+function LanesViewInner({
+  tasks,
+  plan,
+  lanes,
+  workers,
+  laneNames = NO_NAMES,
+  onOpenTask,
+  onMoveTask,
+  onOpenWorktree,
+  onOpenLog,
+}: Props) {
   const titles = useMemo(() => new Map(tasks.map((task) => [task.id, task] as const)), [tasks]);
   const pinned = useMemo(() => pinnedTasks(plan), [plan]);
   const queues = useMemo(() => {
@@ -99,11 +113,12 @@ function LanesViewInner({ tasks, plan, lanes, workers, onOpenTask, onMoveTask, o
   }
   const rows = [];
   for (let slot = 0; slot < count; slot++) {
-    const name = slotName(slot);
+    const name = slotName(slot, laneNames);
     rows.push(
       <LaneRow
         key={slot}
         slot={slot}
+        name={name}
         droppable={acceptsDrop(plan, slot)}
         lane={lanes[slot]}
         queue={queues.get(name) ?? []}
@@ -114,7 +129,7 @@ function LanesViewInner({ tasks, plan, lanes, workers, onOpenTask, onMoveTask, o
       />,
     );
   }
-  if (offersNewLane(plan, count)) rows.push(<NewLane key="new" slot={count} />);
+  if (offersNewLane(plan, count)) rows.push(<NewLane key="new" slot={count} name={slotName(count, laneNames)} />);
   return (
     <DragArea axis="y" accessibility={ACCESSIBILITY} onDrop={drop} preview={preview}>
       <div className={styles.lanes} data-testid="lanes">
@@ -136,6 +151,8 @@ export function acceptsDrop(plan: ExecutionPlan | null, slot: number): boolean {
 
 type LaneProps = {
   slot: number;
+  /** The lane's worktree name. */
+  name: string;
   droppable: boolean;
   lane: Lane | undefined;
   queue: readonly string[];
@@ -146,8 +163,7 @@ type LaneProps = {
 };
 
 /** One worktree's lane: a drop target for planned tasks. */
-function LaneRow({ slot, droppable, lane, queue, facts, onOpenTask, onOpenWorktree, onOpenLog }: LaneProps) {
-  const name = slotName(slot);
+function LaneRow({ slot, name, droppable, lane, queue, facts, onOpenTask, onOpenWorktree, onOpenLog }: LaneProps) {
   const zone: DropZone = { label: name };
   const { setNodeRef, isOver, active } = useDroppable({ id: name, data: zone, disabled: !droppable });
   const target = isOver && (active?.data.current as DragItem | undefined)?.home !== name;
@@ -252,8 +268,7 @@ function LaneRow({ slot, droppable, lane, queue, facts, onOpenTask, onOpenWorktr
 }
 
 /** The lane of the plan's next worktree, empty until a task is dropped on it. */
-function NewLane({ slot }: { slot: number }) {
-  const name = slotName(slot);
+function NewLane({ slot, name }: { slot: number; name: string }) {
   const zone: DropZone = { label: `a ${NEW_LANE_LABEL} (${name})` };
   const { setNodeRef, isOver } = useDroppable({ id: name, data: zone });
   return (

@@ -1,32 +1,115 @@
-import { act, render, screen, within } from "@testing-library/react";
+import { act, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import type { ComponentProps } from "react";
-import { describe, expect, it, vi } from "vitest";
-import { LogStore } from "../../runStore";
-import { task } from "../../test/fixtures";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import type { SessionLog, TaskLog } from "../../bindings";
+import { LogStore, type LogItem } from "../../runStore";
+import { board, task } from "../../test/fixtures";
+import { renderWithClient } from "../../test/render";
 import { LogPane } from "./LogPane";
+
+const invokeMock = vi.hoisted(() => vi.fn());
+vi.mock("@tauri-apps/api/core", () => ({ invoke: invokeMock }));
 
 type Props = ComponentProps<typeof LogPane>;
 
+const said = (text: string, sessionId = "live"): LogItem => ({ kind: "text", tool: null, text, isError: false, sessionId });
+
+function session(overrides: Partial<SessionLog> = {}): SessionLog {
+  return {
+    session_id: "s1",
+    agent_session_id: "agent-1",
+    outcome: "refused",
+    agent_kind: "claude_code",
+    started_at: 1,
+    ended_at: 2,
+    exit_code: 0,
+    cost_usd: 0.0712,
+    input_tokens: 11_436,
+    output_tokens: 200,
+    turns: 4,
+    denials: [{ tool: "Bash", input: "npm install left-pad" }],
+    suggested_rules: ["Bash(npm install:*)"],
+    remark: null,
+    log_path: "/tmp/s1.log",
+    entries: [
+      { kind: "tool_call", tool: "Write", text: "hello.txt", is_error: false },
+      { kind: "tool_result", tool: "Write", text: "File created", is_error: false },
+      { kind: "permission_denied", tool: "Bash", text: "npm install left-pad", is_error: true },
+      { kind: "result", tool: null, text: "Task one is done.", is_error: false },
+    ],
+    ...overrides,
+  };
+}
+
+let stored: TaskLog;
+
+beforeEach(() => {
+  stored = { task_id: "a", sessions: [], cost_usd: null };
+  invokeMock.mockReset();
+  invokeMock.mockImplementation((command: string, args: Record<string, unknown>) => {
+    switch (command) {
+      case "task_log":
+        return Promise.resolve(stored);
+      case "task_diff":
+        return Promise.resolve({
+          task_id: "a",
+          source: "worktree",
+          base: "b1",
+          head: "h1",
+          additions: 1,
+          deletions: 0,
+          truncated: false,
+          files: [
+            {
+              path: "src/cart.rs",
+              old_path: null,
+              change: "added",
+              additions: 1,
+              deletions: 0,
+              binary: false,
+              folded: false,
+              patch: "diff --git a/src/cart.rs b/src/cart.rs\nnew file mode 100644\n--- /dev/null\n+++ b/src/cart.rs\n@@ -0,0 +1 @@\n+fn cart() {}\n",
+            },
+          ],
+        });
+      case "send_feedback":
+        return Promise.resolve({ kind: "started", run_id: "r9" });
+      case "allow_tool":
+        return Promise.resolve({ effective: ["Bash(git add:*)", args.rule], allowed: [args.rule] });
+      default:
+        return Promise.reject({ code: "unknown", message: `unexpected ${command}` });
+    }
+  });
+});
+
 function renderPane(overrides: Partial<Props> = {}) {
   const props: Props = {
+    projectId: "p1",
     task: task("a", { title: "Cart API", description: "Add the cart endpoints" }),
+    columns: board([]).columns,
     logs: new LogStore(),
     slot: undefined,
     runActive: false,
     onRetry: vi.fn(() => Promise.resolve()),
     onRetryMerge: vi.fn(() => Promise.resolve()),
     onMergeNow: vi.fn(() => Promise.resolve()),
+    onOpenFolder: vi.fn(),
+    onError: vi.fn(),
     onClose: vi.fn(),
     ...overrides,
   };
-  return { ...render(<LogPane {...props} />), props };
+  return { ...renderWithClient(<LogPane {...props} />), props };
+}
+
+function rows(list: HTMLElement) {
+  return within(list).getAllByRole("listitem").map((row) => row.textContent);
 }
 
 describe("LogPane", () => {
-  it("shows the task's details and streams its output, not another task's", () => {
+  it("shows the task's details and streams its transcript, not another task's", () => {
     const logs = new LogStore();
-    logs.append("a", "writing src/cart.ts");
+    logs.append("a", said("writing src/cart.ts"));
     renderPane({
       logs,
       task: task("a", { title: "Cart API", description: "Add the cart endpoints", predicted_files: [{ path: "src/cart.ts", reason: "declared" }] }),
@@ -35,18 +118,76 @@ describe("LogPane", () => {
     expect(pane).toHaveAttribute("data-task-id", "a");
     expect(pane).toHaveTextContent("Add the cart endpoints");
     expect(within(pane).getByTestId("predicted-files")).toHaveTextContent("src/cart.ts");
-    expect(within(pane).getByTestId("log-lines")).toHaveTextContent("writing src/cart.ts");
+    expect(rows(within(pane).getByTestId("log-lines"))).toEqual(["writing src/cart.ts"]);
 
     act(() => {
-      logs.append("a", "tests pass");
-      logs.append("b", "not this task");
+      logs.append("a", said("tests pass"), { kind: "tool_call", tool: "Bash", text: "cargo test", isError: false, sessionId: "live" });
+      logs.append("b", said("not this task"));
     });
-    expect(within(pane).getByTestId("log-lines").textContent).toBe("writing src/cart.ts\ntests pass");
+    expect(rows(within(pane).getByTestId("log-lines"))).toEqual(["writing src/cart.ts", "tests pass", "Bash cargo test"]);
   });
 
-  it("says so while there is no output", () => {
+  it("says so while there is no output", async () => {
     renderPane();
     expect(screen.getByTestId("log-lines")).toHaveTextContent("No output yet.");
+    await waitFor(() => expect(invokeMock).toHaveBeenCalledWith("task_log", { projectId: "p1", taskId: "a" }));
+  });
+
+  it("shows stored sessions with their cost and refusals, and allows a refused tool for the project", async () => {
+    stored = { task_id: "a", sessions: [session()], cost_usd: 0.0712 };
+    const review = task("a", { status: "review", review_reason: "the agent was refused `Bash(npm install left-pad)`", cost_usd: 0.0712 });
+    renderPane({ task: review });
+    const past = await screen.findByTestId("stored-session");
+    expect(past).toHaveAttribute("data-outcome", "refused");
+    expect(past).toHaveTextContent("refused a tool · $0.07 · 11,436 tokens in, 200 out · 4 turns");
+    expect(within(past).getAllByRole("listitem").map((row) => row.getAttribute("data-kind"))).toEqual([
+      "tool_call",
+      "tool_result",
+      "permission_denied",
+      "result",
+    ]);
+    expect(screen.getByTestId("task-cost")).toHaveTextContent("$0.07");
+    expect(screen.getByTestId("log-review-reason")).toHaveTextContent("refused `Bash(npm install left-pad)`");
+
+    await userEvent.setup().click(screen.getByTestId("allow-tool"));
+    expect(invokeMock).toHaveBeenCalledWith("allow_tool", { projectId: "p1", rule: "Bash(npm install:*)" });
+    expect(await screen.findByTestId("tool-allowed")).toHaveTextContent("Bash(npm install:*) allowed");
+  });
+
+  it("does not repeat a stored session that streamed live here", async () => {
+    stored = { task_id: "a", sessions: [session({ session_id: "live", outcome: "succeeded", suggested_rules: [], denials: [] })], cost_usd: 0 };
+    const logs = new LogStore();
+    logs.append("a", said("from the live stream"));
+    renderPane({ logs, task: task("a", { status: "in_progress" }) });
+    await waitFor(() => expect(invokeMock).toHaveBeenCalledWith("task_log", expect.anything()));
+    expect(screen.queryByTestId("stored-session")).not.toBeInTheDocument();
+    expect(rows(screen.getByTestId("log-lines"))).toEqual(["from the live stream"]);
+  });
+
+  it("sends feedback, and says where it went", async () => {
+    renderPane({ task: task("a", { status: "review", review_reason: "the agent made no change" }) });
+    const user = userEvent.setup();
+    expect(screen.getByTestId("feedback-send")).toBeDisabled();
+    await user.type(screen.getByTestId("feedback-text"), "Also handle the empty cart");
+    await user.click(screen.getByTestId("feedback-send"));
+    expect(invokeMock).toHaveBeenCalledWith("send_feedback", { projectId: "p1", taskId: "a", remark: "Also handle the empty cart" });
+    expect(await screen.findByTestId("feedback-sent")).toHaveTextContent("a run of its own started");
+    expect(screen.getByTestId("feedback-text")).toHaveValue("");
+  });
+
+  it("shows the diff from the core, unified or split, with syntax colours", async () => {
+    renderPane({ task: task("a", { status: "in_progress" }) });
+    const user = userEvent.setup();
+    await user.click(screen.getByTestId("tab-diff"));
+    const panel = await screen.findByTestId("diff-panel");
+    expect(panel).toHaveAttribute("data-source", "worktree");
+    expect(within(panel).getByTestId("diff-summary")).toHaveTextContent("1 file · +1 −0");
+    const file = within(panel).getByTestId("diff-file");
+    expect(file).toHaveAttribute("data-path", "src/cart.rs");
+    expect(file).toHaveTextContent("fn cart() {}");
+    expect(file.querySelector(".token.keyword")).toHaveTextContent("fn");
+    await user.click(within(panel).getByRole("button", { name: "Split" }));
+    expect(within(panel).getByRole("button", { name: "Split" })).toHaveAttribute("aria-pressed", "true");
   });
 
   it("offers Retry and Retry merge for a task in review during a run only", async () => {
@@ -62,11 +203,13 @@ describe("LogPane", () => {
     expect(props.onRetry).toHaveBeenCalledWith("a");
     expect(props.onRetryMerge).toHaveBeenCalledWith("a");
     expect(screen.queryByTestId("merge-now")).not.toBeInTheDocument();
+    await user.click(screen.getByTestId("open-folder"));
+    expect(props.onOpenFolder).toHaveBeenCalledWith("a");
   });
 
-  it("offers Merge now for a task in progress during a run", async () => {
-    const { props } = renderPane({ task: task("a", { status: "in_progress" }), slot: 1, runActive: true });
-    expect(screen.getByTestId("log-pane")).toHaveTextContent("wt-2");
+  it("offers Merge now for a task in progress during a run, naming its lane as the run does", async () => {
+    const { props } = renderPane({ task: task("a", { status: "in_progress" }), slot: 1, laneNames: ["lane-a", "lane-b"], runActive: true });
+    expect(screen.getByTestId("log-pane")).toHaveTextContent("lane-b");
     await userEvent.setup().click(screen.getByTestId("merge-now"));
     expect(props.onMergeNow).toHaveBeenCalledWith("a");
     expect(screen.queryByTestId("retry-task")).not.toBeInTheDocument();

@@ -1,9 +1,13 @@
-import { useEffect, useLayoutEffect, useRef, useSyncExternalStore } from "react";
-import type { Task, TaskStatus } from "../../bindings";
-import { COLUMNS, slotName } from "../../board";
+import { useEffect, useLayoutEffect, useRef, useState, useSyncExternalStore } from "react";
+import type { BoardColumn, SessionLog, Task, TaskStatus } from "../../bindings";
+import { columnLabel, slotName } from "../../board";
 import { cx } from "../../classNames";
-import type { LogStore } from "../../runStore";
+import { useSetToolRule, useTaskLogQuery } from "../../queries";
+import { formatCost, type LogStore } from "../../runStore";
+import { DiffPanel } from "../DiffPanel/DiffPanel";
+import { FeedbackForm } from "../FeedbackForm/FeedbackForm";
 import { RequestButton } from "../RequestButton/RequestButton";
+import { StoredSession, TranscriptList } from "../Transcript/Transcript";
 import styles from "./LogPane.module.css";
 
 /** The colour of the status tag (Backlog keeps the default). */
@@ -27,37 +31,60 @@ type TaskCommands = {
 };
 
 type Props = TaskCommands & {
+  projectId: string;
   task: Task;
+  /** The board's columns, for the status's name. */
+  columns: readonly BoardColumn[];
   logs: LogStore;
   slot: number | undefined;
+  /** The run's names of its worker slots. */
+  laneNames?: readonly string[];
   /** A run is going, so the run commands that fit the task are offered. */
   runActive: boolean;
+  /** Opens the task's worktree folder. */
+  onOpenFolder?: (taskId: string) => void;
+  /** Shows why something failed (a toast). */
+  onError?: (reason: unknown) => void;
   onClose: () => void;
 };
 
-/** A side drawer with one task's details and its agent's output as it streams. */
-export function LogPane({ task, logs, slot, runActive, onClose, ...commands }: Props) {
-  const version = useSyncExternalStore(logs.subscribe, () => logs.version(task.id));
-  const lines = logs.get(task.id);
-  const text = lines.join("\n");
+type Tab = "transcript" | "diff";
 
-  // Follow the output while the reader is at the bottom; leave them be when they scrolled up.
-  const outputRef = useRef<HTMLPreElement>(null);
-  const stuck = useRef(true);
-  useLayoutEffect(() => {
-    const output = outputRef.current;
-    if (output !== null && stuck.current) output.scrollTop = output.scrollHeight;
-  }, [version, task.id]);
+const NO_NAMES: readonly string[] = [];
+const ignore = () => {};
 
+/**
+ * A side drawer with one task: why it is where it is, what its agent said and did (the stored sessions, then the
+ * live transcript), what it changed (the diff), and what a person can do now (feedback, retry, allow a refused
+ * tool, open its folder).
+ */
+export function LogPane({
+  projectId,
+  task,
+  columns,
+  logs,
+  slot,
+  laneNames = NO_NAMES,
+  runActive,
+  onOpenFolder,
+  onError = ignore,
+  onClose,
+  ...commands
+}: Props) {
+  const [tab, setTab] = useState<Tab>("transcript");
   const closeRef = useRef<HTMLButtonElement>(null);
   useEffect(() => {
     closeRef.current?.focus();
   }, [task.id]);
 
-  const status = COLUMNS.find((column) => column.status === task.status)?.label ?? task.status;
+  const history = useTaskLogQuery(projectId, task.id);
+  const lastSession = history.data?.sessions.at(-1);
+  const status = columnLabel(columns, task.status);
+  const ran = task.status !== "backlog" || (history.data?.sessions.length ?? 0) > 0;
+  const showsDiff = tab === "diff";
   return (
     <aside
-      className={styles.logPane}
+      className={cx(styles.logPane, showsDiff && styles.wide)}
       data-testid="log-pane"
       data-task-id={task.id}
       aria-labelledby="log-pane-title"
@@ -71,20 +98,40 @@ export function LogPane({ task, logs, slot, runActive, onClose, ...commands }: P
           <h2 id="log-pane-title">{task.title}</h2>
           <p className={styles.logPaneMeta}>
             <span className={cx(styles.statusTag, STATUS_CLASS[task.status])}>{status}</span>
-            {task.status === "in_progress" && slot !== undefined && <span>{slotName(slot)}</span>}
+            {task.status === "in_progress" && slot !== undefined && <span>{slotName(slot, laneNames)}</span>}
+            {task.cost_usd !== null && (
+              <span className={styles.cost} data-testid="task-cost" title="What its agent sessions cost">
+                {formatCost(task.cost_usd)}
+              </span>
+            )}
           </p>
         </div>
         <button ref={closeRef} type="button" className="icon-button" aria-label="Close the log" onClick={onClose}>
           ×
         </button>
       </header>
-      <div className={styles.logPaneBody}>
-        {task.status === "review" && task.review_reason !== null && (
-          <div className="card-review" data-testid="log-review-reason">
-            <strong>In review:</strong> {task.review_reason}
-          </div>
+      <div className={styles.logPaneBody} data-scroll>
+        {(task.status === "review" || (ran && task.status !== "backlog")) && (
+          <section className={styles.review} aria-label="What now" data-testid="review-pane">
+            {task.status === "review" && task.review_reason !== null && (
+              <div className="card-review" data-testid="log-review-reason">
+                <strong>In review:</strong> {task.review_reason}
+              </div>
+            )}
+            {lastSession !== undefined && lastSession.suggested_rules.length > 0 && (
+              <AllowTools projectId={projectId} rules={lastSession.suggested_rules} onError={onError} />
+            )}
+            {runActive && <RunActions key={task.id} task={task} {...commands} />}
+            <FeedbackForm projectId={projectId} taskId={task.id} onError={onError} />
+            {onOpenFolder !== undefined && task.status !== "done" && (
+              <div className={styles.logPaneActions}>
+                <button type="button" className="button small" data-testid="open-folder" onClick={() => onOpenFolder(task.id)}>
+                  Open folder
+                </button>
+              </div>
+            )}
+          </section>
         )}
-        {runActive && <RunActions key={task.id} task={task} {...commands} />}
         {task.description !== "" && <p className={styles.logPaneDescription}>{task.description}</p>}
         {task.predicted_files.length > 0 && (
           <details className={styles.logPaneFiles}>
@@ -98,23 +145,111 @@ export function LogPane({ task, logs, slot, runActive, onClose, ...commands }: P
             </ul>
           </details>
         )}
-        <h3 className={styles.logPaneHeading}>Agent output</h3>
-        <pre
-          ref={outputRef}
-          className={styles.logOutput}
-          data-testid="log-lines"
-          tabIndex={0}
-          aria-label={`Agent output of ${task.id}`}
-          aria-live="off"
-          onScroll={(e) => {
-            const el = e.currentTarget;
-            stuck.current = el.scrollHeight - el.scrollTop - el.clientHeight < 24;
-          }}
-        >
-          {lines.length === 0 ? <span className={styles.logEmpty}>No output yet.</span> : text}
-        </pre>
+        <div className={styles.tabs} role="tablist" aria-label="Task views">
+          {(["transcript", "diff"] as const).map((name) => (
+            <button
+              key={name}
+              type="button"
+              role="tab"
+              className={styles.tab}
+              aria-selected={tab === name}
+              data-testid={`tab-${name}`}
+              onClick={() => setTab(name)}
+            >
+              {name === "transcript" ? "Transcript" : "Diff"}
+            </button>
+          ))}
+        </div>
+        {tab === "transcript" ? (
+          <TranscriptTab logs={logs} taskId={task.id} sessions={history.data?.sessions} />
+        ) : (
+          <DiffPanel projectId={projectId} taskId={task.id} />
+        )}
       </div>
     </aside>
+  );
+}
+
+/** The stored sessions not seen live in this window, then what streams now. */
+function TranscriptTab({
+  logs,
+  taskId,
+  sessions,
+}: {
+  logs: LogStore;
+  taskId: string;
+  sessions: SessionLog[] | undefined;
+}) {
+  const version = useSyncExternalStore(logs.subscribe, () => logs.version(taskId));
+  const items = logs.get(taskId);
+  // A session streamed here is shown live; the stored copy of it would repeat it. (The store's list is read again
+  // on every version: at most a thousand items.)
+  const seenLive = new Set(items.map((item) => item.sessionId).filter((id) => id !== null));
+  const stored = (sessions ?? []).filter((session) => !seenLive.has(session.session_id));
+
+  // Follow the live transcript while the reader is at the bottom of the pane; leave them be when they scrolled up.
+  const endRef = useRef<HTMLDivElement>(null);
+  const lastHeight = useRef<number | null>(null);
+  useLayoutEffect(() => {
+    const body = endRef.current?.closest<HTMLElement>("[data-scroll]");
+    if (body == null) return;
+    const before = lastHeight.current;
+    // On opening, the top (why the task is where it is, what now) is shown first.
+    const atBottom = before !== null && body.scrollTop + body.clientHeight >= before - 24;
+    if (atBottom) body.scrollTop = body.scrollHeight;
+    lastHeight.current = body.scrollHeight;
+  }, [version, taskId]);
+
+  return (
+    <div className={styles.live}>
+      {stored.map((session, index) => (
+        <StoredSession key={session.session_id} session={session} index={index} open={index === stored.length - 1 && items.length === 0} />
+      ))}
+      {items.length > 0 ? (
+        <TranscriptList items={items} testId="log-lines" label={`Agent transcript of ${taskId}`} />
+      ) : (
+        stored.length === 0 && (
+          <p className={styles.logEmpty} data-testid="log-lines">
+            No output yet.
+          </p>
+        )
+      )}
+      <div ref={endRef} />
+    </div>
+  );
+}
+
+/** The rules that would allow what the agent was refused, each a button that allows it for the project. */
+function AllowTools({ projectId, rules, onError }: { projectId: string; rules: readonly string[]; onError: (reason: unknown) => void }) {
+  const setRule = useSetToolRule();
+  const [allowed, setAllowed] = useState<readonly string[]>([]);
+  return (
+    <div className={styles.allow} data-testid="allow-tools">
+      <span>The agent was refused a tool. Allow for this project:</span>
+      {rules.map((rule) =>
+        allowed.includes(rule) ? (
+          <span key={rule} data-testid="tool-allowed">
+            <code>{rule}</code> allowed — retry or send feedback
+          </span>
+        ) : (
+          <button
+            key={rule}
+            type="button"
+            className="button small"
+            data-testid="allow-tool"
+            disabled={setRule.isPending}
+            onClick={() =>
+              setRule.mutate(
+                { projectId, rule, allow: true },
+                { onSuccess: () => setAllowed((list) => [...list, rule]), onError },
+              )
+            }
+          >
+            <code>{rule}</code>
+          </button>
+        ),
+      )}
+    </div>
   );
 }
 

@@ -40,7 +40,7 @@ export function ProjectView({ projectId, summary, projectsBusy }: Props) {
   const live = useProjectLive(projectId);
   const { logs, dispatch } = useLiveRunControls();
   const ui = useUiState();
-  const { setView, setSequential, openTask, closeTask } = useUiActions();
+  const { setView, setSequential, setBudget, openTask, closeTask, pushError } = useUiActions();
   const board = live?.board ?? null;
   const boardArrived = useBoardRenderTiming(board, ui.view === "board");
   const { board: boardQuery, plan: planQuery } = useProjectData(projectId, boardArrived);
@@ -77,6 +77,8 @@ export function ProjectView({ projectId, summary, projectsBusy }: Props) {
               timings={live?.timings}
               runStartedAt={live?.runStartedAt}
               selectedTaskId={openTaskId}
+              laneNames={live?.laneNames}
+              activity={live?.activity}
               onOpenTask={openLog}
               onMoveTask={tasks.moveTask}
             />
@@ -87,6 +89,7 @@ export function ProjectView({ projectId, summary, projectsBusy }: Props) {
               plan={plan}
               lanes={live?.lanes ?? NO_LANES}
               workers={live?.workers ?? null}
+              laneNames={live?.laneNames}
               onOpenTask={openLog}
               onMoveTask={tasks.moveToWorktree}
               onOpenWorktree={tasks.openFolder}
@@ -98,10 +101,15 @@ export function ProjectView({ projectId, summary, projectsBusy }: Props) {
           )}
           {logTask !== undefined && (
             <LogPane
+              projectId={projectId}
               task={logTask}
+              columns={board.columns}
               logs={logs}
               slot={live?.slots[logTask.id]}
+              laneNames={live?.laneNames}
               runActive={runActive}
+              onOpenFolder={tasks.openFolder}
+              onError={pushError}
               onRetry={run.retry}
               onRetryMerge={run.retryLanding}
               onMergeNow={run.landNow}
@@ -129,6 +137,8 @@ export function ProjectView({ projectId, summary, projectsBusy }: Props) {
           ready={board !== null}
           cancelling={live?.cancelling ?? false}
           sequential={ui.sequential}
+          budget={ui.budget}
+          onBudgetChange={setBudget}
           done={done}
           total={total}
           onSequentialChange={setSequential}

@@ -27,4 +27,12 @@ describe("RunReportPanel", () => {
     expect(reuse).toHaveTextContent(/^no tasks routed to an expert$/);
     expect(within(reuse).getByText("no tasks routed to an expert")).toHaveClass(styles.statNote!);
   });
+
+  it("shows what the agents cost, and a spent budget", () => {
+    const { rerender } = render(<RunReportPanel report={report()} onDismiss={() => {}} />);
+    expect(screen.queryByTestId("report-cost")).not.toBeInTheDocument();
+    rerender(<RunReportPanel report={report({ cost_usd: 1.234, budget_usd: 1, stopped_by_budget: true })} onDismiss={() => {}} />);
+    expect(screen.getByTestId("report-cost")).toHaveTextContent("$1.23 of a $1.00 budget");
+    expect(screen.getByTestId("report-budget-spent")).toHaveTextContent("the tasks left were not started");
+  });
 });

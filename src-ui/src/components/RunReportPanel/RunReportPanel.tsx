@@ -1,6 +1,7 @@
 import { memo, type ReactNode } from "react";
 import type { ReuseStats, RunReport } from "../../bindings";
 import { formatDuration, formatPercent } from "../../board";
+import { formatCost } from "../../runStore";
 import styles from "./RunReportPanel.module.css";
 
 type Props = { report: RunReport; onDismiss: () => void };
@@ -50,7 +51,18 @@ function RunReportPanelInner({ report, onDismiss }: Props) {
         <Stat label="Expertise reuse" testId="report-expertise">
           <Reuse stats={report.expertise_reuse} />
         </Stat>
+        {report.cost_usd !== null && (
+          <Stat label="Agent cost" testId="report-cost">
+            {formatCost(report.cost_usd)}
+            {report.budget_usd !== null && <span className={styles.statNote}> of a {formatCost(report.budget_usd)} budget</span>}
+          </Stat>
+        )}
       </dl>
+      {report.stopped_by_budget && (
+        <p className="card-review" data-testid="report-budget-spent">
+          The run's budget was spent: the tasks left were not started.
+        </p>
+      )}
       {report.review.length > 0 && (
         <ul className={styles.runReportReview} aria-label="Sent to review">
           {report.review.map((item) => (

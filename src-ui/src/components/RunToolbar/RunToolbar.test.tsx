@@ -2,6 +2,7 @@ import { render, screen } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import type { ComponentProps } from "react";
 import { describe, expect, it, vi } from "vitest";
+import { parseBudget } from "../../hooks/useRunControls";
 import { RunToolbar } from "./RunToolbar";
 
 type Props = ComponentProps<typeof RunToolbar>;
@@ -90,5 +91,23 @@ describe("RunToolbar", () => {
     expect(screen.getByTestId("cancel-run")).toBeDisabled();
     expect(screen.getByTestId("pause-run")).toBeDisabled();
     expect(screen.getByTestId("force-sequential")).toBeDisabled();
+  });
+
+  it("takes a budget for the next run, not during one", async () => {
+    const onBudgetChange = vi.fn();
+    const { rerender, props } = renderToolbar({ budget: "", onBudgetChange });
+    await userEvent.setup().type(screen.getByTestId("run-budget"), "5");
+    expect(onBudgetChange).toHaveBeenLastCalledWith("5");
+    rerender(<RunToolbar {...props} budget="5" phase="running" />);
+    expect(screen.getByTestId("run-budget")).toBeDisabled();
+    expect(screen.getByTestId("run-budget")).toHaveValue(5);
+  });
+});
+
+describe("parseBudget", () => {
+  it("reads a positive amount of dollars, else no limit", () => {
+    expect(parseBudget("2.5")).toBe(2.5);
+    expect(parseBudget(" $3 ")).toBe(3);
+    for (const none of ["", "0", "-1", "abc", "Infinity"]) expect(parseBudget(none)).toBeNull();
   });
 });

@@ -1,4 +1,5 @@
 import { memo } from "react";
+import type { RunMode } from "../../bindings";
 import { cx } from "../../classNames";
 import type { RunPhase } from "../../runStore";
 import { RequestButton } from "../RequestButton/RequestButton";
@@ -7,12 +8,15 @@ import styles from "./RunToolbar.module.css";
 type Props = {
   phase: RunPhase;
   /** `parallel` or `sequential` (asked for, fallen back to, or forced during the run); null when not known. */
-  mode: string | null;
+  mode: RunMode | null;
   /** A project is selected and its board is loaded. */
   ready: boolean;
   cancelling: boolean;
   /** The Sequential choice for the next run. */
   sequential: boolean;
+  /** The budget for the next run as typed (US dollars; empty: no limit). */
+  budget?: string;
+  onBudgetChange?: (budget: string) => void;
   done: number;
   total: number;
   onSequentialChange: (sequential: boolean) => void;
@@ -71,6 +75,22 @@ function RunToolbarInner(props: Props) {
         />
         Sequential
       </label>
+      {props.onBudgetChange !== undefined && (
+        <label className={styles.runBudget} title="Once the run's agents have cost this much, no new task starts">
+          Budget $
+          <input
+            type="number"
+            min="0"
+            step="0.5"
+            inputMode="decimal"
+            data-testid="run-budget"
+            placeholder="no limit"
+            value={props.budget ?? ""}
+            disabled={active}
+            onChange={(e) => props.onBudgetChange?.(e.currentTarget.value)}
+          />
+        </label>
+      )}
       {canGoSequential && (
         <RequestButton
           testId="force-sequential"

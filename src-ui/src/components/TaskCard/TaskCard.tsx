@@ -6,6 +6,7 @@ import { agentLabel, conflictFlag, formatSpent, type CardFacts } from "../../car
 import { cx } from "../../classNames";
 import { useNow } from "../../clock";
 import type { DragItem } from "../../dragDrop";
+import { formatCost } from "../../runStore";
 import { PinMark } from "../PinMark/PinMark";
 import styles from "./TaskCard.module.css";
 
@@ -24,7 +25,20 @@ type Props = ContentProps & {
 };
 
 /** What a card shows; memoized apart from the draggable shell, which dnd-kit renders again on every drag. */
-function CardContentInner({ task, epic, worktree, running, pinned, agent, conflict, spentMs, since, selected = false, onOpen }: ContentProps) {
+function CardContentInner({
+  task,
+  epic,
+  worktree,
+  running,
+  pinned,
+  agent,
+  conflict,
+  spentMs,
+  since,
+  activity,
+  selected = false,
+  onOpen,
+}: ContentProps) {
   const needsReview = task.status === "review" && task.review_reason !== null;
   const flag = conflictFlag(task.conflict_warning, conflict);
   return (
@@ -60,7 +74,12 @@ function CardContentInner({ task, epic, worktree, running, pinned, agent, confli
           <span className={styles.cardDepsLabel}>after:</span> {task.depends_on.join(", ")}
         </p>
       )}
-      {(agent !== undefined || flag !== null || spentMs !== undefined) && (
+      {activity !== undefined && (
+        <p className={styles.cardActivity} data-testid="card-activity" title={activity}>
+          {activity}
+        </p>
+      )}
+      {(agent !== undefined || flag !== null || spentMs !== undefined || task.cost_usd !== null) && (
         <p className={styles.cardFacts}>
           {agent !== undefined && (
             <span className={styles.cardAgent} data-testid="card-agent" data-agent={agent}>
@@ -80,6 +99,11 @@ function CardContentInner({ task, epic, worktree, running, pinned, agent, confli
             ) : (
               <LiveTime spentMs={spentMs} since={since} />
             ))}
+          {task.cost_usd !== null && (
+            <span className={styles.cardCost} data-testid="card-cost" title="What its agent sessions cost">
+              {formatCost(task.cost_usd)}
+            </span>
+          )}
         </p>
       )}
       {needsReview && (

@@ -1,0 +1,89 @@
+//! A task's diff from the core: read from its worktree while one exists (untracked and uncommitted work
+//! included), from the landed commit once it is Done; bounded and read-only.
+
+mod support;
+
+use serde_json::json;
+use support::{cli, fixture, task};
+use yokeflow_core::diff::{self, DiffSource, FileChange};
+use yokeflow_core::events;
+use yokeflow_core::model::TaskStatus;
+use yokeflow_core::orchestrator::{self, RunOptions};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tasks_diff_follows_it_from_review_to_done() {
+    let f = fixture(vec![task("a", &[], &["src/a.txt"], 1)]).await;
+    let agent = f.agent(json!({ "default": { "action": "ok", "sleep_ms": 1 } }));
+    // The gate's tests fail: the task waits in Review with its worktree.
+    let opts = RunOptions {
+        agent_command: Some(agent.clone()),
+        test_command: Some(vec!["false".into()]),
+        ..Default::default()
+    };
+    let (tx, _rx) = events::channel();
+    orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap();
+    assert_eq!(f.status_of("a").await, TaskStatus::Review);
+
+    let d = diff::task_diff(&f.db, &f.project_id, "a").await.unwrap();
+    assert_eq!(d.source, DiffSource::Worktree);
+    assert_eq!(d.files.len(), 1, "{d:#?}");
+    assert_eq!((d.files[0].path.as_str(), d.files[0].change), ("src/a.txt", FileChange::Added));
+    assert!(d.files[0].patch.as_deref().unwrap().contains("+- a: done by the scripted agent"));
+    assert_eq!(d.additions, d.files[0].additions);
+
+    // A person (or a feedback session) edits in the worktree: the diff shows it before any commit.
+    let wt = yokeflow_core::locations::worktree_dir(&f.db, &f.project_id, "a").await.unwrap();
+    std::fs::write(wt.join("notes.md"), "uncommitted\n").unwrap();
+    std::fs::write(wt.join("README.md"), "changed readme\n").unwrap();
+    let d = diff::task_diff(&f.db, &f.project_id, "a").await.unwrap();
+    let mut files: Vec<_> = d.files.iter().map(|f| (f.path.as_str(), f.change)).collect();
+    files.sort_by_key(|(path, _)| *path);
+    assert_eq!(
+        files,
+        [("README.md", FileChange::Modified), ("notes.md", FileChange::Added), ("src/a.txt", FileChange::Added)]
+    );
+    // Read-only: nothing was committed or staged by looking.
+    let repo = git2::Repository::open(&wt).unwrap();
+    assert!(repo.statuses(None).unwrap().iter().any(|s| s.path() == Some("notes.md") && s.status().is_wt_new()));
+
+    // Landed (tests pass now): the diff is what the landing changed on the target, though the branch is gone.
+    std::fs::remove_file(wt.join("notes.md")).unwrap();
+    std::fs::write(wt.join("README.md"), "test repo\n").unwrap();
+    yokeflow_core::tasks::set_status(&f.db, &f.project_id, "a", TaskStatus::Backlog, None).await.unwrap();
+    let opts = RunOptions { agent_command: Some(agent), test_command: Some(vec!["true".into()]), ..Default::default() };
+    let (tx, _rx) = events::channel();
+    let report = orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap();
+    assert!(report.all_done(), "{report:#?}");
+    assert!(f.task_branches().is_empty());
+    let d = diff::task_diff(&f.db, &f.project_id, "a").await.unwrap();
+    assert_eq!(d.source, DiffSource::Landed);
+    let paths: Vec<_> = d.files.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(paths, ["src/a.txt"]);
+
+    // The command line: a stat, and the patch.
+    let stat = cli(&f.db_path, &f.repo, &["diff", "a", "--stat"]).await;
+    assert!(stat.stdout.contains("src/a.txt") && stat.stdout.contains("1 file(s) changed"), "{}", stat.stdout);
+    let patch = cli(&f.db_path, &f.repo, &["diff", "a"]).await;
+    assert!(patch.stdout.contains("+++ b/src/a.txt"), "{}", patch.stdout);
+    let json = cli(&f.db_path, &f.repo, &["--json", "diff", "a"]).await.json();
+    assert_eq!(json["source"], "landed");
+    assert_eq!(json["files"][0]["change"], "added");
+    assert_eq!(cli(&f.db_path, &f.repo, &["--json", "diff", "nope"]).await.error_code(), "not_found");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_huge_file_is_folded_not_sent() {
+    let f = fixture(vec![task("big", &[], &["big.txt"], 1)]).await;
+    let agent = f.agent(json!({ "default": { "action": "ok", "sleep_ms": 1 } }));
+    let opts =
+        RunOptions { agent_command: Some(agent), test_command: Some(vec!["false".into()]), ..Default::default() };
+    let (tx, _rx) = events::channel();
+    orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap();
+    let wt = yokeflow_core::locations::worktree_dir(&f.db, &f.project_id, "big").await.unwrap();
+    let line = "x".repeat(99);
+    std::fs::write(wt.join("huge.txt"), format!("{line}\n").repeat(5_000)).unwrap();
+    let d = diff::task_diff(&f.db, &f.project_id, "big").await.unwrap();
+    let huge = d.files.iter().find(|f| f.path == "huge.txt").unwrap();
+    assert!(huge.folded && huge.patch.is_none());
+    assert_eq!(huge.additions, 5_000);
+}

@@ -1,0 +1,378 @@
+//! The real Claude Code CLI in the loop, offline: the project's scripted Messages API
+//! (`tests/fake-anthropic/server.mjs`, on 127.0.0.1) plays the model, the CLI runs the tools it asks for for real
+//! in the task's worktree, and YokeFlow reads the CLI's stream-json transcript. Each task's description carries the
+//! script the model follows (a `yokeflow-script` block).
+//!
+//! The CLI is the version `scripts/setup.sh` installs (pinned) under `~/.cache/yokeflow/agents/`, or
+//! `YOKEFLOW_CLAUDE_BIN`. Without it these tests fail on CI and are skipped elsewhere, saying so.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use support::{cli, fixture, Fixture};
+use yokeflow_core::events::{self, Event};
+use yokeflow_core::model::TaskStatus;
+use yokeflow_core::orchestrator::{self, RunOptions};
+use yokeflow_core::sessions::{self, SessionState};
+use yokeflow_core::transcript::EntryKind;
+
+/// The pinned CLI version (keep in step with `scripts/setup.sh`).
+const CLAUDE_VERSION: &str = "2.1.197";
+
+fn claude_bin() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("YOKEFLOW_CLAUDE_BIN") {
+        return Some(PathBuf::from(p));
+    }
+    let home = PathBuf::from(std::env::var_os("HOME")?);
+    let p = home.join(format!(".cache/yokeflow/agents/claude-code-{CLAUDE_VERSION}/node_modules/.bin/claude"));
+    p.exists().then_some(p)
+}
+
+/// The CLI, or `None` (and a note) when it is not installed outside CI.
+fn require_claude() -> Option<PathBuf> {
+    match claude_bin() {
+        Some(p) => Some(p),
+        None if std::env::var_os("CI").is_some() => {
+            panic!("Claude Code {CLAUDE_VERSION} is not installed: scripts/setup.sh installs it")
+        }
+        None => {
+            eprintln!("skipped: Claude Code {CLAUDE_VERSION} is not installed (scripts/setup.sh installs it)");
+            None
+        }
+    }
+}
+
+/// The scripted Messages API, stopped on drop.
+struct FakeApi {
+    child: Child,
+    url: String,
+    log: PathBuf,
+}
+
+impl FakeApi {
+    fn start(dir: &Path) -> FakeApi {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fake-anthropic/server.mjs");
+        let log = dir.join("api-requests.jsonl");
+        let mut child = Command::new("node")
+            .arg(&script)
+            .arg("--log")
+            .arg(&log)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("node runs the scripted Messages API");
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+        let url = first.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("server said {first:?}")).into();
+        FakeApi { child, url, log }
+    }
+
+    /// Every request body the CLI sent, in order.
+    fn requests(&self) -> Vec<Value> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+}
+
+impl Drop for FakeApi {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The default agent argv with the installed CLI, its model service pointed at `api`, its own config folder
+/// (no person's settings, hooks or credentials), and a git identity for the commits it makes.
+fn claude_agent(claude: &Path, api: &FakeApi, f: &Fixture) -> Vec<String> {
+    let config = f.dir.path().join("claude-config");
+    std::fs::create_dir_all(&config).unwrap();
+    let mut argv: Vec<String> = vec![
+        "env".into(),
+        format!("ANTHROPIC_BASE_URL={}", api.url),
+        "ANTHROPIC_API_KEY=test-key-not-secret".into(),
+        format!("CLAUDE_CONFIG_DIR={}", config.display()),
+        "DISABLE_AUTOUPDATER=1".into(),
+        "GIT_AUTHOR_NAME=Agent".into(),
+        "GIT_AUTHOR_EMAIL=agent@example.invalid".into(),
+        "GIT_COMMITTER_NAME=Agent".into(),
+        "GIT_COMMITTER_EMAIL=agent@example.invalid".into(),
+        claude.display().to_string(),
+    ];
+    argv.extend(yokeflow_core::agent::DEFAULT_AGENT[1..].iter().map(|s| s.to_string()));
+    argv
+}
+
+/// A task whose description holds the model's script.
+fn scripted_task(id: &str, deps: &[&str], steps: Value) -> Value {
+    json!({
+        "id": id,
+        "title": format!("Task {id}"),
+        "description": format!("Do {id}.\n\n```yokeflow-script\n{}\n```\n", steps),
+        "depends_on": deps,
+        "files": [format!("{id}.txt")],
+        "effort": 10,
+    })
+}
+
+fn write_and_commit(id: &str) -> Vec<Value> {
+    vec![
+        json!({"tool": "Write", "input": {"file_path": format!("{id}.txt"), "content": format!("{id} by claude\n")}}),
+        json!({"tool": "Bash", "input": {"command": format!("git add {id}.txt && git commit -m 'Add {id}'")}}),
+    ]
+}
+
+async fn run(f: &Fixture, agent: Vec<String>) -> (yokeflow_core::report::RunReport, Vec<Event>) {
+    let (tx, mut rx) = events::channel();
+    let collector = tokio::spawn(async move {
+        let mut seen = Vec::new();
+        while let Ok(ev) = rx.recv().await {
+            let done = matches!(ev, Event::RunFinished { .. });
+            seen.push(ev);
+            if done {
+                break;
+            }
+        }
+        seen
+    });
+    let opts = RunOptions {
+        max_worktrees: Some(2),
+        agent_command: Some(agent),
+        agent_timeout: Some(Duration::from_secs(300)),
+        ..Default::default()
+    };
+    let report = orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap();
+    (report, collector.await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn tasks_done_with_write_and_a_commit_through_bash_land_with_their_transcript_and_cost() {
+    let Some(claude) = require_claude() else { return };
+    let mut one = write_and_commit("one");
+    one.push(json!({"say": "Task one is done."}));
+    let mut two = write_and_commit("two");
+    two.push(json!({"say": "Task two is done."}));
+    let f = fixture(vec![scripted_task("one", &[], json!(one)), scripted_task("two", &["one"], json!(two))]).await;
+    let api = FakeApi::start(f.dir.path());
+    let (report, seen) = run(&f, claude_agent(&claude, &api, &f)).await;
+
+    assert!(report.all_done(), "{report:#?}");
+    assert_eq!(f.target_file("one.txt").as_deref(), Some("one by claude\n"));
+    assert_eq!(f.target_file("two.txt").as_deref(), Some("two by claude\n"));
+    // The agent's own commit landed (its message, not YokeFlow's catch-all commit).
+    let git = git2::Repository::open(&f.repo).unwrap();
+    let mut walk = git.revwalk().unwrap();
+    walk.push_head().unwrap();
+    let messages: Vec<String> =
+        walk.map(|id| git.find_commit(id.unwrap()).unwrap().summary().unwrap_or_default().to_string()).collect();
+    assert!(messages.iter().any(|m| m == "Add one"), "{messages:?}");
+
+    // The transcript streamed live, as entries.
+    let streamed: Vec<_> = seen
+        .iter()
+        .filter_map(|e| match e {
+            Event::AgentTranscript { task_id, entries, .. } if task_id == "one" => Some(entries.clone()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    assert!(streamed.iter().any(|e| e.kind == EntryKind::ToolCall && e.tool.as_deref() == Some("Write")));
+    assert!(streamed.iter().any(|e| e.kind == EntryKind::ToolCall && e.text.contains("git commit")));
+    // And it was stored: the sessions, their entries, the agent's session id, cost and tokens.
+    let log = sessions::task_log(&f.db, &f.project_id, "one").await.unwrap();
+    assert_eq!(log.sessions.len(), 1);
+    let s = &log.sessions[0];
+    assert_eq!(s.outcome, SessionState::Succeeded);
+    assert!(s.agent_session_id.as_deref().is_some_and(|id| !id.is_empty()));
+    assert!(s.cost_usd.is_some_and(|c| c > 0.0), "{s:?}");
+    assert!(s.input_tokens.is_some_and(|n| n > 0) && s.output_tokens.is_some_and(|n| n > 0));
+    let kinds: Vec<EntryKind> = s.entries.iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            EntryKind::ToolCall,
+            EntryKind::ToolResult,
+            EntryKind::ToolCall,
+            EntryKind::ToolResult,
+            EntryKind::Text,
+            EntryKind::Result
+        ],
+        "{:#?}",
+        s.entries
+    );
+    assert!(s.entries.iter().all(|e| !e.is_error), "{:#?}", s.entries);
+    assert!(s.denials.is_empty());
+    // The task's cost is the sum of its sessions, on the board and in `status --json`.
+    let status = cli(&f.db_path, &f.repo, &["--json", "status"]).await.json();
+    let cost = status.as_array().unwrap().iter().find(|t| t["id"] == "one").unwrap()["cost_usd"].as_f64();
+    assert_eq!(cost, s.cost_usd);
+
+    // `yokeflow log --json` keeps its contract.
+    let out = cli(&f.db_path, &f.repo, &["--json", "log", "one"]).await.json();
+    assert_eq!(out["task_id"], "one");
+    let session = &out["sessions"][0];
+    for key in ["session_id", "agent_session_id", "outcome", "cost_usd", "input_tokens", "output_tokens", "entries"] {
+        assert!(session.get(key).is_some(), "{key} missing: {session}");
+    }
+    assert_eq!(session["outcome"], "succeeded");
+    let first = &session["entries"][0];
+    assert_eq!(
+        (first["kind"].as_str(), first["tool"].as_str(), first["is_error"].as_bool()),
+        (Some("tool_call"), Some("Write"), Some(false))
+    );
+    assert_eq!(first["text"], "one.txt");
+    let text = cli(&f.db_path, &f.repo, &["log", "one"]).await;
+    assert!(text.stdout.contains("▸ Bash git add one.txt && git commit"), "{}", text.stdout);
+
+    // The CLI was given the project's tool rules: git, and nothing broader.
+    let requests = api.requests();
+    assert!(requests.iter().any(|r| r["tools"].as_array().is_some_and(|t| !t.is_empty())));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_refused_tool_sends_the_task_to_review_with_the_reason_until_a_person_allows_it() {
+    let Some(claude) = require_claude() else { return };
+    let command = "python3 -c \"open('made.txt','w').write('made by python')\"";
+    let steps = json!([
+        {"tool": "Write", "input": {"file_path": "gen.txt", "content": "generated\n"}},
+        {"tool": "Bash", "input": {"command": command}},
+        {"say": "Generated what I could."}
+    ]);
+    let f = fixture(vec![scripted_task("gen", &[], steps)]).await;
+    let api = FakeApi::start(f.dir.path());
+    let agent = claude_agent(&claude, &api, &f);
+    let (report, _) = run(&f, agent.clone()).await;
+
+    assert_eq!(report.tasks_done, 0, "{report:#?}");
+    let task = f.tasks().await.into_iter().find(|t| t.id == "gen").unwrap();
+    assert_eq!(task.status, TaskStatus::Review);
+    let reason = task.review_reason.unwrap();
+    assert!(reason.contains("the agent was refused `Bash(python3 -c"), "{reason}");
+    assert!(reason.contains("yokeflow permissions allow 'Bash(python3:*)'"), "{reason}");
+    let log = sessions::task_log(&f.db, &f.project_id, "gen").await.unwrap();
+    let s = &log.sessions[0];
+    assert_eq!(s.outcome, SessionState::Refused);
+    assert_eq!(s.denials.len(), 1);
+    assert_eq!(s.denials[0].tool, "Bash");
+    assert!(s.entries.iter().any(|e| e.kind == EntryKind::PermissionDenied && e.text.contains("python3 -c")));
+    // Nothing landed, and the work so far is kept on the task's branch.
+    assert_eq!(f.target_file("gen.txt"), None);
+    assert!(!f.task_branches().is_empty(), "the branch with the agent's work was kept");
+
+    // A person allows it (shown, revocable), and the retried task lands with the command's effect.
+    let allowed = cli(&f.db_path, &f.repo, &["--json", "permissions", "allow", "Bash(python3:*)"]).await.json();
+    assert_eq!(allowed["allowed"], json!(["Bash(python3:*)"]));
+    assert!(allowed["effective"].as_array().unwrap().iter().any(|r| r == "Bash(git commit:*)"));
+    let listed = cli(&f.db_path, &f.repo, &["permissions"]).await;
+    assert!(listed.stdout.contains("Bash(python3:*)") && listed.stdout.contains("allowed here"), "{}", listed.stdout);
+    yokeflow_core::tasks::set_status(&f.db, &f.project_id, "gen", TaskStatus::Backlog, None).await.unwrap();
+    let (report, _) = run(&f, agent).await;
+    assert!(report.all_done(), "{report:#?}");
+    assert_eq!(f.target_file("made.txt").as_deref(), Some("made by python"));
+    let log = sessions::task_log(&f.db, &f.project_id, "gen").await.unwrap();
+    assert_eq!(log.sessions.last().unwrap().outcome, SessionState::Succeeded);
+    assert!(log.cost_usd.unwrap() > log.sessions[0].cost_usd.unwrap());
+
+    // Revoked, it is gone from what agents get.
+    let revoked = cli(&f.db_path, &f.repo, &["--json", "permissions", "revoke", "Bash(python3:*)"]).await.json();
+    assert_eq!(revoked["allowed"], json!([]));
+    assert_eq!(
+        cli(&f.db_path, &f.repo, &["--json", "permissions", "revoke", "Bash(python3:*)"]).await.error_code(),
+        "not_found"
+    );
+    assert_eq!(
+        cli(&f.db_path, &f.repo, &["--json", "permissions", "allow", "Bash("]).await.error_code(),
+        "invalid_input"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn feedback_resumes_the_same_conversation_and_lands_through_the_gate() {
+    let Some(claude) = require_claude() else { return };
+    // The first attempt writes a draft and is refused a tool: Review.
+    let steps = json!([
+        {"tool": "Write", "input": {"file_path": "fb.txt", "content": "draft\n"}},
+        {"tool": "Bash", "input": {"command": "git add fb.txt && git commit -m 'Draft fb'"}},
+        {"tool": "Bash", "input": {"command": "python3 -c \"print(1)\""}},
+        {"say": "Drafted."}
+    ]);
+    let f =
+        fixture(vec![scripted_task("fb", &[], steps), scripted_task("after", &["fb"], json!([{"say": "x"}]))]).await;
+    let api = FakeApi::start(f.dir.path());
+    let agent = claude_agent(&claude, &api, &f);
+    yokeflow_core::agent::save_agent_command(&f.db, &f.project_id, Some(&agent)).await.unwrap();
+    let out = cli(&f.db_path, &f.repo, &["--json", "run", "--max-worktrees", "1"]).await;
+    assert_eq!(out.code, 1, "one task in Review: {}", out.stderr);
+    assert_eq!(f.status_of("fb").await, TaskStatus::Review);
+    let first = sessions::task_log(&f.db, &f.project_id, "fb").await.unwrap().sessions.remove(0);
+    let conversation = first.agent_session_id.clone().unwrap();
+
+    // Feedback that cannot be given: to a task that never ran, or empty.
+    assert_eq!(f.status_of("after").await, TaskStatus::Backlog);
+    let never = cli(&f.db_path, &f.repo, &["--json", "feedback", "after", "do more"]).await;
+    assert_eq!(never.error_code(), "invalid_input", "{}", never.stderr);
+    assert_eq!(cli(&f.db_path, &f.repo, &["--json", "feedback", "fb", "   "]).await.error_code(), "invalid_input");
+    assert_eq!(cli(&f.db_path, &f.repo, &["--json", "feedback", "nope", "x"]).await.error_code(), "not_found");
+
+    // The remark carries the model's next steps; the agent continues the same conversation and the work lands.
+    let remark = "Make it final, please.\n```yokeflow-script\n[{\"tool\": \"Write\", \"input\": {\"file_path\": \"fb.txt\", \"content\": \"final\\n\"}}, {\"tool\": \"Bash\", \"input\": {\"command\": \"git add fb.txt && git commit -m 'Final fb'\"}}, {\"say\": \"Made it final.\"}]\n```";
+    let out = cli(&f.db_path, &f.repo, &["feedback", "fb", remark]).await;
+    assert_eq!(out.code, 0, "stdout: {}\nstderr: {}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("goes back to its agent"), "{}", out.stdout);
+    assert_eq!(f.status_of("fb").await, TaskStatus::Done);
+    assert_eq!(f.target_file("fb.txt").as_deref(), Some("final\n"));
+
+    let log = sessions::task_log(&f.db, &f.project_id, "fb").await.unwrap();
+    let last = log.sessions.last().unwrap();
+    assert_eq!(last.outcome, SessionState::Succeeded);
+    assert_eq!(last.agent_session_id.as_deref(), Some(conversation.as_str()), "the same conversation, resumed");
+    assert_eq!(last.remark.as_deref(), Some(remark));
+    assert!(last.entries.iter().any(|e| e.kind == EntryKind::Text && e.text == "Made it final."));
+    // The model saw the whole conversation: the task's prompt, its own earlier turns, then the remark.
+    let requests = api.requests();
+    let resumed = requests
+        .iter()
+        .rev()
+        .find(|r| r["messages"].to_string().contains("Make it final, please."))
+        .expect("a request with the remark");
+    let messages = resumed["messages"].to_string();
+    assert!(messages.contains("Do fb.") && messages.contains("Draft fb") && messages.contains("toolu_yokeflow"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_spent_budget_starts_no_more_tasks_and_the_run_says_why() {
+    let Some(claude) = require_claude() else { return };
+    let steps = |id: &str| {
+        let mut s = write_and_commit(id);
+        s.push(json!({"say": "done"}));
+        json!(s)
+    };
+    let f = fixture(vec![
+        scripted_task("b1", &[], steps("b1")),
+        scripted_task("b2", &["b1"], steps("b2")),
+        scripted_task("b3", &["b2"], steps("b3")),
+    ])
+    .await;
+    let api = FakeApi::start(f.dir.path());
+    let (tx, rx) = events::channel();
+    let warnings = support::collect_warnings(rx);
+    let opts = RunOptions {
+        agent_command: Some(claude_agent(&claude, &api, &f)),
+        max_cost_usd: Some(0.000_001),
+        ..Default::default()
+    };
+    let report = orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap();
+    assert_eq!((report.tasks_done, report.tasks_remaining), (1, 2), "{report:#?}");
+    assert!(report.stopped_by_budget);
+    assert!(report.cost_usd.unwrap() > 0.000_001);
+    assert!(report.to_text().contains("spent the run's budget"), "{}", report.to_text());
+    let warnings = warnings.await.unwrap();
+    assert!(warnings.iter().any(|w| w.contains("budget") && w.contains("no new task starts")), "{warnings:?}");
+}
