@@ -15,7 +15,11 @@
 //   YOKEFLOW_EXPECT_TITLES  the demo tasks' titles, `|`-separated; when unset, at least 5 cards are expected
 //   YOKEFLOW_E2E_NOTIFICATIONS=1  require the notification check (needs DBUS_SESSION_BUS_ADDRESS and dbus-monitor)
 //
-// Writes tests/e2e/out/{board,refused,lanes-moved,run-done,timeline,lanes,added,approval}.png.
+// Then a repository whose agent is the real Claude Code CLI (against the project's scripted Messages API): a task
+// refused a tool goes to Review; its pane shows why, the transcript and the diff; feedback resumes the agent's
+// conversation and the work lands.
+//
+// Writes tests/e2e/out/{board,refused,lanes-moved,run-done,timeline,lanes,added,approval,review,diff,transcript}.png.
 
 import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, writeFileSync } from "node:fs";
@@ -24,7 +28,7 @@ import { fileURLToPath } from "node:url";
 import { appPath, cliJson, fail, log, OUT, runWithApp, sel, sleep, toasts, toastText, UI_TIMEOUT_MS } from "./harness.mjs";
 
 // The demo board steps, then a whole run of the demo (up to RUN_TIMEOUT_MS), with room to spare.
-const OVERALL_TIMEOUT_MS = 300_000;
+const OVERALL_TIMEOUT_MS = 420_000;
 // The demo's scripted agent takes ~1.5 s per task (10 tasks, 4 workers); merges are serialized.
 const RUN_TIMEOUT_MS = 120_000;
 
@@ -132,7 +136,192 @@ export async function smokeSteps(
   await runSteps(browser, { totalCards: snapshot.titles.length, screenshotPath: runScreenshotPath });
   await notifications.check();
   await addRepositorySteps(browser, ctx);
+  await realAgentSteps(browser, ctx);
   await quitDuringRunSteps(browser, ctx);
+}
+
+/** The pinned Claude Code CLI that scripts/setup.sh installs (or YOKEFLOW_CLAUDE_BIN). */
+function claudeBin() {
+  const given = process.env.YOKEFLOW_CLAUDE_BIN;
+  if (given) return given;
+  const home = process.env.HOME ?? "";
+  const path = join(home, ".cache/yokeflow/agents/claude-code-2.1.197/node_modules/.bin/claude");
+  try {
+    readFileSync(path);
+    return path;
+  } catch {
+    return fail(`the Claude Code CLI is not installed at ${path} (scripts/setup.sh installs it)`);
+  }
+}
+
+/** The project's scripted Messages API on 127.0.0.1, for the real CLI; `stop()` ends it. */
+async function startFakeApi(logFile) {
+  const server = spawn(process.execPath, [join(dirname(fileURLToPath(import.meta.url)), "../fake-anthropic/server.mjs"), "--log", logFile], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const url = await new Promise((done, failed) => {
+    let out = "";
+    server.stdout.on("data", (chunk) => {
+      out += chunk;
+      const match = /listening on (\S+)/.exec(out);
+      if (match) done(match[1]);
+    });
+    server.on("exit", (code) => failed(new Error(`the scripted Messages API exited (${code}) before listening`)));
+  });
+  return { url, stop: () => server.kill("SIGTERM") };
+}
+
+/** A model script for the scripted Messages API, as a fenced block the prompt carries. */
+function script(steps) {
+  return "```yokeflow-script\n" + JSON.stringify(steps) + "\n```";
+}
+
+/**
+ * The real Claude Code CLI in the window: a task whose agent writes and commits code, then is refused a command.
+ * The card goes to Review saying what was refused; the pane shows the transcript (with the refusal), the diff (with
+ * syntax colours), and a button to allow the tool; feedback sent from the pane resumes the same conversation, and
+ * the work lands through the gate. Screenshots: review.png, diff.png, transcript.png.
+ */
+async function realAgentSteps(browser, ctx) {
+  const claude = claudeBin();
+  const api = await startFakeApi(join(ctx.dataDir, "api-requests.jsonl"));
+  try {
+    const repo = join(ctx.dataDir, "real-shop");
+    const config = join(ctx.dataDir, "claude-config");
+    mkdirSync(repo, { recursive: true });
+    mkdirSync(config, { recursive: true });
+    const agent = JSON.stringify([
+      "env",
+      `ANTHROPIC_BASE_URL=${api.url}`,
+      "ANTHROPIC_API_KEY=e2e-key-not-secret",
+      `CLAUDE_CONFIG_DIR=${config}`,
+      "GIT_AUTHOR_NAME=Agent",
+      "GIT_AUTHOR_EMAIL=agent@example.invalid",
+      "GIT_COMMITTER_NAME=Agent",
+      "GIT_COMMITTER_EMAIL=agent@example.invalid",
+      claude,
+      "-p",
+      "{prompt}",
+      "--output-format",
+      "stream-json",
+      "--verbose",
+      "--permission-mode",
+      "acceptEdits",
+      "--allowedTools",
+      "{allowed_tools}",
+    ]);
+    const code = 'export function greet(name: string): string {\n  return `Hello, ${name}!`;\n}\n';
+    const first = script([
+      { tool: "Write", input: { file_path: "src/greet.ts", content: code } },
+      { tool: "Bash", input: { command: "git add src/greet.ts && git commit -m 'Add greet'" } },
+      { tool: "Bash", input: { command: "python3 -c \"print('checking')\"" } },
+      { say: "Wrote greet(); I could not run the check." },
+    ]);
+    const description = `Add a greet function.\n\n${first}\n`;
+    writeFileSync(
+      join(repo, "yokeflow.yaml"),
+      `project: real-shop\nagent: ${agent}\ntasks:\n  - id: greet\n    title: Greet people\n    files: [src/greet.ts]\n    description: |\n${description
+        .split("\n")
+        .map((line) => `      ${line}`)
+        .join("\n")}\n`,
+    );
+    const git = (...args) => execFileSync("git", ["-C", repo, ...args], { stdio: "ignore" });
+    git("init", "-q", "-b", "main");
+    git("add", "yokeflow.yaml");
+    git("-c", "user.name=e2e", "-c", "user.email=e2e@example.com", "commit", "-q", "-m", "init");
+    await (await browser.$(sel("add-project-path"))).setValue(repo);
+    await (await browser.$(sel("add-project-submit"))).click();
+    const card = '[data-testid="task-card"][data-task-id="greet"]';
+    await browser.waitUntil(async () => (await browser.$$(card)).length === 1, { timeout: UI_TIMEOUT_MS, interval: 250 });
+    log("real-shop added; starting its run with the real Claude Code CLI");
+    await (await browser.$(sel("start-run"))).click();
+    await (await browser.$(sel("approve-commands"))).waitForDisplayed({ timeout: UI_TIMEOUT_MS });
+    await (await browser.$(sel("approve-commands"))).click();
+    const status = () => cliJson(ctx, ["status", "--repo", repo]).find((t) => t.id === "greet");
+    try {
+      await browser.waitUntil(async () => status()?.status === "review", { timeout: RUN_TIMEOUT_MS, interval: 500 });
+    } catch {
+      fail(`the refused task did not reach Review: ${JSON.stringify(status())}${await toastText(browser)}`);
+    }
+    const reason = status().review_reason ?? "";
+    if (!reason.includes("the agent was refused `Bash(python3 -c")) fail(`the review reason does not say what was refused: ${reason}`);
+    if (!(status().cost_usd > 0)) fail(`no cost recorded for the task: ${JSON.stringify(status())}`);
+
+    log("opening the task: the Review pane, its transcript and its diff");
+    await (await browser.$(`${card} button`)).click();
+    const pane = await browser.$(sel("log-pane"));
+    await pane.waitForDisplayed({ timeout: UI_TIMEOUT_MS });
+    try {
+      await browser.waitUntil(
+        async () =>
+          browser.execute(
+            () =>
+              document.querySelector('[data-testid="log-review-reason"]')?.textContent.includes("refused") === true &&
+              document.querySelector('[data-testid="allow-tool"]') !== null &&
+              document.querySelector('[data-testid="stored-session"] [data-kind="permission_denied"]') !== null,
+          ),
+        { timeout: UI_TIMEOUT_MS, interval: 250 },
+      );
+    } catch {
+      fail(`the Review pane does not show the refusal, its transcript and an Allow button${await toastText(browser)}`);
+    }
+    const cost = await (await browser.$(sel("task-cost"))).getText();
+    if (!/^\$\d/.test(cost)) fail(`the task's cost reads ${JSON.stringify(cost)}`);
+    await browser.saveScreenshot(join(OUT, "review.png"));
+    log(`the Review pane says why (${reason.slice(0, 80)}…), costs ${cost}, and offers to allow the tool`);
+
+    await (await browser.$(sel("tab-diff"))).click();
+    try {
+      await browser.waitUntil(
+        async () =>
+          browser.execute(
+            () =>
+              document.querySelector('[data-testid="diff-file"][data-path="src/greet.ts"]') !== null &&
+              document.querySelector('[data-testid="diff-file"] span[class~="token"][class~="keyword"]') !== null,
+          ),
+        { timeout: UI_TIMEOUT_MS, interval: 250 },
+      );
+    } catch {
+      fail(`the diff does not show src/greet.ts with syntax colours${await toastText(browser)}`);
+    }
+    await browser.saveScreenshot(join(OUT, "diff.png"));
+    log("the diff shows src/greet.ts, highlighted");
+    await (await browser.$(sel("tab-transcript"))).click();
+
+    log("sending feedback: the agent must continue the same conversation and the work land");
+    const remark = `Please also greet the world by default.\n${script([
+      { tool: "Write", input: { file_path: "src/greet.ts", content: code.replace("name: string", 'name: string = "world"') } },
+      { tool: "Bash", input: { command: "git add src/greet.ts && git commit -m 'Greet the world by default'" } },
+      { say: "Done: greet() greets the world by default." },
+    ])}`;
+    await (await browser.$(sel("feedback-text"))).setValue(remark);
+    await (await browser.$(sel("feedback-send"))).click();
+    try {
+      await browser.waitUntil(async () => status()?.status === "done", { timeout: RUN_TIMEOUT_MS, interval: 500 });
+    } catch {
+      fail(`the task did not land after feedback: ${JSON.stringify(status())}${await toastText(browser)}`);
+    }
+    const landed = execFileSync("git", ["-C", repo, "show", "main:src/greet.ts"], { encoding: "utf8" });
+    if (!landed.includes('name: string = "world"')) fail(`the target does not have the feedback's change: ${landed}`);
+    const history = cliJson(ctx, ["log", "greet", "--repo", repo]);
+    const [before, after] = history.sessions;
+    if (history.sessions.length !== 2 || !before.agent_session_id || before.agent_session_id !== after.agent_session_id) {
+      fail(`the feedback did not continue the same conversation: ${JSON.stringify(history.sessions.map((x) => [x.outcome, x.agent_session_id]))}`);
+    }
+    try {
+      await browser.waitUntil(
+        async () => browser.execute(() => document.querySelectorAll('[data-testid="log-pane"] [data-kind="tool_call"]').length >= 4),
+        { timeout: UI_TIMEOUT_MS, interval: 250 },
+      );
+    } catch {
+      fail(`the pane does not show both sessions' tool calls${await toastText(browser)}`);
+    }
+    await browser.saveScreenshot(join(OUT, "transcript.png"));
+    log(`feedback resumed conversation ${before.agent_session_id} and the work landed on main`);
+    await (await browser.$('[aria-label="Close the log"]')).click();
+  } finally {
+    api.stop();
+  }
 }
 
 /** The app's own process: the one whose executable is the app binary. */
@@ -551,8 +740,8 @@ async function runSteps(browser, { totalCards, screenshotPath }) {
   // The other two views after the run: every task has a planned and an actual bar, every worktree a lane.
   await viewSteps(browser, "view-timeline", "gantt", join(dirname(screenshotPath), "timeline.png"));
   const bars = await browser.execute(() => ({
-    planned: document.querySelectorAll('[data-testid="gantt"] .gantt-planned').length,
-    actual: document.querySelectorAll('[data-testid="gantt"] .gantt-actual[data-outcome="done"]').length,
+    planned: document.querySelectorAll('[data-testid="gantt"] [data-testid="gantt-planned"]').length,
+    actual: document.querySelectorAll('[data-testid="gantt"] [data-testid="gantt-actual"][data-outcome="done"]').length,
   }));
   log(`timeline: ${bars.planned} planned bars, ${bars.actual} actual bars of done tasks`);
   if (bars.planned !== totalCards || bars.actual !== totalCards) {
