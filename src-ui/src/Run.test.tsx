@@ -345,6 +345,17 @@ describe("run", () => {
     const rows = within(within(pane).getByTestId("log-lines")).getAllByRole("listitem").map((row) => row.textContent);
     expect(rows).toEqual(["writing src/cart.ts", "tests pass", "all 12 green", "merge: merged — abc123"]);
 
+    // A run started elsewhere (feedback, the CLI) sends its first events right after its run_started, before the
+    // window renders again: they are the selected project's all the same.
+    bus.emit(
+      { type: "run_finished", run_id: "r1", status: "finished", report: report() },
+      runStarted({ run_id: "r2" }),
+      { type: "worktree_created", run_id: "r2", task_id: "a", slot: 0, branch: "yokeflow/a-1", path: "/w", reattached: true },
+      { type: "agent_transcript", run_id: "r2", task_id: "a", session_id: "s3", entries: [said("answering your feedback")] },
+    );
+    const after = within(within(pane).getByTestId("log-lines")).getAllByRole("listitem").map((row) => row.textContent);
+    expect(after.slice(-2)).toEqual(["worktree on yokeflow/a-1 (reattached)", "answering your feedback"]);
+
     await user.click(within(pane).getByRole("button", { name: "Close the log" }));
     expect(screen.queryByTestId("log-pane")).not.toBeInTheDocument();
   });

@@ -258,7 +258,7 @@ async function realAgentSteps(browser, ctx) {
             () =>
               document.querySelector('[data-testid="log-review-reason"]')?.textContent.includes("refused") === true &&
               document.querySelector('[data-testid="allow-tool"]') !== null &&
-              document.querySelector('[data-testid="stored-session"] [data-kind="permission_denied"]') !== null,
+              document.querySelector('[data-testid="log-pane"] [data-kind="permission_denied"]') !== null,
           ),
         { timeout: UI_TIMEOUT_MS, interval: 250 },
       );
@@ -284,6 +284,7 @@ async function realAgentSteps(browser, ctx) {
     } catch {
       fail(`the diff does not show src/greet.ts with syntax colours${await toastText(browser)}`);
     }
+    await browser.execute(() => document.querySelector('[data-testid="diff-panel"]').scrollIntoView({ block: "start" }));
     await browser.saveScreenshot(join(OUT, "diff.png"));
     log("the diff shows src/greet.ts, highlighted");
     await (await browser.$(sel("tab-transcript"))).click();
@@ -294,7 +295,12 @@ async function realAgentSteps(browser, ctx) {
       { tool: "Bash", input: { command: "git add src/greet.ts && git commit -m 'Greet the world by default'" } },
       { say: "Done: greet() greets the world by default." },
     ])}`;
-    await (await browser.$(sel("feedback-text"))).setValue(remark);
+    // Set as a paste would (typing key by key through WebDriver loses characters such as backquotes).
+    await browser.execute((text) => {
+      const field = document.querySelector('[data-testid="feedback-text"]');
+      Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, "value").set.call(field, text);
+      field.dispatchEvent(new Event("input", { bubbles: true }));
+    }, remark);
     await (await browser.$(sel("feedback-send"))).click();
     try {
       await browser.waitUntil(async () => status()?.status === "done", { timeout: RUN_TIMEOUT_MS, interval: 500 });
@@ -302,8 +308,11 @@ async function realAgentSteps(browser, ctx) {
       fail(`the task did not land after feedback: ${JSON.stringify(status())}${await toastText(browser)}`);
     }
     const landed = execFileSync("git", ["-C", repo, "show", "main:src/greet.ts"], { encoding: "utf8" });
-    if (!landed.includes('name: string = "world"')) fail(`the target does not have the feedback's change: ${landed}`);
     const history = cliJson(ctx, ["log", "greet", "--repo", repo]);
+    if (!landed.includes('name: string = "world"')) {
+      const last = history.sessions.at(-1);
+      fail(`the target does not have the feedback's change: ${landed}; last session: remark ${JSON.stringify(last?.remark)}, ${JSON.stringify(last?.entries.slice(0, 4))}`);
+    }
     const [before, after] = history.sessions;
     if (history.sessions.length !== 2 || !before.agent_session_id || before.agent_session_id !== after.agent_session_id) {
       fail(`the feedback did not continue the same conversation: ${JSON.stringify(history.sessions.map((x) => [x.outcome, x.agent_session_id]))}`);
@@ -316,6 +325,11 @@ async function realAgentSteps(browser, ctx) {
     } catch {
       fail(`the pane does not show both sessions' tool calls${await toastText(browser)}`);
     }
+    // The feedback session's start: the remark's run, the resumed conversation's calls.
+    await browser.execute(() => {
+      const rows = document.querySelectorAll('[data-testid="log-pane"] [data-kind="tool_call"]');
+      rows[rows.length - 2]?.scrollIntoView({ block: "center" });
+    });
     await browser.saveScreenshot(join(OUT, "transcript.png"));
     log(`feedback resumed conversation ${before.agent_session_id} and the work landed on main`);
     await (await browser.$('[aria-label="Close the log"]')).click();
@@ -533,7 +547,7 @@ async function refusedDragSteps(browser, ctx) {
   if (JSON.stringify(cliJson(ctx, ["status", "--repo", repo])) !== before) fail("a refused drop changed the database");
   await browser.saveScreenshot(join(OUT, "refused.png"));
   // Dismiss it: the run steps treat any error toast as a failure.
-  for (const close of await browser.$$('[data-testid="toast"] .toast-close')) await close.click();
+  for (const close of await browser.$$('[data-testid="toast"] [data-testid="toast-dismiss"]')) await close.click();
 }
 
 /** Moves a planned task to another worktree's lane; the stored plan must pin it there. */

@@ -1,5 +1,5 @@
 import { useQueryClient } from "@tanstack/react-query";
-import { useEffect, useEffectEvent } from "react";
+import { useEffect, useEffectEvent, useRef } from "react";
 import { followEvents, followResync } from "../api";
 import type { Event } from "../bindings";
 import { useLiveRunControls, useLiveState } from "../liveRun";
@@ -19,9 +19,15 @@ export function useEvents(selectedId: string | null): void {
   const { dispatch, logs } = useLiveRunControls();
   const { pushError } = useUiActions();
 
+  // The project of each run whose `run_started` came, as soon as it came: several events can arrive before the
+  // next render (a run started by feedback sends its first events right after `run_started`), and the committed
+  // `liveState` would not know that run yet.
+  const runOwners = useRef(new Map<string, string>());
   // `liveState` here is the last committed one; the reducer sees every event in order.
   const onEvent = useEffectEvent((event: Event) => {
-    const relevant = isRelevant(liveState, event);
+    if (event.type === "run_started") runOwners.current.set(event.run_id, event.project_id);
+    const owner = "run_id" in event ? runOwners.current.get(event.run_id) : undefined;
+    const relevant = owner !== undefined && event.type !== "run_failed" ? owner === selectedId : isRelevant(liveState, event);
     dispatch({ kind: "event", event, at: Date.now() });
     if (!relevant) return;
     if (event.type === "run_failed") {

@@ -104,7 +104,7 @@ describe("end-to-end scripts", () => {
       expect(text, file).not.toMatch(/querySelector(All)?\(\s*["'`][^"'`]*\.[a-zA-Z_][\w-]*/);
       // A selector quoted one way may hold the other quotes (`'[data-testid="x"] .y'`): look inside each, without
       // its attribute parts.
-      for (const call of text.matchAll(/querySelector(?:All)?\(\s*(["'`])((?:(?!\1).)*)\1/g)) {
+      for (const call of text.matchAll(/(?:querySelector(?:All)?|\$\$?)\(\s*(["'`])((?:(?!\1).)*)\1/g)) {
         expect(call[2]!.replace(/\[[^\]]*\]/g, ""), `${file}: ${call[0]}`).not.toMatch(/\.[a-zA-Z_]/);
       }
       expect(text, file).not.toMatch(/\$\$?\(\s*["'`]\.[a-zA-Z_]/);

@@ -15,7 +15,7 @@ export function Toasts({ toasts, onDismiss }: Props) {
             <span className={styles.toastCode}>{error.code}</span>
             <span className={styles.toastMessage} data-testid="toast-message">{error.message}</span>
           </div>
-          <button type="button" className={styles.toastClose} aria-label="Dismiss" onClick={() => onDismiss(id)}>
+          <button type="button" className={styles.toastClose} data-testid="toast-dismiss" aria-label="Dismiss" onClick={() => onDismiss(id)}>
             ×
           </button>
         </div>
