@@ -8,7 +8,7 @@ use yokeflow_core::diff::{self, TaskDiff};
 use yokeflow_core::error::ErrorDto;
 use yokeflow_core::model::{Board, Project, ProjectSummary, TaskStatus};
 use yokeflow_core::orchestrator::ActiveRunState;
-use yokeflow_core::overrides::StatusMove;
+use yokeflow_core::overrides::{Discarded, StatusMove};
 use yokeflow_core::permissions::{self, ToolPermissions};
 use yokeflow_core::plan::ExecutionPlan;
 use yokeflow_core::register::{self, AddedProject};
@@ -189,7 +189,17 @@ pub async fn open_task_log(
 /// The task's agent sessions with their transcripts, cost and refusals.
 #[tauri::command]
 pub async fn task_log(state: State<'_, AppState>, project_id: String, task_id: String) -> Result<TaskLog, ErrorDto> {
-    sessions::task_log(&state.db, &project_id, &task_id).await.map_err(dto)
+    sessions::task_log_with(&state.db, &project_id, &task_id, sessions::WINDOW_ENTRIES).await.map_err(dto)
+}
+
+/// Discards a task's work after a person confirmed it; the task goes back to the Backlog.
+#[tauri::command]
+pub async fn discard_work(
+    state: State<'_, AppState>,
+    project_id: String,
+    task_id: String,
+) -> Result<Discarded, ErrorDto> {
+    state.runs.discard_work(&project_id, &task_id).await.map_err(dto)
 }
 
 /// What the task changed against its merge base with the target.

@@ -86,6 +86,7 @@ mod app {
                 crate::commands::task_log,
                 crate::commands::task_diff,
                 crate::commands::send_feedback,
+                crate::commands::discard_work,
                 crate::commands::tool_permissions,
                 crate::commands::allow_tool,
                 crate::commands::revoke_tool,

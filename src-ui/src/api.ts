@@ -12,6 +12,7 @@ import type {
   Project,
   ProjectCommand,
   ProjectSummary,
+  Discarded,
   FeedbackRoute,
   StatusMove,
   TaskDiff,
@@ -93,6 +94,11 @@ export const RESYNC_EVENT_NAME = "yokeflow://resync";
 /** Starts a run; `maxCostUsd` (when given) is its budget: once the agents spent it, no new task starts. */
 export function startRun(projectId: string, sequential: boolean, maxCostUsd: number | null = null): Promise<null> {
   return call<null>("start_run", { projectId, sequential, maxCostUsd });
+}
+
+/** Discards a task's work (a person confirmed it): worktree gone, branch kept out of sight, task to the Backlog. */
+export function discardWork(projectId: string, taskId: string): Promise<Discarded> {
+  return call<Discarded>("discard_work", { projectId, taskId });
 }
 
 /** The task's agent sessions with their transcripts, cost and refused tools. */

@@ -32,7 +32,15 @@ remark: string | null,
 /**
  * The raw output, as printed.
  */
-log_path: string | null, entries: Array<Entry>, };
+log_path: string | null, 
+/**
+ * The newest entries of the transcript (all of them when there are few; see `entries_total`).
+ */
+entries: Array<Entry>, 
+/**
+ * How many entries the transcript holds in all.
+ */
+entries_total: number, };
 export type TaskLog = { task_id: string, sessions: Array<SessionLog>, 
 /**
  * All sessions' cost together (`None` when no session reported one).
@@ -76,6 +84,15 @@ head: string, files: Array<FileDiff>, additions: number, deletions: number,
  */
 truncated: boolean, };
 export type FeedbackRoute = { "kind": "queued" } | { "kind": "sent_to_run" } | { "kind": "started", run_id: string, };
+export type Discarded = { task_id: string, 
+/**
+ * The branch that held the work, if there was one.
+ */
+branch: string | null, 
+/**
+ * Where its commits are kept (`refs/yokeflow/discarded/...`): `git branch <name> <ref>` brings them back.
+ */
+kept_at: string | null, commit: string | null, };
 export type Project = { id: string, name: string, repo_path: string, target_branch: string, tasks_file: string | null, 
 /**
  * The agent's argv template; `None` means the default agent.

@@ -8,6 +8,7 @@ import {
   approveCommands,
   buildPlan,
   createDemoProject,
+  discardWork,
   getBoard,
   getPlan,
   listProjects,
@@ -83,6 +84,19 @@ export function useSetToolRule() {
     mutationFn: ({ projectId, rule, allow }: { projectId: string; rule: string; allow: boolean }) =>
       allow ? allowTool(projectId, rule) : revokeTool(projectId, rule),
     onSuccess: (rules, { projectId }) => client.setQueryData(queryKeys.toolPermissions(projectId), rules),
+  });
+}
+
+/** Discards a task's work: the board, plan, and the task's log and diff are read again. */
+export function useDiscardWork() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ projectId, taskId }: { projectId: string; taskId: string }) => discardWork(projectId, taskId),
+    onSuccess: (_done, { projectId, taskId }) => {
+      taskChanged(client, projectId, taskId);
+      void client.invalidateQueries({ queryKey: queryKeys.board(projectId) });
+      void client.invalidateQueries({ queryKey: queryKeys.plan(projectId) });
+    },
   });
 }
 

@@ -19,7 +19,7 @@ use crate::model::{
     TaskStatus,
 };
 use crate::orchestrator::{ActiveRunState, ReviewItem, RunReport, TaskTiming};
-use crate::overrides::{RunAction, StatusMove};
+use crate::overrides::{Discarded, RunAction, StatusMove};
 use crate::permissions::ToolPermissions;
 use crate::plan::{Batch, ConflictPair, ExecutionPlan, PlanEdit, PlanStats, SimulationReport, WorktreeAssignment};
 use crate::register::AddedProject;
@@ -54,6 +54,7 @@ pub fn typescript() -> String {
         decl::<DiffSource>(),
         decl::<TaskDiff>(),
         decl::<FeedbackRoute>(),
+        decl::<Discarded>(),
         decl::<Project>(),
         decl::<ProjectSummary>(),
         decl::<Epic>(),

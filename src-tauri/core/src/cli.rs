@@ -76,6 +76,15 @@ pub enum Command {
         /// The task's id
         task: String,
     },
+    /// Discard a task's work (in Review, or kept from an interrupted run): its worktree and uncommitted changes
+    /// go, its branch is kept out of sight under refs/yokeflow/discarded/, and the task goes back to the Backlog
+    Discard {
+        /// The task's id
+        task: String,
+        /// Confirm: without it, only says what would be discarded
+        #[arg(long)]
+        yes: bool,
+    },
     /// Show what a task changed against its merge base with the target (its worktree while it runs, its kept
     /// branch in Review, the landed commit once Done)
     Diff {
@@ -267,6 +276,32 @@ async fn execute(cli: Cli, out: &mut dyn Write) -> CoreResult<()> {
             let p = project::find_by_repo(&db, &repo_dir(cli.repo)?).await?;
             let log = crate::sessions::task_log(&db, &p.id, &task).await?;
             emit(out, json, &log, |o| print_log(o, &log))
+        }
+        Command::Discard { task, yes } => {
+            let p = project::find_by_repo(&db, &repo_dir(cli.repo)?).await?;
+            if !yes {
+                let diff = crate::diff::task_diff(&db, &p.id, &task).await;
+                let what = match &diff {
+                    Ok(d) => format!("{} file(s) changed, +{} -{}", d.files.len(), d.additions, d.deletions),
+                    Err(_) => "no work on disk".to_string(),
+                };
+                Err(CoreError::InvalidInput(format!(
+                    "this would discard the work of `{task}` ({what}); run again with --yes to discard it"
+                )))
+            } else {
+                let runs = crate::runs::Runs::new(db.clone());
+                let done = runs.discard_work(&p.id, &task).await?;
+                emit(out, json, &done, |o| {
+                    match (&done.branch, &done.kept_at, &done.commit) {
+                    (Some(branch), Some(kept), Some(commit)) => writeln!(
+                        o,
+                        "discarded the work of `{task}`: {branch} is gone from your branches; its commits stay at {kept} \
+                         ({commit}); `git branch <name> {kept}` brings them back. The task is in the Backlog."
+                    ),
+                    _ => writeln!(o, "`{task}` had no work on disk; it is in the Backlog"),
+                }
+                })
+            }
         }
         Command::Diff { task, stat } => {
             let p = project::find_by_repo(&db, &repo_dir(cli.repo)?).await?;

@@ -235,3 +235,68 @@ pub fn pinned_slots(plan: &ExecutionPlan) -> Vec<(String, u32)> {
         })
         .collect()
 }
+
+/// What discarding a task's work did.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
+pub struct Discarded {
+    pub task_id: String,
+    /// The branch that held the work, if there was one.
+    pub branch: Option<String>,
+    /// Where its commits are kept (`refs/yokeflow/discarded/...`): `git branch <name> <ref>` brings them back.
+    pub kept_at: Option<String>,
+    pub commit: Option<String>,
+}
+
+/// A person discards a task's work (after a confirmation): its worktree and uncommitted changes go, its branch is
+/// kept out of sight (`refs/yokeflow/discarded/`), and the task goes back to the Backlog to start afresh. Only for a
+/// task in Review, or in the Backlog with work kept; never while a run of the project goes (`run_active`, or a run
+/// of another process).
+pub async fn discard_work(db: &Db, project_id: &str, task_id: &str, run_active: bool) -> CoreResult<Discarded> {
+    if run_active {
+        return Err(CoreError::MoveRefused {
+            reason: format!(
+                "a run is going: `{task_id}`'s work can be discarded once the run has finished or is cancelled"
+            ),
+        });
+    }
+    refuse_during_other_run(db, project_id).await?;
+    let all = tasks::list(db, project_id).await?;
+    let task = all
+        .iter()
+        .find(|t| t.id == task_id)
+        .ok_or_else(|| CoreError::NotFound { what: "task", id: task_id.to_string() })?;
+    if !matches!(task.status, TaskStatus::Review | TaskStatus::Backlog) {
+        return Err(CoreError::MoveRefused {
+            reason: format!(
+                "`{task_id}` is in {}: only the work of a task in Review (or the Backlog) can be discarded",
+                column(task.status)
+            ),
+        });
+    }
+    let project = crate::project::get(db, project_id).await?;
+    let row = crate::orchestrator::open_worktree_of(db, project_id, task_id).await?;
+    let mut out = Discarded { task_id: task_id.to_string(), branch: None, kept_at: None, commit: None };
+    if let Some(row) = row {
+        let (repo, branch) = (std::path::PathBuf::from(&project.repo_path), row.branch.clone());
+        let kept = crate::concurrency::blocking(move || {
+            let wts = crate::worktree::Worktrees::open(&repo)?;
+            let git = git2::Repository::open(&repo)?;
+            if git.find_branch(&branch, git2::BranchType::Local).is_err() {
+                return Ok(None);
+            }
+            wts.discard(&branch).map(Some)
+        })
+        .await?;
+        crate::orchestrator::set_worktree_status(db, &row.id, crate::orchestrator::WorktreeStatus::Removed).await?;
+        out.branch = Some(row.branch);
+        if let Some((kept_at, commit)) = kept {
+            out.kept_at = Some(kept_at);
+            out.commit = Some(commit);
+        }
+    }
+    if task.status != TaskStatus::Backlog {
+        tasks::set_status(db, project_id, task_id, TaskStatus::Backlog, None).await?;
+    }
+    tracing::info!(project_id, task_id, branch = ?out.branch, "a person discarded the task's work");
+    Ok(out)
+}

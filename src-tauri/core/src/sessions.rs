@@ -69,7 +69,10 @@ pub struct SessionLog {
     pub remark: Option<String>,
     /// The raw output, as printed.
     pub log_path: Option<String>,
+    /// The newest entries of the transcript (all of them when there are few; see `entries_total`).
     pub entries: Vec<Entry>,
+    /// How many entries the transcript holds in all.
+    pub entries_total: u32,
 }
 
 /// A task's sessions, oldest first.
@@ -81,11 +84,19 @@ pub struct TaskLog {
     pub cost_usd: Option<f64>,
 }
 
-/// The most entries of one session read back for a view (the newest are kept; the file has them all).
+/// The most entries of one session read back for `yokeflow log` (the newest are kept; the file has them all).
 pub const MAX_ENTRIES_SHOWN: usize = 5_000;
+
+/// The most entries of one session the window is sent: it shows the newest few hundred of a session.
+pub const WINDOW_ENTRIES: usize = 400;
 
 /// The sessions of a task with their transcripts (the last [`MAX_ENTRIES_SHOWN`] entries of each).
 pub async fn task_log(db: &Db, project_id: &str, task_id: &str) -> CoreResult<TaskLog> {
+    task_log_with(db, project_id, task_id, MAX_ENTRIES_SHOWN).await
+}
+
+/// The sessions of a task with at most the newest `max_entries` entries of each transcript.
+pub async fn task_log_with(db: &Db, project_id: &str, task_id: &str, max_entries: usize) -> CoreResult<TaskLog> {
     let known: Option<String> = sqlx::query_scalar("SELECT id FROM tasks WHERE project_id = ? AND id = ?")
         .bind(project_id)
         .bind(task_id)
@@ -118,7 +129,8 @@ pub async fn task_log(db: &Db, project_id: &str, task_id: &str) -> CoreResult<Ta
             }
             None => Vec::new(),
         };
-        let skip = entries.len().saturating_sub(MAX_ENTRIES_SHOWN);
+        let skip = entries.len().saturating_sub(max_entries);
+        let entries_total = entries.len().min(u32::MAX as usize) as u32;
         let denials: Vec<Denial> = denials.and_then(|d| serde_json::from_str(&d).ok()).unwrap_or_default();
         let mut suggested_rules: Vec<String> = Vec::new();
         for rule in denials.iter().map(crate::permissions::suggested_rule) {
@@ -144,6 +156,7 @@ pub async fn task_log(db: &Db, project_id: &str, task_id: &str) -> CoreResult<Ta
             remark: r.try_get("remark")?,
             log_path: r.try_get("log_path")?,
             entries: entries.into_iter().skip(skip).collect(),
+            entries_total,
         });
     }
     let costs: Vec<f64> = sessions.iter().filter_map(|s| s.cost_usd).collect();

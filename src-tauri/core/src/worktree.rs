@@ -232,6 +232,28 @@ impl Worktrees {
         Ok(RemoveOutcome::Removed)
     }
 
+    /// A person discarded a task's work: its worktree folder (uncommitted changes included) and git metadata are
+    /// removed, and its branch leaves `refs/heads/` for `refs/yokeflow/discarded/<name>` (kept out of the branch
+    /// list, never garbage: `git branch <new> <ref>` brings it back). Returns that ref and the commit it holds.
+    pub fn discard(&self, branch: &str) -> CoreResult<(String, String)> {
+        let live = self.list()?.into_iter().find(|i| i.branch == branch);
+        let _admin = admin_lock();
+        let repo = self.repo()?;
+        let name = branch
+            .strip_prefix(BRANCH_PREFIX)
+            .filter(|n| !n.is_empty() && !n.contains('/'))
+            .ok_or_else(|| CoreError::InvalidInput(format!("`{branch}` is not a YokeFlow task branch")))?;
+        let tip = branch_tip(&repo, branch)?;
+        if let Some(info) = live {
+            self.remove_folder(&repo, &info)?;
+        }
+        let kept = format!("refs/yokeflow/discarded/{name}");
+        repo.reference(&kept, tip, true, &format!("yokeflow: the work of {branch} discarded by a person"))?;
+        delete_branch_if_at(&repo, branch, tip)?;
+        let _ = std::fs::remove_file(self.meta_path(name));
+        Ok((kept, tip.to_string()))
+    }
+
     /// Whether the worktree's folder holds changes not committed on its branch (new, modified or deleted files;
     /// ignored ones excepted).
     pub fn has_changes(&self, info: &WorktreeInfo) -> CoreResult<bool> {

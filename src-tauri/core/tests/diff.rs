@@ -87,3 +87,39 @@ async fn a_huge_file_is_folded_not_sent() {
     assert!(huge.folded && huge.patch.is_none());
     assert_eq!(huge.additions, 5_000);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discarding_a_tasks_work_asks_first_and_keeps_its_commits_out_of_sight() {
+    let f = fixture(vec![task("a", &[], &["src/a.txt"], 1), task("b", &[], &["src/b.txt"], 1)]).await;
+    let agent = f.agent(json!({ "default": { "action": "ok", "sleep_ms": 1 } }));
+    let opts =
+        RunOptions { agent_command: Some(agent), test_command: Some(vec!["false".into()]), ..Default::default() };
+    let (tx, _rx) = events::channel();
+    orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap();
+    assert_eq!(f.status_of("a").await, TaskStatus::Review);
+    let wt = yokeflow_core::locations::worktree_dir(&f.db, &f.project_id, "a").await.unwrap();
+    let branch = git2::Repository::open(&wt).unwrap().head().unwrap().shorthand().unwrap().to_string();
+    let tip = git2::Repository::open(&f.repo).unwrap().revparse_single(&branch).unwrap().id();
+
+    // Without --yes: says what would go, touches nothing.
+    let asked = cli(&f.db_path, &f.repo, &["discard", "a"]).await;
+    assert_eq!(asked.code, 1);
+    assert!(asked.stderr.contains("1 file(s) changed") && asked.stderr.contains("--yes"), "{}", asked.stderr);
+    assert!(wt.exists());
+
+    let done = cli(&f.db_path, &f.repo, &["--json", "discard", "a", "--yes"]).await.json();
+    assert_eq!(done["branch"], branch.as_str());
+    let kept = done["kept_at"].as_str().unwrap();
+    assert!(kept.starts_with("refs/yokeflow/discarded/"));
+    let git = git2::Repository::open(&f.repo).unwrap();
+    assert_eq!(git.refname_to_id(kept).unwrap(), tip, "the commits are kept, out of the branch list");
+    assert!(git.find_branch(&branch, git2::BranchType::Local).is_err());
+    assert!(!wt.exists(), "the worktree folder is gone");
+    assert_eq!(f.status_of("a").await, TaskStatus::Backlog);
+    assert_eq!(diff::task_diff(&f.db, &f.project_id, "a").await.unwrap_err().code(), "not_found");
+    // The other task's work is untouched; a landed or running task's work cannot be discarded.
+    assert_eq!(f.status_of("b").await, TaskStatus::Review);
+    yokeflow_core::tasks::set_status(&f.db, &f.project_id, "b", TaskStatus::Done, None).await.unwrap();
+    assert_eq!(cli(&f.db_path, &f.repo, &["--json", "discard", "b", "--yes"]).await.error_code(), "move_refused");
+    assert_eq!(cli(&f.db_path, &f.repo, &["--json", "discard", "nope", "--yes"]).await.error_code(), "not_found");
+}

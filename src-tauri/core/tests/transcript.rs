@@ -48,6 +48,10 @@ async fn a_chatty_agent_is_parsed_whole_streamed_in_batches_and_read_back_bounde
     let s = &log.sessions[0];
     assert_eq!(s.outcome, SessionState::Succeeded);
     assert_eq!(s.entries.len(), MAX_ENTRIES_SHOWN, "a view reads the newest entries, bounded");
+    assert!(s.entries_total as usize > 10_000, "and knows how many there are: {}", s.entries_total);
+    let window = sessions::task_log_with(&f.db, &f.project_id, "chat", sessions::WINDOW_ENTRIES).await.unwrap();
+    assert_eq!(window.sessions[0].entries.len(), sessions::WINDOW_ENTRIES);
+    assert_eq!(window.sessions[0].entries.last(), s.entries.last(), "the newest ones");
     assert_eq!(s.entries.last().unwrap().kind, EntryKind::Result);
     assert_eq!(s.cost_usd, Some(0.0), "the stand-in says it costs nothing");
     assert!(s.agent_session_id.as_deref().unwrap().starts_with("scripted-"));

@@ -37,7 +37,7 @@ use crate::{project, tasks};
 
 pub use crate::report::{ReviewItem, RunReport, TaskTiming};
 pub use control::{control, ActiveRunState, RunCommand, RunControl, RunHandle};
-pub(crate) use records::{open_worktree_of, WorktreeStatus, OPEN_WORKTREE};
+pub(crate) use records::{open_worktree_of, set_worktree_status, WorktreeStatus, OPEN_WORKTREE};
 pub use recover::{live_run, recover, RecoveryReport};
 
 use step::{Decision, LoopState};

@@ -401,6 +401,12 @@ impl Runs {
         Ok((stored, FeedbackRoute::Started { run_id: started.run_id.clone() }, Some(started)))
     }
 
+    /// A person discards a task's work ([`overrides::discard_work`]); refused while a run of the project goes.
+    pub async fn discard_work(&self, project_id: &str, task_id: &str) -> CoreResult<overrides::Discarded> {
+        let run_active = self.handle(project_id).is_some();
+        overrides::discard_work(self.db(), project_id, task_id, run_active).await
+    }
+
     /// A task pinned to a worktree of the stored plan ([`overrides::move_to_worktree`]); this process's live run of
     /// the project honours the pin at once.
     pub async fn move_task_to_worktree(

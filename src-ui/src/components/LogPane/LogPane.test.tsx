@@ -32,6 +32,7 @@ function session(overrides: Partial<SessionLog> = {}): SessionLog {
     suggested_rules: ["Bash(npm install:*)"],
     remark: null,
     log_path: "/tmp/s1.log",
+    entries_total: 4,
     entries: [
       { kind: "tool_call", tool: "Write", text: "hello.txt", is_error: false },
       { kind: "tool_result", tool: "Write", text: "File created", is_error: false },
@@ -75,6 +76,8 @@ beforeEach(() => {
         });
       case "send_feedback":
         return Promise.resolve({ kind: "started", run_id: "r9" });
+      case "discard_work":
+        return Promise.resolve({ task_id: "a", branch: "yokeflow/a-1", kept_at: "refs/yokeflow/discarded/a-1", commit: "c1" });
       case "allow_tool":
         return Promise.resolve({ effective: ["Bash(git add:*)", args.rule], allowed: [args.rule] });
       default:
@@ -221,5 +224,39 @@ describe("LogPane", () => {
     await user.click(screen.getByRole("button", { name: "Close the log" }));
     await user.keyboard("{Escape}");
     expect(props.onClose).toHaveBeenCalledTimes(2);
+  });
+
+  it("discards a task's work only after a second, explicit click", async () => {
+    renderPane({ task: task("a", { status: "review", review_reason: "tests failed" }) });
+    const user = userEvent.setup();
+    await user.click(screen.getByTestId("discard-work"));
+    expect(invokeMock).not.toHaveBeenCalledWith("discard_work", expect.anything());
+    expect(screen.getByRole("group", { name: "Confirm discarding the work" })).toHaveTextContent("uncommitted changes");
+    await user.click(screen.getByRole("button", { name: "Keep it" }));
+    expect(screen.queryByTestId("discard-confirm")).not.toBeInTheDocument();
+    await user.click(screen.getByTestId("discard-work"));
+    await user.click(screen.getByTestId("discard-confirm"));
+    expect(invokeMock).toHaveBeenCalledWith("discard_work", { projectId: "p1", taskId: "a" });
+  });
+
+  it("offers no discard during a run", () => {
+    renderPane({ task: task("a", { status: "review", review_reason: "tests failed" }), runActive: true });
+    expect(screen.queryByTestId("discard-work")).not.toBeInTheDocument();
+  });
+
+  it("renders only the newest stored session's rows until an older one is opened", async () => {
+    stored = {
+      task_id: "a",
+      sessions: [session({ session_id: "old", entries_total: 9_000 }), session({ session_id: "new", outcome: "succeeded" })],
+      cost_usd: 0.14,
+    };
+    renderPane({ task: task("a", { status: "done" }) });
+    await waitFor(() => expect(screen.getAllByTestId("stored-session")).toHaveLength(2));
+    const [old, newest] = screen.getAllByTestId("stored-session");
+    expect(within(old!).queryAllByRole("listitem")).toHaveLength(0);
+    expect(within(newest!).getAllByRole("listitem")).toHaveLength(4);
+    await userEvent.setup().click(within(old!).getByText("Session 1"));
+    expect(within(old!).getAllByRole("listitem")).toHaveLength(4);
+    expect(old).toHaveTextContent("8,996 earlier entries are in the log");
   });
 });

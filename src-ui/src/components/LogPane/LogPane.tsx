@@ -2,7 +2,7 @@ import { useEffect, useLayoutEffect, useRef, useState, useSyncExternalStore } fr
 import type { BoardColumn, SessionLog, Task, TaskStatus } from "../../bindings";
 import { columnLabel, slotName } from "../../board";
 import { cx } from "../../classNames";
-import { useSetToolRule, useTaskLogQuery } from "../../queries";
+import { useDiscardWork, useSetToolRule, useTaskLogQuery } from "../../queries";
 import { formatCost, type LogStore } from "../../runStore";
 import { DiffPanel } from "../DiffPanel/DiffPanel";
 import { FeedbackForm } from "../FeedbackForm/FeedbackForm";
@@ -123,13 +123,14 @@ export function LogPane({
             )}
             {runActive && <RunActions key={task.id} task={task} {...commands} />}
             <FeedbackForm projectId={projectId} taskId={task.id} onError={onError} />
-            {onOpenFolder !== undefined && task.status !== "done" && (
-              <div className={styles.logPaneActions}>
+            <div className={styles.logPaneActions}>
+              {onOpenFolder !== undefined && task.status !== "done" && (
                 <button type="button" className="button small" data-testid="open-folder" onClick={() => onOpenFolder(task.id)}>
                   Open folder
                 </button>
-              </div>
-            )}
+              )}
+              {task.status === "review" && !runActive && <DiscardButton key={task.id} projectId={projectId} taskId={task.id} onError={onError} />}
+            </div>
           </section>
         )}
         {task.description !== "" && <p className={styles.logPaneDescription}>{task.description}</p>}
@@ -186,6 +187,12 @@ function TranscriptTab({
   // on every version: at most a thousand items.)
   const seenLive = new Set(items.map((item) => item.sessionId).filter((id) => id !== null));
   const stored = (sessions ?? []).filter((session) => !seenLive.has(session.session_id));
+  // When the pane opens on a task with nothing streaming, its newest session unfolds; sessions that show up later
+  // (an earlier run's, once the live log moved on) stay folded, so the pane holds one session's rows at a time.
+  const [unfolded, setUnfolded] = useState<string | null | undefined>(undefined);
+  if (unfolded === undefined && sessions !== undefined) {
+    setUnfolded(items.length === 0 ? (stored.at(-1)?.session_id ?? null) : null);
+  }
 
   // Follow the live transcript while the reader is at the bottom of the pane; leave them be when they scrolled up.
   const endRef = useRef<HTMLDivElement>(null);
@@ -203,7 +210,7 @@ function TranscriptTab({
   return (
     <div className={styles.live}>
       {stored.map((session, index) => (
-        <StoredSession key={session.session_id} session={session} index={index} open={index === stored.length - 1 && items.length === 0} />
+        <StoredSession key={session.session_id} session={session} index={index} open={session.session_id === unfolded} />
       ))}
       {items.length > 0 ? (
         <TranscriptList items={items} testId="log-lines" label={`Agent transcript of ${taskId}`} />
@@ -250,6 +257,39 @@ function AllowTools({ projectId, rules, onError }: { projectId: string; rules: r
         ),
       )}
     </div>
+  );
+}
+
+/**
+ * Discards the task's work, after a second click that says what goes: its worktree and uncommitted changes (its
+ * commits are kept out of sight, recoverable with git); the task goes back to the Backlog.
+ */
+function DiscardButton({ projectId, taskId, onError }: { projectId: string; taskId: string; onError: (reason: unknown) => void }) {
+  const [asking, setAsking] = useState(false);
+  const discard = useDiscardWork();
+  if (!asking) {
+    return (
+      <button type="button" className="button small danger" data-testid="discard-work" onClick={() => setAsking(true)}>
+        Discard work…
+      </button>
+    );
+  }
+  return (
+    <span className={styles.confirm} role="group" aria-label="Confirm discarding the work">
+      Discard its worktree and uncommitted changes, and start it afresh?
+      <button
+        type="button"
+        className="button small danger"
+        data-testid="discard-confirm"
+        disabled={discard.isPending}
+        onClick={() => discard.mutate({ projectId, taskId }, { onSuccess: () => setAsking(false), onError })}
+      >
+        {discard.isPending ? "Discarding…" : "Discard"}
+      </button>
+      <button type="button" className="button small" onClick={() => setAsking(false)}>
+        Keep it
+      </button>
+    </span>
   );
 }
 

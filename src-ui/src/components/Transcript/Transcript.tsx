@@ -1,4 +1,4 @@
-import { memo } from "react";
+import { memo, useState } from "react";
 import type { SessionLog, SessionState } from "../../bindings";
 import { cx } from "../../classNames";
 import { formatCost, type LogItem } from "../../runStore";
@@ -95,17 +95,30 @@ export function sessionSummary(session: SessionLog): string {
   return parts.join(" · ");
 }
 
-/** A stored session: its figures, the person's remark it answered, and its transcript (folded but for the last). */
-export function StoredSession({ session, index, open }: { session: SessionLog; index: number; open: boolean }) {
-  const items: LogItem[] = session.entries.map((entry) => ({
-    kind: entry.kind,
-    tool: entry.tool,
-    text: entry.text,
-    isError: entry.is_error,
-    sessionId: session.session_id,
-  }));
+/**
+ * A stored session: its figures, the person's remark it answered, and its transcript (folded but for the last; a
+ * folded one renders no rows, so a task with many sessions stays light).
+ */
+export function StoredSession({ session, index, open: openFirst }: { session: SessionLog; index: number; open: boolean }) {
+  const [open, setOpen] = useState(openFirst);
+  const items: LogItem[] = open
+    ? session.entries.map((entry) => ({
+        kind: entry.kind,
+        tool: entry.tool,
+        text: entry.text,
+        isError: entry.is_error,
+        sessionId: session.session_id,
+      }))
+    : [];
+  const earlier = session.entries_total - session.entries.length;
   return (
-    <details className={styles.session} open={open} data-testid="stored-session" data-outcome={session.outcome}>
+    <details
+      className={styles.session}
+      open={open}
+      onToggle={(e) => setOpen(e.currentTarget.open)}
+      data-testid="stored-session"
+      data-outcome={session.outcome}
+    >
       <summary className={styles.sessionHead}>
         Session {index + 1} <span className={styles.figures}>{sessionSummary(session)}</span>
       </summary>
@@ -114,11 +127,19 @@ export function StoredSession({ session, index, open }: { session: SessionLog; i
           <strong>Your feedback:</strong> {session.remark}
         </p>
       )}
-      {items.length === 0 ? (
-        <p className={styles.empty}>No transcript (the agent printed nothing, or an older version of YokeFlow ran it).</p>
-      ) : (
-        <TranscriptList items={items} label={`Transcript of session ${index + 1}`} />
-      )}
+      {open &&
+        (session.entries.length === 0 ? (
+          <p className={styles.empty}>No transcript (the agent printed nothing, or an older version of YokeFlow ran it).</p>
+        ) : (
+          <>
+            {earlier > 0 && (
+              <p className={styles.empty}>
+                {earlier.toLocaleString("en")} earlier entries are in the log (`yokeflow log {"<task>"}`).
+              </p>
+            )}
+            <TranscriptList items={items} label={`Transcript of session ${index + 1}`} />
+          </>
+        ))}
     </details>
   );
 }
