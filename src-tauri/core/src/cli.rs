@@ -503,20 +503,26 @@ fn print_status(o: &mut dyn Write, project: &str, list: &[Task]) -> std::io::Res
     let w_id = list.iter().map(|t| t.id.len()).max().unwrap_or(2).max(2);
     let w_epic = list.iter().map(|t| t.epic.as_deref().unwrap_or("-").len()).max().unwrap_or(4).max(4);
     writeln!(o, "{}", printable(project))?;
-    writeln!(o, "{:<w_id$}  {:<11}  {:<w_epic$}  {:<24}  TITLE", "ID", "STATUS", "EPIC", "DEPENDS ON")?;
+    writeln!(o, "{:<w_id$}  {:<11}  {:<w_epic$}  {:<24}  {:>8}  TITLE", "ID", "STATUS", "EPIC", "DEPENDS ON", "COST")?;
     for status in TaskStatus::ALL {
         for t in list.iter().filter(|t| t.status == status) {
             let deps = if t.depends_on.is_empty() { "-".to_string() } else { t.depends_on.join(",") };
+            let cost = t.cost_usd.map_or("-".to_string(), |c| format!("${c:.2}"));
             writeln!(
                 o,
-                "{:<w_id$}  {:<11}  {:<w_epic$}  {:<24}  {}",
+                "{:<w_id$}  {:<11}  {:<w_epic$}  {:<24}  {:>8}  {}",
                 t.id,
                 status.as_str(),
                 t.epic.as_deref().unwrap_or("-"),
                 deps,
+                cost,
                 printable(&t.title)
             )?;
         }
+    }
+    let costs: Vec<f64> = list.iter().filter_map(|t| t.cost_usd).collect();
+    if !costs.is_empty() {
+        writeln!(o, "agent cost so far: ${:.2}", costs.iter().sum::<f64>())?;
     }
     let count = |s: TaskStatus| list.iter().filter(|t| t.status == s).count();
     writeln!(

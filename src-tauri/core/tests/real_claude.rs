@@ -214,6 +214,9 @@ async fn tasks_done_with_write_and_a_commit_through_bash_land_with_their_transcr
     let cost = status.as_array().unwrap().iter().find(|t| t["id"] == "one").unwrap()["cost_usd"].as_f64();
     assert_eq!(cost, s.cost_usd);
 
+    let table = cli(&f.db_path, &f.repo, &["status"]).await;
+    assert!(table.stdout.contains("COST") && table.stdout.contains("agent cost so far: $"), "{}", table.stdout);
+
     // `yokeflow log --json` keeps its contract.
     let out = cli(&f.db_path, &f.repo, &["--json", "log", "one"]).await.json();
     assert_eq!(out["task_id"], "one");

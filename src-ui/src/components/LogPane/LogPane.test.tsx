@@ -78,6 +78,10 @@ beforeEach(() => {
         return Promise.resolve({ kind: "started", run_id: "r9" });
       case "discard_work":
         return Promise.resolve({ task_id: "a", branch: "yokeflow/a-1", kept_at: "refs/yokeflow/discarded/a-1", commit: "c1" });
+      case "tool_permissions":
+        return Promise.resolve({ effective: ["Bash(git add:*)", "Bash(npm install:*)"], allowed: ["Bash(npm install:*)"] });
+      case "revoke_tool":
+        return Promise.resolve({ effective: ["Bash(git add:*)"], allowed: [] });
       case "allow_tool":
         return Promise.resolve({ effective: ["Bash(git add:*)", args.rule], allowed: [args.rule] });
       default:
@@ -258,5 +262,16 @@ describe("LogPane", () => {
     await userEvent.setup().click(within(old!).getByText("Session 1"));
     expect(within(old!).getAllByRole("listitem")).toHaveLength(4);
     expect(old).toHaveTextContent("8,996 earlier entries are in the log");
+  });
+
+  it("lists the tools agents may use, and takes back one a person allowed", async () => {
+    renderPane({ task: task("a", { status: "review", review_reason: "x" }) });
+    const user = userEvent.setup();
+    await user.click(within(screen.getByTestId("tool-rules")).getByText("Tools its agents may use"));
+    const revoke = await screen.findByTestId("revoke-tool");
+    expect(screen.getByTestId("tool-rules")).toHaveTextContent("Bash(git add:*) default");
+    await user.click(revoke);
+    expect(invokeMock).toHaveBeenCalledWith("revoke_tool", { projectId: "p1", rule: "Bash(npm install:*)" });
+    await waitFor(() => expect(screen.queryByTestId("revoke-tool")).not.toBeInTheDocument());
   });
 });

@@ -2,7 +2,7 @@ import { useEffect, useLayoutEffect, useRef, useState, useSyncExternalStore } fr
 import type { BoardColumn, SessionLog, Task, TaskStatus } from "../../bindings";
 import { columnLabel, slotName } from "../../board";
 import { cx } from "../../classNames";
-import { useDiscardWork, useSetToolRule, useTaskLogQuery } from "../../queries";
+import { useDiscardWork, useSetToolRule, useTaskLogQuery, useToolPermissionsQuery } from "../../queries";
 import { formatCost, type LogStore } from "../../runStore";
 import { DiffPanel } from "../DiffPanel/DiffPanel";
 import { FeedbackForm } from "../FeedbackForm/FeedbackForm";
@@ -122,6 +122,7 @@ export function LogPane({
               <AllowTools projectId={projectId} rules={lastSession.suggested_rules} onError={onError} />
             )}
             {runActive && <RunActions key={task.id} task={task} {...commands} />}
+            <ToolRules projectId={projectId} onError={onError} />
             <FeedbackForm projectId={projectId} taskId={task.id} onError={onError} />
             <div className={styles.logPaneActions}>
               {onOpenFolder !== undefined && task.status !== "done" && (
@@ -257,6 +258,40 @@ function AllowTools({ projectId, rules, onError }: { projectId: string; rules: r
         ),
       )}
     </div>
+  );
+}
+
+/** The tools the project's agents may use without asking; the ones a person allowed can be taken back. */
+function ToolRules({ projectId, onError }: { projectId: string; onError: (reason: unknown) => void }) {
+  const [open, setOpen] = useState(false);
+  const rules = useToolPermissionsQuery(open ? projectId : null);
+  const setRule = useSetToolRule();
+  return (
+    <details className={styles.rules} data-testid="tool-rules" onToggle={(e) => setOpen(e.currentTarget.open)}>
+      <summary>Tools its agents may use</summary>
+      {rules.data !== undefined && (
+        <ul>
+          {rules.data.effective.map((rule) => (
+            <li key={rule}>
+              <code>{rule}</code>
+              {rules.data.allowed.includes(rule) ? (
+                <button
+                  type="button"
+                  className="button small"
+                  data-testid="revoke-tool"
+                  disabled={setRule.isPending}
+                  onClick={() => setRule.mutate({ projectId, rule, allow: false }, { onError })}
+                >
+                  Revoke
+                </button>
+              ) : (
+                <span className={styles.ruleNote}> default</span>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+    </details>
   );
 }
 
