@@ -483,14 +483,18 @@ fn print_log(o: &mut dyn Write, log: &crate::sessions::TaskLog) -> std::io::Resu
             let first = printable(e.text.lines().next().unwrap_or_default()).into_owned();
             match e.kind {
                 EntryKind::Text => writeln!(o, "{} {first}", if e.is_error { "!" } else { " " })?,
-                EntryKind::ToolCall => writeln!(o, "▸ {tool} {first}")?,
+                EntryKind::ToolCall => writeln!(o, "▸ {} {first}", printable(tool))?,
                 EntryKind::ToolResult => writeln!(o, "  {} {first}", if e.is_error { "✗" } else { "✓" })?,
-                EntryKind::PermissionDenied => writeln!(o, "⛔ refused {tool}: {first}")?,
+                EntryKind::PermissionDenied => writeln!(o, "✗ refused {}: {first}", printable(tool))?,
                 EntryKind::Result => writeln!(o, "{} {first}", if e.is_error { "✗ result:" } else { "= result:" })?,
             }
         }
-        for d in &s.denials {
-            writeln!(o, "   allow it with: yokeflow permissions allow '{}'", crate::permissions::suggested_rule(d))?;
+        for rule in &s.suggested_rules {
+            writeln!(
+                o,
+                "   allow it with: yokeflow permissions allow {}",
+                printable(&crate::permissions::shell_word(rule))
+            )?;
         }
     }
     if let Some(c) = log.cost_usd {

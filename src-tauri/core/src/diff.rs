@@ -116,11 +116,15 @@ fn diff_of(repo_path: &Path, target: &str, task_id: &str, place: Where) -> CoreR
     opts.context_lines(3).id_abbrev(12);
     let (source, base, head, diff) = match place {
         Where::Landed { commit, base } => {
-            let landed = repo.find_commit(Oid::from_str(&commit)?)?;
-            // A merge commit: what it changed on the target (its first parent). A fast-forward: from the task's base.
-            let old = match landed.parent_count() {
-                2 => landed.parent_id(0)?,
-                _ => match base.as_deref().map(Oid::from_str).transpose()? {
+            let landed_id = Oid::from_str(&commit)?;
+            let landed = repo.find_commit(landed_id)?;
+            // What the landing changed on the target: the target's reflog says where it was before (the gate writes
+            // one entry per landing). Without the entry: a merge commit's first parent, else the task's base.
+            let before = target_before(&repo, target, landed_id);
+            let old = match (before, landed.parent_count()) {
+                (Some(b), _) => b,
+                (None, 2) => landed.parent_id(0)?,
+                (None, _) => match base.as_deref().map(Oid::from_str).transpose()? {
                     Some(b) => b,
                     None => landed.parent_id(0)?,
                 },
@@ -156,6 +160,14 @@ fn diff_of(repo_path: &Path, target: &str, task_id: &str, place: Where) -> CoreR
         }
     };
     finish(task_id, source, base, head, diff)
+}
+
+/// Where the target pointed before it moved to `landed`, from its reflog.
+fn target_before(repo: &Repository, target: &str, landed: Oid) -> Option<Oid> {
+    let log = repo.reflog(&format!("refs/heads/{target}")).ok()?;
+    let entry = log.iter().find(|e| e.id_new() == landed)?;
+    let old = entry.id_old();
+    (!old.is_zero()).then_some(old)
 }
 
 fn finish(task_id: &str, source: DiffSource, base: String, head: String, mut diff: git2::Diff) -> CoreResult<TaskDiff> {

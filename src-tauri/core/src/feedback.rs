@@ -78,26 +78,54 @@ pub async fn last_conversation(
     db: &Db,
     project_id: &str,
     task_id: &str,
-) -> CoreResult<Option<(String, String, Option<crate::transcript::AgentKind>)>> {
-    let row = sqlx::query(
-        "SELECT agent_session_id, cwd, agent_kind FROM sessions WHERE project_id = ? AND task_id = ? \
-         AND agent_session_id IS NOT NULL AND cwd IS NOT NULL ORDER BY started_at DESC, rowid DESC LIMIT 1",
+    cwd: &str,
+    kind: crate::transcript::AgentKind,
+) -> CoreResult<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT agent_session_id FROM sessions WHERE project_id = ? AND task_id = ? AND agent_session_id IS NOT NULL \
+         AND cwd = ? AND agent_kind = ? ORDER BY started_at DESC, rowid DESC LIMIT 1",
     )
     .bind(project_id)
     .bind(task_id)
+    .bind(cwd)
+    .bind(kind.as_str())
     .fetch_optional(db.pool())
+    .await?)
+}
+
+/// Stores a remark for a running task only while its agent still works (its worktree row is `active`): once the
+/// agent is done the worker switches the row to `merging` and answers any remark that came in before; after that a
+/// remark is refused (`None`), so none is stored that no session would take.
+pub async fn submit_while_working(
+    db: &Db,
+    project_id: &str,
+    task_id: &str,
+    remark: &str,
+) -> CoreResult<Option<Remark>> {
+    let text = validate(remark)?;
+    let done = sqlx::query(
+        "INSERT INTO task_feedback (project_id, task_id, remark, created_at) SELECT ?, ?, ?, ? WHERE EXISTS \
+         (SELECT 1 FROM worktrees WHERE project_id = ? AND task_id = ? AND status IN ('creating', 'active'))",
+    )
+    .bind(project_id)
+    .bind(task_id)
+    .bind(&text)
+    .bind(now_ms())
+    .bind(project_id)
+    .bind(task_id)
+    .execute(db.pool())
     .await?;
-    match row {
-        None => Ok(None),
-        Some(r) => {
-            let kind: Option<String> = r.try_get("agent_kind")?;
-            Ok(Some((
-                r.try_get("agent_session_id")?,
-                r.try_get("cwd")?,
-                kind.as_deref().and_then(crate::transcript::AgentKind::parse),
-            )))
-        }
-    }
+    Ok((done.rows_affected() > 0).then(|| Remark { id: done.last_insert_rowid(), text }))
+}
+
+/// Drops the task's remarks no session took (its work was discarded).
+pub async fn withdraw_pending(db: &Db, project_id: &str, task_id: &str) -> CoreResult<()> {
+    sqlx::query("DELETE FROM task_feedback WHERE project_id = ? AND task_id = ? AND session_id IS NULL")
+        .bind(project_id)
+        .bind(task_id)
+        .execute(db.pool())
+        .await?;
+    Ok(())
 }
 
 /// Takes back a remark no session took (its delivery was refused).

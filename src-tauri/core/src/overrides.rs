@@ -294,6 +294,7 @@ pub async fn discard_work(db: &Db, project_id: &str, task_id: &str, run_active: 
             out.commit = Some(commit);
         }
     }
+    crate::feedback::withdraw_pending(db, project_id, task_id).await?;
     if task.status != TaskStatus::Backlog {
         tasks::set_status(db, project_id, task_id, TaskStatus::Backlog, None).await?;
     }

@@ -40,8 +40,10 @@ pub fn validate_rule(rule: &str) -> CoreResult<()> {
         return bad("the tool name must be letters, digits, `_` or `-` (e.g. `Bash`, `WebFetch`)");
     }
     if let Some(spec) = spec {
-        if !spec.ends_with(')') || spec.len() < 3 {
-            return bad("the part in parentheses must be closed and not empty, e.g. `Bash(npm test:*)`");
+        let inner = spec.strip_prefix('(').and_then(|s| s.strip_suffix(')')).unwrap_or_default();
+        // One rule only: Claude Code reads `A(x) B(y)` or `A(x),B` as several.
+        if inner.is_empty() || inner.contains(['(', ')']) {
+            return bad("give one tool with one closed, non-empty part in parentheses, e.g. `Bash(npm test:*)`");
         }
     }
     Ok(())
@@ -56,8 +58,8 @@ pub fn test_command_rule(argv: &[String]) -> Option<String> {
     Some(format!("Bash({}:*)", words.join(" ")))
 }
 
-/// A word as a shell would need it written to mean exactly this argument.
-fn shell_word(arg: &str) -> String {
+/// A word as a shell would need it written to mean exactly this argument (also for commands shown to copy).
+pub fn shell_word(arg: &str) -> String {
     let plain = !arg.is_empty() && arg.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:@%+,".contains(c));
     if plain {
         arg.to_string()
@@ -66,23 +68,35 @@ fn shell_word(arg: &str) -> String {
     }
 }
 
-/// The rule a person would add to allow what was refused: for a command, its program and subcommand
-/// (`Bash(npm install:*)`); for other tools, the tool.
-pub fn suggested_rule(denial: &Denial) -> String {
+/// The rule a person would add to allow what was refused, when a narrow one exists: for a command, its program and
+/// subcommand (`Bash(npm install:*)`). Nothing for other tools (a refused `Write` is usually a file outside the
+/// worktree: allowing every `Write` would allow far more) nor for a command whose program is not a plain word (the
+/// text comes from the agent; it is never turned into a broad rule or several).
+pub fn suggested_rule(denial: &Denial) -> Option<String> {
     if denial.tool != "Bash" {
-        return denial.tool.clone();
+        return None;
     }
+    let plain = |w: &str| !w.is_empty() && w.chars().all(|c| c.is_ascii_alphanumeric() || "._/+-".contains(c));
     let mut words = denial.input.split_whitespace();
     let prefix = match (words.next(), words.next()) {
-        (Some(program), Some(sub))
-            if !sub.starts_with('-') && sub.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') =>
-        {
+        (Some(program), Some(sub)) if plain(program) && plain(sub) && !sub.starts_with('-') => {
             format!("{program} {sub}")
         }
-        (Some(program), _) => program.to_string(),
-        (None, _) => return "Bash".into(),
+        (Some(program), _) if plain(program) => program.to_string(),
+        _ => return None,
     };
-    format!("Bash({prefix}:*)")
+    Some(format!("Bash({prefix}:*)"))
+}
+
+/// `base` (the run's rules) followed by the person's rules not already in it.
+pub fn with_person(base: &[String], person: &[String]) -> Vec<String> {
+    let mut rules = base.to_vec();
+    for rule in person {
+        if !rules.contains(rule) {
+            rules.push(rule.clone());
+        }
+    }
+    rules
 }
 
 /// The rules a person added to the project, in the order added.
@@ -155,10 +169,13 @@ mod tests {
 
     #[test]
     fn rules_are_checked() {
-        for ok in ["Bash", "Bash(npm install:*)", "WebFetch", "mcp__github__create_issue", "Bash(echo ')')"] {
+        for ok in ["Bash", "Bash(npm install:*)", "WebFetch", "mcp__github__create_issue", "Bash(cut -d, -f1:*)"] {
             assert!(validate_rule(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "(x)", "Bash(", "Bash()", "Ba sh", "Bash(a\nb)", "1Bash", &"B".repeat(400)] {
+        let several = ["Bash(a) Write(*)", "Bash(*),WebFetch,Bash(x:*)", "Bash(echo ')')"];
+        for bad in
+            ["", "(x)", "Bash(", "Bash()", "Ba sh", "Bash(a\nb)", "1Bash", &"B".repeat(400)].into_iter().chain(several)
+        {
             assert!(validate_rule(bad).is_err(), "{bad:?}");
         }
     }
@@ -173,10 +190,17 @@ mod tests {
     #[test]
     fn a_refusal_suggests_a_rule() {
         let d = |tool: &str, input: &str| Denial { tool: tool.into(), input: input.into() };
-        assert_eq!(suggested_rule(&d("Bash", "npm install left-pad")), "Bash(npm install:*)");
-        assert_eq!(suggested_rule(&d("Bash", "curl -s x | sh")), "Bash(curl:*)");
-        assert_eq!(suggested_rule(&d("Bash", "")), "Bash");
-        assert_eq!(suggested_rule(&d("WebFetch", "https://x")), "WebFetch");
+        assert_eq!(suggested_rule(&d("Bash", "npm install left-pad")).unwrap(), "Bash(npm install:*)");
+        assert_eq!(suggested_rule(&d("Bash", "curl -s x | sh")).unwrap(), "Bash(curl:*)");
+        assert_eq!(suggested_rule(&d("Bash", "python3 -c \"print(1)\"")).unwrap(), "Bash(python3:*)");
+        // Never a broad rule, never several, never text that could break out of a copied command.
+        assert_eq!(suggested_rule(&d("Bash", "")), None);
+        assert_eq!(suggested_rule(&d("Bash", "x'$(touch${IFS}/tmp/p)' y")), None);
+        assert_eq!(suggested_rule(&d("Bash", "*),WebFetch,Bash(x y")), None);
+        assert_eq!(suggested_rule(&d("WebFetch", "https://x")), None);
+        assert_eq!(suggested_rule(&d("Write", "/home/me/.bashrc")), None);
+        assert_eq!(shell_word("Bash(npm install:*)"), "'Bash(npm install:*)'");
+        assert_eq!(shell_word("it's"), "'it'\\''s'");
     }
 
     #[test]

@@ -120,20 +120,19 @@ pub async fn task_log_with(db: &Db, project_id: &str, task_id: &str, max_entries
         let kind: Option<String> = r.try_get("agent_kind")?;
         let denials: Option<String> = r.try_get("denials")?;
         let transcript_path: Option<String> = r.try_get("transcript_path")?;
-        let entries = match transcript_path {
+        let (entries, total) = match transcript_path {
             Some(path) => {
                 let path = std::path::PathBuf::from(path);
-                tokio::task::spawn_blocking(move || transcript::read(&path))
+                tokio::task::spawn_blocking(move || transcript::read_last(&path, max_entries))
                     .await
                     .map_err(|e| CoreError::InvalidInput(format!("reading a transcript failed: {e}")))??
             }
-            None => Vec::new(),
+            None => (Vec::new(), 0),
         };
-        let skip = entries.len().saturating_sub(max_entries);
-        let entries_total = entries.len().min(u32::MAX as usize) as u32;
+        let entries_total = total.min(u32::MAX as usize) as u32;
         let denials: Vec<Denial> = denials.and_then(|d| serde_json::from_str(&d).ok()).unwrap_or_default();
         let mut suggested_rules: Vec<String> = Vec::new();
-        for rule in denials.iter().map(crate::permissions::suggested_rule) {
+        for rule in denials.iter().filter_map(crate::permissions::suggested_rule) {
             if !suggested_rules.contains(&rule) {
                 suggested_rules.push(rule);
             }
@@ -155,7 +154,7 @@ pub async fn task_log_with(db: &Db, project_id: &str, task_id: &str, max_entries
             suggested_rules,
             remark: r.try_get("remark")?,
             log_path: r.try_get("log_path")?,
-            entries: entries.into_iter().skip(skip).collect(),
+            entries,
             entries_total,
         });
     }

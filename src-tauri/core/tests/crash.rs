@@ -560,8 +560,9 @@ async fn two_runners_started_together_run_the_project_once() {
     assert_eq!(status.code(), Some(1), "the second runner is refused");
     std::fs::write(&go, "").unwrap();
     let winner = &mut runners[1 - loser];
-    assert!(winner.child.wait().unwrap().success());
+    let won = winner.child.wait().unwrap();
     let text = std::fs::read_to_string(&log).unwrap();
+    assert!(won.success(), "the runner that holds the claim failed ({won}): {text}");
     assert!(text.contains("already in progress"), "{text}");
     for (id, file) in [("a", "a.txt"), ("b", "b.txt")] {
         assert_eq!(f.status_of(id).await, TaskStatus::Done);

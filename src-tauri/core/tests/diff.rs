@@ -123,3 +123,43 @@ async fn discarding_a_tasks_work_asks_first_and_keeps_its_commits_out_of_sight()
     assert_eq!(cli(&f.db_path, &f.repo, &["--json", "discard", "b", "--yes"]).await.error_code(), "move_refused");
     assert_eq!(cli(&f.db_path, &f.repo, &["--json", "discard", "nope", "--yes"]).await.error_code(), "not_found");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn feedback_on_a_running_task_is_taken_only_while_its_agent_works() {
+    let f = fixture(vec![task("a", &[], &["src/a.txt"], 1)]).await;
+    let runs = yokeflow_core::runs::Runs::new(f.db.clone());
+    // A task In Progress whose worktree row says its agent works (as a run records it), then that it is merging.
+    yokeflow_core::tasks::set_status(&f.db, &f.project_id, "a", TaskStatus::InProgress, None).await.unwrap();
+    let row = |status: &'static str| {
+        let (db, pid) = (f.db.clone(), f.project_id.clone());
+        async move {
+            sqlx::query(
+                "INSERT INTO worktrees (id, project_id, branch_name, path, task_id, status, created_at) \
+                 VALUES (?, ?, 'yokeflow/a-1', '/nowhere', 'a', ?, 1)",
+            )
+            .bind(uuid::Uuid::new_v4().to_string())
+            .bind(&pid)
+            .bind(status)
+            .execute(db.pool())
+            .await
+            .unwrap();
+        }
+    };
+    row("active").await;
+    let (remark, route, started) =
+        runs.feedback(&f.project_id, "a", "also the empty cart", Default::default()).await.unwrap();
+    assert_eq!(route, yokeflow_core::runs::FeedbackRoute::Queued);
+    assert!(started.is_none());
+    assert_eq!(yokeflow_core::feedback::pending(&f.db, &f.project_id, "a").await.unwrap(), vec![remark]);
+
+    sqlx::query("UPDATE worktrees SET status = 'merging' WHERE task_id = 'a'").execute(f.db.pool()).await.unwrap();
+    let Err(refused) = runs.feedback(&f.project_id, "a", "one more thing", Default::default()).await else {
+        panic!("feedback was taken while the work was merging")
+    };
+    assert_eq!(refused.code(), "move_refused", "{refused}");
+    assert_eq!(yokeflow_core::feedback::pending(&f.db, &f.project_id, "a").await.unwrap().len(), 1, "nothing stored");
+    let Err(empty) = runs.feedback(&f.project_id, "a", "  ", Default::default()).await else {
+        panic!("empty feedback taken")
+    };
+    assert_eq!(empty.code(), "invalid_input");
+}

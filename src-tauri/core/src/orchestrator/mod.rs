@@ -607,7 +607,8 @@ impl RunLoop<'_> {
             merge_success_rate: 0.0,
             cost_usd: crate::sessions::run_cost(self.db, &self.run_id).await?,
             budget_usd: st.budget,
-            stopped_by_budget: st.budget_spent(),
+            // Only when the budget kept something from starting (not when the last task spent it).
+            stopped_by_budget: st.budget_spent() && count(TaskStatus::Backlog) > 0,
             expertise_reuse: crate::expertise::reuse_stats(self.db, &self.ctx.project).await.unwrap_or_default(),
             review: now
                 .iter()

@@ -191,7 +191,18 @@ async fn drive(
         claude_md: ctx.claude_md.clone(),
         extra_context,
     };
-    let session = work(ctx, s, stop, &info, agent::build_prompt(&s.task, &prompt_ctx)).await?;
+    let task_prompt = agent::build_prompt(&s.task, &prompt_ctx);
+    let mut session = work(ctx, s, stop, &info, task_prompt.clone()).await?;
+    // The agent is done: from now on feedback is refused (`feedback::submit_while_working`). A remark that came in
+    // just before the switch is answered first, by the same agent.
+    while session.outcome == SessionOutcome::Changed && !stop.stop.is_cancelled() {
+        records::set_worktree_status(&ctx.db, &s.row_id, WorktreeStatus::Merging).await?;
+        if crate::feedback::pending(&ctx.db, &ctx.project_id, &s.task.id).await?.is_empty() {
+            break;
+        }
+        records::set_worktree_status(&ctx.db, &s.row_id, WorktreeStatus::Active).await?;
+        session = work(ctx, s, stop, &info, task_prompt.clone()).await?;
+    }
     let log = session.log_path.display();
     match session.outcome {
         SessionOutcome::Changed => {}
@@ -533,17 +544,20 @@ async fn work(
             break;
         }
         let mut spec = session_spec(ctx, s, info.clone(), task_prompt.clone(), true);
+        // Read for each session: a tool a person allowed (or took back) during the run counts from the next one.
+        spec.allowed_tools = crate::permissions::with_person(
+            &ctx.allowed_tools,
+            &crate::permissions::list(&ctx.db, &ctx.project_id).await?,
+        );
         if !remarks.is_empty() {
             spec.remark = Some(crate::feedback::joined(&remarks));
             let kind = crate::transcript::AgentKind::detect(&ctx.agent_command);
             let here = info.path.display().to_string();
-            let resumable = crate::feedback::last_conversation(&ctx.db, &ctx.project_id, &s.task.id).await?.filter(
-                |(id, cwd, was)| {
-                    *cwd == here && *was == Some(kind) && agent::resume_argv(kind, &ctx.agent_command, id).is_some()
-                },
-            );
+            let resumable = crate::feedback::last_conversation(&ctx.db, &ctx.project_id, &s.task.id, &here, kind)
+                .await?
+                .filter(|id| agent::resume_argv(kind, &ctx.agent_command, id).is_some());
             match resumable {
-                Some((id, _, _)) => {
+                Some(id) => {
                     spec.resume = Some(id);
                     spec.prompt = crate::feedback::resume_prompt(&s.task, &remarks);
                 }
@@ -551,7 +565,10 @@ async fn work(
             }
         }
         let done = agent::run_session(&ctx.db, &spec, &ctx.events, stop.stop.clone()).await?;
-        crate::feedback::taken(&ctx.db, &remarks, &done.session_id).await?;
+        // A cancelled session answered nothing: its remarks wait for the next one.
+        if done.outcome != SessionOutcome::Cancelled {
+            crate::feedback::taken(&ctx.db, &remarks, &done.session_id).await?;
+        }
         let go_on = matches!(done.outcome, SessionOutcome::Changed | SessionOutcome::NoChange);
         session = Some(done);
         if !go_on {
@@ -565,17 +582,22 @@ async fn work(
 fn refusal_reason(facts: &crate::transcript::SessionFacts, log: &impl std::fmt::Display) -> String {
     let refused: Vec<String> = facts.denials.iter().take(3).map(|d| format!("`{}`", d.describe())).collect();
     let more = facts.denials.len().saturating_sub(3);
-    let rules: Vec<String> = {
-        let mut r: Vec<String> = facts.denials.iter().map(crate::permissions::suggested_rule).collect();
-        r.dedup();
-        r
+    let mut rules: Vec<String> = facts.denials.iter().filter_map(crate::permissions::suggested_rule).collect();
+    rules.dedup();
+    let how = if rules.is_empty() {
+        "Allow what it needs for this project (`yokeflow permissions allow RULE`)".to_string()
+    } else {
+        let commands: Vec<String> = rules
+            .iter()
+            .map(|r| format!("`yokeflow permissions allow {}`", crate::permissions::shell_word(r)))
+            .collect();
+        format!("Allow it for this project ({})", commands.join(", "))
     };
     format!(
-        "the agent was refused {}{}; its work so far is kept on the branch. Allow it for this project ({}) and \
-         retry, or give feedback (log: {log})",
+        "the agent was refused {}{}; its work so far is kept on the branch. {how} and retry, or give feedback \
+         (log: {log})",
         refused.join(", "),
         if more > 0 { format!(" and {more} more") } else { String::new() },
-        rules.iter().map(|r| format!("`yokeflow permissions allow '{r}'`")).collect::<Vec<_>>().join(", "),
     )
 }
 

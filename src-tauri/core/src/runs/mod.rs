@@ -381,10 +381,18 @@ impl Runs {
             .into_iter()
             .find(|t| t.id == task_id)
             .ok_or_else(|| CoreError::NotFound { what: "task", id: task_id.to_string() })?;
-        let stored = crate::feedback::submit(self.db(), project_id, &task, remark).await?;
         if task.status == TaskStatus::InProgress {
-            return Ok((stored, FeedbackRoute::Queued, None));
+            return match crate::feedback::submit_while_working(self.db(), project_id, task_id, remark).await? {
+                Some(stored) => Ok((stored, FeedbackRoute::Queued, None)),
+                None => Err(CoreError::MoveRefused {
+                    reason: format!(
+                        "`{task_id}`'s agent has finished and its work is on its way to the merge gate: send your \
+                         feedback once it has landed or is in Review"
+                    ),
+                }),
+            };
         }
+        let stored = crate::feedback::submit(self.db(), project_id, &task, remark).await?;
         // Stored first: the run that takes the task again must find the remark.
         let moved = match self.set_task_status(project_id, task_id, TaskStatus::Backlog).await {
             Ok((moved, _)) => moved,
@@ -397,8 +405,16 @@ impl Runs {
             return Ok((stored, FeedbackRoute::SentToRun, None));
         }
         let request = RunRequest { only_tasks: Some(vec![task_id.to_string()]), ..request };
-        let started = self.start(project_id, request).await?;
-        Ok((stored, FeedbackRoute::Started { run_id: started.run_id.clone() }, Some(started)))
+        match self.start(project_id, request).await {
+            Ok(started) => Ok((stored, FeedbackRoute::Started { run_id: started.run_id.clone() }, Some(started))),
+            Err(e) => {
+                // Nothing ran: the task goes back where it was and the remark is taken back.
+                crate::feedback::withdraw(self.db(), stored.id).await?;
+                crate::tasks::set_status(self.db(), project_id, task_id, task.status, task.review_reason.as_deref())
+                    .await?;
+                Err(e)
+            }
+        }
     }
 
     /// A person discards a task's work ([`overrides::discard_work`]); refused while a run of the project goes.

@@ -63,7 +63,12 @@ impl State {
                 let text = facts.last_text.clone().unwrap_or_else(|| "turn completed".into());
                 out.push(Entry { kind: EntryKind::Result, tool: None, text, is_error: false });
             }
-            Some("turn.failed") | Some("error") => {
+            // A stream error Codex retries ("Reconnecting… 1/5") is not the end of the session.
+            Some("error") => {
+                let message = v.get("message").and_then(Value::as_str).unwrap_or("error");
+                out.push(Entry { is_error: true, ..Entry::text(message) });
+            }
+            Some("turn.failed") => {
                 let message = v
                     .get("error")
                     .and_then(|e| e.get("message"))
@@ -182,5 +187,8 @@ mod tests {
         let out = p.line(Stream::Stdout, r#"{"type":"turn.failed","error":{"message":"stream disconnected"}}"#);
         assert_eq!(out[0].text, "stream disconnected");
         assert!(out[0].is_error && p.facts().failed);
+        let mut p = Parser::new(AgentKind::Codex);
+        let out = p.line(Stream::Stdout, r#"{"type":"error","message":"Reconnecting... 1/5"}"#);
+        assert_eq!((out[0].kind, out[0].is_error, p.facts().failed), (EntryKind::Text, true, false));
     }
 }

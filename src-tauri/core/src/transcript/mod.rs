@@ -280,6 +280,30 @@ pub fn read(path: &Path) -> CoreResult<Vec<Entry>> {
         .collect())
 }
 
+/// The newest `max` entries of a transcript file and how many it holds, reading it once with at most `max` entries
+/// in memory.
+pub fn read_last(path: &Path, max: usize) -> CoreResult<(Vec<Entry>, usize)> {
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), 0)),
+        Err(e) => return Err(CoreError::io(format!("cannot read {}", path.display()), e)),
+    };
+    let mut kept = std::collections::VecDeque::with_capacity(max.min(4096));
+    let mut total = 0;
+    for line in std::io::BufReader::new(file).lines().map_while(Result::ok) {
+        let Ok(entry) = serde_json::from_str::<Entry>(&line) else { continue };
+        total += 1;
+        if max == 0 {
+            continue;
+        }
+        if kept.len() == max {
+            kept.pop_front();
+        }
+        kept.push_back(entry);
+    }
+    Ok((kept.into(), total))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -341,6 +365,8 @@ mod tests {
         drop(f);
         std::fs::OpenOptions::new().append(true).open(&path).unwrap().write_all(b"{\"kind\":\"te").unwrap();
         assert_eq!(read(&path).unwrap(), vec![Entry::text("a"), Entry::call("Bash", "ls")]);
+        assert_eq!(read_last(&path, 1).unwrap(), (vec![Entry::call("Bash", "ls")], 2));
+        assert_eq!(read_last(&path, 0).unwrap(), (vec![], 2));
         assert_eq!(read(&dir.path().join("missing")).unwrap(), Vec::<Entry>::new());
     }
 }
