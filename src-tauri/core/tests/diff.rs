@@ -101,6 +101,13 @@ async fn discarding_a_tasks_work_asks_first_and_keeps_its_commits_out_of_sight()
     let branch = git2::Repository::open(&wt).unwrap().head().unwrap().shorthand().unwrap().to_string();
     let tip = git2::Repository::open(&f.repo).unwrap().revparse_single(&branch).unwrap().id();
 
+    // A remark no session took yet: discarding the work drops it too (it was about that work).
+    sqlx::query("INSERT INTO task_feedback (project_id, task_id, remark, created_at) VALUES (?, 'a', 'x', 1)")
+        .bind(&f.project_id)
+        .execute(f.db.pool())
+        .await
+        .unwrap();
+
     // Without --yes: says what would go, touches nothing.
     let asked = cli(&f.db_path, &f.repo, &["discard", "a"]).await;
     assert_eq!(asked.code, 1);
@@ -116,6 +123,7 @@ async fn discarding_a_tasks_work_asks_first_and_keeps_its_commits_out_of_sight()
     assert!(git.find_branch(&branch, git2::BranchType::Local).is_err());
     assert!(!wt.exists(), "the worktree folder is gone");
     assert_eq!(f.status_of("a").await, TaskStatus::Backlog);
+    assert!(yokeflow_core::feedback::pending(&f.db, &f.project_id, "a").await.unwrap().is_empty());
     assert_eq!(diff::task_diff(&f.db, &f.project_id, "a").await.unwrap_err().code(), "not_found");
     // The other task's work is untouched; a landed or running task's work cannot be discarded.
     assert_eq!(f.status_of("b").await, TaskStatus::Review);

@@ -378,4 +378,16 @@ async fn a_spent_budget_starts_no_more_tasks_and_the_run_says_why() {
     assert!(report.to_text().contains("spent the run's budget"), "{}", report.to_text());
     let warnings = warnings.await.unwrap();
     assert!(warnings.iter().any(|w| w.contains("budget") && w.contains("no new task starts")), "{warnings:?}");
+
+    // The last task spending the budget kept nothing from starting: the report does not say it did.
+    yokeflow_core::tasks::set_status(&f.db, &f.project_id, "b2", TaskStatus::Done, None).await.unwrap();
+    let (tx, _rx) = events::channel();
+    let opts = RunOptions {
+        agent_command: Some(claude_agent(&claude, &api, &f)),
+        max_cost_usd: Some(0.000_001),
+        ..Default::default()
+    };
+    let report = orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap();
+    assert!(report.all_done(), "{report:#?}");
+    assert!(report.budget_usd.is_some() && !report.stopped_by_budget, "{report:#?}");
 }
