@@ -438,27 +438,23 @@ async fn execute(cli: Cli, out: &mut dyn Write) -> CoreResult<()> {
 /// Text from a tasks file or a repository, made safe for a terminal: control characters (escape sequences that
 /// could rewrite the screen or the title bar, carriage returns, bells) are shown as `\u{1b}`-style escapes.
 pub(crate) fn printable(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.chars().any(char::is_control) {
+    escaped(text, |_| false)
+}
+
+/// A patch made safe for a terminal as [`printable`] does, its newlines and tabs kept.
+fn printable_patch(patch: &str) -> std::borrow::Cow<'_, str> {
+    escaped(patch, |c| c == '\n' || c == '\t')
+}
+
+/// `text` with its control characters but those `keep` accepts shown as `\u{..}` escapes.
+fn escaped(text: &str, keep: impl Fn(char) -> bool) -> std::borrow::Cow<'_, str> {
+    let shown = |c: char| !c.is_control() || keep(c);
+    if text.chars().all(shown) {
         return std::borrow::Cow::Borrowed(text);
     }
     std::borrow::Cow::Owned(
-        text.chars().map(|c| if c.is_control() { c.escape_unicode().to_string() } else { c.to_string() }).collect(),
+        text.chars().map(|c| if shown(c) { c.to_string() } else { c.escape_unicode().to_string() }).collect(),
     )
-}
-
-/// A patch made safe for a terminal line by line (newlines and tabs kept).
-fn printable_patch(patch: &str) -> String {
-    patch
-        .split_inclusive('\n')
-        .map(|line| {
-            let (body, end) = line.strip_suffix('\n').map_or((line, ""), |b| (b, "\n"));
-            let safe: String = body
-                .chars()
-                .map(|c| if c.is_control() && c != '\t' { c.escape_unicode().to_string() } else { c.to_string() })
-                .collect();
-            format!("{safe}{end}")
-        })
-        .collect()
 }
 
 fn print_log(o: &mut dyn Write, log: &crate::sessions::TaskLog) -> std::io::Result<()> {

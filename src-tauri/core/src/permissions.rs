@@ -149,14 +149,9 @@ pub async fn of_project(db: &Db, project_id: &str) -> CoreResult<ToolPermissions
 
 /// Everything a run's agents may use: the defaults, the test command, then the person's rules; no repeats.
 pub fn effective(test_command: Option<&[String]>, person: &[String]) -> Vec<String> {
-    let mut rules: Vec<String> = DEFAULT_RULES.iter().map(|r| r.to_string()).collect();
-    rules.extend(test_command.and_then(test_command_rule));
-    for rule in person {
-        if !rules.contains(rule) {
-            rules.push(rule.clone());
-        }
-    }
-    rules
+    let mut base: Vec<String> = DEFAULT_RULES.iter().map(|r| r.to_string()).collect();
+    base.extend(test_command.and_then(test_command_rule));
+    with_person(&base, person)
 }
 
 #[cfg(test)]

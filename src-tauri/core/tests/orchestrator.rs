@@ -46,18 +46,8 @@ async fn twelve_task_dag_runs_in_parallel_and_lands_everything() {
     let spec = twelve_tasks();
     let f = fixture(spec.clone()).await;
     let agent = f.agent(script_for(&spec));
-    let (tx, mut rx) = events::channel();
-    let collector = tokio::spawn(async move {
-        let mut seen = Vec::new();
-        while let Ok(ev) = rx.recv().await {
-            let done = matches!(ev, Event::RunFinished { .. });
-            seen.push(ev);
-            if done {
-                break;
-            }
-        }
-        seen
-    });
+    let (tx, rx) = events::channel();
+    let collector = support::collect_events(rx);
     let opts = RunOptions {
         max_worktrees: Some(4),
         agent_command: Some(agent),

@@ -130,18 +130,8 @@ fn write_and_commit(id: &str) -> Vec<Value> {
 }
 
 async fn run(f: &Fixture, agent: Vec<String>) -> (yokeflow_core::report::RunReport, Vec<Event>) {
-    let (tx, mut rx) = events::channel();
-    let collector = tokio::spawn(async move {
-        let mut seen = Vec::new();
-        while let Ok(ev) = rx.recv().await {
-            let done = matches!(ev, Event::RunFinished { .. });
-            seen.push(ev);
-            if done {
-                break;
-            }
-        }
-        seen
-    });
+    let (tx, rx) = events::channel();
+    let collector = support::collect_events(rx);
     let opts = RunOptions {
         max_worktrees: Some(2),
         agent_command: Some(agent),

@@ -207,9 +207,9 @@ pub async fn run_controlled(
             repo: repo.clone(),
             target_branch: project.target_branch.clone(),
             agent_command,
-            allowed_tools: crate::permissions::effective(
+            base_tools: crate::permissions::effective(
                 opts.test_command.as_deref().or(project.test_command.as_deref()),
-                &crate::permissions::list(db, project_id).await?,
+                &[],
             ),
             timeout: opts.agent_timeout,
             kill_grace: opts.kill_grace,

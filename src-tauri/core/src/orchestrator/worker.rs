@@ -32,8 +32,8 @@ pub(crate) struct WorkerCtx {
     pub repo: PathBuf,
     pub target_branch: String,
     pub agent_command: Vec<String>,
-    /// The tool rules the agents may use ([`crate::permissions::effective`]).
-    pub allowed_tools: Vec<String>,
+    /// The run's own tool rules (the defaults and the test command); a person's are added for each session.
+    pub base_tools: Vec<String>,
     pub timeout: Option<Duration>,
     pub kill_grace: Duration,
     pub events: EventSender,
@@ -518,7 +518,7 @@ fn session_spec(ctx: &WorkerCtx, s: &Started, worktree: WorktreeInfo, prompt: St
         timeout: ctx.timeout,
         kill_grace: ctx.kill_grace,
         collect_changes: collect,
-        allowed_tools: ctx.allowed_tools.clone(),
+        allowed_tools: ctx.base_tools.clone(),
         resume: None,
         remark: None,
     }
@@ -546,7 +546,7 @@ async fn work(
         let mut spec = session_spec(ctx, s, info.clone(), task_prompt.clone(), true);
         // Read for each session: a tool a person allowed (or took back) during the run counts from the next one.
         spec.allowed_tools = crate::permissions::with_person(
-            &ctx.allowed_tools,
+            &ctx.base_tools,
             &crate::permissions::list(&ctx.db, &ctx.project_id).await?,
         );
         if !remarks.is_empty() {

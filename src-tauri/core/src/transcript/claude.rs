@@ -17,23 +17,15 @@ pub struct State {
 const MAX_PENDING: usize = 1024;
 
 impl State {
-    pub fn line(&mut self, line: &str, facts: &mut SessionFacts, out: &mut Vec<Entry>) {
-        let trimmed = line.trim();
-        if trimmed.is_empty() {
-            return;
-        }
-        let Ok(v) = serde_json::from_str::<Value>(trimmed) else {
-            // Not the protocol: something the CLI printed as text ("No conversation found …"), kept as text.
-            out.push(Entry::text(trimmed));
-            return;
-        };
+    /// The entries of one protocol line.
+    pub fn event(&mut self, v: &Value, facts: &mut SessionFacts, out: &mut Vec<Entry>) {
         if let Some(id) = v.get("session_id").and_then(Value::as_str) {
             facts.agent_session_id.get_or_insert_with(|| id.to_string());
         }
         match v.get("type").and_then(Value::as_str) {
-            Some("assistant") => self.assistant(&v, facts, out),
-            Some("user") => self.user(&v, out),
-            Some("result") => result(&v, facts, out),
+            Some("assistant") => self.assistant(v, facts, out),
+            Some("user") => self.user(v, out),
+            Some("result") => result(v, facts, out),
             _ => {}
         }
     }

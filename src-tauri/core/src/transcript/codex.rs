@@ -16,19 +16,12 @@ pub struct State {
 }
 
 impl State {
-    pub fn line(&mut self, line: &str, facts: &mut SessionFacts, out: &mut Vec<Entry>) {
-        let trimmed = line.trim();
-        if trimmed.is_empty() {
-            return;
-        }
-        let Ok(v) = serde_json::from_str::<Value>(trimmed) else {
-            out.push(Entry::text(trimmed));
-            return;
-        };
+    /// The entries of one protocol line.
+    pub fn event(&mut self, v: &Value, facts: &mut SessionFacts, out: &mut Vec<Entry>) {
         let str_of = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
         match v.get("type").and_then(Value::as_str) {
             Some("thread.started") => {
-                if let Some(id) = str_of(&v, "thread_id") {
+                if let Some(id) = str_of(v, "thread_id") {
                     facts.agent_session_id.get_or_insert(id);
                 }
             }

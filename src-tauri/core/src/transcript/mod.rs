@@ -211,10 +211,24 @@ impl Parser {
             }
             return out;
         }
+        if self.kind == AgentKind::PlainText {
+            plain::line(line, &mut self.facts, &mut out);
+            return out;
+        }
+        // The JSON-lines protocols: a line that is not JSON is something the CLI printed as text ("No conversation
+        // found …"), kept as text.
+        let trimmed = line.trim();
+        if trimmed.is_empty() {
+            return out;
+        }
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(trimmed) else {
+            out.push(Entry::text(trimmed));
+            return out;
+        };
         match self.kind {
-            AgentKind::ClaudeCode => self.claude.line(line, &mut self.facts, &mut out),
-            AgentKind::Codex => self.codex.line(line, &mut self.facts, &mut out),
-            AgentKind::PlainText => plain::line(line, &mut self.facts, &mut out),
+            AgentKind::ClaudeCode => self.claude.event(&v, &mut self.facts, &mut out),
+            AgentKind::Codex => self.codex.event(&v, &mut self.facts, &mut out),
+            AgentKind::PlainText => {}
         }
         out
     }
@@ -268,16 +282,7 @@ impl TranscriptFile {
 /// Reads a transcript file back. A missing file is an empty transcript; a line that does not parse (a crash in
 /// the middle of a write) is skipped.
 pub fn read(path: &Path) -> CoreResult<Vec<Entry>> {
-    let file = match std::fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(CoreError::io(format!("cannot read {}", path.display()), e)),
-    };
-    Ok(std::io::BufReader::new(file)
-        .lines()
-        .map_while(Result::ok)
-        .filter_map(|line| serde_json::from_str(&line).ok())
-        .collect())
+    Ok(read_last(path, usize::MAX)?.0)
 }
 
 /// The newest `max` entries of a transcript file and how many it holds, reading it once with at most `max` entries
@@ -288,7 +293,7 @@ pub fn read_last(path: &Path, max: usize) -> CoreResult<(Vec<Entry>, usize)> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), 0)),
         Err(e) => return Err(CoreError::io(format!("cannot read {}", path.display()), e)),
     };
-    let mut kept = std::collections::VecDeque::with_capacity(max.min(4096));
+    let mut kept = std::collections::VecDeque::with_capacity(max.min(1024));
     let mut total = 0;
     for line in std::io::BufReader::new(file).lines().map_while(Result::ok) {
         let Ok(entry) = serde_json::from_str::<Entry>(&line) else { continue };

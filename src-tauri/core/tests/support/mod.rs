@@ -187,6 +187,23 @@ pub fn marked_processes(marker: &str) -> Vec<i32> {
 
 /// Collects a run's warnings until its `RunFinished`.
 #[allow(dead_code)] // not every test binary that includes this module uses it
+/// Every event of a run, up to and including its `run_finished`.
+pub fn collect_events(
+    mut rx: yokeflow_core::events::EventReceiver,
+) -> tokio::task::JoinHandle<Vec<yokeflow_core::events::Event>> {
+    tokio::spawn(async move {
+        let mut seen = Vec::new();
+        while let Ok(ev) = rx.recv().await {
+            let done = matches!(ev, yokeflow_core::events::Event::RunFinished { .. });
+            seen.push(ev);
+            if done {
+                break;
+            }
+        }
+        seen
+    })
+}
+
 pub fn collect_warnings(mut rx: yokeflow_core::events::EventReceiver) -> tokio::task::JoinHandle<Vec<String>> {
     tokio::spawn(async move {
         let mut warnings = Vec::new();

@@ -56,7 +56,7 @@ export function FeedbackForm({ projectId, taskId, onError }: Props) {
         className={styles.text}
         data-testid="feedback-text"
         rows={3}
-        placeholder="e.g. Also handle the empty cart, and add a test for it"
+        aria-describedby={`${id}-hint`}
         value={text}
         onChange={(e) => {
           setText(e.target.value);
@@ -69,6 +69,9 @@ export function FeedbackForm({ projectId, taskId, onError }: Props) {
           }
         }}
       />
+      <p id={`${id}-hint`} className={styles.hint}>
+        Say what to change, e.g. “also handle the empty cart, and add a test for it”. Ctrl+Enter sends.
+      </p>
       <div className={styles.row}>
         <button type="submit" className="button small primary" data-testid="feedback-send" disabled={text.trim() === "" || send.isPending}>
           {send.isPending ? "Sending…" : "Send feedback"}

@@ -84,11 +84,11 @@ function RunToolbarInner(props: Props) {
             step="0.5"
             inputMode="decimal"
             data-testid="run-budget"
-            placeholder="no limit"
             value={props.budget ?? ""}
             disabled={active}
             onChange={(e) => props.onBudgetChange?.(e.currentTarget.value)}
           />
+          {(props.budget ?? "").trim() === "" && <span className={styles.runBudgetNote}>no limit</span>}
         </label>
       )}
       {canGoSequential && (
