@@ -342,7 +342,7 @@ domains: Array<DomainMatch>,
  * The commit init made (full hash), if it had anything to commit.
  */
 committed: string | null, };
-export type MergeKind = "merged" | "conflict" | "tests_failed" | "nothing_to_merge" | "error";
+export type MergeKind = "merged" | "conflict" | "tests_failed" | "nothing_to_merge" | "checkout_blocked" | "error";
 export type TaskTiming = { task_id: string, 
 /**
  * The worker slot (0-based).

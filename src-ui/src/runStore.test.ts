@@ -239,6 +239,7 @@ describe("worktree lanes", () => {
     ["merged", "clean"],
     ["tests_failed", "failed"],
     ["nothing_to_merge", "nothing"],
+    ["checkout_blocked", "blocked"],
     ["error", "error"],
   ] as const)("maps merge result %s to %s", (result, merge) => {
     const state = run(

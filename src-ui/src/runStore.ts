@@ -1,12 +1,32 @@
 // The live state of the selected project: its board as the core's events change it, and the run going on it.
 // Pure (a reducer and small helpers), so the whole event handling is tested without a window.
-import type { Board, Entry, Event, RunMode, RunReport, RunStatus, SessionOutcome, Task, TaskStatus } from "./bindings";
+import type {
+  Board,
+  Entry,
+  Event,
+  MergeKind,
+  RunMode,
+  RunReport,
+  RunStatus,
+  SessionOutcome,
+  Task,
+  TaskStatus,
+} from "./bindings";
 
 /** The agent of a worktree lane: none yet, running, or how it exited (a `sessions.outcome` value). */
 export type LaneAgent = "idle" | "running" | SessionOutcome;
 
 /** Where a lane's work stands on its way to the target branch. */
-export type LaneMerge = "none" | "predicted" | "testing" | "clean" | "failed" | "conflict" | "nothing" | "error";
+export type LaneMerge =
+  | "none"
+  | "predicted"
+  | "testing"
+  | "clean"
+  | "failed"
+  | "conflict"
+  | "nothing"
+  | "blocked"
+  | "error";
 
 /** A branch's newest commit as a run announced it. */
 export type LaneCommit = { sha: string; summary: string };
@@ -130,11 +150,12 @@ function laneOf(lanes: readonly Lane[], taskId: string): number {
   return idle;
 }
 
-const MERGE_STATE: Record<string, LaneMerge> = {
+const MERGE_STATE: Record<MergeKind, LaneMerge> = {
   merged: "clean",
   conflict: "conflict",
   tests_failed: "failed",
   nothing_to_merge: "nothing",
+  checkout_blocked: "blocked",
   error: "error",
 };
 

@@ -107,6 +107,13 @@ pub enum Command {
         #[arg(long, value_name = "SECS")]
         timeout: Option<u64>,
     },
+    /// Land tasks waiting in Review through the merge gate without running their agents again: tested on the
+    /// merged tree, then landed (e.g. once a checkout of the target that could not follow is committed or stashed)
+    Land {
+        /// The tasks' ids
+        #[arg(required = true)]
+        tasks: Vec<String>,
+    },
     /// The tools the project's agents may use without asking, beyond editing files: list, allow, revoke
     Permissions {
         #[command(subcommand)]
@@ -361,6 +368,27 @@ async fn execute(cli: Cli, out: &mut dyn Write) -> CoreResult<()> {
                         None => Err(CoreError::NotFound { what: "task", id: task }),
                     }
                 }
+            }
+        }
+        Command::Land { tasks: ids } => {
+            let p = project::find_by_repo(&db, &repo_dir(cli.repo)?).await?;
+            let runs = crate::runs::Runs::new(db.clone());
+            let rx = runs.subscribe();
+            let started = runs.land(&p.id, &ids, crate::runs::RunRequest::default()).await?;
+            let report = run_cmd::follow(&db, &p, &runs, rx, started, json, out).await?;
+            emit(out, json, &report, |o| write!(o, "\n{}", report.to_text()))?;
+            let after = tasks::list(&db, &p.id).await?;
+            let unlanded: Vec<String> = after
+                .iter()
+                .filter(|t| ids.contains(&t.id) && t.status != TaskStatus::Done)
+                .map(|t| {
+                    let why = t.review_reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default();
+                    format!("`{}` is in {}{why}", t.id, t.status.label())
+                })
+                .collect();
+            match unlanded.is_empty() {
+                true => Ok(()),
+                false => Err(CoreError::InvalidInput(format!("not landed: {}", unlanded.join("; ")))),
             }
         }
         Command::Permissions { action } => {

@@ -36,6 +36,8 @@ pub enum MergeKind {
     Conflict,
     TestsFailed,
     NothingToMerge,
+    /// Tested, but not landed: a work tree that has the target checked out could not follow.
+    CheckoutBlocked,
     Error,
 }
 

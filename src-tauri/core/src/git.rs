@@ -84,3 +84,49 @@ pub fn repository_env() -> Vec<String> {
     }
     out
 }
+
+/// Commits exactly `paths` (relative to `root`, as they are on disk) on top of HEAD with `message`, leaving every
+/// other file and the user's staged changes out; then stages those paths in the real index so `git status` agrees.
+/// `None` when the resulting tree equals HEAD's.
+pub fn commit_paths(repo: &Repository, root: &Path, paths: &[String], message: &str) -> CoreResult<Option<git2::Oid>> {
+    if paths.is_empty() {
+        return Ok(None);
+    }
+    let head = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
+    let mut index = git2::Index::new()?;
+    if let Some(h) = &head {
+        index.read_tree(&h.tree()?)?;
+    }
+    for rel in paths {
+        let bytes = std::fs::read(root.join(rel)).map_err(|e| CoreError::io(format!("cannot read {rel}"), e))?;
+        let entry = git2::IndexEntry {
+            ctime: git2::IndexTime::new(0, 0),
+            mtime: git2::IndexTime::new(0, 0),
+            dev: 0,
+            ino: 0,
+            mode: 0o100644,
+            uid: 0,
+            gid: 0,
+            file_size: bytes.len() as u32,
+            id: repo.blob(&bytes)?,
+            flags: 0,
+            flags_extended: 0,
+            path: rel.as_bytes().to_vec(),
+        };
+        index.add(&entry)?;
+    }
+    let tree_id = index.write_tree_to(repo)?;
+    if head.as_ref().is_some_and(|h| h.tree_id() == tree_id) {
+        return Ok(None);
+    }
+    let tree = repo.find_tree(tree_id)?;
+    let sig = signature(repo)?;
+    let parents: Vec<&git2::Commit> = head.iter().collect();
+    let oid = repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)?;
+    let mut real = repo.index()?;
+    for rel in paths {
+        real.add_path(Path::new(rel))?;
+    }
+    real.write()?;
+    Ok(Some(oid))
+}

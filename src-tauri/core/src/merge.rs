@@ -14,12 +14,12 @@
 //!    new target, so no update is ever lost;
 //! 4. tests fail: [`LandOutcome::TestsFailed`] with the log; the target does not move.
 //!
-//! **A user's local change is never touched.** Merging and testing happen in memory and in the gate's own worktrees.
-//! After the target moved, a user who has it checked out with no local change at all sees their files follow (git's
-//! own two-tree update, [`crate::user_checkout`]); with any local change (or another branch checked out) their files
-//! and index stay exactly as they were, and [`LandOutcome::Merged`] says so: `git status` there then shows the merged
-//! changes as reverse diffs (staged) until they update, e.g. with `git reset --keep HEAD` or `git stash && git reset
-//! --hard && git stash pop`.
+//! **A user's local change is never touched, and never silently reverted.** Merging and testing happen in memory and
+//! in the gate's own worktrees. The target moves only when every work tree that has it checked out (the main one or
+//! a linked worktree) can follow: no local change to tracked files and no untracked file in the way
+//! ([`crate::user_checkout`]); their files are then moved with git's own two-tree update. Otherwise the landing
+//! stops with [`LandOutcome::CheckoutBlocked`]: files, index and target stay exactly as they were, and the reason
+//! names the work tree and the command that frees it (the branch lands later, e.g. `yokeflow land <task>`).
 //!
 //! Conflicts are resolved in a per-branch worktree `<repo>/.yokeflow/resolve/<branch-slug>` (see
 //! [`MergeGate::prepare_resolution`]), not in the integration worktree, so other branches keep landing while a
@@ -75,6 +75,9 @@ pub enum LandOutcome {
     Conflict { files: Vec<String> },
     /// Every commit of the branch is already on the target.
     NothingToMerge,
+    /// The target is checked out in the work tree at `path`, whose files could not follow the landing (local
+    /// changes, an untracked file in the way); the target did not move. `reason` names the command that frees it.
+    CheckoutBlocked { path: PathBuf, reason: String },
 }
 
 /// The merge gate of one repository.
@@ -206,6 +209,10 @@ impl MergeGate {
                 Candidate::Conflict(files) => return Ok(LandOutcome::Conflict { files }),
                 Candidate::Ready { onto, commit } => (onto, commit),
             };
+            // A work tree on the target that could not follow stops the landing before (and after) the tests.
+            if let Some(blocked) = self.checkout_blocker(onto, commit).await {
+                return Ok(LandOutcome::CheckoutBlocked { path: blocked.path, reason: blocked.reason });
+            }
             let tested = self.cfg.test_command.is_some();
             if let Some(argv) = &self.cfg.test_command {
                 self.checkout_integration(commit)?;
@@ -214,6 +221,11 @@ impl MergeGate {
                 let tests = TestRun { argv, dir: &self.integration, repo: &self.repo_path, log_path: &log_path };
                 if !run_tests(tests, &header, self.cfg.test_timeout).await? {
                     return Ok(LandOutcome::TestsFailed { log_path, merged_tree_commit: commit.to_string() });
+                }
+            }
+            if tested {
+                if let Some(blocked) = self.checkout_blocker(onto, commit).await {
+                    return Ok(LandOutcome::CheckoutBlocked { path: blocked.path, reason: blocked.reason });
                 }
             }
             if self.advance(onto, commit, label)? {
@@ -226,6 +238,17 @@ impl MergeGate {
             }
         }
         Err(CoreError::TargetContended { target: self.cfg.target_branch.clone(), attempts: MAX_ATTEMPTS })
+    }
+
+    /// The first work tree on the target that could not follow a move from `onto` to `commit`
+    /// ([`user_checkout::blocker`]; a work-tree scan and a git process, off the async threads).
+    async fn checkout_blocker(&self, onto: Oid, commit: Oid) -> Option<user_checkout::Blocker> {
+        let (repo, target) = (self.repo_path.clone(), self.cfg.target_branch.clone());
+        tokio::task::spawn_blocking(move || user_checkout::blocker(&repo, &target, onto, commit)).await.unwrap_or_else(
+            |e| {
+                Some(user_checkout::Blocker { path: self.repo_path.clone(), reason: format!("the check stopped: {e}") })
+            },
+        )
     }
 
     /// Step (1)-(2): what the target would become with `source` merged in.

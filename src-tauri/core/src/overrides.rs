@@ -180,8 +180,9 @@ async fn refuse_unlanded(db: &Db, project_id: &str, task_id: &str) -> CoreResult
     }
     Err(CoreError::MoveRefused {
         reason: format!(
-            "`{task_id}` has {ahead} commit(s) on `{}` that are not on the target: start a run and drop it on Done to \
-             land them through the merge gate, or move it to Backlog to run it again",
+            "`{task_id}` has {ahead} commit(s) on `{}` that are not on the target: land them through the merge gate \
+             with `yokeflow land {task_id}` (or drop it on Done while a run goes), or move it to Backlog to run it \
+             again",
             row.branch
         ),
     })

@@ -180,3 +180,30 @@ async fn without_experts_nothing_is_committed_and_learning_can_be_turned_off() {
     assert_eq!(expertise::reuse_stats(&f.db, &p).await.unwrap().routed, 0);
     assert!(!prompts(&f.repo, "b")[0].contains("Expert context"));
 }
+
+/// `git status --porcelain` of `repo` (what the person sees).
+fn porcelain(repo: &Path) -> String {
+    let out = std::process::Command::new("git").arg("-C").arg(repo).args(["status", "--porcelain"]).output().unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_documented_expertise_add_then_run_flow_lands_and_the_checkout_follows() {
+    let mut spec = vec![task("users", &[], &["src/api/users.rs"], 5)];
+    spec[0]["title"] = json!("Add the users endpoint");
+    let f = support::fixture(spec).await;
+    let out = support::cli(&f.db_path, &f.repo, &["expertise", "add", "api"]).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("committed the expert's files on `main`"), "{}", out.stdout);
+    assert_eq!(porcelain(&f.repo), "", "the expert's files are committed, nothing else is touched");
+    assert!(f.target_file(API_YAML).is_some());
+
+    let (tx, _rx) = events::channel();
+    let report = orchestrator::run(&f.db, &f.project_id, opts(&f, json!({})), tx).await.unwrap();
+    assert!(report.all_done(), "{report:#?}");
+    let on_main = f.target_file(API_YAML).unwrap();
+    assert!(on_main.contains("usage: 1"), "the expert learned on main: {on_main}");
+    assert_eq!(std::fs::read_to_string(f.repo.join(API_YAML)).unwrap(), on_main, "the checkout followed");
+    assert!(f.repo.join("src/api/users.rs").exists());
+    assert_eq!(porcelain(&f.repo), "", "no landed work shows as a pending revert");
+}

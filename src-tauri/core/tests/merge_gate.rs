@@ -15,7 +15,17 @@ mod rng;
 use rng::Rng;
 
 /// A repository on `main` whose first commit (made through the work tree) holds `a.txt` and `b.txt`.
+/// A repository whose work tree is detached at the first commit of `main`: the person works elsewhere, so the
+/// tests of the gate's own rules move `main` freely ([`repo_on_main`] for the tests of a checkout of `main`).
 fn repo() -> (tempfile::TempDir, Repository) {
+    let (dir, repo) = repo_on_main();
+    let head = tip(&repo, "main");
+    repo.set_head_detached(head).unwrap();
+    (dir, repo)
+}
+
+/// A repository with `main` checked out (clean) in its work tree.
+fn repo_on_main() -> (tempfile::TempDir, Repository) {
     let dir = tempfile::tempdir().unwrap();
     let repo = Repository::init_opts(dir.path(), RepositoryInitOptions::new().initial_head("main")).unwrap();
     repo.config().unwrap().set_str("user.name", "Test").unwrap();
@@ -101,7 +111,7 @@ async fn clean_merge_with_passing_tests_advances_to_a_merge_commit_with_both_sid
 
 #[tokio::test]
 async fn fast_forward_is_still_tested() {
-    let (dir, repo) = repo();
+    let (dir, repo) = repo_on_main();
     let gate = gate(dir.path(), Some(&["sh", "-c", "test ! -e FAIL"]));
     let base = tip(&repo, "main");
     commit_on(&repo, "bad", base, &[("FAIL", Some("x\n"))]);
@@ -235,8 +245,8 @@ async fn target_moved_during_the_tests_is_redone_without_losing_an_update() {
 }
 
 #[tokio::test]
-async fn the_users_dirty_checkout_of_the_target_is_never_touched() {
-    let (dir, repo) = repo();
+async fn the_users_dirty_checkout_of_the_target_is_never_touched_and_stops_the_landing() {
+    let (dir, repo) = repo_on_main();
     let root = dir.path();
     let base = tip(&repo, "main");
     commit_on(&repo, "feature", base, &[("a.txt", Some("one\nfeature\nthree\n")), ("new.txt", Some("n\n"))]);
@@ -251,20 +261,65 @@ async fn the_users_dirty_checkout_of_the_target_is_never_touched() {
 
     let gate = gate(root, Some(&["sh", "-c", "test -f new.txt"]));
     let outcome = gate.land("feature", "m").await.unwrap();
-    let LandOutcome::Merged { tested: true, checkout: CheckoutSync::Left { reason }, .. } = &outcome else {
-        panic!("{outcome:?}")
-    };
-    assert!(reason.contains("local changes (2 file(s)"), "{reason}");
-    assert_ne!(tip(&repo, "main"), base);
-
+    // The branch would move under files that cannot follow (the next `git commit -am` would revert the landing).
+    let LandOutcome::CheckoutBlocked { path, reason } = &outcome else { panic!("{outcome:?}") };
+    assert_eq!(path.canonicalize().unwrap(), root.canonicalize().unwrap());
+    assert!(reason.contains("local changes (2 file(s)") && reason.contains("stash -u"), "{reason}");
+    assert_eq!(tip(&repo, "main"), base, "the target did not move");
     let after: Vec<Vec<u8>> = watched.iter().map(|f| fs::read(root.join(f)).unwrap()).collect();
     assert_eq!(before, after, "the user's files, index and HEAD are byte-identical");
     assert!(!root.join("new.txt").exists());
+
+    // The person puts their changes aside: the same branch lands and their checkout follows.
+    let stash = std::process::Command::new("git").arg("-C").arg(root).args(["stash", "-u", "-q"]).status().unwrap();
+    assert!(stash.success());
+    let outcome = gate.land("feature", "m").await.unwrap();
+    assert!(matches!(outcome, LandOutcome::Merged { checkout: CheckoutSync::Updated, .. }), "{outcome:?}");
+    assert_eq!(fs::read_to_string(root.join("new.txt")).unwrap(), "n\n");
 }
 
 #[tokio::test]
-async fn a_clean_checkout_follows_the_target_and_an_untracked_file_in_the_way_stops_it() {
-    let (dir, repo) = repo();
+async fn a_linked_worktree_on_the_target_follows_when_clean_and_stops_the_landing_when_not() {
+    let (dir, repo) = repo_on_main();
+    let root = dir.path();
+    let base = tip(&repo, "main");
+    // The main work tree is on another branch; `main` is checked out in a linked worktree of the person's.
+    commit_on(&repo, "side", base, &[("side.txt", Some("s\n"))]);
+    repo.set_head("refs/heads/side").unwrap();
+    repo.checkout_head(Some(git2::build::CheckoutBuilder::new().force())).unwrap();
+    let linked = tempfile::tempdir().unwrap();
+    let wt_path = linked.path().join("main-wt");
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["worktree", "add", "-q"])
+        .arg(&wt_path)
+        .arg("main")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let gate = gate(root, None);
+
+    commit_on(&repo, "one", base, &[("one.txt", Some("1\n"))]);
+    let outcome = gate.land("one", "m").await.unwrap();
+    assert!(matches!(outcome, LandOutcome::Merged { checkout: CheckoutSync::Updated, .. }), "{outcome:?}");
+    assert_eq!(fs::read_to_string(wt_path.join("one.txt")).unwrap(), "1\n", "the linked worktree followed");
+    assert!(!root.join("one.txt").exists(), "the main work tree (on `side`) is not touched");
+
+    fs::write(wt_path.join("a.txt"), "an edit in the linked worktree\n").unwrap();
+    let head = tip(&repo, "main");
+    commit_on(&repo, "two", head, &[("two.txt", Some("2\n"))]);
+    let outcome = gate.land("two", "m").await.unwrap();
+    let LandOutcome::CheckoutBlocked { path, reason } = &outcome else { panic!("{outcome:?}") };
+    assert_eq!(path.canonicalize().unwrap(), wt_path.canonicalize().unwrap());
+    assert!(reason.contains(&format!("checked out in {}", path.display())), "{reason}");
+    assert_eq!(tip(&repo, "main"), head, "the target did not move");
+    assert_eq!(fs::read_to_string(wt_path.join("a.txt")).unwrap(), "an edit in the linked worktree\n");
+}
+
+#[tokio::test]
+async fn a_clean_checkout_follows_the_target_and_an_untracked_file_in_the_way_stops_the_landing() {
+    let (dir, repo) = repo_on_main();
     let root = dir.path();
     let base = tip(&repo, "main");
     let gate = gate(root, None);
@@ -283,14 +338,14 @@ async fn a_clean_checkout_follows_the_target_and_an_untracked_file_in_the_way_st
         .collect();
     assert!(changed.is_empty(), "git status shows {changed:?} after following");
 
-    // A file the landing adds already exists untracked: git refuses, the file is kept, the branch still moved.
+    // A file the landing adds already exists untracked: git refuses, the file is kept, the branch does not move.
     let head = tip(&repo, "main");
     commit_on(&repo, "two", head, &[("scratch.txt", Some("theirs\n"))]);
     let outcome = gate.land("two", "m").await.unwrap();
-    let LandOutcome::Merged { checkout: CheckoutSync::Left { reason }, .. } = &outcome else { panic!("{outcome:?}") };
+    let LandOutcome::CheckoutBlocked { reason, .. } = &outcome else { panic!("{outcome:?}") };
     assert!(reason.contains("git refused") && reason.contains("scratch.txt"), "{reason}");
     assert_eq!(fs::read_to_string(root.join("scratch.txt")).unwrap(), "an untracked file of the user\n");
-    assert_ne!(tip(&repo, "main"), head);
+    assert_eq!(tip(&repo, "main"), head);
 
     // Another branch checked out: nothing to do.
     repo.set_head("refs/heads/one").unwrap();
@@ -303,7 +358,7 @@ async fn a_clean_checkout_follows_the_target_and_an_untracked_file_in_the_way_st
 
 #[tokio::test]
 async fn a_checkout_whose_index_is_only_stale_still_follows() {
-    let (dir, repo) = repo();
+    let (dir, repo) = repo_on_main();
     let root = dir.path();
     let base = tip(&repo, "main");
     let gate = gate(root, None);
@@ -468,6 +523,9 @@ impl Model {
                 }
             }
             LandOutcome::NothingToMerge => {}
+            LandOutcome::CheckoutBlocked { reason, .. } => {
+                self.violations.push(format!("{step}: blocked by a clean checkout: {reason}"));
+            }
         }
         self.check(step);
     }

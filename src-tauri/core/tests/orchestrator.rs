@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use serde_json::json;
 use support::{fixture, task};
+use yokeflow_core::agent;
 use yokeflow_core::events::{self, Event};
 use yokeflow_core::model::{RunMode, RunStatus, TaskStatus};
 use yokeflow_core::orchestrator::{self, RunOptions};
@@ -187,7 +188,7 @@ async fn warnings_of_a_run(f: &support::Fixture, spec: &[serde_json::Value]) -> 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn the_users_checkout_follows_when_clean_and_a_dirty_one_is_left_with_one_warning() {
+async fn the_users_checkout_follows_when_clean_and_a_dirty_one_stops_landings_until_it_is_stashed() {
     let spec = vec![task("a", &[], &["a.txt"], 5), task("b", &[], &["b.txt"], 5)];
     let f = fixture(spec.clone()).await;
     assert_eq!(warnings_of_a_run(&f, &spec).await, Vec::<String>::new());
@@ -196,14 +197,49 @@ async fn the_users_checkout_follows_when_clean_and_a_dirty_one_is_left_with_one_
         assert!(text.contains("done by the scripted agent"), "{file} in the user's checkout: {text}");
     }
 
+    // A local change in the checkout of `main`: nothing lands (a `git commit -am` there would revert it), the
+    // tested work waits in Review, one warning says why and what to do.
     let f = fixture(spec.clone()).await;
     std::fs::write(f.repo.join("README.md"), "the user's unsaved edit\n").unwrap();
-    let warnings = warnings_of_a_run(&f, &spec).await;
+    let git = git2::Repository::open(&f.repo).unwrap();
+    let mut index = git.index().unwrap();
+    index.add_path(std::path::Path::new("README.md")).unwrap();
+    index.write().unwrap();
+    let before = f.target_file("README.md");
+    agent::save_agent_command(&f.db, &f.project_id, Some(&f.agent(script_for(&spec)))).await.unwrap();
+    let opts = RunOptions { sequential: true, ..Default::default() };
+    let (tx, rx) = events::channel();
+    let collector = support::collect_warnings(rx);
+    let report = orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap();
+    let warnings = collector.await.unwrap();
     assert_eq!(warnings.len(), 1, "{warnings:?}");
-    assert!(warnings[0].starts_with("your checkout of `main` was not updated"), "{warnings:?}");
+    assert!(warnings[0].contains("is checked out in") && warnings[0].contains("yokeflow land"), "{warnings:?}");
+    assert_eq!(report.tasks_review, 2, "{report:#?}");
+    for t in f.tasks().await {
+        let reason = t.review_reason.unwrap_or_default();
+        assert!(reason.starts_with("tested but not landed") && reason.contains("stash -u"), "{reason}");
+        assert!(reason.ends_with(&format!("`yokeflow land {}`", t.id)), "{reason}");
+    }
+    assert_eq!(f.target_file("a.txt"), None, "nothing landed");
+    assert_eq!(f.target_file("README.md"), before);
     assert_eq!(std::fs::read_to_string(f.repo.join("README.md")).unwrap(), "the user's unsaved edit\n");
-    assert!(!f.repo.join("a.txt").exists());
-    assert!(f.target_file("a.txt").is_some(), "the work still landed on main");
+
+    // The person stashes and lands both with one command; their checkout follows.
+    let stash = std::process::Command::new("git").arg("-C").arg(&f.repo).args(["stash", "-q"]).status().unwrap();
+    assert!(stash.success());
+    let out = support::cli(&f.db_path, &f.repo, &["land", "a", "b"]).await;
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    for t in f.tasks().await {
+        assert_eq!(t.status, TaskStatus::Done, "{t:?}");
+    }
+    for file in ["a.txt", "b.txt"] {
+        assert!(f.target_file(file).is_some(), "{file} on main");
+        assert!(f.repo.join(file).exists(), "{file} in the checkout");
+    }
+    // Only a Review task with a kept branch can be landed; the refusal starts nothing.
+    let out = support::cli(&f.db_path, &f.repo, &["--json", "land", "a"]).await;
+    assert_eq!(out.error_code(), "invalid_input");
+    assert!(out.stderr.contains("only a task in Review with a kept branch"), "{}", out.stderr);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -59,7 +59,18 @@ pub(super) async fn execute(
         ExpertiseCommand::Import => report(out, json, "import", expertise::import_all(db, p).await?),
         ExpertiseCommand::Export => report(out, json, "export", expertise::export_all(db, p).await?),
         ExpertiseCommand::Add { domain } => {
-            report(out, json, &format!("add {domain}:"), expertise::add(db, p, &domain).await?)
+            let added = expertise::add_committed(db, p, &domain).await?;
+            if json {
+                return super::emit(out, json, &added, |_| Ok(()));
+            }
+            let committed = added.committed.clone().zip(added.branch.clone());
+            report(out, json, &format!("add {domain}:"), added.report)?;
+            if let Some((sha, branch)) = committed {
+                let short = sha.get(..10).unwrap_or(&sha);
+                writeln!(out, "committed the expert's files on `{branch}` ({short})")
+                    .map_err(|e| CoreError::io("cannot write output", e))?;
+            }
+            Ok(())
         }
         ExpertiseCommand::Resolve { domain, keep } => {
             let keep = match keep {

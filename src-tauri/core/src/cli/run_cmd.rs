@@ -242,6 +242,7 @@ impl Progress {
                     MergeKind::Conflict => format!("conflict in {detail}"),
                     MergeKind::TestsFailed => format!("tests failed (log {detail})"),
                     MergeKind::NothingToMerge => "nothing to merge".into(),
+                    MergeKind::CheckoutBlocked => format!("not landed: {detail}"),
                     MergeKind::Error => format!("merge error: {detail}"),
                 };
                 writeln!(o, "{} {task_id}: {what}", self.slot(task_id))?;

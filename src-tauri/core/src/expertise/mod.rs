@@ -159,3 +159,44 @@ pub async fn add(db: &Db, project: &Project, domain: &str) -> CoreResult<SyncRep
     }
     upsert(db, project, Expertise::new(domain)).await
 }
+
+/// What [`add_committed`] did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Added {
+    #[serde(flatten)]
+    pub report: SyncReport,
+    /// The commit that put the domain's new files on the checked-out branch (full hash); `None` when there was
+    /// nothing new to commit or HEAD is detached.
+    pub committed: Option<String>,
+    /// The branch it was committed on.
+    pub branch: Option<String>,
+}
+
+/// [`add`], then commits exactly the domain's new files on the branch checked out in the project's work tree (as
+/// `init` does: the person's other changes and staged files stay out). Left untracked, they would stop every
+/// landing that teaches the domain: the task's branch adds the same file, and a checkout of the target with an
+/// untracked file in the way cannot follow ([`crate::user_checkout`]). A detached HEAD gets no commit.
+pub async fn add_committed(db: &Db, project: &Project, domain: &str) -> CoreResult<Added> {
+    let report = add(db, project, domain).await?;
+    let root = std::path::PathBuf::from(&project.repo_path);
+    let layout = Layout::new(&root);
+    let files = [layout.expertise_file(domain), layout.question_file(domain), layout.self_improve_file(domain)];
+    let domain = domain.to_string();
+    let (committed, branch) = crate::concurrency::blocking(move || {
+        let repo = git2::Repository::open(&root)?;
+        let Ok(branch) = crate::git::current_branch(&repo) else { return Ok((None, None)) };
+        let mut rel: Vec<String> = Vec::new();
+        for f in files.iter().filter(|f| f.is_file()) {
+            let path = f.strip_prefix(&root).unwrap_or(f).to_string_lossy().replace('\\', "/");
+            let tracked = repo.status_file(std::path::Path::new(&path)).map(|s| !s.is_wt_new()).unwrap_or(false);
+            if !tracked {
+                rel.push(path);
+            }
+        }
+        let message = format!("YokeFlow: add the `{domain}` expert");
+        let oid = crate::git::commit_paths(&repo, &root, &rel, &message)?;
+        Ok((oid.map(|o| o.to_string()), oid.map(|_| branch)))
+    })
+    .await?;
+    Ok(Added { report, committed, branch })
+}

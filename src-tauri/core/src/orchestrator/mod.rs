@@ -87,6 +87,9 @@ pub struct RunOptions {
     pub max_cost_usd: Option<f64>,
     /// Only these tasks run; the others wait as if parked. `None`: every task that can.
     pub only_tasks: Option<Vec<String>>,
+    /// Review tasks whose kept branches go through the gate again as the run starts, without their agents (as if
+    /// dropped on Done; `yokeflow land`).
+    pub land: Vec<String>,
 }
 
 impl Default for RunOptions {
@@ -105,6 +108,7 @@ impl Default for RunOptions {
             resolve_conflicts: true,
             max_cost_usd: None,
             only_tasks: None,
+            land: Vec::new(),
         }
     }
 }
@@ -125,6 +129,7 @@ impl std::fmt::Debug for RunOptions {
             .field("resolve_conflicts", &self.resolve_conflicts)
             .field("max_cost_usd", &self.max_cost_usd)
             .field("only_tasks", &self.only_tasks)
+            .field("land", &self.land)
             .finish()
     }
 }
@@ -264,7 +269,15 @@ pub async fn run_controlled(
             );
             emit(&events, Event::Warning { run_id: run_id.clone(), task_id: Some(task_id), message });
         }
-        let outcome = lp.drive(&mut ctl).await;
+        let mut outcome = Ok(());
+        for task_id in &opts.land {
+            if outcome.is_ok() {
+                outcome = lp.on_command(RunCommand::RetryMerge(task_id.clone())).await;
+            }
+        }
+        if outcome.is_ok() {
+            outcome = lp.drive(&mut ctl).await;
+        }
         if outcome.is_err() || lp.fatal.is_some() {
             lp.stop_all().await;
         }

@@ -330,10 +330,8 @@ async fn settle(
             *merge = Some(MergeKind::Merged);
             if let CheckoutSync::Left { reason } = checkout {
                 if !ctx.checkout_warned.swap(true, std::sync::atomic::Ordering::Relaxed) {
-                    let message = format!(
-                        "your checkout of `{}` was not updated with the landed work: {reason}",
-                        ctx.target_branch
-                    );
+                    let message =
+                        format!("a checkout of `{}` was not updated with the landed work: {reason}", ctx.target_branch);
                     emit(&ctx.events, Event::Warning { run_id: ctx.run_id.clone(), task_id: None, message });
                 }
             }
@@ -358,6 +356,18 @@ async fn settle(
             let log = log_path.display().to_string();
             emit(&ctx.events, result(MergeKind::TestsFailed, log.clone()));
             Ok((TaskStatus::Review, Some(format!("the tests failed on the merged tree (log: {log})"))))
+        }
+        LandOutcome::CheckoutBlocked { reason, .. } => {
+            *merge = Some(MergeKind::CheckoutBlocked);
+            emit(&ctx.events, result(MergeKind::CheckoutBlocked, reason.clone()));
+            if !ctx.checkout_warned.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                let message = format!(
+                    "finished work does not land while {reason}; then land what waits in Review with `yokeflow land                      <task>` (or drop its card on Done)"
+                );
+                emit(&ctx.events, Event::Warning { run_id: ctx.run_id.clone(), task_id: None, message });
+            }
+            let task = &s.task.id;
+            Ok((TaskStatus::Review, Some(format!("tested but not landed: {reason}; then `yokeflow land {task}`"))))
         }
         LandOutcome::NothingToMerge => {
             *merge = Some(MergeKind::NothingToMerge);

@@ -48,6 +48,8 @@ pub struct RunRequest {
     pub max_cost_usd: Option<f64>,
     /// Only these tasks run (a follow-up's run of its own); `None`: every task that can.
     pub only_tasks: Option<Vec<String>>,
+    /// Review tasks whose kept branches go through the gate again as the run starts ([`Runs::land`]).
+    pub land: Vec<String>,
 }
 
 /// Where a person's feedback went ([`Runs::feedback`]).
@@ -74,6 +76,7 @@ pub struct ResolvedRun {
     pub agent_timeout: Option<Duration>,
     pub max_cost_usd: Option<f64>,
     pub only_tasks: Option<Vec<String>>,
+    pub land: Vec<String>,
 }
 
 impl ResolvedRun {
@@ -86,6 +89,7 @@ impl ResolvedRun {
             test_command: self.test_command.clone(),
             max_cost_usd: self.max_cost_usd,
             only_tasks: self.only_tasks.clone(),
+            land: self.land.clone(),
             ..Default::default()
         };
         if let Some(t) = self.agent_timeout {
@@ -199,6 +203,7 @@ impl Runs {
             agent_timeout: request.agent_timeout,
             max_cost_usd: request.max_cost_usd,
             only_tasks: request.only_tasks.clone(),
+            land: request.land.clone(),
         })
     }
 
@@ -417,6 +422,31 @@ impl Runs {
         }
     }
 
+    /// Lands Review tasks' kept branches through the merge gate, without their agents, in a run of their own
+    /// (nothing else starts): what a person does once the reason a tested branch could not land is gone (a
+    /// checkout of the target that could not follow). Refused, starting nothing, for a task that is not in Review
+    /// with a kept branch; a run of the project in this process takes the tasks instead (drop them on Done).
+    pub async fn land(&self, project_id: &str, task_ids: &[String], request: RunRequest) -> CoreResult<StartedRun> {
+        if task_ids.is_empty() {
+            return Err(CoreError::InvalidInput("name the task(s) to land".into()));
+        }
+        let all = crate::tasks::list(self.db(), project_id).await?;
+        for id in task_ids {
+            let task =
+                all.iter().find(|t| &t.id == id).ok_or_else(|| CoreError::NotFound { what: "task", id: id.clone() })?;
+            let kept = orchestrator::open_worktree_of(self.db(), project_id, id).await?.is_some();
+            if task.status != TaskStatus::Review || !kept {
+                return Err(CoreError::InvalidInput(format!(
+                    "`{id}` cannot be landed: it is in {} {}; only a task in Review with a kept branch can",
+                    task.status.label(),
+                    if kept { "with a kept branch" } else { "without a kept branch" }
+                )));
+            }
+        }
+        let request = RunRequest { only_tasks: Some(Vec::new()), land: task_ids.to_vec(), ..request };
+        self.start(project_id, request).await
+    }
+
     /// A person discards a task's work ([`overrides::discard_work`]); refused while a run of the project goes.
     pub async fn discard_work(&self, project_id: &str, task_id: &str) -> CoreResult<overrides::Discarded> {
         let run_active = self.handle(project_id).is_some();
@@ -496,6 +526,7 @@ mod tests {
             agent_timeout: None,
             max_cost_usd: Some(2.5),
             only_tasks: None,
+            land: vec!["t".into()],
         };
         let opts = resolved.options("r1");
         assert_eq!(opts.run_id.as_deref(), Some("r1"));
@@ -505,5 +536,6 @@ mod tests {
         assert_eq!(opts.test_command, resolved.test_command);
         assert_eq!(opts.agent_timeout, RunOptions::default().agent_timeout, "no timeout asked: the default");
         assert_eq!(opts.max_cost_usd, Some(2.5));
+        assert_eq!(opts.land, vec!["t".to_string()]);
     }
 }

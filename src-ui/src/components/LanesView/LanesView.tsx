@@ -35,6 +35,7 @@ const MERGE_LABEL: Record<LaneMerge, string> = {
   failed: "tests failed",
   conflict: "conflict",
   nothing: "nothing to merge",
+  blocked: "not landed: checkout",
   error: "merge error",
 };
 
