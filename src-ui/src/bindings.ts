@@ -93,6 +93,18 @@ branch: string | null,
  * Where its commits are kept (`refs/yokeflow/discarded/...`): `git branch <name> <ref>` brings them back.
  */
 kept_at: string | null, commit: string | null, };
+export type TaskDraft = { id: string, title: string, description: string, epic: string | null, depends_on: Array<string>, 
+/**
+ * Paths or globs the task is expected to touch.
+ */
+files: Array<string>, effort_minutes: number, priority: number, };
+export type EpicDraft = { id: string, title: string, description: string, };
+export type CardEdit = { "kind": "add_task", task: TaskDraft, } | { "kind": "edit_task", task: TaskDraft, } | { "kind": "remove_task", id: string, } | { "kind": "add_epic", epic: EpicDraft, };
+export type CardResult = { summary: ImportSummary, 
+/**
+ * The tasks file that was rewritten with the edit, if the project has one.
+ */
+file: string | null, };
 export type Project = { id: string, name: string, repo_path: string, target_branch: string, tasks_file: string | null, 
 /**
  * The agent's argv template; `None` means the default agent.

@@ -6,6 +6,7 @@ use ts_rs::TS;
 
 use crate::approvals::{CommandKind, ProjectCommand};
 use crate::bootstrap::{DomainMatch, InitReport, KeptFile, KeptReason};
+use crate::cards::{CardEdit, CardResult, EpicDraft, TaskDraft};
 use crate::diff::{DiffSource, FileChange, FileDiff, TaskDiff};
 use crate::error::ErrorDto;
 use crate::events::{Event, MergeKind};
@@ -55,6 +56,10 @@ pub fn typescript() -> String {
         decl::<TaskDiff>(),
         decl::<FeedbackRoute>(),
         decl::<Discarded>(),
+        decl::<TaskDraft>(),
+        decl::<EpicDraft>(),
+        decl::<CardEdit>(),
+        decl::<CardResult>(),
         decl::<Project>(),
         decl::<ProjectSummary>(),
         decl::<Epic>(),

@@ -16,6 +16,7 @@ mod expertise_cmd;
 mod init_cmd;
 mod plan_cmd;
 mod run_cmd;
+mod task_cmd;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -125,6 +126,10 @@ pub enum Command {
     Demo,
     /// Open the window (the default when no command is given)
     App,
+    /// Add, change or remove a task (the tasks file follows); the plan is rebuilt
+    Task(task_cmd::TaskArgs),
+    /// Add an epic (the tasks file follows)
+    Epic(task_cmd::EpicArgs),
     /// Run the project's tasks with agents in parallel worktrees, merging each through the gate
     Run(run_cmd::RunArgs),
     /// Build, show, edit or simulate the execution plan (batches, worktrees, predicted conflicts)
@@ -369,6 +374,14 @@ async fn execute(cli: Cli, out: &mut dyn Write) -> CoreResult<()> {
                     }
                 }
             }
+        }
+        Command::Task(args) => {
+            let p = project::find_by_repo(&db, &repo_dir(cli.repo)?).await?;
+            task_cmd::task(&db, &p, args, json, out).await
+        }
+        Command::Epic(args) => {
+            let p = project::find_by_repo(&db, &repo_dir(cli.repo)?).await?;
+            task_cmd::epic(&db, &p, args, json, out).await
         }
         Command::Land { tasks: ids } => {
             let p = project::find_by_repo(&db, &repo_dir(cli.repo)?).await?;

@@ -7,6 +7,7 @@ pub mod agent;
 pub mod approvals;
 pub mod bindings;
 pub mod bootstrap;
+pub mod cards;
 pub mod cli;
 pub mod concurrency;
 pub mod db;

@@ -121,7 +121,13 @@ pub fn parse(text: &str, is_json: bool) -> Result<TaskFile, Vec<TaskFileIssue>> 
             vec![TaskFileIssue { task: None, location: None, field: None, line: e.line, message: e.message }]
         })?
     };
-    Validator::default().run(&value)
+    validate(&value)
+}
+
+/// Validates an already parsed tasks file (e.g. one built from the database with a person's edit applied): the
+/// same rules as [`parse`], every problem returned together.
+pub fn validate(value: &Value) -> Result<TaskFile, Vec<TaskFileIssue>> {
+    Validator::default().run(value)
 }
 
 #[derive(Default)]

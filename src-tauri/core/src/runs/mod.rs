@@ -447,6 +447,17 @@ impl Runs {
         self.start(project_id, request).await
     }
 
+    /// A person adds, changes or removes a task or adds an epic ([`crate::cards::apply`]); refused while a run of
+    /// the project goes (here or in another process).
+    pub async fn edit_tasks(
+        &self,
+        project_id: &str,
+        edit: &crate::cards::CardEdit,
+    ) -> CoreResult<crate::cards::CardResult> {
+        let run_active = self.handle(project_id).is_some();
+        crate::cards::apply(self.db(), project_id, edit, run_active).await
+    }
+
     /// A person discards a task's work ([`overrides::discard_work`]); refused while a run of the project goes.
     pub async fn discard_work(&self, project_id: &str, task_id: &str) -> CoreResult<overrides::Discarded> {
         let run_active = self.handle(project_id).is_some();
