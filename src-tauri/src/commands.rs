@@ -4,6 +4,7 @@
 use tauri::{AppHandle, State};
 use tauri_plugin_shell::ShellExt;
 use yokeflow_core::approvals::{self, ProjectCommand};
+use yokeflow_core::cards::{self, CardEdit, CardResult};
 use yokeflow_core::diff::{self, TaskDiff};
 use yokeflow_core::error::ErrorDto;
 use yokeflow_core::model::{Board, Project, ProjectSummary, TaskStatus};
@@ -14,10 +15,12 @@ use yokeflow_core::plan::ExecutionPlan;
 use yokeflow_core::register::{self, AddedProject};
 use yokeflow_core::runs::{FeedbackRoute, RunRequest};
 use yokeflow_core::sessions::{self, TaskLog};
+use yokeflow_core::taskfile::TaskFileIssue;
 use yokeflow_core::{demo, locations, planner, project, tasks, CoreError};
 
 use crate::app::AppState;
 use crate::expertise_sync::Watchers;
+use crate::tasks_sync::TasksWatchers;
 
 fn dto(e: CoreError) -> ErrorDto {
     tracing::warn!(code = e.code(), "{e}");
@@ -29,17 +32,39 @@ pub async fn list_projects(state: State<'_, AppState>) -> Result<Vec<ProjectSumm
     project::list(&state.db).await.map_err(dto)
 }
 
-/// The project's board. Opening a project also starts its live expertise sync (once).
+/// The project's board. Opening a project also starts its live expertise sync and follows its tasks file (once).
 #[tauri::command]
 pub async fn get_board(
     app: AppHandle,
     state: State<'_, AppState>,
     watchers: State<'_, Watchers>,
+    tasks_watchers: State<'_, TasksWatchers>,
     project_id: String,
 ) -> Result<Board, ErrorDto> {
     let board = tasks::board(&state.db, &project_id).await.map_err(dto)?;
     watchers.ensure(&app, &state.db, &board.project).await;
+    tasks_watchers.ensure(&app, &state.db, &board.project);
     Ok(board)
+}
+
+/// What is wrong with a card edit, field by field (empty: it would be accepted); changes nothing.
+#[tauri::command]
+pub async fn check_card_edit(
+    state: State<'_, AppState>,
+    project_id: String,
+    edit: CardEdit,
+) -> Result<Vec<TaskFileIssue>, ErrorDto> {
+    cards::check(&state.db, &project_id, &edit).await.map_err(dto)
+}
+
+/// Adds, changes or removes a task, or adds an epic; the tasks file follows and the plan is rebuilt.
+#[tauri::command]
+pub async fn edit_tasks(
+    state: State<'_, AppState>,
+    project_id: String,
+    edit: CardEdit,
+) -> Result<CardResult, ErrorDto> {
+    state.runs.edit_tasks(&project_id, &edit).await.map_err(dto)
 }
 
 #[tauri::command]

@@ -14,6 +14,8 @@ mod quit;
 #[cfg(feature = "desktop")]
 mod runs;
 #[cfg(feature = "desktop")]
+mod tasks_sync;
+#[cfg(feature = "desktop")]
 mod tray;
 
 #[cfg(feature = "desktop")]
@@ -50,6 +52,7 @@ mod app {
             .plugin(tauri_plugin_notification::init())
             .manage(AppState { runs: Runs::new(db.clone()), db, data_dir: paths::data_dir() })
             .manage(crate::expertise_sync::Watchers::default())
+            .manage(crate::tasks_sync::TasksWatchers::default())
             .setup(|app| {
                 if let Err(e) = crate::tray::install(app.handle()) {
                     tracing::warn!("no tray icon: {e}");
@@ -90,6 +93,8 @@ mod app {
                 crate::commands::tool_permissions,
                 crate::commands::allow_tool,
                 crate::commands::revoke_tool,
+                crate::commands::check_card_edit,
+                crate::commands::edit_tasks,
             ])
             .build(tauri::generate_context!())
             .expect("error while building the YokeFlow window")

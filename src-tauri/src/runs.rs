@@ -47,10 +47,15 @@ pub fn forward(app: &AppHandle, runs: &Runs) {
                 }
                 None => {}
             }
-            if matches!(ev.event, Event::RunFinished { .. } | Event::RunFailed { .. }) {
+            let ended = matches!(ev.event, Event::RunFinished { .. } | Event::RunFailed { .. });
+            if ended {
                 notifiers.remove(&ev.project_id);
             }
             let _ = events_app.emit(EVENT, &ev.event);
+            if ended {
+                // The tasks file may have changed while the run owned the tasks.
+                crate::tasks_sync::after_run(&events_app, &db, &ev.project_id).await;
+            }
         }
     });
     let (tray_app, mut snapshot) = (app.clone(), runs.watch());

@@ -105,6 +105,7 @@ export type CardResult = { summary: ImportSummary,
  * The tasks file that was rewritten with the edit, if the project has one.
  */
 file: string | null, };
+export type TasksFileEvent = { "kind": "imported", project_id: string, file: string, summary: ImportSummary, } | { "kind": "refused", project_id: string, file: string, error: ErrorDto, };
 export type Project = { id: string, name: string, repo_path: string, target_branch: string, tasks_file: string | null, 
 /**
  * The agent's argv template; `None` means the default agent.

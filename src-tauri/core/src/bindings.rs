@@ -6,7 +6,7 @@ use ts_rs::TS;
 
 use crate::approvals::{CommandKind, ProjectCommand};
 use crate::bootstrap::{DomainMatch, InitReport, KeptFile, KeptReason};
-use crate::cards::{CardEdit, CardResult, EpicDraft, TaskDraft};
+use crate::cards::{CardEdit, CardResult, EpicDraft, TaskDraft, TasksFileEvent};
 use crate::diff::{DiffSource, FileChange, FileDiff, TaskDiff};
 use crate::error::ErrorDto;
 use crate::events::{Event, MergeKind};
@@ -60,6 +60,7 @@ pub fn typescript() -> String {
         decl::<EpicDraft>(),
         decl::<CardEdit>(),
         decl::<CardResult>(),
+        decl::<TasksFileEvent>(),
         decl::<Project>(),
         decl::<ProjectSummary>(),
         decl::<Epic>(),

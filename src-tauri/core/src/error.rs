@@ -127,7 +127,7 @@ impl CoreError {
 }
 
 /// How an error crosses to the webview and to `--json` output.
-#[derive(Debug, Clone, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct ErrorDto {
     pub code: String,
     pub message: String,

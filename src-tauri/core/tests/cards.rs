@@ -211,3 +211,33 @@ async fn a_json_tasks_file_follows_and_a_project_without_a_file_keeps_cards_in_t
     assert!(!file.exists());
     assert_eq!(f.tasks().await.iter().find(|t| t.id == "c").unwrap().title, "C, renamed");
 }
+
+/// The next event; the timeout only guards against a hang: the test waits for the event, however slow the machine.
+async fn next(
+    rx: &mut tokio::sync::broadcast::Receiver<yokeflow_core::cards::TasksFileEvent>,
+) -> yokeflow_core::cards::TasksFileEvent {
+    tokio::time::timeout(std::time::Duration::from_secs(120), rx.recv()).await.expect("no event").unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_watcher_imports_the_file_when_it_changes_and_reports_a_broken_one() {
+    use yokeflow_core::cards::{TasksFileEvent, TasksFileWatch};
+    let p = project_with_file().await;
+    let (tx, mut rx) = tokio::sync::broadcast::channel(16);
+    let _watch = TasksFileWatch::start(&p.db, &p.id, &p.file, tx).unwrap();
+
+    // An editor saving by renaming a new file over the old one.
+    let tmp = p.file.with_file_name(".yokeflow.yaml.swp");
+    std::fs::write(&tmp, TASKS.replace("title: Add the API", "title: Add the API v2")).unwrap();
+    std::fs::rename(&tmp, &p.file).unwrap();
+    let TasksFileEvent::Imported { summary, .. } = next(&mut rx).await else { panic!("not imported") };
+    assert!(summary.updated.contains(&"api".to_string()));
+    let api = tasks::list(&p.db, &p.id).await.unwrap().into_iter().find(|t| t.id == "api").unwrap();
+    assert_eq!(api.title, "Add the API v2");
+
+    // A broken file is reported; the board keeps what it had.
+    std::fs::write(&p.file, "tasks:\n  - id: api\n    title: [unclosed\n").unwrap();
+    let TasksFileEvent::Refused { error, .. } = next(&mut rx).await else { panic!("not refused") };
+    assert_eq!(error.code, "invalid_task_file", "{error:?}");
+    assert_eq!(ids(&p).await, vec!["schema", "api"]);
+}
