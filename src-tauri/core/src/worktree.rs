@@ -313,6 +313,56 @@ impl Worktrees {
         Ok(Some(repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &[&head])?))
     }
 
+    /// Brings the branch of `info` (work of an earlier attempt being continued) up to date: rebased onto the current
+    /// tip of `target_branch` in its worktree with git's own `rebase --autostash` (uncommitted files are kept), the
+    /// repository's hooks off, a clean git environment. A conflict aborts the rebase, leaving branch and files as
+    /// they were, and says where. On success the saved base commit is the target's tip.
+    pub fn rebase_onto_target(&self, info: &WorktreeInfo, target_branch: &str) -> CoreResult<Rebase> {
+        let repo = self.repo()?;
+        let (tip, onto) = (branch_tip(&repo, &info.branch)?, branch_tip(&repo, target_branch)?);
+        if tip == onto || repo.graph_descendant_of(tip, onto)? {
+            return Ok(Rebase::UpToDate);
+        }
+        let behind = repo.graph_ahead_behind(tip, onto)?.1;
+        let sig = signature(&repo)?;
+        let git = |args: &[&str]| {
+            let mut cmd = std::process::Command::new("git");
+            cmd.arg("-C").arg(&info.path).args(["-c", "core.hooksPath=/dev/null"]).args(args);
+            for var in crate::git::repository_env() {
+                cmd.env_remove(var);
+            }
+            cmd.env("GIT_TERMINAL_PROMPT", "0")
+                .env("GIT_EDITOR", "true")
+                .env("GIT_COMMITTER_NAME", sig.name().unwrap_or("YokeFlow"))
+                .env("GIT_COMMITTER_EMAIL", sig.email().unwrap_or("yokeflow@localhost"))
+                .stdin(std::process::Stdio::null())
+                .output()
+                .map_err(|e| CoreError::io("cannot run git rebase", e))
+        };
+        let onto_hex = onto.to_string();
+        let out = git(&["rebase", "--autostash", "--no-verify", "--quiet", &onto_hex])?;
+        if !out.status.success() {
+            let conflicted = git(&["diff", "--name-only", "--diff-filter=U"])?;
+            let mut files: Vec<String> = String::from_utf8_lossy(&conflicted.stdout)
+                .lines()
+                .map(str::to_string)
+                .filter(|l| !l.is_empty())
+                .collect();
+            let _ = git(&["rebase", "--abort"]);
+            if files.is_empty() {
+                let err = String::from_utf8_lossy(&out.stderr);
+                files
+                    .push(err.lines().find(|l| !l.trim().is_empty()).unwrap_or("git rebase failed").trim().to_string());
+            }
+            return Ok(Rebase::Conflict { files });
+        }
+        let rebased = WorktreeInfo { base_commit: onto_hex, ..info.clone() };
+        if let Some(name) = info.branch.strip_prefix(BRANCH_PREFIX) {
+            self.write_meta(name, &rebased)?;
+        }
+        Ok(Rebase::Rebased { info: rebased, behind })
+    }
+
     /// How many commits of `branch` are not reachable from `target_branch`.
     pub fn unmerged_commits(&self, branch: &str, target_branch: &str) -> CoreResult<usize> {
         let repo = self.repo()?;
@@ -404,6 +454,17 @@ pub(crate) fn ensure_excluded(repo: &Repository) -> CoreResult<()> {
     let sep = if current.is_empty() || current.ends_with('\n') { "" } else { "\n" };
     let text = format!("{current}{sep}# YokeFlow's worktrees, logs and integration checkout\n{EXCLUDE_LINE}\n");
     std::fs::write(&path, text).map_err(|e| CoreError::io(format!("cannot write {}", path.display()), e))
+}
+
+/// What [`Worktrees::rebase_onto_target`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rebase {
+    /// The branch already contains the target's tip.
+    UpToDate,
+    /// The branch now sits on the target's tip, which was `behind` commits ahead of it.
+    Rebased { info: WorktreeInfo, behind: usize },
+    /// The rebase stopped on a conflict in `files` and was undone: the branch is as it was.
+    Conflict { files: Vec<String> },
 }
 
 /// Adds the worktree `name` at `path` with `branch` checked out.

@@ -321,6 +321,45 @@ async fn a_retry_of_an_attempt_that_changed_nothing_starts_from_the_current_targ
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_retry_of_an_attempt_with_work_continues_it_rebased_onto_the_current_target() {
+    let spec = vec![task("a", &[], &["a.txt"], 5), task("b", &[], &["b.txt"], 5)];
+    let f = fixture(spec).await;
+    // `a` commits, then dies: its branch holds work. `b` lands meanwhile, so the target moves past `a`'s base.
+    let agent = f.agent(json!({ "default": { "sleep_ms": 10 }, "tasks": { "a": { "action": "crash-after-commit" } } }));
+    let opts = RunOptions { agent_command: Some(agent.clone()), ..Default::default() };
+    let (tx, _rx) = events::channel();
+    orchestrator::run(&f.db, &f.project_id, opts.clone(), tx).await.unwrap();
+    assert_eq!(f.status_of("a").await, TaskStatus::Review);
+    let old = f.task_branches();
+    assert_eq!(old.len(), 1, "{old:?}");
+
+    std::fs::write(f.dir.path().join("script.json"), json!({ "default": { "sleep_ms": 10 } }).to_string()).unwrap();
+    orchestrator::retry_task(&f.db, &f.project_id, "a").await.unwrap();
+    let (tx, mut rx) = events::channel();
+    let report = orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap();
+    assert!(report.all_done(), "{report:#?}");
+    let mut created = Vec::new();
+    while let Ok(ev) = rx.try_recv() {
+        match ev {
+            Event::WorktreeCreated { branch, reattached, .. } => created.push((branch, reattached)),
+            Event::Warning { message, .. } => panic!("unexpected warning: {message}"),
+            _ => {}
+        }
+    }
+    assert_eq!(created, vec![(old[0].clone(), true)], "the earlier work was continued");
+    // Rebased, so it landed as a fast-forward on top of `b`: main's history is a line, no merge commit.
+    let repo = git2::Repository::open(&f.repo).unwrap();
+    let mut walk = repo.revwalk().unwrap();
+    walk.push_ref("refs/heads/main").unwrap();
+    for oid in walk {
+        let c = repo.find_commit(oid.unwrap()).unwrap();
+        assert!(c.parent_count() <= 1, "a merge commit on main: {:?}", c.message());
+    }
+    let text = f.target_file("a.txt").unwrap();
+    assert_eq!(text.matches("- a: done by the scripted agent").count(), 2, "both attempts' work: {text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn cancel_stops_agents_and_keeps_their_branches() {
     let spec = vec![task("slow", &[], &["slow.txt"], 5)];
     let f = fixture(spec).await;

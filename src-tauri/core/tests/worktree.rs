@@ -235,3 +235,56 @@ fn a_symlinked_yokeflow_folder_is_refused_and_nothing_is_written_through_it() {
     assert!(MergeGate::open(dir.path(), GateConfig::new("main")).is_err(), "the integration folder is checked too");
     assert_eq!(fs::read_dir(outside.path()).unwrap().count(), 0);
 }
+
+/// Commits `file` = `text` on the branch checked out in `dir`.
+fn commit_in(dir: &Path, file: &str, text: &str, message: &str) {
+    write(dir, file, text);
+    let repo = Repository::open(dir).unwrap();
+    let mut index = repo.index().unwrap();
+    index.add_path(Path::new(file)).unwrap();
+    index.write().unwrap();
+    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let sig = git2::Signature::now("Test", "test@example.com").unwrap();
+    let head = repo.head().unwrap().peel_to_commit().unwrap();
+    repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &[&head]).unwrap();
+}
+
+#[test]
+fn continued_work_is_rebased_onto_the_target_keeping_uncommitted_files_and_a_conflict_changes_nothing() {
+    use yokeflow_core::worktree::Rebase;
+    let (dir, repo) = repo();
+    // A repository hook must never run (nothing from a repository runs unapproved).
+    let marker = dir.path().join("hook-ran");
+    let hook = dir.path().join(".git/hooks/pre-rebase");
+    fs::write(&hook, format!("#!/bin/sh\ntouch '{}'\n", marker.display())).unwrap();
+    fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+
+    let wts = Worktrees::open(dir.path()).unwrap();
+    let info = wts.create("a", tip(&repo, "main")).unwrap();
+    commit_in(&info.path, "a.txt", "a\n", "a: work");
+    write(&info.path, "notes.txt", "uncommitted\n");
+    assert_eq!(wts.rebase_onto_target(&info, "main").unwrap(), Rebase::UpToDate);
+
+    // The target moves on (another task landed).
+    commit_in(dir.path(), "b.txt", "b\n", "b landed");
+    let main = tip(&repo, "main");
+    let Rebase::Rebased { info: rebased, behind } = wts.rebase_onto_target(&info, "main").unwrap() else {
+        panic!("not rebased")
+    };
+    assert_eq!((behind, rebased.base_commit.clone()), (1, main.to_string()));
+    let a = repo.find_commit(tip(&repo, &info.branch)).unwrap();
+    assert_eq!((a.message(), a.parent_id(0).unwrap()), (Some("a: work"), main), "a's commit sits on the target");
+    assert_eq!(fs::read_to_string(info.path.join("b.txt")).unwrap(), "b\n");
+    assert_eq!(fs::read_to_string(info.path.join("notes.txt")).unwrap(), "uncommitted\n", "autostash kept it");
+    assert!(!marker.exists(), "the repository's hook ran");
+
+    // A conflicting target: the rebase is undone, branch and files as they were.
+    commit_in(dir.path(), "a.txt", "the target's a\n", "a.txt on main");
+    let before = tip(&repo, &info.branch);
+    let Rebase::Conflict { files } = wts.rebase_onto_target(&rebased, "main").unwrap() else { panic!("no conflict") };
+    assert_eq!(files, vec!["a.txt".to_string()]);
+    assert_eq!(tip(&repo, &info.branch), before);
+    assert_eq!(fs::read_to_string(info.path.join("a.txt")).unwrap(), "a\n");
+    assert_eq!(fs::read_to_string(info.path.join("notes.txt")).unwrap(), "uncommitted\n");
+    assert_eq!(Repository::open(&info.path).unwrap().state(), git2::RepositoryState::Clean, "no rebase left open");
+}

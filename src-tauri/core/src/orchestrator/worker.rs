@@ -17,7 +17,7 @@ use crate::events::{emit, Event, EventSender, MergeKind};
 use crate::merge::LandOutcome;
 use crate::model::{Epic, Project, Task, TaskStatus};
 use crate::user_checkout::CheckoutSync;
-use crate::worktree::{WorktreeInfo, Worktrees};
+use crate::worktree::{Rebase, WorktreeInfo, Worktrees};
 use crate::{expertise, learn, tasks};
 
 use super::merge_queue::MergeQueue;
@@ -166,7 +166,10 @@ async fn drive(
     let Occupancy::Worker(slot) = s.slot else {
         return Err(CoreError::InvalidInput(format!("`{}` only lands again: it has no worker slot", s.task.id)));
     };
-    let (info, reattached) = open_worktree(ctx, s).await?;
+    let (info, reattached, note) = open_worktree(ctx, s).await?;
+    if let Some(message) = note {
+        emit(&ctx.events, warning(ctx, &s.task.id, message));
+    }
     records::worktree_created(&ctx.db, &s.row_id, &info).await?;
     emit(
         &ctx.events,
@@ -458,9 +461,10 @@ async fn resolve_conflict(
     }
 }
 
-/// The worktree to work in: the live one of the kept branch, the kept branch reattached, or a new one from the
-/// current target commit.
-async fn open_worktree(ctx: &WorkerCtx, s: &Started) -> CoreResult<(WorktreeInfo, bool)> {
+/// The worktree to work in: the live one of the kept branch or the kept branch reattached (rebased onto the
+/// current target), or a new one from the current target commit. Also whether it continues earlier work, and
+/// what a person should know about it (a rebase that stopped on a conflict).
+async fn open_worktree(ctx: &WorkerCtx, s: &Started) -> CoreResult<(WorktreeInfo, bool, Option<String>)> {
     let repo = ctx.repo.clone();
     let target = ctx.target_branch.clone();
     let task_id = s.task.id.clone();
@@ -475,11 +479,27 @@ async fn open_worktree(ctx: &WorkerCtx, s: &Started) -> CoreResult<(WorktreeInfo
                 None => false,
             };
             if dirty || wts.unmerged_commits(&branch, &target)? > 0 {
-                // Work of its own (an interrupted or reviewed attempt, committed or not): continue from it.
-                if let Some(live) = live {
-                    return Ok((WorktreeInfo { task_id: task_id.clone(), ..live }, true));
-                }
-                return Ok((wts.reattach(&task_id, &branch)?, true));
+                // Work of its own (an interrupted or reviewed attempt, committed or not): continue from it, on top
+                // of the current target (an old base would make the agent work against code that moved).
+                let info = match live {
+                    Some(live) => WorktreeInfo { task_id: task_id.clone(), ..live },
+                    None => wts.reattach(&task_id, &branch)?,
+                };
+                return match wts.rebase_onto_target(&info, &target)? {
+                    Rebase::UpToDate => Ok((info, true, None)),
+                    Rebase::Rebased { info, behind } => {
+                        tracing::info!(task_id, branch, behind, "the kept branch was rebased onto the target");
+                        Ok((info, true, None))
+                    }
+                    Rebase::Conflict { files } => {
+                        let note = format!(
+                            "`{task_id}` continues its earlier work on `{branch}` from its old base: rebasing it \
+                             onto `{target}` stopped on a conflict in {}; the merge gate merges it as usual",
+                            files.join(", ")
+                        );
+                        Ok((info, true, Some(note)))
+                    }
+                };
             }
             // Nothing of its own (the attempt failed before changing anything): an old base is no head start, so
             // start again from the current target.
@@ -493,7 +513,7 @@ async fn open_worktree(ctx: &WorkerCtx, s: &Started) -> CoreResult<(WorktreeInfo
             }
         }
         let base = git.find_reference(&format!("refs/heads/{target}"))?.peel_to_commit()?.id();
-        Ok((wts.create(&task_id, base)?, false))
+        Ok((wts.create(&task_id, base)?, false, None))
     })
     .await
 }
