@@ -182,6 +182,46 @@ describe("run", () => {
     await waitFor(() => expect(callsOf("get_board").length).toBeGreaterThan(boards));
   });
 
+  it("imports a tasks file changed on disk: re-reads the board and the plan, and says what changed", async () => {
+    const state = backend();
+    await renderApp();
+    const plans = callsOf("get_plan").length;
+    state.board = board([...state.board.tasks, task("d", { title: "Wish list" })], p1);
+    bus.tasksFile({
+      kind: "imported",
+      project_id: "p1",
+      file: "/code/shop/yokeflow.yaml",
+      summary: { added: ["d"], updated: ["a", "b"], removed: [], kept: [], plan_warning: null },
+    });
+    const toast = await screen.findByTestId("toast");
+    expect(toast).toHaveAttribute("data-tone", "info");
+    expect(toast).toHaveTextContent("yokeflow.yaml changed on disk: imported (1 added, 2 updated)");
+    await waitFor(() => expect(cardIds("backlog")).toContain("d"));
+    expect(callsOf("get_plan").length).toBeGreaterThan(plans);
+  });
+
+  it("shows why a changed tasks file was not imported, and ignores other projects' files", async () => {
+    backend();
+    await renderApp();
+    const boards = callsOf("get_board").length;
+    const summary = { added: ["x"], updated: [], removed: [], kept: [], plan_warning: null };
+    bus.tasksFile({ kind: "imported", project_id: "p2", file: "/code/other/yokeflow.yaml", summary });
+    bus.tasksFile({ kind: "refused", project_id: "p2", file: "/code/other/yokeflow.yaml", error: { code: "invalid_task_file", message: "other" } });
+    expect(screen.queryByTestId("toast")).not.toBeInTheDocument();
+
+    bus.tasksFile({
+      kind: "refused",
+      project_id: "p1",
+      file: "/code/shop/yokeflow.yaml",
+      error: { code: "invalid_task_file", message: "tasks[2].depends_on: unknown task `zz`" },
+    });
+    const toast = await screen.findByTestId("toast");
+    expect(toast).toHaveAttribute("data-tone", "error");
+    expect(toast).toHaveAttribute("data-error-code", "invalid_task_file");
+    expect(toast).toHaveTextContent("unknown task `zz`");
+    expect(callsOf("get_board")).toHaveLength(boards);
+  });
+
   it("starts a run with the project and the Sequential choice", async () => {
     backend();
     const user = userEvent.setup();

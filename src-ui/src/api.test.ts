@@ -4,6 +4,9 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import {
   buildPlan,
   cancelRun,
+  checkCardEdit,
+  editTasks,
+  followTasksFile,
   addProject,
   createDemoProject,
   followEvents,
@@ -215,5 +218,48 @@ describe("followEvents", () => {
     await vi.waitFor(() =>
       expect(errors).toEqual([{ code: "unknown", message: "window.__TAURI_INTERNALS__ is undefined" }]),
     );
+  });
+});
+
+describe("cards", () => {
+  beforeEach(() => {
+    invokeMock.mockReset();
+    listenMock.mockReset();
+  });
+
+  it("checks and applies card edits with the project id in camelCase", async () => {
+    invokeMock.mockResolvedValue([]);
+    const edit = { kind: "remove_task" as const, id: "cart-api" };
+    await checkCardEdit("p1", edit);
+    await editTasks("p1", edit);
+    expect(invokeMock.mock.calls).toEqual([
+      ["check_card_edit", { projectId: "p1", edit }],
+      ["edit_tasks", { projectId: "p1", edit }],
+    ]);
+  });
+
+  it("rejects a refused edit with the core's ErrorDto", async () => {
+    invokeMock.mockRejectedValueOnce({ code: "move_refused", message: "a run of this project is going" });
+    await expect(editTasks("p1", { kind: "remove_task", id: "a" })).rejects.toEqual({
+      code: "move_refused",
+      message: "a run of this project is going",
+    });
+  });
+
+  it("follows yokeflow://tasks-file and hands over its payloads until stopped", async () => {
+    const unlisten = vi.fn();
+    listenMock.mockResolvedValue(unlisten);
+    const seen: unknown[] = [];
+    const stop = followTasksFile((event) => seen.push(event), () => {});
+    expect(listenMock).toHaveBeenCalledWith("yokeflow://tasks-file", expect.any(Function));
+    const handler = listenMock.mock.calls[0]![1];
+    const refused = { kind: "refused", project_id: "p1", file: "/r/yokeflow.yaml", error: { code: "invalid_task_file", message: "bad" } };
+    handler({ event: "yokeflow://tasks-file", id: 1, payload: refused });
+    expect(seen).toEqual([refused]);
+    await Promise.resolve();
+    stop();
+    expect(unlisten).toHaveBeenCalledTimes(1);
+    handler({ event: "yokeflow://tasks-file", id: 2, payload: refused });
+    expect(seen).toHaveLength(1);
   });
 });

@@ -6,6 +6,8 @@ import type {
   ActiveRunState,
   AddedProject,
   Board,
+  CardEdit,
+  CardResult,
   ErrorDto,
   Event,
   ExecutionPlan,
@@ -16,7 +18,9 @@ import type {
   FeedbackRoute,
   StatusMove,
   TaskDiff,
+  TaskFileIssue,
   TaskLog,
+  TasksFileEvent,
   TaskStatus,
   ToolPermissions,
 } from "./bindings";
@@ -87,6 +91,8 @@ export type RunStateDto = ActiveRunState;
 
 /** The webview event every core event is forwarded on (`runs::EVENT` on the Rust side). */
 export const EVENT_NAME = "yokeflow://event";
+/** Sent when a project's tasks file changed on disk and was imported, or could not be. */
+export const TASKS_FILE_EVENT_NAME = "yokeflow://tasks-file";
 /** Sent when the window missed events (it could not keep up): re-read the board, the plan and the run's state. */
 export const RESYNC_EVENT_NAME = "yokeflow://resync";
 
@@ -99,6 +105,21 @@ export function startRun(projectId: string, sequential: boolean, maxCostUsd: num
 /** Discards a task's work (a person confirmed it): worktree gone, branch kept out of sight, task to the Backlog. */
 export function discardWork(projectId: string, taskId: string): Promise<Discarded> {
   return call<Discarded>("discard_work", { projectId, taskId });
+}
+
+// Cards: tasks and epics created, edited and removed from the window. The project's tasks file (if any) follows.
+
+/** What is wrong with a card edit, each issue naming its field when it has one; empty: it would be accepted. */
+export function checkCardEdit(projectId: string, edit: CardEdit): Promise<TaskFileIssue[]> {
+  return call<TaskFileIssue[]>("check_card_edit", { projectId, edit });
+}
+
+/**
+ * Applies a card edit: the tasks are imported and the plan rebuilt. Rejects with `invalid_task_file` (the edit is
+ * wrong), `move_refused` (a run is going) or `invalid_input` (the tasks file changed on disk, or can't be edited).
+ */
+export function editTasks(projectId: string, edit: CardEdit): Promise<CardResult> {
+  return call<CardResult>("edit_tasks", { projectId, edit });
 }
 
 /** The task's agent sessions with their transcripts, cost and refused tools. */
@@ -212,35 +233,16 @@ export function openTaskLog(projectId: string, taskId: string): Promise<void> {
   return call<void>("open_task_log", { projectId, taskId });
 }
 
-/** Calls `onResync` whenever the app says the window missed events and must re-read what it shows. */
-export function followResync(onResync: () => void): () => void {
-  let stopped = false;
-  let unlisten: (() => void) | null = null;
-  listen<number>(RESYNC_EVENT_NAME, () => {
-    if (!stopped) onResync();
-  }).then(
-    (stop) => {
-      if (stopped) stop();
-      else unlisten = stop;
-    },
-    () => {},
-  );
-  return () => {
-    stopped = true;
-    unlisten?.();
-  };
-}
-
 /**
- * Follows the core's events until the returned function is called. Safe against a cleanup that comes before
- * `listen` resolved (React StrictMode runs effects twice): the listener is then removed as soon as it exists.
- * A failure to listen reaches `onError` as an `ErrorDto`.
+ * Hands each payload of the webview event `name` to `onPayload` until the returned function is called. Safe against
+ * a cleanup that comes before `listen` resolved (React StrictMode runs effects twice): the listener is then removed
+ * as soon as it exists. A failure to listen reaches `onError` as an `ErrorDto`.
  */
-export function followEvents(onEvent: (event: Event) => void, onError: (error: ErrorDto) => void): () => void {
+function follow<T>(name: string, onPayload: (payload: T) => void, onError: (error: ErrorDto) => void): () => void {
   let stopped = false;
   let unlisten: (() => void) | null = null;
-  listen<Event>(EVENT_NAME, (message) => {
-    if (!stopped) onEvent(message.payload);
+  listen<T>(name, (message) => {
+    if (!stopped) onPayload(message.payload);
   }).then(
     (stop) => {
       if (stopped) stop();
@@ -257,4 +259,22 @@ export function followEvents(onEvent: (event: Event) => void, onError: (error: E
       unlisten = null;
     }
   };
+}
+
+/** Calls `onResync` whenever the app says the window missed events and must re-read what it shows. */
+export function followResync(onResync: () => void): () => void {
+  return follow<number>(RESYNC_EVENT_NAME, () => onResync(), () => {});
+}
+
+/** Follows the imports of the projects' tasks files changed on disk (`yokeflow://tasks-file`), of every project. */
+export function followTasksFile(onEvent: (event: TasksFileEvent) => void, onError: (error: ErrorDto) => void): () => void {
+  return follow<TasksFileEvent>(TASKS_FILE_EVENT_NAME, onEvent, onError);
+}
+
+/**
+ * Follows the core's events until the returned function is called (see `follow`). A failure to listen reaches
+ * `onError` as an `ErrorDto`.
+ */
+export function followEvents(onEvent: (event: Event) => void, onError: (error: ErrorDto) => void): () => void {
+  return follow<Event>(EVENT_NAME, onEvent, onError);
 }

@@ -202,6 +202,15 @@ a: string, b: string,
  * The shared paths, or for two overlapping globs both globs.
  */
 files: Array<string>, };
+export type ConflictGroup = { 
+/**
+ * The shared paths, or overlapping globs.
+ */
+files: Array<string>, 
+/**
+ * The tasks, in input order (at least two).
+ */
+tasks: Array<string>, };
 export type PlanStats = { task_count: number, total_effort: number, 
 /**
  * The longest dependency chain by effort, first task first.
@@ -215,7 +224,12 @@ lower_bound: number,
  * Makespan of the dynamic schedule ([`Scheduler`]) with `workers` workers.
  */
 predicted_makespan: number, };
-export type ExecutionPlan = { batches: Array<Batch>, worktree_assignments: Array<WorktreeAssignment>, stats: PlanStats, conflicts: Array<ConflictPair>, 
+export type ExecutionPlan = { batches: Array<Batch>, worktree_assignments: Array<WorktreeAssignment>, stats: PlanStats, 
+/**
+ * The predicted conflicts, as groups of tasks sharing files (a plan stays small however many tasks share a
+ * file; [`ExecutionPlan::conflict_pairs`] expands them).
+ */
+conflict_groups: Array<ConflictGroup>, 
 /**
  * Tasks a person moved to a worktree by hand ([`PlanEdit::MoveToWorktree`]): a run starts each of them in
  * the worker slot of the worktree that holds it. Plans stored before pins existed read as none.

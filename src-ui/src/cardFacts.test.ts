@@ -25,9 +25,9 @@ function marks(...list: Omit<TimingMark, "prev">[]): TimingMark | null {
 describe("plan facts", () => {
   const plan = executionPlan({
     pinned: ["b"],
-    conflicts: [
-      { a: "a", b: "b", files: ["src/cart.ts"] },
-      { a: "a", b: "c", files: ["src/cart.ts", "src/db.ts"] },
+    conflict_groups: [
+      { tasks: ["a", "b", "c"], files: ["src/cart.ts"] },
+      { tasks: ["a", "c"], files: ["src/db.ts"] },
     ],
   });
 
@@ -38,12 +38,21 @@ describe("plan facts", () => {
     expect(pinnedTasks(null).size).toBe(0);
   });
 
-  it("gives both sides of a predicted conflict the other task and the shared files", () => {
+  it("gives every member of a conflict group the others and the shared files", () => {
     const conflicts = planConflicts(plan);
-    expect(conflicts.get("a")).toEqual({ others: ["b", "c"], files: ["src/cart.ts", "src/db.ts"] });
-    expect(conflicts.get("b")).toEqual({ others: ["a"], files: ["src/cart.ts"] });
-    expect(conflicts.get("c")).toEqual({ others: ["a"], files: ["src/cart.ts", "src/db.ts"] });
+    expect(conflicts.get("a")).toEqual({ others: ["b", "c"], count: 2, files: ["src/cart.ts", "src/db.ts"] });
+    expect(conflicts.get("b")).toEqual({ others: ["a", "c"], count: 2, files: ["src/cart.ts"] });
+    expect(conflicts.get("c")).toEqual({ others: ["a", "b"], count: 2, files: ["src/cart.ts", "src/db.ts"] });
     expect(planConflicts(executionPlan()).size).toBe(0);
+  });
+
+  it("names a few of thousands of tasks sharing a file and counts them all", () => {
+    const tasks = Array.from({ length: 3000 }, (_, i) => `t${i}`);
+    const big = planConflicts(executionPlan({ conflict_groups: [{ tasks, files: ["Cargo.toml"] }] }));
+    const t7 = big.get("t7")!;
+    expect(t7.others).toEqual(["t0", "t1", "t2", "t3", "t4"]);
+    expect(t7.count).toBe(2999);
+    expect(conflictFlag("", t7)?.label).toBe("conflicts with 2999 tasks");
   });
 });
 
@@ -78,7 +87,7 @@ describe("cardFacts", () => {
       ["d", "wt-1"],
     ]),
     pinned: new Set(["b", "d"]),
-    conflicts: new Map([["a", { others: ["b"], files: ["x"] }]]),
+    conflicts: new Map([["a", { others: ["b"], count: 1, files: ["x"] }]]),
     agents: new Map([["r", "running"]]),
     times: new Map([["r", { spentMs: 100, since: 42 }]]),
   };
@@ -93,7 +102,7 @@ describe("cardFacts", () => {
       spentMs: undefined,
       since: null,
     });
-    expect(cardFacts(facts, task("a"), undefined).conflict).toEqual({ others: ["b"], files: ["x"] });
+    expect(cardFacts(facts, task("a"), undefined).conflict).toEqual({ others: ["b"], count: 1, files: ["x"] });
   });
 
   it("shows the running slot, the agent and the time of a running task", () => {
@@ -119,7 +128,7 @@ describe("cardFacts", () => {
 describe("conflictFlag", () => {
   it("reads the run's warning first", () => {
     const warning = JSON.stringify([{ other: "b", files: ["src/a.ts", "src/b.ts"] }]);
-    expect(conflictFlag(warning, { others: ["c"], files: ["x"] })).toEqual({
+    expect(conflictFlag(warning, { others: ["c"], count: 1, files: ["x"] })).toEqual({
       source: "run",
       label: "conflict with b",
       title: "b: src/a.ts, src/b.ts",
@@ -140,12 +149,12 @@ describe("conflictFlag", () => {
   });
 
   it("falls back to the plan's prediction, counting the other tasks", () => {
-    expect(conflictFlag(null, { others: ["b"], files: ["src/a.ts"] })).toEqual({
+    expect(conflictFlag(null, { others: ["b"], count: 1, files: ["src/a.ts"] })).toEqual({
       source: "plan",
       label: "conflicts with b",
       title: "Predicted conflict with b on:\nsrc/a.ts",
     });
-    expect(conflictFlag("", { others: ["b", "c"], files: ["x", "y"] })?.label).toBe("conflicts with 2 tasks");
+    expect(conflictFlag("", { others: ["b", "c"], count: 2, files: ["x", "y"] })?.label).toBe("conflicts with 2 tasks");
     expect(conflictFlag(null, undefined)).toBeNull();
   });
 });

@@ -5,8 +5,13 @@ import type { ExecutionPlan, Task } from "./bindings";
 import { formatDuration, slotName } from "./board";
 import { timingSpans, type Lane, type LaneAgent, type TimingMark } from "./runStore";
 
-/** The tasks the plan predicts a task conflicts with, and the files they share. */
-export type PlanConflict = { others: readonly string[]; files: readonly string[] };
+/**
+ * The tasks the plan predicts a task conflicts with (the first few, `count` in all) and the files they share.
+ */
+export type PlanConflict = { others: readonly string[]; count: number; files: readonly string[] };
+
+/** How many of the other tasks a card's conflict names; the rest are counted. */
+const OTHERS_NAMED = 5;
 
 /** Time a task spent running: the closed spans, plus the open one since `since` (a wall-clock time in ms). */
 export type TimeSpent = { spentMs: number; since: number | null };
@@ -58,24 +63,44 @@ export function pinnedTasks(plan: ExecutionPlan | null): ReadonlySet<string> {
   return plan === null || plan.pinned.length === 0 ? NO_PINS : new Set(plan.pinned);
 }
 
-/** Each task's predicted conflicts, from the plan's pairs (both sides of a pair get it). */
+/**
+ * Each task's predicted conflicts, from the plan's groups (every member gets the others). Linear in the groups'
+ * sizes: a task names its first few others and counts them all, so a file shared by thousands of tasks stays cheap.
+ */
 export function planConflicts(plan: ExecutionPlan | null): ReadonlyMap<string, PlanConflict> {
-  if (plan === null || plan.conflicts.length === 0) return NO_CONFLICTS;
-  const byTask = new Map<string, { others: string[]; files: Set<string> }>();
-  const add = (id: string, other: string, files: readonly string[]) => {
-    let entry = byTask.get(id);
-    if (entry === undefined) {
-      entry = { others: [], files: new Set() };
-      byTask.set(id, entry);
+  if (plan === null || plan.conflict_groups.length === 0) return NO_CONFLICTS;
+  const groupsOf = new Map<string, string[][]>();
+  const filesOf = new Map<string, Set<string>>();
+  for (const group of plan.conflict_groups) {
+    const members = [...new Set(group.tasks)];
+    if (members.length < 2) continue;
+    for (const id of members) {
+      groupsOf.set(id, [...(groupsOf.get(id) ?? []), members]);
+      const files = filesOf.get(id) ?? new Set<string>();
+      for (const file of group.files) files.add(file);
+      filesOf.set(id, files);
     }
-    if (!entry.others.includes(other)) entry.others.push(other);
-    for (const file of files) entry.files.add(file);
-  };
-  for (const pair of plan.conflicts) {
-    add(pair.a, pair.b, pair.files);
-    add(pair.b, pair.a, pair.files);
   }
-  return new Map(Array.from(byTask, ([id, entry]) => [id, { others: entry.others, files: [...entry.files] }]));
+  const out = new Map<string, PlanConflict>();
+  for (const [id, groups] of groupsOf) {
+    const others: string[] = [];
+    for (const members of groups) {
+      for (const other of members) {
+        if (others.length === OTHERS_NAMED) break;
+        if (other !== id && !others.includes(other)) others.push(other);
+      }
+    }
+    // One group: its size. Several: the distinct others, counted exactly while that stays small.
+    const bound = groups.reduce((sum, members) => sum + members.length - 1, 0);
+    let count = bound;
+    if (groups.length > 1 && bound <= 1000) {
+      const distinct = new Set<string>();
+      for (const members of groups) for (const other of members) if (other !== id) distinct.add(other);
+      count = distinct.size;
+    }
+    out.set(id, { others, count, files: [...(filesOf.get(id) ?? [])] });
+  }
+  return out;
 }
 
 /** The agent of the task each busy lane works on. */
@@ -133,8 +158,12 @@ export function parseConflictWarning(text: string): { other: string; files: stri
   return entries;
 }
 
-function othersText(others: readonly string[]): string {
-  return others.length === 1 ? (others[0] === "target" ? "the target branch" : others[0]!) : `${others.length} tasks`;
+function othersText(others: readonly string[], count = others.length): string {
+  return count === 1 && others.length === 1
+    ? others[0] === "target"
+      ? "the target branch"
+      : others[0]!
+    : `${count} tasks`;
 }
 
 /** A card's conflict flag: the run's warning when there is one, else the plan's prediction; null for none. */
@@ -154,8 +183,10 @@ export function conflictFlag(
   if (predicted === undefined) return null;
   return {
     source: "plan",
-    label: `conflicts with ${othersText(predicted.others)}`,
-    title: `Predicted conflict with ${predicted.others.join(", ")} on:\n${predicted.files.join("\n")}`,
+    label: `conflicts with ${othersText(predicted.others, predicted.count)}`,
+    title: `Predicted conflict with ${predicted.others.join(", ")}${
+      predicted.count > predicted.others.length ? ` and ${predicted.count - predicted.others.length} more` : ""
+    } on:\n${predicted.files.join("\n")}`,
   };
 }
 

@@ -105,7 +105,7 @@ describe("listSchedule", () => {
 
   it("never runs two conflicting tasks at once", () => {
     const tasks = [t("a", 10), t("b", 10), t("c", 10)];
-    const schedule = listSchedule(tasks, 3, [{ a: "a", b: "b" }]);
+    const schedule = listSchedule(tasks, 3, [{ tasks: ["a", "b"] }]);
     const a = schedule.bars.get("a")!;
     const b = schedule.bars.get("b")!;
     expect(a.end <= b.start || b.end <= a.start).toBe(true);
@@ -168,7 +168,7 @@ describe("ganttLayout", () => {
 
 describe("cachedSchedule", () => {
   it("reuses the schedule across status changes and recomputes when an effort or dependency changes", () => {
-    const conflicts: { a: string; b: string }[] = [];
+    const conflicts: { tasks: string[] }[] = [];
     const tasks = [task("a"), task("b", { depends_on: ["a"] })];
     const first = cachedSchedule(tasks, 2, conflicts);
     expect(cachedSchedule([task("a", { status: "done" }), task("b", { depends_on: ["a"] })], 2, conflicts)).toBe(first);

@@ -10,6 +10,9 @@ export type ScheduleInput = {
   priority?: number;
 };
 
+/** Tasks predicted to conflict (the plan's `ConflictGroup`): no two of them run at the same time. */
+export type ConflictGroupInput = { tasks: readonly string[] };
+
 export type PlannedBar = { id: string; start: number; end: number; worker: number };
 
 export type PlannedSchedule = {
@@ -24,12 +27,14 @@ export type PlannedSchedule = {
  * Dynamic list scheduling, as the core's `Scheduler` does it before tuning: a task starts as soon as all its
  * dependencies are done and one of `workers` workers is free, never alongside a task it is predicted to
  * conflict with; ready tasks go in dispatch order (longest remaining critical path, then higher priority, then
- * id). Dependencies on unknown ids are ignored. O(n · (n + conflicts)) at worst, fine for thousands of tasks.
+ * id). Dependencies on unknown ids are ignored. Conflicts come as the plan's groups (any two tasks of a group
+ * conflict), so thousands of tasks sharing one file cost one group, not millions of pairs. O(n · (n + groups)) at
+ * worst, fine for thousands of tasks.
  */
 export function listSchedule(
   tasks: readonly ScheduleInput[],
   workers: number,
-  conflicts: readonly { a: string; b: string }[] = [],
+  conflicts: readonly ConflictGroupInput[] = [],
 ): PlannedSchedule {
   const n = tasks.length;
   const index = new Map<string, number>();
@@ -45,14 +50,14 @@ export function listSchedule(
   });
   const dependents: number[][] = tasks.map(() => []);
   deps.forEach((ds, t) => ds.forEach((d) => dependents[d]!.push(t)));
-  const clash: number[][] = tasks.map(() => []);
-  for (const { a, b } of conflicts) {
-    const ia = index.get(a);
-    const ib = index.get(b);
-    if (ia === undefined || ib === undefined || ia === ib) continue;
-    clash[ia]!.push(ib);
-    clash[ib]!.push(ia);
-  }
+  // Each task's conflict groups (those with at least two known members).
+  const groupsOf: number[][] = tasks.map(() => []);
+  conflicts.forEach((group, g) => {
+    const members = [...new Set(group.tasks.map((id) => index.get(id)).filter((t) => t !== undefined))];
+    if (members.length > 1) for (const t of members) groupsOf[t]!.push(g);
+  });
+  const busy = new Array<number>(conflicts.length).fill(0); // running members per group
+  const blocked = (t: number) => groupsOf[t]!.some((g) => busy[g]! > 0);
 
   // Remaining critical path (own effort + the longest chain of dependents), in reverse topological order.
   const rank = new Array<number>(n).fill(0);
@@ -86,7 +91,6 @@ export function listSchedule(
   for (let w = slots - 1; w >= 0; w--) freeWorkers.push(w); // pop() gives the lowest
   const depsLeft = deps.map((ds) => ds.length);
   const started = new Array<boolean>(n).fill(false);
-  const blockedBy = new Array<number>(n).fill(0); // running tasks conflicting with t
   const running: { t: number; end: number; worker: number }[] = [];
   const bars = new Map<string, PlannedBar>();
   let ready = order.filter((t) => depsLeft[t] === 0);
@@ -98,7 +102,7 @@ export function listSchedule(
     if (freeWorkers.length > 0 && ready.length > 0) {
       const left: number[] = [];
       for (const t of ready) {
-        if (freeWorkers.length === 0 || blockedBy[t]! > 0) {
+        if (freeWorkers.length === 0 || blocked(t)) {
           left.push(t);
           continue;
         }
@@ -108,7 +112,7 @@ export function listSchedule(
         running.push({ t, end, worker });
         bars.set(tasks[t]!.id, { id: tasks[t]!.id, start: now, end, worker });
         makespan = Math.max(makespan, end);
-        for (const c of clash[t]!) blockedBy[c]!++;
+        for (const g of groupsOf[t]!) busy[g]!++;
       }
       ready = left;
     }
@@ -124,7 +128,7 @@ export function listSchedule(
       running.splice(i, 1);
       freeWorkers.push(r.worker);
       finished.push(r.t);
-      for (const c of clash[r.t]!) blockedBy[c]!--;
+      for (const g of groupsOf[r.t]!) busy[g]!--;
     }
     freeWorkers.sort((a, b) => b - a);
     let added = false;
@@ -144,7 +148,7 @@ export function listSchedule(
 }
 
 /** The last schedule `cachedSchedule` computed, with what it was computed from. */
-let lastSchedule: { key: string; conflicts: readonly { a: string; b: string }[]; schedule: PlannedSchedule } | null = null;
+let lastSchedule: { key: string; conflicts: readonly ConflictGroupInput[]; schedule: PlannedSchedule } | null = null;
 
 /**
  * `listSchedule` of the tasks, reused while their ids, efforts, priorities and dependencies, the worker count and
@@ -153,7 +157,7 @@ let lastSchedule: { key: string; conflicts: readonly { a: string; b: string }[];
 export function cachedSchedule(
   tasks: readonly Task[],
   workers: number,
-  conflicts: readonly { a: string; b: string }[],
+  conflicts: readonly ConflictGroupInput[],
 ): PlannedSchedule {
   let key = `${workers}`;
   for (const t of tasks) key += `\n${t.id}\t${t.effort_minutes}\t${t.priority}\t${t.depends_on.join(",")}`;
@@ -218,7 +222,7 @@ export type GanttLayout = {
   workers: number;
 };
 
-const NO_CONFLICTS: readonly { a: string; b: string }[] = [];
+const NO_CONFLICTS: readonly ConflictGroupInput[] = [];
 
 export const ROW_HEIGHT = 18;
 export const GROUP_HEADER = 20;
@@ -235,7 +239,7 @@ export function actualFromReport(report: RunReport | null): ActualSpan[] {
  */
 export function ganttLayout(tasks: readonly Task[], plan: ExecutionPlan | null, actual: readonly ActualSpan[]): GanttLayout {
   const workers = Math.max(1, plan?.stats.workers ?? plan?.worktree_assignments.length ?? 1);
-  const schedule = cachedSchedule(tasks, workers, plan?.conflicts ?? NO_CONFLICTS);
+  const schedule = cachedSchedule(tasks, workers, plan?.conflict_groups ?? NO_CONFLICTS);
   const byId = new Map(tasks.map((t) => [t.id, t]));
   const actualById = new Map<string, ActualSpan>();
   let actualSpanMs = 0;

@@ -1,14 +1,16 @@
 // The core's data as the window holds it: TanStack Query caches what the read commands answer (the projects, and a
 // project's board, plan and run state) under the keys below, and the mutations update or invalidate those entries.
 // `api.ts` stays the only caller of Tauri. Events from the core invalidate entries too (see hooks/useEvents.ts).
-import { QueryClient, skipToken, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useCallback } from "react";
+import { keepPreviousData, QueryClient, skipToken, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useCallback, useEffect, useState } from "react";
 import {
   addProject,
   approveCommands,
   buildPlan,
+  checkCardEdit,
   createDemoProject,
   discardWork,
+  editTasks,
   getBoard,
   getPlan,
   listProjects,
@@ -23,7 +25,7 @@ import {
   toolPermissions,
   type RunStateDto,
 } from "./api";
-import type { ErrorDto, ProjectCommand, TaskStatus } from "./bindings";
+import type { CardEdit, ErrorDto, ProjectCommand, TaskStatus } from "./bindings";
 
 declare module "@tanstack/react-query" {
   interface Register {
@@ -43,6 +45,8 @@ export const queryKeys = {
   /** A task's diff against its merge base. */
   taskDiff: (projectId: string | null, taskId: string | null) => ["taskDiff", projectId, taskId] as const,
   toolPermissions: (projectId: string | null) => ["toolPermissions", projectId] as const,
+  /** What the core finds wrong with a card edit (a form's draft), before it is sent. */
+  cardCheck: (projectId: string | null, edit: CardEdit | null) => ["cardCheck", projectId, edit] as const,
 };
 
 /** A task's work changed (its agent ended, a commit, a merge, a move): its log and diff are read again. */
@@ -110,6 +114,47 @@ export function useSendFeedback() {
       taskChanged(client, projectId, taskId);
       void client.invalidateQueries({ queryKey: queryKeys.board(projectId) });
     },
+  });
+}
+
+/** How long a draft must stay unchanged before the core checks it (ms): one check per pause in typing. */
+export const CARD_CHECK_DELAY_MS = 250;
+
+/** `value` once it stayed the same (by identity) for `delayMs`; the first value at once. */
+function useSettled<T>(value: T, delayMs: number): T {
+  const [settled, setSettled] = useState(value);
+  useEffect(() => {
+    if (delayMs <= 0) return;
+    const timer = setTimeout(() => setSettled(value), delayMs);
+    return () => clearTimeout(timer);
+  }, [value, delayMs]);
+  return delayMs <= 0 ? value : settled;
+}
+
+/**
+ * What the core finds wrong with `edit` (a memoized draft; `null`: nothing to check), asked once the draft stayed
+ * unchanged for `delayMs`. The last answer stays until the next one arrives (no flicker while typing).
+ */
+export function useCardCheckQuery(projectId: string, edit: CardEdit | null, delayMs = CARD_CHECK_DELAY_MS) {
+  const settled = useSettled(edit, delayMs);
+  return useQuery({
+    queryKey: queryKeys.cardCheck(projectId, settled),
+    queryFn: settled === null ? skipToken : () => checkCardEdit(projectId, settled),
+    placeholderData: keepPreviousData,
+    // The form shows a failed check itself (no toast per pause in typing).
+    meta: { toast: false },
+  });
+}
+
+/**
+ * Adds, edits or removes a task, or adds an epic. The tasks were imported again and the plan rebuilt: the board,
+ * the plan and the projects' task counts are read again.
+ */
+export function useEditTasks() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ projectId, edit }: { projectId: string; edit: CardEdit }) => editTasks(projectId, edit),
+    onSuccess: (_result, { projectId }) => refreshProject(client, projectId),
   });
 }
 

@@ -18,6 +18,21 @@ describe("uiReducer", () => {
     expect(dismissed.toasts.map((t) => t.error.message)).toEqual(["error 3", "error 4", "error 5", "error 6"]);
   });
 
+  it("tells info toasts from error toasts", () => {
+    const state = run({ kind: "push_error", error: { code: "git", message: "boom" } }, { kind: "push_info", message: "imported" });
+    expect(state.toasts.map((t) => [t.tone, t.error.code, t.error.message])).toEqual([
+      ["error", "git", "boom"],
+      ["info", "info", "imported"],
+    ]);
+  });
+
+  it("opens the task form on a new task or a task of a project, and closes it", () => {
+    expect(run({ kind: "open_task_form", projectId: "p1", taskId: null }).taskForm).toEqual({ projectId: "p1", taskId: null });
+    const editing = run({ kind: "open_task_form", projectId: "p1", taskId: "a" });
+    expect(editing.taskForm).toEqual({ projectId: "p1", taskId: "a" });
+    expect(uiReducer(editing, { kind: "close_task_form" }).taskForm).toBeNull();
+  });
+
   it("remembers the open task with its project, and closes it", () => {
     const open = run({ kind: "open_task", projectId: "p1", taskId: "a" });
     expect(open.openTask).toEqual({ projectId: "p1", taskId: "a" });

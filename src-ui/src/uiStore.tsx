@@ -1,5 +1,5 @@
-// The window's own state, which no command reads: the project chosen, the open log pane, the view tab, the
-// Sequential choice, the toasts and the approval prompt. A reducer in a context; the core's data is in queries.ts,
+// The window's own state, which no command reads: the project chosen, the open log pane, the task form, the view
+// tab, the Sequential choice, the toasts and the approval prompt. A reducer in a context; the core's data is in queries.ts,
 // a run's live state in liveRun.tsx.
 import { createContext, useContext, useMemo, useReducer, type ReactNode } from "react";
 import { toErrorDto } from "./api";
@@ -15,6 +15,8 @@ export type UiState = {
   chosenId: string | null;
   /** The task whose log pane is open, in its project (the pane shows only while that project is selected). */
   openTask: { projectId: string; taskId: string } | null;
+  /** The task form open, in its project: a new task (`taskId` null) or the task edited. */
+  taskForm: { projectId: string; taskId: string | null } | null;
   view: MainView;
   /** The Sequential choice for the next run. */
   sequential: boolean;
@@ -30,10 +32,13 @@ export type UiAction =
   | { kind: "choose_project"; projectId: string }
   | { kind: "open_task"; projectId: string; taskId: string }
   | { kind: "close_task" }
+  | { kind: "open_task_form"; projectId: string; taskId: string | null }
+  | { kind: "close_task_form" }
   | { kind: "set_view"; view: MainView }
   | { kind: "set_sequential"; sequential: boolean }
   | { kind: "set_budget"; budget: string }
   | { kind: "push_error"; error: ErrorDto }
+  | { kind: "push_info"; message: string }
   | { kind: "dismiss_toast"; id: number }
   | { kind: "ask_approval"; projectId: string; commands: readonly ProjectCommand[] }
   | { kind: "close_approval" };
@@ -41,6 +46,7 @@ export type UiAction =
 export const initialUiState: UiState = {
   chosenId: null,
   openTask: null,
+  taskForm: null,
   view: "board",
   sequential: false,
   budget: "",
@@ -48,6 +54,13 @@ export const initialUiState: UiState = {
   nextToastId: 1,
   approval: null,
 };
+
+/** The code an info toast shows (it reports something done, not an error). */
+export const INFO_CODE = "info";
+
+function withToast(state: UiState, toast: Toast): UiState {
+  return { ...state, toasts: [...state.toasts.slice(-(MAX_TOASTS - 1)), toast], nextToastId: state.nextToastId + 1 };
+}
 
 export function uiReducer(state: UiState, action: UiAction): UiState {
   switch (action.kind) {
@@ -57,16 +70,20 @@ export function uiReducer(state: UiState, action: UiAction): UiState {
       return { ...state, openTask: { projectId: action.projectId, taskId: action.taskId } };
     case "close_task":
       return state.openTask === null ? state : { ...state, openTask: null };
+    case "open_task_form":
+      return { ...state, taskForm: { projectId: action.projectId, taskId: action.taskId } };
+    case "close_task_form":
+      return state.taskForm === null ? state : { ...state, taskForm: null };
     case "set_view":
       return state.view === action.view ? state : { ...state, view: action.view };
     case "set_sequential":
       return state.sequential === action.sequential ? state : { ...state, sequential: action.sequential };
     case "set_budget":
       return state.budget === action.budget ? state : { ...state, budget: action.budget };
-    case "push_error": {
-      const toast = { id: state.nextToastId, error: action.error };
-      return { ...state, toasts: [...state.toasts.slice(-(MAX_TOASTS - 1)), toast], nextToastId: state.nextToastId + 1 };
-    }
+    case "push_error":
+      return withToast(state, { id: state.nextToastId, tone: "error", error: action.error });
+    case "push_info":
+      return withToast(state, { id: state.nextToastId, tone: "info", error: { code: INFO_CODE, message: action.message } });
     case "dismiss_toast":
       return { ...state, toasts: state.toasts.filter((toast) => toast.id !== action.id) };
     case "ask_approval":
@@ -80,11 +97,16 @@ export type UiActions = {
   chooseProject: (projectId: string) => void;
   openTask: (projectId: string, taskId: string) => void;
   closeTask: () => void;
+  /** Opens the task form on a new task (`taskId` null) or on the task to edit. */
+  openTaskForm: (projectId: string, taskId: string | null) => void;
+  closeTaskForm: () => void;
   setView: (view: MainView) => void;
   setSequential: (sequential: boolean) => void;
   setBudget: (budget: string) => void;
   /** Shows anything a command rejected with (or an `ErrorDto`) as a toast. */
   pushError: (reason: unknown) => void;
+  /** Says something happened that the person did not do here (a toast that is no error). */
+  pushInfo: (message: string) => void;
   dismissToast: (id: number) => void;
   askApproval: (projectId: string, commands: readonly ProjectCommand[]) => void;
   closeApproval: () => void;
@@ -100,10 +122,13 @@ export function UiProvider({ children, initial = initialUiState }: { children: R
       chooseProject: (projectId) => dispatch({ kind: "choose_project", projectId }),
       openTask: (projectId, taskId) => dispatch({ kind: "open_task", projectId, taskId }),
       closeTask: () => dispatch({ kind: "close_task" }),
+      openTaskForm: (projectId, taskId) => dispatch({ kind: "open_task_form", projectId, taskId }),
+      closeTaskForm: () => dispatch({ kind: "close_task_form" }),
       setView: (view) => dispatch({ kind: "set_view", view }),
       setSequential: (sequential) => dispatch({ kind: "set_sequential", sequential }),
       setBudget: (budget) => dispatch({ kind: "set_budget", budget }),
       pushError: (reason) => dispatch({ kind: "push_error", error: toErrorDto(reason) }),
+      pushInfo: (message) => dispatch({ kind: "push_info", message }),
       dismissToast: (id) => dispatch({ kind: "dismiss_toast", id }),
       askApproval: (projectId, commands) => dispatch({ kind: "ask_approval", projectId, commands }),
       closeApproval: () => dispatch({ kind: "close_approval" }),

@@ -142,7 +142,7 @@ fn main() {
         let t0 = Instant::now();
         let plan = build_plan(&big, &opts).expect("plan");
         times.push(t0.elapsed());
-        conflicts = plan.conflicts.len();
+        conflicts = plan.conflict_pairs().len();
     }
     times.sort();
     let build_ms = times[times.len() / 2].as_secs_f64() * 1000.0;

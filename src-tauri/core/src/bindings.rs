@@ -22,7 +22,9 @@ use crate::model::{
 use crate::orchestrator::{ActiveRunState, ReviewItem, RunReport, TaskTiming};
 use crate::overrides::{Discarded, RunAction, StatusMove};
 use crate::permissions::ToolPermissions;
-use crate::plan::{Batch, ConflictPair, ExecutionPlan, PlanEdit, PlanStats, SimulationReport, WorktreeAssignment};
+use crate::plan::{
+    Batch, ConflictGroup, ConflictPair, ExecutionPlan, PlanEdit, PlanStats, SimulationReport, WorktreeAssignment,
+};
 use crate::register::AddedProject;
 use crate::runs::{FeedbackRoute, RunPhase, RunSnapshot, RunsSnapshot};
 use crate::sessions::{SessionLog, SessionState, TaskLog};
@@ -75,6 +77,7 @@ pub fn typescript() -> String {
         decl::<Batch>(),
         decl::<WorktreeAssignment>(),
         decl::<ConflictPair>(),
+        decl::<ConflictGroup>(),
         decl::<PlanStats>(),
         decl::<ExecutionPlan>(),
         decl::<PlanEdit>(),

@@ -50,8 +50,8 @@ pub async fn get(db: &Db, project_id: &str) -> CoreResult<Option<ExecutionPlan>>
         .await?
         .ok_or_else(|| CoreError::NotFound { what: "project", id: project_id.to_string() })?;
     let raw: Option<String> = row.try_get("execution_plan")?;
-    Ok(raw.and_then(|json| match serde_json::from_str(&json) {
-        Ok(plan) => Some(plan),
+    Ok(raw.and_then(|json| match serde_json::from_str::<ExecutionPlan>(&json) {
+        Ok(plan) => Some(plan.upgrade()),
         Err(e) => {
             tracing::warn!(project_id, "the stored plan is unreadable and is ignored: {e}");
             None

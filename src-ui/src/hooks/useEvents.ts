@@ -1,7 +1,8 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useEffectEvent, useRef } from "react";
-import { followEvents, followResync } from "../api";
-import type { Event } from "../bindings";
+import { followEvents, followResync, followTasksFile } from "../api";
+import type { Event, TasksFileEvent } from "../bindings";
+import { describeImport } from "../cards";
 import { useLiveRunControls, useLiveState } from "../liveRun";
 import { refreshProject, rereadRunState, taskChanged } from "../queries";
 import { eventLogItems, isRelevant } from "../runStore";
@@ -11,13 +12,14 @@ import { useUiActions } from "../uiStore";
  * Follows the core's events for the whole window: each one is folded into the live state (every event, in order),
  * its output lines go to the log store, and the end of the selected project's run makes what the database holds
  * stale (the projects, the board, the plan are invalidated, so they are read again). Missed events (a resync)
- * invalidate the same and re-read whether the run still goes.
+ * invalidate the same and re-read whether the run still goes. The selected project's tasks file changed on disk:
+ * imported, its board and plan are read again and a toast says what changed; refused, a toast says why.
  */
 export function useEvents(selectedId: string | null): void {
   const client = useQueryClient();
   const liveState = useLiveState();
   const { dispatch, logs } = useLiveRunControls();
-  const { pushError } = useUiActions();
+  const { pushError, pushInfo } = useUiActions();
 
   // The project of each run whose `run_started` came, as soon as it came: several events can arrive before the
   // next render (a run started by feedback sends its first events right after `run_started`), and the committed
@@ -67,4 +69,16 @@ export function useEvents(selectedId: string | null): void {
     });
   });
   useEffect(() => followResync(() => onResync()), []);
+
+  const onTasksFile = useEffectEvent((event: TasksFileEvent) => {
+    if (event.project_id !== selectedId) return;
+    if (event.kind === "refused") {
+      pushError(event.error);
+      return;
+    }
+    refreshProject(client, selectedId);
+    pushInfo(describeImport(event.file, event.summary));
+    if (event.summary.plan_warning !== null) pushError({ code: "warning", message: event.summary.plan_warning });
+  });
+  useEffect(() => followTasksFile((event) => onTasksFile(event), pushError), [pushError]);
 }

@@ -2,13 +2,15 @@
 import type { EventCallback, UnlistenFn } from "@tauri-apps/api/event";
 import { act } from "@testing-library/react";
 import type { Mock } from "vitest";
-import type { Event, RunReport } from "../bindings";
+import type { Event, RunReport, TasksFileEvent } from "../bindings";
 
 export type EventBus = {
   /** Delivers an event to every listener of the core's events registered (and not removed) so far. */
   emit: (...events: Event[]) => void;
   /** Tells the window it missed events (`yokeflow://resync`). */
   resync: () => void;
+  /** Says a project's tasks file changed on disk and was imported, or could not be (`yokeflow://tasks-file`). */
+  tasksFile: (event: TasksFileEvent) => void;
   /** Listeners of the core's events currently registered. */
   listenerCount: () => number;
   /** How many times an unlisten function of the core's events was called. */
@@ -17,6 +19,7 @@ export type EventBus = {
 
 const EVENTS = "yokeflow://event";
 const RESYNC = "yokeflow://resync";
+const TASKS_FILE = "yokeflow://tasks-file";
 
 /** Makes the mocked `listen` register into a fresh bus. */
 export function installEventBus(listenMock: Mock): EventBus {
@@ -42,6 +45,9 @@ export function installEventBus(listenMock: Mock): EventBus {
     },
     resync: () => {
       act(() => deliver(RESYNC, 3));
+    },
+    tasksFile: (event) => {
+      act(() => deliver(TASKS_FILE, event));
     },
     listenerCount: () => of(EVENTS).size,
     unlistenCalls: () => unlistens,

@@ -64,7 +64,7 @@ export function executionPlan(overrides: Partial<ExecutionPlan> = {}, stats: Par
       { worktree: "wt-1", task_ids: ["a", "c"], total_effort: 60 },
       { worktree: "wt-2", task_ids: ["b"], total_effort: 30 },
     ],
-    conflicts: [],
+    conflict_groups: [],
     pinned: [],
     ...overrides,
     stats: {

@@ -151,12 +151,16 @@ fn print_plan(o: &mut dyn Write, project: &str, plan: &ExecutionPlan, list: &[Ta
     writeln!(o, "  critical path       {} ({})", s.critical_path_minutes, s.critical_path.join(" -> "))?;
     writeln!(o, "  lower bound         {}", s.lower_bound)?;
     writeln!(o, "  predicted makespan  {}", s.predicted_makespan)?;
-    if plan.conflicts.is_empty() {
+    if plan.conflict_groups.is_empty() {
         writeln!(o, "\nNo predicted conflicts.")?;
     } else {
-        writeln!(o, "\nPredicted conflicts (never run at the same time):")?;
-        for c in &plan.conflicts {
-            writeln!(o, "  {} <-> {}: {}", c.a, c.b, c.files.join(", "))?;
+        writeln!(o, "\nPredicted conflicts (the tasks of a line never run at the same time):")?;
+        for g in &plan.conflict_groups {
+            // A large group is summarised: its size and first tasks.
+            let shown: Vec<&str> = g.tasks.iter().take(8).map(String::as_str).collect();
+            let more = g.tasks.len().saturating_sub(shown.len());
+            let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+            writeln!(o, "  {}: {}{more}", g.files.join(", "), shown.join(", "))?;
         }
     }
     Ok(())

@@ -6,26 +6,19 @@
 //! Two globs overlap when their literal prefixes (up to the first wildcard) are prefix-related and their
 //! literal suffixes (after the last wildcard) are suffix-related: conservative, it never misses a real overlap.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use globset::{GlobBuilder, GlobMatcher};
 
-use super::{ConflictPair, PlanTask};
+use super::{ConflictGroup, ConflictPair, PlanTask};
 
 const META: &[char] = &['*', '?', '[', ']', '{', '}', '\\'];
 
-/// The conflict relation over input positions.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct ConflictIndex {
-    /// For each task, the tasks it conflicts with (sorted).
-    pub adjacency: Vec<Vec<usize>>,
-    /// Every conflicting pair, ordered by input position.
-    pub pairs: Vec<ConflictPair>,
-}
-
-/// The predicted conflicts between tasks, in input order (`a` before `b`).
+/// The predicted conflicts between tasks as pairs, in input order (`a` before `b`); quadratic in the size of a
+/// group, so for small inputs (a plan stores [`ConflictGroup`]s).
 pub fn predict_conflicts(tasks: &[PlanTask]) -> Vec<ConflictPair> {
-    ConflictIndex::new(tasks).pairs
+    let ids: Vec<&str> = tasks.iter().map(|t| t.id.as_str()).collect();
+    Conflicts::new(tasks).pairs(&ids)
 }
 
 fn normalize(p: &str) -> String {
@@ -124,8 +117,8 @@ fn related(a: &GlobInfo, b: &GlobInfo) -> bool {
         && (a.suffix.ends_with(b.suffix) || b.suffix.ends_with(a.suffix))
 }
 
-impl ConflictIndex {
-    pub fn new(tasks: &[PlanTask]) -> ConflictIndex {
+impl Conflicts {
+    pub fn new(tasks: &[PlanTask]) -> Conflicts {
         let files: Vec<Vec<String>> = tasks
             .iter()
             .map(|t| {
@@ -139,7 +132,7 @@ impl ConflictIndex {
         Self::from_files(tasks, &files)
     }
 
-    fn from_files<'a>(tasks: &[PlanTask], files: &'a [Vec<String>]) -> ConflictIndex {
+    fn from_files<'a>(tasks: &[PlanTask], files: &'a [Vec<String>]) -> Conflicts {
         let n = tasks.len();
 
         let mut concrete: HashMap<&str, Vec<usize>> = HashMap::new();
@@ -161,46 +154,28 @@ impl ConflictIndex {
             }
         }
 
-        // (a, b, file) with a < b; sorted and grouped at the end.
-        let mut found: Vec<(u32, u32, &'a str)> = Vec::new();
-        let mut add_all = |xs: &[usize], ys: &[usize], file: &[&'a str], same: bool| {
-            for (k, &x) in xs.iter().enumerate() {
-                for &y in if same { &ys[k + 1..] } else { ys } {
-                    if x != y {
-                        let (a, b) = (x.min(y) as u32, x.max(y) as u32);
-                        found.extend(file.iter().map(|f| (a, b, *f)));
-                    }
-                }
-            }
-        };
-
-        // Equal concrete paths.
+        // Groups: members (input positions) and the files they share. Any two members conflict.
+        let mut raw: Vec<(Vec<usize>, Vec<&'a str>)> = Vec::new();
         let mut paths: Vec<(&str, &Vec<usize>)> = concrete.iter().map(|(p, t)| (*p, t)).collect();
         paths.sort_unstable_by_key(|(p, _)| *p);
-        for (p, ts) in &paths {
-            if ts.len() > 1 {
-                add_all(ts, ts, &[p], true);
-            }
-        }
-        // Globs against concrete paths sharing their literal prefix.
+        // A concrete path: the tasks naming it and those with a glob matching it.
+        let mut glob_matches: Vec<Vec<usize>> = vec![Vec::new(); paths.len()];
         for g in &globs {
             let from = paths.partition_point(|(p, _)| *p < g.prefix);
             let mut matcher: Option<Matcher> = None;
-            for (p, ts) in paths[from..].iter().take_while(|(p, _)| p.starts_with(g.prefix)) {
-                if !p.ends_with(g.suffix) {
-                    continue;
-                }
-                if matcher.get_or_insert_with(|| Matcher::new(g.pattern)).is_match(p) {
-                    add_all(&g.tasks, ts, &[p], false);
+            for (k, (p, _)) in paths.iter().enumerate().skip(from).take_while(|(_, (p, _))| p.starts_with(g.prefix)) {
+                if p.ends_with(g.suffix) && matcher.get_or_insert_with(|| Matcher::new(g.pattern)).is_match(p) {
+                    glob_matches[k].extend(&g.tasks);
                 }
             }
         }
-        // Globs against globs: same pattern, then prefix-related buckets.
+        for (k, (p, ts)) in paths.iter().enumerate() {
+            raw.push((ts.iter().chain(&glob_matches[k]).copied().collect(), vec![*p]));
+        }
+        // A glob: the tasks naming it; two prefix-related globs: the tasks of both.
         let mut by_prefix: HashMap<&str, Vec<usize>> = HashMap::new();
         for (k, g) in globs.iter().enumerate() {
-            if g.tasks.len() > 1 {
-                add_all(&g.tasks, &g.tasks, &[g.pattern], true);
-            }
+            raw.push((g.tasks.clone(), vec![g.pattern]));
             by_prefix.entry(g.prefix).or_default().push(k);
         }
         for (k, g) in globs.iter().enumerate() {
@@ -213,28 +188,147 @@ impl ConflictIndex {
                     if (cut == g.prefix.len() && other <= k) || !related(g, &globs[other]) {
                         continue;
                     }
-                    add_all(&g.tasks, &globs[other].tasks, &[g.pattern, globs[other].pattern], false);
+                    let members = g.tasks.iter().chain(&globs[other].tasks).copied().collect();
+                    raw.push((members, vec![g.pattern, globs[other].pattern]));
                 }
             }
         }
+        Conflicts::from_groups(n, raw.into_iter().map(|(m, f)| (m, f.into_iter().map(str::to_string).collect())))
+    }
+}
 
-        found.sort_unstable();
-        found.dedup();
-        let mut adjacency = vec![Vec::new(); n];
-        let mut pairs: Vec<ConflictPair> = Vec::new();
-        for group in found.chunk_by(|x, y| (x.0, x.1) == (y.0, y.1)) {
-            let (a, b) = (group[0].0 as usize, group[0].1 as usize);
-            adjacency[a].push(b);
-            adjacency[b].push(a);
-            pairs.push(ConflictPair {
-                a: tasks[a].id.clone(),
-                b: tasks[b].id.clone(),
-                files: group.iter().map(|x| x.2.to_string()).collect(),
-            });
+/// The predicted conflicts as groups: the tasks of a group (input positions) may all touch the same files, so no
+/// two of them run at the same time. Stored and computed per group, never per pair: 3,000 tasks naming one file
+/// are one group of 3,000, not 4.5 million pairs.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Conflicts {
+    /// Each group's members, sorted, at least two.
+    pub groups: Vec<Vec<usize>>,
+    /// Each group's files (paths, or globs that overlap).
+    pub files: Vec<Vec<String>>,
+    /// For each task, the groups it belongs to, sorted.
+    pub of: Vec<Vec<u32>>,
+}
+
+impl Conflicts {
+    /// Groups from `(members, files)`; members are deduplicated, groups of fewer than two tasks dropped, and groups
+    /// with the same members merged (their files joined).
+    pub fn from_groups(n: usize, raw: impl IntoIterator<Item = (Vec<usize>, Vec<String>)>) -> Conflicts {
+        let mut index: HashMap<Vec<usize>, usize> = HashMap::new();
+        let mut out = Conflicts { of: vec![Vec::new(); n], ..Default::default() };
+        for (mut members, files) in raw {
+            members.sort_unstable();
+            members.dedup();
+            if members.len() < 2 {
+                continue;
+            }
+            match index.get(&members) {
+                Some(&g) => {
+                    for f in files {
+                        if !out.files[g].contains(&f) {
+                            out.files[g].push(f);
+                        }
+                    }
+                }
+                None => {
+                    index.insert(members.clone(), out.groups.len());
+                    out.groups.push(members);
+                    out.files.push(files);
+                }
+            }
         }
-        for adj in &mut adjacency {
-            adj.sort_unstable();
+        // Stable output: groups in order of their first member, then their files.
+        let mut order: Vec<usize> = (0..out.groups.len()).collect();
+        order.sort_by(|&a, &b| out.groups[a].cmp(&out.groups[b]).then_with(|| out.files[a].cmp(&out.files[b])));
+        out.groups = order.iter().map(|&g| std::mem::take(&mut out.groups[g])).collect();
+        out.files = order.iter().map(|&g| std::mem::take(&mut out.files[g])).collect();
+        for (g, members) in out.groups.iter().enumerate() {
+            for &t in members {
+                out.of[t].push(g as u32);
+            }
         }
-        ConflictIndex { adjacency, pairs }
+        out
+    }
+
+    /// Whether tasks `a` and `b` share a group.
+    pub fn between(&self, a: usize, b: usize) -> bool {
+        a != b && self.shared(a, b).is_some()
+    }
+
+    /// The first group tasks `a` and `b` share.
+    pub fn shared(&self, a: usize, b: usize) -> Option<usize> {
+        let (x, y) = (&self.of[a], &self.of[b]);
+        let (mut i, mut j) = (0, 0);
+        while i < x.len() && j < y.len() {
+            match x[i].cmp(&y[j]) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => return Some(x[i] as usize),
+            }
+        }
+        None
+    }
+
+    /// Whether task `t` must wait: one of its groups has a member running (`busy` counts running members per group).
+    pub fn blocked(&self, t: usize, busy: &[u32]) -> bool {
+        self.of[t].iter().any(|&g| busy[g as usize] > 0)
+    }
+
+    /// Task `t` starts (`true`) or ends: its groups' counts of running members change.
+    pub fn occupy(&self, t: usize, busy: &mut [u32], starts: bool) {
+        for &g in &self.of[t] {
+            if starts {
+                busy[g as usize] += 1;
+            } else {
+                busy[g as usize] -= 1;
+            }
+        }
+    }
+
+    /// A zeroed `busy` array for [`Conflicts::blocked`].
+    pub fn idle(&self) -> Vec<u32> {
+        vec![0; self.groups.len()]
+    }
+
+    /// The work the relation costs to walk: the sum of the group sizes.
+    pub fn size(&self) -> usize {
+        self.groups.iter().map(Vec::len).sum()
+    }
+
+    /// The groups with task ids (stored in the plan).
+    pub fn to_groups(&self, ids: &[&str]) -> Vec<ConflictGroup> {
+        self.groups
+            .iter()
+            .zip(&self.files)
+            .map(|(members, files)| ConflictGroup {
+                tasks: members.iter().map(|&t| ids[t].to_string()).collect(),
+                files: files.clone(),
+            })
+            .collect()
+    }
+
+    /// Every conflicting pair (input order, `a` before `b`) with the files it shares; quadratic in a group's size:
+    /// for small inputs and tests.
+    pub fn pairs(&self, ids: &[&str]) -> Vec<ConflictPair> {
+        let mut found: BTreeMap<(usize, usize), Vec<String>> = BTreeMap::new();
+        for (members, files) in self.groups.iter().zip(&self.files) {
+            for (k, &a) in members.iter().enumerate() {
+                for &b in &members[k + 1..] {
+                    let shared = found.entry((a, b)).or_default();
+                    for f in files {
+                        if !shared.contains(f) {
+                            shared.push(f.clone());
+                        }
+                    }
+                }
+            }
+        }
+        found
+            .into_iter()
+            .map(|((a, b), mut files)| {
+                files.sort();
+                ConflictPair { a: ids[a].to_string(), b: ids[b].to_string(), files }
+            })
+            .collect()
     }
 }

@@ -4,13 +4,12 @@
 //! rest renumbered (`batch-1`…); a worktree emptied by a move keeps its name (so the lanes a person sees and the
 //! pins stay put) unless it is the last one.
 
-use std::collections::HashMap;
-
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::assign::worktree_name;
 use super::batches::{batch_name, make_batches};
+use super::conflicts::Conflicts;
 use super::graph::TaskGraph;
 use super::{ExecutionPlan, PlanError, PlanTask, WorktreeAssignment};
 
@@ -54,15 +53,12 @@ pub fn validate_edit(plan: &ExecutionPlan, tasks: &[PlanTask], edit: &PlanEdit) 
     if batch_of.contains(&usize::MAX) {
         return Err(stale());
     }
-    let mut conflicts: Vec<Vec<usize>> = vec![Vec::new(); n];
-    let mut shared: HashMap<(usize, usize), &[String]> = HashMap::new();
-    for pair in &plan.conflicts {
-        if let (Some(a), Some(b)) = (graph.position(&pair.a), graph.position(&pair.b)) {
-            conflicts[a].push(b);
-            conflicts[b].push(a);
-            shared.insert((a.min(b), a.max(b)), &pair.files);
-        }
-    }
+    let conflicts = Conflicts::from_groups(
+        n,
+        plan.conflict_groups
+            .iter()
+            .map(|g| (g.tasks.iter().filter_map(|id| graph.position(id)).collect(), g.files.clone())),
+    );
     let task_pos = |id: &str| graph.position(id).ok_or_else(|| refuse(format!("there is no task `{id}`")));
 
     let mut out = plan.clone();
@@ -97,8 +93,12 @@ pub fn validate_edit(plan: &ExecutionPlan, tasks: &[PlanTask], edit: &PlanEdit) 
                     plan.batches[batch_of[s]].batch_id
                 )));
             }
-            if let Some(&c) = conflicts[t].iter().find(|&&c| batch_of[c] == target) {
-                let files = shared.get(&(t.min(c), t.max(c))).map(|f| f.join(", ")).unwrap_or_default();
+            let clash = conflicts.of[t].iter().find_map(|&g| {
+                let g = g as usize;
+                conflicts.groups[g].iter().find(|&&c| c != t && batch_of[c] == target).map(|&c| (c, g))
+            });
+            if let Some((c, g)) = clash {
+                let files = conflicts.files[g].join(", ");
                 return Err(cannot(format!(
                     "it is predicted to conflict with `{}` in that batch (files: {files})",
                     graph.id(c)

@@ -95,6 +95,15 @@ pub struct ConflictPair {
     pub files: Vec<String>,
 }
 
+/// Tasks predicted to touch the same files: no two of them run at the same time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ConflictGroup {
+    /// The shared paths, or overlapping globs.
+    pub files: Vec<String>,
+    /// The tasks, in input order (at least two).
+    pub tasks: Vec<String>,
+}
+
 /// Figures about a plan. All durations are in minutes of estimated effort.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct PlanStats {
@@ -122,7 +131,14 @@ pub struct ExecutionPlan {
     pub batches: Vec<Batch>,
     pub worktree_assignments: Vec<WorktreeAssignment>,
     pub stats: PlanStats,
-    pub conflicts: Vec<ConflictPair>,
+    /// The predicted conflicts, as groups of tasks sharing files (a plan stays small however many tasks share a
+    /// file; [`ExecutionPlan::conflict_pairs`] expands them).
+    #[serde(default)]
+    pub conflict_groups: Vec<ConflictGroup>,
+    /// Plans stored before groups listed pairs: read, turned into groups by [`ExecutionPlan::upgrade`].
+    #[serde(default, rename = "conflicts", skip_serializing)]
+    #[ts(skip)]
+    pub legacy_conflicts: Vec<ConflictPair>,
     /// Tasks a person moved to a worktree by hand ([`PlanEdit::MoveToWorktree`]): a run starts each of them in
     /// the worker slot of the worktree that holds it. Plans stored before pins existed read as none.
     #[serde(default)]
@@ -154,12 +170,14 @@ fn cycle_text(tasks: &[String]) -> String {
 pub fn build_plan(tasks: &[PlanTask], opts: &PlanOptions) -> Result<ExecutionPlan, PlanError> {
     let workers = opts.max_worktrees.max(1);
     let graph = TaskGraph::new(tasks)?;
-    let conflicts = conflicts::ConflictIndex::new(tasks);
-    let batch_lists = batches::split_levels(&graph, &conflicts.adjacency);
-    let batches = batches::to_batches(&graph, &conflicts.adjacency, &batch_lists);
+    let conflicts = conflicts::Conflicts::new(tasks);
+    let batch_lists = batches::split_levels(&graph, &conflicts);
+    let batches = batches::to_batches(&graph, &conflicts, &batch_lists);
     let worktree_assignments = assign::assign_worktrees(&graph, &batch_lists, workers);
+    let ids: Vec<&str> = graph.ids().iter().map(String::as_str).collect();
+    let conflict_groups = conflicts.to_groups(&ids);
 
-    let mut scheduler = Scheduler::from_parts(graph, conflicts.adjacency);
+    let mut scheduler = Scheduler::from_parts(graph, conflicts);
     scheduler.tune(workers, schedule::DEFAULT_SEED);
     let dynamic = scheduler.simulate(workers);
     let graph = scheduler.graph();
@@ -173,5 +191,37 @@ pub fn build_plan(tasks: &[PlanTask], opts: &PlanOptions) -> Result<ExecutionPla
         lower_bound: graph.lower_bound(workers),
         predicted_makespan: dynamic.makespan,
     };
-    Ok(ExecutionPlan { batches, worktree_assignments, stats, conflicts: conflicts.pairs, pinned: Vec::new() })
+    Ok(ExecutionPlan {
+        batches,
+        worktree_assignments,
+        stats,
+        conflict_groups,
+        legacy_conflicts: Vec::new(),
+        pinned: Vec::new(),
+    })
+}
+
+impl ExecutionPlan {
+    /// Every conflicting pair of tasks, with their shared files; quadratic in a group's size (for small plans
+    /// and tests).
+    pub fn conflict_pairs(&self) -> Vec<ConflictPair> {
+        let mut found: std::collections::BTreeMap<(&str, &str), Vec<String>> = Default::default();
+        for g in &self.conflict_groups {
+            for (k, a) in g.tasks.iter().enumerate() {
+                for b in &g.tasks[k + 1..] {
+                    let shared = found.entry((a.as_str(), b.as_str())).or_default();
+                    shared.extend(g.files.iter().filter(|f| !shared.contains(f)).cloned().collect::<Vec<_>>());
+                }
+            }
+        }
+        found.into_iter().map(|((a, b), files)| ConflictPair { a: a.into(), b: b.into(), files }).collect()
+    }
+
+    /// A plan stored before conflict groups existed: its pairs become groups of two.
+    pub fn upgrade(mut self) -> ExecutionPlan {
+        for pair in std::mem::take(&mut self.legacy_conflicts) {
+            self.conflict_groups.push(ConflictGroup { files: pair.files, tasks: vec![pair.a, pair.b] });
+        }
+        self
+    }
 }

@@ -10,7 +10,7 @@ use std::collections::{BTreeSet, BinaryHeap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::conflicts::ConflictIndex;
+use super::conflicts::Conflicts;
 use super::graph::TaskGraph;
 use super::simulate::{Schedule, ScheduledTask};
 use super::{PlanError, PlanTask};
@@ -45,7 +45,7 @@ struct Slot {
 #[derive(Debug, Clone)]
 pub struct Scheduler {
     graph: TaskGraph,
-    conflicts: Vec<Vec<usize>>,
+    conflicts: Conflicts,
     /// Tasks in dispatch order.
     order: Vec<usize>,
     /// `pos[t]`: where task `t` stands in `order`.
@@ -56,11 +56,11 @@ impl Scheduler {
     /// Validates the tasks, predicts conflicts and orders tasks by remaining critical path (untuned).
     pub fn new(tasks: &[PlanTask]) -> Result<Scheduler, PlanError> {
         let graph = TaskGraph::new(tasks)?;
-        let conflicts = ConflictIndex::new(tasks).adjacency;
+        let conflicts = Conflicts::new(tasks);
         Ok(Scheduler::from_parts(graph, conflicts))
     }
 
-    pub(crate) fn from_parts(graph: TaskGraph, conflicts: Vec<Vec<usize>>) -> Scheduler {
+    pub(crate) fn from_parts(graph: TaskGraph, conflicts: Conflicts) -> Scheduler {
         let mut order: Vec<usize> = (0..graph.len()).collect();
         super::batches::urgency_order(&graph, &mut order);
         let pos = positions(&order);
@@ -75,7 +75,7 @@ impl Scheduler {
     /// Whether two tasks (by id) are predicted to conflict.
     pub fn conflicts(&self, a: &str, b: &str) -> bool {
         match (self.graph.position(a), self.graph.position(b)) {
-            (Some(a), Some(b)) => self.conflicts[a].binary_search(&b).is_ok(),
+            (Some(a), Some(b)) => self.conflicts.between(a, b),
             _ => false,
         }
     }
@@ -93,20 +93,18 @@ impl Scheduler {
         if state.free_workers == 0 {
             return picked;
         }
-        let mut blocked: HashSet<usize> = state
-            .running
-            .iter()
-            .filter_map(|id| self.graph.position(id))
-            .flat_map(|t| self.conflicts[t].iter().copied())
-            .collect();
+        let mut busy = self.conflicts.idle();
+        for t in state.running.iter().filter_map(|id| self.graph.position(id)) {
+            self.conflicts.occupy(t, &mut busy, true);
+        }
         for &t in &self.order {
             let id = self.graph.id(t);
-            if blocked.contains(&t) || state.done.contains(id) || state.running.contains(id) {
+            if self.conflicts.blocked(t, &busy) || state.done.contains(id) || state.running.contains(id) {
                 continue;
             }
             if self.graph.deps[t].iter().all(|&d| state.done.contains(self.graph.id(d))) {
                 picked.push(id.to_string());
-                blocked.extend(self.conflicts[t].iter().copied());
+                self.conflicts.occupy(t, &mut busy, true);
                 if picked.len() == state.free_workers {
                     break;
                 }
@@ -143,9 +141,7 @@ impl Scheduler {
         let lower = self.graph.lower_bound(workers);
         let mut slots = Vec::new();
         let mut best = self.run(workers, &self.order, &self.pos, &mut slots);
-        let work = n
-            + self.graph.deps.iter().map(Vec::len).sum::<usize>()
-            + self.conflicts.iter().map(Vec::len).sum::<usize>();
+        let work = n + self.graph.deps.iter().map(Vec::len).sum::<usize>() + self.conflicts.size();
         let rounds = (TUNING_BUDGET / work.max(1)).min(MAX_TUNING_ROUNDS);
         let mut rng = XorShift::new(seed);
         // Keys: the current best order expressed as scores (higher first).
@@ -200,43 +196,52 @@ impl Scheduler {
 
     /// Event-driven list scheduling with the given dispatch order; fills `slots` by input position and
     /// returns the makespan.
+    ///
+    /// Ready tasks blocked by a running conflict group wait in that group's queue instead of being scanned at
+    /// every event: when a group frees up, only the first task of its queue (in dispatch order) comes back, since
+    /// once it starts it blocks the rest again. That keeps the schedule exactly the plain list schedule while
+    /// thousands of tasks sharing one file cost a few operations per event, not a scan of all of them.
     fn run(&self, workers: usize, order: &[usize], pos: &[u32], slots: &mut Vec<Slot>) -> u64 {
         let g = &self.graph;
+        let c = &self.conflicts;
         let n = g.len();
         slots.clear();
         slots.resize(n, Slot::default());
         let mut missing: Vec<u32> = g.deps.iter().map(|d| d.len() as u32).collect();
-        let mut blocked = vec![0u32; n];
+        let mut busy = c.idle();
+        let mut waiting: Vec<BTreeSet<u32>> = vec![BTreeSet::new(); c.groups.len()];
         let mut ready: BTreeSet<u32> = (0..n).filter(|&t| missing[t] == 0).map(|t| pos[t]).collect();
         let mut free: BinaryHeap<Reverse<usize>> = (0..workers.max(1)).map(Reverse).collect();
         let mut events: BinaryHeap<Reverse<(u64, u32)>> = BinaryHeap::new();
-        let mut started: Vec<u32> = Vec::new();
         let mut now = 0u64;
+        // The first waiter of each free group among `groups` comes back to `ready`.
+        let promote = |groups: &[u32], busy: &[u32], waiting: &mut [BTreeSet<u32>], ready: &mut BTreeSet<u32>| {
+            for &k in groups {
+                if busy[k as usize] == 0 {
+                    if let Some(p) = waiting[k as usize].pop_first() {
+                        ready.insert(p);
+                    }
+                }
+            }
+        };
         loop {
-            if !free.is_empty() {
-                started.clear();
-                for &p in &ready {
-                    let t = order[p as usize];
-                    if blocked[t] > 0 {
-                        continue;
-                    }
-                    let Some(Reverse(worker)) = free.pop() else {
-                        break;
-                    };
-                    started.push(p);
-                    for &c in &self.conflicts[t] {
-                        blocked[c] += 1;
-                    }
-                    let end = now + g.effort[t];
-                    slots[t] = Slot { start: now, end, worker };
-                    events.push(Reverse((end, p)));
-                    if free.is_empty() {
-                        break;
-                    }
+            let mut cursor = 0u32;
+            while !free.is_empty() {
+                let Some(&p) = ready.range(cursor..).next() else { break };
+                cursor = p + 1;
+                let t = order[p as usize];
+                ready.remove(&p);
+                if let Some(&k) = c.of[t].iter().find(|&&k| busy[k as usize] > 0) {
+                    // Blocked: it waits for group `k`; its free groups' next waiters take its place.
+                    waiting[k as usize].insert(p);
+                    promote(&c.of[t], &busy, &mut waiting, &mut ready);
+                    continue;
                 }
-                for p in &started {
-                    ready.remove(p);
-                }
+                let Some(Reverse(worker)) = free.pop() else { unreachable!("a worker is free") };
+                c.occupy(t, &mut busy, true);
+                let end = now + g.effort[t];
+                slots[t] = Slot { start: now, end, worker };
+                events.push(Reverse((end, p)));
             }
             let Some(&Reverse((end, _))) = events.peek() else {
                 break;
@@ -249,9 +254,8 @@ impl Scheduler {
                 events.pop();
                 let t = order[p as usize];
                 free.push(Reverse(slots[t].worker));
-                for &c in &self.conflicts[t] {
-                    blocked[c] -= 1;
-                }
+                c.occupy(t, &mut busy, false);
+                promote(&c.of[t], &busy, &mut waiting, &mut ready);
                 for &s in &g.succs[t] {
                     missing[s] -= 1;
                     if missing[s] == 0 {
@@ -260,7 +264,7 @@ impl Scheduler {
                 }
             }
         }
-        debug_assert!(ready.is_empty(), "every task is scheduled");
+        debug_assert!(ready.is_empty() && waiting.iter().all(BTreeSet::is_empty), "every task is scheduled");
         now
     }
 }

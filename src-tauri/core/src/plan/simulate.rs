@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use super::conflicts::ConflictIndex;
+use super::conflicts::Conflicts;
 use super::graph::TaskGraph;
 use super::schedule::{Scheduler, DEFAULT_SEED};
 use super::{batches, PlanError, PlanTask};
@@ -68,7 +68,7 @@ pub fn simulate_sequential(tasks: &[PlanTask]) -> u64 {
 /// first onto the earliest free worker.
 pub fn simulate_barrier(tasks: &[PlanTask], workers: usize) -> Result<Schedule, PlanError> {
     let graph = TaskGraph::new(tasks)?;
-    let conflicts = ConflictIndex::new(tasks).adjacency;
+    let conflicts = Conflicts::new(tasks);
     Ok(barrier(&graph, &batches::split_levels(&graph, &conflicts), workers))
 }
 
@@ -83,7 +83,7 @@ pub fn simulate_dynamic(tasks: &[PlanTask], workers: usize) -> Result<Schedule, 
 pub fn simulate(tasks: &[PlanTask], workers: usize) -> Result<SimulationReport, PlanError> {
     let workers = workers.max(1);
     let graph = TaskGraph::new(tasks)?;
-    let conflicts = ConflictIndex::new(tasks).adjacency;
+    let conflicts = Conflicts::new(tasks);
     let barrier = barrier(&graph, &batches::split_levels(&graph, &conflicts), workers).makespan;
     let mut scheduler = Scheduler::from_parts(graph, conflicts);
     let dynamic = scheduler.tune(workers, DEFAULT_SEED);

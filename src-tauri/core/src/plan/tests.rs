@@ -71,7 +71,7 @@ fn one_task() {
     assert_eq!(plan.worktree_assignments[0].total_effort, 25);
     assert_eq!(plan.stats.critical_path, vec!["only"]);
     assert_eq!((plan.stats.lower_bound, plan.stats.predicted_makespan, plan.stats.task_count), (25, 25, 1));
-    assert!(plan.conflicts.is_empty());
+    assert!(plan.conflict_groups.is_empty());
 }
 
 #[test]
@@ -83,8 +83,11 @@ fn all_conflicting_tasks_run_strictly_sequentially() {
     assert!(plan.batches.iter().all(|b| b.task_ids.len() == 1 && !b.can_parallel));
     // Longest first.
     assert_eq!(batch_ids(&plan).concat(), vec!["t4", "t3", "t2", "t1", "t0"]);
-    assert_eq!(plan.conflicts.len(), 10);
-    assert!(plan.conflicts.iter().all(|c| c.files == vec!["Cargo.toml".to_string()]));
+    assert_eq!(plan.conflict_pairs().len(), 10);
+    assert!(plan.conflict_pairs().iter().all(|c| c.files == vec!["Cargo.toml".to_string()]));
+    // One group for the shared file, not ten pairs.
+    assert_eq!(plan.conflict_groups.len(), 1);
+    assert_eq!(plan.conflict_groups[0].tasks.len(), 5);
     let total = simulate_sequential(&tasks);
     assert_eq!(plan.stats.predicted_makespan, total);
     let report = simulate(&tasks, 4).unwrap();
@@ -99,7 +102,10 @@ fn hand_made_example_has_known_batches() {
     let deps: Vec<Vec<&str>> = plan.batches.iter().map(|b| b.depends_on.iter().map(String::as_str).collect()).collect();
     assert_eq!(deps, vec![vec![], vec!["batch-1"], vec!["batch-1", "batch-2"], vec!["batch-2", "batch-3"]]);
     assert_eq!(plan.batches.iter().map(|b| b.can_parallel).collect::<Vec<_>>(), vec![true, false, false, false]);
-    assert_eq!(plan.conflicts, vec![ConflictPair { a: "b".into(), b: "c".into(), files: vec!["src/x.rs".into()] }]);
+    assert_eq!(
+        plan.conflict_pairs(),
+        vec![ConflictPair { a: "b".into(), b: "c".into(), files: vec!["src/x.rs".into()] }]
+    );
     assert_eq!(plan.stats.critical_path, vec!["a", "b", "e"]);
     assert_eq!(plan.stats.critical_path_minutes, 65);
     assert_eq!(plan.stats.total_effort, 115);
@@ -271,7 +277,7 @@ fn to_tasks(raw: &[RawTask]) -> Vec<PlanTask> {
 }
 
 fn conflict_set(plan: &ExecutionPlan) -> HashSet<(String, String)> {
-    plan.conflicts.iter().flat_map(|c| [(c.a.clone(), c.b.clone()), (c.b.clone(), c.a.clone())]).collect()
+    plan.conflict_pairs().iter().flat_map(|c| [(c.a.clone(), c.b.clone()), (c.b.clone(), c.a.clone())]).collect()
 }
 
 fn check_schedule(tasks: &[PlanTask], conflicts: &HashSet<(String, String)>, s: &Schedule, workers: usize) {
@@ -417,4 +423,34 @@ proptest! {
         sched.tune(workers, schedule::DEFAULT_SEED);
         prop_assert_eq!(replay_with_next_ready(&sched, &tasks, workers), dynamic.makespan);
     }
+}
+
+#[test]
+fn thousands_of_tasks_on_one_file_make_one_group_and_a_small_plan() {
+    // Issue 16 item 13: 3,000 tasks naming one file once stored 4.5 million pairs (a 264 MB plan).
+    let tasks: Vec<PlanTask> =
+        (0..10_000).map(|i| task(&format!("t{i}"), &[], 1 + i % 7, &["Cargo.toml", &format!("src/m{i}.rs")])).collect();
+    let plan = build_plan(&tasks, &opts(4)).unwrap();
+    assert_eq!(plan.conflict_groups.len(), 1);
+    assert_eq!(plan.conflict_groups[0].files, vec!["Cargo.toml".to_string()]);
+    assert_eq!(plan.conflict_groups[0].tasks.len(), 10_000);
+    // Every task in its own batch, each waiting for the one before (not for all of them).
+    assert_eq!(plan.batches.len(), 10_000);
+    assert!(plan.batches.iter().all(|b| b.depends_on.len() <= 1), "batches depend on their predecessor only");
+    let json = serde_json::to_string(&plan).unwrap();
+    assert!(json.len() < 2_000_000, "the plan of 10,000 tasks takes {} bytes", json.len());
+    assert_eq!(plan.stats.predicted_makespan, plan.stats.total_effort, "they all run one after another");
+}
+
+#[test]
+fn a_plan_stored_with_conflict_pairs_reads_as_groups() {
+    let plan = build_plan(&example(), &opts(2)).unwrap();
+    let mut json = serde_json::to_value(&plan).unwrap();
+    let obj = json.as_object_mut().unwrap();
+    obj.remove("conflict_groups");
+    obj.insert("conflicts".into(), serde_json::json!([{ "a": "b", "b": "c", "files": ["src/x.rs"] }]));
+    let old: ExecutionPlan = serde_json::from_value(json).unwrap();
+    let upgraded = old.upgrade();
+    assert_eq!(upgraded.conflict_groups, plan.conflict_groups);
+    assert!(!serde_json::to_string(&upgraded).unwrap().contains("\"conflicts\""), "written back as groups only");
 }

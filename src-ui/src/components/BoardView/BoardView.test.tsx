@@ -111,7 +111,7 @@ describe("card facts", () => {
   });
 
   it("shows the plan's worktree with its pin, and the predicted conflicts", () => {
-    const plan = executionPlan({ pinned: ["b"], conflicts: [{ a: "a", b: "c", files: ["src/cart.ts"] }] });
+    const plan = executionPlan({ pinned: ["b"], conflict_groups: [{ tasks: ["a", "c"], files: ["src/cart.ts"] }] });
     render(<BoardView board={board([task("a"), task("b"), task("c", { status: "done" })])} plan={plan} />);
     const a = card("a");
     expect(within(a).getByTestId("card-worktree")).toHaveTextContent("wt-1");

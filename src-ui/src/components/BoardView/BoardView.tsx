@@ -30,6 +30,8 @@ type Props = {
   onOpenTask?: (taskId: string) => void;
   /** A card was dropped on another column. */
   onMoveTask?: (taskId: string, status: TaskStatus) => void;
+  /** Opens the form of a new task (offered in the Backlog's head). */
+  onNewTask?: () => void;
 };
 
 const NO_SLOTS: Readonly<Record<string, number>> = {};
@@ -60,6 +62,7 @@ export function BoardView({
   activity = NO_ACTIVITY,
   onOpenTask,
   onMoveTask,
+  onNewTask,
 }: Props) {
   const groups = useMemo(() => groupByStatus(board.tasks), [board.tasks]);
   const epics = useMemo(() => epicsById(board.epics), [board.epics]);
@@ -111,6 +114,7 @@ export function BoardView({
             facts={facts}
             selectedTaskId={status === selectedStatus ? selectedTaskId : null}
             onOpenTask={onOpenTask}
+            onNewTask={status === "backlog" ? onNewTask : undefined}
           />
         ))}
       </div>

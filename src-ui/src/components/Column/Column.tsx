@@ -20,7 +20,11 @@ type CardsProps = {
   onOpenTask?: ((taskId: string) => void) | undefined;
 };
 
-type Props = CardsProps & { status: TaskStatus };
+type Props = CardsProps & {
+  status: TaskStatus;
+  /** Offers a new task in this column's head (the Backlog's). */
+  onNewTask?: (() => void) | undefined;
+};
 
 /** The colour of each column's top edge (Backlog keeps the default). */
 const STATUS_CLASS: Record<TaskStatus, string | undefined> = {
@@ -30,7 +34,7 @@ const STATUS_CLASS: Record<TaskStatus, string | undefined> = {
   done: styles.columnDone,
 };
 
-function ColumnInner({ status, label, tasks, ...cards }: Props) {
+function ColumnInner({ status, label, tasks, onNewTask, ...cards }: Props) {
   const zone: DropZone = { label };
   const { setNodeRef, isOver, active } = useDroppable({ id: status, data: zone });
   const target = isOver && (active?.data.current as DragItem | undefined)?.home !== status;
@@ -45,6 +49,11 @@ function ColumnInner({ status, label, tasks, ...cards }: Props) {
     >
       <header className={styles.columnHead}>
         <h2 id={headingId}>{label}</h2>
+        {onNewTask !== undefined && (
+          <button type="button" className={styles.newTask} data-testid="new-task" title="New task (n)" onClick={onNewTask}>
+            + New task
+          </button>
+        )}
         <span className={styles.count} data-testid="column-count" aria-label={`${tasks.length} tasks`}>
           {tasks.length}
         </span>
@@ -156,4 +165,7 @@ function sameCards(prev: CardsProps, next: CardsProps): boolean {
 const ColumnCards = memo(ColumnCardsInner, sameCards);
 
 /** One kanban column, a drop target for cards. */
-export const Column = memo(ColumnInner, (prev, next) => prev.status === next.status && sameCards(prev, next));
+export const Column = memo(
+  ColumnInner,
+  (prev, next) => prev.status === next.status && prev.onNewTask === next.onNewTask && sameCards(prev, next),
+);

@@ -2,7 +2,7 @@ import { act, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import type { ComponentProps } from "react";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import type { SessionLog, TaskLog } from "../../bindings";
+import type { ErrorDto, SessionLog, TaskFileIssue, TaskLog } from "../../bindings";
 import { LogStore, type LogItem } from "../../runStore";
 import { board, task } from "../../test/fixtures";
 import { renderWithClient } from "../../test/render";
@@ -44,9 +44,15 @@ function session(overrides: Partial<SessionLog> = {}): SessionLog {
 }
 
 let stored: TaskLog;
+/** What `check_card_edit` finds wrong with a removal. */
+let removalIssues: TaskFileIssue[];
+/** `edit_tasks` rejects with this while set. */
+let editRefusal: ErrorDto | null;
 
 beforeEach(() => {
   stored = { task_id: "a", sessions: [], cost_usd: null };
+  removalIssues = [];
+  editRefusal = null;
   invokeMock.mockReset();
   invokeMock.mockImplementation((command: string, args: Record<string, unknown>) => {
     switch (command) {
@@ -82,6 +88,12 @@ beforeEach(() => {
         return Promise.resolve({ effective: ["Bash(git add:*)", "Bash(npm install:*)"], allowed: ["Bash(npm install:*)"] });
       case "revoke_tool":
         return Promise.resolve({ effective: ["Bash(git add:*)"], allowed: [] });
+      case "check_card_edit":
+        return Promise.resolve(removalIssues);
+      case "edit_tasks":
+        return editRefusal === null
+          ? Promise.resolve({ summary: { added: [], updated: [], removed: ["a"], kept: [], plan_warning: null }, file: null })
+          : Promise.reject(editRefusal);
       case "allow_tool":
         return Promise.resolve({ effective: ["Bash(git add:*)", args.rule], allowed: [args.rule] });
       default:
@@ -273,5 +285,58 @@ describe("LogPane", () => {
     await user.click(revoke);
     expect(invokeMock).toHaveBeenCalledWith("revoke_tool", { projectId: "p1", rule: "Bash(npm install:*)" });
     await waitFor(() => expect(screen.queryByTestId("revoke-tool")).not.toBeInTheDocument());
+  });
+
+  it("offers Edit task, which opens the task's form", async () => {
+    const onEditTask = vi.fn();
+    renderPane({ onEditTask, task: task("a", { status: "review", review_reason: "tests failed" }) });
+    const user = userEvent.setup();
+    await user.click(screen.getByTestId("edit-task"));
+    expect(onEditTask).toHaveBeenCalledWith("a");
+    // Started work is never deleted.
+    expect(screen.queryByTestId("delete-task")).not.toBeInTheDocument();
+  });
+
+  it("deletes a Backlog task only after a second, explicit click, then closes", async () => {
+    const { props } = renderPane({ onEditTask: vi.fn() });
+    const user = userEvent.setup();
+    await user.click(screen.getByTestId("delete-task"));
+    expect(invokeMock).not.toHaveBeenCalledWith("edit_tasks", expect.anything());
+    expect(screen.getByRole("group", { name: "Confirm deleting the task" })).toHaveTextContent("Delete this task");
+    await user.click(within(screen.getByRole("group", { name: "Confirm deleting the task" })).getByRole("button", { name: "Keep it" }));
+    expect(screen.queryByTestId("delete-task-confirm")).not.toBeInTheDocument();
+
+    await user.click(screen.getByTestId("delete-task"));
+    await waitFor(() => expect(screen.getByTestId("delete-task-confirm")).toBeEnabled());
+    await user.click(screen.getByTestId("delete-task-confirm"));
+    expect(invokeMock).toHaveBeenCalledWith("edit_tasks", { projectId: "p1", edit: { kind: "remove_task", id: "a" } });
+    await waitFor(() => expect(props.onClose).toHaveBeenCalledTimes(1));
+  });
+
+  it("says why a task cannot be deleted instead of offering it", async () => {
+    removalIssues = [{ task: "a", location: null, field: "depends_on", line: null, message: "`b` depends on it: remove that dependency first" }];
+    renderPane({ onEditTask: vi.fn() });
+    const user = userEvent.setup();
+    await user.click(screen.getByTestId("delete-task"));
+    expect(await screen.findByTestId("delete-task-blocked")).toHaveTextContent("`b` depends on it");
+    expect(screen.getByTestId("delete-task-confirm")).toBeDisabled();
+    expect(invokeMock).toHaveBeenCalledWith("check_card_edit", { projectId: "p1", edit: { kind: "remove_task", id: "a" } });
+  });
+
+  it("reports a refused deletion (a run is going) and stays open", async () => {
+    editRefusal = { code: "move_refused", message: "a run of this project is going" };
+    const { props } = renderPane({ onEditTask: vi.fn() });
+    const user = userEvent.setup();
+    await user.click(screen.getByTestId("delete-task"));
+    await waitFor(() => expect(screen.getByTestId("delete-task-confirm")).toBeEnabled());
+    await user.click(screen.getByTestId("delete-task-confirm"));
+    await waitFor(() => expect(props.onError).toHaveBeenCalledWith(editRefusal));
+    expect(props.onClose).not.toHaveBeenCalled();
+  });
+
+  it("offers neither edit nor delete without a form to open", () => {
+    renderPane();
+    expect(screen.queryByTestId("edit-task")).not.toBeInTheDocument();
+    expect(screen.queryByTestId("delete-task")).not.toBeInTheDocument();
   });
 });

@@ -1,8 +1,9 @@
-import { useEffect, useLayoutEffect, useRef, useState, useSyncExternalStore } from "react";
-import type { BoardColumn, SessionLog, Task, TaskStatus } from "../../bindings";
+import { useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
+import type { BoardColumn, CardEdit, SessionLog, Task, TaskStatus } from "../../bindings";
 import { columnLabel, slotName } from "../../board";
 import { cx } from "../../classNames";
-import { useDiscardWork, useSetToolRule, useTaskLogQuery, useToolPermissionsQuery } from "../../queries";
+import { sortIssues } from "../../cards";
+import { useCardCheckQuery, useDiscardWork, useEditTasks, useSetToolRule, useTaskLogQuery, useToolPermissionsQuery } from "../../queries";
 import { formatCost, type LogStore } from "../../runStore";
 import { DiffPanel } from "../DiffPanel/DiffPanel";
 import { FeedbackForm } from "../FeedbackForm/FeedbackForm";
@@ -45,6 +46,8 @@ type Props = TaskCommands & {
   onOpenFolder?: (taskId: string) => void;
   /** Shows why something failed (a toast). */
   onError?: (reason: unknown) => void;
+  /** Opens the task's form; without it, the task is not offered for editing (nor for deleting). */
+  onEditTask?: (taskId: string) => void;
   onClose: () => void;
 };
 
@@ -68,6 +71,7 @@ export function LogPane({
   runActive,
   onOpenFolder,
   onError = ignore,
+  onEditTask,
   onClose,
   ...commands
 }: Props) {
@@ -111,6 +115,16 @@ export function LogPane({
         </button>
       </header>
       <div className={styles.logPaneBody} data-scroll>
+        {onEditTask !== undefined && (
+          <div className={styles.logPaneActions} role="group" aria-label="Task card">
+            <button type="button" className="button small" data-testid="edit-task" onClick={() => onEditTask(task.id)}>
+              Edit task
+            </button>
+            {task.status === "backlog" && (
+              <DeleteTaskButton key={task.id} projectId={projectId} taskId={task.id} onError={onError} onDeleted={onClose} />
+            )}
+          </div>
+        )}
         {(task.status === "review" || (ran && task.status !== "backlog")) && (
           <section className={styles.review} aria-label="What now" data-testid="review-pane">
             {task.status === "review" && task.review_reason !== null && (
@@ -320,6 +334,62 @@ function DiscardButton({ projectId, taskId, onError }: { projectId: string; task
         onClick={() => discard.mutate({ projectId, taskId }, { onSuccess: () => setAsking(false), onError })}
       >
         {discard.isPending ? "Discarding…" : "Discard"}
+      </button>
+      <button type="button" className="button small" onClick={() => setAsking(false)}>
+        Keep it
+      </button>
+    </span>
+  );
+}
+
+/**
+ * Deletes a task of the Backlog (the tasks file follows), after a second click; what would stop it (a task depending
+ * on it) is asked of the core first and shown instead. A refusal (a run is going) reaches `onError`.
+ */
+function DeleteTaskButton({
+  projectId,
+  taskId,
+  onError,
+  onDeleted,
+}: {
+  projectId: string;
+  taskId: string;
+  onError: (reason: unknown) => void;
+  onDeleted: () => void;
+}) {
+  const [asking, setAsking] = useState(false);
+  const remove = useEditTasks();
+  const edit = useMemo<CardEdit | null>(() => (asking ? { kind: "remove_task", id: taskId } : null), [asking, taskId]);
+  const check = useCardCheckQuery(projectId, edit, 0);
+  if (!asking) {
+    return (
+      <button type="button" className="button small danger" data-testid="delete-task" onClick={() => setAsking(true)}>
+        Delete task…
+      </button>
+    );
+  }
+  // No field shown here: every issue is a reason not to delete it.
+  const blockers = sortIssues(check.data ?? [], taskId, []).general;
+  return (
+    <span className={styles.confirm} role="group" aria-label="Confirm deleting the task">
+      {blockers.length > 0 ? (
+        <span data-testid="delete-task-blocked">{blockers.join(" ")}</span>
+      ) : (
+        "Delete this task from the project and its tasks file?"
+      )}
+      <button
+        type="button"
+        className="button small danger"
+        data-testid="delete-task-confirm"
+        disabled={remove.isPending || check.isFetching || blockers.length > 0}
+        onClick={() =>
+          remove.mutate(
+            { projectId, edit: { kind: "remove_task", id: taskId } },
+            { onSuccess: () => onDeleted(), onError: (error) => onError(error) },
+          )
+        }
+      >
+        {remove.isPending ? "Deleting…" : "Delete"}
       </button>
       <button type="button" className="button small" onClick={() => setAsking(false)}>
         Keep it

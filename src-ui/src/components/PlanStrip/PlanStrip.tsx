@@ -1,5 +1,5 @@
 import { memo } from "react";
-import type { ExecutionPlan } from "../../bindings";
+import type { ConflictGroup, ExecutionPlan } from "../../bindings";
 import { formatEffort } from "../../board";
 import styles from "./PlanStrip.module.css";
 
@@ -29,8 +29,13 @@ function PlanStripInner({ plan, building, disabled, onRebuild }: Props) {
           />
           <PlanStat label="Lower bound" value={formatEffort(stats.lower_bound)} testId="plan-lower-bound" />
           <PlanStat label="Predicted" value={formatEffort(stats.predicted_makespan)} testId="plan-makespan" />
-          {plan.conflicts.length > 0 && (
-            <PlanStat label="Predicted conflicts" value={String(plan.conflicts.length)} testId="plan-conflicts" />
+          {plan.conflict_groups.length > 0 && (
+            <PlanStat
+              label="Predicted conflicts"
+              value={conflictSummary(plan.conflict_groups)}
+              testId="plan-conflicts"
+              title={plan.conflict_groups.map((g) => `${g.files.join(", ")}: ${g.tasks.length} tasks`).join("\n")}
+            />
           )}
         </dl>
       )}
@@ -45,6 +50,12 @@ function PlanStripInner({ plan, building, disabled, onRebuild }: Props) {
       </button>
     </section>
   );
+}
+
+/** "2 files, 7 tasks": how many shared files (or glob overlaps) and how many tasks they hold back. */
+export function conflictSummary(groups: readonly ConflictGroup[]): string {
+  const tasks = new Set(groups.flatMap((g) => g.tasks)).size;
+  return `${groups.length} ${groups.length === 1 ? "file" : "files"}, ${tasks} tasks`;
 }
 
 function PlanStat({ label, value, testId, title }: { label: string; value: string; testId: string; title?: string }) {

@@ -3,10 +3,12 @@ import { invoke } from "@tauri-apps/api/core";
 import { act, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import type { Board, ErrorDto, ExecutionPlan } from "../../bindings";
+import type { Board, CardEdit, ErrorDto, ExecutionPlan } from "../../bindings";
 import { queryKeys } from "../../queries";
 import { board, executionPlan, project, summary, task } from "../../test/fixtures";
 import { renderWithStores } from "../../test/render";
+import { useUiState } from "../../uiStore";
+import { Toasts } from "../Toasts/Toasts";
 import { ProjectView } from "./ProjectView";
 
 vi.mock("@tauri-apps/api/core", () => ({ invoke: vi.fn() }));
@@ -22,6 +24,8 @@ type Backend = {
   boardError: ErrorDto | null;
   /** `get_board` answers this promise while set. */
   heldBoard: Promise<Board> | null;
+  /** What `edit_tasks` says of the plan. */
+  planWarning: string | null;
 };
 
 function backend(overrides: Partial<Backend> = {}): Backend {
@@ -30,9 +34,10 @@ function backend(overrides: Partial<Backend> = {}): Backend {
     plan: null,
     boardError: null,
     heldBoard: null,
+    planWarning: null,
     ...overrides,
   };
-  invokeMock.mockImplementation((command) => {
+  invokeMock.mockImplementation((command, args) => {
     switch (command) {
       case "get_board":
         if (state.boardError !== null) return Promise.reject(state.boardError);
@@ -43,6 +48,15 @@ function backend(overrides: Partial<Backend> = {}): Backend {
         return Promise.resolve(state.plan);
       case "list_projects":
         return Promise.resolve([summary(p1, 3, 0)]);
+      case "task_log":
+        return Promise.resolve({ task_id: "b", sessions: [], cost_usd: null });
+      case "check_card_edit":
+        return Promise.resolve([]);
+      case "edit_tasks": {
+        const edit = (args as { edit: CardEdit }).edit;
+        if (edit.kind === "add_task") state.board = { ...state.board, tasks: [...state.board.tasks, task(edit.task.id, { title: edit.task.title })] };
+        return Promise.resolve({ summary: { added: [], updated: [], removed: [], kept: [], plan_warning: state.planWarning }, file: "/r/yokeflow.yaml" });
+      }
       default:
         return Promise.reject(`unknown command ${command}`);
     }
@@ -52,6 +66,11 @@ function backend(overrides: Partial<Backend> = {}): Backend {
 
 function callsOf(command: string) {
   return invokeMock.mock.calls.filter(([c]) => c === command).map(([, args]) => args);
+}
+
+/** The toasts of the UI store (App shows them). */
+function ShownToasts() {
+  return <Toasts toasts={useUiState().toasts} onDismiss={() => {}} />;
 }
 
 function renderView() {
@@ -157,5 +176,82 @@ describe("ProjectView", () => {
     expect(screen.getByTestId("log-pane")).toHaveAttribute("data-task-id", "b");
     await user.click(screen.getByRole("button", { name: "Close the log" }));
     expect(screen.queryByTestId("log-pane")).not.toBeInTheDocument();
+  });
+
+  it("adds a task from the Backlog's New task: the form closes and the board is read again", async () => {
+    backend();
+    const user = userEvent.setup();
+    renderView();
+    await screen.findAllByTestId("task-card");
+    // Only the Backlog offers it.
+    expect(within(screen.getByTestId("column-backlog")).getByTestId("new-task")).toBeInTheDocument();
+    expect(screen.getAllByTestId("new-task")).toHaveLength(1);
+
+    await user.click(screen.getByTestId("new-task"));
+    const form = screen.getByTestId("task-form");
+    expect(within(form).getByTestId("task-form-title")).toHaveFocus();
+    await user.type(within(form).getByTestId("task-form-title"), "Wish list");
+    await user.click(within(form).getByTestId("task-form-save"));
+
+    await waitFor(() => expect(screen.queryByTestId("task-form")).not.toBeInTheDocument());
+    expect(callsOf("edit_tasks")).toHaveLength(1);
+    expect(callsOf("edit_tasks")[0]).toMatchObject({ projectId: "p1", edit: { kind: "add_task", task: { id: "wish-list", title: "Wish list" } } });
+    await waitFor(() => expect(screen.getAllByTestId("task-card")).toHaveLength(4));
+    expect(callsOf("get_plan")).toHaveLength(2);
+    expect(screen.getByTestId("new-task")).toHaveFocus();
+  });
+
+  it("opens the new task's form on n, unless a field has the focus", async () => {
+    backend();
+    const user = userEvent.setup();
+    renderView();
+    await screen.findAllByTestId("task-card");
+    await user.click(screen.getByTestId("run-budget"));
+    await user.keyboard("n");
+    expect(screen.queryByTestId("task-form")).not.toBeInTheDocument();
+
+    await user.click(screen.getByRole("heading", { level: 1 }));
+    await user.keyboard("n");
+    expect(screen.getByTestId("task-form")).toBeInTheDocument();
+    // Typed into the form, not opening another one.
+    await user.keyboard("n");
+    expect(screen.getAllByTestId("task-form")).toHaveLength(1);
+    expect(screen.getByTestId("task-form-title")).toHaveValue("n");
+    await user.keyboard("{Escape}");
+    expect(screen.queryByTestId("task-form")).not.toBeInTheDocument();
+  });
+
+  it("offers New task on an empty board", async () => {
+    backend({ board: board([], p1) });
+    const user = userEvent.setup();
+    renderView();
+    const empty = await screen.findByTestId("empty-board");
+    expect(screen.queryByTestId("board")).not.toBeInTheDocument();
+    await user.click(within(empty).getByTestId("new-task"));
+    expect(screen.getByRole("dialog", { name: "New task" })).toBeInTheDocument();
+  });
+
+  it("edits the task of the log pane, and shows a plan that could not be rebuilt", async () => {
+    backend({ planWarning: "dependency cycle: a -> c -> a" });
+    const user = userEvent.setup();
+    renderWithStores(
+      <>
+        <ProjectView projectId="p1" summary={summary(p1, 3, 0)} projectsBusy={false} />
+        <ShownToasts />
+      </>,
+    );
+    await screen.findAllByTestId("task-card");
+    await user.click(screen.getByRole("button", { name: "Search box" }));
+    await user.click(screen.getByTestId("edit-task"));
+    const form = screen.getByRole("dialog", { name: "Edit task b" });
+    expect(within(form).getByTestId("task-form-title")).toHaveValue("Search box");
+    await user.type(within(form).getByTestId("task-form-title"), "es");
+    await user.keyboard("{Control>}{Enter}{/Control}");
+    await waitFor(() => expect(screen.queryByTestId("task-form")).not.toBeInTheDocument());
+    expect(callsOf("edit_tasks")).toHaveLength(1);
+    expect(callsOf("edit_tasks")[0]).toMatchObject({ projectId: "p1", edit: { kind: "edit_task", task: { id: "b", title: "Search boxes" } } });
+    expect(screen.getByTestId("toast")).toHaveAttribute("data-error-code", "warning");
+    expect(screen.getByTestId("toast")).toHaveTextContent("the plan could not be rebuilt: dependency cycle");
+    expect(screen.getByTestId("edit-task")).toHaveFocus();
   });
 });

@@ -1,5 +1,6 @@
 import { useCallback } from "react";
-import type { ProjectSummary } from "../../bindings";
+import type { CardResult, ProjectSummary } from "../../bindings";
+import { useKeyShortcut } from "../../hooks/useKeyShortcut";
 import { useProjectData } from "../../hooks/useProjectData";
 import { useRunControls } from "../../hooks/useRunControls";
 import { useTaskActions } from "../../hooks/useTaskActions";
@@ -9,6 +10,7 @@ import { useBoardRenderTiming } from "../../renderTiming";
 import { isActive, progress, type Lane } from "../../runStore";
 import { useUiActions, useUiState } from "../../uiStore";
 import { BoardView } from "../BoardView/BoardView";
+import { EmptyBoard } from "../EmptyBoard/EmptyBoard";
 import { ErrorPanel } from "../ErrorPanel/ErrorPanel";
 import { GanttView } from "../GanttView/GanttView";
 import { LanesView } from "../LanesView/LanesView";
@@ -18,6 +20,7 @@ import { MainPanel } from "../MainPanel/MainPanel";
 import { PlanStrip } from "../PlanStrip/PlanStrip";
 import { RunReportPanel } from "../RunReportPanel/RunReportPanel";
 import { RunToolbar } from "../RunToolbar/RunToolbar";
+import { TaskForm } from "../TaskForm/TaskForm";
 import { ViewTabs } from "../ViewTabs/ViewTabs";
 import styles from "./ProjectView.module.css";
 
@@ -33,14 +36,14 @@ const NO_LANES: readonly Lane[] = [];
 
 /**
  * The selected project: its title and run toolbar, its plan, the last run's report, and its board, worktree lanes
- * or timeline, with a task's log pane beside them. Reads its data through queries (useProjectData); the run's
+ * or timeline, with a task's log pane beside them, and the task form over them (New task, `n`, Edit task). Reads its data through queries (useProjectData); the run's
  * live state (liveRun.tsx) keeps the board current between reads.
  */
 export function ProjectView({ projectId, summary, projectsBusy }: Props) {
   const live = useProjectLive(projectId);
   const { logs, dispatch } = useLiveRunControls();
   const ui = useUiState();
-  const { setView, setSequential, setBudget, openTask, closeTask, pushError } = useUiActions();
+  const { setView, setSequential, setBudget, openTask, closeTask, openTaskForm, closeTaskForm, pushError } = useUiActions();
   const board = live?.board ?? null;
   const boardArrived = useBoardRenderTiming(board, ui.view === "board");
   const { board: boardQuery, plan: planQuery } = useProjectData(projectId, boardArrived);
@@ -60,6 +63,21 @@ export function ProjectView({ projectId, summary, projectsBusy }: Props) {
   const logTask = openTaskId === null ? undefined : board?.tasks.find((task) => task.id === openTaskId);
   const dismissReport = useCallback(() => dispatch({ kind: "dismiss_report", projectId }), [dispatch, projectId]);
 
+  // The task form (closed when another project is chosen); an edited task that is gone closes it.
+  const form = ui.taskForm !== null && ui.taskForm.projectId === projectId ? ui.taskForm : null;
+  const formTask = form?.taskId == null ? null : (board?.tasks.find((task) => task.id === form.taskId) ?? null);
+  const formShown = form !== null && (form.taskId === null || formTask !== null);
+  const newTask = useCallback(() => openTaskForm(projectId, null), [openTaskForm, projectId]);
+  const editTask = useCallback((taskId: string) => openTaskForm(projectId, taskId), [openTaskForm, projectId]);
+  const saved = useCallback(
+    (result: CardResult) => {
+      const warning = result.summary.plan_warning;
+      if (warning !== null) pushError({ code: "warning", message: `Saved, but the plan could not be rebuilt: ${warning}` });
+    },
+    [pushError],
+  );
+  useKeyShortcut("n", board !== null && !formShown && ui.approval === null, newTask);
+
   let content;
   if (board !== null) {
     content = (
@@ -68,7 +86,8 @@ export function ProjectView({ projectId, summary, projectsBusy }: Props) {
         {live?.report != null && <RunReportPanel report={live.report} onDismiss={dismissReport} />}
         <ViewTabs view={ui.view} onChange={setView} />
         <div className={styles.workspace}>
-          {ui.view === "board" && (
+          {ui.view === "board" && board.tasks.length === 0 && <EmptyBoard tasksFile={board.project.tasks_file} onNewTask={newTask} />}
+          {ui.view === "board" && board.tasks.length > 0 && (
             <BoardView
               board={board}
               plan={plan}
@@ -81,6 +100,7 @@ export function ProjectView({ projectId, summary, projectsBusy }: Props) {
               activity={live?.activity}
               onOpenTask={openLog}
               onMoveTask={tasks.moveTask}
+              onNewTask={newTask}
             />
           )}
           {ui.view === "lanes" && (
@@ -113,10 +133,22 @@ export function ProjectView({ projectId, summary, projectsBusy }: Props) {
               onRetry={run.retry}
               onRetryMerge={run.retryLanding}
               onMergeNow={run.landNow}
+              onEditTask={editTask}
               onClose={closeTask}
             />
           )}
         </div>
+        {formShown && (
+          <TaskForm
+            key={form.taskId ?? "new"}
+            projectId={projectId}
+            tasks={board.tasks}
+            epics={board.epics}
+            task={formTask}
+            onClose={closeTaskForm}
+            onSaved={saved}
+          />
+        )}
       </>
     );
   } else if (boardQuery.error !== null && !boardLoading) {
