@@ -6,6 +6,7 @@ use tauri_plugin_shell::ShellExt;
 use yokeflow_core::approvals::{self, ProjectCommand};
 use yokeflow_core::cards::{self, CardEdit, CardResult};
 use yokeflow_core::diff::{self, TaskDiff};
+use yokeflow_core::draft::{Accepted, DraftPreview, DraftRequest};
 use yokeflow_core::error::ErrorDto;
 use yokeflow_core::model::{Board, Project, ProjectSummary, TaskStatus};
 use yokeflow_core::orchestrator::ActiveRunState;
@@ -55,6 +56,41 @@ pub async fn check_card_edit(
     edit: CardEdit,
 ) -> Result<Vec<TaskFileIssue>, ErrorDto> {
     cards::check(&state.db, &project_id, &edit).await.map_err(dto)
+}
+
+/// Session 0: the project's tasks drafted by its agent from an app spec (a file path) and/or a short goal, for one
+/// epic if given; a preview, nothing of the project changes. Takes as long as the agent works.
+#[tauri::command]
+pub async fn draft_tasks(
+    state: State<'_, AppState>,
+    project_id: String,
+    spec: Option<String>,
+    goal: Option<String>,
+    epic: Option<String>,
+) -> Result<DraftPreview, ErrorDto> {
+    let request = DraftRequest {
+        spec: spec.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).map(std::path::PathBuf::from),
+        goal: goal.filter(|g| !g.trim().is_empty()),
+        epic: epic.filter(|e| !e.trim().is_empty()),
+        ..Default::default()
+    };
+    state.runs.draft_tasks(&project_id, request).await.map_err(dto)
+}
+
+/// Makes a draft the project's tasks (written to its tasks file, imported, planned).
+#[tauri::command]
+pub async fn accept_draft(
+    state: State<'_, AppState>,
+    project_id: String,
+    draft_id: String,
+) -> Result<Accepted, ErrorDto> {
+    state.runs.accept_draft(&project_id, &draft_id).await.map_err(dto)
+}
+
+/// Drops a draft; nothing changes.
+#[tauri::command]
+pub async fn discard_draft(state: State<'_, AppState>, project_id: String, draft_id: String) -> Result<(), ErrorDto> {
+    state.runs.discard_draft(&project_id, &draft_id).await.map_err(dto)
 }
 
 /// Adds, changes or removes a task, or adds an epic; the tasks file follows and the plan is rebuilt.

@@ -95,6 +95,9 @@ mod app {
                 crate::commands::revoke_tool,
                 crate::commands::check_card_edit,
                 crate::commands::edit_tasks,
+                crate::commands::draft_tasks,
+                crate::commands::accept_draft,
+                crate::commands::discard_draft,
             ])
             .build(tauri::generate_context!())
             .expect("error while building the YokeFlow window")

@@ -106,6 +106,49 @@ export type CardResult = { summary: ImportSummary,
  */
 file: string | null, };
 export type TasksFileEvent = { "kind": "imported", project_id: string, file: string, summary: ImportSummary, } | { "kind": "refused", project_id: string, file: string, error: ErrorDto, };
+export type DraftChanges = { added: Array<string>, changed: Array<string>, 
+/**
+ * Backlog tasks the draft leaves out: accepting removes them.
+ */
+removed: Array<string>, 
+/**
+ * Started tasks the draft leaves out: accepting keeps them.
+ */
+kept: Array<string>, };
+export type DraftPreview = { 
+/**
+ * Names the draft for [`accept`] and [`discard`].
+ */
+draft_id: string, 
+/**
+ * The drafted file's text, as the agent wrote it.
+ */
+text: string, 
+/**
+ * Empty when the file is valid; else what is still wrong after the agent's fix (it cannot be accepted).
+ */
+issues: Array<TaskFileIssue>, 
+/**
+ * How many times the agent wrote the file (2 when it fixed its first version).
+ */
+attempts: number, epics: Array<Epic>, tasks: Array<TaskDraft>, 
+/**
+ * The plan the tasks would make (declared files only); `None` when the file is invalid.
+ */
+plan: ExecutionPlan | null, changes: DraftChanges, 
+/**
+ * What the agent cost, when it says.
+ */
+cost_usd: number | null, 
+/**
+ * The agent's raw output.
+ */
+log_path: string, };
+export type Accepted = { summary: ImportSummary, 
+/**
+ * The project's tasks file now.
+ */
+file: string, };
 export type Project = { id: string, name: string, repo_path: string, target_branch: string, tasks_file: string | null, 
 /**
  * The agent's argv template; `None` means the default agent.

@@ -19,7 +19,11 @@
 // refused a tool goes to Review; its pane shows why, the transcript and the diff; feedback resumes the agent's
 // conversation and the work lands.
 //
-// Writes tests/e2e/out/{board,refused,lanes-moved,run-done,timeline,lanes,added,approval,review,diff,transcript}.png.
+// Cards from the window on that repository: a new task, an edit and a delete reach the database and its tasks file in
+// place; a hand edit of the file shows on the board.
+//
+// Writes tests/e2e/out/{board,refused,lanes-moved,run-done,timeline,lanes,added,approval,new-task,review,diff,
+// transcript}.png.
 
 import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, writeFileSync } from "node:fs";
@@ -136,6 +140,7 @@ export async function smokeSteps(
   await runSteps(browser, { totalCards: snapshot.titles.length, screenshotPath: runScreenshotPath });
   await notifications.check();
   await addRepositorySteps(browser, ctx);
+  await cardSteps(browser, ctx);
   await realAgentSteps(browser, ctx);
   await quitDuringRunSteps(browser, ctx);
 }
@@ -475,6 +480,119 @@ async function addRepositorySteps(browser, ctx) {
     fail(`the approved run of my-shop did not finish: ${JSON.stringify(cliJson(ctx, ["status", "--repo", repo]))}${await toastText(browser)}`);
   }
   log("approved: the run used the tasks file's agent and tests, and both tasks are done");
+}
+
+/** The titles on the board now. */
+function boardTitles(browser) {
+  return browser.execute(() =>
+    Array.from(document.querySelectorAll('[data-testid="task-title"]'), (t) => t.textContent.trim()),
+  );
+}
+
+/** Waits until `check(titles)` holds for the board's titles, else fails with `what`. */
+async function waitForBoard(browser, check, what) {
+  let titles = [];
+  try {
+    await browser.waitUntil(async () => check((titles = await boardTitles(browser))), {
+      timeout: UI_TIMEOUT_MS,
+      interval: 200,
+    });
+  } catch {
+    fail(`${what} (board: ${JSON.stringify(titles)})${await toastText(browser)}`);
+  }
+}
+
+/** Waits for the task form's Save to be enabled (the core checked the draft), then clicks it. */
+async function saveTaskForm(browser) {
+  const save = await browser.$(sel("task-form-save"));
+  try {
+    await browser.waitUntil(async () => save.isEnabled(), { timeout: UI_TIMEOUT_MS, interval: 100 });
+  } catch {
+    const issues = await browser.execute(() =>
+      Array.from(document.querySelectorAll('[data-testid^="field-issue-"], [data-testid="task-form-issues"]'), (i) =>
+        i.textContent.trim(),
+      ),
+    );
+    fail(`the task form's Save never became enabled: ${JSON.stringify(issues)}`);
+  }
+  await save.click();
+  await (await browser.$(sel("task-form"))).waitForDisplayed({ reverse: true, timeout: UI_TIMEOUT_MS });
+}
+
+/**
+ * Cards from the window on the added repository (its tasks file is `yokeflow.yaml` in the repository): a new task
+ * with a dependency picked from the list, an edit and a delete; each reaches the database and the file, in place
+ * (the person's text stays). Then an edit of the file by hand shows up on the board. Screenshot: new-task.png.
+ */
+async function cardSteps(browser, ctx) {
+  const repo = join(ctx.dataDir, "my-shop");
+  const file = join(repo, "yokeflow.yaml");
+  const original = readFileSync(file, "utf8");
+  const ids = () => cliJson(ctx, ["status", "--repo", repo]).map((t) => t.id);
+
+  log('adding a card: "New task" in the Backlog, a title, a dependency picked from the list, a file');
+  await (await browser.$(sel("new-task"))).click();
+  const form = await browser.$(sel("task-form"));
+  await form.waitForDisplayed({ timeout: UI_TIMEOUT_MS });
+  await (await browser.$(sel("task-form-title"))).setValue("Add a wishlist");
+  const id = await (await browser.$(sel("task-form-id"))).getValue();
+  if (id !== "add-a-wishlist") fail(`the new task's id was not derived from its title: ${id}`);
+  await (await browser.$('[data-testid="task-form-dep"][data-task-id="cart"]')).click();
+  await (await browser.$(sel("task-form-files"))).setValue("src/wishlist.ts");
+  await (await browser.$(sel("task-form-effort"))).setValue("20");
+  await browser.waitUntil(async () => (await browser.$(sel("task-form-save"))).isEnabled(), {
+    timeout: UI_TIMEOUT_MS,
+    interval: 100,
+  });
+  await browser.saveScreenshot(join(OUT, "new-task.png"));
+  await saveTaskForm(browser);
+  await waitForBoard(browser, (t) => t.includes("Add a wishlist"), "the new card did not show on the board");
+  const added = cliJson(ctx, ["status", "--repo", repo]).find((t) => t.id === "add-a-wishlist");
+  if (!added || JSON.stringify(added.depends_on) !== '["cart"]' || added.effort_minutes !== 20) {
+    fail(`the database holds ${JSON.stringify(added)}`);
+  }
+  let text = readFileSync(file, "utf8");
+  if (!text.startsWith(original) || !text.includes("id: add-a-wishlist") || !text.includes("depends_on: [cart]")) {
+    fail(`the tasks file did not follow in place:\n${text}`);
+  }
+  log("the new card is on the board, in the database and appended to yokeflow.yaml");
+
+  log("editing it from its pane");
+  await (await browser.$('[data-testid="task-card"][data-task-id="add-a-wishlist"] button')).click();
+  await (await browser.$(sel("log-pane"))).waitForDisplayed({ timeout: UI_TIMEOUT_MS });
+  await (await browser.$(sel("edit-task"))).click();
+  await form.waitForDisplayed({ timeout: UI_TIMEOUT_MS });
+  const title = await browser.$(sel("task-form-title"));
+  await title.clearValue();
+  await title.setValue("Add a wishlist page");
+  await saveTaskForm(browser);
+  await waitForBoard(browser, (t) => t.includes("Add a wishlist page"), "the edited title did not show");
+  text = readFileSync(file, "utf8");
+  if (!text.includes("title: Add a wishlist page") || !text.startsWith(original)) fail(`the edit missed the file:\n${text}`);
+
+  log("deleting it (a Backlog task), confirmed");
+  await (await browser.$(sel("delete-task"))).click();
+  const confirm = await browser.$(sel("delete-task-confirm"));
+  await browser.waitUntil(async () => (await confirm.isExisting()) && (await confirm.isEnabled()), {
+    timeout: UI_TIMEOUT_MS,
+    interval: 100,
+  });
+  await confirm.click();
+  await waitForBoard(browser, (t) => !t.some((x) => x.startsWith("Add a wishlist")), "the deleted card stayed");
+  if (ids().includes("add-a-wishlist")) fail("the deleted task is still in the database");
+  if (readFileSync(file, "utf8") !== original) fail(`the file is not back to what the person wrote:\n${readFileSync(file, "utf8")}`);
+
+  log("editing yokeflow.yaml by hand: the board follows");
+  writeFileSync(file, `${original}  - id: refunds\n    title: Handle refunds\n    depends_on: [pay]\n`);
+  await waitForBoard(browser, (t) => t.includes("Handle refunds"), "a task added to the file by hand did not show");
+  if (!ids().includes("refunds")) fail("the file's new task is not in the database");
+  const shown = await toasts(browser);
+  if (!shown.some((t) => t.startsWith("info:") && t.includes("imported"))) fail(`no toast says the file was imported: ${JSON.stringify(shown)}`);
+  // Dismiss it: later steps treat any toast as a failure.
+  for (const close of await browser.$$('[data-testid="toast"] [data-testid="toast-dismiss"]')) await close.click();
+  const pane = await browser.$('[aria-label="Close the log"]');
+  if (await pane.isExisting()) await pane.click();
+  log("cards: added, edited, deleted from the window, and a hand edit of the file imported live");
 }
 
 /**

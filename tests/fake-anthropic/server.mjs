@@ -14,9 +14,9 @@
 //     ```
 //
 // in the latest user message that has one (a task's prompt, or a follow-up remark). Each answer plays the next
-// step: the number of tool results sent back since that message says how far the script got. A `tool` step answers
-// with that tool call (the CLI runs it for real); a `say` step, or the end of the script, answers with text and
-// ends the turn. Requests without tools (the CLI's side requests: titles, summaries) get a short text.
+// step: the number of our answers (assistant messages) since that message says how far the script got, so a script
+// can span turns (a `say` ends one; the next user message resumes after it). A `tool` step answers with that tool
+// call (the CLI runs it for real); a `say` step, or the end of the script, answers with text and ends the turn. Requests without tools (the CLI's side requests: titles, summaries) get a short text.
 //
 // Every request body is appended, one JSON a line, to the `--log` file, so tests can check what the CLI sent (for
 // example that a resumed conversation carries the earlier messages and the remark).
@@ -39,11 +39,6 @@ function textOf(message) {
     .join("\n");
 }
 
-function toolResults(message) {
-  if (!Array.isArray(message.content)) return 0;
-  return message.content.filter((block) => block.type === "tool_result").length;
-}
-
 const SCRIPT = /```yokeflow-script\s*\n([\s\S]*?)\n```/g;
 
 /** The script of the latest user message that has one, and how many steps of it were played since. */
@@ -54,9 +49,12 @@ function scriptState(messages) {
     const blocks = [...textOf(message).matchAll(SCRIPT)];
     if (blocks.length === 0) continue;
     const steps = JSON.parse(blocks[blocks.length - 1][1]);
-    // Each played tool step came back as one user message carrying its result.
-    let played = 0;
-    for (const later of messages.slice(i + 1)) if (later.role === "user") played += toolResults(later) > 0 ? 1 : 0;
+    // Each played step is one answer of ours, an assistant message in the history: a tool call (its result comes
+    // back in the next user message) or a `say` that ended a turn (a later user message, e.g. YokeFlow's list of
+    // what to fix in a file, then continues the script where it stopped).
+    // Consecutive assistant messages count once: one answer may come back split into its blocks.
+    const later = messages.slice(i + 1);
+    const played = later.filter((m, k) => m.role === "assistant" && (k === 0 || later[k - 1].role !== "assistant")).length;
     return { steps, played };
   }
   return null;

@@ -353,7 +353,7 @@ pub async fn run_session(
     .bind(&session_id)
     .bind(&spec.project_id)
     .bind(&spec.task.id)
-    .bind(&spec.run_id)
+    .bind((!spec.run_id.is_empty()).then_some(&spec.run_id))
     .bind(&spec.batch_id)
     .bind(&spec.worktree_id)
     .bind(started_at)

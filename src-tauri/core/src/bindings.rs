@@ -8,6 +8,7 @@ use crate::approvals::{CommandKind, ProjectCommand};
 use crate::bootstrap::{DomainMatch, InitReport, KeptFile, KeptReason};
 use crate::cards::{CardEdit, CardResult, EpicDraft, TaskDraft, TasksFileEvent};
 use crate::diff::{DiffSource, FileChange, FileDiff, TaskDiff};
+use crate::draft::{Accepted, DraftChanges, DraftPreview};
 use crate::error::ErrorDto;
 use crate::events::{Event, MergeKind};
 use crate::expertise::{
@@ -63,6 +64,9 @@ pub fn typescript() -> String {
         decl::<CardEdit>(),
         decl::<CardResult>(),
         decl::<TasksFileEvent>(),
+        decl::<DraftChanges>(),
+        decl::<DraftPreview>(),
+        decl::<Accepted>(),
         decl::<Project>(),
         decl::<ProjectSummary>(),
         decl::<Epic>(),

@@ -13,6 +13,7 @@ pub mod concurrency;
 pub mod db;
 pub mod demo;
 pub mod diff;
+pub mod draft;
 pub mod error;
 pub mod events;
 pub mod expertise;

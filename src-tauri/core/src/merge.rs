@@ -345,7 +345,7 @@ impl MergeGate {
 
 /// The gate's worktree `name` at `path`, detached at `at` when it has to be created (an existing valid one is
 /// reused as it is). Stale metadata and leftover folders are cleared first.
-fn detached_worktree(repo: &Repository, name: &str, path: &Path, at: Oid) -> CoreResult<Repository> {
+pub(crate) fn detached_worktree(repo: &Repository, name: &str, path: &Path, at: Oid) -> CoreResult<Repository> {
     let _admin = admin_lock();
     if let Ok(wt) = repo.find_worktree(name) {
         if wt.validate().is_ok() {
@@ -373,7 +373,7 @@ fn detached_worktree(repo: &Repository, name: &str, path: &Path, at: Oid) -> Cor
 }
 
 /// Removes the gate's worktree `name` (folder and git metadata) if present.
-fn drop_worktree(repo: &Repository, name: &str, path: &Path) -> CoreResult<()> {
+pub(crate) fn drop_worktree(repo: &Repository, name: &str, path: &Path) -> CoreResult<()> {
     let _admin = admin_lock();
     remove_dir(path)?;
     if let Ok(wt) = repo.find_worktree(name) {

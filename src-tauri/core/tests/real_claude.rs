@@ -92,7 +92,12 @@ impl Drop for FakeApi {
 /// The default agent argv with the installed CLI, its model service pointed at `api`, its own config folder
 /// (no person's settings, hooks or credentials), and a git identity for the commits it makes.
 fn claude_agent(claude: &Path, api: &FakeApi, f: &Fixture) -> Vec<String> {
-    let config = f.dir.path().join("claude-config");
+    claude_agent_in(claude, api, f.dir.path())
+}
+
+/// [`claude_agent`] with its config folder under `dir`.
+fn claude_agent_in(claude: &Path, api: &FakeApi, dir: &Path) -> Vec<String> {
+    let config = dir.join("claude-config");
     std::fs::create_dir_all(&config).unwrap();
     let mut argv: Vec<String> = vec![
         "env".into(),
@@ -380,4 +385,82 @@ async fn a_spent_budget_starts_no_more_tasks_and_the_run_says_why() {
     let report = orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap();
     assert!(report.all_done(), "{report:#?}");
     assert!(report.budget_usd.is_some() && !report.stopped_by_budget, "{report:#?}");
+}
+
+const INVALID_DRAFT: &str = "tasks:\n  - id: products\n    title: List products\n    files: [src/products.py]\n  - id: cart\n    title: Add the cart\n    depends_on: [checkout]\n";
+const VALID_DRAFT: &str = "# Drafted from the spec.\nepics:\n  - id: shop\n    title: The shop\ntasks:\n  - id: products\n    title: List products\n    epic: shop\n    files: [src/products.py]\n    effort: 20\n  - id: cart\n    title: Add the cart\n    epic: shop\n    depends_on: [products]\n    files: [src/cart.py]\n    effort: 30\n";
+
+/// An app spec whose script has the model write an invalid tasks file first, then (after YokeFlow's list of what is
+/// wrong, in the same conversation) read it and write a valid one.
+fn spec_with_script(dir: &Path) -> PathBuf {
+    let steps = json!([
+        {"tool": "Write", "input": {"file_path": "yokeflow.yaml", "content": INVALID_DRAFT}},
+        {"say": "I wrote yokeflow.yaml."},
+        {"tool": "Read", "input": {"file_path": "yokeflow.yaml"}},
+        {"tool": "Write", "input": {"file_path": "yokeflow.yaml", "content": VALID_DRAFT}},
+        {"say": "Fixed: cart depends on products."},
+    ]);
+    let spec = dir.join("app_spec.md");
+    std::fs::write(&spec, format!("# Shop\n\nA tiny shop: products and a cart.\n\n```yokeflow-script\n{steps}\n```\n"))
+        .unwrap();
+    spec
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn session_zero_drafts_the_tasks_fixes_an_invalid_first_file_in_the_same_conversation_and_imports_on_yes() {
+    let Some(claude) = require_claude() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("shop");
+    support::init_repo(&repo, &[("README.md", "# Shop\n"), ("src/app.py", "print('shop')\n")]);
+    let db_path = dir.path().join("yokeflow.db");
+    let db = yokeflow_core::Db::open(&db_path).await.unwrap();
+    let p = yokeflow_core::project::init(&db, &repo).await.unwrap();
+    let api = FakeApi::start(dir.path());
+    let agent = claude_agent_in(&claude, &api, dir.path());
+    let spec = spec_with_script(dir.path());
+
+    // The preview: nothing of the project changes.
+    let runs = yokeflow_core::runs::Runs::new(db.clone());
+    let req = yokeflow_core::draft::DraftRequest {
+        spec: Some(spec.clone()),
+        agent: Some(agent.clone()),
+        timeout: Some(Duration::from_secs(300)),
+        ..Default::default()
+    };
+    let preview = runs.draft_tasks(&p.id, req).await.unwrap();
+    assert_eq!(preview.attempts, 2, "the first file was refused and fixed: {preview:#?}");
+    assert!(preview.issues.is_empty(), "{:?}", preview.issues);
+    assert_eq!(preview.text, VALID_DRAFT);
+    assert_eq!(preview.tasks.iter().map(|t| t.id.as_str()).collect::<Vec<_>>(), vec!["products", "cart"]);
+    assert_eq!(preview.changes.added, vec!["products", "cart"]);
+    let plan = preview.plan.as_ref().expect("a plan preview");
+    assert_eq!(plan.batches.len(), 2);
+    assert_eq!(plan.stats.predicted_makespan, 50);
+    assert!(preview.cost_usd.is_some_and(|c| c > 0.0));
+    assert!(yokeflow_core::tasks::list(&db, &p.id).await.unwrap().is_empty(), "a preview changes nothing");
+    assert!(!repo.join("yokeflow.yaml").exists());
+    assert!(!repo.join(".yokeflow/drafts").read_dir().unwrap().any(|e| e.unwrap().path().is_dir()), "scratch removed");
+
+    // The fix went back to the same conversation: the request carrying the errors also carries the spec.
+    let requests = api.requests();
+    let fix = requests
+        .iter()
+        .find(|r| r.to_string().contains("is not valid") && r.to_string().contains("checkout"))
+        .expect("the errors were sent to the agent");
+    assert!(fix.to_string().contains("A tiny shop: products and a cart."), "a new conversation, not the same one");
+
+    // Discard leaves nothing; accepting a discarded draft is refused.
+    runs.discard_draft(&p.id, &preview.draft_id).await.unwrap();
+    assert_eq!(runs.accept_draft(&p.id, &preview.draft_id).await.unwrap_err().code(), "not_found");
+
+    // From the command line with --yes: imported, planned, written as the repository's yokeflow.yaml.
+    let argv = serde_json::to_string(&agent).unwrap();
+    let out =
+        cli(&db_path, &repo, &["plan", "draft", "--spec", spec.to_str().unwrap(), "--agent", &argv, "--yes"]).await;
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("Accepted: 2 task(s) added"), "{}", out.stdout);
+    let stored: Vec<String> = yokeflow_core::tasks::list(&db, &p.id).await.unwrap().into_iter().map(|t| t.id).collect();
+    assert_eq!(stored, vec!["products", "cart"]);
+    assert_eq!(std::fs::read_to_string(repo.join("yokeflow.yaml")).unwrap(), VALID_DRAFT);
+    assert!(yokeflow_core::planner::get(&db, &p.id).await.unwrap().is_some(), "the plan was built");
 }

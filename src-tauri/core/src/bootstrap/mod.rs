@@ -205,7 +205,7 @@ pub async fn init(db: &Db, dir: &Path, opts: &InitOptions) -> CoreResult<InitRep
     Ok(report)
 }
 
-fn read_spec(path: &Path) -> CoreResult<String> {
+pub(crate) fn read_spec(path: &Path) -> CoreResult<String> {
     let ctx = || format!("cannot read the app spec {}", path.display());
     let meta = std::fs::metadata(path).map_err(|e| CoreError::io(ctx(), e))?;
     if !meta.is_file() {

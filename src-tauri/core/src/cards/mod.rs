@@ -229,7 +229,8 @@ async fn base(db: &Db, project_id: &str) -> CoreResult<Base> {
     Ok(Base { file, on_disk: Some((path, text)), stored })
 }
 
-fn spec_of(t: &Task) -> TaskSpec {
+/// The task as the tasks file declares it.
+pub(crate) fn spec_of(t: &Task) -> TaskSpec {
     TaskSpec {
         id: t.id.clone(),
         title: t.title.clone(),
@@ -339,52 +340,62 @@ fn epic_value(e: &Epic) -> Value {
     Value::Object(m)
 }
 
+/// The draft of a task as a tasks file declares it.
+pub(crate) fn draft_of_spec(t: &TaskSpec) -> TaskDraft {
+    TaskDraft::of_spec(t)
+}
+
 /// A tasks file is JSON when its name ends in `.json` (as [`taskfile::load`] decides).
 fn is_json(path: &Path) -> bool {
     path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"))
 }
 
-/// The JSON tasks file for `file`, in the format's order (project, epics, tasks, test_command, agent; each task's
-/// fields as documented), two-space indented.
-fn to_json(file: &TaskFile) -> String {
-    #[derive(Serialize)]
-    struct Out<'a> {
-        #[serde(skip_serializing_if = "Option::is_none")]
-        project: Option<&'a str>,
-        epics: Vec<EpicOut<'a>>,
-        tasks: Vec<TaskOut<'a>>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        test_command: Option<&'a [String]>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        agent: Option<&'a [String]>,
-    }
-    #[derive(Serialize)]
-    struct EpicOut<'a> {
-        id: &'a str,
-        title: &'a str,
-        #[serde(skip_serializing_if = "str::is_empty")]
-        description: &'a str,
-    }
-    #[derive(Serialize)]
-    struct TaskOut<'a> {
-        id: &'a str,
-        title: &'a str,
-        #[serde(skip_serializing_if = "str::is_empty")]
-        description: &'a str,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        epic: Option<&'a str>,
-        #[serde(skip_serializing_if = "<[String]>::is_empty")]
-        depends_on: &'a [String],
-        #[serde(skip_serializing_if = "<[String]>::is_empty")]
-        files: &'a [String],
-        effort: u32,
-        #[serde(skip_serializing_if = "is_zero")]
-        priority: i32,
-    }
-    fn is_zero(p: &i32) -> bool {
-        *p == 0
-    }
-    let out = Out {
+/// A tasks file in the format's order (project, epics, tasks, test_command, agent; each task's fields as
+/// documented), defaults left out.
+#[derive(Serialize)]
+struct FileOut<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    project: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[EpicOut]>::is_empty")]
+    epics: Vec<EpicOut<'a>>,
+    tasks: Vec<TaskOut<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    test_command: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    agent: Option<&'a [String]>,
+}
+
+#[derive(Serialize)]
+struct EpicOut<'a> {
+    id: &'a str,
+    title: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    description: &'a str,
+}
+
+#[derive(Serialize)]
+struct TaskOut<'a> {
+    id: &'a str,
+    title: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    description: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    epic: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    depends_on: &'a [String],
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    files: &'a [String],
+    effort: u32,
+    #[serde(skip_serializing_if = "is_zero")]
+    priority: i32,
+}
+
+fn is_zero(p: &i32) -> bool {
+    *p == 0
+}
+
+fn file_out(file: &TaskFile) -> FileOut<'_> {
+    FileOut {
         project: file.project.as_deref(),
         epics: file.epics.iter().map(|e| EpicOut { id: &e.id, title: &e.title, description: &e.description }).collect(),
         tasks: file
@@ -403,8 +414,17 @@ fn to_json(file: &TaskFile) -> String {
             .collect(),
         test_command: file.test_command.as_deref(),
         agent: file.agent.as_deref(),
-    };
-    serde_json::to_string_pretty(&out).expect("strings and numbers serialize") + "\n"
+    }
+}
+
+/// The JSON tasks file for `file`, in the format's order, two-space indented.
+pub(crate) fn to_json(file: &TaskFile) -> String {
+    serde_json::to_string_pretty(&file_out(file)).expect("strings and numbers serialize") + "\n"
+}
+
+/// The YAML tasks file for `file`, in the format's order (a file written anew: nothing to keep).
+pub(crate) fn to_yaml(file: &TaskFile) -> String {
+    serde_norway::to_string(&file_out(file)).expect("strings and numbers serialize")
 }
 
 /// Applies `edit` to the YAML text of a tasks file in place: only the changed fields of the one task (or the new
@@ -536,7 +556,7 @@ fn set_task_fields(m: &yaml_edit::Mapping, old: Option<&TaskDraft>, new: &TaskDr
 
 /// Replaces `path` with `text`: written to a temporary file in the same folder, flushed, then renamed over it, so
 /// a crash leaves the old file or the new one, never half of one.
-fn write_atomically(path: &Path, text: &str) -> CoreResult<()> {
+pub(crate) fn write_atomically(path: &Path, text: &str) -> CoreResult<()> {
     use std::io::Write;
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();

@@ -44,6 +44,29 @@ pub enum PlanAction {
         #[arg(long, conflicts_with_all = ["move_task", "to_batch", "to_worktree"])]
         force_sequential: bool,
     },
+    /// Draft the tasks with the project's agent from an app spec or a goal (Session 0): the agent writes
+    /// yokeflow.yaml in a scratch worktree; it is validated (the errors go back to the agent once) and previewed.
+    /// Without --yes nothing changes; with it, the draft becomes the project's tasks file and is imported
+    Draft {
+        /// The app spec (Markdown) to turn into tasks
+        #[arg(long, value_name = "FILE", required_unless_present = "goal")]
+        spec: Option<std::path::PathBuf>,
+        /// A short goal for an existing project, e.g. "add OAuth login"
+        #[arg(long, value_name = "TEXT")]
+        goal: Option<String>,
+        /// Draft tasks for this epic only
+        #[arg(long, value_name = "ID")]
+        epic: Option<String>,
+        /// The agent's argv template as a JSON list [default: the project's, else Claude Code]
+        #[arg(long, value_name = "JSON")]
+        agent: Option<String>,
+        /// Stop the agent after this many seconds [default: 1800]
+        #[arg(long, value_name = "SECS")]
+        timeout: Option<u64>,
+        /// Accept the draft: write it as the project's tasks file, import it and build the plan
+        #[arg(long)]
+        yes: bool,
+    },
     /// Compare sequential, batch-by-batch and dynamic schedules of the remaining tasks
     Simulate {
         /// Workers to simulate [default: the project's setting]
@@ -55,6 +78,54 @@ pub enum PlanAction {
 pub(super) async fn execute(db: &Db, p: &Project, args: PlanArgs, json: bool, out: &mut dyn Write) -> CoreResult<()> {
     let io = |e| CoreError::io("cannot write output", e);
     match args.action {
+        PlanAction::Draft { spec, goal, epic, agent, timeout, yes } => {
+            let agent = agent.map(|a| crate::agent::parse_argv_json("--agent", &a)).transpose()?;
+            let req = crate::draft::DraftRequest {
+                spec,
+                goal,
+                epic,
+                agent,
+                timeout: timeout.map(|s| std::time::Duration::from_secs(s.max(1))),
+            };
+            let runs = crate::runs::Runs::new(db.clone());
+            let preview = runs.draft_tasks(&p.id, req).await?;
+            if !json {
+                print_draft(out, &preview).map_err(io)?;
+            }
+            if !preview.issues.is_empty() {
+                if json {
+                    super::emit(out, json, &preview, |_| Ok(()))?;
+                }
+                return Err(CoreError::InvalidTaskFile {
+                    file: format!("the drafted yokeflow.yaml (kept as draft {})", preview.draft_id),
+                    issues: preview.issues.clone(),
+                });
+            }
+            if !yes {
+                if json {
+                    return super::emit(out, json, &preview, |_| Ok(()));
+                }
+                return writeln!(out, "\nNothing changed. Accept it with --yes (or in the window).").map_err(io);
+            }
+            let accepted = runs.accept_draft(&p.id, &preview.draft_id).await?;
+            if json {
+                let both = serde_json::json!({ "preview": preview, "accepted": accepted });
+                return super::emit(out, json, &both, |_| Ok(()));
+            }
+            writeln!(
+                out,
+                "\nAccepted: {} task(s) added, {} changed, {} removed; written to {}",
+                accepted.summary.added.len(),
+                preview.changes.changed.len(),
+                accepted.summary.removed.len(),
+                accepted.file
+            )
+            .map_err(io)?;
+            if let Some(w) = &accepted.summary.plan_warning {
+                writeln!(out, "warning: the plan could not be built: {w}").map_err(io)?;
+            }
+            Ok(())
+        }
         PlanAction::Build { workers } => {
             let plan = planner::build(db, &p.id, workers.map(|w| w as usize)).await?;
             show(db, p, &plan, json, out).await
@@ -164,6 +235,46 @@ fn print_plan(o: &mut dyn Write, project: &str, plan: &ExecutionPlan, list: &[Ta
         }
     }
     Ok(())
+}
+
+fn print_draft(o: &mut dyn Write, d: &crate::draft::DraftPreview) -> std::io::Result<()> {
+    let attempts = if d.attempts > 1 { " (fixed after the first version was refused)" } else { "" };
+    writeln!(o, "Draft {}: {} task(s), {} epic(s){attempts}", d.draft_id, d.tasks.len(), d.epics.len())?;
+    if let Some(cost) = d.cost_usd {
+        writeln!(o, "agent cost: ${cost:.4}")?;
+    }
+    for t in &d.tasks {
+        let deps = if t.depends_on.is_empty() { String::new() } else { format!(" <- {}", t.depends_on.join(", ")) };
+        let files = if t.files.is_empty() { String::new() } else { format!("  [{}]", t.files.join(", ")) };
+        writeln!(o, "  {} {} ({} min){deps}{files}", t.id, super::printable(&t.title), t.effort_minutes)?;
+    }
+    let c = &d.changes;
+    writeln!(
+        o,
+        "against the current tasks: {} added, {} changed, {} removed, {} kept (started)",
+        c.added.len(),
+        c.changed.len(),
+        c.removed.len(),
+        c.kept.len()
+    )?;
+    if let Some(plan) = &d.plan {
+        writeln!(
+            o,
+            "plan: {} batch(es), predicted makespan {} min with {} workers (lower bound {}), {} conflict group(s)",
+            plan.batches.len(),
+            plan.stats.predicted_makespan,
+            plan.stats.workers,
+            plan.stats.lower_bound,
+            plan.conflict_groups.len()
+        )?;
+        for b in &plan.batches {
+            writeln!(o, "  {}: {}", b.batch_id, b.task_ids.join(", "))?;
+        }
+    }
+    for issue in &d.issues {
+        writeln!(o, "problem: {issue}")?;
+    }
+    writeln!(o, "agent log: {}", d.log_path)
 }
 
 fn print_simulation(o: &mut dyn Write, r: &SimulationReport) -> std::io::Result<()> {

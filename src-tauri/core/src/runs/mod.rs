@@ -458,6 +458,27 @@ impl Runs {
         crate::cards::apply(self.db(), project_id, edit, run_active).await
     }
 
+    /// Session 0: the project's tasks drafted by its agent ([`crate::draft::draft`]); nothing changes yet.
+    pub async fn draft_tasks(
+        &self,
+        project_id: &str,
+        request: crate::draft::DraftRequest,
+    ) -> CoreResult<crate::draft::DraftPreview> {
+        let (tx, _) = events::channel();
+        crate::draft::draft(self.db(), project_id, request, tx).await
+    }
+
+    /// Makes a draft the project's tasks ([`crate::draft::accept`]); refused while a run of the project goes.
+    pub async fn accept_draft(&self, project_id: &str, draft_id: &str) -> CoreResult<crate::draft::Accepted> {
+        let run_active = self.handle(project_id).is_some();
+        crate::draft::accept(self.db(), project_id, draft_id, run_active).await
+    }
+
+    /// Drops a draft ([`crate::draft::discard`]).
+    pub async fn discard_draft(&self, project_id: &str, draft_id: &str) -> CoreResult<()> {
+        crate::draft::discard(self.db(), project_id, draft_id).await
+    }
+
     /// A person discards a task's work ([`overrides::discard_work`]); refused while a run of the project goes.
     pub async fn discard_work(&self, project_id: &str, task_id: &str) -> CoreResult<overrides::Discarded> {
         let run_active = self.handle(project_id).is_some();
