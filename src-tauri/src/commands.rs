@@ -4,6 +4,7 @@
 use tauri::{AppHandle, State};
 use tauri_plugin_shell::ShellExt;
 use yokeflow_core::approvals::{self, ProjectCommand};
+use yokeflow_core::bootstrap::{self, InitOptions, InitReport, Template};
 use yokeflow_core::cards::{self, CardEdit, CardResult};
 use yokeflow_core::diff::{self, TaskDiff};
 use yokeflow_core::draft::{Accepted, DraftPreview, DraftRequest};
@@ -56,6 +57,14 @@ pub async fn check_card_edit(
     edit: CardEdit,
 ) -> Result<Vec<TaskFileIssue>, ErrorDto> {
     cards::check(&state.db, &project_id, &edit).await.map_err(dto)
+}
+
+/// A new project from an app spec (`init --spec`): the folder (created with a repository if needed), the template,
+/// CLAUDE.md and an expert per domain the spec touches, committed; registered. Its tasks are drafted next.
+#[tauri::command]
+pub async fn init_project(state: State<'_, AppState>, path: String, spec: String) -> Result<InitReport, ErrorDto> {
+    let opts = InitOptions { spec: std::path::PathBuf::from(spec.trim()), template: Template::Builtin };
+    bootstrap::init(&state.db, std::path::Path::new(path.trim()), &opts).await.map_err(dto)
 }
 
 /// Session 0: the project's tasks drafted by its agent from an app spec (a file path) and/or a short goal, for one

@@ -95,6 +95,7 @@ mod app {
                 crate::commands::revoke_tool,
                 crate::commands::check_card_edit,
                 crate::commands::edit_tasks,
+                crate::commands::init_project,
                 crate::commands::draft_tasks,
                 crate::commands::accept_draft,
                 crate::commands::discard_draft,
