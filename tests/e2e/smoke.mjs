@@ -17,13 +17,13 @@
 //
 // Then a repository whose agent is the real Claude Code CLI (against the project's scripted Messages API): a task
 // refused a tool goes to Review; its pane shows why, the transcript and the diff; feedback resumes the agent's
-// conversation and the work lands.
+// conversation and the work lands; "Draft tasks…" with a goal has the agent draft a task, previewed and accepted.
 //
 // Cards from the window on that repository: a new task, an edit and a delete reach the database and its tasks file in
 // place; a hand edit of the file shows on the board.
 //
 // Writes tests/e2e/out/{board,refused,lanes-moved,run-done,timeline,lanes,added,approval,new-task,review,diff,
-// transcript}.png.
+// transcript,draft}.png.
 
 import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, writeFileSync } from "node:fs";
@@ -338,9 +338,62 @@ async function realAgentSteps(browser, ctx) {
     await browser.saveScreenshot(join(OUT, "transcript.png"));
     log(`feedback resumed conversation ${before.agent_session_id} and the work landed on main`);
     await (await browser.$('[aria-label="Close the log"]')).click();
+    await draftSteps(browser, ctx, repo);
   } finally {
     api.stop();
   }
+}
+
+/**
+ * Session 0 in the window, with the real Claude Code CLI: "Draft tasks…" with a goal; the agent (scripted) reads the
+ * project's yokeflow.yaml in its scratch worktree and writes it back with a new task; the preview shows the task,
+ * the batches and what changes; Accept imports it and the card shows. Screenshot: draft.png.
+ */
+async function draftSteps(browser, ctx, repo) {
+  const file = join(repo, "yokeflow.yaml");
+  const original = readFileSync(file, "utf8");
+  const drafted = `${original}  - id: farewell\n    title: Say goodbye\n    depends_on: [greet]\n    files: [src/farewell.ts]\n    effort: 15\n`;
+  const goal = `Add a farewell next to greet.\n${script([
+    { tool: "Read", input: { file_path: "yokeflow.yaml" } },
+    { tool: "Write", input: { file_path: "yokeflow.yaml", content: drafted } },
+    { say: "Added the farewell task." },
+  ])}`;
+  log('"Draft tasks…" with a goal: the agent drafts a task from it');
+  await (await browser.$(sel("draft-tasks"))).click();
+  await (await browser.$(sel("draft-dialog"))).waitForDisplayed({ timeout: UI_TIMEOUT_MS });
+  await browser.execute((text) => {
+    const field = document.querySelector('[data-testid="draft-goal"]');
+    Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, "value").set.call(field, text);
+    field.dispatchEvent(new Event("input", { bubbles: true }));
+  }, goal);
+  await (await browser.$(sel("draft-start"))).click();
+  const preview = await browser.$(sel("draft-preview"));
+  try {
+    await preview.waitForDisplayed({ timeout: RUN_TIMEOUT_MS });
+  } catch {
+    const error = await browser.execute(() => document.querySelector('[data-testid="draft-error"]')?.textContent ?? "");
+    fail(`no draft preview within ${RUN_TIMEOUT_MS / 1000} s: ${error}${await toastText(browser)}`);
+  }
+  const rows = await browser.execute(() =>
+    Array.from(document.querySelectorAll('[data-testid="draft-task"]'), (r) => r.getAttribute("data-task-id")),
+  );
+  if (!rows.includes("farewell") || !rows.includes("greet")) fail(`the preview lists ${JSON.stringify(rows)}`);
+  const changes = await (await browser.$(sel("draft-changes"))).getText();
+  if (!changes.includes("farewell")) fail(`the preview's changes do not name the new task: ${changes}`);
+  if (readFileSync(file, "utf8") !== original) fail("the preview changed the tasks file");
+  await browser.saveScreenshot(join(OUT, "draft.png"));
+  await (await browser.$(sel("draft-accept"))).click();
+  const card = '[data-testid="task-card"][data-task-id="farewell"]';
+  try {
+    await browser.waitUntil(async () => (await browser.$$(card)).length === 1, { timeout: UI_TIMEOUT_MS, interval: 250 });
+  } catch {
+    fail(`the accepted draft's task did not show on the board${await toastText(browser)}`);
+  }
+  if (readFileSync(file, "utf8") !== drafted) fail(`the tasks file is not the accepted draft:\n${readFileSync(file, "utf8")}`);
+  const farewell = cliJson(ctx, ["status", "--repo", repo]).find((t) => t.id === "farewell");
+  if (!farewell || JSON.stringify(farewell.depends_on) !== '["greet"]') fail(`the database holds ${JSON.stringify(farewell)}`);
+  for (const close of await browser.$$('[data-testid="toast"] [data-testid="toast-dismiss"]')) await close.click();
+  log("the drafted task was previewed, accepted, written to yokeflow.yaml and shown on the board");
 }
 
 /** The app's own process: the one whose executable is the app binary. */

@@ -284,6 +284,8 @@ pub struct SessionSpec {
     pub resume: Option<String>,
     /// The person's remark this session answers, recorded with it.
     pub remark: Option<String>,
+    /// The worker slot it runs in (`YOKEFLOW_SLOT`, and its ports: [`crate::ports`]); `None` outside a run's slots.
+    pub slot: Option<u32>,
 }
 
 /// `argv` continuing the agent CLI's conversation `agent_session_id`, or `None` when this agent cannot resume
@@ -494,7 +496,11 @@ async fn spawn_and_wait(
         .env("YOKEFLOW_TASK_ID", &spec.task.id)
         .env("YOKEFLOW_WORKTREE", &spec.worktree.path)
         .env("YOKEFLOW_PROMPT_FILE", prompt_file)
+        .env("YOKEFLOW_ROOT", &spec.repo_path)
         .kill_on_drop(false);
+    if let Some(slot) = spec.slot {
+        cmd.env("YOKEFLOW_SLOT", slot.to_string()).envs(crate::ports::env(slot));
+    }
     for var in crate::git::repository_env() {
         cmd.env_remove(var);
     }

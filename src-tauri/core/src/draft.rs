@@ -159,6 +159,7 @@ pub async fn draft(db: &Db, project_id: &str, req: DraftRequest, events: EventSe
             allowed_tools: vec!["Read".into(), "Glob".into(), "Grep".into(), "LS".into()],
             resume: None,
             remark: None,
+            slot: None,
         };
         let first = agent::run_session(db, &spec, &events, Cancel::new()).await?;
         let mut cost = first.facts.cost_usd;

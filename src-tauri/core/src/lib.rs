@@ -31,6 +31,7 @@ pub mod paths;
 pub mod permissions;
 pub mod plan;
 pub mod planner;
+pub mod ports;
 pub mod predict;
 pub mod project;
 pub mod register;

@@ -557,6 +557,9 @@ async fn run_tests(run: TestRun<'_>, header: &str, timeout: Duration) -> CoreRes
         .stdout(log.try_clone().map_err(io)?)
         .stderr(log.try_clone().map_err(io)?)
         .env(GATE_TESTS_ENV, repo)
+        .env("YOKEFLOW_ROOT", repo)
+        .env("YOKEFLOW_WORKTREE", dir)
+        .envs(crate::ports::env(crate::ports::GATE_SLOT))
         .kill_on_drop(true);
     for var in crate::git::repository_env() {
         cmd.env_remove(var);

@@ -617,3 +617,20 @@ async fn randomized_landings_only_ever_advance_the_target_to_tested_trees() {
     assert!(merged + failed + conflicts >= 200, "enough landings were exercised: {total:?}");
     assert!(merged > 0 && failed > 0 && conflicts > 0 && resolved > 0 && refused > 0, "{total:?}");
 }
+
+#[tokio::test]
+async fn the_gates_tests_get_their_own_port_range_and_the_main_checkout() {
+    let (dir, repo) = repo();
+    let base = tip(&repo, "main");
+    commit_on(&repo, "feature", base, &[("f.txt", Some("f\n"))]);
+    let port = yokeflow_core::ports::first_port(yokeflow_core::ports::GATE_SLOT);
+    let check = format!(
+        "test \"$YOKEFLOW_PORT\" = {port} && test \"$YOKEFLOW_ROOT\" = '{}' && test \"$YOKEFLOW_WORKTREE\" = \"$PWD\"",
+        dir.path().display()
+    );
+    let gate = gate(dir.path(), Some(&["sh", "-c", &check]));
+    let outcome = gate.land("feature", "m").await.unwrap();
+    assert!(matches!(outcome, LandOutcome::Merged { tested: true, .. }), "{outcome:?}: {}", {
+        fs::read_to_string(gate.log_path("feature")).unwrap_or_default()
+    });
+}

@@ -580,3 +580,50 @@ async fn the_test_command_given_to_run_is_saved_and_used_by_later_runs() {
     assert!(a.review_reason.unwrap_or_default().contains("tests failed"));
     assert_eq!(f.target_file("a.txt"), None);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_tasks_get_their_own_ports_slot_and_the_main_checkout_in_their_environment() {
+    // Each agent binds a server on $YOKEFLOW_PORT and keeps it until the other one has bound its own: the same port
+    // for both would fail one bind (and send that task to Review).
+    let spec = vec![task("a", &[], &["a.txt"], 5), task("b", &[], &["b.txt"], 5)];
+    let f = fixture(spec).await;
+    let barrier = f.dir.path().join("bound");
+    std::fs::create_dir_all(&barrier).unwrap();
+    let agent = f.dir.path().join("server-agent.py");
+    std::fs::write(
+        &agent,
+        r#"import os, pathlib, socket, sys, time
+port, task = int(os.environ["YOKEFLOW_PORT"]), os.environ["YOKEFLOW_TASK_ID"]
+server = socket.socket()
+server.bind(("127.0.0.1", port))
+server.listen()
+barrier = pathlib.Path(sys.argv[1])
+(barrier / task).write_text(str(port))
+deadline = time.time() + 120  # a guard against a hang only
+while len(list(barrier.iterdir())) < 2:
+    if time.time() > deadline:
+        sys.exit("the other task never bound its server")
+    time.sleep(0.01)
+env = {k: os.environ[k] for k in ("YOKEFLOW_PORT", "YOKEFLOW_PORTS", "YOKEFLOW_SLOT", "YOKEFLOW_ROOT", "YOKEFLOW_WORKTREE")}
+pathlib.Path(task + ".txt").write_text(repr(sorted(env.items())) + "\n")
+"#,
+    )
+    .unwrap();
+    let argv = vec!["python3".to_string(), agent.display().to_string(), barrier.display().to_string()];
+    let opts = RunOptions { max_worktrees: Some(2), agent_command: Some(argv), learn: false, ..Default::default() };
+    let (tx, _rx) = events::channel();
+    let report = orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap();
+    assert!(report.all_done(), "{report:#?}");
+    let mut seen = Vec::new();
+    for t in ["a", "b"] {
+        let text = f.target_file(&format!("{t}.txt")).unwrap();
+        let slot = report.tasks.iter().find(|x| x.task_id == t).unwrap().slot;
+        let port = yokeflow_core::ports::first_port(slot);
+        assert!(text.contains(&format!("('YOKEFLOW_PORT', '{port}')")), "{t}: {text}");
+        assert!(text.contains(&format!("('YOKEFLOW_SLOT', '{slot}')")), "{t}: {text}");
+        assert!(text.contains(&format!("('YOKEFLOW_ROOT', '{}')", f.repo.display())), "{t}: {text}");
+        assert!(text.contains("('YOKEFLOW_PORTS', '10')"), "{t}: {text}");
+        seen.push(port);
+    }
+    assert_ne!(seen[0], seen[1], "both servers asked for one port");
+}

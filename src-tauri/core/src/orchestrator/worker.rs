@@ -551,6 +551,10 @@ fn session_spec(ctx: &WorkerCtx, s: &Started, worktree: WorktreeInfo, prompt: St
         allowed_tools: ctx.base_tools.clone(),
         resume: None,
         remark: None,
+        slot: match s.slot {
+            super::Occupancy::Worker(slot) => Some(slot),
+            super::Occupancy::Landing => None,
+        },
     }
 }
 
