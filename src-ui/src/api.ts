@@ -3,11 +3,13 @@
 import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 import type {
+  Accepted,
   ActiveRunState,
   AddedProject,
   Board,
   CardEdit,
   CardResult,
+  DraftPreview,
   ErrorDto,
   Event,
   ExecutionPlan,
@@ -120,6 +122,34 @@ export function checkCardEdit(projectId: string, edit: CardEdit): Promise<TaskFi
  */
 export function editTasks(projectId: string, edit: CardEdit): Promise<CardResult> {
   return call<CardResult>("edit_tasks", { projectId, edit });
+}
+
+// Session 0: the project's tasks drafted by its agent, previewed, then accepted or discarded.
+
+/** What a draft is made from: an app spec (a file's path) and/or a short goal, for one epic if given (null: none). */
+export type DraftRequest = { spec: string | null; goal: string | null; epic: string | null };
+
+/**
+ * Runs the project's agent once to draft its tasks (minutes); resolves with the preview, nothing of the project
+ * changes. A draft still invalid after the agent's fix comes back with `issues`. Rejects with `invalid_input` (no spec
+ * nor goal, an unreadable spec, an agent that ended badly), `agent_not_found` or `command_not_approved`.
+ */
+export function draftTasks(projectId: string, request: DraftRequest): Promise<DraftPreview> {
+  return call<DraftPreview>("draft_tasks", { projectId, ...request });
+}
+
+/**
+ * Makes a draft the project's tasks: written as its tasks file, imported, the plan rebuilt. Rejects with
+ * `move_refused` (a run is going), `invalid_input` (the tasks file changed on disk since its import),
+ * `invalid_task_file` or `not_found`.
+ */
+export function acceptDraft(projectId: string, draftId: string): Promise<Accepted> {
+  return call<Accepted>("accept_draft", { projectId, draftId });
+}
+
+/** Drops a draft; nothing changes. */
+export function discardDraft(projectId: string, draftId: string): Promise<null> {
+  return call<null>("discard_draft", { projectId, draftId });
 }
 
 /** The task's agent sessions with their transcripts, cost and refused tools. */

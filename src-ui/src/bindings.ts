@@ -157,7 +157,23 @@ agent_command: Array<string> | null,
 /**
  * The project's test command; `None` means nothing is tested before a merge.
  */
-test_command: Array<string> | null, max_worktrees: number, is_demo: boolean, created_at: number, };
+test_command: Array<string> | null, 
+/**
+ * Run in each new task worktree before its agent (and in the gate's worktree when it or a lockfile changed).
+ */
+setup_command: Array<string> | null, 
+/**
+ * Run in a worktree before it is removed.
+ */
+cleanup_command: Array<string> | null, 
+/**
+ * Ignored (or untracked) files of the main checkout copied into each worktree (patterns, `/`-separated).
+ */
+worktree_include: Array<string>, 
+/**
+ * Like `worktree_include`, but linked (a symlink to the main checkout's copy) instead of copied.
+ */
+worktree_link: Array<string>, max_worktrees: number, is_demo: boolean, created_at: number, };
 export type ProjectSummary = { project: Project, task_count: number, done_count: number, };
 export type Epic = { id: string, title: string, description: string, };
 export type PredictedFile = { path: string, reason: string, };
@@ -532,5 +548,5 @@ landing: Array<string>, task_count: number, done_count: number, };
 export type RunsSnapshot = { runs: Array<RunSnapshot>, };
 export type RunAction = "retry_task" | "retry_merge" | "merge_now";
 export type StatusMove = { "kind": "applied", status: TaskStatus, } | { "kind": "sent_to_run", action: RunAction, };
-export type CommandKind = "agent" | "test";
+export type CommandKind = "agent" | "test" | "setup" | "cleanup";
 export type ProjectCommand = { kind: CommandKind, argv: Array<string>, };

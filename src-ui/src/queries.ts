@@ -4,18 +4,22 @@
 import { keepPreviousData, QueryClient, skipToken, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useCallback, useEffect, useState } from "react";
 import {
+  acceptDraft,
   addProject,
   approveCommands,
   buildPlan,
   checkCardEdit,
   createDemoProject,
+  discardDraft,
   discardWork,
+  draftTasks,
   editTasks,
   getBoard,
   getPlan,
   listProjects,
   allowTool,
   moveTaskToWorktree,
+  pendingCommands,
   revokeTool,
   runState,
   sendFeedback,
@@ -23,6 +27,7 @@ import {
   taskDiff,
   taskLog,
   toolPermissions,
+  type DraftRequest,
   type RunStateDto,
 } from "./api";
 import type { CardEdit, ErrorDto, ProjectCommand, TaskStatus } from "./bindings";
@@ -47,6 +52,8 @@ export const queryKeys = {
   toolPermissions: (projectId: string | null) => ["toolPermissions", projectId] as const,
   /** What the core finds wrong with a card edit (a form's draft), before it is sent. */
   cardCheck: (projectId: string | null, edit: CardEdit | null) => ["cardCheck", projectId, edit] as const,
+  /** The commands of a project's tasks file no one approved yet. */
+  pendingCommands: (projectId: string | null) => ["pendingCommands", projectId] as const,
 };
 
 /** A task's work changed (its agent ended, a commit, a merge, a move): its log and diff are read again. */
@@ -155,6 +162,41 @@ export function useEditTasks() {
   return useMutation({
     mutationFn: ({ projectId, edit }: { projectId: string; edit: CardEdit }) => editTasks(projectId, edit),
     onSuccess: (_result, { projectId }) => refreshProject(client, projectId),
+  });
+}
+
+/** Drafts a project's tasks with its agent (minutes): a preview, nothing cached changes. */
+export function useDraftTasks() {
+  return useMutation({
+    mutationFn: ({ projectId, request }: { projectId: string; request: DraftRequest }) => draftTasks(projectId, request),
+  });
+}
+
+/**
+ * Makes a draft the project's tasks: they were imported and the plan rebuilt, so the board, the plan and the
+ * projects' task counts are read again.
+ */
+export function useAcceptDraft() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ projectId, draftId }: { projectId: string; draftId: string }) => acceptDraft(projectId, draftId),
+    onSuccess: (_accepted, { projectId }) => refreshProject(client, projectId),
+  });
+}
+
+/** The commands of the project's tasks file no one approved yet, while `enabled` (the caller shows a failure). */
+export function usePendingCommandsQuery(projectId: string, enabled: boolean) {
+  return useQuery({
+    queryKey: queryKeys.pendingCommands(projectId),
+    queryFn: enabled ? () => pendingCommands(projectId) : skipToken,
+    meta: { toast: false },
+  });
+}
+
+/** Drops a draft; nothing cached changes. */
+export function useDiscardDraft() {
+  return useMutation({
+    mutationFn: ({ projectId, draftId }: { projectId: string; draftId: string }) => discardDraft(projectId, draftId),
   });
 }
 

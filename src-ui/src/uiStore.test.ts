@@ -33,6 +33,14 @@ describe("uiReducer", () => {
     expect(uiReducer(editing, { kind: "close_task_form" }).taskForm).toBeNull();
   });
 
+  it("opens the draft dialog in a project, and closes it", () => {
+    const open = run({ kind: "open_draft_dialog", projectId: "p1" });
+    expect(open.draftDialog).toEqual({ projectId: "p1" });
+    expect(uiReducer(open, { kind: "open_draft_dialog", projectId: "p1" })).toBe(open);
+    expect(uiReducer(open, { kind: "open_draft_dialog", projectId: "p2" }).draftDialog).toEqual({ projectId: "p2" });
+    expect(uiReducer(open, { kind: "close_draft_dialog" }).draftDialog).toBeNull();
+  });
+
   it("remembers the open task with its project, and closes it", () => {
     const open = run({ kind: "open_task", projectId: "p1", taskId: "a" });
     expect(open.openTask).toEqual({ projectId: "p1", taskId: "a" });
@@ -55,6 +63,7 @@ describe("uiReducer", () => {
       { kind: "set_sequential", sequential: true },
       { kind: "close_task" },
       { kind: "close_approval" },
+      { kind: "close_draft_dialog" },
     ] satisfies UiAction[]) {
       expect(uiReducer(state, action)).toBe(state);
     }

@@ -1,4 +1,5 @@
-// The window's own state, which no command reads: the project chosen, the open log pane, the task form, the view
+// The window's own state, which no command reads: the project chosen, the open log pane, the task form, the draft
+// dialog, the view
 // tab, the Sequential choice, the toasts and the approval prompt. A reducer in a context; the core's data is in queries.ts,
 // a run's live state in liveRun.tsx.
 import { createContext, useContext, useMemo, useReducer, type ReactNode } from "react";
@@ -17,6 +18,8 @@ export type UiState = {
   openTask: { projectId: string; taskId: string } | null;
   /** The task form open, in its project: a new task (`taskId` null) or the task edited. */
   taskForm: { projectId: string; taskId: string | null } | null;
+  /** The dialog drafting a project's tasks with its agent (Session 0), open in its project. */
+  draftDialog: { projectId: string } | null;
   view: MainView;
   /** The Sequential choice for the next run. */
   sequential: boolean;
@@ -34,6 +37,8 @@ export type UiAction =
   | { kind: "close_task" }
   | { kind: "open_task_form"; projectId: string; taskId: string | null }
   | { kind: "close_task_form" }
+  | { kind: "open_draft_dialog"; projectId: string }
+  | { kind: "close_draft_dialog" }
   | { kind: "set_view"; view: MainView }
   | { kind: "set_sequential"; sequential: boolean }
   | { kind: "set_budget"; budget: string }
@@ -47,6 +52,7 @@ export const initialUiState: UiState = {
   chosenId: null,
   openTask: null,
   taskForm: null,
+  draftDialog: null,
   view: "board",
   sequential: false,
   budget: "",
@@ -74,6 +80,10 @@ export function uiReducer(state: UiState, action: UiAction): UiState {
       return { ...state, taskForm: { projectId: action.projectId, taskId: action.taskId } };
     case "close_task_form":
       return state.taskForm === null ? state : { ...state, taskForm: null };
+    case "open_draft_dialog":
+      return state.draftDialog?.projectId === action.projectId ? state : { ...state, draftDialog: { projectId: action.projectId } };
+    case "close_draft_dialog":
+      return state.draftDialog === null ? state : { ...state, draftDialog: null };
     case "set_view":
       return state.view === action.view ? state : { ...state, view: action.view };
     case "set_sequential":
@@ -100,6 +110,9 @@ export type UiActions = {
   /** Opens the task form on a new task (`taskId` null) or on the task to edit. */
   openTaskForm: (projectId: string, taskId: string | null) => void;
   closeTaskForm: () => void;
+  /** Opens the dialog that drafts the project's tasks with its agent. */
+  openDraftDialog: (projectId: string) => void;
+  closeDraftDialog: () => void;
   setView: (view: MainView) => void;
   setSequential: (sequential: boolean) => void;
   setBudget: (budget: string) => void;
@@ -124,6 +137,8 @@ export function UiProvider({ children, initial = initialUiState }: { children: R
       closeTask: () => dispatch({ kind: "close_task" }),
       openTaskForm: (projectId, taskId) => dispatch({ kind: "open_task_form", projectId, taskId }),
       closeTaskForm: () => dispatch({ kind: "close_task_form" }),
+      openDraftDialog: (projectId) => dispatch({ kind: "open_draft_dialog", projectId }),
+      closeDraftDialog: () => dispatch({ kind: "close_draft_dialog" }),
       setView: (view) => dispatch({ kind: "set_view", view }),
       setSequential: (sequential) => dispatch({ kind: "set_sequential", sequential }),
       setBudget: (budget) => dispatch({ kind: "set_budget", budget }),

@@ -20,6 +20,10 @@ pub enum CommandKind {
     Agent,
     /// The test command run on every merged tree.
     Test,
+    /// The setup command run in each new worktree.
+    Setup,
+    /// The cleanup command run before a worktree is removed.
+    Cleanup,
 }
 
 impl CommandKind {
@@ -27,6 +31,8 @@ impl CommandKind {
         match self {
             CommandKind::Agent => "agent",
             CommandKind::Test => "test",
+            CommandKind::Setup => "setup",
+            CommandKind::Cleanup => "cleanup",
         }
     }
 
@@ -35,6 +41,8 @@ impl CommandKind {
         match self {
             CommandKind::Agent => "agent command",
             CommandKind::Test => "test command",
+            CommandKind::Setup => "setup command",
+            CommandKind::Cleanup => "cleanup command",
         }
     }
 }
@@ -79,7 +87,12 @@ pub async fn is_approved(db: &Db, project_id: &str, kind: CommandKind, argv: &[S
 /// The project's stored commands (agent, test) that no one has approved yet, as they are now.
 pub async fn pending(db: &Db, project: &Project) -> CoreResult<Vec<ProjectCommand>> {
     let mut out = Vec::new();
-    for (kind, argv) in [(CommandKind::Agent, &project.agent_command), (CommandKind::Test, &project.test_command)] {
+    for (kind, argv) in [
+        (CommandKind::Agent, &project.agent_command),
+        (CommandKind::Test, &project.test_command),
+        (CommandKind::Setup, &project.setup_command),
+        (CommandKind::Cleanup, &project.cleanup_command),
+    ] {
         if let Some(argv) = argv {
             if !is_approved(db, &project.id, kind, argv).await? {
                 out.push(ProjectCommand { kind, argv: argv.clone() });
@@ -115,6 +128,8 @@ pub async fn approve_shown(db: &Db, project: &Project, commands: &[ProjectComman
         let current = match c.kind {
             CommandKind::Agent => &project.agent_command,
             CommandKind::Test => &project.test_command,
+            CommandKind::Setup => &project.setup_command,
+            CommandKind::Cleanup => &project.cleanup_command,
         };
         if current.as_ref() != Some(&c.argv) {
             return Err(CoreError::InvalidInput(format!(

@@ -92,7 +92,16 @@ pub async fn draft(db: &Db, project_id: &str, req: DraftRequest, events: EventSe
             "give an app spec (--spec FILE) or a goal (--goal TEXT) to draft from".into(),
         ));
     }
-    let spec = match &req.spec {
+    // A relative spec path is the repository's; `~/` is the person's home.
+    let spec_path = req.spec.as_ref().map(|path| {
+        let text = path.to_string_lossy();
+        match (text.strip_prefix("~/"), dirs::home_dir()) {
+            (Some(rest), Some(home)) => home.join(rest),
+            _ if path.is_relative() => Path::new(&p.repo_path).join(path),
+            _ => path.clone(),
+        }
+    });
+    let spec = match &spec_path {
         Some(path) => Some(crate::bootstrap::read_spec(path)?),
         None => None,
     };
@@ -313,6 +322,7 @@ fn current_text(p: &crate::model::Project, stored: &[Task], epics: &[Epic]) -> C
         tasks: stored.iter().map(cards::spec_of).collect(),
         test_command: None,
         agent: None,
+        worktree: Default::default(),
     };
     Ok(Some(cards::to_yaml(&file)))
 }

@@ -143,17 +143,23 @@ pub async fn import(db: &Db, project_id: &str, file: &TaskFile, source: Option<&
         }
     }
 
-    let test_command = file.test_command.as_ref().map(|c| serde_json::to_string(c).expect("strings serialize"));
-    let agent = file.agent.as_ref().map(|c| serde_json::to_string(c).expect("strings serialize"));
+    let json = |c: &Option<Vec<String>>| c.as_ref().map(|c| serde_json::to_string(c).expect("strings serialize"));
+    let w = &file.worktree;
     sqlx::query(
         "UPDATE projects SET name = COALESCE(?, name), tasks_file = COALESCE(?, tasks_file), \
            test_command = COALESCE(?, test_command), agent_command = COALESCE(?, agent_command), \
+           setup_command = COALESCE(?, setup_command), cleanup_command = COALESCE(?, cleanup_command), \
+           worktree_include = COALESCE(?, worktree_include), worktree_link = COALESCE(?, worktree_link), \
            updated_at = ? WHERE id = ?",
     )
     .bind(&file.project)
     .bind(source)
-    .bind(test_command)
-    .bind(agent)
+    .bind(json(&file.test_command))
+    .bind(json(&file.agent))
+    .bind(json(&w.setup))
+    .bind(json(&w.cleanup))
+    .bind(json(&w.include))
+    .bind(json(&w.link))
     .bind(now)
     .bind(project_id)
     .execute(&mut *tx)

@@ -33,6 +33,7 @@ pub mod plan;
 pub mod planner;
 pub mod ports;
 pub mod predict;
+pub mod prepare;
 pub mod project;
 pub mod register;
 pub mod report;

@@ -166,6 +166,14 @@ pub struct Project {
     pub agent_command: Option<Vec<String>>,
     /// The project's test command; `None` means nothing is tested before a merge.
     pub test_command: Option<Vec<String>>,
+    /// Run in each new task worktree before its agent (and in the gate's worktree when it or a lockfile changed).
+    pub setup_command: Option<Vec<String>>,
+    /// Run in a worktree before it is removed.
+    pub cleanup_command: Option<Vec<String>>,
+    /// Ignored (or untracked) files of the main checkout copied into each worktree (patterns, `/`-separated).
+    pub worktree_include: Vec<String>,
+    /// Like `worktree_include`, but linked (a symlink to the main checkout's copy) instead of copied.
+    pub worktree_link: Vec<String>,
     pub max_worktrees: u32,
     pub is_demo: bool,
     #[ts(type = "number")]

@@ -12,7 +12,8 @@ use crate::model::{Project, ProjectSummary};
 use crate::{git, now_ms};
 
 const COLUMNS: &str = "id, name, repo_path, target_branch, tasks_file, agent_command, test_command, \
-                       max_worktrees, is_demo, created_at";
+                       setup_command, cleanup_command, worktree_include, worktree_link, max_worktrees, is_demo, \
+                       created_at";
 
 fn from_row(row: &SqliteRow) -> CoreResult<Project> {
     let argv = |col: &str| -> CoreResult<Option<Vec<String>>> {
@@ -29,6 +30,10 @@ fn from_row(row: &SqliteRow) -> CoreResult<Project> {
         tasks_file: row.try_get("tasks_file")?,
         agent_command: argv("agent_command")?,
         test_command: argv("test_command")?,
+        setup_command: argv("setup_command")?,
+        cleanup_command: argv("cleanup_command")?,
+        worktree_include: argv("worktree_include")?.unwrap_or_default(),
+        worktree_link: argv("worktree_link")?.unwrap_or_default(),
         max_worktrees: row.try_get::<i64, _>("max_worktrees")? as u32,
         is_demo: row.try_get("is_demo")?,
         created_at: row.try_get("created_at")?,

@@ -76,6 +76,44 @@ pub struct TaskFile {
     pub tasks: Vec<TaskSpec>,
     pub test_command: Option<Vec<String>>,
     pub agent: Option<Vec<String>>,
+    /// How each worktree is made ready to build (`setup`, `cleanup`, `worktree_include`, `worktree_link`).
+    pub worktree: WorktreeSettings,
+}
+
+/// The tasks file's settings for worktrees; each absent field leaves the project's setting as it is on import.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WorktreeSettings {
+    pub setup: Option<Vec<String>>,
+    pub cleanup: Option<Vec<String>>,
+    pub include: Option<Vec<String>>,
+    pub link: Option<Vec<String>>,
+}
+
+/// The top-level fields of a tasks file.
+pub const TOP_LEVEL: [&str; 9] =
+    ["project", "epics", "tasks", "test_command", "agent", "setup", "cleanup", "worktree_include", "worktree_link"];
+
+/// Why a worktree pattern (`worktree_include`, `worktree_link`) is refused, if it is: it must name paths inside the
+/// repository (relative, `/`-separated, no `..`), never `.git` or `.yokeflow`.
+pub fn pattern_problem(p: &str) -> Option<&'static str> {
+    let p = p.trim();
+    if p.is_empty() {
+        return Some("is empty");
+    }
+    if p.starts_with('/') || p.contains('\\') || p.contains(':') {
+        return Some("must be a path relative to the repository, with `/` between folders");
+    }
+    let parts: Vec<&str> = p.split('/').collect();
+    if parts.iter().any(|c| *c == ".." || c.is_empty() || *c == ".") {
+        return Some("must stay inside the repository (no `..`, `.` or empty folder names)");
+    }
+    if parts[0] == ".git" || parts[0] == ".yokeflow" {
+        return Some("must not name `.git` or `.yokeflow`");
+    }
+    if parts.iter().any(|c| c.contains("**")) {
+        return Some("`**` is not supported: name each folder level (`*` matches within one)");
+    }
+    None
 }
 
 /// `[a-z0-9][a-z0-9-]*`, at most 64 characters.
@@ -168,18 +206,24 @@ impl Validator {
             return Err(self.issues);
         };
         for key in map.keys() {
-            if !["project", "epics", "tasks", "test_command", "agent"].contains(&key.as_str()) {
+            if !TOP_LEVEL.contains(&key.as_str()) {
                 self.issue(
                     None,
                     None,
                     Some(key),
-                    "unknown top-level field (expected project, epics, tasks, test_command, agent)".into(),
+                    format!("unknown top-level field (expected one of {})", TOP_LEVEL.join(", ")),
                 );
             }
         }
         let project = self.opt_string(map.get("project"), None, None, "project");
         let test_command = self.opt_argv(map.get("test_command"), "test_command");
         let agent = self.opt_argv(map.get("agent"), "agent");
+        let worktree = WorktreeSettings {
+            setup: self.opt_argv(map.get("setup"), "setup"),
+            cleanup: self.opt_argv(map.get("cleanup"), "cleanup"),
+            include: self.opt_patterns(map.get("worktree_include"), "worktree_include"),
+            link: self.opt_patterns(map.get("worktree_link"), "worktree_link"),
+        };
         let epics = self.epics(map.get("epics"));
         let tasks = match map.get("tasks") {
             None => {
@@ -202,7 +246,7 @@ impl Validator {
             }
         }
         if self.issues.is_empty() {
-            Ok(TaskFile { project, epics, tasks, test_command, agent })
+            Ok(TaskFile { project, epics, tasks, test_command, agent, worktree })
         } else {
             Err(self.issues)
         }
@@ -261,6 +305,17 @@ impl Validator {
             self.issue(None, None, Some(field), "must be a non-empty list: the program, then its arguments".into());
         }
         (!argv.is_empty()).then_some(argv)
+    }
+
+    fn opt_patterns(&mut self, v: Option<&Value>, field: &str) -> Option<Vec<String>> {
+        v?;
+        let list = self.string_list(v, None, "top level", field);
+        for p in &list {
+            if let Some(why) = pattern_problem(p) {
+                self.issue(None, None, Some(field), format!("`{p}` {why}"));
+            }
+        }
+        Some(list.into_iter().map(|p| p.trim().to_string()).collect())
     }
 
     fn epics(&mut self, v: Option<&Value>) -> Vec<Epic> {

@@ -212,6 +212,7 @@ async fn base(db: &Db, project_id: &str) -> CoreResult<Base> {
             tasks: stored.iter().map(spec_of).collect(),
             test_command: None,
             agent: None,
+            worktree: Default::default(),
         };
         return Ok(Base { file, on_disk: None, stored });
     };
@@ -327,6 +328,14 @@ fn edited(base: &Base, edit: &CardEdit) -> Result<TaskFile, Vec<TaskFileIssue>> 
     if let Some(a) = &file.agent {
         root.insert("agent".into(), json!(a));
     }
+    let w = &file.worktree;
+    for (key, value) in
+        [("setup", &w.setup), ("cleanup", &w.cleanup), ("worktree_include", &w.include), ("worktree_link", &w.link)]
+    {
+        if let Some(v) = value {
+            root.insert(key.into(), json!(v));
+        }
+    }
     taskfile::validate(&Value::Object(root))
 }
 
@@ -363,6 +372,14 @@ struct FileOut<'a> {
     test_command: Option<&'a [String]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     agent: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    setup: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cleanup: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    worktree_include: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    worktree_link: Option<&'a [String]>,
 }
 
 #[derive(Serialize)]
@@ -414,6 +431,10 @@ fn file_out(file: &TaskFile) -> FileOut<'_> {
             .collect(),
         test_command: file.test_command.as_deref(),
         agent: file.agent.as_deref(),
+        setup: file.worktree.setup.as_deref(),
+        cleanup: file.worktree.cleanup.as_deref(),
+        worktree_include: file.worktree.include.as_deref(),
+        worktree_link: file.worktree.link.as_deref(),
     }
 }
 

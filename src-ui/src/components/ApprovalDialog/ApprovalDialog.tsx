@@ -10,7 +10,13 @@ type Props = {
   onCancel: () => void;
 };
 
-const LABEL: Record<ProjectCommand["kind"], string> = { agent: "Agent", test: "Test command" };
+/** What people call each kind of command a tasks file may name. */
+export const COMMAND_LABEL: Record<ProjectCommand["kind"], string> = {
+  agent: "Agent",
+  test: "Test command",
+  setup: "Setup (each new worktree)",
+  cleanup: "Cleanup (before a worktree is removed)",
+};
 
 /**
  * The commands a repository's tasks file asks YokeFlow to run, shown exactly (one argument per chip, nothing
@@ -42,7 +48,7 @@ export function ApprovalDialog({ projectName, commands, busy, onApprove, onCance
         <ul className={styles.commands}>
           {commands.map((c) => (
             <li key={c.kind} className={styles.command} data-testid="approval-command" data-kind={c.kind}>
-              <span className={styles.kind}>{LABEL[c.kind]}</span>
+              <span className={styles.kind}>{COMMAND_LABEL[c.kind]}</span>
               <span className={styles.argv}>
                 {c.argv.map((arg, i) => (
                   <code key={i} className={styles.arg}>

@@ -32,6 +32,8 @@ type Props = {
   onMoveTask?: (taskId: string, status: TaskStatus) => void;
   /** Opens the form of a new task (offered in the Backlog's head). */
   onNewTask?: () => void;
+  /** Opens the dialog that drafts the tasks with the agent (offered in the Backlog's head). */
+  onDraftTasks?: () => void;
 };
 
 const NO_SLOTS: Readonly<Record<string, number>> = {};
@@ -63,6 +65,7 @@ export function BoardView({
   onOpenTask,
   onMoveTask,
   onNewTask,
+  onDraftTasks,
 }: Props) {
   const groups = useMemo(() => groupByStatus(board.tasks), [board.tasks]);
   const epics = useMemo(() => epicsById(board.epics), [board.epics]);
@@ -115,6 +118,7 @@ export function BoardView({
             selectedTaskId={status === selectedStatus ? selectedTaskId : null}
             onOpenTask={onOpenTask}
             onNewTask={status === "backlog" ? onNewTask : undefined}
+            onDraftTasks={status === "backlog" ? onDraftTasks : undefined}
           />
         ))}
       </div>

@@ -24,6 +24,8 @@ type Props = CardsProps & {
   status: TaskStatus;
   /** Offers a new task in this column's head (the Backlog's). */
   onNewTask?: (() => void) | undefined;
+  /** Offers to draft the tasks with the agent in this column's head (the Backlog's). */
+  onDraftTasks?: (() => void) | undefined;
 };
 
 /** The colour of each column's top edge (Backlog keeps the default). */
@@ -34,7 +36,7 @@ const STATUS_CLASS: Record<TaskStatus, string | undefined> = {
   done: styles.columnDone,
 };
 
-function ColumnInner({ status, label, tasks, onNewTask, ...cards }: Props) {
+function ColumnInner({ status, label, tasks, onNewTask, onDraftTasks, ...cards }: Props) {
   const zone: DropZone = { label };
   const { setNodeRef, isOver, active } = useDroppable({ id: status, data: zone });
   const target = isOver && (active?.data.current as DragItem | undefined)?.home !== status;
@@ -49,10 +51,25 @@ function ColumnInner({ status, label, tasks, onNewTask, ...cards }: Props) {
     >
       <header className={styles.columnHead}>
         <h2 id={headingId}>{label}</h2>
-        {onNewTask !== undefined && (
-          <button type="button" className={styles.newTask} data-testid="new-task" title="New task (n)" onClick={onNewTask}>
-            + New task
-          </button>
+        {(onNewTask !== undefined || onDraftTasks !== undefined) && (
+          <div className={styles.headActions}>
+            {onNewTask !== undefined && (
+              <button type="button" className={styles.headAction} data-testid="new-task" title="New task (n)" onClick={onNewTask}>
+                + New task
+              </button>
+            )}
+            {onDraftTasks !== undefined && (
+              <button
+                type="button"
+                className={styles.headAction}
+                data-testid="draft-tasks"
+                title="Draft the tasks with the agent, from an app spec or a goal"
+                onClick={onDraftTasks}
+              >
+                Draft tasks…
+              </button>
+            )}
+          </div>
         )}
         <span className={styles.count} data-testid="column-count" aria-label={`${tasks.length} tasks`}>
           {tasks.length}
@@ -167,5 +184,9 @@ const ColumnCards = memo(ColumnCardsInner, sameCards);
 /** One kanban column, a drop target for cards. */
 export const Column = memo(
   ColumnInner,
-  (prev, next) => prev.status === next.status && prev.onNewTask === next.onNewTask && sameCards(prev, next),
+  (prev, next) =>
+    prev.status === next.status &&
+    prev.onNewTask === next.onNewTask &&
+    prev.onDraftTasks === next.onDraftTasks &&
+    sameCards(prev, next),
 );

@@ -24,6 +24,8 @@ type Props = {
   onCancel: () => void;
   /** A wider dialog (a form with many fields). */
   wide?: boolean;
+  /** A large dialog (a table to read, e.g. a draft's tasks). */
+  large?: boolean;
   children: ReactNode;
 };
 
@@ -31,7 +33,7 @@ type Props = {
  * A modal dialog over a dimmed window: its first control takes the focus when it opens, Tab and Shift+Tab stay
  * inside it, Escape cancels, and the focus goes back where it was when it closes.
  */
-export function Dialog({ labelledBy, testId, onCancel, wide = false, children }: Props) {
+export function Dialog({ labelledBy, testId, onCancel, wide = false, large = false, children }: Props) {
   const dialog = useRef<HTMLDivElement>(null);
   useLayoutEffect(() => {
     const opener = document.activeElement;
@@ -44,7 +46,7 @@ export function Dialog({ labelledBy, testId, onCancel, wide = false, children }:
     <div className={styles.backdrop}>
       <div
         ref={dialog}
-        className={cx(styles.dialog, wide && styles.wide)}
+        className={cx(styles.dialog, wide && styles.wide, large && styles.large)}
         role="dialog"
         aria-modal="true"
         aria-labelledby={labelledBy}

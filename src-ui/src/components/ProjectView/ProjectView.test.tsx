@@ -3,7 +3,7 @@ import { invoke } from "@tauri-apps/api/core";
 import { act, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import type { Board, CardEdit, ErrorDto, ExecutionPlan } from "../../bindings";
+import type { Board, CardEdit, DraftPreview, ErrorDto, ExecutionPlan } from "../../bindings";
 import { queryKeys } from "../../queries";
 import { board, executionPlan, project, summary, task } from "../../test/fixtures";
 import { renderWithStores } from "../../test/render";
@@ -52,6 +52,13 @@ function backend(overrides: Partial<Backend> = {}): Backend {
         return Promise.resolve({ task_id: "b", sessions: [], cost_usd: null });
       case "check_card_edit":
         return Promise.resolve([]);
+      case "draft_tasks":
+        return Promise.resolve(DRAFT);
+      case "accept_draft":
+        state.board = { ...state.board, tasks: [task("oauth", { title: "OAuth login" })] };
+        return Promise.resolve({ summary: { added: ["oauth"], updated: [], removed: ["a", "b", "c"], kept: [], plan_warning: null }, file: "/r/yokeflow.yaml" });
+      case "discard_draft":
+        return Promise.resolve(null);
       case "edit_tasks": {
         const edit = (args as { edit: CardEdit }).edit;
         if (edit.kind === "add_task") state.board = { ...state.board, tasks: [...state.board.tasks, task(edit.task.id, { title: edit.task.title })] };
@@ -63,6 +70,19 @@ function backend(overrides: Partial<Backend> = {}): Backend {
   });
   return state;
 }
+
+const DRAFT: DraftPreview = {
+  draft_id: "d1",
+  text: "tasks: []\n",
+  issues: [],
+  attempts: 1,
+  epics: [],
+  tasks: [{ id: "oauth", title: "OAuth login", description: "", epic: null, depends_on: [], files: [], effort_minutes: 30, priority: 0 }],
+  plan: null,
+  changes: { added: ["oauth"], changed: [], removed: ["a", "b", "c"], kept: [] },
+  cost_usd: null,
+  log_path: "/r/draft.log",
+};
 
 function callsOf(command: string) {
   return invokeMock.mock.calls.filter(([c]) => c === command).map(([, args]) => args);
@@ -229,6 +249,51 @@ describe("ProjectView", () => {
     expect(screen.queryByTestId("board")).not.toBeInTheDocument();
     await user.click(within(empty).getByTestId("new-task"));
     expect(screen.getByRole("dialog", { name: "New task" })).toBeInTheDocument();
+  });
+
+  it("offers Draft tasks on an empty board, opening the draft dialog; Escape closes it", async () => {
+    backend({ board: board([], p1) });
+    const user = userEvent.setup();
+    renderView();
+    const empty = await screen.findByTestId("empty-board");
+    await user.click(within(empty).getByTestId("draft-tasks"));
+    expect(screen.getByRole("dialog", { name: "Draft tasks with the agent" })).toHaveAttribute("data-testid", "draft-dialog");
+    await user.keyboard("{Escape}");
+    expect(screen.queryByTestId("draft-dialog")).not.toBeInTheDocument();
+    expect(within(empty).getByTestId("draft-tasks")).toHaveFocus();
+  });
+
+  it("drafts from the Backlog's head; accepting closes the dialog, reads the board again and says what was imported", async () => {
+    backend();
+    const user = userEvent.setup();
+    renderWithStores(
+      <>
+        <ProjectView projectId="p1" summary={summary(p1, 3, 0)} projectsBusy={false} />
+        <ShownToasts />
+      </>,
+    );
+    await screen.findAllByTestId("task-card");
+    // Only the Backlog offers it.
+    expect(screen.getAllByTestId("draft-tasks")).toHaveLength(1);
+    await user.click(within(screen.getByTestId("column-backlog")).getByTestId("draft-tasks"));
+    const dialog = screen.getByTestId("draft-dialog");
+    // n types into the dialog, it opens no task form over it.
+    await user.click(screen.getByRole("heading", { name: "Draft tasks with the agent" }));
+    await user.keyboard("n");
+    expect(screen.queryByTestId("task-form")).not.toBeInTheDocument();
+
+    await user.type(within(dialog).getByTestId("draft-goal"), "add OAuth login");
+    await user.click(within(dialog).getByTestId("draft-start"));
+    await within(dialog).findByTestId("draft-preview");
+    expect(within(dialog).getByTestId("draft-removes")).toHaveTextContent("Accepting removes 3 Backlog tasks.");
+    await user.click(within(dialog).getByTestId("draft-accept"));
+
+    await waitFor(() => expect(screen.queryByTestId("draft-dialog")).not.toBeInTheDocument());
+    expect(callsOf("accept_draft")).toEqual([{ projectId: "p1", draftId: "d1" }]);
+    await waitFor(() => expect(screen.getAllByTestId("task-card")).toHaveLength(1));
+    expect(screen.getByTestId("toast")).toHaveAttribute("data-error-code", "info");
+    expect(screen.getByTestId("toast")).toHaveTextContent("Imported 1 task into yokeflow.yaml (3 tasks removed from the Backlog)");
+    expect(callsOf("discard_draft")).toEqual([]);
   });
 
   it("edits the task of the log pane, and shows a plan that could not be rebuilt", async () => {

@@ -1,5 +1,6 @@
 import { useCallback } from "react";
-import type { CardResult, ProjectSummary } from "../../bindings";
+import type { Accepted, CardResult, DraftPreview, ProjectSummary } from "../../bindings";
+import { describeAccepted } from "../../drafts";
 import { useKeyShortcut } from "../../hooks/useKeyShortcut";
 import { useProjectData } from "../../hooks/useProjectData";
 import { useRunControls } from "../../hooks/useRunControls";
@@ -10,6 +11,7 @@ import { useBoardRenderTiming } from "../../renderTiming";
 import { isActive, progress, type Lane } from "../../runStore";
 import { useUiActions, useUiState } from "../../uiStore";
 import { BoardView } from "../BoardView/BoardView";
+import { DraftDialog } from "../DraftDialog/DraftDialog";
 import { EmptyBoard } from "../EmptyBoard/EmptyBoard";
 import { ErrorPanel } from "../ErrorPanel/ErrorPanel";
 import { GanttView } from "../GanttView/GanttView";
@@ -36,14 +38,16 @@ const NO_LANES: readonly Lane[] = [];
 
 /**
  * The selected project: its title and run toolbar, its plan, the last run's report, and its board, worktree lanes
- * or timeline, with a task's log pane beside them, and the task form over them (New task, `n`, Edit task). Reads its data through queries (useProjectData); the run's
+ * or timeline, with a task's log pane beside them, and the task form (New task, `n`, Edit task) or the draft dialog
+ * (Draft tasks) over them. Reads its data through queries (useProjectData); the run's
  * live state (liveRun.tsx) keeps the board current between reads.
  */
 export function ProjectView({ projectId, summary, projectsBusy }: Props) {
   const live = useProjectLive(projectId);
   const { logs, dispatch } = useLiveRunControls();
   const ui = useUiState();
-  const { setView, setSequential, setBudget, openTask, closeTask, openTaskForm, closeTaskForm, pushError } = useUiActions();
+  const { setView, setSequential, setBudget, openTask, closeTask, openTaskForm, closeTaskForm, openDraftDialog, closeDraftDialog, pushError, pushInfo } =
+    useUiActions();
   const board = live?.board ?? null;
   const boardArrived = useBoardRenderTiming(board, ui.view === "board");
   const { board: boardQuery, plan: planQuery } = useProjectData(projectId, boardArrived);
@@ -76,7 +80,18 @@ export function ProjectView({ projectId, summary, projectsBusy }: Props) {
     },
     [pushError],
   );
-  useKeyShortcut("n", board !== null && !formShown && ui.approval === null, newTask);
+  // The draft dialog (closed when another project is chosen).
+  const draftShown = ui.draftDialog !== null && ui.draftDialog.projectId === projectId;
+  const draftTasks = useCallback(() => openDraftDialog(projectId), [openDraftDialog, projectId]);
+  const accepted = useCallback(
+    (result: Accepted, preview: DraftPreview) => {
+      pushInfo(describeAccepted(result, preview));
+      const warning = result.summary.plan_warning;
+      if (warning !== null) pushError({ code: "warning", message: `Imported, but the plan could not be rebuilt: ${warning}` });
+    },
+    [pushInfo, pushError],
+  );
+  useKeyShortcut("n", board !== null && !formShown && !draftShown && ui.approval === null, newTask);
 
   let content;
   if (board !== null) {
@@ -86,7 +101,9 @@ export function ProjectView({ projectId, summary, projectsBusy }: Props) {
         {live?.report != null && <RunReportPanel report={live.report} onDismiss={dismissReport} />}
         <ViewTabs view={ui.view} onChange={setView} />
         <div className={styles.workspace}>
-          {ui.view === "board" && board.tasks.length === 0 && <EmptyBoard tasksFile={board.project.tasks_file} onNewTask={newTask} />}
+          {ui.view === "board" && board.tasks.length === 0 && (
+            <EmptyBoard tasksFile={board.project.tasks_file} onNewTask={newTask} onDraftTasks={draftTasks} />
+          )}
           {ui.view === "board" && board.tasks.length > 0 && (
             <BoardView
               board={board}
@@ -101,6 +118,7 @@ export function ProjectView({ projectId, summary, projectsBusy }: Props) {
               onOpenTask={openLog}
               onMoveTask={tasks.moveTask}
               onNewTask={newTask}
+              onDraftTasks={draftTasks}
             />
           )}
           {ui.view === "lanes" && (
@@ -147,6 +165,15 @@ export function ProjectView({ projectId, summary, projectsBusy }: Props) {
             task={formTask}
             onClose={closeTaskForm}
             onSaved={saved}
+          />
+        )}
+        {draftShown && (
+          <DraftDialog
+            projectId={projectId}
+            epics={board.epics}
+            onClose={closeDraftDialog}
+            onAccepted={accepted}
+            onError={pushError}
           />
         )}
       </>
