@@ -294,7 +294,7 @@ function AskedLine({ asked, epics }: { asked: DraftRequest | null; epics: readon
   if (asked === null) return null;
   const epic = asked.epic === null ? null : (epics.find((e) => e.id === asked.epic)?.title ?? asked.epic);
   return (
-    <p className={styles.asked} data-testid="draft-asked">
+    <p className={styles.asked} data-testid="draft-asked" title={asked.goal ?? undefined}>
       Drafted from {asked.spec !== null && <code>{asked.spec}</code>}
       {asked.spec !== null && asked.goal !== null && " and "}
       {asked.goal !== null && <q>{asked.goal}</q>}
