@@ -39,6 +39,29 @@ function backend(initial: ProjectSummary[], boards: Record<string, Board>) {
         boards.shop = board([task("s1", { title: "Add the cart" })], shop);
         return Promise.resolve({ project: shop, tasks_file: "/code/shop/yokeflow.yaml", imported: null });
       }
+      case "init_project": {
+        const { path } = args as { path: string; spec: string };
+        if (path !== "/code/shop") {
+          return Promise.reject({ code: "invalid_input", message: `\`${path}\` is inside the git repository \`/code/mono\`` });
+        }
+        const shop = project({ id: "shop", name: "shop", repo_path: "/code/shop" });
+        projects = [...projects, summary(shop, 0, 0)];
+        boards.shop = board([], shop);
+        return Promise.resolve({
+          project_id: "shop",
+          repo_path: "/code/shop",
+          repo_created: true,
+          created: ["CLAUDE.md", ".claude/experts/api/expertise.yaml"],
+          updated: [],
+          kept: [],
+          unchanged: [],
+          domains: [
+            { domain: "api", matched: ["endpoint"] },
+            { domain: "frontend", matched: ["react"] },
+          ],
+          committed: "abc1234def5678",
+        });
+      }
       case "create_demo_project":
         projects = [summary(demo, 2, 1)];
         boards.demo = board([task("d1", { title: "Write the README" }), task("d2", { status: "done" })], demo);
@@ -157,5 +180,58 @@ describe("App", () => {
     expect(invokeMock).toHaveBeenCalledWith("add_project", { path: "/code/shop" });
     expect(screen.getByTestId("project-item")).toHaveAttribute("data-project-id", "shop");
     expect(field).toHaveValue("");
+  });
+
+  it("creates a project from an app spec: selected, summed up, and its Draft tasks dialog opens on the spec", async () => {
+    const a = project({ id: "a", name: "Alpha", repo_path: "/src/alpha" });
+    backend([summary(a, 1, 0)], { a: board([task("a1", { title: "Alpha task" })], a) });
+    const user = userEvent.setup();
+    renderWithClient(<App />);
+    expect(await screen.findByText("Alpha task")).toBeInTheDocument();
+
+    await user.click(screen.getByTestId("new-project"));
+    const dialog = screen.getByRole("dialog", { name: "New project from a spec" });
+    await user.type(within(dialog).getByLabelText("Project folder"), " /code/shop ");
+    await user.type(within(dialog).getByLabelText("App spec (Markdown)"), "/specs/shop.md ");
+    await user.click(within(dialog).getByTestId("new-project-create"));
+
+    const draft = await screen.findByTestId("draft-dialog");
+    expect(within(draft).getByTestId("draft-spec")).toHaveValue("/specs/shop.md");
+    expect(within(draft).getByTestId("draft-start")).toBeEnabled();
+    expect(screen.queryByTestId("new-project-dialog")).not.toBeInTheDocument();
+    expect(invokeMock).toHaveBeenCalledWith("init_project", { path: "/code/shop", spec: "/specs/shop.md" });
+    const selected = screen.getAllByTestId("project-item").find((item) => item.getAttribute("aria-current") === "true");
+    expect(selected).toHaveAttribute("data-project-id", "shop");
+    const toast = screen.getByTestId("toast");
+    expect(toast).toHaveAttribute("data-tone", "info");
+    expect(toast).toHaveTextContent("Created shop: 2 files, experts: api, frontend; committed abc1234");
+    // The person presses Draft: nothing is drafted before.
+    expect(commandsCalled()).not.toContain("draft_tasks");
+  });
+
+  it("shows a refused new project in its dialog only; Escape closes it", async () => {
+    const a = project({ id: "a", name: "Alpha", repo_path: "/src/alpha" });
+    backend([summary(a, 1, 0)], { a: board([task("a1", { title: "Alpha task" })], a) });
+    const user = userEvent.setup();
+    renderWithClient(<App />);
+    expect(await screen.findByText("Alpha task")).toBeInTheDocument();
+
+    const opener = screen.getByTestId("new-project");
+    await user.click(opener);
+    await user.type(screen.getByTestId("new-project-path"), "/code/mono/shop");
+    await user.type(screen.getByTestId("new-project-spec"), "/specs/shop.md");
+    await user.click(screen.getByTestId("new-project-create"));
+
+    const error = await screen.findByTestId("new-project-error");
+    expect(error).toHaveAttribute("data-error-code", "invalid_input");
+    expect(error).toHaveTextContent("`/code/mono/shop` is inside the git repository `/code/mono`");
+    expect(screen.queryByTestId("toast")).not.toBeInTheDocument();
+    expect(screen.queryByTestId("draft-dialog")).not.toBeInTheDocument();
+    expect(screen.getAllByTestId("project-item").map((item) => item.dataset.projectId)).toEqual(["a"]);
+    expect(screen.getAllByTestId("project-item")[0]).toHaveAttribute("aria-current", "true");
+
+    await user.keyboard("{Escape}");
+    expect(screen.queryByTestId("new-project-dialog")).not.toBeInTheDocument();
+    expect(opener).toHaveFocus();
   });
 });

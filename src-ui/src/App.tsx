@@ -1,7 +1,9 @@
-// The window: the projects beside the selected one's view, the approval prompt and the toasts. The core's data
-// comes through queries (queries.ts), the run's live state from the event stream (liveRun.tsx, hooks/useEvents.ts),
-// and what only the window knows from the UI store (uiStore.tsx). Needs a QueryClientProvider above it (main.tsx).
+// The window: the projects beside the selected one's view, the new-project dialog, the approval prompt and the
+// toasts. The core's data comes through queries (queries.ts), the run's live state from the event stream
+// (liveRun.tsx, hooks/useEvents.ts), and what only the window knows from the UI store (uiStore.tsx). Needs a
+// QueryClientProvider above it (main.tsx).
 import { ApprovalPrompt } from "./components/ApprovalPrompt/ApprovalPrompt";
+import { NewProjectDialog } from "./components/NewProjectDialog/NewProjectDialog";
 import { NoProjectView } from "./components/NoProjectView/NoProjectView";
 import { ProjectView } from "./components/ProjectView/ProjectView";
 import { Sidebar } from "./components/Sidebar/Sidebar";
@@ -30,9 +32,9 @@ function Window() {
   useQueryErrorToasts();
   useEvents(selectedId);
   const refresh = useRefresh(selectedId);
-  const { addRepository } = useAddProjects();
-  const { toasts } = useUiState();
-  const { dismissToast } = useUiActions();
+  const { addRepository, projectCreated } = useAddProjects();
+  const { toasts, newProject } = useUiState();
+  const { dismissToast, openNewProject, closeNewProject } = useUiActions();
   return (
     <div className="app">
       <Sidebar
@@ -41,12 +43,14 @@ function Window() {
         selectedId={selectedId}
         onSelect={projects.select}
         onAddRepository={addRepository}
+        onNewProject={openNewProject}
       />
       {selectedId !== null ? (
         <ProjectView projectId={selectedId} summary={projects.selectedSummary} projectsBusy={projects.loading} />
       ) : (
         <NoProjectView projects={projects} onRefresh={refresh} />
       )}
+      {newProject && <NewProjectDialog onClose={closeNewProject} onCreated={projectCreated} />}
       <ApprovalPrompt selectedId={selectedId} projects={projects.list} />
       <Toasts toasts={toasts} onDismiss={dismissToast} />
     </div>

@@ -18,6 +18,7 @@ import type {
   ProjectSummary,
   Discarded,
   FeedbackRoute,
+  InitReport,
   StatusMove,
   TaskDiff,
   TaskFileIssue,
@@ -83,6 +84,16 @@ export function createDemoProject(): Promise<Project> {
 /** Adds the git repository at `path` as a project; its tasks file, if any, is validated, imported and planned. */
 export function addProject(path: string): Promise<AddedProject> {
   return call<AddedProject>("add_project", { path });
+}
+
+/**
+ * A new project from an app spec: the folder at `path` (created, with a git repository on `main`, if needed) gets the
+ * project template, CLAUDE.md and an expert per domain the spec (the Markdown file at `spec`) touches, committed, and
+ * is registered. Both are full paths. Rejects with `invalid_input` (the spec is not a file, the folder is inside
+ * another repository, …), `not_a_repository` or `io`.
+ */
+export function initProject(path: string, spec: string): Promise<InitReport> {
+  return call<InitReport>("init_project", { path, spec });
 }
 
 // Runs. Each control command resolves once the core has taken the order; the run itself reports through

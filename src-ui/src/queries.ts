@@ -16,6 +16,7 @@ import {
   editTasks,
   getBoard,
   getPlan,
+  initProject,
   listProjects,
   allowTool,
   moveTaskToWorktree,
@@ -347,6 +348,15 @@ export function useAddProject() {
   return useMutation({
     mutationFn: (path: string) => addProject(path),
     onSuccess: (added) => projectAdded(client, added.project.id),
+  });
+}
+
+/** A new project from an app spec (see `initProject`): the list changed, and the new project's board is to be read. */
+export function useInitProject() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ path, spec }: { path: string; spec: string }) => initProject(path, spec),
+    onSuccess: (report) => projectAdded(client, report.project_id),
   });
 }
 

@@ -34,11 +34,26 @@ describe("uiReducer", () => {
   });
 
   it("opens the draft dialog in a project, and closes it", () => {
-    const open = run({ kind: "open_draft_dialog", projectId: "p1" });
-    expect(open.draftDialog).toEqual({ projectId: "p1" });
-    expect(uiReducer(open, { kind: "open_draft_dialog", projectId: "p1" })).toBe(open);
-    expect(uiReducer(open, { kind: "open_draft_dialog", projectId: "p2" }).draftDialog).toEqual({ projectId: "p2" });
+    const open = run({ kind: "open_draft_dialog", projectId: "p1", spec: null });
+    expect(open.draftDialog).toEqual({ projectId: "p1", spec: null });
+    expect(uiReducer(open, { kind: "open_draft_dialog", projectId: "p1", spec: null })).toBe(open);
+    expect(uiReducer(open, { kind: "open_draft_dialog", projectId: "p2", spec: null }).draftDialog).toEqual({ projectId: "p2", spec: null });
     expect(uiReducer(open, { kind: "close_draft_dialog" }).draftDialog).toBeNull();
+  });
+
+  it("opens the draft dialog with the app spec a project was just created from", () => {
+    const open = run({ kind: "open_draft_dialog", projectId: "p1", spec: "/specs/shop.md" });
+    expect(open.draftDialog).toEqual({ projectId: "p1", spec: "/specs/shop.md" });
+    expect(uiReducer(open, { kind: "open_draft_dialog", projectId: "p1", spec: "/specs/shop.md" })).toBe(open);
+    expect(uiReducer(open, { kind: "open_draft_dialog", projectId: "p1", spec: null }).draftDialog).toEqual({ projectId: "p1", spec: null });
+  });
+
+  it("opens and closes the new-project dialog", () => {
+    const open = run({ kind: "open_new_project" });
+    expect(open.newProject).toBe(true);
+    expect(uiReducer(open, { kind: "open_new_project" })).toBe(open);
+    expect(uiReducer(open, { kind: "close_new_project" }).newProject).toBe(false);
+    expect(uiReducer(initialUiState, { kind: "close_new_project" })).toBe(initialUiState);
   });
 
   it("remembers the open task with its project, and closes it", () => {

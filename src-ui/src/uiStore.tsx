@@ -1,6 +1,5 @@
 // The window's own state, which no command reads: the project chosen, the open log pane, the task form, the draft
-// dialog, the view
-// tab, the Sequential choice, the toasts and the approval prompt. A reducer in a context; the core's data is in queries.ts,
+// dialog, the new-project dialog, the view tab, the Sequential choice, the toasts and the approval prompt. A reducer in a context; the core's data is in queries.ts,
 // a run's live state in liveRun.tsx.
 import { createContext, useContext, useMemo, useReducer, type ReactNode } from "react";
 import { toErrorDto } from "./api";
@@ -18,8 +17,11 @@ export type UiState = {
   openTask: { projectId: string; taskId: string } | null;
   /** The task form open, in its project: a new task (`taskId` null) or the task edited. */
   taskForm: { projectId: string; taskId: string | null } | null;
-  /** The dialog drafting a project's tasks with its agent (Session 0), open in its project. */
-  draftDialog: { projectId: string } | null;
+  /** The dialog drafting a project's tasks with its agent (Session 0), open in its project; `spec`: the app spec's
+   * path it starts with (a project just created from it), else `null`. */
+  draftDialog: { projectId: string; spec: string | null } | null;
+  /** The dialog creating a project from an app spec is open. */
+  newProject: boolean;
   view: MainView;
   /** The Sequential choice for the next run. */
   sequential: boolean;
@@ -37,8 +39,10 @@ export type UiAction =
   | { kind: "close_task" }
   | { kind: "open_task_form"; projectId: string; taskId: string | null }
   | { kind: "close_task_form" }
-  | { kind: "open_draft_dialog"; projectId: string }
+  | { kind: "open_draft_dialog"; projectId: string; spec: string | null }
   | { kind: "close_draft_dialog" }
+  | { kind: "open_new_project" }
+  | { kind: "close_new_project" }
   | { kind: "set_view"; view: MainView }
   | { kind: "set_sequential"; sequential: boolean }
   | { kind: "set_budget"; budget: string }
@@ -53,6 +57,7 @@ export const initialUiState: UiState = {
   openTask: null,
   taskForm: null,
   draftDialog: null,
+  newProject: false,
   view: "board",
   sequential: false,
   budget: "",
@@ -81,9 +86,15 @@ export function uiReducer(state: UiState, action: UiAction): UiState {
     case "close_task_form":
       return state.taskForm === null ? state : { ...state, taskForm: null };
     case "open_draft_dialog":
-      return state.draftDialog?.projectId === action.projectId ? state : { ...state, draftDialog: { projectId: action.projectId } };
+      return state.draftDialog?.projectId === action.projectId && state.draftDialog.spec === action.spec
+        ? state
+        : { ...state, draftDialog: { projectId: action.projectId, spec: action.spec } };
     case "close_draft_dialog":
       return state.draftDialog === null ? state : { ...state, draftDialog: null };
+    case "open_new_project":
+      return state.newProject ? state : { ...state, newProject: true };
+    case "close_new_project":
+      return state.newProject ? { ...state, newProject: false } : state;
     case "set_view":
       return state.view === action.view ? state : { ...state, view: action.view };
     case "set_sequential":
@@ -110,9 +121,12 @@ export type UiActions = {
   /** Opens the task form on a new task (`taskId` null) or on the task to edit. */
   openTaskForm: (projectId: string, taskId: string | null) => void;
   closeTaskForm: () => void;
-  /** Opens the dialog that drafts the project's tasks with its agent. */
-  openDraftDialog: (projectId: string) => void;
+  /** Opens the dialog that drafts the project's tasks with its agent, its spec field holding `spec` if given. */
+  openDraftDialog: (projectId: string, spec?: string) => void;
   closeDraftDialog: () => void;
+  /** Opens the dialog that creates a project from an app spec. */
+  openNewProject: () => void;
+  closeNewProject: () => void;
   setView: (view: MainView) => void;
   setSequential: (sequential: boolean) => void;
   setBudget: (budget: string) => void;
@@ -137,8 +151,10 @@ export function UiProvider({ children, initial = initialUiState }: { children: R
       closeTask: () => dispatch({ kind: "close_task" }),
       openTaskForm: (projectId, taskId) => dispatch({ kind: "open_task_form", projectId, taskId }),
       closeTaskForm: () => dispatch({ kind: "close_task_form" }),
-      openDraftDialog: (projectId) => dispatch({ kind: "open_draft_dialog", projectId }),
+      openDraftDialog: (projectId, spec) => dispatch({ kind: "open_draft_dialog", projectId, spec: spec ?? null }),
       closeDraftDialog: () => dispatch({ kind: "close_draft_dialog" }),
+      openNewProject: () => dispatch({ kind: "open_new_project" }),
+      closeNewProject: () => dispatch({ kind: "close_new_project" }),
       setView: (view) => dispatch({ kind: "set_view", view }),
       setSequential: (sequential) => dispatch({ kind: "set_sequential", sequential }),
       setBudget: (budget) => dispatch({ kind: "set_budget", budget }),

@@ -53,12 +53,28 @@ pub struct GateConfig {
     pub test_command: Option<Vec<String>>,
     /// The test command is killed (with its whole process group) after this long, and counts as failed.
     pub test_timeout: Duration,
+    /// Untracked files of the main checkout copied (`include`) or linked (`link`) into the integration worktree
+    /// before tests ([`crate::prepare::include_files`]).
+    #[serde(default)]
+    pub include: Vec<String>,
+    #[serde(default)]
+    pub link: Vec<String>,
+    /// Run in the integration worktree before tests when it (or a lockfile) changed since it last succeeded there.
+    #[serde(default)]
+    pub setup: Option<Vec<String>>,
 }
 
 impl GateConfig {
     /// A gate for `target_branch` with no test command and a 30-minute timeout.
     pub fn new(target_branch: impl Into<String>) -> GateConfig {
-        GateConfig { target_branch: target_branch.into(), test_command: None, test_timeout: Duration::from_secs(1800) }
+        GateConfig {
+            target_branch: target_branch.into(),
+            test_command: None,
+            test_timeout: Duration::from_secs(1800),
+            include: Vec::new(),
+            link: Vec::new(),
+            setup: None,
+        }
     }
 }
 
@@ -216,6 +232,9 @@ impl MergeGate {
             let tested = self.cfg.test_command.is_some();
             if let Some(argv) = &self.cfg.test_command {
                 self.checkout_integration(commit)?;
+                if let Some(log_path) = self.prepare_integration(label).await? {
+                    return Ok(LandOutcome::TestsFailed { log_path, merged_tree_commit: commit.to_string() });
+                }
                 let log_path = self.log_path(label);
                 let header = format!("branch {label}, attempt {attempt}, testing commit {commit}");
                 let tests = TestRun { argv, dir: &self.integration, repo: &self.repo_path, log_path: &log_path };
@@ -249,6 +268,42 @@ impl MergeGate {
                 Some(user_checkout::Blocker { path: self.repo_path.clone(), reason: format!("the check stopped: {e}") })
             },
         )
+    }
+
+    /// Before tests in the integration worktree: the included files, and the setup command when it or a lockfile
+    /// changed since it last succeeded there. `Some(log)` when the setup failed (the landing counts as failed tests).
+    async fn prepare_integration(&self, label: &str) -> CoreResult<Option<PathBuf>> {
+        let cfg = &self.cfg;
+        if !cfg.include.is_empty() || !cfg.link.is_empty() {
+            let (root, dir, include, link) =
+                (self.repo_path.clone(), self.integration.clone(), cfg.include.clone(), cfg.link.clone());
+            crate::concurrency::blocking(move || crate::prepare::include_files(&root, &dir, &include, &link)).await?;
+        }
+        let Some(argv) = &cfg.setup else { return Ok(None) };
+        let marker = state_dir(&self.repo_path, "gate", true)?.join("setup.fingerprint");
+        let fingerprint = crate::prepare::setup_fingerprint(argv, &self.integration);
+        if std::fs::read_to_string(&marker).is_ok_and(|f| f.trim() == fingerprint) {
+            return Ok(None);
+        }
+        let log_path = self.logs.join(format!("{}-setup.log", file_slug(label)));
+        let run = crate::prepare::CommandRun {
+            argv,
+            dir: &self.integration,
+            root: &self.repo_path,
+            slot: Some(crate::ports::GATE_SLOT),
+            task_id: None,
+            log_path: &log_path,
+            timeout: cfg.test_timeout,
+        };
+        let header = format!("yokeflow merge gate: setup before testing {label}");
+        let end = crate::prepare::run_command(run, &header, &crate::concurrency::Cancel::new()).await?;
+        if end.problem().is_some() {
+            let _ = std::fs::remove_file(&marker);
+            return Ok(Some(log_path));
+        }
+        std::fs::write(&marker, &fingerprint)
+            .map_err(|e| CoreError::io(format!("cannot write {}", marker.display()), e))?;
+        Ok(None)
     }
 
     /// Step (1)-(2): what the target would become with `source` merged in.

@@ -41,6 +41,7 @@ fn gate(dir: &Path, test: Option<&[&str]>) -> MergeGate {
         target_branch: "main".into(),
         test_command: test.map(|argv| argv.iter().map(|s| s.to_string()).collect()),
         test_timeout: Duration::from_secs(60),
+        ..GateConfig::new("main")
     };
     MergeGate::open(dir, cfg).unwrap()
 }
@@ -392,6 +393,7 @@ async fn a_test_command_that_hangs_is_killed_with_its_process_group() {
         ])),
         // Long enough for `sh` to write the pid file even on a loaded machine; the hang lasts 30 s.
         test_timeout: Duration::from_secs(3),
+        ..GateConfig::new("main")
     };
     let gate = MergeGate::open(dir.path(), cfg).unwrap();
     let started = Instant::now();

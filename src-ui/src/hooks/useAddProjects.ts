@@ -1,10 +1,15 @@
 import { useCallback } from "react";
+import type { InitReport } from "../bindings";
+import { describeInit } from "../newProject";
 import { useAddProject, useCreateDemoProject } from "../queries";
 import { useUiActions } from "../uiStore";
 
-/** Creating the demo project and adding a repository; either selects the new project. */
+/**
+ * Creating the demo project, adding a repository, and a project created from an app spec; each selects the new
+ * project.
+ */
 export function useAddProjects() {
-  const { chooseProject, pushError } = useUiActions();
+  const { chooseProject, pushError, pushInfo, closeNewProject, openDraftDialog } = useUiActions();
   const { mutateAsync: create, isPending: creatingDemo } = useCreateDemoProject();
   const { mutateAsync: add } = useAddProject();
 
@@ -29,5 +34,19 @@ export function useAddProjects() {
     [add, chooseProject, pushError],
   );
 
-  return { createDemo, creatingDemo, addRepository };
+  /**
+   * A project was created from the app spec at `spec` (the new-project dialog did it): the dialog closes, the project
+   * is selected, what init did is said, and its Draft tasks dialog opens on that spec.
+   */
+  const projectCreated = useCallback(
+    (report: InitReport, spec: string) => {
+      closeNewProject();
+      chooseProject(report.project_id);
+      pushInfo(describeInit(report));
+      openDraftDialog(report.project_id, spec);
+    },
+    [closeNewProject, chooseProject, pushInfo, openDraftDialog],
+  );
+
+  return { createDemo, creatingDemo, addRepository, projectCreated };
 }

@@ -162,6 +162,13 @@ pub async fn run_controlled(
     if let (None, Some(argv)) = (&opts.test_command, &project.test_command) {
         approvals::require(db, project_id, CommandKind::Test, argv).await?;
     }
+    for (kind, argv) in [(CommandKind::Setup, &project.setup_command), (CommandKind::Cleanup, &project.cleanup_command)]
+    {
+        if let Some(argv) = argv {
+            approvals::require(db, project_id, kind, argv).await?;
+            agent::check_test_command(argv)?;
+        }
+    }
     agent::check_agent(&agent_command)?;
     if let Some(tests) = opts.test_command.as_ref().or(project.test_command.as_ref()) {
         agent::check_test_command(tests)?;
@@ -193,6 +200,9 @@ pub async fn run_controlled(
             target_branch: project.target_branch.clone(),
             test_command: opts.test_command.clone().or_else(|| project.test_command.clone()),
             test_timeout: opts.test_timeout,
+            include: project.worktree_include.clone(),
+            link: project.worktree_link.clone(),
+            setup: project.setup_command.clone(),
         };
         let queue = match merge_queue::MergeQueue::start(repo.clone(), gate) {
             Ok(q) => q,

@@ -183,6 +183,10 @@ async fn drive(
         },
     );
 
+    if let Some(ended) = prepare_worktree(ctx, s, &info, slot, stop).await? {
+        return Ok(ended);
+    }
+
     let (routed, expert) = if ctx.learn { route(ctx, s, &info, experts).await } else { (None, None) };
     let hook = ctx.expertise.as_ref().and_then(|route| route(&s.task));
     let extra_context = match (expert, hook) {
@@ -518,7 +522,86 @@ async fn open_worktree(ctx: &WorkerCtx, s: &Started) -> CoreResult<(WorktreeInfo
     .await
 }
 
+/// Makes a task's worktree ready before its agent: the project's included (or linked) untracked files, then its
+/// setup command. `Some` ends the task: Review with the setup's log when it failed, the Backlog when it was stopped.
+async fn prepare_worktree(
+    ctx: &WorkerCtx,
+    s: &Started,
+    info: &WorktreeInfo,
+    slot: u32,
+    stop: &TaskStop,
+) -> CoreResult<Option<(TaskStatus, Option<String>)>> {
+    let p = &ctx.project;
+    if !p.worktree_include.is_empty() || !p.worktree_link.is_empty() {
+        let (root, dest, include, link) =
+            (ctx.repo.clone(), info.path.clone(), p.worktree_include.clone(), p.worktree_link.clone());
+        match blocking(move || crate::prepare::include_files(&root, &dest, &include, &link)).await {
+            Ok(done) => {
+                for (path, why) in done.skipped.iter().filter(|(_, why)| why == "git tracks it") {
+                    let message = format!("`{path}` is not copied into the worktree: {why}");
+                    emit(&ctx.events, warning(ctx, &s.task.id, message));
+                }
+            }
+            Err(e) => {
+                let reason = format!("the worktree's included files could not be copied: {e}");
+                return Ok(Some((TaskStatus::Review, Some(reason))));
+            }
+        }
+    }
+    let Some(argv) = &p.setup_command else { return Ok(None) };
+    let logs = crate::worktree::state_dir(&ctx.repo, "logs", true)?;
+    let log_path = logs.join(format!("{}-{}-setup.log", s.task.id, &info.id[..8.min(info.id.len())]));
+    let run = crate::prepare::CommandRun {
+        argv,
+        dir: &info.path,
+        root: &ctx.repo,
+        slot: Some(slot),
+        task_id: Some(&s.task.id),
+        log_path: &log_path,
+        timeout: ctx.timeout.unwrap_or(Duration::from_secs(30 * 60)),
+    };
+    let header = format!("yokeflow setup for task {} in {}", s.task.id, info.path.display());
+    let end = crate::prepare::run_command(run, &header, &stop.stop).await?;
+    Ok(match end {
+        crate::prepare::CommandEnd::Succeeded => None,
+        crate::prepare::CommandEnd::Cancelled => Some((TaskStatus::Backlog, None)),
+        other => {
+            let problem = other.problem().unwrap_or_default();
+            let shown = serde_json::to_string(argv).unwrap_or_default();
+            let reason = format!("the setup command {shown} {problem} (log: {})", log_path.display());
+            Some((TaskStatus::Review, Some(reason)))
+        }
+    })
+}
+
+/// Runs the project's cleanup command in a worktree about to be removed; a failure is a warning.
+async fn cleanup_worktree(ctx: &WorkerCtx, task_id: &str, info: &WorktreeInfo) {
+    let Some(argv) = &ctx.project.cleanup_command else { return };
+    let log_path = match crate::worktree::state_dir(&ctx.repo, "logs", true) {
+        Ok(logs) => logs.join(format!("{task_id}-{}-cleanup.log", &info.id[..8.min(info.id.len())])),
+        Err(e) => return emit(&ctx.events, warning(ctx, task_id, format!("the cleanup command did not run: {e}"))),
+    };
+    let run = crate::prepare::CommandRun {
+        argv,
+        dir: &info.path,
+        root: &ctx.repo,
+        slot: None,
+        task_id: Some(task_id),
+        log_path: &log_path,
+        timeout: ctx.timeout.unwrap_or(Duration::from_secs(30 * 60)),
+    };
+    let header = format!("yokeflow cleanup for task {task_id} in {}", info.path.display());
+    let message = match crate::prepare::run_command(run, &header, &crate::concurrency::Cancel::new()).await {
+        Ok(end) => end.problem().map(|p| format!("the cleanup command {p} (log: {})", log_path.display())),
+        Err(e) => Some(format!("the cleanup command did not run: {e}")),
+    };
+    if let Some(message) = message {
+        emit(&ctx.events, warning(ctx, task_id, message));
+    }
+}
+
 async fn remove_worktree(ctx: &WorkerCtx, task_id: &str, info: WorktreeInfo) {
+    cleanup_worktree(ctx, task_id, &info).await;
     let repo = ctx.repo.clone();
     let target = ctx.target_branch.clone();
     let branch = info.branch.clone();

@@ -181,6 +181,11 @@ impl Runs {
         if let (None, Some(tests)) = (&request.test_command, &p.test_command) {
             approvals::require(self.db(), project_id, CommandKind::Test, tests).await?;
         }
+        for (kind, argv) in [(CommandKind::Setup, &p.setup_command), (CommandKind::Cleanup, &p.cleanup_command)] {
+            if let Some(argv) = argv {
+                approvals::require(self.db(), project_id, kind, argv).await?;
+            }
+        }
         agent::check_agent(&agent_command)?;
         let test_command = request.test_command.clone().or(p.test_command);
         if let Some(tests) = &test_command {

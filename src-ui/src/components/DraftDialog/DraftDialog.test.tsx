@@ -127,6 +127,18 @@ describe("DraftDialog", () => {
     expect(callsOf("draft_tasks")).toEqual([]);
   });
 
+  it("starts with the app spec it was opened with (a project just created from it), ready to draft", async () => {
+    const user = userEvent.setup();
+    renderDialog({ initialSpec: "/specs/shop.md" });
+    expect(screen.getByTestId("draft-spec")).toHaveValue("/specs/shop.md");
+    expect(screen.getByTestId("draft-goal")).toHaveValue("");
+    const start = screen.getByTestId("draft-start");
+    expect(start).toBeEnabled();
+    await user.click(start);
+    expect(await screen.findByTestId("draft-preview")).toBeInTheDocument();
+    expect(callsOf("draft_tasks")).toEqual([{ projectId: "p1", spec: "/specs/shop.md", goal: null, epic: null }]);
+  });
+
   it("shows the agent at work while the draft is pending: the form disabled, the seconds elapsed", async () => {
     vi.useFakeTimers({ toFake: ["setInterval", "clearInterval", "Date"] });
     vi.setSystemTime(1_000_000);

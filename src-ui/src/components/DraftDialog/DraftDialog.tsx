@@ -13,6 +13,8 @@ type Props = {
   projectId: string;
   /** The board's epics: a draft can be asked for one of them. */
   epics: readonly Epic[];
+  /** What the spec field starts with (the app spec a project was just created from); empty when not given. */
+  initialSpec?: string | null;
   onClose: () => void;
   /** The draft became the project's tasks (the board and plan are read again); the dialog closes next. */
   onAccepted?: (accepted: Accepted, preview: DraftPreview) => void;
@@ -28,9 +30,9 @@ type Phase = "form" | "busy" | "preview";
  * changes against the current tasks), then accepted as the project's tasks file or discarded. Closing the dialog
  * discards a draft shown, or one still coming; nothing of the project changes until Accept.
  */
-export function DraftDialog({ projectId, epics, onClose, onAccepted, onError }: Props) {
+export function DraftDialog({ projectId, epics, initialSpec, onClose, onAccepted, onError }: Props) {
   const uid = useId();
-  const [spec, setSpec] = useState("");
+  const [spec, setSpec] = useState(initialSpec ?? "");
   const [goal, setGoal] = useState("");
   const [epic, setEpic] = useState("");
   /** When the agent was asked (ms); `null` while it is not drafting. */

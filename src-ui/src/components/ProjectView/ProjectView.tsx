@@ -80,8 +80,9 @@ export function ProjectView({ projectId, summary, projectsBusy }: Props) {
     },
     [pushError],
   );
-  // The draft dialog (closed when another project is chosen).
-  const draftShown = ui.draftDialog !== null && ui.draftDialog.projectId === projectId;
+  // The draft dialog (closed when another project is chosen), its spec field filled for a project just created.
+  const draft = ui.draftDialog !== null && ui.draftDialog.projectId === projectId ? ui.draftDialog : null;
+  const draftShown = draft !== null;
   const draftTasks = useCallback(() => openDraftDialog(projectId), [openDraftDialog, projectId]);
   const accepted = useCallback(
     (result: Accepted, preview: DraftPreview) => {
@@ -167,10 +168,11 @@ export function ProjectView({ projectId, summary, projectsBusy }: Props) {
             onSaved={saved}
           />
         )}
-        {draftShown && (
+        {draft !== null && (
           <DraftDialog
             projectId={projectId}
             epics={board.epics}
+            initialSpec={draft.spec}
             onClose={closeDraftDialog}
             onAccepted={accepted}
             onError={pushError}

@@ -1,6 +1,7 @@
 import { memo } from "react";
 import type { ProjectSummary } from "../../bindings";
 import { pathTail } from "../../board";
+import { cx } from "../../classNames";
 import { AddProject } from "../AddProject/AddProject";
 import styles from "./Sidebar.module.css";
 
@@ -12,9 +13,11 @@ type Props = {
   selectedId: string | null;
   onSelect: (projectId: string) => void;
   onAddRepository: (path: string) => Promise<void>;
+  /** Opens the dialog creating a project from an app spec. */
+  onNewProject: () => void;
 };
 
-function SidebarInner({ projects, failed, selectedId, onSelect, onAddRepository }: Props) {
+function SidebarInner({ projects, failed, selectedId, onSelect, onAddRepository, onNewProject }: Props) {
   return (
     <nav className={styles.sidebar} aria-label="Projects">
       <div className={styles.brand}>
@@ -36,6 +39,9 @@ function SidebarInner({ projects, failed, selectedId, onSelect, onAddRepository 
         </ul>
       )}
       <AddProject onAdd={onAddRepository} />
+      <button type="button" className={cx("button small", styles.newProject)} data-testid="new-project" aria-haspopup="dialog" onClick={onNewProject}>
+        New project from a spec…
+      </button>
     </nav>
   );
 }

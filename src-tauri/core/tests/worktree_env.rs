@@ -1,0 +1,184 @@
+//! Worktrees ready to build: a Node project whose tests need `node_modules` (ignored, made by the setup command)
+//! and `.env` (ignored, copied from the main checkout) lands its tasks; a failing setup sends its task to Review
+//! with its log; cleanup runs before a worktree goes; included files never take anything git tracks. Real git,
+//! real SQLite, real `npm` and `node` (offline: the one dependency is a local folder).
+
+mod support;
+
+use std::path::Path;
+
+use serde_json::json;
+use support::init_repo;
+use yokeflow_core::model::TaskStatus;
+use yokeflow_core::orchestrator::{self, RunOptions};
+use yokeflow_core::{approvals, events, import, project, tasks, Db};
+
+const LOCKFILE: &str = r#"{
+  "name": "shop",
+  "version": "1.0.0",
+  "lockfileVersion": 3,
+  "requires": true,
+  "packages": {
+    "": {
+      "name": "shop",
+      "version": "1.0.0",
+      "dependencies": {
+        "greeting": "file:vendor/greeting"
+      }
+    },
+    "node_modules/greeting": {
+      "resolved": "vendor/greeting",
+      "link": true
+    },
+    "vendor/greeting": {
+      "version": "1.0.0"
+    }
+  }
+}
+"#;
+
+/// The tests need the dependency (only the setup makes `node_modules`) and the secret (only in the main
+/// checkout's ignored `.env`).
+const TEST_JS: &str = r#"const fs = require("fs");
+const greet = require("greeting");
+if (!fs.readFileSync(".env", "utf8").includes("SHOP_SECRET=s3cret")) { console.error("no .env"); process.exit(1); }
+console.log(greet("tests"));
+"#;
+
+struct Shop {
+    _dir: tempfile::TempDir,
+    repo: std::path::PathBuf,
+    db: Db,
+    id: String,
+    marks: std::path::PathBuf,
+}
+
+async fn shop(setup: serde_json::Value) -> Shop {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("shop");
+    let marks = dir.path().join("cleaned");
+    std::fs::create_dir_all(&marks).unwrap();
+    let tasks_file = json!({
+        "project": "shop",
+        "test_command": ["node", "test.js"],
+        "setup": setup,
+        "cleanup": ["sh", "-c", "touch \"$0/$YOKEFLOW_TASK_ID\"", marks.display().to_string()],
+        "worktree_include": [".env"],
+        "tasks": [
+            {"id": "a", "title": "A", "files": ["src/a.js"]},
+            {"id": "b", "title": "B", "files": ["src/b.js"]},
+        ],
+    });
+    init_repo(
+        &repo,
+        &[
+            (".gitignore", "node_modules/\n.env\n"),
+            (
+                "package.json",
+                r#"{"name":"shop","version":"1.0.0","private":true,"dependencies":{"greeting":"file:vendor/greeting"}}"#,
+            ),
+            ("package-lock.json", LOCKFILE),
+            ("vendor/greeting/package.json", r#"{"name":"greeting","version":"1.0.0","main":"index.js"}"#),
+            ("vendor/greeting/index.js", "module.exports = (n) => `hello ${n}`;\n"),
+            ("test.js", TEST_JS),
+            ("yokeflow.yaml", &serde_json::to_string_pretty(&tasks_file).unwrap()),
+        ],
+    );
+    std::fs::write(repo.join(".env"), "SHOP_SECRET=s3cret\n").unwrap();
+    let db = Db::open(&dir.path().join("yokeflow.db")).await.unwrap();
+    let p = project::init(&db, &repo).await.unwrap();
+    import::import_file(&db, &p.id, &repo.join("yokeflow.yaml")).await.unwrap();
+    // The setup, cleanup and test commands come from the repository's file: a person approves them first.
+    let p = project::get(&db, &p.id).await.unwrap();
+    let pending = approvals::pending(&db, &p).await.unwrap();
+    let kinds: Vec<&str> = pending.iter().map(|c| c.kind.as_str()).collect();
+    assert_eq!(kinds, vec!["test", "setup", "cleanup"]);
+    approvals::approve_shown(&db, &p, &pending).await.unwrap();
+    Shop { _dir: dir, repo, db, id: p.id, marks }
+}
+
+/// An agent that works only where the setup ran and `.env` was copied.
+fn agent() -> Vec<String> {
+    let script = "test -e node_modules/greeting && test -f .env && mkdir -p src && \
+                  echo \"module.exports = '$YOKEFLOW_TASK_ID';\" > src/$YOKEFLOW_TASK_ID.js";
+    vec!["sh".into(), "-c".into(), script.into()]
+}
+
+fn names(dir: &Path) -> Vec<String> {
+    let mut out: Vec<String> =
+        std::fs::read_dir(dir).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    out.sort();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_node_project_lands_with_setup_and_an_included_env_file_and_cleans_up() {
+    let s = shop(json!(["npm", "ci", "--offline", "--no-audit", "--no-fund"])).await;
+    let opts = RunOptions { max_worktrees: Some(2), agent_command: Some(agent()), learn: false, ..Default::default() };
+    let (tx, _rx) = events::channel();
+    let report = orchestrator::run(&s.db, &s.id, opts, tx).await.unwrap();
+    assert!(report.all_done(), "{report:#?}");
+    for t in ["a", "b"] {
+        assert!(support::target_file(&s.repo, &format!("src/{t}.js")).is_some(), "{t} landed");
+    }
+    assert_eq!(support::target_file(&s.repo, ".env"), None, "the secret never reaches a commit");
+    // Each task's worktree had its setup; the gate's worktree ran it once (the lockfile did not change after).
+    let logs = names(&s.repo.join(".yokeflow/logs"));
+    let setups: Vec<&String> = logs.iter().filter(|n| n.ends_with("-setup.log")).collect();
+    assert_eq!(setups.iter().filter(|n| n.starts_with("a-") || n.starts_with("b-")).count(), 2, "{logs:?}");
+    assert_eq!(setups.iter().filter(|n| n.starts_with("yokeflow")).count(), 1, "{logs:?}");
+    // Cleanup ran in each worktree before it was removed.
+    assert_eq!(names(&s.marks), vec!["a", "b"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_failing_setup_sends_its_task_to_review_with_the_log() {
+    let s = shop(json!(["sh", "-c", "echo the registry is down >&2; exit 7"])).await;
+    let opts = RunOptions { max_worktrees: Some(1), agent_command: Some(agent()), learn: false, ..Default::default() };
+    let (tx, _rx) = events::channel();
+    orchestrator::run(&s.db, &s.id, opts, tx).await.unwrap();
+    let all = tasks::list(&s.db, &s.id).await.unwrap();
+    for t in &all {
+        assert_eq!(t.status, TaskStatus::Review, "{t:?}");
+        let reason = t.review_reason.clone().unwrap_or_default();
+        assert!(reason.contains("exited with code 7") && reason.contains("-setup.log"), "{reason}");
+        let log = reason.rsplit("(log: ").next().unwrap().trim_end_matches(')');
+        assert!(std::fs::read_to_string(log).unwrap().contains("the registry is down"), "{log}");
+    }
+}
+
+#[test]
+fn included_files_never_take_what_git_tracks_or_leave_the_repository() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("repo");
+    init_repo(&root, &[("config/app.toml", "tracked\n"), ("README.md", "hi\n")]);
+    std::fs::write(root.join("config/local.toml"), "mine\n").unwrap();
+    std::fs::create_dir_all(root.join("cache/deep")).unwrap();
+    std::fs::write(root.join("cache/deep/blob"), "b\n").unwrap();
+    std::os::unix::fs::symlink("/etc", root.join("cache/outside")).unwrap();
+    std::os::unix::fs::symlink("deep/blob", root.join("cache/inside")).unwrap();
+    std::os::unix::fs::symlink("/etc/hostname", root.join("escape.txt")).unwrap();
+    let dest = dir.path().join("wt");
+    std::fs::create_dir_all(&dest).unwrap();
+    let include = ["config/*.toml".to_string(), "cache".to_string(), "escape.txt".to_string()];
+    let done = yokeflow_core::prepare::include_files(&root, &dest, &include, &[]).unwrap();
+    assert_eq!(done.copied, vec!["config/local.toml", "cache"]);
+    let skipped: Vec<(&str, &str)> = done.skipped.iter().map(|(p, w)| (p.as_str(), w.as_str())).collect();
+    assert!(skipped.contains(&("config/app.toml", "git tracks it")), "{skipped:?}");
+    assert!(skipped.contains(&("escape.txt", "a symlink is not followed")), "{skipped:?}");
+    assert!(!dest.join("config/app.toml").exists(), "a tracked file is never copied");
+    assert_eq!(std::fs::read_to_string(dest.join("cache/deep/blob")).unwrap(), "b\n");
+    assert!(dest.join("cache/inside").is_symlink(), "a link inside the repository stays a link");
+    assert!(std::fs::symlink_metadata(dest.join("cache/outside")).is_err(), "a link out of it is left out");
+    // Linked instead of copied; a second pass writes over nothing.
+    let linked = yokeflow_core::prepare::include_files(&root, &dest, &[], &["config/local.toml".into()]).unwrap();
+    assert!(linked.linked.is_empty() && linked.skipped[0].1 == "the worktree has it already", "{linked:?}");
+    let fresh = dir.path().join("wt2");
+    let linked = yokeflow_core::prepare::include_files(&root, &fresh, &[], &["config/local.toml".into()]).unwrap();
+    assert_eq!(linked.linked, vec!["config/local.toml"]);
+    assert_eq!(std::fs::read_link(fresh.join("config/local.toml")).unwrap(), root.join("config/local.toml"));
+    // Patterns that would leave the repository are refused.
+    for bad in ["../x", "/etc/passwd", ".git/config", ".yokeflow/logs", "a/**/b"] {
+        assert!(yokeflow_core::prepare::include_files(&root, &fresh, &[bad.to_string()], &[]).is_err(), "{bad}");
+    }
+}
