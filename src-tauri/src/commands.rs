@@ -17,6 +17,7 @@ use yokeflow_core::plan::ExecutionPlan;
 use yokeflow_core::register::{self, AddedProject};
 use yokeflow_core::runs::{FeedbackRoute, RunRequest};
 use yokeflow_core::sessions::{self, TaskLog};
+use yokeflow_core::settings::{self, AgentPreset, ProjectSettings, SettingIssue};
 use yokeflow_core::taskfile::TaskFileIssue;
 use yokeflow_core::{demo, locations, planner, project, tasks, CoreError};
 
@@ -100,6 +101,34 @@ pub async fn accept_draft(
 #[tauri::command]
 pub async fn discard_draft(state: State<'_, AppState>, project_id: String, draft_id: String) -> Result<(), ErrorDto> {
     state.runs.discard_draft(&project_id, &draft_id).await.map_err(dto)
+}
+
+/// The project's settings.
+#[tauri::command]
+pub async fn get_settings(state: State<'_, AppState>, project_id: String) -> Result<ProjectSettings, ErrorDto> {
+    settings::get(&state.db, &project_id).await.map_err(dto)
+}
+
+/// What is wrong with the settings, key by key (empty: they can be saved); changes nothing.
+#[tauri::command]
+pub fn check_settings(settings: ProjectSettings) -> Vec<SettingIssue> {
+    settings::check(&settings)
+}
+
+/// Stores the settings (checked first; commands approved as set; the tasks file follows); the settings after.
+#[tauri::command]
+pub async fn save_settings(
+    state: State<'_, AppState>,
+    project_id: String,
+    settings: ProjectSettings,
+) -> Result<ProjectSettings, ErrorDto> {
+    settings::save(&state.db, &project_id, &settings).await.map_err(dto)
+}
+
+/// The agents YokeFlow knows (Claude Code, Codex CLI, Aider) and whether each is installed.
+#[tauri::command]
+pub fn agent_presets() -> Vec<AgentPreset> {
+    settings::presets()
 }
 
 /// Adds, changes or removes a task, or adds an epic; the tasks file follows and the plan is rebuilt.

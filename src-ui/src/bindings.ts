@@ -149,6 +149,34 @@ export type Accepted = { summary: ImportSummary,
  * The project's tasks file now.
  */
 file: string, };
+export type ProjectSettings = { 
+/**
+ * The agent's argv template; `None`: Claude Code's default command.
+ */
+agent: Array<string> | null, test_command: Array<string> | null, setup: Array<string> | null, cleanup: Array<string> | null, worktree_include: Array<string>, worktree_link: Array<string>, 
+/**
+ * Agents at once.
+ */
+max_worktrees: number, 
+/**
+ * An agent is stopped after this long (its task goes to Review); `None`: 30 minutes.
+ */
+agent_timeout_secs: number | null, 
+/**
+ * The budget of each run, in US dollars; `None`: no limit.
+ */
+max_cost_usd: number | null, };
+export type SettingIssue = { 
+/**
+ * The setting's key (`agent`, `test_command`, `setup`, `cleanup`, `worktree_include`, `worktree_link`,
+ * `max_worktrees`, `agent_timeout_secs`, `max_cost_usd`).
+ */
+key: string, message: string, };
+export type AgentPreset = { id: string, name: string, argv: Array<string>, 
+/**
+ * Whether its program is installed (on `PATH`).
+ */
+installed: boolean, };
 export type Project = { id: string, name: string, repo_path: string, target_branch: string, tasks_file: string | null, 
 /**
  * The agent's argv template; `None` means the default agent.

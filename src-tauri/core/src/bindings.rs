@@ -29,6 +29,7 @@ use crate::plan::{
 use crate::register::AddedProject;
 use crate::runs::{FeedbackRoute, RunPhase, RunSnapshot, RunsSnapshot};
 use crate::sessions::{SessionLog, SessionState, TaskLog};
+use crate::settings::{AgentPreset, ProjectSettings, SettingIssue};
 use crate::taskfile::TaskFileIssue;
 use crate::transcript::{AgentKind, Denial, Entry, EntryKind};
 
@@ -67,6 +68,9 @@ pub fn typescript() -> String {
         decl::<DraftChanges>(),
         decl::<DraftPreview>(),
         decl::<Accepted>(),
+        decl::<ProjectSettings>(),
+        decl::<SettingIssue>(),
+        decl::<AgentPreset>(),
         decl::<Project>(),
         decl::<ProjectSummary>(),
         decl::<Epic>(),

@@ -115,6 +115,12 @@ pub enum Command {
         #[arg(required = true)]
         tasks: Vec<String>,
     },
+    /// Show or change the project's settings: agent, test_command, setup, cleanup, worktree_include, worktree_link,
+    /// max_worktrees, agent_timeout_secs, max_cost_usd (commands and patterns as JSON lists; `none` clears)
+    Config {
+        #[command(subcommand)]
+        action: Option<ConfigAction>,
+    },
     /// The tools the project's agents may use without asking, beyond editing files: list, allow, revoke
     Permissions {
         #[command(subcommand)]
@@ -138,6 +144,18 @@ pub enum Command {
     Expertise(expertise_cmd::ExpertiseArgs),
     /// Live two-way sync of the expertise files with the database, until Ctrl-C (no window needed)
     Watch,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigAction {
+    /// Every setting, or one
+    Get { key: Option<String> },
+    /// Change one setting (checked first: the program exists, the patterns stay in the repository, …)
+    Set {
+        key: String,
+        #[arg(allow_hyphen_values = true)]
+        value: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -402,6 +420,30 @@ async fn execute(cli: Cli, out: &mut dyn Write) -> CoreResult<()> {
             match unlanded.is_empty() {
                 true => Ok(()),
                 false => Err(CoreError::InvalidInput(format!("not landed: {}", unlanded.join("; ")))),
+            }
+        }
+        Command::Config { action } => {
+            let p = project::find_by_repo(&db, &repo_dir(cli.repo)?).await?;
+            let current = crate::settings::get(&db, &p.id).await?;
+            let (settings, key) = match action.unwrap_or(ConfigAction::Get { key: None }) {
+                ConfigAction::Get { key } => (current, key),
+                ConfigAction::Set { key, value } => {
+                    let next = crate::settings::set_from_text(current, &key, &value)?;
+                    (crate::settings::save(&db, &p.id, &next).await?, Some(key))
+                }
+            };
+            match key {
+                Some(key) => {
+                    let value = crate::settings::value_of(&settings, &key)?;
+                    emit(out, json, &value, |o| writeln!(o, "{key} = {value}"))
+                }
+                None => emit(out, json, &settings, |o| {
+                    for key in crate::settings::KEYS {
+                        let value = crate::settings::value_of(&settings, key).unwrap_or_default();
+                        writeln!(o, "{key:<20} {}", printable(&value.to_string()))?;
+                    }
+                    Ok(())
+                }),
             }
         }
         Command::Permissions { action } => {

@@ -39,6 +39,7 @@ pub mod register;
 pub mod report;
 pub mod runs;
 pub mod sessions;
+pub mod settings;
 pub mod taskfile;
 pub mod tasks;
 pub mod transcript;

@@ -575,6 +575,93 @@ fn set_task_fields(m: &yaml_edit::Mapping, old: Option<&TaskDraft>, new: &TaskDr
     }
 }
 
+/// The repository's settings (agent, test command, setup, cleanup, included and linked files) changed in the window
+/// or by `config set`: the keys the tasks file at `path` already has follow, edited in place (YAML) or rewritten in
+/// the format's order (JSON), checked by reading the file back. Keys the file does not have stay out of it. A file
+/// changed on disk since its import is never overwritten.
+pub(crate) async fn write_settings(
+    db: &Db,
+    project_id: &str,
+    path: &Path,
+    s: &crate::settings::ProjectSettings,
+) -> CoreResult<()> {
+    let file = taskfile::load(path)?;
+    let (stored, epics) = (tasks::list(db, project_id).await?, tasks::epics(db, project_id).await?);
+    if let Some(diff) = unimported(&file, &epics, &stored) {
+        return Err(CoreError::InvalidInput(format!(
+            "{} changed since it was last imported ({diff}): import it first, so none of it is lost",
+            path.display()
+        )));
+    }
+    let mut next = file.clone();
+    let list = |v: &Vec<String>| (!v.is_empty()).then(|| v.clone());
+    if next.agent.is_some() {
+        next.agent = s.agent.clone();
+    }
+    if next.test_command.is_some() {
+        next.test_command = s.test_command.clone();
+    }
+    let w = &mut next.worktree;
+    if w.setup.is_some() {
+        w.setup = s.setup.clone();
+    }
+    if w.cleanup.is_some() {
+        w.cleanup = s.cleanup.clone();
+    }
+    if w.include.is_some() {
+        w.include = list(&s.worktree_include);
+    }
+    if w.link.is_some() {
+        w.link = list(&s.worktree_link);
+    }
+    if next == file {
+        return Ok(());
+    }
+    let text =
+        std::fs::read_to_string(path).map_err(|e| CoreError::io(format!("cannot read {}", path.display()), e))?;
+    let new_text = if is_json(path) { to_json(&next) } else { yaml_set_settings(&text, &file, &next)? };
+    let reread = taskfile::parse(&new_text, is_json(path)).map_err(|issues| in_place_failed(path, &issues))?;
+    if reread != next {
+        return Err(in_place_failed(path, &[]));
+    }
+    write_atomically(path, &new_text)
+}
+
+/// The YAML text with the top-level settings that differ between `old` and `new` set (a flow list) or removed.
+fn yaml_set_settings(text: &str, old: &TaskFile, new: &TaskFile) -> CoreResult<String> {
+    use std::str::FromStr;
+    let unsupported =
+        |why: String| CoreError::InvalidInput(format!("the tasks file could not be edited in place ({why})"));
+    let doc = yaml_edit::Document::from_str(text).map_err(|e| unsupported(e.to_string()))?;
+    let root = doc.as_mapping().ok_or_else(|| unsupported("its top level is not a mapping".into()))?;
+    let pairs = [
+        ("agent", &old.agent, &new.agent),
+        ("test_command", &old.test_command, &new.test_command),
+        ("setup", &old.worktree.setup, &new.worktree.setup),
+        ("cleanup", &old.worktree.cleanup, &new.worktree.cleanup),
+        ("worktree_include", &old.worktree.include, &new.worktree.include),
+        ("worktree_link", &old.worktree.link, &new.worktree.link),
+    ];
+    for (key, before, after) in pairs {
+        if before == after {
+            continue;
+        }
+        match after {
+            None => {
+                root.remove(key);
+            }
+            Some(items) => {
+                let seq = yaml_edit::Sequence::new_flow();
+                for item in items {
+                    seq.push(item.as_str());
+                }
+                root.set(key, seq);
+            }
+        }
+    }
+    Ok(doc.to_string())
+}
+
 /// Replaces `path` with `text`: written to a temporary file in the same folder, flushed, then renamed over it, so
 /// a crash leaves the old file or the new one, never half of one.
 pub(crate) fn write_atomically(path: &Path, text: &str) -> CoreResult<()> {

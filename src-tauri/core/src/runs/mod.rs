@@ -192,7 +192,11 @@ impl Runs {
             agent::check_test_command(tests)?;
         }
         let workers = if request.sequential { 1 } else { request.max_worktrees.unwrap_or(p.max_worktrees).max(1) };
-        if let Some(budget) = request.max_cost_usd {
+        // The project's settings give what the request leaves out.
+        let settings = crate::settings::get(self.db(), project_id).await?;
+        let agent_timeout = request.agent_timeout.or(settings.agent_timeout_secs.map(Duration::from_secs));
+        let max_cost_usd = request.max_cost_usd.or(settings.max_cost_usd);
+        if let Some(budget) = max_cost_usd {
             if !(budget.is_finite() && budget > 0.0) {
                 return Err(CoreError::InvalidInput(format!(
                     "the run's budget must be a positive amount of US dollars, not {budget}"
@@ -205,8 +209,8 @@ impl Runs {
             test_command,
             workers,
             mode: RunMode::for_workers(workers),
-            agent_timeout: request.agent_timeout,
-            max_cost_usd: request.max_cost_usd,
+            agent_timeout,
+            max_cost_usd,
             only_tasks: request.only_tasks.clone(),
             land: request.land.clone(),
         })

@@ -1,0 +1,84 @@
+//! Project settings from the command line (the window's panel calls the same service): read, checked before
+//! anything is stored, commands approved as a person sets them, the tasks file kept in step in place, and runs
+//! taking the project's timeout and budget. Real SQLite files and repositories.
+
+mod support;
+
+use serde_json::json;
+use support::{cli, init_repo};
+use yokeflow_core::runs::{RunRequest, Runs};
+use yokeflow_core::{approvals, project, settings, Db};
+
+const TASKS: &str = "# Shop tasks.\ntest_command: [\"true\"]   # fast\ntasks:\n  - id: a\n    title: A\n";
+
+#[tokio::test]
+async fn settings_are_checked_stored_approved_and_kept_in_the_tasks_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("shop");
+    init_repo(&repo, &[("yokeflow.yaml", TASKS)]);
+    let db_path = dir.path().join("yokeflow.db");
+    assert_eq!(cli(&db_path, &repo, &["init"]).await.code, 0);
+    assert_eq!(cli(&db_path, &repo, &["import", repo.join("yokeflow.yaml").to_str().unwrap()]).await.code, 0);
+    let db = Db::open(&db_path).await.unwrap();
+    let p = project::find_by_repo(&db, &repo).await.unwrap();
+
+    let all = cli(&db_path, &repo, &["--json", "config"]).await.json();
+    assert_eq!(all["test_command"], json!(["true"]));
+    assert_eq!((all["max_worktrees"].clone(), all["max_cost_usd"].clone()), (json!(4), json!(null)));
+
+    // Refused, naming the setting; nothing stored.
+    let refusals = [
+        (vec!["config", "set", "setup", r#"["no-such-program-xyz"]"#], "not installed"),
+        (vec!["config", "set", "worktree_include", r#"["../secrets"]"#], "inside the repository"),
+        (vec!["config", "set", "max_worktrees", "0"], "between 1 and 64"),
+        (vec!["config", "set", "max_cost_usd", "-1"], "positive"),
+        (vec!["config", "set", "colour", "blue"], "there is no setting"),
+    ];
+    for (args, says) in refusals {
+        let mut argv = vec!["--json"];
+        argv.extend(args.iter().copied());
+        let out = cli(&db_path, &repo, &argv).await;
+        assert_eq!(out.error_code(), "invalid_input", "{args:?}");
+        assert!(out.stderr.contains(says), "{args:?}: {}", out.stderr);
+    }
+    assert_eq!(settings::get(&db, &p.id).await.unwrap(), serde_json::from_value(all).unwrap(), "nothing stored");
+
+    // Set by a person: stored, approved as set; the tasks file's own key follows in place.
+    for (key, value) in [
+        ("test_command", r#"["sh", "-c", "exit 0"]"#),
+        ("setup", r#"["true"]"#),
+        ("max_worktrees", "2"),
+        ("max_cost_usd", "2.5"),
+        ("agent_timeout_secs", "60"),
+        ("agent", r#"["true", "{prompt}"]"#),
+    ] {
+        let out = cli(&db_path, &repo, &["config", "set", key, value]).await;
+        assert_eq!(out.code, 0, "{key}: {}", out.stderr);
+    }
+    let p = project::get(&db, &p.id).await.unwrap();
+    assert!(approvals::pending(&db, &p).await.unwrap().is_empty(), "a person's commands are approved as set");
+    let text = std::fs::read_to_string(repo.join("yokeflow.yaml")).unwrap();
+    let file = yokeflow_core::taskfile::parse(&text, false).unwrap();
+    assert_eq!(file.test_command, Some(vec!["sh".into(), "-c".into(), "exit 0".into()]), "{text}");
+    assert!(text.contains("]   # fast\n"), "the comment on that line stays: {text}");
+    assert!(text.starts_with("# Shop tasks.\n"), "the person's comment stays: {text}");
+    assert!(!text.contains("setup"), "a key the file did not have stays out of it: {text}");
+    // A re-import does not undo it.
+    assert_eq!(cli(&db_path, &repo, &["import", repo.join("yokeflow.yaml").to_str().unwrap()]).await.code, 0);
+    let after = settings::get(&db, &p.id).await.unwrap();
+    assert_eq!(after.test_command, Some(vec!["sh".into(), "-c".into(), "exit 0".into()]));
+    assert_eq!(after.setup, Some(vec!["true".into()]));
+
+    // Runs take the project's timeout and budget unless asked otherwise.
+    let resolved = Runs::new(db.clone()).resolve(&p.id, &RunRequest::default()).await.unwrap();
+    assert_eq!((resolved.agent_timeout, resolved.max_cost_usd), (Some(std::time::Duration::from_secs(60)), Some(2.5)));
+    assert_eq!(resolved.workers, 2);
+    let one = cli(&db_path, &repo, &["config", "get", "max_cost_usd"]).await;
+    assert_eq!(one.stdout.trim(), "max_cost_usd = 2.5");
+}
+
+#[test]
+fn the_presets_name_claude_code_codex_and_aider() {
+    let ids: Vec<String> = settings::presets().into_iter().map(|p| p.id).collect();
+    assert_eq!(ids, vec!["claude", "codex", "aider"]);
+}
