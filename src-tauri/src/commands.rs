@@ -19,6 +19,7 @@ use yokeflow_core::runs::{FeedbackRoute, RunRequest};
 use yokeflow_core::sessions::{self, TaskLog};
 use yokeflow_core::settings::{self, AgentPreset, ProjectSettings, SettingIssue};
 use yokeflow_core::taskfile::TaskFileIssue;
+use yokeflow_core::worktree::DiskUsage;
 use yokeflow_core::{demo, locations, planner, project, tasks, CoreError};
 
 use crate::app::AppState;
@@ -101,6 +102,14 @@ pub async fn accept_draft(
 #[tauri::command]
 pub async fn discard_draft(state: State<'_, AppState>, project_id: String, draft_id: String) -> Result<(), ErrorDto> {
     state.runs.discard_draft(&project_id, &draft_id).await.map_err(dto)
+}
+
+/// What the project's worktrees, the gate and the logs use on disk.
+#[tauri::command]
+pub async fn disk_usage(state: State<'_, AppState>, project_id: String) -> Result<DiskUsage, ErrorDto> {
+    let p = project::get(&state.db, &project_id).await.map_err(dto)?;
+    let repo = std::path::PathBuf::from(p.repo_path);
+    yokeflow_core::concurrency::blocking(move || yokeflow_core::worktree::disk_usage(&repo)).await.map_err(dto)
 }
 
 /// The project's settings.

@@ -97,6 +97,7 @@ mod app {
                 crate::commands::edit_tasks,
                 crate::commands::init_project,
                 crate::commands::get_settings,
+                crate::commands::disk_usage,
                 crate::commands::check_settings,
                 crate::commands::save_settings,
                 crate::commands::agent_presets,

@@ -71,6 +71,7 @@ pub fn typescript() -> String {
         decl::<ProjectSettings>(),
         decl::<SettingIssue>(),
         decl::<AgentPreset>(),
+        decl::<crate::worktree::DiskUsage>(),
         decl::<Project>(),
         decl::<ProjectSummary>(),
         decl::<Epic>(),

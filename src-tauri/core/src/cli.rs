@@ -267,7 +267,20 @@ async fn execute(cli: Cli, out: &mut dyn Write) -> CoreResult<()> {
         Command::Status => {
             let p = project::find_by_repo(&db, &repo_dir(cli.repo)?).await?;
             let list = tasks::list(&db, &p.id).await?;
-            emit(out, json, &list, |o| print_status(o, &p.name, &list))
+            let repo = PathBuf::from(&p.repo_path);
+            let disk = crate::concurrency::blocking(move || crate::worktree::disk_usage(&repo)).await?;
+            emit(out, json, &list, |o| {
+                print_status(o, &p.name, &list)?;
+                let h = crate::worktree::human_bytes;
+                writeln!(
+                    o,
+                    "on disk: {} worktree(s) {}, the merge gate {}, logs {}",
+                    disk.worktrees,
+                    h(disk.worktree_bytes),
+                    h(disk.gate_bytes),
+                    h(disk.log_bytes)
+                )
+            })
         }
         Command::Move { task, to } => {
             let p = project::find_by_repo(&db, &repo_dir(cli.repo)?).await?;

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use git2::{BranchType, Oid, Repository, WorktreeAddOptions, WorktreePruneOptions};
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use crate::error::{CoreError, CoreResult};
 use crate::git::signature;
@@ -454,6 +455,63 @@ pub(crate) fn ensure_excluded(repo: &Repository) -> CoreResult<()> {
     let sep = if current.is_empty() || current.ends_with('\n') { "" } else { "\n" };
     let text = format!("{current}{sep}# YokeFlow's worktrees, logs and integration checkout\n{EXCLUDE_LINE}\n");
     std::fs::write(&path, text).map_err(|e| CoreError::io(format!("cannot write {}", path.display()), e))
+}
+
+/// What YokeFlow's own folders under `<repo>/.yokeflow/` take on disk (sizes of regular files; links not followed).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, TS)]
+pub struct DiskUsage {
+    /// Task worktrees now.
+    pub worktrees: u32,
+    #[ts(type = "number")]
+    pub worktree_bytes: u64,
+    /// The merge gate's worktrees (integration, conflict resolutions).
+    #[ts(type = "number")]
+    pub gate_bytes: u64,
+    /// Agent logs, transcripts and test logs.
+    #[ts(type = "number")]
+    pub log_bytes: u64,
+}
+
+/// What the repository's YokeFlow folders use on disk ([`DiskUsage`]).
+pub fn disk_usage(repo_path: &Path) -> CoreResult<DiskUsage> {
+    fn size(path: &Path) -> u64 {
+        let Ok(meta) = std::fs::symlink_metadata(path) else { return 0 };
+        if meta.is_dir() {
+            std::fs::read_dir(path).map(|d| d.flatten().map(|e| size(&e.path())).sum()).unwrap_or(0)
+        } else if meta.is_file() {
+            meta.len()
+        } else {
+            0
+        }
+    }
+    let root = repo_path.join(".yokeflow");
+    let wts = root.join("worktrees");
+    let worktrees =
+        std::fs::read_dir(&wts).map(|d| d.flatten().filter(|e| e.path().is_dir()).count() as u32).unwrap_or(0);
+    Ok(DiskUsage {
+        worktrees,
+        worktree_bytes: size(&wts),
+        gate_bytes: size(&root.join("integration")) + size(&root.join("resolve")),
+        log_bytes: size(&root.join("logs")),
+    })
+}
+
+/// `bytes` for a person: `812 KiB`, `1.4 GiB`.
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else if value < 10.0 {
+        format!("{value:.1} {}", UNITS[unit])
+    } else {
+        format!("{value:.0} {}", UNITS[unit])
+    }
 }
 
 /// What [`Worktrees::rebase_onto_target`] did.

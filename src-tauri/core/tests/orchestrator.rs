@@ -627,3 +627,23 @@ pathlib.Path(task + ".txt").write_text(repr(sorted(env.items())) + "\n")
     }
     assert_ne!(seen[0], seen[1], "both servers asked for one port");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn status_says_what_the_worktrees_the_gate_and_the_logs_use_on_disk() {
+    let spec = vec![task("a", &[], &["a.txt"], 5), task("b", &[], &["b.txt"], 5)];
+    let f = fixture(spec).await;
+    // `b` fails: its worktree is kept for the person (one worktree left after the run).
+    let agent = f.agent(json!({ "default": { "sleep_ms": 10 }, "tasks": { "b": { "action": "fail" } } }));
+    let opts = RunOptions { agent_command: Some(agent), ..Default::default() };
+    let (tx, _rx) = events::channel();
+    orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap();
+    let usage = yokeflow_core::worktree::disk_usage(&f.repo).unwrap();
+    assert_eq!(usage.worktrees, 1, "{usage:?}");
+    assert!(usage.worktree_bytes > 0 && usage.log_bytes > 0, "{usage:?}");
+    let out = support::cli(&f.db_path, &f.repo, &["status"]).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let line = out.stdout.lines().find(|l| l.starts_with("on disk: ")).unwrap_or_else(|| panic!("{}", out.stdout));
+    assert!(line.starts_with("on disk: 1 worktree(s) "), "{line}");
+    assert_eq!(yokeflow_core::worktree::human_bytes(1536), "1.5 KiB");
+    assert_eq!(yokeflow_core::worktree::human_bytes(3 << 30), "3.0 GiB");
+}
