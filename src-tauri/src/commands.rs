@@ -108,8 +108,7 @@ pub async fn discard_draft(state: State<'_, AppState>, project_id: String, draft
 #[tauri::command]
 pub async fn disk_usage(state: State<'_, AppState>, project_id: String) -> Result<DiskUsage, ErrorDto> {
     let p = project::get(&state.db, &project_id).await.map_err(dto)?;
-    let repo = std::path::PathBuf::from(p.repo_path);
-    yokeflow_core::concurrency::blocking(move || yokeflow_core::worktree::disk_usage(&repo)).await.map_err(dto)
+    yokeflow_core::worktree::disk_usage_of(std::path::Path::new(&p.repo_path)).await.map_err(dto)
 }
 
 /// The project's settings.

@@ -267,8 +267,7 @@ async fn execute(cli: Cli, out: &mut dyn Write) -> CoreResult<()> {
         Command::Status => {
             let p = project::find_by_repo(&db, &repo_dir(cli.repo)?).await?;
             let list = tasks::list(&db, &p.id).await?;
-            let repo = PathBuf::from(&p.repo_path);
-            let disk = crate::concurrency::blocking(move || crate::worktree::disk_usage(&repo)).await?;
+            let disk = crate::worktree::disk_usage_of(std::path::Path::new(&p.repo_path)).await?;
             emit(out, json, &list, |o| {
                 print_status(o, &p.name, &list)?;
                 let h = crate::worktree::human_bytes;

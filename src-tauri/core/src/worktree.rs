@@ -496,6 +496,12 @@ pub fn disk_usage(repo_path: &Path) -> CoreResult<DiskUsage> {
     })
 }
 
+/// [`disk_usage`] off the async threads (it walks folders).
+pub async fn disk_usage_of(repo_path: &Path) -> CoreResult<DiskUsage> {
+    let repo = repo_path.to_path_buf();
+    crate::concurrency::blocking(move || disk_usage(&repo)).await
+}
+
 /// `bytes` for a person: `812 KiB`, `1.4 GiB`.
 pub fn human_bytes(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
