@@ -177,6 +177,19 @@ export type AgentPreset = { id: string, name: string, argv: Array<string>,
  * Whether its program is installed (on `PATH`).
  */
 installed: boolean, };
+export type DiskUsage = { 
+/**
+ * Task worktrees now.
+ */
+worktrees: number, worktree_bytes: number, 
+/**
+ * The merge gate's worktrees (integration, conflict resolutions).
+ */
+gate_bytes: number, 
+/**
+ * Agent logs, transcripts and test logs.
+ */
+log_bytes: number, };
 export type Project = { id: string, name: string, repo_path: string, target_branch: string, tasks_file: string | null, 
 /**
  * The agent's argv template; `None` means the default agent.

@@ -261,7 +261,7 @@ fn preview(
                 })
                 .collect();
             let plan = crate::plan::build_plan(&plan_tasks, &PlanOptions::default()).ok();
-            (f.epics.clone(), f.tasks.iter().map(cards::draft_of_spec).collect(), plan, changes(f, stored))
+            (f.epics.clone(), f.tasks.clone(), plan, changes(f, stored))
         }
         None => (Vec::new(), Vec::new(), None, DraftChanges::default()),
     };
@@ -286,8 +286,8 @@ fn changes(file: &TaskFile, stored: &[Task]) -> DraftChanges {
         match stored.iter().find(|s| s.id == t.id) {
             None => out.added.push(t.id.clone()),
             Some(s) => {
-                let mut a = cards::draft_of_spec(t);
-                let mut b = TaskDraft::of(s);
+                let mut a = t.clone();
+                let mut b = cards::spec_of(s);
                 a.depends_on.sort();
                 b.depends_on.sort();
                 if a != b {

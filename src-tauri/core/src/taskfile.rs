@@ -55,16 +55,24 @@ impl fmt::Display for TaskFileIssue {
     }
 }
 
-/// A task as declared in the file, validated.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A task as declared in the file (validated), or as a person fills it in (a window card, `task add|edit`: the
+/// window calls it a `TaskDraft`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, TS)]
+#[ts(rename = "TaskDraft")]
 pub struct TaskSpec {
     pub id: String,
     pub title: String,
+    #[serde(default)]
     pub description: String,
+    #[serde(default)]
     pub epic: Option<String>,
+    #[serde(default)]
     pub depends_on: Vec<String>,
+    /// Paths or globs the task is expected to touch.
+    #[serde(default)]
     pub files: Vec<String>,
     pub effort_minutes: u32,
+    #[serde(default)]
     pub priority: i32,
 }
 

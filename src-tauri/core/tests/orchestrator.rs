@@ -290,13 +290,12 @@ async fn pause_resume_and_retry_through_the_handle() {
     assert!(f.target_file("c.txt").unwrap().contains("- c: done"));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_retry_of_an_attempt_that_changed_nothing_starts_from_the_current_target() {
-    let spec = vec![task("a", &[], &["a.txt"], 5), task("b", &[], &["b.txt"], 5)];
-    let f = fixture(spec).await;
-    // `a` fails before changing anything; `b` lands, so the target moves past `a`'s old base.
-    let agent = f.agent(json!({ "default": { "sleep_ms": 10 }, "tasks": { "a": { "action": "fail" } } }));
-    let opts = RunOptions { agent_command: Some(agent.clone()), ..Default::default() };
+/// `a` ends its first attempt with `first` (`b` lands meanwhile, so the target moves past `a`'s base), goes to
+/// Review, is retried with a working script, and the second run finishes everything. Returns `a`'s branch of the
+/// first attempt and the second run's events.
+async fn retried_after(f: &support::Fixture, first: &str) -> (String, Vec<Event>) {
+    let agent = f.agent(json!({ "default": { "sleep_ms": 10 }, "tasks": { "a": { "action": first } } }));
+    let opts = RunOptions { agent_command: Some(agent), ..Default::default() };
     let (tx, _rx) = events::channel();
     orchestrator::run(&f.db, &f.project_id, opts.clone(), tx).await.unwrap();
     assert_eq!(f.status_of("a").await, TaskStatus::Review);
@@ -308,45 +307,44 @@ async fn a_retry_of_an_attempt_that_changed_nothing_starts_from_the_current_targ
     let (tx, mut rx) = events::channel();
     let report = orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap();
     assert!(report.all_done(), "{report:#?}");
-    let mut created = Vec::new();
+    let mut seen = Vec::new();
     while let Ok(ev) = rx.try_recv() {
-        if let Event::WorktreeCreated { task_id, branch, reattached, .. } = ev {
-            created.push((task_id, branch, reattached));
-        }
+        seen.push(ev);
     }
+    (old[0].clone(), seen)
+}
+
+/// The worktrees a run's events say were created: (branch, reattached).
+fn created(seen: &[Event]) -> Vec<(String, bool)> {
+    seen.iter()
+        .filter_map(|e| match e {
+            Event::WorktreeCreated { branch, reattached, .. } => Some((branch.clone(), *reattached)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_retry_of_an_attempt_that_changed_nothing_starts_from_the_current_target() {
+    let f = fixture(vec![task("a", &[], &["a.txt"], 5), task("b", &[], &["b.txt"], 5)]).await;
+    // `a` fails before changing anything.
+    let (old, seen) = retried_after(&f, "fail").await;
+    let created = created(&seen);
     assert_eq!(created.len(), 1, "{created:?}");
-    let (_, branch, reattached) = &created[0];
-    assert!(!reattached && branch != &old[0], "retried on the stale branch: {created:?}");
+    let (branch, reattached) = &created[0];
+    assert!(!reattached && branch != &old, "retried on the stale branch: {created:?}");
     assert!(f.task_branches().is_empty() && f.worktree_dirs().is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_retry_of_an_attempt_with_work_continues_it_rebased_onto_the_current_target() {
-    let spec = vec![task("a", &[], &["a.txt"], 5), task("b", &[], &["b.txt"], 5)];
-    let f = fixture(spec).await;
-    // `a` commits, then dies: its branch holds work. `b` lands meanwhile, so the target moves past `a`'s base.
-    let agent = f.agent(json!({ "default": { "sleep_ms": 10 }, "tasks": { "a": { "action": "crash-after-commit" } } }));
-    let opts = RunOptions { agent_command: Some(agent.clone()), ..Default::default() };
-    let (tx, _rx) = events::channel();
-    orchestrator::run(&f.db, &f.project_id, opts.clone(), tx).await.unwrap();
-    assert_eq!(f.status_of("a").await, TaskStatus::Review);
-    let old = f.task_branches();
-    assert_eq!(old.len(), 1, "{old:?}");
-
-    std::fs::write(f.dir.path().join("script.json"), json!({ "default": { "sleep_ms": 10 } }).to_string()).unwrap();
-    orchestrator::retry_task(&f.db, &f.project_id, "a").await.unwrap();
-    let (tx, mut rx) = events::channel();
-    let report = orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap();
-    assert!(report.all_done(), "{report:#?}");
-    let mut created = Vec::new();
-    while let Ok(ev) = rx.try_recv() {
-        match ev {
-            Event::WorktreeCreated { branch, reattached, .. } => created.push((branch, reattached)),
-            Event::Warning { message, .. } => panic!("unexpected warning: {message}"),
-            _ => {}
-        }
+    let f = fixture(vec![task("a", &[], &["a.txt"], 5), task("b", &[], &["b.txt"], 5)]).await;
+    // `a` commits, then dies: its branch holds work.
+    let (old, seen) = retried_after(&f, "crash-after-commit").await;
+    if let Some(Event::Warning { message, .. }) = seen.iter().find(|e| matches!(e, Event::Warning { .. })) {
+        panic!("unexpected warning: {message}");
     }
-    assert_eq!(created, vec![(old[0].clone(), true)], "the earlier work was continued");
+    assert_eq!(created(&seen), vec![(old, true)], "the earlier work was continued");
     // Rebased, so it landed as a fast-forward on top of `b`: main's history is a line, no merge commit.
     let repo = git2::Repository::open(&f.repo).unwrap();
     let mut walk = repo.revwalk().unwrap();

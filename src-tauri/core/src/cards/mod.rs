@@ -28,76 +28,31 @@ use crate::model::{Epic, Task, TaskStatus};
 use crate::taskfile::{self, TaskFile, TaskFileIssue, TaskSpec};
 use crate::{project, tasks};
 
-/// A task as a person fills it in.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-pub struct TaskDraft {
-    pub id: String,
-    pub title: String,
-    #[serde(default)]
-    pub description: String,
-    #[serde(default)]
-    pub epic: Option<String>,
-    #[serde(default)]
-    pub depends_on: Vec<String>,
-    /// Paths or globs the task is expected to touch.
-    #[serde(default)]
-    pub files: Vec<String>,
-    pub effort_minutes: u32,
-    #[serde(default)]
-    pub priority: i32,
-}
+/// A task as a person fills it in: the tasks file's own [`TaskSpec`].
+pub use crate::taskfile::TaskSpec as TaskDraft;
 
-impl TaskDraft {
-    /// The draft of an existing task (what an edit starts from).
-    pub fn of(task: &Task) -> TaskDraft {
-        TaskDraft {
-            id: task.id.clone(),
-            title: task.title.clone(),
-            description: task.description.clone(),
-            epic: task.epic.clone(),
-            depends_on: task.depends_on.clone(),
-            files: task.files.clone(),
-            effort_minutes: task.effort_minutes,
-            priority: task.priority,
-        }
+/// The task as the tasks file writes it: default values left out.
+fn draft_value(d: &TaskDraft) -> Value {
+    let mut m = serde_json::Map::new();
+    m.insert("id".into(), json!(d.id));
+    m.insert("title".into(), json!(d.title));
+    if !d.description.is_empty() {
+        m.insert("description".into(), json!(d.description));
     }
-
-    fn of_spec(t: &TaskSpec) -> TaskDraft {
-        TaskDraft {
-            id: t.id.clone(),
-            title: t.title.clone(),
-            description: t.description.clone(),
-            epic: t.epic.clone(),
-            depends_on: t.depends_on.clone(),
-            files: t.files.clone(),
-            effort_minutes: t.effort_minutes,
-            priority: t.priority,
-        }
+    if let Some(epic) = &d.epic {
+        m.insert("epic".into(), json!(epic));
     }
-
-    /// The task as the tasks file writes it: default values left out.
-    fn to_value(&self) -> Value {
-        let mut m = serde_json::Map::new();
-        m.insert("id".into(), json!(self.id));
-        m.insert("title".into(), json!(self.title));
-        if !self.description.is_empty() {
-            m.insert("description".into(), json!(self.description));
-        }
-        if let Some(epic) = &self.epic {
-            m.insert("epic".into(), json!(epic));
-        }
-        if !self.depends_on.is_empty() {
-            m.insert("depends_on".into(), json!(self.depends_on));
-        }
-        if !self.files.is_empty() {
-            m.insert("files".into(), json!(self.files));
-        }
-        m.insert("effort".into(), json!(self.effort_minutes));
-        if self.priority != 0 {
-            m.insert("priority".into(), json!(self.priority));
-        }
-        Value::Object(m)
+    if !d.depends_on.is_empty() {
+        m.insert("depends_on".into(), json!(d.depends_on));
     }
+    if !d.files.is_empty() {
+        m.insert("files".into(), json!(d.files));
+    }
+    m.insert("effort".into(), json!(d.effort_minutes));
+    if d.priority != 0 {
+        m.insert("priority".into(), json!(d.priority));
+    }
+    Value::Object(m)
 }
 
 /// An epic as a person fills it in.
@@ -230,8 +185,8 @@ async fn base(db: &Db, project_id: &str) -> CoreResult<Base> {
     Ok(Base { file, on_disk: Some((path, text)), stored })
 }
 
-/// The task as the tasks file declares it.
-pub(crate) fn spec_of(t: &Task) -> TaskSpec {
+/// The task as the tasks file declares it (what an edit of it starts from).
+pub fn spec_of(t: &Task) -> TaskSpec {
     TaskSpec {
         id: t.id.clone(),
         title: t.title.clone(),
@@ -276,7 +231,7 @@ fn edited(base: &Base, edit: &CardEdit) -> Result<TaskFile, Vec<TaskFileIssue>> 
         }]
     };
     let file = &base.file;
-    let mut tasks: Vec<Value> = file.tasks.iter().map(|t| TaskDraft::of_spec(t).to_value()).collect();
+    let mut tasks: Vec<Value> = file.tasks.iter().map(draft_value).collect();
     let mut epics: Vec<Value> = file.epics.iter().map(epic_value).collect();
     match edit {
         CardEdit::AddTask { task } => {
@@ -284,13 +239,13 @@ fn edited(base: &Base, edit: &CardEdit) -> Result<TaskFile, Vec<TaskFileIssue>> 
                 let message = format!("`{}` is the id of a task kept from an earlier import; choose another", task.id);
                 return Err(refuse(Some(&task.id), Some("id"), message));
             }
-            tasks.push(task.to_value());
+            tasks.push(draft_value(task));
         }
         CardEdit::EditTask { task } => {
             let Some(i) = file.tasks.iter().position(|t| t.id == task.id) else {
                 return Err(refuse(Some(&task.id), Some("id"), format!("there is no task `{}` to edit", task.id)));
             };
-            tasks[i] = task.to_value();
+            tasks[i] = draft_value(task);
         }
         CardEdit::RemoveTask { id } => {
             let Some(i) = file.tasks.iter().position(|t| &t.id == id) else {
@@ -347,11 +302,6 @@ fn epic_value(e: &Epic) -> Value {
         m.insert("description".into(), json!(e.description));
     }
     Value::Object(m)
-}
-
-/// The draft of a task as a tasks file declares it.
-pub(crate) fn draft_of_spec(t: &TaskSpec) -> TaskDraft {
-    TaskDraft::of_spec(t)
 }
 
 /// A tasks file is JSON when its name ends in `.json` (as [`taskfile::load`] decides).
@@ -480,7 +430,7 @@ fn edit_yaml(text: &str, file: &TaskFile, edit: &CardEdit) -> CoreResult<String>
         }
         CardEdit::EditTask { task } => {
             let (_, _, m) = find(&task.id)?;
-            let old = file.tasks.iter().find(|t| t.id == task.id).map(TaskDraft::of_spec);
+            let old = file.tasks.iter().find(|t| t.id == task.id).cloned();
             set_task_fields(&m, old.as_ref(), task);
         }
         CardEdit::RemoveTask { id } => {
@@ -763,7 +713,7 @@ tasks:
     #[test]
     fn an_edit_touches_only_the_changed_field_and_keeps_comments_quotes_and_list_styles() {
         let b = base(FILE);
-        let mut d = TaskDraft::of_spec(&b.file.tasks[1]);
+        let mut d = b.file.tasks[1].clone();
         d.title = "Add the REST API".into();
         d.depends_on = vec!["schema".into(), "docs".into()];
         let text = edit(CardEdit::EditTask { task: d });
@@ -808,7 +758,7 @@ tasks:
         let mut d = draft("x", "X");
         d.depends_on = vec!["nope".into()];
         assert_eq!(issue(CardEdit::AddTask { task: d }).field.as_deref(), Some("depends_on"));
-        let mut d = TaskDraft::of_spec(&b.file.tasks[0]);
+        let mut d = b.file.tasks[0].clone();
         d.depends_on = vec!["api".into()];
         let cycle = issue(CardEdit::EditTask { task: d });
         assert!(cycle.message.contains("dependency cycle"), "{cycle}");

@@ -130,7 +130,7 @@ pub(super) async fn task(db: &Db, p: &Project, args: TaskArgs, json: bool, out: 
             let all = crate::tasks::list(db, &p.id).await?;
             let task =
                 all.iter().find(|t| t.id == id).ok_or_else(|| CoreError::NotFound { what: "task", id: id.clone() })?;
-            let mut draft = TaskDraft::of(task);
+            let mut draft = crate::cards::spec_of(task);
             if let Some(t) = title {
                 draft.title = t;
             }
