@@ -123,6 +123,7 @@ pub async fn draft(db: &Db, project_id: &str, req: DraftRequest, events: EventSe
     let draft_id = uuid::Uuid::new_v4().to_string();
     let repo = PathBuf::from(&p.repo_path);
     let drafts = crate::worktree::state_dir(&repo, "drafts", true)?;
+    forget_old_drafts(&drafts);
     let folder = drafts.join(&draft_id);
     let name = format!("yokeflow-draft-{}", &draft_id[..8]);
     let (target, r2, f2, n2) = (p.target_branch.clone(), repo.clone(), folder.clone(), name.clone());
@@ -208,6 +209,23 @@ pub async fn draft(db: &Db, project_id: &str, req: DraftRequest, events: EventSe
     let (r3, n3, f3) = (repo.clone(), name.clone(), folder.clone());
     let _ = blocking(move || crate::merge::drop_worktree(&git2::Repository::open(&r3)?, &n3, &f3)).await;
     result
+}
+
+/// Drafts nobody accepted or discarded (a window closed on its preview) are dropped after a day.
+fn forget_old_drafts(drafts: &Path) {
+    let Ok(entries) = std::fs::read_dir(drafts) else { return };
+    let day = Duration::from_secs(24 * 3600);
+    for e in entries.flatten() {
+        let old = e
+            .metadata()
+            .ok()
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > day);
+        if old && e.path().extension().is_some_and(|x| x == "yaml") {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
 }
 
 /// A session that did not end well stops the draft, naming its log.

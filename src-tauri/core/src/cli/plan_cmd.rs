@@ -92,12 +92,16 @@ pub(super) async fn execute(db: &Db, p: &Project, args: PlanArgs, json: bool, ou
             if !json {
                 print_draft(out, &preview).map_err(io)?;
             }
+            // The command line cannot come back to a draft later: one not accepted now is dropped.
+            if !yes || !preview.issues.is_empty() {
+                runs.discard_draft(&p.id, &preview.draft_id).await?;
+            }
             if !preview.issues.is_empty() {
                 if json {
                     super::emit(out, json, &preview, |_| Ok(()))?;
                 }
                 return Err(CoreError::InvalidTaskFile {
-                    file: format!("the drafted yokeflow.yaml (kept as draft {})", preview.draft_id),
+                    file: "the drafted yokeflow.yaml".into(),
                     issues: preview.issues.clone(),
                 });
             }
@@ -105,7 +109,8 @@ pub(super) async fn execute(db: &Db, p: &Project, args: PlanArgs, json: bool, ou
                 if json {
                     return super::emit(out, json, &preview, |_| Ok(()));
                 }
-                return writeln!(out, "\nNothing changed. Accept it with --yes (or in the window).").map_err(io);
+                return writeln!(out, "\nNothing changed. To make it the project's tasks, draft again with --yes.")
+                    .map_err(io);
             }
             let accepted = runs.accept_draft(&p.id, &preview.draft_id).await?;
             if json {
