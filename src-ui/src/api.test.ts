@@ -2,9 +2,11 @@ import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import {
+  agentPresets,
   buildPlan,
   cancelRun,
   checkCardEdit,
+  checkSettings,
   editTasks,
   followTasksFile,
   addProject,
@@ -13,6 +15,7 @@ import {
   forceSequential,
   getBoard,
   getPlan,
+  getSettings,
   listProjects,
   mergeNow,
   moveTaskToWorktree,
@@ -23,10 +26,12 @@ import {
   retryMerge,
   retryTask,
   runState,
+  saveSettings,
   setTaskStatus,
   startRun,
   toErrorDto,
 } from "./api";
+import type { ProjectSettings } from "./bindings";
 import { executionPlan } from "./test/fixtures";
 
 vi.mock("@tauri-apps/api/core", () => ({ invoke: vi.fn() }));
@@ -90,6 +95,46 @@ describe("commands", () => {
     await expect(listProjects()).rejects.toEqual({ code: "unknown", message: "backend exploded" });
     invokeMock.mockRejectedValueOnce({ code: "not_found", message: "project `p9` not found" });
     await expect(getBoard("p9")).rejects.toEqual({ code: "not_found", message: "project `p9` not found" });
+  });
+});
+
+describe("settings commands", () => {
+  beforeEach(() => {
+    invokeMock.mockReset();
+  });
+
+  const settings: ProjectSettings = {
+    agent: ["my agent", "{prompt}"],
+    test_command: null,
+    setup: ["npm", "ci"],
+    cleanup: null,
+    worktree_include: [".env"],
+    worktree_link: ["node_modules"],
+    max_worktrees: 2,
+    agent_timeout_secs: 600,
+    max_cost_usd: null,
+  };
+
+  it("send the project id in camelCase and the settings as they are", async () => {
+    invokeMock.mockResolvedValue([]);
+    await getSettings("p1");
+    await checkSettings(settings);
+    await saveSettings("p1", settings);
+    await agentPresets();
+    expect(invokeMock.mock.calls).toEqual([
+      ["get_settings", { projectId: "p1" }],
+      ["check_settings", { settings }],
+      ["save_settings", { projectId: "p1", settings }],
+      ["agent_presets", undefined],
+    ]);
+  });
+
+  it("rejects a refused save with the core's ErrorDto", async () => {
+    invokeMock.mockRejectedValueOnce({ code: "invalid_input", message: "setting `max_worktrees` must be between 1 and 64, not 0" });
+    await expect(saveSettings("p1", settings)).rejects.toEqual({
+      code: "invalid_input",
+      message: "setting `max_worktrees` must be between 1 and 64, not 0",
+    });
   });
 });
 

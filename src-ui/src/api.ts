@@ -6,6 +6,7 @@ import type {
   Accepted,
   ActiveRunState,
   AddedProject,
+  AgentPreset,
   Board,
   CardEdit,
   CardResult,
@@ -15,10 +16,12 @@ import type {
   ExecutionPlan,
   Project,
   ProjectCommand,
+  ProjectSettings,
   ProjectSummary,
   Discarded,
   FeedbackRoute,
   InitReport,
+  SettingIssue,
   StatusMove,
   TaskDiff,
   TaskFileIssue,
@@ -191,6 +194,33 @@ export function allowTool(projectId: string, rule: string): Promise<ToolPermissi
 /** Takes back a tool rule a person allowed; the rules after. */
 export function revokeTool(projectId: string, rule: string): Promise<ToolPermissions> {
   return call<ToolPermissions>("revoke_tool", { projectId, rule });
+}
+
+// Project settings: the agent, the commands around a task's worktree, the files it gets, the worktrees at once, the
+// agent's timeout and a run's budget.
+
+/** The project's settings as stored. */
+export function getSettings(projectId: string): Promise<ProjectSettings> {
+  return call<ProjectSettings>("get_settings", { projectId });
+}
+
+/** What is wrong with `settings`, key by key (empty: they can be saved); nothing is stored. */
+export function checkSettings(settings: ProjectSettings): Promise<SettingIssue[]> {
+  return call<SettingIssue[]>("check_settings", { settings });
+}
+
+/**
+ * Stores the project's settings (its commands approved as set; the keys its tasks file names are edited there too);
+ * the settings after. Rejects with `invalid_input` (a setting is wrong, its message names it; or the tasks file
+ * changed on disk and must be imported first) or `not_found`.
+ */
+export function saveSettings(projectId: string, settings: ProjectSettings): Promise<ProjectSettings> {
+  return call<ProjectSettings>("save_settings", { projectId, settings });
+}
+
+/** The agents YokeFlow knows (Claude Code, Codex CLI, Aider), each with its argv and whether it is installed. */
+export function agentPresets(): Promise<AgentPreset[]> {
+  return call<AgentPreset[]>("agent_presets");
 }
 
 export function pauseRun(projectId: string): Promise<null> {

@@ -6,9 +6,11 @@ import { useCallback, useEffect, useState } from "react";
 import {
   acceptDraft,
   addProject,
+  agentPresets,
   approveCommands,
   buildPlan,
   checkCardEdit,
+  checkSettings,
   createDemoProject,
   discardDraft,
   discardWork,
@@ -16,6 +18,7 @@ import {
   editTasks,
   getBoard,
   getPlan,
+  getSettings,
   initProject,
   listProjects,
   allowTool,
@@ -23,6 +26,7 @@ import {
   pendingCommands,
   revokeTool,
   runState,
+  saveSettings,
   sendFeedback,
   setTaskStatus,
   taskDiff,
@@ -31,7 +35,7 @@ import {
   type DraftRequest,
   type RunStateDto,
 } from "./api";
-import type { CardEdit, ErrorDto, ProjectCommand, TaskStatus } from "./bindings";
+import type { CardEdit, ErrorDto, ProjectCommand, ProjectSettings, TaskStatus } from "./bindings";
 
 declare module "@tanstack/react-query" {
   interface Register {
@@ -55,6 +59,12 @@ export const queryKeys = {
   cardCheck: (projectId: string | null, edit: CardEdit | null) => ["cardCheck", projectId, edit] as const,
   /** The commands of a project's tasks file no one approved yet. */
   pendingCommands: (projectId: string | null) => ["pendingCommands", projectId] as const,
+  /** A project's stored settings. */
+  settings: (projectId: string | null) => ["settings", projectId] as const,
+  /** What the core finds wrong with settings as edited, before they are saved. */
+  settingsCheck: (settings: ProjectSettings | null) => ["settingsCheck", settings] as const,
+  /** The agents YokeFlow knows, and whether each is installed. */
+  agentPresets: () => ["agentPresets"] as const,
 };
 
 /** A task's work changed (its agent ended, a commit, a merge, a move): its log and diff are read again. */
@@ -201,6 +211,61 @@ export function useDiscardDraft() {
   });
 }
 
+/** A project's stored settings (read when the settings panel opens). */
+export function useSettingsQuery(projectId: string) {
+  return useQuery({
+    queryKey: queryKeys.settings(projectId),
+    queryFn: () => getSettings(projectId),
+    // The panel shows a failed read itself.
+    meta: { toast: false },
+  });
+}
+
+/** The agent presets, read once per window (whether each is installed is asked again when the panel opens anew). */
+export function useAgentPresetsQuery() {
+  return useQuery({
+    queryKey: queryKeys.agentPresets(),
+    queryFn: agentPresets,
+    // Without them the agent is still edited as a custom command.
+    meta: { toast: false },
+  });
+}
+
+/**
+ * What the core finds wrong with `settings` (memoized; `null`: nothing to check), asked once they stayed unchanged
+ * for `delayMs`. The last answer stays until the next one arrives (no flicker while typing); `checking` is true
+ * until the answer is about `settings` as they are now.
+ */
+export function useSettingsCheckQuery(settings: ProjectSettings | null, delayMs = CARD_CHECK_DELAY_MS) {
+  const settled = useSettled(settings, delayMs);
+  const query = useQuery({
+    queryKey: queryKeys.settingsCheck(settled),
+    queryFn: settled === null ? skipToken : () => checkSettings(settled),
+    placeholderData: keepPreviousData,
+    // The panel shows a failed check itself (no toast per pause in typing).
+    meta: { toast: false },
+  });
+  const { data, error, refetch, isFetching, isPlaceholderData } = query;
+  return { data, error, refetch, checking: settled !== settings || isFetching || isPlaceholderData };
+}
+
+/**
+ * Saves a project's settings: the answer (the settings stored) is cached as its settings, and the board, the plan
+ * (the worktrees at once change it) and the projects are read again.
+ */
+export function useSaveSettings() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ projectId, settings }: { projectId: string; settings: ProjectSettings }) => saveSettings(projectId, settings),
+    onSuccess: (stored, { projectId }) => {
+      client.setQueryData(queryKeys.settings(projectId), stored);
+      void client.invalidateQueries({ queryKey: queryKeys.board(projectId) });
+      void client.invalidateQueries({ queryKey: queryKeys.plan(projectId) });
+      void client.invalidateQueries({ queryKey: queryKeys.projects() });
+    },
+  });
+}
+
 /** The window's query client (one per window; tests make one per test). */
 export function createQueryClient(): QueryClient {
   return new QueryClient({
@@ -282,12 +347,16 @@ export function rereadRunState(client: QueryClient, projectId: string): Promise<
   );
 }
 
-/** Re-reads what Refresh re-reads: the projects, and the project's board and plan. */
+/**
+ * Re-reads what Refresh re-reads: the projects, and the project's board and plan (and its settings when shown: its
+ * tasks file may have changed them).
+ */
 export function refreshProject(client: QueryClient, projectId: string | null): void {
   void client.invalidateQueries({ queryKey: queryKeys.projects() });
   if (projectId === null) return;
   void client.invalidateQueries({ queryKey: queryKeys.board(projectId) });
   void client.invalidateQueries({ queryKey: queryKeys.plan(projectId) });
+  void client.invalidateQueries({ queryKey: queryKeys.settings(projectId) });
 }
 
 /** `refreshProject` for one project, as a stable callback. */

@@ -3,11 +3,12 @@ import type { BoardColumn, CardEdit, SessionLog, Task, TaskStatus } from "../../
 import { columnLabel, slotName } from "../../board";
 import { cx } from "../../classNames";
 import { sortIssues } from "../../cards";
-import { useCardCheckQuery, useDiscardWork, useEditTasks, useSetToolRule, useTaskLogQuery, useToolPermissionsQuery } from "../../queries";
+import { useCardCheckQuery, useDiscardWork, useEditTasks, useSetToolRule, useTaskLogQuery } from "../../queries";
 import { formatCost, type LogStore } from "../../runStore";
 import { DiffPanel } from "../DiffPanel/DiffPanel";
 import { FeedbackForm } from "../FeedbackForm/FeedbackForm";
 import { RequestButton } from "../RequestButton/RequestButton";
+import { ToolRules } from "../ToolRules/ToolRules";
 import { StoredSession, TranscriptList } from "../Transcript/Transcript";
 import styles from "./LogPane.module.css";
 
@@ -272,40 +273,6 @@ function AllowTools({ projectId, rules, onError }: { projectId: string; rules: r
         ),
       )}
     </div>
-  );
-}
-
-/** The tools the project's agents may use without asking; the ones a person allowed can be taken back. */
-function ToolRules({ projectId, onError }: { projectId: string; onError: (reason: unknown) => void }) {
-  const [open, setOpen] = useState(false);
-  const rules = useToolPermissionsQuery(open ? projectId : null);
-  const setRule = useSetToolRule();
-  return (
-    <details className={styles.rules} data-testid="tool-rules" onToggle={(e) => setOpen(e.currentTarget.open)}>
-      <summary>Tools its agents may use</summary>
-      {rules.data !== undefined && (
-        <ul>
-          {rules.data.effective.map((rule) => (
-            <li key={rule}>
-              <code>{rule}</code>
-              {rules.data.allowed.includes(rule) ? (
-                <button
-                  type="button"
-                  className="button small"
-                  data-testid="revoke-tool"
-                  disabled={setRule.isPending}
-                  onClick={() => setRule.mutate({ projectId, rule, allow: false }, { onError })}
-                >
-                  Revoke
-                </button>
-              ) : (
-                <span className={styles.ruleNote}> default</span>
-              )}
-            </li>
-          ))}
-        </ul>
-      )}
-    </details>
   );
 }
 

@@ -3,7 +3,7 @@ import { invoke } from "@tauri-apps/api/core";
 import { act, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import type { Board, CardEdit, DraftPreview, ErrorDto, ExecutionPlan } from "../../bindings";
+import type { Board, CardEdit, DraftPreview, ErrorDto, ExecutionPlan, ProjectSettings } from "../../bindings";
 import { queryKeys } from "../../queries";
 import { board, executionPlan, project, summary, task } from "../../test/fixtures";
 import { renderWithStores } from "../../test/render";
@@ -26,6 +26,8 @@ type Backend = {
   heldBoard: Promise<Board> | null;
   /** What `edit_tasks` says of the plan. */
   planWarning: string | null;
+  /** What `get_settings` answers (`save_settings` stores what it gets). */
+  settings: ProjectSettings;
 };
 
 function backend(overrides: Partial<Backend> = {}): Backend {
@@ -35,6 +37,17 @@ function backend(overrides: Partial<Backend> = {}): Backend {
     boardError: null,
     heldBoard: null,
     planWarning: null,
+    settings: {
+      agent: null,
+      test_command: null,
+      setup: null,
+      cleanup: null,
+      worktree_include: [],
+      worktree_link: [],
+      max_worktrees: 3,
+      agent_timeout_secs: null,
+      max_cost_usd: null,
+    },
     ...overrides,
   };
   invokeMock.mockImplementation((command, args) => {
@@ -59,6 +72,17 @@ function backend(overrides: Partial<Backend> = {}): Backend {
         return Promise.resolve({ summary: { added: ["oauth"], updated: [], removed: ["a", "b", "c"], kept: [], plan_warning: null }, file: "/r/yokeflow.yaml" });
       case "discard_draft":
         return Promise.resolve(null);
+      case "get_settings":
+        return Promise.resolve(state.settings);
+      case "agent_presets":
+        return Promise.resolve([]);
+      case "check_settings":
+        return Promise.resolve([]);
+      case "save_settings":
+        state.settings = (args as { settings: ProjectSettings }).settings;
+        return Promise.resolve(state.settings);
+      case "tool_permissions":
+        return Promise.resolve({ effective: ["Edit"], allowed: [] });
       case "edit_tasks": {
         const edit = (args as { edit: CardEdit }).edit;
         if (edit.kind === "add_task") state.board = { ...state.board, tasks: [...state.board.tasks, task(edit.task.id, { title: edit.task.title })] };
@@ -132,6 +156,41 @@ describe("ProjectView", () => {
     expect(screen.queryByTestId("lanes")).not.toBeInTheDocument();
 
     await user.click(screen.getByTestId("view-board"));
+    expect(screen.getByTestId("board")).toBeInTheDocument();
+  });
+
+  it("opens the project's settings on the Settings tab, and says when they are saved", async () => {
+    const state = backend();
+    const user = userEvent.setup();
+    renderWithStores(
+      <>
+        <ProjectView projectId="p1" summary={summary(p1, 3, 0)} projectsBusy={false} />
+        <ShownToasts />
+      </>,
+    );
+    await screen.findAllByTestId("task-card");
+    expect(screen.queryByTestId("settings-panel")).not.toBeInTheDocument();
+    expect(callsOf("get_settings")).toEqual([]);
+
+    await user.click(screen.getByRole("tab", { name: "Settings" }));
+    expect(screen.getByTestId("view-settings")).toHaveAttribute("aria-selected", "true");
+    expect(screen.getByTestId("settings-panel")).toBeInTheDocument();
+    expect(screen.queryByTestId("board")).not.toBeInTheDocument();
+    const workers = await screen.findByLabelText("Worktrees at once");
+    expect(callsOf("get_settings")).toEqual([{ projectId: "p1" }]);
+
+    await user.clear(workers);
+    await user.type(workers, "2");
+    await waitFor(() => expect(screen.getByTestId("settings-save")).toBeEnabled());
+    await user.click(screen.getByTestId("settings-save"));
+    await waitFor(() => expect(screen.getByTestId("toast")).toHaveTextContent("Settings saved"));
+    expect(screen.getByTestId("toast")).toHaveAttribute("data-error-code", "info");
+    expect(state.settings.max_worktrees).toBe(2);
+    // The worker count changes the plan: it is read again.
+    await waitFor(() => expect(callsOf("get_plan")).toHaveLength(2));
+
+    await user.click(screen.getByTestId("view-board"));
+    expect(screen.queryByTestId("settings-panel")).not.toBeInTheDocument();
     expect(screen.getByTestId("board")).toBeInTheDocument();
   });
 

@@ -22,6 +22,7 @@ import { MainPanel } from "../MainPanel/MainPanel";
 import { PlanStrip } from "../PlanStrip/PlanStrip";
 import { RunReportPanel } from "../RunReportPanel/RunReportPanel";
 import { RunToolbar } from "../RunToolbar/RunToolbar";
+import { SettingsPanel } from "../SettingsPanel/SettingsPanel";
 import { TaskForm } from "../TaskForm/TaskForm";
 import { ViewTabs } from "../ViewTabs/ViewTabs";
 import styles from "./ProjectView.module.css";
@@ -37,8 +38,8 @@ type Props = {
 const NO_LANES: readonly Lane[] = [];
 
 /**
- * The selected project: its title and run toolbar, its plan, the last run's report, and its board, worktree lanes
- * or timeline, with a task's log pane beside them, and the task form (New task, `n`, Edit task) or the draft dialog
+ * The selected project: its title and run toolbar, its plan, the last run's report, and its board, worktree lanes,
+ * timeline or settings, with a task's log pane beside them, and the task form (New task, `n`, Edit task) or the draft dialog
  * (Draft tasks) over them. Reads its data through queries (useProjectData); the run's
  * live state (liveRun.tsx) keeps the board current between reads.
  */
@@ -92,6 +93,7 @@ export function ProjectView({ projectId, summary, projectsBusy }: Props) {
     },
     [pushInfo, pushError],
   );
+  const settingsSaved = useCallback(() => pushInfo("Settings saved"), [pushInfo]);
   useKeyShortcut("n", board !== null && !formShown && !draftShown && ui.approval === null, newTask);
 
   let content;
@@ -138,6 +140,7 @@ export function ProjectView({ projectId, summary, projectsBusy }: Props) {
           {ui.view === "timeline" && (
             <GanttView tasks={board.tasks} plan={plan} report={live?.report ?? null} timings={live?.timings ?? null} />
           )}
+          {ui.view === "settings" && <SettingsPanel projectId={projectId} onSaved={settingsSaved} onError={pushError} />}
           {logTask !== undefined && (
             <LogPane
               projectId={projectId}

@@ -1,12 +1,13 @@
 import { memo } from "react";
 import styles from "./ViewTabs.module.css";
 
-export type MainView = "board" | "lanes" | "timeline";
+export type MainView = "board" | "lanes" | "timeline" | "settings";
 
 const VIEWS: readonly { view: MainView; label: string }[] = [
   { view: "board", label: "Board" },
   { view: "lanes", label: "Worktrees" },
   { view: "timeline", label: "Timeline" },
+  { view: "settings", label: "Settings" },
 ];
 
 type Props = { view: MainView; onChange: (view: MainView) => void };
@@ -31,5 +32,5 @@ function ViewTabsInner({ view, onChange }: Props) {
   );
 }
 
-/** Board | Worktrees | Timeline, above the main area. */
+/** Board | Worktrees | Timeline | Settings, above the main area. */
 export const ViewTabs = memo(ViewTabsInner);

@@ -1,0 +1,84 @@
+import type { AgentPreset } from "../../bindings";
+import { CUSTOM_AGENT, DEFAULT_AGENT_PRESET } from "../../settings";
+import { SettingField } from "./SettingField";
+import styles from "./SettingsPanel.module.css";
+
+type Props = {
+  id: string;
+  presets: readonly AgentPreset[];
+  /** The preset chosen, or `CUSTOM_AGENT`. */
+  choice: string;
+  /** The agent's argv, one argument per line. */
+  text: string;
+  issues: readonly string[];
+  /** A preset (or `CUSTOM_AGENT`) was chosen. */
+  onChoose: (choice: string) => void;
+  onChange: (text: string) => void;
+};
+
+function presetLabel(preset: AgentPreset): string {
+  const name = preset.id === DEFAULT_AGENT_PRESET ? `${preset.name} (default)` : preset.name;
+  return preset.installed ? name : `${name} — not installed`;
+}
+
+/** The agent: one of the presets or a custom command, its argv shown and edited one argument per line. */
+export function AgentField({ id, presets, choice, text, issues, onChoose, onChange }: Props) {
+  const chosen = presets.find((preset) => preset.id === choice);
+  const choiceId = `${id}-preset`;
+  return (
+    <div className={styles.agent}>
+      <div className={styles.field}>
+        <label htmlFor={choiceId}>Agent</label>
+        <div className={styles.row}>
+          <select
+            id={choiceId}
+            className={styles.input}
+            data-testid="settings-agent-preset"
+            value={chosen === undefined ? CUSTOM_AGENT : choice}
+            onChange={(e) => onChoose(e.target.value)}
+          >
+            {presets.map((preset) => (
+              <option key={preset.id} value={preset.id}>
+                {presetLabel(preset)}
+              </option>
+            ))}
+            <option value={CUSTOM_AGENT}>Custom argv</option>
+          </select>
+          {chosen !== undefined && !chosen.installed && (
+            <span className={styles.missing} data-testid="settings-agent-missing">
+              {chosen.name} is not installed (not found on PATH)
+            </span>
+          )}
+        </div>
+      </div>
+      <SettingField
+        id={id}
+        label="Agent command"
+        settingKey="agent"
+        issues={issues}
+        hint={
+          <>
+            One argument per line, never run through a shell. Placeholders: <code>{"{prompt}"}</code>,{" "}
+            <code>{"{prompt_file}"}</code>, <code>{"{task_id}"}</code>, <code>{"{worktree}"}</code>,{" "}
+            <code>{"{allowed_tools}"}</code> (one argument per tool rule).
+          </>
+        }
+      >
+        {(aria) => (
+          <textarea
+            {...aria}
+            className={styles.lines}
+            data-testid="settings-agent"
+            rows={5}
+            spellCheck={false}
+            autoComplete="off"
+            wrap="off"
+            placeholder={"my-agent\n--print\n{prompt}"}
+            value={text}
+            onChange={(e) => onChange(e.target.value)}
+          />
+        )}
+      </SettingField>
+    </div>
+  );
+}

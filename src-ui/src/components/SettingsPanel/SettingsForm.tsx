@@ -1,0 +1,326 @@
+import { useId, useMemo, useState } from "react";
+import type { AgentPreset, ErrorDto, ProjectSettings } from "../../bindings";
+import { useSaveSettings, useSettingsCheckQuery } from "../../queries";
+import {
+  agentChoice,
+  argvLines,
+  CUSTOM_AGENT,
+  DEFAULT_AGENT_PRESET,
+  DEFAULT_TIMEOUT_MINUTES,
+  sameSettings,
+  settingsDraft,
+  settingsFields,
+  sortSettingIssues,
+  type SettingKey,
+  type SettingsFields,
+} from "../../settings";
+import { AgentField } from "./AgentField";
+import { LinesField } from "./LinesField";
+import { SettingField } from "./SettingField";
+import styles from "./SettingsPanel.module.css";
+
+type Props = {
+  projectId: string;
+  /** The settings as stored (the query's). */
+  stored: ProjectSettings;
+  /** The agents YokeFlow knows (empty until read). */
+  presets: readonly AgentPreset[];
+  /** The core stored the settings (the answer); the form shows them next. */
+  onSaved?: (settings: ProjectSettings) => void;
+};
+
+const NO_ISSUES: readonly string[] = [];
+
+/** Why a save was refused, by its code. */
+function refusalTitle(code: string): string {
+  switch (code) {
+    case "invalid_input":
+      return "The settings were not saved.";
+    case "not_found":
+      return "This project is gone.";
+    default:
+      return "Couldn't save the settings.";
+  }
+}
+
+/**
+ * The project's settings as a form: what the core finds wrong is asked as the person types and shown at each field;
+ * Save (Ctrl+Enter too) stores them, Revert goes back to what is stored.
+ */
+export function SettingsForm({ projectId, stored, presets, onSaved }: Props) {
+  const uid = useId();
+  const [fields, setFields] = useState<SettingsFields>(() => settingsFields(stored));
+  // "Custom argv" chosen while the agent's command is still a preset's (to edit it from there).
+  const [custom, setCustom] = useState(false);
+  const [saveError, setSaveError] = useState<ErrorDto | null>(null);
+  const save = useSaveSettings();
+
+  // The stored settings changed under the form (read again): an untouched form shows them.
+  const [base, setBase] = useState(stored);
+  if (base !== stored) {
+    setBase(stored);
+    if (sameSettings(settingsDraft(fields, base).settings, base)) setFields(settingsFields(stored));
+  }
+
+  const draft = useMemo(() => settingsDraft(fields, stored), [fields, stored]);
+  const check = useSettingsCheckQuery(draft.settings);
+  const changed = !sameSettings(draft.settings, stored);
+  const sorted = sortSettingIssues(check.data ?? [], draft.local);
+  const issuesOf = (key: SettingKey) => sorted.byKey.get(key) ?? NO_ISSUES;
+  const hasIssues = sorted.byKey.size > 0 || sorted.general.length > 0;
+  const canSave = changed && !hasIssues && !check.checking && !save.isPending;
+
+  const defaultArgv = presets.find((preset) => preset.id === DEFAULT_AGENT_PRESET)?.argv ?? [];
+  const agentText = fields.agent ?? argvLines(defaultArgv);
+  const choice = custom || presets.length === 0 ? CUSTOM_AGENT : agentChoice(draft.settings.agent, presets);
+
+  const set = (change: Partial<SettingsFields>) => {
+    setFields((current) => ({ ...current, ...change }));
+    setSaveError(null);
+  };
+  const choose = (id: string) => {
+    if (id === CUSTOM_AGENT) {
+      setCustom(true);
+      return;
+    }
+    const preset = presets.find((p) => p.id === id);
+    if (preset === undefined) return;
+    setCustom(false);
+    // Back to the default agent when it was the default: nothing to store.
+    set({ agent: id === DEFAULT_AGENT_PRESET && stored.agent === null ? null : argvLines(preset.argv) });
+  };
+  const showStored = (settings: ProjectSettings) => {
+    setFields(settingsFields(settings));
+    setCustom(false);
+  };
+  const revert = () => {
+    showStored(stored);
+    setSaveError(null);
+  };
+  const submit = () => {
+    if (!canSave) return;
+    setSaveError(null);
+    save.mutate(
+      { projectId, settings: draft.settings },
+      {
+        onSuccess: (answer) => {
+          showStored(answer);
+          onSaved?.(answer);
+        },
+        onError: (error) => {
+          setSaveError(error);
+          // The core's reasons, setting by setting.
+          if (error.code === "invalid_input") void check.refetch();
+        },
+      },
+    );
+  };
+
+  const fieldId = (key: string) => `${uid}-${key}`;
+  let status = "";
+  if (save.isPending) status = "Saving…";
+  else if (changed && check.checking) status = "Checking…";
+  else if (changed && hasIssues) status = "Fix the settings marked to save them.";
+  else if (!changed) status = "No changes.";
+
+  return (
+    <form
+      className={styles.form}
+      aria-label="Project settings"
+      data-testid="settings-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        submit();
+      }}
+      onKeyDown={(e) => {
+        if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+          e.preventDefault();
+          submit();
+        }
+      }}
+    >
+      {sorted.general.length > 0 && (
+        <ul className={styles.general} data-testid="settings-issues">
+          {sorted.general.map((message, i) => (
+            <li key={i}>{message}</li>
+          ))}
+        </ul>
+      )}
+      {check.error !== null && (
+        <p className={styles.notice} data-testid="settings-check-error" data-error-code={check.error.code}>
+          <strong>Can't check these settings.</strong> {check.error.message}
+        </p>
+      )}
+
+      <fieldset className={styles.group}>
+        <legend>Agent</legend>
+        <AgentField
+          id={fieldId("agent")}
+          presets={presets}
+          choice={choice}
+          text={agentText}
+          issues={issuesOf("agent")}
+          onChoose={choose}
+          onChange={(text) => {
+            setCustom(false);
+            set({ agent: text });
+          }}
+        />
+      </fieldset>
+
+      <fieldset className={styles.group}>
+        <legend>Commands</legend>
+        <LinesField
+          id={fieldId("test")}
+          label="Test command"
+          settingKey="test_command"
+          testId="settings-test_command"
+          placeholder={"npm\ntest"}
+          hint="Runs on every merged tree before the target branch moves. One argument per line; empty: none."
+          issues={issuesOf("test_command")}
+          value={fields.testCommand}
+          onChange={(testCommand) => set({ testCommand })}
+        />
+        <LinesField
+          id={fieldId("setup")}
+          label="Setup"
+          settingKey="setup"
+          testId="settings-setup"
+          placeholder={"npm\nci"}
+          hint="Runs in each new task worktree before its agent (and in the merge gate's worktree when it or a lockfile changed). One argument per line; empty: none."
+          issues={issuesOf("setup")}
+          value={fields.setup}
+          onChange={(setup) => set({ setup })}
+        />
+        <LinesField
+          id={fieldId("cleanup")}
+          label="Cleanup"
+          settingKey="cleanup"
+          testId="settings-cleanup"
+          hint="Runs in a worktree before it is removed. One argument per line; empty: none."
+          issues={issuesOf("cleanup")}
+          value={fields.cleanup}
+          onChange={(cleanup) => set({ cleanup })}
+        />
+      </fieldset>
+
+      <fieldset className={styles.group}>
+        <legend>Files each worktree gets</legend>
+        <LinesField
+          id={fieldId("include")}
+          label="Included files"
+          settingKey="worktree_include"
+          testId="settings-worktree_include"
+          placeholder={".env\nconfig/local.toml"}
+          hint={
+            <>
+              Untracked files of the main checkout copied into each worktree. One pattern per line, relative to the
+              repository; <code>*</code> stays within one folder level.
+            </>
+          }
+          issues={issuesOf("worktree_include")}
+          value={fields.include}
+          onChange={(include) => set({ include })}
+        />
+        <LinesField
+          id={fieldId("link")}
+          label="Linked files"
+          settingKey="worktree_link"
+          testId="settings-worktree_link"
+          placeholder="node_modules"
+          hint="Untracked files or folders linked into each worktree instead of copied. One pattern per line, as above."
+          issues={issuesOf("worktree_link")}
+          value={fields.link}
+          onChange={(link) => set({ link })}
+        />
+      </fieldset>
+
+      <fieldset className={styles.group}>
+        <legend>Limits</legend>
+        <div className={styles.numbers}>
+          <SettingField
+            id={fieldId("workers")}
+            label="Worktrees at once"
+            settingKey="max_worktrees"
+            hint="Agents working side by side (1 to 64); the plan follows."
+            issues={issuesOf("max_worktrees")}
+          >
+            {(aria) => (
+              <input
+                {...aria}
+                className={styles.input}
+                data-testid="settings-max_worktrees"
+                type="number"
+                min={1}
+                max={64}
+                step={1}
+                value={fields.maxWorktrees}
+                onChange={(e) => set({ maxWorktrees: e.target.value })}
+              />
+            )}
+          </SettingField>
+          <SettingField
+            id={fieldId("timeout")}
+            label="Agent timeout (minutes)"
+            settingKey="agent_timeout_secs"
+            hint={`An agent still working after this long is stopped; its task goes to Review. Empty: ${DEFAULT_TIMEOUT_MINUTES} minutes.`}
+            issues={issuesOf("agent_timeout_secs")}
+          >
+            {(aria) => (
+              // Text, not a number input: a browser reads a number it can't parse as empty, which would mean the default.
+              <input
+                {...aria}
+                className={styles.input}
+                data-testid="settings-agent_timeout"
+                inputMode="decimal"
+                autoComplete="off"
+                placeholder={String(DEFAULT_TIMEOUT_MINUTES)}
+                value={fields.timeoutMinutes}
+                onChange={(e) => set({ timeoutMinutes: e.target.value })}
+              />
+            )}
+          </SettingField>
+          <SettingField
+            id={fieldId("budget")}
+            label="Budget per run (USD)"
+            settingKey="max_cost_usd"
+            hint="Once a run's agents have cost this much, no new task starts. Empty: no limit."
+            issues={issuesOf("max_cost_usd")}
+          >
+            {(aria) => (
+              <input
+                {...aria}
+                className={styles.input}
+                data-testid="settings-max_cost_usd"
+                inputMode="decimal"
+                autoComplete="off"
+                placeholder="no limit"
+                value={fields.maxCost}
+                onChange={(e) => set({ maxCost: e.target.value })}
+              />
+            )}
+          </SettingField>
+        </div>
+      </fieldset>
+
+      {saveError !== null && (
+        <p className={styles.refusal} role="alert" data-testid="settings-error" data-error-code={saveError.code}>
+          <strong>{refusalTitle(saveError.code)}</strong> {saveError.message}
+        </p>
+      )}
+
+      <div className={styles.actions}>
+        <span className={styles.status} role="status" data-testid="settings-status">
+          {status}
+        </span>
+        <span className={styles.keys}>Ctrl+Enter saves</span>
+        <button type="button" className="button" data-testid="settings-revert" disabled={!changed || save.isPending} onClick={revert}>
+          Revert
+        </button>
+        <button type="submit" className="button primary" data-testid="settings-save" disabled={!canSave}>
+          {save.isPending ? "Saving…" : "Save"}
+        </button>
+      </div>
+    </form>
+  );
+}

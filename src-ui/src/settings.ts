@@ -1,0 +1,191 @@
+// What the settings panel needs besides the core: a project's settings as the panel's fields hold them (text, one
+// argument or pattern per line), the settings sent back from those fields, what could not even be sent, and the
+// agent preset a command is. Pure functions.
+import type { AgentPreset, ProjectSettings, SettingIssue } from "./bindings";
+import { wholeNumber } from "./cards";
+
+/** The settings' keys, as the core names them in its issues, in the panel's order. */
+export const SETTING_KEYS = [
+  "agent",
+  "test_command",
+  "setup",
+  "cleanup",
+  "worktree_include",
+  "worktree_link",
+  "max_worktrees",
+  "agent_timeout_secs",
+  "max_cost_usd",
+] as const;
+export type SettingKey = (typeof SETTING_KEYS)[number];
+
+/** The preset whose command is the default agent's (a project whose agent is `null` runs it). */
+export const DEFAULT_AGENT_PRESET = "claude";
+/** The agent choice of a command that is no preset's. */
+export const CUSTOM_AGENT = "custom";
+/** An agent's timeout when none is set (minutes). */
+export const DEFAULT_TIMEOUT_MINUTES = 30;
+
+const U32_MAX = 4_294_967_295;
+
+/** What the settings panel edits, as typed: commands one argument per line, patterns one per line, numbers as text. */
+export type SettingsFields = {
+  /** The agent's argv, one argument per line; `null`: the default command (stored as none, shown as its preset's). */
+  agent: string | null;
+  testCommand: string;
+  setup: string;
+  cleanup: string;
+  include: string;
+  link: string;
+  maxWorktrees: string;
+  /** Minutes; empty: the default. */
+  timeoutMinutes: string;
+  /** US dollars; empty: no limit. */
+  maxCost: string;
+};
+
+/** An argv as lines, one argument a line (shown in a textarea; never a shell string). */
+export function argvLines(argv: readonly string[]): string {
+  return argv.join("\n");
+}
+
+/**
+ * The arguments typed one a line: each line is one argument, kept as typed (spaces and all); only the blank lines
+ * after the last argument (a final newline) are dropped.
+ */
+export function argvOf(text: string): string[] {
+  const lines = text.split(/\r?\n/);
+  while (lines.length > 0 && lines[lines.length - 1]!.trim() === "") lines.pop();
+  return lines;
+}
+
+/** An optional command typed one argument a line; `null` (none) when nothing is typed. */
+function optionalArgv(text: string): string[] | null {
+  const argv = argvOf(text);
+  return argv.length === 0 ? null : argv;
+}
+
+/** Patterns typed one a line, trimmed, blank lines left out. */
+export function patternsOf(text: string): string[] {
+  return text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== "");
+}
+
+/** Seconds as minutes typed in the panel (to the hundredth, which rounds back to the same whole seconds). */
+function minutesText(seconds: number): string {
+  return String(Number((seconds / 60).toFixed(2)));
+}
+
+/** The panel's fields for stored settings. */
+export function settingsFields(settings: ProjectSettings): SettingsFields {
+  return {
+    agent: settings.agent === null ? null : argvLines(settings.agent),
+    testCommand: argvLines(settings.test_command ?? []),
+    setup: argvLines(settings.setup ?? []),
+    cleanup: argvLines(settings.cleanup ?? []),
+    include: settings.worktree_include.join("\n"),
+    link: settings.worktree_link.join("\n"),
+    maxWorktrees: String(settings.max_worktrees),
+    timeoutMinutes: settings.agent_timeout_secs === null ? "" : minutesText(settings.agent_timeout_secs),
+    maxCost: settings.max_cost_usd === null ? "" : String(settings.max_cost_usd),
+  };
+}
+
+/** What the fields become: the settings to check and save, and what could not even be sent, by key. */
+export type SettingsDraft = {
+  /** A number that could not be sent is the stored one here (`local` says why, and Save waits for it). */
+  settings: ProjectSettings;
+  local: Partial<Record<SettingKey, string>>;
+};
+
+/** A number typed (a `$` in front allowed), or `undefined` when it is no finite number; empty is `null`. */
+function optionalNumber(text: string): number | null | undefined {
+  const trimmed = text.trim().replace(/^\$\s*/, "");
+  if (trimmed === "") return null;
+  const value = Number(trimmed);
+  return Number.isFinite(value) ? value : undefined;
+}
+
+/** The settings the fields say, over the `stored` ones for what could not be sent. */
+export function settingsDraft(fields: SettingsFields, stored: ProjectSettings): SettingsDraft {
+  const local: Partial<Record<SettingKey, string>> = {};
+
+  const maxWorktrees = wholeNumber(fields.maxWorktrees, 0, U32_MAX);
+  if (maxWorktrees === null) local.max_worktrees = "A whole number of agents at once.";
+
+  let timeout: number | null = stored.agent_timeout_secs;
+  const minutes = optionalNumber(fields.timeoutMinutes);
+  if (minutes === undefined || (minutes !== null && (minutes < 0 || minutes * 60 > Number.MAX_SAFE_INTEGER))) {
+    local.agent_timeout_secs = `A number of minutes, or empty for the default (${DEFAULT_TIMEOUT_MINUTES}).`;
+  } else {
+    timeout = minutes === null ? null : Math.round(minutes * 60);
+  }
+
+  let budget: number | null = stored.max_cost_usd;
+  const dollars = optionalNumber(fields.maxCost);
+  if (dollars === undefined) local.max_cost_usd = "An amount in US dollars, or empty for no limit.";
+  else budget = dollars;
+
+  return {
+    settings: {
+      agent: fields.agent === null ? null : argvOf(fields.agent),
+      test_command: optionalArgv(fields.testCommand),
+      setup: optionalArgv(fields.setup),
+      cleanup: optionalArgv(fields.cleanup),
+      worktree_include: patternsOf(fields.include),
+      worktree_link: patternsOf(fields.link),
+      max_worktrees: maxWorktrees ?? stored.max_worktrees,
+      agent_timeout_secs: timeout,
+      max_cost_usd: budget,
+    },
+    local,
+  };
+}
+
+function sameList(a: readonly string[] | null, b: readonly string[] | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.length === b.length && a.every((item, i) => item === b[i]);
+}
+
+/** Whether two settings say the same (nothing to save). */
+export function sameSettings(a: ProjectSettings, b: ProjectSettings): boolean {
+  return (
+    sameList(a.agent, b.agent) &&
+    sameList(a.test_command, b.test_command) &&
+    sameList(a.setup, b.setup) &&
+    sameList(a.cleanup, b.cleanup) &&
+    sameList(a.worktree_include, b.worktree_include) &&
+    sameList(a.worktree_link, b.worktree_link) &&
+    a.max_worktrees === b.max_worktrees &&
+    a.agent_timeout_secs === b.agent_timeout_secs &&
+    a.max_cost_usd === b.max_cost_usd
+  );
+}
+
+/** The preset whose argv is exactly `argv` (`null` argv: the default agent's preset); `CUSTOM_AGENT` if none. */
+export function agentChoice(argv: readonly string[] | null, presets: readonly AgentPreset[]): string {
+  if (argv === null) return DEFAULT_AGENT_PRESET;
+  return presets.find((preset) => sameList(preset.argv, argv))?.id ?? CUSTOM_AGENT;
+}
+
+/** The issues of the panel's fields, by key (its own first), and any about a key it does not show. */
+export type SortedSettingIssues = { byKey: ReadonlyMap<SettingKey, readonly string[]>; general: readonly string[] };
+
+/** The core's issues and the panel's own (`local`), sorted by the key they are about. */
+export function sortSettingIssues(core: readonly SettingIssue[], local: Partial<Record<SettingKey, string>>): SortedSettingIssues {
+  const byKey = new Map<SettingKey, string[]>();
+  const general: string[] = [];
+  const add = (key: SettingKey, message: string) => byKey.set(key, [...(byKey.get(key) ?? []), message]);
+  for (const key of SETTING_KEYS) {
+    const mine = local[key];
+    if (mine !== undefined) add(key, mine);
+  }
+  for (const issue of core) {
+    const key = SETTING_KEYS.find((k) => k === issue.key);
+    if (key === undefined) general.push(`${issue.key}: ${issue.message}`);
+    // A number the panel could not send was checked as stored: the core's word on it is not about what is typed.
+    else if (local[key] === undefined) add(key, issue.message);
+  }
+  return { byKey, general };
+}
