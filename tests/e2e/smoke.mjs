@@ -20,10 +20,10 @@
 // conversation and the work lands; "Draft tasks…" with a goal has the agent draft a task, previewed and accepted.
 //
 // Cards from the window on that repository: a new task, an edit and a delete reach the database and its tasks file in
-// place; a hand edit of the file shows on the board.
+// place; a hand edit of the file shows on the board. Its settings: a problem shown at its field, a save read back.
 //
-// Writes tests/e2e/out/{board,refused,lanes-moved,run-done,timeline,lanes,added,approval,new-task,review,diff,
-// transcript,draft}.png.
+// Writes tests/e2e/out/{board,refused,lanes-moved,run-done,timeline,lanes,added,approval,new-task,settings,review,
+// diff,transcript,draft}.png.
 
 import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, writeFileSync } from "node:fs";
@@ -141,6 +141,7 @@ export async function smokeSteps(
   await notifications.check();
   await addRepositorySteps(browser, ctx);
   await cardSteps(browser, ctx);
+  await settingsSteps(browser, ctx);
   await realAgentSteps(browser, ctx);
   await quitDuringRunSteps(browser, ctx);
 }
@@ -650,6 +651,62 @@ async function cardSteps(browser, ctx) {
   const pane = await browser.$('[aria-label="Close the log"]');
   if (await pane.isExisting()) await pane.click();
   log("cards: added, edited, deleted from the window, and a hand edit of the file imported live");
+}
+
+/** Sets a textarea or input as a paste would (typing key by key through WebDriver loses some characters). */
+async function paste(browser, testId, text) {
+  await browser.execute(
+    (id, value) => {
+      const field = document.querySelector(`[data-testid="${id}"]`);
+      const proto = field instanceof HTMLTextAreaElement ? HTMLTextAreaElement.prototype : HTMLInputElement.prototype;
+      Object.getOwnPropertyDescriptor(proto, "value").set.call(field, value);
+      field.dispatchEvent(new Event("input", { bubbles: true }));
+    },
+    testId,
+    text,
+  );
+}
+
+/**
+ * The project's settings in the window, on the added repository: a setup program that does not exist is shown at
+ * its field and blocks Save; worktrees at once and an included file are saved and reach the database (the command
+ * line reads them back). Screenshot: settings.png.
+ */
+async function settingsSteps(browser, ctx) {
+  const repo = join(ctx.dataDir, "my-shop");
+  await (await browser.$(sel("view-settings"))).click();
+  await (await browser.$(sel("settings-form"))).waitForDisplayed({ timeout: UI_TIMEOUT_MS });
+  log("settings: a setup program that is not installed is refused at its field");
+  await paste(browser, "settings-setup", "no-such-setup-program-xyz");
+  const issue = await browser.$(sel("setting-issue-setup"));
+  try {
+    await issue.waitForDisplayed({ timeout: UI_TIMEOUT_MS });
+  } catch {
+    fail(`no issue shown at the setup field${await toastText(browser)}`);
+  }
+  if (!(await issue.getText()).includes("not installed")) fail(`the setup issue says: ${await issue.getText()}`);
+  if (await (await browser.$(sel("settings-save"))).isEnabled()) fail("Save is enabled while a setting has a problem");
+  await paste(browser, "settings-setup", "");
+  await paste(browser, "settings-max_worktrees", "3");
+  await paste(browser, "settings-worktree_include", ".env\nconfig/local.toml");
+  const save = await browser.$(sel("settings-save"));
+  await browser.waitUntil(async () => save.isEnabled(), { timeout: UI_TIMEOUT_MS, interval: 100 });
+  await browser.saveScreenshot(join(OUT, "settings.png"));
+  await save.click();
+  try {
+    await browser.waitUntil(
+      async () => {
+        const stored = cliJson(ctx, ["config", "--repo", repo]);
+        return stored.max_worktrees === 3 && JSON.stringify(stored.worktree_include) === '[".env","config/local.toml"]';
+      },
+      { timeout: UI_TIMEOUT_MS, interval: 250 },
+    );
+  } catch {
+    fail(`the saved settings did not reach the database: ${JSON.stringify(cliJson(ctx, ["config", "--repo", repo]))}${await toastText(browser)}`);
+  }
+  for (const close of await browser.$$('[data-testid="toast"] [data-testid="toast-dismiss"]')) await close.click();
+  await (await browser.$(sel("view-board"))).click();
+  log("settings: saved from the window and read back from the command line");
 }
 
 /**
