@@ -691,6 +691,9 @@ async function settingsSteps(browser, ctx) {
   await paste(browser, "settings-worktree_include", ".env\nconfig/local.toml");
   const save = await browser.$(sel("settings-save"));
   await browser.waitUntil(async () => save.isEnabled(), { timeout: UI_TIMEOUT_MS, interval: 100 });
+  await browser.execute(() =>
+    document.querySelector('[data-testid="settings-worktree_include"]').scrollIntoView({ block: "center" }),
+  );
   await browser.saveScreenshot(join(OUT, "settings.png"));
   await save.click();
   try {
