@@ -1,7 +1,8 @@
 //! Worktrees ready to build: the ignored files a fresh worktree lacks, and the project's setup command.
 //!
 //! [`include_files`] copies (`worktree_include`) or links (`worktree_link`) files and folders of the main checkout
-//! that git does not track (`.env`, `node_modules/`, local config) into a worktree, at the same relative path.
+//! that git ignores (`.env`, `node_modules/`, local config) into a worktree, at the same relative path. Only ignored
+//! ones: an untracked file git does not ignore would be committed with the task's work.
 //! Patterns are `/`-separated paths relative to the repository whose levels may use `*`, `?` and `[...]`
 //! ([`crate::taskfile::pattern_problem`] refuses the rest). It never copies anything git tracks (a file in the
 //! index, or a folder holding one), never follows a symlink out of the repository, never writes over a file the
@@ -39,6 +40,11 @@ pub fn include_files(root: &Path, dest: &Path, include: &[String], link: &[Strin
         return Ok(out);
     }
     let tracked = tracked_paths(root)?;
+    let git = git2::Repository::open(root)?;
+    let ignored = |rel: &str| {
+        let is = |p: &str| git.is_path_ignored(p).unwrap_or(false);
+        is(rel) || (root.join(rel).is_dir() && is(&format!("{rel}/")))
+    };
     for (patterns, linked) in [(include, false), (link, true)] {
         for pattern in patterns {
             if let Some(why) = crate::taskfile::pattern_problem(pattern) {
@@ -52,6 +58,8 @@ pub fn include_files(root: &Path, dest: &Path, include: &[String], link: &[Strin
                     Some("git tracks it")
                 } else if std::fs::symlink_metadata(&source).is_ok_and(|m| m.file_type().is_symlink()) {
                     Some("a symlink is not followed")
+                } else if !ignored(&rel) {
+                    Some("git does not ignore it, so it would be committed with the task's work (add it to .gitignore)")
                 } else if std::fs::symlink_metadata(&target).is_ok() {
                     Some("the worktree has it already")
                 } else {

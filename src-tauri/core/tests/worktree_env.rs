@@ -151,7 +151,16 @@ async fn a_failing_setup_sends_its_task_to_review_with_the_log() {
 fn included_files_never_take_what_git_tracks_or_leave_the_repository() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("repo");
-    init_repo(&root, &[("config/app.toml", "tracked\n"), ("README.md", "hi\n")]);
+    init_repo(
+        &root,
+        &[
+            ("config/app.toml", "tracked\n"),
+            ("README.md", "hi\n"),
+            (".gitignore", "config/local.toml\ncache/\nescape.txt\n"),
+        ],
+    );
+    // Untracked but not ignored: it would be committed with the task's work, so it is not copied.
+    std::fs::write(root.join("config/notes.toml"), "not ignored\n").unwrap();
     std::fs::write(root.join("config/local.toml"), "mine\n").unwrap();
     std::fs::create_dir_all(root.join("cache/deep")).unwrap();
     std::fs::write(root.join("cache/deep/blob"), "b\n").unwrap();
@@ -166,6 +175,11 @@ fn included_files_never_take_what_git_tracks_or_leave_the_repository() {
     let skipped: Vec<(&str, &str)> = done.skipped.iter().map(|(p, w)| (p.as_str(), w.as_str())).collect();
     assert!(skipped.contains(&("config/app.toml", "git tracks it")), "{skipped:?}");
     assert!(skipped.contains(&("escape.txt", "a symlink is not followed")), "{skipped:?}");
+    assert!(
+        skipped.iter().any(|(p, w)| *p == "config/notes.toml" && w.contains("git does not ignore it")),
+        "{skipped:?}"
+    );
+    assert!(!dest.join("config/notes.toml").exists());
     assert!(!dest.join("config/app.toml").exists(), "a tracked file is never copied");
     assert_eq!(std::fs::read_to_string(dest.join("cache/deep/blob")).unwrap(), "b\n");
     assert!(dest.join("cache/inside").is_symlink(), "a link inside the repository stays a link");
