@@ -76,6 +76,16 @@ pub fn include_files(root: &Path, dest: &Path, include: &[String], link: &[Strin
                 if linked {
                     std::os::unix::fs::symlink(&source, &target)
                         .map_err(|e| CoreError::io(format!("cannot link {}", target.display()), e))?;
+                    // `node_modules/` ignores a folder, not a link of that name: ask git itself in the worktree (an
+                    // agent's `git add -A` goes by git's rules, and libgit2 follows the link here), and take the
+                    // link back when it would be committed.
+                    if dest.join(".git").exists() && !git_ignores(dest, &rel) {
+                        let _ = std::fs::remove_file(&target);
+                        let why = "git ignores it only as a folder, and a link of that name would be committed \
+                                   (ignore it without the trailing `/`)";
+                        out.skipped.push((rel, why.to_string()));
+                        continue;
+                    }
                     out.linked.push(rel);
                 } else {
                     copy_tree(root, &source, &target)?;
@@ -85,6 +95,16 @@ pub fn include_files(root: &Path, dest: &Path, include: &[String], link: &[Strin
         }
     }
     Ok(out)
+}
+
+/// Whether git (the command, with a clean environment) ignores `rel` in the work tree `dir`.
+fn git_ignores(dir: &Path, rel: &str) -> bool {
+    let mut cmd = std::process::Command::new("git");
+    cmd.arg("-C").arg(dir).args(["check-ignore", "-q", "--", rel]).stdin(Stdio::null()).stdout(Stdio::null());
+    for var in crate::git::repository_env() {
+        cmd.env_remove(var);
+    }
+    cmd.stderr(Stdio::null()).status().is_ok_and(|s| s.success())
 }
 
 /// Every path git tracks in `root` (its index), `/`-separated.

@@ -191,6 +191,21 @@ fn included_files_never_take_what_git_tracks_or_leave_the_repository() {
     let linked = yokeflow_core::prepare::include_files(&root, &fresh, &[], &["config/local.toml".into()]).unwrap();
     assert_eq!(linked.linked, vec!["config/local.toml"]);
     assert_eq!(std::fs::read_link(fresh.join("config/local.toml")).unwrap(), root.join("config/local.toml"));
+    // In a real worktree: `cache/` ignores a folder only, so a link named `cache` would be committed and is taken
+    // back; `config/local.toml` (ignored as a file) is linked.
+    let wt = dir.path().join("wt3");
+    let add = std::process::Command::new("git")
+        .arg("-C")
+        .arg(&root)
+        .args(["worktree", "add", "-q", "--detach"])
+        .arg(&wt)
+        .status();
+    assert!(add.unwrap().success());
+    let links = ["cache".to_string(), "config/local.toml".to_string()];
+    let done = yokeflow_core::prepare::include_files(&root, &wt, &[], &links).unwrap();
+    assert_eq!(done.linked, vec!["config/local.toml"], "{done:?}");
+    assert!(done.skipped.iter().any(|(p, w)| p == "cache" && w.contains("only as a folder")), "{done:?}");
+    assert!(std::fs::symlink_metadata(wt.join("cache")).is_err(), "the link was taken back");
     // Patterns that would leave the repository are refused.
     for bad in ["../x", "/etc/passwd", ".git/config", ".yokeflow/logs", "a/**/b"] {
         assert!(yokeflow_core::prepare::include_files(&root, &fresh, &[bad.to_string()], &[]).is_err(), "{bad}");
