@@ -1,5 +1,8 @@
 import { useEffect, useRef } from "react";
 import type { ProjectCommand } from "../../bindings";
+import { CommandList } from "../CommandList/CommandList";
+import { Backdrop } from "../Dialog/Dialog";
+import { FormActions } from "../FormActions/FormActions";
 import styles from "./ApprovalDialog.module.css";
 
 type Props = {
@@ -8,14 +11,6 @@ type Props = {
   busy: boolean;
   onApprove: () => void;
   onCancel: () => void;
-};
-
-/** What people call each kind of command a tasks file may name. */
-export const COMMAND_LABEL: Record<ProjectCommand["kind"], string> = {
-  agent: "Agent",
-  test: "Test command",
-  setup: "Setup (each new worktree)",
-  cleanup: "Cleanup (before a worktree is removed)",
 };
 
 /**
@@ -27,7 +22,7 @@ export function ApprovalDialog({ projectName, commands, busy, onApprove, onCance
   const cancel = useRef<HTMLButtonElement>(null);
   useEffect(() => cancel.current?.focus(), []);
   return (
-    <div className={styles.backdrop}>
+    <Backdrop>
       <div
         className={styles.dialog}
         role="dialog"
@@ -45,29 +40,16 @@ export function ApprovalDialog({ projectName, commands, busy, onApprove, onCance
           The repository's tasks file names them. YokeFlow runs them as written, without a shell, in the task worktrees
           and on merged trees. Approve them only if you trust this repository.
         </p>
-        <ul className={styles.commands}>
-          {commands.map((c) => (
-            <li key={c.kind} className={styles.command} data-testid="approval-command" data-kind={c.kind}>
-              <span className={styles.kind}>{COMMAND_LABEL[c.kind]}</span>
-              <span className={styles.argv}>
-                {c.argv.map((arg, i) => (
-                  <code key={i} className={styles.arg}>
-                    {arg}
-                  </code>
-                ))}
-              </span>
-            </li>
-          ))}
-        </ul>
-        <div className={styles.actions}>
+        <CommandList commands={commands} testId="approval-command" />
+        <FormActions className={styles.actions}>
           <button ref={cancel} type="button" className="button" onClick={onCancel} disabled={busy}>
             Cancel
           </button>
           <button type="button" className="button primary small" data-testid="approve-commands" onClick={onApprove} disabled={busy}>
             Approve and start
           </button>
-        </div>
+        </FormActions>
       </div>
-    </div>
+    </Backdrop>
   );
 }

@@ -43,7 +43,7 @@ export function Dialog({ labelledBy, testId, onCancel, wide = false, large = fal
     };
   }, []);
   return (
-    <div className={styles.backdrop}>
+    <Backdrop>
       <div
         ref={dialog}
         className={cx(styles.dialog, wide && styles.wide, large && styles.large)}
@@ -73,6 +73,11 @@ export function Dialog({ labelledBy, testId, onCancel, wide = false, large = fal
       >
         {children}
       </div>
-    </div>
+    </Backdrop>
   );
+}
+
+/** The dimmed window under a modal dialog (this one, the approval dialog). */
+export function Backdrop({ children }: { children: ReactNode }) {
+  return <div className={styles.backdrop}>{children}</div>;
 }

@@ -1,6 +1,7 @@
 import type { ErrorDto } from "../../bindings";
 import { useApproveCommands, usePendingCommandsQuery } from "../../queries";
-import { COMMAND_LABEL } from "../ApprovalDialog/ApprovalDialog";
+import { CommandList } from "../CommandList/CommandList";
+import { FormActions } from "../FormActions/FormActions";
 import styles from "./DraftDialog.module.css";
 
 type Props = {
@@ -27,19 +28,8 @@ export function DraftApproval({ projectId, onApproved }: Props) {
             The repository's tasks file names these commands. YokeFlow runs them as written, without a shell. Approve them
             only if you trust this repository.
           </p>
-          <ul className={styles.commands}>
-            {commands.map((c) => (
-              <li key={c.kind} className={styles.command} data-testid="draft-approval-command" data-kind={c.kind}>
-                <span className={styles.commandKind}>{COMMAND_LABEL[c.kind]}</span>
-                {c.argv.map((arg, i) => (
-                  <code key={i} className={styles.arg}>
-                    {arg}
-                  </code>
-                ))}
-              </li>
-            ))}
-          </ul>
-          <div className={styles.actions}>
+          <CommandList commands={commands} testId="draft-approval-command" compact />
+          <FormActions>
             <button
               type="button"
               className="button small"
@@ -49,7 +39,7 @@ export function DraftApproval({ projectId, onApproved }: Props) {
             >
               Approve and draft
             </button>
-          </div>
+          </FormActions>
         </>
       )}
       {pending.isSuccess && commands.length === 0 && <p className={styles.hint}>Nothing is left to approve: draft again.</p>}

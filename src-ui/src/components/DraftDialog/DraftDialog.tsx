@@ -5,6 +5,11 @@ import { useNow } from "../../clock";
 import { draftRefusalTitle, elapsedSeconds, type DraftStep } from "../../drafts";
 import { useAcceptDraft, useDiscardDraft, useDraftTasks } from "../../queries";
 import { Dialog } from "../Dialog/Dialog";
+import { Field, Fields } from "../Field/Field";
+import { Form } from "../Form/Form";
+import { ActionsNote, FormActions } from "../FormActions/FormActions";
+import { Refusal } from "../Refusal/Refusal";
+import { Spinner } from "../Spinner/Spinner";
 import { DraftApproval } from "./DraftApproval";
 import { DraftPreviewPanel } from "./DraftPreviewPanel";
 import styles from "./DraftDialog.module.css";
@@ -149,102 +154,89 @@ export function DraftDialog({ projectId, epics, initialSpec, onClose, onAccepted
         {phase === "preview" ? (
           <AskedLine asked={asked} epics={epics} />
         ) : (
-          <form
-            className={styles.form}
-            onSubmit={(e) => {
-              e.preventDefault();
-              start();
-            }}
-          >
+          <Form className={styles.form} onSubmit={start}>
             <p className={styles.lead}>
               The project's agent reads the app spec or the goal and the repository, and writes the tasks. You see them,
               their plan and what they change before anything is imported.
             </p>
-            <fieldset className={styles.fields} disabled={phase === "busy"}>
-              <div className={styles.field}>
-                <label htmlFor={`${uid}-spec`}>App spec file</label>
-                <input
-                  id={`${uid}-spec`}
-                  className={styles.input}
-                  data-testid="draft-spec"
-                  type="text"
-                  spellCheck={false}
-                  autoComplete="off"
-                  placeholder="/home/me/code/shop/docs/app_spec.md"
-                  aria-describedby={`${uid}-spec-hint`}
-                  value={spec}
-                  onChange={(e) => setSpec(e.target.value)}
-                />
-                <p id={`${uid}-spec-hint`} className={styles.hint}>
-                  The full path of a Markdown file describing the app. Optional with a goal.
-                </p>
-              </div>
-              <div className={styles.field}>
-                <label htmlFor={`${uid}-goal`}>Goal</label>
-                <textarea
-                  id={`${uid}-goal`}
-                  className={styles.input}
-                  data-testid="draft-goal"
-                  rows={3}
-                  placeholder="add OAuth login"
-                  value={goal}
-                  onChange={(e) => setGoal(e.target.value)}
-                />
-              </div>
-              <div className={styles.field}>
-                <label htmlFor={`${uid}-epic`}>For epic</label>
-                <select
-                  id={`${uid}-epic`}
-                  className={styles.input}
-                  data-testid="draft-epic"
-                  value={epic}
-                  onChange={(e) => setEpic(e.target.value)}
-                >
-                  <option value="">Any epic</option>
-                  {epics.map((e) => (
-                    <option key={e.id} value={e.id}>
-                      {e.title === "" ? e.id : `${e.title} (${e.id})`}
-                    </option>
-                  ))}
-                </select>
-              </div>
-            </fieldset>
+            <Fields disabled={phase === "busy"}>
+              <Field
+                id={`${uid}-spec`}
+                label="App spec file"
+                hint="The full path of a Markdown file describing the app. Optional with a goal."
+              >
+                {(control) => (
+                  <input
+                    {...control}
+                    data-testid="draft-spec"
+                    type="text"
+                    spellCheck={false}
+                    autoComplete="off"
+                    placeholder="/home/me/code/shop/docs/app_spec.md"
+                    value={spec}
+                    onChange={(e) => setSpec(e.target.value)}
+                  />
+                )}
+              </Field>
+              <Field id={`${uid}-goal`} label="Goal">
+                {(control) => (
+                  <textarea
+                    {...control}
+                    data-testid="draft-goal"
+                    rows={3}
+                    placeholder="add OAuth login"
+                    value={goal}
+                    onChange={(e) => setGoal(e.target.value)}
+                  />
+                )}
+              </Field>
+              <Field id={`${uid}-epic`} label="For epic">
+                {(control) => (
+                  <select {...control} data-testid="draft-epic" value={epic} onChange={(e) => setEpic(e.target.value)}>
+                    <option value="">Any epic</option>
+                    {epics.map((e) => (
+                      <option key={e.id} value={e.id}>
+                        {e.title === "" ? e.id : `${e.title} (${e.id})`}
+                      </option>
+                    ))}
+                  </select>
+                )}
+              </Field>
+            </Fields>
             {phase === "busy" && startedAt !== null && (
               <div ref={busyRef} className={styles.busy} data-testid="draft-busy" tabIndex={-1}>
-                <span className={styles.spinner} aria-hidden="true" />
+                <Spinner small />
                 <p role="status">The agent is drafting the tasks… this can take a few minutes.</p>
                 <Elapsed since={startedAt} />
               </div>
             )}
             {phase === "form" && (
-              <div className={styles.actions}>
+              <FormActions>
                 <button type="button" className="button" data-testid="draft-cancel" onClick={close}>
                   Cancel
                 </button>
                 <button ref={startRef} type="submit" className="button primary small" data-testid="draft-start" disabled={!canDraft}>
                   Draft
                 </button>
-              </div>
+              </FormActions>
             )}
-          </form>
+          </Form>
         )}
 
         {refusal !== null && (
-          <p className={styles.refusal} role="alert" data-testid="draft-error" data-error-code={refusal.error.code}>
-            <strong>{draftRefusalTitle(refusal.error.code, refusal.step)}</strong> {refusal.error.message}
-          </p>
+          <Refusal testId="draft-error" title={draftRefusalTitle(refusal.error.code, refusal.step)} error={refusal.error} />
         )}
         {phase === "form" && refusal?.step === "draft" && refusal.error.code === "command_not_approved" && (
           <DraftApproval projectId={projectId} onApproved={start} />
         )}
 
         {phase === "busy" && (
-          <div className={styles.actions}>
-            <span className={styles.keys}>Closing does not stop the agent; its draft is then discarded.</span>
+          <FormActions>
+            <ActionsNote>Closing does not stop the agent; its draft is then discarded.</ActionsNote>
             <button type="button" className="button" data-testid="draft-cancel" onClick={close}>
               Close
             </button>
-          </div>
+          </FormActions>
         )}
 
         {preview !== null && (
@@ -252,13 +244,13 @@ export function DraftDialog({ projectId, epics, initialSpec, onClose, onAccepted
             <div ref={previewRef} className={styles.previewArea} role="region" tabIndex={-1} aria-label="The draft">
               <DraftPreviewPanel preview={preview} epics={epics} />
             </div>
-            <div className={styles.actions}>
+            <FormActions>
               {valid && removed > 0 && (
                 <span className={styles.warning} data-testid="draft-removes">
                   Accepting removes {removed === 1 ? "1 Backlog task" : `${removed} Backlog tasks`}.
                 </span>
               )}
-              {!valid && <span className={styles.keys}>This draft cannot be accepted.</span>}
+              {!valid && <ActionsNote>This draft cannot be accepted.</ActionsNote>}
               <button type="button" className="button" data-testid="draft-discard" onClick={close}>
                 Discard
               </button>
@@ -273,7 +265,7 @@ export function DraftDialog({ projectId, epics, initialSpec, onClose, onAccepted
                   {accept.isPending ? "Accepting…" : "Accept"}
                 </button>
               )}
-            </div>
+            </FormActions>
           </>
         )}
       </div>

@@ -3,11 +3,14 @@ import type { CardEdit, Epic, EpicDraft, ErrorDto } from "../../bindings";
 import { refusalTitle, sortIssues, uniqueSlug } from "../../cards";
 import { useCardCheckQuery, useEditTasks } from "../../queries";
 import { Dialog } from "../Dialog/Dialog";
-import { FieldIssues } from "../FieldIssues/FieldIssues";
+import { Field } from "../Field/Field";
+import { Form } from "../Form/Form";
+import { FormActions } from "../FormActions/FormActions";
+import { GeneralIssues, Refusal } from "../Refusal/Refusal";
 import styles from "./EpicForm.module.css";
 
 const FIELDS = ["title", "id", "description"] as const;
-type Field = (typeof FIELDS)[number];
+type FieldName = (typeof FIELDS)[number];
 
 type Props = {
   projectId: string;
@@ -56,105 +59,69 @@ export function EpicForm({ projectId, epics, onClose, onCreated }: Props) {
   };
   const edited = () => setSaveError(null);
 
-  const issuesOf = (field: Field) => sorted.byField.get(field) ?? [];
-  const fieldId = (field: Field) => `${uid}-${field}`;
-  const issueId = (field: Field) => `${uid}-${field}-issues`;
-  const described = (field: Field) => (issuesOf(field).length > 0 ? issueId(field) : undefined);
-  const invalid = (field: Field) => issuesOf(field).length > 0 || undefined;
-  const issues = (field: Field) => <FieldIssues id={issueId(field)} testId={`epic-issue-${field}`} messages={issuesOf(field)} />;
+  const fieldId = (field: FieldName) => `${uid}-${field}`;
+  const issues = (field: FieldName) => ({ issues: sorted.byField.get(field) ?? [], issuesTestId: `epic-issue-${field}` });
   const titleId = `${uid}-heading`;
 
   return (
     <Dialog labelledBy={titleId} testId="epic-form" onCancel={onClose}>
-      <form
-        className={styles.form}
-        aria-labelledby={titleId}
-        onSubmit={(e) => {
-          e.preventDefault();
-          submit();
-        }}
-        onKeyDown={(e) => {
-          if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
-            e.preventDefault();
-            submit();
-          }
-        }}
-      >
+      <Form className={styles.form} aria-labelledby={titleId} onSubmit={submit} ctrlEnter>
         <h2 id={titleId} className={styles.heading}>
           New epic
         </h2>
-        {sorted.general.length > 0 && (
-          <ul className={styles.general} data-testid="epic-form-issues">
-            {sorted.general.map((message, i) => (
-              <li key={i}>{message}</li>
-            ))}
-          </ul>
-        )}
-        <div className={styles.field}>
-          <label htmlFor={fieldId("title")}>Title</label>
-          <input
-            id={fieldId("title")}
-            className={styles.input}
-            data-testid="epic-form-title"
-            value={title}
-            aria-invalid={invalid("title")}
-            aria-describedby={described("title")}
-            onChange={(e) => {
-              setTitle(e.target.value);
-              edited();
-            }}
-          />
-          {issues("title")}
-        </div>
-        <div className={styles.field}>
-          <label htmlFor={fieldId("id")}>Id</label>
-          <input
-            id={fieldId("id")}
-            className={styles.input}
-            data-testid="epic-form-id"
-            value={id}
-            spellCheck={false}
-            autoComplete="off"
-            aria-invalid={invalid("id")}
-            aria-describedby={described("id")}
-            onChange={(e) => {
-              setTypedId(e.target.value);
-              edited();
-            }}
-          />
-          {issues("id")}
-        </div>
-        <div className={styles.field}>
-          <label htmlFor={fieldId("description")}>Description</label>
-          <textarea
-            id={fieldId("description")}
-            className={styles.input}
-            data-testid="epic-form-description"
-            rows={3}
-            value={description}
-            aria-invalid={invalid("description")}
-            aria-describedby={described("description")}
-            onChange={(e) => {
-              setDescription(e.target.value);
-              edited();
-            }}
-          />
-          {issues("description")}
-        </div>
-        {saveError !== null && (
-          <p className={styles.refusal} role="alert" data-testid="epic-form-error" data-error-code={saveError.code}>
-            <strong>{refusalTitle(saveError.code, "epic")}</strong> {saveError.message}
-          </p>
-        )}
-        <div className={styles.actions}>
+        <GeneralIssues testId="epic-form-issues" messages={sorted.general} />
+        <Field id={fieldId("title")} label="Title" {...issues("title")}>
+          {(control) => (
+            <input
+              {...control}
+              data-testid="epic-form-title"
+              value={title}
+              onChange={(e) => {
+                setTitle(e.target.value);
+                edited();
+              }}
+            />
+          )}
+        </Field>
+        <Field id={fieldId("id")} label="Id" {...issues("id")}>
+          {(control) => (
+            <input
+              {...control}
+              data-testid="epic-form-id"
+              value={id}
+              spellCheck={false}
+              autoComplete="off"
+              onChange={(e) => {
+                setTypedId(e.target.value);
+                edited();
+              }}
+            />
+          )}
+        </Field>
+        <Field id={fieldId("description")} label="Description" {...issues("description")}>
+          {(control) => (
+            <textarea
+              {...control}
+              data-testid="epic-form-description"
+              rows={3}
+              value={description}
+              onChange={(e) => {
+                setDescription(e.target.value);
+                edited();
+              }}
+            />
+          )}
+        </Field>
+        {saveError !== null && <Refusal testId="epic-form-error" title={refusalTitle(saveError.code, "epic")} error={saveError} />}
+        <FormActions>
           <button type="button" className="button" data-testid="epic-form-cancel" onClick={onClose}>
             Cancel
           </button>
           <button type="submit" className="button primary" data-testid="epic-form-save" disabled={!canSave}>
             {save.isPending ? "Adding…" : "Add epic"}
           </button>
-        </div>
-      </form>
+        </FormActions>
+      </Form>
     </Dialog>
   );
 }

@@ -1,8 +1,8 @@
-import styles from "./Loading.module.css";
+import { Spinner } from "../Spinner/Spinner";
 export function Loading({ label }: { label: string }) {
   return (
     <div className="state-panel" data-testid="loading" role="status">
-      <span className={styles.spinner} aria-hidden="true" />
+      <Spinner />
       <p>{label}</p>
     </div>
   );

@@ -1,8 +1,12 @@
-import { useEffect, useId, useRef, useState, type FormEvent } from "react";
+import { useEffect, useId, useRef, useState } from "react";
 import type { ErrorDto, InitReport } from "../../bindings";
 import { initRefusalTitle, pathProblem } from "../../newProject";
 import { useInitProject } from "../../queries";
 import { Dialog } from "../Dialog/Dialog";
+import { Field, Fields } from "../Field/Field";
+import { Form } from "../Form/Form";
+import { FormActions } from "../FormActions/FormActions";
+import { Refusal } from "../Refusal/Refusal";
 import styles from "./NewProjectDialog.module.css";
 
 type Props = {
@@ -38,8 +42,7 @@ export function NewProjectDialog({ onClose, onCreated }: Props) {
     (creating ? statusRef.current : createRef.current)?.focus();
   }, [creating]);
 
-  const create = (event: FormEvent) => {
-    event.preventDefault();
+  const create = () => {
     if (!canCreate) return;
     const wanted = { path: path.trim(), spec: spec.trim() };
     const problem = pathProblem(wanted.path, wanted.spec);
@@ -62,7 +65,7 @@ export function NewProjectDialog({ onClose, onCreated }: Props) {
   const titleId = `${uid}-heading`;
   return (
     <Dialog labelledBy={titleId} testId="new-project-dialog" onCancel={close} wide>
-      <form className={styles.form} onSubmit={create} aria-busy={creating || undefined}>
+      <Form className={styles.form} onSubmit={create} aria-busy={creating || undefined}>
         <h2 id={titleId} className={styles.heading}>
           New project from a spec
         </h2>
@@ -70,50 +73,48 @@ export function NewProjectDialog({ onClose, onCreated }: Props) {
           YokeFlow sets the folder up for its agents (a git repository, the project template, CLAUDE.md and an expert per
           domain the spec touches, committed), then the agent drafts the tasks from the spec.
         </p>
-        <fieldset className={styles.fields} disabled={creating}>
-          <div className={styles.field}>
-            <label htmlFor={`${uid}-path`}>Project folder</label>
-            <input
-              id={`${uid}-path`}
-              className={styles.input}
-              data-testid="new-project-path"
-              type="text"
-              spellCheck={false}
-              autoComplete="off"
-              placeholder="/home/me/code/shop"
-              aria-describedby={`${uid}-path-hint`}
-              value={path}
-              onChange={(e) => setPath(e.target.value)}
-            />
-            <p id={`${uid}-path-hint`} className={styles.hint}>
-              Its full path. Created with a git repository if it does not exist; not inside another repository.
-            </p>
-          </div>
-          <div className={styles.field}>
-            <label htmlFor={`${uid}-spec`}>App spec (Markdown)</label>
-            <input
-              id={`${uid}-spec`}
-              className={styles.input}
-              data-testid="new-project-spec"
-              type="text"
-              spellCheck={false}
-              autoComplete="off"
-              placeholder="/home/me/specs/shop.md"
-              aria-describedby={`${uid}-spec-hint`}
-              value={spec}
-              onChange={(e) => setSpec(e.target.value)}
-            />
-            <p id={`${uid}-spec-hint`} className={styles.hint}>
-              The full path of the Markdown file describing the app.
-            </p>
-          </div>
-        </fieldset>
-        {refusal !== null && (
-          <p className={styles.refusal} role="alert" data-testid="new-project-error" data-error-code={refusal.code}>
-            <strong>{initRefusalTitle(refusal.code)}</strong> {refusal.message}
-          </p>
-        )}
-        <div className={styles.actions}>
+        <Fields disabled={creating}>
+          <Field
+            id={`${uid}-path`}
+            label="Project folder"
+            look="path"
+            hint="Its full path. Created with a git repository if it does not exist; not inside another repository."
+          >
+            {(control) => (
+              <input
+                {...control}
+                data-testid="new-project-path"
+                type="text"
+                spellCheck={false}
+                autoComplete="off"
+                placeholder="/home/me/code/shop"
+                value={path}
+                onChange={(e) => setPath(e.target.value)}
+              />
+            )}
+          </Field>
+          <Field
+            id={`${uid}-spec`}
+            label="App spec (Markdown)"
+            look="path"
+            hint="The full path of the Markdown file describing the app."
+          >
+            {(control) => (
+              <input
+                {...control}
+                data-testid="new-project-spec"
+                type="text"
+                spellCheck={false}
+                autoComplete="off"
+                placeholder="/home/me/specs/shop.md"
+                value={spec}
+                onChange={(e) => setSpec(e.target.value)}
+              />
+            )}
+          </Field>
+        </Fields>
+        {refusal !== null && <Refusal testId="new-project-error" title={initRefusalTitle(refusal.code)} error={refusal} />}
+        <FormActions>
           {creating && (
             <span ref={statusRef} className={styles.status} role="status" tabIndex={-1}>
               Creating the project…
@@ -125,8 +126,8 @@ export function NewProjectDialog({ onClose, onCreated }: Props) {
           <button ref={createRef} type="submit" className="button primary small" data-testid="new-project-create" disabled={!canCreate}>
             {creating ? "Creating…" : "Create"}
           </button>
-        </div>
-      </form>
+        </FormActions>
+      </Form>
     </Dialog>
   );
 }

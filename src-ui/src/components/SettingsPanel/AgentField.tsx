@@ -1,6 +1,6 @@
 import type { AgentPreset } from "../../bindings";
 import { CUSTOM_AGENT, DEFAULT_AGENT_PRESET } from "../../settings";
-import { SettingField } from "./SettingField";
+import { Field } from "../Field/Field";
 import styles from "./SettingsPanel.module.css";
 
 type Props = {
@@ -27,12 +27,21 @@ export function AgentField({ id, presets, choice, text, issues, onChoose, onChan
   const choiceId = `${id}-preset`;
   return (
     <div className={styles.agent}>
-      <div className={styles.field}>
-        <label htmlFor={choiceId}>Agent</label>
-        <div className={styles.row}>
+      <Field
+        id={choiceId}
+        label="Agent"
+        aside={
+          chosen !== undefined &&
+          !chosen.installed && (
+            <span className={styles.missing} data-testid="settings-agent-missing">
+              {chosen.name} is not installed (not found on PATH)
+            </span>
+          )
+        }
+      >
+        {(control) => (
           <select
-            id={choiceId}
-            className={styles.input}
+            {...control}
             data-testid="settings-agent-preset"
             value={chosen === undefined ? CUSTOM_AGENT : choice}
             onChange={(e) => onChoose(e.target.value)}
@@ -44,18 +53,14 @@ export function AgentField({ id, presets, choice, text, issues, onChoose, onChan
             ))}
             <option value={CUSTOM_AGENT}>Custom argv</option>
           </select>
-          {chosen !== undefined && !chosen.installed && (
-            <span className={styles.missing} data-testid="settings-agent-missing">
-              {chosen.name} is not installed (not found on PATH)
-            </span>
-          )}
-        </div>
-      </div>
-      <SettingField
+        )}
+      </Field>
+      <Field
         id={id}
         label="Agent command"
-        settingKey="agent"
+        look="lines"
         issues={issues}
+        issuesTestId="setting-issue-agent"
         hint={
           <>
             One argument per line, never run through a shell. Placeholders: <code>{"{prompt}"}</code>,{" "}
@@ -64,10 +69,9 @@ export function AgentField({ id, presets, choice, text, issues, onChoose, onChan
           </>
         }
       >
-        {(aria) => (
+        {(control) => (
           <textarea
-            {...aria}
-            className={styles.lines}
+            {...control}
             data-testid="settings-agent"
             rows={5}
             spellCheck={false}
@@ -78,7 +82,7 @@ export function AgentField({ id, presets, choice, text, issues, onChoose, onChan
             onChange={(e) => onChange(e.target.value)}
           />
         )}
-      </SettingField>
+      </Field>
     </div>
   );
 }

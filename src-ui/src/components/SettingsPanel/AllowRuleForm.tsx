@@ -1,6 +1,9 @@
 import { useId, useState } from "react";
 import type { ErrorDto } from "../../bindings";
 import { useSetToolRule } from "../../queries";
+import { Field } from "../Field/Field";
+import { Form } from "../Form/Form";
+import { Refusal } from "../Refusal/Refusal";
 import styles from "./SettingsPanel.module.css";
 
 /** A new tool rule for the project's agents (`Bash(npm install:*)`); the list above shows it once allowed. */
@@ -16,41 +19,43 @@ export function AllowRuleForm({ projectId }: { projectId: string }) {
     allow.mutate({ projectId, rule: typed, allow: true }, { onSuccess: () => setRule(""), onError: setError });
   };
   return (
-    <form
-      className={styles.allowRule}
-      onSubmit={(e) => {
-        e.preventDefault();
-        submit();
-      }}
-    >
-      <label htmlFor={id}>Allow a tool</label>
-      <div className={styles.row}>
-        <input
-          id={id}
-          className={styles.input}
-          data-testid="settings-allow-rule"
-          spellCheck={false}
-          autoComplete="off"
-          placeholder="Bash(npm install:*)"
-          aria-describedby={`${id}-hint`}
-          value={rule}
-          onChange={(e) => {
-            setRule(e.target.value);
-            setError(null);
-          }}
-        />
-        <button type="submit" className="button small" data-testid="settings-allow-rule-submit" disabled={typed === "" || allow.isPending}>
-          {allow.isPending ? "Allowing…" : "Allow"}
-        </button>
-      </div>
-      <p id={`${id}-hint`} className={styles.hint}>
-        A rule as Claude Code writes it, e.g. <code>Bash(npm install:*)</code>; every agent of the project gets it.
-      </p>
+    <Form className={styles.allowRule} onSubmit={submit}>
+      <Field
+        id={id}
+        label="Allow a tool"
+        hint={
+          <>
+            A rule as Claude Code writes it, e.g. <code>Bash(npm install:*)</code>; every agent of the project gets it.
+          </>
+        }
+        aside={
+          <button type="submit" className="button small" data-testid="settings-allow-rule-submit" disabled={typed === "" || allow.isPending}>
+            {allow.isPending ? "Allowing…" : "Allow"}
+          </button>
+        }
+      >
+        {(control) => (
+          <input
+            {...control}
+            data-testid="settings-allow-rule"
+            spellCheck={false}
+            autoComplete="off"
+            placeholder="Bash(npm install:*)"
+            value={rule}
+            onChange={(e) => {
+              setRule(e.target.value);
+              setError(null);
+            }}
+          />
+        )}
+      </Field>
       {error !== null && (
-        <p className={styles.refusal} role="alert" data-testid="settings-allow-rule-error" data-error-code={error.code}>
-          <strong>{error.code === "invalid_input" ? "Not allowed." : "Couldn't allow it."}</strong> {error.message}
-        </p>
+        <Refusal
+          testId="settings-allow-rule-error"
+          title={error.code === "invalid_input" ? "Not allowed." : "Couldn't allow it."}
+          error={error}
+        />
       )}
-    </form>
+    </Form>
   );
 }

@@ -1,15 +1,14 @@
 import type { ReactNode } from "react";
-import type { SettingKey } from "../../settings";
-import { SettingField } from "./SettingField";
-import styles from "./SettingsPanel.module.css";
+import { Field } from "../Field/Field";
 
 type Props = {
   id: string;
   label: string;
-  settingKey: SettingKey;
   testId: string;
   hint: ReactNode;
+  /** What is wrong with it, and the test id they are shown under (the setting's key). */
   issues: readonly string[];
+  issuesTestId: string;
   /** One argument (or pattern) per line. */
   value: string;
   placeholder?: string;
@@ -18,13 +17,12 @@ type Props = {
 };
 
 /** A command (one argument per line, never a shell string) or a list of patterns (one per line). */
-export function LinesField({ id, label, settingKey, testId, hint, issues, value, placeholder, rows = 3, onChange }: Props) {
+export function LinesField({ id, label, testId, hint, issues, issuesTestId, value, placeholder, rows = 3, onChange }: Props) {
   return (
-    <SettingField id={id} label={label} settingKey={settingKey} hint={hint} issues={issues}>
-      {(aria) => (
+    <Field id={id} label={label} look="lines" hint={hint} issues={issues} issuesTestId={issuesTestId}>
+      {(control) => (
         <textarea
-          {...aria}
-          className={styles.lines}
+          {...control}
           data-testid={testId}
           rows={rows}
           spellCheck={false}
@@ -35,6 +33,6 @@ export function LinesField({ id, label, settingKey, testId, hint, issues, value,
           onChange={(e) => onChange(e.target.value)}
         />
       )}
-    </SettingField>
+    </Field>
   );
 }

@@ -14,9 +14,12 @@ import {
   type SettingKey,
   type SettingsFields,
 } from "../../settings";
+import { Field } from "../Field/Field";
+import { Form } from "../Form/Form";
+import { ActionsNote, FormActions } from "../FormActions/FormActions";
+import { GeneralIssues, Refusal } from "../Refusal/Refusal";
 import { AgentField } from "./AgentField";
 import { LinesField } from "./LinesField";
-import { SettingField } from "./SettingField";
 import styles from "./SettingsPanel.module.css";
 
 type Props = {
@@ -67,6 +70,7 @@ export function SettingsForm({ projectId, stored, presets, onSaved }: Props) {
   const changed = !sameSettings(draft.settings, stored);
   const sorted = sortSettingIssues(check.data ?? [], draft.local);
   const issuesOf = (key: SettingKey) => sorted.byKey.get(key) ?? NO_ISSUES;
+  const issues = (key: SettingKey) => ({ issues: issuesOf(key), issuesTestId: `setting-issue-${key}` });
   const hasIssues = sorted.byKey.size > 0 || sorted.general.length > 0;
   const canSave = changed && !hasIssues && !check.checking && !save.isPending;
 
@@ -124,32 +128,10 @@ export function SettingsForm({ projectId, stored, presets, onSaved }: Props) {
   else if (!changed) status = "No changes.";
 
   return (
-    <form
-      className={styles.form}
-      aria-label="Project settings"
-      data-testid="settings-form"
-      onSubmit={(e) => {
-        e.preventDefault();
-        submit();
-      }}
-      onKeyDown={(e) => {
-        if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
-          e.preventDefault();
-          submit();
-        }
-      }}
-    >
-      {sorted.general.length > 0 && (
-        <ul className={styles.general} data-testid="settings-issues">
-          {sorted.general.map((message, i) => (
-            <li key={i}>{message}</li>
-          ))}
-        </ul>
-      )}
+    <Form className={styles.form} aria-label="Project settings" data-testid="settings-form" onSubmit={submit} ctrlEnter>
+      <GeneralIssues testId="settings-issues" messages={sorted.general} />
       {check.error !== null && (
-        <p className={styles.notice} data-testid="settings-check-error" data-error-code={check.error.code}>
-          <strong>Can't check these settings.</strong> {check.error.message}
-        </p>
+        <Refusal testId="settings-check-error" title="Can't check these settings." error={check.error} warning />
       )}
 
       <fieldset className={styles.group}>
@@ -173,32 +155,29 @@ export function SettingsForm({ projectId, stored, presets, onSaved }: Props) {
         <LinesField
           id={fieldId("test")}
           label="Test command"
-          settingKey="test_command"
           testId="settings-test_command"
           placeholder={"npm\ntest"}
           hint="Runs on every merged tree before the target branch moves. One argument per line; empty: none."
-          issues={issuesOf("test_command")}
+          {...issues("test_command")}
           value={fields.testCommand}
           onChange={(testCommand) => set({ testCommand })}
         />
         <LinesField
           id={fieldId("setup")}
           label="Setup"
-          settingKey="setup"
           testId="settings-setup"
           placeholder={"npm\nci"}
           hint="Runs in each new task worktree before its agent (and in the merge gate's worktree when it or a lockfile changed). One argument per line; empty: none."
-          issues={issuesOf("setup")}
+          {...issues("setup")}
           value={fields.setup}
           onChange={(setup) => set({ setup })}
         />
         <LinesField
           id={fieldId("cleanup")}
           label="Cleanup"
-          settingKey="cleanup"
           testId="settings-cleanup"
           hint="Runs in a worktree before it is removed. One argument per line; empty: none."
-          issues={issuesOf("cleanup")}
+          {...issues("cleanup")}
           value={fields.cleanup}
           onChange={(cleanup) => set({ cleanup })}
         />
@@ -209,7 +188,6 @@ export function SettingsForm({ projectId, stored, presets, onSaved }: Props) {
         <LinesField
           id={fieldId("include")}
           label="Included files"
-          settingKey="worktree_include"
           testId="settings-worktree_include"
           placeholder={".env\nconfig/local.toml"}
           hint={
@@ -218,18 +196,17 @@ export function SettingsForm({ projectId, stored, presets, onSaved }: Props) {
               repository; <code>*</code> stays within one folder level.
             </>
           }
-          issues={issuesOf("worktree_include")}
+          {...issues("worktree_include")}
           value={fields.include}
           onChange={(include) => set({ include })}
         />
         <LinesField
           id={fieldId("link")}
           label="Linked files"
-          settingKey="worktree_link"
           testId="settings-worktree_link"
           placeholder="node_modules"
           hint="Untracked files or folders linked into each worktree instead of copied. One pattern per line, as above."
-          issues={issuesOf("worktree_link")}
+          {...issues("worktree_link")}
           value={fields.link}
           onChange={(link) => set({ link })}
         />
@@ -238,17 +215,15 @@ export function SettingsForm({ projectId, stored, presets, onSaved }: Props) {
       <fieldset className={styles.group}>
         <legend>Limits</legend>
         <div className={styles.numbers}>
-          <SettingField
+          <Field
             id={fieldId("workers")}
             label="Worktrees at once"
-            settingKey="max_worktrees"
             hint="Agents working side by side (1 to 64); the plan follows."
-            issues={issuesOf("max_worktrees")}
+            {...issues("max_worktrees")}
           >
-            {(aria) => (
+            {(control) => (
               <input
-                {...aria}
-                className={styles.input}
+                {...control}
                 data-testid="settings-max_worktrees"
                 type="number"
                 min={1}
@@ -258,19 +233,17 @@ export function SettingsForm({ projectId, stored, presets, onSaved }: Props) {
                 onChange={(e) => set({ maxWorktrees: e.target.value })}
               />
             )}
-          </SettingField>
-          <SettingField
+          </Field>
+          <Field
             id={fieldId("timeout")}
             label="Agent timeout (minutes)"
-            settingKey="agent_timeout_secs"
             hint={`An agent still working after this long is stopped; its task goes to Review. Empty: ${DEFAULT_TIMEOUT_MINUTES} minutes.`}
-            issues={issuesOf("agent_timeout_secs")}
+            {...issues("agent_timeout_secs")}
           >
-            {(aria) => (
+            {(control) => (
               // Text, not a number input: a browser reads a number it can't parse as empty, which would mean the default.
               <input
-                {...aria}
-                className={styles.input}
+                {...control}
                 data-testid="settings-agent_timeout"
                 inputMode="decimal"
                 autoComplete="off"
@@ -279,18 +252,16 @@ export function SettingsForm({ projectId, stored, presets, onSaved }: Props) {
                 onChange={(e) => set({ timeoutMinutes: e.target.value })}
               />
             )}
-          </SettingField>
-          <SettingField
+          </Field>
+          <Field
             id={fieldId("budget")}
             label="Budget per run (USD)"
-            settingKey="max_cost_usd"
             hint="Once a run's agents have cost this much, no new task starts. Empty: no limit."
-            issues={issuesOf("max_cost_usd")}
+            {...issues("max_cost_usd")}
           >
-            {(aria) => (
+            {(control) => (
               <input
-                {...aria}
-                className={styles.input}
+                {...control}
                 data-testid="settings-max_cost_usd"
                 inputMode="decimal"
                 autoComplete="off"
@@ -299,28 +270,24 @@ export function SettingsForm({ projectId, stored, presets, onSaved }: Props) {
                 onChange={(e) => set({ maxCost: e.target.value })}
               />
             )}
-          </SettingField>
+          </Field>
         </div>
       </fieldset>
 
-      {saveError !== null && (
-        <p className={styles.refusal} role="alert" data-testid="settings-error" data-error-code={saveError.code}>
-          <strong>{refusalTitle(saveError.code)}</strong> {saveError.message}
-        </p>
-      )}
+      {saveError !== null && <Refusal testId="settings-error" title={refusalTitle(saveError.code)} error={saveError} />}
 
-      <div className={styles.actions}>
+      <FormActions>
         <span className={styles.status} role="status" data-testid="settings-status">
           {status}
         </span>
-        <span className={styles.keys}>Ctrl+Enter saves</span>
+        <ActionsNote>Ctrl+Enter saves</ActionsNote>
         <button type="button" className="button" data-testid="settings-revert" disabled={!changed || save.isPending} onClick={revert}>
           Revert
         </button>
         <button type="submit" className="button primary" data-testid="settings-save" disabled={!canSave}>
           {save.isPending ? "Saving…" : "Save"}
         </button>
-      </div>
-    </form>
+      </FormActions>
+    </Form>
   );
 }

@@ -4,12 +4,16 @@ import { localIssues, refusalTitle, sortIssues, taskDraft, taskFields, uniqueSlu
 import { useCardCheckQuery, useEditTasks } from "../../queries";
 import { Dialog } from "../Dialog/Dialog";
 import { EpicForm } from "../EpicForm/EpicForm";
+import { controlClass, Field } from "../Field/Field";
 import { FieldIssues } from "../FieldIssues/FieldIssues";
+import { Form } from "../Form/Form";
+import { ActionsNote, FormActions } from "../FormActions/FormActions";
+import { GeneralIssues, Refusal } from "../Refusal/Refusal";
 import styles from "./TaskForm.module.css";
 
 /** The fields the core names in its issues, as the form shows them. */
 const FIELDS = ["title", "id", "description", "epic", "depends_on", "files", "effort", "priority"] as const;
-type Field = (typeof FIELDS)[number];
+type FieldName = (typeof FIELDS)[number];
 
 type Props = {
   projectId: string;
@@ -51,7 +55,7 @@ export function TaskForm({ projectId, tasks, epics, task, onClose, onSaved }: Pr
 
   const local = localIssues(fields);
   const sorted = sortIssues(changed ? (check.data ?? []) : [], draft.id, FIELDS);
-  const issuesOf = (field: Field): string[] => {
+  const issuesOf = (field: FieldName): string[] => {
     const own = sorted.byField.get(field) ?? [];
     const mine = field === "effort" || field === "priority" ? local[field] : undefined;
     return mine === undefined ? [...own] : [...own, mine];
@@ -83,113 +87,75 @@ export function TaskForm({ projectId, tasks, epics, task, onClose, onSaved }: Pr
   };
 
   const allEpics = [...epics, ...addedEpics.filter((added) => !epics.some((e) => e.id === added.id))];
-  const fieldId = (field: Field) => `${uid}-${field}`;
-  const issueId = (field: Field) => `${uid}-${field}-issues`;
-  const described = (field: Field, hint?: string) => {
-    const ids = [hint, issuesOf(field).length > 0 ? issueId(field) : undefined].filter(Boolean);
-    return ids.length > 0 ? ids.join(" ") : undefined;
-  };
-  const invalid = (field: Field) => issuesOf(field).length > 0 || undefined;
-  const issues = (field: Field) => <FieldIssues id={issueId(field)} testId={`field-issue-${field}`} messages={issuesOf(field)} />;
+  const fieldId = (field: FieldName) => `${uid}-${field}`;
+  const issueId = (field: FieldName) => `${uid}-${field}-issues`;
+  const issues = (field: FieldName) => ({ issues: issuesOf(field), issuesTestId: `field-issue-${field}` });
   const titleId = `${uid}-heading`;
 
   return (
     <>
       <Dialog labelledBy={titleId} testId="task-form" onCancel={onClose} wide>
-        <form
-          className={styles.form}
-          aria-labelledby={titleId}
-          onSubmit={(e) => {
-            e.preventDefault();
-            submit();
-          }}
-          onKeyDown={(e) => {
-            if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
-              e.preventDefault();
-              submit();
-            }
-          }}
-        >
+        <Form className={styles.form} aria-labelledby={titleId} onSubmit={submit} ctrlEnter>
           <h2 id={titleId} className={styles.heading}>
             {isNew ? "New task" : `Edit task ${task.id}`}
           </h2>
 
-          {sorted.general.length > 0 && (
-            <ul className={styles.general} data-testid="task-form-issues">
-              {sorted.general.map((message, i) => (
-                <li key={i}>{message}</li>
-              ))}
-            </ul>
-          )}
+          <GeneralIssues testId="task-form-issues" messages={sorted.general} />
           {check.error !== null && (
-            <p className={styles.notice} data-testid="task-form-check-error" data-error-code={check.error.code}>
-              <strong>Can't check this task.</strong> {check.error.message}
-            </p>
+            <Refusal testId="task-form-check-error" title="Can't check this task." error={check.error} warning />
           )}
 
-          <div className={styles.field}>
-            <label htmlFor={fieldId("title")}>Title</label>
-            <input
-              id={fieldId("title")}
-              className={styles.input}
-              data-testid="task-form-title"
-              value={fields.title}
-              aria-invalid={invalid("title")}
-              aria-describedby={described("title")}
-              onChange={(e) => set({ title: e.target.value })}
-            />
-            {issues("title")}
-          </div>
+          <Field id={fieldId("title")} label="Title" {...issues("title")}>
+            {(control) => (
+              <input {...control} data-testid="task-form-title" value={fields.title} onChange={(e) => set({ title: e.target.value })} />
+            )}
+          </Field>
 
-          <div className={styles.field}>
-            <label htmlFor={fieldId("id")}>Id</label>
-            <input
-              id={fieldId("id")}
-              className={styles.input}
-              data-testid="task-form-id"
-              value={id}
-              readOnly={!isNew}
-              spellCheck={false}
-              autoComplete="off"
-              aria-invalid={invalid("id")}
-              aria-describedby={described("id", `${uid}-id-hint`)}
-              onChange={(e) => set({ id: e.target.value })}
-            />
-            <p id={`${uid}-id-hint`} className={styles.hint}>
-              {isNew
-                ? "Lowercase letters, digits and dashes; follows the title until you type one."
-                : "A task's id does not change."}
-            </p>
-            {issues("id")}
-          </div>
+          <Field
+            id={fieldId("id")}
+            label="Id"
+            hint={
+              isNew ? "Lowercase letters, digits and dashes; follows the title until you type one." : "A task's id does not change."
+            }
+            {...issues("id")}
+          >
+            {(control) => (
+              <input
+                {...control}
+                data-testid="task-form-id"
+                value={id}
+                readOnly={!isNew}
+                spellCheck={false}
+                autoComplete="off"
+                onChange={(e) => set({ id: e.target.value })}
+              />
+            )}
+          </Field>
 
-          <div className={styles.field}>
-            <label htmlFor={fieldId("description")}>Description</label>
-            <textarea
-              id={fieldId("description")}
-              className={styles.input}
-              data-testid="task-form-description"
-              rows={4}
-              value={fields.description}
-              aria-invalid={invalid("description")}
-              aria-describedby={described("description")}
-              onChange={(e) => set({ description: e.target.value })}
-            />
-            {issues("description")}
-          </div>
+          <Field id={fieldId("description")} label="Description" {...issues("description")}>
+            {(control) => (
+              <textarea
+                {...control}
+                data-testid="task-form-description"
+                rows={4}
+                value={fields.description}
+                onChange={(e) => set({ description: e.target.value })}
+              />
+            )}
+          </Field>
 
-          <div className={styles.field}>
-            <label htmlFor={fieldId("epic")}>Epic</label>
-            <div className={styles.row}>
-              <select
-                id={fieldId("epic")}
-                className={styles.input}
-                data-testid="task-form-epic"
-                value={fields.epic}
-                aria-invalid={invalid("epic")}
-                aria-describedby={described("epic")}
-                onChange={(e) => set({ epic: e.target.value })}
-              >
+          <Field
+            id={fieldId("epic")}
+            label="Epic"
+            aside={
+              <button type="button" className="button small" data-testid="new-epic" onClick={() => setEpicFormOpen(true)}>
+                New epic…
+              </button>
+            }
+            {...issues("epic")}
+          >
+            {(control) => (
+              <select {...control} data-testid="task-form-epic" value={fields.epic} onChange={(e) => set({ epic: e.target.value })}>
                 <option value="">No epic</option>
                 {allEpics.map((epic) => (
                   <option key={epic.id} value={epic.id}>
@@ -197,12 +163,8 @@ export function TaskForm({ projectId, tasks, epics, task, onClose, onSaved }: Pr
                   </option>
                 ))}
               </select>
-              <button type="button" className="button small" data-testid="new-epic" onClick={() => setEpicFormOpen(true)}>
-                New epic…
-              </button>
-            </div>
-            {issues("epic")}
-          </div>
+            )}
+          </Field>
 
           <Dependencies
             uid={uid}
@@ -212,82 +174,68 @@ export function TaskForm({ projectId, tasks, epics, task, onClose, onSaved }: Pr
             onChange={(dependsOn) => set({ dependsOn })}
             issuesId={issuesOf("depends_on").length > 0 ? issueId("depends_on") : undefined}
           >
-            {issues("depends_on")}
+            <FieldIssues id={issueId("depends_on")} testId="field-issue-depends_on" messages={issuesOf("depends_on")} />
           </Dependencies>
 
-          <div className={styles.field}>
-            <label htmlFor={fieldId("files")}>Files or globs</label>
-            <textarea
-              id={fieldId("files")}
-              className={styles.input}
-              data-testid="task-form-files"
-              rows={3}
-              spellCheck={false}
-              placeholder={"src/cart/**\nsrc/api/cart.ts"}
-              value={fields.files}
-              aria-invalid={invalid("files")}
-              aria-describedby={described("files", `${uid}-files-hint`)}
-              onChange={(e) => set({ files: e.target.value })}
-            />
-            <p id={`${uid}-files-hint`} className={styles.hint}>
-              One per line: what the task is expected to touch (for the plan's conflict predictions).
-            </p>
-            {issues("files")}
-          </div>
+          <Field
+            id={fieldId("files")}
+            label="Files or globs"
+            hint="One per line: what the task is expected to touch (for the plan's conflict predictions)."
+            {...issues("files")}
+          >
+            {(control) => (
+              <textarea
+                {...control}
+                data-testid="task-form-files"
+                rows={3}
+                spellCheck={false}
+                placeholder={"src/cart/**\nsrc/api/cart.ts"}
+                value={fields.files}
+                onChange={(e) => set({ files: e.target.value })}
+              />
+            )}
+          </Field>
 
           <div className={styles.numbers}>
-            <div className={styles.field}>
-              <label htmlFor={fieldId("effort")}>Effort (minutes)</label>
-              <input
-                id={fieldId("effort")}
-                className={styles.input}
-                data-testid="task-form-effort"
-                type="number"
-                min={0}
-                step={1}
-                value={fields.effort}
-                aria-invalid={invalid("effort")}
-                aria-describedby={described("effort")}
-                onChange={(e) => set({ effort: e.target.value })}
-              />
-              {issues("effort")}
-            </div>
-            <div className={styles.field}>
-              <label htmlFor={fieldId("priority")}>Priority</label>
-              <input
-                id={fieldId("priority")}
-                className={styles.input}
-                data-testid="task-form-priority"
-                type="number"
-                step={1}
-                value={fields.priority}
-                aria-invalid={invalid("priority")}
-                aria-describedby={described("priority", `${uid}-priority-hint`)}
-                onChange={(e) => set({ priority: e.target.value })}
-              />
-              <p id={`${uid}-priority-hint`} className={styles.hint}>
-                Higher goes first among tasks ready together.
-              </p>
-              {issues("priority")}
-            </div>
+            <Field id={fieldId("effort")} label="Effort (minutes)" {...issues("effort")}>
+              {(control) => (
+                <input
+                  {...control}
+                  data-testid="task-form-effort"
+                  type="number"
+                  min={0}
+                  step={1}
+                  value={fields.effort}
+                  onChange={(e) => set({ effort: e.target.value })}
+                />
+              )}
+            </Field>
+            <Field id={fieldId("priority")} label="Priority" hint="Higher goes first among tasks ready together." {...issues("priority")}>
+              {(control) => (
+                <input
+                  {...control}
+                  data-testid="task-form-priority"
+                  type="number"
+                  step={1}
+                  value={fields.priority}
+                  onChange={(e) => set({ priority: e.target.value })}
+                />
+              )}
+            </Field>
           </div>
 
-          {saveError !== null && (
-            <p className={styles.refusal} role="alert" data-testid="task-form-error" data-error-code={saveError.code}>
-              <strong>{refusalTitle(saveError.code, "task")}</strong> {saveError.message}
-            </p>
-          )}
+          {saveError !== null && <Refusal testId="task-form-error" title={refusalTitle(saveError.code, "task")} error={saveError} />}
 
-          <div className={styles.actions}>
-            <span className={styles.keys}>Ctrl+Enter saves · Esc cancels</span>
+          <FormActions>
+            <ActionsNote>Ctrl+Enter saves · Esc cancels</ActionsNote>
             <button type="button" className="button" data-testid="task-form-cancel" onClick={onClose}>
               Cancel
             </button>
             <button type="submit" className="button primary" data-testid="task-form-save" disabled={!canSave}>
               {save.isPending ? "Saving…" : isNew ? "Add task" : "Save"}
             </button>
-          </div>
-        </form>
+          </FormActions>
+        </Form>
       </Dialog>
       {epicFormOpen && (
         <EpicForm
@@ -333,7 +281,7 @@ function Dependencies({ uid, tasks, self, chosen, onChange, issuesId, children }
         Depends on {chosen.length > 0 && <span className={styles.count}>({chosen.length} chosen)</span>}
       </legend>
       <input
-        className={styles.input}
+        className={controlClass()}
         type="search"
         aria-label="Filter the tasks to depend on"
         placeholder="Filter by id or title"
