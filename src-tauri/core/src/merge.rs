@@ -53,7 +53,7 @@ pub struct GateConfig {
     pub test_command: Option<Vec<String>>,
     /// The test command is killed (with its whole process group) after this long, and counts as failed.
     pub test_timeout: Duration,
-    /// Untracked files of the main checkout copied (`include`) or linked (`link`) into the integration worktree
+    /// Ignored files of the main checkout copied (`include`) or linked (`link`) into the integration worktree
     /// before tests ([`crate::prepare::include_files`]).
     #[serde(default)]
     pub include: Vec<String>,
@@ -281,7 +281,11 @@ impl MergeGate {
         }
         let Some(argv) = &cfg.setup else { return Ok(None) };
         let marker = state_dir(&self.repo_path, "gate", true)?.join("setup.fingerprint");
-        let fingerprint = crate::prepare::setup_fingerprint(argv, &self.integration);
+        // The folder's identity too: a worktree made afresh (after a prune) has none of the setup's output.
+        let folder = std::os::unix::fs::MetadataExt::ino(
+            &std::fs::metadata(&self.integration).map_err(|e| CoreError::io("cannot read the gate's worktree", e))?,
+        );
+        let fingerprint = format!("{folder}:{}", crate::prepare::setup_fingerprint(argv, &self.integration));
         if std::fs::read_to_string(&marker).is_ok_and(|f| f.trim() == fingerprint) {
             return Ok(None);
         }

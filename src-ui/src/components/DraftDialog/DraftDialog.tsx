@@ -163,7 +163,7 @@ export function DraftDialog({ projectId, epics, initialSpec, onClose, onAccepted
               <Field
                 id={`${uid}-spec`}
                 label="App spec file"
-                hint="The full path of a Markdown file describing the app. Optional with a goal."
+                hint="The full path of a Markdown file describing the app, e.g. /home/me/code/shop/docs/app_spec.md (or relative to the repository). Optional with a goal."
               >
                 {(control) => (
                   <input
@@ -172,19 +172,17 @@ export function DraftDialog({ projectId, epics, initialSpec, onClose, onAccepted
                     type="text"
                     spellCheck={false}
                     autoComplete="off"
-                    placeholder="/home/me/code/shop/docs/app_spec.md"
                     value={spec}
                     onChange={(e) => setSpec(e.target.value)}
                   />
                 )}
               </Field>
-              <Field id={`${uid}-goal`} label="Goal">
+              <Field id={`${uid}-goal`} label="Goal" hint="What to add, in a sentence or a brief, e.g. add OAuth login.">
                 {(control) => (
                   <textarea
                     {...control}
                     data-testid="draft-goal"
                     rows={3}
-                    placeholder="add OAuth login"
                     value={goal}
                     onChange={(e) => setGoal(e.target.value)}
                   />

@@ -78,7 +78,7 @@ export function NewProjectDialog({ onClose, onCreated }: Props) {
             id={`${uid}-path`}
             label="Project folder"
             look="path"
-            hint="Its full path. Created with a git repository if it does not exist; not inside another repository."
+            hint="Its full path, e.g. /home/me/code/shop. Created with a git repository if it does not exist; not inside another repository."
           >
             {(control) => (
               <input
@@ -87,7 +87,6 @@ export function NewProjectDialog({ onClose, onCreated }: Props) {
                 type="text"
                 spellCheck={false}
                 autoComplete="off"
-                placeholder="/home/me/code/shop"
                 value={path}
                 onChange={(e) => setPath(e.target.value)}
               />
@@ -97,7 +96,7 @@ export function NewProjectDialog({ onClose, onCreated }: Props) {
             id={`${uid}-spec`}
             label="App spec (Markdown)"
             look="path"
-            hint="The full path of the Markdown file describing the app."
+            hint="The full path of the Markdown file describing the app, e.g. /home/me/specs/shop.md."
           >
             {(control) => (
               <input
@@ -106,7 +105,6 @@ export function NewProjectDialog({ onClose, onCreated }: Props) {
                 type="text"
                 spellCheck={false}
                 autoComplete="off"
-                placeholder="/home/me/specs/shop.md"
                 value={spec}
                 onChange={(e) => setSpec(e.target.value)}
               />

@@ -63,7 +63,7 @@ export function AgentField({ id, presets, choice, text, issues, onChoose, onChan
         issuesTestId="setting-issue-agent"
         hint={
           <>
-            One argument per line, never run through a shell. Placeholders: <code>{"{prompt}"}</code>,{" "}
+            One argument per line, never run through a shell. Template fields: <code>{"{prompt}"}</code>,{" "}
             <code>{"{prompt_file}"}</code>, <code>{"{task_id}"}</code>, <code>{"{worktree}"}</code>,{" "}
             <code>{"{allowed_tools}"}</code> (one argument per tool rule).
           </>
@@ -77,7 +77,6 @@ export function AgentField({ id, presets, choice, text, issues, onChoose, onChan
             spellCheck={false}
             autoComplete="off"
             wrap="off"
-            placeholder={"my-agent\n--print\n{prompt}"}
             value={text}
             onChange={(e) => onChange(e.target.value)}
           />

@@ -40,7 +40,6 @@ export function AllowRuleForm({ projectId }: { projectId: string }) {
             data-testid="settings-allow-rule"
             spellCheck={false}
             autoComplete="off"
-            placeholder="Bash(npm install:*)"
             value={rule}
             onChange={(e) => {
               setRule(e.target.value);

@@ -11,13 +11,12 @@ type Props = {
   issuesTestId: string;
   /** One argument (or pattern) per line. */
   value: string;
-  placeholder?: string;
   rows?: number;
   onChange: (value: string) => void;
 };
 
 /** A command (one argument per line, never a shell string) or a list of patterns (one per line). */
-export function LinesField({ id, label, testId, hint, issues, issuesTestId, value, placeholder, rows = 3, onChange }: Props) {
+export function LinesField({ id, label, testId, hint, issues, issuesTestId, value, rows = 3, onChange }: Props) {
   return (
     <Field id={id} label={label} look="lines" hint={hint} issues={issues} issuesTestId={issuesTestId}>
       {(control) => (
@@ -28,7 +27,6 @@ export function LinesField({ id, label, testId, hint, issues, issuesTestId, valu
           spellCheck={false}
           autoComplete="off"
           wrap="off"
-          placeholder={placeholder}
           value={value}
           onChange={(e) => onChange(e.target.value)}
         />

@@ -156,7 +156,6 @@ export function SettingsForm({ projectId, stored, presets, onSaved }: Props) {
           id={fieldId("test")}
           label="Test command"
           testId="settings-test_command"
-          placeholder={"npm\ntest"}
           hint="Runs on every merged tree before the target branch moves. One argument per line; empty: none."
           {...issues("test_command")}
           value={fields.testCommand}
@@ -166,8 +165,7 @@ export function SettingsForm({ projectId, stored, presets, onSaved }: Props) {
           id={fieldId("setup")}
           label="Setup"
           testId="settings-setup"
-          placeholder={"npm\nci"}
-          hint="Runs in each new task worktree before its agent (and in the merge gate's worktree when it or a lockfile changed). One argument per line; empty: none."
+          hint="Runs in each new task worktree before its agent (and in the merge gate's worktree when it or a lockfile changed), e.g. npm then ci. One argument per line; empty: none."
           {...issues("setup")}
           value={fields.setup}
           onChange={(setup) => set({ setup })}
@@ -189,11 +187,11 @@ export function SettingsForm({ projectId, stored, presets, onSaved }: Props) {
           id={fieldId("include")}
           label="Included files"
           testId="settings-worktree_include"
-          placeholder={".env\nconfig/local.toml"}
           hint={
             <>
-              Untracked files of the main checkout copied into each worktree. One pattern per line, relative to the
-              repository; <code>*</code> stays within one folder level.
+              Files your checkout has and git ignores (e.g. <code>.env</code>, <code>config/local.toml</code>), copied
+              into each worktree; a file git tracks or does not ignore is never copied (it would be committed). One
+              pattern per line, relative to the repository; <code>*</code> stays within one folder level.
             </>
           }
           {...issues("worktree_include")}
@@ -204,8 +202,7 @@ export function SettingsForm({ projectId, stored, presets, onSaved }: Props) {
           id={fieldId("link")}
           label="Linked files"
           testId="settings-worktree_link"
-          placeholder="node_modules"
-          hint="Untracked files or folders linked into each worktree instead of copied. One pattern per line, as above."
+          hint="Ignored files or folders (e.g. node_modules) linked into each worktree instead of copied; git must ignore the name itself (node_modules, not node_modules/). One pattern per line, as above."
           {...issues("worktree_link")}
           value={fields.link}
           onChange={(link) => set({ link })}
@@ -247,7 +244,6 @@ export function SettingsForm({ projectId, stored, presets, onSaved }: Props) {
                 data-testid="settings-agent_timeout"
                 inputMode="decimal"
                 autoComplete="off"
-                placeholder={String(DEFAULT_TIMEOUT_MINUTES)}
                 value={fields.timeoutMinutes}
                 onChange={(e) => set({ timeoutMinutes: e.target.value })}
               />
@@ -265,7 +261,6 @@ export function SettingsForm({ projectId, stored, presets, onSaved }: Props) {
                 data-testid="settings-max_cost_usd"
                 inputMode="decimal"
                 autoComplete="off"
-                placeholder="no limit"
                 value={fields.maxCost}
                 onChange={(e) => set({ maxCost: e.target.value })}
               />

@@ -180,7 +180,7 @@ export function TaskForm({ projectId, tasks, epics, task, onClose, onSaved }: Pr
           <Field
             id={fieldId("files")}
             label="Files or globs"
-            hint="One per line: what the task is expected to touch (for the plan's conflict predictions)."
+            hint="One per line, e.g. src/cart/*.ts: what the task is expected to touch (for the plan's conflict predictions)."
             {...issues("files")}
           >
             {(control) => (
@@ -189,7 +189,6 @@ export function TaskForm({ projectId, tasks, epics, task, onClose, onSaved }: Pr
                 data-testid="task-form-files"
                 rows={3}
                 spellCheck={false}
-                placeholder={"src/cart/**\nsrc/api/cart.ts"}
                 value={fields.files}
                 onChange={(e) => set({ files: e.target.value })}
               />
@@ -284,7 +283,6 @@ function Dependencies({ uid, tasks, self, chosen, onChange, issuesId, children }
         className={controlClass()}
         type="search"
         aria-label="Filter the tasks to depend on"
-        placeholder="Filter by id or title"
         data-testid="task-form-deps-filter"
         value={filter}
         onChange={(e) => setFilter(e.target.value)}
