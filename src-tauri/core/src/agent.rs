@@ -286,6 +286,8 @@ pub struct SessionSpec {
     pub remark: Option<String>,
     /// The worker slot it runs in (`YOKEFLOW_SLOT`, and its ports: [`crate::ports`]); `None` outside a run's slots.
     pub slot: Option<u32>,
+    /// The first port of the project's block ([`crate::ports::project_base`]).
+    pub port_base: u16,
 }
 
 /// `argv` continuing the agent CLI's conversation `agent_session_id`, or `None` when this agent cannot resume
@@ -499,7 +501,7 @@ async fn spawn_and_wait(
         .env("YOKEFLOW_ROOT", &spec.repo_path)
         .kill_on_drop(false);
     if let Some(slot) = spec.slot {
-        cmd.env("YOKEFLOW_SLOT", slot.to_string()).envs(crate::ports::env(slot));
+        cmd.env("YOKEFLOW_SLOT", slot.to_string()).envs(crate::ports::env(spec.port_base, slot));
     }
     for var in crate::git::repository_env() {
         cmd.env_remove(var);

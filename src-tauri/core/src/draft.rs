@@ -170,6 +170,7 @@ pub async fn draft(db: &Db, project_id: &str, req: DraftRequest, events: EventSe
             resume: None,
             remark: None,
             slot: None,
+            port_base: crate::ports::BASE_PORT,
         };
         let first = agent::run_session(db, &spec, &events, Cancel::new()).await?;
         let mut cost = first.facts.cost_usd;

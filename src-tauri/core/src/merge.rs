@@ -62,6 +62,13 @@ pub struct GateConfig {
     /// Run in the integration worktree before tests when it (or a lockfile) changed since it last succeeded there.
     #[serde(default)]
     pub setup: Option<Vec<String>>,
+    /// The first port of the project's block: the tests get its gate range ([`crate::ports`]).
+    #[serde(default = "default_port_base")]
+    pub port_base: u16,
+}
+
+fn default_port_base() -> u16 {
+    crate::ports::BASE_PORT
 }
 
 impl GateConfig {
@@ -74,6 +81,7 @@ impl GateConfig {
             include: Vec::new(),
             link: Vec::new(),
             setup: None,
+            port_base: crate::ports::BASE_PORT,
         }
     }
 }
@@ -237,7 +245,13 @@ impl MergeGate {
                 }
                 let log_path = self.log_path(label);
                 let header = format!("branch {label}, attempt {attempt}, testing commit {commit}");
-                let tests = TestRun { argv, dir: &self.integration, repo: &self.repo_path, log_path: &log_path };
+                let tests = TestRun {
+                    argv,
+                    dir: &self.integration,
+                    repo: &self.repo_path,
+                    log_path: &log_path,
+                    port_base: self.cfg.port_base,
+                };
                 if !run_tests(tests, &header, self.cfg.test_timeout).await? {
                     return Ok(LandOutcome::TestsFailed { log_path, merged_tree_commit: commit.to_string() });
                 }
@@ -295,6 +309,7 @@ impl MergeGate {
             dir: &self.integration,
             root: &self.repo_path,
             slot: Some(crate::ports::GATE_SLOT),
+            port_base: cfg.port_base,
             task_id: None,
             log_path: &log_path,
             timeout: cfg.test_timeout,
@@ -602,10 +617,12 @@ struct TestRun<'a> {
     /// The repository's work tree, for [`GATE_TESTS_ENV`].
     repo: &'a Path,
     log_path: &'a Path,
+    /// The project's port block.
+    port_base: u16,
 }
 
 async fn run_tests(run: TestRun<'_>, header: &str, timeout: Duration) -> CoreResult<bool> {
-    let TestRun { argv, dir, repo, log_path } = run;
+    let TestRun { argv, dir, repo, log_path, port_base } = run;
     let io = |e| CoreError::io(format!("cannot write {}", log_path.display()), e);
     let mut log = std::fs::File::create(log_path).map_err(io)?;
     writeln!(log, "# yokeflow merge gate: {header}\n$ {}", argv.join(" ")).map_err(io)?;
@@ -618,7 +635,7 @@ async fn run_tests(run: TestRun<'_>, header: &str, timeout: Duration) -> CoreRes
         .env(GATE_TESTS_ENV, repo)
         .env("YOKEFLOW_ROOT", repo)
         .env("YOKEFLOW_WORKTREE", dir)
-        .envs(crate::ports::env(crate::ports::GATE_SLOT))
+        .envs(crate::ports::env(port_base, crate::ports::GATE_SLOT))
         .kill_on_drop(true);
     for var in crate::git::repository_env() {
         cmd.env_remove(var);

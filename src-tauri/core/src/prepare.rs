@@ -227,6 +227,8 @@ pub struct CommandRun<'a> {
     pub root: &'a Path,
     /// The worker slot, for `YOKEFLOW_SLOT` and its ports.
     pub slot: Option<u32>,
+    /// The first port of the project's block ([`crate::ports::project_base`]).
+    pub port_base: u16,
     pub task_id: Option<&'a str>,
     pub log_path: &'a Path,
     pub timeout: Duration,
@@ -234,7 +236,7 @@ pub struct CommandRun<'a> {
 
 /// Runs a setup or cleanup command (module docs); its output goes to `log_path` after a header.
 pub async fn run_command(run: CommandRun<'_>, header: &str, cancel: &Cancel) -> CoreResult<CommandEnd> {
-    let CommandRun { argv, dir, root, slot, task_id, log_path, timeout } = run;
+    let CommandRun { argv, dir, root, slot, port_base, task_id, log_path, timeout } = run;
     let io = |e| CoreError::io(format!("cannot write {}", log_path.display()), e);
     let mut log = std::fs::File::create(log_path).map_err(io)?;
     writeln!(log, "# {header}\n$ {}", serde_json::to_string(argv).unwrap_or_default()).map_err(io)?;
@@ -255,7 +257,7 @@ pub async fn run_command(run: CommandRun<'_>, header: &str, cancel: &Cancel) -> 
         cmd.env("YOKEFLOW_TASK_ID", id);
     }
     if let Some(slot) = slot {
-        cmd.env("YOKEFLOW_SLOT", slot.to_string()).envs(crate::ports::env(slot));
+        cmd.env("YOKEFLOW_SLOT", slot.to_string()).envs(crate::ports::env(port_base, slot));
     }
     for var in crate::git::repository_env() {
         cmd.env_remove(var);

@@ -152,3 +152,17 @@ pub async fn set_test_command(db: &Db, project_id: &str, argv: Option<&[String]>
     }
     Ok(())
 }
+
+/// The first port of the project's block ([`crate::ports::project_base`]): projects in the order they were
+/// registered, so two projects running at once give their servers different ports.
+pub async fn port_base(db: &Db, project_id: &str) -> CoreResult<u16> {
+    let p = get(db, project_id).await?;
+    let before: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM projects WHERE created_at < ? OR (created_at = ? AND id < ?)")
+            .bind(p.created_at)
+            .bind(p.created_at)
+            .bind(&p.id)
+            .fetch_one(db.pool())
+            .await?;
+    Ok(crate::ports::project_base(before.max(0) as u32))
+}

@@ -625,7 +625,7 @@ async fn the_gates_tests_get_their_own_port_range_and_the_main_checkout() {
     let (dir, repo) = repo();
     let base = tip(&repo, "main");
     commit_on(&repo, "feature", base, &[("f.txt", Some("f\n"))]);
-    let port = yokeflow_core::ports::first_port(yokeflow_core::ports::GATE_SLOT);
+    let port = yokeflow_core::ports::first_port(yokeflow_core::ports::BASE_PORT, yokeflow_core::ports::GATE_SLOT);
     let check = format!(
         "test \"$YOKEFLOW_PORT\" = {port} && test \"$YOKEFLOW_ROOT\" = '{}' && test \"$YOKEFLOW_WORKTREE\" = \"$PWD\"",
         dir.path().display()

@@ -612,11 +612,12 @@ pathlib.Path(task + ".txt").write_text(repr(sorted(env.items())) + "\n")
     let (tx, _rx) = events::channel();
     let report = orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap();
     assert!(report.all_done(), "{report:#?}");
+    let base = yokeflow_core::project::port_base(&f.db, &f.project_id).await.unwrap();
     let mut seen = Vec::new();
     for t in ["a", "b"] {
         let text = f.target_file(&format!("{t}.txt")).unwrap();
         let slot = report.tasks.iter().find(|x| x.task_id == t).unwrap().slot;
-        let port = yokeflow_core::ports::first_port(slot);
+        let port = yokeflow_core::ports::first_port(base, slot);
         assert!(text.contains(&format!("('YOKEFLOW_PORT', '{port}')")), "{t}: {text}");
         assert!(text.contains(&format!("('YOKEFLOW_SLOT', '{slot}')")), "{t}: {text}");
         assert!(text.contains(&format!("('YOKEFLOW_ROOT', '{}')", f.repo.display())), "{t}: {text}");
@@ -624,6 +625,12 @@ pathlib.Path(task + ".txt").write_text(repr(sorted(env.items())) + "\n")
         seen.push(port);
     }
     assert_ne!(seen[0], seen[1], "both servers asked for one port");
+    // Another project registered next has a block of its own: its slot 0 is not this project's.
+    let other = f.dir.path().join("other");
+    support::init_repo(&other, &[("README.md", "other\n")]);
+    let second = yokeflow_core::project::init(&f.db, &other).await.unwrap();
+    let other_base = yokeflow_core::project::port_base(&f.db, &second.id).await.unwrap();
+    assert_eq!(other_base, base + yokeflow_core::ports::BLOCK, "{base} {other_base}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

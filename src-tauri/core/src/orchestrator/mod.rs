@@ -196,6 +196,7 @@ pub async fn run_controlled(
     // From here on the run has a row: whatever fails, the row is closed (never left `running`).
     let run = async {
         let repo = PathBuf::from(&project.repo_path);
+        let port_base = project::port_base(db, project_id).await?;
         let gate = GateConfig {
             target_branch: project.target_branch.clone(),
             test_command: opts.test_command.clone().or_else(|| project.test_command.clone()),
@@ -203,6 +204,7 @@ pub async fn run_controlled(
             include: project.worktree_include.clone(),
             link: project.worktree_link.clone(),
             setup: project.setup_command.clone(),
+            port_base,
         };
         let queue = match merge_queue::MergeQueue::start(repo.clone(), gate) {
             Ok(q) => q,
@@ -240,6 +242,7 @@ pub async fn run_controlled(
             batches: plan_batches(stored_plan.as_ref()),
             stops: Default::default(),
             checkout_warned: Default::default(),
+            port_base,
         });
         let (results_tx, results_rx) = mpsc::unbounded_channel();
         let mut lp = RunLoop {

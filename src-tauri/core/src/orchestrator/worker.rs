@@ -53,6 +53,8 @@ pub(crate) struct WorkerCtx {
     pub stops: std::sync::Mutex<HashMap<String, Arc<TaskStop>>>,
     /// Set once the run warned that the user's checkout of the target did not follow a landing.
     pub checkout_warned: std::sync::atomic::AtomicBool,
+    /// The first port of the project's block ([`crate::ports`]).
+    pub port_base: u16,
 }
 
 /// One task's stop switch: its agent is stopped when `stop` is cancelled (by the run's cancel, its parent, or by
@@ -556,6 +558,7 @@ async fn prepare_worktree(
         dir: &info.path,
         root: &ctx.repo,
         slot: Some(slot),
+        port_base: ctx.port_base,
         task_id: Some(&s.task.id),
         log_path: &log_path,
         timeout: ctx.timeout.unwrap_or(Duration::from_secs(30 * 60)),
@@ -586,6 +589,7 @@ async fn cleanup_worktree(ctx: &WorkerCtx, task_id: &str, info: &WorktreeInfo) {
         dir: &info.path,
         root: &ctx.repo,
         slot: None,
+        port_base: ctx.port_base,
         task_id: Some(task_id),
         log_path: &log_path,
         timeout: ctx.timeout.unwrap_or(Duration::from_secs(30 * 60)),
@@ -638,6 +642,7 @@ fn session_spec(ctx: &WorkerCtx, s: &Started, worktree: WorktreeInfo, prompt: St
             super::Occupancy::Worker(slot) => Some(slot),
             super::Occupancy::Landing => None,
         },
+        port_base: ctx.port_base,
     }
 }
 
