@@ -10,17 +10,18 @@ import type {
   Board,
   CardEdit,
   CardResult,
+  Discarded,
+  DiskUsage,
   DraftPreview,
   ErrorDto,
   Event,
   ExecutionPlan,
+  FeedbackRoute,
+  InitReport,
   Project,
   ProjectCommand,
   ProjectSettings,
   ProjectSummary,
-  Discarded,
-  FeedbackRoute,
-  InitReport,
   SettingIssue,
   StatusMove,
   TaskDiff,
@@ -221,6 +222,11 @@ export function saveSettings(projectId: string, settings: ProjectSettings): Prom
 /** The agents YokeFlow knows (Claude Code, Codex CLI, Aider), each with its argv and whether it is installed. */
 export function agentPresets(): Promise<AgentPreset[]> {
   return call<AgentPreset[]>("agent_presets");
+}
+
+/** What the project's task worktrees, the merge gate's worktrees and the logs take on disk. */
+export function diskUsage(projectId: string): Promise<DiskUsage> {
+  return call<DiskUsage>("disk_usage", { projectId });
 }
 
 export function pauseRun(projectId: string): Promise<null> {

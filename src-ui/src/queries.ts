@@ -14,6 +14,7 @@ import {
   createDemoProject,
   discardDraft,
   discardWork,
+  diskUsage,
   draftTasks,
   editTasks,
   getBoard,
@@ -65,6 +66,8 @@ export const queryKeys = {
   settingsCheck: (settings: ProjectSettings | null) => ["settingsCheck", settings] as const,
   /** The agents YokeFlow knows, and whether each is installed. */
   agentPresets: () => ["agentPresets"] as const,
+  /** What the project's worktrees, the gate and the logs take on disk (read when shown, and on Refresh). */
+  diskUsage: (projectId: string | null) => ["diskUsage", projectId] as const,
 };
 
 /** A task's work changed (its agent ended, a commit, a merge, a move): its log and diff are read again. */
@@ -222,6 +225,15 @@ export function useSettingsQuery(projectId: string) {
 }
 
 /** The agent presets, read once per window (whether each is installed is asked again when the panel opens anew). */
+export function useDiskUsageQuery(projectId: string | null) {
+  return useQuery({
+    queryKey: queryKeys.diskUsage(projectId),
+    queryFn: projectId === null ? skipToken : () => diskUsage(projectId),
+    refetchOnMount: "always",
+    meta: { toast: false },
+  });
+}
+
 export function useAgentPresetsQuery() {
   return useQuery({
     queryKey: queryKeys.agentPresets(),
@@ -357,6 +369,7 @@ export function refreshProject(client: QueryClient, projectId: string | null): v
   void client.invalidateQueries({ queryKey: queryKeys.board(projectId) });
   void client.invalidateQueries({ queryKey: queryKeys.plan(projectId) });
   void client.invalidateQueries({ queryKey: queryKeys.settings(projectId) });
+  void client.invalidateQueries({ queryKey: queryKeys.diskUsage(projectId) });
 }
 
 /** `refreshProject` for one project, as a stable callback. */

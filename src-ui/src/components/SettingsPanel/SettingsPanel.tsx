@@ -1,6 +1,7 @@
 import { useId } from "react";
 import type { AgentPreset, ProjectSettings } from "../../bindings";
 import { useAgentPresetsQuery, useSettingsQuery } from "../../queries";
+import { DiskUse } from "../DiskUse/DiskUse";
 import { ErrorPanel } from "../ErrorPanel/ErrorPanel";
 import { Loading } from "../Loading/Loading";
 import { ToolRules } from "../ToolRules/ToolRules";
@@ -57,6 +58,7 @@ export function SettingsPanel({ projectId, onSaved, onError = ignore }: Props) {
             Commands set here are approved as set. When the project's tasks file already names the agent, the test
             command, setup, cleanup, or the included or linked files, saving edits that key in the file too.
           </p>
+          <DiskUse projectId={projectId} />
         </header>
         {body}
         <section className={styles.tools} aria-labelledby={toolsId}>
