@@ -503,9 +503,7 @@ async fn spawn_and_wait(
     if let Some(slot) = spec.slot {
         cmd.env("YOKEFLOW_SLOT", slot.to_string()).envs(crate::ports::env(spec.port_base, slot));
     }
-    for var in crate::git::repository_env() {
-        cmd.env_remove(var);
-    }
+    crate::git::clean_env(cmd.as_std_mut());
     let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {

@@ -85,6 +85,15 @@ pub fn repository_env() -> Vec<String> {
     out
 }
 
+/// `cmd` without the [`repository_env`] variables: every program YokeFlow starts goes through this (for a
+/// `tokio::process::Command`, pass `as_std_mut()`).
+pub fn clean_env(cmd: &mut std::process::Command) -> &mut std::process::Command {
+    for var in repository_env() {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
 /// Commits exactly `paths` (relative to `root`, as they are on disk) on top of HEAD with `message`, leaving every
 /// other file and the user's staged changes out; then stages those paths in the real index so `git status` agrees.
 /// `None` when the resulting tree equals HEAD's.

@@ -637,9 +637,7 @@ async fn run_tests(run: TestRun<'_>, header: &str, timeout: Duration) -> CoreRes
         .env("YOKEFLOW_WORKTREE", dir)
         .envs(crate::ports::env(port_base, crate::ports::GATE_SLOT))
         .kill_on_drop(true);
-    for var in crate::git::repository_env() {
-        cmd.env_remove(var);
-    }
+    crate::git::clean_env(cmd.as_std_mut());
     #[cfg(unix)]
     cmd.process_group(0);
     let mut child = match cmd.spawn() {

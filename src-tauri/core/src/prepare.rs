@@ -101,9 +101,7 @@ pub fn include_files(root: &Path, dest: &Path, include: &[String], link: &[Strin
 fn git_ignores(dir: &Path, rel: &str) -> bool {
     let mut cmd = std::process::Command::new("git");
     cmd.arg("-C").arg(dir).args(["check-ignore", "-q", "--", rel]).stdin(Stdio::null()).stdout(Stdio::null());
-    for var in crate::git::repository_env() {
-        cmd.env_remove(var);
-    }
+    crate::git::clean_env(&mut cmd);
     cmd.stderr(Stdio::null()).status().is_ok_and(|s| s.success())
 }
 
@@ -259,9 +257,7 @@ pub async fn run_command(run: CommandRun<'_>, header: &str, cancel: &Cancel) -> 
     if let Some(slot) = slot {
         cmd.env("YOKEFLOW_SLOT", slot.to_string()).envs(crate::ports::env(port_base, slot));
     }
-    for var in crate::git::repository_env() {
-        cmd.env_remove(var);
-    }
+    crate::git::clean_env(cmd.as_std_mut());
     let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {

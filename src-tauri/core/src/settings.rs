@@ -75,10 +75,14 @@ pub fn presets() -> Vec<AgentPreset> {
 
 /// The project's settings now.
 pub async fn get(db: &Db, project_id: &str) -> CoreResult<ProjectSettings> {
-    let p = project::get(db, project_id).await?;
+    of(db, project::get(db, project_id).await?).await
+}
+
+/// The settings of a project already read (the two columns the project type does not carry are read here).
+pub async fn of(db: &Db, p: crate::model::Project) -> CoreResult<ProjectSettings> {
     let (timeout, budget): (Option<i64>, Option<f64>) =
         sqlx::query_as("SELECT agent_timeout_secs, max_cost_usd FROM projects WHERE id = ?")
-            .bind(project_id)
+            .bind(&p.id)
             .fetch_one(db.pool())
             .await?;
     Ok(ProjectSettings {
@@ -98,7 +102,8 @@ pub async fn get(db: &Db, project_id: &str) -> CoreResult<ProjectSettings> {
 pub fn check(s: &ProjectSettings) -> Vec<SettingIssue> {
     let mut out = Vec::new();
     let mut issue = |key: &str, message: String| out.push(SettingIssue { key: key.into(), message });
-    for (key, argv, placeholders) in [
+    // The agent's argv is a template (`{prompt}` …): checked as the runs check it.
+    for (key, argv, template) in [
         ("agent", &s.agent, true),
         ("test_command", &s.test_command, false),
         ("setup", &s.setup, false),
@@ -109,7 +114,7 @@ pub fn check(s: &ProjectSettings) -> Vec<SettingIssue> {
             issue(key, "is empty: give the program, then its arguments".into());
             continue;
         };
-        if placeholders {
+        if template {
             if let Err(e) = crate::agent::check_agent(argv) {
                 issue(key, e.to_string());
             }

@@ -135,9 +135,7 @@ fn read_tree(path: &Path, old: Oid, new: Oid, dry_run: bool) -> Result<(), Strin
     let git = |args: &[&str]| -> std::io::Result<Output> {
         let mut cmd = Command::new("git");
         cmd.arg("-C").arg(path).args(args).env("GIT_TERMINAL_PROMPT", "0");
-        for var in crate::git::repository_env() {
-            cmd.env_remove(var);
-        }
+        crate::git::clean_env(&mut cmd);
         cmd.output()
     };
     let _ = git(&["update-index", "-q", "--refresh"]);

@@ -329,9 +329,7 @@ impl Worktrees {
         let git = |args: &[&str]| {
             let mut cmd = std::process::Command::new("git");
             cmd.arg("-C").arg(&info.path).args(["-c", "core.hooksPath=/dev/null"]).args(args);
-            for var in crate::git::repository_env() {
-                cmd.env_remove(var);
-            }
+            crate::git::clean_env(&mut cmd);
             cmd.env("GIT_TERMINAL_PROMPT", "0")
                 .env("GIT_EDITOR", "true")
                 .env("GIT_COMMITTER_NAME", sig.name().unwrap_or("YokeFlow"))

@@ -187,13 +187,13 @@ impl Runs {
             }
         }
         agent::check_agent(&agent_command)?;
-        let test_command = request.test_command.clone().or(p.test_command);
+        let test_command = request.test_command.clone().or(p.test_command.clone());
         if let Some(tests) = &test_command {
             agent::check_test_command(tests)?;
         }
         let workers = if request.sequential { 1 } else { request.max_worktrees.unwrap_or(p.max_worktrees).max(1) };
         // The project's settings give what the request leaves out.
-        let settings = crate::settings::get(self.db(), project_id).await?;
+        let settings = crate::settings::of(self.db(), p).await?;
         let agent_timeout = request.agent_timeout.or(settings.agent_timeout_secs.map(Duration::from_secs));
         let max_cost_usd = request.max_cost_usd.or(settings.max_cost_usd);
         if let Some(budget) = max_cost_usd {
