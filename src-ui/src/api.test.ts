@@ -111,6 +111,7 @@ describe("settings commands", () => {
     worktree_include: [".env"],
     worktree_link: ["node_modules"],
     max_worktrees: 2,
+    reuse_worktrees: false,
     agent_timeout_secs: 600,
     max_cost_usd: null,
   };

@@ -159,6 +159,11 @@ agent: Array<string> | null, test_command: Array<string> | null, setup: Array<st
  */
 max_worktrees: number, 
 /**
+ * Each worker slot keeps one worktree and resets it to the next task's base, ignored build outputs
+ * (`target/`, `node_modules/`, caches) kept ([`crate::worktree::Worktrees::acquire_slot`]).
+ */
+reuse_worktrees: boolean, 
+/**
  * An agent is stopped after this long (its task goes to Review); `None`: 30 minutes.
  */
 agent_timeout_secs: number | null, 
@@ -169,7 +174,7 @@ max_cost_usd: number | null, };
 export type SettingIssue = { 
 /**
  * The setting's key (`agent`, `test_command`, `setup`, `cleanup`, `worktree_include`, `worktree_link`,
- * `max_worktrees`, `agent_timeout_secs`, `max_cost_usd`).
+ * `max_worktrees`, `reuse_worktrees`, `agent_timeout_secs`, `max_cost_usd`).
  */
 key: string, message: string, };
 export type AgentPreset = { id: string, name: string, argv: Array<string>, 
@@ -179,9 +184,13 @@ export type AgentPreset = { id: string, name: string, argv: Array<string>,
 installed: boolean, };
 export type DiskUsage = { 
 /**
- * Task worktrees now.
+ * Task worktrees now (free slots not counted).
  */
-worktrees: number, worktree_bytes: number, 
+worktrees: number, 
+/**
+ * Free worker slot folders kept for the next task with their build outputs ([`Worktrees::acquire_slot`]).
+ */
+free_slots: number, worktree_bytes: number, 
 /**
  * The merge gate's worktrees (integration, conflict resolutions).
  */
@@ -214,7 +223,11 @@ worktree_include: Array<string>,
 /**
  * Like `worktree_include`, but linked (a symlink to the main checkout's copy) instead of copied.
  */
-worktree_link: Array<string>, max_worktrees: number, is_demo: boolean, created_at: number, };
+worktree_link: Array<string>, max_worktrees: number, 
+/**
+ * Each worker slot keeps one worktree and resets it between tasks (ignored build outputs survive).
+ */
+reuse_worktrees: boolean, is_demo: boolean, created_at: number, };
 export type ProjectSummary = { project: Project, task_count: number, done_count: number, };
 export type Epic = { id: string, title: string, description: string, };
 export type PredictedFile = { path: string, reason: string, };

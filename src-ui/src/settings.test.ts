@@ -19,6 +19,7 @@ const STORED: ProjectSettings = {
   worktree_include: [".env"],
   worktree_link: [],
   max_worktrees: 3,
+  reuse_worktrees: false,
   agent_timeout_secs: null,
   max_cost_usd: null,
 };
@@ -57,6 +58,7 @@ describe("settingsDraft", () => {
       worktree_include: [".env", "config/local.toml"],
       worktree_link: ["node_modules"],
       max_worktrees: 5,
+      reuse_worktrees: false,
       agent_timeout_secs: 100,
       max_cost_usd: 2.5,
     };

@@ -13,6 +13,7 @@ export const SETTING_KEYS = [
   "worktree_include",
   "worktree_link",
   "max_worktrees",
+  "reuse_worktrees",
   "agent_timeout_secs",
   "max_cost_usd",
 ] as const;
@@ -37,6 +38,8 @@ export type SettingsFields = {
   include: string;
   link: string;
   maxWorktrees: string;
+  /** Each slot keeps its worktree between tasks (build outputs survive). */
+  reuseWorktrees: boolean;
   /** Minutes; empty: the default. */
   timeoutMinutes: string;
   /** US dollars; empty: no limit. */
@@ -87,6 +90,7 @@ export function settingsFields(settings: ProjectSettings): SettingsFields {
     include: settings.worktree_include.join("\n"),
     link: settings.worktree_link.join("\n"),
     maxWorktrees: String(settings.max_worktrees),
+    reuseWorktrees: settings.reuse_worktrees,
     timeoutMinutes: settings.agent_timeout_secs === null ? "" : minutesText(settings.agent_timeout_secs),
     maxCost: settings.max_cost_usd === null ? "" : String(settings.max_cost_usd),
   };
@@ -136,6 +140,7 @@ export function settingsDraft(fields: SettingsFields, stored: ProjectSettings): 
       worktree_include: patternsOf(fields.include),
       worktree_link: patternsOf(fields.link),
       max_worktrees: maxWorktrees ?? stored.max_worktrees,
+      reuse_worktrees: fields.reuseWorktrees,
       agent_timeout_secs: timeout,
       max_cost_usd: budget,
     },
@@ -158,6 +163,7 @@ export function sameSettings(a: ProjectSettings, b: ProjectSettings): boolean {
     sameList(a.worktree_include, b.worktree_include) &&
     sameList(a.worktree_link, b.worktree_link) &&
     a.max_worktrees === b.max_worktrees &&
+    a.reuse_worktrees === b.reuse_worktrees &&
     a.agent_timeout_secs === b.agent_timeout_secs &&
     a.max_cost_usd === b.max_cost_usd
   );

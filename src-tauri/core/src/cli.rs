@@ -116,7 +116,8 @@ pub enum Command {
         tasks: Vec<String>,
     },
     /// Show or change the project's settings: agent, test_command, setup, cleanup, worktree_include, worktree_link,
-    /// max_worktrees, agent_timeout_secs, max_cost_usd (commands and patterns as JSON lists; `none` clears)
+    /// max_worktrees, reuse_worktrees, agent_timeout_secs, max_cost_usd (commands and patterns as JSON lists;
+    /// `none` clears)
     Config {
         #[command(subcommand)]
         action: Option<ConfigAction>,
@@ -271,9 +272,13 @@ async fn execute(cli: Cli, out: &mut dyn Write) -> CoreResult<()> {
             emit(out, json, &list, |o| {
                 print_status(o, &p.name, &list)?;
                 let h = crate::worktree::human_bytes;
+                let slots = match disk.free_slots {
+                    0 => String::new(),
+                    n => format!(" (and {n} free slot(s) kept with their build outputs)"),
+                };
                 writeln!(
                     o,
-                    "on disk: {} worktree(s) {}, the merge gate {}, logs {}",
+                    "on disk: {} worktree(s){slots} {}, the merge gate {}, logs {}",
                     disk.worktrees,
                     h(disk.worktree_bytes),
                     h(disk.gate_bytes),

@@ -175,6 +175,8 @@ pub struct Project {
     /// Like `worktree_include`, but linked (a symlink to the main checkout's copy) instead of copied.
     pub worktree_link: Vec<String>,
     pub max_worktrees: u32,
+    /// Each worker slot keeps one worktree and resets it between tasks (ignored build outputs survive).
+    pub reuse_worktrees: bool,
     pub is_demo: bool,
     #[ts(type = "number")]
     pub created_at: i64,

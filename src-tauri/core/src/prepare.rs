@@ -2,11 +2,13 @@
 //!
 //! [`include_files`] copies (`worktree_include`) or links (`worktree_link`) files and folders of the main checkout
 //! that git ignores (`.env`, `node_modules/`, local config) into a worktree, at the same relative path. Only ignored
-//! ones: an untracked file git does not ignore would be committed with the task's work.
+//! ones: an untracked file git does not ignore would be committed with the task's work. A copy already in the
+//! worktree (a reused slot's, the gate's) is brought up to date: files whose size differs or whose source is newer
+//! are copied again, so an edited `.env` reaches every worktree.
 //! Patterns are `/`-separated paths relative to the repository whose levels may use `*`, `?` and `[...]`
 //! ([`crate::taskfile::pattern_problem`] refuses the rest). It never copies anything git tracks (a file in the
-//! index, or a folder holding one), never follows a symlink out of the repository, never writes over a file the
-//! worktree has, and never looks into `.git` or `.yokeflow`.
+//! index, or a folder holding one), never follows a symlink out of the repository, never writes over anything in
+//! the worktree but an older copy of an included file, and never looks into `.git` or `.yokeflow`.
 //!
 //! [`run_command`] runs a setup or cleanup command (argv, never a shell) in a worktree with a clean git environment
 //! and the slot's variables ([`crate::ports`]), its output in a log file, killed with its process group after its
@@ -61,6 +63,15 @@ pub fn include_files(root: &Path, dest: &Path, include: &[String], link: &[Strin
                 } else if !ignored(&rel) {
                     Some("git does not ignore it, so it would be committed with the task's work (add it to .gitignore)")
                 } else if std::fs::symlink_metadata(&target).is_ok() {
+                    if !linked && same_kind(&source, &target) {
+                        // A copy from before (a reused worktree): brought up to date.
+                        if refresh_tree(root, &source, &target)? {
+                            out.copied.push(rel);
+                        } else {
+                            out.skipped.push((rel, "the worktree has it already, up to date".to_string()));
+                        }
+                        continue;
+                    }
                     Some("the worktree has it already")
                 } else {
                     None
@@ -172,6 +183,42 @@ fn copy_tree(root: &Path, source: &Path, target: &Path) -> CoreResult<()> {
     }
     std::fs::copy(source, target).map_err(|e| io(source, e))?;
     Ok(())
+}
+
+/// Whether `a` and `b` are both folders or both regular files (symlinks not followed).
+fn same_kind(a: &Path, b: &Path) -> bool {
+    match (std::fs::symlink_metadata(a), std::fs::symlink_metadata(b)) {
+        (Ok(a), Ok(b)) => (a.is_dir() && b.is_dir()) || (a.is_file() && b.is_file()),
+        _ => false,
+    }
+}
+
+/// Brings the copy `target` of `source` up to date: a file whose size differs or whose source is newer is copied
+/// again; what `target` lacks is copied; nothing else in it is touched. True when anything was written.
+fn refresh_tree(root: &Path, source: &Path, target: &Path) -> CoreResult<bool> {
+    let io = |what: &Path, e| CoreError::io(format!("cannot copy {}", what.display()), e);
+    let meta = std::fs::symlink_metadata(source).map_err(|e| io(source, e))?;
+    let Ok(there) = std::fs::symlink_metadata(target) else {
+        copy_tree(root, source, target)?;
+        // A symlink leaving the repository is not copied.
+        return Ok(std::fs::symlink_metadata(target).is_ok());
+    };
+    if meta.is_dir() && there.is_dir() {
+        let mut wrote = false;
+        for entry in std::fs::read_dir(source).map_err(|e| io(source, e))?.flatten() {
+            wrote |= refresh_tree(root, &entry.path(), &target.join(entry.file_name()))?;
+        }
+        return Ok(wrote);
+    }
+    let newer = match (meta.modified(), there.modified()) {
+        (Ok(s), Ok(t)) => s > t,
+        _ => true,
+    };
+    if meta.is_file() && there.is_file() && (meta.len() != there.len() || newer) {
+        std::fs::copy(source, target).map_err(|e| io(source, e))?;
+        return Ok(true);
+    }
+    Ok(false)
 }
 
 /// `path` with `.` and `..` resolved without touching the file system.

@@ -12,8 +12,8 @@ use crate::model::{Project, ProjectSummary};
 use crate::{git, now_ms};
 
 const COLUMNS: &str = "id, name, repo_path, target_branch, tasks_file, agent_command, test_command, \
-                       setup_command, cleanup_command, worktree_include, worktree_link, max_worktrees, is_demo, \
-                       created_at";
+                       setup_command, cleanup_command, worktree_include, worktree_link, max_worktrees, \
+                       reuse_worktrees, is_demo, created_at";
 
 fn from_row(row: &SqliteRow) -> CoreResult<Project> {
     let argv = |col: &str| -> CoreResult<Option<Vec<String>>> {
@@ -35,6 +35,7 @@ fn from_row(row: &SqliteRow) -> CoreResult<Project> {
         worktree_include: argv("worktree_include")?.unwrap_or_default(),
         worktree_link: argv("worktree_link")?.unwrap_or_default(),
         max_worktrees: row.try_get::<i64, _>("max_worktrees")? as u32,
+        reuse_worktrees: row.try_get("reuse_worktrees")?,
         is_demo: row.try_get("is_demo")?,
         created_at: row.try_get("created_at")?,
     })

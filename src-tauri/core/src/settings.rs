@@ -30,6 +30,9 @@ pub struct ProjectSettings {
     pub worktree_link: Vec<String>,
     /// Agents at once.
     pub max_worktrees: u32,
+    /// Each worker slot keeps one worktree and resets it to the next task's base, ignored build outputs
+    /// (`target/`, `node_modules/`, caches) kept ([`crate::worktree::Worktrees::acquire_slot`]).
+    pub reuse_worktrees: bool,
     /// An agent is stopped after this long (its task goes to Review); `None`: 30 minutes.
     #[ts(type = "number | null")]
     pub agent_timeout_secs: Option<u64>,
@@ -41,7 +44,7 @@ pub struct ProjectSettings {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct SettingIssue {
     /// The setting's key (`agent`, `test_command`, `setup`, `cleanup`, `worktree_include`, `worktree_link`,
-    /// `max_worktrees`, `agent_timeout_secs`, `max_cost_usd`).
+    /// `max_worktrees`, `reuse_worktrees`, `agent_timeout_secs`, `max_cost_usd`).
     pub key: String,
     pub message: String,
 }
@@ -93,6 +96,7 @@ pub async fn of(db: &Db, p: crate::model::Project) -> CoreResult<ProjectSettings
         worktree_include: p.worktree_include,
         worktree_link: p.worktree_link,
         max_worktrees: p.max_worktrees,
+        reuse_worktrees: p.reuse_worktrees,
         agent_timeout_secs: timeout.map(|t| t.max(0) as u64),
         max_cost_usd: budget,
     })
@@ -156,8 +160,8 @@ pub async fn save(db: &Db, project_id: &str, s: &ProjectSettings) -> CoreResult<
     let list = |v: &Vec<String>| (!v.is_empty()).then(|| serde_json::to_string(v).unwrap_or_default());
     sqlx::query(
         "UPDATE projects SET agent_command = ?, test_command = ?, setup_command = ?, cleanup_command = ?, \
-           worktree_include = ?, worktree_link = ?, max_worktrees = ?, agent_timeout_secs = ?, max_cost_usd = ?, \
-           updated_at = ? WHERE id = ?",
+           worktree_include = ?, worktree_link = ?, max_worktrees = ?, reuse_worktrees = ?, agent_timeout_secs = ?, \
+           max_cost_usd = ?, updated_at = ? WHERE id = ?",
     )
     .bind(json(&s.agent))
     .bind(json(&s.test_command))
@@ -166,12 +170,21 @@ pub async fn save(db: &Db, project_id: &str, s: &ProjectSettings) -> CoreResult<
     .bind(list(&s.worktree_include))
     .bind(list(&s.worktree_link))
     .bind(i64::from(s.max_worktrees))
+    .bind(s.reuse_worktrees)
     .bind(s.agent_timeout_secs.map(|t| t as i64))
     .bind(s.max_cost_usd)
     .bind(now_ms())
     .bind(project_id)
     .execute(db.pool())
     .await?;
+    if !s.reuse_worktrees {
+        // Worktrees are no longer reused: the free slot folders and their build outputs go now.
+        let repo = PathBuf::from(&p.repo_path);
+        let dropped = crate::concurrency::blocking(move || crate::worktree::Worktrees::open(&repo)?.drop_free_slots(0));
+        if let Err(e) = dropped.await {
+            tracing::warn!("the free worktree slots could not be removed: {e}");
+        }
+    }
     // A person chose them: approved as they are.
     for (kind, argv) in [
         (CommandKind::Agent, &s.agent),
@@ -187,7 +200,7 @@ pub async fn save(db: &Db, project_id: &str, s: &ProjectSettings) -> CoreResult<
 }
 
 /// The settings' keys, as `config get|set` and [`SettingIssue::key`] name them.
-pub const KEYS: [&str; 9] = [
+pub const KEYS: [&str; 10] = [
     "agent",
     "test_command",
     "setup",
@@ -195,6 +208,7 @@ pub const KEYS: [&str; 9] = [
     "worktree_include",
     "worktree_link",
     "max_worktrees",
+    "reuse_worktrees",
     "agent_timeout_secs",
     "max_cost_usd",
 ];
@@ -225,6 +239,13 @@ pub fn set_from_text(mut s: ProjectSettings, key: &str, value: &str) -> CoreResu
         "worktree_include" => s.worktree_include = patterns()?,
         "worktree_link" => s.worktree_link = patterns()?,
         "max_worktrees" => s.max_worktrees = v.parse().map_err(|_| bad("a whole number"))?,
+        "reuse_worktrees" => {
+            s.reuse_worktrees = match v.to_ascii_lowercase().as_str() {
+                "true" | "yes" | "on" => true,
+                "false" | "no" | "off" => false,
+                _ => return Err(bad("true or false")),
+            }
+        }
         "agent_timeout_secs" => {
             s.agent_timeout_secs = if none { None } else { Some(v.parse().map_err(|_| bad("seconds or none"))?) }
         }
@@ -246,7 +267,7 @@ pub fn value_of(s: &ProjectSettings, key: &str) -> CoreResult<serde_json::Value>
     let all = serde_json::to_value(s).expect("settings serialize");
     let map = match key {
         "agent" | "test_command" | "setup" | "cleanup" | "worktree_include" | "worktree_link" | "max_worktrees"
-        | "agent_timeout_secs" | "max_cost_usd" => all,
+        | "reuse_worktrees" | "agent_timeout_secs" | "max_cost_usd" => all,
         other => {
             return Err(CoreError::InvalidInput(format!(
                 "there is no setting `{other}` (settings: {})",

@@ -6,10 +6,19 @@
 //!
 //! - `.yokeflow/worktrees/<task-slug>-<short-id>/`: one worktree per task, on branch `yokeflow/<task-slug>-<short-id>`;
 //! - `.yokeflow/worktree-meta/<task-slug>-<short-id>.json`: the [`WorktreeInfo`] of that worktree. It lives as long
-//!   as the branch (not the folder), so [`Worktrees::reattach`] gives a crashed task back its id and base.
+//!   as the branch (not the folder), so [`Worktrees::reattach`] gives a crashed task back its id and base;
+//! - `.yokeflow/worktrees/slot-<n>/`: when a project reuses worktrees, worker slot `n`'s one folder
+//!   ([`Worktrees::acquire_slot`]). Between tasks it is *free*: its HEAD detached, its branch gone. The next task of
+//!   that slot gets it reset to its base (tracked files checked out, untracked ones removed, ignored build outputs
+//!   such as `target/` or `node_modules/` kept) on its own new branch; [`Worktrees::release`] frees it again;
+//! - `.yokeflow/worktree-meta/slot-<n>.reset`: written before a slot's reset and removed after it. A crash in
+//!   between leaves it, and the next [`Worktrees::finish_resets`] (recovery, or the next acquire) finishes the reset
+//!   to a free folder: what was in the folder then is no one's work (it was saved first, see below).
 //!
 //! The one rule: **never lose a commit.** A branch is deleted only when every commit on it is reachable from the
-//! target branch; uncommitted files are the caller's business (run [`Worktrees::commit_all`] before removing).
+//! target branch; uncommitted files are the caller's business (run [`Worktrees::commit_all`] before removing). A free
+//! slot's changed or new files (a person's edit, a landed task's leftovers) are committed to
+//! `refs/yokeflow/rescued/slot-<n>-<ms>` before the slot is reset or dropped, so even those survive.
 
 use std::path::{Path, PathBuf};
 
@@ -47,6 +56,28 @@ pub enum RemoveOutcome {
     /// Folder and git metadata are gone; the branch was kept because `unmerged_commits` of its commits are not
     /// reachable from the target. [`Worktrees::reattach`] can bring the folder back.
     BranchKept { branch: String, unmerged_commits: usize },
+    /// The branch is gone (all of it on the target) and its folder, worker slot `slot`'s, is free for the slot's
+    /// next task ([`Worktrees::release`]).
+    Released { slot: String },
+}
+
+/// What [`Worktrees::acquire_slot`] gave a task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlotWorktree {
+    pub info: WorktreeInfo,
+    /// The slot's folder was reset from an earlier task (its ignored files kept), not made anew.
+    pub reused: bool,
+    /// Files found changed or new in the free slot were committed to this ref before the reset.
+    pub rescued: Option<String>,
+    /// Why the slot's folder was not reused as it was (the task still has a worktree: a new one).
+    pub fallback: Option<String>,
+}
+
+/// The mark of a slot reset in progress (`.yokeflow/worktree-meta/slot-<n>.reset`).
+#[derive(Debug, Serialize, Deserialize)]
+struct ResetMark {
+    branch: String,
+    base: String,
 }
 
 /// What to do with a branch that still has commits the target does not have.
@@ -99,19 +130,31 @@ impl Worktrees {
     /// A new worktree for `task_id` from commit `base`, on the new branch `yokeflow/<task-slug>-<short-id>`.
     pub fn create(&self, task_id: &str, base: Oid) -> CoreResult<WorktreeInfo> {
         let _admin = admin_lock();
-        let repo = self.repo()?;
+        self.create_locked(&self.repo()?, task_id, base, None)
+    }
+
+    /// [`Worktrees::create`] with the admin lock held; in folder `folder` (a slot's) instead of one named after the
+    /// branch.
+    fn create_locked(
+        &self,
+        repo: &Repository,
+        task_id: &str,
+        base: Oid,
+        folder: Option<&str>,
+    ) -> CoreResult<WorktreeInfo> {
         let commit = repo.find_commit(base)?;
         let id = uuid::Uuid::new_v4().to_string();
         let name = format!("{}-{}", slug(task_id), &id[..8]);
+        let dir = folder.unwrap_or(&name).to_string();
         let info = WorktreeInfo {
             id,
             task_id: task_id.to_string(),
             branch: format!("{BRANCH_PREFIX}{name}"),
-            path: self.root.join(&name),
+            path: self.root.join(&dir),
             base_commit: base.to_string(),
         };
         repo.branch(&info.branch, &commit, false)?;
-        let added = self.write_meta(&name, &info).and_then(|_| add_worktree(&repo, &name, &info.path, &info.branch));
+        let added = self.write_meta(&name, &info).and_then(|_| add_worktree(repo, &dir, &info.path, &info.branch));
         if let Err(e) = added {
             // Undo: the new branch has no commit of its own yet, so deleting it loses nothing.
             let _ = repo.find_branch(&info.branch, BranchType::Local).and_then(|mut b| b.delete());
@@ -119,6 +162,191 @@ impl Worktrees {
             return Err(e);
         }
         Ok(info)
+    }
+
+    /// The worktree of worker slot `slot` for `task_id`, on a new branch from `base`: the slot's free folder reset to
+    /// `base` (ignored files kept: that is the point), or, the first time, a new folder `slot-<slot>`. When the slot's
+    /// folder still holds a task's branch (work waiting in Review), or its changed files cannot be saved, the task
+    /// gets a worktree of its own as [`Worktrees::create`] makes it; when the reset itself fails, the folder is made
+    /// anew. Either way [`SlotWorktree::fallback`] says why. Nothing is lost: see the module docs.
+    pub fn acquire_slot(&self, task_id: &str, base: Oid, slot: u32) -> CoreResult<SlotWorktree> {
+        let _admin = admin_lock();
+        let repo = self.repo()?;
+        self.finish_resets_locked(&repo)?;
+        let name = slot_name(slot);
+        let path = self.root.join(&name);
+        let fresh = |fallback: Option<String>, folder: Option<&str>| -> CoreResult<SlotWorktree> {
+            let info = self.create_locked(&repo, task_id, base, folder)?;
+            Ok(SlotWorktree { info, reused: false, rescued: None, fallback })
+        };
+        match repo.find_worktree(&name) {
+            Ok(wt) if wt.validate().is_ok() => {
+                if let Some(branch) = worktree_branch(&repo, &name) {
+                    let why = format!("the slot's worktree {name} still holds `{branch}` (work waiting in Review)");
+                    return fresh(Some(why), None);
+                }
+                let rescued = match rescue_changes(&path, &name) {
+                    Ok(r) => r,
+                    Err(e) => return fresh(Some(format!("the changes in {name} could not be saved ({e})")), None),
+                };
+                match self.reset_slot(&repo, &name, &path, task_id, base) {
+                    Ok(info) => return Ok(SlotWorktree { info, reused: true, rescued, fallback: None }),
+                    Err(e) => {
+                        self.drop_folder(&repo, &name, &path)?;
+                        let why = format!("the slot's worktree {name} could not be reset ({e}); it was made anew");
+                        return Ok(SlotWorktree { rescued, ..fresh(Some(why), Some(&name))? });
+                    }
+                }
+            }
+            Ok(wt) => {
+                // Its folder is gone: forget it.
+                wt.prune(Some(WorktreePruneOptions::new().valid(true).locked(true)))?;
+            }
+            Err(_) => {}
+        }
+        if path.exists() {
+            // A folder git does not know (a creation cut short): nothing committed lives there.
+            remove_dir(&path)?;
+        }
+        fresh(None, Some(&name))
+    }
+
+    /// Resets the free slot folder `name` onto a new branch for `task_id` at `base` (its changes already saved).
+    /// On failure the new branch is deleted again (it has no commit) and the caller drops the folder.
+    fn reset_slot(
+        &self,
+        repo: &Repository,
+        name: &str,
+        path: &Path,
+        task_id: &str,
+        base: Oid,
+    ) -> CoreResult<WorktreeInfo> {
+        let commit = repo.find_commit(base)?;
+        let id = uuid::Uuid::new_v4().to_string();
+        let stem = format!("{}-{}", slug(task_id), &id[..8]);
+        let info = WorktreeInfo {
+            id,
+            task_id: task_id.to_string(),
+            branch: format!("{BRANCH_PREFIX}{stem}"),
+            path: path.canonicalize().unwrap_or_else(|_| path.to_path_buf()),
+            base_commit: base.to_string(),
+        };
+        repo.branch(&info.branch, &commit, false)?;
+        let mark = self.meta_dir.join(format!("{name}.reset"));
+        let reset = self
+            .write_meta(&stem, &info)
+            .and_then(|_| {
+                let m = ResetMark { branch: info.branch.clone(), base: info.base_commit.clone() };
+                let json = serde_json::to_string(&m).map_err(|e| CoreError::InvalidInput(e.to_string()))?;
+                std::fs::write(&mark, json).map_err(|e| CoreError::io(format!("cannot write {}", mark.display()), e))
+            })
+            .and_then(|_| switch_folder(path, &info.branch))
+            .and_then(|_| clean_folder(path));
+        match reset {
+            Ok(()) => {
+                let _ = std::fs::remove_file(&mark);
+                Ok(info)
+            }
+            Err(e) => {
+                let _ = delete_branch_if_at(repo, &info.branch, base);
+                let _ = std::fs::remove_file(self.meta_path(&stem));
+                let _ = std::fs::remove_file(&mark);
+                Err(e)
+            }
+        }
+    }
+
+    /// Finishes the slot resets a crash cut short (their `.reset` marks): each such folder is set free (HEAD detached
+    /// at the base it was being reset to, tracked files checked out, untracked ones removed). Its files then were
+    /// nobody's work: they had been saved before the reset began. The new branch (no commits) is left to the
+    /// caller's reconciliation. Returns the slots finished.
+    pub fn finish_resets(&self) -> CoreResult<Vec<String>> {
+        let _admin = admin_lock();
+        self.finish_resets_locked(&self.repo()?)
+    }
+
+    fn finish_resets_locked(&self, repo: &Repository) -> CoreResult<Vec<String>> {
+        let mut done = Vec::new();
+        let Ok(entries) = std::fs::read_dir(&self.meta_dir) else { return Ok(done) };
+        for e in entries.flatten() {
+            let file = e.path();
+            let Some(name) = file.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".reset")) else {
+                continue;
+            };
+            let name = name.to_string();
+            let mark: Option<ResetMark> =
+                std::fs::read_to_string(&file).ok().and_then(|t| serde_json::from_str(&t).ok());
+            let path = self.root.join(&name);
+            let live = repo.find_worktree(&name).map(|wt| wt.validate().is_ok()).unwrap_or(false);
+            if let (true, Some(mark)) = (live && is_slot_name(&name), mark) {
+                let base = Oid::from_str(&mark.base)?;
+                if let Err(e) = detach_folder(&path, base).and_then(|_| clean_folder(&path)) {
+                    tracing::warn!(slot = name, branch = mark.branch, "an interrupted slot reset: {e}; folder dropped");
+                    self.drop_folder(repo, &name, &path)?;
+                }
+            }
+            let _ = std::fs::remove_file(&file);
+            done.push(name);
+        }
+        Ok(done)
+    }
+
+    /// Frees the worktree of a finished task: a slot's folder is kept for the slot's next task (HEAD detached, its
+    /// branch deleted when every commit of it is on `target_branch`, refused otherwise like [`Worktrees::remove`]);
+    /// any other worktree is removed ([`Worktrees::remove`]).
+    pub fn release(&self, info: &WorktreeInfo, target_branch: &str) -> CoreResult<RemoveOutcome> {
+        let folder = info.path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+        if !is_slot_name(&folder) || !self.is_under_root(&info.path) {
+            return self.remove(info, target_branch);
+        }
+        let _admin = admin_lock();
+        let repo = self.repo()?;
+        let tip = branch_tip(&repo, &info.branch)?;
+        let unmerged = count_unmerged(&repo, tip, branch_tip(&repo, target_branch)?)?;
+        if unmerged > 0 {
+            return Err(CoreError::UnmergedWork { branch: info.branch.clone(), commits: unmerged });
+        }
+        if worktree_branch(&repo, &folder).as_deref() == Some(info.branch.as_str()) {
+            Repository::open(&info.path)?.set_head_detached(tip)?;
+        }
+        delete_branch_if_at(&repo, &info.branch, tip)?;
+        if let Some(name) = info.branch.strip_prefix(BRANCH_PREFIX) {
+            let _ = std::fs::remove_file(self.meta_path(name));
+        }
+        Ok(RemoveOutcome::Released { slot: folder })
+    }
+
+    /// Removes the free slot folders of slots `keep` and up (slots count from 0; `keep` 0 removes all of them, for
+    /// a project that stopped reusing worktrees). Their changed files are saved first (module docs); a
+    /// slot whose changes cannot be saved is kept. Returns the folders removed.
+    pub fn drop_free_slots(&self, keep: u32) -> CoreResult<Vec<String>> {
+        let _admin = admin_lock();
+        let repo = self.repo()?;
+        self.finish_resets_locked(&repo)?;
+        let mut dropped = Vec::new();
+        for name in repo.worktrees()?.iter().flatten() {
+            let Some(n) = name.strip_prefix("slot-").and_then(|n| n.parse::<u32>().ok()) else { continue };
+            let path = self.root.join(name);
+            let wt = repo.find_worktree(name)?;
+            if n < keep || wt.validate().is_err() || worktree_branch(&repo, name).is_some() {
+                continue;
+            }
+            if rescue_changes(&path, name).is_err() {
+                continue;
+            }
+            self.drop_folder(&repo, name, &path)?;
+            dropped.push(name.to_string());
+        }
+        Ok(dropped)
+    }
+
+    /// Removes a worktree folder and its git admin folder (the caller saved what mattered).
+    fn drop_folder(&self, repo: &Repository, name: &str, path: &Path) -> CoreResult<()> {
+        remove_dir(path)?;
+        if let Ok(wt) = repo.find_worktree(name) {
+            wt.prune(Some(WorktreePruneOptions::new().valid(true).locked(true)))?;
+        }
+        Ok(())
     }
 
     /// Re-creates the worktree folder for an existing `yokeflow/…` branch (crash recovery: the branch holds the
@@ -173,7 +401,7 @@ impl Worktrees {
             if !branch.starts_with(BRANCH_PREFIX) {
                 continue;
             }
-            out.push(self.info_for(&repo, name, &branch, wt.path()));
+            out.push(self.info_for(&repo, &branch, wt.path()));
         }
         out.sort_by(|a, b| a.branch.cmp(&b.branch));
         Ok(out)
@@ -392,8 +620,10 @@ impl Worktrees {
     }
 
     /// The info of a live worktree: saved metadata, or what can be derived from the branch.
-    fn info_for(&self, repo: &Repository, name: &str, branch: &str, path: &Path) -> WorktreeInfo {
+    fn info_for(&self, repo: &Repository, branch: &str, path: &Path) -> WorktreeInfo {
         let path = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        // Metadata is kept by branch: a slot's folder is named after the slot, not the branch.
+        let name = branch.strip_prefix(BRANCH_PREFIX).unwrap_or(branch);
         match self.read_meta(name) {
             Some(meta) => WorktreeInfo { branch: branch.to_string(), path, ..meta },
             None => {
@@ -458,8 +688,10 @@ pub(crate) fn ensure_excluded(repo: &Repository) -> CoreResult<()> {
 /// What YokeFlow's own folders under `<repo>/.yokeflow/` take on disk (sizes of regular files; links not followed).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, TS)]
 pub struct DiskUsage {
-    /// Task worktrees now.
+    /// Task worktrees now (free slots not counted).
     pub worktrees: u32,
+    /// Free worker slot folders kept for the next task with their build outputs ([`Worktrees::acquire_slot`]).
+    pub free_slots: u32,
     #[ts(type = "number")]
     pub worktree_bytes: u64,
     /// The merge gate's worktrees (integration, conflict resolutions).
@@ -484,10 +716,18 @@ pub fn disk_usage(repo_path: &Path) -> CoreResult<DiskUsage> {
     }
     let root = repo_path.join(".yokeflow");
     let wts = root.join("worktrees");
-    let worktrees =
-        std::fs::read_dir(&wts).map(|d| d.flatten().filter(|e| e.path().is_dir()).count() as u32).unwrap_or(0);
+    let (mut worktrees, mut free_slots) = (0, 0);
+    for e in std::fs::read_dir(&wts).into_iter().flatten().flatten().filter(|e| e.path().is_dir()) {
+        let slot = e.file_name().to_str().is_some_and(is_slot_name);
+        if slot && Repository::open(e.path()).and_then(|r| r.head_detached()).unwrap_or(false) {
+            free_slots += 1;
+        } else {
+            worktrees += 1;
+        }
+    }
     Ok(DiskUsage {
         worktrees,
+        free_slots,
         worktree_bytes: size(&wts),
         gate_bytes: size(&root.join("integration")) + size(&root.join("resolve")),
         log_bytes: size(&root.join("logs")),
@@ -527,6 +767,73 @@ pub enum Rebase {
     Rebased { info: WorktreeInfo, behind: usize },
     /// The rebase stopped on a conflict in `files` and was undone: the branch is as it was.
     Conflict { files: Vec<String> },
+}
+
+/// The folder (and git worktree) name of worker slot `slot`'s reused worktree.
+pub fn slot_name(slot: u32) -> String {
+    format!("slot-{slot}")
+}
+
+fn is_slot_name(name: &str) -> bool {
+    name.strip_prefix("slot-").is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Commits every changed or new file (ignored ones excepted) of the free slot folder at `path` on top of its HEAD
+/// into `refs/yokeflow/rescued/<name>-<ms>`, without moving HEAD or touching a file. `None`: nothing had changed.
+fn rescue_changes(path: &Path, name: &str) -> CoreResult<Option<String>> {
+    let repo = Repository::open(path)?;
+    let mut opts = git2::StatusOptions::new();
+    opts.include_untracked(true).recurse_untracked_dirs(true).include_ignored(false);
+    if repo.statuses(Some(&mut opts))?.is_empty() {
+        return Ok(None);
+    }
+    let head = repo.head()?.peel_to_commit()?;
+    let mut index = repo.index()?;
+    index.add_all(["*"], git2::IndexAddOption::DEFAULT, None)?;
+    index.update_all(["*"], None)?;
+    let tree = repo.find_tree(index.write_tree()?)?;
+    if tree.id() == head.tree_id() {
+        return Ok(None);
+    }
+    let sig = signature(&repo)?;
+    let message = format!("YokeFlow: files found changed in the free worktree {name}, saved before it was reset");
+    let commit = repo.commit(None, &sig, &sig, &message, &tree, &[&head])?;
+    let refname = format!("refs/yokeflow/rescued/{name}-{}", crate::now_ms());
+    repo.reference(&refname, commit, false, &message)?;
+    Ok(Some(refname))
+}
+
+/// `git <args>` in the worktree folder `path`: the repository's hooks off, a clean git environment, no prompt.
+fn git_in(path: &Path, args: &[&str]) -> CoreResult<()> {
+    let mut cmd = std::process::Command::new("git");
+    cmd.arg("-C").arg(path).args(["-c", "core.hooksPath=/dev/null"]).args(args);
+    crate::git::clean_env(&mut cmd);
+    let out = cmd
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| CoreError::io("cannot run git", e))?;
+    if out.status.success() {
+        return Ok(());
+    }
+    let err = String::from_utf8_lossy(&out.stderr);
+    let line = err.lines().find(|l| !l.trim().is_empty()).unwrap_or("failed").trim().to_string();
+    Err(CoreError::InvalidInput(format!("git {} in {}: {line}", args.join(" "), path.display())))
+}
+
+/// Checks out `branch` in the folder, tracked files forced to it (ignored and untracked files stay).
+fn switch_folder(path: &Path, branch: &str) -> CoreResult<()> {
+    git_in(path, &["checkout", "--force", "--quiet", "--no-recurse-submodules", branch])
+}
+
+/// Detaches the folder's HEAD at `commit`, tracked files forced to it.
+fn detach_folder(path: &Path, commit: Oid) -> CoreResult<()> {
+    git_in(path, &["checkout", "--force", "--quiet", "--no-recurse-submodules", "--detach", &commit.to_string()])
+}
+
+/// Removes the folder's untracked files and folders; ignored ones (build outputs, `node_modules/`) stay.
+fn clean_folder(path: &Path) -> CoreResult<()> {
+    git_in(path, &["clean", "-d", "--force", "--quiet"])
 }
 
 /// Adds the worktree `name` at `path` with `branch` checked out.

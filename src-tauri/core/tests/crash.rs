@@ -9,6 +9,7 @@
 mod support;
 
 use std::io::{BufRead, BufReader, Write};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -131,6 +132,8 @@ impl Runner {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(open_log(log))
+            // Its own process group: `kill_group` reaches the git commands it runs too.
+            .process_group(0)
             .spawn()
             .unwrap();
         let stdout = child.stdout.take().unwrap();
@@ -174,6 +177,12 @@ impl Runner {
             }
             assert!(Instant::now() < deadline, "round {round}: the runner did not reach {stage:?} in {STAGE_GUARD:?}");
         }
+    }
+
+    /// SIGKILL to the runner and every process of its group (a git command it waits for).
+    fn kill_group(&mut self) {
+        unsafe { libc::kill(-(self.child.id() as i32), libc::SIGKILL) };
+        self.child.wait().unwrap();
     }
 
     /// SIGKILL; false when it had already exited.
@@ -709,4 +718,89 @@ async fn recovery_leaves_a_persons_worktrees_and_locks_alone() {
     yokeflow_core::orchestrator::recover(&f.db, &f.project_id).await.unwrap();
     assert!(!target_lock.exists(), "the dead gate's lock on the target stayed");
     assert!(admin.join("mine/index.lock").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_in_the_middle_of_a_slot_reset_loses_nothing() {
+    let f = fixture(vec![task("a", &[], &["a.txt"], 5)]).await;
+    let git = git2::Repository::open(&f.repo).unwrap();
+    std::fs::write(f.repo.join(".gitignore"), "build/\n").unwrap();
+    std::fs::write(f.repo.join("data.slow"), "tracked data\n").unwrap();
+    yokeflow_core::git::commit_all(&git, "data and ignores").unwrap();
+    let mut s = yokeflow_core::settings::get(&f.db, &f.project_id).await.unwrap();
+    s.reuse_worktrees = true;
+    yokeflow_core::settings::save(&f.db, &f.project_id, &s).await.unwrap();
+    let argv = f.agent(json!({ "default": { "sleep_ms": 5 } }));
+    agent::save_agent_command(&f.db, &f.project_id, Some(&argv)).await.unwrap();
+    let run = |only: &str| yokeflow_core::orchestrator::RunOptions {
+        max_worktrees: Some(1),
+        only_tasks: Some(vec![only.to_string()]),
+        ..Default::default()
+    };
+    let (tx, _rx) = yokeflow_core::events::channel();
+    let report = yokeflow_core::orchestrator::run(&f.db, &f.project_id, run("a"), tx).await.unwrap();
+    assert!(report.all_done(), "{report:#?}");
+    let slot = f.repo.join(".yokeflow/worktrees/slot-0");
+    assert!(slot.is_dir(), "{:?}", f.worktree_dirs());
+    // In the free slot: a build output (ignored), a person's edit of a tracked file, a new file.
+    std::fs::create_dir_all(slot.join("build")).unwrap();
+    std::fs::write(slot.join("build/out.bin"), "built\n").unwrap();
+    std::fs::write(slot.join("data.slow"), "edited in the free slot\n").unwrap();
+    std::fs::write(slot.join("notes.txt"), "notes\n").unwrap();
+    // Restoring `data.slow` during the reset goes through a smudge filter that signals, then hangs: the runner is
+    // killed right there, in the middle of git's checkout of the slot.
+    let signal = f.dir.path().join("smudging");
+    std::fs::write(f.repo.join(".git/info/attributes"), "*.slow filter=slow\n").unwrap();
+    let filter = format!("touch '{}' && sleep 600 && cat", signal.display());
+    git.config().unwrap().set_str("filter.slow.smudge", &filter).unwrap();
+    let spec = vec![task("a", &[], &["a.txt"], 5), task("b", &[], &["b.txt"], 5)];
+    let file = f.dir.path().join("tasks.json");
+    std::fs::write(&file, serde_json::to_string_pretty(&json!({ "project": "t", "tasks": spec })).unwrap()).unwrap();
+    import::import_file(&f.db, &f.project_id, &file).await.unwrap();
+    let log = f.dir.path().join("runner.log");
+    let mut runner = Runner::spawn(&f, &log);
+    let deadline = Instant::now() + STAGE_GUARD;
+    while !signal.exists() {
+        assert!(runner.child.try_wait().unwrap().is_none(), "{}", std::fs::read_to_string(&log).unwrap());
+        assert!(Instant::now() < deadline, "the reset never reached the checkout");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    runner.kill_group();
+    assert!(f.repo.join(".yokeflow/worktree-meta/slot-0.reset").exists(), "killed while resetting");
+
+    // Started again (without the hanging filter): recovery finishes the reset, b runs in the slot and lands.
+    git.config().unwrap().remove("filter.slow.smudge").unwrap();
+    let (tx, rx) = yokeflow_core::events::channel();
+    let seen = support::collect_events(rx);
+    let report = yokeflow_core::orchestrator::run(&f.db, &f.project_id, run("b"), tx).await.unwrap();
+    assert!(report.all_done(), "{report:#?}");
+    let b_in: Vec<String> = seen
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|e| match e {
+            yokeflow_core::events::Event::WorktreeCreated { task_id, path, .. } if task_id == "b" => Some(path),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(b_in.len(), 1);
+    assert!(b_in[0].ends_with("/slot-0"), "{b_in:?}");
+    // Nothing lost: both tasks on the target, the person's files saved before the reset, the build output kept.
+    assert!(f.target_file("a.txt").unwrap().contains("- a: done"));
+    assert!(f.target_file("b.txt").unwrap().contains("- b: done"));
+    assert_eq!(f.target_file("data.slow").as_deref(), Some("tracked data\n"));
+    let rescued: Vec<git2::Oid> =
+        git.references_glob("refs/yokeflow/rescued/*").unwrap().flatten().map(|r| r.target().unwrap()).collect();
+    assert_eq!(rescued.len(), 1);
+    let tree = git.find_commit(rescued[0]).unwrap().tree().unwrap();
+    let text = |name: &str| {
+        let blob = git.find_blob(tree.get_path(Path::new(name)).unwrap().id()).unwrap();
+        String::from_utf8_lossy(blob.content()).into_owned()
+    };
+    assert_eq!((text("data.slow"), text("notes.txt")), ("edited in the free slot\n".into(), "notes\n".into()));
+    assert_eq!(std::fs::read_to_string(slot.join("build/out.bin")).unwrap(), "built\n");
+    assert!(!f.repo.join(".yokeflow/worktree-meta/slot-0.reset").exists());
+    assert!(f.task_branches().is_empty(), "{:?}", f.task_branches());
+    assert_eq!(f.worktree_dirs(), vec!["slot-0".to_string()], "only the free slot is left");
+    assert!(f.marked_processes().is_empty());
 }

@@ -288,3 +288,131 @@ fn continued_work_is_rebased_onto_the_target_keeping_uncommitted_files_and_a_con
     assert_eq!(fs::read_to_string(info.path.join("notes.txt")).unwrap(), "uncommitted\n");
     assert_eq!(Repository::open(&info.path).unwrap().state(), git2::RepositoryState::Clean, "no rebase left open");
 }
+
+/// The tree of `commit` holds `file` with `text`.
+fn file_in(repo: &Repository, commit: Oid, file: &str) -> Option<String> {
+    let tree = repo.find_commit(commit).unwrap().tree().unwrap();
+    let entry = tree.get_path(Path::new(file)).ok()?;
+    let blob = repo.find_blob(entry.id()).unwrap();
+    Some(String::from_utf8_lossy(blob.content()).into_owned())
+}
+
+fn head_detached(dir: &Path) -> bool {
+    Repository::open(dir).unwrap().head_detached().unwrap()
+}
+
+#[test]
+fn a_slot_is_reset_for_the_next_task_keeping_ignored_build_outputs_and_saving_whatever_changed() {
+    let (dir, repo) = repo();
+    write(dir.path(), ".gitignore", "target/\n");
+    yokeflow_core::git::commit_all(&repo, "ignore target").unwrap();
+    let wts = Worktrees::open(dir.path()).unwrap();
+
+    // The slot's first task: a new folder named after the slot, on the task's own branch.
+    let first = wts.acquire_slot("a", tip(&repo, "main"), 0).unwrap();
+    assert!(!first.reused && first.rescued.is_none() && first.fallback.is_none(), "{first:?}");
+    let a = first.info;
+    assert_eq!(a.path.file_name().unwrap(), "slot-0");
+    assert!(a.branch.starts_with("yokeflow/a-"));
+    fs::create_dir_all(a.path.join("target/debug")).unwrap();
+    write(&a.path, "target/debug/app", "a build output\n");
+    commit_in(&a.path, "a.txt", "a\n", "a");
+    assert_eq!(wts.list().unwrap(), vec![a.clone()], "the slot's task worktree is listed as any other");
+    // Not landed yet: the slot is not freed.
+    assert!(matches!(wts.release(&a, "main"), Err(CoreError::UnmergedWork { .. })));
+    fast_forward(&repo, "main", tip(&repo, &a.branch));
+    assert_eq!(wts.release(&a, "main").unwrap(), RemoveOutcome::Released { slot: "slot-0".into() });
+    assert!(!branch_exists(&repo, &a.branch), "the landed branch is gone");
+    assert!(a.path.is_dir() && head_detached(&a.path), "the folder stays, its HEAD detached");
+    assert!(wts.list().unwrap().is_empty(), "a free slot is no task's worktree");
+    let usage = yokeflow_core::worktree::disk_usage(dir.path()).unwrap();
+    assert_eq!((usage.worktrees, usage.free_slots), (0, 1));
+
+    // Between tasks someone edits the free folder: a tracked file, a new file, a new folder.
+    write(&a.path, "README.md", "edited in the free slot\n");
+    write(&a.path, "notes.txt", "a person's notes\n");
+    fs::create_dir_all(a.path.join("scratch")).unwrap();
+    write(&a.path, "scratch/x.txt", "x\n");
+    let base = tip(&repo, "main");
+    let next = wts.acquire_slot("b", base, 0).unwrap();
+    assert!(next.reused && next.fallback.is_none(), "{next:?}");
+    let b = next.info.clone();
+    assert_eq!(b.path, a.path.canonicalize().unwrap());
+    assert!(b.branch.starts_with("yokeflow/b-") && tip(&repo, &b.branch) == base);
+    assert_eq!(Repository::open(&b.path).unwrap().head().unwrap().shorthand(), Some(b.branch.as_str()));
+    // Reset: tracked files as the base has them, untracked ones gone, the ignored build output kept.
+    assert_eq!(fs::read_to_string(b.path.join("README.md")).unwrap(), "hello\n");
+    assert_eq!(fs::read_to_string(b.path.join("a.txt")).unwrap(), "a\n");
+    assert!(!b.path.join("notes.txt").exists() && !b.path.join("scratch").exists());
+    assert_eq!(fs::read_to_string(b.path.join("target/debug/app")).unwrap(), "a build output\n");
+    assert!(git_status(&b.path).is_empty(), "{}", git_status(&b.path));
+    // ... and nothing that was there is lost: it is committed on top of the folder's old HEAD.
+    let kept = next.rescued.expect("the changes were saved");
+    assert!(kept.starts_with("refs/yokeflow/rescued/slot-0-"), "{kept}");
+    let saved = repo.refname_to_id(&kept).unwrap();
+    assert_eq!(file_in(&repo, saved, "README.md").as_deref(), Some("edited in the free slot\n"));
+    assert_eq!(file_in(&repo, saved, "notes.txt").as_deref(), Some("a person's notes\n"));
+    assert_eq!(file_in(&repo, saved, "scratch/x.txt").as_deref(), Some("x\n"));
+    assert_eq!(file_in(&repo, saved, "target/debug/app"), None, "ignored files are not saved: they stay");
+    assert_eq!(repo.find_commit(saved).unwrap().parent_id(0).unwrap(), base);
+    assert_eq!(wts.list().unwrap(), vec![b.clone()]);
+
+    // While b waits in Review with work in the slot, the slot's next task gets a worktree of its own.
+    commit_in(&b.path, "b.txt", "b\n", "b");
+    let other = wts.acquire_slot("c", base, 0).unwrap();
+    assert!(!other.reused && other.info.path != b.path, "{other:?}");
+    assert!(other.fallback.unwrap().contains("still holds"));
+    assert_eq!(fs::read_to_string(b.path.join("b.txt")).unwrap(), "b\n", "b's work is untouched");
+    // That one is an ordinary worktree: removed when released.
+    assert_eq!(wts.release(&other.info, "main").unwrap(), RemoveOutcome::Removed);
+    assert!(!other.info.path.exists());
+
+    // A free slot above what a run uses is dropped (its changes saved first); a busy one never.
+    assert!(wts.drop_free_slots(0).unwrap().is_empty(), "slot-0 holds b's work");
+    fast_forward(&repo, "main", tip(&repo, &b.branch));
+    wts.release(&b, "main").unwrap();
+    write(&b.path, "late.txt", "written after b landed\n");
+    assert_eq!(wts.drop_free_slots(1).unwrap(), Vec::<String>::new(), "slot 0 is kept for a run of one slot");
+    assert_eq!(wts.drop_free_slots(0).unwrap(), vec!["slot-0".to_string()]);
+    assert!(!b.path.exists());
+    let rescued: Vec<String> = repo
+        .references_glob("refs/yokeflow/rescued/*")
+        .unwrap()
+        .flatten()
+        .map(|r| r.name().unwrap().to_string())
+        .collect();
+    assert_eq!(rescued.len(), 2, "{rescued:?}");
+    assert!(rescued.iter().any(|r| file_in(&repo, repo.refname_to_id(r).unwrap(), "late.txt").is_some()));
+}
+
+#[test]
+fn a_slot_reset_cut_short_is_finished_to_a_free_folder_and_the_next_task_gets_the_slot() {
+    let (dir, repo) = repo();
+    let wts = Worktrees::open(dir.path()).unwrap();
+    let a = wts.acquire_slot("a", tip(&repo, "main"), 2).unwrap().info;
+    commit_in(&a.path, "a.txt", "a\n", "a");
+    fast_forward(&repo, "main", tip(&repo, &a.branch));
+    wts.release(&a, "main").unwrap();
+    let base = tip(&repo, "main");
+    // What a process killed in the middle of the reset for task b leaves: b's new branch and the reset's mark, the
+    // folder half checked out (HEAD moved to the branch, a tracked file not yet restored, a stray file), a lock.
+    repo.branch("yokeflow/b-12345678", &repo.find_commit(base).unwrap(), false).unwrap();
+    let mark = dir.path().join(".yokeflow/worktree-meta/slot-2.reset");
+    fs::write(&mark, format!(r#"{{"branch":"yokeflow/b-12345678","base":"{base}"}}"#)).unwrap();
+    Repository::open(&a.path).unwrap().set_head("refs/heads/yokeflow/b-12345678").unwrap();
+    write(&a.path, "a.txt", "half written\n");
+    write(&a.path, "stray.txt", "left by the cut-short checkout\n");
+
+    assert_eq!(wts.finish_resets().unwrap(), vec!["slot-2".to_string()]);
+    assert!(!mark.exists());
+    assert!(head_detached(&a.path), "free again");
+    assert_eq!(fs::read_to_string(a.path.join("a.txt")).unwrap(), "a\n");
+    assert!(!a.path.join("stray.txt").exists());
+    assert!(wts.list().unwrap().is_empty());
+    // The branch has nothing of its own: the caller's reconciliation deletes it.
+    assert_eq!(wts.orphan_branches().unwrap(), vec!["yokeflow/b-12345678".to_string()]);
+    assert!(wts.delete_branch_if_merged("yokeflow/b-12345678", "main").unwrap());
+    // And the slot serves the next task.
+    let b = wts.acquire_slot("b", base, 2).unwrap();
+    assert!(b.reused && b.rescued.is_none(), "{b:?}");
+}

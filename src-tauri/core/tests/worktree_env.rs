@@ -184,6 +184,12 @@ fn included_files_never_take_what_git_tracks_or_leave_the_repository() {
     assert_eq!(std::fs::read_to_string(dest.join("cache/deep/blob")).unwrap(), "b\n");
     assert!(dest.join("cache/inside").is_symlink(), "a link inside the repository stays a link");
     assert!(std::fs::symlink_metadata(dest.join("cache/outside")).is_err(), "a link out of it is left out");
+    // A second pass brings a copy the main checkout changed since up to date, and writes nothing else.
+    std::fs::write(root.join("config/local.toml"), "mine, edited since\n").unwrap();
+    let again = yokeflow_core::prepare::include_files(&root, &dest, &include, &[]).unwrap();
+    assert_eq!(again.copied, vec!["config/local.toml"], "{again:?}");
+    assert_eq!(std::fs::read_to_string(dest.join("config/local.toml")).unwrap(), "mine, edited since\n");
+    assert!(again.skipped.contains(&("cache".into(), "the worktree has it already, up to date".into())), "{again:?}");
     // Linked instead of copied; a second pass writes over nothing.
     let linked = yokeflow_core::prepare::include_files(&root, &dest, &[], &["config/local.toml".into()]).unwrap();
     assert!(linked.linked.is_empty() && linked.skipped[0].1 == "the worktree has it already", "{linked:?}");
@@ -210,4 +216,83 @@ fn included_files_never_take_what_git_tracks_or_leave_the_repository() {
     for bad in ["../x", "/etc/passwd", ".git/config", ".yokeflow/logs", "a/**/b"] {
         assert!(yokeflow_core::prepare::include_files(&root, &fresh, &[bad.to_string()], &[]).is_err(), "{bad}");
     }
+}
+
+/// A Rust workspace whose setup builds it, with reused worktrees: tasks `a` then `b` (b depends on a), one slot.
+async fn reused_rust_project() -> (tempfile::TempDir, std::path::PathBuf, Db, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("crate");
+    let tasks_file = json!({
+        "project": "crate",
+        "setup": support::cargo_project::build_argv(),
+        "tasks": [
+            {"id": "a", "title": "A", "files": ["notes/a.md"]},
+            {"id": "b", "title": "B", "files": ["notes/b.md"], "depends_on": ["a"]},
+        ],
+    });
+    let mut files = support::cargo_project::files(150);
+    files.push(("yokeflow.yaml".into(), serde_json::to_string_pretty(&tasks_file).unwrap()));
+    let refs: Vec<(&str, &str)> = files.iter().map(|(p, c)| (p.as_str(), c.as_str())).collect();
+    init_repo(&repo, &refs);
+    let db = Db::open(&dir.path().join("yokeflow.db")).await.unwrap();
+    let p = project::init(&db, &repo).await.unwrap();
+    import::import_file(&db, &p.id, &repo.join("yokeflow.yaml")).await.unwrap();
+    let p = project::get(&db, &p.id).await.unwrap();
+    let pending = approvals::pending(&db, &p).await.unwrap();
+    approvals::approve_shown(&db, &p, &pending).await.unwrap();
+    let mut s = yokeflow_core::settings::get(&db, &p.id).await.unwrap();
+    assert!(!s.reuse_worktrees, "off unless a person turns it on");
+    s.reuse_worktrees = true;
+    // Not a repository setting: the tasks file is left as it is (the checkout stays clean for the landings).
+    yokeflow_core::settings::save(&db, &p.id, &s).await.unwrap();
+    assert_eq!(std::fs::read_to_string(repo.join("yokeflow.yaml")).unwrap(), files.last().unwrap().1);
+    (dir, repo, db, p.id)
+}
+
+fn setup_log(repo: &Path, task: &str) -> String {
+    let logs = repo.join(".yokeflow/logs");
+    let name = names(&logs).into_iter().find(|n| n.starts_with(&format!("{task}-")) && n.ends_with("-setup.log"));
+    std::fs::read_to_string(logs.join(name.unwrap_or_else(|| panic!("no setup log of {task}")))).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_second_task_in_a_reused_slot_builds_incrementally() {
+    let (_dir, repo, db, id) = reused_rust_project().await;
+    let agent = vec!["sh".into(), "-c".into(), "mkdir -p notes && echo done > notes/$YOKEFLOW_TASK_ID.md".into()];
+    let opts = RunOptions { max_worktrees: Some(1), agent_command: Some(agent), learn: false, ..Default::default() };
+    let (tx, rx) = events::channel();
+    let seen = support::collect_events(rx);
+    let report = orchestrator::run(&db, &id, opts, tx).await.unwrap();
+    assert!(report.all_done(), "{report:#?}");
+    let created: Vec<(String, String)> = seen
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|e| match e {
+            events::Event::WorktreeCreated { task_id, path, .. } => Some((task_id, path)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(created.len(), 2, "{created:?}");
+    assert!(created.iter().all(|(_, p)| p.ends_with("/slot-0")), "both tasks worked in the slot's folder: {created:?}");
+    // The first task's setup built everything; the second found the build outputs and compiled nothing again.
+    let (a, b) = (setup_log(&repo, "a"), setup_log(&repo, "b"));
+    assert!(a.contains("Compiling dep") && a.contains("Compiling app"), "{a}");
+    assert!(!b.contains("Compiling"), "{b}");
+    assert!(b.contains("Finished"), "{b}");
+    // The slot is free for the next run, its build kept; no task branch or other worktree is left.
+    let slot = repo.join(".yokeflow/worktrees/slot-0");
+    assert!(slot.join("target/debug").is_dir());
+    let usage = yokeflow_core::worktree::disk_usage(&repo).unwrap();
+    assert_eq!((usage.worktrees, usage.free_slots), (0, 1));
+    assert!(support::task_branches(&repo).is_empty(), "{:?}", support::task_branches(&repo));
+    for t in ["a", "b"] {
+        assert_eq!(support::target_file(&repo, &format!("notes/{t}.md")).as_deref(), Some("done\n"));
+    }
+
+    // Turning reuse off frees the disk at once.
+    let mut s = yokeflow_core::settings::get(&db, &id).await.unwrap();
+    s.reuse_worktrees = false;
+    yokeflow_core::settings::save(&db, &id, &s).await.unwrap();
+    assert!(!slot.exists());
 }

@@ -14,6 +14,7 @@ export function project(overrides: Partial<Project> = {}): Project {
     worktree_include: [],
     worktree_link: [],
     max_worktrees: 3,
+    reuse_worktrees: false,
     is_demo: true,
     created_at: 1_700_000_000,
     ...overrides,

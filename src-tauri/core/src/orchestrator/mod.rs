@@ -26,6 +26,7 @@ use tokio::sync::mpsc;
 
 use crate::agent;
 use crate::approvals::{self, CommandKind};
+use crate::concurrency::blocking;
 use crate::db::Db;
 use crate::error::{CoreError, CoreResult};
 use crate::events::{emit, Event, EventSender};
@@ -33,6 +34,7 @@ use crate::merge::GateConfig;
 use crate::model::{RunMode, RunStatus, Task, TaskStatus};
 use crate::plan::schedule::DEFAULT_SEED;
 use crate::plan::{PlanTask, RunState, Scheduler};
+use crate::worktree::Worktrees;
 use crate::{project, tasks};
 
 pub use crate::report::{ReviewItem, RunReport, TaskTiming};
@@ -196,6 +198,13 @@ pub async fn run_controlled(
     // From here on the run has a row: whatever fails, the row is closed (never left `running`).
     let run = async {
         let repo = PathBuf::from(&project.repo_path);
+        // Free slot folders this run will not use (fewer workers, or worktrees no longer reused) go.
+        let keep = if project.reuse_worktrees { workers } else { 0 };
+        let repo2 = repo.clone();
+        if let Err(e) = blocking(move || Worktrees::open(&repo2)?.drop_free_slots(keep)).await {
+            let message = format!("the free worktree slots could not be removed: {e}");
+            emit(&events, Event::Warning { run_id: run_id.clone(), task_id: None, message });
+        }
         let port_base = project::port_base(db, project_id).await?;
         let gate = GateConfig {
             target_branch: project.target_branch.clone(),

@@ -197,6 +197,8 @@ pub(crate) async fn reconcile_worktrees(
     let (repo2, target2) = (repo.clone(), target.clone());
     let (live, orphans, existing): (Vec<WorktreeInfo>, Vec<String>, HashSet<String>) = blocking(move || {
         let wts = Worktrees::open(&repo2)?;
+        // Slot resets a crash cut short are finished first: their folders are free again, not anyone's work.
+        wts.finish_resets()?;
         wts.prune()?;
         let git = git2::Repository::open(&repo2)?;
         remove_half_made_worktrees(&wts, &git)?;
@@ -239,7 +241,7 @@ pub(crate) async fn reconcile_worktrees(
             }
             match i3 {
                 Some(info) => {
-                    wts.remove(&info, &target3)?;
+                    wts.release(&info, &target3)?;
                 }
                 None => delete_branch(&repo3, &b3)?,
             }

@@ -468,13 +468,18 @@ async fn resolve_conflict(
 }
 
 /// The worktree to work in: the live one of the kept branch or the kept branch reattached (rebased onto the
-/// current target), or a new one from the current target commit. Also whether it continues earlier work, and
+/// current target), or a new one from the current target commit (the slot's reused folder when the project reuses
+/// worktrees). Also whether it continues earlier work, and
 /// what a person should know about it (a rebase that stopped on a conflict).
 async fn open_worktree(ctx: &WorkerCtx, s: &Started) -> CoreResult<(WorktreeInfo, bool, Option<String>)> {
     let repo = ctx.repo.clone();
     let target = ctx.target_branch.clone();
     let task_id = s.task.id.clone();
     let reuse = s.reuse_branch.clone();
+    let slot = match s.slot {
+        Occupancy::Worker(slot) if ctx.project.reuse_worktrees => Some(slot),
+        _ => None,
+    };
     blocking(move || {
         let wts = Worktrees::open(&repo)?;
         let git = git2::Repository::open(&repo)?;
@@ -519,7 +524,21 @@ async fn open_worktree(ctx: &WorkerCtx, s: &Started) -> CoreResult<(WorktreeInfo
             }
         }
         let base = git.find_reference(&format!("refs/heads/{target}"))?.peel_to_commit()?.id();
-        Ok((wts.create(&task_id, base)?, false, None))
+        let Some(slot) = slot else { return Ok((wts.create(&task_id, base)?, false, None)) };
+        // The slot's own folder, reset to the base with its build outputs kept.
+        let got = wts.acquire_slot(&task_id, base, slot)?;
+        let mut notes = Vec::new();
+        if let Some(why) = got.fallback {
+            notes.push(format!("`{task_id}` did not reuse its slot's worktree: {why}"));
+        }
+        if let Some(kept) = got.rescued {
+            notes.push(format!(
+                "files found changed in the free worktree {} were saved in `{kept}` before it was reset for \
+                 `{task_id}` (`git log -p {kept}` shows them)",
+                crate::worktree::slot_name(slot)
+            ));
+        }
+        Ok((got.info, false, (!notes.is_empty()).then(|| notes.join("; "))))
     })
     .await
 }
@@ -609,7 +628,8 @@ async fn remove_worktree(ctx: &WorkerCtx, task_id: &str, info: WorktreeInfo) {
     let repo = ctx.repo.clone();
     let target = ctx.target_branch.clone();
     let branch = info.branch.clone();
-    let removed = blocking(move || Worktrees::open(&repo)?.remove(&info, &target)).await;
+    // A slot's folder stays for the slot's next task (its branch goes); any other worktree is removed.
+    let removed = blocking(move || Worktrees::open(&repo)?.release(&info, &target)).await;
     match removed {
         Ok(_) => emit(
             &ctx.events,

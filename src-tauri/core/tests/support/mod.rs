@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod cargo_project;
 pub mod rng;
 
 use std::path::{Path, PathBuf};

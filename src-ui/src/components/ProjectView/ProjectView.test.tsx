@@ -45,6 +45,7 @@ function backend(overrides: Partial<Backend> = {}): Backend {
       worktree_include: [],
       worktree_link: [],
       max_worktrees: 3,
+      reuse_worktrees: false,
       agent_timeout_secs: null,
       max_cost_usd: null,
     },

@@ -207,6 +207,23 @@ export function SettingsForm({ projectId, stored, presets, onSaved }: Props) {
           value={fields.link}
           onChange={(link) => set({ link })}
         />
+        <div>
+          <label className={styles.check}>
+            <input
+              type="checkbox"
+              data-testid="settings-reuse_worktrees"
+              aria-describedby={fieldId("reuse-hint")}
+              checked={fields.reuseWorktrees}
+              onChange={(e) => set({ reuseWorktrees: e.target.checked })}
+            />
+            Reuse each slot's worktree between tasks
+          </label>
+          <p className={styles.hint} id={fieldId("reuse-hint")}>
+            The next task starts in the same folder, reset to its base: tracked and untracked files as the target has
+            them, ignored build outputs (target/, node_modules/, caches) kept, so builds are incremental. Off: a fresh
+            worktree per task, and the kept slots are removed.
+          </p>
+        </div>
       </fieldset>
 
       <fieldset className={styles.group}>

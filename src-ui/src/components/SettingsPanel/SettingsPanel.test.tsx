@@ -23,6 +23,7 @@ const STORED: ProjectSettings = {
   worktree_include: [".env", "config/local.toml"],
   worktree_link: ["node_modules"],
   max_worktrees: 3,
+  reuse_worktrees: false,
   agent_timeout_secs: 2700,
   max_cost_usd: 5,
 };
@@ -59,7 +60,7 @@ beforeEach(() => {
       case "tool_permissions":
         return Promise.resolve(rules);
       case "disk_usage":
-        return Promise.resolve({ worktrees: 2, worktree_bytes: 3 * 1024 ** 3, gate_bytes: 1536, log_bytes: 812 });
+        return Promise.resolve({ worktrees: 2, free_slots: 1, worktree_bytes: 3 * 1024 ** 3, gate_bytes: 1536, log_bytes: 812 });
       case "allow_tool":
         rules = { effective: [...rules.effective, args.rule], allowed: [...rules.allowed, args.rule] };
         return Promise.resolve(rules);
@@ -229,6 +230,9 @@ describe("SettingsPanel", () => {
     await replace(user, screen.getByLabelText("Budget per run (USD)"), "");
     await replace(user, screen.getByLabelText("Included files"), "config/local.toml\n.env");
     await replace(user, screen.getByLabelText("Linked files"), "node_modules\nvendor/*");
+    const reuse = screen.getByLabelText("Reuse each slot's worktree between tasks");
+    expect(reuse).toHaveAccessibleDescription(/ignored build outputs/);
+    await user.click(reuse);
     await waitFor(() => expect(screen.getByTestId("settings-save")).toBeEnabled());
     // Ctrl+Enter saves too.
     await user.type(screen.getByLabelText("Linked files"), "{Control>}{Enter}{/Control}");
@@ -239,6 +243,7 @@ describe("SettingsPanel", () => {
       worktree_include: ["config/local.toml", ".env"],
       worktree_link: ["node_modules", "vendor/*"],
       max_worktrees: 5,
+      reuse_worktrees: true,
       agent_timeout_secs: 5400,
       max_cost_usd: null,
     };
