@@ -497,6 +497,11 @@ started_ms: number, ended_ms: number,
  */
 work_ms: number, 
 /**
+ * From its agent being done to the end of its landing (waiting for the merge gate, and the gate's merge and
+ * tests): the last `gate_ms` before `ended_ms`. 0 when it never reached the gate.
+ */
+gate_ms: number, 
+/**
  * `in_progress` while it runs; then `done`, `review` or `backlog` (cancelled or interrupted).
  */
 outcome: TaskStatus, reason: string | null, };
@@ -527,9 +532,18 @@ task_time_ms: number,
  */
 efficiency_gain: number, 
 /**
- * The simulator's prediction for the same tasks: `1 - dynamic / sequential` in estimated minutes.
+ * The simulator's prediction for the same tasks: `1 - dynamic / sequential` in estimated minutes (with the
+ * merge gate's test time per landing when the project's earlier runs measured it).
  */
-predicted_efficiency_gain: number, merge_attempts: number, auto_merged: number, sent_to_review: number, 
+predicted_efficiency_gain: number, 
+/**
+ * The tasks' time at the merge gate, summed ([`TaskTiming::gate_ms`]).
+ */
+gate_ms: number, 
+/**
+ * How long each run of the gate's test command took (ms): what the next runs' predictions count per landing.
+ */
+gate_tests_ms: Array<number>, merge_attempts: number, auto_merged: number, sent_to_review: number, 
 /**
  * Merges that went through after the review agent resolved a conflict (counted in `auto_merged` too).
  */
@@ -583,7 +597,7 @@ cost_usd: number | null, } | { "type": "merge_started", run_id: string, task_id:
 /**
  * The merge commit, the conflicting files or the test log, depending on `result`.
  */
-detail: string, } | { "type": "branch_committed", run_id: string, task_id: string, branch: string, commit: string, summary: string, } | { "type": "conflict_predicted", run_id: string, task_id: string, other: string, files: Array<string>, } | { "type": "warning", run_id: string, task_id: string | null, message: string, };
+detail: string, } | { "type": "merge_batch", run_id: string, task_ids: Array<string>, } | { "type": "branch_committed", run_id: string, task_id: string, branch: string, commit: string, summary: string, } | { "type": "conflict_predicted", run_id: string, task_id: string, other: string, files: Array<string>, } | { "type": "warning", run_id: string, task_id: string | null, message: string, };
 export type ActiveRunState = { active: boolean, paused: boolean, };
 export type RunPhase = "starting" | "running" | "paused" | "cancelling";
 export type RunSnapshot = { run_id: string, project_id: string, phase: RunPhase, mode: RunMode, 

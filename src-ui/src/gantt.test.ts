@@ -1,6 +1,15 @@
 import { describe, expect, it } from "vitest";
 import type { ExecutionPlan } from "./bindings";
-import { cachedSchedule, criticalPathLength, ganttLayout, listSchedule, ticks, type PlannedSchedule, type ScheduleInput } from "./gantt";
+import {
+  cachedSchedule,
+  criticalPathLength,
+  ganttLayout,
+  gateSegment,
+  listSchedule,
+  ticks,
+  type PlannedSchedule,
+  type ScheduleInput,
+} from "./gantt";
 import { executionPlan, task } from "./test/fixtures";
 
 const t = (id: string, effort: number, depends_on: string[] = [], priority = 0): ScheduleInput => ({ id, effort, depends_on, priority });
@@ -153,7 +162,7 @@ describe("ganttLayout", () => {
 
   it("groups rows by worktree in planned order, with arrows and actual spans", () => {
     const tasks = [task("a"), task("b"), task("c", { depends_on: ["a"] }), task("d", { effort_minutes: 10 })];
-    const layout = ganttLayout(tasks, plan, [{ taskId: "a", start: 0, end: 1200, outcome: "done" }]);
+    const layout = ganttLayout(tasks, plan, [{ taskId: "a", start: 0, end: 1200, outcome: "done", gateMs: 0 }]);
     expect(layout.groups.map((g) => g.name)).toEqual(["wt-1", "wt-2", "unassigned"]);
     expect(layout.rows.map((r) => `${r.group}:${r.taskId}`)).toEqual(["wt-1:a", "wt-1:c", "wt-2:b", "unassigned:d"]);
     expect(layout.arrows).toEqual([{ from: "a", to: "c" }]);
@@ -163,6 +172,20 @@ describe("ganttLayout", () => {
     expect(layout.rows[1]!.actual).toBeNull();
     // Rows never overlap.
     for (let i = 1; i < layout.rows.length; i++) expect(layout.rows[i]!.y).toBeGreaterThan(layout.rows[i - 1]!.y);
+  });
+});
+
+describe("gateSegment", () => {
+  const span = { taskId: "a", start: 1_000, end: 5_000, outcome: "done" };
+
+  it("is the last gate_ms of a finished span, kept within it", () => {
+    expect(gateSegment({ ...span, gateMs: 1_500 })).toEqual({ start: 3_500, end: 5_000 });
+    expect(gateSegment({ ...span, gateMs: 60_000 })).toEqual({ start: 1_000, end: 5_000 });
+  });
+
+  it("is none without gate time, or while the task runs", () => {
+    expect(gateSegment({ ...span, gateMs: 0 })).toBeNull();
+    expect(gateSegment({ ...span, end: null, gateMs: 1_500 })).toBeNull();
   });
 });
 

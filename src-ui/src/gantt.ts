@@ -196,7 +196,14 @@ export function criticalPathLength(tasks: readonly ScheduleInput[]): number {
 
 // ---- Layout ----
 
-export type ActualSpan = { taskId: string; start: number; end: number | null; outcome: string | null };
+export type ActualSpan = {
+  taskId: string;
+  start: number;
+  end: number | null;
+  outcome: string | null;
+  /** The last `gateMs` before `end` were spent at the merge gate (0: none, or not known, as in a live run). */
+  gateMs: number;
+};
 
 export type GanttRow = {
   taskId: string;
@@ -230,7 +237,19 @@ export const GROUP_HEADER = 20;
 /** Actual spans from a run report, or from the live timeline when there is no report. */
 export function actualFromReport(report: RunReport | null): ActualSpan[] {
   if (report === null) return [];
-  return report.tasks.map((t) => ({ taskId: t.task_id, start: t.started_ms, end: t.ended_ms, outcome: t.outcome }));
+  return report.tasks.map((t) => ({
+    taskId: t.task_id,
+    start: t.started_ms,
+    end: t.ended_ms,
+    outcome: t.outcome,
+    gateMs: t.gate_ms,
+  }));
+}
+
+/** The part of a finished span spent at the merge gate (its last `gateMs`, within the span), or null when none. */
+export function gateSegment(span: ActualSpan): { start: number; end: number } | null {
+  if (span.end === null || !(span.gateMs > 0)) return null;
+  return { start: Math.min(span.end, Math.max(span.start, span.end - span.gateMs)), end: span.end };
 }
 
 /**

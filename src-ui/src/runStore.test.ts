@@ -4,6 +4,8 @@ import { groupByStatus } from "./board";
 import { board, runStarted, task } from "./test/fixtures";
 import { report } from "./test/events";
 import {
+  EMPTY_GATE,
+  GATE_RECENT_KEPT,
   LOG_LINES_KEPT,
   LogStore,
   applyTaskStatus,
@@ -290,6 +292,73 @@ describe("worktree lanes", () => {
     expect(state.timingOpen).toEqual({ b: 1 });
     // Without a time, events leave the timeline alone.
     expect(run(state, ev(tsc("b", "done"))).timings).toBe(state.timings);
+  });
+});
+
+describe("the merge gate", () => {
+  const started = (task_id: string): LiveAction => ev({ type: "merge_started", run_id: "r1", task_id, branch: `yokeflow/${task_id}` });
+  const batch = (...task_ids: string[]): LiveAction => ev({ type: "merge_batch", run_id: "r1", task_ids });
+  const result = (task_id: string, kind: "merged" | "tests_failed" | "conflict"): LiveAction =>
+    ev({ type: "merge_result", run_id: "r1", task_id, result: kind, detail: "" });
+  const running = () => run(loaded(), { kind: "start_requested", projectId: "p1" }, ev(runStarted()));
+
+  it("queues the tasks whose work went to the gate, tests them as a batch and keeps their results", () => {
+    let state = running();
+    expect(state.gate).toBe(EMPTY_GATE);
+    state = run(state, started("a"), started("b"), started("c"), started("d"));
+    expect(state.gate).toMatchObject({ waiting: ["a", "b", "c", "d"], testing: [], recent: [] });
+
+    state = run(state, batch("a", "b", "c"));
+    expect(state.gate).toMatchObject({ waiting: ["d"], testing: ["a", "b", "c"], recent: [] });
+
+    // Each result of the batch counts the whole batch, though the others' results came first.
+    state = run(state, result("a", "merged"), result("b", "tests_failed"));
+    expect(state.gate.testing).toEqual(["c"]);
+    state = run(state, result("c", "merged"));
+    expect(state.gate).toMatchObject({
+      waiting: ["d"],
+      testing: [],
+      recent: [
+        { taskId: "c", result: "merged", batch: 3 },
+        { taskId: "b", result: "tests_failed", batch: 3 },
+        { taskId: "a", result: "merged", batch: 3 },
+      ],
+    });
+
+    // Alone in its batch, or a result outside any batch (a conflict resolved by the review agent): 1.
+    state = run(state, batch("d"), result("d", "conflict"), result("d", "merged"));
+    expect(state.gate.recent.slice(0, 2)).toEqual([
+      { taskId: "d", result: "merged", batch: 1 },
+      { taskId: "d", result: "conflict", batch: 1 },
+    ]);
+    expect(state.gate).toMatchObject({ waiting: [], testing: [] });
+  });
+
+  it(`keeps the last ${GATE_RECENT_KEPT} results, newest first`, () => {
+    let state = running();
+    for (let i = 0; i < 20; i++) state = run(state, started(`t${i}`), batch(`t${i}`), result(`t${i}`, "merged"));
+    expect(state.gate.recent.map((landing) => landing.taskId)).toEqual(["t19", "t18", "t17", "t16", "t15", "t14", "t13", "t12"]);
+  });
+
+  it("keeps the state when nothing changes, and ignores other runs", () => {
+    const state = run(running(), started("a"), batch("b"));
+    expect(run(state, started("a"))).toBe(state);
+    expect(run(state, batch("b"))).toBe(state);
+    expect(run(state, ev({ type: "merge_batch", run_id: "other", task_ids: ["a"] }))).toBe(state);
+    expect(run(state, ev({ type: "merge_started", run_id: "other", task_id: "z", branch: "z" }))).toBe(state);
+    // Events the gate does not follow leave it alone.
+    const moved = run(state, ev({ type: "task_status_changed", run_id: "r1", task_id: "a", status: "in_progress", reason: null, slot: 0 }));
+    expect(moved.gate).toBe(state.gate);
+  });
+
+  it("empties on the next run's start, and nothing waits once the run finished", () => {
+    let state = run(running(), started("a"), started("b"), batch("a"), result("a", "merged"));
+    state = run(state, ev({ type: "run_finished", run_id: "r1", status: "cancelled", report: report() }));
+    expect(state.gate).toMatchObject({ waiting: [], testing: [], recent: [{ taskId: "a", result: "merged", batch: 1 }] });
+    state = run(state, { kind: "start_requested", projectId: "p1" });
+    expect(state.gate).toBe(EMPTY_GATE);
+    state = run(state, started("x"), ev(runStarted({ run_id: "r2" })));
+    expect(state.gate).toBe(EMPTY_GATE);
   });
 });
 

@@ -54,6 +54,21 @@ export type Lane = {
  */
 export type TimingMark = { taskId: string; slot: number | null; start: boolean; at: number; prev: TimingMark | null };
 
+/** A task's landing as the merge gate told it: its result, and how many tasks were tested together with it (1: alone). */
+export type GateLanding = { taskId: string; result: MergeKind; batch: number };
+
+/** The merge gate of the followed run: what waits for it, what it tests now, and what it landed (or not) lately. */
+export type GateState = {
+  /** Tasks whose work went to the gate and that it has not taken yet, in arrival order. */
+  waiting: readonly string[];
+  /** The batch the gate tests now (in landing order), less the tasks whose result came already. */
+  testing: readonly string[];
+  /** How many tasks the batch of `testing` had when the gate took it. */
+  testingBatch: number;
+  /** The latest results, newest first (at most `GATE_RECENT_KEPT`). */
+  recent: readonly GateLanding[];
+};
+
 /** Where the selected project's run stands. `starting` covers the time between Start and the core's `run_started`. */
 export type RunPhase = "idle" | "starting" | "running" | "paused" | "finished" | "cancelled" | "failed";
 
@@ -88,6 +103,8 @@ export type LiveState = {
   laneNames: readonly string[];
   /** What each task's agent did last (a tool call: "Edit src/api.rs", "Bash: cargo test"), while its run goes. */
   activity: Readonly<Record<string, string>>;
+  /** The merge gate as the run's events left it. */
+  gate: GateState;
 };
 
 export type LiveAction =
@@ -113,6 +130,12 @@ const NO_LANES: readonly Lane[] = [];
 const NO_OPEN: Readonly<Record<string, number | null>> = {};
 const NO_NAMES: readonly string[] = [];
 const NO_ACTIVITY: Readonly<Record<string, string>> = {};
+const NO_IDS: readonly string[] = [];
+const NO_LANDINGS: readonly GateLanding[] = [];
+export const EMPTY_GATE: GateState = { waiting: NO_IDS, testing: NO_IDS, testingBatch: 0, recent: NO_LANDINGS };
+
+/** The merge gate's results kept in `GateState.recent`. */
+export const GATE_RECENT_KEPT = 8;
 
 /** The most lanes made from events, so a bogus slot number cannot allocate a huge array. */
 export const MAX_LANES = 256;
@@ -226,6 +249,50 @@ export function applyLaneEvent(lanes: readonly Lane[], event: Event): readonly L
   }
 }
 
+/** `ids` without `id`; the same list when it is not in it. */
+function without(ids: readonly string[], id: string): readonly string[] {
+  return ids.includes(id) ? ids.filter((other) => other !== id) : ids;
+}
+
+/** Whether two lists hold the same ids in the same order. */
+function sameIds(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((id, i) => id === b[i]);
+}
+
+/** The merge gate after one event; the same object when the event does not change it. */
+export function applyGateEvent(gate: GateState, event: Event): GateState {
+  switch (event.type) {
+    case "merge_started":
+      return gate.waiting.includes(event.task_id) ? gate : { ...gate, waiting: [...gate.waiting, event.task_id] };
+    case "merge_batch": {
+      const taken = new Set(event.task_ids);
+      const waiting = gate.waiting.some((id) => taken.has(id)) ? gate.waiting.filter((id) => !taken.has(id)) : gate.waiting;
+      const testingBatch = event.task_ids.length;
+      if (waiting === gate.waiting && gate.testingBatch === testingBatch && sameIds(gate.testing, event.task_ids)) return gate;
+      return { ...gate, waiting, testing: testingBatch === 0 ? NO_IDS : event.task_ids, testingBatch };
+    }
+    case "merge_result": {
+      // A task tested in a batch keeps the batch's size, even when others of it got their results first.
+      const batch = gate.testing.includes(event.task_id) ? Math.max(1, gate.testingBatch) : 1;
+      const landing: GateLanding = { taskId: event.task_id, result: event.result, batch };
+      const testing = without(gate.testing, event.task_id);
+      return {
+        waiting: without(gate.waiting, event.task_id),
+        testing,
+        testingBatch: testing.length === 0 ? 0 : gate.testingBatch,
+        recent: [landing, ...gate.recent.slice(0, GATE_RECENT_KEPT - 1)],
+      };
+    }
+    case "run_finished":
+    case "run_failed":
+      // Nothing of a run that ended waits for the gate any more; what it landed stays to be read.
+      if (gate.waiting.length === 0 && gate.testing.length === 0) return gate;
+      return { ...gate, waiting: NO_IDS, testing: NO_IDS, testingBatch: 0 };
+    default:
+      return gate;
+  }
+}
+
 /** The timings and open starts with one task's start or end added at wall-clock `at`; the same objects when nothing is added. */
 function addTiming(state: LiveState, event: Event, at: number | undefined): Pick<LiveState, "timings" | "timingOpen"> {
   const same = { timings: state.timings, timingOpen: state.timingOpen };
@@ -283,6 +350,7 @@ export function initialLiveState(projectId: string | null = null): LiveState {
     timingOpen: NO_OPEN,
     laneNames: NO_NAMES,
     activity: NO_ACTIVITY,
+    gate: EMPTY_GATE,
   };
 }
 
@@ -428,6 +496,7 @@ export function liveReducer(state: LiveState, action: LiveAction): LiveState {
         timingOpen: NO_OPEN,
         laneNames: NO_NAMES,
         activity: NO_ACTIVITY,
+        gate: EMPTY_GATE,
       };
     case "start_failed":
       return current.phase === "starting" ? { ...current, phase: "idle" } : current;
@@ -468,11 +537,13 @@ function applyEvent(state: LiveState, event: Event, at?: number): LiveState {
       timingOpen: NO_OPEN,
       laneNames: event.lanes,
       activity: NO_ACTIVITY,
+      gate: EMPTY_GATE,
     };
   }
   if (!isRelevant(state, event)) return state;
   const lanes = applyLaneEvent(state.lanes, event);
-  const next = lanes === state.lanes ? state : { ...state, lanes };
+  const gate = applyGateEvent(state.gate, event);
+  const next = lanes === state.lanes && gate === state.gate ? state : { ...state, lanes, gate };
   return applyRunEvent(next, event, at);
 }
 

@@ -146,6 +146,12 @@ pub enum Event {
         /// The merge commit, the conflicting files or the test log, depending on `result`.
         detail: String,
     },
+    /// The merge gate took these waiting tasks (in landing order) to test together: merged one onto the other and
+    /// tested once ([`crate::merge::MergeGate::land_batch`]). Each one's [`Event::MergeResult`] follows.
+    MergeBatch {
+        run_id: String,
+        task_ids: Vec<String>,
+    },
     /// The task's branch has a new tip: seen while its agent works (checked every ~2 s) and just before it is
     /// merged. `commit` is the full id, `summary` the first line of its message.
     BranchCommitted {
@@ -190,6 +196,7 @@ impl Event {
             | Event::AgentExited { run_id, .. }
             | Event::MergeStarted { run_id, .. }
             | Event::MergeResult { run_id, .. }
+            | Event::MergeBatch { run_id, .. }
             | Event::BranchCommitted { run_id, .. }
             | Event::ConflictPredicted { run_id, .. }
             | Event::Warning { run_id, .. } => run_id,

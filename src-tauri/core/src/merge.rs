@@ -21,6 +21,14 @@
 //! stops with [`LandOutcome::CheckoutBlocked`]: files, index and target stay exactly as they were, and the reason
 //! names the work tree and the command that frees it (the branch lands later, e.g. `yokeflow land <task>`).
 //!
+//! **Batches.** [`MergeGate::land_batch`] lands several waiting branches with one test run: they are merged in
+//! order onto the target, each on top of the ones before it (a chain of merge commits, in memory), the last tree
+//! is tested, and the target moves by one compare-and-swap straight to it. The target still only points at tested
+//! trees; each branch's own commit in the chain is what landed it. A failing batch is split in halves and each half
+//! lands (or is split again) on its own, so the branch that breaks the tests is found by bisection and only it is
+//! refused, with its own test log. A branch that conflicts only with a branch before it in the batch is not a
+//! conflict yet: it waits for the next round, after those landed. [`MergeGate::land`] is a batch of one.
+//!
 //! Conflicts are resolved in a per-branch worktree `<repo>/.yokeflow/resolve/<branch-slug>` (see
 //! [`MergeGate::prepare_resolution`]), not in the integration worktree, so other branches keep landing while a
 //! review agent works. One `MergeGate` serialises its own landings; use one gate per repository.
@@ -65,6 +73,16 @@ pub struct GateConfig {
     /// The first port of the project's block: the tests get its gate range ([`crate::ports`]).
     #[serde(default = "default_port_base")]
     pub port_base: u16,
+    /// The most branches one test run lands together ([`MergeGate::land_batch`]); 1 lands them one by one.
+    #[serde(default = "default_max_batch")]
+    pub max_batch: usize,
+}
+
+/// Branches landed together at most, unless the project says otherwise.
+pub const DEFAULT_MAX_BATCH: usize = 8;
+
+fn default_max_batch() -> usize {
+    DEFAULT_MAX_BATCH
 }
 
 fn default_port_base() -> u16 {
@@ -82,6 +100,7 @@ impl GateConfig {
             link: Vec::new(),
             setup: None,
             port_base: crate::ports::BASE_PORT,
+            max_batch: DEFAULT_MAX_BATCH,
         }
     }
 }
@@ -114,13 +133,34 @@ pub struct MergeGate {
     cfg: GateConfig,
     /// Serialises landings: the integration worktree holds one candidate at a time.
     busy: tokio::sync::Mutex<()>,
+    /// How long each run of the test command took (ms), in order ([`MergeGate::test_times`]).
+    test_times: std::sync::Arc<std::sync::Mutex<Vec<u64>>>,
 }
 
-/// What one merge round found.
-enum Candidate {
-    Nothing,
-    Conflict(Vec<String>),
-    Ready { onto: Oid, commit: Oid },
+/// One branch (or resolved merge) to land: its name for logs, the commit to land, the merge commit's message.
+struct Item {
+    label: String,
+    source: Oid,
+    message: String,
+}
+
+/// What merging a group of items onto the target found ([`MergeGate::chain`]).
+struct Chain {
+    /// The target commit the chain starts from.
+    onto: Oid,
+    /// The items that merged, in order, each with the commit that lands it (its merge onto the one before, or its
+    /// own tip for a fast-forward); the last one's tree is the one to test.
+    members: Vec<(usize, Oid)>,
+    /// Items settled without a test: nothing to merge, or a conflict with the target itself.
+    settled: Vec<(usize, LandOutcome)>,
+    /// Items that conflict only with a member before them (or are contained in one): the next round's.
+    deferred: Vec<usize>,
+}
+
+/// What one round of a group ended with: outcomes for some of its items, and the groups to land next, in order.
+struct Round {
+    outcomes: Vec<(usize, LandOutcome)>,
+    then: Vec<Vec<usize>>,
 }
 
 impl MergeGate {
@@ -141,12 +181,18 @@ impl MergeGate {
             repo_path,
             cfg,
             busy: tokio::sync::Mutex::new(()),
+            test_times: Default::default(),
         })
     }
 
     /// The gate's configuration.
     pub fn config(&self) -> &GateConfig {
         &self.cfg
+    }
+
+    /// The durations (ms) of the test command's runs so far, shared: it grows as the gate tests.
+    pub fn test_times(&self) -> std::sync::Arc<std::sync::Mutex<Vec<u64>>> {
+        self.test_times.clone()
     }
 
     /// The integration worktree, where merged trees are tested.
@@ -176,11 +222,140 @@ impl MergeGate {
     /// the integration worktree, compare-and-swap advance of the target, redone when the target moved. `message`
     /// is the merge commit's message (unused for a fast-forward).
     pub async fn land(&self, branch: &str, message: &str) -> CoreResult<LandOutcome> {
-        let source = {
-            let repo = self.repo()?;
-            branch_tip(&repo, branch)?
-        };
-        self.land_commit(branch, source, message).await
+        let mut out = self.land_batch(&[(branch.to_string(), message.to_string())]).await;
+        out.pop().unwrap_or_else(|| Err(CoreError::InvalidInput("nothing was landed".into())))
+    }
+
+    /// Lands the `(branch, message)` pairs, in this order, with as few test runs as the results allow (module
+    /// docs, "Batches"): one outcome per pair, in the same order. A pair whose branch is missing gets its error;
+    /// an error of the gate itself (git, the log folder) is every unsettled pair's.
+    pub async fn land_batch(&self, branches: &[(String, String)]) -> Vec<CoreResult<LandOutcome>> {
+        let mut out: Vec<Option<CoreResult<LandOutcome>>> = branches.iter().map(|_| None).collect();
+        let mut items = Vec::new();
+        let mut first: Vec<usize> = Vec::new();
+        match self.repo() {
+            Ok(repo) => {
+                for (i, (branch, message)) in branches.iter().enumerate() {
+                    let source = match branch_tip(&repo, branch) {
+                        Ok(source) => {
+                            first.push(i);
+                            source
+                        }
+                        Err(e) => {
+                            out[i] = Some(Err(e));
+                            Oid::zero()
+                        }
+                    };
+                    items.push(Item { label: branch.clone(), source, message: message.clone() });
+                }
+            }
+            Err(e) => return branches.iter().map(|_| Err(CoreError::InvalidInput(e.to_string()))).collect(),
+        }
+        self.land_items(&items, first, &mut out).await;
+        out.into_iter().map(|o| o.unwrap_or_else(|| Err(CoreError::InvalidInput("not landed".into())))).collect()
+    }
+
+    /// Lands the groups of `items` (starting with `first`) one after another, splitting failed batches, until every
+    /// item has its outcome in `out`.
+    async fn land_items(&self, items: &[Item], first: Vec<usize>, out: &mut [Option<CoreResult<LandOutcome>>]) {
+        let _busy = self.busy.lock().await;
+        let mut groups: std::collections::VecDeque<Vec<usize>> = std::collections::VecDeque::new();
+        if !first.is_empty() {
+            groups.push_back(first);
+        }
+        while let Some(group) = groups.pop_front() {
+            match self.land_group(items, &group).await {
+                Ok(round) => {
+                    for (i, outcome) in round.outcomes {
+                        out[i] = Some(Ok(outcome));
+                    }
+                    for g in round.then.into_iter().rev().filter(|g| !g.is_empty()) {
+                        groups.push_front(g);
+                    }
+                }
+                Err(e) => {
+                    let text = e.to_string();
+                    let mut e = Some(e);
+                    for &i in &group {
+                        out[i] = Some(Err(e.take().unwrap_or_else(|| CoreError::InvalidInput(text.clone()))));
+                    }
+                }
+            }
+        }
+    }
+
+    /// One group: merged into a chain, the chain's tree tested once, the target moved to it (redone when the target
+    /// moved meanwhile). A failing chain of several is split in halves for the next rounds.
+    async fn land_group(&self, items: &[Item], group: &[usize]) -> CoreResult<Round> {
+        for attempt in 1..=MAX_ATTEMPTS {
+            let chain = self.chain(items, group)?;
+            let Chain { onto, members, mut settled, deferred } = chain;
+            let Some(&(_, tip)) = members.last() else {
+                return Ok(Round { outcomes: settled, then: vec![deferred] });
+            };
+            let label = match members.as_slice() {
+                [(only, _)] => items[*only].label.clone(),
+                [(first, _), ..] => format!("batch-{}-and-{}-more", items[*first].label, members.len() - 1),
+                [] => unreachable!("members is not empty"),
+            };
+            let blocked = |b: user_checkout::Blocker| LandOutcome::CheckoutBlocked { path: b.path, reason: b.reason };
+            // A work tree on the target that could not follow stops the landing before (and after) the tests.
+            if let Some(b) = self.checkout_blocker(onto, tip).await {
+                settled.extend(members.iter().map(|&(i, _)| (i, blocked(b.clone()))));
+                return Ok(Round { outcomes: settled, then: vec![deferred] });
+            }
+            let tested = self.cfg.test_command.is_some();
+            if let Some(argv) = &self.cfg.test_command {
+                self.checkout_integration(tip)?;
+                let failed = match self.prepare_integration(&label).await? {
+                    Some(log_path) => Some(log_path),
+                    None => {
+                        let log_path = self.log_path(&label);
+                        let names: Vec<&str> = members.iter().map(|&(i, _)| items[i].label.as_str()).collect();
+                        let header = format!("{}, attempt {attempt}, testing commit {tip}", names.join(" + "));
+                        let tests = TestRun {
+                            argv,
+                            dir: &self.integration,
+                            repo: &self.repo_path,
+                            log_path: &log_path,
+                            port_base: self.cfg.port_base,
+                        };
+                        let t0 = std::time::Instant::now();
+                        let passed = run_tests(tests, &header, self.cfg.test_timeout).await?;
+                        self.test_times.lock().unwrap_or_else(|e| e.into_inner()).push(t0.elapsed().as_millis() as u64);
+                        (!passed).then_some(log_path)
+                    }
+                };
+                if let Some(log_path) = failed {
+                    if let [(only, commit)] = members.as_slice() {
+                        let outcome = LandOutcome::TestsFailed { log_path, merged_tree_commit: commit.to_string() };
+                        settled.push((*only, outcome));
+                        return Ok(Round { outcomes: settled, then: vec![deferred] });
+                    }
+                    // Which one broke it: each half lands (or is split again) on its own.
+                    let ids: Vec<usize> = members.iter().map(|&(i, _)| i).collect();
+                    let (a, b) = ids.split_at(ids.len() / 2);
+                    return Ok(Round { outcomes: settled, then: vec![a.to_vec(), b.to_vec(), deferred] });
+                }
+                if let Some(b) = self.checkout_blocker(onto, tip).await {
+                    settled.extend(members.iter().map(|&(i, _)| (i, blocked(b.clone()))));
+                    return Ok(Round { outcomes: settled, then: vec![deferred] });
+                }
+            }
+            if self.advance(onto, tip, &label)? {
+                let (repo, target) = (self.repo_path.clone(), self.cfg.target_branch.clone());
+                // A work-tree scan and a git process: off the async threads.
+                let checkout = tokio::task::spawn_blocking(move || user_checkout::follow(&repo, &target, onto, tip))
+                    .await
+                    .unwrap_or_else(|e| CheckoutSync::Left { reason: format!("the check stopped: {e}") });
+                settled.extend(members.iter().map(|&(i, commit)| {
+                    let commit = commit.to_string();
+                    (i, LandOutcome::Merged { commit, tested, attempts: attempt, checkout: checkout.clone() })
+                }));
+                return Ok(Round { outcomes: settled, then: vec![deferred] });
+            }
+        }
+        Err(CoreError::TargetContended { target: self.cfg.target_branch.clone(), attempts: MAX_ATTEMPTS })
     }
 
     /// After a [`LandOutcome::Conflict`]: (re)creates the worktree [`MergeGate::resolution_path`] detached at the
@@ -216,61 +391,15 @@ impl MergeGate {
     /// files and call this again).
     pub async fn finish_resolution(&self, branch: &str, message: &str) -> CoreResult<LandOutcome> {
         let resolved = self.commit_resolution(branch, message)?;
-        let outcome = self.land_commit(branch, resolved, message).await?;
+        let item = Item { label: branch.to_string(), source: resolved, message: message.to_string() };
+        let mut out = vec![None];
+        self.land_items(std::slice::from_ref(&item), vec![0], &mut out).await;
+        let outcome = out.pop().flatten().unwrap_or_else(|| Err(CoreError::InvalidInput("not landed".into())))?;
         if matches!(outcome, LandOutcome::Merged { .. }) {
             let name = format!("yokeflow-resolve-{}", file_slug(branch));
             drop_worktree(&self.repo()?, &name, &self.resolution_path(branch))?;
         }
         Ok(outcome)
-    }
-
-    /// The landing loop for any commit `source` (a branch tip or a resolved merge).
-    async fn land_commit(&self, label: &str, source: Oid, message: &str) -> CoreResult<LandOutcome> {
-        let _busy = self.busy.lock().await;
-        for attempt in 1..=MAX_ATTEMPTS {
-            let (onto, commit) = match self.candidate(source, message)? {
-                Candidate::Nothing => return Ok(LandOutcome::NothingToMerge),
-                Candidate::Conflict(files) => return Ok(LandOutcome::Conflict { files }),
-                Candidate::Ready { onto, commit } => (onto, commit),
-            };
-            // A work tree on the target that could not follow stops the landing before (and after) the tests.
-            if let Some(blocked) = self.checkout_blocker(onto, commit).await {
-                return Ok(LandOutcome::CheckoutBlocked { path: blocked.path, reason: blocked.reason });
-            }
-            let tested = self.cfg.test_command.is_some();
-            if let Some(argv) = &self.cfg.test_command {
-                self.checkout_integration(commit)?;
-                if let Some(log_path) = self.prepare_integration(label).await? {
-                    return Ok(LandOutcome::TestsFailed { log_path, merged_tree_commit: commit.to_string() });
-                }
-                let log_path = self.log_path(label);
-                let header = format!("branch {label}, attempt {attempt}, testing commit {commit}");
-                let tests = TestRun {
-                    argv,
-                    dir: &self.integration,
-                    repo: &self.repo_path,
-                    log_path: &log_path,
-                    port_base: self.cfg.port_base,
-                };
-                if !run_tests(tests, &header, self.cfg.test_timeout).await? {
-                    return Ok(LandOutcome::TestsFailed { log_path, merged_tree_commit: commit.to_string() });
-                }
-            }
-            if tested {
-                if let Some(blocked) = self.checkout_blocker(onto, commit).await {
-                    return Ok(LandOutcome::CheckoutBlocked { path: blocked.path, reason: blocked.reason });
-                }
-            }
-            if self.advance(onto, commit, label)? {
-                let (repo, target) = (self.repo_path.clone(), self.cfg.target_branch.clone());
-                // A work-tree scan and a git process: off the async threads.
-                let checkout = tokio::task::spawn_blocking(move || user_checkout::follow(&repo, &target, onto, commit))
-                    .await
-                    .unwrap_or_else(|e| CheckoutSync::Left { reason: format!("the check stopped: {e}") });
-                return Ok(LandOutcome::Merged { commit: commit.to_string(), tested, attempts: attempt, checkout });
-            }
-        }
-        Err(CoreError::TargetContended { target: self.cfg.target_branch.clone(), attempts: MAX_ATTEMPTS })
     }
 
     /// The first work tree on the target that could not follow a move from `onto` to `commit`
@@ -325,25 +454,48 @@ impl MergeGate {
         Ok(None)
     }
 
-    /// Step (1)-(2): what the target would become with `source` merged in.
-    fn candidate(&self, source: Oid, message: &str) -> CoreResult<Candidate> {
+    /// Step (1)-(2) for a group: its items merged in order onto the target, each onto the one before (module docs).
+    fn chain(&self, items: &[Item], group: &[usize]) -> CoreResult<Chain> {
         let repo = self.repo()?;
         let onto = branch_tip(&repo, &self.cfg.target_branch)?;
-        if onto == source || repo.graph_descendant_of(onto, source)? {
-            return Ok(Candidate::Nothing);
-        }
-        if repo.graph_descendant_of(source, onto)? {
-            return Ok(Candidate::Ready { onto, commit: source });
-        }
-        let (ours, theirs) = (repo.find_commit(onto)?, repo.find_commit(source)?);
-        let mut index = repo.merge_commits(&ours, &theirs, None)?;
-        if index.has_conflicts() {
-            return Ok(Candidate::Conflict(conflict_paths(&index)?));
-        }
-        let tree = repo.find_tree(index.write_tree_to(&repo)?)?;
+        let mut chain = Chain { onto, members: Vec::new(), settled: Vec::new(), deferred: Vec::new() };
+        let mut cur = onto;
         let sig = signature(&repo)?;
-        let commit = repo.commit(None, &sig, &sig, message, &tree, &[&ours, &theirs])?;
-        Ok(Candidate::Ready { onto, commit })
+        for &i in group {
+            let source = items[i].source;
+            if cur == source || repo.graph_descendant_of(cur, source)? {
+                if onto == source || repo.graph_descendant_of(onto, source)? {
+                    chain.settled.push((i, LandOutcome::NothingToMerge));
+                } else {
+                    // Contained in a member before it: it lands with that one, or is tried again after.
+                    chain.deferred.push(i);
+                }
+                continue;
+            }
+            if repo.graph_descendant_of(source, cur)? {
+                chain.members.push((i, source));
+                cur = source;
+                continue;
+            }
+            let (ours, theirs) = (repo.find_commit(cur)?, repo.find_commit(source)?);
+            let mut index = repo.merge_commits(&ours, &theirs, None)?;
+            if index.has_conflicts() {
+                if cur == onto {
+                    chain.settled.push((i, LandOutcome::Conflict { files: conflict_paths(&index)? }));
+                } else {
+                    match predict_conflicts(&repo, onto, source)? {
+                        files if files.is_empty() => chain.deferred.push(i),
+                        files => chain.settled.push((i, LandOutcome::Conflict { files })),
+                    }
+                }
+                continue;
+            }
+            let tree = repo.find_tree(index.write_tree_to(&repo)?)?;
+            let commit = repo.commit(None, &sig, &sig, &items[i].message, &tree, &[&ours, &theirs])?;
+            chain.members.push((i, commit));
+            cur = commit;
+        }
+        Ok(chain)
     }
 
     /// Step (3): moves the target from `onto` to `commit` if it still points at `onto`. `false` when it moved.

@@ -20,6 +20,11 @@ pub struct TaskTiming {
     /// Worktree + agent + landing, without the wait in the merge queue.
     #[ts(type = "number")]
     pub work_ms: u64,
+    /// From its agent being done to the end of its landing (waiting for the merge gate, and the gate's merge and
+    /// tests): the last `gate_ms` before `ended_ms`. 0 when it never reached the gate.
+    #[serde(default)]
+    #[ts(type = "number")]
+    pub gate_ms: u64,
     /// `in_progress` while it runs; then `done`, `review` or `backlog` (cancelled or interrupted).
     pub outcome: TaskStatus,
     pub reason: Option<String>,
@@ -50,8 +55,17 @@ pub struct RunReport {
     pub task_time_ms: u64,
     /// `1 - wall / sum of task times` (0 when nothing ran).
     pub efficiency_gain: f64,
-    /// The simulator's prediction for the same tasks: `1 - dynamic / sequential` in estimated minutes.
+    /// The simulator's prediction for the same tasks: `1 - dynamic / sequential` in estimated minutes (with the
+    /// merge gate's test time per landing when the project's earlier runs measured it).
     pub predicted_efficiency_gain: f64,
+    /// The tasks' time at the merge gate, summed ([`TaskTiming::gate_ms`]).
+    #[serde(default)]
+    #[ts(type = "number")]
+    pub gate_ms: u64,
+    /// How long each run of the gate's test command took (ms): what the next runs' predictions count per landing.
+    #[serde(default)]
+    #[ts(type = "Array<number>")]
+    pub gate_tests_ms: Vec<u64>,
     pub merge_attempts: u32,
     pub auto_merged: u32,
     pub sent_to_review: u32,
@@ -87,6 +101,7 @@ impl RunReport {
     /// Fills the derived figures from the others.
     pub(crate) fn finish(&mut self) {
         self.task_time_ms = self.tasks.iter().map(|t| t.work_ms).sum();
+        self.gate_ms = self.tasks.iter().map(|t| t.gate_ms).sum();
         self.efficiency_gain =
             if self.task_time_ms == 0 { 0.0 } else { 1.0 - self.wall_ms as f64 / self.task_time_ms as f64 };
         self.merge_success_rate =
@@ -127,6 +142,12 @@ impl RunReport {
                 self.task_time_ms as f64 / 1000.0,
                 self.efficiency_gain * 100.0,
                 self.predicted_efficiency_gain * 100.0
+            ));
+        }
+        if self.gate_ms > 0 {
+            s.push_str(&format!(
+                "merge gate: tasks spent {:.1} s summed between their agent being done and their landing\n",
+                self.gate_ms as f64 / 1000.0
             ));
         }
         s.push_str(&format!(
@@ -182,6 +203,8 @@ mod tests {
             task_time_ms: 0,
             efficiency_gain: 0.0,
             predicted_efficiency_gain: 0.5,
+            gate_ms: 0,
+            gate_tests_ms: vec![],
             merge_attempts: 2,
             auto_merged: 2,
             sent_to_review: 0,
@@ -196,6 +219,26 @@ mod tests {
         };
         r.finish();
         r
+    }
+
+    #[test]
+    fn the_time_at_the_merge_gate_is_summed_and_said() {
+        let mut r = report(RunMode::Parallel);
+        assert!(!r.to_text().contains("merge gate:"), "nothing reached the gate");
+        let timing = |id: &str, gate_ms| TaskTiming {
+            task_id: id.into(),
+            slot: 0,
+            started_ms: 0,
+            ended_ms: 3000,
+            work_ms: 1000,
+            gate_ms,
+            outcome: TaskStatus::Done,
+            reason: None,
+        };
+        r.tasks = vec![timing("a", 1500), timing("b", 700)];
+        r.finish();
+        assert_eq!(r.gate_ms, 2200);
+        assert!(r.to_text().contains("merge gate: tasks spent 2.2 s summed between their agent being done"));
     }
 
     #[test]

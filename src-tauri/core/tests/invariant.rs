@@ -76,6 +76,9 @@ struct Counts {
     /// Agents told to commit that timed out first on a slow machine (not a violation: nothing was committed).
     slow_timeouts: usize,
     checks: usize,
+    /// Landings the gate tested together with others (a batch of two or more), and those of them that failed.
+    batched: usize,
+    batched_failed: usize,
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -129,6 +132,7 @@ async fn every_value_of_the_target_passed_the_tests_despite_crashes_failures_and
         let (repo, log) = (f.repo.clone(), passed_log.clone());
         let collector = tokio::spawn(async move {
             let (mut checks, mut bad, mut results) = (0usize, Vec::new(), Vec::new());
+            let mut in_batch = std::collections::HashSet::new();
             loop {
                 let ev = match rx.recv().await {
                     Ok(ev) => ev,
@@ -136,10 +140,11 @@ async fn every_value_of_the_target_passed_the_tests_despite_crashes_failures_and
                     Err(_) => break,
                 };
                 match ev {
+                    Event::MergeBatch { task_ids, .. } if task_ids.len() > 1 => in_batch.extend(task_ids),
                     Event::MergeResult { task_id, result, .. } => {
                         checks += 1;
                         bad.extend(violations(&repo, &log, initial, &format!("seed {seed} merge of {task_id}")));
-                        results.push(result);
+                        results.push((result, in_batch.remove(&task_id)));
                     }
                     Event::RunFinished { .. } => break,
                     _ => {}
@@ -165,8 +170,10 @@ async fn every_value_of_the_target_passed_the_tests_despite_crashes_failures_and
         counts.checks += checks + 1;
         all.extend(bad);
         all.extend(violations(&f.repo, &passed_log, initial, &format!("seed {seed} end")));
-        for res in results {
+        for (res, batched) in results {
             counts.landings += 1;
+            counts.batched += usize::from(batched);
+            counts.batched_failed += usize::from(batched && res == events::MergeKind::TestsFailed);
             match res {
                 events::MergeKind::Merged => counts.merged += 1,
                 events::MergeKind::TestsFailed => counts.tests_failed += 1,
@@ -234,8 +241,8 @@ async fn every_value_of_the_target_passed_the_tests_despite_crashes_failures_and
     }
     eprintln!(
         "{SEEDS} runs, {} tasks: {} landings attempted ({} merged, {} test failures, {} conflicts), {} agent \
-         crashes ({} after committing), {} agent hangs timed out ({} slow agents too), {} invariant checks, {} \
-         violations, {:.1} s",
+         crashes ({} after committing), {} agent hangs timed out ({} slow agents too), {} landings tested in a batch \
+         ({} of them failed), {} invariant checks, {} violations, {:.1} s",
         SEEDS as usize * TASKS,
         counts.landings,
         counts.merged,
@@ -245,6 +252,8 @@ async fn every_value_of_the_target_passed_the_tests_despite_crashes_failures_and
         counts.crashes_after_commit,
         counts.hangs,
         counts.slow_timeouts,
+        counts.batched,
+        counts.batched_failed,
         counts.checks,
         all.len(),
         t0.elapsed().as_secs_f64()

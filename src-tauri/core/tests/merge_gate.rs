@@ -436,13 +436,140 @@ async fn without_a_test_command_a_clean_merge_lands_untested() {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Batches: several waiting branches, one test run; a failing batch is bisected.
+
+/// A test command that counts its runs in `count` and fails when the tested tree has a file `broken`.
+fn counting_test(count: &Path) -> Vec<String> {
+    let script = r#"echo run >> "$1"; test ! -e broken"#;
+    strings(&["sh", "-c", script, "sh", count.to_str().unwrap()])
+}
+
+fn runs(count: &Path) -> usize {
+    fs::read_to_string(count).map(|t| t.lines().count()).unwrap_or(0)
+}
+
+fn pairs(names: &[&str]) -> Vec<(String, String)> {
+    names.iter().map(|n| (n.to_string(), format!("Merge {n}"))).collect()
+}
+
+#[tokio::test]
+async fn a_batch_lands_with_one_test_run_each_branch_by_its_own_commit() {
+    let (dir, repo) = repo();
+    let scratch = tempfile::tempdir().unwrap();
+    let count = scratch.path().join("count");
+    let cfg = GateConfig { test_command: Some(counting_test(&count)), ..GateConfig::new("main") };
+    let gate = MergeGate::open(dir.path(), cfg).unwrap();
+    let base = tip(&repo, "main");
+    for n in ["x", "y", "z"] {
+        commit_on(&repo, n, base, &[(&format!("{n}.txt"), Some(n))]);
+    }
+    let out = gate.land_batch(&pairs(&["x", "y", "z"])).await;
+    assert_eq!(runs(&count), 1, "one test run for the three");
+    let commits: Vec<Oid> = out
+        .iter()
+        .map(|o| match o {
+            Ok(LandOutcome::Merged { commit, tested: true, attempts: 1, .. }) => Oid::from_str(commit).unwrap(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    // The target went straight to the last one's merge; each branch landed by its own merge commit, in order.
+    let main = tip(&repo, "main");
+    assert_eq!(main, commits[2]);
+    // x, on the target's tip, goes first as a fast-forward (its own tip); y and z by their merges.
+    assert_eq!(commits[0], tip(&repo, "x"));
+    for (k, n) in ["x", "y", "z"].iter().enumerate().skip(1) {
+        let c = repo.find_commit(commits[k]).unwrap();
+        assert_eq!(c.parent_ids().collect::<Vec<_>>(), vec![commits[k - 1], tip(&repo, n)]);
+        assert_eq!(c.message(), Some(format!("Merge {n}").as_str()));
+    }
+    for (k, n) in ["x", "y", "z"].iter().enumerate() {
+        assert_eq!(file_at(&repo, commits[k], &format!("{n}.txt")).as_deref(), Some(*n));
+        assert_eq!(file_at(&repo, main, &format!("{n}.txt")).as_deref(), Some(*n));
+    }
+    // The reflog: one move, from the base to the tested tip.
+    let log = repo.reflog("refs/heads/main").unwrap();
+    assert_eq!((log.get(0).unwrap().id_old(), log.get(0).unwrap().id_new()), (base, main));
+}
+
+#[tokio::test]
+async fn a_failing_batch_is_bisected_and_only_the_branch_that_breaks_it_is_refused() {
+    let (dir, repo) = repo();
+    let scratch = tempfile::tempdir().unwrap();
+    let count = scratch.path().join("count");
+    let cfg = GateConfig { test_command: Some(counting_test(&count)), ..GateConfig::new("main") };
+    let gate = MergeGate::open(dir.path(), cfg).unwrap();
+    let base = tip(&repo, "main");
+    for n in ["p", "q", "r", "s"] {
+        let mut changes = vec![(format!("{n}.txt"), Some(n.to_string()))];
+        if n == "r" {
+            changes.push(("broken".into(), Some("r breaks the tests\n".into())));
+        }
+        let refs: Vec<(&str, Option<&str>)> = changes.iter().map(|(p, c)| (p.as_str(), c.as_deref())).collect();
+        commit_on(&repo, n, base, &refs);
+    }
+    let out = gate.land_batch(&pairs(&["p", "q", "r", "s"])).await;
+    // p+q+r+s fails; p+q passes and lands; r+s fails; r fails alone; s passes alone.
+    assert_eq!(runs(&count), 5);
+    for (k, n) in ["p", "q", "r", "s"].iter().enumerate() {
+        match (&out[k], *n) {
+            (Ok(LandOutcome::TestsFailed { log_path, merged_tree_commit }), "r") => {
+                assert!(log_path.ends_with("r-test.log"), "its own log: {log_path:?}");
+                assert!(file_at(&repo, Oid::from_str(merged_tree_commit).unwrap(), "broken").is_some());
+            }
+            (Ok(LandOutcome::Merged { .. }), _) if *n != "r" => {}
+            (other, _) => panic!("{n}: {other:?}"),
+        }
+    }
+    let main = tip(&repo, "main");
+    for n in ["p", "q", "s"] {
+        assert!(reachable(&repo, main, tip(&repo, n)), "{n} landed");
+    }
+    assert!(!reachable(&repo, main, tip(&repo, "r")) && file_at(&repo, main, "broken").is_none());
+    // Every value the target took was a tree that passed: p+q, then p+q+s.
+    let log = repo.reflog("refs/heads/main").unwrap();
+    let moves: Vec<_> = log.iter().filter(|e| !e.id_old().is_zero()).collect();
+    assert_eq!(moves.len(), 2);
+    for e in moves {
+        assert!(file_at(&repo, e.id_new(), "broken").is_none());
+    }
+}
+
+#[tokio::test]
+async fn a_branch_that_conflicts_only_with_one_before_it_waits_for_it_then_is_a_conflict_of_its_own() {
+    let (dir, repo) = repo();
+    let gate = gate(dir.path(), Some(&["true"]));
+    let base = tip(&repo, "main");
+    commit_on(&repo, "first", base, &[("a.txt", Some("first\n"))]);
+    commit_on(&repo, "second", base, &[("a.txt", Some("second\n"))]);
+    commit_on(&repo, "other", base, &[("o.txt", Some("o\n"))]);
+    let out = gate.land_batch(&pairs(&["first", "second", "other"])).await;
+    assert!(matches!(out[0], Ok(LandOutcome::Merged { .. })), "{:?}", out[0]);
+    assert_eq!(out[1].as_ref().unwrap(), &LandOutcome::Conflict { files: vec!["a.txt".into()] });
+    assert!(matches!(out[2], Ok(LandOutcome::Merged { .. })), "{:?}", out[2]);
+    let main = tip(&repo, "main");
+    assert_eq!(file_at(&repo, main, "a.txt").as_deref(), Some("first\n"));
+    assert!(reachable(&repo, main, tip(&repo, "other")));
+    // A missing branch is its own error; the others land.
+    commit_on(&repo, "more", main, &[("m.txt", Some("m\n"))]);
+    let out = gate.land_batch(&pairs(&["gone", "more"])).await;
+    assert!(matches!(out[0], Err(CoreError::NotFound { .. })), "{:?}", out[0]);
+    assert!(matches!(out[1], Ok(LandOutcome::Merged { .. })), "{:?}", out[1]);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Randomized: injected failures and conflicts; after every step, every value the target ever took passed the tests.
 
 const FILES: [&str; 3] = ["a.txt", "b.txt", "c.txt"];
 
-/// Fails when a file `FAIL` exists; otherwise records the tested tree as passed.
+/// Fails when a file `FAIL` exists; otherwise records the tested tree as passed. When the file `$2` exists, someone
+/// else moves the target while the tests run (an empty commit on it: its tree already passed), once.
 const RECORDING_TEST: &str = r#"if [ -e FAIL ]; then echo FAIL present; exit 1; fi
-git rev-parse 'HEAD^{tree}' >> "$1""#;
+git rev-parse 'HEAD^{tree}' >> "$1"
+if [ -e "$2" ]; then
+  rm -f "$2"
+  t=$(git -C "$YOKEFLOW_ROOT" rev-parse 'main^{tree}')
+  c=$(git -C "$YOKEFLOW_ROOT" commit-tree "$t" -p main -m "someone else") && git -C "$YOKEFLOW_ROOT" update-ref refs/heads/main "$c"
+fi"#;
 
 struct Model {
     repo: Repository,
@@ -499,6 +626,45 @@ impl Model {
         }
         let refs: Vec<(&str, Option<&str>)> = changes.iter().map(|(p, c)| (p.as_str(), c.as_deref())).collect();
         commit_on(&self.repo, name, base, &refs);
+    }
+
+    /// Records what the landing of a batch did for each of its branches, and checks it against the graph. True when
+    /// a branch of it failed the tests (the batch was bisected).
+    fn observe_batch(&mut self, step: &str, branches: &[String], outcomes: &[LandOutcome]) -> bool {
+        let now = self.target();
+        let mut failed = false;
+        for (branch, outcome) in branches.iter().zip(outcomes) {
+            let landed = reachable(&self.repo, now, tip(&self.repo, branch));
+            match outcome {
+                LandOutcome::Merged { commit, tested, .. } => {
+                    self.counts[0] += 1;
+                    let commit = Oid::from_str(commit).unwrap();
+                    if !tested || !reachable(&self.repo, now, commit) || !landed {
+                        self.violations.push(format!("{step}: {branch} Merged by {commit}, not on the target {now}"));
+                    }
+                }
+                LandOutcome::TestsFailed { merged_tree_commit, .. } => {
+                    self.counts[1] += 1;
+                    failed = true;
+                    let tested = Oid::from_str(merged_tree_commit).unwrap();
+                    if landed || file_at(&self.repo, tested, "FAIL").is_none() {
+                        self.violations.push(format!("{step}: {branch} TestsFailed but landed or had no FAIL"));
+                    }
+                }
+                LandOutcome::Conflict { .. } => {
+                    self.counts[2] += 1;
+                    if landed {
+                        self.violations.push(format!("{step}: {branch} Conflict but on the target"));
+                    }
+                }
+                LandOutcome::NothingToMerge => {}
+                LandOutcome::CheckoutBlocked { reason, .. } => {
+                    self.violations.push(format!("{step}: blocked by a clean checkout: {reason}"));
+                }
+            }
+        }
+        self.check(step);
+        failed
     }
 
     /// Records what a landing did and checks it against the graph.
@@ -568,9 +734,10 @@ async fn resolve(model: &mut Model, gate: &MergeGate, rng: &mut Rng, branch: &st
 
 #[tokio::test]
 async fn randomized_landings_only_ever_advance_the_target_to_tested_trees() {
-    const SEEDS: u64 = 5;
-    const STEPS: usize = 80;
+    const SEEDS: u64 = 10;
+    const STEPS: usize = 160;
     let mut total = [0usize; 5];
+    let (mut batches, mut failed_batches, mut moved_during) = (0usize, 0usize, 0usize);
     let mut all_violations = Vec::new();
     for seed in 1..=SEEDS {
         let (dir, repo) = repo();
@@ -579,7 +746,8 @@ async fn randomized_landings_only_ever_advance_the_target_to_tested_trees() {
         let first = tip(&repo, "main");
         // The initial commit is the target's first value; it counts as tested.
         fs::write(&passed_log, format!("{}\n", repo.find_commit(first).unwrap().tree_id())).unwrap();
-        let argv = ["sh", "-c", RECORDING_TEST, "sh", passed_log.to_str().unwrap()];
+        let move_flag = scratch.path().join("move-the-target");
+        let argv = ["sh", "-c", RECORDING_TEST, "sh", passed_log.to_str().unwrap(), move_flag.to_str().unwrap()];
         let gate = gate(dir.path(), Some(&argv));
         let mut model = Model { repo, passed_log, history: vec![first], violations: Vec::new(), counts: [0; 5] };
         let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ seed.wrapping_mul(0x1234_5678_9abc_def1));
@@ -592,10 +760,33 @@ async fn randomized_landings_only_ever_advance_the_target_to_tested_trees() {
                 pending.push(name);
                 continue;
             }
+            if rng.chance(25) {
+                // Someone else moves the target during the next test run.
+                fs::write(&move_flag, "").unwrap();
+            }
+            let armed = move_flag.exists();
+            if pending.len() >= 2 && rng.chance(40) {
+                // Several branches waited: they land as one batch.
+                let n = 2 + rng.index(pending.len().min(6) - 1);
+                let chosen: Vec<String> = (0..n).map(|_| pending.swap_remove(rng.index(pending.len()))).collect();
+                let pairs: Vec<(String, String)> = chosen.iter().map(|b| (b.clone(), format!("Merge {b}"))).collect();
+                let outcomes: Vec<LandOutcome> =
+                    gate.land_batch(&pairs).await.into_iter().map(|o| o.unwrap()).collect();
+                batches += 1;
+                moved_during += usize::from(armed && !move_flag.exists());
+                failed_batches += usize::from(model.observe_batch(&label, &chosen, &outcomes));
+                for (branch, outcome) in chosen.iter().zip(&outcomes) {
+                    if matches!(outcome, LandOutcome::Conflict { .. }) && rng.chance(60) {
+                        resolve(&mut model, &gate, &mut rng, branch, &label).await;
+                    }
+                }
+                continue;
+            }
             let branch = pending.swap_remove(rng.index(pending.len()));
             let before = model.target();
             let predicted = gate.conflicts(&branch, "main").unwrap();
             let outcome = gate.land(&branch, &format!("Merge {branch}")).await.unwrap();
+            moved_during += usize::from(armed && !move_flag.exists());
             let landed_files = match &outcome {
                 LandOutcome::Conflict { files } => files.clone(),
                 _ => Vec::new(),
@@ -615,9 +806,13 @@ async fn randomized_landings_only_ever_advance_the_target_to_tested_trees() {
     }
     assert!(all_violations.is_empty(), "{} violations:\n{}", all_violations.len(), all_violations.join("\n"));
     let [merged, failed, conflicts, resolved, refused] = total;
-    eprintln!("merged {merged}, tests failed {failed}, conflicts {conflicts}, resolved {resolved}, refused {refused}");
-    assert!(merged + failed + conflicts >= 200, "enough landings were exercised: {total:?}");
+    eprintln!(
+        "merged {merged}, tests failed {failed}, conflicts {conflicts}, resolved {resolved}, refused {refused}; \
+         {batches} batches ({failed_batches} bisected), the target moved by someone else {moved_during} times"
+    );
+    assert!(merged + failed + conflicts >= 1000, "enough landings were exercised: {total:?}");
     assert!(merged > 0 && failed > 0 && conflicts > 0 && resolved > 0 && refused > 0, "{total:?}");
+    assert!(batches >= 100 && failed_batches >= 10 && moved_during >= 50, "{batches} {failed_batches} {moved_during}");
 }
 
 #[tokio::test]

@@ -70,6 +70,8 @@ export function report(overrides: Partial<RunReport> = {}): RunReport {
     task_time_ms: 15_000,
     efficiency_gain: 0.7,
     predicted_efficiency_gain: 0.65,
+    gate_ms: 0,
+    gate_tests_ms: [],
     merge_attempts: 10,
     auto_merged: 10,
     sent_to_review: 0,

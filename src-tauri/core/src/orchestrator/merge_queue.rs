@@ -1,7 +1,9 @@
 //! The merge queue: one landing at a time. A dedicated thread owns the [`MergeGate`] and serves requests in the
 //! order they were queued, so two finished tasks never race to advance the target (no merge cascades), and the
-//! gate needs to be neither `Send` nor `Sync`. Conflict resolutions (prepare, then finish after the review
-//! agent) go through the same queue.
+//! gate needs to be neither `Send` nor `Sync`. Landings that wait together are served together: every landing
+//! queued while the gate was busy (up to the gate's `max_batch`, in queue order) goes to
+//! [`MergeGate::land_batch`] as one batch ([`Event::MergeBatch`] names it). Conflict resolutions (prepare, then
+//! finish after the review agent) go through the same queue, one at a time, in their place.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -9,10 +11,15 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::{CoreError, CoreResult};
+use crate::events::{emit, Event, EventSender};
 use crate::merge::{GateConfig, LandOutcome, MergeGate};
 
+/// A landing's result: the outcome, how long the landing itself took (without the wait in the queue), and how many
+/// landings were tested with it in its batch (1: alone).
+pub(crate) type Landed = (CoreResult<LandOutcome>, Duration, usize);
+
 enum Job {
-    Land { message: String, reply: oneshot::Sender<(CoreResult<LandOutcome>, Duration)> },
+    Land { task_id: String, message: String, reply: oneshot::Sender<Landed> },
     Prepare { reply: oneshot::Sender<CoreResult<(Vec<String>, PathBuf)>> },
     Finish { message: String, reply: oneshot::Sender<(CoreResult<LandOutcome>, Duration)> },
 }
@@ -26,6 +33,8 @@ struct Request {
 #[derive(Clone)]
 pub(crate) struct MergeQueue {
     tx: mpsc::UnboundedSender<Request>,
+    /// The gate's test run durations ([`MergeGate::test_times`]).
+    test_times: std::sync::Arc<std::sync::Mutex<Vec<u64>>>,
 }
 
 fn stopped() -> CoreError {
@@ -33,10 +42,12 @@ fn stopped() -> CoreError {
 }
 
 impl MergeQueue {
-    /// Opens the gate on its own thread; fails if the gate cannot be opened.
-    pub(crate) fn start(repo: PathBuf, cfg: GateConfig) -> CoreResult<MergeQueue> {
+    /// Opens the gate on its own thread; fails if the gate cannot be opened. Batches are announced on `events`
+    /// for `run_id`.
+    pub(crate) fn start(repo: PathBuf, cfg: GateConfig, events: EventSender, run_id: String) -> CoreResult<MergeQueue> {
         let (tx, mut rx) = mpsc::unbounded_channel::<Request>();
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<CoreResult<()>>();
+        type Times = std::sync::Arc<std::sync::Mutex<Vec<u64>>>;
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<CoreResult<Times>>();
         std::thread::Builder::new()
             .name("yokeflow-merge-queue".into())
             .spawn(move || {
@@ -50,7 +61,7 @@ impl MergeQueue {
                 rt.block_on(async move {
                     let gate = match MergeGate::open(&repo, cfg) {
                         Ok(g) => {
-                            let _ = ready_tx.send(Ok(()));
+                            let _ = ready_tx.send(Ok(g.test_times()));
                             g
                         }
                         Err(e) => {
@@ -58,25 +69,56 @@ impl MergeQueue {
                             return;
                         }
                     };
-                    while let Some(req) = rx.recv().await {
-                        serve(&gate, req).await;
+                    let max_batch = gate.config().max_batch.max(1);
+                    let mut held: Option<Request> = None;
+                    loop {
+                        let req = match held.take() {
+                            Some(r) => r,
+                            None => match rx.recv().await {
+                                Some(r) => r,
+                                None => break,
+                            },
+                        };
+                        if !matches!(req.job, Job::Land { .. }) {
+                            serve(&gate, req).await;
+                            continue;
+                        }
+                        // Every landing that waits behind this one joins it, in order, up to the batch size; any
+                        // other job waits for its turn after them.
+                        let mut batch = vec![req];
+                        while batch.len() < max_batch {
+                            match rx.try_recv() {
+                                Ok(next) if matches!(next.job, Job::Land { .. }) => batch.push(next),
+                                Ok(next) => {
+                                    held = Some(next);
+                                    break;
+                                }
+                                Err(_) => break,
+                            }
+                        }
+                        serve_batch(&gate, batch, &events, &run_id).await;
                     }
                 });
             })
             .map_err(|e| CoreError::io("cannot start the merge queue", e))?;
-        ready_rx.recv().map_err(|_| CoreError::InvalidInput("the merge queue stopped at start".into()))??;
-        Ok(MergeQueue { tx })
+        let test_times =
+            ready_rx.recv().map_err(|_| CoreError::InvalidInput("the merge queue stopped at start".into()))??;
+        Ok(MergeQueue { tx, test_times })
     }
 
-    /// Queues `branch` for landing and waits for its turn and result. The duration is the landing itself,
-    /// without the wait in the queue.
-    pub(crate) async fn land(&self, branch: &str, message: &str) -> (CoreResult<LandOutcome>, Duration) {
+    /// How long each of the gate's test runs took so far (ms).
+    pub(crate) fn test_times(&self) -> Vec<u64> {
+        self.test_times.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Queues `branch` (task `task_id`'s) for landing and waits for its turn and result ([`Landed`]).
+    pub(crate) async fn land(&self, task_id: &str, branch: &str, message: &str) -> Landed {
         let (reply, rx) = oneshot::channel();
-        let job = Job::Land { message: message.to_string(), reply };
+        let job = Job::Land { task_id: task_id.to_string(), message: message.to_string(), reply };
         if self.tx.send(Request { branch: branch.to_string(), job }).is_err() {
-            return (Err(stopped()), Duration::ZERO);
+            return (Err(stopped()), Duration::ZERO, 1);
         }
-        rx.await.unwrap_or_else(|_| (Err(stopped()), Duration::ZERO))
+        rx.await.unwrap_or_else(|_| (Err(stopped()), Duration::ZERO, 1))
     }
 
     /// [`MergeGate::prepare_resolution`]: the conflicted files and the resolution worktree.
@@ -97,13 +139,34 @@ impl MergeQueue {
     }
 }
 
+/// Landings that waited together, as one batch.
+async fn serve_batch(gate: &MergeGate, batch: Vec<Request>, events: &EventSender, run_id: &str) {
+    let t0 = Instant::now();
+    let mut pairs = Vec::new();
+    let mut waiting = Vec::new();
+    let mut task_ids = Vec::new();
+    for req in batch {
+        if let Job::Land { task_id, message, reply } = req.job {
+            pairs.push((req.branch, message));
+            task_ids.push(task_id);
+            waiting.push(reply);
+        }
+    }
+    emit(events, Event::MergeBatch { run_id: run_id.to_string(), task_ids: task_ids.clone() });
+    let size = pairs.len();
+    let outcomes = gate.land_batch(&pairs).await;
+    for (reply, out) in waiting.into_iter().zip(outcomes) {
+        let _ = reply.send((out, t0.elapsed(), size));
+    }
+}
+
 /// One job of the queue. The gate takes the worktree lock itself, only while it adds or drops a worktree.
 async fn serve(gate: &MergeGate, req: Request) {
     let t0 = Instant::now();
     match req.job {
-        Job::Land { message, reply } => {
+        Job::Land { message, reply, .. } => {
             let out = gate.land(&req.branch, &message).await;
-            let _ = reply.send((out, t0.elapsed()));
+            let _ = reply.send((out, t0.elapsed(), 1));
         }
         Job::Prepare { reply } => {
             let out = gate.prepare_resolution(&req.branch);

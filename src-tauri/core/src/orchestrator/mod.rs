@@ -48,12 +48,14 @@ use worker::{Started, TaskResult, WorkerCtx};
 /// The hook through which routed expertise reaches a task's prompt (the `## Routed expertise` section).
 pub type ExpertiseRouter = Arc<dyn Fn(&Task) -> Option<String> + Send + Sync>;
 
-/// What a task of the run holds while it runs: a worker slot (0-based; its worktree), or none while its kept branch
-/// only lands again (retry merge).
+/// What a task of the run holds while it runs: a worker slot (0-based; its worktree), none while its kept branch
+/// only lands again (retry merge), or nothing of the workers' once its agent is done and its work waits for or
+/// goes through the merge gate (`Gate`, with the slot it worked in, which may already run the next task).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Occupancy {
     Worker(u32),
     Landing,
+    Gate(u32),
 }
 
 /// How to run. `None` fields fall back to the project's settings, then to the defaults.
@@ -214,8 +216,9 @@ pub async fn run_controlled(
             link: project.worktree_link.clone(),
             setup: project.setup_command.clone(),
             port_base,
+            max_batch: crate::merge::DEFAULT_MAX_BATCH,
         };
-        let queue = match merge_queue::MergeQueue::start(repo.clone(), gate) {
+        let queue = match merge_queue::MergeQueue::start(repo.clone(), gate, events.clone(), run_id.clone()) {
             Ok(q) => q,
             Err(e) => {
                 records::finish_run(db, &run_id, RunStatus::Failed, "null").await?;
@@ -224,6 +227,10 @@ pub async fn run_controlled(
         };
         let all = tasks::list(db, project_id).await?;
         let cancel = crate::concurrency::Cancel::new();
+        let (at_gate, gate_rx) = mpsc::unbounded_channel();
+        let effort: HashMap<String, u32> = all.iter().map(|t| (t.id.clone(), t.effort_minutes)).collect();
+        let measured = records::recent_reports(db, project_id, 10).await.unwrap_or_default();
+        let gate_model = step::gate_model(&measured, &effort, crate::merge::DEFAULT_MAX_BATCH);
         let stored_plan = crate::planner::get(db, project_id).await.ok().flatten();
         let pins = stored_plan.as_ref().map(crate::overrides::pinned_slots).unwrap_or_default();
         let ctx = Arc::new(WorkerCtx {
@@ -252,6 +259,7 @@ pub async fn run_controlled(
             stops: Default::default(),
             checkout_warned: Default::default(),
             port_base,
+            at_gate,
         });
         let (results_tx, results_rx) = mpsc::unbounded_channel();
         let mut lp = RunLoop {
@@ -266,6 +274,8 @@ pub async fn run_controlled(
             scheduler: None,
             results_tx,
             results_rx,
+            gate_rx,
+            gate_model,
             cancel,
             started: Instant::now(),
             fatal: None,
@@ -362,6 +372,10 @@ struct RunLoop<'a> {
     scheduler: Option<Scheduler>,
     results_tx: mpsc::UnboundedSender<TaskResult>,
     results_rx: mpsc::UnboundedReceiver<TaskResult>,
+    /// Tasks whose agent is done and whose work went to the gate ([`WorkerCtx::at_gate`]).
+    gate_rx: mpsc::UnboundedReceiver<String>,
+    /// The gate as the project's last runs measured it, for the prediction.
+    gate_model: Option<crate::plan::GateModel>,
     /// The run's cancel (every task's stop is a child of it).
     cancel: crate::concurrency::Cancel,
     started: Instant,
@@ -382,7 +396,8 @@ impl RunLoop<'_> {
         Ok(())
     }
 
-    /// The simulator's efficiency gain for the tasks still to do.
+    /// The simulator's efficiency gain for the tasks still to do: with the merge gate as the project's last runs
+    /// measured it when they did ([`step::gate_model`]), else without it.
     fn predicted_gain(&self) -> f64 {
         let done = &self.st.done;
         let plan: Vec<PlanTask> = self
@@ -395,6 +410,12 @@ impl RunLoop<'_> {
                 t
             })
             .collect();
+        // The gated simulation asks the scheduler at every event: kept for plans of ordinary size.
+        if let Some(gate) = self.gate_model.filter(|_| plan.len() <= 2000) {
+            if let Ok(t) = crate::plan::simulate_gated(&plan, self.st.workers as usize, gate) {
+                return if t.sequential > 0.0 { 1.0 - t.makespan / t.sequential } else { 0.0 };
+            }
+        }
         match crate::plan::simulate(&plan, self.st.workers as usize) {
             Ok(sim) if sim.sequential > 0 => 1.0 - sim.dynamic as f64 / sim.sequential as f64,
             _ => 0.0,
@@ -417,6 +438,7 @@ impl RunLoop<'_> {
             }
             tokio::select! {
                 Some(result) = self.results_rx.recv() => self.on_result(result).await?,
+                Some(task_id) = self.gate_rx.recv() => self.st.at_gate(&task_id),
                 cmd = ctl.rx.recv(), if control_open => match cmd {
                     Some(cmd) => self.on_command(cmd).await?,
                     None => control_open = false,
@@ -501,6 +523,7 @@ impl RunLoop<'_> {
                         status: TaskStatus::Review,
                         reason: Some(reason),
                         work_ms: 0,
+                        gate_ms: 0,
                         merge: None,
                         resolved: false,
                     };
@@ -635,6 +658,8 @@ impl RunLoop<'_> {
             task_time_ms: 0,
             efficiency_gain: 0.0,
             predicted_efficiency_gain: predicted,
+            gate_ms: 0,
+            gate_tests_ms: self.ctx.queue.test_times(),
             merge_attempts: st.merges.attempts,
             auto_merged: st.merges.auto_merged,
             sent_to_review: st.merges.sent_to_review,

@@ -11,6 +11,32 @@ use crate::model::{RunMode, Task, TaskStatus};
 use crate::plan::PlanTask;
 use crate::report::TaskTiming;
 
+/// The merge gate as the project's last runs measured it, for the simulator ([`crate::plan::simulate_gated`]): a
+/// test run's median length, in the plan's minutes as the agents' median pace converts them (the time a task's
+/// worker took before its landing, per minute of its effort). `None` until a landed task and a test run were
+/// measured (a project's first run predicts without the gate).
+pub(crate) fn gate_model(
+    reports: &[crate::report::RunReport],
+    effort: &HashMap<String, u32>,
+    max_batch: usize,
+) -> Option<crate::plan::GateModel> {
+    fn median(mut xs: Vec<f64>) -> Option<f64> {
+        xs.sort_by(f64::total_cmp);
+        xs.get(xs.len() / 2).copied()
+    }
+    let mut pace = Vec::new();
+    for t in reports.iter().flat_map(|r| &r.tasks) {
+        let Some(&minutes) = effort.get(&t.task_id).filter(|&&m| m > 0) else { continue };
+        if t.outcome == TaskStatus::Done && t.gate_ms > 0 {
+            let worked = t.ended_ms.saturating_sub(t.gate_ms).saturating_sub(t.started_ms);
+            pace.push(worked as f64 / f64::from(minutes));
+        }
+    }
+    let ms_per_minute = median(pace).filter(|p| *p > 0.0)?;
+    let test_ms = median(reports.iter().flat_map(|r| &r.gate_tests_ms).map(|&ms| ms as f64).collect())?;
+    Some(crate::plan::GateModel { test_minutes: test_ms / ms_per_minute, max_batch })
+}
+
 /// What the loop knows of its run.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct LoopState {
@@ -58,6 +84,8 @@ pub(crate) struct Finished {
     pub reason: Option<String>,
     /// Wall time of the task without its wait in the merge queue.
     pub work_ms: u64,
+    /// From its agent being done to the end of its landing (0: it never reached the gate).
+    pub gate_ms: u64,
     pub merge: Option<MergeKind>,
     /// The merge went through after the review agent resolved a conflict.
     pub resolved: bool,
@@ -179,13 +207,30 @@ impl LoopState {
             .collect()
     }
 
-    /// How many more tasks may start: the workers less everything running (a landing too: the run does one thing
-    /// per worker), or 0 while paused or cancelled.
+    /// How many more tasks may start: the workers less everything running (a landing again too: the run does one
+    /// thing per worker; a task whose agent is done and whose work is at the gate does not count), or 0 while
+    /// paused or cancelled.
     pub fn capacity(&self) -> usize {
         if self.paused || self.cancelled || self.budget_spent() {
             return 0;
         }
-        (self.workers as usize).saturating_sub(self.running.len())
+        let busy = self.running.values().filter(|o| !matches!(o, Occupancy::Gate(_))).count();
+        (self.workers as usize).saturating_sub(busy)
+    }
+
+    /// Task `task_id`'s agent is done and its work went to the merge gate: its slot is free for the next task (the
+    /// task still runs until its landing ends). Nothing for a task not working in a slot (e.g. already settled).
+    /// One task at a time (sequential) keeps the slot until the landing: the next task starts from a target that
+    /// has the work.
+    pub fn at_gate(&mut self, task_id: &str) {
+        let Some(&Occupancy::Worker(slot)) = self.running.get(task_id) else { return };
+        if self.mode == RunMode::Sequential {
+            return;
+        }
+        self.running.insert(task_id.to_string(), Occupancy::Gate(slot));
+        if let Some(s) = self.slots.get_mut(slot as usize).filter(|s| s.as_deref() == Some(task_id)) {
+            *s = None;
+        }
     }
 
     /// Which of the scheduler's `ready` tasks (best first) start now, in which slot: a pinned task only in its
@@ -223,6 +268,7 @@ impl LoopState {
             started_ms: at_ms,
             ended_ms: at_ms,
             work_ms: 0,
+            gate_ms: 0,
             outcome: TaskStatus::InProgress,
             reason: None,
         });
@@ -233,12 +279,14 @@ impl LoopState {
         self.running.remove(&r.task_id);
         // A landing again (retry merge) holds no slot and is not an attempt of its own in the timings.
         if let Occupancy::Worker(slot) = r.slot {
-            if let Some(s) = self.slots.get_mut(slot as usize) {
+            // Freed already when its work went to the gate (and maybe taken by the next task since).
+            if let Some(s) = self.slots.get_mut(slot as usize).filter(|s| s.as_deref() == Some(r.task_id.as_str())) {
                 *s = None;
             }
             if let Some(t) = self.timings.iter_mut().rev().find(|t| t.task_id == r.task_id) {
                 t.ended_ms = now_ms;
                 t.work_ms = r.work_ms;
+                t.gate_ms = r.gate_ms;
                 t.outcome = r.status;
                 t.reason = r.reason.clone();
             }
@@ -385,7 +433,7 @@ mod tests {
     }
 
     fn finished(task: &str, slot: Occupancy, status: TaskStatus, merge: Option<MergeKind>) -> Finished {
-        Finished { task_id: task.into(), slot, status, reason: None, work_ms: 100, merge, resolved: false }
+        Finished { task_id: task.into(), slot, status, reason: None, work_ms: 100, gate_ms: 0, merge, resolved: false }
     }
 
     #[test]
@@ -458,6 +506,97 @@ mod tests {
         assert_eq!(s.starts(&ids(&["a", "c"])), [("a".into(), 0)]);
         assert!(s.slots.iter().all(Option::is_none));
         assert!(!s.is_over(true), "the run waits for the landing");
+    }
+
+    #[test]
+    fn a_task_at_the_gate_frees_its_slot_for_the_next_task_and_its_landing_does_not_free_the_new_ones() {
+        let mut s = state(2);
+        s.started("a", 0, 0);
+        s.started("d", 1, 0);
+        assert_eq!(s.capacity(), 0);
+        s.at_gate("a");
+        assert_eq!((s.capacity(), s.running.get("a")), (1, Some(&Occupancy::Gate(0))));
+        assert_eq!(s.starts(&ids(&["c"])), [("c".into(), 0)], "the next task takes the slot");
+        s.started("c", 0, 5);
+        assert!(!s.is_over(true), "a waits for its landing");
+        // a lands: its result names the slot it worked in, which c now holds.
+        s.settle(&finished("a", Occupancy::Worker(0), TaskStatus::Done, Some(MergeKind::Merged)), false, 9);
+        assert_eq!(s.slots, vec![Some("c".to_string()), Some("d".to_string())], "c keeps its slot");
+        assert_eq!(s.capacity(), 0);
+        assert!(s.done.contains("a"));
+        let a = s.timings.iter().find(|t| t.task_id == "a").unwrap();
+        assert_eq!((a.ended_ms, a.outcome), (9, TaskStatus::Done));
+        // Only a task working in a slot goes to the gate; twice, or after its result, changes nothing.
+        s.at_gate("a");
+        s.landing("r");
+        s.at_gate("r");
+        assert_eq!(s.running.get("r"), Some(&Occupancy::Landing));
+        s.at_gate("c");
+        s.at_gate("c");
+        assert_eq!((s.running.get("c"), s.slots[0].as_deref()), (Some(&Occupancy::Gate(0)), None));
+        assert_eq!(s.capacity(), 0, "d and the landing again count");
+        let refused = s.command(RunCommand::MergeNow("c".into()));
+        assert!(matches!(refused, Decision::Refuse { .. }), "its agent is done: nothing to stop");
+        // One task at a time: the slot stays taken until the landing, so the next task starts on the landed work.
+        let mut one = state(1);
+        one.started("a", 0, 0);
+        one.at_gate("a");
+        assert_eq!((one.capacity(), one.running.get("a")), (0, Some(&Occupancy::Worker(0))));
+    }
+
+    #[test]
+    fn the_gate_model_converts_the_measured_test_time_into_plan_minutes_at_the_agents_pace() {
+        let timing = |id: &str, started, ended, gate| crate::report::TaskTiming {
+            task_id: id.into(),
+            slot: 0,
+            started_ms: started,
+            ended_ms: ended,
+            work_ms: 0,
+            gate_ms: gate,
+            outcome: TaskStatus::Done,
+            reason: None,
+        };
+        let report = |tasks, tests: Vec<u64>| crate::report::RunReport {
+            run_id: "r".into(),
+            project_id: "p".into(),
+            mode: RunMode::Parallel,
+            workers: 4,
+            status: crate::model::RunStatus::Finished,
+            tasks_total: 0,
+            tasks_done: 0,
+            tasks_review: 0,
+            tasks_remaining: 0,
+            tasks_run: 0,
+            wall_ms: 0,
+            task_time_ms: 0,
+            efficiency_gain: 0.0,
+            predicted_efficiency_gain: 0.0,
+            gate_ms: 0,
+            gate_tests_ms: tests,
+            merge_attempts: 0,
+            auto_merged: 0,
+            sent_to_review: 0,
+            resolved_by_agent: 0,
+            merge_success_rate: 1.0,
+            review: vec![],
+            cost_usd: None,
+            budget_usd: None,
+            stopped_by_budget: false,
+            expertise_reuse: Default::default(),
+            tasks,
+        };
+        let effort = HashMap::from([("a".to_string(), 10), ("b".to_string(), 20), ("c".to_string(), 10)]);
+        // a: 1,000 ms of work for 10 minutes; b: 2,000 for 20; c never reached the gate; tests of 1 s and 2 s.
+        let reports = vec![
+            report(vec![timing("a", 0, 3000, 2000), timing("b", 0, 2500, 500), timing("c", 0, 9000, 0)], vec![1000]),
+            report(vec![], vec![2000, 1000]),
+        ];
+        let model = gate_model(&reports, &effort, 8).unwrap();
+        assert_eq!((model.test_minutes, model.max_batch), (10.0, 8), "1 s median test at 100 ms a minute");
+        assert_eq!(gate_model(&reports[1..], &effort, 8), None, "no landed task measured yet");
+        assert_eq!(gate_model(&[report(vec![timing("a", 0, 3000, 2000)], vec![])], &effort, 8), None, "no test run");
+        let unknown = HashMap::from([("z".to_string(), 10)]);
+        assert_eq!(gate_model(&reports, &unknown, 8), None, "tasks no longer known are not counted");
     }
 
     #[test]

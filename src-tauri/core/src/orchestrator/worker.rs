@@ -55,6 +55,8 @@ pub(crate) struct WorkerCtx {
     pub checkout_warned: std::sync::atomic::AtomicBool,
     /// The first port of the project's block ([`crate::ports`]).
     pub port_base: u16,
+    /// A task's agent is done and its work goes to the gate: the run loop frees its worker slot.
+    pub at_gate: tokio::sync::mpsc::UnboundedSender<String>,
 }
 
 /// One task's stop switch: its agent is stopped when `stop` is cancelled (by the run's cancel, its parent, or by
@@ -110,9 +112,10 @@ pub(crate) async fn run_task(ctx: Arc<WorkerCtx>, s: Started) -> TaskResult {
     let mut merge = None;
     let mut resolved = false;
     let mut experts = Experts::default();
+    let mut at_gate: Option<Instant> = None;
     let stop = Arc::new(TaskStop::new(&ctx.cancel));
     ctx.stops.lock().unwrap_or_else(|e| e.into_inner()).insert(s.task.id.clone(), stop.clone());
-    let outcome = drive(&ctx, &s, &stop, &mut waited, &mut merge, &mut resolved, &mut experts).await;
+    let outcome = drive(&ctx, &s, &stop, &mut waited, &mut merge, &mut resolved, &mut experts, &mut at_gate).await;
     ctx.stops.lock().unwrap_or_else(|e| e.into_inner()).remove(&s.task.id);
     let (status, reason, fatal) = match outcome {
         Ok((status, reason)) => (status, reason, None),
@@ -129,7 +132,8 @@ pub(crate) async fn run_task(ctx: Arc<WorkerCtx>, s: Started) -> TaskResult {
         emit(&ctx.events, warning(&ctx, &s.task.id, format!("cannot record the task's state: {e}")));
     }
     let work_ms = t0.elapsed().saturating_sub(waited).as_millis() as u64;
-    let done = Finished { task_id: s.task.id.clone(), slot: s.slot, status, reason, work_ms, merge, resolved };
+    let gate_ms = at_gate.map(|t| t.elapsed().as_millis() as u64).unwrap_or(0);
+    let done = Finished { task_id: s.task.id.clone(), slot: s.slot, status, reason, work_ms, gate_ms, merge, resolved };
     TaskResult { done, fatal }
 }
 
@@ -155,7 +159,9 @@ async fn finish(ctx: &WorkerCtx, s: &Started, status: TaskStatus, reason: Option
     Ok(())
 }
 
-/// Worktree, agent, merge. Returns the task's final status and the reason for Review.
+/// Worktree, agent, merge. Returns the task's final status and the reason for Review. `at_gate`: when its work went
+/// to the gate.
+#[allow(clippy::too_many_arguments)]
 async fn drive(
     ctx: &WorkerCtx,
     s: &Started,
@@ -164,6 +170,7 @@ async fn drive(
     merge: &mut Option<MergeKind>,
     resolved: &mut bool,
     experts: &mut Experts,
+    at_gate: &mut Option<Instant>,
 ) -> CoreResult<(TaskStatus, Option<String>)> {
     let Occupancy::Worker(slot) = s.slot else {
         return Err(CoreError::InvalidInput(format!("`{}` only lands again: it has no worker slot", s.task.id)));
@@ -262,7 +269,10 @@ async fn drive(
     );
     let message = format!("YokeFlow: {} ({})", s.task.title, s.task.id);
     let queued = Instant::now();
-    let (mut landed, took) = ctx.queue.land(&info.branch, &message).await;
+    // The agent's part is over: its slot may take the next task while this one waits for the gate.
+    *at_gate = Some(queued);
+    let _ = ctx.at_gate.send(s.task.id.clone());
+    let (mut landed, took, mut batch) = ctx.queue.land(&s.task.id, &info.branch, &message).await;
     *waited = queued.elapsed().saturating_sub(took);
     // Another task of the same expert landed first: only the expertise files conflict. Bring the target in with
     // the files exported again from the database (which has both tasks' learning), and land again.
@@ -282,9 +292,9 @@ async fn drive(
             }
         }
         let queued = Instant::now();
-        let (again, took) = ctx.queue.land(&info.branch, &message).await;
+        let (again, took, size) = ctx.queue.land(&s.task.id, &info.branch, &message).await;
         *waited += queued.elapsed().saturating_sub(took);
-        landed = again;
+        (landed, batch) = (again, size);
     }
     let result = |kind: MergeKind, detail: String| Event::MergeResult {
         run_id: ctx.run_id.clone(),
@@ -309,7 +319,7 @@ async fn drive(
             }
         }
     }
-    settle(ctx, s, Some(info), landed, merge).await
+    settle(ctx, s, Some(info), landed, batch, merge).await
 }
 
 /// Records how a landing ended: Done (worktree removed, when there is one), or Review with the reason.
@@ -318,6 +328,7 @@ async fn settle(
     s: &Started,
     info: Option<WorktreeInfo>,
     landed: CoreResult<LandOutcome>,
+    batch: usize,
     merge: &mut Option<MergeKind>,
 ) -> CoreResult<(TaskStatus, Option<String>)> {
     let result = |kind: MergeKind, detail: String| Event::MergeResult {
@@ -364,7 +375,11 @@ async fn settle(
             *merge = Some(MergeKind::TestsFailed);
             let log = log_path.display().to_string();
             emit(&ctx.events, result(MergeKind::TestsFailed, log.clone()));
-            Ok((TaskStatus::Review, Some(format!("the tests failed on the merged tree (log: {log})"))))
+            let found = match batch {
+                1 => String::new(),
+                n => format!("; it broke a batch of {n} tested together, found by testing the halves on their own"),
+            };
+            Ok((TaskStatus::Review, Some(format!("the tests failed on the merged tree (log: {log}){found}"))))
         }
         LandOutcome::CheckoutBlocked { reason, .. } => {
             *merge = Some(MergeKind::CheckoutBlocked);
@@ -434,7 +449,7 @@ async fn resolve_conflict(
     let (files, path) = ctx.queue.prepare_resolution(&info.branch).await?;
     if files.is_empty() {
         // The target moved again and the branch now merges cleanly.
-        return Ok(Resolution::Landed(ctx.queue.land(&info.branch, message).await.0));
+        return Ok(Resolution::Landed(ctx.queue.land(&s.task.id, &info.branch, message).await.0));
     }
     let worktree = WorktreeInfo { path: path.clone(), ..info.clone() };
     let spec = session_spec(ctx, s, worktree, agent::build_resolution_prompt(&s.task, &files), false);
@@ -660,6 +675,7 @@ fn session_spec(ctx: &WorkerCtx, s: &Started, worktree: WorktreeInfo, prompt: St
         remark: None,
         slot: match s.slot {
             super::Occupancy::Worker(slot) => Some(slot),
+            super::Occupancy::Gate(slot) => Some(slot),
             super::Occupancy::Landing => None,
         },
         port_base: ctx.port_base,
@@ -791,8 +807,8 @@ pub(crate) async fn land_again(ctx: Arc<WorkerCtx>, task: Task, row_id: String, 
         let (run_id, task_id) = (ctx.run_id.clone(), s.task.id.clone());
         emit(&ctx.events, Event::MergeStarted { run_id, task_id, branch: branch.clone() });
         let message = format!("YokeFlow: {} ({})", s.task.title, s.task.id);
-        let (landed, _) = ctx.queue.land(&branch, &message).await;
-        settle(&ctx, &s, info, landed, &mut merge).await
+        let (landed, _, batch) = ctx.queue.land(&s.task.id, &branch, &message).await;
+        settle(&ctx, &s, info, landed, batch, &mut merge).await
     }
     .await;
     let (status, reason) = match outcome {
@@ -809,6 +825,7 @@ pub(crate) async fn land_again(ctx: Arc<WorkerCtx>, task: Task, row_id: String, 
         status,
         reason,
         work_ms,
+        gate_ms: work_ms,
         merge,
         resolved: false,
     };

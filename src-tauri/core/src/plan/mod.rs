@@ -30,7 +30,8 @@ pub use edit::{validate_edit, PlanEdit};
 pub use graph::TaskGraph;
 pub use schedule::{RunState, Scheduler};
 pub use simulate::{
-    simulate, simulate_barrier, simulate_dynamic, simulate_sequential, Schedule, ScheduledTask, SimulationReport,
+    simulate, simulate_barrier, simulate_dynamic, simulate_gated, simulate_sequential, GateModel, GatedTimes, Schedule,
+    ScheduledTask, SimulationReport,
 };
 
 /// The plan engine's view of a task: only what scheduling needs.

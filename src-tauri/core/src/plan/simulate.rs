@@ -1,13 +1,15 @@
 //! Schedule simulations in virtual minutes (each task takes its effort): sequential (one after another),
 //! barrier (the plan's batches, each batch waiting for the whole previous one) and dynamic (the
-//! [`Scheduler`]), and the [`SimulationReport`] comparing them.
+//! [`Scheduler`]), and the [`SimulationReport`] comparing them. [`simulate_gated`] adds the merge gate: every
+//! landing is tested, branches that wait together are tested together, and a dependent starts only once its
+//! dependency landed.
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::conflicts::Conflicts;
 use super::graph::TaskGraph;
-use super::schedule::{Scheduler, DEFAULT_SEED};
+use super::schedule::{RunState, Scheduler, DEFAULT_SEED};
 use super::{batches, PlanError, PlanTask};
 
 /// One task's place in a simulated schedule.
@@ -118,4 +120,81 @@ pub(crate) fn barrier(graph: &TaskGraph, lists: &[Vec<usize>], workers: usize) -
         start = free_at.into_iter().max().unwrap_or(start);
     }
     Schedule { makespan: start, workers, tasks: out }
+}
+
+/// The merge gate as the simulator sees it ([`crate::merge::MergeGate::land_batch`]): one test run at a time, each
+/// taking `test_minutes`, for every branch that waits when it starts (at most `max_batch`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GateModel {
+    pub test_minutes: f64,
+    pub max_batch: usize,
+}
+
+/// What [`simulate_gated`] found, in minutes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GatedTimes {
+    /// When the last task has landed, with `workers` agents and the gate.
+    pub makespan: f64,
+    /// One agent, each task tested on its own after it: the sum of efforts and test runs.
+    pub sequential: f64,
+}
+
+/// The run as the orchestrator drives it ([`Scheduler::next_ready`] at every event), with the merge gate: an agent's
+/// slot takes the next task as soon as its work goes to the gate (with one worker, only once it landed, as a
+/// sequential run does); the gate tests what waits together; a task counts as done (its dependents may start, and
+/// tasks conflicting with it may run) once it landed. No test failures are modelled.
+pub fn simulate_gated(tasks: &[PlanTask], workers: usize, gate: GateModel) -> Result<GatedTimes, PlanError> {
+    use std::collections::{HashMap, HashSet, VecDeque};
+    let workers = workers.max(1);
+    let mut scheduler = Scheduler::new(tasks)?;
+    scheduler.tune(workers, DEFAULT_SEED);
+    let effort: HashMap<&str, f64> = tasks.iter().map(|t| (t.id.as_str(), f64::from(t.effort_minutes))).collect();
+    let test = gate.test_minutes.max(0.0);
+    let mut state = RunState { done: HashSet::new(), running: HashSet::new(), free_workers: workers };
+    let mut agents: Vec<(f64, String)> = Vec::new();
+    let mut waiting: VecDeque<String> = VecDeque::new();
+    let mut testing: Option<(f64, Vec<String>)> = None;
+    let mut now = 0.0f64;
+    loop {
+        if state.free_workers > 0 {
+            for id in scheduler.next_ready(&state) {
+                state.free_workers -= 1;
+                agents.push((now + effort.get(id.as_str()).copied().unwrap_or(0.0), id.clone()));
+                state.running.insert(id);
+            }
+        }
+        if testing.is_none() && !waiting.is_empty() {
+            let n = waiting.len().min(gate.max_batch.max(1));
+            testing = Some((now + test, waiting.drain(..n).collect()));
+        }
+        let next_agent = agents.iter().map(|(end, _)| *end).fold(f64::INFINITY, f64::min);
+        let next = next_agent.min(testing.as_ref().map_or(f64::INFINITY, |(end, _)| *end));
+        if !next.is_finite() {
+            break;
+        }
+        now = next;
+        let (ended, going): (Vec<_>, Vec<_>) = agents.drain(..).partition(|(end, _)| *end <= now);
+        agents = going;
+        for (_, id) in ended {
+            if workers > 1 {
+                state.free_workers += 1;
+            }
+            waiting.push_back(id);
+        }
+        if let Some((end, batch)) = testing.take() {
+            if end <= now {
+                for id in batch {
+                    state.running.remove(&id);
+                    state.done.insert(id);
+                    if workers == 1 {
+                        state.free_workers += 1;
+                    }
+                }
+            } else {
+                testing = Some((end, batch));
+            }
+        }
+    }
+    let sequential = tasks.iter().map(|t| f64::from(t.effort_minutes) + test).sum();
+    Ok(GatedTimes { makespan: now, sequential })
 }

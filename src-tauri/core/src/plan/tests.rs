@@ -454,3 +454,27 @@ fn a_plan_stored_with_conflict_pairs_reads_as_groups() {
     assert_eq!(upgraded.conflict_groups, plan.conflict_groups);
     assert!(!serde_json::to_string(&upgraded).unwrap().contains("\"conflicts\""), "written back as groups only");
 }
+
+#[test]
+fn the_gated_simulation_tests_waiting_landings_together_and_dependents_wait_for_the_landing() {
+    let independent: Vec<PlanTask> = (0..20).map(|i| task(&format!("t{i}"), &[], 10, &[])).collect();
+    let gate = |test_minutes: f64, max_batch: usize| GateModel { test_minutes, max_batch };
+    // No test time: the dynamic schedule (5 waves of 4).
+    let free = simulate_gated(&independent, 4, gate(0.0, 8)).unwrap();
+    assert_eq!((free.makespan, free.sequential), (50.0, 200.0));
+    // Tests as long as a task: each wave is tested while the next works; the last one after the last wave.
+    let gated = simulate_gated(&independent, 4, gate(10.0, 8)).unwrap();
+    assert_eq!((gated.makespan, gated.sequential), (60.0, 400.0));
+    // One branch per test run: the gate sets the pace (20 landings of 10 after the first agent).
+    assert_eq!(simulate_gated(&independent, 4, gate(10.0, 1)).unwrap().makespan, 210.0);
+    // A dependent starts once its dependency landed.
+    let chain = vec![task("a", &[], 10, &[]), task("b", &["a"], 10, &[])];
+    assert_eq!(simulate_gated(&chain, 2, gate(5.0, 8)).unwrap().makespan, 30.0);
+    // One worker keeps its slot until the landing, as a sequential run does.
+    let two = vec![task("a", &[], 10, &[]), task("b", &[], 10, &[])];
+    assert_eq!(simulate_gated(&two, 1, gate(5.0, 8)).unwrap().makespan, 30.0);
+    assert_eq!(simulate_gated(&two, 2, gate(5.0, 8)).unwrap().makespan, 15.0);
+    // Tasks sharing a file wait for each other's landing.
+    let shared = vec![task("a", &[], 10, &["x.rs"]), task("b", &[], 10, &["x.rs"])];
+    assert_eq!(simulate_gated(&shared, 2, gate(5.0, 8)).unwrap().makespan, 30.0);
+}

@@ -5,6 +5,7 @@ import { report } from "../../test/events";
 import { executionPlan, runStarted, task } from "../../test/fixtures";
 import { liveAfter } from "../../test/live";
 import { GanttView } from "./GanttView";
+import styles from "./GanttView.module.css";
 
 const tasks = [task("a", { title: "Cart API" }), task("b", { title: "Search box" }), task("c", { title: "Checkout", depends_on: ["a"] })];
 
@@ -24,8 +25,8 @@ describe("GanttView", () => {
       status: "finished",
       report: report({
         tasks: [
-          { task_id: "a", slot: 0, started_ms: 0, ended_ms: 4000, work_ms: 4000, outcome: "done", reason: null },
-          { task_id: "b", slot: 1, started_ms: 0, ended_ms: 3000, work_ms: 3000, outcome: "review", reason: "conflict" },
+          { task_id: "a", slot: 0, started_ms: 0, ended_ms: 4000, work_ms: 4000, gate_ms: 0, outcome: "done", reason: null },
+          { task_id: "b", slot: 1, started_ms: 0, ended_ms: 3000, work_ms: 3000, gate_ms: 0, outcome: "review", reason: "conflict" },
         ],
       }),
     };
@@ -35,6 +36,33 @@ describe("GanttView", () => {
     expect(bars).toHaveLength(2);
     expect(bars[1]!.getAttribute("data-outcome")).toBe("review");
     expect(screen.getByTestId("gantt")).toHaveTextContent("actual");
+  });
+
+  it("draws the end of a finished task's actual bar spent at the merge gate as its own segment", () => {
+    const finished = report({
+      wall_ms: 8000,
+      gate_ms: 1200,
+      tasks: [
+        { task_id: "a", slot: 0, started_ms: 0, ended_ms: 8000, work_ms: 6800, gate_ms: 1200, outcome: "done", reason: null },
+        { task_id: "b", slot: 1, started_ms: 0, ended_ms: 3000, work_ms: 3000, gate_ms: 0, outcome: "review", reason: "conflict" },
+      ],
+    });
+    render(<GanttView tasks={tasks} plan={executionPlan()} report={finished} timings={null} />);
+    const gantt = screen.getByTestId("gantt");
+    const segments = gantt.querySelectorAll('[data-testid="gantt-gate-segment"]');
+    expect(segments).toHaveLength(1);
+    const segment = segments[0]!;
+    expect(segment.closest("[data-task]")).toHaveAttribute("data-task", "a");
+    expect(segment).toHaveClass(styles.ganttGate!);
+    expect(segment.querySelector("title")).toHaveTextContent("at the merge gate 1.2 s");
+    // The last 1.2 s of an 8 s bar: it ends where the bar ends and is 15% of its width.
+    const bar = gantt.querySelector('[data-task="a"] [data-testid="gantt-actual"]')!;
+    const x = (el: Element, name: string) => Number(el.getAttribute(name));
+    expect(x(segment, "x") + x(segment, "width")).toBeCloseTo(x(bar, "x") + x(bar, "width"));
+    expect(x(segment, "width") / x(bar, "width")).toBeCloseTo(0.15);
+    expect(segment.getAttribute("fill")).toMatch(/^url\(#.+\)$/);
+    expect(gantt.querySelector(`pattern[id="${segment.getAttribute("fill")!.slice(5, -1)}"]`)).not.toBeNull();
+    expect(gantt).toHaveTextContent("at the merge gate");
   });
 
   it("shows the live run's bars while there is no report", () => {
@@ -47,6 +75,8 @@ describe("GanttView", () => {
     expect(bars).toHaveLength(1);
     expect(bars[0]!.getAttribute("data-outcome")).toBe("running");
     expect(screen.getByTestId("gantt")).toHaveTextContent("actual (live");
+    expect(screen.queryByTestId("gantt-gate-segment")).not.toBeInTheDocument();
+    expect(screen.getByTestId("gantt")).not.toHaveTextContent("at the merge gate");
   });
 
   it("says there is nothing to schedule without tasks", () => {

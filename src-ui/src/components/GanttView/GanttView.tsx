@@ -1,8 +1,17 @@
-import { memo, useMemo } from "react";
+import { memo, useId, useMemo } from "react";
 import type { ExecutionPlan, RunReport, Task } from "../../bindings";
 import { formatDuration, formatEffort } from "../../board";
 import { cx } from "../../classNames";
-import { GROUP_HEADER, ROW_HEIGHT, actualFromReport, ganttLayout, ticks, type ActualSpan, type GanttLayout } from "../../gantt";
+import {
+  GROUP_HEADER,
+  ROW_HEIGHT,
+  actualFromReport,
+  ganttLayout,
+  gateSegment,
+  ticks,
+  type ActualSpan,
+  type GanttLayout,
+} from "../../gantt";
 import { timingSpans, type TimingMark } from "../../runStore";
 import styles from "./GanttView.module.css";
 
@@ -21,12 +30,14 @@ const AXIS_H = 28;
 const PAD_R = 16;
 
 function liveActual(timings: TimingMark | null): ActualSpan[] {
-  return timingSpans(timings).map((span) => ({ taskId: span.taskId, start: span.start, end: span.end, outcome: null }));
+  // The live timeline does not know when a task's work went to the merge gate: no gate segments.
+  return timingSpans(timings).map((span) => ({ taskId: span.taskId, start: span.start, end: span.end, outcome: null, gateMs: 0 }));
 }
 
 function GanttViewInner({ tasks, plan, report, timings }: Props) {
   const actual = useMemo(() => (report !== null ? actualFromReport(report) : liveActual(timings)), [report, timings]);
   const layout = useMemo(() => ganttLayout(tasks, plan, actual), [tasks, plan, actual]);
+  const gated = useMemo(() => actual.some((span) => gateSegment(span) !== null), [actual]);
   const svg = useMemo(() => <GanttSvg layout={layout} live={report === null} />, [layout, report]);
   if (tasks.length === 0) {
     return (
@@ -42,6 +53,11 @@ function GanttViewInner({ tasks, plan, report, timings }: Props) {
         virtual minutes, top axis)
         <span className={cx(styles.ganttKey, styles.actual)} /> actual ({report !== null ? "last run" : "live"}, real time scaled to the same
         width, bottom axis)
+        {gated && (
+          <>
+            <span className={cx(styles.ganttKey, styles.gate)} /> at the merge gate (the end of an actual bar)
+          </>
+        )}
         <span className={cx(styles.ganttKey, styles.arrow)} /> dependency
       </div>
       <div className={styles.ganttScroll}>{svg}</div>
@@ -57,6 +73,8 @@ function GanttSvg({ layout, live }: { layout: GanttLayout; live: boolean }) {
   const planX = (minutes: number) => LABEL_W + (makespan > 0 ? (minutes / makespan) * PLOT_W : 0);
   const realX = (ms: number) => LABEL_W + (actualSpanMs > 0 ? (ms / actualSpanMs) * PLOT_W : 0);
   const top = AXIS_H;
+  const hatch = useId();
+  const gated = rows.some((row) => row.actual !== null && gateSegment(row.actual) !== null);
 
   const rowById = new Map(rows.map((row) => [row.taskId, row]));
   let lines = "";
@@ -86,6 +104,13 @@ function GanttSvg({ layout, live }: { layout: GanttLayout; live: boolean }) {
       role="img"
       aria-label="Planned and actual timeline"
     >
+      {gated && (
+        <defs>
+          <pattern id={hatch} width={4} height={4} patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
+            <rect className={styles.ganttHatch} width={2} height={4} />
+          </pattern>
+        </defs>
+      )}
       {groups.map((group, i) => (
         <g key={group.name}>
           <rect className={cx(styles.ganttBand, i % 2 !== 0 && styles.alt)} x={0} y={top + group.y} width={width} height={group.height} />
@@ -127,6 +152,7 @@ function GanttSvg({ layout, live }: { layout: GanttLayout; live: boolean }) {
           const planned = row.planned;
           const actual = row.actual;
           const actualEnd = actual === null ? 0 : (actual.end ?? actualSpanMs);
+          const gate = actual === null ? null : gateSegment(actual);
           return (
             <g key={row.taskId} data-task={row.taskId}>
               <text className={styles.ganttLabel} x={14} y={y + ROW_HEIGHT - 5}>
@@ -161,6 +187,19 @@ function GanttSvg({ layout, live }: { layout: GanttLayout; live: boolean }) {
                   <title>
                     {`${row.title}\nactual: ${formatDuration(actual.start)} → ${actual.end === null ? (live ? "running" : "?") : formatDuration(actual.end)}${actual.outcome !== null ? ` (${actual.outcome})` : ""}`}
                   </title>
+                </rect>
+              )}
+              {actual !== null && gate !== null && (
+                <rect
+                  className={styles.ganttGate}
+                  data-testid="gantt-gate-segment"
+                  fill={`url(#${hatch})`}
+                  x={realX(gate.start)}
+                  y={y + ROW_HEIGHT - 8}
+                  width={Math.max(1, realX(gate.end) - realX(gate.start))}
+                  height={5}
+                >
+                  <title>{`${row.title}\nat the merge gate ${formatDuration(actual.gateMs)}`}</title>
                 </rect>
               )}
             </g>

@@ -56,7 +56,7 @@ describe("LanesView", () => {
       { type: "agent_exited", run_id: "r1", task_id: "b", session_id: "s1", outcome: "succeeded", exit_code: 0 , cost_usd: null},
       { type: "merge_started", run_id: "r1", task_id: "b", branch: "yokeflow/b" },
     );
-    expect(within(lane).getByTestId("lane-merge")).toHaveTextContent("tests running");
+    expect(within(lane).getByTestId("lane-merge")).toHaveTextContent("at the merge gate");
     emit({ type: "merge_result", run_id: "r1", task_id: "b", result: "tests_failed", detail: "2 failed" });
     expect(within(lane).getByTestId("lane-merge")).toHaveTextContent("tests failed");
     expect(within(lane).getByTestId("lane-merge")).toHaveAttribute("title", "2 failed");

@@ -30,7 +30,7 @@ type Props = {
 const MERGE_LABEL: Record<LaneMerge, string> = {
   none: "not merged yet",
   predicted: "conflict predicted",
-  testing: "tests running",
+  testing: "at the merge gate",
   clean: "merged clean",
   failed: "tests failed",
   conflict: "conflict",

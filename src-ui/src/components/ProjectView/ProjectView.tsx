@@ -8,7 +8,7 @@ import { useTaskActions } from "../../hooks/useTaskActions";
 import { useLiveRunControls, useProjectLive } from "../../liveRun";
 import { useRefresh } from "../../queries";
 import { useBoardRenderTiming } from "../../renderTiming";
-import { isActive, progress, type Lane } from "../../runStore";
+import { EMPTY_GATE, isActive, progress, type Lane } from "../../runStore";
 import { useUiActions, useUiState } from "../../uiStore";
 import { BoardView } from "../BoardView/BoardView";
 import { DraftDialog } from "../DraftDialog/DraftDialog";
@@ -19,6 +19,7 @@ import { LanesView } from "../LanesView/LanesView";
 import { Loading } from "../Loading/Loading";
 import { LogPane } from "../LogPane/LogPane";
 import { MainPanel } from "../MainPanel/MainPanel";
+import { MergeQueue } from "../MergeQueue/MergeQueue";
 import { PlanStrip } from "../PlanStrip/PlanStrip";
 import { RunReportPanel } from "../RunReportPanel/RunReportPanel";
 import { RunToolbar } from "../RunToolbar/RunToolbar";
@@ -38,10 +39,10 @@ type Props = {
 const NO_LANES: readonly Lane[] = [];
 
 /**
- * The selected project: its title and run toolbar, its plan, the last run's report, and its board, worktree lanes,
- * timeline or settings, with a task's log pane beside them, and the task form (New task, `n`, Edit task) or the draft dialog
- * (Draft tasks) over them. Reads its data through queries (useProjectData); the run's
- * live state (liveRun.tsx) keeps the board current between reads.
+ * The selected project: its title and run toolbar, its plan, the last run's report, and its board, worktree lanes
+ * (with the merge gate below them), timeline or settings, with a task's log pane beside them, and the task form
+ * (New task, `n`, Edit task) or the draft dialog (Draft tasks) over them. Reads its data through queries
+ * (useProjectData); the run's live state (liveRun.tsx) keeps the board current between reads.
  */
 export function ProjectView({ projectId, summary, projectsBusy }: Props) {
   const live = useProjectLive(projectId);
@@ -125,17 +126,20 @@ export function ProjectView({ projectId, summary, projectsBusy }: Props) {
             />
           )}
           {ui.view === "lanes" && (
-            <LanesView
-              tasks={board.tasks}
-              plan={plan}
-              lanes={live?.lanes ?? NO_LANES}
-              workers={live?.workers ?? null}
-              laneNames={live?.laneNames}
-              onOpenTask={openLog}
-              onMoveTask={tasks.moveToWorktree}
-              onOpenWorktree={tasks.openFolder}
-              onOpenLog={tasks.openAgentLog}
-            />
+            <div className={styles.lanesColumn}>
+              <LanesView
+                tasks={board.tasks}
+                plan={plan}
+                lanes={live?.lanes ?? NO_LANES}
+                workers={live?.workers ?? null}
+                laneNames={live?.laneNames}
+                onOpenTask={openLog}
+                onMoveTask={tasks.moveToWorktree}
+                onOpenWorktree={tasks.openFolder}
+                onOpenLog={tasks.openAgentLog}
+              />
+              <MergeQueue gate={live?.gate ?? EMPTY_GATE} onOpenTask={openLog} />
+            </div>
           )}
           {ui.view === "timeline" && (
             <GanttView tasks={board.tasks} plan={plan} report={live?.report ?? null} timings={live?.timings ?? null} />

@@ -28,6 +28,18 @@ describe("RunReportPanel", () => {
     expect(within(reuse).getByText("no tasks routed to an expert")).toHaveClass(styles.statNote!);
   });
 
+  it("shows the tasks' summed time at the merge gate, with its test runs, when they spent any", () => {
+    const { rerender } = render(<RunReportPanel report={report()} onDismiss={() => {}} />);
+    expect(screen.queryByTestId("report-gate")).not.toBeInTheDocument();
+    rerender(<RunReportPanel report={report({ gate_ms: 12_300, gate_tests_ms: [4_000, 3_500, 4_800] })} onDismiss={() => {}} />);
+    const gate = screen.getByTestId("report-gate");
+    expect(gate).toHaveTextContent(/^12\.3 s 3 test runs$/);
+    expect(gate.previousElementSibling).toHaveTextContent(/^At the merge gate$/);
+    expect(within(gate).getByText("3 test runs")).toHaveClass(styles.statNote!);
+    rerender(<RunReportPanel report={report({ gate_ms: 900, gate_tests_ms: [800] })} onDismiss={() => {}} />);
+    expect(screen.getByTestId("report-gate")).toHaveTextContent(/^900 ms 1 test run$/);
+  });
+
   it("shows what the agents cost, and a spent budget", () => {
     const { rerender } = render(<RunReportPanel report={report()} onDismiss={() => {}} />);
     expect(screen.queryByTestId("report-cost")).not.toBeInTheDocument();

@@ -39,6 +39,12 @@ function RunReportPanelInner({ report, onDismiss }: Props) {
           {formatPercent(report.efficiency_gain)}
           <span className={styles.statNote}> predicted {formatPercent(report.predicted_efficiency_gain)}</span>
         </Stat>
+        {report.gate_ms > 0 && (
+          <Stat label="At the merge gate" testId="report-gate">
+            {formatDuration(report.gate_ms)}
+            <span className={styles.statNote}> {testRuns(report.gate_tests_ms.length)}</span>
+          </Stat>
+        )}
         <Stat label="Merges" testId="report-merges">
           {report.auto_merged} auto-merged, {report.sent_to_review} sent to review
           {report.resolved_by_agent > 0 && (
@@ -84,6 +90,11 @@ function Reuse({ stats }: { stats: ReuseStats }) {
       {stats.served_by_expertise} of {stats.routed} {stats.routed === 1 ? "task" : "tasks"} ({formatPercent(stats.ratio)})
     </>
   );
+}
+
+/** "1 test run", "3 test runs". */
+function testRuns(count: number): string {
+  return `${count} ${count === 1 ? "test run" : "test runs"}`;
 }
 
 function Stat({ label, testId, children }: { label: string; testId: string; children: ReactNode }) {

@@ -1,0 +1,91 @@
+import { render, screen, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { describe, expect, it, vi } from "vitest";
+import type { Event } from "../../bindings";
+import { EMPTY_GATE, type GateState } from "../../runStore";
+import { runStarted } from "../../test/fixtures";
+import { liveAfter } from "../../test/live";
+import { MergeQueue, describeLanding } from "./MergeQueue";
+
+const started = (task_id: string): Event => ({ type: "merge_started", run_id: "r1", task_id, branch: `yokeflow/${task_id}` });
+const batch = (...task_ids: string[]): Event => ({ type: "merge_batch", run_id: "r1", task_ids });
+const result = (task_id: string, kind: Extract<Event, { type: "merge_result" }>["result"]): Event => ({
+  type: "merge_result",
+  run_id: "r1",
+  task_id,
+  result: kind,
+  detail: "",
+});
+
+describe("MergeQueue", () => {
+  it("renders nothing while the gate has seen nothing", () => {
+    const { container } = render(<MergeQueue gate={EMPTY_GATE} />);
+    expect(container).toBeEmptyDOMElement();
+    expect(screen.queryByTestId("merge-queue")).not.toBeInTheDocument();
+  });
+
+  it("follows the run's gate: what it tests together, what waits, and what it landed", () => {
+    let live = liveAfter([runStarted()]);
+    const { rerender } = render(<MergeQueue gate={live.gate} />);
+    const emit = (...events: Event[]) => {
+      live = liveAfter(events, "p1", live);
+      rerender(<MergeQueue gate={live.gate} />);
+    };
+
+    emit(started("a"), started("b"), started("c"), started("d"));
+    const gate = screen.getByTestId("merge-queue");
+    expect(gate).toHaveAttribute("aria-label", "Merge gate");
+    expect(within(gate).getByRole("heading")).toHaveTextContent("Merge gate");
+    expect(screen.getByTestId("merge-queue-waiting")).toHaveTextContent(/^Waiting: a, b, c, d$/);
+    expect(screen.queryByTestId("merge-queue-testing")).not.toBeInTheDocument();
+    expect(screen.queryByTestId("merge-queue-recent")).not.toBeInTheDocument();
+
+    emit(batch("a", "b", "c"));
+    expect(screen.getByTestId("merge-queue-testing")).toHaveTextContent(/^Testing together: a, b, c$/);
+    expect(screen.getByTestId("merge-queue-waiting")).toHaveTextContent(/^Waiting: d$/);
+
+    // The gate bisected the failing batch: b broke it, a and c landed.
+    emit(result("a", "merged"), result("b", "tests_failed"), result("c", "merged"), batch("d"));
+    expect(screen.getByTestId("merge-queue-testing")).toHaveTextContent(/^Testing: d$/);
+    expect(screen.queryByTestId("merge-queue-waiting")).not.toBeInTheDocument();
+    emit(result("d", "conflict"));
+    expect(screen.queryByTestId("merge-queue-testing")).not.toBeInTheDocument();
+
+    const landings = within(screen.getByTestId("merge-queue-recent")).getAllByTestId("merge-queue-landing");
+    expect(landings.map((item) => [item.dataset.taskId, item.dataset.result, item.textContent])).toEqual([
+      ["d", "conflict", "d: conflict"],
+      ["c", "merged", "c landed (with 2 others)"],
+      ["b", "tests_failed", "b: tests failed — broke a batch of 3"],
+      ["a", "merged", "a landed (with 2 others)"],
+    ]);
+    // Task ids read like everywhere else; plain text without a way to open a task.
+    expect(within(landings[0]!).getByText("d")).toHaveClass("card-id");
+    expect(screen.queryByRole("button")).not.toBeInTheDocument();
+  });
+
+  it("opens a task when its id is clicked", async () => {
+    const onOpenTask = vi.fn();
+    const gate: GateState = {
+      waiting: ["e"],
+      testing: ["c", "d"],
+      testingBatch: 2,
+      recent: [{ taskId: "a", result: "merged", batch: 1 }],
+    };
+    render(<MergeQueue gate={gate} onOpenTask={onOpenTask} />);
+    await userEvent.click(within(screen.getByTestId("merge-queue-testing")).getByRole("button", { name: "d" }));
+    await userEvent.click(within(screen.getByTestId("merge-queue-waiting")).getByRole("button", { name: "e" }));
+    await userEvent.click(within(screen.getByTestId("merge-queue-recent")).getByRole("button", { name: "a" }));
+    expect(onOpenTask.mock.calls).toEqual([["d"], ["e"], ["a"]]);
+    expect(screen.getByTestId("merge-queue-landing")).toHaveTextContent(/^a landed$/);
+  });
+
+  it.each([
+    [{ result: "merged", batch: 2 }, " landed (with 1 other)"],
+    [{ result: "tests_failed", batch: 1 }, ": tests failed"],
+    [{ result: "nothing_to_merge", batch: 3 }, ": nothing to merge"],
+    [{ result: "checkout_blocked", batch: 1 }, ": not landed: checkout"],
+    [{ result: "error", batch: 4 }, ": merge error"],
+  ] as const)("says %o as %j", (landing, text) => {
+    expect(describeLanding({ taskId: "x", ...landing })).toBe(text);
+  });
+});

@@ -1,0 +1,87 @@
+import { memo, type ReactNode } from "react";
+import type { MergeKind } from "../../bindings";
+import { cx } from "../../classNames";
+import type { GateLanding, GateState } from "../../runStore";
+import styles from "./MergeQueue.module.css";
+
+type Props = {
+  gate: GateState;
+  /** Selects a task (opens its log pane); without it, task ids are plain text. */
+  onOpenTask?: (taskId: string) => void;
+};
+
+const RESULT_LABEL: Record<MergeKind, string> = {
+  merged: "landed",
+  conflict: "conflict",
+  tests_failed: "tests failed",
+  nothing_to_merge: "nothing to merge",
+  checkout_blocked: "not landed: checkout",
+  error: "merge error",
+};
+
+function MergeQueueInner({ gate, onOpenTask }: Props) {
+  const { waiting, testing, recent } = gate;
+  if (waiting.length === 0 && testing.length === 0 && recent.length === 0) return null;
+  return (
+    <section className={styles.mergeQueue} data-testid="merge-queue" aria-label="Merge gate">
+      <h2 className={styles.title}>Merge gate</h2>
+      {testing.length > 0 && (
+        <p className={styles.line} data-testid="merge-queue-testing">
+          <span className={styles.label}>{testing.length === 1 ? "Testing:" : "Testing together:"}</span>{" "}
+          <TaskIds ids={testing} onOpenTask={onOpenTask} />
+        </p>
+      )}
+      {waiting.length > 0 && (
+        <p className={styles.line} data-testid="merge-queue-waiting">
+          <span className={styles.label}>Waiting:</span> <TaskIds ids={waiting} onOpenTask={onOpenTask} />
+        </p>
+      )}
+      {recent.length > 0 && (
+        <ol className={styles.recent} data-testid="merge-queue-recent" aria-label="Latest landings">
+          {recent.map((landing, index) => (
+            // A task can come back (a conflict, then its resolution): the position tells the items apart.
+            <li
+              key={`${index}:${landing.taskId}`}
+              className={styles.landing}
+              data-testid="merge-queue-landing"
+              data-task-id={landing.taskId}
+              data-result={landing.result}
+            >
+              <TaskId id={landing.taskId} onOpenTask={onOpenTask} />
+              {describeLanding(landing)}
+            </li>
+          ))}
+        </ol>
+      )}
+    </section>
+  );
+}
+
+/** What follows the task id in a landing's line: " landed (with 3 others)", ": tests failed — broke a batch of 4". */
+export function describeLanding({ result, batch }: GateLanding): string {
+  const others = batch - 1;
+  if (result === "merged") return others > 0 ? ` landed (with ${others} ${others === 1 ? "other" : "others"})` : " landed";
+  const label = RESULT_LABEL[result] ?? result.replace(/_/g, " ");
+  return result === "tests_failed" && batch > 1 ? `: ${label} — broke a batch of ${batch}` : `: ${label}`;
+}
+
+function TaskIds({ ids, onOpenTask }: { ids: readonly string[]; onOpenTask: Props["onOpenTask"] }) {
+  const items: ReactNode[] = [];
+  ids.forEach((id, index) => {
+    if (index > 0) items.push(", ");
+    items.push(<TaskId key={id} id={id} onOpenTask={onOpenTask} />);
+  });
+  return <>{items}</>;
+}
+
+function TaskId({ id, onOpenTask }: { id: string; onOpenTask: Props["onOpenTask"] }) {
+  if (onOpenTask === undefined) return <span className="card-id">{id}</span>;
+  return (
+    <button type="button" className={cx("card-id", styles.taskLink)} title={`Open ${id}`} onClick={() => onOpenTask(id)}>
+      {id}
+    </button>
+  );
+}
+
+/** The run's merge gate for a person: the batch it tests, the tasks waiting for it, and its latest results. */
+export const MergeQueue = memo(MergeQueueInner);
