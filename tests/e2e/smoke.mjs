@@ -689,6 +689,9 @@ async function settingsSteps(browser, ctx) {
   await paste(browser, "settings-setup", "");
   await paste(browser, "settings-max_worktrees", "3");
   await paste(browser, "settings-worktree_include", ".env\nconfig/local.toml");
+  const reuse = await browser.$(sel("settings-reuse_worktrees"));
+  if (await reuse.isSelected()) fail("worktrees are reused before anyone asked");
+  await reuse.click();
   const save = await browser.$(sel("settings-save"));
   await browser.waitUntil(async () => save.isEnabled(), { timeout: UI_TIMEOUT_MS, interval: 100 });
   await browser.execute(() =>
@@ -700,7 +703,11 @@ async function settingsSteps(browser, ctx) {
     await browser.waitUntil(
       async () => {
         const stored = cliJson(ctx, ["config", "--repo", repo]);
-        return stored.max_worktrees === 3 && JSON.stringify(stored.worktree_include) === '[".env","config/local.toml"]';
+        return (
+          stored.max_worktrees === 3 &&
+          stored.reuse_worktrees === true &&
+          JSON.stringify(stored.worktree_include) === '[".env","config/local.toml"]'
+        );
       },
       { timeout: UI_TIMEOUT_MS, interval: 250 },
     );
@@ -996,7 +1003,21 @@ async function runSteps(browser, { totalCards, screenshotPath }) {
   if (bars.planned !== totalCards || bars.actual !== totalCards) {
     fail(`the timeline shows ${bars.planned} planned and ${bars.actual} filled actual bars for ${totalCards} tasks`);
   }
+  const gateBars = await browser.execute(
+    () => document.querySelectorAll('[data-testid="gantt"] [data-testid="gantt-gate-segment"]').length,
+  );
+  log(`timeline: ${gateBars} bars end with their time at the merge gate`);
+  if (gateBars === 0) fail("no actual bar shows its time at the merge gate");
   await viewSteps(browser, "view-lanes", "lanes", join(dirname(screenshotPath), "lanes.png"));
+  // Below the lanes, the merge gate: every landing of the run, as the gate reported it.
+  const gate = await browser.execute(() => {
+    const items = [...document.querySelectorAll('[data-testid="merge-queue"] [data-testid="merge-queue-landing"]')];
+    return items.map((item) => `${item.getAttribute("data-task-id")}=${item.getAttribute("data-result")}`);
+  });
+  log(`merge gate panel: latest landings ${gate.join(", ")}`);
+  if (gate.length === 0 || gate.some((item) => !item.endsWith("=merged"))) {
+    fail(`the merge gate panel lists ${JSON.stringify(gate)}: expected the run's landings, all merged`);
+  }
   await (await browser.$(sel("view-board"))).click();
 }
 

@@ -7,9 +7,9 @@
 //! - `.yokeflow/worktrees/<task-slug>-<short-id>/`: one worktree per task, on branch `yokeflow/<task-slug>-<short-id>`;
 //! - `.yokeflow/worktree-meta/<task-slug>-<short-id>.json`: the [`WorktreeInfo`] of that worktree. It lives as long
 //!   as the branch (not the folder), so [`Worktrees::reattach`] gives a crashed task back its id and base;
-//! - `.yokeflow/worktrees/slot-<n>/`: when a project reuses worktrees, worker slot `n`'s one folder
-//!   ([`Worktrees::acquire_slot`]). Between tasks it is *free*: its HEAD detached, its branch gone. The next task of
-//!   that slot gets it reset to its base (tracked files checked out, untracked ones removed, ignored build outputs
+//! - `.yokeflow/worktrees/slot-<n>/`: when a project reuses worktrees, the reused folders, one per worker slot and
+//!   more while tasks at the merge gate or in Review hold theirs ([`Worktrees::acquire_slot`]). Between tasks a
+//!   folder is *free*: its HEAD detached, its branch gone. The next task gets one reset to its base (tracked files checked out, untracked ones removed, ignored build outputs
 //!   such as `target/` or `node_modules/` kept) on its own new branch; [`Worktrees::release`] frees it again;
 //! - `.yokeflow/worktree-meta/slot-<n>.reset`: written before a slot's reset and removed after it. A crash in
 //!   between leaves it, and the next [`Worktrees::finish_resets`] (recovery, or the next acquire) finishes the reset
@@ -65,11 +65,11 @@ pub enum RemoveOutcome {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SlotWorktree {
     pub info: WorktreeInfo,
-    /// The slot's folder was reset from an earlier task (its ignored files kept), not made anew.
+    /// A slot folder was reset from an earlier task (its ignored files kept), not made anew.
     pub reused: bool,
     /// Files found changed or new in the free slot were committed to this ref before the reset.
     pub rescued: Option<String>,
-    /// Why the slot's folder was not reused as it was (the task still has a worktree: a new one).
+    /// Why a free slot folder was not reused (its changes could not be saved, or its reset failed).
     pub fallback: Option<String>,
 }
 
@@ -164,51 +164,70 @@ impl Worktrees {
         Ok(info)
     }
 
-    /// The worktree of worker slot `slot` for `task_id`, on a new branch from `base`: the slot's free folder reset to
-    /// `base` (ignored files kept: that is the point), or, the first time, a new folder `slot-<slot>`. When the slot's
-    /// folder still holds a task's branch (work waiting in Review), or its changed files cannot be saved, the task
-    /// gets a worktree of its own as [`Worktrees::create`] makes it; when the reset itself fails, the folder is made
-    /// anew. Either way [`SlotWorktree::fallback`] says why. Nothing is lost: see the module docs.
+    /// The worktree of worker slot `slot` for `task_id`, on a new branch from `base`, in a reused slot folder: the
+    /// slot's own folder `slot-<slot>` when it is free, else any other free slot folder, else a new one (its own the
+    /// first time, or the lowest free number while the others hold work: a task at the merge gate or in Review keeps
+    /// its folder). A free folder is reset to `base` (ignored files kept: that is the point); one whose reset fails is
+    /// made anew, and one whose changed files cannot be saved is left alone. [`SlotWorktree::fallback`] says why a
+    /// folder was not reused. Nothing is lost: see the module docs.
     pub fn acquire_slot(&self, task_id: &str, base: Oid, slot: u32) -> CoreResult<SlotWorktree> {
         let _admin = admin_lock();
         let repo = self.repo()?;
         self.finish_resets_locked(&repo)?;
-        let name = slot_name(slot);
-        let path = self.root.join(&name);
-        let fresh = |fallback: Option<String>, folder: Option<&str>| -> CoreResult<SlotWorktree> {
-            let info = self.create_locked(&repo, task_id, base, folder)?;
-            Ok(SlotWorktree { info, reused: false, rescued: None, fallback })
-        };
-        match repo.find_worktree(&name) {
-            Ok(wt) if wt.validate().is_ok() => {
-                if let Some(branch) = worktree_branch(&repo, &name) {
-                    let why = format!("the slot's worktree {name} still holds `{branch}` (work waiting in Review)");
-                    return fresh(Some(why), None);
-                }
-                let rescued = match rescue_changes(&path, &name) {
-                    Ok(r) => r,
-                    Err(e) => return fresh(Some(format!("the changes in {name} could not be saved ({e})")), None),
-                };
-                match self.reset_slot(&repo, &name, &path, task_id, base) {
-                    Ok(info) => return Ok(SlotWorktree { info, reused: true, rescued, fallback: None }),
-                    Err(e) => {
-                        self.drop_folder(&repo, &name, &path)?;
-                        let why = format!("the slot's worktree {name} could not be reset ({e}); it was made anew");
-                        return Ok(SlotWorktree { rescued, ..fresh(Some(why), Some(&name))? });
-                    }
-                }
-            }
-            Ok(wt) => {
+        let mut known: Vec<u32> = repo
+            .worktrees()?
+            .iter()
+            .flatten()
+            .filter_map(|n| n.strip_prefix("slot-").and_then(|n| n.parse::<u32>().ok()))
+            .collect();
+        known.sort_unstable();
+        let mut notes: Vec<String> = Vec::new();
+        let order: Vec<u32> = std::iter::once(slot).chain(known.iter().copied().filter(|&n| n != slot)).collect();
+        for n in order {
+            let name = slot_name(n);
+            let path = self.root.join(&name);
+            let wt = match repo.find_worktree(&name) {
+                Ok(wt) => wt,
+                Err(_) if n == slot => break,
+                Err(_) => continue,
+            };
+            if wt.validate().is_err() {
                 // Its folder is gone: forget it.
                 wt.prune(Some(WorktreePruneOptions::new().valid(true).locked(true)))?;
+                known.retain(|&k| k != n);
+                continue;
             }
-            Err(_) => {}
+            if worktree_branch(&repo, &name).is_some() {
+                continue;
+            }
+            let rescued = match rescue_changes(&path, &name) {
+                Ok(r) => r,
+                Err(e) => {
+                    notes.push(format!("the changes in {name} could not be saved ({e}), so it was left as it is"));
+                    continue;
+                }
+            };
+            let fallback = (!notes.is_empty()).then(|| notes.join("; "));
+            match self.reset_slot(&repo, &name, &path, task_id, base) {
+                Ok(info) => return Ok(SlotWorktree { info, reused: true, rescued, fallback }),
+                Err(e) => {
+                    self.drop_folder(&repo, &name, &path)?;
+                    let info = self.create_locked(&repo, task_id, base, Some(&name))?;
+                    notes.push(format!("the worktree {name} could not be reset ({e}); it was made anew"));
+                    return Ok(SlotWorktree { info, reused: false, rescued, fallback: Some(notes.join("; ")) });
+                }
+            }
         }
+        // No free slot folder: the slot's own number if unused, else the lowest unused one.
+        let n = if !known.contains(&slot) { slot } else { (0..).find(|k| !known.contains(k)).unwrap_or(slot) };
+        let name = slot_name(n);
+        let path = self.root.join(&name);
         if path.exists() {
             // A folder git does not know (a creation cut short): nothing committed lives there.
             remove_dir(&path)?;
         }
-        fresh(None, Some(&name))
+        let info = self.create_locked(&repo, task_id, base, Some(&name))?;
+        Ok(SlotWorktree { info, reused: false, rescued: None, fallback: (!notes.is_empty()).then(|| notes.join("; ")) })
     }
 
     /// Resets the free slot folder `name` onto a new branch for `task_id` at `base` (its changes already saved).

@@ -1,5 +1,5 @@
 //! Crash safety: the real runner binary (`yokeflow-run`, the headless `yokeflow run`) is SIGKILLed 22 times, at
-//! each stage of a run in turn, and restarted each time. A kill is aimed at a stage and fired when the runner is
+//! each stage of a run in turn (a batch of branches landing together among them), and restarted each time. A kill is aimed at a stage and fired when the runner is
 //! seen to reach it (its progress lines, or the test command's signal file), never after a guessed delay, so the
 //! number of kills and their stages do not depend on the machine's speed. When the work runs out before the kills
 //! do, a new generation of tasks is imported. Every restart recovers (orphan agents killed, tasks in progress back
@@ -39,11 +39,14 @@ enum Stage {
     Merging,
     /// The gate's test command of this runner was seen running.
     Testing,
+    /// The gate took several waiting branches to land together (in memory, then their one test run).
+    TestingBatch,
     /// Right after a task was recorded Done (before its worktree is removed).
     AfterRecord,
 }
 
-const STAGES: [Stage; 5] = [Stage::Starting, Stage::AgentWorking, Stage::Merging, Stage::Testing, Stage::AfterRecord];
+const STAGES: [Stage; 6] =
+    [Stage::Starting, Stage::AgentWorking, Stage::Merging, Stage::Testing, Stage::TestingBatch, Stage::AfterRecord];
 
 impl Stage {
     /// Whether this progress line from the runner means the stage was reached.
@@ -52,6 +55,7 @@ impl Stage {
             Stage::AgentWorking => line.contains(": agent running"),
             Stage::Merging => line.contains(": merging "),
             Stage::AfterRecord => line.ends_with(": done"),
+            Stage::TestingBatch => line.starts_with("gate: testing together "),
             Stage::Starting | Stage::Testing => false,
         }
     }
@@ -61,7 +65,7 @@ impl Stage {
     fn spread_ms(self) -> u64 {
         match self {
             Stage::Starting => 40,
-            Stage::AgentWorking | Stage::Testing => 100,
+            Stage::AgentWorking | Stage::Testing | Stage::TestingBatch => 100,
             Stage::Merging => 5,
             Stage::AfterRecord => 1,
         }

@@ -357,24 +357,37 @@ fn a_slot_is_reset_for_the_next_task_keeping_ignored_build_outputs_and_saving_wh
     assert_eq!(repo.find_commit(saved).unwrap().parent_id(0).unwrap(), base);
     assert_eq!(wts.list().unwrap(), vec![b.clone()]);
 
-    // While b waits in Review with work in the slot, the slot's next task gets a worktree of its own.
+    // While b waits (at the gate, or in Review) with its work in the folder, slot 0's next task gets another one.
     commit_in(&b.path, "b.txt", "b\n", "b");
     let other = wts.acquire_slot("c", base, 0).unwrap();
-    assert!(!other.reused && other.info.path != b.path, "{other:?}");
-    assert!(other.fallback.unwrap().contains("still holds"));
+    assert!(!other.reused && other.fallback.is_none(), "{other:?}");
+    assert_eq!(other.info.path.file_name().unwrap(), "slot-1");
     assert_eq!(fs::read_to_string(b.path.join("b.txt")).unwrap(), "b\n", "b's work is untouched");
-    // That one is an ordinary worktree: removed when released.
-    assert_eq!(wts.release(&other.info, "main").unwrap(), RemoveOutcome::Removed);
-    assert!(!other.info.path.exists());
+    // c lands first; then d, in slot 0 again, finds slot-0 still busy and reuses slot-1.
+    commit_in(&other.info.path, "c.txt", "c\n", "c");
+    fast_forward(&repo, "main", tip(&repo, &other.info.branch));
+    assert_eq!(wts.release(&other.info, "main").unwrap(), RemoveOutcome::Released { slot: "slot-1".into() });
+    let d = wts.acquire_slot("d", tip(&repo, "main"), 0).unwrap();
+    assert!(d.reused, "{d:?}");
+    assert_eq!(d.info.path.file_name().unwrap(), "slot-1");
+    commit_in(&d.info.path, "d.txt", "d\n", "d");
 
-    // A free slot above what a run uses is dropped (its changes saved first); a busy one never.
-    assert!(wts.drop_free_slots(0).unwrap().is_empty(), "slot-0 holds b's work");
-    fast_forward(&repo, "main", tip(&repo, &b.branch));
+    // Free slot folders beyond what a run keeps are dropped (their changes saved first); a busy one never.
+    assert!(wts.drop_free_slots(0).unwrap().is_empty(), "slot-0 holds b's work, slot-1 d's");
+    let merged = repo.find_commit(tip(&repo, &d.info.branch)).unwrap();
+    let b_tip = repo.find_commit(tip(&repo, &b.branch)).unwrap();
+    let mut index = repo.merge_commits(&merged, &b_tip, None).unwrap();
+    let tree = repo.find_tree(index.write_tree_to(&repo).unwrap()).unwrap();
+    let sig = git2::Signature::now("Test", "test@example.com").unwrap();
+    let both = repo.commit(None, &sig, &sig, "b and d", &tree, &[&merged, &b_tip]).unwrap();
+    fast_forward(&repo, "main", both);
     wts.release(&b, "main").unwrap();
+    wts.release(&d.info, "main").unwrap();
     write(&b.path, "late.txt", "written after b landed\n");
-    assert_eq!(wts.drop_free_slots(1).unwrap(), Vec::<String>::new(), "slot 0 is kept for a run of one slot");
+    assert_eq!(wts.drop_free_slots(2).unwrap(), Vec::<String>::new(), "slots 0 and 1 are kept for two");
+    assert_eq!(wts.drop_free_slots(1).unwrap(), vec!["slot-1".to_string()]);
     assert_eq!(wts.drop_free_slots(0).unwrap(), vec!["slot-0".to_string()]);
-    assert!(!b.path.exists());
+    assert!(!b.path.exists() && !d.info.path.exists());
     let rescued: Vec<String> = repo
         .references_glob("refs/yokeflow/rescued/*")
         .unwrap()

@@ -296,3 +296,46 @@ async fn the_second_task_in_a_reused_slot_builds_incrementally() {
     yokeflow_core::settings::save(&db, &id, &s).await.unwrap();
     assert!(!slot.exists());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn with_reuse_every_task_works_in_a_slot_folder_even_while_others_wait_at_the_gate() {
+    let spec: Vec<_> = (0..6).map(|i| support::task(&format!("t{i}"), &[], &[&format!("f{i}.txt")], 5)).collect();
+    let f = support::fixture(spec).await;
+    let mut s = yokeflow_core::settings::get(&f.db, &f.project_id).await.unwrap();
+    s.reuse_worktrees = true;
+    yokeflow_core::settings::save(&f.db, &f.project_id, &s).await.unwrap();
+    let opts = RunOptions {
+        max_worktrees: Some(2),
+        agent_command: Some(f.agent(json!({ "default": { "sleep_ms": 50 } }))),
+        // Slower than the agents: finished work waits at the gate while the slots take the next tasks.
+        test_command: Some(vec!["sleep".into(), "0.3".into()]),
+        learn: false,
+        ..Default::default()
+    };
+    let (tx, rx) = events::channel();
+    let seen = support::collect_events(rx);
+    let report = orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap();
+    assert!(report.all_done(), "{report:#?}");
+    let paths: Vec<String> = seen
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|e| match e {
+            events::Event::WorktreeCreated { path, .. } => Some(path),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(paths.len(), 6);
+    assert!(paths.iter().all(|p| p.contains("/.yokeflow/worktrees/slot-")), "{paths:?}");
+    let folders = f.worktree_dirs();
+    assert!(folders.iter().all(|d| d.starts_with("slot-")) && folders.len() <= 6, "{folders:?}");
+    let usage = yokeflow_core::worktree::disk_usage(&f.repo).unwrap();
+    assert_eq!((usage.worktrees, usage.free_slots as usize), (0, folders.len()));
+    assert!(f.task_branches().is_empty(), "{:?}", f.task_branches());
+    // The next run keeps at most twice its workers of them.
+    let agent = Some(f.agent(json!({ "default": { "sleep_ms": 5 } })));
+    let opts = RunOptions { max_worktrees: Some(1), agent_command: agent, learn: false, ..Default::default() };
+    let (tx, _rx) = events::channel();
+    orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap();
+    assert!(f.worktree_dirs().len() <= 2, "{:?}", f.worktree_dirs());
+}

@@ -236,6 +236,9 @@ impl Progress {
             Event::MergeStarted { task_id, branch, .. } => {
                 writeln!(o, "{} {task_id}: merging {branch}", self.slot(task_id))?;
             }
+            Event::MergeBatch { task_ids, .. } if task_ids.len() > 1 => {
+                writeln!(o, "gate: testing together {}", task_ids.join(", "))?;
+            }
             Event::MergeResult { task_id, result, detail, .. } => {
                 let what = match result {
                     MergeKind::Merged => format!("merged ({})", detail.get(..10).unwrap_or(detail)),

@@ -544,7 +544,7 @@ async fn open_worktree(ctx: &WorkerCtx, s: &Started) -> CoreResult<(WorktreeInfo
         let got = wts.acquire_slot(&task_id, base, slot)?;
         let mut notes = Vec::new();
         if let Some(why) = got.fallback {
-            notes.push(format!("`{task_id}` did not reuse its slot's worktree: {why}"));
+            notes.push(format!("`{task_id}` did not reuse a free worktree: {why}"));
         }
         if let Some(kept) = got.rescued {
             notes.push(format!(
