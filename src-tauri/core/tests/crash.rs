@@ -808,3 +808,35 @@ async fn a_crash_in_the_middle_of_a_slot_reset_loses_nothing() {
     assert_eq!(f.worktree_dirs(), vec!["slot-0".to_string()], "only the free slot is left");
     assert!(f.marked_processes().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worktree_cut_short_before_git_wrote_its_git_file_is_made_again() {
+    use yokeflow_core::worktree::Worktrees;
+    let f = fixture(vec![task("a", &[], &["a.txt"], 5)]).await;
+    let wts = Worktrees::open(&f.repo).unwrap();
+    let base = git2::Repository::open(&f.repo).unwrap().refname_to_id("refs/heads/main").unwrap();
+    // Killed while git added the worktree: registered, its folder there, but no `.git` file in it yet.
+    let info = wts.create("a", base).unwrap();
+    std::fs::remove_file(info.path.join(".git")).unwrap();
+    sqlx::query(
+        "INSERT INTO worktrees (id, project_id, task_id, branch_name, path, status, created_at) \
+         VALUES ('w1', ?, 'a', ?, ?, 'active', 0)",
+    )
+    .bind(&f.project_id)
+    .bind(&info.branch)
+    .bind(info.path.display().to_string())
+    .execute(f.db.pool())
+    .await
+    .unwrap();
+    sqlx::query("UPDATE tasks SET status = 'in_progress' WHERE id = 'a'").execute(f.db.pool()).await.unwrap();
+
+    let opts = yokeflow_core::orchestrator::RunOptions {
+        agent_command: Some(f.agent(json!({ "default": { "sleep_ms": 5 } }))),
+        ..Default::default()
+    };
+    let (tx, _rx) = yokeflow_core::events::channel();
+    let report = yokeflow_core::orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap();
+    assert!(report.all_done(), "{report:#?}");
+    assert!(f.target_file("a.txt").unwrap().contains("- a: done"));
+    assert!(f.worktree_dirs().is_empty() && f.task_branches().is_empty());
+}

@@ -264,11 +264,22 @@ pub(crate) async fn reconcile_worktrees(
 }
 
 /// Folders under the worktree root that git does not know as a live worktree because their creation (or
-/// removal) was cut short: no admin folder, or one without `HEAD`/`gitdir`. Nothing committed lives in them (a
+/// removal) was cut short: no admin folder, one without `HEAD`/`gitdir`, or a folder without its `.git` file. Nothing committed lives in them (a
 /// commit is in the object store and on its branch, which is reconciled separately), so they are removed with
 /// their broken admin folder. A registered worktree with a detached HEAD is left alone. Admin folders without
 /// their `HEAD`, `gitdir` or `commondir` file are removed too.
 fn remove_half_made_worktrees(wts: &Worktrees, git: &git2::Repository) -> CoreResult<()> {
+    // Registered, with a folder, but the folder is no repository (killed before git wrote its `.git` file): git
+    // calls it valid, yet nothing can work in it. Its branch (if any) is reconciled like any other.
+    let ours = git.workdir().map(|w| w.join(".yokeflow")).unwrap_or_default();
+    for name in git.worktrees()?.iter().flatten() {
+        let Ok(wt) = git.find_worktree(name) else { continue };
+        let path = wt.path().to_path_buf();
+        if path.starts_with(&ours) && wt.validate().is_ok() && git2::Repository::open(&path).is_err() {
+            let _ = std::fs::remove_dir_all(&path);
+            let _ = wt.prune(Some(git2::WorktreePruneOptions::new().valid(true).locked(true)));
+        }
+    }
     let live: HashSet<std::ffi::OsString> =
         wts.list()?.iter().filter_map(|i| i.path.file_name().map(|n| n.to_os_string())).collect();
     // Admin folders cut short before their work folder existed: libgit2 then reports other branches as
