@@ -111,6 +111,30 @@ pub async fn disk_usage(state: State<'_, AppState>, project_id: String) -> Resul
     yokeflow_core::worktree::disk_usage_of(std::path::Path::new(&p.repo_path)).await.map_err(dto)
 }
 
+/// The project's expertise for the Expertise view: domains, skills, routing decisions, open conflicts.
+#[tauri::command]
+pub async fn expertise_overview(
+    state: State<'_, AppState>,
+    project_id: String,
+) -> Result<yokeflow_core::expertise::ExpertiseOverview, ErrorDto> {
+    let p = project::get(&state.db, &project_id).await.map_err(dto)?;
+    yokeflow_core::expertise::overview(&state.db, &p).await.map_err(dto)
+}
+
+/// Resolves a domain's open conflict by keeping one side (the database's or the file's; for a deleted file, keeping
+/// the file forgets the domain); returns the view's data afterwards.
+#[tauri::command]
+pub async fn resolve_expertise_conflict(
+    state: State<'_, AppState>,
+    project_id: String,
+    domain: String,
+    keep: yokeflow_core::expertise::Keep,
+) -> Result<yokeflow_core::expertise::ExpertiseOverview, ErrorDto> {
+    let p = project::get(&state.db, &project_id).await.map_err(dto)?;
+    yokeflow_core::expertise::resolve_conflict(&state.db, &p, &domain, keep).await.map_err(dto)?;
+    yokeflow_core::expertise::overview(&state.db, &p).await.map_err(dto)
+}
+
 /// The project's settings.
 #[tauri::command]
 pub async fn get_settings(state: State<'_, AppState>, project_id: String) -> Result<ProjectSettings, ErrorDto> {

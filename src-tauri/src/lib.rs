@@ -98,6 +98,8 @@ mod app {
                 crate::commands::init_project,
                 crate::commands::get_settings,
                 crate::commands::disk_usage,
+                crate::commands::expertise_overview,
+                crate::commands::resolve_expertise_conflict,
                 crate::commands::check_settings,
                 crate::commands::save_settings,
                 crate::commands::agent_presets,

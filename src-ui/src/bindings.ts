@@ -410,6 +410,38 @@ file_version: string, detected_at: number, resolved_at: number | null,
  * How it was resolved, once it was.
  */
 resolution: ConflictResolution | null, };
+export type DomainView = { domain: string, confidence: number, usage_count: number, patterns: Array<string>, 
+/**
+ * The file's own `description`.
+ */
+description: string | null, 
+/**
+ * `.claude/commands/experts/<domain>/expertise.yaml`, relative to the repository.
+ */
+file: string, 
+/**
+ * The file is a person's document (edited in place), not one YokeFlow wrote in its own format.
+ */
+persons_file: boolean, };
+export type SkillView = { domain: string, 
+/**
+ * Relative to the repository.
+ */
+file: string, description: string, 
+/**
+ * YokeFlow generated it from a domain's expertise (and rewrites or removes it).
+ */
+generated: boolean, };
+export type RoutingLogEntry = { task_id: string, domain: string | null, source: RouteSource, score: number, at: number, };
+export type ExpertiseOverview = { domains: Array<DomainView>, skills: Array<SkillView>, 
+/**
+ * Newest first, at most 100.
+ */
+routing: Array<RoutingLogEntry>, 
+/**
+ * Open conflicts (a deletion has an empty `file_version`).
+ */
+conflicts: Array<ExpertiseConflict>, };
 export type ExpertiseKeep = "db" | "file";
 export type ConflictResolution = "db" | "file" | "converged";
 export type ExpertiseEvent = { "type": "watch_started", project_id: string, path: string, } | { "type": "imported", project_id: string, domain: string, } | { "type": "exported", project_id: string, domain: string, } | { "type": "skill_written", project_id: string, domain: string, path: string, } | { "type": "conflict", project_id: string, domain: string, conflict_id: number, } | { "type": "conflict_resolved", project_id: string, domain: string, resolution: ConflictResolution, } | { "type": "invalid", project_id: string, path: string, message: string, };
@@ -438,9 +470,13 @@ imported: number, conflicts: number, issues: number, };
 export type RouteSource = "skill" | "db" | "none";
 export type RoutingDecision = { task_id: string, domain: string | null, source: RouteSource, score: number, 
 /**
- * Why, in words (e.g. "domain name `api` in the task", "pattern keywords: handler, route").
+ * Why, in words (e.g. "`migration` in its name, `schema` in its description").
  */
-reasons: Array<string>, };
+reasons: Array<string>, 
+/**
+ * The chosen skill's file, relative to the repository (`.claude/skills/zoom/SKILL.md`).
+ */
+skill: string | null, };
 export type ReuseStats = { routed: number, served_by_expertise: number, 
 /**
  * `served_by_expertise / routed`, 0 when nothing was routed.

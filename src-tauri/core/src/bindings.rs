@@ -12,8 +12,8 @@ use crate::draft::{Accepted, DraftChanges, DraftPreview};
 use crate::error::ErrorDto;
 use crate::events::{Event, MergeKind};
 use crate::expertise::{
-    ConflictResolution, Expertise, ExpertiseConflict, ExpertiseEvent, Keep, ReuseStats, RouteSource, RoutingDecision,
-    SkillThresholds, SyncIssue, SyncReport, WatchStats,
+    ConflictResolution, DomainView, Expertise, ExpertiseConflict, ExpertiseEvent, ExpertiseOverview, Keep, ReuseStats,
+    RouteSource, RoutingDecision, RoutingLogEntry, SkillThresholds, SkillView, SyncIssue, SyncReport, WatchStats,
 };
 use crate::import::ImportSummary;
 use crate::model::{
@@ -95,6 +95,10 @@ pub fn typescript() -> String {
         decl::<SyncIssue>(),
         decl::<SyncReport>(),
         decl::<ExpertiseConflict>(),
+        decl::<DomainView>(),
+        decl::<SkillView>(),
+        decl::<RoutingLogEntry>(),
+        decl::<ExpertiseOverview>(),
         decl::<Keep>(),
         decl::<ConflictResolution>(),
         decl::<ExpertiseEvent>(),

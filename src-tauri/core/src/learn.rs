@@ -62,7 +62,8 @@ pub fn expert_context(d: &RoutingDecision, root: &Path, patterns: &[String]) -> 
     let domain = d.domain.as_deref().filter(|_| d.source != RouteSource::None)?;
     let layout = Layout::new(root);
     let rel = |p: std::path::PathBuf| p.strip_prefix(root).map(|r| r.display().to_string()).ok();
-    let files: Vec<String> = [layout.expertise_file(domain), layout.skill_file(domain)]
+    let skill = d.skill.as_ref().map(|s| root.join(s)).unwrap_or_else(|| layout.skill_file(domain));
+    let files: Vec<String> = [layout.expertise_file(domain), skill]
         .into_iter()
         .filter(|p| p.is_file())
         .filter_map(rel)
@@ -134,7 +135,9 @@ pub async fn learn_from_task(
         files: diff.files.clone(),
     };
     let mut domains = expertise::path_domains(&diff.files, known.keys());
-    let picked = expertise::route_input(&input, &BTreeMap::new(), &known).domain;
+    let candidates: Vec<expertise::Candidate> =
+        known.iter().map(|(d, patterns)| expertise::Candidate::from_patterns(d, patterns)).collect();
+    let picked = expertise::route_input(&input, &candidates).domain;
     domains.extend(picked.into_iter().chain(routed.and_then(|d| d.domain.clone())).filter(|d| known.contains_key(d)));
 
     let mut learned = Learned::default();

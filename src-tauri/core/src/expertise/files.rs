@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::Expertise;
@@ -179,17 +179,14 @@ pub fn hash(bytes: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// `expertise.yaml` as a document; fields in alphabetical order, so the output has sorted keys.
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// `expertise.yaml` as YokeFlow writes a domain it created; fields in alphabetical order, so the output has sorted
+/// keys.
+#[derive(Serialize)]
 struct Doc {
     confidence: f64,
     domain: String,
-    #[serde(default)]
     metrics: BTreeMap<String, f64>,
-    #[serde(default)]
     patterns: Vec<String>,
-    #[serde(default)]
     usage: u32,
 }
 
@@ -211,30 +208,19 @@ pub fn content_hash(e: &Expertise) -> String {
     hash(render_yaml(e).as_bytes())
 }
 
-/// Parses `expertise.yaml` text read from `path` for `domain`. Errors name the file and the line.
+/// Parses `expertise.yaml` text read from `path` for `domain`: any YAML mapping, read for what YokeFlow
+/// understands ([`super::document::understand`]). Errors name the file and the line.
 pub fn parse_yaml(path: &Path, bytes: &[u8], domain: &str) -> CoreResult<Expertise> {
-    let text = std::str::from_utf8(bytes)
-        .map_err(|e| CoreError::InvalidInput(format!("{}: not UTF-8 text ({e})", path.display())))?;
-    let doc: Doc = crate::yaml::from_str(text).map_err(|e| {
-        let at = e.line.map(|l| format!(":{l}")).unwrap_or_default();
-        CoreError::InvalidInput(format!("{}{at}: malformed expertise YAML: {}", path.display(), e.message))
-    })?;
-    if doc.domain != domain {
-        return Err(CoreError::InvalidInput(format!(
-            "{}: `domain: {}` does not match its folder `{domain}`",
-            path.display(),
-            doc.domain
-        )));
+    super::document::understand(path, bytes, domain).map(|u| u.e)
+}
+
+/// The text to write for `e`: `document` (the file's last text) edited in place when there is one
+/// ([`super::document::edit`]), else YokeFlow's own format ([`render_yaml`]).
+pub fn render_into(path: &Path, document: Option<&str>, e: &Expertise) -> CoreResult<String> {
+    match document {
+        Some(doc) => super::document::edit(path, doc, e),
+        None => Ok(render_yaml(e)),
     }
-    let e = Expertise {
-        domain: doc.domain,
-        patterns: doc.patterns,
-        metrics: doc.metrics,
-        confidence: doc.confidence,
-        usage_count: doc.usage,
-    };
-    e.validate().map_err(|err| CoreError::InvalidInput(format!("{}: {err}", path.display())))?;
-    Ok(e)
 }
 
 /// `question.md`: how to query this expert (a Claude Code slash command).

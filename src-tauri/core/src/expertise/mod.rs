@@ -10,7 +10,9 @@
 //! Every change goes through [`sync`], which serializes work (a process lock and an immediate SQLite
 //! transaction) and records the hash of each side after each sync, so a write never echoes back.
 
+pub mod document;
 pub mod files;
+pub mod overview;
 pub mod router;
 pub mod skills;
 pub mod sync;
@@ -27,8 +29,10 @@ use crate::error::{CoreError, CoreResult};
 use crate::model::Project;
 
 pub use files::{Layout, MAX_FILE_BYTES};
+pub use overview::{overview, DomainView, ExpertiseOverview, RoutingLogEntry, SkillView};
 pub use router::{
-    path_domains, reuse_stats, route, route_input, route_task, ReuseStats, RouteInput, RouteSource, RoutingDecision,
+    candidates, path_domains, reuse_stats, route, route_input, route_task, terms, Candidate, ReuseStats, RouteInput,
+    RouteSource, RoutingDecision,
 };
 pub use skills::SkillThresholds;
 pub use sync::{

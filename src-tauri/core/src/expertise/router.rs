@@ -1,15 +1,16 @@
-//! The domain router: which expert serves a task. Candidates are the domains with a native skill and the
-//! domains in the database; each gets an explainable score from the task's text and paths:
+//! The domain router: which expert serves a task. Candidates are every skill under `.claude/skills/<name>/SKILL.md`
+//! (a person's, with `name`/`description` frontmatter, or one YokeFlow generated, `<domain>-expert`) and every
+//! domain of expertise in the database (its name, its file's `description`, patterns and every other text of it).
 //!
-//! - **3 points** when the domain name appears as a word of the title, description or a file path
-//!   (`api` in `src/api/users.rs`; for `auth-service`, both `auth` and `service` must appear);
-//! - **1 point** per distinct pattern keyword (a word of 4+ letters that is not a stop word) found in the task.
-//!
-//! A candidate needs [`MIN_SCORE`]. Native skills are tried first, then database expertise, then none; ties go
-//! to the alphabetically first domain. Every decision is logged in `expertise_routing`, which gives
-//! [`reuse_stats`]: how many routed tasks were served by prior expertise.
+//! Ranking is BM25F ([`route_input`]): the task's title (counted twice), description and file paths become stemmed
+//! terms (Snowball English, stop words and path noise such as `src` or `rs` dropped); each candidate's name (boost
+//! 3), description (2) and body (1) are its fields; a term is worth more the fewer candidates have it. A candidate
+//! is eligible only with real evidence: a task term in its name, or two different task terms in the rest of it. The
+//! best eligible score wins; a tie goes to a skill, then to the alphabetically first domain. The reasons say which
+//! terms matched where. Every decision is logged in `expertise_routing`, which gives [`reuse_stats`]: how many
+//! routed tasks were served by prior expertise.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -17,26 +18,37 @@ use sqlx::Row;
 use ts_rs::TS;
 
 use super::files::Layout;
-use super::skills::{read_skill, skill_domains};
 use crate::db::Db;
 use crate::error::{CoreError, CoreResult};
 use crate::model::{Project, Task};
 use crate::{now_ms, tasks};
 
-/// The least score that makes a domain the task's expert.
-pub const MIN_SCORE: f64 = 2.0;
+/// BM25's term-frequency saturation and length normalisation.
+const K1: f64 = 1.2;
+const B: f64 = 0.75;
+/// Field boosts: a candidate's name, description and the rest of its text.
+const BOOST: [f64; 3] = [3.0, 2.0, 1.0];
 
 const STOP_WORDS: &[&str] = &[
-    "about", "after", "always", "before", "each", "every", "from", "have", "into", "keep", "make", "more", "must",
-    "never", "only", "should", "than", "that", "their", "them", "then", "there", "these", "they", "this", "those",
-    "when", "where", "which", "while", "will", "with", "without", "your",
+    "a", "about", "add", "after", "all", "also", "always", "an", "and", "any", "are", "as", "at", "be", "before", "by",
+    "can", "do", "does", "each", "every", "for", "from", "get", "has", "have", "how", "if", "in", "into", "is", "it",
+    "its", "keep", "make", "may", "more", "must", "need", "never", "new", "no", "not", "of", "on", "one", "only", "or",
+    "our", "put", "should", "so", "some", "than", "that", "the", "their", "them", "then", "there", "these", "they",
+    "this", "those", "to", "up", "use", "used", "using", "was", "we", "what", "when", "where", "which", "while",
+    "will", "with", "without", "you", "your",
+];
+
+/// Path words that say nothing about a domain.
+const PATH_NOISE: &[&str] = &[
+    "src", "lib", "mod", "index", "main", "rs", "ts", "tsx", "js", "jsx", "mjs", "py", "go", "rb", "java", "kt", "md",
+    "json", "yaml", "yml", "toml", "txt", "html", "css", "scss", "test", "tests", "spec", "util", "utils",
 ];
 
 /// Where the chosen expertise comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum RouteSource {
-    /// A native Claude Code skill (`.claude/skills/{domain}-expert/SKILL.md`).
+    /// A Claude Code skill (`.claude/skills/<name>/SKILL.md`), a person's or one YokeFlow generated.
     Skill,
     /// Expertise in the database (and `.claude/commands/experts/`).
     Db,
@@ -61,8 +73,11 @@ pub struct RoutingDecision {
     pub domain: Option<String>,
     pub source: RouteSource,
     pub score: f64,
-    /// Why, in words (e.g. "domain name `api` in the task", "pattern keywords: handler, route").
+    /// Why, in words (e.g. "`migration` in its name, `schema` in its description").
     pub reasons: Vec<String>,
+    /// The chosen skill's file, relative to the repository (`.claude/skills/zoom/SKILL.md`).
+    #[serde(default)]
+    pub skill: Option<String>,
 }
 
 /// How many tasks prior expertise served (each task counted once, by its latest decision).
@@ -83,68 +98,211 @@ pub struct RouteInput {
     pub files: Vec<String>,
 }
 
-/// Lowercase alphanumeric words of `text`.
-fn words(text: &str) -> impl Iterator<Item = String> + '_ {
-    text.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).map(|w| w.to_ascii_lowercase())
+/// One expert the router may pick.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    /// The domain it serves (a skill's folder, without YokeFlow's `-expert`).
+    pub domain: String,
+    pub source: RouteSource,
+    /// A skill's file, relative to the repository.
+    pub skill: Option<String>,
+    /// Its name as words (`google-calendar`, a skill's `name`).
+    pub name: String,
+    pub description: String,
+    /// Everything else: patterns, the expertise file's text, the skill's instructions.
+    pub body: String,
 }
 
-fn keywords(patterns: &[String]) -> BTreeSet<String> {
-    patterns.iter().flat_map(|p| words(p)).filter(|w| w.len() >= 4 && !STOP_WORDS.contains(&w.as_str())).collect()
-}
-
-/// The score of one domain for a task's words, and the reasons.
-fn score(domain: &str, patterns: &[String], task_words: &BTreeSet<String>) -> (f64, Vec<String>) {
-    let mut score = 0.0;
-    let mut reasons = Vec::new();
-    if domain.split('-').all(|part| task_words.contains(part)) {
-        score += 3.0;
-        reasons.push(format!("domain name `{domain}` in the task"));
+impl Candidate {
+    /// A database domain known only by its patterns.
+    pub fn from_patterns(domain: &str, patterns: &[String]) -> Candidate {
+        Candidate {
+            domain: domain.to_string(),
+            source: RouteSource::Db,
+            skill: None,
+            name: domain.to_string(),
+            description: String::new(),
+            body: patterns.join("\n"),
+        }
     }
-    let hits: Vec<String> = keywords(patterns).into_iter().filter(|k| task_words.contains(k)).collect();
-    if !hits.is_empty() {
-        score += hits.len() as f64;
-        reasons.push(format!("pattern keywords: {}", hits.join(", ")));
-    }
-    (score, reasons)
 }
 
-/// Picks the expert for `input` without logging: skills first, then database expertise, then none.
-pub fn route_input(
-    input: &RouteInput,
-    skills: &BTreeMap<String, Vec<String>>,
-    db: &BTreeMap<String, Vec<String>>,
-) -> RoutingDecision {
-    let mut text = format!("{} {}", input.title, input.description);
+/// Stemmed terms of `text`: Unicode words split on anything else (and on `camelCase`), lowercased, stop words out.
+pub fn terms(text: &str) -> Vec<String> {
+    thread_local! {
+        static STEMMER: rust_stemmers::Stemmer = rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English);
+    }
+    let mut out = Vec::new();
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut Vec<String>| {
+        if !word.is_empty() {
+            let w = word.to_lowercase();
+            let short = w.len() < 2 && w.is_ascii();
+            if !short && !STOP_WORDS.contains(&w.as_str()) {
+                out.push(STEMMER.with(|s| s.stem(&w).into_owned()));
+            }
+            word.clear();
+        }
+    };
+    let mut prev_lower = false;
+    for c in text.chars() {
+        if c.is_alphanumeric() {
+            if c.is_uppercase() && prev_lower {
+                flush(&mut word, &mut out);
+            }
+            prev_lower = c.is_lowercase() || c.is_ascii_digit();
+            word.push(c);
+        } else {
+            prev_lower = false;
+            flush(&mut word, &mut out);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
+}
+
+/// The task's terms with their weights: the title counts twice, the description and the paths once.
+fn query(input: &RouteInput) -> BTreeMap<String, f64> {
+    let mut q: BTreeMap<String, f64> = BTreeMap::new();
+    let mut add = |t: String, w: f64| {
+        let e = q.entry(t).or_insert(0.0);
+        *e = e.max(w);
+    };
+    terms(&input.title).into_iter().for_each(|t| add(t, 2.0));
+    terms(&input.description).into_iter().for_each(|t| add(t, 1.0));
     for f in &input.files {
-        text.push(' ');
-        text.push_str(f);
+        for part in f.split(['/', '\\', '.', '_', '-']) {
+            if PATH_NOISE.contains(&part.to_ascii_lowercase().as_str()) {
+                continue;
+            }
+            terms(part).into_iter().for_each(|t| add(t, 1.0));
+        }
     }
-    let task_words: BTreeSet<String> = words(&text).collect();
-    for (source, candidates) in [(RouteSource::Skill, skills), (RouteSource::Db, db)] {
-        let mut best: Option<(f64, &String, Vec<String>)> = None;
-        for (domain, patterns) in candidates {
-            let (s, reasons) = score(domain, patterns, &task_words);
-            if s >= MIN_SCORE && !matches!(&best, Some((b, _, _)) if s <= *b) {
-                best = Some((s, domain, reasons));
+    q
+}
+
+/// Picks the expert for `input` among `candidates` (module docs), without logging.
+pub fn route_input(input: &RouteInput, candidates: &[Candidate]) -> RoutingDecision {
+    let q = query(input);
+    // Per candidate and field: term counts and lengths.
+    let fields: Vec<[HashMap<String, f64>; 3]> = candidates
+        .iter()
+        .map(|c| {
+            let count = |text: &str| {
+                let mut m: HashMap<String, f64> = HashMap::new();
+                for t in terms(text) {
+                    *m.entry(t).or_default() += 1.0;
+                }
+                m
+            };
+            [count(&c.name.replace('-', " ")), count(&c.description), count(&c.body)]
+        })
+        .collect();
+    let length =
+        |f: &[HashMap<String, f64>; 3]| -> f64 { f.iter().zip(BOOST).map(|(m, b)| b * m.values().sum::<f64>()).sum() };
+    let n = candidates.len() as f64;
+    let avg = if candidates.is_empty() { 1.0 } else { fields.iter().map(length).sum::<f64>() / n }.max(1.0);
+    let mut best: Option<(f64, usize, Vec<String>)> = None;
+    for (i, (c, f)) in candidates.iter().zip(&fields).enumerate() {
+        let len = length(f);
+        let (mut score, mut in_name, mut in_rest) = (0.0, Vec::new(), BTreeSet::new());
+        let mut reasons: Vec<(f64, String)> = Vec::new();
+        for (t, w) in &q {
+            let tf: f64 = f.iter().zip(BOOST).map(|(m, b)| b * m.get(t).copied().unwrap_or(0.0)).sum();
+            if tf == 0.0 {
+                continue;
+            }
+            let have = fields.iter().filter(|g| g.iter().any(|m| m.contains_key(t))).count() as f64;
+            let idf = (1.0 + (n - have + 0.5) / (have + 0.5)).ln();
+            let part = w * idf * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * len / avg));
+            score += part;
+            let place = if f[0].contains_key(t) {
+                in_name.push(t.clone());
+                "its name"
+            } else if f[1].contains_key(t) {
+                in_rest.insert(t.clone());
+                "its description"
+            } else {
+                in_rest.insert(t.clone());
+                "its text"
+            };
+            reasons.push((part, format!("`{t}` in {place}")));
+        }
+        // Real evidence only: a term in the name, or two different terms elsewhere.
+        if in_name.is_empty() && in_rest.len() < 2 {
+            continue;
+        }
+        let better = match &best {
+            None => true,
+            Some((b, j, _)) => {
+                let other = &candidates[*j];
+                score > *b + 1e-9
+                    || ((score - *b).abs() <= 1e-9
+                        && (c.source == RouteSource::Skill && other.source != RouteSource::Skill
+                            || c.source == other.source && c.domain < other.domain))
+            }
+        };
+        if better {
+            reasons.sort_by(|a, b| b.0.total_cmp(&a.0));
+            let words: Vec<String> = reasons.into_iter().take(5).map(|(_, r)| r).collect();
+            best = Some((score, i, words));
+        }
+    }
+    match best {
+        Some((score, i, words)) => {
+            let c = &candidates[i];
+            let what = match c.source {
+                RouteSource::Skill => format!("skill `{}`", c.skill.as_deref().unwrap_or(&c.domain)),
+                _ => format!("expertise `{}`", c.domain),
+            };
+            let mut reasons = vec![format!("{what} ranked first of {} candidates (BM25 {score:.2})", candidates.len())];
+            reasons.push(format!("matched {}", words.join(", ")));
+            RoutingDecision {
+                task_id: input.task_id.clone(),
+                domain: Some(c.domain.clone()),
+                source: c.source,
+                score: (score * 100.0).round() / 100.0,
+                reasons,
+                skill: c.skill.clone(),
             }
         }
-        if let Some((score, domain, reasons)) = best {
-            return RoutingDecision {
-                task_id: input.task_id.clone(),
-                domain: Some(domain.clone()),
-                source,
-                score,
-                reasons,
-            };
+        None => RoutingDecision {
+            task_id: input.task_id.clone(),
+            domain: None,
+            source: RouteSource::None,
+            score: 0.0,
+            reasons: vec![format!(
+                "none of {} candidates had a task term in its name or two in its text",
+                candidates.len()
+            )],
+            skill: None,
+        },
+    }
+}
+
+/// Every candidate of a project: the skills under `root`'s `.claude/skills/` and the database's domains (their
+/// expertise file's text as last read, else their patterns).
+pub async fn candidates(db: &Db, project: &Project, root: &Path) -> CoreResult<Vec<Candidate>> {
+    let layout = Layout::new(root);
+    let mut out = super::skills::skill_candidates(&layout);
+    let rows = sqlx::query("SELECT domain, patterns, document FROM expertise WHERE project_id = ? ORDER BY domain")
+        .bind(&project.id)
+        .fetch_all(db.pool())
+        .await?;
+    for r in &rows {
+        let domain: String = r.try_get("domain")?;
+        let patterns: Vec<String> = serde_json::from_str(&r.try_get::<String, _>("patterns")?).unwrap_or_default();
+        let document: Option<String> = r.try_get("document")?;
+        let path = layout.expertise_file(&domain);
+        let read = document.and_then(|d| super::document::understand(&path, d.as_bytes(), &domain).ok());
+        let mut c = Candidate::from_patterns(&domain, &patterns);
+        if let Some(u) = read {
+            c.description = u.description.unwrap_or_default();
+            c.body = format!("{}\n{}", c.body, u.text);
         }
+        out.push(c);
     }
-    RoutingDecision {
-        task_id: input.task_id.clone(),
-        domain: None,
-        source: RouteSource::None,
-        score: 0.0,
-        reasons: vec![format!("no skill or expertise scored {MIN_SCORE} or more")],
-    }
+    Ok(out)
 }
 
 /// Routes the project's task `task_id` and logs the decision.
@@ -169,17 +327,7 @@ pub async fn route_task(db: &Db, project: &Project, task: &Task, root: &Path) ->
         files,
     };
 
-    let layout = Layout::new(root);
-    let db_patterns: BTreeMap<String, Vec<String>> =
-        super::list(db, project).await?.into_iter().map(|e| (e.domain, e.patterns)).collect();
-    let skills: BTreeMap<String, Vec<String>> = skill_domains(&layout)
-        .into_iter()
-        .map(|d| {
-            let patterns = db_patterns.get(&d).cloned().or_else(|| read_skill(&layout, &d)).unwrap_or_default();
-            (d, patterns)
-        })
-        .collect();
-    let decision = route_input(&input, &skills, &db_patterns);
+    let decision = route_input(&input, &candidates(db, project, root).await?);
     sqlx::query(
         "INSERT INTO expertise_routing (project_id, task_id, domain, source, score, at) VALUES (?, ?, ?, ?, ?, ?)",
     )

@@ -23,7 +23,9 @@ use sqlx::{Row, Sqlite, Transaction};
 use tokio::sync::{broadcast, MutexGuard};
 use ts_rs::TS;
 
-use super::files::{content_hash, hash, parse_yaml, render_question, render_self_improve, render_yaml, Layout};
+use super::files::{
+    content_hash, hash, parse_yaml, render_into, render_question, render_self_improve, render_yaml, Layout,
+};
 use super::skills::{sync_skill, SkillThresholds};
 use super::{validate_domain, Expertise, ExpertiseEvent};
 use crate::db::Db;
@@ -140,10 +142,15 @@ pub(crate) enum Scope {
     Domains(BTreeSet<String>),
 }
 
+/// The `file_hash` of a domain whose file a person deleted (asked about once, see `sync_inner`).
+const DELETED: &str = "deleted";
+
 struct Stored {
     e: Expertise,
     db_hash: Option<String>,
     file_hash: Option<String>,
+    /// The file's text as last read or written (a person's document is edited in place); `None`: YokeFlow's format.
+    document: Option<String>,
 }
 
 pub(crate) fn expertise_from_row(r: &SqliteRow) -> CoreResult<Expertise> {
@@ -161,10 +168,15 @@ pub(crate) fn expertise_from_row(r: &SqliteRow) -> CoreResult<Expertise> {
 }
 
 fn stored_from_row(r: &SqliteRow) -> CoreResult<Stored> {
-    Ok(Stored { e: expertise_from_row(r)?, db_hash: r.try_get("db_hash")?, file_hash: r.try_get("file_hash")? })
+    Ok(Stored {
+        e: expertise_from_row(r)?,
+        db_hash: r.try_get("db_hash")?,
+        file_hash: r.try_get("file_hash")?,
+        document: r.try_get("document")?,
+    })
 }
 
-const ROW: &str = "domain, patterns, metrics, confidence, usage_count, db_hash, file_hash";
+const ROW: &str = "domain, patterns, metrics, confidence, usage_count, db_hash, file_hash, document";
 
 /// One serialized sync: the lock, the transaction, and what happened so far.
 struct Session<'a> {
@@ -219,14 +231,15 @@ impl<'a> Session<'a> {
         rows.iter().map(|r| stored_from_row(r).map(|s| (s.e.domain.clone(), s))).collect()
     }
 
-    /// Writes the row's content and both hashes.
-    async fn store(&mut self, e: &Expertise, db_hash: &str, file_hash: &str) -> CoreResult<()> {
+    /// Writes the row's content, both hashes, and the file's text it was read from.
+    async fn store(&mut self, e: &Expertise, db_hash: &str, file_hash: &str, document: &str) -> CoreResult<()> {
         sqlx::query(
             "INSERT INTO expertise (project_id, domain, patterns, metrics, confidence, usage_count, db_hash, \
-             file_hash, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             file_hash, updated_at, document) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT (project_id, domain) DO UPDATE SET patterns = excluded.patterns, \
              metrics = excluded.metrics, confidence = excluded.confidence, usage_count = excluded.usage_count, \
-             db_hash = excluded.db_hash, file_hash = excluded.file_hash, updated_at = excluded.updated_at",
+             db_hash = excluded.db_hash, file_hash = excluded.file_hash, updated_at = excluded.updated_at, \
+             document = excluded.document",
         )
         .bind(self.project_id)
         .bind(&e.domain)
@@ -237,8 +250,20 @@ impl<'a> Session<'a> {
         .bind(db_hash)
         .bind(file_hash)
         .bind(now_ms())
+        .bind(document)
         .execute(&mut *self.tx)
         .await?;
+        Ok(())
+    }
+
+    /// Records the file's text as written or read (what the next export edits in place).
+    async fn set_document(&mut self, domain: &str, document: &str) -> CoreResult<()> {
+        sqlx::query("UPDATE expertise SET document = ? WHERE project_id = ? AND domain = ?")
+            .bind(document)
+            .bind(self.project_id)
+            .bind(domain)
+            .execute(&mut *self.tx)
+            .await?;
         Ok(())
     }
 
@@ -262,7 +287,8 @@ impl<'a> Session<'a> {
     /// Records (or refreshes) the open conflict of `domain`; an unchanged conflict is not announced again.
     async fn record_conflict(&mut self, s: &Stored, file_text: &str, file_hash: &str) -> CoreResult<()> {
         let domain = s.e.domain.as_str();
-        let db_text = render_yaml(&s.e);
+        let path = self.layout.expertise_file(domain);
+        let db_text = render_into(&path, s.document.as_deref(), &s.e).unwrap_or_else(|_| render_yaml(&s.e));
         let db_hash = hash(db_text.as_bytes());
         let open = sqlx::query(
             "SELECT id, db_hash, file_hash FROM expertise_conflicts \
@@ -305,6 +331,14 @@ impl<'a> Session<'a> {
             .await?
             .last_insert_rowid(),
         };
+        if file_hash == DELETED {
+            sqlx::query("UPDATE expertise SET file_hash = ? WHERE project_id = ? AND domain = ?")
+                .bind(DELETED)
+                .bind(self.project_id)
+                .bind(domain)
+                .execute(&mut *self.tx)
+                .await?;
+        }
         self.report.conflicts.push(domain.to_string());
         self.events.push(ExpertiseEvent::Conflict {
             project_id: self.project_id.to_string(),
@@ -338,19 +372,23 @@ impl<'a> Session<'a> {
         Ok(done)
     }
 
-    /// Writes `expertise.yaml` from the row and records the hashes.
-    async fn export(&mut self, e: &Expertise) -> CoreResult<()> {
-        let text = render_yaml(e);
-        let h = hash(text.as_bytes());
+    /// Writes `expertise.yaml` from the row (the file's last text edited in place, when it has one) and records the
+    /// hashes.
+    async fn export(&mut self, e: &Expertise, document: Option<&str>) -> CoreResult<()> {
         let path = self.layout.expertise_file(&e.domain);
+        let text = render_into(&path, document, e)?;
+        let h = hash(text.as_bytes());
         if self.write(&path, text.as_bytes())? {
             self.report.exported.push(e.domain.clone());
             self.events
                 .push(ExpertiseEvent::Exported { project_id: self.project_id.to_string(), domain: e.domain.clone() });
         }
-        self.set_hashes(&e.domain, &h, &h).await?;
+        self.set_hashes(&e.domain, &content_hash(e), &h).await?;
+        if document.is_some() {
+            self.set_document(&e.domain, &text).await?;
+        }
         self.close_conflict(&e.domain, ConflictResolution::Converged).await?;
-        self.companions(e)
+        self.companions(e, document.is_none())
     }
 
     fn imported(&mut self, domain: &str) {
@@ -360,12 +398,21 @@ impl<'a> Session<'a> {
     }
 
     /// The files that go with an expertise: `question.md` and `self-improve.md` (written once, then left to
-    /// people), and the native skill when the domain qualifies.
-    fn companions(&mut self, e: &Expertise) -> CoreResult<()> {
+    /// people; only for a domain YokeFlow created, `own`: a person's expert folder is theirs), and the native skill
+    /// when the domain qualifies.
+    fn companions(&mut self, e: &Expertise, own: bool) -> CoreResult<()> {
+        if !own {
+            return self.skill(e);
+        }
         let q = self.layout.question_file(&e.domain);
         self.report.files_written += self.layout.write_if_absent(&q, render_question(&e.domain).as_bytes())? as u32;
         let s = self.layout.self_improve_file(&e.domain);
         self.report.files_written += self.layout.write_if_absent(&s, render_self_improve(&e.domain).as_bytes())? as u32;
+        self.skill(e)
+    }
+
+    /// The domain's generated skill, in line with its expertise ([`sync_skill`]).
+    fn skill(&mut self, e: &Expertise) -> CoreResult<()> {
         if sync_skill(&self.layout, e, &self.opts.skills)? {
             self.report.files_written += 1;
             self.report.skills_written.push(e.domain.clone());
@@ -410,11 +457,17 @@ impl<'a> Session<'a> {
                     return Ok(());
                 }
                 let e = parse_yaml(path, &bytes, domain)?;
-                self.store(&e, &content_hash(&e), &hash(&bytes)).await?;
+                self.store(&e, &content_hash(&e), &hash(&bytes), &String::from_utf8_lossy(&bytes)).await?;
                 self.imported(domain);
-                return self.companions(&e);
+                return self.companions(&e, false);
             }
-            (Some(s), None) => return self.export(&s.e).await,
+            // Synced to a file before, and the file is gone: someone deleted the domain. Asked, never silently
+            // restored (a conflict whose file side is the deletion; `resolve --keep file` forgets the domain).
+            (Some(s), None) if s.file_hash.is_some() && s.file_hash.as_deref() != Some(DELETED) => {
+                return self.record_conflict(&s, "", DELETED).await
+            }
+            (Some(s), None) if s.file_hash.as_deref() == Some(DELETED) => return Ok(()),
+            (Some(s), None) => return self.export(&s.e, None).await,
             (Some(s), Some(bytes)) => (s, bytes),
         };
         let db_now = content_hash(&s.e);
@@ -425,32 +478,35 @@ impl<'a> Session<'a> {
             (false, false) => {
                 self.report.unchanged += 1;
                 if mode == Mode::Export {
-                    self.companions(&s.e)?;
+                    self.companions(&s.e, s.document.is_none())?;
                 }
                 Ok(())
             }
-            (true, false) => self.export(&s.e).await,
+            (true, false) => self.export(&s.e, s.document.as_deref()).await,
             (false, true) if mode == Mode::Export => Err(CoreError::InvalidInput(format!(
                 "{} has edits not yet imported; it was not overwritten (run `yokeflow expertise import`)",
                 path.display()
             ))),
             (false, true) => {
                 let e = parse_yaml(path, &bytes, domain)?;
+                let text = String::from_utf8_lossy(&bytes);
                 if content_hash(&e) == db_now {
                     self.set_hashes(domain, &db_now, &file_now).await?;
+                    self.set_document(domain, &text).await?;
                 } else {
-                    self.store(&e, &content_hash(&e), &file_now).await?;
+                    self.store(&e, &content_hash(&e), &file_now, &text).await?;
                     self.imported(domain);
                 }
                 self.close_conflict(domain, ConflictResolution::Converged).await?;
-                self.companions(&e)
+                self.companions(&e, false)
             }
             (true, true) => {
                 let e = parse_yaml(path, &bytes, domain)?;
                 if content_hash(&e) == db_now {
                     self.set_hashes(domain, &db_now, &file_now).await?;
+                    self.set_document(domain, &String::from_utf8_lossy(&bytes)).await?;
                     self.close_conflict(domain, ConflictResolution::Converged).await?;
-                    self.companions(&e)
+                    self.companions(&e, false)
                 } else {
                     self.record_conflict(&s, &String::from_utf8_lossy(&bytes), &file_now).await
                 }
@@ -617,26 +673,47 @@ pub async fn resolve_conflict(db: &Db, project: &Project, domain: &str, keep: Ke
     let path = s.layout.expertise_file(domain);
     let e = match keep {
         Keep::Db => {
-            let text = render_yaml(&stored.e);
+            // The file's current text keeps what YokeFlow does not own; the database's values go into it.
+            let current = s.layout.read(&path)?.map(|b| String::from_utf8_lossy(&b).into_owned());
+            let text = match current.as_deref().map(|doc| render_into(&path, Some(doc), &stored.e)) {
+                Some(Ok(text)) => text,
+                _ => render_into(&path, stored.document.as_deref(), &stored.e)?,
+            };
             let h = hash(text.as_bytes());
             if s.write(&path, text.as_bytes())? {
                 s.report.exported.push(domain.to_string());
             }
-            s.set_hashes(domain, &h, &h).await?;
+            s.set_hashes(domain, &content_hash(&stored.e), &h).await?;
+            if current.is_some() || stored.document.is_some() {
+                s.set_document(domain, &text).await?;
+            }
             stored.e
+        }
+        Keep::File if s.layout.read(&path)?.is_none() => {
+            // The file side is its deletion: the domain is forgotten (its routing log stays), with its generated
+            // skill.
+            sqlx::query("DELETE FROM expertise WHERE project_id = ? AND domain = ?")
+                .bind(&project.id)
+                .bind(domain)
+                .execute(&mut *s.tx)
+                .await?;
+            let gone = Expertise { confidence: 0.0, usage_count: 0, ..stored.e.clone() };
+            sync_skill(&s.layout, &gone, &SkillThresholds::default())?;
+            s.close_conflict(domain, ConflictResolution::File).await?;
+            return s.commit().await;
         }
         Keep::File => {
             let bytes = s.layout.read(&path)?.ok_or_else(|| {
                 CoreError::InvalidInput(format!("{} no longer exists; keep the database version", path.display()))
             })?;
             let e = parse_yaml(&path, &bytes, domain)?;
-            s.store(&e, &content_hash(&e), &hash(&bytes)).await?;
+            s.store(&e, &content_hash(&e), &hash(&bytes), &String::from_utf8_lossy(&bytes)).await?;
             s.imported(domain);
             e
         }
     };
     s.close_conflict(domain, if keep == Keep::Db { ConflictResolution::Db } else { ConflictResolution::File }).await?;
-    s.companions(&e)?;
+    s.companions(&e, false)?;
     s.commit().await
 }
 
@@ -713,7 +790,23 @@ pub async fn export_domains_to(
     let mut report = SyncReport::default();
     for domain in domains {
         let Some(e) = super::get(db, project, domain).await? else { continue };
-        if layout.write_if_changed(&layout.expertise_file(domain), render_yaml(&e).as_bytes())? {
+        // The work tree's own file edited in place (it may be a person's document), else the last known text.
+        let path = layout.expertise_file(domain);
+        let here = layout.read(&path)?.map(|b| String::from_utf8_lossy(&b).into_owned());
+        let text = match here.as_deref().map(|doc| render_into(&path, Some(doc), &e)) {
+            Some(Ok(text)) => text,
+            _ => {
+                let document: Option<String> =
+                    sqlx::query_scalar("SELECT document FROM expertise WHERE project_id = ? AND domain = ?")
+                        .bind(&project.id)
+                        .bind(domain)
+                        .fetch_optional(db.pool())
+                        .await?
+                        .flatten();
+                render_into(&path, document.as_deref(), &e)?
+            }
+        };
+        if layout.write_if_changed(&path, text.as_bytes())? {
             report.files_written += 1;
             report.exported.push(domain.clone());
         } else {
