@@ -840,3 +840,42 @@ async fn a_worktree_cut_short_before_git_wrote_its_git_file_is_made_again() {
     assert!(f.target_file("a.txt").unwrap().contains("- a: done"));
     assert!(f.worktree_dirs().is_empty() && f.task_branches().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_branch_that_only_caught_up_with_the_target_is_not_a_landing() {
+    use yokeflow_core::worktree::Worktrees;
+    let f = fixture(vec![task("a", &[], &["a.txt"], 5), task("b", &[], &["b.txt"], 5)]).await;
+    let git = git2::Repository::open(&f.repo).unwrap();
+    let base = git.refname_to_id("refs/heads/main").unwrap();
+    // a's attempt: a worktree, no commit of its own; killed.
+    let info = Worktrees::open(&f.repo).unwrap().create("a", base).unwrap();
+    sqlx::query(
+        "INSERT INTO worktrees (id, project_id, task_id, branch_name, path, status, base_commit, created_at) \
+         VALUES ('w1', ?, 'a', ?, ?, 'active', ?, 0)",
+    )
+    .bind(&f.project_id)
+    .bind(&info.branch)
+    .bind(info.path.display().to_string())
+    .bind(base.to_string())
+    .execute(f.db.pool())
+    .await
+    .unwrap();
+    sqlx::query("UPDATE tasks SET status = 'in_progress' WHERE id = 'a'").execute(f.db.pool()).await.unwrap();
+    // Meanwhile the target moved on, and the next start's rebase brought a's empty branch up to it, then died.
+    std::fs::write(f.repo.join("other.txt"), "someone else's work\n").unwrap();
+    let moved = yokeflow_core::git::commit_all(&git, "other work").unwrap();
+    git.reference(&format!("refs/heads/{}", info.branch), moved, true, "rebased").unwrap();
+
+    let report = yokeflow_core::orchestrator::recover(&f.db, &f.project_id).await.unwrap();
+    assert!(report.tasks_found_merged.is_empty(), "{report:?}");
+    assert_eq!(report.tasks_reset, ["a"]);
+    assert_eq!(f.status_of("a").await, TaskStatus::Backlog);
+    let opts = yokeflow_core::orchestrator::RunOptions {
+        agent_command: Some(f.agent(json!({ "default": { "sleep_ms": 5 } }))),
+        ..Default::default()
+    };
+    let (tx, _rx) = yokeflow_core::events::channel();
+    let run = yokeflow_core::orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap();
+    assert!(run.all_done(), "{run:#?}");
+    assert!(f.target_file("a.txt").unwrap().contains("- a: done"), "a's work is on the target");
+}

@@ -491,7 +491,11 @@ impl RunLoop<'_> {
         tasks::set_status(self.db, &self.project_id, task_id, TaskStatus::InProgress, None).await?;
         let reuse = records::open_worktree_of(self.db, &self.project_id, task_id).await?;
         let row_id = match &reuse {
-            Some(row) => row.id.clone(),
+            Some(row) => {
+                // Worked on again: whatever an earlier attempt's row said (`merging`), nothing is at the gate now.
+                records::set_worktree_status(self.db, &row.id, WorktreeStatus::Active).await?;
+                row.id.clone()
+            }
             None => {
                 let batch = self.ctx.batches.get(task_id).map(String::as_str);
                 records::insert_worktree(self.db, &self.project_id, task_id, batch, "", "", WorktreeStatus::Creating)

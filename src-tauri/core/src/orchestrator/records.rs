@@ -109,6 +109,9 @@ pub(crate) struct WorktreeRow {
     pub task_id: String,
     pub branch: String,
     pub base_commit: Option<String>,
+    /// Its task's work was handed to the merge gate (status `merging`): only then can a crash have left it landed
+    /// but not recorded.
+    pub merging: bool,
 }
 
 fn row_of(r: &sqlx::sqlite::SqliteRow) -> CoreResult<WorktreeRow> {
@@ -117,6 +120,7 @@ fn row_of(r: &sqlx::sqlite::SqliteRow) -> CoreResult<WorktreeRow> {
         task_id: r.try_get::<Option<String>, _>("task_id")?.unwrap_or_default(),
         branch: r.try_get("branch_name")?,
         base_commit: r.try_get("base_commit")?,
+        merging: r.try_get::<String, _>("status")? == "merging",
     })
 }
 

@@ -9,7 +9,8 @@
 //!   also catches an agent spawned just before its pid was recorded); so is a test command of the merge gate still
 //!   running for this repository (its `YOKEFLOW_GATE_TESTS` variable);
 //! - tasks `in_progress` go back to the backlog with their branch kept (the next start reattaches it and
-//!   continues), except those whose branch is already on the target: the merge happened, so they are done;
+//!   continues), except those whose work was handed to the gate (worktree row `merging`) and whose branch is already
+//!   on the target: the merge happened, so they are done;
 //! - worktrees on disk and `yokeflow/*` branches that no open row knows are registered for their task when
 //!   they hold unmerged work, and removed when they hold none. No task and no commit is ever lost.
 
@@ -161,9 +162,13 @@ pub(crate) async fn recover_claimed(
         .collect();
     for task_id in in_progress {
         let row = records::open_worktree_of(db, project_id, &task_id).await?;
+        // Only work that was handed to the gate can have landed: a branch that merely sits on the target (a rebase
+        // that fast-forwarded an attempt with no commit of its own, cut short) is no landing.
         let merged = match &row {
-            Some(row) => branch_is_merged(&repo, &row.branch, &target, row.base_commit.as_deref()).await?,
-            None => false,
+            Some(row) if row.merging => {
+                branch_is_merged(&repo, &row.branch, &target, row.base_commit.as_deref()).await?
+            }
+            _ => false,
         };
         if let (true, Some(row)) = (merged, &row) {
             tasks::set_status(db, project_id, &task_id, TaskStatus::Done, None).await?;
