@@ -56,9 +56,10 @@ pub struct Learned {
     pub commit: Option<String>,
 }
 
-/// The prompt section for a routed task: which expert files to read (those present in the worktree `root`).
-/// `None` when no expert was chosen.
-pub fn expert_context(d: &RoutingDecision, root: &Path, patterns: &[String]) -> Option<String> {
+/// The prompt section for a routed task: which expert files to read (those present in the worktree `root`: the
+/// expertise file and the routed skill's), and with `inline` (an agent that does not load `.claude/` itself) what
+/// the expert knows. `None` when no expert was chosen.
+pub fn expert_context(d: &RoutingDecision, root: &Path, patterns: &[String], inline: bool) -> Option<String> {
     let domain = d.domain.as_deref().filter(|_| d.source != RouteSource::None)?;
     let layout = Layout::new(root);
     let rel = |p: std::path::PathBuf| p.strip_prefix(root).map(|r| r.display().to_string()).ok();
@@ -75,10 +76,13 @@ pub fn expert_context(d: &RoutingDecision, root: &Path, patterns: &[String]) -> 
     } else {
         format!("Expert context: read {} before you start; {how}.", files.join(" and "))
     };
-    if files.is_empty() && !patterns.is_empty() {
+    // An agent that does not load `.claude/` itself (or files that are not here yet) gets the patterns inline, at
+    // most 12 lines of at most 200 characters.
+    if (inline || files.is_empty()) && !patterns.is_empty() {
         text.push_str(" What it knows:\n");
         for p in patterns.iter().take(12) {
-            text.push_str(&format!("  * {}\n", p.lines().next().unwrap_or_default()));
+            let line: String = p.lines().next().unwrap_or_default().chars().take(200).collect();
+            text.push_str(&format!("  * {line}\n"));
         }
     }
     Some(text)

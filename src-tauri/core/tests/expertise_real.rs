@@ -418,3 +418,25 @@ async fn deleting_a_domains_file_is_asked_about_never_silently_restored() {
     assert_eq!(std::fs::read_to_string(layout.expertise_file("billing")).unwrap(), text_of("billing"));
     assert!(expertise::conflicts(&t.db, &t.p, true).await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn claude_is_told_which_files_to_read_and_other_agents_get_the_expertise_inline() {
+    let t = tree(CRM_EXPERTS, CRM_SKILLS, json!([{ "id": "z", "title": "Create a Zoom call for the lead" }])).await;
+    expertise::import_all(&t.db, &t.p).await.unwrap();
+    let zoom = expertise::route(&t.db, &t.p, "z").await.unwrap();
+    let named = yokeflow_core::learn::expert_context(&zoom, &t.repo, &[], false).unwrap();
+    assert!(named.contains("`.claude/skills/zoom/SKILL.md`"), "{named}");
+    let db = expertise::get(&t.db, &t.p, "database").await.unwrap().unwrap();
+    let d = yokeflow_core::expertise::RoutingDecision {
+        task_id: "z".into(),
+        domain: Some("database".into()),
+        source: RouteSource::Db,
+        score: 1.0,
+        reasons: vec![],
+        skill: None,
+    };
+    let for_claude = yokeflow_core::learn::expert_context(&d, &t.repo, &db.patterns, false).unwrap();
+    assert!(for_claude.contains("expertise.yaml") && !for_claude.contains("What it knows"), "{for_claude}");
+    let inline = yokeflow_core::learn::expert_context(&d, &t.repo, &db.patterns, true).unwrap();
+    assert!(inline.contains("What it knows:\n  * Migrations are append-only"), "{inline}");
+}

@@ -423,7 +423,9 @@ async fn route(
         Some(d) => expertise::get(&ctx.db, &ctx.project, d).await.ok().flatten().map(|e| e.patterns),
         None => None,
     };
-    let text = learn::expert_context(&decision, &info.path, &patterns.unwrap_or_default());
+    // Claude Code loads `.claude/` itself: naming the files is enough; other agents get the patterns inline.
+    let inline = crate::transcript::AgentKind::detect(&ctx.agent_command) != crate::transcript::AgentKind::ClaudeCode;
+    let text = learn::expert_context(&decision, &info.path, &patterns.unwrap_or_default(), inline);
     (Some(decision), text)
 }
 
