@@ -47,3 +47,14 @@ if [ ! -x "$claude_dir/node_modules/.bin/claude" ]; then
   mkdir -p "$claude_dir"
   npm install --prefix "$claude_dir" --no-audit --no-fund --loglevel=error "@anthropic-ai/claude-code@$CLAUDE_CODE_VERSION"
 fi
+
+# The real Codex CLI, pinned, the same way (about 400 MB with its native binary): the tests drive it against the
+# project's scripted Responses API (tests/fake-openai/server.mjs). Keep the version in step with
+# src-tauri/core/tests/real_codex.rs.
+CODEX_VERSION=0.169.0
+codex_dir="$HOME/.cache/yokeflow/agents/codex-$CODEX_VERSION"
+if [ ! -x "$codex_dir/node_modules/.bin/codex" ]; then
+  echo "setup: npm install @openai/codex@$CODEX_VERSION (into $codex_dir)"
+  mkdir -p "$codex_dir"
+  npm install --prefix "$codex_dir" --no-audit --no-fund --loglevel=error "@openai/codex@$CODEX_VERSION"
+fi

@@ -77,6 +77,8 @@ function backend(overrides: Partial<Backend> = {}): Backend {
         return Promise.resolve(state.plan);
       case "pending_commands":
         return Promise.resolve(state.pending);
+      case "expertise_overview":
+        return Promise.resolve({ domains: [], skills: [], routing: [], conflicts: [] });
       case "task_log":
         return Promise.resolve({ task_id: (args as { taskId?: string } | undefined)?.taskId, sessions: [], cost_usd: null });
       case "approve_commands":
@@ -220,6 +222,23 @@ describe("run", () => {
     expect(toast).toHaveAttribute("data-error-code", "invalid_task_file");
     expect(toast).toHaveTextContent("unknown task `zz`");
     expect(callsOf("get_board")).toHaveLength(boards);
+  });
+
+  it("reads the shown expertise again on the selected project's expertise events only", async () => {
+    backend();
+    const user = userEvent.setup();
+    await renderApp();
+    await user.click(screen.getByTestId("view-expertise"));
+    await screen.findByTestId("expertise-empty");
+    expect(callsOf("expertise_overview")).toEqual([{ projectId: "p1" }]);
+
+    bus.expertise({ type: "imported", project_id: "p2", domain: "database" });
+    expect(callsOf("expertise_overview")).toHaveLength(1);
+    bus.expertise({ type: "conflict", project_id: "p1", domain: "database", conflict_id: 3 });
+    await waitFor(() => expect(callsOf("expertise_overview")).toHaveLength(2));
+    bus.expertise({ type: "conflict_resolved", project_id: "p1", domain: "database", resolution: "file" });
+    await waitFor(() => expect(callsOf("expertise_overview")).toHaveLength(3));
+    expect(screen.queryByTestId("toast")).not.toBeInTheDocument();
   });
 
   it("starts a run with the project and the Sequential choice", async () => {

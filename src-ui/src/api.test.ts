@@ -8,6 +8,8 @@ import {
   checkCardEdit,
   checkSettings,
   editTasks,
+  expertiseOverview,
+  followExpertise,
   followTasksFile,
   addProject,
   createDemoProject,
@@ -24,6 +26,7 @@ import {
   pauseRun,
   resumeRun,
   retryMerge,
+  resolveExpertiseConflict,
   retryTask,
   runState,
   saveSettings,
@@ -306,6 +309,48 @@ describe("cards", () => {
     stop();
     expect(unlisten).toHaveBeenCalledTimes(1);
     handler({ event: "yokeflow://tasks-file", id: 2, payload: refused });
+    expect(seen).toHaveLength(1);
+  });
+});
+
+describe("expertise", () => {
+  beforeEach(() => {
+    invokeMock.mockReset();
+    listenMock.mockReset();
+  });
+
+  it("reads the overview and resolves a conflict with camelCase arguments", async () => {
+    invokeMock.mockResolvedValue({ domains: [], skills: [], routing: [], conflicts: [] });
+    await expertiseOverview("p1");
+    await resolveExpertiseConflict("p1", "database", "file");
+    expect(invokeMock.mock.calls).toEqual([
+      ["expertise_overview", { projectId: "p1" }],
+      ["resolve_expertise_conflict", { projectId: "p1", domain: "database", keep: "file" }],
+    ]);
+  });
+
+  it("rejects a refused resolution with the core's ErrorDto", async () => {
+    invokeMock.mockRejectedValueOnce({ code: "not_found", message: "open expertise conflict for domain `database` not found" });
+    await expect(resolveExpertiseConflict("p1", "database", "db")).rejects.toEqual({
+      code: "not_found",
+      message: "open expertise conflict for domain `database` not found",
+    });
+  });
+
+  it("follows yokeflow://expertise and hands over its payloads until stopped", async () => {
+    const unlisten = vi.fn();
+    listenMock.mockResolvedValue(unlisten);
+    const seen: unknown[] = [];
+    const stop = followExpertise((event) => seen.push(event), () => {});
+    expect(listenMock).toHaveBeenCalledWith("yokeflow://expertise", expect.any(Function));
+    const handler = listenMock.mock.calls[0]![1];
+    const imported = { type: "imported", project_id: "p1", domain: "database" };
+    handler({ event: "yokeflow://expertise", id: 1, payload: imported });
+    expect(seen).toEqual([imported]);
+    await Promise.resolve();
+    stop();
+    expect(unlisten).toHaveBeenCalledTimes(1);
+    handler({ event: "yokeflow://expertise", id: 2, payload: imported });
     expect(seen).toHaveLength(1);
   });
 });

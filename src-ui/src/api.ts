@@ -16,6 +16,9 @@ import type {
   ErrorDto,
   Event,
   ExecutionPlan,
+  ExpertiseEvent,
+  ExpertiseKeep,
+  ExpertiseOverview,
   FeedbackRoute,
   InitReport,
   Project,
@@ -110,6 +113,8 @@ export type RunStateDto = ActiveRunState;
 export const EVENT_NAME = "yokeflow://event";
 /** Sent when a project's tasks file changed on disk and was imported, or could not be. */
 export const TASKS_FILE_EVENT_NAME = "yokeflow://tasks-file";
+/** Sent when a project's expertise files and database rows were synced, or conflict (`expertise_sync::EVENT`). */
+export const EXPERTISE_EVENT_NAME = "yokeflow://expertise";
 /** Sent when the window missed events (it could not keep up): re-read the board, the plan and the run's state. */
 export const RESYNC_EVENT_NAME = "yokeflow://resync";
 
@@ -229,6 +234,23 @@ export function diskUsage(projectId: string): Promise<DiskUsage> {
   return call<DiskUsage>("disk_usage", { projectId });
 }
 
+// Expertise: what the project learned per domain (kept both in the database and in `.claude/` files a person may
+// edit), the skills the router can pick, its latest decisions, and the conflicts between a file and its row.
+
+/** The project's domains, skills, latest routing decisions (newest first) and open conflicts. */
+export function expertiseOverview(projectId: string): Promise<ExpertiseOverview> {
+  return call<ExpertiseOverview>("expertise_overview", { projectId });
+}
+
+/**
+ * Resolves a domain's open conflict by keeping the database's version (`db`: the file is rewritten, or restored when
+ * it was deleted) or the file's (`file`: imported; a deleted file forgets the domain); the overview after. Rejects
+ * with `not_found` (no open conflict for the domain any more) or `invalid_input` (the file changed meanwhile).
+ */
+export function resolveExpertiseConflict(projectId: string, domain: string, keep: ExpertiseKeep): Promise<ExpertiseOverview> {
+  return call<ExpertiseOverview>("resolve_expertise_conflict", { projectId, domain, keep });
+}
+
 export function pauseRun(projectId: string): Promise<null> {
   return call<null>("pause_run", { projectId });
 }
@@ -346,6 +368,11 @@ export function followResync(onResync: () => void): () => void {
 /** Follows the imports of the projects' tasks files changed on disk (`yokeflow://tasks-file`), of every project. */
 export function followTasksFile(onEvent: (event: TasksFileEvent) => void, onError: (error: ErrorDto) => void): () => void {
   return follow<TasksFileEvent>(TASKS_FILE_EVENT_NAME, onEvent, onError);
+}
+
+/** Follows the expertise sync of the projects opened (`yokeflow://expertise`), of every project. */
+export function followExpertise(onEvent: (event: ExpertiseEvent) => void, onError: (error: ErrorDto) => void): () => void {
+  return follow<ExpertiseEvent>(EXPERTISE_EVENT_NAME, onEvent, onError);
 }
 
 /**

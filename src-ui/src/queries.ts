@@ -17,6 +17,7 @@ import {
   diskUsage,
   draftTasks,
   editTasks,
+  expertiseOverview,
   getBoard,
   getPlan,
   getSettings,
@@ -25,6 +26,7 @@ import {
   allowTool,
   moveTaskToWorktree,
   pendingCommands,
+  resolveExpertiseConflict,
   revokeTool,
   runState,
   saveSettings,
@@ -36,7 +38,7 @@ import {
   type DraftRequest,
   type RunStateDto,
 } from "./api";
-import type { CardEdit, ErrorDto, ProjectCommand, ProjectSettings, TaskStatus } from "./bindings";
+import type { CardEdit, ErrorDto, ExpertiseKeep, ProjectCommand, ProjectSettings, TaskStatus } from "./bindings";
 
 declare module "@tanstack/react-query" {
   interface Register {
@@ -68,6 +70,8 @@ export const queryKeys = {
   agentPresets: () => ["agentPresets"] as const,
   /** What the project's worktrees, the gate and the logs take on disk (read when shown, and on Refresh). */
   diskUsage: (projectId: string | null) => ["diskUsage", projectId] as const,
+  /** A project's domains of expertise, skills, latest routing decisions and open conflicts. */
+  expertise: (projectId: string | null) => ["expertise", projectId] as const,
 };
 
 /** A task's work changed (its agent ended, a commit, a merge, a move): its log and diff are read again. */
@@ -278,6 +282,39 @@ export function useSaveSettings() {
   });
 }
 
+/**
+ * A project's expertise as the Expertise tab shows it (read when it opens; an expertise event of the project makes
+ * it stale, see hooks/useEvents.ts).
+ */
+export function useExpertiseQuery(projectId: string) {
+  return useQuery({
+    queryKey: queryKeys.expertise(projectId),
+    queryFn: () => expertiseOverview(projectId),
+    // The view shows a failed read itself.
+    meta: { toast: false },
+  });
+}
+
+/** The codes of a resolution refused because what it was about changed meanwhile (resolved, the file edited). */
+const STALE_CONFLICT_CODES: ReadonlySet<string> = new Set(["not_found", "invalid_input"]);
+
+/**
+ * Resolves a domain's open conflict by keeping one side: the answer (the overview after) is cached as the project's
+ * expertise. A refusal because the conflict or its file changed meanwhile reads the overview again; the caller shows
+ * the refusal.
+ */
+export function useResolveExpertiseConflict() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ projectId, domain, keep }: { projectId: string; domain: string; keep: ExpertiseKeep }) =>
+      resolveExpertiseConflict(projectId, domain, keep),
+    onSuccess: (overview, { projectId }) => client.setQueryData(queryKeys.expertise(projectId), overview),
+    onError: (error, { projectId }) => {
+      if (STALE_CONFLICT_CODES.has(error.code)) void client.invalidateQueries({ queryKey: queryKeys.expertise(projectId) });
+    },
+  });
+}
+
 /** The window's query client (one per window; tests make one per test). */
 export function createQueryClient(): QueryClient {
   return new QueryClient({
@@ -361,7 +398,7 @@ export function rereadRunState(client: QueryClient, projectId: string): Promise<
 
 /**
  * Re-reads what Refresh re-reads: the projects, and the project's board and plan (and its settings when shown: its
- * tasks file may have changed them).
+ * tasks file may have changed them; its disk use and expertise when shown).
  */
 export function refreshProject(client: QueryClient, projectId: string | null): void {
   void client.invalidateQueries({ queryKey: queryKeys.projects() });
@@ -370,6 +407,7 @@ export function refreshProject(client: QueryClient, projectId: string | null): v
   void client.invalidateQueries({ queryKey: queryKeys.plan(projectId) });
   void client.invalidateQueries({ queryKey: queryKeys.settings(projectId) });
   void client.invalidateQueries({ queryKey: queryKeys.diskUsage(projectId) });
+  void client.invalidateQueries({ queryKey: queryKeys.expertise(projectId) });
 }
 
 /** `refreshProject` for one project, as a stable callback. */

@@ -22,7 +22,7 @@
 // Cards from the window on that repository: a new task, an edit and a delete reach the database and its tasks file in
 // place; a hand edit of the file shows on the board. Its settings: a problem shown at its field, a save read back.
 //
-// Writes tests/e2e/out/{board,refused,lanes-moved,run-done,timeline,lanes,added,approval,new-task,settings,review,
+// Writes tests/e2e/out/{board,refused,lanes-moved,run-done,timeline,lanes,expertise,added,approval,new-task,settings,review,
 // diff,transcript,draft}.png.
 
 import { execFileSync, spawn } from "node:child_process";
@@ -1018,6 +1018,13 @@ async function runSteps(browser, { totalCards, screenshotPath }) {
   if (gate.length === 0 || gate.some((item) => !item.endsWith("=merged"))) {
     fail(`the merge gate panel lists ${JSON.stringify(gate)}: expected the run's landings, all merged`);
   }
+  // The Expertise tab: every task of the run was routed, and the decisions are listed.
+  await viewSteps(browser, "view-expertise", "expertise-view", join(dirname(screenshotPath), "expertise.png"));
+  const routed = await browser.execute(
+    () => document.querySelectorAll('[data-testid="expertise-view"] [data-testid="routing-row"]').length,
+  );
+  log(`expertise: ${routed} routing decisions listed`);
+  if (routed < totalCards) fail(`the Expertise tab lists ${routed} routing decisions for ${totalCards} tasks`);
   await (await browser.$(sel("view-board"))).click();
 }
 

@@ -291,16 +291,40 @@ pub struct SessionSpec {
 }
 
 /// `argv` continuing the agent CLI's conversation `agent_session_id`, or `None` when this agent cannot resume
-/// one: Claude Code gets `--resume <id>` (before `--output-format`, so it never lands among the arguments of
-/// a trailing list option like `--allowedTools`).
+/// one. Claude Code gets `--resume <id>` (before `--output-format`, so it never lands among the arguments of a
+/// trailing list option like `--allowedTools`). The Codex CLI gets `exec resume <id>` (its `resume` takes no
+/// `--sandbox`: that option becomes the equivalent `-c sandbox_mode=…`).
 pub fn resume_argv(kind: AgentKind, argv: &[String], agent_session_id: &str) -> Option<Vec<String>> {
-    if kind != AgentKind::ClaudeCode || agent_session_id.is_empty() || agent_session_id.starts_with('-') {
+    if agent_session_id.is_empty() || agent_session_id.starts_with('-') {
         return None;
     }
-    let at = argv.iter().position(|a| a == "--output-format" || a.starts_with("--output-format="))?;
-    let mut out = argv.to_vec();
-    out.splice(at..at, ["--resume".to_string(), agent_session_id.to_string()]);
-    Some(out)
+    match kind {
+        AgentKind::ClaudeCode => {
+            let at = argv.iter().position(|a| a == "--output-format" || a.starts_with("--output-format="))?;
+            let mut out = argv.to_vec();
+            out.splice(at..at, ["--resume".to_string(), agent_session_id.to_string()]);
+            Some(out)
+        }
+        AgentKind::Codex => {
+            let exec = argv.iter().position(|a| a == "exec")?;
+            let mut out: Vec<String> = argv[..=exec].to_vec();
+            out.extend(["resume".to_string(), agent_session_id.to_string()]);
+            let mut rest = argv[exec + 1..].iter();
+            while let Some(a) = rest.next() {
+                let mode = if a == "-s" || a == "--sandbox" {
+                    Some(rest.next()?.clone())
+                } else {
+                    a.strip_prefix("--sandbox=").map(str::to_string)
+                };
+                match mode {
+                    Some(m) => out.extend(["-c".to_string(), format!("sandbox_mode=\"{m}\"")]),
+                    None => out.push(a.clone()),
+                }
+            }
+            Some(out)
+        }
+        AgentKind::PlainText => None,
+    }
 }
 
 /// A finished session.

@@ -71,7 +71,9 @@ pub fn presets() -> Vec<AgentPreset> {
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
     vec![
         preset("claude", "Claude Code", crate::agent::default_agent_command()),
-        preset("codex", "Codex CLI", s(&["codex", "exec", "--json", "--full-auto", "{prompt}"])),
+        // Edits in the worktree only (Codex's workspace-write sandbox; YokeFlow commits what it leaves, as git's
+        // folder is outside that sandbox). Checked with Codex 0.169, which has no `--full-auto`.
+        preset("codex", "Codex CLI", s(&["codex", "exec", "--json", "--sandbox", "workspace-write", "{prompt}"])),
         preset("aider", "Aider", s(&["aider", "--yes-always", "--no-auto-commits", "--message", "{prompt}"])),
     ]
 }

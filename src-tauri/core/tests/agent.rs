@@ -354,3 +354,38 @@ fn the_prompt_holds_the_task_epic_files_claude_md_and_expertise() {
     let bare = agent::build_prompt(&t, &PromptContext::default());
     assert!(!bare.contains("Routed expertise") && !bare.contains("CLAUDE.md"));
 }
+
+#[test]
+fn each_cli_resumes_its_own_way_and_a_plain_program_not_at_all() {
+    use yokeflow_core::agent::resume_argv;
+    use yokeflow_core::transcript::AgentKind;
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<String>>();
+    let claude = s(&["claude", "-p", "do it", "--output-format", "stream-json", "--allowedTools", "Edit"]);
+    assert_eq!(
+        resume_argv(AgentKind::ClaudeCode, &claude, "abc").unwrap(),
+        s(&["claude", "-p", "do it", "--resume", "abc", "--output-format", "stream-json", "--allowedTools", "Edit"])
+    );
+    // Codex's `exec resume` takes no `--sandbox`: the same setting goes as config.
+    let codex =
+        s(&["env", "A=1", "/opt/codex", "exec", "--json", "--sandbox", "workspace-write", "-c", "x=1", "do it"]);
+    assert_eq!(AgentKind::detect(&codex), AgentKind::Codex);
+    assert_eq!(
+        resume_argv(AgentKind::Codex, &codex, "019a").unwrap(),
+        s(&[
+            "env",
+            "A=1",
+            "/opt/codex",
+            "exec",
+            "resume",
+            "019a",
+            "--json",
+            "-c",
+            "sandbox_mode=\"workspace-write\"",
+            "-c",
+            "x=1",
+            "do it"
+        ])
+    );
+    assert_eq!(resume_argv(AgentKind::Codex, &codex, "--last"), None, "an id that reads as an option is refused");
+    assert_eq!(resume_argv(AgentKind::PlainText, &s(&["aider", "--message", "x"]), "abc"), None);
+}

@@ -1,10 +1,10 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useEffectEvent, useRef } from "react";
-import { followEvents, followResync, followTasksFile } from "../api";
-import type { Event, TasksFileEvent } from "../bindings";
+import { followEvents, followExpertise, followResync, followTasksFile } from "../api";
+import type { Event, ExpertiseEvent, TasksFileEvent } from "../bindings";
 import { describeImport } from "../cards";
 import { useLiveRunControls, useLiveState } from "../liveRun";
-import { refreshProject, rereadRunState, taskChanged } from "../queries";
+import { queryKeys, refreshProject, rereadRunState, taskChanged } from "../queries";
 import { eventLogItems, isRelevant } from "../runStore";
 import { useUiActions } from "../uiStore";
 
@@ -13,7 +13,9 @@ import { useUiActions } from "../uiStore";
  * its output lines go to the log store, and the end of the selected project's run makes what the database holds
  * stale (the projects, the board, the plan are invalidated, so they are read again). Missed events (a resync)
  * invalidate the same and re-read whether the run still goes. The selected project's tasks file changed on disk:
- * imported, its board and plan are read again and a toast says what changed; refused, a toast says why.
+ * imported, its board and plan are read again and a toast says what changed; refused, a toast says why. Any
+ * expertise sync of the selected project (a file imported or written, a conflict found or resolved) makes its
+ * Expertise tab's data stale.
  */
 export function useEvents(selectedId: string | null): void {
   const client = useQueryClient();
@@ -81,4 +83,10 @@ export function useEvents(selectedId: string | null): void {
     if (event.summary.plan_warning !== null) pushError({ code: "warning", message: event.summary.plan_warning });
   });
   useEffect(() => followTasksFile((event) => onTasksFile(event), pushError), [pushError]);
+
+  const onExpertise = useEffectEvent((event: ExpertiseEvent) => {
+    if (event.project_id !== selectedId) return;
+    void client.invalidateQueries({ queryKey: queryKeys.expertise(event.project_id) });
+  });
+  useEffect(() => followExpertise((event) => onExpertise(event), pushError), [pushError]);
 }

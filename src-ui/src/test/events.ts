@@ -2,7 +2,7 @@
 import type { EventCallback, UnlistenFn } from "@tauri-apps/api/event";
 import { act } from "@testing-library/react";
 import type { Mock } from "vitest";
-import type { Event, RunReport, TasksFileEvent } from "../bindings";
+import type { Event, ExpertiseEvent, RunReport, TasksFileEvent } from "../bindings";
 
 export type EventBus = {
   /** Delivers an event to every listener of the core's events registered (and not removed) so far. */
@@ -11,6 +11,8 @@ export type EventBus = {
   resync: () => void;
   /** Says a project's tasks file changed on disk and was imported, or could not be (`yokeflow://tasks-file`). */
   tasksFile: (event: TasksFileEvent) => void;
+  /** Says a project's expertise was synced, or conflicts (`yokeflow://expertise`). */
+  expertise: (event: ExpertiseEvent) => void;
   /** Listeners of the core's events currently registered. */
   listenerCount: () => number;
   /** How many times an unlisten function of the core's events was called. */
@@ -20,6 +22,7 @@ export type EventBus = {
 const EVENTS = "yokeflow://event";
 const RESYNC = "yokeflow://resync";
 const TASKS_FILE = "yokeflow://tasks-file";
+const EXPERTISE = "yokeflow://expertise";
 
 /** Makes the mocked `listen` register into a fresh bus. */
 export function installEventBus(listenMock: Mock): EventBus {
@@ -48,6 +51,9 @@ export function installEventBus(listenMock: Mock): EventBus {
     },
     tasksFile: (event) => {
       act(() => deliver(TASKS_FILE, event));
+    },
+    expertise: (event) => {
+      act(() => deliver(EXPERTISE, event));
     },
     listenerCount: () => of(EVENTS).size,
     unlistenCalls: () => unlistens,

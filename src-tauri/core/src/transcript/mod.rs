@@ -152,9 +152,13 @@ impl AgentKind {
         if stream_json {
             return AgentKind::ClaudeCode;
         }
-        let program = argv.first().map(|p| p.rsplit('/').next().unwrap_or(p)).unwrap_or_default();
-        if program == "codex" && argv.iter().any(|a| a == "exec") && argv.iter().any(|a| a == "--json") {
-            return AgentKind::Codex;
+        // `codex exec --json …`, also behind a wrapper (`env VAR=… /path/to/codex exec --json …`).
+        let codex = argv.iter().position(|a| a.rsplit('/').next() == Some("codex"));
+        if let Some(at) = codex {
+            let rest = &argv[at + 1..];
+            if rest.iter().any(|a| a == "exec") && rest.iter().any(|a| a == "--json") {
+                return AgentKind::Codex;
+            }
         }
         AgentKind::PlainText
     }

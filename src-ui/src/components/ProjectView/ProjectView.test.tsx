@@ -84,6 +84,8 @@ function backend(overrides: Partial<Backend> = {}): Backend {
         return Promise.resolve(state.settings);
       case "tool_permissions":
         return Promise.resolve({ effective: ["Edit"], allowed: [] });
+      case "expertise_overview":
+        return Promise.resolve({ domains: [], skills: [], routing: [], conflicts: [] });
       case "edit_tasks": {
         const edit = (args as { edit: CardEdit }).edit;
         if (edit.kind === "add_task") state.board = { ...state.board, tasks: [...state.board.tasks, task(edit.task.id, { title: edit.task.title })] };
@@ -192,6 +194,25 @@ describe("ProjectView", () => {
 
     await user.click(screen.getByTestId("view-board"));
     expect(screen.queryByTestId("settings-panel")).not.toBeInTheDocument();
+    expect(screen.getByTestId("board")).toBeInTheDocument();
+  });
+
+  it("opens the project's expertise on the Expertise tab", async () => {
+    backend();
+    const user = userEvent.setup();
+    renderView();
+    await screen.findAllByTestId("task-card");
+    expect(callsOf("expertise_overview")).toEqual([]);
+
+    await user.click(screen.getByRole("tab", { name: "Expertise" }));
+    expect(screen.getByTestId("view-expertise")).toHaveAttribute("aria-selected", "true");
+    expect(screen.getByTestId("expertise-view")).toBeInTheDocument();
+    expect(screen.queryByTestId("board")).not.toBeInTheDocument();
+    expect(await screen.findByTestId("expertise-empty")).toBeInTheDocument();
+    expect(callsOf("expertise_overview")).toEqual([{ projectId: "p1" }]);
+
+    await user.click(screen.getByTestId("view-board"));
+    expect(screen.queryByTestId("expertise-view")).not.toBeInTheDocument();
     expect(screen.getByTestId("board")).toBeInTheDocument();
   });
 

@@ -14,6 +14,7 @@ import { BoardView } from "../BoardView/BoardView";
 import { DraftDialog } from "../DraftDialog/DraftDialog";
 import { EmptyBoard } from "../EmptyBoard/EmptyBoard";
 import { ErrorPanel } from "../ErrorPanel/ErrorPanel";
+import { ExpertiseView } from "../ExpertiseView/ExpertiseView";
 import { GanttView } from "../GanttView/GanttView";
 import { LanesView } from "../LanesView/LanesView";
 import { Loading } from "../Loading/Loading";
@@ -40,7 +41,7 @@ const NO_LANES: readonly Lane[] = [];
 
 /**
  * The selected project: its title and run toolbar, its plan, the last run's report, and its board, worktree lanes
- * (with the merge gate below them), timeline or settings, with a task's log pane beside them, and the task form
+ * (with the merge gate below them), timeline, expertise or settings, with a task's log pane beside them, and the task form
  * (New task, `n`, Edit task) or the draft dialog (Draft tasks) over them. Reads its data through queries
  * (useProjectData); the run's live state (liveRun.tsx) keeps the board current between reads.
  */
@@ -144,6 +145,7 @@ export function ProjectView({ projectId, summary, projectsBusy }: Props) {
           {ui.view === "timeline" && (
             <GanttView tasks={board.tasks} plan={plan} report={live?.report ?? null} timings={live?.timings ?? null} />
           )}
+          {ui.view === "expertise" && <ExpertiseView projectId={projectId} onError={pushError} />}
           {ui.view === "settings" && <SettingsPanel projectId={projectId} onSaved={settingsSaved} onError={pushError} />}
           {logTask !== undefined && (
             <LogPane

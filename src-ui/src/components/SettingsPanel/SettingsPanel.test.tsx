@@ -11,12 +11,12 @@ vi.mock("@tauri-apps/api/core", () => ({ invoke: invokeMock }));
 
 const PRESETS: AgentPreset[] = [
   { id: "claude", name: "Claude Code", argv: ["claude", "-p", "--output-format", "stream-json", "{allowed_tools}", "{prompt}"], installed: true },
-  { id: "codex", name: "Codex CLI", argv: ["codex", "exec", "--json", "--full-auto", "{prompt}"], installed: true },
+  { id: "codex", name: "Codex CLI", argv: ["codex", "exec", "--json", "--sandbox", "workspace-write", "{prompt}"], installed: true },
   { id: "aider", name: "Aider", argv: ["aider", "--yes-always", "--no-auto-commits", "--message", "{prompt}"], installed: false },
 ];
 
 const STORED: ProjectSettings = {
-  agent: ["codex", "exec", "--json", "--full-auto", "{prompt}"],
+  agent: ["codex", "exec", "--json", "--sandbox", "workspace-write", "{prompt}"],
   test_command: ["npm", "test"],
   setup: ["npm", "ci"],
   cleanup: null,
@@ -107,7 +107,7 @@ describe("SettingsPanel", () => {
     expect(callsOf("get_settings")).toEqual([{ projectId: "p1" }]);
 
     await waitFor(() => expect(screen.getByLabelText("Agent")).toHaveValue("codex"));
-    expect(screen.getByLabelText("Agent command")).toHaveValue("codex\nexec\n--json\n--full-auto\n{prompt}");
+    expect(screen.getByLabelText("Agent command")).toHaveValue("codex\nexec\n--json\n--sandbox\nworkspace-write\n{prompt}");
     expect(screen.getByLabelText("Test command")).toHaveValue("npm\ntest");
     expect(screen.getByLabelText("Setup")).toHaveValue("npm\nci");
     expect(screen.getByLabelText("Cleanup")).toHaveValue("");

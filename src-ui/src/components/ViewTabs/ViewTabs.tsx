@@ -1,12 +1,13 @@
 import { memo } from "react";
 import styles from "./ViewTabs.module.css";
 
-export type MainView = "board" | "lanes" | "timeline" | "settings";
+export type MainView = "board" | "lanes" | "timeline" | "expertise" | "settings";
 
 const VIEWS: readonly { view: MainView; label: string }[] = [
   { view: "board", label: "Board" },
   { view: "lanes", label: "Worktrees" },
   { view: "timeline", label: "Timeline" },
+  { view: "expertise", label: "Expertise" },
   { view: "settings", label: "Settings" },
 ];
 
@@ -32,5 +33,5 @@ function ViewTabsInner({ view, onChange }: Props) {
   );
 }
 
-/** Board | Worktrees | Timeline | Settings, above the main area. */
+/** Board | Worktrees | Timeline | Expertise | Settings, above the main area. */
 export const ViewTabs = memo(ViewTabsInner);
