@@ -1,11 +1,12 @@
 // The run as the window shows it: toolbar → commands, events → board, report and log pane.
 import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
-import { act, screen, waitFor, within } from "@testing-library/react";
+import { act, render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { StrictMode } from "react";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { App } from "./App";
+import { PlanStrip } from "./components/PlanStrip/PlanStrip";
 import type { Board, ExecutionPlan, ProjectCommand } from "./bindings";
 import { board, executionPlan, project, runStarted, summary, task } from "./test/fixtures";
 import { installEventBus, report, type EventBus } from "./test/events";
@@ -445,7 +446,18 @@ describe("run", () => {
     expect(within(strip).getByTestId("plan-critical-path")).toHaveTextContent("1 h");
     expect(within(strip).getByTestId("plan-lower-bound")).toHaveTextContent("1 h");
     expect(within(strip).getByTestId("plan-makespan")).toHaveTextContent("1 h 15 min");
+    expect(within(strip).queryByTestId("plan-makespan-gated")).not.toBeInTheDocument();
     expect(within(strip).getByTestId("rebuild-plan")).toHaveTextContent("Rebuild plan");
+  });
+
+  it("shows the prediction with the merge gate once a run measured it", () => {
+    const plan = executionPlan({}, { gate_minutes: 10, predicted_with_gate: 95 });
+    render(<PlanStrip plan={plan} building={false} disabled={false} onRebuild={() => {}} />);
+    expect(screen.getByTestId("plan-makespan-gated")).toHaveTextContent("1 h 35 min");
+    expect(screen.getByTestId("plan-makespan-gated").parentElement).toHaveAttribute(
+      "title",
+      expect.stringContaining("10 min a test run"),
+    );
   });
 
   it("listens once under StrictMode and stops listening on unmount", async () => {

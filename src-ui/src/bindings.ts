@@ -336,7 +336,16 @@ lower_bound: number,
 /**
  * Makespan of the dynamic schedule ([`Scheduler`]) with `workers` workers.
  */
-predicted_makespan: number, };
+predicted_makespan: number, 
+/**
+ * The merge gate's test run as the project's last runs measured it, in minutes (0: not measured yet).
+ */
+gate_minutes: number, 
+/**
+ * The makespan with the merge gate ([`simulate_gated`]): every landing tested, what waits tested together,
+ * a dependent started once its dependency landed. `None` until the gate was measured.
+ */
+predicted_with_gate: number | null, };
 export type ExecutionPlan = { batches: Array<Batch>, worktree_assignments: Array<WorktreeAssignment>, stats: PlanStats, 
 /**
  * The predicted conflicts, as groups of tasks sharing files (a plan stays small however many tasks share a

@@ -211,3 +211,26 @@ describe("ticks", () => {
     expect(ticks(0)).toEqual([0]);
   });
 });
+
+describe("listSchedule with the merge gate", () => {
+  const job = (id: string, effort: number, depends_on: string[] = []) => ({ id, effort, depends_on });
+
+  it("frees a worker when its agent is done and counts a task done once it landed", () => {
+    const independent = Array.from({ length: 20 }, (_, i) => job(`t${i}`, 10));
+    expect(listSchedule(independent, 4).makespan).toBe(50);
+    // Agents keep working while the gate tests: the last wave lands one test run after it ends.
+    const gated = listSchedule(independent, 4, [], 10);
+    expect(gated.makespan).toBe(60);
+    expect(gated.bars.get("t0")).toMatchObject({ start: 0, end: 10, landed: 20 });
+    // A dependent starts once its dependency landed.
+    const chain = listSchedule([job("a", 10), job("b", 10, ["a"])], 2, [], 5);
+    expect(chain.bars.get("b")).toMatchObject({ start: 15, end: 25, landed: 30 });
+    expect(chain.makespan).toBe(30);
+    // One worker keeps its slot until the landing, as a sequential run does.
+    const one = listSchedule([job("a", 10), job("b", 10)], 1, [], 5);
+    expect(one.bars.get("b")).toMatchObject({ start: 15 });
+    // Tasks sharing a file wait for each other's landing.
+    const shared = listSchedule([job("a", 10), job("b", 10)], 2, [{ tasks: ["a", "b"] }], 5);
+    expect(shared.bars.get("b")).toMatchObject({ start: 15 });
+  });
+});

@@ -13,7 +13,11 @@ export type ScheduleInput = {
 /** Tasks predicted to conflict (the plan's `ConflictGroup`): no two of them run at the same time. */
 export type ConflictGroupInput = { tasks: readonly string[] };
 
-export type PlannedBar = { id: string; start: number; end: number; worker: number };
+/**
+ * A task's planned place: its agent works from `start` to `end` on `worker`; it has landed at `landed` (after its
+ * test run at the merge gate; `end` when the gate's time is not known).
+ */
+export type PlannedBar = { id: string; start: number; end: number; worker: number; landed: number };
 
 export type PlannedSchedule = {
   /** By task id. */
@@ -35,7 +39,12 @@ export function listSchedule(
   tasks: readonly ScheduleInput[],
   workers: number,
   conflicts: readonly ConflictGroupInput[] = [],
+  gateMinutes = 0,
 ): PlannedSchedule {
+  // The merge gate, as the core's run loop sees it: a worker takes its next task as soon as its agent is done (with
+  // one worker, only once the work landed); a task is done (its dependents may start, tasks sharing its files may
+  // run) once it landed, `gate` after its agent ended.
+  const gate = Number.isFinite(gateMinutes) && gateMinutes > 0 ? gateMinutes : 0;
   const n = tasks.length;
   const index = new Map<string, number>();
   tasks.forEach((task, i) => index.set(task.id, i));
@@ -91,7 +100,8 @@ export function listSchedule(
   for (let w = slots - 1; w >= 0; w--) freeWorkers.push(w); // pop() gives the lowest
   const depsLeft = deps.map((ds) => ds.length);
   const started = new Array<boolean>(n).fill(false);
-  const running: { t: number; end: number; worker: number }[] = [];
+  // Agents at work (`end`: they free their worker) and tasks at the gate (`end`: they landed).
+  const running: { t: number; end: number; worker: number; landing: boolean }[] = [];
   const bars = new Map<string, PlannedBar>();
   let ready = order.filter((t) => depsLeft[t] === 0);
   let now = 0;
@@ -109,9 +119,9 @@ export function listSchedule(
         const worker = freeWorkers.pop()!;
         started[t] = true;
         const end = now + effort[t]!;
-        running.push({ t, end, worker });
-        bars.set(tasks[t]!.id, { id: tasks[t]!.id, start: now, end, worker });
-        makespan = Math.max(makespan, end);
+        running.push({ t, end, worker, landing: false });
+        bars.set(tasks[t]!.id, { id: tasks[t]!.id, start: now, end, worker, landed: end + gate });
+        makespan = Math.max(makespan, end + gate);
         for (const g of groupsOf[t]!) busy[g]!++;
       }
       ready = left;
@@ -122,11 +132,18 @@ export function listSchedule(
     for (const r of running) next = Math.min(next, r.end);
     now = next;
     const finished: number[] = [];
+    const sequential = slots === 1;
     for (let i = running.length - 1; i >= 0; i--) {
       const r = running[i]!;
       if (r.end !== now) continue;
       running.splice(i, 1);
-      freeWorkers.push(r.worker);
+      if (!r.landing && gate > 0) {
+        // The agent is done; its work goes to the gate (its worker is free, unless the run is one at a time).
+        if (!sequential) freeWorkers.push(r.worker);
+        running.push({ t: r.t, end: now + gate, worker: r.worker, landing: true });
+        continue;
+      }
+      if (!r.landing || sequential) freeWorkers.push(r.worker);
       finished.push(r.t);
       for (const g of groupsOf[r.t]!) busy[g]!--;
     }
@@ -158,14 +175,16 @@ export function cachedSchedule(
   tasks: readonly Task[],
   workers: number,
   conflicts: readonly ConflictGroupInput[],
+  gateMinutes = 0,
 ): PlannedSchedule {
-  let key = `${workers}`;
+  let key = `${workers}/${gateMinutes}`;
   for (const t of tasks) key += `\n${t.id}\t${t.effort_minutes}\t${t.priority}\t${t.depends_on.join(",")}`;
   if (lastSchedule !== null && lastSchedule.key === key && lastSchedule.conflicts === conflicts) return lastSchedule.schedule;
   const schedule = listSchedule(
     tasks.map((t) => ({ id: t.id, effort: t.effort_minutes, depends_on: t.depends_on, priority: t.priority })),
     workers,
     conflicts,
+    gateMinutes,
   );
   lastSchedule = { key, conflicts, schedule };
   return schedule;
@@ -258,7 +277,7 @@ export function gateSegment(span: ActualSpan): { start: number; end: number } | 
  */
 export function ganttLayout(tasks: readonly Task[], plan: ExecutionPlan | null, actual: readonly ActualSpan[]): GanttLayout {
   const workers = Math.max(1, plan?.stats.workers ?? plan?.worktree_assignments.length ?? 1);
-  const schedule = cachedSchedule(tasks, workers, plan?.conflict_groups ?? NO_CONFLICTS);
+  const schedule = cachedSchedule(tasks, workers, plan?.conflict_groups ?? NO_CONFLICTS, plan?.stats.gate_minutes ?? 0);
   const byId = new Map(tasks.map((t) => [t.id, t]));
   const actualById = new Map<string, ActualSpan>();
   let actualSpanMs = 0;

@@ -25,7 +25,15 @@ pub async fn build(db: &Db, project_id: &str, workers: Option<usize>) -> CoreRes
     let all = tasks::list(db, project_id).await?;
     let predicted = predict_files(&project, &all).await?;
     let plan_tasks = remaining(&all, |i| predicted[i].as_slice())?;
-    let plan = plan::build_plan(&plan_tasks, &PlanOptions { max_worktrees: workers_for(&project, workers) })?;
+    let workers = workers_for(&project, workers);
+    let mut plan = plan::build_plan(&plan_tasks, &PlanOptions { max_worktrees: workers })?;
+    // The gate as the project's last runs measured it (kept for plans of ordinary size: the gated simulation asks
+    // the scheduler at every event).
+    if let Some(gate) = crate::report::measured_gate(db, project_id, &all).await?.filter(|_| plan_tasks.len() <= 2000) {
+        plan.stats.gate_minutes = gate.test_minutes.ceil() as u64;
+        plan.stats.predicted_with_gate =
+            plan::simulate_gated(&plan_tasks, workers, gate).ok().map(|t| t.makespan.ceil() as u64);
+    }
 
     let plan_json = serde_json::to_string(&plan).expect("plans serialize");
     let mut tx = db.pool().begin().await?;

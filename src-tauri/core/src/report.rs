@@ -183,6 +183,55 @@ impl RunReport {
     }
 }
 
+/// The merge gate as the project's last runs measured it, for the simulator ([`crate::plan::simulate_gated`]): a
+/// test run's median length, in the plan's minutes as the agents' median pace converts them (the time a task's
+/// worker took before its landing, per minute of its effort). `None` until a landed task and a test run were
+/// measured (a project's first run predicts without the gate).
+pub fn gate_model(
+    reports: &[RunReport],
+    effort: &std::collections::HashMap<String, u32>,
+    max_batch: usize,
+) -> Option<crate::plan::GateModel> {
+    fn median(mut xs: Vec<f64>) -> Option<f64> {
+        xs.sort_by(f64::total_cmp);
+        xs.get(xs.len() / 2).copied()
+    }
+    let mut pace = Vec::new();
+    for t in reports.iter().flat_map(|r| &r.tasks) {
+        let Some(&minutes) = effort.get(&t.task_id).filter(|&&m| m > 0) else { continue };
+        if t.outcome == TaskStatus::Done && t.gate_ms > 0 {
+            let worked = t.ended_ms.saturating_sub(t.gate_ms).saturating_sub(t.started_ms);
+            pace.push(worked as f64 / f64::from(minutes));
+        }
+    }
+    let ms_per_minute = median(pace).filter(|p| *p > 0.0)?;
+    let test_ms = median(reports.iter().flat_map(|r| &r.gate_tests_ms).map(|&ms| ms as f64).collect())?;
+    Some(crate::plan::GateModel { test_minutes: test_ms / ms_per_minute, max_batch })
+}
+
+/// The reports of the project's last `limit` runs that ended with one (newest first; unreadable ones skipped).
+pub async fn recent(db: &crate::db::Db, project_id: &str, limit: u32) -> crate::error::CoreResult<Vec<RunReport>> {
+    let rows: Vec<String> = sqlx::query_scalar(
+        "SELECT report FROM runs WHERE project_id = ? AND report IS NOT NULL AND report != 'null' \
+         ORDER BY ended_at DESC LIMIT ?",
+    )
+    .bind(project_id)
+    .bind(i64::from(limit))
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows.iter().filter_map(|r| serde_json::from_str(r).ok()).collect())
+}
+
+/// [`gate_model`] from the project's last ten runs, for the tasks `all` (their efforts).
+pub async fn measured_gate(
+    db: &crate::db::Db,
+    project_id: &str,
+    all: &[crate::model::Task],
+) -> crate::error::CoreResult<Option<crate::plan::GateModel>> {
+    let effort = all.iter().map(|t| (t.id.clone(), t.effort_minutes)).collect();
+    Ok(gate_model(&recent(db, project_id, 10).await?, &effort, crate::merge::DEFAULT_MAX_BATCH))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,5 +308,61 @@ mod tests {
         assert!(text.contains("one task at a time") && !text.contains("parallel"), "{text}");
         let text = report(RunMode::Parallel).to_text();
         assert!(text.contains("wall (parallel)"), "{text}");
+    }
+
+    #[test]
+    fn the_gate_model_converts_the_measured_test_time_into_plan_minutes_at_the_agents_pace() {
+        let timing = |id: &str, started, ended, gate| TaskTiming {
+            task_id: id.into(),
+            slot: 0,
+            started_ms: started,
+            ended_ms: ended,
+            work_ms: 0,
+            gate_ms: gate,
+            outcome: TaskStatus::Done,
+            reason: None,
+        };
+        let report = |tasks, tests: Vec<u64>| RunReport {
+            run_id: "r".into(),
+            project_id: "p".into(),
+            mode: RunMode::Parallel,
+            workers: 4,
+            status: RunStatus::Finished,
+            tasks_total: 0,
+            tasks_done: 0,
+            tasks_review: 0,
+            tasks_remaining: 0,
+            tasks_run: 0,
+            wall_ms: 0,
+            task_time_ms: 0,
+            efficiency_gain: 0.0,
+            predicted_efficiency_gain: 0.0,
+            gate_ms: 0,
+            gate_tests_ms: tests,
+            merge_attempts: 0,
+            auto_merged: 0,
+            sent_to_review: 0,
+            resolved_by_agent: 0,
+            merge_success_rate: 1.0,
+            review: vec![],
+            cost_usd: None,
+            budget_usd: None,
+            stopped_by_budget: false,
+            expertise_reuse: Default::default(),
+            tasks,
+        };
+        let effort =
+            std::collections::HashMap::from([("a".to_string(), 10), ("b".to_string(), 20), ("c".to_string(), 10)]);
+        // a: 1,000 ms of work for 10 minutes; b: 2,000 for 20; c never reached the gate; tests of 1 s and 2 s.
+        let reports = vec![
+            report(vec![timing("a", 0, 3000, 2000), timing("b", 0, 2500, 500), timing("c", 0, 9000, 0)], vec![1000]),
+            report(vec![], vec![2000, 1000]),
+        ];
+        let model = gate_model(&reports, &effort, 8).unwrap();
+        assert_eq!((model.test_minutes, model.max_batch), (10.0, 8), "1 s median test at 100 ms a minute");
+        assert_eq!(gate_model(&reports[1..], &effort, 8), None, "no landed task measured yet");
+        assert_eq!(gate_model(&[report(vec![timing("a", 0, 3000, 2000)], vec![])], &effort, 8), None, "no test run");
+        let unknown = std::collections::HashMap::from([("z".to_string(), 10)]);
+        assert_eq!(gate_model(&reports, &unknown, 8), None, "tasks no longer known are not counted");
     }
 }

@@ -17,8 +17,9 @@ use yokeflow_core::events::{self, Event};
 use yokeflow_core::model::{RunStatus, TaskStatus};
 use yokeflow_core::orchestrator::{self, RunOptions};
 
-/// Fails when a file `FAIL` exists; otherwise records the tested tree as passed.
-const RECORDING_TEST: &str = r#"if [ -e FAIL ]; then echo FAIL present; exit 1; fi
+/// Fails when a file `FAIL` exists; otherwise records the tested tree as passed. It takes a moment (longer than most
+/// agents here), so finished work queues at the gate and lands in batches, bisected when one of them fails.
+const RECORDING_TEST: &str = r#"sleep 0.1; if [ -e FAIL ]; then echo FAIL present; exit 1; fi
 git rev-parse 'HEAD^{tree}' >> "$1""#;
 
 const SEEDS: u64 = 50;

@@ -654,3 +654,31 @@ async fn status_says_what_the_worktrees_the_gate_and_the_logs_use_on_disk() {
     assert_eq!(yokeflow_core::worktree::human_bytes(1536), "1.5 KiB");
     assert_eq!(yokeflow_core::worktree::human_bytes(3 << 30), "3.0 GiB");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_plan_counts_the_merge_gate_once_a_run_measured_it() {
+    let spec: Vec<_> = (0..6).map(|i| task(&format!("t{i}"), &[], &[&format!("f{i}.txt")], 10)).collect();
+    let f = fixture(spec.clone()).await;
+    let before = yokeflow_core::planner::build(&f.db, &f.project_id, Some(2)).await.unwrap();
+    assert_eq!((before.stats.gate_minutes, before.stats.predicted_with_gate), (0, None), "nothing measured yet");
+    let opts = RunOptions {
+        max_worktrees: Some(2),
+        agent_command: Some(f.agent(script_for(&spec))),
+        test_command: Some(vec!["sh".into(), "-c".into(), "sleep 0.2".into()]),
+        ..Default::default()
+    };
+    let (tx, _rx) = events::channel();
+    let report = orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap();
+    assert!(report.all_done() && !report.gate_tests_ms.is_empty(), "{report:#?}");
+    assert!(report.tasks.iter().all(|t| t.gate_ms > 0), "{:?}", report.tasks);
+    // New work: the plan now predicts it with the gate's measured test time.
+    let more: Vec<_> = (0..12).map(|i| task(&format!("n{i}"), &[], &[&format!("n{i}.txt")], 10)).collect();
+    let file = f.dir.path().join("tasks.json");
+    let all: Vec<_> = spec.iter().chain(more.iter()).cloned().collect();
+    std::fs::write(&file, serde_json::json!({ "project": "t", "tasks": all }).to_string()).unwrap();
+    yokeflow_core::import::import_file(&f.db, &f.project_id, &file).await.unwrap();
+    let after = yokeflow_core::planner::build(&f.db, &f.project_id, Some(2)).await.unwrap();
+    assert!(after.stats.gate_minutes >= 1, "{:?}", after.stats);
+    let gated = after.stats.predicted_with_gate.expect("predicted with the gate");
+    assert!(gated > after.stats.predicted_makespan, "{:?}", after.stats);
+}

@@ -80,6 +80,8 @@ export function executionPlan(overrides: Partial<ExecutionPlan> = {}, stats: Par
       workers: 2,
       lower_bound: 60,
       predicted_makespan: 60,
+      gate_minutes: 0,
+      predicted_with_gate: null,
       ...stats,
     },
   };

@@ -229,9 +229,7 @@ pub async fn run_controlled(
         let all = tasks::list(db, project_id).await?;
         let cancel = crate::concurrency::Cancel::new();
         let (at_gate, gate_rx) = mpsc::unbounded_channel();
-        let effort: HashMap<String, u32> = all.iter().map(|t| (t.id.clone(), t.effort_minutes)).collect();
-        let measured = records::recent_reports(db, project_id, 10).await.unwrap_or_default();
-        let gate_model = step::gate_model(&measured, &effort, crate::merge::DEFAULT_MAX_BATCH);
+        let gate_model = crate::report::measured_gate(db, project_id, &all).await.unwrap_or_default();
         let stored_plan = crate::planner::get(db, project_id).await.ok().flatten();
         let pins = stored_plan.as_ref().map(crate::overrides::pinned_slots).unwrap_or_default();
         let ctx = Arc::new(WorkerCtx {
@@ -398,7 +396,7 @@ impl RunLoop<'_> {
     }
 
     /// The simulator's efficiency gain for the tasks still to do: with the merge gate as the project's last runs
-    /// measured it when they did ([`step::gate_model`]), else without it.
+    /// measured it when they did ([`crate::report::gate_model`]), else without it.
     fn predicted_gain(&self) -> f64 {
         let done = &self.st.done;
         let plan: Vec<PlanTask> = self

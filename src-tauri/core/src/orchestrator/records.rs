@@ -78,19 +78,6 @@ pub(crate) async fn finish_run(db: &Db, run_id: &str, status: RunStatus, report_
     Ok(())
 }
 
-/// The reports of the project's last `limit` runs that ended with one (newest first; unreadable ones skipped).
-pub(crate) async fn recent_reports(db: &Db, project_id: &str, limit: u32) -> CoreResult<Vec<crate::report::RunReport>> {
-    let rows: Vec<String> = sqlx::query_scalar(
-        "SELECT report FROM runs WHERE project_id = ? AND report IS NOT NULL AND report != 'null' \
-         ORDER BY ended_at DESC LIMIT ?",
-    )
-    .bind(project_id)
-    .bind(i64::from(limit))
-    .fetch_all(db.pool())
-    .await?;
-    Ok(rows.iter().filter_map(|r| serde_json::from_str(r).ok()).collect())
-}
-
 /// Marks the run failed and ended unless it already ended (after an error that came before its own record).
 pub(crate) async fn close_if_open(db: &Db, run_id: &str) -> CoreResult<()> {
     sqlx::query("UPDATE runs SET status = 'failed', ended_at = ? WHERE id = ? AND status IN ('running', 'paused')")

@@ -11,32 +11,6 @@ use crate::model::{RunMode, Task, TaskStatus};
 use crate::plan::PlanTask;
 use crate::report::TaskTiming;
 
-/// The merge gate as the project's last runs measured it, for the simulator ([`crate::plan::simulate_gated`]): a
-/// test run's median length, in the plan's minutes as the agents' median pace converts them (the time a task's
-/// worker took before its landing, per minute of its effort). `None` until a landed task and a test run were
-/// measured (a project's first run predicts without the gate).
-pub(crate) fn gate_model(
-    reports: &[crate::report::RunReport],
-    effort: &HashMap<String, u32>,
-    max_batch: usize,
-) -> Option<crate::plan::GateModel> {
-    fn median(mut xs: Vec<f64>) -> Option<f64> {
-        xs.sort_by(f64::total_cmp);
-        xs.get(xs.len() / 2).copied()
-    }
-    let mut pace = Vec::new();
-    for t in reports.iter().flat_map(|r| &r.tasks) {
-        let Some(&minutes) = effort.get(&t.task_id).filter(|&&m| m > 0) else { continue };
-        if t.outcome == TaskStatus::Done && t.gate_ms > 0 {
-            let worked = t.ended_ms.saturating_sub(t.gate_ms).saturating_sub(t.started_ms);
-            pace.push(worked as f64 / f64::from(minutes));
-        }
-    }
-    let ms_per_minute = median(pace).filter(|p| *p > 0.0)?;
-    let test_ms = median(reports.iter().flat_map(|r| &r.gate_tests_ms).map(|&ms| ms as f64).collect())?;
-    Some(crate::plan::GateModel { test_minutes: test_ms / ms_per_minute, max_batch })
-}
-
 /// What the loop knows of its run.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct LoopState {
@@ -542,61 +516,6 @@ mod tests {
         one.started("a", 0, 0);
         one.at_gate("a");
         assert_eq!((one.capacity(), one.running.get("a")), (0, Some(&Occupancy::Worker(0))));
-    }
-
-    #[test]
-    fn the_gate_model_converts_the_measured_test_time_into_plan_minutes_at_the_agents_pace() {
-        let timing = |id: &str, started, ended, gate| crate::report::TaskTiming {
-            task_id: id.into(),
-            slot: 0,
-            started_ms: started,
-            ended_ms: ended,
-            work_ms: 0,
-            gate_ms: gate,
-            outcome: TaskStatus::Done,
-            reason: None,
-        };
-        let report = |tasks, tests: Vec<u64>| crate::report::RunReport {
-            run_id: "r".into(),
-            project_id: "p".into(),
-            mode: RunMode::Parallel,
-            workers: 4,
-            status: crate::model::RunStatus::Finished,
-            tasks_total: 0,
-            tasks_done: 0,
-            tasks_review: 0,
-            tasks_remaining: 0,
-            tasks_run: 0,
-            wall_ms: 0,
-            task_time_ms: 0,
-            efficiency_gain: 0.0,
-            predicted_efficiency_gain: 0.0,
-            gate_ms: 0,
-            gate_tests_ms: tests,
-            merge_attempts: 0,
-            auto_merged: 0,
-            sent_to_review: 0,
-            resolved_by_agent: 0,
-            merge_success_rate: 1.0,
-            review: vec![],
-            cost_usd: None,
-            budget_usd: None,
-            stopped_by_budget: false,
-            expertise_reuse: Default::default(),
-            tasks,
-        };
-        let effort = HashMap::from([("a".to_string(), 10), ("b".to_string(), 20), ("c".to_string(), 10)]);
-        // a: 1,000 ms of work for 10 minutes; b: 2,000 for 20; c never reached the gate; tests of 1 s and 2 s.
-        let reports = vec![
-            report(vec![timing("a", 0, 3000, 2000), timing("b", 0, 2500, 500), timing("c", 0, 9000, 0)], vec![1000]),
-            report(vec![], vec![2000, 1000]),
-        ];
-        let model = gate_model(&reports, &effort, 8).unwrap();
-        assert_eq!((model.test_minutes, model.max_batch), (10.0, 8), "1 s median test at 100 ms a minute");
-        assert_eq!(gate_model(&reports[1..], &effort, 8), None, "no landed task measured yet");
-        assert_eq!(gate_model(&[report(vec![timing("a", 0, 3000, 2000)], vec![])], &effort, 8), None, "no test run");
-        let unknown = HashMap::from([("z".to_string(), 10)]);
-        assert_eq!(gate_model(&reports, &unknown, 8), None, "tasks no longer known are not counted");
     }
 
     #[test]

@@ -124,6 +124,15 @@ pub struct PlanStats {
     /// Makespan of the dynamic schedule ([`Scheduler`]) with `workers` workers.
     #[ts(type = "number")]
     pub predicted_makespan: u64,
+    /// The merge gate's test run as the project's last runs measured it, in minutes (0: not measured yet).
+    #[serde(default)]
+    #[ts(type = "number")]
+    pub gate_minutes: u64,
+    /// The makespan with the merge gate ([`simulate_gated`]): every landing tested, what waits tested together,
+    /// a dependent started once its dependency landed. `None` until the gate was measured.
+    #[serde(default)]
+    #[ts(type = "number | null")]
+    pub predicted_with_gate: Option<u64>,
 }
 
 /// The plan for a project: batches, worktree pre-assignment, predicted conflicts and figures.
@@ -191,6 +200,8 @@ pub fn build_plan(tasks: &[PlanTask], opts: &PlanOptions) -> Result<ExecutionPla
         workers,
         lower_bound: graph.lower_bound(workers),
         predicted_makespan: dynamic.makespan,
+        gate_minutes: 0,
+        predicted_with_gate: None,
     };
     Ok(ExecutionPlan {
         batches,

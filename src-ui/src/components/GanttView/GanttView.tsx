@@ -83,7 +83,7 @@ function GanttSvg({ layout, live }: { layout: GanttLayout; live: boolean }) {
     const a = rowById.get(from);
     const b = rowById.get(to);
     if (a?.planned == null || b?.planned == null) continue;
-    const x1 = planX(a.planned.end);
+    const x1 = planX(a.planned.landed);
     const y1 = top + a.y + ROW_HEIGHT / 2;
     const x2 = planX(b.planned.start);
     const y2 = top + b.y + ROW_HEIGHT / 2;
@@ -172,6 +172,19 @@ function GanttSvg({ layout, live }: { layout: GanttLayout; live: boolean }) {
                   <title>
                     {`${row.title}\nplanned: ${formatEffort(planned.start)} → ${formatEffort(planned.end)} on worker ${planned.worker + 1}`}
                   </title>
+                </rect>
+              )}
+              {planned !== null && planned.landed > planned.end && (
+                <rect
+                  className={styles.ganttPlannedGate}
+                  data-testid="gantt-planned-gate"
+                  x={planX(planned.end)}
+                  y={y + 2}
+                  width={Math.max(1, planX(planned.landed) - planX(planned.end))}
+                  height={ROW_HEIGHT - 4}
+                  rx={2}
+                >
+                  <title>{`${row.title}\nplanned at the merge gate: ${formatEffort(planned.end)} → ${formatEffort(planned.landed)}`}</title>
                 </rect>
               )}
               {actual !== null && (

@@ -29,6 +29,14 @@ function PlanStripInner({ plan, building, disabled, onRebuild }: Props) {
           />
           <PlanStat label="Lower bound" value={formatEffort(stats.lower_bound)} testId="plan-lower-bound" />
           <PlanStat label="Predicted" value={formatEffort(stats.predicted_makespan)} testId="plan-makespan" />
+          {stats.predicted_with_gate !== null && (
+            <PlanStat
+              label="With the merge gate"
+              value={formatEffort(stats.predicted_with_gate)}
+              testId="plan-makespan-gated"
+              title={`Each landing tested (${formatEffort(stats.gate_minutes)} a test run, as the last runs measured it); what waits is tested together`}
+            />
+          )}
           {plan.conflict_groups.length > 0 && (
             <PlanStat
               label="Predicted conflicts"
