@@ -37,24 +37,19 @@ if [ "${YOKEFLOW_SKIP_DRIVER:-}" != 1 ] && ! command -v tauri-driver >/dev/null 
   cargo install tauri-driver --locked --quiet
 fi
 
-# The real Claude Code CLI, pinned, outside the project's own packages: the tests drive it against the project's
-# scripted Messages API on 127.0.0.1 (no network, no account). Keep the version in step with
-# src-tauri/core/tests/real_claude.rs.
+# The real agent CLIs, pinned, outside the project's own packages: the tests drive them against the project's
+# scripted model servers on 127.0.0.1 (tests/fake-anthropic, tests/fake-openai; no network, no account). Keep the
+# versions in step with src-tauri/core/tests/real_claude.rs and real_codex.rs. Codex is about 400 MB with its native
+# binary.
+install_cli() { # folder, npm package@version, binary
+  local dir="$HOME/.cache/yokeflow/agents/$1"
+  if [ ! -x "$dir/node_modules/.bin/$3" ]; then
+    echo "setup: npm install $2 (into $dir)"
+    mkdir -p "$dir"
+    npm install --prefix "$dir" --no-audit --no-fund --loglevel=error "$2"
+  fi
+}
 CLAUDE_CODE_VERSION=2.1.197
-claude_dir="$HOME/.cache/yokeflow/agents/claude-code-$CLAUDE_CODE_VERSION"
-if [ ! -x "$claude_dir/node_modules/.bin/claude" ]; then
-  echo "setup: npm install @anthropic-ai/claude-code@$CLAUDE_CODE_VERSION (into $claude_dir)"
-  mkdir -p "$claude_dir"
-  npm install --prefix "$claude_dir" --no-audit --no-fund --loglevel=error "@anthropic-ai/claude-code@$CLAUDE_CODE_VERSION"
-fi
-
-# The real Codex CLI, pinned, the same way (about 400 MB with its native binary): the tests drive it against the
-# project's scripted Responses API (tests/fake-openai/server.mjs). Keep the version in step with
-# src-tauri/core/tests/real_codex.rs.
+install_cli "claude-code-$CLAUDE_CODE_VERSION" "@anthropic-ai/claude-code@$CLAUDE_CODE_VERSION" claude
 CODEX_VERSION=0.169.0
-codex_dir="$HOME/.cache/yokeflow/agents/codex-$CODEX_VERSION"
-if [ ! -x "$codex_dir/node_modules/.bin/codex" ]; then
-  echo "setup: npm install @openai/codex@$CODEX_VERSION (into $codex_dir)"
-  mkdir -p "$codex_dir"
-  npm install --prefix "$codex_dir" --no-audit --no-fund --loglevel=error "@openai/codex@$CODEX_VERSION"
-fi
+install_cli "codex-$CODEX_VERSION" "@openai/codex@$CODEX_VERSION" codex

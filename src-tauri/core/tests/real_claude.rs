@@ -8,12 +8,11 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use serde_json::{json, Value};
+use support::fake_api::FakeApi;
 use support::{cli, fixture, Fixture};
 use yokeflow_core::events::{self, Event};
 use yokeflow_core::model::TaskStatus;
@@ -24,69 +23,9 @@ use yokeflow_core::transcript::EntryKind;
 /// The pinned CLI version (keep in step with `scripts/setup.sh`).
 const CLAUDE_VERSION: &str = "2.1.197";
 
-fn claude_bin() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("YOKEFLOW_CLAUDE_BIN") {
-        return Some(PathBuf::from(p));
-    }
-    let home = PathBuf::from(std::env::var_os("HOME")?);
-    let p = home.join(format!(".cache/yokeflow/agents/claude-code-{CLAUDE_VERSION}/node_modules/.bin/claude"));
-    p.exists().then_some(p)
-}
-
-/// The CLI, or `None` (and a note) when it is not installed outside CI.
+/// The pinned CLI, or `None` (and a note) when it is not installed outside CI.
 fn require_claude() -> Option<PathBuf> {
-    match claude_bin() {
-        Some(p) => Some(p),
-        None if std::env::var_os("CI").is_some() => {
-            panic!("Claude Code {CLAUDE_VERSION} is not installed: scripts/setup.sh installs it")
-        }
-        None => {
-            eprintln!("skipped: Claude Code {CLAUDE_VERSION} is not installed (scripts/setup.sh installs it)");
-            None
-        }
-    }
-}
-
-/// The scripted Messages API, stopped on drop.
-struct FakeApi {
-    child: Child,
-    url: String,
-    log: PathBuf,
-}
-
-impl FakeApi {
-    fn start(dir: &Path) -> FakeApi {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fake-anthropic/server.mjs");
-        let log = dir.join("api-requests.jsonl");
-        let mut child = Command::new("node")
-            .arg(&script)
-            .arg("--log")
-            .arg(&log)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("node runs the scripted Messages API");
-        let mut first = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
-        let url = first.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("server said {first:?}")).into();
-        FakeApi { child, url, log }
-    }
-
-    /// Every request body the CLI sent, in order.
-    fn requests(&self) -> Vec<Value> {
-        std::fs::read_to_string(&self.log)
-            .unwrap_or_default()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
-    }
-}
-
-impl Drop for FakeApi {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    support::fake_api::require_cli("YOKEFLOW_CLAUDE_BIN", &format!("claude-code-{CLAUDE_VERSION}"), "claude")
 }
 
 /// The default agent argv with the installed CLI, its model service pointed at `api`, its own config folder
@@ -155,7 +94,7 @@ async fn tasks_done_with_write_and_a_commit_through_bash_land_with_their_transcr
     let mut two = write_and_commit("two");
     two.push(json!({"say": "Task two is done."}));
     let f = fixture(vec![scripted_task("one", &[], json!(one)), scripted_task("two", &["one"], json!(two))]).await;
-    let api = FakeApi::start(f.dir.path());
+    let api = FakeApi::start("fake-anthropic", f.dir.path());
     let (report, seen) = run(&f, claude_agent(&claude, &api, &f)).await;
 
     assert!(report.all_done(), "{report:#?}");
@@ -244,7 +183,7 @@ async fn a_refused_tool_sends_the_task_to_review_with_the_reason_until_a_person_
         {"say": "Generated what I could."}
     ]);
     let f = fixture(vec![scripted_task("gen", &[], steps)]).await;
-    let api = FakeApi::start(f.dir.path());
+    let api = FakeApi::start("fake-anthropic", f.dir.path());
     let agent = claude_agent(&claude, &api, &f);
     let (report, _) = run(&f, agent.clone()).await;
 
@@ -303,7 +242,7 @@ async fn feedback_resumes_the_same_conversation_and_lands_through_the_gate() {
     ]);
     let f =
         fixture(vec![scripted_task("fb", &[], steps), scripted_task("after", &["fb"], json!([{"say": "x"}]))]).await;
-    let api = FakeApi::start(f.dir.path());
+    let api = FakeApi::start("fake-anthropic", f.dir.path());
     let agent = claude_agent(&claude, &api, &f);
     yokeflow_core::agent::save_agent_command(&f.db, &f.project_id, Some(&agent)).await.unwrap();
     let out = cli(&f.db_path, &f.repo, &["--json", "run", "--max-worktrees", "1"]).await;
@@ -358,7 +297,7 @@ async fn a_spent_budget_starts_no_more_tasks_and_the_run_says_why() {
         scripted_task("b3", &["b2"], steps("b3")),
     ])
     .await;
-    let api = FakeApi::start(f.dir.path());
+    let api = FakeApi::start("fake-anthropic", f.dir.path());
     let (tx, rx) = events::channel();
     let warnings = support::collect_warnings(rx);
     let opts = RunOptions {
@@ -415,7 +354,7 @@ async fn session_zero_drafts_the_tasks_fixes_an_invalid_first_file_in_the_same_c
     let db_path = dir.path().join("yokeflow.db");
     let db = yokeflow_core::Db::open(&db_path).await.unwrap();
     let p = yokeflow_core::project::init(&db, &repo).await.unwrap();
-    let api = FakeApi::start(dir.path());
+    let api = FakeApi::start("fake-anthropic", dir.path());
     let agent = claude_agent_in(&claude, &api, dir.path());
     let spec = spec_with_script(dir.path());
 

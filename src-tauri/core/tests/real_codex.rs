@@ -8,11 +8,10 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 
 use serde_json::{json, Value};
+use support::fake_api::FakeApi;
 use support::{cli, fixture, Fixture};
 use yokeflow_core::model::TaskStatus;
 use yokeflow_core::sessions::{self, SessionState};
@@ -21,67 +20,9 @@ use yokeflow_core::transcript::{AgentKind, EntryKind};
 /// The pinned CLI version (keep in step with `scripts/setup.sh`).
 const CODEX_VERSION: &str = "0.169.0";
 
-fn codex_bin() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("YOKEFLOW_CODEX_BIN") {
-        return Some(PathBuf::from(p));
-    }
-    let home = PathBuf::from(std::env::var_os("HOME")?);
-    let p = home.join(format!(".cache/yokeflow/agents/codex-{CODEX_VERSION}/node_modules/.bin/codex"));
-    p.exists().then_some(p)
-}
-
+/// The pinned CLI, or `None` (and a note) when it is not installed outside CI.
 fn require_codex() -> Option<PathBuf> {
-    match codex_bin() {
-        Some(p) => Some(p),
-        None if std::env::var_os("CI").is_some() => {
-            panic!("Codex {CODEX_VERSION} is not installed: scripts/setup.sh installs it")
-        }
-        None => {
-            eprintln!("skipped: Codex {CODEX_VERSION} is not installed (scripts/setup.sh installs it)");
-            None
-        }
-    }
-}
-
-/// The scripted Responses API, stopped on drop.
-struct FakeApi {
-    child: Child,
-    url: String,
-    log: PathBuf,
-}
-
-impl FakeApi {
-    fn start(dir: &Path) -> FakeApi {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fake-openai/server.mjs");
-        let log = dir.join("api-requests.jsonl");
-        let mut child = Command::new("node")
-            .arg(&script)
-            .arg("--log")
-            .arg(&log)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("node runs the scripted Responses API");
-        let mut first = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
-        let url = first.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("server said {first:?}")).into();
-        FakeApi { child, url, log }
-    }
-
-    fn requests(&self) -> Vec<Value> {
-        std::fs::read_to_string(&self.log)
-            .unwrap_or_default()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
-    }
-}
-
-impl Drop for FakeApi {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    support::fake_api::require_cli("YOKEFLOW_CODEX_BIN", &format!("codex-{CODEX_VERSION}"), "codex")
 }
 
 /// The Codex preset's argv with the installed CLI, its model provider pointed at `api`, and its own home (outside
@@ -147,7 +88,7 @@ async fn a_codex_task_lands_with_its_transcript_tokens_and_thread() {
     let Some(codex) = require_codex() else { return };
     let steps = json!([{"shell": "printf 'one by codex\\n' > one.txt"}, {"say": "Task one is done."}]);
     let f = fixture(vec![scripted_task("one", steps)]).await;
-    let api = FakeApi::start(f.dir.path());
+    let api = FakeApi::start("fake-openai", f.dir.path());
     let home = CodexHome::new();
     let agent = codex_agent(&codex, &api, &home.0);
     assert_eq!(AgentKind::detect(&agent), AgentKind::Codex);
@@ -178,7 +119,7 @@ async fn feedback_resumes_the_codex_thread_with_exec_resume_and_lands() {
     let f = fixture(vec![scripted_task("fb", steps)]).await;
     let tests: Vec<String> = ["sh", "-c", "grep -q final fb.txt"].iter().map(|s| s.to_string()).collect();
     yokeflow_core::project::set_test_command(&f.db, &f.project_id, Some(&tests)).await.unwrap();
-    let api = FakeApi::start(f.dir.path());
+    let api = FakeApi::start("fake-openai", f.dir.path());
     let home = CodexHome::new();
     let agent = codex_agent(&codex, &api, &home.0);
     let exit = run_all(&f, &agent).await;

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod cargo_project;
+pub mod fake_api;
 pub mod rng;
 
 use std::path::{Path, PathBuf};
