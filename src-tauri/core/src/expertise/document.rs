@@ -312,4 +312,19 @@ mod tests {
         e.confidence = 0.9;
         assert!(edit(p(), text, &e).unwrap_err().to_string().contains("not a number"));
     }
+
+    #[test]
+    fn a_flow_list_of_patterns_keeps_its_style_and_a_removed_pattern_goes() {
+        let text =
+            "description: Payments.\npatterns: [Idempotency keys on every charge, Webhooks are verified]\nusage: 2\n";
+        let mut e = understand(p(), text.as_bytes(), "payments").unwrap().e;
+        e.patterns.retain(|p| p != "Webhooks are verified");
+        e.patterns.push("Refunds go through the ledger".into());
+        e.usage_count = 3;
+        let out = edit(p(), text, &e).unwrap();
+        let back = understand(p(), out.as_bytes(), "payments").unwrap().e;
+        assert_eq!(back.patterns, ["Idempotency keys on every charge", "Refunds go through the ledger"], "{out}");
+        assert!(out.starts_with("description: Payments.\npatterns: ["), "{out}");
+        assert!(out.ends_with("usage: 3\n"), "{out}");
+    }
 }
