@@ -574,14 +574,10 @@ impl Worktrees {
         let behind = repo.graph_ahead_behind(tip, onto)?.1;
         let sig = signature(&repo)?;
         let git = |args: &[&str]| {
-            let mut cmd = std::process::Command::new("git");
-            cmd.arg("-C").arg(&info.path).args(["-c", "core.hooksPath=/dev/null"]).args(args);
-            crate::git::clean_env(&mut cmd);
-            cmd.env("GIT_TERMINAL_PROMPT", "0")
+            git_command(&info.path, args)
                 .env("GIT_EDITOR", "true")
                 .env("GIT_COMMITTER_NAME", sig.name().unwrap_or("YokeFlow"))
                 .env("GIT_COMMITTER_EMAIL", sig.email().unwrap_or("yokeflow@localhost"))
-                .stdin(std::process::Stdio::null())
                 .output()
                 .map_err(|e| CoreError::io("cannot run git rebase", e))
         };
@@ -822,16 +818,19 @@ fn rescue_changes(path: &Path, name: &str) -> CoreResult<Option<String>> {
     Ok(Some(refname))
 }
 
-/// `git <args>` in the worktree folder `path`: the repository's hooks off, a clean git environment, no prompt.
-fn git_in(path: &Path, args: &[&str]) -> CoreResult<()> {
+/// `git <args>` in the worktree folder `path`, ready to run: the repository's hooks off, a clean git environment,
+/// no prompt, no input.
+fn git_command(path: &Path, args: &[&str]) -> std::process::Command {
     let mut cmd = std::process::Command::new("git");
     cmd.arg("-C").arg(path).args(["-c", "core.hooksPath=/dev/null"]).args(args);
     crate::git::clean_env(&mut cmd);
-    let out = cmd
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .map_err(|e| CoreError::io("cannot run git", e))?;
+    cmd.env("GIT_TERMINAL_PROMPT", "0").stdin(std::process::Stdio::null());
+    cmd
+}
+
+/// Runs [`git_command`]; a failure is an error naming the command and git's first line.
+fn git_in(path: &Path, args: &[&str]) -> CoreResult<()> {
+    let out = git_command(path, args).output().map_err(|e| CoreError::io("cannot run git", e))?;
     if out.status.success() {
         return Ok(());
     }

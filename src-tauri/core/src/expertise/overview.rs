@@ -92,15 +92,11 @@ pub async fn overview(db: &Db, project: &Project) -> CoreResult<ExpertiseOvervie
     }
     let skills = super::skills::skill_candidates(&layout)
         .into_iter()
-        .map(|c| {
-            let file = c.skill.clone().unwrap_or_default();
-            let text = std::fs::read_to_string(layout.repo().join(&file)).unwrap_or_default();
-            SkillView {
-                generated: super::skills::is_generated(&c.domain, &text),
-                domain: c.domain,
-                file,
-                description: c.description,
-            }
+        .map(|c| SkillView {
+            generated: c.generated,
+            file: c.skill.unwrap_or_default(),
+            domain: c.domain,
+            description: c.description,
         })
         .collect();
     let routing = sqlx::query(

@@ -111,6 +111,8 @@ pub struct Candidate {
     pub description: String,
     /// Everything else: patterns, the expertise file's text, the skill's instructions.
     pub body: String,
+    /// A skill YokeFlow generated from a domain's expertise (not a person's).
+    pub generated: bool,
 }
 
 impl Candidate {
@@ -123,6 +125,7 @@ impl Candidate {
             name: domain.to_string(),
             description: String::new(),
             body: patterns.join("\n"),
+            generated: false,
         }
     }
 }

@@ -121,8 +121,8 @@ pub fn skill_candidates(layout: &Layout) -> Vec<Candidate> {
             continue;
         }
         let slug = folder.to_lowercase().replace('_', "-");
-        let domain =
-            slug.strip_suffix("-expert").filter(|_| is_generated(&slug[..slug.len() - 7], &text)).unwrap_or(&slug);
+        let generated_for = slug.strip_suffix("-expert").filter(|d| is_generated(d, &text));
+        let domain = generated_for.unwrap_or(&slug);
         if super::validate_domain(domain).is_err() {
             continue;
         }
@@ -133,6 +133,7 @@ pub fn skill_candidates(layout: &Layout) -> Vec<Candidate> {
             name: format!("{} {}", name.unwrap_or_default(), domain),
             description: description.unwrap_or_default(),
             body: body.to_string(),
+            generated: generated_for.is_some(),
         });
     }
     out.sort_by(|a, b| a.domain.cmp(&b.domain));

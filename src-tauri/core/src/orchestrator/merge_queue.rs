@@ -19,7 +19,19 @@ use crate::merge::{GateConfig, LandOutcome, MergeGate};
 pub(crate) type Landed = (CoreResult<LandOutcome>, Duration, usize);
 
 enum Job {
-    Land { task_id: String, message: String, reply: oneshot::Sender<Landed> },
+    /// Served in batches ([`serve_batch`]).
+    Land(Landing),
+    /// Served one at a time, in its place ([`serve`]).
+    Resolve(Resolve),
+}
+
+struct Landing {
+    task_id: String,
+    message: String,
+    reply: oneshot::Sender<Landed>,
+}
+
+enum Resolve {
     Prepare { reply: oneshot::Sender<CoreResult<(Vec<String>, PathBuf)>> },
     Finish { message: String, reply: oneshot::Sender<(CoreResult<LandOutcome>, Duration)> },
 }
@@ -79,16 +91,19 @@ impl MergeQueue {
                                 None => break,
                             },
                         };
-                        if !matches!(req.job, Job::Land { .. }) {
-                            serve(&gate, req).await;
-                            continue;
-                        }
+                        let first = match req.job {
+                            Job::Land(landing) => (req.branch, landing),
+                            Job::Resolve(job) => {
+                                serve(&gate, &req.branch, job).await;
+                                continue;
+                            }
+                        };
                         // Every landing that waits behind this one joins it, in order, up to the batch size; any
                         // other job waits for its turn after them.
-                        let mut batch = vec![req];
+                        let mut batch = vec![first];
                         while batch.len() < max_batch {
                             match rx.try_recv() {
-                                Ok(next) if matches!(next.job, Job::Land { .. }) => batch.push(next),
+                                Ok(Request { branch, job: Job::Land(landing) }) => batch.push((branch, landing)),
                                 Ok(next) => {
                                     held = Some(next);
                                     break;
@@ -114,7 +129,7 @@ impl MergeQueue {
     /// Queues `branch` (task `task_id`'s) for landing and waits for its turn and result ([`Landed`]).
     pub(crate) async fn land(&self, task_id: &str, branch: &str, message: &str) -> Landed {
         let (reply, rx) = oneshot::channel();
-        let job = Job::Land { task_id: task_id.to_string(), message: message.to_string(), reply };
+        let job = Job::Land(Landing { task_id: task_id.to_string(), message: message.to_string(), reply });
         if self.tx.send(Request { branch: branch.to_string(), job }).is_err() {
             return (Err(stopped()), Duration::ZERO, 1);
         }
@@ -124,14 +139,16 @@ impl MergeQueue {
     /// [`MergeGate::prepare_resolution`]: the conflicted files and the resolution worktree.
     pub(crate) async fn prepare_resolution(&self, branch: &str) -> CoreResult<(Vec<String>, PathBuf)> {
         let (reply, rx) = oneshot::channel();
-        self.tx.send(Request { branch: branch.to_string(), job: Job::Prepare { reply } }).map_err(|_| stopped())?;
+        self.tx
+            .send(Request { branch: branch.to_string(), job: Job::Resolve(Resolve::Prepare { reply }) })
+            .map_err(|_| stopped())?;
         rx.await.unwrap_or_else(|_| Err(stopped()))
     }
 
     /// [`MergeGate::finish_resolution`].
     pub(crate) async fn finish_resolution(&self, branch: &str, message: &str) -> (CoreResult<LandOutcome>, Duration) {
         let (reply, rx) = oneshot::channel();
-        let job = Job::Finish { message: message.to_string(), reply };
+        let job = Job::Resolve(Resolve::Finish { message: message.to_string(), reply });
         if self.tx.send(Request { branch: branch.to_string(), job }).is_err() {
             return (Err(stopped()), Duration::ZERO);
         }
@@ -140,17 +157,15 @@ impl MergeQueue {
 }
 
 /// Landings that waited together, as one batch.
-async fn serve_batch(gate: &MergeGate, batch: Vec<Request>, events: &EventSender, run_id: &str) {
+async fn serve_batch(gate: &MergeGate, batch: Vec<(String, Landing)>, events: &EventSender, run_id: &str) {
     let t0 = Instant::now();
     let mut pairs = Vec::new();
     let mut waiting = Vec::new();
     let mut task_ids = Vec::new();
-    for req in batch {
-        if let Job::Land { task_id, message, reply } = req.job {
-            pairs.push((req.branch, message));
-            task_ids.push(task_id);
-            waiting.push(reply);
-        }
+    for (branch, Landing { task_id, message, reply }) in batch {
+        pairs.push((branch, message));
+        task_ids.push(task_id);
+        waiting.push(reply);
     }
     emit(events, Event::MergeBatch { run_id: run_id.to_string(), task_ids: task_ids.clone() });
     let size = pairs.len();
@@ -160,20 +175,17 @@ async fn serve_batch(gate: &MergeGate, batch: Vec<Request>, events: &EventSender
     }
 }
 
-/// One job of the queue. The gate takes the worktree lock itself, only while it adds or drops a worktree.
-async fn serve(gate: &MergeGate, req: Request) {
+/// One conflict-resolution job of the queue. The gate takes the worktree lock itself, only while it adds or drops a
+/// worktree.
+async fn serve(gate: &MergeGate, branch: &str, job: Resolve) {
     let t0 = Instant::now();
-    match req.job {
-        Job::Land { message, reply, .. } => {
-            let out = gate.land(&req.branch, &message).await;
-            let _ = reply.send((out, t0.elapsed(), 1));
+    match job {
+        Resolve::Prepare { reply } => {
+            let out = gate.prepare_resolution(branch);
+            let _ = reply.send(out.map(|files| (files, gate.resolution_path(branch))));
         }
-        Job::Prepare { reply } => {
-            let out = gate.prepare_resolution(&req.branch);
-            let _ = reply.send(out.map(|files| (files, gate.resolution_path(&req.branch))));
-        }
-        Job::Finish { message, reply } => {
-            let out = gate.finish_resolution(&req.branch, &message).await;
+        Resolve::Finish { message, reply } => {
+            let out = gate.finish_resolution(branch, &message).await;
             let _ = reply.send((out, t0.elapsed()));
         }
     }

@@ -105,17 +105,27 @@ struct Experts {
     learned: bool,
 }
 
+/// What [`drive`] found out on the way, for the task's result (also when it ends early).
+#[derive(Default)]
+struct Progress {
+    /// Time spent waiting in the merge queue.
+    waited: Duration,
+    merge: Option<MergeKind>,
+    /// The landing went through after the review agent resolved a conflict.
+    resolved: bool,
+    experts: Experts,
+    /// When its work went to the gate.
+    at_gate: Option<Instant>,
+}
+
 /// Runs the task; never fails: problems send the task to Review with the reason.
 pub(crate) async fn run_task(ctx: Arc<WorkerCtx>, s: Started) -> TaskResult {
     let t0 = Instant::now();
-    let mut waited = Duration::ZERO;
-    let mut merge = None;
-    let mut resolved = false;
-    let mut experts = Experts::default();
-    let mut at_gate: Option<Instant> = None;
+    let mut p = Progress::default();
     let stop = Arc::new(TaskStop::new(&ctx.cancel));
     ctx.stops.lock().unwrap_or_else(|e| e.into_inner()).insert(s.task.id.clone(), stop.clone());
-    let outcome = drive(&ctx, &s, &stop, &mut waited, &mut merge, &mut resolved, &mut experts, &mut at_gate).await;
+    let outcome = drive(&ctx, &s, &stop, &mut p).await;
+    let Progress { waited, merge, resolved, experts, at_gate } = p;
     ctx.stops.lock().unwrap_or_else(|e| e.into_inner()).remove(&s.task.id);
     let (status, reason, fatal) = match outcome {
         Ok((status, reason)) => (status, reason, None),
@@ -159,18 +169,12 @@ async fn finish(ctx: &WorkerCtx, s: &Started, status: TaskStatus, reason: Option
     Ok(())
 }
 
-/// Worktree, agent, merge. Returns the task's final status and the reason for Review. `at_gate`: when its work went
-/// to the gate.
-#[allow(clippy::too_many_arguments)]
+/// Worktree, agent, merge. Returns the task's final status and the reason for Review; `p` keeps what it found out.
 async fn drive(
     ctx: &WorkerCtx,
     s: &Started,
     stop: &TaskStop,
-    waited: &mut Duration,
-    merge: &mut Option<MergeKind>,
-    resolved: &mut bool,
-    experts: &mut Experts,
-    at_gate: &mut Option<Instant>,
+    p: &mut Progress,
 ) -> CoreResult<(TaskStatus, Option<String>)> {
     let Occupancy::Worker(slot) = s.slot else {
         return Err(CoreError::InvalidInput(format!("`{}` only lands again: it has no worker slot", s.task.id)));
@@ -196,7 +200,7 @@ async fn drive(
         return Ok(ended);
     }
 
-    let (routed, expert) = if ctx.learn { route(ctx, s, &info, experts).await } else { (None, None) };
+    let (routed, expert) = if ctx.learn { route(ctx, s, &info, &mut p.experts).await } else { (None, None) };
     let hook = ctx.expertise.as_ref().and_then(|route| route(&s.task));
     let extra_context = match (expert, hook) {
         (Some(a), Some(b)) => Some(format!("{a}\n\n{b}")),
@@ -251,11 +255,11 @@ async fn drive(
         match learn::learn_from_task(&ctx.db, &ctx.project, &s.task, &info, &ctx.target_branch, routed.as_ref()).await {
             Ok(l) => {
                 for d in l.domains {
-                    if !experts.domains.contains(&d) {
-                        experts.domains.push(d);
+                    if !p.experts.domains.contains(&d) {
+                        p.experts.domains.push(d);
                     }
                 }
-                experts.learned = !experts.domains.is_empty();
+                p.experts.learned = !p.experts.domains.is_empty();
             }
             Err(e) => emit(&ctx.events, warning(ctx, &s.task.id, format!("the experts could not learn: {e}"))),
         }
@@ -270,20 +274,20 @@ async fn drive(
     let message = format!("YokeFlow: {} ({})", s.task.title, s.task.id);
     let queued = Instant::now();
     // The agent's part is over: its slot may take the next task while this one waits for the gate.
-    *at_gate = Some(queued);
+    p.at_gate = Some(queued);
     let _ = ctx.at_gate.send(s.task.id.clone());
     let (mut landed, took, mut batch) = ctx.queue.land(&s.task.id, &info.branch, &message).await;
-    *waited = queued.elapsed().saturating_sub(took);
+    p.waited = queued.elapsed().saturating_sub(took);
     // Another task of the same expert landed first: only the expertise files conflict. Bring the target in with
     // the files exported again from the database (which has both tasks' learning), and land again.
     let mut attempts = 0;
-    while let (true, Ok(LandOutcome::Conflict { files })) = (experts.learned && attempts < 3, &landed) {
+    while let (true, Ok(LandOutcome::Conflict { files })) = (p.experts.learned && attempts < 3, &landed) {
         if !files.iter().all(|f| f.starts_with(".claude/")) {
             break;
         }
         attempts += 1;
-        let (db, p, task) = (&ctx.db, &ctx.project, &s.task);
-        match learn::merge_target_for_expertise(db, p, task, &info, &ctx.target_branch, &experts.domains).await {
+        let (db, project, task, domains) = (&ctx.db, &ctx.project, &s.task, &p.experts.domains);
+        match learn::merge_target_for_expertise(db, project, task, &info, &ctx.target_branch, domains).await {
             Ok(true) => {}
             Ok(false) => break,
             Err(e) => {
@@ -293,7 +297,7 @@ async fn drive(
         }
         let queued = Instant::now();
         let (again, took, size) = ctx.queue.land(&s.task.id, &info.branch, &message).await;
-        *waited += queued.elapsed().saturating_sub(took);
+        p.waited += queued.elapsed().saturating_sub(took);
         (landed, batch) = (again, size);
     }
     let result = |kind: MergeKind, detail: String| Event::MergeResult {
@@ -304,22 +308,22 @@ async fn drive(
     };
     if let (true, Ok(LandOutcome::Conflict { files })) = (ctx.resolve_conflicts, &landed) {
         emit(&ctx.events, result(MergeKind::Conflict, files.join(", ")));
-        match resolve_conflict(ctx, s, &info, files, &message, waited).await? {
+        match resolve_conflict(ctx, s, &info, files, &message, &mut p.waited).await? {
             Resolution::Landed(outcome) => {
-                *resolved = true;
+                p.resolved = true;
                 landed = outcome;
             }
             Resolution::Failed(reason) => {
-                *merge = Some(MergeKind::Conflict);
+                p.merge = Some(MergeKind::Conflict);
                 return Ok((TaskStatus::Review, Some(reason)));
             }
             Resolution::Cancelled => {
-                *merge = Some(MergeKind::Conflict);
+                p.merge = Some(MergeKind::Conflict);
                 return Ok((TaskStatus::Backlog, None));
             }
         }
     }
-    settle(ctx, s, Some(info), landed, batch, merge).await
+    settle(ctx, s, Some(info), landed, batch, &mut p.merge).await
 }
 
 /// Records how a landing ended: Done (worktree removed, when there is one), or Review with the reason.
