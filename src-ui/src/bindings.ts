@@ -527,7 +527,7 @@ domains: Array<DomainMatch>,
  * The commit init made (full hash), if it had anything to commit.
  */
 committed: string | null, };
-export type MergeKind = "merged" | "conflict" | "tests_failed" | "nothing_to_merge" | "checkout_blocked" | "error";
+export type MergeKind = "merged" | "conflict" | "tests_failed" | "nothing_to_merge" | "checkout_blocked" | "target_failing" | "refused" | "error";
 export type TaskTiming = { task_id: string, 
 /**
  * The worker slot (0-based).
@@ -551,6 +551,23 @@ gate_ms: number,
  */
 outcome: TaskStatus, reason: string | null, };
 export type ReviewItem = { task_id: string, reason: string, };
+export type TargetMove = { 
+/**
+ * The commit the gate had left the target at (hex).
+ */
+from: string, 
+/**
+ * Where it found the target (hex).
+ */
+to: string, 
+/**
+ * Who moved it, from the target's reflog (its message and identity), when git logged it.
+ */
+by: string, 
+/**
+ * Whether `to` passed the tests run on it alone; `None` while untested (or with no test command).
+ */
+passed: boolean | null, };
 export type RunReport = { run_id: string, project_id: string, mode: RunMode, workers: number, 
 /**
  * `finished`, `cancelled` or `failed`.
@@ -588,7 +605,12 @@ gate_ms: number,
 /**
  * How long each run of the gate's test command took (ms): what the next runs' predictions count per landing.
  */
-gate_tests_ms: Array<number>, merge_attempts: number, auto_merged: number, sent_to_review: number, 
+gate_tests_ms: Array<number>, 
+/**
+ * Moves of the target the merge gate did not make (an agent, a person, another tool), seen during the run,
+ * each with the result of the tests run on it alone (`passed` null while untested).
+ */
+target_moves_outside: Array<TargetMove>, merge_attempts: number, auto_merged: number, sent_to_review: number, 
 /**
  * Merges that went through after the review agent resolved a conflict (counted in `auto_merged` too).
  */
@@ -642,7 +664,11 @@ cost_usd: number | null, } | { "type": "merge_started", run_id: string, task_id:
 /**
  * The merge commit, the conflicting files or the test log, depending on `result`.
  */
-detail: string, } | { "type": "merge_batch", run_id: string, task_ids: Array<string>, } | { "type": "branch_committed", run_id: string, task_id: string, branch: string, commit: string, summary: string, } | { "type": "conflict_predicted", run_id: string, task_id: string, other: string, files: Array<string>, } | { "type": "warning", run_id: string, task_id: string | null, message: string, };
+detail: string, } | { "type": "merge_batch", run_id: string, task_ids: Array<string>, } | { "type": "branch_committed", run_id: string, task_id: string, branch: string, commit: string, summary: string, } | { "type": "conflict_predicted", run_id: string, task_id: string, other: string, files: Array<string>, } | { "type": "target_moved_outside", run_id: string, target: string, from: string, to: string, by: string, passed: boolean | null, 
+/**
+ * The test log of the target alone, when it was tested.
+ */
+log: string | null, } | { "type": "warning", run_id: string, task_id: string | null, message: string, };
 export type ActiveRunState = { active: boolean, paused: boolean, };
 export type RunPhase = "starting" | "running" | "paused" | "cancelling";
 export type RunSnapshot = { run_id: string, project_id: string, phase: RunPhase, mode: RunMode, 

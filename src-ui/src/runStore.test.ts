@@ -11,6 +11,7 @@ import {
   applyTaskStatus,
   eventLogItems,
   formatCost,
+  targetMovedText,
   headline,
   type LogItem,
   initialLiveState,
@@ -499,5 +500,25 @@ describe("reuseUnchanged", () => {
     const state = run(initialLiveState(), { kind: "board_loaded", projectId: "p1", board: before });
     const again = run(state, { kind: "board_loaded", projectId: "p1", board: board(before.tasks.map((t) => ({ ...t }))) });
     expect(again.board).toBe(before);
+  });
+});
+
+describe("targetMovedText", () => {
+  const moved = (passed: boolean | null): Extract<Event, { type: "target_moved_outside" }> => ({
+    type: "target_moved_outside",
+    run_id: "r1",
+    target: "main",
+    from: "a".repeat(40),
+    to: "b".repeat(40),
+    by: 'reflog: "update-ref" by Agent <a@b>',
+    passed,
+    log: passed === null ? null : "/repo/.yokeflow/logs/target-bbbbbbbbbbbb-test.log",
+  });
+  it("says who moved the target where and whether landing goes on", () => {
+    expect(targetMovedText(moved(false))).toBe(
+      '`main` was moved outside the merge gate to bbbbbbbbbb (reflog: "update-ref" by Agent <a@b>); its tests fail on their own (log: /repo/.yokeflow/logs/target-bbbbbbbbbbbb-test.log): nothing lands on it until it moves again and passes',
+    );
+    expect(targetMovedText(moved(true))).toContain("landing goes on on top of it");
+    expect(targetMovedText(moved(null))).toContain("no test command");
   });
 });

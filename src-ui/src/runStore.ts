@@ -179,6 +179,8 @@ const MERGE_STATE: Record<MergeKind, LaneMerge> = {
   tests_failed: "failed",
   nothing_to_merge: "nothing",
   checkout_blocked: "blocked",
+  target_failing: "blocked",
+  refused: "error",
   error: "error",
 };
 
@@ -726,6 +728,17 @@ function eventLogLine(event: Event): { taskId: string; line: string; isError?: b
     default:
       return null;
   }
+}
+
+/** What a person reads when the target branch was moved outside the merge gate. */
+export function targetMovedText(event: Extract<Event, { type: "target_moved_outside" }>): string {
+  const what =
+    event.passed === true
+      ? "it passed the tests on its own; landing goes on on top of it"
+      : event.passed === false
+        ? `its tests fail on their own${event.log === null ? "" : ` (log: ${event.log})`}: nothing lands on it until it moves again and passes`
+        : "there is no test command to check it";
+  return `\`${event.target}\` was moved outside the merge gate to ${event.to.slice(0, 10)} (${event.by}); ${what}`;
 }
 
 /** "$0.07", "$1.20", "<$0.01" (0 is "$0.00"). */

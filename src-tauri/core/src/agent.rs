@@ -46,7 +46,7 @@ pub const DEFAULT_AGENT: &[&str] = &[
 pub const CLAUDE_MD_LIMIT: usize = 8 * 1024;
 
 /// The environment variable naming the session in every agent process (used to find orphans).
-pub const SESSION_ENV: &str = "YOKEFLOW_SESSION";
+pub use crate::process::SESSION_ENV;
 
 /// The default agent command as an owned argv template.
 pub fn default_agent_command() -> Vec<String> {
@@ -592,8 +592,14 @@ async fn spawn_and_wait(
             AgentExit::Cancelled
         }
     };
-    // Whatever the agent left running in its group goes with it.
+    // Whatever the agent left running goes with it: its group, and every process that carries its session's
+    // marker (a daemon it started with `setsid` or a double fork left the group but not the marker).
     kill_group(pgid, libc::SIGKILL);
+    let sid = session_id.to_string();
+    let stray = blocking(move || Ok(crate::process::kill_marked(SESSION_ENV, &sid))).await.unwrap_or(0);
+    if stray > 0 {
+        tracing::info!(stray, "killed processes the agent left outside its process group");
+    }
     for reader in readers.into_iter().flatten() {
         // The pipes close with the group; one held open by a process that left the group is given up on.
         let abort = reader.abort_handle();

@@ -114,6 +114,7 @@ pub fn typescript() -> String {
         decl::<MergeKind>(),
         decl::<TaskTiming>(),
         decl::<ReviewItem>(),
+        decl::<crate::merge::TargetMove>(),
         decl::<RunReport>(),
         decl::<Event>(),
         decl::<ActiveRunState>(),

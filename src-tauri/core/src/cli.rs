@@ -227,10 +227,49 @@ fn emit<T: Serialize>(
     res.map_err(|e| CoreError::io("cannot write output", e))
 }
 
+impl Command {
+    /// Whether the command only reads (it may run inside an agent's session); every other one changes what the
+    /// person decided (settings, approvals, permissions, tasks, the plan, landings, runs) and is refused there.
+    fn only_reads(&self) -> bool {
+        match self {
+            Command::Status | Command::Log { .. } | Command::Diff { .. } | Command::Projects => true,
+            Command::Allow { dry_run } => *dry_run,
+            Command::Discard { yes, .. } => !*yes,
+            Command::Config { action } => matches!(action, None | Some(ConfigAction::Get { .. })),
+            Command::Permissions { action } => matches!(action, None | Some(PermissionsAction::List)),
+            Command::Plan(args) => {
+                matches!(args.action, plan_cmd::PlanAction::Show | plan_cmd::PlanAction::Simulate { .. })
+            }
+            Command::Expertise(args) => matches!(
+                args.command,
+                expertise_cmd::ExpertiseCommand::List | expertise_cmd::ExpertiseCommand::Conflicts { .. }
+            ),
+            _ => false,
+        }
+    }
+
+    /// The command's name as typed, for messages.
+    fn name(&self) -> String {
+        let debug = format!("{self:?}");
+        let word = debug.split(|c: char| !c.is_ascii_alphanumeric()).next().unwrap_or("").to_ascii_lowercase();
+        match self {
+            Command::Config { .. } => "config set".into(),
+            Command::Permissions { .. } => "permissions allow|revoke".into(),
+            _ => word,
+        }
+    }
+}
+
 async fn execute(cli: Cli, out: &mut dyn Write) -> CoreResult<()> {
     let db_path = cli.db.clone().unwrap_or_else(paths::default_db_path);
     let json = cli.json;
     let command = cli.command.unwrap_or(Command::Status);
+    // An agent (or anything it started) may read, never change what the person decided.
+    if !command.only_reads() {
+        if let Some(session) = crate::process::agent_session() {
+            return Err(CoreError::RefusedInAgentSession { command: command.name(), session });
+        }
+    }
     let db = Db::open(&db_path).await?;
     let result = match command {
         Command::Init { repo, spec: Some(spec), template } => {

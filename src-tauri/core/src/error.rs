@@ -66,6 +66,29 @@ pub enum CoreError {
     /// A manual move on the board (a card to another column or worktree) that would break the plan.
     #[error("{reason}")]
     MoveRefused { reason: String },
+    /// A task's worktree does not have the task's own branch checked out (its agent moved HEAD): YokeFlow commits
+    /// nothing there, and the task waits in Review.
+    #[error(
+        "the task's worktree {path} has {found} checked out instead of its own branch `{branch}` (its agent moved \
+         it); YokeFlow committed nothing there, and nothing of it goes to the merge gate"
+    )]
+    NotOnTaskBranch { path: String, branch: String, found: String },
+    /// A task's branch was deleted while the task had work on it (by another process): what its worktree held is
+    /// kept under `rescued`, and the task waits in Review; the run goes on.
+    #[error(
+        "the task's branch `{branch}` was deleted by something other than YokeFlow (another agent?); {}",
+        match .rescued {
+            Some(r) => format!("what its worktree held is kept in `{r}` (`git log -p {r}` shows it)"),
+            None => "its worktree held nothing to keep".to_string(),
+        }
+    )]
+    BranchGone { branch: String, rescued: Option<String> },
+    /// A command that changes what a person decided, called from inside an agent's session.
+    #[error(
+        "`yokeflow {command}` changes what the person decided and is refused inside an agent's session (this \
+         process runs under YokeFlow's agent session {session}); ask the person to run it"
+    )]
+    RefusedInAgentSession { command: String, session: String },
     /// There is nothing to plan (no tasks, or every task is done); the message says which.
     #[error("{0}")]
     NothingToPlan(String),
@@ -114,6 +137,9 @@ impl CoreError {
                 PlanError::InvalidEdit { .. } => "plan_invalid_edit",
             },
             CoreError::NothingToPlan(_) => "plan_empty",
+            CoreError::NotOnTaskBranch { .. } => "not_on_task_branch",
+            CoreError::BranchGone { .. } => "branch_gone",
+            CoreError::RefusedInAgentSession { .. } => "refused_in_agent_session",
         }
     }
 

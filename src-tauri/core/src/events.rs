@@ -38,6 +38,10 @@ pub enum MergeKind {
     NothingToMerge,
     /// Tested, but not landed: a work tree that has the target checked out could not follow.
     CheckoutBlocked,
+    /// Not landed: the target was moved outside the gate and its tree fails the tests.
+    TargetFailing,
+    /// Never landed: the branch carries something it must not (YokeFlow's own folder).
+    Refused,
     Error,
 }
 
@@ -169,6 +173,19 @@ pub enum Event {
         other: String,
         files: Vec<String>,
     },
+    /// The target branch was found moved by something other than the merge gate (an agent, a person, another
+    /// tool): `by` says who from the reflog; `passed` is the result of the tests run on it alone (`None`: no test
+    /// command). Nothing lands on a target that failed until it moves again and passes.
+    TargetMovedOutside {
+        run_id: String,
+        target: String,
+        from: String,
+        to: String,
+        by: String,
+        passed: Option<bool>,
+        /// The test log of the target alone, when it was tested.
+        log: Option<String>,
+    },
     /// Something went wrong that did not stop the run (the task went to Review).
     Warning {
         run_id: String,
@@ -199,6 +216,7 @@ impl Event {
             | Event::MergeBatch { run_id, .. }
             | Event::BranchCommitted { run_id, .. }
             | Event::ConflictPredicted { run_id, .. }
+            | Event::TargetMovedOutside { run_id, .. }
             | Event::Warning { run_id, .. } => run_id,
         }
     }

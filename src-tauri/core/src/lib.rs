@@ -34,6 +34,7 @@ pub mod planner;
 pub mod ports;
 pub mod predict;
 pub mod prepare;
+pub mod process;
 pub mod project;
 pub mod register;
 pub mod report;

@@ -15,11 +15,11 @@
 //! 4. tests fail: [`LandOutcome::TestsFailed`] with the log; the target does not move.
 //!
 //! **A user's local change is never touched, and never silently reverted.** Merging and testing happen in memory and
-//! in the gate's own worktrees. The target moves only when every work tree that has it checked out (the main one or
-//! a linked worktree) can follow: no local change to tracked files and no untracked file in the way
-//! ([`crate::user_checkout`]); their files are then moved with git's own two-tree update. Otherwise the landing
-//! stops with [`LandOutcome::CheckoutBlocked`]: files, index and target stay exactly as they were, and the reason
-//! names the work tree and the command that frees it (the branch lands later, e.g. `yokeflow land <task>`).
+//! in the gate's own worktrees. A work tree that has the target checked out (the main one or a linked worktree of
+//! the person's) follows each landing with git's own two-tree update, which keeps every local change in a file the
+//! landing does not touch ([`crate::user_checkout`]). A branch that changes a file the person changed there waits,
+//! alone ([`LandOutcome::CheckoutBlocked`], naming the files and the command that frees them); the rest of its batch
+//! lands. Files, index and target are then exactly as they were for that branch.
 //!
 //! **Batches.** [`MergeGate::land_batch`] lands several waiting branches with one test run: they are merged in
 //! order onto the target, each on top of the ones before it (a chain of merge commits, in memory), the last tree
@@ -42,6 +42,7 @@ use std::time::Duration;
 use git2::build::CheckoutBuilder;
 use git2::{ErrorCode, Index, Oid, Repository, WorktreeAddOptions, WorktreePruneOptions};
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use crate::error::{CoreError, CoreResult};
 use crate::git::signature;
@@ -120,7 +121,36 @@ pub enum LandOutcome {
     NothingToMerge,
     /// The target is checked out in the work tree at `path`, whose files could not follow the landing (local
     /// changes, an untracked file in the way); the target did not move. `reason` names the command that frees it.
-    CheckoutBlocked { path: PathBuf, reason: String },
+    /// `tested`: the tests had passed on the tree before the landing stopped.
+    CheckoutBlocked { path: PathBuf, reason: String, tested: bool },
+    /// Something other than the gate moved the target to `commit`, and that tree fails the tests (log at
+    /// `log_path`): nothing lands on top of it and no branch is blamed; landings go on once the target passes again.
+    TargetFailing { commit: String, log_path: PathBuf },
+    /// The branch is never landed, whatever its tests say: `reason` says why (its tree holds `.yokeflow/`,
+    /// YokeFlow's own folder).
+    Refused { reason: String },
+}
+
+/// A move of the target that the gate did not make, seen before it landed anything on top of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct TargetMove {
+    /// The commit the gate had left the target at (hex).
+    pub from: String,
+    /// Where it found the target (hex).
+    pub to: String,
+    /// Who moved it, from the target's reflog (its message and identity), when git logged it.
+    pub by: String,
+    /// Whether `to` passed the tests run on it alone; `None` while untested (or with no test command).
+    pub passed: Option<bool>,
+    /// Announced already (by the run's merge queue); not part of the report.
+    #[serde(skip)]
+    #[ts(skip)]
+    pub announced: bool,
+}
+
+/// The name of the test log of the target tested alone at `commit` (hex) ([`MergeGate::log_path`]).
+pub fn target_label(commit: &str) -> String {
+    format!("target-{}", &commit[..commit.len().min(12)])
 }
 
 /// The merge gate of one repository.
@@ -135,6 +165,13 @@ pub struct MergeGate {
     busy: tokio::sync::Mutex<()>,
     /// How long each run of the test command took (ms), in order ([`MergeGate::test_times`]).
     test_times: std::sync::Arc<std::sync::Mutex<Vec<u64>>>,
+    /// The target as the gate knows it: where it was when the gate opened (the person's decision), then each commit
+    /// the gate moved it to. A target found anywhere else was moved outside the gate ([`MergeGate::guard_target`]).
+    owned: std::sync::Arc<std::sync::Mutex<Oid>>,
+    /// A target moved outside the gate whose tests failed: nothing lands on it, and it is not tested again.
+    failing: std::sync::Mutex<Option<(Oid, PathBuf)>>,
+    /// The moves of the target the gate did not make, in order ([`MergeGate::target_moves`]).
+    moves: std::sync::Arc<std::sync::Mutex<Vec<TargetMove>>>,
 }
 
 /// One branch (or resolved merge) to land: its name for logs, the commit to land, the merge commit's message.
@@ -157,6 +194,9 @@ struct Chain {
     deferred: Vec<usize>,
 }
 
+/// Items settled with their outcomes.
+type Settled = Vec<(usize, LandOutcome)>;
+
 /// What one round of a group ended with: outcomes for some of its items, and the groups to land next, in order.
 struct Round {
     outcomes: Vec<(usize, LandOutcome)>,
@@ -174,7 +214,11 @@ impl MergeGate {
         let repo = Repository::open(&repo_path)?;
         ensure_excluded(&repo)?;
         let logs = state_dir(&repo_path, "logs", true)?;
+        let owned = branch_tip(&repo, &cfg.target_branch)?;
         Ok(MergeGate {
+            owned: std::sync::Arc::new(std::sync::Mutex::new(owned)),
+            failing: std::sync::Mutex::new(None),
+            moves: Default::default(),
             integration: state_dir(&repo_path, "integration", false)?,
             resolve_root: state_dir(&repo_path, "resolve", false)?,
             logs,
@@ -193,6 +237,17 @@ impl MergeGate {
     /// The durations (ms) of the test command's runs so far, shared: it grows as the gate tests.
     pub fn test_times(&self) -> std::sync::Arc<std::sync::Mutex<Vec<u64>>> {
         self.test_times.clone()
+    }
+
+    /// The target as the gate knows it, shared: the last commit it tested there (or found there at its start). New
+    /// work starts from it, never from a target moved outside the gate and not yet tested.
+    pub fn trusted_target(&self) -> std::sync::Arc<std::sync::Mutex<Oid>> {
+        self.owned.clone()
+    }
+
+    /// The moves of the target the gate did not make, shared: it grows as the gate finds them.
+    pub fn target_moves(&self) -> std::sync::Arc<std::sync::Mutex<Vec<TargetMove>>> {
+        self.moves.clone()
     }
 
     /// The integration worktree, where merged trees are tested.
@@ -288,8 +343,17 @@ impl MergeGate {
     /// moved meanwhile). A failing chain of several is split in halves for the next rounds.
     async fn land_group(&self, items: &[Item], group: &[usize]) -> CoreResult<Round> {
         for attempt in 1..=MAX_ATTEMPTS {
-            let chain = self.chain(items, group)?;
+            self.check_dirs()?;
+            let onto = branch_tip(&self.repo()?, &self.cfg.target_branch)?;
+            // A target moved by anything but the gate is tested alone before anything lands on it.
+            if let Some(outcome) = self.guard_target(onto).await? {
+                return Ok(Round { outcomes: group.iter().map(|&i| (i, outcome.clone())).collect(), then: Vec::new() });
+            }
+            // A branch that changes a file the person changed in a checkout of the target waits, alone.
+            let (group, waiting) = self.in_the_way(items, group, onto)?;
+            let chain = self.chain(items, &group, onto)?;
             let Chain { onto, members, mut settled, deferred } = chain;
+            settled.extend(waiting);
             let Some(&(_, tip)) = members.last() else {
                 return Ok(Round { outcomes: settled, then: vec![deferred] });
             };
@@ -298,11 +362,27 @@ impl MergeGate {
                 [(first, _), ..] => format!("batch-{}-and-{}-more", items[*first].label, members.len() - 1),
                 [] => unreachable!("members is not empty"),
             };
-            let blocked = |b: user_checkout::Blocker| LandOutcome::CheckoutBlocked { path: b.path, reason: b.reason };
-            // A work tree on the target that could not follow stops the landing before (and after) the tests.
+            let blocked = |b: user_checkout::Blocker, tested: bool| LandOutcome::CheckoutBlocked {
+                path: b.path,
+                reason: b.reason,
+                tested,
+            };
+            // A work tree on the target that could not follow stops the landing before (and after) the tests: of a
+            // batch, only the branch it cannot follow waits (the halves land on their own, as for failing tests).
+            let stop = |b: user_checkout::Blocker,
+                        tested: bool,
+                        mut settled: Vec<(usize, LandOutcome)>,
+                        deferred: Vec<usize>| {
+                if let [(only, _)] = members.as_slice() {
+                    settled.push((*only, blocked(b, tested)));
+                    return Round { outcomes: settled, then: vec![deferred] };
+                }
+                let ids: Vec<usize> = members.iter().map(|&(i, _)| i).collect();
+                let (a, b) = ids.split_at(ids.len() / 2);
+                Round { outcomes: settled, then: vec![a.to_vec(), b.to_vec(), deferred] }
+            };
             if let Some(b) = self.checkout_blocker(onto, tip).await {
-                settled.extend(members.iter().map(|&(i, _)| (i, blocked(b.clone()))));
-                return Ok(Round { outcomes: settled, then: vec![deferred] });
+                return Ok(stop(b, false, settled, deferred));
             }
             let tested = self.cfg.test_command.is_some();
             if let Some(argv) = &self.cfg.test_command {
@@ -323,6 +403,7 @@ impl MergeGate {
                         let t0 = std::time::Instant::now();
                         let passed = run_tests(tests, &header, self.cfg.test_timeout).await?;
                         self.test_times.lock().unwrap_or_else(|e| e.into_inner()).push(t0.elapsed().as_millis() as u64);
+                        let passed = passed && self.untampered(tip, &log_path)?;
                         (!passed).then_some(log_path)
                     }
                 };
@@ -338,11 +419,11 @@ impl MergeGate {
                     return Ok(Round { outcomes: settled, then: vec![a.to_vec(), b.to_vec(), deferred] });
                 }
                 if let Some(b) = self.checkout_blocker(onto, tip).await {
-                    settled.extend(members.iter().map(|&(i, _)| (i, blocked(b.clone()))));
-                    return Ok(Round { outcomes: settled, then: vec![deferred] });
+                    return Ok(stop(b, true, settled, deferred));
                 }
             }
             if self.advance(onto, tip, &label)? {
+                *self.owned.lock().unwrap_or_else(|e| e.into_inner()) = tip;
                 let (repo, target) = (self.repo_path.clone(), self.cfg.target_branch.clone());
                 // A work-tree scan and a git process: off the async threads.
                 let checkout = tokio::task::spawn_blocking(move || user_checkout::follow(&repo, &target, onto, tip))
@@ -364,6 +445,7 @@ impl MergeGate {
     /// enough; `git add` is optional), then [`MergeGate::finish_resolution`] lands the result. Returns the
     /// conflicted paths; empty (and no worktree) when the branch now merges cleanly.
     pub fn prepare_resolution(&self, branch: &str) -> CoreResult<Vec<String>> {
+        self.check_dirs()?;
         let repo = self.repo()?;
         let onto = branch_tip(&repo, &self.cfg.target_branch)?;
         let tip = branch_tip(&repo, branch)?;
@@ -400,6 +482,76 @@ impl MergeGate {
             drop_worktree(&self.repo()?, &name, &self.resolution_path(branch))?;
         }
         Ok(outcome)
+    }
+
+    /// Before landing on `onto`, the current target: `None` when the gate may land on it, that is when the gate put
+    /// it there (or found it there at its start), or when it was moved outside the gate and its tree passed the tests
+    /// run on it alone (with no test command it is taken as it is). A move the gate did not make is recorded
+    /// ([`MergeGate::target_moves`], with who made it from the reflog); one whose tests fail gives
+    /// [`LandOutcome::TargetFailing`] for every landing until the target moves again.
+    async fn guard_target(&self, onto: Oid) -> CoreResult<Option<LandOutcome>> {
+        let known = *self.owned.lock().unwrap_or_else(|e| e.into_inner());
+        if onto == known {
+            return Ok(None);
+        }
+        if let Some((commit, log_path)) = self.failing.lock().unwrap_or_else(|e| e.into_inner()).clone() {
+            if commit == onto {
+                return Ok(Some(LandOutcome::TargetFailing { commit: commit.to_string(), log_path }));
+            }
+        }
+        let by = moved_by(&self.repo()?, &self.cfg.target_branch, onto);
+        let record = |passed: Option<bool>| {
+            let mut moves = self.moves.lock().unwrap_or_else(|e| e.into_inner());
+            match moves.last_mut() {
+                Some(m) if m.to == onto.to_string() && m.passed.is_none() => m.passed = passed,
+                _ => moves.push(TargetMove {
+                    from: known.to_string(),
+                    to: onto.to_string(),
+                    by: by.clone(),
+                    passed,
+                    announced: false,
+                }),
+            }
+        };
+        record(None);
+        let Some(argv) = &self.cfg.test_command else {
+            *self.owned.lock().unwrap_or_else(|e| e.into_inner()) = onto;
+            return Ok(None);
+        };
+        let label = target_label(&onto.to_string());
+        self.checkout_integration(onto)?;
+        let failed = match self.prepare_integration(&label).await? {
+            Some(log_path) => Some(log_path),
+            None => {
+                let log_path = self.log_path(&label);
+                let header = format!(
+                    "`{}` was moved outside the merge gate from {known} to {onto} ({by}): testing it alone",
+                    self.cfg.target_branch
+                );
+                let tests = TestRun {
+                    argv,
+                    dir: &self.integration,
+                    repo: &self.repo_path,
+                    log_path: &log_path,
+                    port_base: self.cfg.port_base,
+                };
+                let passed = run_tests(tests, &header, self.cfg.test_timeout).await?;
+                let passed = passed && self.untampered(onto, &log_path)?;
+                (!passed).then_some(log_path)
+            }
+        };
+        record(Some(failed.is_none()));
+        match failed {
+            None => {
+                *self.owned.lock().unwrap_or_else(|e| e.into_inner()) = onto;
+                *self.failing.lock().unwrap_or_else(|e| e.into_inner()) = None;
+                Ok(None)
+            }
+            Some(log_path) => {
+                *self.failing.lock().unwrap_or_else(|e| e.into_inner()) = Some((onto, log_path.clone()));
+                Ok(Some(LandOutcome::TargetFailing { commit: onto.to_string(), log_path }))
+            }
+        }
     }
 
     /// The first work tree on the target that could not follow a move from `onto` to `commit`
@@ -454,15 +606,55 @@ impl MergeGate {
         Ok(None)
     }
 
-    /// Step (1)-(2) for a group: its items merged in order onto the target, each onto the one before (module docs).
-    fn chain(&self, items: &[Item], group: &[usize]) -> CoreResult<Chain> {
+    /// The items of `group` that change a file the person changed in a work tree that has the target checked out
+    /// ([`user_checkout::changed_paths`]) are settled as [`LandOutcome::CheckoutBlocked`], each naming those files;
+    /// the rest of the group goes on. What a branch changes is what it brings onto `onto` (from their merge base).
+    fn in_the_way(&self, items: &[Item], group: &[usize], onto: Oid) -> CoreResult<(Vec<usize>, Settled)> {
+        let target = &self.cfg.target_branch;
+        let theirs = user_checkout::changed_paths(&self.repo_path, target)?;
+        if theirs.is_empty() {
+            return Ok((group.to_vec(), Vec::new()));
+        }
         let repo = self.repo()?;
-        let onto = branch_tip(&repo, &self.cfg.target_branch)?;
+        let (mut go, mut wait) = (Vec::new(), Vec::new());
+        for &i in group {
+            let source = items[i].source;
+            let base = repo.merge_base(onto, source)?;
+            let mut changes = BTreeSet::new();
+            let (old, new) = (repo.find_commit(base)?.tree()?, repo.find_commit(source)?.tree()?);
+            changed_paths(&repo, Some(&old), Some(&new), &mut Vec::new(), &mut changes)?;
+            let hit: Vec<&(String, PathBuf)> =
+                theirs.iter().filter(|(path, _)| overlaps(path.as_bytes(), &changes)).collect();
+            match hit.first() {
+                None => go.push(i),
+                Some((_, dir)) => {
+                    let files: Vec<String> =
+                        hit.iter().filter(|(_, d)| d == dir).map(|(path, _)| path.clone()).collect();
+                    let reason = user_checkout::in_the_way(target, dir, &files);
+                    wait.push((i, LandOutcome::CheckoutBlocked { path: dir.clone(), reason, tested: false }));
+                }
+            }
+        }
+        Ok((go, wait))
+    }
+
+    /// Step (1)-(2) for a group: its items merged in order onto the target commit `onto`, each onto the one before
+    /// (module docs).
+    fn chain(&self, items: &[Item], group: &[usize], onto: Oid) -> CoreResult<Chain> {
+        let repo = self.repo()?;
         let mut chain = Chain { onto, members: Vec::new(), settled: Vec::new(), deferred: Vec::new() };
         let mut cur = onto;
         let sig = signature(&repo)?;
         for &i in group {
             let source = items[i].source;
+            if repo.find_commit(source)?.tree()?.get_name(".yokeflow").is_some() {
+                let reason =
+                    "its tree holds `.yokeflow`, YokeFlow's own folder (worktrees, logs, locks): a branch that \
+                              carries it is never landed; remove it from the branch"
+                        .to_string();
+                chain.settled.push((i, LandOutcome::Refused { reason }));
+                continue;
+            }
             if cur == source || repo.graph_descendant_of(cur, source)? {
                 if onto == source || repo.graph_descendant_of(onto, source)? {
                     chain.settled.push((i, LandOutcome::NothingToMerge));
@@ -529,6 +721,39 @@ impl MergeGate {
         Ok(())
     }
 
+    /// After the tests: whether the integration worktree still holds exactly `commit` (HEAD there, index and
+    /// every tracked file as the commit has them). Anything else means something changed the tree while it was
+    /// tested (a process an agent left behind), so the run does not count: the log says what changed.
+    fn untampered(&self, commit: Oid, log_path: &Path) -> CoreResult<bool> {
+        let wt = Repository::open(&self.integration)?;
+        let mut found = Vec::new();
+        if wt.head().ok().and_then(|h| h.target()) != Some(commit) || wt.head_detached().ok() != Some(true) {
+            found.push("HEAD moved".to_string());
+        }
+        let tree = wt.find_commit(commit)?.tree()?;
+        let mut opts = git2::DiffOptions::new();
+        opts.include_untracked(false).ignore_submodules(true);
+        let diff = wt.diff_tree_to_workdir_with_index(Some(&tree), Some(&mut opts))?;
+        for d in diff.deltas().take(10) {
+            let path = d.new_file().path().or(d.old_file().path()).map(|p| p.display().to_string()).unwrap_or_default();
+            found.push(format!("{path} ({:?})", d.status()).to_lowercase());
+        }
+        if found.is_empty() {
+            return Ok(true);
+        }
+        let mut log = std::fs::OpenOptions::new()
+            .append(true)
+            .open(log_path)
+            .map_err(|e| CoreError::io(format!("cannot write {}", log_path.display()), e))?;
+        let _ = writeln!(
+            log,
+            "# the gate's worktree no longer holds the tested tree after the tests ({}): something changed it while \
+             they ran, so this run does not count as passed",
+            found.join(", ")
+        );
+        Ok(false)
+    }
+
     /// Commits the files of the resolution worktree of `branch` as the merge of its `HEAD` and `MERGE_HEAD`.
     fn commit_resolution(&self, branch: &str, message: &str) -> CoreResult<Oid> {
         let path = self.resolution_path(branch);
@@ -566,6 +791,15 @@ impl MergeGate {
 
     fn repo(&self) -> CoreResult<Repository> {
         Ok(Repository::open(&self.repo_path)?)
+    }
+
+    /// YokeFlow's folders the gate works in are checked again at each use, not once: a link put in their place
+    /// since (by an agent, a landed tree) is refused before anything is written through it.
+    fn check_dirs(&self) -> CoreResult<()> {
+        for sub in ["logs", "integration", "resolve", "locks", "gate"] {
+            state_dir(&self.repo_path, sub, false)?;
+        }
+        Ok(())
     }
 }
 
@@ -606,6 +840,21 @@ pub(crate) fn drop_worktree(repo: &Repository, name: &str, path: &Path) -> CoreR
         wt.prune(Some(WorktreePruneOptions::new().valid(true).locked(true)))?;
     }
     Ok(())
+}
+
+/// Who moved `target` to `to`, from its reflog: the newest entry that set it there, its message and identity.
+fn moved_by(repo: &Repository, target: &str, to: Oid) -> String {
+    let Ok(log) = repo.reflog(&format!("refs/heads/{target}")) else { return "no reflog".into() };
+    let found = log.iter().find(|e| e.id_new() == to);
+    match found {
+        Some(e) => {
+            let who = e.committer();
+            let message = e.message().unwrap_or("").trim();
+            let message = if message.is_empty() { "no message".to_string() } else { format!("\"{message}\"") };
+            format!("reflog: {message} by {} <{}>", who.name().unwrap_or("?"), who.email().unwrap_or("?"))
+        }
+        None => "not in the target's reflog".into(),
+    }
 }
 
 /// The commit in `MERGE_HEAD`, if a merge is in progress.
@@ -802,6 +1051,9 @@ async fn run_tests(run: TestRun<'_>, header: &str, timeout: Duration) -> CoreRes
     let group = GroupKiller(child.id());
     let waited = tokio::time::timeout(timeout, child.wait()).await;
     drop(group);
+    // And whatever the tests started outside their group (a daemon), found by the marker they all carry.
+    let mark = repo.display().to_string();
+    let _ = crate::concurrency::blocking(move || Ok(crate::process::kill_marked(GATE_TESTS_ENV, &mark))).await;
     match waited {
         Ok(status) => {
             let status = status.map_err(|e| CoreError::io("cannot wait for the test command", e))?;

@@ -118,6 +118,18 @@ impl Notifier {
                 vec![notice(title, body)]
             }
             Event::RunFailed { error, .. } => vec![notice("Run failed".into(), error.message.clone())],
+            Event::TargetMovedOutside { target, to, by, passed, .. } => {
+                let short = &to[..to.len().min(10)];
+                let what = match passed {
+                    Some(true) => "it passed the tests on its own; landing goes on on top of it",
+                    Some(false) => "its tests fail: nothing lands on it until it moves again and passes",
+                    None => "there is no test command to check it",
+                };
+                vec![notice(
+                    format!("`{target}` was moved outside the merge gate"),
+                    format!("to {short} ({by}); {what}"),
+                )]
+            }
             _ => Vec::new(),
         }
     }

@@ -62,6 +62,8 @@ pub fn include_files(root: &Path, dest: &Path, include: &[String], link: &[Strin
                     Some("a symlink is not followed")
                 } else if !ignored(&rel) {
                     Some("git does not ignore it, so it would be committed with the task's work (add it to .gitignore)")
+                } else if through_link(dest, &rel) {
+                    Some("a folder on its way in the worktree is a symbolic link, and nothing is written through one")
                 } else if std::fs::symlink_metadata(&target).is_ok() {
                     if !linked && same_kind(&source, &target) {
                         // A copy from before (a reused worktree): brought up to date.
@@ -108,11 +110,28 @@ pub fn include_files(root: &Path, dest: &Path, include: &[String], link: &[Strin
     Ok(out)
 }
 
+/// Whether a folder between `dest` and `dest/rel` (`dest` itself included) is a symbolic link (or not a folder): a
+/// link an agent left there would send the copy outside the worktree.
+fn through_link(dest: &Path, rel: &str) -> bool {
+    let mut path = dest.to_path_buf();
+    let parts: Vec<&str> = rel.split('/').collect();
+    for (k, part) in std::iter::once("").chain(parts[..parts.len().saturating_sub(1)].iter().copied()).enumerate() {
+        if k > 0 {
+            path.push(part);
+        }
+        match std::fs::symlink_metadata(&path) {
+            Ok(m) if m.file_type().is_symlink() || !m.is_dir() => return true,
+            Ok(_) => {}
+            Err(_) => return false,
+        }
+    }
+    false
+}
+
 /// Whether git (the command, with a clean environment) ignores `rel` in the work tree `dir`.
 fn git_ignores(dir: &Path, rel: &str) -> bool {
-    let mut cmd = std::process::Command::new("git");
-    cmd.arg("-C").arg(dir).args(["check-ignore", "-q", "--", rel]).stdin(Stdio::null()).stdout(Stdio::null());
-    crate::git::clean_env(&mut cmd);
+    let mut cmd = crate::git::command(dir);
+    cmd.args(["check-ignore", "-q", "--", rel]).stdout(Stdio::null());
     cmd.stderr(Stdio::null()).status().is_ok_and(|s| s.success())
 }
 

@@ -66,6 +66,10 @@ pub struct RunReport {
     #[serde(default)]
     #[ts(type = "Array<number>")]
     pub gate_tests_ms: Vec<u64>,
+    /// Moves of the target the merge gate did not make (an agent, a person, another tool), seen during the run,
+    /// each with the result of the tests run on it alone (`passed` null while untested).
+    #[serde(default)]
+    pub target_moves_outside: Vec<crate::merge::TargetMove>,
     pub merge_attempts: u32,
     pub auto_merged: u32,
     pub sent_to_review: u32,
@@ -254,6 +258,7 @@ mod tests {
             predicted_efficiency_gain: 0.5,
             gate_ms: 0,
             gate_tests_ms: vec![],
+            target_moves_outside: vec![],
             merge_attempts: 2,
             auto_merged: 2,
             sent_to_review: 0,
@@ -339,6 +344,7 @@ mod tests {
             predicted_efficiency_gain: 0.0,
             gate_ms: 0,
             gate_tests_ms: tests,
+            target_moves_outside: vec![],
             merge_attempts: 0,
             auto_merged: 0,
             sent_to_review: 0,

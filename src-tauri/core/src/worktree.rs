@@ -480,6 +480,40 @@ impl Worktrees {
         Ok(RemoveOutcome::Removed)
     }
 
+    /// A task worktree whose branch is gone (deleted by another process, e.g. another task's agent): whatever it
+    /// held is kept under `refs/yokeflow/rescued/<name>-<ms>` (the last commit its HEAD had, from the worktree's own
+    /// reflog, else the branch's base, with its uncommitted files committed on top), then the folder and git's metadata go, so nothing
+    /// waits on a branch that no longer exists. Returns the rescue ref, `None` when there was nothing to keep.
+    pub fn drop_branchless(&self, info: &WorktreeInfo) -> CoreResult<Option<String>> {
+        let _admin = admin_lock();
+        let repo = self.repo()?;
+        let name = info.branch.strip_prefix(BRANCH_PREFIX).unwrap_or(&info.branch).replace('/', "-");
+        let rescued = Repository::open(&info.path).ok().and_then(|wt| {
+            let logged = wt.reflog("HEAD").ok().and_then(|log| log.iter().map(|e| e.id_new()).find(|id| !id.is_zero()));
+            // No reflog (libgit2 keeps none for a worktree's HEAD): the commit the branch was made from.
+            let last = logged.or_else(|| Oid::from_str(&info.base_commit).ok())?;
+            let head = wt.find_commit(last).ok()?;
+            let mut index = wt.index().ok()?;
+            index.add_all(["*"], git2::IndexAddOption::DEFAULT, None).ok()?;
+            index.update_all(["*"], None).ok()?;
+            let tree = wt.find_tree(index.write_tree().ok()?).ok()?;
+            let commit = if tree.id() == head.tree_id() {
+                last
+            } else {
+                let sig = signature(&wt).ok()?;
+                let message = "YokeFlow: files left in a worktree whose branch was deleted";
+                wt.commit(None, &sig, &sig, message, &tree, &[&head]).ok()?
+            };
+            let refname = format!("refs/yokeflow/rescued/{name}-{}", crate::now_ms());
+            let log = format!("yokeflow: `{}` was deleted; its worktree's work kept", info.branch);
+            wt.reference(&refname, commit, false, &log).ok()?;
+            Some(refname)
+        });
+        self.remove_folder(&repo, info)?;
+        let _ = std::fs::remove_file(self.meta_path(&name));
+        Ok(rescued)
+    }
+
     /// A person discarded a task's work: its worktree folder (uncommitted changes included) and git metadata are
     /// removed, and its branch leaves `refs/heads/` for `refs/yokeflow/discarded/<name>` (kept out of the branch
     /// list, never garbage: `git branch <new> <ref>` brings it back). Returns that ref and the commit it holds.
@@ -544,21 +578,43 @@ impl Worktrees {
         Ok(())
     }
 
-    /// Commits every change in the worktree (new, modified and deleted files; ignored files excepted) on its
-    /// branch with `message`. `None` when there was nothing to commit. For agents that exited 0 without committing.
+    /// Commits every change in the worktree (new, modified and deleted files; ignored files excepted; a symbolic
+    /// link as a link) on its own branch with `message`. `None` when there was nothing to commit. For agents that
+    /// exited 0 without committing.
+    ///
+    /// Only ever on the task's branch: a worktree whose HEAD is not `refs/heads/<info.branch>` (an agent pointed it
+    /// at the target or another task's branch) gets no commit ([`CoreError::NotOnTaskBranch`]), and the branch moves
+    /// by compare-and-swap from the tip the commit was made on, so nothing is written over a ref that moved.
     pub fn commit_all(&self, info: &WorktreeInfo, message: &str) -> CoreResult<Option<Oid>> {
         let repo = Repository::open(&info.path)?;
+        let own = format!("refs/heads/{}", info.branch);
+        let head = repo.find_reference("HEAD")?;
+        if head.symbolic_target() != Some(own.as_str()) {
+            let found = match head.symbolic_target() {
+                Some(r) => format!("`{}`", r.strip_prefix("refs/heads/").unwrap_or(r)),
+                None => format!("a detached HEAD ({})", head.target().map(|o| o.to_string()).unwrap_or_default()),
+            };
+            let (path, branch) = (info.path.display().to_string(), info.branch.clone());
+            return Err(CoreError::NotOnTaskBranch { path, branch, found });
+        }
+        let Ok(tip) = branch_tip(&repo, &info.branch) else {
+            let rescued = self.drop_branchless(info)?;
+            return Err(CoreError::BranchGone { branch: info.branch.clone(), rescued });
+        };
         let mut index = repo.index()?;
         index.add_all(["*"], git2::IndexAddOption::DEFAULT, None)?;
         index.update_all(["*"], None)?;
         index.write()?;
         let tree = repo.find_tree(index.write_tree()?)?;
-        let head = repo.head()?.peel_to_commit()?;
-        if head.tree_id() == tree.id() {
+        let parent = repo.find_commit(tip)?;
+        if parent.tree_id() == tree.id() {
             return Ok(None);
         }
         let sig = signature(&repo)?;
-        Ok(Some(repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &[&head])?))
+        let commit = repo.commit(None, &sig, &sig, message, &tree, &[&parent])?;
+        let log = format!("yokeflow: commit what the agent left ({})", info.task_id);
+        repo.reference_matching(&own, commit, true, tip, &log)?;
+        Ok(Some(commit))
     }
 
     /// Brings the branch of `info` (work of an earlier attempt being continued) up to date: rebased onto the current
@@ -818,13 +874,11 @@ fn rescue_changes(path: &Path, name: &str) -> CoreResult<Option<String>> {
     Ok(Some(refname))
 }
 
-/// `git <args>` in the worktree folder `path`, ready to run: the repository's hooks off, a clean git environment,
-/// no prompt, no input.
+/// `git <args>` in the worktree folder `path`, ready to run ([`crate::git::command`]: nothing from the repository's
+/// configuration runs, a clean git environment, no prompt, no input).
 fn git_command(path: &Path, args: &[&str]) -> std::process::Command {
-    let mut cmd = std::process::Command::new("git");
-    cmd.arg("-C").arg(path).args(["-c", "core.hooksPath=/dev/null"]).args(args);
-    crate::git::clean_env(&mut cmd);
-    cmd.env("GIT_TERMINAL_PROMPT", "0").stdin(std::process::Stdio::null());
+    let mut cmd = crate::git::command(path);
+    cmd.args(args);
     cmd
 }
 
@@ -935,6 +989,12 @@ pub fn state_dir(repo_path: &Path, sub: &str, create: bool) -> CoreResult<PathBu
                     break;
                 }
                 std::fs::create_dir(path).map_err(|e| CoreError::io(format!("cannot create {}", path.display()), e))?;
+                if path == &dot {
+                    // Whoever makes the folder first (a run, a card edit's lock), git's status never shows it.
+                    if let Ok(repo) = Repository::open(repo_path) {
+                        ensure_excluded(&repo)?;
+                    }
+                }
             }
             Err(e) => return Err(CoreError::io(format!("cannot read {}", path.display()), e)),
         }

@@ -131,8 +131,14 @@ struct Runner {
 
 impl Runner {
     fn spawn(f: &support::Fixture, log: &Path) -> Runner {
+        Runner::spawn_with(f, log, &[])
+    }
+
+    /// [`Runner::spawn`] with extra environment variables.
+    fn spawn_with(f: &support::Fixture, log: &Path, env: &[(&str, &Path)]) -> Runner {
         let mut child = Command::new(RUNNER)
             .args(["--db", f.db_path.to_str().unwrap(), "--repo", f.repo.to_str().unwrap(), "--max-worktrees", "4"])
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(open_log(log))
@@ -752,17 +758,19 @@ async fn a_crash_in_the_middle_of_a_slot_reset_loses_nothing() {
     std::fs::write(slot.join("data.slow"), "edited in the free slot\n").unwrap();
     std::fs::write(slot.join("notes.txt"), "notes\n").unwrap();
     // Restoring `data.slow` during the reset goes through a smudge filter that signals, then hangs: the runner is
-    // killed right there, in the middle of git's checkout of the slot.
+    // killed right there, in the middle of git's checkout of the slot. The filter is the person's (their global
+    // configuration, given to the runner alone): YokeFlow's git calls never run one from the repository's own.
     let signal = f.dir.path().join("smudging");
     std::fs::write(f.repo.join(".git/info/attributes"), "*.slow filter=slow\n").unwrap();
-    let filter = format!("touch '{}' && sleep 600 && cat", signal.display());
-    git.config().unwrap().set_str("filter.slow.smudge", &filter).unwrap();
+    let global = f.dir.path().join("global-gitconfig");
+    let filter = format!("[filter \"slow\"]\n\tsmudge = touch '{}' && sleep 600 && cat\n", signal.display());
+    std::fs::write(&global, filter).unwrap();
     let spec = vec![task("a", &[], &["a.txt"], 5), task("b", &[], &["b.txt"], 5)];
     let file = f.dir.path().join("tasks.json");
     std::fs::write(&file, serde_json::to_string_pretty(&json!({ "project": "t", "tasks": spec })).unwrap()).unwrap();
     import::import_file(&f.db, &f.project_id, &file).await.unwrap();
     let log = f.dir.path().join("runner.log");
-    let mut runner = Runner::spawn(&f, &log);
+    let mut runner = Runner::spawn_with(&f, &log, &[("GIT_CONFIG_GLOBAL", &global)]);
     let deadline = Instant::now() + STAGE_GUARD;
     while !signal.exists() {
         assert!(runner.child.try_wait().unwrap().is_none(), "{}", std::fs::read_to_string(&log).unwrap());
@@ -773,7 +781,6 @@ async fn a_crash_in_the_middle_of_a_slot_reset_loses_nothing() {
     assert!(f.repo.join(".yokeflow/worktree-meta/slot-0.reset").exists(), "killed while resetting");
 
     // Started again (without the hanging filter): recovery finishes the reset, b runs in the slot and lands.
-    git.config().unwrap().remove("filter.slow.smudge").unwrap();
     let (tx, rx) = yokeflow_core::events::channel();
     let seen = support::collect_events(rx);
     let report = yokeflow_core::orchestrator::run(&f.db, &f.project_id, run("b"), tx).await.unwrap();

@@ -246,7 +246,7 @@ async fn target_moved_during_the_tests_is_redone_without_losing_an_update() {
 }
 
 #[tokio::test]
-async fn the_users_dirty_checkout_of_the_target_is_never_touched_and_stops_the_landing() {
+async fn a_branch_touching_a_file_the_person_changed_waits_and_the_command_it_names_frees_it() {
     let (dir, repo) = repo_on_main();
     let root = dir.path();
     let base = tip(&repo, "main");
@@ -262,25 +262,75 @@ async fn the_users_dirty_checkout_of_the_target_is_never_touched_and_stops_the_l
 
     let gate = gate(root, Some(&["sh", "-c", "test -f new.txt"]));
     let outcome = gate.land("feature", "m").await.unwrap();
-    // The branch would move under files that cannot follow (the next `git commit -am` would revert the landing).
-    let LandOutcome::CheckoutBlocked { path, reason } = &outcome else { panic!("{outcome:?}") };
+    // The branch changes a.txt, which the person changed too: it waits, and says which file and how to free it.
+    let LandOutcome::CheckoutBlocked { path, reason, tested } = &outcome else { panic!("{outcome:?}") };
     assert_eq!(path.canonicalize().unwrap(), root.canonicalize().unwrap());
-    assert!(reason.contains("local changes (2 file(s)") && reason.contains("stash -u"), "{reason}");
+    assert!(!tested, "nothing was tested for a landing that cannot follow");
+    assert!(reason.contains("your uncommitted change to a.txt"), "{reason}");
+    assert!(reason.contains("stash push --include-untracked -- a.txt"), "{reason}");
+    assert!(!reason.contains("b.txt") && !reason.contains("untracked.txt"), "only the file in the way: {reason}");
     assert_eq!(tip(&repo, "main"), base, "the target did not move");
     let after: Vec<Vec<u8>> = watched.iter().map(|f| fs::read(root.join(f)).unwrap()).collect();
     assert_eq!(before, after, "the user's files, index and HEAD are byte-identical");
     assert!(!root.join("new.txt").exists());
 
-    // The person puts their changes aside: the same branch lands and their checkout follows.
-    let stash = std::process::Command::new("git").arg("-C").arg(root).args(["stash", "-u", "-q"]).status().unwrap();
-    assert!(stash.success());
+    // The person runs the command it named: only a.txt is put aside, the same branch lands, their checkout follows
+    // and keeps the staged b.txt and the untracked file.
+    let freeing = reason.split('`').find(|part| part.starts_with("git -C")).unwrap();
+    let out = std::process::Command::new("sh").args(["-c", freeing]).output().unwrap();
+    assert!(out.status.success(), "{freeing}: {}", String::from_utf8_lossy(&out.stderr));
     let outcome = gate.land("feature", "m").await.unwrap();
     assert!(matches!(outcome, LandOutcome::Merged { checkout: CheckoutSync::Updated, .. }), "{outcome:?}");
     assert_eq!(fs::read_to_string(root.join("new.txt")).unwrap(), "n\n");
+    assert_eq!(fs::read_to_string(root.join("a.txt")).unwrap(), "one\nfeature\nthree\n");
+    assert_eq!(fs::read_to_string(root.join("b.txt")).unwrap(), "staged edit\n");
+    assert_eq!(fs::read_to_string(root.join("untracked.txt")).unwrap(), "mine\n");
+    let staged =
+        std::process::Command::new("git").arg("-C").arg(root).args(["diff", "--cached", "--name-only"]).output();
+    assert_eq!(String::from_utf8_lossy(&staged.unwrap().stdout), "b.txt\n", "the staged change is still staged");
 }
 
 #[tokio::test]
-async fn a_linked_worktree_on_the_target_follows_when_clean_and_stops_the_landing_when_not() {
+async fn the_persons_unrelated_changes_never_stop_a_landing_and_follow_like_git_checkout() {
+    let (dir, repo) = repo_on_main();
+    let root = dir.path();
+    let base = tip(&repo, "main");
+    // Unstaged, staged and untracked changes, none in a file the branches touch.
+    fs::write(root.join("a.txt"), "the person's unsaved edit\n").unwrap();
+    fs::write(root.join("b.txt"), "staged\n").unwrap();
+    let mut index = repo.index().unwrap();
+    index.add_path(Path::new("b.txt")).unwrap();
+    index.write().unwrap();
+    fs::write(root.join("notes.txt"), "untracked\n").unwrap();
+    commit_on(&repo, "one", base, &[("one.txt", Some("1\n"))]);
+    commit_on(&repo, "two", base, &[("a.txt", Some("two changed a\n"))]);
+    commit_on(&repo, "three", base, &[("dir/three.txt", Some("3\n"))]);
+    let count = tempfile::tempdir().unwrap();
+    let argv = counting_test(&count.path().join("runs"));
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let gate = gate(root, Some(&argv));
+    let out = gate.land_batch(&pairs(&["one", "two", "three"])).await;
+    let out: Vec<LandOutcome> = out.into_iter().map(|o| o.unwrap()).collect();
+    assert!(matches!(out[0], LandOutcome::Merged { checkout: CheckoutSync::Updated, .. }), "{:?}", out[0]);
+    let LandOutcome::CheckoutBlocked { reason, .. } = &out[1] else { panic!("{:?}", out[1]) };
+    assert!(reason.contains("a.txt"), "{reason}");
+    assert!(matches!(out[2], LandOutcome::Merged { checkout: CheckoutSync::Updated, .. }), "{:?}", out[2]);
+    assert_eq!(runs(&count.path().join("runs")), 1, "the two that can follow land with one test run");
+    let main = tip(&repo, "main");
+    assert!(reachable(&repo, main, tip(&repo, "one")) && reachable(&repo, main, tip(&repo, "three")));
+    assert!(!reachable(&repo, main, tip(&repo, "two")));
+    // The checkout shows the landed work and still holds every change of the person's.
+    assert_eq!(fs::read_to_string(root.join("one.txt")).unwrap(), "1\n");
+    assert_eq!(fs::read_to_string(root.join("dir/three.txt")).unwrap(), "3\n");
+    assert_eq!(fs::read_to_string(root.join("a.txt")).unwrap(), "the person's unsaved edit\n");
+    assert_eq!(fs::read_to_string(root.join("notes.txt")).unwrap(), "untracked\n");
+    let status =
+        std::process::Command::new("git").arg("-C").arg(root).args(["status", "--porcelain"]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&status.stdout), " M a.txt\nM  b.txt\n?? notes.txt\n", "no reverse changes");
+}
+
+#[tokio::test]
+async fn a_linked_worktree_on_the_target_follows_and_keeps_its_changes() {
     let (dir, repo) = repo_on_main();
     let root = dir.path();
     let base = tip(&repo, "main");
@@ -307,13 +357,20 @@ async fn a_linked_worktree_on_the_target_follows_when_clean_and_stops_the_landin
     assert_eq!(fs::read_to_string(wt_path.join("one.txt")).unwrap(), "1\n", "the linked worktree followed");
     assert!(!root.join("one.txt").exists(), "the main work tree (on `side`) is not touched");
 
+    // An edit there does not stop a landing that does not touch it; one that touches it waits.
     fs::write(wt_path.join("a.txt"), "an edit in the linked worktree\n").unwrap();
     let head = tip(&repo, "main");
     commit_on(&repo, "two", head, &[("two.txt", Some("2\n"))]);
     let outcome = gate.land("two", "m").await.unwrap();
-    let LandOutcome::CheckoutBlocked { path, reason } = &outcome else { panic!("{outcome:?}") };
+    assert!(matches!(outcome, LandOutcome::Merged { checkout: CheckoutSync::Updated, .. }), "{outcome:?}");
+    assert_eq!(fs::read_to_string(wt_path.join("two.txt")).unwrap(), "2\n");
+    assert_eq!(fs::read_to_string(wt_path.join("a.txt")).unwrap(), "an edit in the linked worktree\n");
+    let head = tip(&repo, "main");
+    commit_on(&repo, "three", head, &[("a.txt", Some("three\n"))]);
+    let outcome = gate.land("three", "m").await.unwrap();
+    let LandOutcome::CheckoutBlocked { path, reason, .. } = &outcome else { panic!("{outcome:?}") };
     assert_eq!(path.canonicalize().unwrap(), wt_path.canonicalize().unwrap());
-    assert!(reason.contains(&format!("checked out in {}", path.display())), "{reason}");
+    assert!(reason.contains(&format!("checked out in {}", path.display())) && reason.contains("a.txt"), "{reason}");
     assert_eq!(tip(&repo, "main"), head, "the target did not move");
     assert_eq!(fs::read_to_string(wt_path.join("a.txt")).unwrap(), "an edit in the linked worktree\n");
 }
@@ -339,12 +396,12 @@ async fn a_clean_checkout_follows_the_target_and_an_untracked_file_in_the_way_st
         .collect();
     assert!(changed.is_empty(), "git status shows {changed:?} after following");
 
-    // A file the landing adds already exists untracked: git refuses, the file is kept, the branch does not move.
+    // A file the landing adds already exists untracked: the file is kept, the branch does not move.
     let head = tip(&repo, "main");
     commit_on(&repo, "two", head, &[("scratch.txt", Some("theirs\n"))]);
     let outcome = gate.land("two", "m").await.unwrap();
     let LandOutcome::CheckoutBlocked { reason, .. } = &outcome else { panic!("{outcome:?}") };
-    assert!(reason.contains("git refused") && reason.contains("scratch.txt"), "{reason}");
+    assert!(reason.contains("stash push --include-untracked -- scratch.txt"), "{reason}");
     assert_eq!(fs::read_to_string(root.join("scratch.txt")).unwrap(), "an untracked file of the user\n");
     assert_eq!(tip(&repo, "main"), head);
 
@@ -661,6 +718,7 @@ impl Model {
                 LandOutcome::CheckoutBlocked { reason, .. } => {
                     self.violations.push(format!("{step}: blocked by a clean checkout: {reason}"));
                 }
+                other => self.violations.push(format!("{step}: {branch}: unexpected {other:?}")),
             }
         }
         self.check(step);
@@ -694,6 +752,7 @@ impl Model {
             LandOutcome::CheckoutBlocked { reason, .. } => {
                 self.violations.push(format!("{step}: blocked by a clean checkout: {reason}"));
             }
+            other => self.violations.push(format!("{step}: unexpected {other:?}")),
         }
         self.check(step);
     }
@@ -830,4 +889,144 @@ async fn the_gates_tests_get_their_own_port_range_and_the_main_checkout() {
     assert!(matches!(outcome, LandOutcome::Merged { tested: true, .. }), "{outcome:?}: {}", {
         fs::read_to_string(gate.log_path("feature")).unwrap_or_default()
     });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The gate owns its moves: whatever else moves the target, or touches what the gate tests, or plants programs in the
+// repository's configuration, only tested trees land.
+
+#[tokio::test]
+async fn a_target_moved_outside_the_gate_is_tested_alone_and_a_failing_one_blames_no_branch() {
+    let (dir, repo) = repo();
+    let base = tip(&repo, "main");
+    let count = dir.path().join(".git/test-runs");
+    let argv = counting_test(&count);
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let gate = gate(dir.path(), Some(&argv));
+    commit_on(&repo, "feature", base, &[("f.txt", Some("f\n"))]);
+    // Something else (an agent with `git update-ref`) moves `main` to a tree that fails the tests.
+    let broken = commit_on(&repo, "main", base, &[("broken", Some("x\n"))]);
+    let outcome = gate.land("feature", "m").await.unwrap();
+    let LandOutcome::TargetFailing { commit, log_path } = &outcome else { panic!("{outcome:?}") };
+    assert_eq!(commit, &broken.to_string());
+    let log = fs::read_to_string(log_path).unwrap();
+    assert!(log.contains("moved outside the merge gate") && log.contains("testing it alone"), "{log}");
+    assert_eq!(tip(&repo, "main"), broken, "nothing landed on top of it");
+    assert_eq!(runs(&count), 1, "the target alone was tested once");
+    // Asked again, it is not tested again: the same target still fails.
+    let again = gate.land("feature", "m").await.unwrap();
+    assert!(matches!(again, LandOutcome::TargetFailing { .. }), "{again:?}");
+    assert_eq!(runs(&count), 1);
+    let moves = gate.target_moves().lock().unwrap().clone();
+    assert_eq!(moves.len(), 1, "{moves:?}");
+    assert_eq!(
+        (moves[0].from.as_str(), moves[0].to.as_str()),
+        (base.to_string().as_str(), broken.to_string().as_str())
+    );
+    assert_eq!(moves[0].passed, Some(false));
+    assert!(moves[0].by.contains("reflog"), "{}", moves[0].by);
+
+    // A person fixes `main` (a commit on top that passes): it is tested alone, then the branch lands on it.
+    let fixed = commit_on(&repo, "main", broken, &[("broken", None)]);
+    let outcome = gate.land("feature", "m").await.unwrap();
+    assert!(matches!(outcome, LandOutcome::Merged { tested: true, .. }), "{outcome:?}");
+    let main = tip(&repo, "main");
+    assert!(reachable(&repo, main, fixed) && reachable(&repo, main, tip(&repo, "feature")));
+    assert_eq!(runs(&count), 3, "the fixed target alone, then the landing");
+    let moves = gate.target_moves().lock().unwrap().clone();
+    assert_eq!(moves.len(), 2, "{moves:?}");
+    assert_eq!((moves[1].from.as_str(), moves[1].passed), (base.to_string().as_str(), Some(true)));
+    // The gate's own move is no outside move: the next landing is tested once.
+    commit_on(&repo, "more", main, &[("m.txt", Some("m\n"))]);
+    assert!(matches!(gate.land("more", "m").await.unwrap(), LandOutcome::Merged { .. }));
+    assert_eq!(runs(&count), 4);
+    assert_eq!(gate.target_moves().lock().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_daemon_left_by_the_tests_is_killed_and_a_tree_changed_under_the_tests_does_not_pass() {
+    let (dir, repo) = repo();
+    let base = tip(&repo, "main");
+    commit_on(&repo, "feature", base, &[("f.txt", Some("f\n"))]);
+    // The tests pass, but leave a daemon (its own session, out of the test's process group) that keeps editing a
+    // tracked file of the tree under test; the test waits until it did once, so the outcome does not hang on timing.
+    let script = r#"setsid sh -c 'while :; do echo tampered >> a.txt; sleep 0.01; done' &
+until grep -q tampered a.txt; do sleep 0.01; done; exit 0"#;
+    let gate = gate(dir.path(), Some(&["sh", "-c", script]));
+    let outcome = gate.land("feature", "m").await.unwrap();
+    let LandOutcome::TestsFailed { log_path, .. } = &outcome else { panic!("{outcome:?}") };
+    let log = fs::read_to_string(log_path).unwrap();
+    assert!(log.contains("no longer holds the tested tree") && log.contains("a.txt"), "{log}");
+    assert_eq!(tip(&repo, "main"), base, "a tree changed while it was tested never lands");
+    let root = dir.path().canonicalize().unwrap().display().to_string();
+    let left = yokeflow_core::process::processes_with(yokeflow_core::merge::GATE_TESTS_ENV).remove(&root);
+    assert!(left.is_none(), "the daemon outlived the tests: {left:?}");
+}
+
+#[tokio::test]
+async fn no_program_planted_in_the_repositorys_git_config_runs_inside_the_gates_git_calls() {
+    let (dir, repo) = repo_on_main();
+    let root = dir.path();
+    let base = tip(&repo, "main");
+    // What an agent without a sandbox can plant in the `.git/config` it shares with the person.
+    let ran = root.join(".git/planted-program-ran");
+    let program = root.join(".git/planted.sh");
+    fs::write(&program, format!("#!/bin/sh\necho \"$0 $*\" >> '{}'\ncat\n", ran.display())).unwrap();
+    fs::set_permissions(&program, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let cfg_path = root.join(".git/config");
+    let mut cfg = fs::read_to_string(&cfg_path).unwrap();
+    let p = program.display();
+    cfg.push_str(&format!(
+        "[core]\n\tfsmonitor = {p}\n\thooksPath = {hooks}\n[filter \"evil\"]\n\tclean = {p}\n\tsmudge = {p}\n\
+         [merge \"evil\"]\n\tdriver = {p} %O %A %B\n",
+        hooks = root.join(".git/evil-hooks").display()
+    ));
+    fs::write(&cfg_path, cfg).unwrap();
+    fs::create_dir_all(root.join(".git/evil-hooks")).unwrap();
+    for hook in ["post-checkout", "post-merge", "reference-transaction"] {
+        let h = root.join(".git/evil-hooks").join(hook);
+        fs::write(&h, format!("#!/bin/sh\necho hook >> '{}'\n", ran.display())).unwrap();
+        fs::set_permissions(&h, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    }
+    fs::write(root.join(".git/info/attributes"), "* filter=evil merge=evil\n").unwrap();
+    // A landing the person's checkout follows (git's own update-index and read-tree run there), with a local edit.
+    fs::write(root.join("b.txt"), "the person's edit\n").unwrap();
+    commit_on(&repo, "feature", base, &[("a.txt", Some("feature\n")), ("f.txt", Some("f\n"))]);
+    let gate = gate(root, Some(&["sh", "-c", "test -f f.txt"]));
+    let outcome = gate.land("feature", "m").await.unwrap();
+    assert!(matches!(outcome, LandOutcome::Merged { checkout: CheckoutSync::Updated, .. }), "{outcome:?}");
+    assert_eq!(fs::read_to_string(root.join("a.txt")).unwrap(), "feature\n");
+    assert_eq!(fs::read_to_string(root.join("b.txt")).unwrap(), "the person's edit\n");
+    assert!(!ran.exists(), "a planted program ran: {}", fs::read_to_string(&ran).unwrap_or_default());
+}
+
+#[tokio::test]
+async fn a_branch_whose_tree_holds_yokeflows_own_folder_is_refused() {
+    let (dir, repo) = repo();
+    let base = tip(&repo, "main");
+    commit_on(&repo, "evil", base, &[(".yokeflow/resolve", Some("/etc\n")), ("x.txt", Some("x\n"))]);
+    commit_on(&repo, "good", base, &[("g.txt", Some("g\n"))]);
+    let gate = gate(dir.path(), Some(&["true"]));
+    let out = gate.land_batch(&pairs(&["evil", "good"])).await;
+    let Ok(LandOutcome::Refused { reason }) = &out[0] else { panic!("{:?}", out[0]) };
+    assert!(reason.contains(".yokeflow"), "{reason}");
+    assert!(matches!(out[1], Ok(LandOutcome::Merged { .. })), "{:?}", out[1]);
+    assert!(file_at(&repo, tip(&repo, "main"), ".yokeflow/resolve").is_none());
+}
+
+#[tokio::test]
+async fn yokeflows_folders_are_checked_for_links_at_each_use() {
+    let (dir, repo) = repo();
+    let base = tip(&repo, "main");
+    let gate = gate(dir.path(), Some(&["true"]));
+    commit_on(&repo, "one", base, &[("one.txt", Some("1\n"))]);
+    assert!(matches!(gate.land("one", "m").await.unwrap(), LandOutcome::Merged { .. }));
+    // Something replaces the gate's log folder by a link after the gate opened.
+    let outside = tempfile::tempdir().unwrap();
+    fs::remove_dir_all(dir.path().join(".yokeflow/logs")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), dir.path().join(".yokeflow/logs")).unwrap();
+    commit_on(&repo, "two", tip(&repo, "main"), &[("two.txt", Some("2\n"))]);
+    let err = gate.land("two", "m").await.unwrap_err();
+    assert!(err.to_string().contains("symbolic link"), "{err}");
+    assert_eq!(fs::read_dir(outside.path()).unwrap().count(), 0, "nothing was written through the link");
 }

@@ -190,7 +190,7 @@ async fn warnings_of_a_run(f: &support::Fixture, spec: &[serde_json::Value]) -> 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn the_users_checkout_follows_when_clean_and_a_dirty_one_stops_landings_until_it_is_stashed() {
+async fn the_users_checkout_follows_and_only_the_task_touching_their_change_waits_until_it_is_stashed() {
     let spec = vec![task("a", &[], &["a.txt"], 5), task("b", &[], &["b.txt"], 5)];
     let f = fixture(spec.clone()).await;
     assert_eq!(warnings_of_a_run(&f, &spec).await, Vec::<String>::new());
@@ -199,14 +199,16 @@ async fn the_users_checkout_follows_when_clean_and_a_dirty_one_stops_landings_un
         assert!(text.contains("done by the scripted agent"), "{file} in the user's checkout: {text}");
     }
 
-    // A local change in the checkout of `main`: nothing lands (a `git commit -am` there would revert it), the
-    // tested work waits in Review, one warning says why and what to do.
+    // The person has a staged edit of the README and an unsaved a.txt of their own in the checkout of `main`: `b`
+    // lands (their checkout follows and keeps both), `a`, which changes a.txt too, waits alone in Review saying which
+    // file is in the way and what frees it.
     let f = fixture(spec.clone()).await;
-    std::fs::write(f.repo.join("README.md"), "the user's unsaved edit\n").unwrap();
+    std::fs::write(f.repo.join("README.md"), "the user's staged edit\n").unwrap();
     let git = git2::Repository::open(&f.repo).unwrap();
     let mut index = git.index().unwrap();
     index.add_path(std::path::Path::new("README.md")).unwrap();
     index.write().unwrap();
+    std::fs::write(f.repo.join("a.txt"), "the user's own a.txt\n").unwrap();
     let before = f.target_file("README.md");
     agent::save_agent_command(&f.db, &f.project_id, Some(&f.agent(script_for(&spec)))).await.unwrap();
     let opts = RunOptions { sequential: true, ..Default::default() };
@@ -215,29 +217,33 @@ async fn the_users_checkout_follows_when_clean_and_a_dirty_one_stops_landings_un
     let report = orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap();
     let warnings = collector.await.unwrap();
     assert_eq!(warnings.len(), 1, "{warnings:?}");
-    assert!(warnings[0].contains("is checked out in") && warnings[0].contains("yokeflow land"), "{warnings:?}");
-    assert_eq!(report.tasks_review, 2, "{report:#?}");
-    for t in f.tasks().await {
-        let reason = t.review_reason.unwrap_or_default();
-        assert!(reason.starts_with("tested but not landed") && reason.contains("stash -u"), "{reason}");
-        assert!(reason.ends_with(&format!("`yokeflow land {}`", t.id)), "{reason}");
-    }
-    assert_eq!(f.target_file("a.txt"), None, "nothing landed");
+    assert!(warnings[0].contains("your uncommitted change to a.txt") && warnings[0].contains("yokeflow land a"));
+    assert_eq!((report.tasks_done, report.tasks_review), (1, 1), "{report:#?}");
+    let a = f.tasks().await.into_iter().find(|t| t.id == "a").unwrap();
+    let reason = a.review_reason.unwrap_or_default();
+    assert!(reason.starts_with("not landed") && reason.contains("stash push --include-untracked -- a.txt"), "{reason}");
+    assert!(reason.ends_with("`yokeflow land a`"), "{reason}");
+    assert_eq!(f.target_file("a.txt"), None, "a did not land");
+    assert!(f.target_file("b.txt").is_some() && f.repo.join("b.txt").exists(), "b landed and the checkout followed");
     assert_eq!(f.target_file("README.md"), before);
-    assert_eq!(std::fs::read_to_string(f.repo.join("README.md")).unwrap(), "the user's unsaved edit\n");
+    assert_eq!(std::fs::read_to_string(f.repo.join("README.md")).unwrap(), "the user's staged edit\n");
+    assert_eq!(std::fs::read_to_string(f.repo.join("a.txt")).unwrap(), "the user's own a.txt\n");
 
-    // The person stashes and lands both with one command; their checkout follows.
-    let stash = std::process::Command::new("git").arg("-C").arg(&f.repo).args(["stash", "-q"]).status().unwrap();
+    // The person puts a.txt aside and lands `a` with one command; their checkout follows and keeps the README.
+    let stash = std::process::Command::new("git")
+        .arg("-C")
+        .arg(&f.repo)
+        .args(["stash", "push", "-q", "--include-untracked", "--", "a.txt"])
+        .status()
+        .unwrap();
     assert!(stash.success());
-    let out = support::cli(&f.db_path, &f.repo, &["land", "a", "b"]).await;
+    let out = support::cli(&f.db_path, &f.repo, &["land", "a"]).await;
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     for t in f.tasks().await {
         assert_eq!(t.status, TaskStatus::Done, "{t:?}");
     }
-    for file in ["a.txt", "b.txt"] {
-        assert!(f.target_file(file).is_some(), "{file} on main");
-        assert!(f.repo.join(file).exists(), "{file} in the checkout");
-    }
+    assert!(f.target_file("a.txt").is_some() && f.repo.join("a.txt").exists());
+    assert_eq!(std::fs::read_to_string(f.repo.join("README.md")).unwrap(), "the user's staged edit\n");
     // Only a Review task with a kept branch can be landed; the refusal starts nothing.
     let out = support::cli(&f.db_path, &f.repo, &["--json", "land", "a"]).await;
     assert_eq!(out.error_code(), "invalid_input");

@@ -50,12 +50,21 @@ fn codex_agent(codex: &Path, api: &FakeApi, home: &Path) -> Vec<String> {
     argv
 }
 
-/// A folder for Codex's home under the target folder (not `/tmp`), removed on drop.
+/// A folder for Codex's home outside the system's temporary folder (Codex refuses its helper binaries under `/tmp`):
+/// under the build's own temporary folder, or, when the checkout (and so that folder) is itself under `/tmp`, under
+/// the user's cache folder. Removed on drop.
 struct CodexHome(PathBuf);
 
 impl CodexHome {
     fn new() -> CodexHome {
-        let p = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("codex-home-{}", uuid::Uuid::new_v4()));
+        let canonical = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+        let build = canonical(Path::new(env!("CARGO_TARGET_TMPDIR")));
+        let base = if build.starts_with(canonical(&std::env::temp_dir())) || build.starts_with("/tmp") {
+            dirs::cache_dir().expect("a cache folder for Codex's home").join("yokeflow/test-codex-homes")
+        } else {
+            build
+        };
+        let p = base.join(format!("codex-home-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&p).unwrap();
         CodexHome(p)
     }

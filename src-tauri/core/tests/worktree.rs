@@ -429,3 +429,58 @@ fn a_slot_reset_cut_short_is_finished_to_a_free_folder_and_the_next_task_gets_th
     let b = wts.acquire_slot("b", base, 2).unwrap();
     assert!(b.reused && b.rescued.is_none(), "{b:?}");
 }
+
+/// `git <args>` in `dir`, as an agent's shell would run it; panics when git fails.
+fn git_in(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git").arg("-C").arg(dir).args(args).output().unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn yokeflow_commits_only_on_the_tasks_own_branch_never_where_an_agent_pointed_head() {
+    let (dir, repo) = repo();
+    let wts = Worktrees::open(dir.path()).unwrap();
+    let base = tip(&repo, "main");
+    // A worktree whose agent pointed HEAD at the target and left files: nothing is committed anywhere.
+    let info = wts.create("evil", base).unwrap();
+    git_in(&info.path, &["symbolic-ref", "HEAD", "refs/heads/main"]);
+    write(&info.path, "evil.txt", "x\n");
+    let err = wts.commit_all(&info, "left by the agent").unwrap_err();
+    assert!(matches!(err, CoreError::NotOnTaskBranch { .. }), "{err:?}");
+    assert!(err.to_string().contains("`main` checked out instead of its own branch"), "{err}");
+    assert_eq!(tip(&repo, "main"), base, "YokeFlow committed nothing onto the target");
+    assert_eq!(tip(&repo, &info.branch), base);
+    // Or at another task's branch, or detached: the same.
+    let other = wts.create("other", base).unwrap();
+    git_in(&info.path, &["symbolic-ref", "HEAD", &format!("refs/heads/{}", other.branch)]);
+    assert!(matches!(wts.commit_all(&info, "m"), Err(CoreError::NotOnTaskBranch { .. })));
+    git_in(&info.path, &["checkout", "-q", "--detach", &base.to_string()]);
+    let err = wts.commit_all(&info, "m").unwrap_err();
+    assert!(err.to_string().contains("detached HEAD"), "{err}");
+    assert_eq!(tip(&repo, &other.branch), base);
+}
+
+#[test]
+fn a_link_an_agent_leaves_is_committed_as_a_link_never_as_the_file_it_points_to() {
+    let (dir, repo) = repo();
+    let wts = Worktrees::open(dir.path()).unwrap();
+    let info = wts.create("links", tip(&repo, "main")).unwrap();
+    let secret = tempfile::tempdir().unwrap();
+    fs::write(secret.path().join("secret"), "a secret outside the repository\n").unwrap();
+    std::os::unix::fs::symlink(secret.path().join("secret"), info.path.join("leak")).unwrap();
+    let commit = wts.commit_all(&info, "links").unwrap().unwrap();
+    let tree = repo.find_commit(commit).unwrap().tree().unwrap();
+    let entry = tree.get_name("leak").unwrap();
+    assert_eq!(entry.filemode(), 0o120000, "a link stays a link");
+    let blob = repo.find_blob(entry.id()).unwrap();
+    assert_eq!(Path::new(std::str::from_utf8(blob.content()).unwrap()), secret.path().join("secret"));
+
+    // YokeFlow's other commits (expertise files, init's files) store links the same way.
+    std::os::unix::fs::symlink(secret.path().join("secret"), dir.path().join("leak2")).unwrap();
+    let oid = yokeflow_core::git::commit_paths(&repo, dir.path(), &["leak2".to_string()], "m").unwrap().unwrap();
+    let tree = repo.find_commit(oid).unwrap().tree().unwrap();
+    let entry = tree.get_name("leak2").unwrap();
+    assert_eq!(entry.filemode(), 0o120000);
+    assert!(!String::from_utf8_lossy(repo.find_blob(entry.id()).unwrap().content()).contains("a secret"));
+}

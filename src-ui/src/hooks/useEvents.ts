@@ -5,7 +5,7 @@ import type { Event, ExpertiseEvent, TasksFileEvent } from "../bindings";
 import { describeImport } from "../cards";
 import { useLiveRunControls, useLiveState } from "../liveRun";
 import { queryKeys, refreshProject, rereadRunState, taskChanged } from "../queries";
-import { eventLogItems, isRelevant } from "../runStore";
+import { eventLogItems, isRelevant, targetMovedText } from "../runStore";
 import { useUiActions } from "../uiStore";
 
 /**
@@ -55,6 +55,8 @@ export function useEvents(selectedId: string | null): void {
     }
     if (event.type === "warning") {
       pushError({ code: "warning", message: event.task_id === null ? event.message : `${event.task_id}: ${event.message}` });
+    } else if (event.type === "target_moved_outside") {
+      pushError({ code: "warning", message: targetMovedText(event) });
     } else if (event.type === "run_finished") {
       refreshProject(client, selectedId);
     }

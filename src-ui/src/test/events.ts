@@ -78,6 +78,7 @@ export function report(overrides: Partial<RunReport> = {}): RunReport {
     predicted_efficiency_gain: 0.65,
     gate_ms: 0,
     gate_tests_ms: [],
+    target_moves_outside: [],
     merge_attempts: 10,
     auto_merged: 10,
     sent_to_review: 0,

@@ -246,13 +246,29 @@ impl Progress {
                     MergeKind::TestsFailed => format!("tests failed (log {detail})"),
                     MergeKind::NothingToMerge => "nothing to merge".into(),
                     MergeKind::CheckoutBlocked => format!("not landed: {detail}"),
+                    MergeKind::TargetFailing => format!("not landed: the target fails its tests (log {detail})"),
+                    MergeKind::Refused => format!("refused: {detail}"),
                     MergeKind::Error => format!("merge error: {detail}"),
                 };
-                writeln!(o, "{} {task_id}: {what}", self.slot(task_id))?;
+                // File names and git's words come from the repository: escaped like titles.
+                writeln!(o, "{} {task_id}: {}", self.slot(task_id), super::printable(&what))?;
             }
             Event::ConflictPredicted { task_id, other, files, .. } => {
                 let (slot, files) = (self.slot(task_id), files.join(", "));
                 writeln!(o, "{slot} {task_id}: conflict predicted with {other} in {files}")?
+            }
+            Event::TargetMovedOutside { target, from, to, by, passed, log, .. } => {
+                let what = match passed {
+                    Some(true) => "it passed the tests on its own; landing goes on on top of it".to_string(),
+                    Some(false) => format!(
+                        "its tests fail on their own (log: {}): nothing lands on it until it moves again and passes",
+                        log.as_deref().unwrap_or("-")
+                    ),
+                    None => "there is no test command to check it".to_string(),
+                };
+                let line =
+                    format!("warning: `{target}` was moved outside the merge gate from {from} to {to} ({by}); {what}");
+                writeln!(o, "{}", super::printable(&line))?
             }
             Event::Warning { task_id, message, .. } => {
                 let task = task_id.as_deref().map(|t| format!(" ({t})")).unwrap_or_default();

@@ -12,7 +12,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::error::{CoreError, CoreResult};
 use crate::events::{emit, Event, EventSender};
-use crate::merge::{GateConfig, LandOutcome, MergeGate};
+use crate::merge::{GateConfig, LandOutcome, MergeGate, TargetMove};
 
 /// A landing's result: the outcome, how long the landing itself took (without the wait in the queue), and how many
 /// landings were tested with it in its batch (1: alone).
@@ -47,6 +47,10 @@ pub(crate) struct MergeQueue {
     tx: mpsc::UnboundedSender<Request>,
     /// The gate's test run durations ([`MergeGate::test_times`]).
     test_times: std::sync::Arc<std::sync::Mutex<Vec<u64>>>,
+    /// The moves of the target the gate did not make ([`MergeGate::target_moves`]).
+    moves: std::sync::Arc<std::sync::Mutex<Vec<crate::merge::TargetMove>>>,
+    /// [`MergeGate::trusted_target`].
+    trusted: std::sync::Arc<std::sync::Mutex<git2::Oid>>,
 }
 
 fn stopped() -> CoreError {
@@ -58,8 +62,12 @@ impl MergeQueue {
     /// for `run_id`.
     pub(crate) fn start(repo: PathBuf, cfg: GateConfig, events: EventSender, run_id: String) -> CoreResult<MergeQueue> {
         let (tx, mut rx) = mpsc::unbounded_channel::<Request>();
-        type Times = std::sync::Arc<std::sync::Mutex<Vec<u64>>>;
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<CoreResult<Times>>();
+        type Shared = (
+            std::sync::Arc<std::sync::Mutex<Vec<u64>>>,
+            std::sync::Arc<std::sync::Mutex<Vec<TargetMove>>>,
+            std::sync::Arc<std::sync::Mutex<git2::Oid>>,
+        );
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<CoreResult<Shared>>();
         std::thread::Builder::new()
             .name("yokeflow-merge-queue".into())
             .spawn(move || {
@@ -73,7 +81,7 @@ impl MergeQueue {
                 rt.block_on(async move {
                     let gate = match MergeGate::open(&repo, cfg) {
                         Ok(g) => {
-                            let _ = ready_tx.send(Ok(g.test_times()));
+                            let _ = ready_tx.send(Ok((g.test_times(), g.target_moves(), g.trusted_target())));
                             g
                         }
                         Err(e) => {
@@ -116,14 +124,24 @@ impl MergeQueue {
                 });
             })
             .map_err(|e| CoreError::io("cannot start the merge queue", e))?;
-        let test_times =
+        let (test_times, moves, trusted) =
             ready_rx.recv().map_err(|_| CoreError::InvalidInput("the merge queue stopped at start".into()))??;
-        Ok(MergeQueue { tx, test_times })
+        Ok(MergeQueue { tx, test_times, moves, trusted })
     }
 
     /// How long each of the gate's test runs took so far (ms).
     pub(crate) fn test_times(&self) -> Vec<u64> {
         self.test_times.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The commit new work starts from: the target as the gate last tested it ([`MergeGate::trusted_target`]).
+    pub(crate) fn trusted_target(&self) -> git2::Oid {
+        *self.trusted.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The moves of the target the gate did not make, so far.
+    pub(crate) fn target_moves(&self) -> Vec<TargetMove> {
+        self.moves.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// Queues `branch` (task `task_id`'s) for landing and waits for its turn and result ([`Landed`]).
@@ -170,8 +188,32 @@ async fn serve_batch(gate: &MergeGate, batch: Vec<(String, Landing)>, events: &E
     emit(events, Event::MergeBatch { run_id: run_id.to_string(), task_ids: task_ids.clone() });
     let size = pairs.len();
     let outcomes = gate.land_batch(&pairs).await;
+    announce_moves(gate, events, run_id);
     for (reply, out) in waiting.into_iter().zip(outcomes) {
         let _ = reply.send((out, t0.elapsed(), size));
+    }
+}
+
+/// Announces each move of the target the gate found (and tested) since the last call ([`Event::TargetMovedOutside`]).
+fn announce_moves(gate: &MergeGate, events: &EventSender, run_id: &str) {
+    let moves = gate.target_moves();
+    let mut moves = moves.lock().unwrap_or_else(|e| e.into_inner());
+    let tested = gate.config().test_command.is_some();
+    for m in moves.iter_mut().filter(|m| !m.announced && (m.passed.is_some() || !tested)) {
+        m.announced = true;
+        let log = m.passed.map(|_| gate.log_path(&crate::merge::target_label(&m.to)).display().to_string());
+        emit(
+            events,
+            Event::TargetMovedOutside {
+                run_id: run_id.to_string(),
+                target: gate.config().target_branch.clone(),
+                from: m.from.clone(),
+                to: m.to.clone(),
+                by: m.by.clone(),
+                passed: m.passed,
+                log,
+            },
+        );
     }
 }
 

@@ -259,6 +259,7 @@ pub async fn run_controlled(
             checkout_warned: Default::default(),
             port_base,
             at_gate,
+            git_config: Arc::new(crate::git::ConfigGuard::new(&repo)?),
         });
         let (results_tx, results_rx) = mpsc::unbounded_channel();
         let mut lp = RunLoop {
@@ -663,6 +664,7 @@ impl RunLoop<'_> {
             predicted_efficiency_gain: predicted,
             gate_ms: 0,
             gate_tests_ms: self.ctx.queue.test_times(),
+            target_moves_outside: self.ctx.queue.target_moves(),
             merge_attempts: st.merges.attempts,
             auto_merged: st.merges.auto_merged,
             sent_to_review: st.merges.sent_to_review,

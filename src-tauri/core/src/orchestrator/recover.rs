@@ -14,7 +14,7 @@
 //! - worktrees on disk and `yokeflow/*` branches that no open row knows are registered for their task when
 //!   they hold unmerged work, and removed when they hold none. No task and no commit is ever lost.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::Path;
 
 use serde::Serialize;
@@ -71,8 +71,24 @@ pub async fn recover(db: &Db, project_id: &str) -> CoreResult<RecoveryReport> {
 pub(crate) async fn claim(db: &Db, project_id: &str) -> CoreResult<super::claim::RunClaim> {
     let project = project::get(db, project_id).await?;
     let repo = std::path::PathBuf::from(&project.repo_path);
-    if let Some(claim) = blocking(move || super::claim::RunClaim::try_acquire(&repo)).await? {
-        return Ok(claim);
+    // A claim just released can stay held for a moment: a process forked by another thread of this program (before
+    // it runs its program, which closes the inherited file) holds a copy of the released lock's file description.
+    // So while no run row says a run goes, the claim is tried again for a short while before it counts as taken.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    loop {
+        let path = repo.clone();
+        if let Some(claim) = blocking(move || super::claim::RunClaim::try_acquire(&path)).await? {
+            return Ok(claim);
+        }
+        let row: Option<String> =
+            sqlx::query_scalar("SELECT id FROM runs WHERE project_id = ? AND status IN ('running', 'paused') LIMIT 1")
+                .bind(project_id)
+                .fetch_optional(db.pool())
+                .await?;
+        if row.is_some() || std::time::Instant::now() >= deadline {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
     let (run_id, pid) = live_run(db, project_id).await?.unwrap_or_else(|| ("starting".into(), 0));
     Err(CoreError::RunInProgress { run_id, pid })
@@ -108,7 +124,7 @@ pub(crate) async fn recover_claimed(
         .fetch_all(db.pool())
         .await?;
     if !sessions.is_empty() {
-        let by_env = processes_with(SESSION_ENV);
+        let by_env = crate::process::processes_with(SESSION_ENV);
         for s in &sessions {
             let (id, pid): (String, Option<i64>) = (s.try_get("id")?, s.try_get("pid")?);
             let mut groups: HashSet<i32> = by_env.get(&id).cloned().unwrap_or_default().into_iter().collect();
@@ -132,7 +148,9 @@ pub(crate) async fn recover_claimed(
         }
     }
     // The gate's test command of a dead run (nothing else tests this repository: we hold its claim).
-    for pid in processes_with(crate::merge::GATE_TESTS_ENV).remove(&project.repo_path).unwrap_or_default() {
+    for pid in
+        crate::process::processes_with(crate::merge::GATE_TESTS_ENV).remove(&project.repo_path).unwrap_or_default()
+    {
         if agent::kill_group(pid, libc::SIGKILL) || (unsafe { libc::kill(pid, libc::SIGKILL) } == 0) {
             report.processes_killed += 1;
         }
@@ -238,6 +256,25 @@ pub(crate) async fn reconcile_worktrees(
         live.into_iter().filter(|i| !known.contains(&i.branch)).map(|i| (Some(i.clone()), i.branch)).collect();
     unknown.extend(orphans.into_iter().filter(|b| !known.contains(b)).map(|b| (None, b)));
     for (info, branch) in unknown {
+        if !existing.contains(&branch) {
+            // A worktree whose branch was deleted (by another task's agent): its work is kept aside, its task
+            // waits in Review saying so, and nothing else waits on it.
+            let Some(info) = info else { continue };
+            let (repo3, i3) = (repo.clone(), info.clone());
+            let rescued = blocking(move || Worktrees::open(&repo3)?.drop_branchless(&i3)).await?;
+            removed_count += 1;
+            let waiting = all_tasks.iter().any(|t| {
+                t.id == info.task_id
+                    && matches!(t.status, crate::model::TaskStatus::Review | crate::model::TaskStatus::InProgress)
+            });
+            // A task a person sent back to the Backlog starts afresh; one that waited for them says what happened.
+            if waiting {
+                let reason = CoreError::BranchGone { branch: branch.clone(), rescued }.to_string();
+                tasks::set_status(db, project_id, &info.task_id, crate::model::TaskStatus::Review, Some(&reason))
+                    .await?;
+            }
+            continue;
+        }
         let (repo3, target3, b3, i3) = (repo.clone(), target.clone(), branch.clone(), info.clone());
         let removed = blocking(move || {
             let wts = Worktrees::open(&repo3)?;
@@ -387,28 +424,7 @@ fn clear_stale_locks(repo: &Path, target: &str) {
     }
 }
 
-/// The variable `var` of a process, read from `/proc/<pid>/environ` (Linux).
-fn process_env(pid: i32, var: &str) -> Option<String> {
-    let env = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
-    let key = format!("{var}=");
-    env.split(|&b| b == 0)
-        .find_map(|kv| kv.strip_prefix(key.as_bytes()).map(|v| String::from_utf8_lossy(v).into_owned()))
-}
-
 /// `YOKEFLOW_SESSION` of a process.
 fn process_session(pid: i32) -> Option<String> {
-    process_env(pid, SESSION_ENV)
-}
-
-/// Every process of ours that carries the variable `var`, by its value (Linux; empty elsewhere).
-fn processes_with(var: &str) -> HashMap<String, Vec<i32>> {
-    let mut out: HashMap<String, Vec<i32>> = HashMap::new();
-    let Ok(entries) = std::fs::read_dir("/proc") else { return out };
-    for e in entries.flatten() {
-        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else { continue };
-        if let Some(value) = process_env(pid, var) {
-            out.entry(value).or_default().push(pid);
-        }
-    }
-    out
+    crate::process::process_env(pid, SESSION_ENV)
 }

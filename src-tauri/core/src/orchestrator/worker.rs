@@ -57,6 +57,9 @@ pub(crate) struct WorkerCtx {
     pub port_base: u16,
     /// A task's agent is done and its work goes to the gate: the run loop frees its worker slot.
     pub at_gate: tokio::sync::mpsc::UnboundedSender<String>,
+    /// The repository's shared git configuration as the run found it: a change to a key that names a program, found
+    /// when an agent's session ends, is undone and sends that task to Review ([`crate::git::ConfigGuard`]).
+    pub git_config: Arc<crate::git::ConfigGuard>,
 }
 
 /// One task's stop switch: its agent is stopped when `stop` is cancelled (by the run's cancel, its parent, or by
@@ -224,6 +227,9 @@ async fn drive(
         session = work(ctx, s, stop, &info, task_prompt.clone()).await?;
     }
     let log = session.log_path.display();
+    if let Some(change) = config_changed(ctx).await? {
+        return Ok((TaskStatus::Review, Some(format!("{change} (log: {log})"))));
+    }
     match session.outcome {
         SessionOutcome::Changed => {}
         // Merge now: the agent was stopped on purpose; what it left goes to the gate.
@@ -278,6 +284,16 @@ async fn drive(
     let _ = ctx.at_gate.send(s.task.id.clone());
     let (mut landed, took, mut batch) = ctx.queue.land(&s.task.id, &info.branch, &message).await;
     p.waited = queued.elapsed().saturating_sub(took);
+    // The target was moved outside the gate to a tree that fails: this work is not to blame. It waits until the
+    // target moves again (fixed, or reset by a person), then lands through the gate as usual.
+    while let Ok(LandOutcome::TargetFailing { commit, .. }) = &landed {
+        if !wait_for_target_to_leave(ctx, commit).await {
+            break;
+        }
+        let (again, took, size) = ctx.queue.land(&s.task.id, &info.branch, &message).await;
+        p.waited += took;
+        (landed, batch) = (again, size);
+    }
     // Another task of the same expert landed first: only the expertise files conflict. Bring the target in with
     // the files exported again from the database (which has both tasks' learning), and land again.
     let mut attempts = 0;
@@ -324,6 +340,37 @@ async fn drive(
         }
     }
     settle(ctx, s, Some(info), landed, batch, &mut p.merge).await
+}
+
+/// After an agent's session: a change to the repository's git configuration that would run a program (planted hooks,
+/// file-system monitor, filters, ...) is undone, and the reason for Review says what it was.
+async fn config_changed(ctx: &WorkerCtx) -> CoreResult<Option<String>> {
+    let guard = ctx.git_config.clone();
+    let change = blocking(move || guard.check()).await?;
+    Ok(change.map(|c| {
+        format!(
+            "the repository's git configuration (.git/config) was changed while this task's agent worked, in keys that \
+             make git run a program; YokeFlow undid it: {c}"
+        )
+    }))
+}
+
+/// Waits until the target no longer points at `commit` (hex); false when the run or the task was stopped first.
+async fn wait_for_target_to_leave(ctx: &WorkerCtx, commit: &str) -> bool {
+    loop {
+        let (repo, target) = (ctx.repo.clone(), ctx.target_branch.clone());
+        let now = crate::concurrency::blocking(move || {
+            crate::worktree::branch_tip(&git2::Repository::open(&repo)?, &target).map(|o| o.to_string())
+        })
+        .await;
+        if now.map_or(true, |now| now != commit) {
+            return true;
+        }
+        tokio::select! {
+            _ = ctx.cancel.cancelled() => return false,
+            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+        }
+    }
 }
 
 /// Records how a landing ended: Done (worktree removed, when there is one), or Review with the reason.
@@ -385,17 +432,33 @@ async fn settle(
             };
             Ok((TaskStatus::Review, Some(format!("the tests failed on the merged tree (log: {log}){found}"))))
         }
-        LandOutcome::CheckoutBlocked { reason, .. } => {
+        LandOutcome::CheckoutBlocked { reason, tested, .. } => {
             *merge = Some(MergeKind::CheckoutBlocked);
             emit(&ctx.events, result(MergeKind::CheckoutBlocked, reason.clone()));
-            if !ctx.checkout_warned.swap(true, std::sync::atomic::Ordering::Relaxed) {
-                let message = format!(
-                    "finished work does not land while {reason}; then land what waits in Review with `yokeflow land                      <task>` (or drop its card on Done)"
-                );
-                emit(&ctx.events, Event::Warning { run_id: ctx.run_id.clone(), task_id: None, message });
-            }
             let task = &s.task.id;
-            Ok((TaskStatus::Review, Some(format!("tested but not landed: {reason}; then `yokeflow land {task}`"))))
+            let how = if tested { "tested but not landed" } else { "not landed" };
+            let reason = format!("{how}: {reason}; then `yokeflow land {task}`");
+            emit(&ctx.events, warning(ctx, task, reason.clone()));
+            Ok((TaskStatus::Review, Some(reason)))
+        }
+        LandOutcome::TargetFailing { commit, log_path } => {
+            *merge = Some(MergeKind::TargetFailing);
+            let log = log_path.display().to_string();
+            emit(&ctx.events, result(MergeKind::TargetFailing, log.clone()));
+            let target = &ctx.target_branch;
+            Ok((
+                TaskStatus::Review,
+                Some(format!(
+                    "not landed: `{target}` was moved outside the merge gate to {commit}, whose tests fail on their own \
+                     (log: {log}); this work was not tested on it. Fix or reset `{target}`, then `yokeflow land {}`",
+                    s.task.id
+                )),
+            ))
+        }
+        LandOutcome::Refused { reason } => {
+            *merge = Some(MergeKind::Refused);
+            emit(&ctx.events, result(MergeKind::Refused, reason.clone()));
+            Ok((TaskStatus::Review, Some(format!("the merge gate refused the branch: {reason}"))))
         }
         LandOutcome::NothingToMerge => {
             *merge = Some(MergeKind::NothingToMerge);
@@ -460,6 +523,9 @@ async fn resolve_conflict(
     let worktree = WorktreeInfo { path: path.clone(), ..info.clone() };
     let spec = session_spec(ctx, s, worktree, agent::build_resolution_prompt(&s.task, &files), false);
     let session = agent::run_session(&ctx.db, &spec, &ctx.events, ctx.cancel.clone()).await?;
+    if let Some(change) = config_changed(ctx).await? {
+        return Ok(Resolution::Failed(change));
+    }
     let list = conflicted.join(", ");
     let log = session.log_path.display();
     match session.outcome {
@@ -497,6 +563,8 @@ async fn open_worktree(ctx: &WorkerCtx, s: &Started) -> CoreResult<(WorktreeInfo
     let target = ctx.target_branch.clone();
     let task_id = s.task.id.clone();
     let reuse = s.reuse_branch.clone();
+    // From the target as the gate last tested it: a target moved outside the gate is not work to build on.
+    let base = ctx.queue.trusted_target();
     let slot = match s.slot {
         Occupancy::Worker(slot) if ctx.project.reuse_worktrees => Some(slot),
         _ => None,
@@ -544,7 +612,6 @@ async fn open_worktree(ctx: &WorkerCtx, s: &Started) -> CoreResult<(WorktreeInfo
                 }
             }
         }
-        let base = git.find_reference(&format!("refs/heads/{target}"))?.peel_to_commit()?.id();
         let Some(slot) = slot else { return Ok((wts.create(&task_id, base)?, false, None)) };
         // The slot's own folder, reset to the base with its build outputs kept.
         let got = wts.acquire_slot(&task_id, base, slot)?;

@@ -16,6 +16,8 @@ const RESULT_LABEL: Record<MergeKind, string> = {
   tests_failed: "tests failed",
   nothing_to_merge: "nothing to merge",
   checkout_blocked: "not landed: checkout",
+  target_failing: "not landed: target fails",
+  refused: "refused",
   error: "merge error",
 };
 
