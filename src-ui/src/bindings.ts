@@ -568,6 +568,12 @@ by: string,
  * Whether `to` passed the tests run on it alone; `None` while untested (or with no test command).
  */
 passed: boolean | null, };
+export type SettingChange = { key: string, 
+/**
+ * JSON text; empty when the key did not exist.
+ */
+from: string, to: string, };
+export type EfficiencyBasis = "summed_task_times" | "sequential_runs";
 export type RunReport = { run_id: string, project_id: string, mode: RunMode, workers: number, 
 /**
  * `finished`, `cancelled` or `failed`.
@@ -590,9 +596,13 @@ wall_ms: number,
  */
 task_time_ms: number, 
 /**
- * `1 - wall / sum of task times` (0 when nothing ran).
+ * `1 - wall / sequential_ms` (0 when nothing ran).
  */
 efficiency_gain: number, 
+/**
+ * The sequential time the gain is measured against, and where it comes from ([`EfficiencyBasis`]).
+ */
+sequential_ms: number, efficiency_basis: EfficiencyBasis, 
 /**
  * The simulator's prediction for the same tasks: `1 - dynamic / sequential` in estimated minutes (with the
  * merge gate's test time per landing when the project's earlier runs measured it).
@@ -610,7 +620,12 @@ gate_tests_ms: Array<number>,
  * Moves of the target the merge gate did not make (an agent, a person, another tool), seen during the run,
  * each with the result of the tests run on it alone (`passed` null while untested).
  */
-target_moves_outside: Array<TargetMove>, merge_attempts: number, auto_merged: number, sent_to_review: number, 
+target_moves_outside: Array<TargetMove>, 
+/**
+ * The project's settings and allowed tool rules that changed while the run went (a person's change in the
+ * window, or one that got through by another way), each with its value before and after as JSON text.
+ */
+settings_changed: Array<SettingChange>, merge_attempts: number, auto_merged: number, sent_to_review: number, 
 /**
  * Merges that went through after the review agent resolved a conflict (counted in `auto_merged` too).
  */

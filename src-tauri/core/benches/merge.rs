@@ -24,7 +24,10 @@ const LANDINGS: usize = 50;
 const TESTED_LANDINGS: usize = 10;
 
 fn main() {
-    let dir = tempfile::tempdir().expect("temp dir");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    // The repository in a folder of its own: YokeFlow keeps its worktrees beside it, inside the temporary folder.
+    let dir = Dir(tmp.path().join("repo"));
+    std::fs::create_dir(dir.path()).expect("repo folder");
     let (repo, base) = generate(dir.path());
     println!("repository: {} files in {DIRS} folders", DIRS * FILES_PER_DIR);
     let ok_conflicts = bench_conflicts(dir.path(), &repo, base);
@@ -177,4 +180,13 @@ fn bench_tested_land(path: &Path, repo: &Repository) {
         "land with test command `true` (incremental checkout + spawn, info): median {:.2} ms over {TESTED_LANDINGS}",
         ms(median(samples))
     );
+}
+
+/// The benchmark repository's folder.
+struct Dir(std::path::PathBuf);
+
+impl Dir {
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
 }

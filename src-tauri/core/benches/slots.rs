@@ -22,7 +22,10 @@ const ROUNDS: usize = 5;
 const FUNCTIONS: usize = 3000;
 
 fn main() {
-    let dir = tempfile::tempdir().expect("temp dir");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    // The repository in a folder of its own: YokeFlow keeps its worktrees beside it, inside the temporary folder.
+    let dir = Dir(tmp.path().join("repo"));
+    std::fs::create_dir(dir.path()).expect("repo folder");
     let repo = Repository::init_opts(dir.path(), RepositoryInitOptions::new().initial_head("main")).unwrap();
     repo.config().unwrap().set_str("user.name", "Bench").unwrap();
     repo.config().unwrap().set_str("user.email", "bench@example.com").unwrap();
@@ -100,4 +103,13 @@ fn land(repo: &Repository, info: &WorktreeInfo, round: usize) {
 fn median(xs: &mut [Duration]) -> Duration {
     xs.sort();
     xs[xs.len() / 2]
+}
+
+/// The benchmark repository's folder.
+struct Dir(std::path::PathBuf);
+
+impl Dir {
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
 }

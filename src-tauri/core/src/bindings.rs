@@ -115,6 +115,8 @@ pub fn typescript() -> String {
         decl::<TaskTiming>(),
         decl::<ReviewItem>(),
         decl::<crate::merge::TargetMove>(),
+        decl::<crate::report::SettingChange>(),
+        decl::<crate::report::EfficiencyBasis>(),
         decl::<RunReport>(),
         decl::<Event>(),
         decl::<ActiveRunState>(),

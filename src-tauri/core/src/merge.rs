@@ -7,8 +7,9 @@
 //!    is touched); a conflict ends here with [`LandOutcome::Conflict`] and the target untouched;
 //! 2. write the merge commit (parents: target, branch) as a plain object, or take the branch tip itself when the
 //!    target is its ancestor (fast-forward, still tested), check it out in the gate's own detached worktree
-//!    `<repo>/.yokeflow/integration` and run the test command there (argv, never a shell; its process group is
-//!    killed on timeout), logging to `<repo>/.yokeflow/logs/<branch-slug>-test.log`;
+//!    `integration/` in the work home beside the checkout ([`crate::worktree::work_home`]) and run the test command
+//!    there (argv, never a shell; its process group is killed on timeout), logging to
+//!    `<repo>/.yokeflow/logs/<branch-slug>-test.log`;
 //! 3. tests pass: move `refs/heads/<target>` by compare-and-swap (`reference_matching`: the ref is locked and must
 //!    still point at the commit merged onto). If the target moved meanwhile, everything is redone from (1) on the
 //!    new target, so no update is ever lost;
@@ -29,7 +30,7 @@
 //! refused, with its own test log. A branch that conflicts only with a branch before it in the batch is not a
 //! conflict yet: it waits for the next round, after those landed. [`MergeGate::land`] is a batch of one.
 //!
-//! Conflicts are resolved in a per-branch worktree `<repo>/.yokeflow/resolve/<branch-slug>` (see
+//! Conflicts are resolved in a per-branch worktree `resolve/<branch-slug>` of the work home (see
 //! [`MergeGate::prepare_resolution`]), not in the integration worktree, so other branches keep landing while a
 //! review agent works. One `MergeGate` serialises its own landings; use one gate per repository.
 
@@ -114,7 +115,13 @@ pub enum LandOutcome {
     /// user's checkout of the target followed ([`crate::user_checkout`]).
     Merged { commit: String, tested: bool, attempts: u32, checkout: CheckoutSync },
     /// The merged tree failed the tests (or timed out); the target did not move.
-    TestsFailed { log_path: PathBuf, merged_tree_commit: String },
+    /// `note` names a likely cause the gate saw (a lockfile changed and no setup command installs it).
+    TestsFailed {
+        log_path: PathBuf,
+        merged_tree_commit: String,
+        #[serde(default)]
+        note: Option<String>,
+    },
     /// The branch does not merge cleanly onto the target; the target did not move.
     Conflict { files: Vec<String> },
     /// Every commit of the branch is already on the target.
@@ -219,8 +226,8 @@ impl MergeGate {
             owned: std::sync::Arc::new(std::sync::Mutex::new(owned)),
             failing: std::sync::Mutex::new(None),
             moves: Default::default(),
-            integration: state_dir(&repo_path, "integration", false)?,
-            resolve_root: state_dir(&repo_path, "resolve", false)?,
+            integration: crate::worktree::work_dir(&repo_path, "integration", false)?,
+            resolve_root: crate::worktree::work_dir(&repo_path, "resolve", false)?,
             logs,
             repo_path,
             cfg,
@@ -409,7 +416,9 @@ impl MergeGate {
                 };
                 if let Some(log_path) = failed {
                     if let [(only, commit)] = members.as_slice() {
-                        let outcome = LandOutcome::TestsFailed { log_path, merged_tree_commit: commit.to_string() };
+                        let note = self.uninstalled_lockfiles(onto, *commit);
+                        let merged_tree_commit = commit.to_string();
+                        let outcome = LandOutcome::TestsFailed { log_path, merged_tree_commit, note };
                         settled.push((*only, outcome));
                         return Ok(Round { outcomes: settled, then: vec![deferred] });
                     }
@@ -577,10 +586,7 @@ impl MergeGate {
         let Some(argv) = &cfg.setup else { return Ok(None) };
         let marker = state_dir(&self.repo_path, "gate", true)?.join("setup.fingerprint");
         // The folder's identity too: a worktree made afresh (after a prune) has none of the setup's output.
-        let folder = std::os::unix::fs::MetadataExt::ino(
-            &std::fs::metadata(&self.integration).map_err(|e| CoreError::io("cannot read the gate's worktree", e))?,
-        );
-        let fingerprint = format!("{folder}:{}", crate::prepare::setup_fingerprint(argv, &self.integration));
+        let fingerprint = crate::prepare::folder_fingerprint(argv, &self.integration)?;
         if std::fs::read_to_string(&marker).is_ok_and(|f| f.trim() == fingerprint) {
             return Ok(None);
         }
@@ -721,6 +727,28 @@ impl MergeGate {
         Ok(())
     }
 
+    /// When the tree moving the target from `onto` to `commit` changes a lockfile and no setup command installs
+    /// dependencies in the gate's worktree: the sentence that says so (the likely reason its tests failed).
+    fn uninstalled_lockfiles(&self, onto: Oid, commit: Oid) -> Option<String> {
+        if self.cfg.setup.is_some() {
+            return None;
+        }
+        let repo = self.repo().ok()?;
+        let (old, new) = (repo.find_commit(onto).ok()?.tree().ok()?, repo.find_commit(commit).ok()?.tree().ok()?);
+        let changed: Vec<&str> = crate::prepare::LOCKFILES
+            .iter()
+            .copied()
+            .filter(|f| old.get_name(f).map(|e| e.id()) != new.get_name(f).map(|e| e.id()))
+            .collect();
+        (!changed.is_empty()).then(|| {
+            format!(
+                "it changes {} and no setup command installs the dependencies before the tests (set `setup`, e.g. \
+                 [\"npm\", \"ci\"])",
+                changed.join(", ")
+            )
+        })
+    }
+
     /// After the tests: whether the integration worktree still holds exactly `commit` (HEAD there, index and
     /// every tracked file as the commit has them). Anything else means something changed the tree while it was
     /// tested (a process an agent left behind), so the run does not count: the log says what changed.
@@ -796,8 +824,11 @@ impl MergeGate {
     /// YokeFlow's folders the gate works in are checked again at each use, not once: a link put in their place
     /// since (by an agent, a landed tree) is refused before anything is written through it.
     fn check_dirs(&self) -> CoreResult<()> {
-        for sub in ["logs", "integration", "resolve", "locks", "gate"] {
+        for sub in ["logs", "locks", "gate"] {
             state_dir(&self.repo_path, sub, false)?;
+        }
+        for sub in ["integration", "resolve"] {
+            crate::worktree::work_dir(&self.repo_path, sub, false)?;
         }
         Ok(())
     }

@@ -368,6 +368,35 @@ pub const LOCKFILES: &[&str] = &[
     "composer.lock",
 ];
 
+/// Whether the setup command `argv` rewrites the folder `pattern` names (its last level): package managers that
+/// install into `node_modules` (`npm ci`/`install`, `yarn`, `pnpm install`, `bun install`) or a virtual environment
+/// (`uv sync`, `poetry install`, `pipenv install` into `.venv`). `Some(why)` says how.
+pub fn rewritten_by(argv: &[String], pattern: &str) -> Option<&'static str> {
+    let last = pattern.rsplit('/').next().unwrap_or(pattern);
+    let program = argv.first().map(|p| p.rsplit('/').next().unwrap_or(p)).unwrap_or("");
+    let sub = argv.get(1).map(String::as_str).unwrap_or("");
+    let node = matches!(
+        (program, sub),
+        ("npm", "ci" | "install" | "i" | "clean-install")
+            | ("yarn", "" | "install")
+            | ("pnpm", "install" | "i")
+            | ("bun", "install" | "i")
+    );
+    let venv = matches!((program, sub), ("uv", "sync") | ("poetry", "install") | ("pipenv", "install" | "sync"));
+    match last {
+        "node_modules" if node => Some("installs into (npm ci even deletes it first)"),
+        ".venv" | "venv" if venv => Some("installs into"),
+        _ => None,
+    }
+}
+
+/// [`setup_fingerprint`] of the folder `dir` itself too (its inode): a folder made afresh has none of the setup's
+/// output, whatever its lockfiles say.
+pub fn folder_fingerprint(argv: &[String], dir: &Path) -> CoreResult<String> {
+    let meta = std::fs::metadata(dir).map_err(|e| CoreError::io(format!("cannot read {}", dir.display()), e))?;
+    Ok(format!("{}:{}", std::os::unix::fs::MetadataExt::ino(&meta), setup_fingerprint(argv, dir)))
+}
+
 /// A fingerprint of what the setup depends on in `dir`: its argv and the lockfiles at the top of `dir`.
 pub fn setup_fingerprint(argv: &[String], dir: &Path) -> String {
     use sha2::{Digest, Sha256};

@@ -6,6 +6,27 @@ use ts_rs::TS;
 
 use crate::model::{RunMode, RunStatus, TaskStatus};
 
+/// What a run's efficiency gain is measured against: the time the same tasks take one at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum EfficiencyBasis {
+    /// The tasks' own times in this run, summed. With several tasks sharing the machine each took longer than it
+    /// would alone, so this overstates the sequential time and the gain: an estimate, and an upper bound.
+    #[default]
+    SummedTaskTimes,
+    /// The same tasks' times in the project's last runs that ran them one at a time (measured, uncontended).
+    SequentialRuns,
+}
+
+/// A setting that changed while a run went ([`RunReport::settings_changed`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SettingChange {
+    pub key: String,
+    /// JSON text; empty when the key did not exist.
+    pub from: String,
+    pub to: String,
+}
+
 /// One task's part in a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct TaskTiming {
@@ -53,8 +74,14 @@ pub struct RunReport {
     /// Sum of the task times: the sequential time.
     #[ts(type = "number")]
     pub task_time_ms: u64,
-    /// `1 - wall / sum of task times` (0 when nothing ran).
+    /// `1 - wall / sequential_ms` (0 when nothing ran).
     pub efficiency_gain: f64,
+    /// The sequential time the gain is measured against, and where it comes from ([`EfficiencyBasis`]).
+    #[serde(default)]
+    #[ts(type = "number")]
+    pub sequential_ms: u64,
+    #[serde(default)]
+    pub efficiency_basis: EfficiencyBasis,
     /// The simulator's prediction for the same tasks: `1 - dynamic / sequential` in estimated minutes (with the
     /// merge gate's test time per landing when the project's earlier runs measured it).
     pub predicted_efficiency_gain: f64,
@@ -70,6 +97,10 @@ pub struct RunReport {
     /// each with the result of the tests run on it alone (`passed` null while untested).
     #[serde(default)]
     pub target_moves_outside: Vec<crate::merge::TargetMove>,
+    /// The project's settings and allowed tool rules that changed while the run went (a person's change in the
+    /// window, or one that got through by another way), each with its value before and after as JSON text.
+    #[serde(default)]
+    pub settings_changed: Vec<SettingChange>,
     pub merge_attempts: u32,
     pub auto_merged: u32,
     pub sent_to_review: u32,
@@ -106,8 +137,12 @@ impl RunReport {
     pub(crate) fn finish(&mut self) {
         self.task_time_ms = self.tasks.iter().map(|t| t.work_ms).sum();
         self.gate_ms = self.tasks.iter().map(|t| t.gate_ms).sum();
+        if self.efficiency_basis == EfficiencyBasis::SummedTaskTimes || self.sequential_ms == 0 {
+            self.efficiency_basis = EfficiencyBasis::SummedTaskTimes;
+            self.sequential_ms = self.task_time_ms;
+        }
         self.efficiency_gain =
-            if self.task_time_ms == 0 { 0.0 } else { 1.0 - self.wall_ms as f64 / self.task_time_ms as f64 };
+            if self.sequential_ms == 0 { 0.0 } else { 1.0 - self.wall_ms as f64 / self.sequential_ms as f64 };
         self.merge_success_rate =
             if self.merge_attempts == 0 { 1.0 } else { f64::from(self.auto_merged) / f64::from(self.merge_attempts) };
     }
@@ -139,11 +174,18 @@ impl RunReport {
                 self.task_time_ms as f64 / 1000.0,
             ));
         } else {
+            let basis = match self.efficiency_basis {
+                EfficiencyBasis::SequentialRuns => "the same tasks one at a time in the project's sequential runs",
+                EfficiencyBasis::SummedTaskTimes => {
+                    "summed task time, measured while tasks shared the machine: an estimate that overstates the gain \
+                     until a sequential run measured these tasks"
+                }
+            };
             s.push_str(&format!(
-                "time: {:.1} s wall (parallel) vs {:.1} s summed task time (sequential): efficiency gain {:.0}% \
-                 (simulator predicted {:.0}%)\n",
+                "time: {:.1} s wall (parallel) vs {:.1} s ({basis}): efficiency gain {:.0}% (simulator predicted \
+                 {:.0}%)\n",
                 self.wall_ms as f64 / 1000.0,
-                self.task_time_ms as f64 / 1000.0,
+                self.sequential_ms as f64 / 1000.0,
                 self.efficiency_gain * 100.0,
                 self.predicted_efficiency_gain * 100.0
             ));
@@ -213,6 +255,18 @@ pub fn gate_model(
     Some(crate::plan::GateModel { test_minutes: test_ms / ms_per_minute, max_batch })
 }
 
+/// Each task's time (`work_ms`) in the project's most recent sequential run that ran it and landed it: the time it
+/// takes alone, for an honest efficiency figure ([`EfficiencyBasis::SequentialRuns`]).
+pub fn sequential_times(reports: &[RunReport]) -> std::collections::HashMap<String, u64> {
+    let mut out = std::collections::HashMap::new();
+    for r in reports.iter().filter(|r| r.mode == RunMode::Sequential) {
+        for t in r.tasks.iter().filter(|t| t.outcome == TaskStatus::Done) {
+            out.entry(t.task_id.clone()).or_insert(t.work_ms);
+        }
+    }
+    out
+}
+
 /// The reports of the project's last `limit` runs that ended with one (newest first; unreadable ones skipped).
 pub async fn recent(db: &crate::db::Db, project_id: &str, limit: u32) -> crate::error::CoreResult<Vec<RunReport>> {
     let rows: Vec<String> = sqlx::query_scalar(
@@ -255,10 +309,13 @@ mod tests {
             wall_ms: 3000,
             task_time_ms: 0,
             efficiency_gain: 0.0,
+            sequential_ms: 0,
+            efficiency_basis: EfficiencyBasis::SummedTaskTimes,
             predicted_efficiency_gain: 0.5,
             gate_ms: 0,
             gate_tests_ms: vec![],
             target_moves_outside: vec![],
+            settings_changed: vec![],
             merge_attempts: 2,
             auto_merged: 2,
             sent_to_review: 0,
@@ -308,6 +365,37 @@ mod tests {
     }
 
     #[test]
+    fn the_gain_is_measured_against_the_tasks_alone_when_a_sequential_run_measured_them_and_says_which() {
+        let timing = |id: &str, work_ms| TaskTiming {
+            task_id: id.into(),
+            slot: 0,
+            started_ms: 0,
+            ended_ms: work_ms,
+            work_ms,
+            gate_ms: 0,
+            outcome: TaskStatus::Done,
+            reason: None,
+        };
+        // In parallel, two tasks sharing the machine each took 4 s; alone they took 2.5 s each.
+        let mut parallel = report(RunMode::Parallel);
+        parallel.tasks = vec![timing("a", 4000), timing("b", 4000)];
+        parallel.finish();
+        assert_eq!(parallel.efficiency_basis, EfficiencyBasis::SummedTaskTimes);
+        assert!((parallel.efficiency_gain - (1.0 - 3000.0 / 8000.0)).abs() < 1e-9);
+        assert!(parallel.to_text().contains("an estimate that overstates the gain"), "{}", parallel.to_text());
+        let mut sequential = report(RunMode::Sequential);
+        sequential.tasks =
+            vec![timing("a", 2500), timing("b", 2500), TaskTiming { outcome: TaskStatus::Review, ..timing("c", 9) }];
+        let alone = sequential_times(&[sequential, parallel.clone()]);
+        assert_eq!(alone.len(), 2, "only landed tasks of sequential runs: {alone:?}");
+        parallel.sequential_ms = alone["a"] + alone["b"];
+        parallel.efficiency_basis = EfficiencyBasis::SequentialRuns;
+        parallel.finish();
+        assert!((parallel.efficiency_gain - (1.0 - 3000.0 / 5000.0)).abs() < 1e-9, "{}", parallel.efficiency_gain);
+        assert!(parallel.to_text().contains("vs 5.0 s (the same tasks one at a time"), "{}", parallel.to_text());
+    }
+
+    #[test]
     fn a_sequential_report_does_not_call_its_time_parallel() {
         let text = report(RunMode::Sequential).to_text();
         assert!(text.contains("one task at a time") && !text.contains("parallel"), "{text}");
@@ -341,10 +429,13 @@ mod tests {
             wall_ms: 0,
             task_time_ms: 0,
             efficiency_gain: 0.0,
+            sequential_ms: 0,
+            efficiency_basis: EfficiencyBasis::SummedTaskTimes,
             predicted_efficiency_gain: 0.0,
             gate_ms: 0,
             gate_tests_ms: tests,
             target_moves_outside: vec![],
+            settings_changed: vec![],
             merge_attempts: 0,
             auto_merged: 0,
             sent_to_review: 0,

@@ -135,6 +135,22 @@ pub fn check(s: &ProjectSettings) -> Vec<SettingIssue> {
             }
         }
     }
+    // A link shares the checkout's folder read-write: the setup rewriting it in a worktree would empty the person's.
+    if let Some(setup) = &s.setup {
+        for p in &s.worktree_link {
+            if let Some(why) = crate::prepare::rewritten_by(setup, p) {
+                issue(
+                    "worktree_link",
+                    format!(
+                        "`{p}` is a folder the setup command {} {why}: through a link it would rewrite (and first \
+                         empty) the one in your checkout. Let the setup make it in each worktree (reuse_worktrees \
+                         keeps it between tasks), or copy it with worktree_include",
+                        serde_json::to_string(setup).unwrap_or_default()
+                    ),
+                );
+            }
+        }
+    }
     if !(1..=64).contains(&s.max_worktrees) {
         issue("max_worktrees", format!("must be between 1 and 64, not {}", s.max_worktrees));
     }

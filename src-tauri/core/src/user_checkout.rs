@@ -52,7 +52,7 @@ pub fn checkouts_of(repo_path: &Path, target: &str) -> Result<Vec<PathBuf>, git2
             == Some(refname.as_str())
     };
     let mut out = Vec::new();
-    let ours = main.workdir().map(|d| d.join(".yokeflow"));
+    let workdir = main.workdir().map(Path::to_path_buf);
     if let Some(dir) = main.workdir() {
         if on_target(&main) {
             out.push(dir.to_path_buf());
@@ -60,7 +60,7 @@ pub fn checkouts_of(repo_path: &Path, target: &str) -> Result<Vec<PathBuf>, git2
     }
     for name in main.worktrees()?.iter().flatten() {
         let Ok(wt) = main.find_worktree(name) else { continue };
-        if !wt.path().is_dir() || ours.as_ref().is_some_and(|o| is_inside(wt.path(), o)) {
+        if !wt.path().is_dir() || workdir.as_ref().is_some_and(|w| crate::worktree::is_ours(w, wt.path())) {
             continue;
         }
         if let Ok(r) = Repository::open_from_worktree(&wt) {
@@ -104,12 +104,6 @@ pub fn follow(repo_path: &Path, target: &str, old: Oid, new: Oid) -> CheckoutSyn
         }
     }
     CheckoutSync::Updated
-}
-
-/// Whether `path` is `folder` or inside it, also when one of them is reached through a link.
-fn is_inside(path: &Path, folder: &Path) -> bool {
-    let canon = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
-    path.starts_with(folder) || canon(path).starts_with(canon(folder))
 }
 
 /// Every path the person changed in a work tree that has the target checked out (staged, unstaged, untracked; not

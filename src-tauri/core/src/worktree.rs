@@ -42,7 +42,7 @@ pub struct WorktreeInfo {
     pub task_id: String,
     /// Short branch name, `yokeflow/<task-slug>-<short-id>`.
     pub branch: String,
-    /// The worktree folder, `<repo>/.yokeflow/worktrees/<task-slug>-<short-id>`.
+    /// The worktree folder, `<work home>/worktrees/<task-slug>-<short-id>` ([`work_home`]).
     pub path: PathBuf,
     /// The commit the branch was created from (hex).
     pub base_commit: String,
@@ -111,14 +111,15 @@ pub(crate) fn admin_lock() -> std::sync::MutexGuard<'static, ()> {
 
 impl Worktrees {
     /// Opens the worktree manager of the repository at `repo_path` (its work tree). The root is
-    /// `<repo>/.yokeflow/worktrees`; `/.yokeflow/` is added once to `.git/info/exclude` so the user's
-    /// `git status` stays clean.
+    /// `worktrees/` in the repository's work home, outside the checkout ([`work_dir`]); the worktrees' metadata
+    /// lives in `<repo>/.yokeflow/` (added once to `.git/info/exclude` so the user's `git status` stays clean).
     pub fn open(repo_path: &Path) -> CoreResult<Worktrees> {
         let repo_path = crate::git::discover_workdir(repo_path)?;
         let repo = Repository::open(&repo_path)?;
         ensure_excluded(&repo)?;
-        let root = state_dir(&repo_path, "worktrees", true)?;
+        // Refused before anything is made: the records' folder first.
         let meta_dir = state_dir(&repo_path, "worktree-meta", true)?;
+        let root = work_dir(&repo_path, "worktrees", true)?;
         Ok(Worktrees { repo_path, root, meta_dir })
     }
 
@@ -359,8 +360,10 @@ impl Worktrees {
         Ok(dropped)
     }
 
-    /// Removes a worktree folder and its git admin folder (the caller saved what mattered).
+    /// Removes a worktree folder and its git admin folder (the caller saved what mattered), and what YokeFlow noted
+    /// about the folder (a slot's setup fingerprint: a folder made later is a new one).
     fn drop_folder(&self, repo: &Repository, name: &str, path: &Path) -> CoreResult<()> {
+        let _ = std::fs::remove_file(self.meta_dir.join(format!("{name}.setup")));
         remove_dir(path)?;
         if let Ok(wt) = repo.find_worktree(name) {
             wt.prune(Some(WorktreePruneOptions::new().valid(true).locked(true)))?;
@@ -562,16 +565,15 @@ impl Worktrees {
         Ok(true)
     }
 
-    /// Removes the stale git metadata of YokeFlow's own worktrees (under `.yokeflow/`) whose folders are gone
+    /// Removes the stale git metadata of YokeFlow's own worktrees ([`is_ours`]) whose folders are gone
     /// (unlocked ones only). A person's worktree is never pruned, even when its folder is missing (an unmounted
     /// disk). Branches are kept.
     pub fn prune(&self) -> CoreResult<()> {
         let _admin = admin_lock();
         let repo = self.repo()?;
-        let ours = self.repo_path.join(".yokeflow");
         for name in repo.worktrees()?.iter().flatten() {
             let wt = repo.find_worktree(name)?;
-            if wt.path().starts_with(&ours) && wt.validate().is_err() && wt.is_prunable(None)? {
+            if is_ours(&self.repo_path, wt.path()) && wt.validate().is_err() && wt.is_prunable(None)? {
                 wt.prune(None)?;
             }
         }
@@ -671,8 +673,11 @@ impl Worktrees {
         Ok(Repository::open(&self.repo_path)?)
     }
 
+    /// Whether `path` is one of this repository's task worktrees: under the root, or under the root older versions
+    /// used inside the checkout (`<repo>/.yokeflow/worktrees`, so their worktrees are still reconciled).
     fn is_under_root(&self, path: &Path) -> bool {
-        path.canonicalize().map(|p| p.starts_with(&self.root)).unwrap_or(false)
+        let legacy = self.repo_path.join(".yokeflow").join("worktrees");
+        path.canonicalize().map(|p| p.starts_with(&self.root) || p.starts_with(&legacy)).unwrap_or(false)
     }
 
     fn meta_path(&self, name: &str) -> PathBuf {
@@ -786,7 +791,8 @@ pub fn disk_usage(repo_path: &Path) -> CoreResult<DiskUsage> {
         }
     }
     let root = repo_path.join(".yokeflow");
-    let wts = root.join("worktrees");
+    let home = work_home(repo_path);
+    let wts = home.join("worktrees");
     let (mut worktrees, mut free_slots) = (0, 0);
     for e in std::fs::read_dir(&wts).into_iter().flatten().flatten().filter(|e| e.path().is_dir()) {
         let slot = e.file_name().to_str().is_some_and(is_slot_name);
@@ -800,7 +806,7 @@ pub fn disk_usage(repo_path: &Path) -> CoreResult<DiskUsage> {
         worktrees,
         free_slots,
         worktree_bytes: size(&wts),
-        gate_bytes: size(&root.join("integration")) + size(&root.join("resolve")),
+        gate_bytes: size(&home.join("integration")) + size(&home.join("resolve")),
         log_bytes: size(&root.join("logs")),
     })
 }
@@ -967,32 +973,67 @@ fn delete_branch_if_at(repo: &Repository, branch: &str, expected: Oid) -> CoreRe
     Ok(())
 }
 
-/// `<repo>/.yokeflow/<sub>`, YokeFlow's own folder for worktrees, logs and merges; created when `create` and
-/// missing. Refused when `.yokeflow` or that folder is a symbolic link or not a folder: a repository could commit
-/// one to send YokeFlow's worktrees, logs and deletions outside itself.
-pub fn state_dir(repo_path: &Path, sub: &str, create: bool) -> CoreResult<PathBuf> {
-    let dot = repo_path.join(".yokeflow");
-    let dir = dot.join(sub);
-    for path in [&dot, &dir] {
+/// The folder, outside the checkout, that holds YokeFlow's work trees of the repository at `repo_path` (its task
+/// worktrees, the merge gate's, conflict resolutions): `<parent>/.<name>.yokeflow/` beside the checkout, so that
+/// nothing above a work tree is the person's (Node's `node_modules`, a Python `.venv`, a Cargo workspace or a config
+/// file found by searching upwards would otherwise leak the person's files into the tests). Where that parent cannot
+/// take it (not writable), `<data dir>/worktrees/<name>-<hash of the path>`; `YOKEFLOW_WORKTREES_DIR` puts every
+/// repository's under that folder (`<dir>/<name>-<hash>`).
+pub fn work_home(repo_path: &Path) -> PathBuf {
+    let repo = repo_path.canonicalize().unwrap_or_else(|_| repo_path.to_path_buf());
+    let name = repo.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "repository".into());
+    let hashed = |base: PathBuf| {
+        use sha2::{Digest, Sha256};
+        let hash = Sha256::digest(repo.as_os_str().as_encoded_bytes());
+        let hex: String = hash.iter().take(6).map(|b| format!("{b:02x}")).collect();
+        base.join(format!("{}-{hex}", slug(&name)))
+    };
+    if let Some(dir) = std::env::var_os("YOKEFLOW_WORKTREES_DIR").filter(|d| !d.is_empty()) {
+        return hashed(PathBuf::from(dir));
+    }
+    let beside = repo.parent().map(|p| p.join(format!(".{name}.yokeflow")));
+    match beside {
+        Some(home) if home.is_dir() || std::fs::create_dir(&home).is_ok() => home,
+        _ => hashed(crate::paths::data_dir().join("worktrees")),
+    }
+}
+
+/// `<work home>/<sub>` ([`work_home`]): created when `create` and missing, refused like [`state_dir`] when the home or
+/// the folder is a symbolic link or not a folder.
+pub fn work_dir(repo_path: &Path, sub: &str, create: bool) -> CoreResult<PathBuf> {
+    own_folder(&work_home(repo_path), sub, create, "the repository's worktrees", |_| Ok(()))
+}
+
+/// `top/sub`, each checked to be a real folder (never a symbolic link or a file), created when missing (`sub` only
+/// when `create`); `made_top` runs once `top` was created here. `what` names what YokeFlow keeps there.
+fn own_folder(
+    top: &Path,
+    sub: &str,
+    create: bool,
+    what: &str,
+    made_top: impl FnOnce(&Path) -> CoreResult<()>,
+) -> CoreResult<PathBuf> {
+    let dir = top.join(sub);
+    let mut made_top = Some(made_top);
+    for path in [top, dir.as_path()] {
         match std::fs::symlink_metadata(path) {
             Ok(m) if m.file_type().is_symlink() || !m.is_dir() => {
                 return Err(CoreError::InvalidInput(format!(
-                    "{} is a symbolic link or a file, not a folder: YokeFlow keeps its worktrees, logs and merges \
-                     under .yokeflow/ and will not work through it (remove it; .yokeflow/ belongs to YokeFlow and is \
-                     excluded from git)",
+                    "{} is a symbolic link or a file, not a folder: YokeFlow keeps {what} there and will not work \
+                     through it (remove it; it belongs to YokeFlow)",
                     path.display()
                 )))
             }
             Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                if !create && path == &dir {
+                if !create && path == dir {
                     break;
                 }
-                std::fs::create_dir(path).map_err(|e| CoreError::io(format!("cannot create {}", path.display()), e))?;
-                if path == &dot {
-                    // Whoever makes the folder first (a run, a card edit's lock), git's status never shows it.
-                    if let Ok(repo) = Repository::open(repo_path) {
-                        ensure_excluded(&repo)?;
+                std::fs::create_dir_all(path)
+                    .map_err(|e| CoreError::io(format!("cannot create {}", path.display()), e))?;
+                if path == top {
+                    if let Some(f) = made_top.take() {
+                        f(path)?;
                     }
                 }
             }
@@ -1000,6 +1041,33 @@ pub fn state_dir(repo_path: &Path, sub: &str, create: bool) -> CoreResult<PathBu
         }
     }
     Ok(dir)
+}
+
+/// Whether `path` lies in one of YokeFlow's own folders of the repository at `repo_path`: its work home
+/// ([`work_home`]) or `<repo>/.yokeflow/` (where older versions kept their worktrees). A person's worktree never does.
+pub fn is_ours(repo_path: &Path, path: &Path) -> bool {
+    let canon = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    let (home, dot) = (work_home(repo_path), repo_path.join(".yokeflow"));
+    let path_c = canon(path);
+    [home, dot].iter().any(|root| path.starts_with(root) || path_c.starts_with(canon(root)))
+}
+
+/// `<repo>/.yokeflow/<sub>`, YokeFlow's own folder for worktrees, logs and merges; created when `create` and
+/// missing. Refused when `.yokeflow` or that folder is a symbolic link or not a folder: a repository could commit
+/// one to send YokeFlow's worktrees, logs and deletions outside itself.
+pub fn state_dir(repo_path: &Path, sub: &str, create: bool) -> CoreResult<PathBuf> {
+    // Whoever makes the folder first (a run, a card edit's lock), git's status never shows it.
+    let exclude = |_: &Path| match Repository::open(repo_path) {
+        Ok(repo) => ensure_excluded(&repo),
+        Err(_) => Ok(()),
+    };
+    own_folder(
+        &repo_path.join(".yokeflow"),
+        sub,
+        create,
+        "its logs, locks and worktree records (.yokeflow/, excluded from git)",
+        exclude,
+    )
 }
 
 pub(crate) fn create_dir(path: &Path) -> CoreResult<()> {

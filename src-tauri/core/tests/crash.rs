@@ -305,7 +305,7 @@ async fn killing_the_runner_at_every_stage_loses_nothing() {
     if !f.worktree_dirs().is_empty() {
         // What is in them says who left them (a half-removed worktree, or files written after its removal).
         let mut found = Vec::new();
-        let mut stack = vec![f.repo.join(".yokeflow/worktrees")];
+        let mut stack = vec![yokeflow_core::worktree::work_home(&f.repo).join("worktrees")];
         while let Some(dir) = stack.pop() {
             for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
                 let meta = std::fs::symlink_metadata(e.path()).unwrap();
@@ -750,7 +750,7 @@ async fn a_crash_in_the_middle_of_a_slot_reset_loses_nothing() {
     let (tx, _rx) = yokeflow_core::events::channel();
     let report = yokeflow_core::orchestrator::run(&f.db, &f.project_id, run("a"), tx).await.unwrap();
     assert!(report.all_done(), "{report:#?}");
-    let slot = f.repo.join(".yokeflow/worktrees/slot-0");
+    let slot = yokeflow_core::worktree::work_home(&f.repo).join("worktrees/slot-0");
     assert!(slot.is_dir(), "{:?}", f.worktree_dirs());
     // In the free slot: a build output (ignored), a person's edit of a tracked file, a new file.
     std::fs::create_dir_all(slot.join("build")).unwrap();

@@ -17,16 +17,36 @@ use rng::Rng;
 /// A repository on `main` whose first commit (made through the work tree) holds `a.txt` and `b.txt`.
 /// A repository whose work tree is detached at the first commit of `main`: the person works elsewhere, so the
 /// tests of the gate's own rules move `main` freely ([`repo_on_main`] for the tests of a checkout of `main`).
-fn repo() -> (tempfile::TempDir, Repository) {
+fn repo() -> (RepoDir, Repository) {
     let (dir, repo) = repo_on_main();
     let head = tip(&repo, "main");
     repo.set_head_detached(head).unwrap();
     (dir, repo)
 }
 
+/// A repository's folder inside a temporary folder, so that the worktrees YokeFlow keeps beside the checkout
+/// (`worktree::work_home`) go with it.
+struct RepoDir {
+    _tmp: tempfile::TempDir,
+    path: std::path::PathBuf,
+}
+
+impl RepoDir {
+    fn new() -> RepoDir {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("repo");
+        std::fs::create_dir(&path).unwrap();
+        RepoDir { _tmp: tmp, path }
+    }
+
+    fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
 /// A repository with `main` checked out (clean) in its work tree.
-fn repo_on_main() -> (tempfile::TempDir, Repository) {
-    let dir = tempfile::tempdir().unwrap();
+fn repo_on_main() -> (RepoDir, Repository) {
+    let dir = RepoDir::new();
     let repo = Repository::init_opts(dir.path(), RepositoryInitOptions::new().initial_head("main")).unwrap();
     repo.config().unwrap().set_str("user.name", "Test").unwrap();
     repo.config().unwrap().set_str("user.email", "test@example.com").unwrap();
@@ -138,7 +158,7 @@ async fn failing_tests_leave_the_target_unchanged_and_report_the_log() {
     let gate = gate(dir.path(), Some(&["sh", "-c", "echo boom-from-the-tests >&2; exit 1"]));
 
     let outcome = gate.land("yokeflow/feature-1234abcd", "m").await.unwrap();
-    let LandOutcome::TestsFailed { log_path, merged_tree_commit } = outcome else { panic!("{outcome:?}") };
+    let LandOutcome::TestsFailed { log_path, merged_tree_commit, .. } = outcome else { panic!("{outcome:?}") };
     assert_eq!(tip(&repo, "main"), main_before, "the target did not move");
     assert_eq!(log_path, dir.path().canonicalize().unwrap().join(".yokeflow/logs/yokeflow-feature-1234abcd-test.log"));
     let log = fs::read_to_string(&log_path).unwrap();
@@ -489,7 +509,8 @@ async fn without_a_test_command_a_clean_merge_lands_untested() {
     commit_on(&repo, "main", base, &[("m.txt", Some("m\n"))]);
     let outcome = gate(dir.path(), None).land("feature", "m").await.unwrap();
     assert!(matches!(outcome, LandOutcome::Merged { tested: false, attempts: 1, .. }), "{outcome:?}");
-    assert!(!dir.path().join(".yokeflow/integration").exists(), "no checkout is needed without tests");
+    let integration = yokeflow_core::worktree::work_home(dir.path()).join("integration");
+    assert!(!integration.exists(), "no checkout is needed without tests");
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -569,7 +590,7 @@ async fn a_failing_batch_is_bisected_and_only_the_branch_that_breaks_it_is_refus
     assert_eq!(runs(&count), 5);
     for (k, n) in ["p", "q", "r", "s"].iter().enumerate() {
         match (&out[k], *n) {
-            (Ok(LandOutcome::TestsFailed { log_path, merged_tree_commit }), "r") => {
+            (Ok(LandOutcome::TestsFailed { log_path, merged_tree_commit, .. }), "r") => {
                 assert!(log_path.ends_with("r-test.log"), "its own log: {log_path:?}");
                 assert!(file_at(&repo, Oid::from_str(merged_tree_commit).unwrap(), "broken").is_some());
             }
@@ -1029,4 +1050,40 @@ async fn yokeflows_folders_are_checked_for_links_at_each_use() {
     let err = gate.land("two", "m").await.unwrap_err();
     assert!(err.to_string().contains("symbolic link"), "{err}");
     assert_eq!(fs::read_dir(outside.path()).unwrap().count(), 0, "nothing was written through the link");
+}
+
+#[tokio::test]
+async fn the_gate_tests_a_tree_with_what_it_declares_never_with_the_checkouts_dependencies() {
+    let (dir, repo) = repo_on_main();
+    let root = dir.path();
+    let base = tip(&repo, "main");
+    // The person's checkout has a package installed (as `npm install` leaves it); the branch's code uses it
+    // without declaring or installing it. Node looks for `node_modules` in every folder above the tested tree.
+    fs::create_dir_all(root.join("node_modules/dep")).unwrap();
+    fs::write(root.join("node_modules/dep/index.js"), "module.exports = 'found';\n").unwrap();
+    commit_on(&repo, "uses-dep", base, &[("index.js", Some("console.log(require('dep'));\n"))]);
+    let gate = gate(root, Some(&["node", "index.js"]));
+    let outcome = gate.land("uses-dep", "m").await.unwrap();
+    let LandOutcome::TestsFailed { log_path, .. } = &outcome else { panic!("{outcome:?}: tested with the checkout's") };
+    let log = fs::read_to_string(log_path).unwrap();
+    assert!(log.contains("Cannot find module 'dep'"), "{log}");
+    assert_eq!(tip(&repo, "main"), base);
+    // Nothing above the gate's worktree is the checkout's.
+    let integration = gate.integration_path().canonicalize().unwrap();
+    assert!(!integration.starts_with(root.canonicalize().unwrap()), "{}", integration.display());
+}
+
+#[tokio::test]
+async fn a_lockfile_change_that_nothing_installs_is_named_when_the_tests_fail() {
+    let (dir, repo) = repo();
+    let base = tip(&repo, "main");
+    commit_on(&repo, "bump", base, &[("package-lock.json", Some("{\"dep\": \"2.0.0\"}\n"))]);
+    commit_on(&repo, "plain", base, &[("p.txt", Some("p\n"))]);
+    let failing = ["sh", "-c", "exit 1"];
+    let gate = gate(dir.path(), Some(&failing));
+    let LandOutcome::TestsFailed { note, .. } = gate.land("bump", "m").await.unwrap() else { panic!() };
+    let note = note.expect("the lockfile is named");
+    assert!(note.contains("package-lock.json") && note.contains("no setup command"), "{note}");
+    let LandOutcome::TestsFailed { note, .. } = gate.land("plain", "m").await.unwrap() else { panic!() };
+    assert_eq!(note, None, "no lockfile changed");
 }

@@ -43,6 +43,9 @@ fn claude_agent_in(claude: &Path, api: &FakeApi, dir: &Path) -> Vec<String> {
         format!("ANTHROPIC_BASE_URL={}", api.url),
         "ANTHROPIC_API_KEY=test-key-not-secret".into(),
         format!("CLAUDE_CONFIG_DIR={}", config.display()),
+        // A home of its own too: the login shell of its Bash tool reads no person's profile (a machine's pyenv hook
+        // there waits up to a minute on a lock a killed shell can leave behind).
+        format!("HOME={}", dir.display()),
         "DISABLE_AUTOUPDATER=1".into(),
         "GIT_AUTHOR_NAME=Agent".into(),
         "GIT_AUTHOR_EMAIL=agent@example.invalid".into(),

@@ -82,3 +82,26 @@ fn the_presets_name_claude_code_codex_and_aider() {
     let ids: Vec<String> = settings::presets().into_iter().map(|p| p.id).collect();
     assert_eq!(ids, vec!["claude", "codex", "aider"]);
 }
+
+#[tokio::test]
+async fn linking_a_folder_the_setup_command_rewrites_is_refused_and_says_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("shop");
+    init_repo(&repo, &[("yokeflow.yaml", TASKS)]);
+    let db_path = dir.path().join("yokeflow.db");
+    assert_eq!(cli(&db_path, &repo, &["init"]).await.code, 0);
+    assert_eq!(cli(&db_path, &repo, &["import", repo.join("yokeflow.yaml").to_str().unwrap()]).await.code, 0);
+    // `npm ci` in a worktree whose node_modules is a link to the checkout's would empty the person's.
+    let out = cli(&db_path, &repo, &["config", "set", "setup", r#"["npm", "ci"]"#]).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let out = cli(&db_path, &repo, &["--json", "config", "set", "worktree_link", r#"["node_modules"]"#]).await;
+    assert_eq!(out.error_code(), "invalid_input");
+    assert!(out.stderr.contains("would rewrite (and first empty) the one in your checkout"), "{}", out.stderr);
+    assert!(out.stderr.contains("reuse_worktrees"), "{}", out.stderr);
+    // The other way round too, and a link the setup leaves alone is fine.
+    assert_eq!(cli(&db_path, &repo, &["config", "set", "setup", "none"]).await.code, 0);
+    assert_eq!(cli(&db_path, &repo, &["config", "set", "worktree_link", r#"["node_modules"]"#]).await.code, 0);
+    let out = cli(&db_path, &repo, &["--json", "config", "set", "setup", r#"["npm", "install"]"#]).await;
+    assert_eq!(out.error_code(), "invalid_input");
+    assert_eq!(cli(&db_path, &repo, &["config", "set", "setup", r#"["make", "deps"]"#]).await.code, 0);
+}

@@ -164,13 +164,15 @@ esac"#;
 async fn a_daemon_an_agent_leaves_ends_with_its_session_before_its_work_reaches_the_gate() {
     let f = fixture(vec![task("a", &[], &["a.txt"], 5), task("b", &[], &["b.txt"], 5)]).await;
     // `setsid`: out of the agent's process group; it edits what the gate tests, forever.
+    let integration = yokeflow_core::worktree::work_home(&f.repo).join("integration");
     let script = format!(
         r#"case "$YOKEFLOW_TASK_ID" in
-a) setsid sh -c 'while :; do echo tampered >> "$YOKEFLOW_ROOT/.yokeflow/integration/README.md"; sleep 0.01; done' {marker} >/dev/null 2>&1 </dev/null &
+a) setsid sh -c 'while :; do echo tampered >> "{integration}/README.md"; sleep 0.01; done' {marker} >/dev/null 2>&1 </dev/null &
    echo a > a.txt ;;
 *) echo b > b.txt ;;
 esac"#,
-        marker = f.marker
+        marker = f.marker,
+        integration = integration.display()
     );
     let mut o = opts(shell_agent(&script), &["sh", "-c", r#"test "$(cat README.md)" = "test repo""#]);
     o.sequential = true;
@@ -260,4 +262,25 @@ echo p > p.txt"#;
     assert!(cfg.get_string("core.fsmonitor").is_err() && cfg.get_string("alias.st").is_err());
     assert_eq!(cfg.get_string("user.name").unwrap(), "Kept", "a key that runs nothing is left as it is");
     assert_eq!(f.target_file("p.txt"), None, "its work did not go to the gate");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn settings_changed_while_a_run_goes_are_listed_in_its_report() {
+    let f = fixture(vec![task("a", &[], &["a.txt"], 5)]).await;
+    let go = f.dir.path().join("go");
+    let script = format!("until [ -e '{}' ]; do sleep 0.01; done; echo a > a.txt", go.display());
+    let (tx, mut rx) = events::channel();
+    let (db, pid) = (f.db.clone(), f.project_id.clone());
+    let o = opts(shell_agent(&script), &["true"]);
+    let run = tokio::spawn(async move { orchestrator::run(&db, &pid, o, tx).await });
+    while !matches!(rx.recv().await.unwrap(), Event::AgentStarted { .. }) {}
+    // The person changes a setting and allows a tool while the agent works.
+    assert_eq!(cli(&f.db_path, &f.repo, &["config", "set", "max_cost_usd", "5"]).await.code, 0);
+    assert_eq!(cli(&f.db_path, &f.repo, &["permissions", "allow", "Bash(npm test:*)"]).await.code, 0);
+    std::fs::write(&go, "").unwrap();
+    let report = run.await.unwrap().unwrap();
+    let keys: Vec<&str> = report.settings_changed.iter().map(|c| c.key.as_str()).collect();
+    assert_eq!(keys, vec!["max_cost_usd", "permissions"], "{:?}", report.settings_changed);
+    assert_eq!(report.settings_changed[0].to, "5.0");
+    assert!(report.settings_changed[1].to.contains("Bash(npm test:*)"));
 }

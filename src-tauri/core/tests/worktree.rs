@@ -8,9 +8,29 @@ use git2::{BranchType, Oid, Repository, RepositoryInitOptions};
 use yokeflow_core::worktree::{RemoveOutcome, RemovePolicy, Worktrees};
 use yokeflow_core::CoreError;
 
+/// A repository's folder inside a temporary folder, so that the worktrees YokeFlow keeps beside the checkout
+/// (`worktree::work_home`) go with it.
+struct RepoDir {
+    _tmp: tempfile::TempDir,
+    path: std::path::PathBuf,
+}
+
+impl RepoDir {
+    fn new() -> RepoDir {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("repo");
+        std::fs::create_dir(&path).unwrap();
+        RepoDir { _tmp: tmp, path }
+    }
+
+    fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
 /// A repository on `main` with one commit holding `README.md`.
-fn repo() -> (tempfile::TempDir, Repository) {
-    let dir = tempfile::tempdir().unwrap();
+fn repo() -> (RepoDir, Repository) {
+    let dir = RepoDir::new();
     let repo = Repository::init_opts(dir.path(), RepositoryInitOptions::new().initial_head("main")).unwrap();
     repo.config().unwrap().set_str("user.name", "Test").unwrap();
     repo.config().unwrap().set_str("user.email", "test@example.com").unwrap();
@@ -228,11 +248,19 @@ fn a_symlinked_yokeflow_folder_is_refused_and_nothing_is_written_through_it() {
     fs::create_dir(dir.path().join(".yokeflow")).unwrap();
     std::os::unix::fs::symlink(outside.path(), dir.path().join(".yokeflow/logs")).unwrap();
     assert!(MergeGate::open(dir.path(), GateConfig::new("main")).is_err());
-    std::os::unix::fs::symlink(outside.path(), dir.path().join(".yokeflow/worktrees")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), dir.path().join(".yokeflow/worktree-meta")).unwrap();
     assert!(Worktrees::open(dir.path()).is_err());
     fs::remove_file(dir.path().join(".yokeflow/logs")).unwrap();
-    std::os::unix::fs::symlink(outside.path(), dir.path().join(".yokeflow/integration")).unwrap();
+    fs::remove_file(dir.path().join(".yokeflow/worktree-meta")).unwrap();
+    // The worktrees' own home beside the checkout: its folders, and the home itself, are checked the same way.
+    let home = yokeflow_core::worktree::work_home(dir.path());
+    std::os::unix::fs::symlink(outside.path(), home.join("integration")).unwrap();
     assert!(MergeGate::open(dir.path(), GateConfig::new("main")).is_err(), "the integration folder is checked too");
+    std::os::unix::fs::symlink(outside.path(), home.join("worktrees")).unwrap();
+    assert!(Worktrees::open(dir.path()).is_err());
+    fs::remove_dir_all(&home).unwrap();
+    std::os::unix::fs::symlink(outside.path(), &home).unwrap();
+    assert!(Worktrees::open(dir.path()).is_err(), "the home itself a link");
     assert_eq!(fs::read_dir(outside.path()).unwrap().count(), 0);
 }
 

@@ -275,13 +275,13 @@ async fn the_second_task_in_a_reused_slot_builds_incrementally() {
         .collect();
     assert_eq!(created.len(), 2, "{created:?}");
     assert!(created.iter().all(|(_, p)| p.ends_with("/slot-0")), "both tasks worked in the slot's folder: {created:?}");
-    // The first task's setup built everything; the second found the build outputs and compiled nothing again.
+    // The first task's setup built everything; the second's was skipped: same command, same Cargo.lock, and the
+    // slot still holds what the first one built.
     let (a, b) = (setup_log(&repo, "a"), setup_log(&repo, "b"));
     assert!(a.contains("Compiling dep") && a.contains("Compiling app"), "{a}");
-    assert!(!b.contains("Compiling"), "{b}");
-    assert!(b.contains("Finished"), "{b}");
+    assert!(b.contains("skipped, the command and the lockfiles are the same"), "{b}");
     // The slot is free for the next run, its build kept; no task branch or other worktree is left.
-    let slot = repo.join(".yokeflow/worktrees/slot-0");
+    let slot = yokeflow_core::worktree::work_home(&repo).join("worktrees/slot-0");
     assert!(slot.join("target/debug").is_dir());
     let usage = yokeflow_core::worktree::disk_usage(&repo).unwrap();
     assert_eq!((usage.worktrees, usage.free_slots), (0, 1));
@@ -326,7 +326,8 @@ async fn with_reuse_every_task_works_in_a_slot_folder_even_while_others_wait_at_
         })
         .collect();
     assert_eq!(paths.len(), 6);
-    assert!(paths.iter().all(|p| p.contains("/.yokeflow/worktrees/slot-")), "{paths:?}");
+    let home = yokeflow_core::worktree::work_home(&f.repo).join("worktrees/slot-");
+    assert!(paths.iter().all(|p| p.starts_with(&*home.to_string_lossy())), "{paths:?}");
     let folders = f.worktree_dirs();
     assert!(folders.iter().all(|d| d.starts_with("slot-")) && folders.len() <= 6, "{folders:?}");
     let usage = yokeflow_core::worktree::disk_usage(&f.repo).unwrap();
@@ -338,4 +339,65 @@ async fn with_reuse_every_task_works_in_a_slot_folder_even_while_others_wait_at_
     let (tx, _rx) = events::channel();
     orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap();
     assert!(f.worktree_dirs().len() <= 2, "{:?}", f.worktree_dirs());
+}
+
+#[test]
+fn an_included_file_is_never_written_through_a_folder_an_agent_replaced_by_a_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("repo");
+    init_repo(&root, &[("README.md", "hi\n"), (".gitignore", "config/local.toml\n.env\n")]);
+    std::fs::create_dir_all(root.join("config")).unwrap();
+    std::fs::write(root.join("config/local.toml"), "mine\n").unwrap();
+    std::fs::write(root.join(".env"), "SECRET=1\n").unwrap();
+    // An earlier agent in a reused worktree left `config` as a link to a folder outside the repository.
+    let outside = dir.path().join("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    let wt = dir.path().join("wt");
+    std::fs::create_dir_all(&wt).unwrap();
+    std::os::unix::fs::symlink(&outside, wt.join("config")).unwrap();
+    let include = ["config/local.toml".to_string(), ".env".to_string()];
+    for (copy, link) in [(&include[..], &[][..]), (&[][..], &include[..])] {
+        let done = yokeflow_core::prepare::include_files(&root, &wt, copy, link).unwrap();
+        let why = done.skipped.iter().find(|(p, _)| p == "config/local.toml").map(|(_, w)| w.as_str());
+        assert!(why.is_some_and(|w| w.contains("symbolic link")), "{done:?}");
+        assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0, "nothing was written outside the worktree");
+    }
+    // The worktree folder itself a link: nothing at all is written through it.
+    let linked_wt = dir.path().join("wt-link");
+    std::os::unix::fs::symlink(&outside, &linked_wt).unwrap();
+    let done = yokeflow_core::prepare::include_files(&root, &linked_wt, &include, &[]).unwrap();
+    assert!(done.copied.is_empty() && done.linked.is_empty(), "{done:?}");
+    assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_reused_slot_runs_its_setup_again_only_when_a_lockfile_or_the_command_changed() {
+    let f = support::fixture(vec![
+        support::task("a", &[], &["a.txt"], 5),
+        support::task("b", &["a"], &["b.txt"], 5),
+        support::task("c", &["b"], &["c.txt"], 5),
+    ])
+    .await;
+    std::fs::write(f.repo.join("package-lock.json"), "{\"v\": 1}\n").unwrap();
+    let git = git2::Repository::open(&f.repo).unwrap();
+    yokeflow_core::git::commit_all(&git, "a lockfile").unwrap();
+    let count = f.dir.path().join("setup-runs");
+    let setup =
+        serde_json::to_string(&["sh", "-c", &format!("echo $YOKEFLOW_TASK_ID >> '{}'", count.display())]).unwrap();
+    for (key, value) in [("setup", setup.as_str()), ("reuse_worktrees", "true")] {
+        let out = support::cli(&f.db_path, &f.repo, &["config", "set", key, value]).await;
+        assert_eq!(out.code, 0, "{}", out.stderr);
+    }
+    // Task a changes the lockfile (a dependency bump); b then needs the setup again; c does not.
+    let agent = vec![
+        "sh".into(),
+        "-c".into(),
+        r#"echo x > "$YOKEFLOW_TASK_ID.txt"; [ "$YOKEFLOW_TASK_ID" = a ] && echo '{"v": 2}' > package-lock.json; true"#
+            .into(),
+    ];
+    let opts = RunOptions { max_worktrees: Some(1), agent_command: Some(agent), learn: false, ..Default::default() };
+    let report = orchestrator::run(&f.db, &f.project_id, opts, events::channel().0).await.unwrap();
+    assert!(report.all_done(), "{report:#?}");
+    assert_eq!(std::fs::read_to_string(&count).unwrap(), "a\nb\n", "c's setup was skipped");
+    assert!(setup_log(&f.repo, "c").contains("skipped"), "{}", setup_log(&f.repo, "c"));
 }

@@ -260,6 +260,7 @@ pub async fn run_controlled(
             port_base,
             at_gate,
             git_config: Arc::new(crate::git::ConfigGuard::new(&repo)?),
+            skips_said: Default::default(),
         });
         let (results_tx, results_rx) = mpsc::unbounded_channel();
         let mut lp = RunLoop {
@@ -279,6 +280,7 @@ pub async fn run_controlled(
             cancel,
             started: Instant::now(),
             fatal: None,
+            decided: decided(db, project_id).await?,
         };
         lp.rebuild()?;
         let predicted = lp.predicted_gain();
@@ -380,6 +382,8 @@ struct RunLoop<'a> {
     cancel: crate::concurrency::Cancel,
     started: Instant,
     fatal: Option<CoreError>,
+    /// The project's settings and allowed tool rules as the run started, for [`RunReport::settings_changed`].
+    decided: std::collections::BTreeMap<String, String>,
 }
 
 impl RunLoop<'_> {
@@ -661,10 +665,13 @@ impl RunLoop<'_> {
             wall_ms: self.started.elapsed().as_millis() as u64,
             task_time_ms: 0,
             efficiency_gain: 0.0,
+            sequential_ms: 0,
+            efficiency_basis: Default::default(),
             predicted_efficiency_gain: predicted,
             gate_ms: 0,
             gate_tests_ms: self.ctx.queue.test_times(),
             target_moves_outside: self.ctx.queue.target_moves(),
+            settings_changed: setting_changes(&self.decided, &decided(self.db, &self.project_id).await?),
             merge_attempts: st.merges.attempts,
             auto_merged: st.merges.auto_merged,
             sent_to_review: st.merges.sent_to_review,
@@ -683,9 +690,46 @@ impl RunLoop<'_> {
             // A task run twice (retried) counts once per attempt.
             tasks: st.timings.clone(),
         };
+        // Against the same tasks' times alone, when the project's sequential runs measured every one of them.
+        if st.mode != crate::model::RunMode::Sequential {
+            let alone = crate::report::sequential_times(&crate::report::recent(self.db, &self.project_id, 20).await?);
+            let ran: HashSet<&str> = report.tasks.iter().map(|t| t.task_id.as_str()).collect();
+            if !ran.is_empty() && ran.iter().all(|t| alone.contains_key(*t)) {
+                report.sequential_ms = ran.iter().map(|t| alone[*t]).sum();
+                report.efficiency_basis = crate::report::EfficiencyBasis::SequentialRuns;
+            }
+        }
         report.finish();
         Ok(report)
     }
+}
+
+/// What a person decided for the project, key by key (each setting, and the allowed tool rules), as JSON text.
+async fn decided(db: &Db, project_id: &str) -> CoreResult<std::collections::BTreeMap<String, String>> {
+    let settings = serde_json::to_value(crate::settings::get(db, project_id).await?).unwrap_or_default();
+    let mut out: std::collections::BTreeMap<String, String> = match settings {
+        serde_json::Value::Object(map) => map.into_iter().map(|(k, v)| (k, v.to_string())).collect(),
+        _ => Default::default(),
+    };
+    let rules = crate::permissions::list(db, project_id).await?;
+    out.insert("permissions".into(), serde_json::to_string(&rules).unwrap_or_default());
+    Ok(out)
+}
+
+/// The keys whose value differs between `before` and `after`.
+fn setting_changes(
+    before: &std::collections::BTreeMap<String, String>,
+    after: &std::collections::BTreeMap<String, String>,
+) -> Vec<crate::report::SettingChange> {
+    let keys: std::collections::BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+    keys.into_iter()
+        .filter(|k| before.get(*k) != after.get(*k))
+        .map(|k| crate::report::SettingChange {
+            key: k.clone(),
+            from: before.get(k).cloned().unwrap_or_default(),
+            to: after.get(k).cloned().unwrap_or_default(),
+        })
+        .collect()
 }
 
 /// Task id -> batch id in the project's stored plan (empty when there is none). The dynamic scheduler does not

@@ -313,11 +313,12 @@ pub(crate) async fn reconcile_worktrees(
 fn remove_half_made_worktrees(wts: &Worktrees, git: &git2::Repository) -> CoreResult<()> {
     // Registered, with a folder, but the folder is no repository (killed before git wrote its `.git` file): git
     // calls it valid, yet nothing can work in it. Its branch (if any) is reconciled like any other.
-    let ours = git.workdir().map(|w| w.join(".yokeflow")).unwrap_or_default();
+    let workdir = git.workdir().map(Path::to_path_buf).unwrap_or_default();
     for name in git.worktrees()?.iter().flatten() {
         let Ok(wt) = git.find_worktree(name) else { continue };
         let path = wt.path().to_path_buf();
-        if path.starts_with(&ours) && wt.validate().is_ok() && git2::Repository::open(&path).is_err() {
+        if crate::worktree::is_ours(&workdir, &path) && wt.validate().is_ok() && git2::Repository::open(&path).is_err()
+        {
             let _ = std::fs::remove_dir_all(&path);
             let _ = wt.prune(Some(git2::WorktreePruneOptions::new().valid(true).locked(true)));
         }
@@ -389,7 +390,6 @@ async fn branch_is_merged(repo: &Path, branch: &str, target: &str, base: Option<
 fn clear_stale_locks(repo: &Path, target: &str) {
     let Ok(git) = git2::Repository::open(repo) else { return };
     let common = git.commondir().to_path_buf();
-    let ours = repo.join(".yokeflow");
     let mut locks = Vec::new();
     // The target ref's lock only when the dead gate said it was updating it; otherwise it is a person's.
     if let Ok(locks_dir) = crate::worktree::state_dir(repo, "locks", false) {
@@ -399,11 +399,11 @@ fn clear_stale_locks(repo: &Path, target: &str) {
             locks.push(mark);
         }
     }
-    // Locks in the admin folders of YokeFlow's own worktrees (under `.yokeflow/`), never in a person's.
+    // Locks in the admin folders of YokeFlow's own worktrees ([`crate::worktree::is_ours`]), never in a person's.
     if let Ok(entries) = std::fs::read_dir(common.join("worktrees")) {
         for e in entries.flatten() {
             let gitdir = std::fs::read_to_string(e.path().join("gitdir")).unwrap_or_default();
-            if !Path::new(gitdir.trim()).starts_with(&ours) {
+            if !crate::worktree::is_ours(repo, Path::new(gitdir.trim())) {
                 continue;
             }
             for f in ["index.lock", "HEAD.lock"] {

@@ -60,6 +60,8 @@ pub(crate) struct WorkerCtx {
     /// The repository's shared git configuration as the run found it: a change to a key that names a program, found
     /// when an agent's session ends, is undone and sends that task to Review ([`crate::git::ConfigGuard`]).
     pub git_config: Arc<crate::git::ConfigGuard>,
+    /// Included or linked paths whose skip the run already announced.
+    pub skips_said: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 /// One task's stop switch: its agent is stopped when `stop` is cancelled (by the run's cancel, its parent, or by
@@ -422,7 +424,7 @@ async fn settle(
             emit(&ctx.events, result(MergeKind::Conflict, list.clone()));
             Ok((TaskStatus::Review, Some(format!("merge conflict with the target branch in: {list}"))))
         }
-        LandOutcome::TestsFailed { log_path, .. } => {
+        LandOutcome::TestsFailed { log_path, note, .. } => {
             *merge = Some(MergeKind::TestsFailed);
             let log = log_path.display().to_string();
             emit(&ctx.events, result(MergeKind::TestsFailed, log.clone()));
@@ -430,7 +432,8 @@ async fn settle(
                 1 => String::new(),
                 n => format!("; it broke a batch of {n} tested together, found by testing the halves on their own"),
             };
-            Ok((TaskStatus::Review, Some(format!("the tests failed on the merged tree (log: {log}){found}"))))
+            let why = note.map(|n| format!("; {n}")).unwrap_or_default();
+            Ok((TaskStatus::Review, Some(format!("the tests failed on the merged tree (log: {log}){found}{why}"))))
         }
         LandOutcome::CheckoutBlocked { reason, tested, .. } => {
             *merge = Some(MergeKind::CheckoutBlocked);
@@ -646,9 +649,12 @@ async fn prepare_worktree(
             (ctx.repo.clone(), info.path.clone(), p.worktree_include.clone(), p.worktree_link.clone());
         match blocking(move || crate::prepare::include_files(&root, &dest, &include, &link)).await {
             Ok(done) => {
-                for (path, why) in done.skipped.iter().filter(|(_, why)| why == "git tracks it") {
-                    let message = format!("`{path}` is not copied into the worktree: {why}");
-                    emit(&ctx.events, warning(ctx, &s.task.id, message));
+                // Every match left out says why, once per run (an up-to-date copy is no news).
+                for (path, why) in done.skipped.iter().filter(|(_, why)| !why.starts_with("the worktree has it")) {
+                    if ctx.skips_said.lock().unwrap_or_else(|e| e.into_inner()).insert(path.clone()) {
+                        let message = format!("`{path}` is not copied or linked into the worktrees: {why}");
+                        emit(&ctx.events, warning(ctx, &s.task.id, message));
+                    }
                 }
             }
             Err(e) => {
@@ -660,6 +666,22 @@ async fn prepare_worktree(
     let Some(argv) = &p.setup_command else { return Ok(None) };
     let logs = crate::worktree::state_dir(&ctx.repo, "logs", true)?;
     let log_path = logs.join(format!("{}-{}-setup.log", s.task.id, &info.id[..8.min(info.id.len())]));
+    // A reused slot whose setup already ran on the same lockfiles with the same command keeps what it installed.
+    let mark = slot_setup_mark(ctx, info)?;
+    if let Some(mark) = &mark {
+        let fp = crate::prepare::folder_fingerprint(argv, &info.path)?;
+        if std::fs::read_to_string(mark).is_ok_and(|f| f.trim() == fp) {
+            let text = format!(
+                "# yokeflow setup for task {} in {}: skipped, the command and the lockfiles are the same as when it \
+                 last succeeded in this reused worktree (what it installed is still there)\n",
+                s.task.id,
+                info.path.display()
+            );
+            std::fs::write(&log_path, text)
+                .map_err(|e| CoreError::io(format!("cannot write {}", log_path.display()), e))?;
+            return Ok(None);
+        }
+    }
     let run = crate::prepare::CommandRun {
         argv,
         dir: &info.path,
@@ -672,6 +694,13 @@ async fn prepare_worktree(
     };
     let header = format!("yokeflow setup for task {} in {}", s.task.id, info.path.display());
     let end = crate::prepare::run_command(run, &header, &stop.stop).await?;
+    if let Some(mark) = &mark {
+        // As the setup left the folder (a lockfile it generated counts): the next task finds it so if nothing changed.
+        let _ = match (&end, crate::prepare::folder_fingerprint(argv, &info.path)) {
+            (crate::prepare::CommandEnd::Succeeded, Ok(fp)) => std::fs::write(mark, fp),
+            _ => std::fs::remove_file(mark),
+        };
+    }
     Ok(match end {
         crate::prepare::CommandEnd::Succeeded => None,
         crate::prepare::CommandEnd::Cancelled => Some((TaskStatus::Backlog, None)),
@@ -682,6 +711,18 @@ async fn prepare_worktree(
             Some((TaskStatus::Review, Some(reason)))
         }
     })
+}
+
+/// Where the setup's fingerprint of a reused slot folder is kept (`<repo>/.yokeflow/worktree-meta/slot-<n>.setup`);
+/// `None` for a worktree that is not a reused slot (its setup always runs).
+fn slot_setup_mark(ctx: &WorkerCtx, info: &WorktreeInfo) -> CoreResult<Option<PathBuf>> {
+    let Some(name) = info.path.file_name().and_then(|n| n.to_str()).filter(|n| n.starts_with("slot-")) else {
+        return Ok(None);
+    };
+    if !ctx.project.reuse_worktrees {
+        return Ok(None);
+    }
+    Ok(Some(crate::worktree::state_dir(&ctx.repo, "worktree-meta", true)?.join(format!("{name}.setup"))))
 }
 
 /// Runs the project's cleanup command in a worktree about to be removed; a failure is a warning.

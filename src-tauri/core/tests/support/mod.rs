@@ -132,7 +132,7 @@ impl Fixture {
         task_branches(&self.repo)
     }
 
-    /// Task worktree folders left under `.yokeflow/worktrees`.
+    /// Task worktree folders left in the repository's work home (`worktree::work_home`).
     pub fn worktree_dirs(&self) -> Vec<String> {
         worktree_dirs(&self.repo)
     }
@@ -165,7 +165,7 @@ pub fn task_branches(repo: &Path) -> Vec<String> {
 }
 
 pub fn worktree_dirs(repo: &Path) -> Vec<String> {
-    std::fs::read_dir(repo.join(".yokeflow/worktrees"))
+    std::fs::read_dir(yokeflow_core::worktree::work_home(repo).join("worktrees"))
         .map(|rd| rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
         .unwrap_or_default()
 }

@@ -40,6 +40,20 @@ describe("RunReportPanel", () => {
     expect(screen.getByTestId("report-gate")).toHaveTextContent(/^900 ms 1 test run$/);
   });
 
+  it("says what the efficiency gain is measured against", () => {
+    const { rerender } = render(<RunReportPanel report={report()} onDismiss={() => {}} />);
+    expect(screen.getByTestId("report-gain-basis")).toHaveTextContent(/an estimate: task times measured while tasks shared the machine overstate it/);
+    rerender(
+      <RunReportPanel
+        report={report({ efficiency_basis: "sequential_runs", sequential_ms: 9_000, efficiency_gain: 0.5 })}
+        onDismiss={() => {}}
+      />,
+    );
+    expect(screen.getByTestId("report-gain-basis")).toHaveTextContent(/against 9\.0 s, the same tasks one at a time/);
+    rerender(<RunReportPanel report={report({ mode: "sequential", workers: 1 })} onDismiss={() => {}} />);
+    expect(screen.queryByTestId("report-gain-basis")).not.toBeInTheDocument();
+  });
+
   it("shows what the agents cost, and a spent budget", () => {
     const { rerender } = render(<RunReportPanel report={report()} onDismiss={() => {}} />);
     expect(screen.queryByTestId("report-cost")).not.toBeInTheDocument();

@@ -38,6 +38,13 @@ function RunReportPanelInner({ report, onDismiss }: Props) {
         <Stat label="Efficiency gain" testId="report-gain">
           {formatPercent(report.efficiency_gain)}
           <span className={styles.statNote}> predicted {formatPercent(report.predicted_efficiency_gain)}</span>
+          {!sequential && (
+            <span className={styles.statNote} data-testid="report-gain-basis">
+              {report.efficiency_basis === "sequential_runs"
+                ? ` against ${formatDuration(report.sequential_ms)}, the same tasks one at a time`
+                : " an estimate: task times measured while tasks shared the machine overstate it"}
+            </span>
+          )}
         </Stat>
         {report.gate_ms > 0 && (
           <Stat label="At the merge gate" testId="report-gate">
