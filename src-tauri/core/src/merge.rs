@@ -400,15 +400,8 @@ impl MergeGate {
                         let log_path = self.log_path(&label);
                         let names: Vec<&str> = members.iter().map(|&(i, _)| items[i].label.as_str()).collect();
                         let header = format!("{}, attempt {attempt}, testing commit {tip}", names.join(" + "));
-                        let tests = TestRun {
-                            argv,
-                            dir: &self.integration,
-                            repo: &self.repo_path,
-                            log_path: &log_path,
-                            port_base: self.cfg.port_base,
-                        };
                         let t0 = std::time::Instant::now();
-                        let passed = run_tests(tests, &header, self.cfg.test_timeout).await?;
+                        let passed = self.run_tests(argv, &log_path, &header).await?;
                         self.test_times.lock().unwrap_or_else(|e| e.into_inner()).push(t0.elapsed().as_millis() as u64);
                         let passed = passed && self.untampered(tip, &log_path)?;
                         (!passed).then_some(log_path)
@@ -537,14 +530,7 @@ impl MergeGate {
                     "`{}` was moved outside the merge gate from {known} to {onto} ({by}): testing it alone",
                     self.cfg.target_branch
                 );
-                let tests = TestRun {
-                    argv,
-                    dir: &self.integration,
-                    repo: &self.repo_path,
-                    log_path: &log_path,
-                    port_base: self.cfg.port_base,
-                };
-                let passed = run_tests(tests, &header, self.cfg.test_timeout).await?;
+                let passed = self.run_tests(argv, &log_path, &header).await?;
                 let passed = passed && self.untampered(onto, &log_path)?;
                 (!passed).then_some(log_path)
             }
@@ -725,6 +711,13 @@ impl MergeGate {
         wt.checkout_tree(target.as_object(), Some(&mut checkout))?;
         wt.set_head_detached(commit)?;
         Ok(())
+    }
+
+    /// The test command `argv` in the integration worktree, logging to `log_path` under `header` ([`run_tests`]).
+    async fn run_tests(&self, argv: &[String], log_path: &Path, header: &str) -> CoreResult<bool> {
+        let run =
+            TestRun { argv, dir: &self.integration, repo: &self.repo_path, log_path, port_base: self.cfg.port_base };
+        run_tests(run, header, self.cfg.test_timeout).await
     }
 
     /// When the tree moving the target from `onto` to `commit` changes a lockfile and no setup command installs

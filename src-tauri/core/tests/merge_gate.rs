@@ -10,8 +10,11 @@ use git2::{BranchType, FileMode, Oid, Repository, RepositoryInitOptions};
 use yokeflow_core::merge::{GateConfig, LandOutcome, MergeGate};
 use yokeflow_core::user_checkout::CheckoutSync;
 use yokeflow_core::CoreError;
+#[path = "support/repo_dir.rs"]
+mod repo_dir;
 #[path = "support/rng.rs"]
 mod rng;
+use repo_dir::RepoDir;
 use rng::Rng;
 
 /// A repository on `main` whose first commit (made through the work tree) holds `a.txt` and `b.txt`.
@@ -22,26 +25,6 @@ fn repo() -> (RepoDir, Repository) {
     let head = tip(&repo, "main");
     repo.set_head_detached(head).unwrap();
     (dir, repo)
-}
-
-/// A repository's folder inside a temporary folder, so that the worktrees YokeFlow keeps beside the checkout
-/// (`worktree::work_home`) go with it.
-struct RepoDir {
-    _tmp: tempfile::TempDir,
-    path: std::path::PathBuf,
-}
-
-impl RepoDir {
-    fn new() -> RepoDir {
-        let tmp = tempfile::tempdir().unwrap();
-        let path = tmp.path().join("repo");
-        std::fs::create_dir(&path).unwrap();
-        RepoDir { _tmp: tmp, path }
-    }
-
-    fn path(&self) -> &Path {
-        &self.path
-    }
 }
 
 /// A repository with `main` checked out (clean) in its work tree.

@@ -11,14 +11,20 @@ use yokeflow_core::{approvals, project, settings, Db};
 
 const TASKS: &str = "# Shop tasks.\ntest_command: [\"true\"]   # fast\ntasks:\n  - id: a\n    title: A\n";
 
-#[tokio::test]
-async fn settings_are_checked_stored_approved_and_kept_in_the_tasks_file() {
+/// A repository `shop` with its tasks file, registered and imported from the command line: (folder, repo, db).
+async fn shop() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let repo = dir.path().join("shop");
     init_repo(&repo, &[("yokeflow.yaml", TASKS)]);
     let db_path = dir.path().join("yokeflow.db");
     assert_eq!(cli(&db_path, &repo, &["init"]).await.code, 0);
     assert_eq!(cli(&db_path, &repo, &["import", repo.join("yokeflow.yaml").to_str().unwrap()]).await.code, 0);
+    (dir, repo, db_path)
+}
+
+#[tokio::test]
+async fn settings_are_checked_stored_approved_and_kept_in_the_tasks_file() {
+    let (_dir, repo, db_path) = shop().await;
     let db = Db::open(&db_path).await.unwrap();
     let p = project::find_by_repo(&db, &repo).await.unwrap();
 
@@ -85,12 +91,7 @@ fn the_presets_name_claude_code_codex_and_aider() {
 
 #[tokio::test]
 async fn linking_a_folder_the_setup_command_rewrites_is_refused_and_says_what_to_do() {
-    let dir = tempfile::tempdir().unwrap();
-    let repo = dir.path().join("shop");
-    init_repo(&repo, &[("yokeflow.yaml", TASKS)]);
-    let db_path = dir.path().join("yokeflow.db");
-    assert_eq!(cli(&db_path, &repo, &["init"]).await.code, 0);
-    assert_eq!(cli(&db_path, &repo, &["import", repo.join("yokeflow.yaml").to_str().unwrap()]).await.code, 0);
+    let (_dir, repo, db_path) = shop().await;
     // `npm ci` in a worktree whose node_modules is a link to the checkout's would empty the person's.
     let out = cli(&db_path, &repo, &["config", "set", "setup", r#"["npm", "ci"]"#]).await;
     assert_eq!(out.code, 0, "{}", out.stderr);

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use serde_json::json;
-use support::{cli, fixture, init_repo, task, SCRIPTED_AGENT};
+use support::{cli, fixture, init_repo, task};
 use yokeflow_core::events::{self, Event};
 use yokeflow_core::model::TaskStatus;
 use yokeflow_core::orchestrator::{self, RunOptions};
@@ -67,17 +67,7 @@ async fn the_persons_unrelated_edit_and_a_task_added_from_the_command_line_never
 
     let db = Db::open(&db_path).await.unwrap();
     let p = project::find_by_repo(&db, &repo).await.unwrap();
-    let script = dir.path().join("script.json");
-    std::fs::write(&script, json!({ "default": { "sleep_ms": 20 } }).to_string()).unwrap();
-    let agent = vec![
-        SCRIPTED_AGENT.to_string(),
-        "--task-id".into(),
-        "{task_id}".into(),
-        "--prompt-file".into(),
-        "{prompt_file}".into(),
-        "--script".into(),
-        script.display().to_string(),
-    ];
+    let agent = support::scripted_agent(&dir.path().join("script.json"), json!({ "default": { "sleep_ms": 20 } }));
     let (tx, rx) = events::channel();
     let warnings = support::collect_warnings(rx);
     let report = orchestrator::run(&db, &p.id, opts(agent, &["sh", "-c", "test -f README.md"]), tx).await.unwrap();

@@ -7,26 +7,9 @@ use std::path::Path;
 use git2::{BranchType, Oid, Repository, RepositoryInitOptions};
 use yokeflow_core::worktree::{RemoveOutcome, RemovePolicy, Worktrees};
 use yokeflow_core::CoreError;
-
-/// A repository's folder inside a temporary folder, so that the worktrees YokeFlow keeps beside the checkout
-/// (`worktree::work_home`) go with it.
-struct RepoDir {
-    _tmp: tempfile::TempDir,
-    path: std::path::PathBuf,
-}
-
-impl RepoDir {
-    fn new() -> RepoDir {
-        let tmp = tempfile::tempdir().unwrap();
-        let path = tmp.path().join("repo");
-        std::fs::create_dir(&path).unwrap();
-        RepoDir { _tmp: tmp, path }
-    }
-
-    fn path(&self) -> &Path {
-        &self.path
-    }
-}
+#[path = "support/repo_dir.rs"]
+mod repo_dir;
+use repo_dir::RepoDir;
 
 /// A repository on `main` with one commit holding `README.md`.
 fn repo() -> (RepoDir, Repository) {

@@ -99,19 +99,9 @@ pub async fn fixture(tasks_json: Vec<Value>) -> Fixture {
 impl Fixture {
     /// Writes the scripted agent's script and returns the argv template that runs it.
     pub fn agent(&self, script: Value) -> Vec<String> {
-        let path = self.dir.path().join("script.json");
-        std::fs::write(&path, script.to_string()).unwrap();
-        vec![
-            SCRIPTED_AGENT.to_string(),
-            "--task-id".into(),
-            "{task_id}".into(),
-            "--prompt-file".into(),
-            "{prompt_file}".into(),
-            "--script".into(),
-            path.display().to_string(),
-            "--marker".into(),
-            self.marker.clone(),
-        ]
+        let mut argv = scripted_agent(&self.dir.path().join("script.json"), script);
+        argv.extend(["--marker".into(), self.marker.clone()]);
+        argv
     }
 
     pub async fn tasks(&self) -> Vec<Task> {
@@ -141,6 +131,13 @@ impl Fixture {
     pub fn marked_processes(&self) -> Vec<i32> {
         marked_processes(&self.marker)
     }
+}
+
+/// Writes `script` to `path` and returns the argv template of the scripted agent that plays it.
+pub fn scripted_agent(path: &Path, script: Value) -> Vec<String> {
+    std::fs::write(path, script.to_string()).unwrap();
+    let argv = [SCRIPTED_AGENT, "--task-id", "{task_id}", "--prompt-file", "{prompt_file}", "--script"];
+    argv.iter().map(|s| s.to_string()).chain([path.display().to_string()]).collect()
 }
 
 pub fn target_file(repo: &Path, path: &str) -> Option<String> {
