@@ -55,6 +55,26 @@ describe("RunReportPanel", () => {
     expect(screen.queryByTestId("report-gain-basis")).not.toBeInTheDocument();
   });
 
+  it("says when the target was moved outside the gate and which settings changed during the run", () => {
+    const { rerender } = render(<RunReportPanel report={report()} onDismiss={() => {}} />);
+    expect(screen.queryByTestId("report-target-moves")).not.toBeInTheDocument();
+    expect(screen.queryByTestId("report-settings-changed")).not.toBeInTheDocument();
+    const moved = { from: "a".repeat(40), to: "b".repeat(40), by: 'reflog: "update-ref" by Agent <a@b>' };
+    rerender(
+      <RunReportPanel
+        report={report({
+          target_moves_outside: [{ ...moved, passed: false }],
+          settings_changed: [{ key: "test_command", from: '["npm","test"]', to: '["true"]' }],
+        })}
+        onDismiss={() => {}}
+      />,
+    );
+    expect(screen.getByTestId("report-target-moves")).toHaveTextContent(
+      'The target was moved outside the merge gate to bbbbbbbbbb (reflog: "update-ref" by Agent <a@b>): its tests failed on their own; nothing landed on it.',
+    );
+    expect(screen.getByTestId("report-settings-changed")).toHaveTextContent(/^Changed during the run: test_command$/);
+  });
+
   it("shows what the agents cost, and a spent budget", () => {
     const { rerender } = render(<RunReportPanel report={report()} onDismiss={() => {}} />);
     expect(screen.queryByTestId("report-cost")).not.toBeInTheDocument();

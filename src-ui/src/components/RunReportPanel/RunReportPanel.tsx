@@ -71,6 +71,25 @@ function RunReportPanelInner({ report, onDismiss }: Props) {
           </Stat>
         )}
       </dl>
+      {report.target_moves_outside.length > 0 && (
+        <ul className={styles.runReportReview} aria-label="The target moved outside the merge gate" data-testid="report-target-moves">
+          {report.target_moves_outside.map((m) => (
+            <li key={`${m.from}-${m.to}`}>
+              The target was moved outside the merge gate to <span className="card-id">{m.to.slice(0, 10)}</span> ({m.by}):{" "}
+              {m.passed === true
+                ? "it passed the tests on its own."
+                : m.passed === false
+                  ? "its tests failed on their own; nothing landed on it."
+                  : "not tested (no test command)."}
+            </li>
+          ))}
+        </ul>
+      )}
+      {report.settings_changed.length > 0 && (
+        <p className={styles.statNote} data-testid="report-settings-changed">
+          Changed during the run: {report.settings_changed.map((c) => c.key).join(", ")}
+        </p>
+      )}
       {report.stopped_by_budget && (
         <p className="card-review" data-testid="report-budget-spent">
           The run's budget was spent: the tasks left were not started.
