@@ -221,7 +221,8 @@ cleanup_command: Array<string> | null,
  */
 worktree_include: Array<string>, 
 /**
- * Like `worktree_include`, but linked (a symlink to the main checkout's copy) instead of copied.
+ * Like `worktree_include`, but linked: the worktree's own folders holding the checkout's files (clones, else
+ * hard links), cheap for large dependency folders ([`crate::prepare`]).
  */
 worktree_link: Array<string>, max_worktrees: number, 
 /**

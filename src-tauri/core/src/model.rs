@@ -172,7 +172,8 @@ pub struct Project {
     pub cleanup_command: Option<Vec<String>>,
     /// Ignored (or untracked) files of the main checkout copied into each worktree (patterns, `/`-separated).
     pub worktree_include: Vec<String>,
-    /// Like `worktree_include`, but linked (a symlink to the main checkout's copy) instead of copied.
+    /// Like `worktree_include`, but linked: the worktree's own folders holding the checkout's files (clones, else
+    /// hard links), cheap for large dependency folders ([`crate::prepare`]).
     pub worktree_link: Vec<String>,
     pub max_worktrees: u32,
     /// Each worker slot keeps one worktree and resets it between tasks (ignored build outputs survive).

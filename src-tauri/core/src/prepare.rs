@@ -5,10 +5,22 @@
 //! ones: an untracked file git does not ignore would be committed with the task's work. A copy already in the
 //! worktree (a reused slot's, the gate's) is brought up to date: files whose size differs or whose source is newer
 //! are copied again, so an edited `.env` reaches every worktree.
+//!
+//! Nothing done in a worktree reaches the checkout's files through them. Folders are always the worktree's own (a
+//! link is never a symlink to the checkout's folder): `npm ci` or `rm -rf` there empties the worktree's, never the
+//! person's. A copy is a copy-on-write clone where the file system can, else a plain copy; a linked file is a clone,
+//! else a hard link (cheap: the storage is shared), else a copy. A hard link is the same file: a program writing
+//! into it in place would change the checkout's too, which package managers do not do to installed packages (they
+//! replace them) but do to their own bookkeeping, so the dot-files at the top of a linked folder
+//! (`node_modules/.package-lock.json`) are copied. A dependency folder (`node_modules`, `.venv`) is left out, and an
+//! earlier copy removed, when a lockfile beside it differs between the worktree and the checkout: the checkout's was
+//! installed for another one, and a tree is tested with what it declares.
+//!
 //! Patterns are `/`-separated paths relative to the repository whose levels may use `*`, `?` and `[...]`
 //! ([`crate::taskfile::pattern_problem`] refuses the rest). It never copies anything git tracks (a file in the
 //! index, or a folder holding one), never follows a symlink out of the repository, never writes over anything in
 //! the worktree but an older copy of an included file, and never looks into `.git` or `.yokeflow`.
+//! [`never_included`] says at `config set` which matches would always be left out.
 //!
 //! [`run_command`] runs a setup or cleanup command (argv, never a shell) in a worktree with a clean git environment
 //! and the slot's variables ([`crate::ports`]), its output in a log file, killed with its process group after its
@@ -31,8 +43,28 @@ use crate::error::{CoreError, CoreResult};
 pub struct Included {
     pub copied: Vec<String>,
     pub linked: Vec<String>,
-    /// Matches left out, with the reason (tracked, a symlink, already there).
+    /// Matches left out, with the reason (tracked, a symlink, already there, installed for another lockfile).
     pub skipped: Vec<(String, String)>,
+}
+
+/// How the files of a match reach the worktree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Share {
+    /// `worktree_include`: a private copy (a copy-on-write clone where the file system can).
+    Copy,
+    /// `worktree_link`: the same files (a clone where the file system can, else hard links), in folders of the
+    /// worktree's own. `top`: at the first level of the linked folder, whose dot-files (a package manager's own
+    /// bookkeeping, like npm's `node_modules/.package-lock.json`, rewritten in place) are copied.
+    Link { top: bool },
+}
+
+impl Share {
+    fn inner(self) -> Share {
+        match self {
+            Share::Link { .. } => Share::Link { top: false },
+            Share::Copy => Share::Copy,
+        }
+    }
 }
 
 /// Copies the `include` matches and links the `link` matches of the main checkout `root` into `dest` (module docs).
@@ -47,67 +79,158 @@ pub fn include_files(root: &Path, dest: &Path, include: &[String], link: &[Strin
         let is = |p: &str| git.is_path_ignored(p).unwrap_or(false);
         is(rel) || (root.join(rel).is_dir() && is(&format!("{rel}/")))
     };
-    for (patterns, linked) in [(include, false), (link, true)] {
+    for (patterns, share) in [(include, Share::Copy), (link, Share::Link { top: true })] {
+        let linked = share != Share::Copy;
         for pattern in patterns {
             if let Some(why) = crate::taskfile::pattern_problem(pattern) {
                 return Err(CoreError::InvalidInput(format!("the worktree pattern `{pattern}` {why}")));
             }
             for rel in matches(root, pattern)? {
                 let (source, target) = (root.join(&rel), dest.join(&rel));
-                let skip = if tracked.contains(&rel)
-                    || tracked.range(format!("{rel}/")..).next().is_some_and(|t| t.starts_with(&format!("{rel}/")))
-                {
-                    Some("git tracks it")
-                } else if std::fs::symlink_metadata(&source).is_ok_and(|m| m.file_type().is_symlink()) {
-                    Some("a symlink is not followed")
-                } else if !ignored(&rel) {
-                    Some("git does not ignore it, so it would be committed with the task's work (add it to .gitignore)")
+                let stale = installed_for_another_lockfile(root, dest, &rel);
+                let skip = if let Some(why) = leaves_out(&tracked, &rel, &source, ignored(&rel)) {
+                    Some(why.to_string())
                 } else if through_link(dest, &rel) {
-                    Some("a folder on its way in the worktree is a symbolic link, and nothing is written through one")
+                    Some(
+                        "a folder on its way in the worktree is a symbolic link, and nothing is written through one"
+                            .into(),
+                    )
+                } else if let Some(why) = stale {
+                    // What an earlier task's copy left is as wrong for this tree as the checkout's.
+                    if drop_stale(&source, &target)? {
+                        Some(format!("{why}; the copy from before was removed from the worktree"))
+                    } else {
+                        Some(why)
+                    }
                 } else if std::fs::symlink_metadata(&target).is_ok() {
-                    if !linked && same_kind(&source, &target) {
-                        // A copy from before (a reused worktree): brought up to date.
-                        if refresh_tree(root, &source, &target)? {
-                            out.copied.push(rel);
+                    if std::fs::read_link(&target).is_ok_and(|l| l == source) {
+                        // A link to the checkout's own folder (as YokeFlow made them before): replaced by a tree.
+                        std::fs::remove_file(&target)
+                            .map_err(|e| CoreError::io(format!("cannot remove {}", target.display()), e))?;
+                        None
+                    } else if same_kind(&source, &target) {
+                        // A copy from before (a reused worktree, the gate's): brought up to date.
+                        if refresh_tree(root, &source, &target, share)? {
+                            if linked {
+                                out.linked.push(rel)
+                            } else {
+                                out.copied.push(rel)
+                            }
                         } else {
                             out.skipped.push((rel, "the worktree has it already, up to date".to_string()));
                         }
                         continue;
+                    } else {
+                        Some("the worktree has it already".into())
                     }
-                    Some("the worktree has it already")
                 } else {
                     None
                 };
                 if let Some(why) = skip {
-                    out.skipped.push((rel, why.to_string()));
+                    out.skipped.push((rel, why));
                     continue;
                 }
                 if let Some(parent) = target.parent() {
                     std::fs::create_dir_all(parent)
                         .map_err(|e| CoreError::io(format!("cannot create {}", parent.display()), e))?;
                 }
+                copy_tree(root, &source, &target, share)?;
                 if linked {
-                    std::os::unix::fs::symlink(&source, &target)
-                        .map_err(|e| CoreError::io(format!("cannot link {}", target.display()), e))?;
-                    // `node_modules/` ignores a folder, not a link of that name: ask git itself in the worktree (an
-                    // agent's `git add -A` goes by git's rules, and libgit2 follows the link here), and take the
-                    // link back when it would be committed.
-                    if dest.join(".git").exists() && !git_ignores(dest, &rel) {
-                        let _ = std::fs::remove_file(&target);
-                        let why = "git ignores it only as a folder, and a link of that name would be committed \
-                                   (ignore it without the trailing `/`)";
-                        out.skipped.push((rel, why.to_string()));
-                        continue;
-                    }
-                    out.linked.push(rel);
+                    out.linked.push(rel)
                 } else {
-                    copy_tree(root, &source, &target)?;
-                    out.copied.push(rel);
+                    out.copied.push(rel)
                 }
             }
         }
     }
     Ok(out)
+}
+
+/// Why the checkout's match `rel` is never copied or linked, if it is not: git tracks it (or a file in it), it is
+/// a symlink, or git does not ignore it (`ignored`).
+fn leaves_out(tracked: &BTreeSet<String>, rel: &str, source: &Path, ignored: bool) -> Option<&'static str> {
+    let prefix = format!("{rel}/");
+    if tracked.contains(rel) || tracked.range(prefix.clone()..).next().is_some_and(|t| t.starts_with(&prefix)) {
+        Some("git tracks it")
+    } else if std::fs::symlink_metadata(source).is_ok_and(|m| m.file_type().is_symlink()) {
+        Some("a symlink is not followed")
+    } else if !ignored {
+        Some("git does not ignore it, so it would be committed with the task's work (add it to .gitignore)")
+    } else {
+        None
+    }
+}
+
+/// Why the matches of `include` and `link` in the checkout `root` as it is now would be left out of every worktree
+/// (git tracks them, they are symlinks, git does not ignore them), as `(key, message)`: `config set` refuses them.
+/// A pattern that matches nothing yet (`node_modules` before the first install) is no problem.
+pub fn never_included(root: &Path, include: &[String], link: &[String]) -> CoreResult<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    if include.is_empty() && link.is_empty() {
+        return Ok(out);
+    }
+    let tracked = tracked_paths(root)?;
+    let git = git2::Repository::open(root)?;
+    for (key, patterns) in [("worktree_include", include), ("worktree_link", link)] {
+        for pattern in patterns {
+            if crate::taskfile::pattern_problem(pattern).is_some() {
+                continue;
+            }
+            for rel in matches(root, pattern)? {
+                let source = root.join(&rel);
+                let is = |p: &str| git.is_path_ignored(p).unwrap_or(false);
+                let ignored = is(&rel) || (source.is_dir() && is(&format!("{rel}/")));
+                if let Some(why) = leaves_out(&tracked, &rel, &source, ignored) {
+                    out.push((key.to_string(), format!("`{pattern}` matches `{rel}`, which is never copied: {why}")));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The folders package managers install into, which belong to the lockfiles beside them.
+const DEPENDENCY_FOLDERS: &[&str] = &["node_modules", ".venv", "venv"];
+
+/// For a dependency folder (`node_modules`, `.venv`): why the checkout's copy does not fit the worktree, when a
+/// lockfile beside it differs between the two (the checkout's was installed for another one: a tree must be tested
+/// with what it declares).
+fn installed_for_another_lockfile(root: &Path, dest: &Path, rel: &str) -> Option<String> {
+    let (parent, name) = match rel.rsplit_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, rel),
+    };
+    if !DEPENDENCY_FOLDERS.contains(&name) {
+        return None;
+    }
+    let at = |base: &Path, file: &str| match parent {
+        Some(p) => base.join(p).join(file),
+        None => base.join(file),
+    };
+    let differs =
+        LOCKFILES.iter().find(|file| std::fs::read(at(root, file)).ok() != std::fs::read(at(dest, file)).ok())?;
+    let shown = parent.map(|p| format!("{p}/{differs}")).unwrap_or_else(|| differs.to_string());
+    Some(format!(
+        "the worktree's {shown} differs from your checkout's, so your `{rel}` (installed for yours) does not fit \
+         it; a setup command (or the agent) installs what the tree declares"
+    ))
+}
+
+/// Removes `target` when it is an earlier copy or link of `source` (a folder, or a link to the checkout's); true
+/// when it did.
+fn drop_stale(source: &Path, target: &Path) -> CoreResult<bool> {
+    let io = |e| CoreError::io(format!("cannot remove {}", target.display()), e);
+    match std::fs::symlink_metadata(target) {
+        Ok(m) if m.file_type().is_symlink() && std::fs::read_link(target).is_ok_and(|l| l == source) => {
+            std::fs::remove_file(target).map_err(io)?;
+            Ok(true)
+        }
+        Ok(m) if m.is_dir() => {
+            std::fs::remove_dir_all(target).map_err(io)?;
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
 }
 
 /// Whether a folder between `dest` and `dest/rel` (`dest` itself included) is a symbolic link (or not a folder): a
@@ -126,13 +249,6 @@ fn through_link(dest: &Path, rel: &str) -> bool {
         }
     }
     false
-}
-
-/// Whether git (the command, with a clean environment) ignores `rel` in the work tree `dir`.
-fn git_ignores(dir: &Path, rel: &str) -> bool {
-    let mut cmd = crate::git::command(dir);
-    cmd.args(["check-ignore", "-q", "--", rel]).stdout(Stdio::null());
-    cmd.stderr(Stdio::null()).status().is_ok_and(|s| s.success())
 }
 
 /// Every path git tracks in `root` (its index), `/`-separated.
@@ -180,9 +296,10 @@ fn matches(root: &Path, pattern: &str) -> CoreResult<Vec<String>> {
     Ok(current)
 }
 
-/// Copies `source` (a file or a folder) to `target`. Inside a folder, a symlink is copied as a link when its target
-/// is relative and stays inside the repository `root`; others are left out.
-fn copy_tree(root: &Path, source: &Path, target: &Path) -> CoreResult<()> {
+/// Copies (or links, `share`) `source` (a file or a folder) to `target`, which does not exist. Inside a folder, a
+/// symlink is copied as a link when its target is relative and stays inside the repository `root`; others are left
+/// out. Folders are always the worktree's own: deleting or replacing anything in them never reaches the checkout.
+fn copy_tree(root: &Path, source: &Path, target: &Path, share: Share) -> CoreResult<()> {
     let io = |what: &Path, e| CoreError::io(format!("cannot copy {}", what.display()), e);
     let meta = std::fs::symlink_metadata(source).map_err(|e| io(source, e))?;
     if meta.file_type().is_symlink() {
@@ -196,12 +313,52 @@ fn copy_tree(root: &Path, source: &Path, target: &Path) -> CoreResult<()> {
     if meta.is_dir() {
         std::fs::create_dir_all(target).map_err(|e| io(target, e))?;
         for entry in std::fs::read_dir(source).map_err(|e| io(source, e))?.flatten() {
-            copy_tree(root, &entry.path(), &target.join(entry.file_name()))?;
+            let dot = entry.file_name().to_string_lossy().starts_with('.');
+            let share = if share == (Share::Link { top: true }) && dot { Share::Copy } else { share.inner() };
+            copy_tree(root, &entry.path(), &target.join(entry.file_name()), share)?;
         }
         return Ok(());
     }
-    std::fs::copy(source, target).map_err(|e| io(source, e))?;
+    if meta.is_file() {
+        place_file(source, target, share != Share::Copy).map_err(|e| io(source, e))?;
+    }
     Ok(())
+}
+
+/// Puts the regular file `source` at `target` (which does not exist): a copy-on-write clone where the file system
+/// can (btrfs, XFS, ...: as cheap as a link and private); else, when `link`, a hard link (the same file: removing or
+/// replacing it in the worktree leaves the checkout's alone, writing into it in place would not); else a copy.
+fn place_file(source: &Path, target: &Path, link: bool) -> std::io::Result<()> {
+    if clone_file(source, target)? {
+        return Ok(());
+    }
+    if link && std::fs::hard_link(source, target).is_ok() {
+        return Ok(());
+    }
+    std::fs::copy(source, target).map(|_| ())
+}
+
+/// A copy-on-write clone of `source` at the new file `target` (`FICLONE`); false (and no `target`) where the file
+/// system cannot make one.
+#[cfg(target_os = "linux")]
+fn clone_file(source: &Path, target: &Path) -> std::io::Result<bool> {
+    use std::os::fd::AsRawFd;
+    let from = std::fs::File::open(source)?;
+    let perms = from.metadata()?.permissions();
+    let to = std::fs::OpenOptions::new().write(true).create_new(true).open(target)?;
+    // SAFETY: both descriptors are open files owned here; FICLONE reads one and writes the other, nothing else.
+    if unsafe { libc::ioctl(to.as_raw_fd(), libc::FICLONE, from.as_raw_fd()) } == 0 {
+        to.set_permissions(perms)?;
+        return Ok(true);
+    }
+    drop(to);
+    std::fs::remove_file(target)?;
+    Ok(false)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn clone_file(_source: &Path, _target: &Path) -> std::io::Result<bool> {
+    Ok(false)
 }
 
 /// Whether `a` and `b` are both folders or both regular files (symlinks not followed).
@@ -212,29 +369,39 @@ fn same_kind(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// Brings the copy `target` of `source` up to date: a file whose size differs or whose source is newer is copied
-/// again; what `target` lacks is copied; nothing else in it is touched. True when anything was written.
-fn refresh_tree(root: &Path, source: &Path, target: &Path) -> CoreResult<bool> {
+/// Brings the copy (or linked tree) `target` of `source` up to date: a file that is not the same file (a hard
+/// link of it) and whose size differs or whose source is newer is placed again, removed first (writing over it
+/// could write into a linked file of the checkout); what `target` lacks is added; nothing else in it is touched.
+/// True when anything was written.
+fn refresh_tree(root: &Path, source: &Path, target: &Path, share: Share) -> CoreResult<bool> {
+    use std::os::unix::fs::MetadataExt;
     let io = |what: &Path, e| CoreError::io(format!("cannot copy {}", what.display()), e);
     let meta = std::fs::symlink_metadata(source).map_err(|e| io(source, e))?;
     let Ok(there) = std::fs::symlink_metadata(target) else {
-        copy_tree(root, source, target)?;
+        copy_tree(root, source, target, share)?;
         // A symlink leaving the repository is not copied.
         return Ok(std::fs::symlink_metadata(target).is_ok());
     };
     if meta.is_dir() && there.is_dir() {
         let mut wrote = false;
         for entry in std::fs::read_dir(source).map_err(|e| io(source, e))?.flatten() {
-            wrote |= refresh_tree(root, &entry.path(), &target.join(entry.file_name()))?;
+            let dot = entry.file_name().to_string_lossy().starts_with('.');
+            let inner = if share == (Share::Link { top: true }) && dot { Share::Copy } else { share.inner() };
+            wrote |= refresh_tree(root, &entry.path(), &target.join(entry.file_name()), inner)?;
         }
         return Ok(wrote);
     }
+    let same_file = meta.dev() == there.dev() && meta.ino() == there.ino();
     let newer = match (meta.modified(), there.modified()) {
         (Ok(s), Ok(t)) => s > t,
         _ => true,
     };
-    if meta.is_file() && there.is_file() && (meta.len() != there.len() || newer) {
-        std::fs::copy(source, target).map_err(|e| io(source, e))?;
+    // A hard link that is no longer the checkout's file: the checkout's was replaced (package managers keep the
+    // archive's old times, so only the link tells).
+    let relink = share != Share::Copy && there.nlink() > 1;
+    if meta.is_file() && there.is_file() && !same_file && (relink || meta.len() != there.len() || newer) {
+        std::fs::remove_file(target).map_err(|e| io(target, e))?;
+        place_file(source, target, share != Share::Copy).map_err(|e| io(source, e))?;
         return Ok(true);
     }
     Ok(false)

@@ -135,16 +135,16 @@ pub fn check(s: &ProjectSettings) -> Vec<SettingIssue> {
             }
         }
     }
-    // A link shares the checkout's folder read-write: the setup rewriting it in a worktree would empty the person's.
+    // The setup remaking a linked folder in each worktree undoes the link: one of the two is a mistake.
     if let Some(setup) = &s.setup {
         for p in &s.worktree_link {
             if let Some(why) = crate::prepare::rewritten_by(setup, p) {
                 issue(
                     "worktree_link",
                     format!(
-                        "`{p}` is a folder the setup command {} {why}: through a link it would rewrite (and first \
-                         empty) the one in your checkout. Let the setup make it in each worktree (reuse_worktrees \
-                         keeps it between tasks), or copy it with worktree_include",
+                        "`{p}` is a folder the setup command {} {why}: it would replace the link in every worktree \
+                         (your checkout's copy stays as it is). Let the setup make it (reuse_worktrees keeps it \
+                         between tasks), or leave the setup out and link it",
                         serde_json::to_string(setup).unwrap_or_default()
                     ),
                 );
@@ -171,6 +171,16 @@ pub async fn save(db: &Db, project_id: &str, s: &ProjectSettings) -> CoreResult<
         return Err(CoreError::InvalidInput(format!("setting `{}` {}", first.key, first.message)));
     }
     let p = project::get(db, project_id).await?;
+    // Patterns set now that match what the checkout has but would never be copied (tracked, not ignored).
+    let before = get(db, project_id).await?;
+    let changed = |now: &Vec<String>, was: &Vec<String>| if now == was { Vec::new() } else { now.clone() };
+    let (include, link) =
+        (changed(&s.worktree_include, &before.worktree_include), changed(&s.worktree_link, &before.worktree_link));
+    let repo = PathBuf::from(&p.repo_path);
+    let never = crate::concurrency::blocking(move || crate::prepare::never_included(&repo, &include, &link)).await?;
+    if let Some((key, message)) = never.into_iter().next() {
+        return Err(CoreError::InvalidInput(format!("setting `{key}` {message}")));
+    }
     if let Some(path) = p.tasks_file.as_deref().map(PathBuf::from).filter(|f| f.is_file()) {
         crate::cards::write_settings(db, project_id, &path, s).await?;
     }

@@ -90,14 +90,14 @@ fn the_presets_name_claude_code_codex_and_aider() {
 }
 
 #[tokio::test]
-async fn linking_a_folder_the_setup_command_rewrites_is_refused_and_says_what_to_do() {
+async fn linking_a_folder_the_setup_command_remakes_is_refused_and_says_what_to_do() {
     let (_dir, repo, db_path) = shop().await;
-    // `npm ci` in a worktree whose node_modules is a link to the checkout's would empty the person's.
+    // The setup would replace the link in every worktree: one of the two is a mistake.
     let out = cli(&db_path, &repo, &["config", "set", "setup", r#"["npm", "ci"]"#]).await;
     assert_eq!(out.code, 0, "{}", out.stderr);
     let out = cli(&db_path, &repo, &["--json", "config", "set", "worktree_link", r#"["node_modules"]"#]).await;
     assert_eq!(out.error_code(), "invalid_input");
-    assert!(out.stderr.contains("would rewrite (and first empty) the one in your checkout"), "{}", out.stderr);
+    assert!(out.stderr.contains("it would replace the link in every worktree"), "{}", out.stderr);
     assert!(out.stderr.contains("reuse_worktrees"), "{}", out.stderr);
     // The other way round too, and a link the setup leaves alone is fine.
     assert_eq!(cli(&db_path, &repo, &["config", "set", "setup", "none"]).await.code, 0);
@@ -105,4 +105,30 @@ async fn linking_a_folder_the_setup_command_rewrites_is_refused_and_says_what_to
     let out = cli(&db_path, &repo, &["--json", "config", "set", "setup", r#"["npm", "install"]"#]).await;
     assert_eq!(out.error_code(), "invalid_input");
     assert_eq!(cli(&db_path, &repo, &["config", "set", "setup", r#"["make", "deps"]"#]).await.code, 0);
+}
+
+#[tokio::test]
+async fn a_pattern_whose_matches_would_never_be_copied_is_refused_when_set() {
+    let (_dir, repo, db_path) = shop().await;
+    std::fs::write(repo.join(".gitignore"), "node_modules\n.env\n").unwrap();
+    std::fs::write(repo.join("notes.txt"), "untracked, not ignored\n").unwrap();
+    std::fs::write(repo.join(".env"), "SECRET=1\n").unwrap();
+    let set = |key: &'static str, value: &'static str| {
+        let (db_path, repo) = (db_path.clone(), repo.clone());
+        async move { cli(&db_path, &repo, &["--json", "config", "set", key, value]).await }
+    };
+    // Tracked: a worktree has it from git already.
+    let out = set("worktree_include", r#"["yokeflow.yaml"]"#).await;
+    assert_eq!(out.error_code(), "invalid_input");
+    assert!(out.stderr.contains("`yokeflow.yaml`") && out.stderr.contains("git tracks it"), "{}", out.stderr);
+    // Not ignored: it would be committed with the task's work.
+    let out = set("worktree_link", r#"["*.txt"]"#).await;
+    assert_eq!(out.error_code(), "invalid_input");
+    assert!(out.stderr.contains("matches `notes.txt`") && out.stderr.contains("does not ignore it"), "{}", out.stderr);
+    // Ignored, or nothing installed yet: fine.
+    assert_eq!(set("worktree_include", r#"[".env"]"#).await.code, 0);
+    assert_eq!(set("worktree_link", r#"["node_modules"]"#).await.code, 0);
+    // A setting left as it was is not checked again when another one changes.
+    std::fs::remove_file(repo.join(".gitignore")).unwrap();
+    assert_eq!(set("max_worktrees", "3").await.code, 0);
 }

@@ -54,14 +54,18 @@ struct Shop {
 }
 
 async fn shop(setup: serde_json::Value) -> Shop {
+    shop_with(json!({ "setup": setup })).await
+}
+
+/// [`shop`] with these keys of its tasks file set (`null`: left out).
+async fn shop_with(fields: serde_json::Value) -> Shop {
     let dir = tempfile::tempdir().unwrap();
     let repo = dir.path().join("shop");
     let marks = dir.path().join("cleaned");
     std::fs::create_dir_all(&marks).unwrap();
-    let tasks_file = json!({
+    let mut tasks_file = json!({
         "project": "shop",
         "test_command": ["node", "test.js"],
-        "setup": setup,
         "cleanup": ["sh", "-c", "touch \"$0/$YOKEFLOW_TASK_ID\"", marks.display().to_string()],
         "worktree_include": [".env"],
         "tasks": [
@@ -69,6 +73,12 @@ async fn shop(setup: serde_json::Value) -> Shop {
             {"id": "b", "title": "B", "files": ["src/b.js"]},
         ],
     });
+    for (key, value) in fields.as_object().unwrap() {
+        match value {
+            serde_json::Value::Null => tasks_file.as_object_mut().unwrap().remove(key),
+            v => tasks_file.as_object_mut().unwrap().insert(key.clone(), v.clone()),
+        };
+    }
     init_repo(
         &repo,
         &[
@@ -92,7 +102,8 @@ async fn shop(setup: serde_json::Value) -> Shop {
     let p = project::get(&db, &p.id).await.unwrap();
     let pending = approvals::pending(&db, &p).await.unwrap();
     let kinds: Vec<&str> = pending.iter().map(|c| c.kind.as_str()).collect();
-    assert_eq!(kinds, vec!["test", "setup", "cleanup"]);
+    let setup = tasks_file.get("setup").is_some();
+    assert_eq!(kinds, [&["test"][..], if setup { &["setup"] } else { &[] }, &["cleanup"]].concat());
     approvals::approve_shown(&db, &p, &pending).await.unwrap();
     Shop { _dir: dir, repo, db, id: p.id, marks }
 }
@@ -131,6 +142,66 @@ async fn a_node_project_lands_with_setup_and_an_included_env_file_and_cleans_up(
     assert_eq!(setups.iter().filter(gate).count(), 1, "{logs:?}");
     // Cleanup ran in each worktree before it was removed.
     assert_eq!(names(&s.marks), vec!["a", "b"]);
+}
+
+/// Runs `npm` with these arguments in `dir`, offline; panics with its output when it fails.
+fn npm(dir: &Path, args: &[&str]) {
+    let mut cmd = std::process::Command::new("npm");
+    let out = cmd.args(args).args(["--offline", "--no-audit", "--no-fund"]).current_dir(dir).output().unwrap();
+    assert!(out.status.success(), "npm {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_linked_node_modules_survives_an_npm_ci_in_the_worktree() {
+    let s = shop_with(json!({ "worktree_link": ["node_modules"] })).await;
+    // The person's installed dependencies, and a package file (a plain file, linked not copied) beside them.
+    npm(&s.repo, &["ci"]);
+    let mine = s.repo.join("node_modules");
+    std::fs::create_dir_all(mine.join("extra")).unwrap();
+    std::fs::write(mine.join("extra/index.js"), "module.exports = 'extra';\n").unwrap();
+    let bookkeeping = std::fs::read_to_string(mine.join(".package-lock.json")).unwrap();
+    // Each agent finds the linked folder, writes into npm's bookkeeping in place, then reinstalls from scratch.
+    let script = "test -f node_modules/extra/index.js && echo '{}' > node_modules/.package-lock.json && \
+                  npm ci --offline --no-audit --no-fund && test -e node_modules/greeting && mkdir -p src && \
+                  echo \"module.exports = '$YOKEFLOW_TASK_ID';\" > src/$YOKEFLOW_TASK_ID.js";
+    let agent = vec!["sh".to_string(), "-c".to_string(), script.to_string()];
+    let opts = RunOptions { max_worktrees: Some(2), agent_command: Some(agent), learn: false, ..Default::default() };
+    let (tx, _rx) = events::channel();
+    let report = orchestrator::run(&s.db, &s.id, opts, tx).await.unwrap();
+    // The gate tested with the linked folder too (the test needs `greeting`), which resolves in its own tree.
+    assert!(report.all_done(), "{report:#?}");
+    assert_eq!(std::fs::read_to_string(mine.join("extra/index.js")).unwrap(), "module.exports = 'extra';\n");
+    assert_eq!(std::fs::read_to_string(mine.join(".package-lock.json")).unwrap(), bookkeeping);
+    assert!(mine.join("greeting").exists() && !std::fs::symlink_metadata(&mine).unwrap().file_type().is_symlink());
+    assert_eq!(names(&mine), vec![".package-lock.json", "extra", "greeting"]);
+}
+
+#[test]
+fn a_dependency_folder_installed_for_another_lockfile_is_left_out_and_an_old_copy_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("repo");
+    init_repo(&root, &[(".gitignore", "node_modules/\n"), ("package-lock.json", "{\"v\": 1}\n")]);
+    std::fs::create_dir_all(root.join("node_modules/dep")).unwrap();
+    std::fs::write(root.join("node_modules/dep/index.js"), "module.exports = 1;\n").unwrap();
+    let dest = dir.path().join("wt");
+    std::fs::create_dir_all(&dest).unwrap();
+    std::fs::write(dest.join("package-lock.json"), "{\"v\": 1}\n").unwrap();
+    let link = ["node_modules".to_string()];
+    let done = yokeflow_core::prepare::include_files(&root, &dest, &[], &link).unwrap();
+    assert_eq!(done.linked, vec!["node_modules"], "{done:?}");
+    // The tree now declares other dependencies: the checkout's do not fit it, and the earlier copy goes.
+    std::fs::write(dest.join("package-lock.json"), "{\"v\": 2}\n").unwrap();
+    let done = yokeflow_core::prepare::include_files(&root, &dest, &[], &link).unwrap();
+    assert!(done.linked.is_empty(), "{done:?}");
+    let (path, why) = &done.skipped[0];
+    assert_eq!(path, "node_modules");
+    assert!(why.contains("package-lock.json differs from your checkout's") && why.contains("was removed"), "{why}");
+    assert!(!dest.join("node_modules").exists());
+    assert_eq!(std::fs::read_to_string(root.join("node_modules/dep/index.js")).unwrap(), "module.exports = 1;\n");
+    // A worktree without the lockfile at all does not fit either; a `.env` beside it is no dependency folder.
+    std::fs::remove_file(dest.join("package-lock.json")).unwrap();
+    let done = yokeflow_core::prepare::include_files(&root, &dest, &[], &link).unwrap();
+    assert!(done.linked.is_empty() && !dest.join("node_modules").exists(), "{done:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -192,15 +263,17 @@ fn included_files_never_take_what_git_tracks_or_leave_the_repository() {
     assert_eq!(again.copied, vec!["config/local.toml"], "{again:?}");
     assert_eq!(std::fs::read_to_string(dest.join("config/local.toml")).unwrap(), "mine, edited since\n");
     assert!(again.skipped.contains(&("cache".into(), "the worktree has it already, up to date".into())), "{again:?}");
-    // Linked instead of copied; a second pass writes over nothing.
-    let linked = yokeflow_core::prepare::include_files(&root, &dest, &[], &["config/local.toml".into()]).unwrap();
-    assert!(linked.linked.is_empty() && linked.skipped[0].1 == "the worktree has it already", "{linked:?}");
+    // Linked instead of copied: the worktree's own folders holding the same files (hard links on this file system,
+    // or clones); a second pass writes nothing.
     let fresh = dir.path().join("wt2");
-    let linked = yokeflow_core::prepare::include_files(&root, &fresh, &[], &["config/local.toml".into()]).unwrap();
-    assert_eq!(linked.linked, vec!["config/local.toml"]);
-    assert_eq!(std::fs::read_link(fresh.join("config/local.toml")).unwrap(), root.join("config/local.toml"));
-    // In a real worktree: `cache/` ignores a folder only, so a link named `cache` would be committed and is taken
-    // back; `config/local.toml` (ignored as a file) is linked.
+    let linked = yokeflow_core::prepare::include_files(&root, &fresh, &[], &["cache".into()]).unwrap();
+    assert_eq!(linked.linked, vec!["cache"]);
+    let meta = std::fs::symlink_metadata(fresh.join("cache")).unwrap();
+    assert!(meta.is_dir() && !meta.file_type().is_symlink(), "never a symlink to the checkout's folder");
+    assert_eq!(std::fs::read_to_string(fresh.join("cache/deep/blob")).unwrap(), "b\n");
+    let again = yokeflow_core::prepare::include_files(&root, &fresh, &[], &["cache".into()]).unwrap();
+    assert!(again.linked.is_empty() && again.skipped[0].1.contains("up to date"), "{again:?}");
+    // In a real worktree, `cache/` (ignored as a folder) is linked as a folder git ignores.
     let wt = dir.path().join("wt3");
     let add = std::process::Command::new("git")
         .arg("-C")
@@ -211,9 +284,9 @@ fn included_files_never_take_what_git_tracks_or_leave_the_repository() {
     assert!(add.unwrap().success());
     let links = ["cache".to_string(), "config/local.toml".to_string()];
     let done = yokeflow_core::prepare::include_files(&root, &wt, &[], &links).unwrap();
-    assert_eq!(done.linked, vec!["config/local.toml"], "{done:?}");
-    assert!(done.skipped.iter().any(|(p, w)| p == "cache" && w.contains("only as a folder")), "{done:?}");
-    assert!(std::fs::symlink_metadata(wt.join("cache")).is_err(), "the link was taken back");
+    assert_eq!(done.linked, vec!["cache", "config/local.toml"], "{done:?}");
+    let status = std::process::Command::new("git").arg("-C").arg(&wt).args(["status", "--porcelain"]).output();
+    assert_eq!(String::from_utf8_lossy(&status.unwrap().stdout), "", "nothing linked would be committed");
     // Patterns that would leave the repository are refused.
     for bad in ["../x", "/etc/passwd", ".git/config", ".yokeflow/logs", "a/**/b"] {
         assert!(yokeflow_core::prepare::include_files(&root, &fresh, &[bad.to_string()], &[]).is_err(), "{bad}");
