@@ -61,6 +61,17 @@ pub enum RemoveOutcome {
     Released { slot: String },
 }
 
+/// What [`Worktrees::park`] did with the folder of a task whose work is committed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Parked {
+    /// Worker slot `slot`'s folder, free for the slot's next task (HEAD detached, ignored build outputs kept).
+    SlotFreed { slot: String },
+    /// The folder and git's metadata are gone; the branch holds the work.
+    Removed,
+    /// Left as it was: it holds changes its branch lacks, or it is not the branch's folder.
+    Kept,
+}
+
 /// What [`Worktrees::acquire_slot`] gave a task.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SlotWorktree {
@@ -155,7 +166,7 @@ impl Worktrees {
             base_commit: base.to_string(),
         };
         repo.branch(&info.branch, &commit, false)?;
-        let added = self.write_meta(&name, &info).and_then(|_| add_worktree(repo, &dir, &info.path, &info.branch));
+        let added = self.write_meta(&name, &info).and_then(|_| self.add_marked(repo, &dir, &info.path, &info.branch));
         if let Err(e) = added {
             // Undo: the new branch has no commit of its own yet, so deleting it loses nothing.
             let _ = repo.find_branch(&info.branch, BranchType::Local).and_then(|mut b| b.delete());
@@ -167,8 +178,8 @@ impl Worktrees {
 
     /// The worktree of worker slot `slot` for `task_id`, on a new branch from `base`, in a reused slot folder: the
     /// slot's own folder `slot-<slot>` when it is free, else any other free slot folder, else a new one (its own the
-    /// first time, or the lowest free number while the others hold work: a task at the merge gate or in Review keeps
-    /// its folder). A free folder is reset to `base` (ignored files kept: that is the point); one whose reset fails is
+    /// first time, or the lowest free number while the others hold work: a folder with changes its branch lacks is
+    /// never taken; a task at the merge gate has freed its own, [`Worktrees::park`]). A free folder is reset to `base` (ignored files kept: that is the point); one whose reset fails is
     /// made anew, and one whose changed files cannot be saved is left alone. [`SlotWorktree::fallback`] says why a
     /// folder was not reused. Nothing is lost: see the module docs.
     pub fn acquire_slot(&self, task_id: &str, base: Oid, slot: u32) -> CoreResult<SlotWorktree> {
@@ -276,16 +287,21 @@ impl Worktrees {
         }
     }
 
-    /// Finishes the slot resets a crash cut short (their `.reset` marks): each such folder is set free (HEAD detached
+    /// Finishes what a crash cut short in the worktrees: rebases are aborted, half-made folders (`.adding` marks)
+    /// removed, and slot resets (their `.reset` marks) completed: each such folder is set free (HEAD detached
     /// at the base it was being reset to, tracked files checked out, untracked ones removed). Its files then were
     /// nobody's work: they had been saved before the reset began. The new branch (no commits) is left to the
     /// caller's reconciliation. Returns the slots finished.
     pub fn finish_resets(&self) -> CoreResult<Vec<String>> {
         let _admin = admin_lock();
-        self.finish_resets_locked(&self.repo()?)
+        let repo = self.repo()?;
+        // Only here (recovery, no run going): a rebase is not under the admin lock, so a live one looks the same.
+        self.finish_rebases_locked(&repo);
+        self.finish_resets_locked(&repo)
     }
 
     fn finish_resets_locked(&self, repo: &Repository) -> CoreResult<Vec<String>> {
+        self.finish_adds_locked(repo)?;
         let mut done = Vec::new();
         let Ok(entries) = std::fs::read_dir(&self.meta_dir) else { return Ok(done) };
         for e in entries.flatten() {
@@ -311,6 +327,46 @@ impl Worktrees {
         Ok(done)
     }
 
+    /// Worktree folders whose making a crash cut short (their `.adding` marks) are removed: their files were being
+    /// checked out from their branch, which holds all of it; a half checked-out folder would look like one whose
+    /// files were deleted, and the next start would take that for work. Their branch is left to the caller.
+    fn finish_adds_locked(&self, repo: &Repository) -> CoreResult<()> {
+        let Ok(entries) = std::fs::read_dir(&self.meta_dir) else { return Ok(()) };
+        for e in entries.flatten() {
+            let file = e.path();
+            let Some(name) = file.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".adding")) else {
+                continue;
+            };
+            if !name.is_empty() && !name.contains('/') && name != "." && name != ".." {
+                self.drop_folder(repo, name, &self.root.join(name))?;
+            }
+            let _ = std::fs::remove_file(&file);
+        }
+        Ok(())
+    }
+
+    /// A rebase a crash cut short in one of YokeFlow's worktrees ([`Worktrees::rebase_onto_target`]) is aborted, so
+    /// the folder has its branch checked out again as before the rebase began.
+    fn finish_rebases_locked(&self, repo: &Repository) {
+        for name in repo.worktrees().iter().flat_map(|w| w.iter().flatten().map(str::to_string).collect::<Vec<_>>()) {
+            let admin = repo.commondir().join("worktrees").join(&name);
+            let path = self.root.join(&name);
+            if (admin.join("rebase-merge").exists() || admin.join("rebase-apply").exists()) && path.is_dir() {
+                let aborted = git_command(&path, &["rebase", "--abort"]).output();
+                tracing::warn!(worktree = name, ok = aborted.is_ok_and(|o| o.status.success()), "a rebase cut short");
+            }
+        }
+    }
+
+    /// `add_worktree` under an `.adding` mark ([`Worktrees::finish_adds_locked`] finishes what a crash cut short).
+    fn add_marked(&self, repo: &Repository, name: &str, path: &Path, branch: &str) -> CoreResult<()> {
+        let mark = self.meta_dir.join(format!("{name}.adding"));
+        std::fs::write(&mark, branch).map_err(|e| CoreError::io(format!("cannot write {}", mark.display()), e))?;
+        let added = add_worktree(repo, name, path, branch);
+        let _ = std::fs::remove_file(&mark);
+        added
+    }
+
     /// Frees the worktree of a finished task: a slot's folder is kept for the slot's next task (HEAD detached, its
     /// branch deleted when every commit of it is on `target_branch`, refused otherwise like [`Worktrees::remove`]);
     /// any other worktree is removed ([`Worktrees::remove`]).
@@ -334,6 +390,28 @@ impl Worktrees {
             let _ = std::fs::remove_file(self.meta_path(name));
         }
         Ok(RemoveOutcome::Released { slot: folder })
+    }
+
+    /// The task's work is committed and waits at the merge gate, which tests it in a worktree of its own: the task's
+    /// folder is not needed until a person or a retry needs one again ([`Worktrees::reattach`] makes it from the
+    /// branch). A slot folder is set free for the slot's next task, any other folder removed; the branch stays.
+    /// A folder with changes its branch lacks, or that has another branch checked out, is kept.
+    pub fn park(&self, info: &WorktreeInfo) -> CoreResult<Parked> {
+        if self.has_changes(info)? {
+            return Ok(Parked::Kept);
+        }
+        let _admin = admin_lock();
+        let repo = self.repo()?;
+        let folder = info.path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+        if !self.is_under_root(&info.path) || worktree_branch(&repo, &folder).as_deref() != Some(info.branch.as_str()) {
+            return Ok(Parked::Kept);
+        }
+        if is_slot_name(&folder) {
+            Repository::open(&info.path)?.set_head_detached(branch_tip(&repo, &info.branch)?)?;
+            return Ok(Parked::SlotFreed { slot: folder });
+        }
+        self.remove_folder(&repo, info)?;
+        Ok(Parked::Removed)
     }
 
     /// Removes the free slot folders of slots `keep` and up (slots count from 0; `keep` 0 removes all of them, for
@@ -388,10 +466,30 @@ impl Worktrees {
             .peel_to_commit()?
             .id();
         if let Ok(wt) = repo.find_worktree(name) {
-            if wt.validate().is_ok() {
+            let path = wt.path().to_path_buf();
+            let admin = repo.commondir().join("worktrees").join(name);
+            let rebasing = admin.join("rebase-merge").exists() || admin.join("rebase-apply").exists();
+            let live = !rebasing && worktree_branch(&repo, name).as_deref() == Some(branch);
+            if wt.validate().is_ok() && (live || !self.is_under_root(&path)) {
                 return Err(CoreError::InvalidInput(format!("the worktree of `{branch}` already exists")));
             }
-            wt.prune(Some(WorktreePruneOptions::new().valid(true)))?;
+            if wt.validate().is_ok() {
+                // A folder of this branch that is not live (its HEAD off the branch: a rebase or a checkout cut
+                // short). Its files may lag the branch, so it is never worked in again: a rebase is aborted (an
+                // autostash comes back), what changed is kept aside, and the folder is made anew.
+                if rebasing {
+                    let _ = git_command(&path, &["rebase", "--abort"]).output();
+                }
+                // A folder git cannot open holds nothing to keep.
+                let kept = match rescue_changes(&path, name) {
+                    Err(_) if Repository::open(&path).is_err() => None,
+                    other => other?,
+                };
+                tracing::warn!(branch, ?kept, "a folder of the branch that was not live was made anew");
+                self.drop_folder(&repo, name, &path)?;
+            } else {
+                wt.prune(Some(WorktreePruneOptions::new().valid(true)))?;
+            }
         }
         let path = self.root.join(name);
         remove_dir(&path)?;
@@ -404,7 +502,7 @@ impl Worktrees {
             base_commit: saved.map(|m| m.base_commit).unwrap_or_else(|| branch_creation_point(&repo, branch, tip)),
         };
         self.write_meta(name, &info)?;
-        add_worktree(&repo, name, &info.path, branch)?;
+        self.add_marked(&repo, name, &info.path, branch)?;
         Ok(info)
     }
 
@@ -663,6 +761,59 @@ impl Worktrees {
         Ok(Rebase::Rebased { info: rebased, behind })
     }
 
+    /// [`Worktrees::rebase_onto_target`] for a kept branch no folder has checked out, made in memory: the branch
+    /// moves once, by compare-and-swap, to the rebased commits (a crash leaves it before or after, never between),
+    /// and no folder is touched; the saved base is updated ([`Worktrees::reattach`] reads it).
+    pub fn rebase_branch(&self, branch_name: &str, target_branch: &str) -> CoreResult<Rebase> {
+        let repo = self.repo()?;
+        let name = branch_name.strip_prefix(BRANCH_PREFIX).unwrap_or(branch_name);
+        let info = self.read_meta(name).unwrap_or_else(|| WorktreeInfo {
+            id: uuid::Uuid::new_v4().to_string(),
+            task_id: String::new(),
+            branch: branch_name.to_string(),
+            path: self.root.join(name),
+            base_commit: String::new(),
+        });
+        let (tip, onto) = (branch_tip(&repo, branch_name)?, branch_tip(&repo, target_branch)?);
+        if tip == onto || repo.graph_descendant_of(tip, onto)? {
+            return Ok(Rebase::UpToDate);
+        }
+        let behind = repo.graph_ahead_behind(tip, onto)?.1;
+        let sig = signature(&repo)?;
+        let (branch, upstream) = (repo.find_annotated_commit(tip)?, repo.find_annotated_commit(onto)?);
+        let mut opts = git2::RebaseOptions::new();
+        opts.inmemory(true);
+        let mut rebase = repo.rebase(Some(&branch), Some(&upstream), None, Some(&mut opts))?;
+        let mut last = onto;
+        while let Some(op) = rebase.next() {
+            op?;
+            let index = rebase.inmemory_index()?;
+            if index.has_conflicts() {
+                let mut files: Vec<String> = index
+                    .conflicts()?
+                    .flatten()
+                    .filter_map(|c| c.our.or(c.their).or(c.ancestor))
+                    .map(|e| String::from_utf8_lossy(&e.path).into_owned())
+                    .collect();
+                files.dedup();
+                rebase.abort()?;
+                return Ok(Rebase::Conflict { files });
+            }
+            last = match rebase.commit(None, &sig, None) {
+                Ok(id) => id,
+                // The commit's change is on the target already: nothing of it is left to replay.
+                Err(e) if e.code() == git2::ErrorCode::Applied => last,
+                Err(e) => return Err(e.into()),
+            };
+        }
+        rebase.finish(Some(&sig))?;
+        let log = format!("yokeflow: rebased onto {target_branch} ({onto})");
+        repo.reference_matching(&format!("refs/heads/{branch_name}"), last, true, tip, &log)?;
+        let rebased = WorktreeInfo { base_commit: onto.to_string(), ..info };
+        self.write_meta(name, &rebased)?;
+        Ok(Rebase::Rebased { info: rebased, behind })
+    }
+
     /// How many commits of `branch` are not reachable from `target_branch`.
     pub fn unmerged_commits(&self, branch: &str, target_branch: &str) -> CoreResult<usize> {
         let repo = self.repo()?;
@@ -881,10 +1032,23 @@ fn rescue_changes(path: &Path, name: &str) -> CoreResult<Option<String>> {
 }
 
 /// `git <args>` in the worktree folder `path`, ready to run ([`crate::git::command`]: nothing from the repository's
-/// configuration runs, a clean git environment, no prompt, no input).
+/// configuration runs, a clean git environment, no prompt, no input). It dies with the thread that waits for it:
+/// a git left working in a worktree after YokeFlow was killed would race the next start's recovery (which finishes
+/// what such a cut leaves: rebases aborted, resets completed).
 fn git_command(path: &Path, args: &[&str]) -> std::process::Command {
     let mut cmd = crate::git::command(path);
     cmd.args(args);
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: prctl is async-signal-safe and touches only the child's own attributes.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
+    }
     cmd
 }
 
@@ -1075,6 +1239,15 @@ pub(crate) fn create_dir(path: &Path) -> CoreResult<()> {
 }
 
 pub(crate) fn remove_dir(path: &Path) -> CoreResult<()> {
+    // Out of the way first, in one step: a removal cut short (a crash, a kill) must not leave a folder that still
+    // looks like a worktree whose files were deleted, which the next start would take for work and commit.
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let trash = path.with_file_name(format!(".removing-{name}-{}", uuid::Uuid::new_v4()));
+    let path = match std::fs::rename(path, &trash) {
+        Ok(()) => trash.as_path(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(_) => path,
+    };
     match std::fs::remove_dir_all(path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
             Err(CoreError::io(format!("cannot remove {}", path.display()), e))

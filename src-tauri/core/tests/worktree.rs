@@ -300,6 +300,52 @@ fn continued_work_is_rebased_onto_the_target_keeping_uncommitted_files_and_a_con
     assert_eq!(Repository::open(&info.path).unwrap().state(), git2::RepositoryState::Clean, "no rebase left open");
 }
 
+#[test]
+fn a_parked_branch_is_rebased_in_memory_and_a_folder_left_off_its_branch_is_made_anew_keeping_its_changes() {
+    use yokeflow_core::worktree::{Parked, Rebase};
+    let (dir, repo) = repo();
+    let wts = Worktrees::open(dir.path()).unwrap();
+    let info = wts.create("a", tip(&repo, "main")).unwrap();
+    commit_in(&info.path, "a.txt", "a\n", "a: work");
+    // Its work waits at the gate: the folder goes, the branch stays.
+    assert_eq!(wts.park(&info).unwrap(), Parked::Removed);
+    assert!(!info.path.exists() && branch_exists(&repo, &info.branch));
+
+    // The target moves on; the branch is rebased without a folder, in one move of its ref.
+    commit_in(dir.path(), "b.txt", "b\n", "b landed");
+    let main = tip(&repo, "main");
+    let Rebase::Rebased { info: rebased, behind } = wts.rebase_branch(&info.branch, "main").unwrap() else {
+        panic!("not rebased")
+    };
+    assert_eq!((behind, rebased.base_commit.as_str(), rebased.id.as_str()), (1, &*main.to_string(), &*info.id));
+    let a = repo.find_commit(tip(&repo, &info.branch)).unwrap();
+    assert_eq!((a.message(), a.parent_id(0).unwrap()), (Some("a: work"), main));
+    assert_eq!(file_in(&repo, a.id(), "a.txt").as_deref(), Some("a\n"));
+    assert!(!info.path.exists(), "no folder was made");
+    // A conflicting target leaves the branch as it was.
+    commit_in(dir.path(), "a.txt", "the target's a\n", "a.txt on main");
+    let before = tip(&repo, &info.branch);
+    let Rebase::Conflict { files } = wts.rebase_branch(&info.branch, "main").unwrap() else { panic!("no conflict") };
+    assert_eq!((files, tip(&repo, &info.branch)), (vec!["a.txt".to_string()], before));
+
+    // A folder of the branch whose HEAD was left detached (a rebase cut short), with a change in it: reattaching
+    // keeps the change aside and makes the folder anew on the branch.
+    let again = wts.reattach("a", &info.branch).unwrap();
+    git_in(&again.path, &["checkout", "-q", "--detach", "HEAD~1"]);
+    write(&again.path, "stray.txt", "left behind\n");
+    let fresh = wts.reattach("a", &info.branch).unwrap();
+    assert_eq!(Repository::open(&fresh.path).unwrap().head().unwrap().shorthand(), Some(info.branch.as_str()));
+    assert!(!fresh.path.join("stray.txt").exists());
+    let kept: Vec<String> = repo
+        .references_glob("refs/yokeflow/rescued/*")
+        .unwrap()
+        .flatten()
+        .map(|r| r.peel_to_commit().unwrap().id().to_string())
+        .collect();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(file_in(&repo, Oid::from_str(&kept[0]).unwrap(), "stray.txt").as_deref(), Some("left behind\n"));
+}
+
 /// The tree of `commit` holds `file` with `text`.
 fn file_in(repo: &Repository, commit: Oid, file: &str) -> Option<String> {
     let tree = repo.find_commit(commit).unwrap().tree().unwrap();

@@ -416,6 +416,77 @@ async fn with_reuse_every_task_works_in_a_slot_folder_even_while_others_wait_at_
     assert!(f.worktree_dirs().len() <= 2, "{:?}", f.worktree_dirs());
 }
 
+/// Six independent tasks, two workers; the gate's first test run holds until every agent has finished, so all the
+/// other tasks' work waits at the gate meanwhile. Each agent counts the task folders on disk as it works.
+async fn worktrees_while_work_waits(reuse: bool) {
+    let spec: Vec<_> = (0..6).map(|i| support::task(&format!("t{i}"), &[], &[&format!("t{i}.txt")], 5)).collect();
+    let f = support::fixture(spec).await;
+    let mut s = yokeflow_core::settings::get(&f.db, &f.project_id).await.unwrap();
+    s.reuse_worktrees = reuse;
+    yokeflow_core::settings::save(&f.db, &f.project_id, &s).await.unwrap();
+    let (counts, done) = (f.dir.path().join("counts"), f.dir.path().join("done"));
+    let agent = format!(
+        "ls \"$(dirname \"$YOKEFLOW_WORKTREE\")\" | wc -l >> '{}' && echo x > \"$YOKEFLOW_TASK_ID.txt\" && \
+         echo \"$YOKEFLOW_TASK_ID\" >> '{}'",
+        counts.display(),
+        done.display()
+    );
+    let gate = format!("until [ \"$(cat '{}' | wc -l)\" -ge 6 ]; do sleep 0.05; done", done.display());
+    let opts = RunOptions {
+        max_worktrees: Some(2),
+        agent_command: Some(vec!["sh".into(), "-c".into(), agent]),
+        test_command: Some(vec!["sh".into(), "-c".into(), gate]),
+        learn: false,
+        ..Default::default()
+    };
+    let (tx, _rx) = events::channel();
+    let report = orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap();
+    assert!(report.all_done(), "{report:#?}");
+    let counts: Vec<usize> =
+        std::fs::read_to_string(&counts).unwrap().lines().map(|l| l.trim().parse().unwrap()).collect();
+    assert_eq!(counts.len(), 6);
+    // Work waiting at the gate holds no folder: the gate tests in its own worktree.
+    assert!(counts.iter().all(|&n| n <= 2), "task folders seen by the agents: {counts:?}");
+    assert!(f.worktree_dirs().len() <= if reuse { 2 } else { 0 }, "{:?}", f.worktree_dirs());
+    assert!(f.task_branches().is_empty(), "{:?}", f.task_branches());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn task_folders_stay_within_the_worker_count_while_work_waits_at_the_gate() {
+    worktrees_while_work_waits(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn reused_slot_folders_stay_within_the_worker_count_while_work_waits_at_the_gate() {
+    worktrees_while_work_waits(true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_task_whose_tests_fail_at_the_gate_gets_a_folder_of_its_branch_for_review() {
+    let f = support::fixture(vec![support::task("a", &[], &["a.txt"], 5)]).await;
+    let mut s = yokeflow_core::settings::get(&f.db, &f.project_id).await.unwrap();
+    s.reuse_worktrees = true;
+    yokeflow_core::settings::save(&f.db, &f.project_id, &s).await.unwrap();
+    let opts = RunOptions {
+        max_worktrees: Some(1),
+        agent_command: Some(vec!["sh".into(), "-c".into(), "echo a > a.txt".into()]),
+        test_command: Some(vec!["false".into()]),
+        learn: false,
+        ..Default::default()
+    };
+    let (tx, _rx) = events::channel();
+    orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap();
+    assert_eq!(f.status_of("a").await, TaskStatus::Review);
+    // The slot's folder was freed at the gate; the task has a folder of its own branch again to look into.
+    let folder = yokeflow_core::locations::worktree_dir(&f.db, &f.project_id, "a").await.unwrap();
+    assert!(!folder.file_name().unwrap().to_string_lossy().starts_with("slot-"), "{}", folder.display());
+    assert_eq!(std::fs::read_to_string(folder.join("a.txt")).unwrap(), "a\n");
+    let head = git2::Repository::open(&folder).unwrap().head().unwrap().shorthand().unwrap().to_string();
+    assert_eq!(vec![head], f.task_branches());
+    let diff = yokeflow_core::diff::task_diff(&f.db, &f.project_id, "a").await.unwrap();
+    assert_eq!(diff.files.iter().map(|d| d.path.as_str()).collect::<Vec<_>>(), vec!["a.txt"]);
+}
+
 #[test]
 fn an_included_file_is_never_written_through_a_folder_an_agent_replaced_by_a_link() {
     let dir = tempfile::tempdir().unwrap();

@@ -200,9 +200,9 @@ pub async fn run_controlled(
     // From here on the run has a row: whatever fails, the row is closed (never left `running`).
     let run = async {
         let repo = PathBuf::from(&project.repo_path);
-        // Free slot folders this run will not use (fewer workers, or worktrees no longer reused) go; twice the
-        // workers are kept, as tasks at the merge gate keep theirs while their slot's next task takes another.
-        let keep = if project.reuse_worktrees { 2 * workers } else { 0 };
+        // Free slot folders this run will not use (fewer workers, or worktrees no longer reused) go: one per worker
+        // is kept (a task at the merge gate frees its slot's folder, `Worktrees::park`).
+        let keep = if project.reuse_worktrees { workers } else { 0 };
         let repo2 = repo.clone();
         if let Err(e) = blocking(move || Worktrees::open(&repo2)?.drop_free_slots(keep)).await {
             let message = format!("the free worktree slots could not be removed: {e}");

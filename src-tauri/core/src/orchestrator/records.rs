@@ -180,6 +180,16 @@ pub(crate) async fn worktree_created(db: &Db, row_id: &str, info: &WorktreeInfo)
     Ok(())
 }
 
+/// The row's folder: `None` while it has none (its work waits at the gate on its branch alone).
+pub(crate) async fn set_worktree_path(db: &Db, row_id: &str, path: Option<&std::path::Path>) -> CoreResult<()> {
+    sqlx::query("UPDATE worktrees SET path = ? WHERE id = ?")
+        .bind(path.map(|p| p.display().to_string()).unwrap_or_default())
+        .bind(row_id)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
 /// The commit that landed the row's branch on the target.
 pub(crate) async fn set_landed_commit(db: &Db, row_id: &str, commit: &str) -> CoreResult<()> {
     sqlx::query("UPDATE worktrees SET landed_commit = ? WHERE id = ?")

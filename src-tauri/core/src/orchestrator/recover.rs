@@ -335,6 +335,14 @@ fn remove_half_made_worktrees(wts: &Worktrees, git: &git2::Repository) -> CoreRe
             }
         }
     }
+    // Folders whose removal was cut short after they were moved out of the way (`worktree::remove_dir`).
+    for dir in [Some(wts.root()), wts.root().parent()].into_iter().flatten() {
+        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            if e.file_name().to_string_lossy().starts_with(".removing-") {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    }
     let Ok(entries) = std::fs::read_dir(wts.root()) else { return Ok(()) };
     for e in entries.flatten() {
         let name = e.file_name();

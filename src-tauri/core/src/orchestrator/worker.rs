@@ -280,6 +280,9 @@ async fn drive(
         Event::MergeStarted { run_id: ctx.run_id.clone(), task_id: s.task.id.clone(), branch: info.branch.clone() },
     );
     let message = format!("YokeFlow: {} ({})", s.task.title, s.task.id);
+    // The gate tests in its own worktree: the task's folder goes now (a slot's is freed for the next task), so
+    // folders on disk stay within the worker count. `here` is the task's folder while it has one.
+    let mut here = (!park_worktree(ctx, s, &info).await).then(|| info.clone());
     let queued = Instant::now();
     // The agent's part is over: its slot may take the next task while this one waits for the gate.
     p.at_gate = Some(queued);
@@ -304,8 +307,17 @@ async fn drive(
             break;
         }
         attempts += 1;
+        // The merge is made in a folder of the branch: the task's again when it was parked.
+        let folder = match &here {
+            Some(f) => f.clone(),
+            None => {
+                let f = unpark_worktree(ctx, s, &info.branch).await?;
+                here = Some(f.clone());
+                f
+            }
+        };
         let (db, project, task, domains) = (&ctx.db, &ctx.project, &s.task, &p.experts.domains);
-        match learn::merge_target_for_expertise(db, project, task, &info, &ctx.target_branch, domains).await {
+        match learn::merge_target_for_expertise(db, project, task, &folder, &ctx.target_branch, domains).await {
             Ok(true) => {}
             Ok(false) => break,
             Err(e) => {
@@ -333,6 +345,7 @@ async fn drive(
             }
             Resolution::Failed(reason) => {
                 p.merge = Some(MergeKind::Conflict);
+                review_folder(ctx, s, &info.branch, here.is_some()).await;
                 return Ok((TaskStatus::Review, Some(reason)));
             }
             Resolution::Cancelled => {
@@ -341,7 +354,62 @@ async fn drive(
             }
         }
     }
-    settle(ctx, s, Some(info), landed, batch, &mut p.merge).await
+    let had_folder = here.is_some();
+    let ended = settle(ctx, s, here, landed, batch, &mut p.merge).await?;
+    if ended.0 == TaskStatus::Review {
+        review_folder(ctx, s, &info.branch, had_folder).await;
+    }
+    Ok(ended)
+}
+
+/// Parks the folder of a task whose work is committed and goes to the gate ([`Worktrees::park`]), after the
+/// project's cleanup command; true when the folder is no longer the task's.
+async fn park_worktree(ctx: &WorkerCtx, s: &Started, info: &WorktreeInfo) -> bool {
+    let (repo, probe) = (ctx.repo.clone(), info.clone());
+    // A folder with changes its branch lacks stays: no cleanup either.
+    if !blocking(move || Worktrees::open(&repo)?.has_changes(&probe)).await.is_ok_and(|dirty| !dirty) {
+        return false;
+    }
+    cleanup_worktree(ctx, &s.task.id, info).await;
+    let (repo, parked) = (ctx.repo.clone(), info.clone());
+    match blocking(move || Worktrees::open(&repo)?.park(&parked)).await {
+        Ok(crate::worktree::Parked::Kept) => false,
+        Ok(_) => {
+            if let Err(e) = records::set_worktree_path(&ctx.db, &s.row_id, None).await {
+                emit(&ctx.events, warning(ctx, &s.task.id, format!("cannot record the worktree's state: {e}")));
+            }
+            let (run_id, task_id, branch) = (ctx.run_id.clone(), s.task.id.clone(), info.branch.clone());
+            emit(&ctx.events, Event::WorktreeRemoved { run_id, task_id, branch });
+            true
+        }
+        Err(e) => {
+            emit(&ctx.events, warning(ctx, &s.task.id, format!("the worktree was kept while its work waits: {e}")));
+            false
+        }
+    }
+}
+
+/// A folder of the task's branch again ([`Worktrees::reattach`]), recorded on the task's row.
+async fn unpark_worktree(ctx: &WorkerCtx, s: &Started, branch: &str) -> CoreResult<WorktreeInfo> {
+    let (repo, task_id, branch) = (ctx.repo.clone(), s.task.id.clone(), branch.to_string());
+    let info = blocking(move || Worktrees::open(&repo)?.reattach(&task_id, &branch)).await?;
+    records::set_worktree_path(&ctx.db, &s.row_id, Some(&info.path)).await?;
+    Ok(info)
+}
+
+/// A task going to Review whose folder was parked gets one again (from its branch: no build outputs), for the person
+/// to look into; a problem is a warning (its branch still holds the work).
+async fn review_folder(ctx: &WorkerCtx, s: &Started, branch: &str, has_one: bool) {
+    if has_one {
+        return;
+    }
+    if let Err(e) = unpark_worktree(ctx, s, branch).await {
+        let message = format!(
+            "the task's worktree could not be made again for review ({e}); its branch `{branch}` \
+                               holds the work"
+        );
+        emit(&ctx.events, warning(ctx, &s.task.id, message));
+    }
 }
 
 /// After an agent's session: a change to the repository's git configuration that would run a program (planted hooks,
@@ -584,11 +652,24 @@ async fn open_worktree(ctx: &WorkerCtx, s: &Started) -> CoreResult<(WorktreeInfo
             if dirty || wts.unmerged_commits(&branch, &target)? > 0 {
                 // Work of its own (an interrupted or reviewed attempt, committed or not): continue from it, on top
                 // of the current target (an old base would make the agent work against code that moved).
-                let info = match live {
-                    Some(live) => WorktreeInfo { task_id: task_id.clone(), ..live },
-                    None => wts.reattach(&task_id, &branch)?,
+                // A kept branch without a folder (its work waited at the gate) is rebased in memory, then given one.
+                let (info, rebased) = match live {
+                    Some(live) => {
+                        let info = WorktreeInfo { task_id: task_id.clone(), ..live };
+                        let rebased = wts.rebase_onto_target(&info, &target)?;
+                        (info, rebased)
+                    }
+                    None => {
+                        let rebased = wts.rebase_branch(&branch, &target)?;
+                        let info = wts.reattach(&task_id, &branch)?;
+                        let rebased = match rebased {
+                            Rebase::Rebased { behind, .. } => Rebase::Rebased { info: info.clone(), behind },
+                            other => other,
+                        };
+                        (info, rebased)
+                    }
                 };
-                return match wts.rebase_onto_target(&info, &target)? {
+                return match rebased {
                     Rebase::UpToDate => Ok((info, true, None)),
                     Rebase::Rebased { info, behind } => {
                         tracing::info!(task_id, branch, behind, "the kept branch was rebased onto the target");
