@@ -1,7 +1,8 @@
 //! What a task changed: its work against its merge base with the target, as a list of files with unified
 //! patches. While the task's worktree exists the diff reads it (uncommitted and untracked files included, so a
 //! running agent's edits show); a kept branch without a worktree is read at its tip; a landed task's work is read
-//! from the commit that landed it (its branch is gone).
+//! from the commit that landed it (its branch is gone): the gate's merge commit for that one branch, even when it
+//! landed in a batch, so the diff is the task's own change.
 //!
 //! Invariants: read-only (no index, ref or file is written); bounded: a file's patch over [`MAX_PATCH_BYTES`] is
 //! folded (listed with its counts, no text) and at most [`MAX_FILES`] files are listed.
@@ -118,15 +119,15 @@ fn diff_of(repo_path: &Path, target: &str, task_id: &str, place: Where) -> CoreR
         Where::Landed { commit, base } => {
             let landed_id = Oid::from_str(&commit)?;
             let landed = repo.find_commit(landed_id)?;
-            // What the landing changed on the target: the target's reflog says where it was before (the gate writes
-            // one entry per landing). Without the entry: a merge commit's first parent, else the task's base.
-            let before = target_before(&repo, target, landed_id);
-            let old = match (before, landed.parent_count()) {
-                (Some(b), _) => b,
-                (None, 2) => landed.parent_id(0)?,
-                (None, _) => match base.as_deref().map(Oid::from_str).transpose()? {
-                    Some(b) => b,
-                    None => landed.parent_id(0)?,
+            // What this task's landing changed: a merge commit (the gate's, one per branch, even in a batch where
+            // the branches were merged one onto the other) against its first parent, the target or the batch's
+            // commit before it. A branch that landed as it was (a fast-forward): against where the target was
+            // before (its reflog: one entry per landing), else the task's base.
+            let old = match landed.parent_count() {
+                2 => landed.parent_id(0)?,
+                _ => match (target_before(&repo, target, landed_id), base.as_deref().map(Oid::from_str).transpose()?) {
+                    (Some(b), _) | (None, Some(b)) => b,
+                    (None, None) => landed.parent_id(0)?,
                 },
             };
             let old_tree = repo.find_commit(old)?.tree()?;

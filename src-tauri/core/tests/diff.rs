@@ -171,3 +171,44 @@ async fn feedback_on_a_running_task_is_taken_only_while_its_agent_works() {
     };
     assert_eq!(empty.code(), "invalid_input");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn each_task_landed_in_a_batch_shows_only_its_own_change() {
+    let spec: Vec<_> = (0..4).map(|i| task(&format!("t{i}"), &[], &[&format!("src/t{i}.txt")], 1)).collect();
+    let f = fixture(spec).await;
+    // The gate's first test run holds until every agent is done: the other three land together, as one batch.
+    let done = f.dir.path().join("done");
+    let agent = format!(
+        "mkdir -p src && echo \"$YOKEFLOW_TASK_ID\" > \"src/$YOKEFLOW_TASK_ID.txt\" && echo x >> '{}'",
+        done.display()
+    );
+    let gate = format!("until [ \"$(cat '{}' | wc -l)\" -ge 4 ]; do sleep 0.05; done", done.display());
+    let opts = RunOptions {
+        max_worktrees: Some(4),
+        agent_command: Some(vec!["sh".into(), "-c".into(), agent]),
+        test_command: Some(vec!["sh".into(), "-c".into(), gate]),
+        learn: false,
+        ..Default::default()
+    };
+    let (tx, rx) = events::channel();
+    let seen = support::collect_events(rx);
+    let report = orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap();
+    assert!(report.all_done(), "{report:#?}");
+    let batches: Vec<usize> = seen
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|e| match e {
+            events::Event::MergeBatch { task_ids, .. } => Some(task_ids.len()),
+            _ => None,
+        })
+        .collect();
+    assert!(batches.iter().any(|&n| n >= 2), "no batch landed: {batches:?}");
+    for i in 0..4 {
+        let id = format!("t{i}");
+        let d = diff::task_diff(&f.db, &f.project_id, &id).await.unwrap();
+        assert_eq!(d.source, DiffSource::Landed);
+        let files: Vec<&str> = d.files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(files, vec![format!("src/{id}.txt")], "{id}: {d:#?}");
+    }
+}
