@@ -9,7 +9,7 @@
 use std::time::Instant;
 
 use serde_json::json;
-use yokeflow_core::transcript::{AgentKind, Parser, Stream};
+use yokeflow_core::agents::{AgentKind, Parser, Stream};
 
 fn claude_lines(n: usize) -> Vec<String> {
     let result = "line of tool output\n".repeat(100);

@@ -14,33 +14,17 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::sync::mpsc;
 
+use crate::agents::{AgentKind, Parser, Stream};
 use crate::concurrency::{blocking, Cancel};
 use crate::db::Db;
 use crate::error::{CoreError, CoreResult};
 use crate::events::{emit, Event, EventSender};
 use crate::model::{Epic, Task};
 use crate::now_ms;
-use crate::transcript::{AgentKind, Parser, SessionFacts, Stream, TranscriptFile};
+use crate::transcript::{SessionFacts, TranscriptFile};
 use crate::worktree::{WorktreeInfo, Worktrees};
 
 pub use crate::model::SessionOutcome;
-
-/// Claude Code's CLI, non-interactive, printing its transcript as stream-json, allowed to edit files in its
-/// worktree and to use the project's allowed tools ([`crate::permissions`]: git add/commit/status/diff/log, the test
-/// command, what a person allowed), not every permission. `{allowed_tools}` stays last: `--allowedTools` takes
-/// every argument after it.
-pub const DEFAULT_AGENT: &[&str] = &[
-    "claude",
-    "-p",
-    "{prompt}",
-    "--output-format",
-    "stream-json",
-    "--verbose",
-    "--permission-mode",
-    "acceptEdits",
-    "--allowedTools",
-    "{allowed_tools}",
-];
 
 /// How much of the project's CLAUDE.md goes into the prompt.
 pub const CLAUDE_MD_LIMIT: usize = 8 * 1024;
@@ -50,7 +34,7 @@ pub use crate::process::SESSION_ENV;
 
 /// The default agent command as an owned argv template.
 pub fn default_agent_command() -> Vec<String> {
-    DEFAULT_AGENT.iter().map(|s| s.to_string()).collect()
+    crate::agents::claude::DEFAULT_ARGV.iter().map(|s| s.to_string()).collect()
 }
 
 /// What goes into an agent's prompt besides the task itself.
@@ -280,7 +264,7 @@ pub struct SessionSpec {
     /// The tool rules the agent may use (`{allowed_tools}`).
     pub allowed_tools: Vec<String>,
     /// Continue this conversation of the agent's CLI (its own session id) instead of starting one: for a
-    /// follow-up, where the CLI can ([`resume_argv`]); the prompt is then the follow-up alone.
+    /// follow-up, where the CLI can ([`crate::agents::resume_argv`]); the prompt is then the follow-up alone.
     pub resume: Option<String>,
     /// The person's remark this session answers, recorded with it.
     pub remark: Option<String>,
@@ -288,43 +272,6 @@ pub struct SessionSpec {
     pub slot: Option<u32>,
     /// The first port of the project's block ([`crate::ports::project_base`]).
     pub port_base: u16,
-}
-
-/// `argv` continuing the agent CLI's conversation `agent_session_id`, or `None` when this agent cannot resume
-/// one. Claude Code gets `--resume <id>` (before `--output-format`, so it never lands among the arguments of a
-/// trailing list option like `--allowedTools`). The Codex CLI gets `exec resume <id>` (its `resume` takes no
-/// `--sandbox`: that option becomes the equivalent `-c sandbox_mode=…`).
-pub fn resume_argv(kind: AgentKind, argv: &[String], agent_session_id: &str) -> Option<Vec<String>> {
-    if agent_session_id.is_empty() || agent_session_id.starts_with('-') {
-        return None;
-    }
-    match kind {
-        AgentKind::ClaudeCode => {
-            let at = argv.iter().position(|a| a == "--output-format" || a.starts_with("--output-format="))?;
-            let mut out = argv.to_vec();
-            out.splice(at..at, ["--resume".to_string(), agent_session_id.to_string()]);
-            Some(out)
-        }
-        AgentKind::Codex => {
-            let exec = argv.iter().position(|a| a == "exec")?;
-            let mut out: Vec<String> = argv[..=exec].to_vec();
-            out.extend(["resume".to_string(), agent_session_id.to_string()]);
-            let mut rest = argv[exec + 1..].iter();
-            while let Some(a) = rest.next() {
-                let mode = if a == "-s" || a == "--sandbox" {
-                    Some(rest.next()?.clone())
-                } else {
-                    a.strip_prefix("--sandbox=").map(str::to_string)
-                };
-                match mode {
-                    Some(m) => out.extend(["-c".to_string(), format!("sandbox_mode=\"{m}\"")]),
-                    None => out.push(a.clone()),
-                }
-            }
-            Some(out)
-        }
-        AgentKind::PlainText => None,
-    }
 }
 
 /// A finished session.
@@ -369,7 +316,7 @@ pub async fn run_session(
     )?;
     let kind = AgentKind::detect(&spec.agent_command);
     let argv = match &spec.resume {
-        Some(id) => resume_argv(kind, &argv, id)
+        Some(id) => crate::agents::resume_argv(kind, &argv, id)
             .ok_or_else(|| CoreError::InvalidInput(format!("the agent `{}` cannot resume a conversation", argv[0])))?,
         None => argv,
     };

@@ -4,6 +4,7 @@
 
 use ts_rs::TS;
 
+use crate::agents::AgentKind;
 use crate::approvals::{CommandKind, ProjectCommand};
 use crate::bootstrap::{DomainMatch, InitReport, KeptFile, KeptReason};
 use crate::cards::{CardEdit, CardResult, EpicDraft, TaskDraft, TasksFileEvent};
@@ -31,7 +32,7 @@ use crate::runs::{FeedbackRoute, RunPhase, RunSnapshot, RunsSnapshot};
 use crate::sessions::{SessionLog, SessionState, TaskLog};
 use crate::settings::{AgentPreset, ProjectSettings, SettingIssue};
 use crate::taskfile::TaskFileIssue;
-use crate::transcript::{AgentKind, Denial, Entry, EntryKind};
+use crate::transcript::{Denial, Entry, EntryKind};
 
 fn decl<T: TS>() -> String {
     format!("export {}\n", T::decl())

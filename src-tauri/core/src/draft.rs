@@ -16,6 +16,7 @@ use serde::Serialize;
 use ts_rs::TS;
 
 use crate::agent::{self, SessionSpec};
+use crate::agents::AgentKind;
 use crate::cards::{self, TaskDraft};
 use crate::concurrency::{blocking, Cancel};
 use crate::db::Db;
@@ -25,7 +26,6 @@ use crate::import::ImportSummary;
 use crate::model::{Epic, SessionOutcome, Task, TaskStatus};
 use crate::plan::{ExecutionPlan, PlanOptions, PlanTask};
 use crate::taskfile::{self, TaskFile, TaskFileIssue};
-use crate::transcript::AgentKind;
 use crate::worktree::WorktreeInfo;
 use crate::{project, tasks};
 
@@ -185,7 +185,7 @@ pub async fn draft(db: &Db, project_id: &str, req: DraftRequest, events: EventSe
                 .facts
                 .agent_session_id
                 .clone()
-                .filter(|id| agent::resume_argv(kind, &agent_command, id).is_some());
+                .filter(|id| crate::agents::resume_argv(kind, &agent_command, id).is_some());
             spec.prompt = fix_prompt(issues, resume.is_none());
             spec.resume = resume;
             let second = agent::run_session(db, &spec, &events, Cancel::new()).await?;

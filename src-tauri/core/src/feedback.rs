@@ -79,7 +79,7 @@ pub async fn last_conversation(
     project_id: &str,
     task_id: &str,
     cwd: &str,
-    kind: crate::transcript::AgentKind,
+    kind: crate::agents::AgentKind,
 ) -> CoreResult<Option<String>> {
     Ok(sqlx::query_scalar(
         "SELECT agent_session_id FROM sessions WHERE project_id = ? AND task_id = ? AND agent_session_id IS NOT NULL \

@@ -4,6 +4,7 @@
 //! this crate knows the window or its framework; see ARCHITECTURE.md for the code map and the invariants.
 
 pub mod agent;
+pub mod agents;
 pub mod approvals;
 pub mod bindings;
 pub mod bootstrap;

@@ -121,6 +121,11 @@ mod tests {
             }
             std::thread::yield_now();
         };
+        // Its environment is read once it is the daemon (`sleep`): during the shell's exec it may read as empty.
+        let proc = std::path::PathBuf::from(format!("/proc/{pid}"));
+        while proc.exists() && !std::fs::read(proc.join("cmdline")).unwrap_or_default().starts_with(b"sleep") {
+            std::thread::yield_now();
+        }
         assert!(processes_with("YOKEFLOW_TEST_MARK").get(&marker).is_some_and(|p| p.contains(&pid)));
         assert_eq!(kill_marked("YOKEFLOW_TEST_MARK", &marker), 1);
         assert!(processes_with("YOKEFLOW_TEST_MARK").get(&marker).is_none_or(|p| p.iter().all(|&p| is_zombie(p))));

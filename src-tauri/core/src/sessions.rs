@@ -6,9 +6,10 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use ts_rs::TS;
 
+use crate::agents::AgentKind;
 use crate::db::Db;
 use crate::error::{CoreError, CoreResult};
-use crate::transcript::{self, AgentKind, Denial, Entry};
+use crate::transcript::{self, Denial, Entry};
 
 /// Where a session is: still going, ended one way or another, or cut off by a crash of its run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]

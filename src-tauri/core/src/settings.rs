@@ -62,20 +62,15 @@ pub struct AgentPreset {
 /// The agents YokeFlow knows how to drive: Claude Code (its stream-json transcript, permissions, resume), the Codex
 /// CLI (`exec --json`), Aider (plain text).
 pub fn presets() -> Vec<AgentPreset> {
-    let preset = |id: &str, name: &str, argv: Vec<String>| AgentPreset {
-        id: id.into(),
-        name: name.into(),
-        installed: crate::agent::find_program(&argv[0]).is_some(),
-        argv,
-    };
-    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-    vec![
-        preset("claude", "Claude Code", crate::agent::default_agent_command()),
-        // Edits in the worktree only (Codex's workspace-write sandbox; YokeFlow commits what it leaves, as git's
-        // folder is outside that sandbox). Checked with Codex 0.169, which has no `--full-auto`.
-        preset("codex", "Codex CLI", s(&["codex", "exec", "--json", "--sandbox", "workspace-write", "{prompt}"])),
-        preset("aider", "Aider", s(&["aider", "--yes-always", "--no-auto-commits", "--message", "{prompt}"])),
-    ]
+    crate::agents::presets()
+        .into_iter()
+        .map(|(id, name, argv)| AgentPreset {
+            id: id.into(),
+            name: name.into(),
+            installed: crate::agent::find_program(&argv[0]).is_some(),
+            argv,
+        })
+        .collect()
 }
 
 /// The project's settings now.

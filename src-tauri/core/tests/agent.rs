@@ -291,7 +291,7 @@ fn argv_fields_are_substituted_once_per_item() {
     // Claude Code, printing its transcript, with edits and the project's allowed tools (always last: the option
     // takes every argument after it).
     assert_eq!(
-        agent::DEFAULT_AGENT,
+        yokeflow_core::agents::claude::DEFAULT_ARGV,
         [
             "claude",
             "-p",
@@ -357,8 +357,7 @@ fn the_prompt_holds_the_task_epic_files_claude_md_and_expertise() {
 
 #[test]
 fn each_cli_resumes_its_own_way_and_a_plain_program_not_at_all() {
-    use yokeflow_core::agent::resume_argv;
-    use yokeflow_core::transcript::AgentKind;
+    use yokeflow_core::agents::{resume_argv, AgentKind};
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<String>>();
     let claude = s(&["claude", "-p", "do it", "--output-format", "stream-json", "--allowedTools", "Edit"]);
     assert_eq!(

@@ -53,7 +53,7 @@ fn claude_agent_in(claude: &Path, api: &FakeApi, dir: &Path) -> Vec<String> {
         "GIT_COMMITTER_EMAIL=agent@example.invalid".into(),
         claude.display().to_string(),
     ];
-    argv.extend(yokeflow_core::agent::DEFAULT_AGENT[1..].iter().map(|s| s.to_string()));
+    argv.extend(yokeflow_core::agents::claude::DEFAULT_ARGV[1..].iter().map(|s| s.to_string()));
     argv
 }
 

@@ -13,9 +13,10 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Value};
 use support::fake_api::FakeApi;
 use support::{cli, fixture, Fixture};
+use yokeflow_core::agents::AgentKind;
 use yokeflow_core::model::TaskStatus;
 use yokeflow_core::sessions::{self, SessionState};
-use yokeflow_core::transcript::{AgentKind, EntryKind};
+use yokeflow_core::transcript::EntryKind;
 
 /// The pinned CLI version (keep in step with `scripts/setup.sh`).
 const CODEX_VERSION: &str = "0.169.0";

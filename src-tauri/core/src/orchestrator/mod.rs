@@ -68,7 +68,7 @@ pub struct RunOptions {
     pub max_worktrees: Option<u32>,
     /// One task at a time.
     pub sequential: bool,
-    /// The agent's argv template; default: the project's, else [`agent::DEFAULT_AGENT`].
+    /// The agent's argv template; default: the project's, else [`crate::agents::claude::DEFAULT_ARGV`].
     pub agent_command: Option<Vec<String>>,
     /// Per agent session; `None`: no limit.
     pub agent_timeout: Option<Duration>,

@@ -562,7 +562,7 @@ async fn route(
         None => None,
     };
     // Claude Code loads `.claude/` itself: naming the files is enough; other agents get the patterns inline.
-    let inline = crate::transcript::AgentKind::detect(&ctx.agent_command) != crate::transcript::AgentKind::ClaudeCode;
+    let inline = !crate::agents::adapter(&ctx.agent_command).loads_claude_folder();
     let text = learn::expert_context(&decision, &info.path, &patterns.unwrap_or_default(), inline);
     (Some(decision), text)
 }
@@ -904,11 +904,11 @@ async fn work(
         );
         if !remarks.is_empty() {
             spec.remark = Some(crate::feedback::joined(&remarks));
-            let kind = crate::transcript::AgentKind::detect(&ctx.agent_command);
+            let kind = crate::agents::AgentKind::detect(&ctx.agent_command);
             let here = info.path.display().to_string();
             let resumable = crate::feedback::last_conversation(&ctx.db, &ctx.project_id, &s.task.id, &here, kind)
                 .await?
-                .filter(|id| agent::resume_argv(kind, &ctx.agent_command, id).is_some());
+                .filter(|id| crate::agents::resume_argv(kind, &ctx.agent_command, id).is_some());
             match resumable {
                 Some(id) => {
                     spec.resume = Some(id);

@@ -1,19 +1,13 @@
 //! Agent transcripts: what an agent said and did, in one normalized shape whatever CLI it was.
 //!
-//! An adapter per CLI ([`claude`] for Claude Code's `--output-format stream-json`, [`codex`] for `codex exec
-//! --json`, [`plain`] for any other program) turns the agent's output lines into [`Entry`]s: assistant text, tool
-//! calls, tool results, permission denials and the final result, plus a [`SessionFacts`] summary (the agent's own
-//! session id, cost, tokens, turns, the tools it was refused). The runner ([`crate::agent`]) feeds every output
-//! line through a [`Parser`], appends the entries to a JSONL file beside the raw log (which stays), streams them
-//! as [`crate::events::Event::AgentTranscript`] and stores the summary on the session's row.
+//! The agents' output lines become [`Entry`]s (assistant text, tool calls, tool results, permission denials and the
+//! final result) and a [`SessionFacts`] summary (the agent's own session id, cost, tokens, turns, the tools it was
+//! refused) through each CLI's parser in [`crate::agents`]; this module holds those shapes, the bounds, and the
+//! JSONL file beside the raw log (which stays). The runner ([`crate::agent`]) streams the entries as
+//! [`crate::events::Event::AgentTranscript`] and stores the summary on the session's row.
 //!
-//! Invariants: parsing never fails (a line an adapter does not understand becomes text, or is dropped when it is
-//! protocol noise); every entry's text is cut to a bound ([`MAX_TEXT`], [`MAX_RESULT`]), so memory per entry is
-//! bounded whatever the agent prints; the adapter is chosen from the argv template alone ([`AgentKind::detect`]).
-
-pub mod claude;
-pub mod codex;
-pub mod plain;
+//! Invariants: every entry's text is cut to a bound ([`MAX_TEXT`], [`MAX_RESULT`]), so memory per entry is bounded
+//! whatever the agent prints.
 
 use std::io::{BufRead, Write};
 use std::path::Path;
@@ -123,126 +117,10 @@ pub struct SessionFacts {
 }
 
 impl SessionFacts {
-    fn deny(&mut self, denial: Denial) {
+    pub(crate) fn deny(&mut self, denial: Denial) {
         if !self.denials.contains(&denial) && self.denials.len() < 100 {
             self.denials.push(denial);
         }
-    }
-}
-
-/// Which adapter reads an agent's output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum AgentKind {
-    /// Claude Code's `--output-format stream-json` (one JSON object a line).
-    ClaudeCode,
-    /// `codex exec --json` (one JSON event a line).
-    Codex,
-    /// Any other program: each output line is text.
-    PlainText,
-}
-
-impl AgentKind {
-    /// The adapter for an argv template: Claude Code's stream-json when the argv asks for it (`--output-format
-    /// stream-json`, whatever the program, so a stand-in can speak it), Codex when it is `codex exec --json`, else
-    /// plain text.
-    pub fn detect(argv: &[String]) -> AgentKind {
-        let stream_json = argv.windows(2).any(|w| w[0] == "--output-format" && w[1] == "stream-json")
-            || argv.iter().any(|a| a == "--output-format=stream-json");
-        if stream_json {
-            return AgentKind::ClaudeCode;
-        }
-        // `codex exec --json …`, also behind a wrapper (`env VAR=… /path/to/codex exec --json …`).
-        let codex = argv.iter().position(|a| a.rsplit('/').next() == Some("codex"));
-        if let Some(at) = codex {
-            let rest = &argv[at + 1..];
-            if rest.iter().any(|a| a == "exec") && rest.iter().any(|a| a == "--json") {
-                return AgentKind::Codex;
-            }
-        }
-        AgentKind::PlainText
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AgentKind::ClaudeCode => "claude_code",
-            AgentKind::Codex => "codex",
-            AgentKind::PlainText => "plain_text",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<AgentKind> {
-        [AgentKind::ClaudeCode, AgentKind::Codex, AgentKind::PlainText].into_iter().find(|k| k.as_str() == s)
-    }
-}
-
-/// Which stream a line came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stream {
-    Stdout,
-    Stderr,
-}
-
-/// Turns an agent's output lines into entries, keeping the session's facts.
-pub struct Parser {
-    kind: AgentKind,
-    facts: SessionFacts,
-    claude: claude::State,
-    codex: codex::State,
-}
-
-impl Parser {
-    pub fn new(kind: AgentKind) -> Parser {
-        Parser {
-            kind,
-            facts: SessionFacts::default(),
-            claude: claude::State::default(),
-            codex: codex::State::default(),
-        }
-    }
-
-    pub fn kind(&self) -> AgentKind {
-        self.kind
-    }
-
-    /// The entries one output line makes (often none, sometimes several).
-    pub fn line(&mut self, stream: Stream, line: &str) -> Vec<Entry> {
-        let mut out = Vec::new();
-        if stream == Stream::Stderr {
-            // The CLIs keep stdout for their protocol; stderr is diagnostics, shown as such.
-            if !line.trim().is_empty() {
-                out.push(Entry { is_error: true, ..Entry::text(line) });
-            }
-            return out;
-        }
-        if self.kind == AgentKind::PlainText {
-            plain::line(line, &mut self.facts, &mut out);
-            return out;
-        }
-        // The JSON-lines protocols: a line that is not JSON is something the CLI printed as text ("No conversation
-        // found …"), kept as text.
-        let trimmed = line.trim();
-        if trimmed.is_empty() {
-            return out;
-        }
-        let Ok(v) = serde_json::from_str::<serde_json::Value>(trimmed) else {
-            out.push(Entry::text(trimmed));
-            return out;
-        };
-        match self.kind {
-            AgentKind::ClaudeCode => self.claude.event(&v, &mut self.facts, &mut out),
-            AgentKind::Codex => self.codex.event(&v, &mut self.facts, &mut out),
-            AgentKind::PlainText => {}
-        }
-        out
-    }
-
-    pub fn facts(&self) -> &SessionFacts {
-        &self.facts
-    }
-
-    pub fn into_facts(self) -> SessionFacts {
-        self.facts
     }
 }
 
@@ -317,37 +195,11 @@ pub fn read_last(path: &Path, max: usize) -> CoreResult<(Vec<Entry>, usize)> {
 mod tests {
     use super::*;
 
-    fn s(items: &[&str]) -> Vec<String> {
-        items.iter().map(|s| s.to_string()).collect()
-    }
-
-    #[test]
-    fn the_adapter_follows_the_argv() {
-        assert_eq!(
-            AgentKind::detect(&s(&["claude", "-p", "x", "--output-format", "stream-json"])),
-            AgentKind::ClaudeCode
-        );
-        assert_eq!(AgentKind::detect(&s(&["/opt/stand-in", "--output-format=stream-json"])), AgentKind::ClaudeCode);
-        assert_eq!(AgentKind::detect(&s(&["claude", "-p", "x", "--output-format", "text"])), AgentKind::PlainText);
-        assert_eq!(AgentKind::detect(&s(&["/usr/bin/codex", "exec", "--json", "{prompt}"])), AgentKind::Codex);
-        assert_eq!(AgentKind::detect(&s(&["codex", "exec", "{prompt}"])), AgentKind::PlainText);
-        assert_eq!(AgentKind::detect(&s(&["aider", "--message", "{prompt}"])), AgentKind::PlainText);
-        assert_eq!(AgentKind::detect(&[]), AgentKind::PlainText);
-    }
-
     #[test]
     fn cutting_keeps_characters_whole_and_says_how_much_went() {
         assert_eq!(cut("short", 10), "short");
         let cut_text = cut("ééééé", 3);
         assert_eq!(cut_text, "é… [8 more bytes]");
-    }
-
-    #[test]
-    fn stderr_is_shown_as_an_error_text() {
-        let mut p = Parser::new(AgentKind::ClaudeCode);
-        let out = p.line(Stream::Stderr, "warning: something");
-        assert_eq!(out, vec![Entry { is_error: true, ..Entry::text("warning: something") }]);
-        assert!(p.line(Stream::Stderr, "  ").is_empty());
     }
 
     #[test]

@@ -7,7 +7,52 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
-use super::{Entry, EntryKind, SessionFacts};
+use crate::transcript::{Entry, EntryKind, SessionFacts};
+
+/// The Codex CLI's `exec --json`.
+pub struct Codex;
+
+impl super::AgentCli for Codex {
+    fn kind(&self) -> super::AgentKind {
+        super::AgentKind::Codex
+    }
+
+    /// `codex exec --json …`, also behind a wrapper (`env VAR=… /path/to/codex exec --json …`).
+    fn detects(&self, argv: &[String]) -> bool {
+        argv.iter().position(|a| a.rsplit('/').next() == Some("codex")).is_some_and(|at| {
+            let rest = &argv[at + 1..];
+            rest.iter().any(|a| a == "exec") && rest.iter().any(|a| a == "--json")
+        })
+    }
+
+    /// Edits in the worktree only (Codex's workspace-write sandbox; YokeFlow commits what it leaves, as git's folder
+    /// is outside that sandbox). Checked with Codex 0.169, which has no `--full-auto`.
+    fn preset(&self) -> Option<(&'static str, &'static str, Vec<String>)> {
+        let argv = ["codex", "exec", "--json", "--sandbox", "workspace-write", "{prompt}"];
+        Some(("codex", "Codex CLI", argv.iter().map(|s| s.to_string()).collect()))
+    }
+
+    /// `exec resume <id>`; its `resume` takes no `--sandbox`: that option becomes the equivalent
+    /// `-c sandbox_mode=…`.
+    fn resume_argv(&self, argv: &[String], agent_session_id: &str) -> Option<Vec<String>> {
+        let exec = argv.iter().position(|a| a == "exec")?;
+        let mut out: Vec<String> = argv[..=exec].to_vec();
+        out.extend(["resume".to_string(), agent_session_id.to_string()]);
+        let mut rest = argv[exec + 1..].iter();
+        while let Some(a) = rest.next() {
+            let mode = if a == "-s" || a == "--sandbox" {
+                Some(rest.next()?.clone())
+            } else {
+                a.strip_prefix("--sandbox=").map(str::to_string)
+            };
+            match mode {
+                Some(m) => out.extend(["-c".to_string(), format!("sandbox_mode=\"{m}\"")]),
+                None => out.push(a.clone()),
+            }
+        }
+        Some(out)
+    }
+}
 
 /// Command items already shown as started (so their completion does not repeat the call); bounded.
 #[derive(Default)]
@@ -73,7 +118,7 @@ impl State {
                 out.push(Entry {
                     kind: EntryKind::Result,
                     tool: None,
-                    text: super::cut(&message, super::MAX_TEXT),
+                    text: crate::transcript::cut(&message, crate::transcript::MAX_TEXT),
                     is_error: true,
                 });
             }
@@ -87,7 +132,7 @@ impl State {
             Some("agent_message") => {
                 let text = str_of("text");
                 if !text.trim().is_empty() {
-                    facts.last_text = Some(super::cut(text.trim(), super::MAX_TEXT));
+                    facts.last_text = Some(crate::transcript::cut(text.trim(), crate::transcript::MAX_TEXT));
                     out.push(Entry::text(text.trim()));
                 }
             }
@@ -136,8 +181,8 @@ impl State {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{AgentKind, Parser, Stream};
     use super::*;
+    use crate::agents::{AgentKind, Parser, Stream};
 
     #[test]
     fn a_codex_session_becomes_entries_and_facts() {

@@ -1,6 +1,19 @@
 //! Any other agent: each non-empty output line is text, and the last one is the agent's last word.
 
-use super::{Entry, SessionFacts};
+use crate::transcript::{Entry, SessionFacts};
+
+/// Any other program.
+pub struct Plain;
+
+impl super::AgentCli for Plain {
+    fn kind(&self) -> super::AgentKind {
+        super::AgentKind::PlainText
+    }
+
+    fn detects(&self, _argv: &[String]) -> bool {
+        true
+    }
+}
 
 pub fn line(line: &str, facts: &mut SessionFacts, out: &mut Vec<Entry>) {
     let text = line.trim_end();
@@ -14,8 +27,8 @@ pub fn line(line: &str, facts: &mut SessionFacts, out: &mut Vec<Entry>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{AgentKind, Parser, Stream};
     use super::*;
+    use crate::agents::{AgentKind, Parser, Stream};
 
     #[test]
     fn lines_are_text_and_the_last_one_is_kept() {

@@ -6,7 +6,55 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use super::{Denial, Entry, EntryKind, SessionFacts};
+use crate::transcript::{Denial, Entry, EntryKind, SessionFacts};
+
+/// The default agent command: Claude Code's CLI in print mode, with the stream-json transcript, allowed to edit
+/// files in its worktree and to use the project's allowed tools ([`crate::permissions`]: git add/commit/status/diff/
+/// log, the test command, what a person allowed), not every permission. `{allowed_tools}` stays last:
+/// `--allowedTools` takes every argument after it.
+pub const DEFAULT_ARGV: &[&str] = &[
+    "claude",
+    "-p",
+    "{prompt}",
+    "--output-format",
+    "stream-json",
+    "--verbose",
+    "--permission-mode",
+    "acceptEdits",
+    "--allowedTools",
+    "{allowed_tools}",
+];
+
+/// Claude Code's CLI, or anything that speaks its stream-json (a stand-in).
+pub struct Claude;
+
+impl super::AgentCli for Claude {
+    fn kind(&self) -> super::AgentKind {
+        super::AgentKind::ClaudeCode
+    }
+
+    fn detects(&self, argv: &[String]) -> bool {
+        argv.windows(2).any(|w| w[0] == "--output-format" && w[1] == "stream-json")
+            || argv.iter().any(|a| a == "--output-format=stream-json")
+    }
+
+    fn preset(&self) -> Option<(&'static str, &'static str, Vec<String>)> {
+        Some(("claude", "Claude Code", DEFAULT_ARGV.iter().map(|s| s.to_string()).collect()))
+    }
+
+    /// `--resume <id>` before `--output-format`, so it never lands among the arguments of a trailing list option
+    /// like `--allowedTools`.
+    fn resume_argv(&self, argv: &[String], agent_session_id: &str) -> Option<Vec<String>> {
+        let at = argv.iter().position(|a| a == "--output-format" || a.starts_with("--output-format="))?;
+        let mut out = argv.to_vec();
+        out.splice(at..at, ["--resume".to_string(), agent_session_id.to_string()]);
+        Some(out)
+    }
+
+    fn loads_claude_folder(&self) -> bool {
+        true
+    }
+}
 
 /// Tool calls whose results have not come back yet (id → tool name); bounded.
 #[derive(Default)]
@@ -37,7 +85,7 @@ impl State {
                     let text = block.get("text").and_then(Value::as_str).unwrap_or_default();
                     if !text.trim().is_empty() {
                         out.push(Entry::text(text.trim()));
-                        facts.last_text = Some(super::cut(text.trim(), super::MAX_TEXT));
+                        facts.last_text = Some(crate::transcript::cut(text.trim(), crate::transcript::MAX_TEXT));
                     }
                 }
                 Some("tool_use") => {
@@ -112,7 +160,10 @@ pub fn input_summary(tool: &str, input: &Value) -> String {
 fn result(v: &Value, facts: &mut SessionFacts, out: &mut Vec<Entry>) {
     for d in v.get("permission_denials").and_then(Value::as_array).into_iter().flatten() {
         let tool = d.get("tool_name").and_then(Value::as_str).unwrap_or("tool").to_string();
-        let input = super::cut(&input_summary(&tool, d.get("tool_input").unwrap_or(&Value::Null)), super::MAX_INPUT);
+        let input = crate::transcript::cut(
+            &input_summary(&tool, d.get("tool_input").unwrap_or(&Value::Null)),
+            crate::transcript::MAX_INPUT,
+        );
         out.push(Entry {
             kind: EntryKind::PermissionDenied,
             tool: Some(tool.clone()),
@@ -149,15 +200,20 @@ fn result(v: &Value, facts: &mut SessionFacts, out: &mut Vec<Entry>) {
         _ => v.get("subtype").and_then(Value::as_str).unwrap_or("ended").replace('_', " "),
     };
     if !text.is_empty() && !is_error {
-        facts.last_text = Some(super::cut(&text, super::MAX_TEXT));
+        facts.last_text = Some(crate::transcript::cut(&text, crate::transcript::MAX_TEXT));
     }
-    out.push(Entry { kind: EntryKind::Result, tool: None, text: super::cut(&text, super::MAX_TEXT), is_error });
+    out.push(Entry {
+        kind: EntryKind::Result,
+        tool: None,
+        text: crate::transcript::cut(&text, crate::transcript::MAX_TEXT),
+        is_error,
+    });
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::{AgentKind, Parser, Stream};
     use super::*;
+    use crate::agents::{AgentKind, Parser, Stream};
 
     fn parse(lines: &[&str]) -> (Vec<Entry>, SessionFacts) {
         let mut p = Parser::new(AgentKind::ClaudeCode);
@@ -236,6 +292,6 @@ mod tests {
         let line = serde_json::json!({"type":"user","message":{"content":[{"type":"tool_result","tool_use_id":"a","content": big}]}})
             .to_string();
         let (entries, _) = parse(&[&line]);
-        assert!(entries[0].text.len() < super::super::MAX_RESULT + 40);
+        assert!(entries[0].text.len() < crate::transcript::MAX_RESULT + 40);
     }
 }

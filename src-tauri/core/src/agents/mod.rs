@@ -1,0 +1,213 @@
+//! One place per agent CLI. Each file is one CLI's adapter ([`AgentCli`]): how its argv template is recognised,
+//! its preset for the settings, how its output is read (its transcript parser), how a conversation is continued
+//! (`--resume`), and whether it loads `.claude/` itself. [`adapter`] resolves an argv template to its adapter:
+//! [`claude`] (Claude Code's `--output-format stream-json`), [`codex`] (`codex exec --json`), [`aider`] (plain
+//! text), else [`plain`] (any other program, each output line text). The [`Parser`] feeds every output line of a
+//! session to its adapter's parser and keeps the session's facts ([`crate::transcript`] holds the shapes).
+//!
+//! Invariants: parsing never fails (a line an adapter does not understand becomes text, or is dropped when it is
+//! protocol noise), and what it keeps is bounded ([`crate::transcript::MAX_TEXT`]); the adapter is chosen from the
+//! argv template alone. May use: `transcript` (the entry shapes) only; nothing of the run or the database.
+
+pub mod aider;
+pub mod claude;
+pub mod codex;
+pub mod plain;
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::transcript::{Entry, SessionFacts};
+
+/// One agent CLI: what YokeFlow knows of it (module docs).
+pub trait AgentCli: Sync {
+    /// The format of its output, as [`Parser`] reads it.
+    fn kind(&self) -> AgentKind;
+    /// Whether the argv template runs this CLI.
+    fn detects(&self, argv: &[String]) -> bool;
+    /// Its ready-made command for the settings (`id`, name, argv template), if it has one.
+    fn preset(&self) -> Option<(&'static str, &'static str, Vec<String>)> {
+        None
+    }
+    /// `argv` continuing the CLI's conversation `agent_session_id` (checked not to read as an option), or `None`
+    /// when this CLI cannot resume one.
+    fn resume_argv(&self, _argv: &[String], _agent_session_id: &str) -> Option<Vec<String>> {
+        None
+    }
+    /// Whether it loads the repository's `.claude/` (skills, agents) itself, so the experts are named rather than
+    /// put into the prompt.
+    fn loads_claude_folder(&self) -> bool {
+        false
+    }
+}
+
+/// Every adapter, in the order they are asked ([`plain::Plain`] takes the rest).
+const ADAPTERS: [&dyn AgentCli; 3] = [&claude::Claude, &codex::Codex, &aider::Aider];
+
+/// The adapter of an argv template.
+pub fn adapter(argv: &[String]) -> &'static dyn AgentCli {
+    ADAPTERS.into_iter().find(|a| a.detects(argv)).unwrap_or(&plain::Plain)
+}
+
+/// The CLIs with a preset, in the settings' order: (`id`, name, argv template).
+pub fn presets() -> Vec<(&'static str, &'static str, Vec<String>)> {
+    ADAPTERS.into_iter().filter_map(|a| a.preset()).collect()
+}
+
+/// `argv` continuing the agent CLI's conversation `agent_session_id`, or `None` when this agent cannot resume
+/// one or the id reads as an option.
+pub fn resume_argv(kind: AgentKind, argv: &[String], agent_session_id: &str) -> Option<Vec<String>> {
+    if agent_session_id.is_empty() || agent_session_id.starts_with('-') {
+        return None;
+    }
+    match kind {
+        AgentKind::ClaudeCode => claude::Claude.resume_argv(argv, agent_session_id),
+        AgentKind::Codex => codex::Codex.resume_argv(argv, agent_session_id),
+        AgentKind::PlainText => None,
+    }
+}
+
+/// Which parser reads an agent's output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentKind {
+    /// Claude Code's `--output-format stream-json` (one JSON object a line).
+    ClaudeCode,
+    /// `codex exec --json` (one JSON event a line).
+    Codex,
+    /// Any other program: each output line is text.
+    PlainText,
+}
+
+impl AgentKind {
+    /// The transcript format of an argv template ([`adapter`]): Claude Code's stream-json when the argv asks for
+    /// it (`--output-format stream-json`, whatever the program, so a stand-in can speak it), Codex when it is
+    /// `codex exec --json`, else plain text.
+    pub fn detect(argv: &[String]) -> AgentKind {
+        adapter(argv).kind()
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgentKind::ClaudeCode => "claude_code",
+            AgentKind::Codex => "codex",
+            AgentKind::PlainText => "plain_text",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<AgentKind> {
+        [AgentKind::ClaudeCode, AgentKind::Codex, AgentKind::PlainText].into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// Which stream a line came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// Turns an agent's output lines into entries, keeping the session's facts.
+pub struct Parser {
+    kind: AgentKind,
+    facts: SessionFacts,
+    claude: claude::State,
+    codex: codex::State,
+}
+
+impl Parser {
+    pub fn new(kind: AgentKind) -> Parser {
+        Parser {
+            kind,
+            facts: SessionFacts::default(),
+            claude: claude::State::default(),
+            codex: codex::State::default(),
+        }
+    }
+
+    pub fn kind(&self) -> AgentKind {
+        self.kind
+    }
+
+    /// The entries one output line makes (often none, sometimes several).
+    pub fn line(&mut self, stream: Stream, line: &str) -> Vec<Entry> {
+        let mut out = Vec::new();
+        if stream == Stream::Stderr {
+            // The CLIs keep stdout for their protocol; stderr is diagnostics, shown as such.
+            if !line.trim().is_empty() {
+                out.push(Entry { is_error: true, ..Entry::text(line) });
+            }
+            return out;
+        }
+        if self.kind == AgentKind::PlainText {
+            plain::line(line, &mut self.facts, &mut out);
+            return out;
+        }
+        // The JSON-lines protocols: a line that is not JSON is something the CLI printed as text ("No conversation
+        // found …"), kept as text.
+        let trimmed = line.trim();
+        if trimmed.is_empty() {
+            return out;
+        }
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(trimmed) else {
+            out.push(Entry::text(trimmed));
+            return out;
+        };
+        match self.kind {
+            AgentKind::ClaudeCode => self.claude.event(&v, &mut self.facts, &mut out),
+            AgentKind::Codex => self.codex.event(&v, &mut self.facts, &mut out),
+            AgentKind::PlainText => {}
+        }
+        out
+    }
+
+    pub fn facts(&self) -> &SessionFacts {
+        &self.facts
+    }
+
+    pub fn into_facts(self) -> SessionFacts {
+        self.facts
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn the_adapter_follows_the_argv() {
+        assert_eq!(
+            AgentKind::detect(&s(&["claude", "-p", "x", "--output-format", "stream-json"])),
+            AgentKind::ClaudeCode
+        );
+        assert_eq!(AgentKind::detect(&s(&["/opt/stand-in", "--output-format=stream-json"])), AgentKind::ClaudeCode);
+        assert_eq!(AgentKind::detect(&s(&["claude", "-p", "x", "--output-format", "text"])), AgentKind::PlainText);
+        assert_eq!(AgentKind::detect(&s(&["/usr/bin/codex", "exec", "--json", "{prompt}"])), AgentKind::Codex);
+        assert_eq!(AgentKind::detect(&s(&["codex", "exec", "{prompt}"])), AgentKind::PlainText);
+        assert_eq!(AgentKind::detect(&s(&["aider", "--message", "{prompt}"])), AgentKind::PlainText);
+        assert_eq!(AgentKind::detect(&[]), AgentKind::PlainText);
+    }
+
+    #[test]
+    fn stderr_is_shown_as_an_error_text() {
+        let mut p = Parser::new(AgentKind::ClaudeCode);
+        let out = p.line(Stream::Stderr, "warning: something");
+        assert_eq!(out, vec![Entry { is_error: true, ..Entry::text("warning: something") }]);
+        assert!(p.line(Stream::Stderr, "  ").is_empty());
+    }
+
+    #[test]
+    fn each_cli_is_one_adapter() {
+        assert!(adapter(&s(&["claude", "-p", "x", "--output-format", "stream-json"])).loads_claude_folder());
+        assert!(!adapter(&s(&["codex", "exec", "--json", "{prompt}"])).loads_claude_folder());
+        let ids: Vec<&str> = presets().into_iter().map(|(id, _, _)| id).collect();
+        assert_eq!(ids, vec!["claude", "codex", "aider"]);
+        for (_, _, argv) in presets() {
+            assert_eq!(adapter(&argv).kind(), AgentKind::detect(&argv));
+        }
+    }
+}
