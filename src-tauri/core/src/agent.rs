@@ -21,6 +21,7 @@ use crate::error::{CoreError, CoreResult};
 use crate::events::{emit, Event, EventSender};
 use crate::model::{Epic, Task};
 use crate::now_ms;
+use crate::process::{kill_group, terminate_group};
 use crate::transcript::{SessionFacts, TranscriptFile};
 use crate::worktree::{WorktreeInfo, Worktrees};
 
@@ -458,12 +459,8 @@ async fn spawn_and_wait(
     );
     log.write_all(header.as_bytes()).map_err(|e| CoreError::io("cannot write the agent log", e))?;
 
-    let mut cmd = tokio::process::Command::new(&argv[0]);
-    cmd.args(&argv[1..])
-        .current_dir(&spec.worktree.path)
-        .process_group(0)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
+    let mut cmd = crate::process::launcher().command(argv, &spec.worktree.path);
+    cmd.stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .env(SESSION_ENV, session_id)
         .env("YOKEFLOW_TASK_ID", &spec.task.id)
@@ -474,7 +471,6 @@ async fn spawn_and_wait(
     if let Some(slot) = spec.slot {
         cmd.env("YOKEFLOW_SLOT", slot.to_string()).envs(crate::ports::env(spec.port_base, slot));
     }
-    crate::git::clean_env(cmd.as_std_mut());
     let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -676,34 +672,6 @@ impl Sink {
         self.transcript.flush();
         self
     }
-}
-
-/// Sends `sig` to every process of the group `pgid`. Returns false when the group no longer exists.
-pub fn kill_group(pgid: i32, sig: i32) -> bool {
-    if pgid <= 1 {
-        return false;
-    }
-    // SAFETY: kill(2) with a negative pid signals a process group; no memory is involved.
-    unsafe { libc::kill(-pgid, sig) == 0 }
-}
-
-/// SIGTERM to the group, up to `grace` for the agent to exit, then SIGKILL; reaps the agent.
-async fn terminate_group(pgid: i32, child: &mut tokio::process::Child, grace: Duration) {
-    kill_group(pgid, libc::SIGTERM);
-    if tokio::time::timeout(grace, child.wait()).await.is_err() {
-        kill_group(pgid, libc::SIGKILL);
-        let _ = child.wait().await;
-    }
-}
-
-/// Whether a process with this pid exists (it may belong to another user).
-pub fn pid_alive(pid: i64) -> bool {
-    if pid <= 1 || pid > i32::MAX as i64 {
-        return false;
-    }
-    // SAFETY: signal 0 only checks for existence.
-    let r = unsafe { libc::kill(pid as i32, 0) };
-    r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
 
 /// Saves the agent's argv template on the project (`None` goes back to the default agent). A person chose it, so

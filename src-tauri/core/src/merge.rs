@@ -37,7 +37,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::Duration;
 
 use git2::build::CheckoutBuilder;
@@ -1051,20 +1050,14 @@ async fn run_tests(run: TestRun<'_>, header: &str, timeout: Duration) -> CoreRes
     let io = |e| CoreError::io(format!("cannot write {}", log_path.display()), e);
     let mut log = std::fs::File::create(log_path).map_err(io)?;
     writeln!(log, "# yokeflow merge gate: {header}\n$ {}", argv.join(" ")).map_err(io)?;
-    let mut cmd = tokio::process::Command::new(&argv[0]);
-    cmd.args(&argv[1..])
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().map_err(io)?)
+    let mut cmd = crate::process::launcher().command(argv, dir);
+    cmd.stdout(log.try_clone().map_err(io)?)
         .stderr(log.try_clone().map_err(io)?)
         .env(GATE_TESTS_ENV, repo)
         .env("YOKEFLOW_ROOT", repo)
         .env("YOKEFLOW_WORKTREE", dir)
         .envs(crate::ports::env(port_base, crate::ports::GATE_SLOT))
         .kill_on_drop(true);
-    crate::git::clean_env(cmd.as_std_mut());
-    #[cfg(unix)]
-    cmd.process_group(0);
     let mut child = match cmd.spawn() {
         Ok(child) => child,
         Err(e) => {

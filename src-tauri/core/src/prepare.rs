@@ -29,7 +29,6 @@
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::Duration;
 
 use globset::GlobBuilder;
@@ -474,12 +473,8 @@ pub async fn run_command(run: CommandRun<'_>, header: &str, cancel: &Cancel) -> 
     let Some(program) = argv.first() else {
         return Err(CoreError::InvalidInput("the command is empty".into()));
     };
-    let mut cmd = tokio::process::Command::new(program);
-    cmd.args(&argv[1..])
-        .current_dir(dir)
-        .process_group(0)
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().map_err(io)?)
+    let mut cmd = crate::process::launcher().command(argv, dir);
+    cmd.stdout(log.try_clone().map_err(io)?)
         .stderr(log.try_clone().map_err(io)?)
         .env("YOKEFLOW_ROOT", root)
         .env("YOKEFLOW_WORKTREE", dir)
@@ -490,7 +485,6 @@ pub async fn run_command(run: CommandRun<'_>, header: &str, cancel: &Cancel) -> 
     if let Some(slot) = slot {
         cmd.env("YOKEFLOW_SLOT", slot.to_string()).envs(crate::ports::env(port_base, slot));
     }
-    crate::git::clean_env(cmd.as_std_mut());
     let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -510,7 +504,7 @@ pub async fn run_command(run: CommandRun<'_>, header: &str, cancel: &Cancel) -> 
     };
     if matches!(end, CommandEnd::TimedOut | CommandEnd::Cancelled) {
         if let Some(pgid) = pgid {
-            crate::agent::kill_group(pgid, libc::SIGKILL);
+            crate::process::kill_group(pgid, libc::SIGKILL);
         }
         let _ = child.wait().await;
     }

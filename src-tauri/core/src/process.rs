@@ -4,8 +4,67 @@
 //! started with, and every child inherits it. Linux only (elsewhere nothing is found). A process that starts a
 //! program with an emptied environment (`env -i`) is not found this way: only a sandbox (a cgroup or a namespace)
 //! holds such a one.
+//!
+//! Also how such programs are started ([`Launcher`], the seam for a sandbox) and ended (process groups).
 
 use std::collections::HashMap;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+/// How YokeFlow starts a program that runs code from a repository: an agent, the gate's tests, a setup or cleanup
+/// command. The one place where a sandbox (bubblewrap), a container or a runner on another machine goes: each
+/// caller asks [`launcher`] for the command and adds its own environment and output; what started it is ended with
+/// [`kill_group`] / [`terminate_group`] and, outside its group, by its marker ([`kill_marked`]).
+pub trait Launcher: Send + Sync {
+    /// A command that runs `argv` (not empty) in `dir`: its own process group, no input, a clean git environment.
+    fn command(&self, argv: &[String], dir: &Path) -> tokio::process::Command;
+}
+
+/// Runs the program directly on this machine, as the person's user.
+pub struct Direct;
+
+impl Launcher for Direct {
+    fn command(&self, argv: &[String], dir: &Path) -> tokio::process::Command {
+        let mut cmd = tokio::process::Command::new(&argv[0]);
+        cmd.args(&argv[1..]).current_dir(dir).process_group(0).stdin(Stdio::null());
+        crate::git::clean_env(cmd.as_std_mut());
+        cmd
+    }
+}
+
+/// How programs from repositories are started (today always [`Direct`]).
+pub fn launcher() -> &'static dyn Launcher {
+    &Direct
+}
+
+/// Sends `sig` to the process group `pgid`; false when there is none (or `pgid` is not a group YokeFlow made).
+pub fn kill_group(pgid: i32, sig: i32) -> bool {
+    if pgid <= 1 {
+        return false;
+    }
+    // SAFETY: kill(2) with a negative pid signals a process group; no memory is involved.
+    unsafe { libc::kill(-pgid, sig) == 0 }
+}
+
+/// SIGTERM to the group, up to `grace` for the child to exit, then SIGKILL; reaps the child.
+pub async fn terminate_group(pgid: i32, child: &mut tokio::process::Child, grace: Duration) {
+    kill_group(pgid, libc::SIGTERM);
+    if tokio::time::timeout(grace, child.wait()).await.is_err() {
+        kill_group(pgid, libc::SIGKILL);
+        let _ = child.wait().await;
+    }
+}
+
+/// Whether a process with this pid exists (it may belong to another user).
+pub fn pid_alive(pid: i64) -> bool {
+    if pid <= 1 || pid > i32::MAX as i64 {
+        return false;
+    }
+    // SAFETY: signal 0 only checks for existence.
+    let r = unsafe { libc::kill(pid as i32, 0) };
+    r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
 
 /// The variable naming the session in every agent process (and in all it starts).
 pub const SESSION_ENV: &str = "YOKEFLOW_SESSION";

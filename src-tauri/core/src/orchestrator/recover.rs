@@ -20,7 +20,7 @@ use std::path::Path;
 use serde::Serialize;
 use sqlx::Row;
 
-use crate::agent::{self, SESSION_ENV};
+use crate::agent::SESSION_ENV;
 use crate::concurrency::blocking;
 use crate::db::Db;
 use crate::error::{CoreError, CoreResult};
@@ -128,14 +128,14 @@ pub(crate) async fn recover_claimed(
         for s in &sessions {
             let (id, pid): (String, Option<i64>) = (s.try_get("id")?, s.try_get("pid")?);
             let mut groups: HashSet<i32> = by_env.get(&id).cloned().unwrap_or_default().into_iter().collect();
-            if let Some(pid) = pid.filter(|&p| agent::pid_alive(p)) {
+            if let Some(pid) = pid.filter(|&p| crate::process::pid_alive(p)) {
                 // Only a process that is still this session's agent (the pid may have been reused).
                 if !cfg!(target_os = "linux") || process_session(pid as i32).as_deref() == Some(id.as_str()) {
                     groups.insert(pid as i32);
                 }
             }
             for g in groups {
-                if agent::kill_group(g, libc::SIGKILL) || (unsafe { libc::kill(g, libc::SIGKILL) } == 0) {
+                if crate::process::kill_group(g, libc::SIGKILL) || (unsafe { libc::kill(g, libc::SIGKILL) } == 0) {
                     report.processes_killed += 1;
                 }
             }
@@ -151,7 +151,7 @@ pub(crate) async fn recover_claimed(
     for pid in
         crate::process::processes_with(crate::merge::GATE_TESTS_ENV).remove(&project.repo_path).unwrap_or_default()
     {
-        if agent::kill_group(pid, libc::SIGKILL) || (unsafe { libc::kill(pid, libc::SIGKILL) } == 0) {
+        if crate::process::kill_group(pid, libc::SIGKILL) || (unsafe { libc::kill(pid, libc::SIGKILL) } == 0) {
             report.processes_killed += 1;
         }
     }

@@ -355,7 +355,7 @@ async fn drive(
         }
     }
     let had_folder = here.is_some();
-    let ended = settle(ctx, s, here, landed, batch, &mut p.merge).await?;
+    let ended = settle(ctx, s, &info.branch, here, landed, batch, &mut p.merge).await?;
     if ended.0 == TaskStatus::Review {
         review_folder(ctx, s, &info.branch, had_folder).await;
     }
@@ -405,8 +405,7 @@ async fn review_folder(ctx: &WorkerCtx, s: &Started, branch: &str, has_one: bool
     }
     if let Err(e) = unpark_worktree(ctx, s, branch).await {
         let message = format!(
-            "the task's worktree could not be made again for review ({e}); its branch `{branch}` \
-                               holds the work"
+            "the task's worktree could not be made again for review ({e}); its branch `{branch}` holds the work"
         );
         emit(&ctx.events, warning(ctx, &s.task.id, message));
     }
@@ -447,6 +446,7 @@ async fn wait_for_target_to_leave(ctx: &WorkerCtx, commit: &str) -> bool {
 async fn settle(
     ctx: &WorkerCtx,
     s: &Started,
+    branch: &str,
     info: Option<WorktreeInfo>,
     landed: CoreResult<LandOutcome>,
     batch: usize,
@@ -481,8 +481,19 @@ async fn settle(
             records::set_worktree_status(&ctx.db, &s.row_id, WorktreeStatus::Merged).await?;
             records::set_landed_commit(&ctx.db, &s.row_id, &commit).await?;
             emit(&ctx.events, result(MergeKind::Merged, commit));
-            if let Some(info) = info {
-                remove_worktree(ctx, &s.task.id, info).await;
+            match info {
+                Some(info) => remove_worktree(ctx, &s.task.id, info).await,
+                // No folder (it was parked at the gate): the branch, all of it on the target now, goes.
+                None => {
+                    let (repo, target, b) = (ctx.repo.clone(), ctx.target_branch.clone(), branch.to_string());
+                    if let Err(e) = blocking(move || Worktrees::open(&repo)?.delete_branch_if_merged(&b, &target)).await
+                    {
+                        emit(
+                            &ctx.events,
+                            warning(ctx, &s.task.id, format!("the merged branch {branch} was kept: {e}")),
+                        );
+                    }
+                }
             }
             Ok((TaskStatus::Done, None))
         }
@@ -1003,7 +1014,7 @@ pub(crate) async fn land_again(ctx: Arc<WorkerCtx>, task: Task, row_id: String, 
         emit(&ctx.events, Event::MergeStarted { run_id, task_id, branch: branch.clone() });
         let message = format!("YokeFlow: {} ({})", s.task.title, s.task.id);
         let (landed, _, batch) = ctx.queue.land(&s.task.id, &branch, &message).await;
-        settle(&ctx, &s, info, landed, batch, &mut merge).await
+        settle(&ctx, &s, &branch, info, landed, batch, &mut merge).await
     }
     .await;
     let (status, reason) = match outcome {
