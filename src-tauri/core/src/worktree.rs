@@ -718,12 +718,12 @@ impl Worktrees {
     }
 
     /// Brings the branch of `info` (work of an earlier attempt being continued) up to date: rebased onto the current
-    /// tip of `target_branch` in its worktree with git's own `rebase --autostash` (uncommitted files are kept), the
+    /// tip of `target_branch` (or the commit it names in full hex: the gate's trusted one) in its worktree with git's own `rebase --autostash` (uncommitted files are kept), the
     /// repository's hooks off, a clean git environment. A conflict aborts the rebase, leaving branch and files as
     /// they were, and says where. On success the saved base commit is the target's tip.
     pub fn rebase_onto_target(&self, info: &WorktreeInfo, target_branch: &str) -> CoreResult<Rebase> {
         let repo = self.repo()?;
-        let (tip, onto) = (branch_tip(&repo, &info.branch)?, branch_tip(&repo, target_branch)?);
+        let (tip, onto) = (branch_tip(&repo, &info.branch)?, branch_or_commit(&repo, target_branch)?);
         if tip == onto || repo.graph_descendant_of(tip, onto)? {
             return Ok(Rebase::UpToDate);
         }
@@ -774,7 +774,7 @@ impl Worktrees {
             path: self.root.join(name),
             base_commit: String::new(),
         });
-        let (tip, onto) = (branch_tip(&repo, branch_name)?, branch_tip(&repo, target_branch)?);
+        let (tip, onto) = (branch_tip(&repo, branch_name)?, branch_or_commit(&repo, target_branch)?);
         if tip == onto || repo.graph_descendant_of(tip, onto)? {
             return Ok(Rebase::UpToDate);
         }
@@ -1099,6 +1099,17 @@ pub(crate) fn branch_tip(repo: &Repository, branch: &str) -> CoreResult<Oid> {
     let reference =
         repo.find_reference(&full).map_err(|_| CoreError::NotFound { what: "branch", id: branch.to_string() })?;
     Ok(reference.peel_to_commit()?.id())
+}
+
+/// The tip of the branch `name`, else the commit `name` spells in full hex (the gate's trusted commit).
+fn branch_or_commit(repo: &Repository, name: &str) -> CoreResult<Oid> {
+    match branch_tip(repo, name) {
+        Err(e) => match Oid::from_str(name).ok().filter(|_| name.len() == 40) {
+            Some(id) if repo.find_commit(id).is_ok() => Ok(id),
+            _ => Err(e),
+        },
+        ok => ok,
+    }
 }
 
 /// Commits reachable from `tip` and not from `target`.

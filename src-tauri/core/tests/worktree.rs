@@ -346,6 +346,28 @@ fn a_parked_branch_is_rebased_in_memory_and_a_folder_left_off_its_branch_is_made
     assert_eq!(file_in(&repo, Oid::from_str(&kept[0]).unwrap(), "stray.txt").as_deref(), Some("left behind\n"));
 }
 
+#[test]
+fn kept_work_is_rebased_onto_the_commit_the_gate_trusts_not_a_tip_moved_outside_it() {
+    use yokeflow_core::worktree::Rebase;
+    let (dir, repo) = repo();
+    let wts = Worktrees::open(dir.path()).unwrap();
+    let info = wts.create("a", tip(&repo, "main")).unwrap();
+    commit_in(&info.path, "a.txt", "a\n", "a: work");
+    commit_in(dir.path(), "b.txt", "b\n", "b landed through the gate");
+    let trusted = tip(&repo, "main");
+    commit_in(dir.path(), "c.txt", "untested\n", "pushed to main by hand");
+    let Rebase::Rebased { info: rebased, .. } = wts.rebase_onto_target(&info, &trusted.to_string()).unwrap() else {
+        panic!("not rebased")
+    };
+    let a = repo.find_commit(tip(&repo, &info.branch)).unwrap();
+    assert_eq!((a.parent_id(0).unwrap(), rebased.base_commit.clone()), (trusted, trusted.to_string()));
+    assert!(!info.path.join("c.txt").exists(), "nothing of the untested commit is built on");
+    // The same without a folder.
+    assert_eq!(wts.park(&rebased).unwrap(), yokeflow_core::worktree::Parked::Removed);
+    assert_eq!(wts.rebase_branch(&info.branch, &trusted.to_string()).unwrap(), Rebase::UpToDate);
+    assert!(wts.rebase_branch(&info.branch, "0123456789012345678901234567890123456789").is_err(), "no such commit");
+}
+
 /// The tree of `commit` holds `file` with `text`.
 fn file_in(repo: &Repository, commit: Oid, file: &str) -> Option<String> {
     let tree = repo.find_commit(commit).unwrap().tree().unwrap();

@@ -663,15 +663,17 @@ async fn open_worktree(ctx: &WorkerCtx, s: &Started) -> CoreResult<(WorktreeInfo
             if dirty || wts.unmerged_commits(&branch, &target)? > 0 {
                 // Work of its own (an interrupted or reviewed attempt, committed or not): continue from it, on top
                 // of the current target (an old base would make the agent work against code that moved).
-                // A kept branch without a folder (its work waited at the gate) is rebased in memory, then given one.
+                // Onto the target as the gate last tested it, like new work. A kept branch without a folder (its
+                // work waited at the gate) is rebased in memory, then given one.
+                let onto = base.to_string();
                 let (info, rebased) = match live {
                     Some(live) => {
                         let info = WorktreeInfo { task_id: task_id.clone(), ..live };
-                        let rebased = wts.rebase_onto_target(&info, &target)?;
+                        let rebased = wts.rebase_onto_target(&info, &onto)?;
                         (info, rebased)
                     }
                     None => {
-                        let rebased = wts.rebase_branch(&branch, &target)?;
+                        let rebased = wts.rebase_branch(&branch, &onto)?;
                         let info = wts.reattach(&task_id, &branch)?;
                         let rebased = match rebased {
                             Rebase::Rebased { behind, .. } => Rebase::Rebased { info: info.clone(), behind },
