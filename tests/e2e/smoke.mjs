@@ -537,6 +537,13 @@ async function addRepositorySteps(browser, ctx) {
   } catch {
     fail(`the approved run of my-shop did not finish: ${JSON.stringify(cliJson(ctx, ["status", "--repo", repo]))}${await toastText(browser)}`);
   }
+  // The window has taken the run's end in (its report shows above the board) before anything on the board is
+  // clicked: the report appearing moves the board down, and a click aimed before that lands on what moved there.
+  try {
+    await (await browser.$(sel("run-report"))).waitForDisplayed({ timeout: UI_TIMEOUT_MS, interval: 250 });
+  } catch {
+    fail(`the window did not show the end of my-shop's run${await toastText(browser)}`);
+  }
   log("approved: the run used the tasks file's agent and tests, and both tasks are done");
 }
 

@@ -182,11 +182,10 @@ async fn each_task_landed_in_a_batch_shows_only_its_own_change() {
         "mkdir -p src && echo \"$YOKEFLOW_TASK_ID\" > \"src/$YOKEFLOW_TASK_ID.txt\" && echo x >> '{}'",
         done.display()
     );
-    let gate = format!("until [ \"$(cat '{}' | wc -l)\" -ge 4 ]; do sleep 0.05; done", done.display());
     let opts = RunOptions {
         max_worktrees: Some(4),
         agent_command: Some(vec!["sh".into(), "-c".into(), agent]),
-        test_command: Some(vec!["sh".into(), "-c".into(), gate]),
+        test_command: Some(support::gate_held_until(&done, 4)),
         learn: false,
         ..Default::default()
     };

@@ -431,11 +431,10 @@ async fn worktrees_while_work_waits(reuse: bool) {
         counts.display(),
         done.display()
     );
-    let gate = format!("until [ \"$(cat '{}' | wc -l)\" -ge 6 ]; do sleep 0.05; done", done.display());
     let opts = RunOptions {
         max_worktrees: Some(2),
         agent_command: Some(vec!["sh".into(), "-c".into(), agent]),
-        test_command: Some(vec!["sh".into(), "-c".into(), gate]),
+        test_command: Some(support::gate_held_until(&done, 6)),
         learn: false,
         ..Default::default()
     };

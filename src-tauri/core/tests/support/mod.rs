@@ -216,3 +216,11 @@ pub fn collect_warnings(mut rx: yokeflow_core::events::EventReceiver) -> tokio::
         warnings
     })
 }
+
+/// A gate test command that passes once `done` has `n` lines (each agent adds one as it finishes): the gate's first
+/// test run holds until every agent has finished, so the others' work waits at the gate meanwhile (and lands as a
+/// batch). It waits for that event, not for a time.
+pub fn gate_held_until(done: &Path, n: usize) -> Vec<String> {
+    let script = format!("until [ \"$(cat '{}' 2>/dev/null | wc -l)\" -ge {n} ]; do sleep 0.05; done", done.display());
+    vec!["sh".into(), "-c".into(), script]
+}
