@@ -58,8 +58,11 @@ enum Share {
 }
 
 impl Share {
-    fn inner(self) -> Share {
+    /// How the entry `name` inside a folder shared this way is shared: a dot-file at the top of a linked folder is
+    /// copied; below the top a link is a plain link.
+    fn for_entry(self, name: &std::ffi::OsStr) -> Share {
         match self {
+            Share::Link { top: true } if name.to_string_lossy().starts_with('.') => Share::Copy,
             Share::Link { .. } => Share::Link { top: false },
             Share::Copy => Share::Copy,
         }
@@ -74,10 +77,6 @@ pub fn include_files(root: &Path, dest: &Path, include: &[String], link: &[Strin
     }
     let tracked = tracked_paths(root)?;
     let git = git2::Repository::open(root)?;
-    let ignored = |rel: &str| {
-        let is = |p: &str| git.is_path_ignored(p).unwrap_or(false);
-        is(rel) || (root.join(rel).is_dir() && is(&format!("{rel}/")))
-    };
     for (patterns, share) in [(include, Share::Copy), (link, Share::Link { top: true })] {
         let linked = share != Share::Copy;
         for pattern in patterns {
@@ -87,7 +86,7 @@ pub fn include_files(root: &Path, dest: &Path, include: &[String], link: &[Strin
             for rel in matches(root, pattern)? {
                 let (source, target) = (root.join(&rel), dest.join(&rel));
                 let stale = installed_for_another_lockfile(root, dest, &rel);
-                let skip = if let Some(why) = leaves_out(&tracked, &rel, &source, ignored(&rel)) {
+                let skip = if let Some(why) = leaves_out(&tracked, &rel, &source, ignored(&git, root, &rel)) {
                     Some(why.to_string())
                 } else if through_link(dest, &rel) {
                     Some(
@@ -145,6 +144,12 @@ pub fn include_files(root: &Path, dest: &Path, include: &[String], link: &[Strin
     Ok(out)
 }
 
+/// Whether git ignores the checkout's path `rel` (a folder also by a `rel/` rule).
+fn ignored(git: &git2::Repository, root: &Path, rel: &str) -> bool {
+    let is = |p: &str| git.is_path_ignored(p).unwrap_or(false);
+    is(rel) || (root.join(rel).is_dir() && is(&format!("{rel}/")))
+}
+
 /// Why the checkout's match `rel` is never copied or linked, if it is not: git tracks it (or a file in it), it is
 /// a symlink, or git does not ignore it (`ignored`).
 fn leaves_out(tracked: &BTreeSet<String>, rel: &str, source: &Path, ignored: bool) -> Option<&'static str> {
@@ -177,9 +182,7 @@ pub fn never_included(root: &Path, include: &[String], link: &[String]) -> CoreR
             }
             for rel in matches(root, pattern)? {
                 let source = root.join(&rel);
-                let is = |p: &str| git.is_path_ignored(p).unwrap_or(false);
-                let ignored = is(&rel) || (source.is_dir() && is(&format!("{rel}/")));
-                if let Some(why) = leaves_out(&tracked, &rel, &source, ignored) {
+                if let Some(why) = leaves_out(&tracked, &rel, &source, ignored(&git, root, &rel)) {
                     out.push((key.to_string(), format!("`{pattern}` matches `{rel}`, which is never copied: {why}")));
                 }
             }
@@ -312,9 +315,8 @@ fn copy_tree(root: &Path, source: &Path, target: &Path, share: Share) -> CoreRes
     if meta.is_dir() {
         std::fs::create_dir_all(target).map_err(|e| io(target, e))?;
         for entry in std::fs::read_dir(source).map_err(|e| io(source, e))?.flatten() {
-            let dot = entry.file_name().to_string_lossy().starts_with('.');
-            let share = if share == (Share::Link { top: true }) && dot { Share::Copy } else { share.inner() };
-            copy_tree(root, &entry.path(), &target.join(entry.file_name()), share)?;
+            let inner = share.for_entry(&entry.file_name());
+            copy_tree(root, &entry.path(), &target.join(entry.file_name()), inner)?;
         }
         return Ok(());
     }
@@ -384,8 +386,7 @@ fn refresh_tree(root: &Path, source: &Path, target: &Path, share: Share) -> Core
     if meta.is_dir() && there.is_dir() {
         let mut wrote = false;
         for entry in std::fs::read_dir(source).map_err(|e| io(source, e))?.flatten() {
-            let dot = entry.file_name().to_string_lossy().starts_with('.');
-            let inner = if share == (Share::Link { top: true }) && dot { Share::Copy } else { share.inner() };
+            let inner = share.for_entry(&entry.file_name());
             wrote |= refresh_tree(root, &entry.path(), &target.join(entry.file_name()), inner)?;
         }
         return Ok(wrote);
