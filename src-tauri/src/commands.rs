@@ -3,24 +3,24 @@
 
 use tauri::{AppHandle, State};
 use tauri_plugin_shell::ShellExt;
-use yokeflow_core::approvals::{self, ProjectCommand};
-use yokeflow_core::bootstrap::{self, InitOptions, InitReport, Template};
-use yokeflow_core::cards::{self, CardEdit, CardResult};
-use yokeflow_core::diff::{self, TaskDiff};
-use yokeflow_core::draft::{Accepted, DraftPreview, DraftRequest};
+use yokeflow_core::agents::permissions::{self, ToolPermissions};
+use yokeflow_core::agents::sessions::{self, TaskLog};
 use yokeflow_core::error::ErrorDto;
+use yokeflow_core::expertise::bootstrap::{self, InitOptions, InitReport, Template};
+use yokeflow_core::gate::diff::{self, TaskDiff};
 use yokeflow_core::model::{Board, Project, ProjectSummary, TaskStatus};
-use yokeflow_core::orchestrator::ActiveRunState;
-use yokeflow_core::overrides::{Discarded, StatusMove};
-use yokeflow_core::permissions::{self, ToolPermissions};
 use yokeflow_core::plan::ExecutionPlan;
-use yokeflow_core::register::{self, AddedProject};
-use yokeflow_core::runs::{FeedbackRoute, RunRequest};
-use yokeflow_core::sessions::{self, TaskLog};
-use yokeflow_core::settings::{self, AgentPreset, ProjectSettings, SettingIssue};
-use yokeflow_core::taskfile::TaskFileIssue;
-use yokeflow_core::worktree::DiskUsage;
-use yokeflow_core::{demo, locations, planner, project, tasks, CoreError};
+use yokeflow_core::run::draft::{Accepted, DraftPreview, DraftRequest};
+use yokeflow_core::run::orchestrator::ActiveRunState;
+use yokeflow_core::run::overrides::{Discarded, StatusMove};
+use yokeflow_core::run::runs::{FeedbackRoute, RunRequest};
+use yokeflow_core::store::approvals::{self, ProjectCommand};
+use yokeflow_core::tasks::cards::{self, CardEdit, CardResult};
+use yokeflow_core::tasks::register::{self, AddedProject};
+use yokeflow_core::tasks::settings::{self, AgentPreset, ProjectSettings, SettingIssue};
+use yokeflow_core::tasks::taskfile::TaskFileIssue;
+use yokeflow_core::workspace::worktree::DiskUsage;
+use yokeflow_core::{error::CoreError, plan::planner, store::locations, store::project, store::tasks, tasks::demo};
 
 use crate::app::AppState;
 use crate::expertise_sync::Watchers;
@@ -108,7 +108,7 @@ pub async fn discard_draft(state: State<'_, AppState>, project_id: String, draft
 #[tauri::command]
 pub async fn disk_usage(state: State<'_, AppState>, project_id: String) -> Result<DiskUsage, ErrorDto> {
     let p = project::get(&state.db, &project_id).await.map_err(dto)?;
-    yokeflow_core::worktree::disk_usage_of(std::path::Path::new(&p.repo_path)).await.map_err(dto)
+    yokeflow_core::workspace::worktree::disk_usage_of(std::path::Path::new(&p.repo_path)).await.map_err(dto)
 }
 
 /// The project's expertise for the Expertise view: domains, skills, routing decisions, open conflicts.
@@ -339,7 +339,7 @@ pub async fn task_diff(state: State<'_, AppState>, project_id: String, task_id: 
     diff::task_diff(&state.db, &project_id, &task_id).await.map_err(dto)
 }
 
-/// Sends a person's remark to the task's agent ([`yokeflow_core::runs::Runs::feedback`]).
+/// Sends a person's remark to the task's agent ([`yokeflow_core::run::runs::Runs::feedback`]).
 #[tauri::command]
 pub async fn send_feedback(
     state: State<'_, AppState>,

@@ -9,7 +9,7 @@ use tauri::{AppHandle, Emitter};
 use tokio::sync::broadcast;
 use yokeflow_core::expertise::{WatchHandle, Watcher};
 use yokeflow_core::model::Project;
-use yokeflow_core::Db;
+use yokeflow_core::store::db::Db;
 
 /// The webview event expertise sync is forwarded on.
 pub const EVENT: &str = "yokeflow://expertise";

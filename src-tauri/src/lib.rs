@@ -26,8 +26,8 @@ mod app {
     use std::path::PathBuf;
 
     use tauri::Manager;
-    use yokeflow_core::runs::Runs;
-    use yokeflow_core::{paths, Db};
+    use yokeflow_core::run::runs::Runs;
+    use yokeflow_core::{store::db::Db, sys::paths};
 
     /// What every command can reach.
     pub struct AppState {

@@ -3,8 +3,8 @@
 
 use tauri::AppHandle;
 use tauri_plugin_notification::NotificationExt;
-use yokeflow_core::events::Event;
-use yokeflow_core::notices::Notifier;
+use yokeflow_core::run::events::Event;
+use yokeflow_core::run::notices::Notifier;
 
 /// Shows what `event` calls for.
 pub fn on_event(app: &AppHandle, notifier: &mut Notifier, event: &Event) {

@@ -1,15 +1,15 @@
 //! Forwards the core's run service to the window: every run event goes to the webview as `yokeflow://event` and
 //! through the notifier to the desktop, and every change of the live runs' snapshot refreshes the tray. The runs
-//! themselves (registry, control, snapshot) are the core's [`yokeflow_core::runs::Runs`].
+//! themselves (registry, control, snapshot) are the core's [`yokeflow_core::run::runs::Runs`].
 
 use std::collections::HashMap;
 
 use tauri::{AppHandle, Emitter};
 use tokio::sync::broadcast::error::RecvError;
-use yokeflow_core::events::Event;
-use yokeflow_core::notices::Notifier;
-use yokeflow_core::runs::Runs;
-use yokeflow_core::{planner, tasks};
+use yokeflow_core::run::events::Event;
+use yokeflow_core::run::notices::Notifier;
+use yokeflow_core::run::runs::Runs;
+use yokeflow_core::{plan::planner, store::tasks};
 
 /// The webview event every core event is forwarded on.
 pub const EVENT: &str = "yokeflow://event";

@@ -1,4 +1,4 @@
-//! The tasks file of each project the window has opened, followed live ([`yokeflow_core::cards::TasksFileWatch`]):
+//! The tasks file of each project the window has opened, followed live ([`yokeflow_core::tasks::cards::TasksFileWatch`]):
 //! a change on disk is imported and announced to the webview as `yokeflow://tasks-file`. A change made while a run
 //! goes is refused by the core (the run owns its tasks) and imported when the run ends.
 
@@ -7,9 +7,9 @@ use std::sync::Mutex;
 
 use tauri::{AppHandle, Emitter};
 use tokio::sync::broadcast;
-use yokeflow_core::cards::{self, TasksFileEvent, TasksFileWatch};
 use yokeflow_core::model::Project;
-use yokeflow_core::Db;
+use yokeflow_core::store::db::Db;
+use yokeflow_core::tasks::cards::{self, TasksFileEvent, TasksFileWatch};
 
 /// The webview event tasks-file imports are announced on.
 pub const EVENT: &str = "yokeflow://tasks-file";
@@ -46,7 +46,7 @@ impl TasksWatchers {
 
 /// After a run of `project_id` ended: imports its tasks file if it changed meanwhile, and says so.
 pub async fn after_run(app: &AppHandle, db: &Db, project_id: &str) {
-    let file = match yokeflow_core::project::get(db, project_id).await {
+    let file = match yokeflow_core::store::project::get(db, project_id).await {
         Ok(p) => p.tasks_file.unwrap_or_default(),
         Err(_) => return,
     };

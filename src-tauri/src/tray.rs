@@ -5,7 +5,7 @@
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::TrayIconBuilder;
 use tauri::{AppHandle, Manager, Wry};
-use yokeflow_core::runs::RunsSnapshot;
+use yokeflow_core::run::runs::RunsSnapshot;
 
 use crate::app::AppState;
 

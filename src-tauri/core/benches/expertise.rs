@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::broadcast;
 use yokeflow_core::expertise::{self, Expertise, Layout, Watcher};
 use yokeflow_core::model::Project;
-use yokeflow_core::{project, Db};
+use yokeflow_core::{store::db::Db, store::project};
 
 const EDITS: u32 = 30;
 const DOMAINS: usize = 1000;
@@ -35,7 +35,7 @@ async fn setup(root: &Path) -> (Db, Project) {
     opts.initial_head("main");
     let r = git2::Repository::init_opts(&repo, &opts).unwrap();
     std::fs::write(repo.join("README.md"), "bench\n").unwrap();
-    yokeflow_core::git::commit_all(&r, "init").unwrap();
+    yokeflow_core::sys::git::commit_all(&r, "init").unwrap();
     let db = Db::open(&root.join("data/yokeflow.db")).await.unwrap();
     let p = project::init(&db, &repo).await.unwrap();
     (db, p)
@@ -90,7 +90,7 @@ async fn latency(root: &Path) -> bool {
 
 async fn thousand(root: &Path) -> bool {
     let (db, p) = setup(root).await;
-    let now = yokeflow_core::now_ms();
+    let now = yokeflow_core::model::now_ms();
     let mut tx = db.pool().begin().await.unwrap();
     for i in 0..DOMAINS {
         let patterns: Vec<String> = (0..5).map(|k| format!("Pattern {k} of domain {i}: keep handlers small")).collect();

@@ -10,8 +10,8 @@
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use yokeflow_core::events::{self, Event};
-use yokeflow_core::orchestrator::{self, RunOptions};
+use yokeflow_core::run::events::{self, Event};
+use yokeflow_core::run::orchestrator::{self, RunOptions};
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -44,7 +44,7 @@ async fn one_run(f: &support::Fixture, round: usize, test: &[&str]) -> Sample {
     let spec = tasks_up_to(round);
     let file = f.dir.path().join("tasks.json");
     std::fs::write(&file, serde_json::to_string_pretty(&json!({ "project": "t", "tasks": spec })).unwrap()).unwrap();
-    yokeflow_core::import::import_file(&f.db, &f.project_id, &file).await.unwrap();
+    yokeflow_core::tasks::import::import_file(&f.db, &f.project_id, &file).await.unwrap();
     let opts = RunOptions {
         max_worktrees: Some(WORKERS),
         agent_command: Some(f.agent(json!({ "default": { "sleep_ms": AGENT_MS } }))),

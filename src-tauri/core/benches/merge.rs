@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use git2::build::TreeUpdateBuilder;
 use git2::{FileMode, Oid, Repository, RepositoryInitOptions, Signature};
-use yokeflow_core::merge::{GateConfig, LandOutcome, MergeGate};
+use yokeflow_core::gate::merge::{GateConfig, LandOutcome, MergeGate};
 
 const DIRS: usize = 50;
 const FILES_PER_DIR: usize = 100;

@@ -23,9 +23,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use yokeflow_core::model::TaskStatus;
-use yokeflow_core::orchestrator::{self, RunOptions};
-use yokeflow_core::report::RunReport;
-use yokeflow_core::{events, import, project, settings, tasks, Db};
+use yokeflow_core::run::orchestrator::{self, RunOptions};
+use yokeflow_core::run::report::RunReport;
+use yokeflow_core::{run::events, store::db::Db, store::project, store::tasks, tasks::import, tasks::settings};
 
 const TASKS: usize = 8;
 const WORKERS: u32 = 4;
@@ -185,7 +185,7 @@ fn main() {
                     std::fs::create_dir_all(&dest).unwrap();
                     std::fs::copy(b.repo.join("package-lock.json"), dest.join("package-lock.json")).unwrap();
                     let t0 = Instant::now();
-                    yokeflow_core::prepare::include_files(&b.repo, &dest, &[], &["node_modules".into()]).unwrap();
+                    yokeflow_core::workspace::prepare::include_files(&b.repo, &dest, &[], &["node_modules".into()]).unwrap();
                     xs.push(t0.elapsed().as_secs_f64() * 1000.0);
                 }
                 format!("link median {:.0} ms", median(xs))

@@ -13,7 +13,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use git2::{Repository, RepositoryInitOptions};
-use yokeflow_core::worktree::{WorktreeInfo, Worktrees};
+use yokeflow_core::workspace::worktree::{WorktreeInfo, Worktrees};
 
 #[path = "../tests/support/cargo_project.rs"]
 mod cargo_project;
@@ -34,7 +34,7 @@ fn main() {
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, text).unwrap();
     }
-    yokeflow_core::git::commit_all(&repo, "workspace").unwrap();
+    yokeflow_core::sys::git::commit_all(&repo, "workspace").unwrap();
     let wts = Worktrees::open(dir.path()).unwrap();
     println!("workspace: a library of {FUNCTIONS} functions and a binary; {ROUNDS} tasks each way, one at a time");
 

@@ -4,35 +4,35 @@
 
 use ts_rs::TS;
 
+use crate::agents::permissions::ToolPermissions;
+use crate::agents::sessions::{SessionLog, SessionState, TaskLog};
+use crate::agents::transcript::{Denial, Entry, EntryKind};
 use crate::agents::AgentKind;
-use crate::approvals::{CommandKind, ProjectCommand};
-use crate::bootstrap::{DomainMatch, InitReport, KeptFile, KeptReason};
-use crate::cards::{CardEdit, CardResult, EpicDraft, TaskDraft, TasksFileEvent};
-use crate::diff::{DiffSource, FileChange, FileDiff, TaskDiff};
-use crate::draft::{Accepted, DraftChanges, DraftPreview};
 use crate::error::ErrorDto;
-use crate::events::{Event, MergeKind};
+use crate::expertise::bootstrap::{DomainMatch, InitReport, KeptFile, KeptReason};
 use crate::expertise::{
     ConflictResolution, DomainView, Expertise, ExpertiseConflict, ExpertiseEvent, ExpertiseOverview, Keep, ReuseStats,
     RouteSource, RoutingDecision, RoutingLogEntry, SkillThresholds, SkillView, SyncIssue, SyncReport, WatchStats,
 };
-use crate::import::ImportSummary;
+use crate::gate::diff::{DiffSource, FileChange, FileDiff, TaskDiff};
 use crate::model::{
     Board, BoardColumn, Epic, PredictedFile, Project, ProjectSummary, RunMode, RunStatus, SessionOutcome, Task,
     TaskStatus,
 };
-use crate::orchestrator::{ActiveRunState, ReviewItem, RunReport, TaskTiming};
-use crate::overrides::{Discarded, RunAction, StatusMove};
-use crate::permissions::ToolPermissions;
 use crate::plan::{
     Batch, ConflictGroup, ConflictPair, ExecutionPlan, PlanEdit, PlanStats, SimulationReport, WorktreeAssignment,
 };
-use crate::register::AddedProject;
-use crate::runs::{FeedbackRoute, RunPhase, RunSnapshot, RunsSnapshot};
-use crate::sessions::{SessionLog, SessionState, TaskLog};
-use crate::settings::{AgentPreset, ProjectSettings, SettingIssue};
-use crate::taskfile::TaskFileIssue;
-use crate::transcript::{Denial, Entry, EntryKind};
+use crate::run::draft::{Accepted, DraftChanges, DraftPreview};
+use crate::run::events::{Event, MergeKind};
+use crate::run::orchestrator::{ActiveRunState, ReviewItem, RunReport, TaskTiming};
+use crate::run::overrides::{Discarded, RunAction, StatusMove};
+use crate::run::runs::{FeedbackRoute, RunPhase, RunSnapshot, RunsSnapshot};
+use crate::store::approvals::{CommandKind, ProjectCommand};
+use crate::tasks::cards::{CardEdit, CardResult, EpicDraft, TaskDraft, TasksFileEvent};
+use crate::tasks::import::ImportSummary;
+use crate::tasks::register::AddedProject;
+use crate::tasks::settings::{AgentPreset, ProjectSettings, SettingIssue};
+use crate::tasks::taskfile::TaskFileIssue;
 
 fn decl<T: TS>() -> String {
     format!("export {}\n", T::decl())
@@ -72,7 +72,7 @@ pub fn typescript() -> String {
         decl::<ProjectSettings>(),
         decl::<SettingIssue>(),
         decl::<AgentPreset>(),
-        decl::<crate::worktree::DiskUsage>(),
+        decl::<crate::workspace::worktree::DiskUsage>(),
         decl::<Project>(),
         decl::<ProjectSummary>(),
         decl::<Epic>(),
@@ -115,9 +115,9 @@ pub fn typescript() -> String {
         decl::<MergeKind>(),
         decl::<TaskTiming>(),
         decl::<ReviewItem>(),
-        decl::<crate::merge::TargetMove>(),
-        decl::<crate::report::SettingChange>(),
-        decl::<crate::report::EfficiencyBasis>(),
+        decl::<crate::gate::merge::TargetMove>(),
+        decl::<crate::run::report::SettingChange>(),
+        decl::<crate::run::report::EfficiencyBasis>(),
         decl::<RunReport>(),
         decl::<Event>(),
         decl::<ActiveRunState>(),

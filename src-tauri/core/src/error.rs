@@ -5,7 +5,7 @@ use serde::Serialize;
 use ts_rs::TS;
 
 use crate::plan::PlanError;
-use crate::taskfile::TaskFileIssue;
+use crate::tasks::taskfile::TaskFileIssue;
 
 pub type CoreResult<T> = Result<T, CoreError>;
 
@@ -59,7 +59,7 @@ pub enum CoreError {
         .kind.label(),
         serde_json::to_string(.argv).unwrap_or_default()
     )]
-    CommandNotApproved { kind: crate::approvals::CommandKind, argv: Vec<String> },
+    CommandNotApproved { kind: crate::store::approvals::CommandKind, argv: Vec<String> },
     /// The plan engine refused: a cycle, an unknown dependency, an empty task list or a refused edit.
     #[error("{0}")]
     Plan(#[from] PlanError),

@@ -173,7 +173,7 @@ pub struct Project {
     /// Ignored (or untracked) files of the main checkout copied into each worktree (patterns, `/`-separated).
     pub worktree_include: Vec<String>,
     /// Like `worktree_include`, but linked: the worktree's own folders holding the checkout's files (clones, else
-    /// hard links), cheap for large dependency folders ([`crate::prepare`]).
+    /// hard links), cheap for large dependency folders ([`crate::workspace::prepare`]).
     pub worktree_link: Vec<String>,
     pub max_worktrees: u32,
     /// Each worker slot keeps one worktree and resets it between tasks (ignored build outputs survive).
@@ -248,4 +248,9 @@ impl BoardColumn {
     pub fn all() -> Vec<BoardColumn> {
         TaskStatus::ALL.iter().map(|&status| BoardColumn { status, label: status.label().to_string() }).collect()
     }
+}
+
+/// Milliseconds since the Unix epoch: the unit of every timestamp in the database.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }

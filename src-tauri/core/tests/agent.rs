@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use serde_json::json;
 use support::{fixture, task, SCRIPTED_AGENT};
-use yokeflow_core::agent::{self, ArgvVars, PromptContext};
-use yokeflow_core::events;
 use yokeflow_core::model::{Epic, TaskStatus};
-use yokeflow_core::orchestrator::{self, RunOptions};
-use yokeflow_core::{cli, CoreError};
+use yokeflow_core::run::agent::{self, ArgvVars, PromptContext};
+use yokeflow_core::run::events;
+use yokeflow_core::run::orchestrator::{self, RunOptions};
+use yokeflow_core::{cli, error::CoreError};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn failing_and_hanging_agents_go_to_review_while_others_finish() {
@@ -164,11 +164,11 @@ async fn an_empty_repository_is_refused_before_any_task_starts() {
     let mut opts = git2::RepositoryInitOptions::new();
     opts.initial_head("main");
     git2::Repository::init_opts(&repo, &opts).unwrap();
-    let db = yokeflow_core::Db::open(&dir.path().join("y.db")).await.unwrap();
-    let p = yokeflow_core::project::init(&db, &repo).await.unwrap();
+    let db = yokeflow_core::store::db::Db::open(&dir.path().join("y.db")).await.unwrap();
+    let p = yokeflow_core::store::project::init(&db, &repo).await.unwrap();
     let file = dir.path().join("tasks.json");
     std::fs::write(&file, json!({ "tasks": [{ "id": "a", "title": "A" }] }).to_string()).unwrap();
-    yokeflow_core::import::import_file(&db, &p.id, &file).await.unwrap();
+    yokeflow_core::tasks::import::import_file(&db, &p.id, &file).await.unwrap();
     let (tx, _rx) = events::channel();
     let opts = RunOptions { agent_command: Some(vec![SCRIPTED_AGENT.into()]), ..Default::default() };
     let err = orchestrator::run(&db, &p.id, opts, tx).await.unwrap_err();

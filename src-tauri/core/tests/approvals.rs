@@ -45,7 +45,7 @@ async fn commands_from_a_tasks_file_run_only_once_approved() {
     let sessions = |db: &Path| {
         let db = db.to_path_buf();
         async move {
-            let db = yokeflow_core::Db::open(&db).await.unwrap();
+            let db = yokeflow_core::store::db::Db::open(&db).await.unwrap();
             let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions").fetch_one(db.pool()).await.unwrap();
             db.close().await;
             n

@@ -8,8 +8,8 @@ use std::time::SystemTime;
 
 use git2::Repository;
 use serde_json::Value;
-use yokeflow_core::bootstrap::{self, InitOptions, InitReport, KeptReason, Template, MANIFEST};
-use yokeflow_core::{cli, expertise, project, Db};
+use yokeflow_core::expertise::bootstrap::{self, InitOptions, InitReport, KeptReason, Template, MANIFEST};
+use yokeflow_core::{cli, expertise, store::db::Db, store::project};
 
 const SPEC: &str = "# Hat Shop\n\nA web shop for hats with a REST API, customer login and an admin UI.\n\n\
 Second paragraph, not part of the overview.\n\n## Stack\n\n- Rust (axum) for the server\n- React with \
@@ -133,7 +133,7 @@ async fn init_on_an_empty_folder_creates_repo_template_claude_md_experts_and_one
 
     assert!(r.repo_created);
     let repo = Repository::open(&dir).unwrap();
-    assert_eq!(yokeflow_core::git::current_branch(&repo).unwrap(), "main");
+    assert_eq!(yokeflow_core::sys::git::current_branch(&repo).unwrap(), "main");
     for f in
         [".claude/settings.json", ".claude/skills/.gitkeep", ".claude/commands/experts/.gitkeep", "CLAUDE.md", MANIFEST]
     {
@@ -192,7 +192,7 @@ async fn init_on_an_existing_repo_commits_only_its_own_files() {
     let repo = Repository::init_opts(&dir, &opts).unwrap();
     std::fs::write(dir.join("README.md"), "mine\n").unwrap();
     std::fs::write(dir.join(".claude/settings.json"), "{\"permissions\": {}}\n").unwrap();
-    let first = yokeflow_core::git::commit_all(&repo, "user's first commit").unwrap();
+    let first = yokeflow_core::sys::git::commit_all(&repo, "user's first commit").unwrap();
     // A person's uncommitted work: a modified file, an untracked file and a staged file.
     std::fs::write(dir.join("README.md"), "mine, edited\n").unwrap();
     std::fs::write(dir.join("notes.txt"), "untracked\n").unwrap();
@@ -269,7 +269,7 @@ async fn a_person_edited_claude_md_is_kept_when_the_spec_changes() {
     let edited = "# Hat Shop\n\nOur own notes, by hand.\n";
     std::fs::write(dir.join("CLAUDE.md"), edited).unwrap();
     let repo = Repository::open(&dir).unwrap();
-    yokeflow_core::git::commit_all(&repo, "person edits CLAUDE.md").unwrap();
+    yokeflow_core::sys::git::commit_all(&repo, "person edits CLAUDE.md").unwrap();
 
     let spec = fx.write_spec("app_spec.md", &format!("{SPEC}\nPayments go through Stripe.\n"));
     let r = fx.init(&spec, &dir, &[]).await;

@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 use support::{cli, init_repo, task};
-use yokeflow_core::cards::{self, CardEdit, TaskDraft};
-use yokeflow_core::db::Db;
 use yokeflow_core::model::TaskStatus;
-use yokeflow_core::{planner, project, tasks};
+use yokeflow_core::store::db::Db;
+use yokeflow_core::tasks::cards::{self, CardEdit, TaskDraft};
+use yokeflow_core::{plan::planner, store::project, store::tasks};
 
 const TASKS: &str = "\
 # Our tasks: edit here or in YokeFlow.
@@ -122,7 +122,7 @@ async fn cards_from_the_command_line_reach_the_database_the_plan_and_the_file_in
         .json();
     assert_eq!(json["summary"]["added"], json!(["page"]));
     assert_eq!(tasks::epics(&p.db, &p.id).await.unwrap().len(), 2);
-    let reread = yokeflow_core::taskfile::load(&p.file).unwrap();
+    let reread = yokeflow_core::tasks::taskfile::load(&p.file).unwrap();
     assert_eq!(reread.tasks.iter().map(|t| t.id.as_str()).collect::<Vec<_>>(), vec!["schema", "api", "page"]);
 }
 
@@ -184,7 +184,7 @@ async fn a_file_edited_by_hand_is_never_overwritten_and_syncs_into_the_board() {
             priority: 0,
         },
     };
-    let runs = yokeflow_core::runs::Runs::new(p.db.clone());
+    let runs = yokeflow_core::run::runs::Runs::new(p.db.clone());
     let result = runs.edit_tasks(&p.id, &edit).await.unwrap();
     assert_eq!(result.file.as_deref(), Some(p.file.to_str().unwrap()));
     let text = read(&p.file);
@@ -199,7 +199,7 @@ async fn a_json_tasks_file_follows_and_a_project_without_a_file_keeps_cards_in_t
     let file = f.dir.path().join("tasks.json");
     let out = cli(&f.db_path, &f.repo, &["task", "add", "--id", "c", "--title", "C", "--depends-on", "b"]).await;
     assert_eq!(out.code, 0, "{}", out.stderr);
-    let reread = yokeflow_core::taskfile::load(&file).unwrap();
+    let reread = yokeflow_core::tasks::taskfile::load(&file).unwrap();
     assert_eq!(reread.tasks.iter().map(|t| t.id.as_str()).collect::<Vec<_>>(), vec!["a", "b", "c"]);
     assert_eq!(reread.tasks[2].depends_on, vec!["b"]);
 
@@ -214,14 +214,14 @@ async fn a_json_tasks_file_follows_and_a_project_without_a_file_keeps_cards_in_t
 
 /// The next event; the timeout only guards against a hang: the test waits for the event, however slow the machine.
 async fn next(
-    rx: &mut tokio::sync::broadcast::Receiver<yokeflow_core::cards::TasksFileEvent>,
-) -> yokeflow_core::cards::TasksFileEvent {
+    rx: &mut tokio::sync::broadcast::Receiver<yokeflow_core::tasks::cards::TasksFileEvent>,
+) -> yokeflow_core::tasks::cards::TasksFileEvent {
     tokio::time::timeout(std::time::Duration::from_secs(120), rx.recv()).await.expect("no event").unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_watcher_imports_the_file_when_it_changes_and_reports_a_broken_one() {
-    use yokeflow_core::cards::{TasksFileEvent, TasksFileWatch};
+    use yokeflow_core::tasks::cards::{TasksFileEvent, TasksFileWatch};
     let p = project_with_file().await;
     let (tx, mut rx) = tokio::sync::broadcast::channel(16);
     let _watch = TasksFileWatch::start(&p.db, &p.id, &p.file, tx).unwrap();

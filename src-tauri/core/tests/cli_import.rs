@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use sqlx::{Column, Row};
-use yokeflow_core::Db;
+use yokeflow_core::store::db::Db;
 
 mod support;
 use support::CliOut as Out;
@@ -164,8 +164,8 @@ async fn reimport_keeps_status_and_started_work() {
     let f = fixture();
     imported(&f).await;
     let db = Db::open(&f.db).await.unwrap();
-    let p = yokeflow_core::project::find_by_repo(&db, &f.repo).await.unwrap();
-    yokeflow_core::tasks::set_status(&db, &p.id, "db-setup", yokeflow_core::model::TaskStatus::Done, None)
+    let p = yokeflow_core::store::project::find_by_repo(&db, &f.repo).await.unwrap();
+    yokeflow_core::store::tasks::set_status(&db, &p.id, "db-setup", yokeflow_core::model::TaskStatus::Done, None)
         .await
         .unwrap();
     db.close().await;
@@ -223,11 +223,11 @@ async fn init_is_idempotent() {
 async fn demo_project_is_created_once_with_its_tasks() {
     let dir = tempfile::tempdir().unwrap();
     let db = Db::open(&dir.path().join("y.db")).await.unwrap();
-    let p = yokeflow_core::demo::ensure_demo(&db, dir.path()).await.unwrap();
+    let p = yokeflow_core::tasks::demo::ensure_demo(&db, dir.path()).await.unwrap();
     assert!(p.is_demo);
-    let again = yokeflow_core::demo::ensure_demo(&db, dir.path()).await.unwrap();
+    let again = yokeflow_core::tasks::demo::ensure_demo(&db, dir.path()).await.unwrap();
     assert_eq!(p.id, again.id);
-    let board = yokeflow_core::tasks::board(&db, &p.id).await.unwrap();
+    let board = yokeflow_core::store::tasks::board(&db, &p.id).await.unwrap();
     assert_eq!(board.tasks.len(), 10);
     assert_eq!(board.epics.len(), 3);
     let repo = git2::Repository::open(&p.repo_path).unwrap();

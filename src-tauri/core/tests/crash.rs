@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 use support::rng::Rng;
 use support::{fixture, task};
 use yokeflow_core::model::TaskStatus;
-use yokeflow_core::{agent, import, project};
+use yokeflow_core::{run::agent, store::project, tasks::import};
 
 const RUNNER: &str = env!("CARGO_BIN_EXE_yokeflow-run");
 const SEED: u64 = 0x5EED_C0FF_EE15_2026;
@@ -305,7 +305,7 @@ async fn killing_the_runner_at_every_stage_loses_nothing() {
     if !f.worktree_dirs().is_empty() {
         // What is in them says who left them (a half-removed worktree, or files written after its removal).
         let mut found = Vec::new();
-        let mut stack = vec![yokeflow_core::worktree::work_home(&f.repo).join("worktrees")];
+        let mut stack = vec![yokeflow_core::workspace::worktree::work_home(&f.repo).join("worktrees")];
         while let Some(dir) = stack.pop() {
             for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
                 let meta = std::fs::symlink_metadata(e.path()).unwrap();
@@ -420,7 +420,7 @@ async fn recovery_kills_an_orphan_agent_whose_pid_was_never_recorded() {
     std::thread::sleep(Duration::from_millis(100));
     assert_eq!(f.marked_processes().len(), 1);
 
-    let report = yokeflow_core::orchestrator::recover(&f.db, &f.project_id).await.unwrap();
+    let report = yokeflow_core::run::orchestrator::recover(&f.db, &f.project_id).await.unwrap();
     assert_eq!(report.runs_interrupted, 1);
     assert_eq!(report.sessions_interrupted, 1);
     assert!(report.processes_killed >= 1, "{report:?}");
@@ -435,8 +435,8 @@ async fn recovery_kills_an_orphan_agent_whose_pid_was_never_recorded() {
 
 /// A killed runner after its gate landed task `a`: the run is dead, `a` in progress, its worktree row `merging`.
 async fn landed_while_merging() -> support::Fixture {
-    use yokeflow_core::merge::{GateConfig, LandOutcome, MergeGate};
-    use yokeflow_core::worktree::Worktrees;
+    use yokeflow_core::gate::merge::{GateConfig, LandOutcome, MergeGate};
+    use yokeflow_core::workspace::worktree::Worktrees;
     let f = fixture(vec![task("a", &[], &["a.txt"], 5)]).await;
     leave_a_dead_run(&f).await;
     let wts = Worktrees::open(&f.repo).unwrap();
@@ -465,7 +465,7 @@ async fn a_crash_between_the_merge_and_its_record_counts_the_task_done() {
     let f = landed_while_merging().await;
     // ... and the process died here, before writing `done`.
 
-    let report = yokeflow_core::orchestrator::recover(&f.db, &f.project_id).await.unwrap();
+    let report = yokeflow_core::run::orchestrator::recover(&f.db, &f.project_id).await.unwrap();
     assert_eq!(report.tasks_found_merged, ["a"]);
     assert!(report.tasks_reset.is_empty());
     assert_eq!(f.status_of("a").await, TaskStatus::Done);
@@ -479,7 +479,7 @@ async fn a_crash_after_recording_done_but_before_removing_the_worktree_leaves_no
     sqlx::query("UPDATE tasks SET status = 'done' WHERE id = 'a'").execute(f.db.pool()).await.unwrap();
     // ... and the process died here: the task is Done, its worktree row still says `merging`.
 
-    yokeflow_core::orchestrator::recover(&f.db, &f.project_id).await.unwrap();
+    yokeflow_core::run::orchestrator::recover(&f.db, &f.project_id).await.unwrap();
     assert_eq!(f.status_of("a").await, TaskStatus::Done);
     assert!(f.worktree_dirs().is_empty(), "{:?}", f.worktree_dirs());
     assert!(f.task_branches().is_empty(), "{:?}", f.task_branches());
@@ -490,7 +490,7 @@ async fn a_crash_after_recording_done_but_before_removing_the_worktree_leaves_no
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_work_on_disk_is_adopted_and_continued() {
-    use yokeflow_core::worktree::Worktrees;
+    use yokeflow_core::workspace::worktree::Worktrees;
     let f = fixture(vec![task("a", &[], &["a.txt"], 5), task("b", &[], &["b.txt"], 5)]).await;
     // A worktree with a commit that no row knows (the process died before recording it).
     let wts = Worktrees::open(&f.repo).unwrap();
@@ -501,16 +501,16 @@ async fn unknown_work_on_disk_is_adopted_and_continued() {
     // And an empty one: nothing to keep.
     let empty = wts.create("b", base).unwrap();
 
-    let (tx, mut rx) = yokeflow_core::events::channel();
-    let opts = yokeflow_core::orchestrator::RunOptions {
+    let (tx, mut rx) = yokeflow_core::run::events::channel();
+    let opts = yokeflow_core::run::orchestrator::RunOptions {
         agent_command: Some(f.agent(json!({ "default": { "sleep_ms": 10 } }))),
         ..Default::default()
     };
-    let report = yokeflow_core::orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap();
+    let report = yokeflow_core::run::orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap();
     assert!(report.all_done(), "{report:#?}");
     let mut reattached = Vec::new();
     while let Ok(ev) = rx.try_recv() {
-        if let yokeflow_core::events::Event::WorktreeCreated { task_id, branch, reattached: true, .. } = ev {
+        if let yokeflow_core::run::events::Event::WorktreeCreated { task_id, branch, reattached: true, .. } = ev {
             reattached.push((task_id, branch));
         }
     }
@@ -523,7 +523,7 @@ async fn unknown_work_on_disk_is_adopted_and_continued() {
 
 #[tokio::test]
 async fn a_run_holding_the_claim_is_refused_and_a_reused_pid_is_not_a_run() {
-    use yokeflow_core::orchestrator::claim::RunClaim;
+    use yokeflow_core::store::claim::RunClaim;
     let f = fixture(vec![task("a", &[], &["a.txt"], 5)]).await;
     // A dead run's row whose PID now belongs to an unrelated live process (the PID was reused).
     let mut other = Command::new("sleep").arg("30").spawn().unwrap();
@@ -535,27 +535,27 @@ async fn a_run_holding_the_claim_is_refused_and_a_reused_pid_is_not_a_run() {
     .execute(f.db.pool())
     .await
     .unwrap();
-    assert_eq!(yokeflow_core::orchestrator::live_run(&f.db, &f.project_id).await.unwrap(), None);
-    let report = yokeflow_core::orchestrator::recover(&f.db, &f.project_id).await.unwrap();
+    assert_eq!(yokeflow_core::store::claim::live_run(&f.db, &f.project_id).await.unwrap(), None);
+    let report = yokeflow_core::run::orchestrator::recover(&f.db, &f.project_id).await.unwrap();
     assert_eq!(report.runs_interrupted, 1, "nobody holds the claim: the row is stale, whatever its PID");
     other.kill().unwrap();
     other.wait().unwrap();
 
     // A run that holds the claim (this test, as another process would) stops recovery, a run and a board move.
     let claim = RunClaim::try_acquire(&f.repo).unwrap().expect("free");
-    let err = yokeflow_core::orchestrator::recover(&f.db, &f.project_id).await.unwrap_err();
+    let err = yokeflow_core::run::orchestrator::recover(&f.db, &f.project_id).await.unwrap_err();
     assert_eq!(err.code(), "run_in_progress", "{err}");
-    let (tx, _rx) = yokeflow_core::events::channel();
+    let (tx, _rx) = yokeflow_core::run::events::channel();
     let opts =
-        yokeflow_core::orchestrator::RunOptions { agent_command: Some(f.agent(json!({}))), ..Default::default() };
-    let err = yokeflow_core::orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap_err();
+        yokeflow_core::run::orchestrator::RunOptions { agent_command: Some(f.agent(json!({}))), ..Default::default() };
+    let err = yokeflow_core::run::orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap_err();
     assert_eq!(err.code(), "run_in_progress", "{err}");
-    let runs = yokeflow_core::runs::Runs::new(f.db.clone());
+    let runs = yokeflow_core::run::runs::Runs::new(f.db.clone());
     let err = runs.set_task_status(&f.project_id, "a", TaskStatus::Review).await.unwrap_err();
     assert_eq!(err.code(), "move_refused", "{err}");
     assert!(err.to_string().contains(&format!("pid {}", std::process::id())), "{err}");
     drop(claim);
-    assert!(yokeflow_core::orchestrator::recover(&f.db, &f.project_id).await.is_ok());
+    assert!(yokeflow_core::run::orchestrator::recover(&f.db, &f.project_id).await.is_ok());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -605,10 +605,10 @@ async fn an_error_after_the_run_row_is_written_closes_the_row() {
             .await
             .unwrap();
     }
-    let (tx, _rx) = yokeflow_core::events::channel();
+    let (tx, _rx) = yokeflow_core::run::events::channel();
     let opts =
-        yokeflow_core::orchestrator::RunOptions { agent_command: Some(f.agent(json!({}))), ..Default::default() };
-    let err = yokeflow_core::orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap_err();
+        yokeflow_core::run::orchestrator::RunOptions { agent_command: Some(f.agent(json!({}))), ..Default::default() };
+    let err = yokeflow_core::run::orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap_err();
     assert!(err.to_string().contains("cannot plan the run"), "{err}");
     let rows: Vec<(String, Option<i64>)> =
         sqlx::query_as("SELECT status, ended_at FROM runs").fetch_all(f.db.pool()).await.unwrap();
@@ -671,7 +671,7 @@ async fn recovery_kills_a_test_command_left_by_a_dead_run() {
     let mut orphan = Command::new(support::SCRIPTED_AGENT)
         .args(["--task-id", "tests", "--action", "hang", "--sleep-ms", "0", "--marker", &f.marker])
         .current_dir(f.dir.path())
-        .env(yokeflow_core::merge::GATE_TESTS_ENV, &f.repo)
+        .env(yokeflow_core::gate::merge::GATE_TESTS_ENV, &f.repo)
         .process_group(0)
         .stdout(Stdio::null())
         .spawn()
@@ -680,7 +680,7 @@ async fn recovery_kills_a_test_command_left_by_a_dead_run() {
     let other_marker = format!("{}-other", f.marker);
     let mut other = Command::new(support::SCRIPTED_AGENT)
         .args(["--task-id", "tests", "--action", "hang", "--sleep-ms", "0", "--marker", &other_marker])
-        .env(yokeflow_core::merge::GATE_TESTS_ENV, f.dir.path().join("another-repo"))
+        .env(yokeflow_core::gate::merge::GATE_TESTS_ENV, f.dir.path().join("another-repo"))
         .process_group(0)
         .stdout(Stdio::null())
         .spawn()
@@ -691,7 +691,7 @@ async fn recovery_kills_a_test_command_left_by_a_dead_run() {
     {
         std::thread::sleep(Duration::from_millis(5));
     }
-    let report = yokeflow_core::orchestrator::recover(&f.db, &f.project_id).await.unwrap();
+    let report = yokeflow_core::run::orchestrator::recover(&f.db, &f.project_id).await.unwrap();
     assert!(report.processes_killed >= 1, "{report:?}");
     assert!(orphan.wait().unwrap().code().is_none(), "the orphan test command was killed by a signal");
     assert!(support::marked_processes(&other_marker).contains(&(other.id() as i32)), "another repository's tests live");
@@ -718,14 +718,14 @@ async fn recovery_leaves_a_persons_worktrees_and_locks_alone() {
     let target_lock = f.repo.join(".git/refs/heads/main.lock");
     std::fs::write(&target_lock, "").unwrap();
 
-    yokeflow_core::orchestrator::recover(&f.db, &f.project_id).await.unwrap();
+    yokeflow_core::run::orchestrator::recover(&f.db, &f.project_id).await.unwrap();
     assert!(admin.join("mine/index.lock").exists(), "a person's worktree lock was removed");
     assert!(admin.join("on-another-disk").exists(), "a person's worktree on another disk was pruned");
     assert!(target_lock.exists(), "a person's lock on the target was removed");
 
     // The same lock left by YokeFlow's own gate (it marks its target updates) is removed.
-    std::fs::write(f.repo.join(".yokeflow/locks").join(yokeflow_core::merge::TARGET_UPDATE_MARK), "").unwrap();
-    yokeflow_core::orchestrator::recover(&f.db, &f.project_id).await.unwrap();
+    std::fs::write(f.repo.join(".yokeflow/locks").join(yokeflow_core::gate::merge::TARGET_UPDATE_MARK), "").unwrap();
+    yokeflow_core::run::orchestrator::recover(&f.db, &f.project_id).await.unwrap();
     assert!(!target_lock.exists(), "the dead gate's lock on the target stayed");
     assert!(admin.join("mine/index.lock").exists());
 }
@@ -736,21 +736,21 @@ async fn a_crash_in_the_middle_of_a_slot_reset_loses_nothing() {
     let git = git2::Repository::open(&f.repo).unwrap();
     std::fs::write(f.repo.join(".gitignore"), "build/\n").unwrap();
     std::fs::write(f.repo.join("data.slow"), "tracked data\n").unwrap();
-    yokeflow_core::git::commit_all(&git, "data and ignores").unwrap();
-    let mut s = yokeflow_core::settings::get(&f.db, &f.project_id).await.unwrap();
+    yokeflow_core::sys::git::commit_all(&git, "data and ignores").unwrap();
+    let mut s = yokeflow_core::tasks::settings::get(&f.db, &f.project_id).await.unwrap();
     s.reuse_worktrees = true;
-    yokeflow_core::settings::save(&f.db, &f.project_id, &s).await.unwrap();
+    yokeflow_core::tasks::settings::save(&f.db, &f.project_id, &s).await.unwrap();
     let argv = f.agent(json!({ "default": { "sleep_ms": 5 } }));
     agent::save_agent_command(&f.db, &f.project_id, Some(&argv)).await.unwrap();
-    let run = |only: &str| yokeflow_core::orchestrator::RunOptions {
+    let run = |only: &str| yokeflow_core::run::orchestrator::RunOptions {
         max_worktrees: Some(1),
         only_tasks: Some(vec![only.to_string()]),
         ..Default::default()
     };
-    let (tx, _rx) = yokeflow_core::events::channel();
-    let report = yokeflow_core::orchestrator::run(&f.db, &f.project_id, run("a"), tx).await.unwrap();
+    let (tx, _rx) = yokeflow_core::run::events::channel();
+    let report = yokeflow_core::run::orchestrator::run(&f.db, &f.project_id, run("a"), tx).await.unwrap();
     assert!(report.all_done(), "{report:#?}");
-    let slot = yokeflow_core::worktree::work_home(&f.repo).join("worktrees/slot-0");
+    let slot = yokeflow_core::workspace::worktree::work_home(&f.repo).join("worktrees/slot-0");
     assert!(slot.is_dir(), "{:?}", f.worktree_dirs());
     // In the free slot: a build output (ignored), a person's edit of a tracked file, a new file.
     std::fs::create_dir_all(slot.join("build")).unwrap();
@@ -781,16 +781,16 @@ async fn a_crash_in_the_middle_of_a_slot_reset_loses_nothing() {
     assert!(f.repo.join(".yokeflow/worktree-meta/slot-0.reset").exists(), "killed while resetting");
 
     // Started again (without the hanging filter): recovery finishes the reset, b runs in the slot and lands.
-    let (tx, rx) = yokeflow_core::events::channel();
+    let (tx, rx) = yokeflow_core::run::events::channel();
     let seen = support::collect_events(rx);
-    let report = yokeflow_core::orchestrator::run(&f.db, &f.project_id, run("b"), tx).await.unwrap();
+    let report = yokeflow_core::run::orchestrator::run(&f.db, &f.project_id, run("b"), tx).await.unwrap();
     assert!(report.all_done(), "{report:#?}");
     let b_in: Vec<String> = seen
         .await
         .unwrap()
         .into_iter()
         .filter_map(|e| match e {
-            yokeflow_core::events::Event::WorktreeCreated { task_id, path, .. } if task_id == "b" => Some(path),
+            yokeflow_core::run::events::Event::WorktreeCreated { task_id, path, .. } if task_id == "b" => Some(path),
             _ => None,
         })
         .collect();
@@ -818,7 +818,7 @@ async fn a_crash_in_the_middle_of_a_slot_reset_loses_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worktree_cut_short_before_git_wrote_its_git_file_is_made_again() {
-    use yokeflow_core::worktree::Worktrees;
+    use yokeflow_core::workspace::worktree::Worktrees;
     let f = fixture(vec![task("a", &[], &["a.txt"], 5)]).await;
     let wts = Worktrees::open(&f.repo).unwrap();
     let base = git2::Repository::open(&f.repo).unwrap().refname_to_id("refs/heads/main").unwrap();
@@ -837,12 +837,12 @@ async fn a_worktree_cut_short_before_git_wrote_its_git_file_is_made_again() {
     .unwrap();
     sqlx::query("UPDATE tasks SET status = 'in_progress' WHERE id = 'a'").execute(f.db.pool()).await.unwrap();
 
-    let opts = yokeflow_core::orchestrator::RunOptions {
+    let opts = yokeflow_core::run::orchestrator::RunOptions {
         agent_command: Some(f.agent(json!({ "default": { "sleep_ms": 5 } }))),
         ..Default::default()
     };
-    let (tx, _rx) = yokeflow_core::events::channel();
-    let report = yokeflow_core::orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap();
+    let (tx, _rx) = yokeflow_core::run::events::channel();
+    let report = yokeflow_core::run::orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap();
     assert!(report.all_done(), "{report:#?}");
     assert!(f.target_file("a.txt").unwrap().contains("- a: done"));
     assert!(f.worktree_dirs().is_empty() && f.task_branches().is_empty());
@@ -850,7 +850,7 @@ async fn a_worktree_cut_short_before_git_wrote_its_git_file_is_made_again() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_branch_that_only_caught_up_with_the_target_is_not_a_landing() {
-    use yokeflow_core::worktree::Worktrees;
+    use yokeflow_core::workspace::worktree::Worktrees;
     let f = fixture(vec![task("a", &[], &["a.txt"], 5), task("b", &[], &["b.txt"], 5)]).await;
     let git = git2::Repository::open(&f.repo).unwrap();
     let base = git.refname_to_id("refs/heads/main").unwrap();
@@ -870,19 +870,19 @@ async fn a_branch_that_only_caught_up_with_the_target_is_not_a_landing() {
     sqlx::query("UPDATE tasks SET status = 'in_progress' WHERE id = 'a'").execute(f.db.pool()).await.unwrap();
     // Meanwhile the target moved on, and the next start's rebase brought a's empty branch up to it, then died.
     std::fs::write(f.repo.join("other.txt"), "someone else's work\n").unwrap();
-    let moved = yokeflow_core::git::commit_all(&git, "other work").unwrap();
+    let moved = yokeflow_core::sys::git::commit_all(&git, "other work").unwrap();
     git.reference(&format!("refs/heads/{}", info.branch), moved, true, "rebased").unwrap();
 
-    let report = yokeflow_core::orchestrator::recover(&f.db, &f.project_id).await.unwrap();
+    let report = yokeflow_core::run::orchestrator::recover(&f.db, &f.project_id).await.unwrap();
     assert!(report.tasks_found_merged.is_empty(), "{report:?}");
     assert_eq!(report.tasks_reset, ["a"]);
     assert_eq!(f.status_of("a").await, TaskStatus::Backlog);
-    let opts = yokeflow_core::orchestrator::RunOptions {
+    let opts = yokeflow_core::run::orchestrator::RunOptions {
         agent_command: Some(f.agent(json!({ "default": { "sleep_ms": 5 } }))),
         ..Default::default()
     };
-    let (tx, _rx) = yokeflow_core::events::channel();
-    let run = yokeflow_core::orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap();
+    let (tx, _rx) = yokeflow_core::run::events::channel();
+    let run = yokeflow_core::run::orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap();
     assert!(run.all_done(), "{run:#?}");
     assert!(f.target_file("a.txt").unwrap().contains("- a: done"), "a's work is on the target");
 }

@@ -5,10 +5,10 @@ mod support;
 
 use serde_json::json;
 use support::{cli, fixture, task};
-use yokeflow_core::diff::{self, DiffSource, FileChange};
-use yokeflow_core::events;
+use yokeflow_core::gate::diff::{self, DiffSource, FileChange};
 use yokeflow_core::model::TaskStatus;
-use yokeflow_core::orchestrator::{self, RunOptions};
+use yokeflow_core::run::events;
+use yokeflow_core::run::orchestrator::{self, RunOptions};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tasks_diff_follows_it_from_review_to_done() {
@@ -32,7 +32,7 @@ async fn a_tasks_diff_follows_it_from_review_to_done() {
     assert_eq!(d.additions, d.files[0].additions);
 
     // A person (or a feedback session) edits in the worktree: the diff shows it before any commit.
-    let wt = yokeflow_core::locations::worktree_dir(&f.db, &f.project_id, "a").await.unwrap();
+    let wt = yokeflow_core::store::locations::worktree_dir(&f.db, &f.project_id, "a").await.unwrap();
     std::fs::write(wt.join("notes.md"), "uncommitted\n").unwrap();
     std::fs::write(wt.join("README.md"), "changed readme\n").unwrap();
     let d = diff::task_diff(&f.db, &f.project_id, "a").await.unwrap();
@@ -49,7 +49,7 @@ async fn a_tasks_diff_follows_it_from_review_to_done() {
     // Landed (tests pass now): the diff is what the landing changed on the target, though the branch is gone.
     std::fs::remove_file(wt.join("notes.md")).unwrap();
     std::fs::write(wt.join("README.md"), "test repo\n").unwrap();
-    yokeflow_core::tasks::set_status(&f.db, &f.project_id, "a", TaskStatus::Backlog, None).await.unwrap();
+    yokeflow_core::store::tasks::set_status(&f.db, &f.project_id, "a", TaskStatus::Backlog, None).await.unwrap();
     let opts = RunOptions { agent_command: Some(agent), test_command: Some(vec!["true".into()]), ..Default::default() };
     let (tx, _rx) = events::channel();
     let report = orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap();
@@ -79,7 +79,7 @@ async fn a_huge_file_is_folded_not_sent() {
         RunOptions { agent_command: Some(agent), test_command: Some(vec!["false".into()]), ..Default::default() };
     let (tx, _rx) = events::channel();
     orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap();
-    let wt = yokeflow_core::locations::worktree_dir(&f.db, &f.project_id, "big").await.unwrap();
+    let wt = yokeflow_core::store::locations::worktree_dir(&f.db, &f.project_id, "big").await.unwrap();
     let line = "x".repeat(99);
     std::fs::write(wt.join("huge.txt"), format!("{line}\n").repeat(5_000)).unwrap();
     let d = diff::task_diff(&f.db, &f.project_id, "big").await.unwrap();
@@ -97,7 +97,7 @@ async fn discarding_a_tasks_work_asks_first_and_keeps_its_commits_out_of_sight()
     let (tx, _rx) = events::channel();
     orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap();
     assert_eq!(f.status_of("a").await, TaskStatus::Review);
-    let wt = yokeflow_core::locations::worktree_dir(&f.db, &f.project_id, "a").await.unwrap();
+    let wt = yokeflow_core::store::locations::worktree_dir(&f.db, &f.project_id, "a").await.unwrap();
     let branch = git2::Repository::open(&wt).unwrap().head().unwrap().shorthand().unwrap().to_string();
     let tip = git2::Repository::open(&f.repo).unwrap().revparse_single(&branch).unwrap().id();
 
@@ -123,11 +123,11 @@ async fn discarding_a_tasks_work_asks_first_and_keeps_its_commits_out_of_sight()
     assert!(git.find_branch(&branch, git2::BranchType::Local).is_err());
     assert!(!wt.exists(), "the worktree folder is gone");
     assert_eq!(f.status_of("a").await, TaskStatus::Backlog);
-    assert!(yokeflow_core::feedback::pending(&f.db, &f.project_id, "a").await.unwrap().is_empty());
+    assert!(yokeflow_core::agents::feedback::pending(&f.db, &f.project_id, "a").await.unwrap().is_empty());
     assert_eq!(diff::task_diff(&f.db, &f.project_id, "a").await.unwrap_err().code(), "not_found");
     // The other task's work is untouched; a landed or running task's work cannot be discarded.
     assert_eq!(f.status_of("b").await, TaskStatus::Review);
-    yokeflow_core::tasks::set_status(&f.db, &f.project_id, "b", TaskStatus::Done, None).await.unwrap();
+    yokeflow_core::store::tasks::set_status(&f.db, &f.project_id, "b", TaskStatus::Done, None).await.unwrap();
     assert_eq!(cli(&f.db_path, &f.repo, &["--json", "discard", "b", "--yes"]).await.error_code(), "move_refused");
     assert_eq!(cli(&f.db_path, &f.repo, &["--json", "discard", "nope", "--yes"]).await.error_code(), "not_found");
 }
@@ -135,9 +135,9 @@ async fn discarding_a_tasks_work_asks_first_and_keeps_its_commits_out_of_sight()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn feedback_on_a_running_task_is_taken_only_while_its_agent_works() {
     let f = fixture(vec![task("a", &[], &["src/a.txt"], 1)]).await;
-    let runs = yokeflow_core::runs::Runs::new(f.db.clone());
+    let runs = yokeflow_core::run::runs::Runs::new(f.db.clone());
     // A task In Progress whose worktree row says its agent works (as a run records it), then that it is merging.
-    yokeflow_core::tasks::set_status(&f.db, &f.project_id, "a", TaskStatus::InProgress, None).await.unwrap();
+    yokeflow_core::store::tasks::set_status(&f.db, &f.project_id, "a", TaskStatus::InProgress, None).await.unwrap();
     let row = |status: &'static str| {
         let (db, pid) = (f.db.clone(), f.project_id.clone());
         async move {
@@ -156,16 +156,20 @@ async fn feedback_on_a_running_task_is_taken_only_while_its_agent_works() {
     row("active").await;
     let (remark, route, started) =
         runs.feedback(&f.project_id, "a", "also the empty cart", Default::default()).await.unwrap();
-    assert_eq!(route, yokeflow_core::runs::FeedbackRoute::Queued);
+    assert_eq!(route, yokeflow_core::run::runs::FeedbackRoute::Queued);
     assert!(started.is_none());
-    assert_eq!(yokeflow_core::feedback::pending(&f.db, &f.project_id, "a").await.unwrap(), vec![remark]);
+    assert_eq!(yokeflow_core::agents::feedback::pending(&f.db, &f.project_id, "a").await.unwrap(), vec![remark]);
 
     sqlx::query("UPDATE worktrees SET status = 'merging' WHERE task_id = 'a'").execute(f.db.pool()).await.unwrap();
     let Err(refused) = runs.feedback(&f.project_id, "a", "one more thing", Default::default()).await else {
         panic!("feedback was taken while the work was merging")
     };
     assert_eq!(refused.code(), "move_refused", "{refused}");
-    assert_eq!(yokeflow_core::feedback::pending(&f.db, &f.project_id, "a").await.unwrap().len(), 1, "nothing stored");
+    assert_eq!(
+        yokeflow_core::agents::feedback::pending(&f.db, &f.project_id, "a").await.unwrap().len(),
+        1,
+        "nothing stored"
+    );
     let Err(empty) = runs.feedback(&f.project_id, "a", "  ", Default::default()).await else {
         panic!("empty feedback taken")
     };

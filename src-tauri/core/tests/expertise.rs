@@ -14,7 +14,7 @@ use yokeflow_core::expertise::{
     self, ConflictResolution, Expertise, ExpertiseEvent, Keep, Layout, RouteSource, SyncOptions, WatchOptions, Watcher,
 };
 use yokeflow_core::model::Project;
-use yokeflow_core::{import, project, Db};
+use yokeflow_core::{store::db::Db, store::project, tasks::import};
 
 mod support;
 

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use serde_json::json;
 use yokeflow_core::expertise::{self, Layout, RouteSource};
 use yokeflow_core::model::Project;
-use yokeflow_core::{import, project, Db};
+use yokeflow_core::{store::db::Db, store::project, tasks::import};
 
 /// A CRM's experts, written the way people write them.
 const CRM_EXPERTS: &[(&str, &str)] = &[
@@ -424,7 +424,7 @@ async fn claude_is_told_which_files_to_read_and_other_agents_get_the_expertise_i
     let t = tree(CRM_EXPERTS, CRM_SKILLS, json!([{ "id": "z", "title": "Create a Zoom call for the lead" }])).await;
     expertise::import_all(&t.db, &t.p).await.unwrap();
     let zoom = expertise::route(&t.db, &t.p, "z").await.unwrap();
-    let named = yokeflow_core::learn::expert_context(&zoom, &t.repo, &[], false).unwrap();
+    let named = yokeflow_core::expertise::learn::expert_context(&zoom, &t.repo, &[], false).unwrap();
     assert!(named.contains("`.claude/skills/zoom/SKILL.md`"), "{named}");
     let db = expertise::get(&t.db, &t.p, "database").await.unwrap().unwrap();
     let d = yokeflow_core::expertise::RoutingDecision {
@@ -435,8 +435,8 @@ async fn claude_is_told_which_files_to_read_and_other_agents_get_the_expertise_i
         reasons: vec![],
         skill: None,
     };
-    let for_claude = yokeflow_core::learn::expert_context(&d, &t.repo, &db.patterns, false).unwrap();
+    let for_claude = yokeflow_core::expertise::learn::expert_context(&d, &t.repo, &db.patterns, false).unwrap();
     assert!(for_claude.contains("expertise.yaml") && !for_claude.contains("What it knows"), "{for_claude}");
-    let inline = yokeflow_core::learn::expert_context(&d, &t.repo, &db.patterns, true).unwrap();
+    let inline = yokeflow_core::expertise::learn::expert_context(&d, &t.repo, &db.patterns, true).unwrap();
     assert!(inline.contains("What it knows:\n  * Migrations are append-only"), "{inline}");
 }

@@ -6,9 +6,9 @@
 mod support;
 
 use support::{fixture, task};
-use yokeflow_core::events;
 use yokeflow_core::model::TaskStatus;
-use yokeflow_core::orchestrator::{self, RunOptions};
+use yokeflow_core::run::events;
+use yokeflow_core::run::orchestrator::{self, RunOptions};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_inherited_git_environment_does_not_reach_agents_or_tests() {

@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use support::rng::Rng;
 use support::{fixture, task};
-use yokeflow_core::events::{self, Event};
 use yokeflow_core::model::{RunStatus, TaskStatus};
-use yokeflow_core::orchestrator::{self, RunOptions};
+use yokeflow_core::run::events::{self, Event};
+use yokeflow_core::run::orchestrator::{self, RunOptions};
 
 /// Fails when a file `FAIL` exists; otherwise records the tested tree as passed. It takes a moment (longer than most
 /// agents here), so finished work queues at the gate and lands in batches, bisected when one of them fails.

@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use serde_json::json;
 use support::{fixture, task, Fixture};
-use yokeflow_core::events;
 use yokeflow_core::expertise::{self, Expertise};
 use yokeflow_core::model::{Project, TaskStatus};
-use yokeflow_core::orchestrator::{self, RunOptions};
-use yokeflow_core::{git, project};
+use yokeflow_core::run::events;
+use yokeflow_core::run::orchestrator::{self, RunOptions};
+use yokeflow_core::{store::project, sys::git};
 
 const API_YAML: &str = ".claude/commands/experts/api/expertise.yaml";
 

@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 
 use git2::build::TreeUpdateBuilder;
 use git2::{BranchType, FileMode, Oid, Repository, RepositoryInitOptions};
-use yokeflow_core::merge::{GateConfig, LandOutcome, MergeGate};
-use yokeflow_core::user_checkout::CheckoutSync;
-use yokeflow_core::CoreError;
+use yokeflow_core::error::CoreError;
+use yokeflow_core::gate::merge::{GateConfig, LandOutcome, MergeGate};
+use yokeflow_core::workspace::user_checkout::CheckoutSync;
 #[path = "support/repo_dir.rs"]
 mod repo_dir;
 #[path = "support/rng.rs"]
@@ -35,7 +35,7 @@ fn repo_on_main() -> (RepoDir, Repository) {
     repo.config().unwrap().set_str("user.email", "test@example.com").unwrap();
     fs::write(dir.path().join("a.txt"), "one\ntwo\nthree\n").unwrap();
     fs::write(dir.path().join("b.txt"), "b\n").unwrap();
-    yokeflow_core::git::commit_all(&repo, "initial").unwrap();
+    yokeflow_core::sys::git::commit_all(&repo, "initial").unwrap();
     (dir, repo)
 }
 
@@ -492,7 +492,7 @@ async fn without_a_test_command_a_clean_merge_lands_untested() {
     commit_on(&repo, "main", base, &[("m.txt", Some("m\n"))]);
     let outcome = gate(dir.path(), None).land("feature", "m").await.unwrap();
     assert!(matches!(outcome, LandOutcome::Merged { tested: false, attempts: 1, .. }), "{outcome:?}");
-    let integration = yokeflow_core::worktree::work_home(dir.path()).join("integration");
+    let integration = yokeflow_core::workspace::worktree::work_home(dir.path()).join("integration");
     assert!(!integration.exists(), "no checkout is needed without tests");
 }
 
@@ -883,7 +883,10 @@ async fn the_gates_tests_get_their_own_port_range_and_the_main_checkout() {
     let (dir, repo) = repo();
     let base = tip(&repo, "main");
     commit_on(&repo, "feature", base, &[("f.txt", Some("f\n"))]);
-    let port = yokeflow_core::ports::first_port(yokeflow_core::ports::BASE_PORT, yokeflow_core::ports::GATE_SLOT);
+    let port = yokeflow_core::workspace::ports::first_port(
+        yokeflow_core::workspace::ports::BASE_PORT,
+        yokeflow_core::workspace::ports::GATE_SLOT,
+    );
     let check = format!(
         "test \"$YOKEFLOW_PORT\" = {port} && test \"$YOKEFLOW_ROOT\" = '{}' && test \"$YOKEFLOW_WORKTREE\" = \"$PWD\"",
         dir.path().display()
@@ -963,7 +966,7 @@ until grep -q tampered a.txt; do sleep 0.01; done; exit 0"#;
     assert!(log.contains("no longer holds the tested tree") && log.contains("a.txt"), "{log}");
     assert_eq!(tip(&repo, "main"), base, "a tree changed while it was tested never lands");
     let root = dir.path().canonicalize().unwrap().display().to_string();
-    let left = yokeflow_core::process::processes_with(yokeflow_core::merge::GATE_TESTS_ENV).remove(&root);
+    let left = yokeflow_core::sys::process::processes_with(yokeflow_core::gate::merge::GATE_TESTS_ENV).remove(&root);
     assert!(left.is_none(), "the daemon outlived the tests: {left:?}");
 }
 

@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use serde_json::json;
 use support::{fixture, task};
-use yokeflow_core::agent;
-use yokeflow_core::events::{self, Event};
 use yokeflow_core::model::{RunMode, RunStatus, TaskStatus};
-use yokeflow_core::orchestrator::{self, RunOptions};
 use yokeflow_core::plan::{self, PlanTask};
+use yokeflow_core::run::agent;
+use yokeflow_core::run::events::{self, Event};
+use yokeflow_core::run::orchestrator::{self, RunOptions};
 
 /// Two epics plus shared integration work: a DAG with a critical path of 4 and room for 4 workers.
 fn twelve_tasks() -> Vec<serde_json::Value> {
@@ -140,7 +140,7 @@ async fn twelve_task_dag_runs_in_parallel_and_lands_everything() {
             .unwrap();
     assert_eq!(sessions, 12);
     // Sessions and worktrees carry the stored plan's batch and their worktree.
-    let plan = yokeflow_core::planner::get(&f.db, &f.project_id).await.unwrap().unwrap();
+    let plan = yokeflow_core::plan::planner::get(&f.db, &f.project_id).await.unwrap().unwrap();
     let rows: Vec<(String, Option<String>, Option<String>)> =
         sqlx::query_as("SELECT task_id, batch_id, worktree_id FROM sessions").fetch_all(f.db.pool()).await.unwrap();
     for (task, batch, worktree) in rows {
@@ -518,7 +518,7 @@ async fn retry_merge_lands_a_fixed_branch_without_the_agent() {
                 // A person fixes the branch in its worktree and commits.
                 let path = worktree.clone().unwrap();
                 std::fs::write(path.join("fixed.txt"), "fixed\n").unwrap();
-                yokeflow_core::git::commit_all(&git2::Repository::open(&path).unwrap(), "fix the tests").unwrap();
+                yokeflow_core::sys::git::commit_all(&git2::Repository::open(&path).unwrap(), "fix the tests").unwrap();
                 assert!(handle.retry_merge("a"));
             }
             Event::TaskStatusChanged { status: TaskStatus::Done, .. } => {
@@ -620,12 +620,12 @@ pathlib.Path(task + ".txt").write_text(repr(sorted(env.items())) + "\n")
     let (tx, _rx) = events::channel();
     let report = orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap();
     assert!(report.all_done(), "{report:#?}");
-    let base = yokeflow_core::project::port_base(&f.db, &f.project_id).await.unwrap();
+    let base = yokeflow_core::store::project::port_base(&f.db, &f.project_id).await.unwrap();
     let mut seen = Vec::new();
     for t in ["a", "b"] {
         let text = f.target_file(&format!("{t}.txt")).unwrap();
         let slot = report.tasks.iter().find(|x| x.task_id == t).unwrap().slot;
-        let port = yokeflow_core::ports::first_port(base, slot);
+        let port = yokeflow_core::workspace::ports::first_port(base, slot);
         assert!(text.contains(&format!("('YOKEFLOW_PORT', '{port}')")), "{t}: {text}");
         assert!(text.contains(&format!("('YOKEFLOW_SLOT', '{slot}')")), "{t}: {text}");
         assert!(text.contains(&format!("('YOKEFLOW_ROOT', '{}')", f.repo.display())), "{t}: {text}");
@@ -636,9 +636,9 @@ pathlib.Path(task + ".txt").write_text(repr(sorted(env.items())) + "\n")
     // Another project registered next has a block of its own: its slot 0 is not this project's.
     let other = f.dir.path().join("other");
     support::init_repo(&other, &[("README.md", "other\n")]);
-    let second = yokeflow_core::project::init(&f.db, &other).await.unwrap();
-    let other_base = yokeflow_core::project::port_base(&f.db, &second.id).await.unwrap();
-    assert_eq!(other_base, base + yokeflow_core::ports::BLOCK, "{base} {other_base}");
+    let second = yokeflow_core::store::project::init(&f.db, &other).await.unwrap();
+    let other_base = yokeflow_core::store::project::port_base(&f.db, &second.id).await.unwrap();
+    assert_eq!(other_base, base + yokeflow_core::workspace::ports::BLOCK, "{base} {other_base}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -650,22 +650,22 @@ async fn status_says_what_the_worktrees_the_gate_and_the_logs_use_on_disk() {
     let opts = RunOptions { agent_command: Some(agent), ..Default::default() };
     let (tx, _rx) = events::channel();
     orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap();
-    let usage = yokeflow_core::worktree::disk_usage(&f.repo).unwrap();
+    let usage = yokeflow_core::workspace::worktree::disk_usage(&f.repo).unwrap();
     assert_eq!(usage.worktrees, 1, "{usage:?}");
     assert!(usage.worktree_bytes > 0 && usage.log_bytes > 0, "{usage:?}");
     let out = support::cli(&f.db_path, &f.repo, &["status"]).await;
     assert_eq!(out.code, 0, "{}", out.stderr);
     let line = out.stdout.lines().find(|l| l.starts_with("on disk: ")).unwrap_or_else(|| panic!("{}", out.stdout));
     assert!(line.starts_with("on disk: 1 worktree(s) "), "{line}");
-    assert_eq!(yokeflow_core::worktree::human_bytes(1536), "1.5 KiB");
-    assert_eq!(yokeflow_core::worktree::human_bytes(3 << 30), "3.0 GiB");
+    assert_eq!(yokeflow_core::workspace::worktree::human_bytes(1536), "1.5 KiB");
+    assert_eq!(yokeflow_core::workspace::worktree::human_bytes(3 << 30), "3.0 GiB");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_plan_counts_the_merge_gate_once_a_run_measured_it() {
     let spec: Vec<_> = (0..6).map(|i| task(&format!("t{i}"), &[], &[&format!("f{i}.txt")], 10)).collect();
     let f = fixture(spec.clone()).await;
-    let before = yokeflow_core::planner::build(&f.db, &f.project_id, Some(2)).await.unwrap();
+    let before = yokeflow_core::plan::planner::build(&f.db, &f.project_id, Some(2)).await.unwrap();
     assert_eq!((before.stats.gate_minutes, before.stats.predicted_with_gate), (0, None), "nothing measured yet");
     let opts = RunOptions {
         max_worktrees: Some(2),
@@ -682,8 +682,8 @@ async fn the_plan_counts_the_merge_gate_once_a_run_measured_it() {
     let file = f.dir.path().join("tasks.json");
     let all: Vec<_> = spec.iter().chain(more.iter()).cloned().collect();
     std::fs::write(&file, serde_json::json!({ "project": "t", "tasks": all }).to_string()).unwrap();
-    yokeflow_core::import::import_file(&f.db, &f.project_id, &file).await.unwrap();
-    let after = yokeflow_core::planner::build(&f.db, &f.project_id, Some(2)).await.unwrap();
+    yokeflow_core::tasks::import::import_file(&f.db, &f.project_id, &file).await.unwrap();
+    let after = yokeflow_core::plan::planner::build(&f.db, &f.project_id, Some(2)).await.unwrap();
     assert!(after.stats.gate_minutes >= 1, "{:?}", after.stats);
     let gated = after.stats.predicted_with_gate.expect("predicted with the gate");
     assert!(gated > after.stats.predicted_makespan, "{:?}", after.stats);

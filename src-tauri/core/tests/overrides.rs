@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use serde_json::json;
 use support::{fixture, task};
-use yokeflow_core::events::{self, Event};
 use yokeflow_core::model::TaskStatus;
-use yokeflow_core::orchestrator::{self, RunOptions};
-use yokeflow_core::overrides::{self, RunAction, StatusDecision};
-use yokeflow_core::{locations, planner, CoreError};
+use yokeflow_core::run::events::{self, Event};
+use yokeflow_core::run::orchestrator::{self, RunOptions};
+use yokeflow_core::run::overrides::{self, RunAction, StatusDecision};
+use yokeflow_core::{error::CoreError, plan::planner, store::locations};
 
 /// Every column of every table that a move may touch, as text, for before/after comparisons.
 async fn dump(f: &support::Fixture) -> (Vec<(String, String, Option<String>)>, Option<String>) {

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use yokeflow_core::{import, planner, project, Db};
+use yokeflow_core::{plan::planner, store::db::Db, store::project, tasks::import};
 
 mod support;
 use support::CliOut as Out;
@@ -36,7 +36,7 @@ fn commit(f: &Fixture, files: &[(&str, &str)], message: &str) {
         write(&f.repo, path, content);
     }
     let r = git2::Repository::open(&f.repo).unwrap();
-    yokeflow_core::git::commit_all(&r, message).unwrap();
+    yokeflow_core::sys::git::commit_all(&r, message).unwrap();
 }
 
 async fn run(f: &Fixture, args: &[&str]) -> Out {
@@ -141,7 +141,7 @@ async fn co_change_history_widens_predictions() {
 #[tokio::test]
 async fn plan_is_rebuilt_on_import_stored_and_shown() {
     let f = fixture(&[]);
-    import_yaml(&f, yokeflow_core::demo::TASKS_YAML).await;
+    import_yaml(&f, yokeflow_core::tasks::demo::TASKS_YAML).await;
     // No `plan build`: the import built it.
     let shown = run(&f, &["plan", "show", "--json"]).await.json();
     let stored: Value = serde_json::from_str(&stored_plan(&f).await.expect("a stored plan")).unwrap();
@@ -163,7 +163,7 @@ async fn plan_is_rebuilt_on_import_stored_and_shown() {
 #[tokio::test]
 async fn simulate_reports_every_schedule_on_the_demo() {
     let f = fixture(&[]);
-    import_yaml(&f, yokeflow_core::demo::TASKS_YAML).await;
+    import_yaml(&f, yokeflow_core::tasks::demo::TASKS_YAML).await;
     for workers in [None, Some("2")] {
         let mut args = vec!["plan", "simulate", "--json"];
         args.extend(workers.iter().flat_map(|w| ["--workers", w]));
@@ -285,13 +285,17 @@ async fn empty_or_finished_projects_are_clear_errors() {
     import_yaml(&f, EDITS).await;
     let db = Db::open(&f.db).await.unwrap();
     let p = project::find_by_repo(&db, &f.repo).await.unwrap();
-    yokeflow_core::tasks::set_status(&db, &p.id, "a", yokeflow_core::model::TaskStatus::Done, None).await.unwrap();
+    yokeflow_core::store::tasks::set_status(&db, &p.id, "a", yokeflow_core::model::TaskStatus::Done, None)
+        .await
+        .unwrap();
     let plan = planner::build(&db, &p.id, None).await.unwrap();
     assert_eq!(plan.stats.task_count, 4);
     assert!(plan.batches.iter().all(|b| !b.task_ids.contains(&"a".to_string())));
     assert!(plan.batches[0].task_ids.contains(&"b".to_string()), "{:?}", plan.batches);
     for id in ["b", "c", "d", "e"] {
-        yokeflow_core::tasks::set_status(&db, &p.id, id, yokeflow_core::model::TaskStatus::Done, None).await.unwrap();
+        yokeflow_core::store::tasks::set_status(&db, &p.id, id, yokeflow_core::model::TaskStatus::Done, None)
+            .await
+            .unwrap();
     }
     let e = planner::build(&db, &p.id, None).await.unwrap_err();
     assert_eq!(e.code(), "plan_empty");
@@ -313,7 +317,7 @@ async fn a_failed_rebuild_does_not_undo_the_import() {
     let warning = summary.plan_warning.expect("a warning");
     assert!(warning.starts_with("the plan could not be rebuilt: git error"), "{warning}");
     assert!(planner::get(&db, &p.id).await.unwrap().is_none());
-    assert_eq!(yokeflow_core::tasks::list(&db, &p.id).await.unwrap().len(), 5);
+    assert_eq!(yokeflow_core::store::tasks::list(&db, &p.id).await.unwrap().len(), 5);
     db.close().await;
 }
 
@@ -321,7 +325,7 @@ async fn a_failed_rebuild_does_not_undo_the_import() {
 async fn the_demo_project_comes_with_a_plan() {
     let dir = tempfile::tempdir().unwrap();
     let db = Db::open(&dir.path().join("y.db")).await.unwrap();
-    let p = yokeflow_core::demo::ensure_demo(&db, dir.path()).await.unwrap();
+    let p = yokeflow_core::tasks::demo::ensure_demo(&db, dir.path()).await.unwrap();
     let plan = planner::get(&db, &p.id).await.unwrap().expect("the demo's plan");
     assert_eq!(plan.stats.task_count, 10);
     assert!(plan.conflict_pairs().iter().any(|c| c.a == "page-layout" && c.b == "theme"), "{:?}", plan.conflict_groups);

@@ -14,11 +14,11 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use support::fake_api::FakeApi;
 use support::{cli, fixture, Fixture};
-use yokeflow_core::events::{self, Event};
+use yokeflow_core::agents::sessions::{self, SessionState};
+use yokeflow_core::agents::transcript::EntryKind;
 use yokeflow_core::model::TaskStatus;
-use yokeflow_core::orchestrator::{self, RunOptions};
-use yokeflow_core::sessions::{self, SessionState};
-use yokeflow_core::transcript::EntryKind;
+use yokeflow_core::run::events::{self, Event};
+use yokeflow_core::run::orchestrator::{self, RunOptions};
 
 /// The pinned CLI version (keep in step with `scripts/setup.sh`).
 const CLAUDE_VERSION: &str = "2.1.197";
@@ -76,7 +76,7 @@ fn write_and_commit(id: &str) -> Vec<Value> {
     ]
 }
 
-async fn run(f: &Fixture, agent: Vec<String>) -> (yokeflow_core::report::RunReport, Vec<Event>) {
+async fn run(f: &Fixture, agent: Vec<String>) -> (yokeflow_core::run::report::RunReport, Vec<Event>) {
     let (tx, rx) = events::channel();
     let collector = support::collect_events(rx);
     let opts = RunOptions {
@@ -212,7 +212,7 @@ async fn a_refused_tool_sends_the_task_to_review_with_the_reason_until_a_person_
     assert!(allowed["effective"].as_array().unwrap().iter().any(|r| r == "Bash(git commit:*)"));
     let listed = cli(&f.db_path, &f.repo, &["permissions"]).await;
     assert!(listed.stdout.contains("Bash(python3:*)") && listed.stdout.contains("allowed here"), "{}", listed.stdout);
-    yokeflow_core::tasks::set_status(&f.db, &f.project_id, "gen", TaskStatus::Backlog, None).await.unwrap();
+    yokeflow_core::store::tasks::set_status(&f.db, &f.project_id, "gen", TaskStatus::Backlog, None).await.unwrap();
     let (report, _) = run(&f, agent).await;
     assert!(report.all_done(), "{report:#?}");
     assert_eq!(f.target_file("made.txt").as_deref(), Some("made by python"));
@@ -247,7 +247,7 @@ async fn feedback_resumes_the_same_conversation_and_lands_through_the_gate() {
         fixture(vec![scripted_task("fb", &[], steps), scripted_task("after", &["fb"], json!([{"say": "x"}]))]).await;
     let api = FakeApi::start("fake-anthropic", f.dir.path());
     let agent = claude_agent(&claude, &api, &f);
-    yokeflow_core::agent::save_agent_command(&f.db, &f.project_id, Some(&agent)).await.unwrap();
+    yokeflow_core::run::agent::save_agent_command(&f.db, &f.project_id, Some(&agent)).await.unwrap();
     let out = cli(&f.db_path, &f.repo, &["--json", "run", "--max-worktrees", "1"]).await;
     assert_eq!(out.code, 1, "one task in Review: {}", out.stderr);
     assert_eq!(f.status_of("fb").await, TaskStatus::Review);
@@ -317,7 +317,7 @@ async fn a_spent_budget_starts_no_more_tasks_and_the_run_says_why() {
     assert!(warnings.iter().any(|w| w.contains("budget") && w.contains("no new task starts")), "{warnings:?}");
 
     // The last task spending the budget kept nothing from starting: the report does not say it did.
-    yokeflow_core::tasks::set_status(&f.db, &f.project_id, "b2", TaskStatus::Done, None).await.unwrap();
+    yokeflow_core::store::tasks::set_status(&f.db, &f.project_id, "b2", TaskStatus::Done, None).await.unwrap();
     let (tx, _rx) = events::channel();
     let opts = RunOptions {
         agent_command: Some(claude_agent(&claude, &api, &f)),
@@ -355,15 +355,15 @@ async fn session_zero_drafts_the_tasks_fixes_an_invalid_first_file_in_the_same_c
     let repo = dir.path().join("shop");
     support::init_repo(&repo, &[("README.md", "# Shop\n"), ("src/app.py", "print('shop')\n")]);
     let db_path = dir.path().join("yokeflow.db");
-    let db = yokeflow_core::Db::open(&db_path).await.unwrap();
-    let p = yokeflow_core::project::init(&db, &repo).await.unwrap();
+    let db = yokeflow_core::store::db::Db::open(&db_path).await.unwrap();
+    let p = yokeflow_core::store::project::init(&db, &repo).await.unwrap();
     let api = FakeApi::start("fake-anthropic", dir.path());
     let agent = claude_agent_in(&claude, &api, dir.path());
     let spec = spec_with_script(dir.path());
 
     // The preview: nothing of the project changes.
-    let runs = yokeflow_core::runs::Runs::new(db.clone());
-    let req = yokeflow_core::draft::DraftRequest {
+    let runs = yokeflow_core::run::runs::Runs::new(db.clone());
+    let req = yokeflow_core::run::draft::DraftRequest {
         spec: Some(spec.clone()),
         agent: Some(agent.clone()),
         timeout: Some(Duration::from_secs(300)),
@@ -379,7 +379,7 @@ async fn session_zero_drafts_the_tasks_fixes_an_invalid_first_file_in_the_same_c
     assert_eq!(plan.batches.len(), 2);
     assert_eq!(plan.stats.predicted_makespan, 50);
     assert!(preview.cost_usd.is_some_and(|c| c > 0.0));
-    assert!(yokeflow_core::tasks::list(&db, &p.id).await.unwrap().is_empty(), "a preview changes nothing");
+    assert!(yokeflow_core::store::tasks::list(&db, &p.id).await.unwrap().is_empty(), "a preview changes nothing");
     assert!(!repo.join("yokeflow.yaml").exists());
     assert!(!repo.join(".yokeflow/drafts").read_dir().unwrap().any(|e| e.unwrap().path().is_dir()), "scratch removed");
 
@@ -401,8 +401,9 @@ async fn session_zero_drafts_the_tasks_fixes_an_invalid_first_file_in_the_same_c
         cli(&db_path, &repo, &["plan", "draft", "--spec", spec.to_str().unwrap(), "--agent", &argv, "--yes"]).await;
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     assert!(out.stdout.contains("Accepted: 2 task(s) added"), "{}", out.stdout);
-    let stored: Vec<String> = yokeflow_core::tasks::list(&db, &p.id).await.unwrap().into_iter().map(|t| t.id).collect();
+    let stored: Vec<String> =
+        yokeflow_core::store::tasks::list(&db, &p.id).await.unwrap().into_iter().map(|t| t.id).collect();
     assert_eq!(stored, vec!["products", "cart"]);
     assert_eq!(std::fs::read_to_string(repo.join("yokeflow.yaml")).unwrap(), VALID_DRAFT);
-    assert!(yokeflow_core::planner::get(&db, &p.id).await.unwrap().is_some(), "the plan was built");
+    assert!(yokeflow_core::plan::planner::get(&db, &p.id).await.unwrap().is_some(), "the plan was built");
 }

@@ -13,10 +13,10 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Value};
 use support::fake_api::FakeApi;
 use support::{cli, fixture, Fixture};
+use yokeflow_core::agents::sessions::{self, SessionState};
+use yokeflow_core::agents::transcript::EntryKind;
 use yokeflow_core::agents::AgentKind;
 use yokeflow_core::model::TaskStatus;
-use yokeflow_core::sessions::{self, SessionState};
-use yokeflow_core::transcript::EntryKind;
 
 /// The pinned CLI version (keep in step with `scripts/setup.sh`).
 const CODEX_VERSION: &str = "0.169.0";
@@ -29,7 +29,7 @@ fn require_codex() -> Option<PathBuf> {
 /// The Codex preset's argv with the installed CLI, its model provider pointed at `api`, and its own home (outside
 /// `/tmp`, where Codex refuses its helper binaries), so no person's config or sessions leak in.
 fn codex_agent(codex: &Path, api: &FakeApi, home: &Path) -> Vec<String> {
-    let preset = yokeflow_core::settings::presets().into_iter().find(|p| p.id == "codex").unwrap().argv;
+    let preset = yokeflow_core::tasks::settings::presets().into_iter().find(|p| p.id == "codex").unwrap().argv;
     let mut argv: Vec<String> = vec![
         "env".into(),
         "OPENAI_API_KEY=test-key-not-secret".into(),
@@ -89,7 +89,7 @@ fn scripted_task(id: &str, steps: Value) -> Value {
 
 /// `yokeflow run` with `agent` as the project's agent.
 async fn run_all(f: &Fixture, agent: &[String]) -> support::CliOut {
-    yokeflow_core::agent::save_agent_command(&f.db, &f.project_id, Some(agent)).await.unwrap();
+    yokeflow_core::run::agent::save_agent_command(&f.db, &f.project_id, Some(agent)).await.unwrap();
     cli(&f.db_path, &f.repo, &["--json", "run", "--max-worktrees", "2"]).await
 }
 
@@ -128,7 +128,7 @@ async fn feedback_resumes_the_codex_thread_with_exec_resume_and_lands() {
     let steps = json!([{"shell": "printf 'draft\\n' > fb.txt"}, {"say": "Drafted it."}]);
     let f = fixture(vec![scripted_task("fb", steps)]).await;
     let tests: Vec<String> = ["sh", "-c", "grep -q final fb.txt"].iter().map(|s| s.to_string()).collect();
-    yokeflow_core::project::set_test_command(&f.db, &f.project_id, Some(&tests)).await.unwrap();
+    yokeflow_core::store::project::set_test_command(&f.db, &f.project_id, Some(&tests)).await.unwrap();
     let api = FakeApi::start("fake-openai", f.dir.path());
     let home = CodexHome::new();
     let agent = codex_agent(&codex, &api, &home.0);

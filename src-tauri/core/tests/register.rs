@@ -6,7 +6,7 @@ mod support;
 use std::path::Path;
 
 use support::init_repo;
-use yokeflow_core::{planner, project, register, tasks, Db};
+use yokeflow_core::{plan::planner, store::db::Db, store::project, store::tasks, tasks::register};
 
 const GOOD: &str =
     "project: shop\ntasks:\n  - id: a\n    title: First\n  - id: b\n    title: Second\n    depends_on: [a]\n";

@@ -6,8 +6,8 @@ mod support;
 
 use serde_json::json;
 use support::{cli, init_repo};
-use yokeflow_core::runs::{RunRequest, Runs};
-use yokeflow_core::{approvals, project, settings, Db};
+use yokeflow_core::run::runs::{RunRequest, Runs};
+use yokeflow_core::{store::approvals, store::db::Db, store::project, tasks::settings};
 
 const TASKS: &str = "# Shop tasks.\ntest_command: [\"true\"]   # fast\ntasks:\n  - id: a\n    title: A\n";
 
@@ -64,7 +64,7 @@ async fn settings_are_checked_stored_approved_and_kept_in_the_tasks_file() {
     let p = project::get(&db, &p.id).await.unwrap();
     assert!(approvals::pending(&db, &p).await.unwrap().is_empty(), "a person's commands are approved as set");
     let text = std::fs::read_to_string(repo.join("yokeflow.yaml")).unwrap();
-    let file = yokeflow_core::taskfile::parse(&text, false).unwrap();
+    let file = yokeflow_core::tasks::taskfile::parse(&text, false).unwrap();
     assert_eq!(file.test_command, Some(vec!["sh".into(), "-c".into(), "exit 0".into()]), "{text}");
     assert!(text.contains("]   # fast\n"), "the comment on that line stays: {text}");
     assert!(text.starts_with("# Shop tasks.\n"), "the person's comment stays: {text}");

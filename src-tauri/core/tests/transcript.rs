@@ -6,10 +6,10 @@ mod support;
 
 use serde_json::json;
 use support::{fixture, task};
-use yokeflow_core::events::{self, Event};
-use yokeflow_core::orchestrator::{self, RunOptions};
-use yokeflow_core::sessions::{self, SessionState, MAX_ENTRIES_SHOWN};
-use yokeflow_core::transcript::EntryKind;
+use yokeflow_core::agents::sessions::{self, SessionState, MAX_ENTRIES_SHOWN};
+use yokeflow_core::agents::transcript::EntryKind;
+use yokeflow_core::run::events::{self, Event};
+use yokeflow_core::run::orchestrator::{self, RunOptions};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_chatty_agent_is_parsed_whole_streamed_in_batches_and_read_back_bounded() {
@@ -61,7 +61,7 @@ async fn a_chatty_agent_is_parsed_whole_streamed_in_batches_and_read_back_bounde
         .map(|e| e.unwrap().path())
         .find(|p| p.to_string_lossy().ends_with(".transcript.jsonl"))
         .unwrap();
-    let all = yokeflow_core::transcript::read(&path).unwrap();
+    let all = yokeflow_core::agents::transcript::read(&path).unwrap();
     assert!(all.len() > 10_000, "{}", all.len());
     assert_eq!(
         all.iter().filter(|e| e.kind == EntryKind::ToolCall && e.tool.as_deref() == Some("Read")).count(),
@@ -70,7 +70,7 @@ async fn a_chatty_agent_is_parsed_whole_streamed_in_batches_and_read_back_bounde
 }
 
 /// Waits for the first event `pick` accepts (or the run's end), returning it.
-async fn wait_for(rx: &mut yokeflow_core::events::EventReceiver, pick: impl Fn(&Event) -> bool) -> Event {
+async fn wait_for(rx: &mut yokeflow_core::run::events::EventReceiver, pick: impl Fn(&Event) -> bool) -> Event {
     loop {
         match rx.recv().await {
             Ok(ev) if pick(&ev) || matches!(ev, Event::RunFinished { .. }) => return ev,
@@ -105,7 +105,7 @@ async fn a_cancelled_session_leaves_its_remark_for_the_next_one() {
     let log = sessions::task_log(&f.db, &f.project_id, "a").await.unwrap();
     assert_eq!(log.sessions[0].outcome, SessionState::Cancelled);
     assert_eq!(log.sessions[0].remark.as_deref(), Some("keep me"), "the session was given the remark");
-    let pending = yokeflow_core::feedback::pending(&f.db, &f.project_id, "a").await.unwrap();
+    let pending = yokeflow_core::agents::feedback::pending(&f.db, &f.project_id, "a").await.unwrap();
     assert_eq!(pending.len(), 1, "a cancelled session answered nothing: the remark waits for the next one");
 }
 
@@ -124,7 +124,7 @@ async fn a_tool_allowed_during_a_run_reaches_the_next_session() {
     let seen = wait_for(&mut rx, |e| matches!(e, Event::AgentStarted { task_id, .. } if task_id == "a")).await;
     assert!(matches!(seen, Event::AgentStarted { .. }), "{seen:?}");
     // While `a`'s agent works, a person allows a tool; `b`'s agent, started later in the same run, gets it.
-    yokeflow_core::permissions::allow(&f.db, &f.project_id, "Bash(make lint:*)").await.unwrap();
+    yokeflow_core::agents::permissions::allow(&f.db, &f.project_id, "Bash(make lint:*)").await.unwrap();
     std::fs::write(&go, "").unwrap();
     let report = run.await.unwrap().unwrap();
     assert!(report.all_done(), "{report:#?}");

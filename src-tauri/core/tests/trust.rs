@@ -10,10 +10,10 @@ use std::time::Duration;
 
 use serde_json::json;
 use support::{cli, fixture, init_repo, task};
-use yokeflow_core::events::{self, Event};
 use yokeflow_core::model::TaskStatus;
-use yokeflow_core::orchestrator::{self, RunOptions};
-use yokeflow_core::{project, Db};
+use yokeflow_core::run::events::{self, Event};
+use yokeflow_core::run::orchestrator::{self, RunOptions};
+use yokeflow_core::{store::db::Db, store::project};
 
 /// A shell script as the agent: it runs in the task's worktree with YokeFlow's variables (`YOKEFLOW_TASK_ID`,
 /// `YOKEFLOW_ROOT`, ...), like any agent would.
@@ -154,7 +154,7 @@ esac"#;
 async fn a_daemon_an_agent_leaves_ends_with_its_session_before_its_work_reaches_the_gate() {
     let f = fixture(vec![task("a", &[], &["a.txt"], 5), task("b", &[], &["b.txt"], 5)]).await;
     // `setsid`: out of the agent's process group; it edits what the gate tests, forever.
-    let integration = yokeflow_core::worktree::work_home(&f.repo).join("integration");
+    let integration = yokeflow_core::workspace::worktree::work_home(&f.repo).join("integration");
     let script = format!(
         r#"case "$YOKEFLOW_TASK_ID" in
 a) setsid sh -c 'while :; do echo tampered >> "{integration}/README.md"; sleep 0.01; done' {marker} >/dev/null 2>&1 </dev/null &

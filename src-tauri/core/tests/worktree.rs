@@ -5,8 +5,8 @@ use std::fs;
 use std::path::Path;
 
 use git2::{BranchType, Oid, Repository, RepositoryInitOptions};
-use yokeflow_core::worktree::{RemoveOutcome, RemovePolicy, Worktrees};
-use yokeflow_core::CoreError;
+use yokeflow_core::error::CoreError;
+use yokeflow_core::workspace::worktree::{RemoveOutcome, RemovePolicy, Worktrees};
 #[path = "support/repo_dir.rs"]
 mod repo_dir;
 use repo_dir::RepoDir;
@@ -18,7 +18,7 @@ fn repo() -> (RepoDir, Repository) {
     repo.config().unwrap().set_str("user.name", "Test").unwrap();
     repo.config().unwrap().set_str("user.email", "test@example.com").unwrap();
     fs::write(dir.path().join("README.md"), "hello\n").unwrap();
-    yokeflow_core::git::commit_all(&repo, "initial").unwrap();
+    yokeflow_core::sys::git::commit_all(&repo, "initial").unwrap();
     (dir, repo)
 }
 
@@ -129,8 +129,8 @@ fn exclude_file_is_updated_once() {
     for _ in 0..3 {
         Worktrees::open(dir.path()).unwrap();
     }
-    let cfg = yokeflow_core::merge::GateConfig::new("main");
-    yokeflow_core::merge::MergeGate::open(dir.path(), cfg).unwrap();
+    let cfg = yokeflow_core::gate::merge::GateConfig::new("main");
+    yokeflow_core::gate::merge::MergeGate::open(dir.path(), cfg).unwrap();
     let text = fs::read_to_string(&exclude).unwrap();
     assert_eq!(text.lines().filter(|l| *l == "/.yokeflow/").count(), 1, "{text}");
     assert!(text.starts_with("*.swp\n"), "{text}");
@@ -212,12 +212,12 @@ fn commit_all_commits_every_change_once() {
 
 #[test]
 fn a_symlinked_yokeflow_folder_is_refused_and_nothing_is_written_through_it() {
-    use yokeflow_core::merge::{GateConfig, MergeGate};
+    use yokeflow_core::gate::merge::{GateConfig, MergeGate};
     let outside = tempfile::tempdir().unwrap();
     // A repository that commits `.yokeflow` as a link to somewhere else.
     let (dir, git) = repo();
     std::os::unix::fs::symlink(outside.path(), dir.path().join(".yokeflow")).unwrap();
-    yokeflow_core::git::commit_all(&git, "a link").unwrap();
+    yokeflow_core::sys::git::commit_all(&git, "a link").unwrap();
     let Err(err) = Worktrees::open(dir.path()) else { panic!("a symlinked .yokeflow was accepted") };
     assert!(err.to_string().contains("symbolic link"), "{err}");
     let Err(err) = MergeGate::open(dir.path(), GateConfig::new("main")) else {
@@ -236,7 +236,7 @@ fn a_symlinked_yokeflow_folder_is_refused_and_nothing_is_written_through_it() {
     fs::remove_file(dir.path().join(".yokeflow/logs")).unwrap();
     fs::remove_file(dir.path().join(".yokeflow/worktree-meta")).unwrap();
     // The worktrees' own home beside the checkout: its folders, and the home itself, are checked the same way.
-    let home = yokeflow_core::worktree::work_home(dir.path());
+    let home = yokeflow_core::workspace::worktree::work_home(dir.path());
     std::os::unix::fs::symlink(outside.path(), home.join("integration")).unwrap();
     assert!(MergeGate::open(dir.path(), GateConfig::new("main")).is_err(), "the integration folder is checked too");
     std::os::unix::fs::symlink(outside.path(), home.join("worktrees")).unwrap();
@@ -262,7 +262,7 @@ fn commit_in(dir: &Path, file: &str, text: &str, message: &str) {
 
 #[test]
 fn continued_work_is_rebased_onto_the_target_keeping_uncommitted_files_and_a_conflict_changes_nothing() {
-    use yokeflow_core::worktree::Rebase;
+    use yokeflow_core::workspace::worktree::Rebase;
     let (dir, repo) = repo();
     // A repository hook must never run (nothing from a repository runs unapproved).
     let marker = dir.path().join("hook-ran");
@@ -302,7 +302,7 @@ fn continued_work_is_rebased_onto_the_target_keeping_uncommitted_files_and_a_con
 
 #[test]
 fn a_parked_branch_is_rebased_in_memory_and_a_folder_left_off_its_branch_is_made_anew_keeping_its_changes() {
-    use yokeflow_core::worktree::{Parked, Rebase};
+    use yokeflow_core::workspace::worktree::{Parked, Rebase};
     let (dir, repo) = repo();
     let wts = Worktrees::open(dir.path()).unwrap();
     let info = wts.create("a", tip(&repo, "main")).unwrap();
@@ -348,7 +348,7 @@ fn a_parked_branch_is_rebased_in_memory_and_a_folder_left_off_its_branch_is_made
 
 #[test]
 fn kept_work_is_rebased_onto_the_commit_the_gate_trusts_not_a_tip_moved_outside_it() {
-    use yokeflow_core::worktree::Rebase;
+    use yokeflow_core::workspace::worktree::Rebase;
     let (dir, repo) = repo();
     let wts = Worktrees::open(dir.path()).unwrap();
     let info = wts.create("a", tip(&repo, "main")).unwrap();
@@ -363,7 +363,7 @@ fn kept_work_is_rebased_onto_the_commit_the_gate_trusts_not_a_tip_moved_outside_
     assert_eq!((a.parent_id(0).unwrap(), rebased.base_commit.clone()), (trusted, trusted.to_string()));
     assert!(!info.path.join("c.txt").exists(), "nothing of the untested commit is built on");
     // The same without a folder.
-    assert_eq!(wts.park(&rebased).unwrap(), yokeflow_core::worktree::Parked::Removed);
+    assert_eq!(wts.park(&rebased).unwrap(), yokeflow_core::workspace::worktree::Parked::Removed);
     assert_eq!(wts.rebase_branch(&info.branch, &trusted.to_string()).unwrap(), Rebase::UpToDate);
     assert!(wts.rebase_branch(&info.branch, "0123456789012345678901234567890123456789").is_err(), "no such commit");
 }
@@ -384,7 +384,7 @@ fn head_detached(dir: &Path) -> bool {
 fn a_slot_is_reset_for_the_next_task_keeping_ignored_build_outputs_and_saving_whatever_changed() {
     let (dir, repo) = repo();
     write(dir.path(), ".gitignore", "target/\n");
-    yokeflow_core::git::commit_all(&repo, "ignore target").unwrap();
+    yokeflow_core::sys::git::commit_all(&repo, "ignore target").unwrap();
     let wts = Worktrees::open(dir.path()).unwrap();
 
     // The slot's first task: a new folder named after the slot, on the task's own branch.
@@ -404,7 +404,7 @@ fn a_slot_is_reset_for_the_next_task_keeping_ignored_build_outputs_and_saving_wh
     assert!(!branch_exists(&repo, &a.branch), "the landed branch is gone");
     assert!(a.path.is_dir() && head_detached(&a.path), "the folder stays, its HEAD detached");
     assert!(wts.list().unwrap().is_empty(), "a free slot is no task's worktree");
-    let usage = yokeflow_core::worktree::disk_usage(dir.path()).unwrap();
+    let usage = yokeflow_core::workspace::worktree::disk_usage(dir.path()).unwrap();
     assert_eq!((usage.worktrees, usage.free_slots), (0, 1));
 
     // Between tasks someone edits the free folder: a tracked file, a new file, a new folder.
@@ -557,7 +557,7 @@ fn a_link_an_agent_leaves_is_committed_as_a_link_never_as_the_file_it_points_to(
 
     // YokeFlow's other commits (expertise files, init's files) store links the same way.
     std::os::unix::fs::symlink(secret.path().join("secret"), dir.path().join("leak2")).unwrap();
-    let oid = yokeflow_core::git::commit_paths(&repo, dir.path(), &["leak2".to_string()], "m").unwrap().unwrap();
+    let oid = yokeflow_core::sys::git::commit_paths(&repo, dir.path(), &["leak2".to_string()], "m").unwrap().unwrap();
     let tree = repo.find_commit(oid).unwrap().tree().unwrap();
     let entry = tree.get_name("leak2").unwrap();
     assert_eq!(entry.filemode(), 0o120000);

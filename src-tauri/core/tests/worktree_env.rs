@@ -10,8 +10,8 @@ use std::path::Path;
 use serde_json::json;
 use support::init_repo;
 use yokeflow_core::model::TaskStatus;
-use yokeflow_core::orchestrator::{self, RunOptions};
-use yokeflow_core::{approvals, events, import, project, tasks, Db};
+use yokeflow_core::run::orchestrator::{self, RunOptions};
+use yokeflow_core::{run::events, store::approvals, store::db::Db, store::project, store::tasks, tasks::import};
 
 const LOCKFILE: &str = r#"{
   "name": "shop",
@@ -187,11 +187,11 @@ fn a_dependency_folder_installed_for_another_lockfile_is_left_out_and_an_old_cop
     std::fs::create_dir_all(&dest).unwrap();
     std::fs::write(dest.join("package-lock.json"), "{\"v\": 1}\n").unwrap();
     let link = ["node_modules".to_string()];
-    let done = yokeflow_core::prepare::include_files(&root, &dest, &[], &link).unwrap();
+    let done = yokeflow_core::workspace::prepare::include_files(&root, &dest, &[], &link).unwrap();
     assert_eq!(done.linked, vec!["node_modules"], "{done:?}");
     // The tree now declares other dependencies: the checkout's do not fit it, and the earlier copy goes.
     std::fs::write(dest.join("package-lock.json"), "{\"v\": 2}\n").unwrap();
-    let done = yokeflow_core::prepare::include_files(&root, &dest, &[], &link).unwrap();
+    let done = yokeflow_core::workspace::prepare::include_files(&root, &dest, &[], &link).unwrap();
     assert!(done.linked.is_empty(), "{done:?}");
     let (path, why) = &done.skipped[0];
     assert_eq!(path, "node_modules");
@@ -200,7 +200,7 @@ fn a_dependency_folder_installed_for_another_lockfile_is_left_out_and_an_old_cop
     assert_eq!(std::fs::read_to_string(root.join("node_modules/dep/index.js")).unwrap(), "module.exports = 1;\n");
     // A worktree without the lockfile at all does not fit either; a `.env` beside it is no dependency folder.
     std::fs::remove_file(dest.join("package-lock.json")).unwrap();
-    let done = yokeflow_core::prepare::include_files(&root, &dest, &[], &link).unwrap();
+    let done = yokeflow_core::workspace::prepare::include_files(&root, &dest, &[], &link).unwrap();
     assert!(done.linked.is_empty() && !dest.join("node_modules").exists(), "{done:?}");
 }
 
@@ -243,7 +243,7 @@ fn included_files_never_take_what_git_tracks_or_leave_the_repository() {
     let dest = dir.path().join("wt");
     std::fs::create_dir_all(&dest).unwrap();
     let include = ["config/*.toml".to_string(), "cache".to_string(), "escape.txt".to_string()];
-    let done = yokeflow_core::prepare::include_files(&root, &dest, &include, &[]).unwrap();
+    let done = yokeflow_core::workspace::prepare::include_files(&root, &dest, &include, &[]).unwrap();
     assert_eq!(done.copied, vec!["config/local.toml", "cache"]);
     let skipped: Vec<(&str, &str)> = done.skipped.iter().map(|(p, w)| (p.as_str(), w.as_str())).collect();
     assert!(skipped.contains(&("config/app.toml", "git tracks it")), "{skipped:?}");
@@ -259,19 +259,19 @@ fn included_files_never_take_what_git_tracks_or_leave_the_repository() {
     assert!(std::fs::symlink_metadata(dest.join("cache/outside")).is_err(), "a link out of it is left out");
     // A second pass brings a copy the main checkout changed since up to date, and writes nothing else.
     std::fs::write(root.join("config/local.toml"), "mine, edited since\n").unwrap();
-    let again = yokeflow_core::prepare::include_files(&root, &dest, &include, &[]).unwrap();
+    let again = yokeflow_core::workspace::prepare::include_files(&root, &dest, &include, &[]).unwrap();
     assert_eq!(again.copied, vec!["config/local.toml"], "{again:?}");
     assert_eq!(std::fs::read_to_string(dest.join("config/local.toml")).unwrap(), "mine, edited since\n");
     assert!(again.skipped.contains(&("cache".into(), "the worktree has it already, up to date".into())), "{again:?}");
     // Linked instead of copied: the worktree's own folders holding the same files (hard links on this file system,
     // or clones); a second pass writes nothing.
     let fresh = dir.path().join("wt2");
-    let linked = yokeflow_core::prepare::include_files(&root, &fresh, &[], &["cache".into()]).unwrap();
+    let linked = yokeflow_core::workspace::prepare::include_files(&root, &fresh, &[], &["cache".into()]).unwrap();
     assert_eq!(linked.linked, vec!["cache"]);
     let meta = std::fs::symlink_metadata(fresh.join("cache")).unwrap();
     assert!(meta.is_dir() && !meta.file_type().is_symlink(), "never a symlink to the checkout's folder");
     assert_eq!(std::fs::read_to_string(fresh.join("cache/deep/blob")).unwrap(), "b\n");
-    let again = yokeflow_core::prepare::include_files(&root, &fresh, &[], &["cache".into()]).unwrap();
+    let again = yokeflow_core::workspace::prepare::include_files(&root, &fresh, &[], &["cache".into()]).unwrap();
     assert!(again.linked.is_empty() && again.skipped[0].1.contains("up to date"), "{again:?}");
     // In a real worktree, `cache/` (ignored as a folder) is linked as a folder git ignores.
     let wt = dir.path().join("wt3");
@@ -283,13 +283,16 @@ fn included_files_never_take_what_git_tracks_or_leave_the_repository() {
         .status();
     assert!(add.unwrap().success());
     let links = ["cache".to_string(), "config/local.toml".to_string()];
-    let done = yokeflow_core::prepare::include_files(&root, &wt, &[], &links).unwrap();
+    let done = yokeflow_core::workspace::prepare::include_files(&root, &wt, &[], &links).unwrap();
     assert_eq!(done.linked, vec!["cache", "config/local.toml"], "{done:?}");
     let status = std::process::Command::new("git").arg("-C").arg(&wt).args(["status", "--porcelain"]).output();
     assert_eq!(String::from_utf8_lossy(&status.unwrap().stdout), "", "nothing linked would be committed");
     // Patterns that would leave the repository are refused.
     for bad in ["../x", "/etc/passwd", ".git/config", ".yokeflow/logs", "a/**/b"] {
-        assert!(yokeflow_core::prepare::include_files(&root, &fresh, &[bad.to_string()], &[]).is_err(), "{bad}");
+        assert!(
+            yokeflow_core::workspace::prepare::include_files(&root, &fresh, &[bad.to_string()], &[]).is_err(),
+            "{bad}"
+        );
     }
 }
 
@@ -315,11 +318,11 @@ async fn reused_rust_project() -> (tempfile::TempDir, std::path::PathBuf, Db, St
     let p = project::get(&db, &p.id).await.unwrap();
     let pending = approvals::pending(&db, &p).await.unwrap();
     approvals::approve_shown(&db, &p, &pending).await.unwrap();
-    let mut s = yokeflow_core::settings::get(&db, &p.id).await.unwrap();
+    let mut s = yokeflow_core::tasks::settings::get(&db, &p.id).await.unwrap();
     assert!(!s.reuse_worktrees, "off unless a person turns it on");
     s.reuse_worktrees = true;
     // Not a repository setting: the tasks file is left as it is (the checkout stays clean for the landings).
-    yokeflow_core::settings::save(&db, &p.id, &s).await.unwrap();
+    yokeflow_core::tasks::settings::save(&db, &p.id, &s).await.unwrap();
     assert_eq!(std::fs::read_to_string(repo.join("yokeflow.yaml")).unwrap(), files.last().unwrap().1);
     (dir, repo, db, p.id)
 }
@@ -356,9 +359,9 @@ async fn the_second_task_in_a_reused_slot_builds_incrementally() {
     assert!(a.contains("Compiling dep") && a.contains("Compiling app"), "{a}");
     assert!(b.contains("skipped, the command and the lockfiles are the same"), "{b}");
     // The slot is free for the next run, its build kept; no task branch or other worktree is left.
-    let slot = yokeflow_core::worktree::work_home(&repo).join("worktrees/slot-0");
+    let slot = yokeflow_core::workspace::worktree::work_home(&repo).join("worktrees/slot-0");
     assert!(slot.join("target/debug").is_dir());
-    let usage = yokeflow_core::worktree::disk_usage(&repo).unwrap();
+    let usage = yokeflow_core::workspace::worktree::disk_usage(&repo).unwrap();
     assert_eq!((usage.worktrees, usage.free_slots), (0, 1));
     assert!(support::task_branches(&repo).is_empty(), "{:?}", support::task_branches(&repo));
     for t in ["a", "b"] {
@@ -366,9 +369,9 @@ async fn the_second_task_in_a_reused_slot_builds_incrementally() {
     }
 
     // Turning reuse off frees the disk at once.
-    let mut s = yokeflow_core::settings::get(&db, &id).await.unwrap();
+    let mut s = yokeflow_core::tasks::settings::get(&db, &id).await.unwrap();
     s.reuse_worktrees = false;
-    yokeflow_core::settings::save(&db, &id, &s).await.unwrap();
+    yokeflow_core::tasks::settings::save(&db, &id, &s).await.unwrap();
     assert!(!slot.exists());
 }
 
@@ -376,9 +379,9 @@ async fn the_second_task_in_a_reused_slot_builds_incrementally() {
 async fn with_reuse_every_task_works_in_a_slot_folder_even_while_others_wait_at_the_gate() {
     let spec: Vec<_> = (0..6).map(|i| support::task(&format!("t{i}"), &[], &[&format!("f{i}.txt")], 5)).collect();
     let f = support::fixture(spec).await;
-    let mut s = yokeflow_core::settings::get(&f.db, &f.project_id).await.unwrap();
+    let mut s = yokeflow_core::tasks::settings::get(&f.db, &f.project_id).await.unwrap();
     s.reuse_worktrees = true;
-    yokeflow_core::settings::save(&f.db, &f.project_id, &s).await.unwrap();
+    yokeflow_core::tasks::settings::save(&f.db, &f.project_id, &s).await.unwrap();
     let opts = RunOptions {
         max_worktrees: Some(2),
         agent_command: Some(f.agent(json!({ "default": { "sleep_ms": 50 } }))),
@@ -401,11 +404,11 @@ async fn with_reuse_every_task_works_in_a_slot_folder_even_while_others_wait_at_
         })
         .collect();
     assert_eq!(paths.len(), 6);
-    let home = yokeflow_core::worktree::work_home(&f.repo).join("worktrees/slot-");
+    let home = yokeflow_core::workspace::worktree::work_home(&f.repo).join("worktrees/slot-");
     assert!(paths.iter().all(|p| p.starts_with(&*home.to_string_lossy())), "{paths:?}");
     let folders = f.worktree_dirs();
     assert!(folders.iter().all(|d| d.starts_with("slot-")) && folders.len() <= 6, "{folders:?}");
-    let usage = yokeflow_core::worktree::disk_usage(&f.repo).unwrap();
+    let usage = yokeflow_core::workspace::worktree::disk_usage(&f.repo).unwrap();
     assert_eq!((usage.worktrees, usage.free_slots as usize), (0, folders.len()));
     assert!(f.task_branches().is_empty(), "{:?}", f.task_branches());
     // The next run keeps at most twice its workers of them.
@@ -421,9 +424,9 @@ async fn with_reuse_every_task_works_in_a_slot_folder_even_while_others_wait_at_
 async fn worktrees_while_work_waits(reuse: bool) {
     let spec: Vec<_> = (0..6).map(|i| support::task(&format!("t{i}"), &[], &[&format!("t{i}.txt")], 5)).collect();
     let f = support::fixture(spec).await;
-    let mut s = yokeflow_core::settings::get(&f.db, &f.project_id).await.unwrap();
+    let mut s = yokeflow_core::tasks::settings::get(&f.db, &f.project_id).await.unwrap();
     s.reuse_worktrees = reuse;
-    yokeflow_core::settings::save(&f.db, &f.project_id, &s).await.unwrap();
+    yokeflow_core::tasks::settings::save(&f.db, &f.project_id, &s).await.unwrap();
     let (counts, done) = (f.dir.path().join("counts"), f.dir.path().join("done"));
     let agent = format!(
         "ls \"$(dirname \"$YOKEFLOW_WORKTREE\")\" | wc -l >> '{}' && echo x > \"$YOKEFLOW_TASK_ID.txt\" && \
@@ -463,9 +466,9 @@ async fn reused_slot_folders_stay_within_the_worker_count_while_work_waits_at_th
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_task_whose_tests_fail_at_the_gate_gets_a_folder_of_its_branch_for_review() {
     let f = support::fixture(vec![support::task("a", &[], &["a.txt"], 5)]).await;
-    let mut s = yokeflow_core::settings::get(&f.db, &f.project_id).await.unwrap();
+    let mut s = yokeflow_core::tasks::settings::get(&f.db, &f.project_id).await.unwrap();
     s.reuse_worktrees = true;
-    yokeflow_core::settings::save(&f.db, &f.project_id, &s).await.unwrap();
+    yokeflow_core::tasks::settings::save(&f.db, &f.project_id, &s).await.unwrap();
     let opts = RunOptions {
         max_worktrees: Some(1),
         agent_command: Some(vec!["sh".into(), "-c".into(), "echo a > a.txt".into()]),
@@ -477,12 +480,12 @@ async fn a_task_whose_tests_fail_at_the_gate_gets_a_folder_of_its_branch_for_rev
     orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap();
     assert_eq!(f.status_of("a").await, TaskStatus::Review);
     // The slot's folder was freed at the gate; the task has a folder of its own branch again to look into.
-    let folder = yokeflow_core::locations::worktree_dir(&f.db, &f.project_id, "a").await.unwrap();
+    let folder = yokeflow_core::store::locations::worktree_dir(&f.db, &f.project_id, "a").await.unwrap();
     assert!(!folder.file_name().unwrap().to_string_lossy().starts_with("slot-"), "{}", folder.display());
     assert_eq!(std::fs::read_to_string(folder.join("a.txt")).unwrap(), "a\n");
     let head = git2::Repository::open(&folder).unwrap().head().unwrap().shorthand().unwrap().to_string();
     assert_eq!(vec![head], f.task_branches());
-    let diff = yokeflow_core::diff::task_diff(&f.db, &f.project_id, "a").await.unwrap();
+    let diff = yokeflow_core::gate::diff::task_diff(&f.db, &f.project_id, "a").await.unwrap();
     assert_eq!(diff.files.iter().map(|d| d.path.as_str()).collect::<Vec<_>>(), vec!["a.txt"]);
 }
 
@@ -502,7 +505,7 @@ fn an_included_file_is_never_written_through_a_folder_an_agent_replaced_by_a_lin
     std::os::unix::fs::symlink(&outside, wt.join("config")).unwrap();
     let include = ["config/local.toml".to_string(), ".env".to_string()];
     for (copy, link) in [(&include[..], &[][..]), (&[][..], &include[..])] {
-        let done = yokeflow_core::prepare::include_files(&root, &wt, copy, link).unwrap();
+        let done = yokeflow_core::workspace::prepare::include_files(&root, &wt, copy, link).unwrap();
         let why = done.skipped.iter().find(|(p, _)| p == "config/local.toml").map(|(_, w)| w.as_str());
         assert!(why.is_some_and(|w| w.contains("symbolic link")), "{done:?}");
         assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0, "nothing was written outside the worktree");
@@ -510,7 +513,7 @@ fn an_included_file_is_never_written_through_a_folder_an_agent_replaced_by_a_lin
     // The worktree folder itself a link: nothing at all is written through it.
     let linked_wt = dir.path().join("wt-link");
     std::os::unix::fs::symlink(&outside, &linked_wt).unwrap();
-    let done = yokeflow_core::prepare::include_files(&root, &linked_wt, &include, &[]).unwrap();
+    let done = yokeflow_core::workspace::prepare::include_files(&root, &linked_wt, &include, &[]).unwrap();
     assert!(done.copied.is_empty() && done.linked.is_empty(), "{done:?}");
     assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0);
 }
@@ -525,7 +528,7 @@ async fn a_reused_slot_runs_its_setup_again_only_when_a_lockfile_or_the_command_
     .await;
     std::fs::write(f.repo.join("package-lock.json"), "{\"v\": 1}\n").unwrap();
     let git = git2::Repository::open(&f.repo).unwrap();
-    yokeflow_core::git::commit_all(&git, "a lockfile").unwrap();
+    yokeflow_core::sys::git::commit_all(&git, "a lockfile").unwrap();
     let count = f.dir.path().join("setup-runs");
     let setup =
         serde_json::to_string(&["sh", "-c", &format!("echo $YOKEFLOW_TASK_ID >> '{}'", count.display())]).unwrap();

@@ -6,10 +6,10 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use crate::transcript::{Denial, Entry, EntryKind, SessionFacts};
+use crate::agents::transcript::{Denial, Entry, EntryKind, SessionFacts};
 
 /// The default agent command: Claude Code's CLI in print mode, with the stream-json transcript, allowed to edit
-/// files in its worktree and to use the project's allowed tools ([`crate::permissions`]: git add/commit/status/diff/
+/// files in its worktree and to use the project's allowed tools ([`crate::agents::permissions`]: git add/commit/status/diff/
 /// log, the test command, what a person allowed), not every permission. `{allowed_tools}` stays last:
 /// `--allowedTools` takes every argument after it.
 pub const DEFAULT_ARGV: &[&str] = &[
@@ -85,7 +85,8 @@ impl State {
                     let text = block.get("text").and_then(Value::as_str).unwrap_or_default();
                     if !text.trim().is_empty() {
                         out.push(Entry::text(text.trim()));
-                        facts.last_text = Some(crate::transcript::cut(text.trim(), crate::transcript::MAX_TEXT));
+                        facts.last_text =
+                            Some(crate::agents::transcript::cut(text.trim(), crate::agents::transcript::MAX_TEXT));
                     }
                 }
                 Some("tool_use") => {
@@ -160,9 +161,9 @@ pub fn input_summary(tool: &str, input: &Value) -> String {
 fn result(v: &Value, facts: &mut SessionFacts, out: &mut Vec<Entry>) {
     for d in v.get("permission_denials").and_then(Value::as_array).into_iter().flatten() {
         let tool = d.get("tool_name").and_then(Value::as_str).unwrap_or("tool").to_string();
-        let input = crate::transcript::cut(
+        let input = crate::agents::transcript::cut(
             &input_summary(&tool, d.get("tool_input").unwrap_or(&Value::Null)),
-            crate::transcript::MAX_INPUT,
+            crate::agents::transcript::MAX_INPUT,
         );
         out.push(Entry {
             kind: EntryKind::PermissionDenied,
@@ -200,12 +201,12 @@ fn result(v: &Value, facts: &mut SessionFacts, out: &mut Vec<Entry>) {
         _ => v.get("subtype").and_then(Value::as_str).unwrap_or("ended").replace('_', " "),
     };
     if !text.is_empty() && !is_error {
-        facts.last_text = Some(crate::transcript::cut(&text, crate::transcript::MAX_TEXT));
+        facts.last_text = Some(crate::agents::transcript::cut(&text, crate::agents::transcript::MAX_TEXT));
     }
     out.push(Entry {
         kind: EntryKind::Result,
         tool: None,
-        text: crate::transcript::cut(&text, crate::transcript::MAX_TEXT),
+        text: crate::agents::transcript::cut(&text, crate::agents::transcript::MAX_TEXT),
         is_error,
     });
 }
@@ -292,6 +293,6 @@ mod tests {
         let line = serde_json::json!({"type":"user","message":{"content":[{"type":"tool_result","tool_use_id":"a","content": big}]}})
             .to_string();
         let (entries, _) = parse(&[&line]);
-        assert!(entries[0].text.len() < crate::transcript::MAX_RESULT + 40);
+        assert!(entries[0].text.len() < crate::agents::transcript::MAX_RESULT + 40);
     }
 }

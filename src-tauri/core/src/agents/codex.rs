@@ -7,7 +7,7 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
-use crate::transcript::{Entry, EntryKind, SessionFacts};
+use crate::agents::transcript::{Entry, EntryKind, SessionFacts};
 
 /// The Codex CLI's `exec --json`.
 pub struct Codex;
@@ -118,7 +118,7 @@ impl State {
                 out.push(Entry {
                     kind: EntryKind::Result,
                     tool: None,
-                    text: crate::transcript::cut(&message, crate::transcript::MAX_TEXT),
+                    text: crate::agents::transcript::cut(&message, crate::agents::transcript::MAX_TEXT),
                     is_error: true,
                 });
             }
@@ -132,7 +132,8 @@ impl State {
             Some("agent_message") => {
                 let text = str_of("text");
                 if !text.trim().is_empty() {
-                    facts.last_text = Some(crate::transcript::cut(text.trim(), crate::transcript::MAX_TEXT));
+                    facts.last_text =
+                        Some(crate::agents::transcript::cut(text.trim(), crate::agents::transcript::MAX_TEXT));
                     out.push(Entry::text(text.trim()));
                 }
             }

@@ -3,21 +3,25 @@
 //! (`--resume`), and whether it loads `.claude/` itself. [`adapter`] resolves an argv template to its adapter:
 //! [`claude`] (Claude Code's `--output-format stream-json`), [`codex`] (`codex exec --json`), [`aider`] (plain
 //! text), else [`plain`] (any other program, each output line text). The [`Parser`] feeds every output line of a
-//! session to its adapter's parser and keeps the session's facts ([`crate::transcript`] holds the shapes).
+//! session to its adapter's parser and keeps the session's facts ([`crate::agents::transcript`] holds the shapes).
 //!
 //! Invariants: parsing never fails (a line an adapter does not understand becomes text, or is dropped when it is
-//! protocol noise), and what it keeps is bounded ([`crate::transcript::MAX_TEXT`]); the adapter is chosen from the
+//! protocol noise), and what it keeps is bounded ([`crate::agents::transcript::MAX_TEXT`]); the adapter is chosen from the
 //! argv template alone. May use: `transcript` (the entry shapes) only; nothing of the run or the database.
 
 pub mod aider;
 pub mod claude;
 pub mod codex;
+pub mod feedback;
+pub mod permissions;
 pub mod plain;
+pub mod sessions;
+pub mod transcript;
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::transcript::{Entry, SessionFacts};
+use crate::agents::transcript::{Entry, SessionFacts};
 
 /// One agent CLI: what YokeFlow knows of it (module docs).
 pub trait AgentCli: Sync {

@@ -1,6 +1,6 @@
 //! Any other agent: each non-empty output line is text, and the last one is the agent's last word.
 
-use crate::transcript::{Entry, SessionFacts};
+use crate::agents::transcript::{Entry, SessionFacts};
 
 /// Any other program.
 pub struct Plain;

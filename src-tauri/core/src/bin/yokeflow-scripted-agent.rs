@@ -198,7 +198,7 @@ fn append_line(root: &Path, rel: &str, line: &str) -> Result<(), String> {
 
 fn commit(root: &Path, message: &str) -> Result<(), String> {
     let repo = git2::Repository::open(root).map_err(|e| format!("not a git worktree: {e}"))?;
-    let oid = yokeflow_core::git::commit_all(&repo, message).map_err(|e| format!("commit failed: {e}"))?;
+    let oid = yokeflow_core::sys::git::commit_all(&repo, message).map_err(|e| format!("commit failed: {e}"))?;
     tool("Bash", serde_json::json!({"command": format!("git commit -am '{message}'")}), &format!("[{oid}] {message}"));
     say!("committed {oid}: {message}");
     Ok(())
@@ -238,7 +238,7 @@ fn wait_for(path: &Path) {
 fn hold_run_claim() -> Result<i32, String> {
     use std::io::Write;
     let dir = std::env::current_dir().map_err(|e| format!("no working folder: {e}"))?;
-    let claim = yokeflow_core::orchestrator::claim::RunClaim::try_acquire(&dir).map_err(|e| e.to_string())?;
+    let claim = yokeflow_core::store::claim::RunClaim::try_acquire(&dir).map_err(|e| e.to_string())?;
     let Some(_claim) = claim else { return Err(format!("the run claim of {} is held already", dir.display())) };
     say!("holding the run claim of {}", dir.display());
     let _ = std::io::stdout().flush();

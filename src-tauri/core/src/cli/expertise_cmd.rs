@@ -6,10 +6,10 @@ use std::io::Write;
 use clap::{Args, Subcommand, ValueEnum};
 use tokio::sync::broadcast;
 
-use crate::db::Db;
 use crate::error::{CoreError, CoreResult};
 use crate::expertise::{self, ExpertiseEvent, Keep, SyncReport, Watcher};
 use crate::model::Project;
+use crate::store::db::Db;
 
 #[derive(Debug, Clone, Args)]
 pub struct ExpertiseArgs {

@@ -1,12 +1,12 @@
 //! `yokeflow init --spec app_spec.md [--template DIR] [<dir>]`: bootstrap a project over
-//! [`crate::bootstrap::init`] and print what it did (the [`InitReport`] with `--json`).
+//! [`crate::expertise::bootstrap::init`] and print what it did (the [`InitReport`] with `--json`).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::bootstrap::{self, InitOptions, InitReport, Template};
-use crate::db::Db;
 use crate::error::CoreResult;
+use crate::expertise::bootstrap::{self, InitOptions, InitReport, Template};
+use crate::store::db::Db;
 
 pub(super) async fn execute(
     db: &Db,

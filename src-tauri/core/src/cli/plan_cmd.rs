@@ -1,4 +1,4 @@
-//! `yokeflow plan …`: build, show, edit and simulate the project's execution plan ([`crate::planner`]). Text
+//! `yokeflow plan …`: build, show, edit and simulate the project's execution plan ([`crate::plan::planner`]). Text
 //! output lists batches with their tasks and worktrees, the figures and the predicted conflicts; `--json`
 //! prints the plan (or the simulation report) as one object.
 
@@ -7,11 +7,11 @@ use std::io::Write;
 
 use clap::{Args, Subcommand};
 
-use crate::db::Db;
 use crate::error::{CoreError, CoreResult};
 use crate::model::{Project, Task};
 use crate::plan::{ExecutionPlan, PlanEdit, SimulationReport};
-use crate::{planner, tasks};
+use crate::store::db::Db;
+use crate::{plan::planner, store::tasks};
 
 #[derive(Debug, Clone, Args)]
 pub struct PlanArgs {
@@ -79,15 +79,15 @@ pub(super) async fn execute(db: &Db, p: &Project, args: PlanArgs, json: bool, ou
     let io = |e| CoreError::io("cannot write output", e);
     match args.action {
         PlanAction::Draft { spec, goal, epic, agent, timeout, yes } => {
-            let agent = agent.map(|a| crate::agent::parse_argv_json("--agent", &a)).transpose()?;
-            let req = crate::draft::DraftRequest {
+            let agent = agent.map(|a| crate::run::agent::parse_argv_json("--agent", &a)).transpose()?;
+            let req = crate::run::draft::DraftRequest {
                 spec,
                 goal,
                 epic,
                 agent,
                 timeout: timeout.map(|s| std::time::Duration::from_secs(s.max(1))),
             };
-            let runs = crate::runs::Runs::new(db.clone());
+            let runs = crate::run::runs::Runs::new(db.clone());
             let preview = runs.draft_tasks(&p.id, req).await?;
             if !json {
                 print_draft(out, &preview).map_err(io)?;
@@ -242,7 +242,7 @@ fn print_plan(o: &mut dyn Write, project: &str, plan: &ExecutionPlan, list: &[Ta
     Ok(())
 }
 
-fn print_draft(o: &mut dyn Write, d: &crate::draft::DraftPreview) -> std::io::Result<()> {
+fn print_draft(o: &mut dyn Write, d: &crate::run::draft::DraftPreview) -> std::io::Result<()> {
     let attempts = if d.attempts > 1 { " (fixed after the first version was refused)" } else { "" };
     writeln!(o, "Draft {}: {} task(s), {} epic(s){attempts}", d.draft_id, d.tasks.len(), d.epics.len())?;
     if let Some(cost) = d.cost_usd {

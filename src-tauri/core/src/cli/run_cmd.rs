@@ -10,13 +10,13 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::db::Db;
 use crate::error::{CoreError, CoreResult};
-use crate::events::{Event, MergeKind};
 use crate::model::{Project, TaskStatus};
-use crate::orchestrator::RunReport;
-use crate::runs::{RunEvent, RunRequest, Runs, StartedRun};
-use crate::{agent, project, tasks};
+use crate::run::events::{Event, MergeKind};
+use crate::run::orchestrator::RunReport;
+use crate::run::runs::{RunEvent, RunRequest, Runs, StartedRun};
+use crate::store::db::Db;
+use crate::{run::agent, store::project, store::tasks};
 
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {

@@ -1,14 +1,14 @@
-//! `yokeflow task add|edit|rm` and `yokeflow epic add`: one card edit each ([`crate::cards`]).
+//! `yokeflow task add|edit|rm` and `yokeflow epic add`: one card edit each ([`crate::tasks::cards`]).
 
 use std::io::Write;
 
 use clap::{Args, Subcommand};
 
-use crate::cards::{CardEdit, CardResult, EpicDraft, TaskDraft};
-use crate::db::Db;
 use crate::error::{CoreError, CoreResult};
 use crate::model::Project;
-use crate::taskfile::DEFAULT_EFFORT_MINUTES;
+use crate::store::db::Db;
+use crate::tasks::cards::{CardEdit, CardResult, EpicDraft, TaskDraft};
+use crate::tasks::taskfile::DEFAULT_EFFORT_MINUTES;
 
 #[derive(Debug, Args)]
 pub struct TaskArgs {
@@ -127,10 +127,10 @@ pub(super) async fn task(db: &Db, p: &Project, args: TaskArgs, json: bool, out: 
             (CardEdit::AddTask { task: draft }, "added")
         }
         TaskAction::Edit { id, title, fields } => {
-            let all = crate::tasks::list(db, &p.id).await?;
+            let all = crate::store::tasks::list(db, &p.id).await?;
             let task =
                 all.iter().find(|t| t.id == id).ok_or_else(|| CoreError::NotFound { what: "task", id: id.clone() })?;
-            let mut draft = crate::cards::spec_of(task);
+            let mut draft = crate::tasks::cards::spec_of(task);
             if let Some(t) = title {
                 draft.title = t;
             }
@@ -144,14 +144,14 @@ pub(super) async fn task(db: &Db, p: &Project, args: TaskArgs, json: bool, out: 
         CardEdit::RemoveTask { id } => format!("task `{id}`"),
         CardEdit::AddEpic { epic } => format!("epic `{}`", epic.id),
     };
-    let result = crate::runs::Runs::new(db.clone()).edit_tasks(&p.id, &edit).await?;
+    let result = crate::run::runs::Runs::new(db.clone()).edit_tasks(&p.id, &edit).await?;
     print(out, json, &result, &format!("{verb} {what}"))
 }
 
 pub(super) async fn epic(db: &Db, p: &Project, args: EpicArgs, json: bool, out: &mut dyn Write) -> CoreResult<()> {
     let EpicAction::Add { id, title, description } = args.action;
     let edit = CardEdit::AddEpic { epic: EpicDraft { id: id.clone(), title, description } };
-    let result = crate::runs::Runs::new(db.clone()).edit_tasks(&p.id, &edit).await?;
+    let result = crate::run::runs::Runs::new(db.clone()).edit_tasks(&p.id, &edit).await?;
     print(out, json, &result, &format!("added epic `{id}`"))
 }
 

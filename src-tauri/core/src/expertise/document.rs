@@ -54,7 +54,7 @@ struct Owned {
 pub fn understand(path: &Path, bytes: &[u8], domain: &str) -> CoreResult<Understood> {
     let text = std::str::from_utf8(bytes)
         .map_err(|e| CoreError::InvalidInput(format!("{}: not UTF-8 text ({e})", path.display())))?;
-    let value: Value = crate::yaml::from_str(text).map_err(|e| {
+    let value: Value = crate::sys::yaml::from_str(text).map_err(|e| {
         let at = e.line.map(|l| format!(":{l}")).unwrap_or_default();
         CoreError::InvalidInput(format!("{}{at}: malformed expertise YAML: {}", path.display(), e.message))
     })?;

@@ -10,8 +10,10 @@
 //! Every change goes through [`sync`], which serializes work (a process lock and an immediate SQLite
 //! transaction) and records the hash of each side after each sync, so a write never echoes back.
 
+pub mod bootstrap;
 pub mod document;
 pub mod files;
+pub mod learn;
 pub mod overview;
 pub mod router;
 pub mod skills;
@@ -24,9 +26,9 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use ts_rs::TS;
 
-use crate::db::Db;
 use crate::error::{CoreError, CoreResult};
 use crate::model::Project;
+use crate::store::db::Db;
 
 pub use files::{Layout, MAX_FILE_BYTES};
 pub use overview::{overview, DomainView, ExpertiseOverview, RoutingLogEntry, SkillView};
@@ -179,16 +181,16 @@ pub struct Added {
 /// [`add`], then commits exactly the domain's new files on the branch checked out in the project's work tree (as
 /// `init` does: the person's other changes and staged files stay out). Left untracked, they would stop every
 /// landing that teaches the domain: the task's branch adds the same file, and a checkout of the target with an
-/// untracked file in the way cannot follow ([`crate::user_checkout`]). A detached HEAD gets no commit.
+/// untracked file in the way cannot follow ([`crate::workspace::user_checkout`]). A detached HEAD gets no commit.
 pub async fn add_committed(db: &Db, project: &Project, domain: &str) -> CoreResult<Added> {
     let report = add(db, project, domain).await?;
     let root = std::path::PathBuf::from(&project.repo_path);
     let layout = Layout::new(&root);
     let files = [layout.expertise_file(domain), layout.question_file(domain), layout.self_improve_file(domain)];
     let domain = domain.to_string();
-    let (committed, branch) = crate::concurrency::blocking(move || {
+    let (committed, branch) = crate::sys::concurrency::blocking(move || {
         let repo = git2::Repository::open(&root)?;
-        let Ok(branch) = crate::git::current_branch(&repo) else { return Ok((None, None)) };
+        let Ok(branch) = crate::sys::git::current_branch(&repo) else { return Ok((None, None)) };
         let mut rel: Vec<String> = Vec::new();
         for f in files.iter().filter(|f| f.is_file()) {
             let path = f.strip_prefix(&root).unwrap_or(f).to_string_lossy().replace('\\', "/");
@@ -198,7 +200,7 @@ pub async fn add_committed(db: &Db, project: &Project, domain: &str) -> CoreResu
             }
         }
         let message = format!("YokeFlow: add the `{domain}` expert");
-        let oid = crate::git::commit_paths(&repo, &root, &rel, &message)?;
+        let oid = crate::sys::git::commit_paths(&repo, &root, &rel, &message)?;
         Ok((oid.map(|o| o.to_string()), oid.map(|_| branch)))
     })
     .await?;

@@ -9,9 +9,9 @@ use ts_rs::TS;
 use super::files::Layout;
 use super::router::RouteSource;
 use super::sync::ExpertiseConflict;
-use crate::db::Db;
 use crate::error::CoreResult;
 use crate::model::Project;
+use crate::store::db::Db;
 
 /// One domain of expertise.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]

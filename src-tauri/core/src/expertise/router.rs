@@ -18,10 +18,10 @@ use sqlx::Row;
 use ts_rs::TS;
 
 use super::files::Layout;
-use crate::db::Db;
 use crate::error::{CoreError, CoreResult};
 use crate::model::{Project, Task};
-use crate::{now_ms, tasks};
+use crate::store::db::Db;
+use crate::{model::now_ms, store::tasks};
 
 /// BM25's term-frequency saturation and length normalisation.
 const K1: f64 = 1.2;

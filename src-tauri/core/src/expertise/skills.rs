@@ -114,7 +114,7 @@ pub fn skill_candidates(layout: &Layout) -> Vec<Candidate> {
         let Some((front, body)) = text.strip_prefix("---").and_then(|rest| rest.split_once("\n---")) else {
             continue;
         };
-        let Ok(meta) = crate::yaml::from_str::<serde_norway::Value>(front) else { continue };
+        let Ok(meta) = crate::sys::yaml::from_str::<serde_norway::Value>(front) else { continue };
         let field = |k: &str| meta.get(k).and_then(|v| v.as_str()).map(str::to_string);
         let (name, description) = (field("name"), field("description"));
         if name.is_none() && description.is_none() {

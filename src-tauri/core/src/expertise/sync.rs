@@ -28,10 +28,10 @@ use super::files::{
 };
 use super::skills::{sync_skill, SkillThresholds};
 use super::{validate_domain, Expertise, ExpertiseEvent};
-use crate::db::Db;
 use crate::error::{CoreError, CoreResult};
+use crate::model::now_ms;
 use crate::model::Project;
-use crate::now_ms;
+use crate::store::db::Db;
 
 static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 

@@ -19,9 +19,9 @@ use ts_rs::TS;
 use super::files::Layout;
 use super::sync::{self, Scope, SyncOptions, SyncReport};
 use super::ExpertiseEvent;
-use crate::db::Db;
 use crate::error::{CoreError, CoreResult};
 use crate::model::Project;
+use crate::store::db::Db;
 
 /// How the watcher behaves.
 #[derive(Debug, Clone)]

@@ -65,8 +65,9 @@ impl TaskGraph {
         let topo: Vec<usize> = match toposort(&dag, None) {
             Ok(order) => order.into_iter().map(NodeIndex::index).collect(),
             Err(_) => {
-                let cycle = crate::taskfile::find_cycle(tasks.iter().map(|t| (t.id.as_str(), t.depends_on.as_slice())))
-                    .unwrap_or_default();
+                let cycle =
+                    crate::tasks::taskfile::find_cycle(tasks.iter().map(|t| (t.id.as_str(), t.depends_on.as_slice())))
+                        .unwrap_or_default();
                 return Err(PlanError::Cycle { tasks: cycle });
             }
         };

@@ -18,6 +18,8 @@ pub mod graph;
 pub mod schedule;
 pub mod simulate;
 
+pub mod planner;
+pub mod predict;
 #[cfg(test)]
 mod tests;
 

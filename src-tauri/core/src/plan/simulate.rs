@@ -122,7 +122,7 @@ pub(crate) fn barrier(graph: &TaskGraph, lists: &[Vec<usize>], workers: usize) -
     Schedule { makespan: start, workers, tasks: out }
 }
 
-/// The merge gate as the simulator sees it ([`crate::merge::MergeGate::land_batch`]): one test run at a time, each
+/// The merge gate as the simulator sees it ([`crate::gate::merge::MergeGate::land_batch`]): one test run at a time, each
 /// taking `test_minutes`, for every branch that waits when it starts (at most `max_batch`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct GateModel {

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 use yokeflow_core::model::{Task, TaskStatus};
-use yokeflow_core::{import, project, tasks, Db};
+use yokeflow_core::{store::db::Db, store::project, store::tasks, tasks::import};
 
 pub const SCRIPTED_AGENT: &str = env!("CARGO_BIN_EXE_yokeflow-scripted-agent");
 
@@ -44,7 +44,7 @@ pub fn init_repo(path: &Path, files: &[(&str, &str)]) -> git2::Repository {
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, content).unwrap();
     }
-    yokeflow_core::git::commit_all(&r, "init").unwrap();
+    yokeflow_core::sys::git::commit_all(&r, "init").unwrap();
     r
 }
 
@@ -162,7 +162,7 @@ pub fn task_branches(repo: &Path) -> Vec<String> {
 }
 
 pub fn worktree_dirs(repo: &Path) -> Vec<String> {
-    std::fs::read_dir(yokeflow_core::worktree::work_home(repo).join("worktrees"))
+    std::fs::read_dir(yokeflow_core::workspace::worktree::work_home(repo).join("worktrees"))
         .map(|rd| rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
         .unwrap_or_default()
 }
@@ -188,12 +188,12 @@ pub fn marked_processes(marker: &str) -> Vec<i32> {
 #[allow(dead_code)] // not every test binary that includes this module uses it
 /// Every event of a run, up to and including its `run_finished`.
 pub fn collect_events(
-    mut rx: yokeflow_core::events::EventReceiver,
-) -> tokio::task::JoinHandle<Vec<yokeflow_core::events::Event>> {
+    mut rx: yokeflow_core::run::events::EventReceiver,
+) -> tokio::task::JoinHandle<Vec<yokeflow_core::run::events::Event>> {
     tokio::spawn(async move {
         let mut seen = Vec::new();
         while let Ok(ev) = rx.recv().await {
-            let done = matches!(ev, yokeflow_core::events::Event::RunFinished { .. });
+            let done = matches!(ev, yokeflow_core::run::events::Event::RunFinished { .. });
             seen.push(ev);
             if done {
                 break;
@@ -203,13 +203,13 @@ pub fn collect_events(
     })
 }
 
-pub fn collect_warnings(mut rx: yokeflow_core::events::EventReceiver) -> tokio::task::JoinHandle<Vec<String>> {
+pub fn collect_warnings(mut rx: yokeflow_core::run::events::EventReceiver) -> tokio::task::JoinHandle<Vec<String>> {
     tokio::spawn(async move {
         let mut warnings = Vec::new();
         while let Ok(ev) = rx.recv().await {
             match ev {
-                yokeflow_core::events::Event::Warning { message, .. } => warnings.push(message),
-                yokeflow_core::events::Event::RunFinished { .. } => break,
+                yokeflow_core::run::events::Event::Warning { message, .. } => warnings.push(message),
+                yokeflow_core::run::events::Event::RunFinished { .. } => break,
                 _ => {}
             }
         }

@@ -1,0 +1,588 @@
+//! The one owner of this process's runs: [`Runs`]. The CLI and the window hold the same service and call the same
+//! methods; nothing else keeps a registry of runs or decides which agent a run uses.
+//!
+//! - [`Runs::start`] resolves every option once ([`Runs::resolve`]: agent, test command, workers; a command stored
+//!   from the repository's tasks file must be approved, see [`crate::store::approvals`]) and starts the orchestrator in the
+//!   background; a second run of the same project in this process (or a live one in another
+//!   process) is refused.
+//! - Control (pause, resume, cancel, sequential, retry, retry merge, merge now) and the board's manual moves go
+//!   through it, so a move during a run becomes that run's command in one place.
+//! - It publishes a typed [`RunsSnapshot`] on a watch channel (folded from the events by the pure
+//!   [`RunSnapshot::apply`]) and every run's events, with their project, on one broadcast stream ([`RunEvent`]).
+//!   A run's events are all published before its result is handed back, and its snapshot is gone before its last
+//!   event (`run_finished` or `run_failed`) is, so a start right after that event is accepted.
+
+pub mod snapshot;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{broadcast, oneshot, watch};
+
+use crate::error::{CoreError, CoreResult};
+use crate::model::{RunMode, TaskStatus};
+use crate::plan::ExecutionPlan;
+use crate::run::events::{self, Event};
+use crate::run::orchestrator::{self, RunHandle, RunOptions, RunReport};
+use crate::run::overrides::{self, StatusDecision, StatusMove};
+use crate::store::approvals::{self, CommandKind};
+use crate::store::db::Db;
+use crate::{run::agent, store::project};
+
+pub use snapshot::{RunPhase, RunSnapshot, RunsSnapshot};
+
+/// What a person asks of a run (the CLI's flags, the window's buttons). Unset fields fall back to the project's
+/// settings, then to the defaults.
+#[derive(Debug, Clone, Default)]
+pub struct RunRequest {
+    pub sequential: bool,
+    pub max_worktrees: Option<u32>,
+    /// The agent's argv template.
+    pub agent: Option<Vec<String>>,
+    /// Stop an agent after this long (its task goes to Review); default 30 minutes.
+    pub agent_timeout: Option<Duration>,
+    /// The test command run on every merged tree.
+    pub test_command: Option<Vec<String>>,
+    /// The most the run's agents may cost (USD): once spent, no new task starts.
+    pub max_cost_usd: Option<f64>,
+    /// Only these tasks run (a follow-up's run of its own); `None`: every task that can.
+    pub only_tasks: Option<Vec<String>>,
+    /// Review tasks whose kept branches go through the gate again as the run starts ([`Runs::land`]).
+    pub land: Vec<String>,
+}
+
+/// Where a person's feedback went ([`Runs::feedback`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FeedbackRoute {
+    /// The task's agent is at work: the remark is answered when it stops, before the gate.
+    Queued,
+    /// This process's run of the project takes the task again, with the remark.
+    SentToRun,
+    /// A run of its own started for the task.
+    Started { run_id: String },
+}
+
+/// A request with every option decided: what the run will do, before it starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResolvedRun {
+    pub agent_command: Vec<String>,
+    /// True when the demo runs the scripted stand-in agent because no agent is configured or installed.
+    pub scripted_demo: bool,
+    pub test_command: Option<Vec<String>>,
+    pub workers: u32,
+    pub mode: RunMode,
+    pub agent_timeout: Option<Duration>,
+    pub max_cost_usd: Option<f64>,
+    pub only_tasks: Option<Vec<String>>,
+    pub land: Vec<String>,
+}
+
+impl ResolvedRun {
+    fn options(&self, run_id: &str) -> RunOptions {
+        let mut opts = RunOptions {
+            run_id: Some(run_id.to_string()),
+            max_worktrees: Some(self.workers),
+            sequential: self.mode == RunMode::Sequential,
+            agent_command: Some(self.agent_command.clone()),
+            test_command: self.test_command.clone(),
+            max_cost_usd: self.max_cost_usd,
+            only_tasks: self.only_tasks.clone(),
+            land: self.land.clone(),
+            ..Default::default()
+        };
+        if let Some(t) = self.agent_timeout {
+            opts.agent_timeout = Some(t);
+        }
+        opts
+    }
+}
+
+/// One event of a run, with the project it belongs to.
+#[derive(Debug, Clone)]
+pub struct RunEvent {
+    pub project_id: String,
+    pub event: Event,
+}
+
+/// A run that was accepted: its id, and its result once it has ended (after all its events were published).
+pub struct StartedRun {
+    pub run_id: String,
+    pub resolved: ResolvedRun,
+    pub result: oneshot::Receiver<CoreResult<RunReport>>,
+}
+
+/// How many run events a slow subscriber may fall behind before it misses some (it can re-read the snapshot and
+/// the database).
+const EVENT_CAPACITY: usize = 8192;
+
+/// The runs of this process. Cheap to clone; every clone is the same service.
+#[derive(Clone)]
+pub struct Runs {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: Db,
+    /// Live runs by project: the lock protects the registry and the snapshot together, so they never disagree.
+    live: Mutex<HashMap<String, Live>>,
+    snapshot: watch::Sender<RunsSnapshot>,
+    events: broadcast::Sender<RunEvent>,
+}
+
+struct Live {
+    handle: RunHandle,
+    snapshot: RunSnapshot,
+}
+
+impl Runs {
+    pub fn new(db: Db) -> Runs {
+        Runs {
+            inner: Arc::new(Inner {
+                db,
+                live: Mutex::new(HashMap::new()),
+                snapshot: watch::channel(RunsSnapshot::default()).0,
+                events: broadcast::channel(EVENT_CAPACITY).0,
+            }),
+        }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.inner.db
+    }
+
+    /// Every run's events from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<RunEvent> {
+        self.inner.events.subscribe()
+    }
+
+    /// The live runs, now and as they change.
+    pub fn watch(&self) -> watch::Receiver<RunsSnapshot> {
+        self.inner.snapshot.subscribe()
+    }
+
+    /// The project's live run in this process, if any.
+    pub fn snapshot(&self, project_id: &str) -> Option<RunSnapshot> {
+        self.inner.snapshot.borrow().of_project(project_id).cloned()
+    }
+
+    /// Decides everything a run of the project with `request` will use: the agent (the request's, else the
+    /// project's, else, for the demo with nothing configured and no `claude` installed, the scripted stand-in,
+    /// else Claude Code's CLI), which must be installed; the test command; how many agents at once.
+    pub async fn resolve(&self, project_id: &str, request: &RunRequest) -> CoreResult<ResolvedRun> {
+        let p = project::get(self.db(), project_id).await?;
+        let demo = if request.agent.is_none() { agent::demo_fallback(&p) } else { None };
+        let agent_command = agent::effective_command(&p, request.agent.as_deref().or(demo.as_deref()));
+        // The project's stored commands may come from its tasks file: they run only once approved.
+        if request.agent.is_none() && demo.is_none() && p.agent_command.is_some() {
+            approvals::require(self.db(), project_id, CommandKind::Agent, &agent_command).await?;
+        }
+        if let (None, Some(tests)) = (&request.test_command, &p.test_command) {
+            approvals::require(self.db(), project_id, CommandKind::Test, tests).await?;
+        }
+        for (kind, argv) in [(CommandKind::Setup, &p.setup_command), (CommandKind::Cleanup, &p.cleanup_command)] {
+            if let Some(argv) = argv {
+                approvals::require(self.db(), project_id, kind, argv).await?;
+            }
+        }
+        agent::check_agent(&agent_command)?;
+        let test_command = request.test_command.clone().or(p.test_command.clone());
+        if let Some(tests) = &test_command {
+            agent::check_test_command(tests)?;
+        }
+        let workers = if request.sequential { 1 } else { request.max_worktrees.unwrap_or(p.max_worktrees).max(1) };
+        // The project's settings give what the request leaves out.
+        let settings = crate::tasks::settings::of(self.db(), p).await?;
+        let agent_timeout = request.agent_timeout.or(settings.agent_timeout_secs.map(Duration::from_secs));
+        let max_cost_usd = request.max_cost_usd.or(settings.max_cost_usd);
+        if let Some(budget) = max_cost_usd {
+            if !(budget.is_finite() && budget > 0.0) {
+                return Err(CoreError::InvalidInput(format!(
+                    "the run's budget must be a positive amount of US dollars, not {budget}"
+                )));
+            }
+        }
+        Ok(ResolvedRun {
+            agent_command,
+            scripted_demo: demo.is_some(),
+            test_command,
+            workers,
+            mode: RunMode::for_workers(workers),
+            agent_timeout,
+            max_cost_usd,
+            only_tasks: request.only_tasks.clone(),
+            land: request.land.clone(),
+        })
+    }
+
+    /// Starts a run of the project in the background. What can be known up front is an error here (no such
+    /// project, an agent that is not installed, a run of the project already going in this process); everything
+    /// after goes out as events, ending with `run_finished`, or `run_failed` when the run could not go on (for
+    /// example a live run of another process).
+    pub async fn start(&self, project_id: &str, request: RunRequest) -> CoreResult<StartedRun> {
+        let resolved = self.resolve(project_id, &request).await?;
+        let run_id = uuid::Uuid::new_v4().to_string();
+        let (handle, ctl) = orchestrator::control();
+        {
+            let mut live = self.inner.lock();
+            if let Some(other) = live.get(project_id) {
+                let run_id = other.snapshot.run_id.clone();
+                return Err(CoreError::RunInProgress { run_id, pid: i64::from(std::process::id()) });
+            }
+            let snapshot = RunSnapshot::starting(&run_id, project_id, resolved.mode, resolved.workers);
+            live.insert(project_id.to_string(), Live { handle, snapshot });
+            self.inner.publish(&live);
+        }
+        let (tx, mut rx) = events::channel();
+        let (result_tx, result) = oneshot::channel();
+        let (inner, opts) = (self.inner.clone(), resolved.options(&run_id));
+        let (project_id, id) = (project_id.to_string(), run_id.clone());
+        tokio::spawn(async move {
+            let db = inner.db.clone();
+            let run = orchestrator::run_controlled(&db, &project_id, opts, tx, ctl);
+            tokio::pin!(run);
+            let mut ended = false;
+            let outcome = loop {
+                tokio::select! {
+                    outcome = &mut run => break outcome,
+                    ev = rx.recv() => match ev {
+                        Ok(ev) => ended |= inner.forward(&project_id, &id, ev),
+                        Err(broadcast::error::RecvError::Lagged(_)) => {}
+                        Err(broadcast::error::RecvError::Closed) => {}
+                    },
+                }
+            };
+            while let Ok(ev) = rx.try_recv() {
+                ended |= inner.forward(&project_id, &id, ev);
+            }
+            if !ended {
+                // No `run_finished`: the run failed before it started, or while it ended.
+                let error = match &outcome {
+                    Err(e) => e.to_dto(),
+                    Ok(_) => CoreError::InvalidInput("the run ended without a report".into()).to_dto(),
+                };
+                let event = Event::RunFailed { run_id: id.clone(), project_id: project_id.clone(), error };
+                inner.forward(&project_id, &id, event);
+            }
+            if let Err(e) = &outcome {
+                tracing::warn!(code = e.code(), "run {id} of {project_id} failed: {e}");
+            }
+            let _ = result_tx.send(outcome);
+        });
+        Ok(StartedRun { run_id, resolved, result })
+    }
+
+    /// The project's live run's handle.
+    fn handle(&self, project_id: &str) -> Option<RunHandle> {
+        self.inner.lock().get(project_id).map(|l| l.handle.clone())
+    }
+
+    /// Sends a command to the project's live run; `no_active_run` when there is none (or it just ended).
+    fn command(&self, project_id: &str, send: impl FnOnce(&RunHandle) -> bool) -> CoreResult<()> {
+        match self.handle(project_id) {
+            Some(h) if send(&h) => Ok(()),
+            _ => Err(CoreError::NoActiveRun),
+        }
+    }
+
+    pub fn pause(&self, project_id: &str) -> CoreResult<()> {
+        self.command(project_id, RunHandle::pause)
+    }
+
+    pub fn resume(&self, project_id: &str) -> CoreResult<()> {
+        self.command(project_id, RunHandle::resume)
+    }
+
+    /// Stops the agents; their tasks go back to the backlog with their branches kept.
+    pub fn cancel(&self, project_id: &str) -> CoreResult<()> {
+        self.command(project_id, RunHandle::cancel)?;
+        let mut live = self.inner.lock();
+        if let Some(l) = live.get_mut(project_id) {
+            l.snapshot.phase = RunPhase::Cancelling;
+            self.inner.publish(&live);
+        }
+        Ok(())
+    }
+
+    /// From now on one task at a time (what is running finishes).
+    pub fn force_sequential(&self, project_id: &str) -> CoreResult<()> {
+        self.command(project_id, RunHandle::force_sequential)
+    }
+
+    pub fn retry_task(&self, project_id: &str, task_id: &str) -> CoreResult<()> {
+        self.command(project_id, |h| h.retry_task(task_id))
+    }
+
+    /// Lands a Review task's kept branch again through the gate, without its agent.
+    pub fn retry_merge(&self, project_id: &str, task_id: &str) -> CoreResult<()> {
+        self.command(project_id, |h| h.retry_merge(task_id))
+    }
+
+    /// Stops a running task's agent, commits what it left and sends its branch to the gate now.
+    pub fn merge_now(&self, project_id: &str, task_id: &str) -> CoreResult<()> {
+        self.command(project_id, |h| h.merge_now(task_id))
+    }
+
+    /// Cancels every live run of this process (quitting): their agents stop, their tasks go back with their
+    /// branches kept, and their rows are closed.
+    pub fn cancel_all(&self) {
+        let projects: Vec<String> = self.inner.lock().keys().cloned().collect();
+        for project_id in projects {
+            let _ = self.cancel(&project_id);
+        }
+    }
+
+    /// Resolves once no run of this process is live any more.
+    pub async fn wait_idle(&self) {
+        let mut watch = self.watch();
+        let _ = watch.wait_for(|s| s.runs.is_empty()).await;
+    }
+
+    /// Pauses (or resumes) every live run of this process.
+    pub fn pause_all(&self, paused: bool) {
+        for l in self.inner.lock().values() {
+            if paused {
+                l.handle.pause();
+            } else {
+                l.handle.resume();
+            }
+        }
+    }
+
+    /// A card moved to another column ([`overrides::set_status`]): stored when no run of the project is going, sent
+    /// to this process's run when the move stands for one of its commands, refused otherwise (`move_refused`).
+    /// Also returns why the plan could not be rebuilt after the move, if it could not.
+    pub async fn set_task_status(
+        &self,
+        project_id: &str,
+        task_id: &str,
+        to: TaskStatus,
+    ) -> CoreResult<(StatusMove, Option<String>)> {
+        let run = self.handle(project_id);
+        let (decision, replanned) = overrides::set_status(self.db(), project_id, task_id, to, run.is_some()).await?;
+        let moved = match decision {
+            StatusDecision::Unchanged | StatusDecision::Apply => StatusMove::Applied { status: to },
+            StatusDecision::Run(action) => {
+                let sent = run.is_some_and(|h| match action {
+                    overrides::RunAction::RetryTask => h.retry_task(task_id),
+                    overrides::RunAction::RetryMerge => h.retry_merge(task_id),
+                    overrides::RunAction::MergeNow => h.merge_now(task_id),
+                });
+                if !sent {
+                    return Err(CoreError::NoActiveRun);
+                }
+                StatusMove::SentToRun { action }
+            }
+        };
+        Ok((moved, replanned))
+    }
+
+    /// A person's follow-up on a task's work ([`crate::agents::feedback`]). The remark is stored, then: a running task
+    /// answers it when its agent stops; a task in Review (or Done) is taken again by this process's run of the
+    /// project if one goes, else by a run of its own (`request`'s options, only that task), which is returned.
+    /// Refused, storing nothing, for a task that never ran or when the move back is refused (`move_refused`: a
+    /// run of another process, a dependent already started).
+    pub async fn feedback(
+        &self,
+        project_id: &str,
+        task_id: &str,
+        remark: &str,
+        request: RunRequest,
+    ) -> CoreResult<(crate::agents::feedback::Remark, FeedbackRoute, Option<StartedRun>)> {
+        let all = crate::store::tasks::list(self.db(), project_id).await?;
+        let task = all
+            .into_iter()
+            .find(|t| t.id == task_id)
+            .ok_or_else(|| CoreError::NotFound { what: "task", id: task_id.to_string() })?;
+        if task.status == TaskStatus::InProgress {
+            return match crate::agents::feedback::submit_while_working(self.db(), project_id, task_id, remark).await? {
+                Some(stored) => Ok((stored, FeedbackRoute::Queued, None)),
+                None => Err(CoreError::MoveRefused {
+                    reason: format!(
+                        "`{task_id}`'s agent has finished and its work is on its way to the merge gate: send your \
+                         feedback once it has landed or is in Review"
+                    ),
+                }),
+            };
+        }
+        let stored = crate::agents::feedback::submit(self.db(), project_id, &task, remark).await?;
+        // Stored first: the run that takes the task again must find the remark.
+        let moved = match self.set_task_status(project_id, task_id, TaskStatus::Backlog).await {
+            Ok((moved, _)) => moved,
+            Err(e) => {
+                crate::agents::feedback::withdraw(self.db(), stored.id).await?;
+                return Err(e);
+            }
+        };
+        if let StatusMove::SentToRun { .. } = moved {
+            return Ok((stored, FeedbackRoute::SentToRun, None));
+        }
+        let request = RunRequest { only_tasks: Some(vec![task_id.to_string()]), ..request };
+        match self.start(project_id, request).await {
+            Ok(started) => Ok((stored, FeedbackRoute::Started { run_id: started.run_id.clone() }, Some(started))),
+            Err(e) => {
+                // Nothing ran: the task goes back where it was and the remark is taken back.
+                crate::agents::feedback::withdraw(self.db(), stored.id).await?;
+                crate::store::tasks::set_status(
+                    self.db(),
+                    project_id,
+                    task_id,
+                    task.status,
+                    task.review_reason.as_deref(),
+                )
+                .await?;
+                Err(e)
+            }
+        }
+    }
+
+    /// Lands Review tasks' kept branches through the merge gate, without their agents, in a run of their own
+    /// (nothing else starts): what a person does once the reason a tested branch could not land is gone (a
+    /// checkout of the target that could not follow). Refused, starting nothing, for a task that is not in Review
+    /// with a kept branch; a run of the project in this process takes the tasks instead (drop them on Done).
+    pub async fn land(&self, project_id: &str, task_ids: &[String], request: RunRequest) -> CoreResult<StartedRun> {
+        if task_ids.is_empty() {
+            return Err(CoreError::InvalidInput("name the task(s) to land".into()));
+        }
+        let all = crate::store::tasks::list(self.db(), project_id).await?;
+        for id in task_ids {
+            let task =
+                all.iter().find(|t| &t.id == id).ok_or_else(|| CoreError::NotFound { what: "task", id: id.clone() })?;
+            let kept = crate::store::records::open_worktree_of(self.db(), project_id, id).await?.is_some();
+            if task.status != TaskStatus::Review || !kept {
+                return Err(CoreError::InvalidInput(format!(
+                    "`{id}` cannot be landed: it is in {} {}; only a task in Review with a kept branch can",
+                    task.status.label(),
+                    if kept { "with a kept branch" } else { "without a kept branch" }
+                )));
+            }
+        }
+        let request = RunRequest { only_tasks: Some(Vec::new()), land: task_ids.to_vec(), ..request };
+        self.start(project_id, request).await
+    }
+
+    /// A person adds, changes or removes a task or adds an epic ([`crate::tasks::cards::apply`]); refused while a run of
+    /// the project goes (here or in another process).
+    pub async fn edit_tasks(
+        &self,
+        project_id: &str,
+        edit: &crate::tasks::cards::CardEdit,
+    ) -> CoreResult<crate::tasks::cards::CardResult> {
+        let run_active = self.handle(project_id).is_some();
+        crate::tasks::cards::apply(self.db(), project_id, edit, run_active).await
+    }
+
+    /// Session 0: the project's tasks drafted by its agent ([`crate::run::draft::draft`]); nothing changes yet.
+    pub async fn draft_tasks(
+        &self,
+        project_id: &str,
+        request: crate::run::draft::DraftRequest,
+    ) -> CoreResult<crate::run::draft::DraftPreview> {
+        let (tx, _) = events::channel();
+        crate::run::draft::draft(self.db(), project_id, request, tx).await
+    }
+
+    /// Makes a draft the project's tasks ([`crate::run::draft::accept`]); refused while a run of the project goes.
+    pub async fn accept_draft(&self, project_id: &str, draft_id: &str) -> CoreResult<crate::run::draft::Accepted> {
+        let run_active = self.handle(project_id).is_some();
+        crate::run::draft::accept(self.db(), project_id, draft_id, run_active).await
+    }
+
+    /// Drops a draft ([`crate::run::draft::discard`]).
+    pub async fn discard_draft(&self, project_id: &str, draft_id: &str) -> CoreResult<()> {
+        crate::run::draft::discard(self.db(), project_id, draft_id).await
+    }
+
+    /// A person discards a task's work ([`overrides::discard_work`]); refused while a run of the project goes.
+    pub async fn discard_work(&self, project_id: &str, task_id: &str) -> CoreResult<overrides::Discarded> {
+        let run_active = self.handle(project_id).is_some();
+        overrides::discard_work(self.db(), project_id, task_id, run_active).await
+    }
+
+    /// A task pinned to a worktree of the stored plan ([`overrides::move_to_worktree`]); this process's live run of
+    /// the project honours the pin at once.
+    pub async fn move_task_to_worktree(
+        &self,
+        project_id: &str,
+        task_id: &str,
+        worktree: &str,
+    ) -> CoreResult<ExecutionPlan> {
+        let run = self.handle(project_id);
+        let (plan, slot) = overrides::move_to_worktree(self.db(), project_id, task_id, worktree, run.is_some()).await?;
+        if let Some(h) = run {
+            h.move_task(task_id, slot);
+        }
+        Ok(plan)
+    }
+}
+
+impl Inner {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Live>> {
+        self.live.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn publish(&self, live: &HashMap<String, Live>) {
+        let mut runs: Vec<RunSnapshot> = live.values().map(|l| l.snapshot.clone()).collect();
+        runs.sort_by(|a, b| a.project_id.cmp(&b.project_id));
+        self.snapshot.send_replace(RunsSnapshot { runs });
+    }
+
+    /// Folds one event of run `run_id` into its snapshot and publishes both; at the run's last event the run is
+    /// forgotten first. Returns true for that last event.
+    fn forward(&self, project_id: &str, run_id: &str, event: Event) -> bool {
+        let last = matches!(event, Event::RunFinished { .. } | Event::RunFailed { .. });
+        {
+            let mut live = self.lock();
+            let ours = live.get(project_id).is_some_and(|l| l.snapshot.run_id == run_id);
+            if ours {
+                // Most events (agent output above all) change nothing the snapshot holds: publish only changes,
+                // so the watchers (the tray) are not woken per output line.
+                let changed = if last {
+                    live.remove(project_id);
+                    true
+                } else if let Some(l) = live.get_mut(project_id) {
+                    let before = l.snapshot.clone();
+                    l.snapshot.apply(&event);
+                    l.snapshot != before
+                } else {
+                    false
+                };
+                if changed {
+                    self.publish(&live);
+                }
+            }
+        }
+        let _ = self.events.send(RunEvent { project_id: project_id.to_string(), event });
+        last
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_resolved_run_becomes_complete_options() {
+        let resolved = ResolvedRun {
+            agent_command: vec!["agent".into(), "{prompt}".into()],
+            scripted_demo: false,
+            test_command: Some(vec!["make".into(), "test".into()]),
+            workers: 1,
+            mode: RunMode::Sequential,
+            agent_timeout: None,
+            max_cost_usd: Some(2.5),
+            only_tasks: None,
+            land: vec!["t".into()],
+        };
+        let opts = resolved.options("r1");
+        assert_eq!(opts.run_id.as_deref(), Some("r1"));
+        assert!(opts.sequential);
+        assert_eq!(opts.max_worktrees, Some(1));
+        assert_eq!(opts.agent_command, Some(resolved.agent_command.clone()));
+        assert_eq!(opts.test_command, resolved.test_command);
+        assert_eq!(opts.agent_timeout, RunOptions::default().agent_timeout, "no timeout asked: the default");
+        assert_eq!(opts.max_cost_usd, Some(2.5));
+        assert_eq!(opts.land, vec!["t".to_string()]);
+    }
+}

@@ -1,0 +1,306 @@
+//! A project's settings in one place, for the window's settings panel and `yokeflow config get|set`: the agent
+//! (with presets for Claude Code, the Codex CLI and Aider), the test command, setup and cleanup, the files included
+//! in worktrees, how many worktrees, the agent's timeout and a default budget per run.
+//!
+//! Every value is checked before anything is stored ([`check`]: the programs exist, the argv is not empty, the
+//! patterns stay in the repository, the numbers are in range), each problem naming its key. A person setting a
+//! command approves it as set (see [`crate::store::approvals`]). Settings that belong to the repository (agent, test,
+//! setup, cleanup, included and linked files) live in its tasks file when it has one: a change is made to that file
+//! too, in place ([`crate::tasks::cards`]' lossless editing), so the next import does not undo it.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::error::{CoreError, CoreResult};
+use crate::store::approvals::{self, CommandKind};
+use crate::store::db::Db;
+use crate::{model::now_ms, store::project};
+
+/// A project's settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ProjectSettings {
+    /// The agent's argv template; `None`: Claude Code's default command.
+    pub agent: Option<Vec<String>>,
+    pub test_command: Option<Vec<String>>,
+    pub setup: Option<Vec<String>>,
+    pub cleanup: Option<Vec<String>>,
+    pub worktree_include: Vec<String>,
+    pub worktree_link: Vec<String>,
+    /// Agents at once.
+    pub max_worktrees: u32,
+    /// Each worker slot keeps one worktree and resets it to the next task's base, ignored build outputs
+    /// (`target/`, `node_modules/`, caches) kept ([`crate::workspace::worktree::Worktrees::acquire_slot`]).
+    pub reuse_worktrees: bool,
+    /// An agent is stopped after this long (its task goes to Review); `None`: 30 minutes.
+    #[ts(type = "number | null")]
+    pub agent_timeout_secs: Option<u64>,
+    /// The budget of each run, in US dollars; `None`: no limit.
+    pub max_cost_usd: Option<f64>,
+}
+
+/// One problem with a setting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct SettingIssue {
+    /// The setting's key (`agent`, `test_command`, `setup`, `cleanup`, `worktree_include`, `worktree_link`,
+    /// `max_worktrees`, `reuse_worktrees`, `agent_timeout_secs`, `max_cost_usd`).
+    pub key: String,
+    pub message: String,
+}
+
+/// A ready-made agent command.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct AgentPreset {
+    pub id: String,
+    pub name: String,
+    pub argv: Vec<String>,
+    /// Whether its program is installed (on `PATH`).
+    pub installed: bool,
+}
+
+/// The agents YokeFlow knows how to drive: Claude Code (its stream-json transcript, permissions, resume), the Codex
+/// CLI (`exec --json`), Aider (plain text).
+pub fn presets() -> Vec<AgentPreset> {
+    crate::agents::presets()
+        .into_iter()
+        .map(|(id, name, argv)| AgentPreset {
+            id: id.into(),
+            name: name.into(),
+            installed: crate::run::agent::find_program(&argv[0]).is_some(),
+            argv,
+        })
+        .collect()
+}
+
+/// The project's settings now.
+pub async fn get(db: &Db, project_id: &str) -> CoreResult<ProjectSettings> {
+    of(db, project::get(db, project_id).await?).await
+}
+
+/// The settings of a project already read (the two columns the project type does not carry are read here).
+pub async fn of(db: &Db, p: crate::model::Project) -> CoreResult<ProjectSettings> {
+    let (timeout, budget): (Option<i64>, Option<f64>) =
+        sqlx::query_as("SELECT agent_timeout_secs, max_cost_usd FROM projects WHERE id = ?")
+            .bind(&p.id)
+            .fetch_one(db.pool())
+            .await?;
+    Ok(ProjectSettings {
+        agent: p.agent_command,
+        test_command: p.test_command,
+        setup: p.setup_command,
+        cleanup: p.cleanup_command,
+        worktree_include: p.worktree_include,
+        worktree_link: p.worktree_link,
+        max_worktrees: p.max_worktrees,
+        reuse_worktrees: p.reuse_worktrees,
+        agent_timeout_secs: timeout.map(|t| t.max(0) as u64),
+        max_cost_usd: budget,
+    })
+}
+
+/// What is wrong with `s` (empty: it can be saved).
+pub fn check(s: &ProjectSettings) -> Vec<SettingIssue> {
+    let mut out = Vec::new();
+    let mut issue = |key: &str, message: String| out.push(SettingIssue { key: key.into(), message });
+    // The agent's argv is a template (`{prompt}` …): checked as the runs check it.
+    for (key, argv, template) in [
+        ("agent", &s.agent, true),
+        ("test_command", &s.test_command, false),
+        ("setup", &s.setup, false),
+        ("cleanup", &s.cleanup, false),
+    ] {
+        let Some(argv) = argv else { continue };
+        let Some(program) = argv.first().filter(|p| !p.trim().is_empty()) else {
+            issue(key, "is empty: give the program, then its arguments".into());
+            continue;
+        };
+        if template {
+            if let Err(e) = crate::run::agent::check_agent(argv) {
+                issue(key, e.to_string());
+            }
+        } else if crate::run::agent::find_program(program).is_none() {
+            issue(key, format!("`{program}` is not installed (not found on PATH)"));
+        }
+    }
+    for (key, list) in [("worktree_include", &s.worktree_include), ("worktree_link", &s.worktree_link)] {
+        for p in list {
+            if let Some(why) = crate::tasks::taskfile::pattern_problem(p) {
+                issue(key, format!("`{p}` {why}"));
+            }
+        }
+    }
+    // The setup remaking a linked folder in each worktree undoes the link: one of the two is a mistake.
+    if let Some(setup) = &s.setup {
+        for p in &s.worktree_link {
+            if let Some(why) = crate::workspace::prepare::rewritten_by(setup, p) {
+                issue(
+                    "worktree_link",
+                    format!(
+                        "`{p}` is a folder the setup command {} {why}: it would replace the link in every worktree \
+                         (your checkout's copy stays as it is). Let the setup make it (reuse_worktrees keeps it \
+                         between tasks), or leave the setup out and link it",
+                        serde_json::to_string(setup).unwrap_or_default()
+                    ),
+                );
+            }
+        }
+    }
+    if !(1..=64).contains(&s.max_worktrees) {
+        issue("max_worktrees", format!("must be between 1 and 64, not {}", s.max_worktrees));
+    }
+    if s.agent_timeout_secs.is_some_and(|t| !(10..=7 * 24 * 3600).contains(&t)) {
+        issue("agent_timeout_secs", "must be between 10 seconds and a week".into());
+    }
+    if s.max_cost_usd.is_some_and(|b| !(b.is_finite() && b > 0.0)) {
+        issue("max_cost_usd", "must be a positive amount of US dollars".into());
+    }
+    out
+}
+
+/// Stores `s` after [`check`] (refused with `invalid_input` naming the first problem, nothing stored); commands are
+/// approved as set; the repository's settings are written to its tasks file too when it has one (module docs).
+/// Refused while a run of the project goes in another process.
+pub async fn save(db: &Db, project_id: &str, s: &ProjectSettings) -> CoreResult<ProjectSettings> {
+    if let Some(first) = check(s).into_iter().next() {
+        return Err(CoreError::InvalidInput(format!("setting `{}` {}", first.key, first.message)));
+    }
+    let p = project::get(db, project_id).await?;
+    // Patterns set now that match what the checkout has but would never be copied (tracked, not ignored).
+    let before = get(db, project_id).await?;
+    let changed = |now: &Vec<String>, was: &Vec<String>| if now == was { Vec::new() } else { now.clone() };
+    let (include, link) =
+        (changed(&s.worktree_include, &before.worktree_include), changed(&s.worktree_link, &before.worktree_link));
+    let repo = PathBuf::from(&p.repo_path);
+    let never =
+        crate::sys::concurrency::blocking(move || crate::workspace::prepare::never_included(&repo, &include, &link))
+            .await?;
+    if let Some((key, message)) = never.into_iter().next() {
+        return Err(CoreError::InvalidInput(format!("setting `{key}` {message}")));
+    }
+    if let Some(path) = p.tasks_file.as_deref().map(PathBuf::from).filter(|f| f.is_file()) {
+        crate::tasks::cards::write_settings(db, project_id, &path, s).await?;
+    }
+    let json = |v: &Option<Vec<String>>| v.as_ref().map(|a| serde_json::to_string(a).unwrap_or_default());
+    let list = |v: &Vec<String>| (!v.is_empty()).then(|| serde_json::to_string(v).unwrap_or_default());
+    sqlx::query(
+        "UPDATE projects SET agent_command = ?, test_command = ?, setup_command = ?, cleanup_command = ?, \
+           worktree_include = ?, worktree_link = ?, max_worktrees = ?, reuse_worktrees = ?, agent_timeout_secs = ?, \
+           max_cost_usd = ?, updated_at = ? WHERE id = ?",
+    )
+    .bind(json(&s.agent))
+    .bind(json(&s.test_command))
+    .bind(json(&s.setup))
+    .bind(json(&s.cleanup))
+    .bind(list(&s.worktree_include))
+    .bind(list(&s.worktree_link))
+    .bind(i64::from(s.max_worktrees))
+    .bind(s.reuse_worktrees)
+    .bind(s.agent_timeout_secs.map(|t| t as i64))
+    .bind(s.max_cost_usd)
+    .bind(now_ms())
+    .bind(project_id)
+    .execute(db.pool())
+    .await?;
+    if !s.reuse_worktrees {
+        // Worktrees are no longer reused: the free slot folders and their build outputs go now.
+        let repo = PathBuf::from(&p.repo_path);
+        let dropped = crate::sys::concurrency::blocking(move || {
+            crate::workspace::worktree::Worktrees::open(&repo)?.drop_free_slots(0)
+        });
+        if let Err(e) = dropped.await {
+            tracing::warn!("the free worktree slots could not be removed: {e}");
+        }
+    }
+    // A person chose them: approved as they are.
+    for (kind, argv) in [
+        (CommandKind::Agent, &s.agent),
+        (CommandKind::Test, &s.test_command),
+        (CommandKind::Setup, &s.setup),
+        (CommandKind::Cleanup, &s.cleanup),
+    ] {
+        if let Some(argv) = argv {
+            approvals::approve(db, project_id, kind, argv).await?;
+        }
+    }
+    get(db, project_id).await
+}
+
+/// The settings' keys, as `config get|set` and [`SettingIssue::key`] name them.
+pub const KEYS: [&str; 10] = [
+    "agent",
+    "test_command",
+    "setup",
+    "cleanup",
+    "worktree_include",
+    "worktree_link",
+    "max_worktrees",
+    "reuse_worktrees",
+    "agent_timeout_secs",
+    "max_cost_usd",
+];
+
+/// `s` with `key` set from its text form (`config set`): a JSON list for commands and patterns, a number, or
+/// `none` to clear (commands: back to the default; patterns: none).
+pub fn set_from_text(mut s: ProjectSettings, key: &str, value: &str) -> CoreResult<ProjectSettings> {
+    let v = value.trim();
+    let none = v.eq_ignore_ascii_case("none") || v.is_empty();
+    let bad = |what: &str| CoreError::InvalidInput(format!("`{key}` takes {what}, not `{v}`"));
+    let argv = || -> CoreResult<Option<Vec<String>>> {
+        if none {
+            return Ok(None);
+        }
+        crate::run::agent::parse_argv_json(key, v).map(Some)
+    };
+    let patterns = || -> CoreResult<Vec<String>> {
+        if none {
+            return Ok(Vec::new());
+        }
+        serde_json::from_str(v).map_err(|_| bad("a JSON list of patterns, e.g. '[\".env\"]'"))
+    };
+    match key {
+        "agent" => s.agent = argv()?,
+        "test_command" => s.test_command = argv()?,
+        "setup" => s.setup = argv()?,
+        "cleanup" => s.cleanup = argv()?,
+        "worktree_include" => s.worktree_include = patterns()?,
+        "worktree_link" => s.worktree_link = patterns()?,
+        "max_worktrees" => s.max_worktrees = v.parse().map_err(|_| bad("a whole number"))?,
+        "reuse_worktrees" => {
+            s.reuse_worktrees = match v.to_ascii_lowercase().as_str() {
+                "true" | "yes" | "on" => true,
+                "false" | "no" | "off" => false,
+                _ => return Err(bad("true or false")),
+            }
+        }
+        "agent_timeout_secs" => {
+            s.agent_timeout_secs = if none { None } else { Some(v.parse().map_err(|_| bad("seconds or none"))?) }
+        }
+        "max_cost_usd" => {
+            s.max_cost_usd = if none { None } else { Some(v.parse().map_err(|_| bad("US dollars or none"))?) }
+        }
+        other => {
+            return Err(CoreError::InvalidInput(format!(
+                "there is no setting `{other}` (settings: {})",
+                KEYS.join(", ")
+            )))
+        }
+    }
+    Ok(s)
+}
+
+/// `key`'s value in `s` as JSON (`config get KEY`).
+pub fn value_of(s: &ProjectSettings, key: &str) -> CoreResult<serde_json::Value> {
+    let all = serde_json::to_value(s).expect("settings serialize");
+    let map = match key {
+        "agent" | "test_command" | "setup" | "cleanup" | "worktree_include" | "worktree_link" | "max_worktrees"
+        | "reuse_worktrees" | "agent_timeout_secs" | "max_cost_usd" => all,
+        other => {
+            return Err(CoreError::InvalidInput(format!(
+                "there is no setting `{other}` (settings: {})",
+                KEYS.join(", ")
+            )))
+        }
+    };
+    Ok(map.get(key).cloned().unwrap_or(serde_json::Value::Null))
+}
