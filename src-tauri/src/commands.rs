@@ -6,6 +6,7 @@ use tauri_plugin_shell::ShellExt;
 use yokeflow_core::agents::permissions::{self, ToolPermissions};
 use yokeflow_core::agents::sessions::{self, TaskLog};
 use yokeflow_core::error::ErrorDto;
+use yokeflow_core::error::TaskFileIssue;
 use yokeflow_core::expertise::bootstrap::{self, InitOptions, InitReport, Template};
 use yokeflow_core::gate::diff::{self, TaskDiff};
 use yokeflow_core::model::{Board, Project, ProjectSummary, TaskStatus};
@@ -18,7 +19,6 @@ use yokeflow_core::store::approvals::{self, ProjectCommand};
 use yokeflow_core::tasks::cards::{self, CardEdit, CardResult};
 use yokeflow_core::tasks::register::{self, AddedProject};
 use yokeflow_core::tasks::settings::{self, AgentPreset, ProjectSettings, SettingIssue};
-use yokeflow_core::tasks::taskfile::TaskFileIssue;
 use yokeflow_core::workspace::worktree::DiskUsage;
 use yokeflow_core::{error::CoreError, plan::planner, store::locations, store::project, store::tasks, tasks::demo};
 

@@ -9,12 +9,14 @@ use crate::agents::sessions::{SessionLog, SessionState, TaskLog};
 use crate::agents::transcript::{Denial, Entry, EntryKind};
 use crate::agents::AgentKind;
 use crate::error::ErrorDto;
+use crate::error::TaskFileIssue;
 use crate::expertise::bootstrap::{DomainMatch, InitReport, KeptFile, KeptReason};
 use crate::expertise::{
     ConflictResolution, DomainView, Expertise, ExpertiseConflict, ExpertiseEvent, ExpertiseOverview, Keep, ReuseStats,
     RouteSource, RoutingDecision, RoutingLogEntry, SkillThresholds, SkillView, SyncIssue, SyncReport, WatchStats,
 };
 use crate::gate::diff::{DiffSource, FileChange, FileDiff, TaskDiff};
+use crate::model::CommandKind;
 use crate::model::{
     Board, BoardColumn, Epic, PredictedFile, Project, ProjectSummary, RunMode, RunStatus, SessionOutcome, Task,
     TaskStatus,
@@ -27,12 +29,11 @@ use crate::run::events::{Event, MergeKind};
 use crate::run::orchestrator::{ActiveRunState, ReviewItem, RunReport, TaskTiming};
 use crate::run::overrides::{Discarded, RunAction, StatusMove};
 use crate::run::runs::{FeedbackRoute, RunPhase, RunSnapshot, RunsSnapshot};
-use crate::store::approvals::{CommandKind, ProjectCommand};
+use crate::store::approvals::ProjectCommand;
 use crate::tasks::cards::{CardEdit, CardResult, EpicDraft, TaskDraft, TasksFileEvent};
 use crate::tasks::import::ImportSummary;
 use crate::tasks::register::AddedProject;
 use crate::tasks::settings::{AgentPreset, ProjectSettings, SettingIssue};
-use crate::tasks::taskfile::TaskFileIssue;
 
 fn decl<T: TS>() -> String {
     format!("export {}\n", T::decl())

@@ -1,11 +1,10 @@
 //! The core's error type. Callers branch on its variants; the UI receives `{code, message}` ([`ErrorDto`]) and
 //! matches on `code`, never on the message text.
 
+use std::fmt;
+
 use serde::Serialize;
 use ts_rs::TS;
-
-use crate::plan::PlanError;
-use crate::tasks::taskfile::TaskFileIssue;
 
 pub type CoreResult<T> = Result<T, CoreError>;
 
@@ -59,7 +58,7 @@ pub enum CoreError {
         .kind.label(),
         serde_json::to_string(.argv).unwrap_or_default()
     )]
-    CommandNotApproved { kind: crate::store::approvals::CommandKind, argv: Vec<String> },
+    CommandNotApproved { kind: crate::model::CommandKind, argv: Vec<String> },
     /// The plan engine refused: a cycle, an unknown dependency, an empty task list or a refused edit.
     #[error("{0}")]
     Plan(#[from] PlanError),
@@ -157,4 +156,60 @@ impl CoreError {
 pub struct ErrorDto {
     pub code: String,
     pub message: String,
+}
+
+/// One problem found in a tasks file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct TaskFileIssue {
+    /// The task's id when known.
+    pub task: Option<String>,
+    /// Where it sits, e.g. `tasks[3]` or `epics[0]`; `None` for the whole file.
+    pub location: Option<String>,
+    /// The field at fault, e.g. `depends_on`.
+    pub field: Option<String>,
+    /// Line number (1-based) for syntax errors.
+    pub line: Option<u32>,
+    pub message: String,
+}
+
+impl fmt::Display for TaskFileIssue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(line) = self.line {
+            write!(f, "line {line}: ")?;
+        }
+        match (&self.task, &self.location) {
+            (Some(task), Some(loc)) => write!(f, "task `{task}` ({loc})")?,
+            (None, Some(loc)) => write!(f, "{loc}")?,
+            (Some(task), None) => write!(f, "task `{task}`")?,
+            (None, None) => {}
+        }
+        if let Some(field) = &self.field {
+            let sep = if self.task.is_some() || self.location.is_some() { ", " } else { "" };
+            write!(f, "{sep}field `{field}`")?;
+        }
+        if self.task.is_some() || self.location.is_some() || self.field.is_some() {
+            write!(f, ": ")?;
+        }
+        write!(f, "{}", self.message)
+    }
+}
+
+/// Why a plan could not be built or an edit was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    /// The tasks on the cycle, in order: each depends on the next, the last on the first.
+    #[error("dependency cycle: {}", cycle_text(.tasks))]
+    Cycle { tasks: Vec<String> },
+    #[error("task `{task}` depends on `{dependency}`, which does not exist")]
+    UnknownDependency { task: String, dependency: String },
+    #[error("task id `{id}` is used more than once")]
+    DuplicateTask { id: String },
+    #[error("the project has no tasks")]
+    Empty,
+    #[error("{reason}")]
+    InvalidEdit { reason: String },
+}
+
+fn cycle_text(tasks: &[String]) -> String {
+    tasks.iter().chain(tasks.first()).map(String::as_str).collect::<Vec<_>>().join(" -> ")
 }

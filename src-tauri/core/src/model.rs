@@ -254,3 +254,38 @@ impl BoardColumn {
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
+
+/// Which of a project's commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum CommandKind {
+    /// The agent's argv template.
+    Agent,
+    /// The test command run on every merged tree.
+    Test,
+    /// The setup command run in each new worktree.
+    Setup,
+    /// The cleanup command run before a worktree is removed.
+    Cleanup,
+}
+
+impl CommandKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CommandKind::Agent => "agent",
+            CommandKind::Test => "test",
+            CommandKind::Setup => "setup",
+            CommandKind::Cleanup => "cleanup",
+        }
+    }
+
+    /// What people call it.
+    pub fn label(self) -> &'static str {
+        match self {
+            CommandKind::Agent => "agent command",
+            CommandKind::Test => "test command",
+            CommandKind::Setup => "setup command",
+            CommandKind::Cleanup => "cleanup command",
+        }
+    }
+}

@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use serde_json::json;
 use support::{fixture, task, SCRIPTED_AGENT};
+use yokeflow_core::agents::command::ArgvVars;
 use yokeflow_core::model::{Epic, TaskStatus};
-use yokeflow_core::run::agent::{self, ArgvVars, PromptContext};
+use yokeflow_core::run::agent::{self, PromptContext};
 use yokeflow_core::run::events;
 use yokeflow_core::run::orchestrator::{self, RunOptions};
 use yokeflow_core::{cli, error::CoreError};
@@ -257,7 +258,7 @@ fn argv_fields_are_substituted_once_per_item() {
     .map(String::from)
     .into();
     let tools: Vec<String> = vec!["Bash(git add:*)".into(), "Bash(cut -d, -f1:*)".into()];
-    let argv = agent::render_argv(
+    let argv = yokeflow_core::agents::command::render_argv(
         &template,
         &ArgvVars {
             prompt: "say {task_id} {allowed_tools} $(x)",
@@ -283,7 +284,7 @@ fn argv_fields_are_substituted_once_per_item() {
             "Bash(cut -d, -f1:*)",
         ]
     );
-    assert!(agent::render_argv(
+    assert!(yokeflow_core::agents::command::render_argv(
         &[],
         &ArgvVars { prompt: "", task_id: "", worktree: "/".as_ref(), prompt_file: "/".as_ref(), allowed_tools: &[] }
     )

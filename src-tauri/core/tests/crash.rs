@@ -117,7 +117,7 @@ async fn arm(f: &support::Fixture, spec: &[Value]) {
         per.insert(t["id"].as_str().unwrap().into(), json!({ "sleep_ms": t["effort"].as_u64().unwrap() * 12 }));
     }
     let argv = f.agent(json!({ "tasks": per }));
-    agent::save_agent_command(&f.db, &f.project_id, Some(&argv)).await.unwrap();
+    yokeflow_core::agents::command::save_agent_command(&f.db, &f.project_id, Some(&argv)).await.unwrap();
     let file = f.dir.path().join("tasks.json");
     std::fs::write(&file, serde_json::to_string_pretty(&json!({ "project": "t", "tasks": spec })).unwrap()).unwrap();
     import::import_file(&f.db, &f.project_id, &file).await.unwrap();
@@ -564,7 +564,7 @@ async fn two_runners_started_together_run_the_project_once() {
     // The agents wait for us: whichever runner won the claim cannot finish before the other has answered.
     let go = f.dir.path().join("go");
     let argv = f.agent(json!({ "default": { "sleep_ms": 10, "wait_file": go } }));
-    agent::save_agent_command(&f.db, &f.project_id, Some(&argv)).await.unwrap();
+    yokeflow_core::agents::command::save_agent_command(&f.db, &f.project_id, Some(&argv)).await.unwrap();
     let log = f.dir.path().join("runners.log");
     let mut runners: Vec<Runner> = (0..2).map(|_| Runner::spawn(&f, &log)).collect();
     let deadline = Instant::now() + STAGE_GUARD;
@@ -621,7 +621,7 @@ async fn an_error_after_the_run_row_is_written_closes_the_row() {
 async fn sigterm_cancels_the_run_cleanly_and_a_second_signal_quits_at_once() {
     let f = fixture(vec![task("a", &[], &["a.txt"], 5)]).await;
     let argv = f.agent(json!({ "tasks": { "a": { "action": "hang" } } }));
-    agent::save_agent_command(&f.db, &f.project_id, Some(&argv)).await.unwrap();
+    yokeflow_core::agents::command::save_agent_command(&f.db, &f.project_id, Some(&argv)).await.unwrap();
     let log = f.dir.path().join("runner.log");
 
     // SIGTERM (a service manager, `kill`): the run cancels like Ctrl-C.
@@ -645,7 +645,7 @@ async fn sigterm_cancels_the_run_cleanly_and_a_second_signal_quits_at_once() {
 
     // SIGHUP, then a second signal while it cancels: out at once (the next run recovers).
     let argv = f.agent(json!({ "tasks": { "a": { "action": "hang" } } }));
-    agent::save_agent_command(&f.db, &f.project_id, Some(&argv)).await.unwrap();
+    yokeflow_core::agents::command::save_agent_command(&f.db, &f.project_id, Some(&argv)).await.unwrap();
     let mut runner = Runner::spawn(&f, &log);
     runner.reach(Stage::AgentWorking, &f.dir.path().join("none"), 2).expect("the agent started");
     // SAFETY: kill(2) on our own child.
@@ -741,7 +741,7 @@ async fn a_crash_in_the_middle_of_a_slot_reset_loses_nothing() {
     s.reuse_worktrees = true;
     yokeflow_core::tasks::settings::save(&f.db, &f.project_id, &s).await.unwrap();
     let argv = f.agent(json!({ "default": { "sleep_ms": 5 } }));
-    agent::save_agent_command(&f.db, &f.project_id, Some(&argv)).await.unwrap();
+    yokeflow_core::agents::command::save_agent_command(&f.db, &f.project_id, Some(&argv)).await.unwrap();
     let run = |only: &str| yokeflow_core::run::orchestrator::RunOptions {
         max_worktrees: Some(1),
         only_tasks: Some(vec![only.to_string()]),

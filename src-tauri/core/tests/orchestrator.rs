@@ -10,7 +10,6 @@ use serde_json::json;
 use support::{fixture, task};
 use yokeflow_core::model::{RunMode, RunStatus, TaskStatus};
 use yokeflow_core::plan::{self, PlanTask};
-use yokeflow_core::run::agent;
 use yokeflow_core::run::events::{self, Event};
 use yokeflow_core::run::orchestrator::{self, RunOptions};
 
@@ -210,7 +209,9 @@ async fn the_users_checkout_follows_and_only_the_task_touching_their_change_wait
     index.write().unwrap();
     std::fs::write(f.repo.join("a.txt"), "the user's own a.txt\n").unwrap();
     let before = f.target_file("README.md");
-    agent::save_agent_command(&f.db, &f.project_id, Some(&f.agent(script_for(&spec)))).await.unwrap();
+    yokeflow_core::agents::command::save_agent_command(&f.db, &f.project_id, Some(&f.agent(script_for(&spec))))
+        .await
+        .unwrap();
     let opts = RunOptions { sequential: true, ..Default::default() };
     let (tx, rx) = events::channel();
     let collector = support::collect_warnings(rx);

@@ -247,7 +247,7 @@ async fn feedback_resumes_the_same_conversation_and_lands_through_the_gate() {
         fixture(vec![scripted_task("fb", &[], steps), scripted_task("after", &["fb"], json!([{"say": "x"}]))]).await;
     let api = FakeApi::start("fake-anthropic", f.dir.path());
     let agent = claude_agent(&claude, &api, &f);
-    yokeflow_core::run::agent::save_agent_command(&f.db, &f.project_id, Some(&agent)).await.unwrap();
+    yokeflow_core::agents::command::save_agent_command(&f.db, &f.project_id, Some(&agent)).await.unwrap();
     let out = cli(&f.db_path, &f.repo, &["--json", "run", "--max-worktrees", "1"]).await;
     assert_eq!(out.code, 1, "one task in Review: {}", out.stderr);
     assert_eq!(f.status_of("fb").await, TaskStatus::Review);

@@ -89,7 +89,7 @@ fn scripted_task(id: &str, steps: Value) -> Value {
 
 /// `yokeflow run` with `agent` as the project's agent.
 async fn run_all(f: &Fixture, agent: &[String]) -> support::CliOut {
-    yokeflow_core::run::agent::save_agent_command(&f.db, &f.project_id, Some(agent)).await.unwrap();
+    yokeflow_core::agents::command::save_agent_command(&f.db, &f.project_id, Some(agent)).await.unwrap();
     cli(&f.db_path, &f.repo, &["--json", "run", "--max-worktrees", "2"]).await
 }
 

@@ -4,9 +4,9 @@
 /// Aider's CLI.
 pub struct Aider;
 
-impl super::AgentCli for Aider {
-    fn kind(&self) -> super::AgentKind {
-        super::AgentKind::PlainText
+impl super::adapter::AgentCli for Aider {
+    fn kind(&self) -> super::adapter::AgentKind {
+        super::adapter::AgentKind::PlainText
     }
 
     fn detects(&self, argv: &[String]) -> bool {

@@ -28,9 +28,9 @@ pub const DEFAULT_ARGV: &[&str] = &[
 /// Claude Code's CLI, or anything that speaks its stream-json (a stand-in).
 pub struct Claude;
 
-impl super::AgentCli for Claude {
-    fn kind(&self) -> super::AgentKind {
-        super::AgentKind::ClaudeCode
+impl super::adapter::AgentCli for Claude {
+    fn kind(&self) -> super::adapter::AgentKind {
+        super::adapter::AgentKind::ClaudeCode
     }
 
     fn detects(&self, argv: &[String]) -> bool {

@@ -12,9 +12,9 @@ use crate::agents::transcript::{Entry, EntryKind, SessionFacts};
 /// The Codex CLI's `exec --json`.
 pub struct Codex;
 
-impl super::AgentCli for Codex {
-    fn kind(&self) -> super::AgentKind {
-        super::AgentKind::Codex
+impl super::adapter::AgentCli for Codex {
+    fn kind(&self) -> super::adapter::AgentKind {
+        super::adapter::AgentKind::Codex
     }
 
     /// `codex exec --json …`, also behind a wrapper (`env VAR=… /path/to/codex exec --json …`).

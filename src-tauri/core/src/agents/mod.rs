@@ -9,44 +9,31 @@
 //! protocol noise), and what it keeps is bounded ([`crate::agents::transcript::MAX_TEXT`]); the adapter is chosen from the
 //! argv template alone. May use: `transcript` (the entry shapes) only; nothing of the run or the database.
 
+pub mod adapter;
 pub mod aider;
 pub mod claude;
 pub mod codex;
+pub mod command;
 pub mod feedback;
 pub mod permissions;
 pub mod plain;
 pub mod sessions;
 pub mod transcript;
 
-use serde::{Deserialize, Serialize};
-use ts_rs::TS;
-
 use crate::agents::transcript::{Entry, SessionFacts};
-
-/// One agent CLI: what YokeFlow knows of it (module docs).
-pub trait AgentCli: Sync {
-    /// The format of its output, as [`Parser`] reads it.
-    fn kind(&self) -> AgentKind;
-    /// Whether the argv template runs this CLI.
-    fn detects(&self, argv: &[String]) -> bool;
-    /// Its ready-made command for the settings (`id`, name, argv template), if it has one.
-    fn preset(&self) -> Option<(&'static str, &'static str, Vec<String>)> {
-        None
-    }
-    /// `argv` continuing the CLI's conversation `agent_session_id` (checked not to read as an option), or `None`
-    /// when this CLI cannot resume one.
-    fn resume_argv(&self, _argv: &[String], _agent_session_id: &str) -> Option<Vec<String>> {
-        None
-    }
-    /// Whether it loads the repository's `.claude/` (skills, agents) itself, so the experts are named rather than
-    /// put into the prompt.
-    fn loads_claude_folder(&self) -> bool {
-        false
-    }
-}
+pub use adapter::{AgentCli, AgentKind, Stream};
 
 /// Every adapter, in the order they are asked ([`plain::Plain`] takes the rest).
 const ADAPTERS: [&dyn AgentCli; 3] = [&claude::Claude, &codex::Codex, &aider::Aider];
+
+impl AgentKind {
+    /// The transcript format of an argv template ([`adapter`]): Claude Code's stream-json when the argv asks for
+    /// it (`--output-format stream-json`, whatever the program, so a stand-in can speak it), Codex when it is
+    /// `codex exec --json`, else plain text.
+    pub fn detect(argv: &[String]) -> AgentKind {
+        adapter(argv).kind()
+    }
+}
 
 /// The adapter of an argv template.
 pub fn adapter(argv: &[String]) -> &'static dyn AgentCli {
@@ -69,46 +56,6 @@ pub fn resume_argv(kind: AgentKind, argv: &[String], agent_session_id: &str) -> 
         AgentKind::Codex => codex::Codex.resume_argv(argv, agent_session_id),
         AgentKind::PlainText => None,
     }
-}
-
-/// Which parser reads an agent's output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum AgentKind {
-    /// Claude Code's `--output-format stream-json` (one JSON object a line).
-    ClaudeCode,
-    /// `codex exec --json` (one JSON event a line).
-    Codex,
-    /// Any other program: each output line is text.
-    PlainText,
-}
-
-impl AgentKind {
-    /// The transcript format of an argv template ([`adapter`]): Claude Code's stream-json when the argv asks for
-    /// it (`--output-format stream-json`, whatever the program, so a stand-in can speak it), Codex when it is
-    /// `codex exec --json`, else plain text.
-    pub fn detect(argv: &[String]) -> AgentKind {
-        adapter(argv).kind()
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AgentKind::ClaudeCode => "claude_code",
-            AgentKind::Codex => "codex",
-            AgentKind::PlainText => "plain_text",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<AgentKind> {
-        [AgentKind::ClaudeCode, AgentKind::Codex, AgentKind::PlainText].into_iter().find(|k| k.as_str() == s)
-    }
-}
-
-/// Which stream a line came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stream {
-    Stdout,
-    Stderr,
 }
 
 /// Turns an agent's output lines into entries, keeping the session's facts.

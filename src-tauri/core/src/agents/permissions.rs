@@ -54,18 +54,8 @@ pub fn test_command_rule(argv: &[String]) -> Option<String> {
     if argv.is_empty() {
         return None;
     }
-    let words: Vec<String> = argv.iter().map(|a| shell_word(a)).collect();
+    let words: Vec<String> = argv.iter().map(|a| crate::sys::process::shell_word(a)).collect();
     Some(format!("Bash({}:*)", words.join(" ")))
-}
-
-/// A word as a shell would need it written to mean exactly this argument (also for commands shown to copy).
-pub fn shell_word(arg: &str) -> String {
-    let plain = !arg.is_empty() && arg.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:@%+,".contains(c));
-    if plain {
-        arg.to_string()
-    } else {
-        format!("'{}'", arg.replace('\'', r"'\''"))
-    }
 }
 
 /// The rule a person would add to allow what was refused, when a narrow one exists: for a command, its program and
@@ -157,6 +147,7 @@ pub fn effective(test_command: Option<&[String]>, person: &[String]) -> Vec<Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sys::process::shell_word;
 
     fn s(items: &[&str]) -> Vec<String> {
         items.iter().map(|s| s.to_string()).collect()

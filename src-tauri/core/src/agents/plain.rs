@@ -5,9 +5,9 @@ use crate::agents::transcript::{Entry, SessionFacts};
 /// Any other program.
 pub struct Plain;
 
-impl super::AgentCli for Plain {
-    fn kind(&self) -> super::AgentKind {
-        super::AgentKind::PlainText
+impl super::adapter::AgentCli for Plain {
+    fn kind(&self) -> super::adapter::AgentKind {
+        super::adapter::AgentKind::PlainText
     }
 
     fn detects(&self, _argv: &[String]) -> bool {

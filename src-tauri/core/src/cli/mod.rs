@@ -628,7 +628,7 @@ fn print_log(o: &mut dyn Write, log: &crate::agents::sessions::TaskLog) -> std::
             writeln!(
                 o,
                 "   allow it with: yokeflow permissions allow {}",
-                printable(&crate::agents::permissions::shell_word(rule))
+                printable(&crate::sys::process::shell_word(rule))
             )?;
         }
     }

@@ -79,7 +79,7 @@ pub(super) async fn execute(db: &Db, p: &Project, args: PlanArgs, json: bool, ou
     let io = |e| CoreError::io("cannot write output", e);
     match args.action {
         PlanAction::Draft { spec, goal, epic, agent, timeout, yes } => {
-            let agent = agent.map(|a| crate::run::agent::parse_argv_json("--agent", &a)).transpose()?;
+            let agent = agent.map(|a| crate::agents::command::parse_argv_json("--agent", &a)).transpose()?;
             let req = crate::run::draft::DraftRequest {
                 spec,
                 goal,

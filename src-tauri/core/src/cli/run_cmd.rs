@@ -16,7 +16,7 @@ use crate::run::events::{Event, MergeKind};
 use crate::run::orchestrator::RunReport;
 use crate::run::runs::{RunEvent, RunRequest, Runs, StartedRun};
 use crate::store::db::Db;
-use crate::{run::agent, store::project, store::tasks};
+use crate::{store::project, store::tasks};
 
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
@@ -53,13 +53,13 @@ pub(super) async fn execute(db: &Db, p: &Project, args: RunArgs, json: bool, out
         ..Default::default()
     };
     if let Some(text) = &args.agent {
-        let argv = agent::parse_argv_json("--agent", text)?;
-        agent::check_agent(&argv)?;
-        agent::save_agent_command(db, &p.id, Some(&argv)).await?;
+        let argv = crate::agents::command::parse_argv_json("--agent", text)?;
+        crate::agents::command::check_agent(&argv)?;
+        crate::agents::command::save_agent_command(db, &p.id, Some(&argv)).await?;
         request.agent = Some(argv);
     }
     if let Some(text) = &args.test_cmd {
-        let argv = agent::parse_argv_json("--test-cmd", text)?;
+        let argv = crate::agents::command::parse_argv_json("--test-cmd", text)?;
         // Saved like --agent: a later `yokeflow run` without the flag tests with it too.
         project::set_test_command(db, &p.id, Some(&argv)).await?;
         request.test_command = Some(argv);

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use super::graph::TaskGraph;
-use super::WorktreeAssignment;
+use super::types::WorktreeAssignment;
 
 /// The name of worktree lane `index` (0-based): `wt-1` for index 0. The one place this naming lives; the
 /// window gets the names with the run (`Event::RunStarted::lanes`) and the plan.

@@ -4,7 +4,7 @@
 
 use super::conflicts::Conflicts;
 use super::graph::TaskGraph;
-use super::Batch;
+use super::types::Batch;
 
 /// Sort key for "most urgent first": remaining critical path, then priority, then id.
 pub(crate) fn urgency_order(g: &TaskGraph, tasks: &mut [usize]) {

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use globset::{GlobBuilder, GlobMatcher};
 
-use super::{ConflictGroup, ConflictPair, PlanTask};
+use super::{types::ConflictGroup, types::ConflictPair, types::PlanTask};
 
 const META: &[char] = &['*', '?', '[', ']', '{', '}', '\\'];
 

@@ -11,7 +11,8 @@ use super::assign::worktree_name;
 use super::batches::{batch_name, make_batches};
 use super::conflicts::Conflicts;
 use super::graph::TaskGraph;
-use super::{ExecutionPlan, PlanError, PlanTask, WorktreeAssignment};
+use super::{types::ExecutionPlan, types::PlanTask, types::WorktreeAssignment};
+use crate::error::PlanError;
 
 /// A manual change to a plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -1,12 +1,14 @@
 //! The task graph: validation (duplicate ids, unknown dependencies, cycles), topological order, levels and
 //! the critical-path quantities the rest of the plan engine uses. Tasks are indexed by their input position.
 
+use std::collections::BTreeMap;
 use std::collections::HashMap;
 
 use petgraph::algo::toposort;
 use petgraph::graph::{DiGraph, NodeIndex};
 
-use super::{PlanError, PlanTask};
+use super::types::PlanTask;
+use crate::error::PlanError;
 
 /// A validated dependency DAG over the input tasks (index `i` is `tasks[i]`).
 #[derive(Debug, Clone)]
@@ -66,7 +68,7 @@ impl TaskGraph {
             Ok(order) => order.into_iter().map(NodeIndex::index).collect(),
             Err(_) => {
                 let cycle =
-                    crate::tasks::taskfile::find_cycle(tasks.iter().map(|t| (t.id.as_str(), t.depends_on.as_slice())))
+                    crate::plan::graph::find_cycle(tasks.iter().map(|t| (t.id.as_str(), t.depends_on.as_slice())))
                         .unwrap_or_default();
                 return Err(PlanError::Cycle { tasks: cycle });
             }
@@ -153,4 +155,44 @@ impl TaskGraph {
         let w = workers.max(1) as u64;
         self.critical_path_minutes().max(self.total_effort().div_ceil(w))
     }
+}
+
+/// Finds a dependency cycle, if any, and returns the tasks on it in dependency order
+/// (each depends on the next; the last depends on the first). Unknown ids are ignored.
+pub fn find_cycle<'a>(tasks: impl IntoIterator<Item = (&'a str, &'a [String])>) -> Option<Vec<String>> {
+    let edges: BTreeMap<&str, &[String]> = tasks.into_iter().collect();
+    // Iterative DFS with colours; 0 = unseen, 1 = on stack, 2 = done.
+    let mut colour: HashMap<&str, u8> = HashMap::new();
+    for &start in edges.keys() {
+        if colour.get(start).copied().unwrap_or(0) != 0 {
+            continue;
+        }
+        let mut stack: Vec<(&str, usize)> = vec![(start, 0)];
+        colour.insert(start, 1);
+        while let Some((node, next)) = stack.last_mut() {
+            let deps = edges.get(*node).copied().unwrap_or(&[]);
+            if *next < deps.len() {
+                let dep = deps[*next].as_str();
+                *next += 1;
+                if !edges.contains_key(dep) {
+                    continue;
+                }
+                match colour.get(dep).copied().unwrap_or(0) {
+                    0 => {
+                        colour.insert(dep, 1);
+                        stack.push((dep, 0));
+                    }
+                    1 => {
+                        let from = stack.iter().position(|(n, _)| *n == dep).unwrap_or(0);
+                        return Some(stack[from..].iter().map(|(n, _)| n.to_string()).collect());
+                    }
+                    _ => {}
+                }
+            } else {
+                colour.insert(*node, 2);
+                stack.pop();
+            }
+        }
+    }
+    None
 }

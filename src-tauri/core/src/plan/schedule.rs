@@ -12,8 +12,9 @@ use serde::{Deserialize, Serialize};
 
 use super::conflicts::Conflicts;
 use super::graph::TaskGraph;
-use super::simulate::{Schedule, ScheduledTask};
-use super::{PlanError, PlanTask};
+use super::types::PlanTask;
+use super::{types::Schedule, types::ScheduledTask};
+use crate::error::PlanError;
 
 /// The seed [`super::build_plan`] and [`super::simulate_dynamic`] tune with, so plans are reproducible.
 pub const DEFAULT_SEED: u64 = 0x9E37_79B9_7F4A_7C15;

@@ -4,40 +4,15 @@
 //! landing is tested, branches that wait together are tested together, and a dependent starts only once its
 //! dependency landed.
 
+use super::types::{Schedule, ScheduledTask};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::conflicts::Conflicts;
 use super::graph::TaskGraph;
 use super::schedule::{RunState, Scheduler, DEFAULT_SEED};
-use super::{batches, PlanError, PlanTask};
-
-/// One task's place in a simulated schedule.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-pub struct ScheduledTask {
-    pub task_id: String,
-    /// The worker (0-based) that runs it.
-    #[ts(type = "number")]
-    pub worker: usize,
-    /// Start, in minutes from the beginning of the run.
-    #[ts(type = "number")]
-    pub start: u64,
-    /// End (start + effort), in minutes.
-    #[ts(type = "number")]
-    pub end: u64,
-}
-
-/// A simulated schedule.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-pub struct Schedule {
-    /// When the last task ends, in minutes.
-    #[ts(type = "number")]
-    pub makespan: u64,
-    #[ts(type = "number")]
-    pub workers: usize,
-    /// Every task, in input order.
-    pub tasks: Vec<ScheduledTask>,
-}
+use super::{batches, types::PlanTask};
+use crate::error::PlanError;
 
 /// The three simulations side by side. Key names are part of the CLI's JSON output.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]

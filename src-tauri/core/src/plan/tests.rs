@@ -1,5 +1,6 @@
 //! Tests of the plan engine: exact cases and property tests on random DAGs.
 
+use crate::error::PlanError;
 use std::collections::{HashMap, HashSet};
 
 use proptest::prelude::*;

@@ -16,6 +16,7 @@ use serde::Serialize;
 use ts_rs::TS;
 
 use crate::agents::AgentKind;
+use crate::error::TaskFileIssue;
 use crate::error::{CoreError, CoreResult};
 use crate::model::{Epic, SessionOutcome, Task, TaskStatus};
 use crate::plan::{ExecutionPlan, PlanOptions, PlanTask};
@@ -25,7 +26,7 @@ use crate::store::db::Db;
 use crate::sys::concurrency::{blocking, Cancel};
 use crate::tasks::cards::{self, TaskDraft};
 use crate::tasks::import::ImportSummary;
-use crate::tasks::taskfile::{self, TaskFile, TaskFileIssue};
+use crate::tasks::taskfile::{self, TaskFile};
 use crate::workspace::worktree::WorktreeInfo;
 use crate::{store::project, store::tasks};
 
@@ -105,12 +106,11 @@ pub async fn draft(db: &Db, project_id: &str, req: DraftRequest, events: EventSe
         Some(path) => Some(crate::expertise::bootstrap::read_spec(path)?),
         None => None,
     };
-    let agent_command = agent::effective_command(&p, req.agent.as_deref());
+    let agent_command = crate::agents::command::effective_command(&p, req.agent.as_deref());
     if req.agent.is_none() && p.agent_command.is_some() {
-        crate::store::approvals::require(db, project_id, crate::store::approvals::CommandKind::Agent, &agent_command)
-            .await?;
+        crate::store::approvals::require(db, project_id, crate::model::CommandKind::Agent, &agent_command).await?;
     }
-    agent::check_agent(&agent_command)?;
+    crate::agents::command::check_agent(&agent_command)?;
     let stored = tasks::list(db, project_id).await?;
     let epics = tasks::epics(db, project_id).await?;
     if let Some(e) = &req.epic {

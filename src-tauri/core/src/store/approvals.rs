@@ -4,6 +4,7 @@
 //! approval again. Commands a person sets directly (`--agent`, `--test-cmd`, the window's settings) are approved as
 //! they are set; YokeFlow's own defaults (Claude Code's CLI, the demo's scripted agent) need none.
 
+use crate::model::CommandKind;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -11,41 +12,6 @@ use crate::error::{CoreError, CoreResult};
 use crate::model::now_ms;
 use crate::model::Project;
 use crate::store::db::Db;
-
-/// Which of a project's commands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum CommandKind {
-    /// The agent's argv template.
-    Agent,
-    /// The test command run on every merged tree.
-    Test,
-    /// The setup command run in each new worktree.
-    Setup,
-    /// The cleanup command run before a worktree is removed.
-    Cleanup,
-}
-
-impl CommandKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CommandKind::Agent => "agent",
-            CommandKind::Test => "test",
-            CommandKind::Setup => "setup",
-            CommandKind::Cleanup => "cleanup",
-        }
-    }
-
-    /// What people call it.
-    pub fn label(self) -> &'static str {
-        match self {
-            CommandKind::Agent => "agent command",
-            CommandKind::Test => "test command",
-            CommandKind::Setup => "setup command",
-            CommandKind::Cleanup => "cleanup command",
-        }
-    }
-}
 
 /// A command of a project and its exact argv.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -149,7 +149,7 @@ pub async fn set_test_command(db: &Db, project_id: &str, argv: Option<&[String]>
     }
     if let Some(argv) = argv {
         // A person chose it: approved as it is (see `approvals`).
-        crate::store::approvals::approve(db, project_id, crate::store::approvals::CommandKind::Test, argv).await?;
+        crate::store::approvals::approve(db, project_id, crate::model::CommandKind::Test, argv).await?;
     }
     Ok(())
 }

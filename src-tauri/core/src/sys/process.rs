@@ -190,3 +190,13 @@ mod tests {
         assert!(processes_with("YOKEFLOW_TEST_MARK").get(&marker).is_none_or(|p| p.iter().all(|&p| is_zombie(p))));
     }
 }
+
+/// A word as a shell would need it written to mean exactly this argument (also for commands shown to copy).
+pub fn shell_word(arg: &str) -> String {
+    let plain = !arg.is_empty() && arg.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:@%+,".contains(c));
+    if plain {
+        arg.to_string()
+    } else {
+        format!("'{}'", arg.replace('\'', r"'\''"))
+    }
+}

@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::error::{CoreError, CoreResult};
-use crate::store::approvals::{self, CommandKind};
+use crate::model::CommandKind;
+use crate::store::approvals;
 use crate::store::db::Db;
 use crate::{model::now_ms, store::project};
 
@@ -67,7 +68,7 @@ pub fn presets() -> Vec<AgentPreset> {
         .map(|(id, name, argv)| AgentPreset {
             id: id.into(),
             name: name.into(),
-            installed: crate::run::agent::find_program(&argv[0]).is_some(),
+            installed: crate::agents::command::find_program(&argv[0]).is_some(),
             argv,
         })
         .collect()
@@ -116,16 +117,16 @@ pub fn check(s: &ProjectSettings) -> Vec<SettingIssue> {
             continue;
         };
         if template {
-            if let Err(e) = crate::run::agent::check_agent(argv) {
+            if let Err(e) = crate::agents::command::check_agent(argv) {
                 issue(key, e.to_string());
             }
-        } else if crate::run::agent::find_program(program).is_none() {
+        } else if crate::agents::command::find_program(program).is_none() {
             issue(key, format!("`{program}` is not installed (not found on PATH)"));
         }
     }
     for (key, list) in [("worktree_include", &s.worktree_include), ("worktree_link", &s.worktree_link)] {
         for p in list {
-            if let Some(why) = crate::tasks::taskfile::pattern_problem(p) {
+            if let Some(why) = crate::workspace::prepare::pattern_problem(p) {
                 issue(key, format!("`{p}` {why}"));
             }
         }
@@ -250,7 +251,7 @@ pub fn set_from_text(mut s: ProjectSettings, key: &str, value: &str) -> CoreResu
         if none {
             return Ok(None);
         }
-        crate::run::agent::parse_argv_json(key, v).map(Some)
+        crate::agents::command::parse_argv_json(key, v).map(Some)
     };
     let patterns = || -> CoreResult<Vec<String>> {
         if none {

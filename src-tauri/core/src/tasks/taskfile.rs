@@ -1,8 +1,10 @@
 //! The tasks file (`yokeflow.yaml` or `.json`): parsing and validation. Validation is complete before
 //! anything is written, and every problem names the task (by id and position) and the field.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::fmt;
+use crate::error::TaskFileIssue;
+use crate::plan::graph::find_cycle;
+use crate::workspace::prepare::pattern_problem;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use serde::Serialize;
@@ -18,42 +20,6 @@ pub const DEFAULT_EFFORT_MINUTES: u32 = 30;
 pub const MAX_EFFORT_MINUTES: u32 = 7 * 24 * 60;
 /// Largest accepted tasks file.
 pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
-
-/// One problem found in a tasks file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
-pub struct TaskFileIssue {
-    /// The task's id when known.
-    pub task: Option<String>,
-    /// Where it sits, e.g. `tasks[3]` or `epics[0]`; `None` for the whole file.
-    pub location: Option<String>,
-    /// The field at fault, e.g. `depends_on`.
-    pub field: Option<String>,
-    /// Line number (1-based) for syntax errors.
-    pub line: Option<u32>,
-    pub message: String,
-}
-
-impl fmt::Display for TaskFileIssue {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(line) = self.line {
-            write!(f, "line {line}: ")?;
-        }
-        match (&self.task, &self.location) {
-            (Some(task), Some(loc)) => write!(f, "task `{task}` ({loc})")?,
-            (None, Some(loc)) => write!(f, "{loc}")?,
-            (Some(task), None) => write!(f, "task `{task}`")?,
-            (None, None) => {}
-        }
-        if let Some(field) = &self.field {
-            let sep = if self.task.is_some() || self.location.is_some() { ", " } else { "" };
-            write!(f, "{sep}field `{field}`")?;
-        }
-        if self.task.is_some() || self.location.is_some() || self.field.is_some() {
-            write!(f, ": ")?;
-        }
-        write!(f, "{}", self.message)
-    }
-}
 
 /// A task as declared in the file (validated), or as a person fills it in (a window card, `task add|edit`: the
 /// window calls it a `TaskDraft`).
@@ -100,29 +66,6 @@ pub struct WorktreeSettings {
 /// The top-level fields of a tasks file.
 pub const TOP_LEVEL: [&str; 9] =
     ["project", "epics", "tasks", "test_command", "agent", "setup", "cleanup", "worktree_include", "worktree_link"];
-
-/// Why a worktree pattern (`worktree_include`, `worktree_link`) is refused, if it is: it must name paths inside the
-/// repository (relative, `/`-separated, no `..`), never `.git` or `.yokeflow`.
-pub fn pattern_problem(p: &str) -> Option<&'static str> {
-    let p = p.trim();
-    if p.is_empty() {
-        return Some("is empty");
-    }
-    if p.starts_with('/') || p.contains('\\') || p.contains(':') {
-        return Some("must be a path relative to the repository, with `/` between folders");
-    }
-    let parts: Vec<&str> = p.split('/').collect();
-    if parts.iter().any(|c| *c == ".." || c.is_empty() || *c == ".") {
-        return Some("must stay inside the repository (no `..`, `.` or empty folder names)");
-    }
-    if parts[0] == ".git" || parts[0] == ".yokeflow" {
-        return Some("must not name `.git` or `.yokeflow`");
-    }
-    if parts.iter().any(|c| c.contains("**")) {
-        return Some("`**` is not supported: name each folder level (`*` matches within one)");
-    }
-    None
-}
 
 /// `[a-z0-9][a-z0-9-]*`, at most 64 characters.
 pub fn is_valid_id(id: &str) -> bool {
@@ -567,46 +510,6 @@ fn file_pattern_problem(p: &str) -> Option<String> {
         return Some("must stay inside the repository (no `..`)".into());
     }
     globset::Glob::new(p).err().map(|e| format!("not a valid glob: {e}"))
-}
-
-/// Finds a dependency cycle, if any, and returns the tasks on it in dependency order
-/// (each depends on the next; the last depends on the first). Unknown ids are ignored.
-pub fn find_cycle<'a>(tasks: impl IntoIterator<Item = (&'a str, &'a [String])>) -> Option<Vec<String>> {
-    let edges: BTreeMap<&str, &[String]> = tasks.into_iter().collect();
-    // Iterative DFS with colours; 0 = unseen, 1 = on stack, 2 = done.
-    let mut colour: HashMap<&str, u8> = HashMap::new();
-    for &start in edges.keys() {
-        if colour.get(start).copied().unwrap_or(0) != 0 {
-            continue;
-        }
-        let mut stack: Vec<(&str, usize)> = vec![(start, 0)];
-        colour.insert(start, 1);
-        while let Some((node, next)) = stack.last_mut() {
-            let deps = edges.get(*node).copied().unwrap_or(&[]);
-            if *next < deps.len() {
-                let dep = deps[*next].as_str();
-                *next += 1;
-                if !edges.contains_key(dep) {
-                    continue;
-                }
-                match colour.get(dep).copied().unwrap_or(0) {
-                    0 => {
-                        colour.insert(dep, 1);
-                        stack.push((dep, 0));
-                    }
-                    1 => {
-                        let from = stack.iter().position(|(n, _)| *n == dep).unwrap_or(0);
-                        return Some(stack[from..].iter().map(|(n, _)| n.to_string()).collect());
-                    }
-                    _ => {}
-                }
-            } else {
-                colour.insert(*node, 2);
-                stack.pop();
-            }
-        }
-    }
-    None
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@
 //! installed for another one, and a tree is tested with what it declares.
 //!
 //! Patterns are `/`-separated paths relative to the repository whose levels may use `*`, `?` and `[...]`
-//! ([`crate::tasks::taskfile::pattern_problem`] refuses the rest). It never copies anything git tracks (a file in the
+//! ([`crate::workspace::prepare::pattern_problem`] refuses the rest). It never copies anything git tracks (a file in the
 //! index, or a folder holding one), never follows a symlink out of the repository, never writes over anything in
 //! the worktree but an older copy of an included file, and never looks into `.git` or `.yokeflow`.
 //! [`never_included`] says at `config set` which matches would always be left out.
@@ -80,7 +80,7 @@ pub fn include_files(root: &Path, dest: &Path, include: &[String], link: &[Strin
     for (patterns, share) in [(include, Share::Copy), (link, Share::Link { top: true })] {
         let linked = share != Share::Copy;
         for pattern in patterns {
-            if let Some(why) = crate::tasks::taskfile::pattern_problem(pattern) {
+            if let Some(why) = crate::workspace::prepare::pattern_problem(pattern) {
                 return Err(CoreError::InvalidInput(format!("the worktree pattern `{pattern}` {why}")));
             }
             for rel in matches(root, pattern)? {
@@ -177,7 +177,7 @@ pub fn never_included(root: &Path, include: &[String], link: &[String]) -> CoreR
     let git = git2::Repository::open(root)?;
     for (key, patterns) in [("worktree_include", include), ("worktree_link", link)] {
         for pattern in patterns {
-            if crate::tasks::taskfile::pattern_problem(pattern).is_some() {
+            if crate::workspace::prepare::pattern_problem(pattern).is_some() {
                 continue;
             }
             for rel in matches(root, pattern)? {
@@ -571,4 +571,27 @@ pub fn setup_fingerprint(argv: &[String], dir: &Path) -> String {
         }
     }
     format!("{:x}", h.finalize())
+}
+
+/// Why a worktree pattern (`worktree_include`, `worktree_link`) is refused, if it is: it must name paths inside the
+/// repository (relative, `/`-separated, no `..`), never `.git` or `.yokeflow`.
+pub fn pattern_problem(p: &str) -> Option<&'static str> {
+    let p = p.trim();
+    if p.is_empty() {
+        return Some("is empty");
+    }
+    if p.starts_with('/') || p.contains('\\') || p.contains(':') {
+        return Some("must be a path relative to the repository, with `/` between folders");
+    }
+    let parts: Vec<&str> = p.split('/').collect();
+    if parts.iter().any(|c| *c == ".." || c.is_empty() || *c == ".") {
+        return Some("must stay inside the repository (no `..`, `.` or empty folder names)");
+    }
+    if parts[0] == ".git" || parts[0] == ".yokeflow" {
+        return Some("must not name `.git` or `.yokeflow`");
+    }
+    if parts.iter().any(|c| c.contains("**")) {
+        return Some("`**` is not supported: name each folder level (`*` matches within one)");
+    }
+    None
 }

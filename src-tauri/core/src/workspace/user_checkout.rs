@@ -129,13 +129,13 @@ pub fn changed_paths(repo_path: &Path, target: &str) -> Result<Vec<(String, Path
 /// it: those files put aside (and only those).
 pub fn in_the_way(target: &str, dir: &Path, files: &[String]) -> String {
     let shown = dir.display();
-    let quoted: Vec<String> = files.iter().map(|f| crate::agents::permissions::shell_word(f)).collect();
+    let quoted: Vec<String> = files.iter().map(|f| crate::sys::process::shell_word(f)).collect();
     format!(
         "`{target}` is checked out in {shown}, where your uncommitted change to {} is in the way (this work changes \
          the same file{}); commit it, or put it aside with `git -C {} stash push --include-untracked -- {}`",
         files.join(", "),
         if files.len() == 1 { "" } else { "s" },
-        crate::agents::permissions::shell_word(&shown.to_string()),
+        crate::sys::process::shell_word(&shown.to_string()),
         quoted.join(" ")
     )
 }

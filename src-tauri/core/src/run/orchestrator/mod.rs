@@ -24,12 +24,13 @@ use tokio::sync::mpsc;
 
 use crate::error::{CoreError, CoreResult};
 use crate::gate::merge::GateConfig;
+use crate::model::CommandKind;
 use crate::model::{RunMode, RunStatus, Task, TaskStatus};
 use crate::plan::schedule::DEFAULT_SEED;
 use crate::plan::{PlanTask, RunState, Scheduler};
 use crate::run::agent;
 use crate::run::events::{emit, Event, EventSender};
-use crate::store::approvals::{self, CommandKind};
+use crate::store::approvals;
 use crate::store::db::Db;
 use crate::sys::concurrency::blocking;
 use crate::workspace::worktree::Worktrees;
@@ -156,7 +157,7 @@ pub async fn run_controlled(
     mut ctl: RunControl,
 ) -> CoreResult<RunReport> {
     let project = project::get(db, project_id).await?;
-    let agent_command = agent::effective_command(&project, opts.agent_command.as_deref());
+    let agent_command = crate::agents::command::effective_command(&project, opts.agent_command.as_deref());
     // Commands stored on the project may come from its tasks file: they run only once a person approved them.
     if let (None, Some(argv)) = (&opts.agent_command, &project.agent_command) {
         approvals::require(db, project_id, CommandKind::Agent, argv).await?;
@@ -168,12 +169,12 @@ pub async fn run_controlled(
     {
         if let Some(argv) = argv {
             approvals::require(db, project_id, kind, argv).await?;
-            agent::check_test_command(argv)?;
+            crate::agents::command::check_test_command(argv)?;
         }
     }
-    agent::check_agent(&agent_command)?;
+    crate::agents::command::check_agent(&agent_command)?;
     if let Some(tests) = opts.test_command.as_ref().or(project.test_command.as_ref()) {
-        agent::check_test_command(tests)?;
+        crate::agents::command::check_test_command(tests)?;
     }
     check_target(&project).await?;
     let run_id = opts.run_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());

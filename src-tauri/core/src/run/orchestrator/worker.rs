@@ -957,7 +957,7 @@ fn refusal_reason(facts: &crate::agents::transcript::SessionFacts, log: &impl st
     } else {
         let commands: Vec<String> = rules
             .iter()
-            .map(|r| format!("`yokeflow permissions allow {}`", crate::agents::permissions::shell_word(r)))
+            .map(|r| format!("`yokeflow permissions allow {}`", crate::sys::process::shell_word(r)))
             .collect();
         format!("Allow it for this project ({})", commands.join(", "))
     };

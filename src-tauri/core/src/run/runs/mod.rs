@@ -21,14 +21,15 @@ use std::time::Duration;
 use tokio::sync::{broadcast, oneshot, watch};
 
 use crate::error::{CoreError, CoreResult};
+use crate::model::CommandKind;
 use crate::model::{RunMode, TaskStatus};
 use crate::plan::ExecutionPlan;
 use crate::run::events::{self, Event};
 use crate::run::orchestrator::{self, RunHandle, RunOptions, RunReport};
 use crate::run::overrides::{self, StatusDecision, StatusMove};
-use crate::store::approvals::{self, CommandKind};
+use crate::store::approvals;
 use crate::store::db::Db;
-use crate::{run::agent, store::project};
+use crate::store::project;
 
 pub use snapshot::{RunPhase, RunSnapshot, RunsSnapshot};
 
@@ -172,8 +173,8 @@ impl Runs {
     /// else Claude Code's CLI), which must be installed; the test command; how many agents at once.
     pub async fn resolve(&self, project_id: &str, request: &RunRequest) -> CoreResult<ResolvedRun> {
         let p = project::get(self.db(), project_id).await?;
-        let demo = if request.agent.is_none() { agent::demo_fallback(&p) } else { None };
-        let agent_command = agent::effective_command(&p, request.agent.as_deref().or(demo.as_deref()));
+        let demo = if request.agent.is_none() { crate::agents::command::demo_fallback(&p) } else { None };
+        let agent_command = crate::agents::command::effective_command(&p, request.agent.as_deref().or(demo.as_deref()));
         // The project's stored commands may come from its tasks file: they run only once approved.
         if request.agent.is_none() && demo.is_none() && p.agent_command.is_some() {
             approvals::require(self.db(), project_id, CommandKind::Agent, &agent_command).await?;
@@ -186,10 +187,10 @@ impl Runs {
                 approvals::require(self.db(), project_id, kind, argv).await?;
             }
         }
-        agent::check_agent(&agent_command)?;
+        crate::agents::command::check_agent(&agent_command)?;
         let test_command = request.test_command.clone().or(p.test_command.clone());
         if let Some(tests) = &test_command {
-            agent::check_test_command(tests)?;
+            crate::agents::command::check_test_command(tests)?;
         }
         let workers = if request.sequential { 1 } else { request.max_worktrees.unwrap_or(p.max_worktrees).max(1) };
         // The project's settings give what the request leaves out.

@@ -21,11 +21,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use ts_rs::TS;
 
+use crate::error::TaskFileIssue;
 use crate::error::{CoreError, CoreResult};
 use crate::model::{Epic, Task, TaskStatus};
 use crate::store::db::Db;
 use crate::tasks::import::{self, ImportSummary};
-use crate::tasks::taskfile::{self, TaskFile, TaskFileIssue, TaskSpec};
+use crate::tasks::taskfile::{self, TaskFile, TaskSpec};
 use crate::{store::project, store::tasks};
 
 /// A task as a person fills it in: the tasks file's own [`TaskSpec`].
