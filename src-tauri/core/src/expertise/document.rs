@@ -19,7 +19,7 @@ use std::str::FromStr;
 
 use serde_norway::Value;
 
-use super::Expertise;
+use super::domain::Expertise;
 use crate::error::{CoreError, CoreResult};
 
 /// The usage keys YokeFlow reads, in order of preference.

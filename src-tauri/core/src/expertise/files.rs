@@ -12,7 +12,7 @@ use std::path::{Component, Path, PathBuf};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::Expertise;
+use super::domain::Expertise;
 use crate::error::{CoreError, CoreResult};
 
 /// The largest expertise or skill file YokeFlow reads or writes.

@@ -11,7 +11,9 @@
 //! transaction) and records the hash of each side after each sync, so a write never echoes back.
 
 pub mod bootstrap;
+pub mod candidate;
 pub mod document;
+pub mod domain;
 pub mod files;
 pub mod learn;
 pub mod overview;
@@ -20,136 +22,27 @@ pub mod skills;
 pub mod sync;
 pub mod watch;
 
-use std::collections::BTreeMap;
-
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sqlx::Row;
-use ts_rs::TS;
 
 use crate::error::{CoreError, CoreResult};
 use crate::model::Project;
 use crate::store::db::Db;
 
+pub use candidate::{Candidate, RouteSource};
+pub use domain::{get, list, validate_domain, ConflictResolution, Expertise, ExpertiseEvent};
 pub use files::{Layout, MAX_FILE_BYTES};
 pub use overview::{overview, DomainView, ExpertiseOverview, RoutingLogEntry, SkillView};
 pub use router::{
-    candidates, path_domains, reuse_stats, route, route_input, route_task, terms, Candidate, ReuseStats, RouteInput,
-    RouteSource, RoutingDecision,
+    candidates, path_domains, reuse_stats, route, route_input, route_task, terms, ReuseStats, RouteInput,
+    RoutingDecision,
 };
 pub use skills::SkillThresholds;
 pub use sync::{
     conflicts, export_all, export_all_with, export_domains_to, import_all, import_all_with, resolve_conflict,
-    sync_domain, update_in_db, upsert, upsert_with, ConflictResolution, ExpertiseConflict, Keep, SyncIssue,
-    SyncOptions, SyncReport,
+    sync_domain, update_in_db, upsert, upsert_with, ExpertiseConflict, Keep, SyncIssue, SyncOptions, SyncReport,
 };
 pub use watch::{WatchHandle, WatchOptions, WatchStats, Watcher};
-
-/// What the project knows about one domain.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-pub struct Expertise {
-    pub domain: String,
-    pub patterns: Vec<String>,
-    pub metrics: BTreeMap<String, f64>,
-    pub confidence: f64,
-    pub usage_count: u32,
-}
-
-impl Expertise {
-    /// A new, empty expertise (confidence 0.5, never used).
-    pub fn new(domain: impl Into<String>) -> Expertise {
-        Expertise {
-            domain: domain.into(),
-            patterns: Vec::new(),
-            metrics: BTreeMap::new(),
-            confidence: 0.5,
-            usage_count: 0,
-        }
-    }
-
-    /// Checks the domain name, the confidence range and that every metric is a finite number.
-    pub fn validate(&self) -> CoreResult<()> {
-        validate_domain(&self.domain)?;
-        if !(0.0..=1.0).contains(&self.confidence) {
-            return Err(CoreError::InvalidInput(format!(
-                "confidence of `{}` must be between 0 and 1, not {}",
-                self.domain, self.confidence
-            )));
-        }
-        if let Some((k, v)) = self.metrics.iter().find(|(_, v)| !v.is_finite()) {
-            return Err(CoreError::InvalidInput(format!(
-                "metric `{k}` of `{}` is not a finite number: {v}",
-                self.domain
-            )));
-        }
-        Ok(())
-    }
-}
-
-/// Domain names are folder names: `[a-z0-9][a-z0-9-]*`, at most 64 characters. This refuses `../x`,
-/// absolute paths and anything else that could leave `.claude/commands/experts/`.
-pub fn validate_domain(domain: &str) -> CoreResult<()> {
-    let mut chars = domain.chars();
-    let ok = domain.len() <= 64
-        && chars.next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    if ok {
-        Ok(())
-    } else {
-        Err(CoreError::InvalidInput(format!(
-            "invalid expertise domain `{domain}`: use lowercase letters, digits and `-`, starting with a letter or \
-             digit, at most 64 characters"
-        )))
-    }
-}
-
-/// What the core announces about expertise sync. Self-contained so the app's event stream can wrap it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum ExpertiseEvent {
-    /// The watcher is running on `path`.
-    WatchStarted { project_id: String, path: String },
-    /// A file change was stored in the database.
-    Imported { project_id: String, domain: String },
-    /// A database change was written to the files.
-    Exported { project_id: String, domain: String },
-    /// A native skill was (re)generated.
-    SkillWritten { project_id: String, domain: String, path: String },
-    /// Both sides changed since the last sync: nothing was overwritten; the user must choose.
-    Conflict {
-        project_id: String,
-        domain: String,
-        #[ts(type = "number")]
-        conflict_id: i64,
-    },
-    /// A conflict was resolved.
-    ConflictResolved { project_id: String, domain: String, resolution: ConflictResolution },
-    /// A file could not be used (malformed YAML, bad name, too large, outside `.claude/`); nothing was changed.
-    Invalid { project_id: String, path: String, message: String },
-}
-
-/// Every expertise of the project, by domain.
-pub async fn list(db: &Db, project: &Project) -> CoreResult<Vec<Expertise>> {
-    let rows = sqlx::query(
-        "SELECT domain, patterns, metrics, confidence, usage_count FROM expertise WHERE project_id = ? ORDER BY domain",
-    )
-    .bind(&project.id)
-    .fetch_all(db.pool())
-    .await?;
-    rows.iter().map(sync::expertise_from_row).collect()
-}
-
-/// One domain's expertise, if the project has it.
-pub async fn get(db: &Db, project: &Project, domain: &str) -> CoreResult<Option<Expertise>> {
-    validate_domain(domain)?;
-    let row = sqlx::query(
-        "SELECT domain, patterns, metrics, confidence, usage_count FROM expertise WHERE project_id = ? AND domain = ?",
-    )
-    .bind(&project.id)
-    .bind(domain)
-    .fetch_optional(db.pool())
-    .await?;
-    row.as_ref().map(sync::expertise_from_row).transpose()
-}
 
 /// Creates an empty expertise for `domain` (database and files); fails if the domain exists.
 pub async fn add(db: &Db, project: &Project, domain: &str) -> CoreResult<SyncReport> {

@@ -6,8 +6,8 @@ use serde::Serialize;
 use sqlx::Row;
 use ts_rs::TS;
 
+use super::candidate::RouteSource;
 use super::files::Layout;
-use super::router::RouteSource;
 use super::sync::ExpertiseConflict;
 use crate::error::CoreResult;
 use crate::model::Project;
@@ -73,7 +73,7 @@ pub async fn overview(db: &Db, project: &Project) -> CoreResult<ExpertiseOvervie
     .await?;
     let mut domains = Vec::new();
     for r in &rows {
-        let e = super::sync::expertise_from_row(r)?;
+        let e = super::domain::expertise_from_row(r)?;
         let document: Option<String> = r.try_get("document")?;
         let file = layout.expertise_file(&e.domain);
         let description = document

@@ -10,6 +10,7 @@
 //! terms matched where. Every decision is logged in `expertise_routing`, which gives [`reuse_stats`]: how many
 //! routed tasks were served by prior expertise.
 
+use super::candidate::{Candidate, RouteSource};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
@@ -43,18 +44,6 @@ const PATH_NOISE: &[&str] = &[
     "src", "lib", "mod", "index", "main", "rs", "ts", "tsx", "js", "jsx", "mjs", "py", "go", "rb", "java", "kt", "md",
     "json", "yaml", "yml", "toml", "txt", "html", "css", "scss", "test", "tests", "spec", "util", "utils",
 ];
-
-/// Where the chosen expertise comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum RouteSource {
-    /// A Claude Code skill (`.claude/skills/<name>/SKILL.md`), a person's or one YokeFlow generated.
-    Skill,
-    /// Expertise in the database (and `.claude/commands/experts/`).
-    Db,
-    /// No expert matched.
-    None,
-}
 
 impl RouteSource {
     pub fn as_str(self) -> &'static str {
@@ -96,23 +85,6 @@ pub struct RouteInput {
     pub title: String,
     pub description: String,
     pub files: Vec<String>,
-}
-
-/// One expert the router may pick.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Candidate {
-    /// The domain it serves (a skill's folder, without YokeFlow's `-expert`).
-    pub domain: String,
-    pub source: RouteSource,
-    /// A skill's file, relative to the repository.
-    pub skill: Option<String>,
-    /// Its name as words (`google-calendar`, a skill's `name`).
-    pub name: String,
-    pub description: String,
-    /// Everything else: patterns, the expertise file's text, the skill's instructions.
-    pub body: String,
-    /// A skill YokeFlow generated from a domain's expertise (not a person's).
-    pub generated: bool,
 }
 
 impl Candidate {

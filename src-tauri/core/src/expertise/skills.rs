@@ -10,9 +10,9 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use super::domain::Expertise;
 use super::files::Layout;
-use super::router::{Candidate, RouteSource};
-use super::Expertise;
+use super::{candidate::Candidate, candidate::RouteSource};
 use crate::error::CoreResult;
 
 /// When a domain earns a native skill: confidence and usage strictly above these.
@@ -123,7 +123,7 @@ pub fn skill_candidates(layout: &Layout) -> Vec<Candidate> {
         let slug = folder.to_lowercase().replace('_', "-");
         let generated_for = slug.strip_suffix("-expert").filter(|d| is_generated(d, &text));
         let domain = generated_for.unwrap_or(&slug);
-        if super::validate_domain(domain).is_err() {
+        if super::domain::validate_domain(domain).is_err() {
             continue;
         }
         out.push(Candidate {

@@ -14,6 +14,7 @@
 //! second process (the CLI next to the app) cannot interleave its write between our file write and our hash
 //! update. Events are sent after the transaction commits.
 
+use super::domain::{expertise_from_row, ConflictResolution};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
@@ -27,7 +28,7 @@ use super::files::{
     content_hash, hash, parse_yaml, render_into, render_question, render_self_improve, render_yaml, Layout,
 };
 use super::skills::{sync_skill, SkillThresholds};
-use super::{validate_domain, Expertise, ExpertiseEvent};
+use super::{domain::validate_domain, domain::Expertise, domain::ExpertiseEvent};
 use crate::error::{CoreError, CoreResult};
 use crate::model::now_ms;
 use crate::model::Project;
@@ -87,34 +88,6 @@ pub struct ExpertiseConflict {
     pub resolution: Option<ConflictResolution>,
 }
 
-/// How an expertise conflict ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum ConflictResolution {
-    /// The database's version was kept (written to the file).
-    Db,
-    /// The file's version was kept (imported).
-    File,
-    /// The two sides became equal by themselves.
-    Converged,
-}
-
-impl ConflictResolution {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ConflictResolution::Db => "db",
-            ConflictResolution::File => "file",
-            ConflictResolution::Converged => "converged",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<ConflictResolution> {
-        [ConflictResolution::Db, ConflictResolution::File, ConflictResolution::Converged]
-            .into_iter()
-            .find(|r| r.as_str() == s)
-    }
-}
-
 /// Which side wins when resolving a conflict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -151,20 +124,6 @@ struct Stored {
     file_hash: Option<String>,
     /// The file's text as last read or written (a person's document is edited in place); `None`: YokeFlow's format.
     document: Option<String>,
-}
-
-pub(crate) fn expertise_from_row(r: &SqliteRow) -> CoreResult<Expertise> {
-    let domain: String = r.try_get("domain")?;
-    let bad = |what: &str, e: serde_json::Error| CoreError::InvalidInput(format!("stored {what} of `{domain}`: {e}"));
-    let patterns: String = r.try_get("patterns")?;
-    let metrics: String = r.try_get("metrics")?;
-    Ok(Expertise {
-        patterns: serde_json::from_str(&patterns).map_err(|e| bad("patterns", e))?,
-        metrics: serde_json::from_str(&metrics).map_err(|e| bad("metrics", e))?,
-        confidence: r.try_get("confidence")?,
-        usage_count: r.try_get::<i64, _>("usage_count")?.max(0) as u32,
-        domain,
-    })
 }
 
 fn stored_from_row(r: &SqliteRow) -> CoreResult<Stored> {
@@ -789,7 +748,7 @@ pub async fn export_domains_to(
     let layout = Layout::new(root);
     let mut report = SyncReport::default();
     for domain in domains {
-        let Some(e) = super::get(db, project, domain).await? else { continue };
+        let Some(e) = super::domain::get(db, project, domain).await? else { continue };
         // The work tree's own file edited in place (it may be a person's document), else the last known text.
         let path = layout.expertise_file(domain);
         let here = layout.read(&path)?.map(|b| String::from_utf8_lossy(&b).into_owned());

@@ -16,9 +16,9 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::task::JoinHandle;
 use ts_rs::TS;
 
+use super::domain::ExpertiseEvent;
 use super::files::Layout;
-use super::sync::{self, Scope, SyncOptions, SyncReport};
-use super::ExpertiseEvent;
+use super::{sync, sync::Scope, sync::SyncOptions, sync::SyncReport};
 use crate::error::{CoreError, CoreResult};
 use crate::model::Project;
 use crate::store::db::Db;
