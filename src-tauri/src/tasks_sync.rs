@@ -1,4 +1,4 @@
-//! The tasks file of each project the window has opened, followed live ([`yokeflow_core::tasks::cards::TasksFileWatch`]):
+//! The tasks file of each project the window has opened, followed live ([`yokeflow_core::tasks::file_watch::TasksFileWatch`]):
 //! a change on disk is imported and announced to the webview as `yokeflow://tasks-file`. A change made while a run
 //! goes is refused by the core (the run owns its tasks) and imported when the run ends.
 
@@ -9,7 +9,8 @@ use tauri::{AppHandle, Emitter};
 use tokio::sync::broadcast;
 use yokeflow_core::model::Project;
 use yokeflow_core::store::db::Db;
-use yokeflow_core::tasks::cards::{self, TasksFileEvent, TasksFileWatch};
+use yokeflow_core::tasks::cards;
+use yokeflow_core::tasks::file_watch::{TasksFileEvent, TasksFileWatch};
 
 /// The webview event tasks-file imports are announced on.
 pub const EVENT: &str = "yokeflow://tasks-file";

@@ -26,11 +26,13 @@ use crate::plan::{
 };
 use crate::run::draft::{Accepted, DraftChanges, DraftPreview};
 use crate::run::events::{Event, MergeKind};
-use crate::run::orchestrator::{ActiveRunState, ReviewItem, RunReport, TaskTiming};
+use crate::run::orchestrator::{ReviewItem, RunReport, TaskTiming};
 use crate::run::overrides::{Discarded, RunAction, StatusMove};
+use crate::run::runs::ActiveRunState;
 use crate::run::runs::{FeedbackRoute, RunPhase, RunSnapshot, RunsSnapshot};
 use crate::store::approvals::ProjectCommand;
-use crate::tasks::cards::{CardEdit, CardResult, EpicDraft, TaskDraft, TasksFileEvent};
+use crate::tasks::cards::{CardEdit, CardResult, EpicDraft, TaskDraft};
+use crate::tasks::file_watch::TasksFileEvent;
 use crate::tasks::import::ImportSummary;
 use crate::tasks::register::AddedProject;
 use crate::tasks::settings::{AgentPreset, ProjectSettings, SettingIssue};

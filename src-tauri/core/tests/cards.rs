@@ -214,14 +214,14 @@ async fn a_json_tasks_file_follows_and_a_project_without_a_file_keeps_cards_in_t
 
 /// The next event; the timeout only guards against a hang: the test waits for the event, however slow the machine.
 async fn next(
-    rx: &mut tokio::sync::broadcast::Receiver<yokeflow_core::tasks::cards::TasksFileEvent>,
-) -> yokeflow_core::tasks::cards::TasksFileEvent {
+    rx: &mut tokio::sync::broadcast::Receiver<yokeflow_core::tasks::file_watch::TasksFileEvent>,
+) -> yokeflow_core::tasks::file_watch::TasksFileEvent {
     tokio::time::timeout(std::time::Duration::from_secs(120), rx.recv()).await.expect("no event").unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_watcher_imports_the_file_when_it_changes_and_reports_a_broken_one() {
-    use yokeflow_core::tasks::cards::{TasksFileEvent, TasksFileWatch};
+    use yokeflow_core::tasks::file_watch::{TasksFileEvent, TasksFileWatch};
     let p = project_with_file().await;
     let (tx, mut rx) = tokio::sync::broadcast::channel(16);
     let _watch = TasksFileWatch::start(&p.db, &p.id, &p.file, tx).unwrap();

@@ -61,7 +61,7 @@ pub(super) async fn execute(
         ExpertiseCommand::Add { domain } => {
             let added = expertise::add_committed(db, p, &domain).await?;
             if json {
-                return super::emit(out, json, &added, |_| Ok(()));
+                return super::output::emit(out, json, &added, |_| Ok(()));
             }
             let committed = added.committed.clone().zip(added.branch.clone());
             report(out, json, &format!("add {domain}:"), added.report)?;
@@ -81,7 +81,7 @@ pub(super) async fn execute(
         }
         ExpertiseCommand::List => {
             let list = expertise::list(db, p).await?;
-            super::emit(out, json, &list, |o| {
+            super::output::emit(out, json, &list, |o| {
                 writeln!(o, "{:<24} {:>10} {:>6} {:>9}", "DOMAIN", "CONFIDENCE", "USAGE", "PATTERNS")?;
                 for e in &list {
                     writeln!(o, "{:<24} {:>10} {:>6} {:>9}", e.domain, e.confidence, e.usage_count, e.patterns.len())?;
@@ -94,7 +94,7 @@ pub(super) async fn execute(
         }
         ExpertiseCommand::Route { task_id } => {
             let d = expertise::route(db, p, &task_id).await?;
-            super::emit(out, json, &d, |o| {
+            super::output::emit(out, json, &d, |o| {
                 match &d.domain {
                     Some(domain) => {
                         writeln!(o, "{}: {} ({}, score {})", d.task_id, domain, d.source.as_str(), d.score)?
@@ -109,7 +109,7 @@ pub(super) async fn execute(
         }
         ExpertiseCommand::Conflicts { all } => {
             let list = expertise::conflicts(db, p, !all).await?;
-            super::emit(out, json, &list, |o| {
+            super::output::emit(out, json, &list, |o| {
                 for c in &list {
                     let state = c.resolution.map_or("open", |r| r.as_str());
                     writeln!(o, "#{} {} ({state})", c.id, c.domain)?;
@@ -126,7 +126,7 @@ pub(super) async fn execute(
 
 /// Prints a sync report; a report with unusable files is an error (exit 1) after it is printed.
 fn report(out: &mut dyn Write, json: bool, what: &str, r: SyncReport) -> CoreResult<()> {
-    super::emit(out, json, &r, |o| {
+    super::output::emit(out, json, &r, |o| {
         writeln!(
             o,
             "{what} {} imported, {} exported, {} unchanged, {} conflicts, {} skills written, {} files written",

@@ -18,7 +18,7 @@ pub(super) async fn execute(
 ) -> CoreResult<()> {
     let template = template.map(Template::Dir).unwrap_or(Template::Builtin);
     let r = bootstrap::init(db, dir, &InitOptions { spec, template }).await?;
-    super::emit(out, json, &r, |o| print(o, &r))
+    super::output::emit(out, json, &r, |o| print(o, &r))
 }
 
 fn print(o: &mut dyn Write, r: &InitReport) -> std::io::Result<()> {

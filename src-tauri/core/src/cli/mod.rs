@@ -11,9 +11,11 @@ use crate::error::{CoreError, CoreResult};
 use crate::model::{Task, TaskStatus};
 use crate::store::db::Db;
 use crate::{store::project, store::tasks, sys::paths, tasks::demo, tasks::import};
+use output::{emit, printable, printable_patch};
 
 mod expertise_cmd;
 mod init_cmd;
+mod output;
 mod plan_cmd;
 mod run_cmd;
 mod task_cmd;
@@ -211,20 +213,6 @@ fn repo_dir(cli_repo: Option<PathBuf>) -> CoreResult<PathBuf> {
         Some(p) => Ok(p),
         None => std::env::current_dir().map_err(|e| CoreError::io("cannot read the current directory", e)),
     }
-}
-
-fn emit<T: Serialize>(
-    out: &mut dyn Write,
-    json: bool,
-    value: &T,
-    text: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
-) -> CoreResult<()> {
-    let res = if json {
-        serde_json::to_writer_pretty(&mut *out, value).map_err(std::io::Error::other).and_then(|_| writeln!(out))
-    } else {
-        text(out)
-    };
-    res.map_err(|e| CoreError::io("cannot write output", e))
 }
 
 impl Command {
@@ -572,28 +560,6 @@ async fn execute(cli: Cli, out: &mut dyn Write) -> CoreResult<()> {
     };
     db.close().await;
     result
-}
-
-/// Text from a tasks file or a repository, made safe for a terminal: control characters (escape sequences that
-/// could rewrite the screen or the title bar, carriage returns, bells) are shown as `\u{1b}`-style escapes.
-pub(crate) fn printable(text: &str) -> std::borrow::Cow<'_, str> {
-    escaped(text, |_| false)
-}
-
-/// A patch made safe for a terminal as [`printable`] does, its newlines and tabs kept.
-fn printable_patch(patch: &str) -> std::borrow::Cow<'_, str> {
-    escaped(patch, |c| c == '\n' || c == '\t')
-}
-
-/// `text` with its control characters but those `keep` accepts shown as `\u{..}` escapes.
-fn escaped(text: &str, keep: impl Fn(char) -> bool) -> std::borrow::Cow<'_, str> {
-    let shown = |c: char| !c.is_control() || keep(c);
-    if text.chars().all(shown) {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    std::borrow::Cow::Owned(
-        text.chars().map(|c| if shown(c) { c.to_string() } else { c.escape_unicode().to_string() }).collect(),
-    )
 }
 
 fn print_log(o: &mut dyn Write, log: &crate::agents::sessions::TaskLog) -> std::io::Result<()> {

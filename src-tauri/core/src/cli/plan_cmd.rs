@@ -98,7 +98,7 @@ pub(super) async fn execute(db: &Db, p: &Project, args: PlanArgs, json: bool, ou
             }
             if !preview.issues.is_empty() {
                 if json {
-                    super::emit(out, json, &preview, |_| Ok(()))?;
+                    super::output::emit(out, json, &preview, |_| Ok(()))?;
                 }
                 return Err(CoreError::InvalidTaskFile {
                     file: "the drafted yokeflow.yaml".into(),
@@ -107,7 +107,7 @@ pub(super) async fn execute(db: &Db, p: &Project, args: PlanArgs, json: bool, ou
             }
             if !yes {
                 if json {
-                    return super::emit(out, json, &preview, |_| Ok(()));
+                    return super::output::emit(out, json, &preview, |_| Ok(()));
                 }
                 return writeln!(out, "\nNothing changed. To make it the project's tasks, draft again with --yes.")
                     .map_err(io);
@@ -115,7 +115,7 @@ pub(super) async fn execute(db: &Db, p: &Project, args: PlanArgs, json: bool, ou
             let accepted = runs.accept_draft(&p.id, &preview.draft_id).await?;
             if json {
                 let both = serde_json::json!({ "preview": preview, "accepted": accepted });
-                return super::emit(out, json, &both, |_| Ok(()));
+                return super::output::emit(out, json, &both, |_| Ok(()));
             }
             writeln!(
                 out,
@@ -160,7 +160,7 @@ pub(super) async fn execute(db: &Db, p: &Project, args: PlanArgs, json: bool, ou
         PlanAction::Simulate { workers } => {
             let report = planner::simulate(db, &p.id, workers.map(|w| w as usize)).await?;
             if json {
-                return super::emit(out, true, &report, |_| Ok(()));
+                return super::output::emit(out, true, &report, |_| Ok(()));
             }
             print_simulation(out, &report).map_err(io)
         }
@@ -178,7 +178,7 @@ fn named(prefix: &str, value: &str) -> String {
 
 async fn show(db: &Db, p: &Project, plan: &ExecutionPlan, json: bool, out: &mut dyn Write) -> CoreResult<()> {
     if json {
-        return super::emit(out, true, plan, |_| Ok(()));
+        return super::output::emit(out, true, plan, |_| Ok(()));
     }
     let list = tasks::list(db, &p.id).await?;
     print_plan(out, &p.name, plan, &list).map_err(|e| CoreError::io("cannot write output", e))
@@ -251,7 +251,7 @@ fn print_draft(o: &mut dyn Write, d: &crate::run::draft::DraftPreview) -> std::i
     for t in &d.tasks {
         let deps = if t.depends_on.is_empty() { String::new() } else { format!(" <- {}", t.depends_on.join(", ")) };
         let files = if t.files.is_empty() { String::new() } else { format!("  [{}]", t.files.join(", ")) };
-        writeln!(o, "  {} {} ({} min){deps}{files}", t.id, super::printable(&t.title), t.effort_minutes)?;
+        writeln!(o, "  {} {} ({} min){deps}{files}", t.id, super::output::printable(&t.title), t.effort_minutes)?;
     }
     let c = &d.changes;
     writeln!(

@@ -217,7 +217,7 @@ impl Progress {
                     TaskStatus::Review => writeln!(
                         o,
                         "{slot} {task_id}: to Review: {}",
-                        super::printable(reason.as_deref().unwrap_or(""))
+                        super::output::printable(reason.as_deref().unwrap_or(""))
                     )?,
                     TaskStatus::Backlog => writeln!(o, "{slot} {task_id}: back to the backlog")?,
                 }
@@ -251,7 +251,7 @@ impl Progress {
                     MergeKind::Error => format!("merge error: {detail}"),
                 };
                 // File names and git's words come from the repository: escaped like titles.
-                writeln!(o, "{} {task_id}: {}", self.slot(task_id), super::printable(&what))?;
+                writeln!(o, "{} {task_id}: {}", self.slot(task_id), super::output::printable(&what))?;
             }
             Event::ConflictPredicted { task_id, other, files, .. } => {
                 let (slot, files) = (self.slot(task_id), files.join(", "));
@@ -268,11 +268,11 @@ impl Progress {
                 };
                 let line =
                     format!("warning: `{target}` was moved outside the merge gate from {from} to {to} ({by}); {what}");
-                writeln!(o, "{}", super::printable(&line))?
+                writeln!(o, "{}", super::output::printable(&line))?
             }
             Event::Warning { task_id, message, .. } => {
                 let task = task_id.as_deref().map(|t| format!(" ({t})")).unwrap_or_default();
-                writeln!(o, "warning{task}: {}", super::printable(message))?
+                writeln!(o, "warning{task}: {}", super::output::printable(message))?
             }
             _ => {}
         }

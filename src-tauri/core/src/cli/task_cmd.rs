@@ -156,7 +156,7 @@ pub(super) async fn epic(db: &Db, p: &Project, args: EpicArgs, json: bool, out: 
 }
 
 fn print(out: &mut dyn Write, json: bool, result: &CardResult, done: &str) -> CoreResult<()> {
-    super::emit(out, json, result, |o| {
+    super::output::emit(out, json, result, |o| {
         match &result.file {
             Some(file) => writeln!(o, "{done} (written to {file})")?,
             None => writeln!(o, "{done}")?,

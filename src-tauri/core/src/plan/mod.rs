@@ -15,6 +15,7 @@ pub mod batches;
 pub mod conflicts;
 pub mod edit;
 pub mod graph;
+pub mod measured;
 pub mod schedule;
 pub mod simulate;
 pub mod types;

@@ -30,7 +30,9 @@ pub async fn build(db: &Db, project_id: &str, workers: Option<usize>) -> CoreRes
     // The gate as the project's last runs measured it (kept for plans of ordinary size: the gated simulation asks
     // the scheduler at every event).
     if let Some(gate) =
-        crate::run::report::measured_gate(db, project_id, &all).await?.filter(|_| plan_tasks.len() <= 2000)
+        crate::plan::measured::measured_gate(db, project_id, &all, crate::gate::merge::DEFAULT_MAX_BATCH)
+            .await?
+            .filter(|_| plan_tasks.len() <= 2000)
     {
         plan.stats.gate_minutes = gate.test_minutes.ceil() as u64;
         plan.stats.predicted_with_gate =

@@ -229,30 +229,34 @@ impl RunReport {
     }
 }
 
-/// The merge gate as the project's last runs measured it, for the simulator ([`crate::plan::simulate_gated`]): a
-/// test run's median length, in the plan's minutes as the agents' median pace converts them (the time a task's
-/// worker took before its landing, per minute of its effort). `None` until a landed task and a test run were
-/// measured (a project's first run predicts without the gate).
+/// The gate model ([`crate::plan::measured::gate_model`]) of these reports.
 pub fn gate_model(
     reports: &[RunReport],
     effort: &std::collections::HashMap<String, u32>,
     max_batch: usize,
 ) -> Option<crate::plan::GateModel> {
-    fn median(mut xs: Vec<f64>) -> Option<f64> {
-        xs.sort_by(f64::total_cmp);
-        xs.get(xs.len() / 2).copied()
-    }
-    let mut pace = Vec::new();
-    for t in reports.iter().flat_map(|r| &r.tasks) {
-        let Some(&minutes) = effort.get(&t.task_id).filter(|&&m| m > 0) else { continue };
-        if t.outcome == TaskStatus::Done && t.gate_ms > 0 {
-            let worked = t.ended_ms.saturating_sub(t.gate_ms).saturating_sub(t.started_ms);
-            pace.push(worked as f64 / f64::from(minutes));
+    let facts: Vec<crate::plan::measured::GateFacts> = reports.iter().map(RunReport::gate_facts).collect();
+    crate::plan::measured::gate_model(&facts, effort, max_batch)
+}
+
+impl RunReport {
+    /// What the plan reads of this report once it is stored ([`crate::plan::measured::GateFacts`]).
+    pub fn gate_facts(&self) -> crate::plan::measured::GateFacts {
+        crate::plan::measured::GateFacts {
+            tasks: self
+                .tasks
+                .iter()
+                .map(|t| crate::plan::measured::TaskFacts {
+                    task_id: t.task_id.clone(),
+                    started_ms: t.started_ms,
+                    ended_ms: t.ended_ms,
+                    gate_ms: t.gate_ms,
+                    outcome: t.outcome,
+                })
+                .collect(),
+            gate_tests_ms: self.gate_tests_ms.clone(),
         }
     }
-    let ms_per_minute = median(pace).filter(|p| *p > 0.0)?;
-    let test_ms = median(reports.iter().flat_map(|r| &r.gate_tests_ms).map(|&ms| ms as f64).collect())?;
-    Some(crate::plan::GateModel { test_minutes: test_ms / ms_per_minute, max_batch })
 }
 
 /// Each task's time (`work_ms`) in the project's most recent sequential run that ran it and landed it: the time it
@@ -282,16 +286,6 @@ pub async fn recent(
     .fetch_all(db.pool())
     .await?;
     Ok(rows.iter().filter_map(|r| serde_json::from_str(r).ok()).collect())
-}
-
-/// [`gate_model`] from the project's last ten runs, for the tasks `all` (their efforts).
-pub async fn measured_gate(
-    db: &crate::store::db::Db,
-    project_id: &str,
-    all: &[crate::model::Task],
-) -> crate::error::CoreResult<Option<crate::plan::GateModel>> {
-    let effort = all.iter().map(|t| (t.id.clone(), t.effort_minutes)).collect();
-    Ok(gate_model(&recent(db, project_id, 10).await?, &effort, crate::gate::merge::DEFAULT_MAX_BATCH))
 }
 
 #[cfg(test)]

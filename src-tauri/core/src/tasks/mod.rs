@@ -3,6 +3,7 @@
 
 pub mod cards;
 pub mod demo;
+pub mod file_watch;
 pub mod import;
 pub mod register;
 pub mod settings;

@@ -87,18 +87,3 @@ impl RunHandle {
         self.tx.is_closed()
     }
 }
-
-/// Whether a project has a run going in this process, and whether it is paused: what a window that (re)loads
-/// asks before it follows the events.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
-pub struct ActiveRunState {
-    pub active: bool,
-    pub paused: bool,
-}
-
-impl ActiveRunState {
-    /// What a project's live run (if any) looks like to a window that (re)loads.
-    pub fn of(run: Option<&crate::run::runs::RunSnapshot>) -> ActiveRunState {
-        ActiveRunState { active: run.is_some(), paused: run.is_some_and(crate::run::runs::RunSnapshot::is_paused) }
-    }
-}

@@ -25,7 +25,7 @@ use tokio::sync::mpsc;
 use crate::error::{CoreError, CoreResult};
 use crate::gate::merge::GateConfig;
 use crate::model::CommandKind;
-use crate::model::{RunMode, RunStatus, Task, TaskStatus};
+use crate::model::{RunMode, RunStatus, TaskStatus};
 use crate::plan::schedule::DEFAULT_SEED;
 use crate::plan::{PlanTask, RunState, Scheduler};
 use crate::run::agent;
@@ -38,24 +38,12 @@ use crate::{store::project, store::tasks};
 
 pub use crate::run::report::{ReviewItem, RunReport, TaskTiming};
 use crate::store::records::{self, WorktreeStatus};
-pub use control::{control, ActiveRunState, RunCommand, RunControl, RunHandle};
+pub use control::{control, RunCommand, RunControl, RunHandle};
 pub use recover::{recover, RecoveryReport};
 
-use step::{Decision, LoopState};
+use step::{Decision, LoopState, Occupancy};
+pub use worker::ExpertiseRouter;
 use worker::{Started, TaskResult, WorkerCtx};
-
-/// The hook through which routed expertise reaches a task's prompt (the `## Routed expertise` section).
-pub type ExpertiseRouter = Arc<dyn Fn(&Task) -> Option<String> + Send + Sync>;
-
-/// What a task of the run holds while it runs: a worker slot (0-based; its worktree), none while its kept branch
-/// only lands again (retry merge), or nothing of the workers' once its agent is done and its work waits for or
-/// goes through the merge gate (`Gate`, with the slot it worked in, which may already run the next task).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Occupancy {
-    Worker(u32),
-    Landing,
-    Gate(u32),
-}
 
 /// How to run. `None` fields fall back to the project's settings, then to the defaults.
 #[derive(Clone)]
@@ -228,7 +216,10 @@ pub async fn run_controlled(
         let all = tasks::list(db, project_id).await?;
         let cancel = crate::sys::concurrency::Cancel::new();
         let (at_gate, gate_rx) = mpsc::unbounded_channel();
-        let gate_model = crate::run::report::measured_gate(db, project_id, &all).await.unwrap_or_default();
+        let gate_model =
+            crate::plan::measured::measured_gate(db, project_id, &all, crate::gate::merge::DEFAULT_MAX_BATCH)
+                .await
+                .unwrap_or_default();
         let stored_plan = crate::plan::planner::get(db, project_id).await.ok().flatten();
         let pins = stored_plan.as_ref().map(crate::run::overrides::pinned_slots).unwrap_or_default();
         let ctx = Arc::new(WorkerCtx {

@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{Occupancy, RunCommand};
+use super::control::RunCommand;
 use crate::model::{RunMode, Task, TaskStatus};
 use crate::plan::PlanTask;
 use crate::run::events::MergeKind;
@@ -379,6 +379,16 @@ impl LoopState {
     pub fn is_over(&self, control_open: bool) -> bool {
         self.running.is_empty() && (self.cancelled || !self.paused || !control_open)
     }
+}
+
+/// What a task of the run holds while it runs: a worker slot (0-based; its worktree), none while its kept branch
+/// only lands again (retry merge), or nothing of the workers' once its agent is done and its work waits for or
+/// goes through the merge gate (`Gate`, with the slot it worked in, which may already run the next task).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Occupancy {
+    Worker(u32),
+    Landing,
+    Gate(u32),
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::step::Finished;
-use super::Occupancy;
+use super::step::Occupancy;
 use crate::error::{CoreError, CoreResult};
 use crate::gate::merge::LandOutcome;
 use crate::model::{Epic, Project, Task, TaskStatus};
@@ -21,7 +21,6 @@ use crate::workspace::worktree::{Rebase, WorktreeInfo, Worktrees};
 use crate::{expertise, expertise::learn, store::tasks};
 
 use super::merge_queue::MergeQueue;
-use super::ExpertiseRouter;
 use crate::store::records::{self, WorktreeStatus};
 
 /// What every worker of a run shares.
@@ -883,9 +882,9 @@ fn session_spec(ctx: &WorkerCtx, s: &Started, worktree: WorktreeInfo, prompt: St
         resume: None,
         remark: None,
         slot: match s.slot {
-            super::Occupancy::Worker(slot) => Some(slot),
-            super::Occupancy::Gate(slot) => Some(slot),
-            super::Occupancy::Landing => None,
+            super::step::Occupancy::Worker(slot) => Some(slot),
+            super::step::Occupancy::Gate(slot) => Some(slot),
+            super::step::Occupancy::Landing => None,
         },
         port_base: ctx.port_base,
     }
@@ -1041,3 +1040,6 @@ pub(crate) async fn land_again(ctx: Arc<WorkerCtx>, task: Task, row_id: String, 
     };
     TaskResult { done, fatal: None }
 }
+
+/// The hook through which routed expertise reaches a task's prompt (the `## Routed expertise` section).
+pub type ExpertiseRouter = Arc<dyn Fn(&Task) -> Option<String> + Send + Sync>;

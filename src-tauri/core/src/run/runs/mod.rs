@@ -31,7 +31,7 @@ use crate::store::approvals;
 use crate::store::db::Db;
 use crate::store::project;
 
-pub use snapshot::{RunPhase, RunSnapshot, RunsSnapshot};
+pub use snapshot::{ActiveRunState, RunPhase, RunSnapshot, RunsSnapshot};
 
 /// What a person asks of a run (the CLI's flags, the window's buttons). Unset fields fall back to the project's
 /// settings, then to the defaults.

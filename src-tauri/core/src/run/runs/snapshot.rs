@@ -143,6 +143,21 @@ impl RunsSnapshot {
     }
 }
 
+/// Whether a project has a run going in this process, and whether it is paused: what a window that (re)loads
+/// asks before it follows the events.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
+pub struct ActiveRunState {
+    pub active: bool,
+    pub paused: bool,
+}
+
+impl ActiveRunState {
+    /// What a project's live run (if any) looks like to a window that (re)loads.
+    pub fn of(run: Option<&RunSnapshot>) -> ActiveRunState {
+        ActiveRunState { active: run.is_some(), paused: run.is_some_and(RunSnapshot::is_paused) }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,9 +14,6 @@
 
 use std::path::{Path, PathBuf};
 
-mod watch;
-pub use watch::{TasksFileEvent, TasksFileWatch};
-
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use ts_rs::TS;

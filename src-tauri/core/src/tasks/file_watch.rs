@@ -1,6 +1,6 @@
 //! The tasks file followed live while a project is open: a `notify` watcher on the file's folder (an editor, or
-//! [`super::apply`] itself, replaces the file by renaming a new one over it, so the folder is what is watched);
-//! once no event has come for a moment, [`super::sync_file`] imports the file if it differs from what is stored.
+//! [`super::cards::apply`] itself, replaces the file by renaming a new one over it, so the folder is what is watched);
+//! once no event has come for a moment, [`super::cards::sync_file`] imports the file if it differs from what is stored.
 //! A write of our own is no change and imports nothing.
 
 use std::path::{Path, PathBuf};
@@ -87,7 +87,7 @@ async fn follow(
             continue;
         }
         let file = path.display().to_string();
-        let event = match super::sync_file(&db, &project_id).await {
+        let event = match super::cards::sync_file(&db, &project_id).await {
             Ok(None) => continue,
             Ok(Some(summary)) => TasksFileEvent::Imported { project_id: project_id.clone(), file, summary },
             Err(e) => TasksFileEvent::Refused { project_id: project_id.clone(), file, error: e.to_dto() },
