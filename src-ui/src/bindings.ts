@@ -160,7 +160,7 @@ agent: Array<string> | null, test_command: Array<string> | null, setup: Array<st
 max_worktrees: number, 
 /**
  * Each worker slot keeps one worktree and resets it to the next task's base, ignored build outputs
- * (`target/`, `node_modules/`, caches) kept ([`crate::worktree::Worktrees::acquire_slot`]).
+ * (`target/`, `node_modules/`, caches) kept ([`crate::workspace::worktree::Worktrees::acquire_slot`]).
  */
 reuse_worktrees: boolean, 
 /**
@@ -222,7 +222,7 @@ cleanup_command: Array<string> | null,
 worktree_include: Array<string>, 
 /**
  * Like `worktree_include`, but linked: the worktree's own folders holding the checkout's files (clones, else
- * hard links), cheap for large dependency folders ([`crate::prepare`]).
+ * hard links), cheap for large dependency folders ([`crate::workspace::prepare`]).
  */
 worktree_link: Array<string>, max_worktrees: number, 
 /**
@@ -246,6 +246,8 @@ conflict_warning: string | null,
  * What the task's agent sessions cost so far, in US dollars, when the agent reports cost.
  */
 cost_usd: number | null, };
+export type ConflictWith = { "kind": "target" } | { "kind": "task", id: string, };
+export type ConflictFlag = { other: ConflictWith, files: Array<string>, };
 export type BoardColumn = { status: TaskStatus, label: string, };
 export type Board = { project: Project, epics: Array<Epic>, tasks: Array<Task>, 
 /**
@@ -680,7 +682,7 @@ cost_usd: number | null, } | { "type": "merge_started", run_id: string, task_id:
 /**
  * The merge commit, the conflicting files or the test log, depending on `result`.
  */
-detail: string, } | { "type": "merge_batch", run_id: string, task_ids: Array<string>, } | { "type": "branch_committed", run_id: string, task_id: string, branch: string, commit: string, summary: string, } | { "type": "conflict_predicted", run_id: string, task_id: string, other: string, files: Array<string>, } | { "type": "target_moved_outside", run_id: string, target: string, from: string, to: string, by: string, passed: boolean | null, 
+detail: string, } | { "type": "merge_batch", run_id: string, task_ids: Array<string>, } | { "type": "branch_committed", run_id: string, task_id: string, branch: string, commit: string, summary: string, } | { "type": "conflict_predicted", run_id: string, task_id: string, other: ConflictWith, files: Array<string>, } | { "type": "target_moved_outside", run_id: string, target: string, from: string, to: string, by: string, passed: boolean | null, 
 /**
  * The test log of the target alone, when it was tested.
  */

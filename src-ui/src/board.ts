@@ -1,5 +1,5 @@
 // Pure board helpers, kept apart from the components so they are cheap to test and to memoize.
-import type { BoardColumn, Epic, Task, TaskStatus } from "./bindings";
+import type { BoardColumn, ConflictWith, Epic, Task, TaskStatus } from "./bindings";
 
 /** A column's heading, as the core names it on the board (`Board.columns`); the status itself when not listed. */
 export function columnLabel(columns: readonly BoardColumn[], status: TaskStatus): string {
@@ -76,4 +76,9 @@ export function formatPercent(ratio: number): string {
  */
 export function slotName(slot: number, laneNames: readonly string[] = []): string {
   return laneNames[slot] ?? `wt-${slot + 1}`;
+}
+
+/** What a conflict is with, as a person reads it. */
+export function conflictName(other: ConflictWith): string {
+  return other.kind === "target" ? "the target branch" : other.id;
 }

@@ -127,15 +127,20 @@ describe("cardFacts", () => {
 
 describe("conflictFlag", () => {
   it("reads the run's warning first", () => {
-    const warning = JSON.stringify([{ other: "b", files: ["src/a.ts", "src/b.ts"] }]);
+    const warning = JSON.stringify([{ other: { kind: "task", id: "b" }, files: ["src/a.ts", "src/b.ts"] }]);
     expect(conflictFlag(warning, { others: ["c"], count: 1, files: ["x"] })).toEqual({
       source: "run",
       label: "conflict with b",
       title: "b: src/a.ts, src/b.ts",
     });
-    expect(conflictFlag(JSON.stringify([{ other: "target", files: ["f"] }]), undefined)?.label).toBe(
+    expect(conflictFlag(JSON.stringify([{ other: { kind: "target" }, files: ["f"] }]), undefined)?.label).toBe(
       "conflict with the target branch",
     );
+  });
+
+  it("names a task called `target` as the task, never as the target branch", () => {
+    const warning = JSON.stringify([{ other: { kind: "task", id: "target" }, files: ["f"] }]);
+    expect(conflictFlag(warning, undefined)?.label).toBe("conflict with target");
   });
 
   it("keeps a warning it cannot read as its text", () => {

@@ -1,8 +1,8 @@
 // What a card shows beyond its task: the worktree the run or the plan gives it (and whether it was pinned there
 // by hand), the agent's state, a predicted conflict and the time spent. Gathered once per board from the plan,
 // the run's lanes and its timings; each card then gets plain values, so unchanged cards stay memoized.
-import type { ExecutionPlan, Task } from "./bindings";
-import { formatDuration, slotName } from "./board";
+import type { ConflictFlag, ConflictWith, ExecutionPlan, Task } from "./bindings";
+import { conflictName, formatDuration, slotName } from "./board";
 import { timingSpans, type Lane, type LaneAgent, type TimingMark } from "./runStore";
 
 /**
@@ -139,8 +139,8 @@ export function cardFacts(facts: BoardFacts, task: Task, slot: number | undefine
   };
 }
 
-/** The entries of a task's `conflict_warning` (a JSON list of `{other, files}`); null when it reads otherwise. */
-export function parseConflictWarning(text: string): { other: string; files: string[] }[] | null {
+/** The entries of a task's `conflict_warning` (a JSON list of `ConflictFlag`s); null when it reads otherwise. */
+export function parseConflictWarning(text: string): ConflictFlag[] | null {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -148,22 +148,26 @@ export function parseConflictWarning(text: string): { other: string; files: stri
     return null;
   }
   if (!Array.isArray(value)) return null;
-  const entries: { other: string; files: string[] }[] = [];
+  const entries: ConflictFlag[] = [];
   for (const item of value as unknown[]) {
     if (typeof item !== "object" || item === null) return null;
     const { other, files } = item as { other?: unknown; files?: unknown };
-    if (typeof other !== "string" || !Array.isArray(files)) return null;
-    entries.push({ other, files: files.filter((file): file is string => typeof file === "string") });
+    const with_ = conflictWith(other);
+    if (with_ === null || !Array.isArray(files)) return null;
+    entries.push({ other: with_, files: files.filter((file): file is string => typeof file === "string") });
   }
   return entries;
 }
 
-function othersText(others: readonly string[], count = others.length): string {
-  return count === 1 && others.length === 1
-    ? others[0] === "target"
-      ? "the target branch"
-      : others[0]!
-    : `${count} tasks`;
+function conflictWith(value: unknown): ConflictWith | null {
+  if (typeof value !== "object" || value === null) return null;
+  const { kind, id } = value as { kind?: unknown; id?: unknown };
+  if (kind === "target") return { kind: "target" };
+  return kind === "task" && typeof id === "string" ? { kind: "task", id } : null;
+}
+
+function othersText(names: readonly string[], count = names.length): string {
+  return count === 1 && names.length === 1 ? names[0]! : `${count} tasks`;
 }
 
 /** A card's conflict flag: the run's warning when there is one, else the plan's prediction; null for none. */
@@ -176,8 +180,8 @@ export function conflictFlag(
     if (entries === null || entries.length === 0) return { source: "run", label: "conflict", title: warning };
     return {
       source: "run",
-      label: `conflict with ${othersText(entries.map((entry) => entry.other))}`,
-      title: entries.map((entry) => `${entry.other}: ${entry.files.join(", ")}`).join("\n"),
+      label: `conflict with ${othersText(entries.map((entry) => conflictName(entry.other)))}`,
+      title: entries.map((entry) => `${conflictName(entry.other)}: ${entry.files.join(", ")}`).join("\n"),
     };
   }
   if (predicted === undefined) return null;

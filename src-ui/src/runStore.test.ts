@@ -203,7 +203,7 @@ describe("worktree lanes", () => {
     state = run(
       state,
       ev({ type: "branch_committed", run_id: "r1", task_id: "a", branch: "yokeflow/a", commit: sha, summary: "a: cart" }),
-      ev({ type: "conflict_predicted", run_id: "r1", task_id: "a", other: "target", files: ["src/cart.ts"] }),
+      ev({ type: "conflict_predicted", run_id: "r1", task_id: "a", other: { kind: "target" }, files: ["src/cart.ts"] }),
     );
     expect(state.lanes[2]).toMatchObject({
       lastCommit: { sha, summary: "a: cart" },

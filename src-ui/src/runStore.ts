@@ -12,6 +12,7 @@ import type {
   Task,
   TaskStatus,
 } from "./bindings";
+import { conflictName } from "./board";
 
 /** The agent of a worktree lane: none yet, running, or how it exited (a `sessions.outcome` value). */
 export type LaneAgent = "idle" | "running" | SessionOutcome;
@@ -238,7 +239,7 @@ export function applyLaneEvent(lanes: readonly Lane[], event: Event): readonly L
       // Only before the merge: what the gate finds afterwards is the real answer.
       const slot = laneOf(lanes, event.task_id);
       if (slot < 0) return lanes;
-      const other = event.other === "target" ? "the target branch" : event.other;
+      const other = conflictName(event.other);
       const detail = `with ${other} in ${event.files.join(", ")}`;
       return updateLane(lanes, slot, (lane) =>
         lane.merge === "none" || lane.merge === "predicted" ? { ...lane, merge: "predicted", mergeDetail: detail } : lane,

@@ -16,11 +16,11 @@ use crate::expertise::{
     RouteSource, RoutingDecision, RoutingLogEntry, SkillThresholds, SkillView, SyncIssue, SyncReport, WatchStats,
 };
 use crate::gate::diff::{DiffSource, FileChange, FileDiff, TaskDiff};
-use crate::model::CommandKind;
 use crate::model::{
     Board, BoardColumn, Epic, PredictedFile, Project, ProjectSummary, RunMode, RunStatus, SessionOutcome, Task,
     TaskStatus,
 };
+use crate::model::{CommandKind, ConflictFlag, ConflictWith};
 use crate::plan::{
     Batch, ConflictGroup, ConflictPair, ExecutionPlan, PlanEdit, PlanStats, SimulationReport, WorktreeAssignment,
 };
@@ -81,6 +81,8 @@ pub fn typescript() -> String {
         decl::<Epic>(),
         decl::<PredictedFile>(),
         decl::<Task>(),
+        decl::<ConflictWith>(),
+        decl::<ConflictFlag>(),
         decl::<BoardColumn>(),
         decl::<Board>(),
         decl::<ErrorDto>(),

@@ -47,8 +47,8 @@ pub enum CoreError {
     TestCommandNotFound { program: String },
     #[error("{done} of {total} tasks reached Done; the rest are in Review or blocked (see the report above)")]
     RunIncomplete { done: u32, total: u32 },
-    #[error("a run of this project is already in progress (run {run_id}, process {pid})")]
-    RunInProgress { run_id: String, pid: i64 },
+    #[error("a run of this project is already in progress ({run})")]
+    RunInProgress { run: crate::model::LiveRun },
     #[error("no run of this project is in progress")]
     NoActiveRun,
     /// A command that came from the repository's tasks file, which no person has approved (as this exact argv).

@@ -289,3 +289,46 @@ impl CommandKind {
         }
     }
 }
+
+/// What a task's work is predicted to conflict with: the target branch, or another running task's branch (a task may
+/// be called `target`: the two never mix).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ConflictWith {
+    Target,
+    Task { id: String },
+}
+
+impl std::fmt::Display for ConflictWith {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConflictWith::Target => f.write_str("the target branch"),
+            ConflictWith::Task { id } => f.write_str(id),
+        }
+    }
+}
+
+/// One entry of a running task's conflict flag (`tasks.conflict_warning`, a JSON list of these).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ConflictFlag {
+    pub other: ConflictWith,
+    pub files: Vec<String>,
+}
+
+/// A run of the project going right now, in this process or another: whoever holds the project's run claim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveRun {
+    /// The run's id; `None` while its holder has not written the run's row yet (the run is starting).
+    pub run_id: Option<String>,
+    /// The process that holds the claim.
+    pub pid: i64,
+}
+
+impl std::fmt::Display for LiveRun {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.run_id {
+            Some(id) => write!(f, "run {id}, process {}", self.pid),
+            None => write!(f, "a run starting, process {}", self.pid),
+        }
+    }
+}

@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 use support::rng::Rng;
 use support::{fixture, task};
 use yokeflow_core::model::TaskStatus;
-use yokeflow_core::{run::agent, store::project, tasks::import};
+use yokeflow_core::{run::agent, tasks::import};
 
 const RUNNER: &str = env!("CARGO_BIN_EXE_yokeflow-run");
 const SEED: u64 = 0x5EED_C0FF_EE15_2026;
@@ -223,7 +223,7 @@ async fn killing_the_runner_at_every_stage_loses_nothing() {
         "--sleep-ms".into(),
         "200".into(),
     ];
-    project::set_test_command(&f.db, &f.project_id, Some(&tests)).await.unwrap();
+    yokeflow_core::tasks::settings::set_test_command(&f.db, &f.project_id, Some(&tests)).await.unwrap();
     let log_path = f.dir.path().join("runner.log");
 
     // Each stage gets its share of the kills, in a seeded order.

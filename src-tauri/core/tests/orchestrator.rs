@@ -468,7 +468,11 @@ async fn a_conflict_between_working_branches_is_predicted_while_they_work() {
                 let t = f.tasks().await.into_iter().find(|t| t.id == task_id).unwrap();
                 assert_eq!(t.status, TaskStatus::InProgress);
                 let flag = t.conflict_warning.expect("the task is flagged");
-                assert!(flag.contains("yokeflow-demo/conflict.txt") && flag.contains(&other), "{flag}");
+                let flags: Vec<yokeflow_core::model::ConflictFlag> = serde_json::from_str(&flag).unwrap();
+                assert!(
+                    flags.iter().any(|f| f.other == other && f.files.contains(&"yokeflow-demo/conflict.txt".into())),
+                    "{flag}"
+                );
                 predicted.push((task_id, other, files));
                 std::fs::write(&release, "").unwrap();
             }
@@ -483,8 +487,10 @@ async fn a_conflict_between_working_branches_is_predicted_while_they_work() {
     }
     run.await.unwrap().unwrap();
     assert!(!predicted.is_empty());
-    assert!(predicted[1..].iter().all(|(_, o, _)| o == "target"), "the pair was announced once: {predicted:?}");
+    let target = yokeflow_core::model::ConflictWith::Target;
+    assert!(predicted[1..].iter().all(|(_, o, _)| *o == target), "the pair was announced once: {predicted:?}");
     let (task_id, other, files) = &predicted[0];
+    let yokeflow_core::model::ConflictWith::Task { id: other } = other else { panic!("{other:?} is not a task") };
     let mut pair = [task_id.as_str(), other.as_str()];
     pair.sort();
     assert_eq!(pair, ["left", "right"]);

@@ -128,7 +128,7 @@ async fn feedback_resumes_the_codex_thread_with_exec_resume_and_lands() {
     let steps = json!([{"shell": "printf 'draft\\n' > fb.txt"}, {"say": "Drafted it."}]);
     let f = fixture(vec![scripted_task("fb", steps)]).await;
     let tests: Vec<String> = ["sh", "-c", "grep -q final fb.txt"].iter().map(|s| s.to_string()).collect();
-    yokeflow_core::store::project::set_test_command(&f.db, &f.project_id, Some(&tests)).await.unwrap();
+    yokeflow_core::tasks::settings::set_test_command(&f.db, &f.project_id, Some(&tests)).await.unwrap();
     let api = FakeApi::start("fake-openai", f.dir.path());
     let home = CodexHome::new();
     let agent = codex_agent(&codex, &api, &home.0);

@@ -16,7 +16,7 @@ use crate::run::events::{Event, MergeKind};
 use crate::run::orchestrator::RunReport;
 use crate::run::runs::{RunEvent, RunRequest, Runs, StartedRun};
 use crate::store::db::Db;
-use crate::{store::project, store::tasks};
+use crate::store::tasks;
 
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
@@ -61,7 +61,7 @@ pub(super) async fn execute(db: &Db, p: &Project, args: RunArgs, json: bool, out
     if let Some(text) = &args.test_cmd {
         let argv = crate::agents::command::parse_argv_json("--test-cmd", text)?;
         // Saved like --agent: a later `yokeflow run` without the flag tests with it too.
-        project::set_test_command(db, &p.id, Some(&argv)).await?;
+        crate::tasks::settings::set_test_command(db, &p.id, Some(&argv)).await?;
         request.test_command = Some(argv);
     }
     let runs = Runs::new(db.clone());

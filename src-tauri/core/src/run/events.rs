@@ -8,7 +8,7 @@ use ts_rs::TS;
 
 use crate::agents::transcript::Entry;
 use crate::error::ErrorDto;
-use crate::model::{RunMode, RunStatus, SessionOutcome, TaskStatus};
+use crate::model::{ConflictWith, RunMode, RunStatus, SessionOutcome, TaskStatus};
 use crate::run::report::RunReport;
 
 /// How many events a slow consumer may fall behind before it misses some.
@@ -165,12 +165,12 @@ pub enum Event {
         commit: String,
         summary: String,
     },
-    /// While agents work: merging the task's branch onto `other` (another active task's id, or `target`) is
+    /// While agents work: merging the task's branch onto `other` (the target branch or another active task's) is
     /// predicted to conflict in `files`. Sent once per new pair and file set.
     ConflictPredicted {
         run_id: String,
         task_id: String,
-        other: String,
+        other: ConflictWith,
         files: Vec<String>,
     },
     /// The target branch was found moved by something other than the merge gate (an agent, a person, another

@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::model::{RunStatus, Task, TaskStatus};
+use crate::model::{ConflictWith, RunStatus, Task, TaskStatus};
 use crate::plan::ExecutionPlan;
 use crate::run::events::{Event, MergeKind};
 
@@ -93,7 +93,10 @@ impl Notifier {
                 )]
             }
             Event::ConflictPredicted { task_id, other, files, .. } => {
-                let with = if other == "target" { "the target branch".to_string() } else { self.title(other) };
+                let with = match other {
+                    ConflictWith::Target => "the target branch".to_string(),
+                    ConflictWith::Task { id } => self.title(id),
+                };
                 vec![notice(
                     format!("Conflict predicted: {}", self.title(task_id)),
                     format!("with {with} in {}", files.join(", ")),
@@ -203,7 +206,7 @@ mod tests {
         let got = n.on_event(&Event::ConflictPredicted {
             run_id: "r".into(),
             task_id: "a".into(),
-            other: "target".into(),
+            other: ConflictWith::Target,
             files: vec!["src/x.rs".into(), "src/y.rs".into()],
         });
         assert_eq!(got[0].body, "with the target branch in src/x.rs, src/y.rs");

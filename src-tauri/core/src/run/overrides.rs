@@ -148,10 +148,11 @@ pub async fn set_status(
 /// A run of another process (the CLI, another window) owns the project's statuses and cannot hear this one's orders.
 async fn refuse_during_other_run(db: &Db, project_id: &str) -> CoreResult<()> {
     match crate::store::claim::live_run(db, project_id).await? {
-        Some((_, pid)) => Err(CoreError::MoveRefused {
+        Some(run) => Err(CoreError::MoveRefused {
             reason: format!(
-                "a run of this project is going in another process (pid {pid}): move cards there, or here once it \
-                 has finished"
+                "a run of this project is going in another process (pid {}): move cards there, or here once it \
+                 has finished",
+                run.pid
             ),
         }),
         None => Ok(()),

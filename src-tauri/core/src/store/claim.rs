@@ -10,19 +10,19 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{CoreError, CoreResult};
 
-/// The project's run that is going right now (in this process or another), as (run id, pid): whoever holds the
-/// project's run claim ([`holder`]). The run id is `starting` while the holder has not written its row yet.
-pub async fn live_run(db: &crate::store::db::Db, project_id: &str) -> CoreResult<Option<(String, i64)>> {
+/// The project's run that is going right now (in this process or another): whoever holds the project's run claim
+/// ([`holder`]). The one answer to "is a run of this project going".
+pub async fn live_run(db: &crate::store::db::Db, project_id: &str) -> CoreResult<Option<crate::model::LiveRun>> {
     let project = crate::store::project::get(db, project_id).await?;
     let repo = std::path::PathBuf::from(&project.repo_path);
     let Some(pid) = crate::sys::concurrency::blocking(move || holder(&repo)).await? else { return Ok(None) };
-    let run: Option<String> = sqlx::query_scalar(
+    let run_id: Option<String> = sqlx::query_scalar(
         "SELECT id FROM runs WHERE project_id = ? AND status IN ('running', 'paused') ORDER BY started_at DESC LIMIT 1",
     )
     .bind(project_id)
     .fetch_optional(db.pool())
     .await?;
-    Ok(Some((run.unwrap_or_else(|| "starting".into()), pid)))
+    Ok(Some(crate::model::LiveRun { run_id, pid }))
 }
 
 /// Held while a run of the project goes; released when dropped (or when the process dies).

@@ -132,28 +132,6 @@ pub async fn find_demo(db: &Db) -> CoreResult<Option<Project>> {
     Ok(None)
 }
 
-/// Saves the project's test command (argv, run by the merge gate on every merged tree); `None` clears it.
-pub async fn set_test_command(db: &Db, project_id: &str, argv: Option<&[String]>) -> CoreResult<()> {
-    if argv.is_some_and(|a| a.first().is_none_or(|p| p.trim().is_empty())) {
-        return Err(CoreError::InvalidInput("the test command is empty; give at least the program to run".into()));
-    }
-    let json = argv.map(|a| serde_json::to_string(a).unwrap_or_default());
-    let done = sqlx::query("UPDATE projects SET test_command = ?, updated_at = ? WHERE id = ?")
-        .bind(json)
-        .bind(now_ms())
-        .bind(project_id)
-        .execute(db.pool())
-        .await?;
-    if done.rows_affected() == 0 {
-        return Err(CoreError::NotFound { what: "project", id: project_id.to_string() });
-    }
-    if let Some(argv) = argv {
-        // A person chose it: approved as it is (see `approvals`).
-        crate::store::approvals::approve(db, project_id, crate::model::CommandKind::Test, argv).await?;
-    }
-    Ok(())
-}
-
 /// The first port of the project's block ([`crate::workspace::ports::project_base`]): projects in the order they were
 /// registered, so two projects running at once give their servers different ports.
 pub async fn port_base(db: &Db, project_id: &str) -> CoreResult<u16> {

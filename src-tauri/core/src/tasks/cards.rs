@@ -524,14 +524,14 @@ fn set_task_fields(m: &yaml_edit::Mapping, old: Option<&TaskDraft>, new: &TaskDr
 }
 
 /// The repository's settings (agent, test command, setup, cleanup, included and linked files) changed in the window
-/// or by `config set`: the keys the tasks file at `path` already has follow, edited in place (YAML) or rewritten in
-/// the format's order (JSON), checked by reading the file back. Keys the file does not have stay out of it. A file
+/// or by `config set`: `change` sets the keys the tasks file at `path` already has (`tasks::settings`), edited in
+/// place (YAML) or rewritten in the format's order (JSON), checked by reading the file back. Keys the file does not have stay out of it. A file
 /// changed on disk since its import is never overwritten.
 pub(crate) async fn write_settings(
     db: &Db,
     project_id: &str,
     path: &Path,
-    s: &crate::tasks::settings::ProjectSettings,
+    change: impl FnOnce(&mut TaskFile),
 ) -> CoreResult<()> {
     let file = taskfile::load(path)?;
     let (stored, epics) = (tasks::list(db, project_id).await?, tasks::epics(db, project_id).await?);
@@ -542,26 +542,7 @@ pub(crate) async fn write_settings(
         )));
     }
     let mut next = file.clone();
-    let list = |v: &Vec<String>| (!v.is_empty()).then(|| v.clone());
-    if next.agent.is_some() {
-        next.agent = s.agent.clone();
-    }
-    if next.test_command.is_some() {
-        next.test_command = s.test_command.clone();
-    }
-    let w = &mut next.worktree;
-    if w.setup.is_some() {
-        w.setup = s.setup.clone();
-    }
-    if w.cleanup.is_some() {
-        w.cleanup = s.cleanup.clone();
-    }
-    if w.include.is_some() {
-        w.include = list(&s.worktree_include);
-    }
-    if w.link.is_some() {
-        w.link = list(&s.worktree_link);
-    }
+    change(&mut next);
     if next == file {
         return Ok(());
     }

@@ -180,7 +180,29 @@ pub async fn save(db: &Db, project_id: &str, s: &ProjectSettings) -> CoreResult<
         return Err(CoreError::InvalidInput(format!("setting `{key}` {message}")));
     }
     if let Some(path) = p.tasks_file.as_deref().map(PathBuf::from).filter(|f| f.is_file()) {
-        crate::tasks::cards::write_settings(db, project_id, &path, s).await?;
+        crate::tasks::cards::write_settings(db, project_id, &path, |next| {
+            let list = |v: &Vec<String>| (!v.is_empty()).then(|| v.clone());
+            if next.agent.is_some() {
+                next.agent = s.agent.clone();
+            }
+            if next.test_command.is_some() {
+                next.test_command = s.test_command.clone();
+            }
+            let w = &mut next.worktree;
+            if w.setup.is_some() {
+                w.setup = s.setup.clone();
+            }
+            if w.cleanup.is_some() {
+                w.cleanup = s.cleanup.clone();
+            }
+            if w.include.is_some() {
+                w.include = list(&s.worktree_include);
+            }
+            if w.link.is_some() {
+                w.link = list(&s.worktree_link);
+            }
+        })
+        .await?;
     }
     let json = |v: &Option<Vec<String>>| v.as_ref().map(|a| serde_json::to_string(a).unwrap_or_default());
     let list = |v: &Vec<String>| (!v.is_empty()).then(|| serde_json::to_string(v).unwrap_or_default());
@@ -304,4 +326,26 @@ pub fn value_of(s: &ProjectSettings, key: &str) -> CoreResult<serde_json::Value>
         }
     };
     Ok(map.get(key).cloned().unwrap_or(serde_json::Value::Null))
+}
+
+/// Saves the project's test command (argv, run by the merge gate on every merged tree); `None` clears it.
+pub async fn set_test_command(db: &Db, project_id: &str, argv: Option<&[String]>) -> CoreResult<()> {
+    if argv.is_some_and(|a| a.first().is_none_or(|p| p.trim().is_empty())) {
+        return Err(CoreError::InvalidInput("the test command is empty; give at least the program to run".into()));
+    }
+    let json = argv.map(|a| serde_json::to_string(a).unwrap_or_default());
+    let done = sqlx::query("UPDATE projects SET test_command = ?, updated_at = ? WHERE id = ?")
+        .bind(json)
+        .bind(now_ms())
+        .bind(project_id)
+        .execute(db.pool())
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(CoreError::NotFound { what: "project", id: project_id.to_string() });
+    }
+    if let Some(argv) = argv {
+        // A person chose it: approved as it is (see `approvals`).
+        crate::store::approvals::approve(db, project_id, crate::model::CommandKind::Test, argv).await?;
+    }
+    Ok(())
 }

@@ -141,7 +141,7 @@ describe("card facts", () => {
     ]) {
       timings = { ...mark, prev: timings };
     }
-    const warning = JSON.stringify([{ other: "target", files: ["src/cart.ts"] }]);
+    const warning = JSON.stringify([{ other: { kind: "target" }, files: ["src/cart.ts"] }]);
     render(
       <BoardView
         board={board([task("a", { status: "in_progress", conflict_warning: warning }), task("b", { status: "done" })])}
@@ -157,7 +157,7 @@ describe("card facts", () => {
     expect(within(a).getByTestId("card-worktree")).toHaveAttribute("data-source", "run");
     expect(within(a).getByTestId("card-agent")).toHaveTextContent("agent running");
     expect(within(a).getByTestId("card-conflict")).toHaveTextContent("conflict with the target branch");
-    expect(within(a).getByTestId("card-conflict")).toHaveAttribute("title", "target: src/cart.ts");
+    expect(within(a).getByTestId("card-conflict")).toHaveAttribute("title", "the target branch: src/cart.ts");
     // Started at 90 s + 5 s, now 100 s.
     expect(within(a).getByTestId("card-time")).toHaveTextContent(/^5 s$/);
     expect(within(card("b")).getByTestId("card-time")).toHaveTextContent(/^4\.5 s$/);

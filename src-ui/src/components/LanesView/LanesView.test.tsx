@@ -46,7 +46,7 @@ describe("LanesView", () => {
     const sha = "89abcdef0123456789abcdef0123456789abcdef";
     emit(
       { type: "branch_committed", run_id: "r1", task_id: "b", branch: "yokeflow/b", commit: sha, summary: "b: search box" },
-      { type: "conflict_predicted", run_id: "r1", task_id: "b", other: "a", files: ["src/search.ts"] },
+      { type: "conflict_predicted", run_id: "r1", task_id: "b", other: { kind: "task", id: "a" }, files: ["src/search.ts"] },
     );
     expect(within(lane).getByTestId("lane-commit")).toHaveTextContent("89abcdef b: search box");
     expect(within(lane).getByTestId("lane-merge")).toHaveTextContent("conflict predicted");

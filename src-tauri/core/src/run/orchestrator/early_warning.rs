@@ -9,11 +9,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde::Serialize;
 use sqlx::Row;
 
 use crate::error::CoreResult;
 use crate::gate::merge::predict_conflicts;
+use crate::model::{ConflictFlag, ConflictWith};
 use crate::run::events::{emit, Event, EventSender};
 use crate::store::db::Db;
 use crate::sys::concurrency::blocking;
@@ -22,11 +22,8 @@ use crate::workspace::worktree::branch_tip;
 /// How often the run loop checks.
 pub(crate) const INTERVAL: Duration = Duration::from_secs(2);
 
-/// What `other` is called when the conflict is with the target branch.
-pub(crate) const TARGET: &str = "target";
-
 /// (task, other) -> conflicting files.
-type Found = BTreeMap<(String, String), Vec<String>>;
+type Found = BTreeMap<(String, ConflictWith), Vec<String>>;
 /// The target tip and (task, tip) of each active branch with commits.
 type State = (String, Vec<(String, String)>);
 
@@ -38,12 +35,6 @@ pub(crate) struct EarlyWarning {
     warned: Found,
     /// Task -> the flag last written.
     flags: HashMap<String, String>,
-}
-
-#[derive(Serialize)]
-struct Flag<'a> {
-    other: &'a str,
-    files: &'a [String],
 }
 
 impl EarlyWarning {
@@ -107,12 +98,12 @@ impl EarlyWarning {
             for (i, (task, tip)) in tips.iter().enumerate() {
                 let files = predict_conflicts(&git, onto, *tip)?;
                 if !files.is_empty() {
-                    found.insert((task.clone(), TARGET.to_string()), files);
+                    found.insert((task.clone(), ConflictWith::Target), files);
                 }
                 for (other, other_tip) in &tips[i + 1..] {
                     let files = predict_conflicts(&git, *other_tip, *tip)?;
                     if !files.is_empty() {
-                        found.insert((task.clone(), other.clone()), files);
+                        found.insert((task.clone(), ConflictWith::Task { id: other.clone() }), files);
                     }
                 }
             }
@@ -127,11 +118,12 @@ impl EarlyWarning {
         }
         let Some(found) = found else { return Ok(()) };
         // The flags: each task lists what it conflicts with (both sides of a pair are flagged).
-        let mut per_task: BTreeMap<&str, Vec<Flag>> = BTreeMap::new();
+        let mut per_task: BTreeMap<&str, Vec<ConflictFlag>> = BTreeMap::new();
         for ((task, other), files) in &found {
-            per_task.entry(task).or_default().push(Flag { other, files });
-            if other != TARGET {
-                per_task.entry(other).or_default().push(Flag { other: task, files });
+            per_task.entry(task).or_default().push(ConflictFlag { other: other.clone(), files: files.clone() });
+            if let ConflictWith::Task { id } = other {
+                let flag = ConflictFlag { other: ConflictWith::Task { id: task.clone() }, files: files.clone() };
+                per_task.entry(id).or_default().push(flag);
             }
         }
         for task in running {

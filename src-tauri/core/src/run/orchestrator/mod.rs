@@ -13,7 +13,9 @@ mod early_warning;
 mod merge_queue;
 pub mod recover;
 mod step;
+mod task_folder;
 mod worker;
+mod worker_ctx;
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -42,8 +44,8 @@ pub use control::{control, RunCommand, RunControl, RunHandle};
 pub use recover::{recover, RecoveryReport};
 
 use step::{Decision, LoopState, Occupancy};
-pub use worker::ExpertiseRouter;
-use worker::{Started, TaskResult, WorkerCtx};
+pub use worker_ctx::ExpertiseRouter;
+use worker_ctx::{Started, TaskResult, WorkerCtx};
 
 /// How to run. `None` fields fall back to the project's settings, then to the defaults.
 #[derive(Clone)]

@@ -75,8 +75,8 @@ pub(crate) async fn claim(db: &Db, project_id: &str) -> CoreResult<crate::store:
         }
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
-    let (run_id, pid) = crate::store::claim::live_run(db, project_id).await?.unwrap_or_else(|| ("starting".into(), 0));
-    Err(CoreError::RunInProgress { run_id, pid })
+    let run = crate::store::claim::live_run(db, project_id).await?;
+    Err(CoreError::RunInProgress { run: run.unwrap_or(crate::model::LiveRun { run_id: None, pid: 0 }) })
 }
 
 /// [`recover`] for the holder of the project's claim: every run row still `running` is a dead process's.

@@ -2,8 +2,6 @@
 //! task's kept branch, reattached), the agent session, then the merge queue. The worker writes the task's final
 //! state (done, review, or backlog when cancelled) before it reports to the run loop.
 
-use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -11,107 +9,30 @@ use super::step::Finished;
 use super::step::Occupancy;
 use crate::error::{CoreError, CoreResult};
 use crate::gate::merge::LandOutcome;
-use crate::model::{Epic, Project, Task, TaskStatus};
+use crate::model::{Task, TaskStatus};
 use crate::run::agent::{self, PromptContext, SessionOutcome, SessionSpec};
-use crate::run::events::{emit, Event, EventSender, MergeKind};
-use crate::store::db::Db;
-use crate::sys::concurrency::{blocking, Cancel};
+use crate::run::events::{emit, Event, MergeKind};
+use crate::sys::concurrency::blocking;
 use crate::workspace::user_checkout::CheckoutSync;
-use crate::workspace::worktree::{Rebase, WorktreeInfo, Worktrees};
+use crate::workspace::worktree::{WorktreeInfo, Worktrees};
 use crate::{expertise, expertise::learn, store::tasks};
 
-use super::merge_queue::MergeQueue;
+use super::task_folder::{
+    open_worktree, park_worktree, prepare_worktree, remove_worktree, review_folder, unpark_worktree,
+};
+use super::worker_ctx::{warning, Started, TaskResult, TaskStop, WorkerCtx};
 use crate::store::records::{self, WorktreeStatus};
-
-/// What every worker of a run shares.
-pub(crate) struct WorkerCtx {
-    pub db: Db,
-    pub project_id: String,
-    pub run_id: String,
-    pub repo: PathBuf,
-    pub target_branch: String,
-    pub agent_command: Vec<String>,
-    /// The run's own tool rules (the defaults and the test command); a person's are added for each session.
-    pub base_tools: Vec<String>,
-    pub timeout: Option<Duration>,
-    pub kill_grace: Duration,
-    pub events: EventSender,
-    pub queue: MergeQueue,
-    pub epics: Vec<Epic>,
-    pub claude_md: Option<String>,
-    pub expertise: Option<ExpertiseRouter>,
-    /// Route each task to its expert and learn from its diff ([`crate::expertise::learn`]).
-    pub learn: bool,
-    pub project: Project,
-    pub resolve_conflicts: bool,
-    /// The run's cancel; each task's stop is a child of it.
-    pub cancel: Cancel,
-    /// Task id -> the stored plan's batch id, recorded on sessions and worktrees.
-    pub batches: HashMap<String, String>,
-    /// Running task -> its own stop switch (merge now); the run's `cancel` reaches each (a child token).
-    pub stops: std::sync::Mutex<HashMap<String, Arc<TaskStop>>>,
-    /// Set once the run warned that the user's checkout of the target did not follow a landing.
-    pub checkout_warned: std::sync::atomic::AtomicBool,
-    /// The first port of the project's block ([`crate::workspace::ports`]).
-    pub port_base: u16,
-    /// A task's agent is done and its work goes to the gate: the run loop frees its worker slot.
-    pub at_gate: tokio::sync::mpsc::UnboundedSender<String>,
-    /// The repository's shared git configuration as the run found it: a change to a key that names a program, found
-    /// when an agent's session ends, is undone and sends that task to Review ([`crate::sys::git::ConfigGuard`]).
-    pub git_config: Arc<crate::sys::git::ConfigGuard>,
-    /// Included or linked paths whose skip the run already announced.
-    pub skips_said: std::sync::Mutex<std::collections::HashSet<String>>,
-}
-
-/// One task's stop switch: its agent is stopped when `stop` is cancelled (by the run's cancel, its parent, or by
-/// merge now); `merge_now` tells the worker to send what the agent left to the gate rather than back to the backlog.
-pub(crate) struct TaskStop {
-    stop: Cancel,
-    merge_now: std::sync::atomic::AtomicBool,
-}
-
-impl TaskStop {
-    fn new(run: &Cancel) -> TaskStop {
-        TaskStop { stop: run.child_token(), merge_now: std::sync::atomic::AtomicBool::new(false) }
-    }
-
-    /// Stops the agent and sends its work to the gate.
-    pub(crate) fn merge_now(&self) {
-        self.merge_now.store(true, std::sync::atomic::Ordering::SeqCst);
-        self.stop.cancel();
-    }
-
-    fn merging_now(&self) -> bool {
-        self.merge_now.load(std::sync::atomic::Ordering::SeqCst)
-    }
-}
-
-/// A task the run loop has marked in progress, with its slot and worktree row.
-pub(crate) struct Started {
-    pub task: Task,
-    pub slot: Occupancy,
-    pub row_id: String,
-    /// The branch of an earlier attempt to continue from.
-    pub reuse_branch: Option<String>,
-}
-
-/// What a worker reports back: its task's result, and an error that should stop the run (the agent program is
-/// missing).
-pub(crate) struct TaskResult {
-    pub done: Finished,
-    pub fatal: Option<CoreError>,
-}
 
 /// The task's experts: the domains it belongs to, and whether they already learned from it.
 #[derive(Default)]
-struct Experts {
+pub(super) struct Experts {
     domains: Vec<String>,
     learned: bool,
 }
 
 /// What [`drive`] found out on the way, for the task's result (also when it ends early).
 #[derive(Default)]
-struct Progress {
+pub(super) struct Progress {
     /// Time spent waiting in the merge queue.
     waited: Duration,
     merge: Option<MergeKind>,
@@ -151,11 +72,7 @@ pub(crate) async fn run_task(ctx: Arc<WorkerCtx>, s: Started) -> TaskResult {
     TaskResult { done, fatal }
 }
 
-fn warning(ctx: &WorkerCtx, task_id: &str, message: String) -> Event {
-    Event::Warning { run_id: ctx.run_id.clone(), task_id: Some(task_id.to_string()), message }
-}
-
-async fn finish(ctx: &WorkerCtx, s: &Started, status: TaskStatus, reason: Option<&str>) -> CoreResult<()> {
+pub(super) async fn finish(ctx: &WorkerCtx, s: &Started, status: TaskStatus, reason: Option<&str>) -> CoreResult<()> {
     tasks::set_status(&ctx.db, &ctx.project_id, &s.task.id, status, reason).await?;
     if status == TaskStatus::Review {
         records::set_worktree_status(&ctx.db, &s.row_id, WorktreeStatus::Review).await?;
@@ -174,7 +91,7 @@ async fn finish(ctx: &WorkerCtx, s: &Started, status: TaskStatus, reason: Option
 }
 
 /// Worktree, agent, merge. Returns the task's final status and the reason for Review; `p` keeps what it found out.
-async fn drive(
+pub(super) async fn drive(
     ctx: &WorkerCtx,
     s: &Started,
     stop: &TaskStop,
@@ -361,58 +278,9 @@ async fn drive(
     Ok(ended)
 }
 
-/// Parks the folder of a task whose work is committed and goes to the gate ([`Worktrees::park`]), after the
-/// project's cleanup command; true when the folder is no longer the task's.
-async fn park_worktree(ctx: &WorkerCtx, s: &Started, info: &WorktreeInfo) -> bool {
-    let (repo, probe) = (ctx.repo.clone(), info.clone());
-    // A folder with changes its branch lacks stays: no cleanup either.
-    if !blocking(move || Worktrees::open(&repo)?.has_changes(&probe)).await.is_ok_and(|dirty| !dirty) {
-        return false;
-    }
-    cleanup_worktree(ctx, &s.task.id, info).await;
-    let (repo, parked) = (ctx.repo.clone(), info.clone());
-    match blocking(move || Worktrees::open(&repo)?.park(&parked)).await {
-        Ok(crate::workspace::worktree::Parked::Kept) => false,
-        Ok(_) => {
-            if let Err(e) = records::set_worktree_path(&ctx.db, &s.row_id, None).await {
-                emit(&ctx.events, warning(ctx, &s.task.id, format!("cannot record the worktree's state: {e}")));
-            }
-            let (run_id, task_id, branch) = (ctx.run_id.clone(), s.task.id.clone(), info.branch.clone());
-            emit(&ctx.events, Event::WorktreeRemoved { run_id, task_id, branch });
-            true
-        }
-        Err(e) => {
-            emit(&ctx.events, warning(ctx, &s.task.id, format!("the worktree was kept while its work waits: {e}")));
-            false
-        }
-    }
-}
-
-/// A folder of the task's branch again ([`Worktrees::reattach`]), recorded on the task's row.
-async fn unpark_worktree(ctx: &WorkerCtx, s: &Started, branch: &str) -> CoreResult<WorktreeInfo> {
-    let (repo, task_id, branch) = (ctx.repo.clone(), s.task.id.clone(), branch.to_string());
-    let info = blocking(move || Worktrees::open(&repo)?.reattach(&task_id, &branch)).await?;
-    records::set_worktree_path(&ctx.db, &s.row_id, Some(&info.path)).await?;
-    Ok(info)
-}
-
-/// A task going to Review whose folder was parked gets one again (from its branch: no build outputs), for the person
-/// to look into; a problem is a warning (its branch still holds the work).
-async fn review_folder(ctx: &WorkerCtx, s: &Started, branch: &str, has_one: bool) {
-    if has_one {
-        return;
-    }
-    if let Err(e) = unpark_worktree(ctx, s, branch).await {
-        let message = format!(
-            "the task's worktree could not be made again for review ({e}); its branch `{branch}` holds the work"
-        );
-        emit(&ctx.events, warning(ctx, &s.task.id, message));
-    }
-}
-
 /// After an agent's session: a change to the repository's git configuration that would run a program (planted hooks,
 /// file-system monitor, filters, ...) is undone, and the reason for Review says what it was.
-async fn config_changed(ctx: &WorkerCtx) -> CoreResult<Option<String>> {
+pub(super) async fn config_changed(ctx: &WorkerCtx) -> CoreResult<Option<String>> {
     let guard = ctx.git_config.clone();
     let change = blocking(move || guard.check()).await?;
     Ok(change.map(|c| {
@@ -424,7 +292,7 @@ async fn config_changed(ctx: &WorkerCtx) -> CoreResult<Option<String>> {
 }
 
 /// Waits until the target no longer points at `commit` (hex); false when the run or the task was stopped first.
-async fn wait_for_target_to_leave(ctx: &WorkerCtx, commit: &str) -> bool {
+pub(super) async fn wait_for_target_to_leave(ctx: &WorkerCtx, commit: &str) -> bool {
     loop {
         let (repo, target) = (ctx.repo.clone(), ctx.target_branch.clone());
         let now = crate::sys::concurrency::blocking(move || {
@@ -442,7 +310,7 @@ async fn wait_for_target_to_leave(ctx: &WorkerCtx, commit: &str) -> bool {
 }
 
 /// Records how a landing ended: Done (worktree removed, when there is one), or Review with the reason.
-async fn settle(
+pub(super) async fn settle(
     ctx: &WorkerCtx,
     s: &Started,
     branch: &str,
@@ -550,7 +418,7 @@ async fn settle(
 }
 
 /// Routes the task (the decision is logged) and gives the prompt's expert context; problems are warnings.
-async fn route(
+pub(super) async fn route(
     ctx: &WorkerCtx,
     s: &Started,
     info: &WorktreeInfo,
@@ -578,7 +446,7 @@ async fn route(
 }
 
 /// How a conflict resolution by the review agent ended.
-enum Resolution {
+pub(super) enum Resolution {
     /// The resolved merge went through the gate (merged, or tests failed...).
     Landed(CoreResult<LandOutcome>),
     /// The agent failed or left markers: Review, with why.
@@ -588,7 +456,7 @@ enum Resolution {
 
 /// The review-agent path: the gate prepares the conflicted merge in a resolution worktree, the same agent
 /// command runs there with a resolution prompt, and the gate finishes (tests, compare-and-swap) what it left.
-async fn resolve_conflict(
+pub(super) async fn resolve_conflict(
     ctx: &WorkerCtx,
     s: &Started,
     info: &WorktreeInfo,
@@ -635,235 +503,14 @@ async fn resolve_conflict(
     }
 }
 
-/// The worktree to work in: the live one of the kept branch or the kept branch reattached (rebased onto the
-/// current target), or a new one from the current target commit (the slot's reused folder when the project reuses
-/// worktrees). Also whether it continues earlier work, and
-/// what a person should know about it (a rebase that stopped on a conflict).
-async fn open_worktree(ctx: &WorkerCtx, s: &Started) -> CoreResult<(WorktreeInfo, bool, Option<String>)> {
-    let repo = ctx.repo.clone();
-    let target = ctx.target_branch.clone();
-    let task_id = s.task.id.clone();
-    let reuse = s.reuse_branch.clone();
-    // From the target as the gate last tested it: a target moved outside the gate is not work to build on.
-    let base = ctx.queue.trusted_target();
-    let slot = match s.slot {
-        Occupancy::Worker(slot) if ctx.project.reuse_worktrees => Some(slot),
-        _ => None,
-    };
-    blocking(move || {
-        let wts = Worktrees::open(&repo)?;
-        let git = git2::Repository::open(&repo)?;
-        if let Some(branch) = reuse.filter(|b| git.find_branch(b, git2::BranchType::Local).is_ok()) {
-            let live = wts.list()?.into_iter().find(|i| i.branch == branch);
-            let dirty = match &live {
-                Some(info) => wts.has_changes(info)?,
-                None => false,
-            };
-            if dirty || wts.unmerged_commits(&branch, &target)? > 0 {
-                // Work of its own (an interrupted or reviewed attempt, committed or not): continue from it, on top
-                // of the current target (an old base would make the agent work against code that moved).
-                // Onto the target as the gate last tested it, like new work. A kept branch without a folder (its
-                // work waited at the gate) is rebased in memory, then given one.
-                let onto = base.to_string();
-                let (info, rebased) = match live {
-                    Some(live) => {
-                        let info = WorktreeInfo { task_id: task_id.clone(), ..live };
-                        let rebased = wts.rebase_onto_target(&info, &onto)?;
-                        (info, rebased)
-                    }
-                    None => {
-                        let rebased = wts.rebase_branch(&branch, &onto)?;
-                        let info = wts.reattach(&task_id, &branch)?;
-                        let rebased = match rebased {
-                            Rebase::Rebased { behind, .. } => Rebase::Rebased { info: info.clone(), behind },
-                            other => other,
-                        };
-                        (info, rebased)
-                    }
-                };
-                return match rebased {
-                    Rebase::UpToDate => Ok((info, true, None)),
-                    Rebase::Rebased { info, behind } => {
-                        tracing::info!(task_id, branch, behind, "the kept branch was rebased onto the target");
-                        Ok((info, true, None))
-                    }
-                    Rebase::Conflict { files } => {
-                        let note = format!(
-                            "`{task_id}` continues its earlier work on `{branch}` from its old base: rebasing it \
-                             onto `{target}` stopped on a conflict in {}; the merge gate merges it as usual",
-                            files.join(", ")
-                        );
-                        Ok((info, true, Some(note)))
-                    }
-                };
-            }
-            // Nothing of its own (the attempt failed before changing anything): an old base is no head start, so
-            // start again from the current target.
-            match live {
-                Some(live) => {
-                    wts.remove(&live, &target)?;
-                }
-                None => {
-                    wts.delete_branch_if_merged(&branch, &target)?;
-                }
-            }
-        }
-        let Some(slot) = slot else { return Ok((wts.create(&task_id, base)?, false, None)) };
-        // The slot's own folder, reset to the base with its build outputs kept.
-        let got = wts.acquire_slot(&task_id, base, slot)?;
-        let mut notes = Vec::new();
-        if let Some(why) = got.fallback {
-            notes.push(format!("`{task_id}` did not reuse a free worktree: {why}"));
-        }
-        if let Some(kept) = got.rescued {
-            notes.push(format!(
-                "files found changed in the free worktree {} were saved in `{kept}` before it was reset for \
-                 `{task_id}` (`git log -p {kept}` shows them)",
-                crate::workspace::worktree::slot_name(slot)
-            ));
-        }
-        Ok((got.info, false, (!notes.is_empty()).then(|| notes.join("; "))))
-    })
-    .await
-}
-
-/// Makes a task's worktree ready before its agent: the project's included (or linked) untracked files, then its
-/// setup command. `Some` ends the task: Review with the setup's log when it failed, the Backlog when it was stopped.
-async fn prepare_worktree(
+/// The agent session for task `s` in `worktree` (the task's own, or a conflict resolution worktree).
+pub(super) fn session_spec(
     ctx: &WorkerCtx,
     s: &Started,
-    info: &WorktreeInfo,
-    slot: u32,
-    stop: &TaskStop,
-) -> CoreResult<Option<(TaskStatus, Option<String>)>> {
-    let p = &ctx.project;
-    if !p.worktree_include.is_empty() || !p.worktree_link.is_empty() {
-        let (root, dest, include, link) =
-            (ctx.repo.clone(), info.path.clone(), p.worktree_include.clone(), p.worktree_link.clone());
-        match blocking(move || crate::workspace::prepare::include_files(&root, &dest, &include, &link)).await {
-            Ok(done) => {
-                // Every match left out says why, once per run (an up-to-date copy is no news).
-                for (path, why) in done.skipped.iter().filter(|(_, why)| !why.starts_with("the worktree has it")) {
-                    if ctx.skips_said.lock().unwrap_or_else(|e| e.into_inner()).insert(path.clone()) {
-                        let message = format!("`{path}` is not copied or linked into the worktrees: {why}");
-                        emit(&ctx.events, warning(ctx, &s.task.id, message));
-                    }
-                }
-            }
-            Err(e) => {
-                let reason = format!("the worktree's included files could not be copied: {e}");
-                return Ok(Some((TaskStatus::Review, Some(reason))));
-            }
-        }
-    }
-    let Some(argv) = &p.setup_command else { return Ok(None) };
-    let logs = crate::workspace::worktree::state_dir(&ctx.repo, "logs", true)?;
-    let log_path = logs.join(format!("{}-{}-setup.log", s.task.id, &info.id[..8.min(info.id.len())]));
-    // A reused slot whose setup already ran on the same lockfiles with the same command keeps what it installed.
-    let mark = slot_setup_mark(ctx, info)?;
-    if let Some(mark) = &mark {
-        let fp = crate::workspace::prepare::folder_fingerprint(argv, &info.path)?;
-        if std::fs::read_to_string(mark).is_ok_and(|f| f.trim() == fp) {
-            let text = format!(
-                "# yokeflow setup for task {} in {}: skipped, the command and the lockfiles are the same as when it \
-                 last succeeded in this reused worktree (what it installed is still there)\n",
-                s.task.id,
-                info.path.display()
-            );
-            std::fs::write(&log_path, text)
-                .map_err(|e| CoreError::io(format!("cannot write {}", log_path.display()), e))?;
-            return Ok(None);
-        }
-    }
-    let run = crate::workspace::prepare::CommandRun {
-        argv,
-        dir: &info.path,
-        root: &ctx.repo,
-        slot: Some(slot),
-        port_base: ctx.port_base,
-        task_id: Some(&s.task.id),
-        log_path: &log_path,
-        timeout: ctx.timeout.unwrap_or(Duration::from_secs(30 * 60)),
-    };
-    let header = format!("yokeflow setup for task {} in {}", s.task.id, info.path.display());
-    let end = crate::workspace::prepare::run_command(run, &header, &stop.stop).await?;
-    if let Some(mark) = &mark {
-        // As the setup left the folder (a lockfile it generated counts): the next task finds it so if nothing changed.
-        let _ = match (&end, crate::workspace::prepare::folder_fingerprint(argv, &info.path)) {
-            (crate::workspace::prepare::CommandEnd::Succeeded, Ok(fp)) => std::fs::write(mark, fp),
-            _ => std::fs::remove_file(mark),
-        };
-    }
-    Ok(match end {
-        crate::workspace::prepare::CommandEnd::Succeeded => None,
-        crate::workspace::prepare::CommandEnd::Cancelled => Some((TaskStatus::Backlog, None)),
-        other => {
-            let problem = other.problem().unwrap_or_default();
-            let shown = serde_json::to_string(argv).unwrap_or_default();
-            let reason = format!("the setup command {shown} {problem} (log: {})", log_path.display());
-            Some((TaskStatus::Review, Some(reason)))
-        }
-    })
-}
-
-/// Where the setup's fingerprint of a reused slot folder is kept (`<repo>/.yokeflow/worktree-meta/slot-<n>.setup`);
-/// `None` for a worktree that is not a reused slot (its setup always runs).
-fn slot_setup_mark(ctx: &WorkerCtx, info: &WorktreeInfo) -> CoreResult<Option<PathBuf>> {
-    let Some(name) = info.path.file_name().and_then(|n| n.to_str()).filter(|n| n.starts_with("slot-")) else {
-        return Ok(None);
-    };
-    if !ctx.project.reuse_worktrees {
-        return Ok(None);
-    }
-    Ok(Some(crate::workspace::worktree::state_dir(&ctx.repo, "worktree-meta", true)?.join(format!("{name}.setup"))))
-}
-
-/// Runs the project's cleanup command in a worktree about to be removed; a failure is a warning.
-async fn cleanup_worktree(ctx: &WorkerCtx, task_id: &str, info: &WorktreeInfo) {
-    let Some(argv) = &ctx.project.cleanup_command else { return };
-    let log_path = match crate::workspace::worktree::state_dir(&ctx.repo, "logs", true) {
-        Ok(logs) => logs.join(format!("{task_id}-{}-cleanup.log", &info.id[..8.min(info.id.len())])),
-        Err(e) => return emit(&ctx.events, warning(ctx, task_id, format!("the cleanup command did not run: {e}"))),
-    };
-    let run = crate::workspace::prepare::CommandRun {
-        argv,
-        dir: &info.path,
-        root: &ctx.repo,
-        slot: None,
-        port_base: ctx.port_base,
-        task_id: Some(task_id),
-        log_path: &log_path,
-        timeout: ctx.timeout.unwrap_or(Duration::from_secs(30 * 60)),
-    };
-    let header = format!("yokeflow cleanup for task {task_id} in {}", info.path.display());
-    let message =
-        match crate::workspace::prepare::run_command(run, &header, &crate::sys::concurrency::Cancel::new()).await {
-            Ok(end) => end.problem().map(|p| format!("the cleanup command {p} (log: {})", log_path.display())),
-            Err(e) => Some(format!("the cleanup command did not run: {e}")),
-        };
-    if let Some(message) = message {
-        emit(&ctx.events, warning(ctx, task_id, message));
-    }
-}
-
-async fn remove_worktree(ctx: &WorkerCtx, task_id: &str, info: WorktreeInfo) {
-    cleanup_worktree(ctx, task_id, &info).await;
-    let repo = ctx.repo.clone();
-    let target = ctx.target_branch.clone();
-    let branch = info.branch.clone();
-    // A slot's folder stays for the slot's next task (its branch goes); any other worktree is removed.
-    let removed = blocking(move || Worktrees::open(&repo)?.release(&info, &target)).await;
-    match removed {
-        Ok(_) => emit(
-            &ctx.events,
-            Event::WorktreeRemoved { run_id: ctx.run_id.clone(), task_id: task_id.to_string(), branch },
-        ),
-        Err(e) => emit(&ctx.events, warning(ctx, task_id, format!("the merged worktree {branch} was kept: {e}"))),
-    }
-}
-
-/// The agent session for task `s` in `worktree` (the task's own, or a conflict resolution worktree).
-fn session_spec(ctx: &WorkerCtx, s: &Started, worktree: WorktreeInfo, prompt: String, collect: bool) -> SessionSpec {
+    worktree: WorktreeInfo,
+    prompt: String,
+    collect: bool,
+) -> SessionSpec {
     SessionSpec {
         project_id: ctx.project_id.clone(),
         repo_path: ctx.repo.clone(),
@@ -891,12 +538,12 @@ fn session_spec(ctx: &WorkerCtx, s: &Started, worktree: WorktreeInfo, prompt: St
 }
 
 /// The most follow-ups one start of a task answers in a row (remarks sent while its agent worked).
-const MAX_FOLLOW_UPS: usize = 5;
+pub(super) const MAX_FOLLOW_UPS: usize = 5;
 
 /// The task's agent at work in `info`: the task's prompt, or, when a person left feedback, the feedback — in the
 /// agent's own conversation when its CLI can resume it there, else in a new session with the task's prompt plus
 /// the remark. Feedback sent while the agent worked is answered next, in the same way, before the work goes on.
-async fn work(
+pub(super) async fn work(
     ctx: &WorkerCtx,
     s: &Started,
     stop: &TaskStop,
@@ -946,7 +593,7 @@ async fn work(
 }
 
 /// Why a refused session's task waits in Review: what was refused, and how to allow it.
-fn refusal_reason(facts: &crate::agents::transcript::SessionFacts, log: &impl std::fmt::Display) -> String {
+pub(super) fn refusal_reason(facts: &crate::agents::transcript::SessionFacts, log: &impl std::fmt::Display) -> String {
     let refused: Vec<String> = facts.denials.iter().take(3).map(|d| format!("`{}`", d.describe())).collect();
     let more = facts.denials.len().saturating_sub(3);
     let mut rules: Vec<String> = facts.denials.iter().filter_map(crate::agents::permissions::suggested_rule).collect();
@@ -969,7 +616,7 @@ fn refusal_reason(facts: &crate::agents::transcript::SessionFacts, log: &impl st
 }
 
 /// Announces the branch's tip ([`Event::BranchCommitted`]) before it goes to the gate; silent when it cannot be read.
-async fn announce_tip(ctx: &WorkerCtx, task_id: &str, branch: &str) {
+pub(super) async fn announce_tip(ctx: &WorkerCtx, task_id: &str, branch: &str) {
     let (repo, wanted) = (ctx.repo.clone(), branch.to_string());
     let tip = blocking(move || {
         let git = git2::Repository::open(&repo)?;
@@ -985,7 +632,7 @@ async fn announce_tip(ctx: &WorkerCtx, task_id: &str, branch: &str) {
 
 /// Merge now: commits what the stopped agent left (message: the task title); true when the branch has commits
 /// the target lacks.
-async fn commit_left(ctx: &WorkerCtx, s: &Started, info: &WorktreeInfo) -> CoreResult<bool> {
+pub(super) async fn commit_left(ctx: &WorkerCtx, s: &Started, info: &WorktreeInfo) -> CoreResult<bool> {
     let (repo, info, target, title) = (ctx.repo.clone(), info.clone(), ctx.target_branch.clone(), s.task.title.clone());
     blocking(move || {
         let wts = Worktrees::open(&repo)?;
@@ -1040,6 +687,3 @@ pub(crate) async fn land_again(ctx: Arc<WorkerCtx>, task: Task, row_id: String, 
     };
     TaskResult { done, fatal: None }
 }
-
-/// The hook through which routed expertise reaches a task's prompt (the `## Routed expertise` section).
-pub type ExpertiseRouter = Arc<dyn Fn(&Task) -> Option<String> + Send + Sync>;

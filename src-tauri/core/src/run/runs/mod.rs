@@ -228,8 +228,9 @@ impl Runs {
         {
             let mut live = self.inner.lock();
             if let Some(other) = live.get(project_id) {
-                let run_id = other.snapshot.run_id.clone();
-                return Err(CoreError::RunInProgress { run_id, pid: i64::from(std::process::id()) });
+                let run_id = Some(other.snapshot.run_id.clone());
+                let run = crate::model::LiveRun { run_id, pid: i64::from(std::process::id()) };
+                return Err(CoreError::RunInProgress { run });
             }
             let snapshot = RunSnapshot::starting(&run_id, project_id, resolved.mode, resolved.workers);
             live.insert(project_id.to_string(), Live { handle, snapshot });

@@ -1,57 +1,26 @@
-//! The merge gate: in-memory conflict checks, tests on the merged tree in an integration worktree, and a
-//! compare-and-swap advance of the target branch. The target only ever moves to a tree that passed the tests.
-//!
-//! How [`MergeGate::land`] works:
-//!
-//! 1. merge the branch onto the current target commit in memory (`git2::Repository::merge_commits`, no work tree
-//!    is touched); a conflict ends here with [`LandOutcome::Conflict`] and the target untouched;
-//! 2. write the merge commit (parents: target, branch) as a plain object, or take the branch tip itself when the
-//!    target is its ancestor (fast-forward, still tested), check it out in the gate's own detached worktree
-//!    `integration/` in the work home beside the checkout ([`crate::workspace::worktree::work_home`]) and run the test command
-//!    there (argv, never a shell; its process group is killed on timeout), logging to
-//!    `<repo>/.yokeflow/logs/<branch-slug>-test.log`;
-//! 3. tests pass: move `refs/heads/<target>` by compare-and-swap (`reference_matching`: the ref is locked and must
-//!    still point at the commit merged onto). If the target moved meanwhile, everything is redone from (1) on the
-//!    new target, so no update is ever lost;
-//! 4. tests fail: [`LandOutcome::TestsFailed`] with the log; the target does not move.
-//!
-//! **A user's local change is never touched, and never silently reverted.** Merging and testing happen in memory and
-//! in the gate's own worktrees. A work tree that has the target checked out (the main one or a linked worktree of
-//! the person's) follows each landing with git's own two-tree update, which keeps every local change in a file the
-//! landing does not touch ([`crate::workspace::user_checkout`]). A branch that changes a file the person changed there waits,
-//! alone ([`LandOutcome::CheckoutBlocked`], naming the files and the command that frees them); the rest of its batch
-//! lands. Files, index and target are then exactly as they were for that branch.
-//!
-//! **Batches.** [`MergeGate::land_batch`] lands several waiting branches with one test run: they are merged in
-//! order onto the target, each on top of the ones before it (a chain of merge commits, in memory), the last tree
-//! is tested, and the target moves by one compare-and-swap straight to it. The target still only points at tested
-//! trees; each branch's own commit in the chain is what landed it. A failing batch is split in halves and each half
-//! lands (or is split again) on its own, so the branch that breaks the tests is found by bisection and only it is
-//! refused, with its own test log. A branch that conflicts only with a branch before it in the batch is not a
-//! conflict yet: it waits for the next round, after those landed. [`MergeGate::land`] is a batch of one.
-//!
-//! Conflicts are resolved in a per-branch worktree `resolve/<branch-slug>` of the work home (see
-//! [`MergeGate::prepare_resolution`]), not in the integration worktree, so other branches keep landing while a
-//! review agent works. One `MergeGate` serialises its own landings; use one gate per repository.
+//! The gate itself ([`MergeGate`]): its configuration and outcomes, landing a batch (chain, test, compare-and-swap,
+//! bisection), guarding the target against moves from outside, and the integration worktree.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use git2::build::CheckoutBuilder;
-use git2::{ErrorCode, Index, Oid, Repository, WorktreeAddOptions, WorktreePruneOptions};
+use git2::{ErrorCode, Oid, Repository};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use super::tests_run::{run_tests, TargetUpdateMark, TestRun};
+use super::tree::{changed_paths, conflict_paths, detached_worktree, file_slug, moved_by, overlaps, predict_conflicts};
 use crate::error::{CoreError, CoreResult};
 use crate::sys::git::signature;
 use crate::workspace::user_checkout::{self, CheckoutSync};
-use crate::workspace::worktree::{admin_lock, branch_tip, create_dir, ensure_excluded, remove_dir, state_dir};
+use crate::workspace::worktree::{branch_tip, ensure_excluded, state_dir};
 
 /// How often [`MergeGate::land`] redoes merge and tests because the target moved, before giving up.
 pub const MAX_ATTEMPTS: u32 = 5;
-const INTEGRATION_NAME: &str = "yokeflow-integration";
+pub(super) const INTEGRATION_NAME: &str = "yokeflow-integration";
 
 /// What the gate merges into and how it tests.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,11 +51,11 @@ pub struct GateConfig {
 /// Branches landed together at most, unless the project says otherwise.
 pub const DEFAULT_MAX_BATCH: usize = 8;
 
-fn default_max_batch() -> usize {
+pub(super) fn default_max_batch() -> usize {
     DEFAULT_MAX_BATCH
 }
 
-fn default_port_base() -> u16 {
+pub(super) fn default_port_base() -> u16 {
     crate::workspace::ports::BASE_PORT
 }
 
@@ -162,51 +131,51 @@ pub fn target_label(commit: &str) -> String {
 /// The merge gate of one repository.
 #[derive(Debug)]
 pub struct MergeGate {
-    repo_path: PathBuf,
-    integration: PathBuf,
-    logs: PathBuf,
-    resolve_root: PathBuf,
-    cfg: GateConfig,
+    pub(super) repo_path: PathBuf,
+    pub(super) integration: PathBuf,
+    pub(super) logs: PathBuf,
+    pub(super) resolve_root: PathBuf,
+    pub(super) cfg: GateConfig,
     /// Serialises landings: the integration worktree holds one candidate at a time.
-    busy: tokio::sync::Mutex<()>,
+    pub(super) busy: tokio::sync::Mutex<()>,
     /// How long each run of the test command took (ms), in order ([`MergeGate::test_times`]).
-    test_times: std::sync::Arc<std::sync::Mutex<Vec<u64>>>,
+    pub(super) test_times: std::sync::Arc<std::sync::Mutex<Vec<u64>>>,
     /// The target as the gate knows it: where it was when the gate opened (the person's decision), then each commit
     /// the gate moved it to. A target found anywhere else was moved outside the gate ([`MergeGate::guard_target`]).
-    owned: std::sync::Arc<std::sync::Mutex<Oid>>,
+    pub(super) owned: std::sync::Arc<std::sync::Mutex<Oid>>,
     /// A target moved outside the gate whose tests failed: nothing lands on it, and it is not tested again.
-    failing: std::sync::Mutex<Option<(Oid, PathBuf)>>,
+    pub(super) failing: std::sync::Mutex<Option<(Oid, PathBuf)>>,
     /// The moves of the target the gate did not make, in order ([`MergeGate::target_moves`]).
-    moves: std::sync::Arc<std::sync::Mutex<Vec<TargetMove>>>,
+    pub(super) moves: std::sync::Arc<std::sync::Mutex<Vec<TargetMove>>>,
 }
 
 /// One branch (or resolved merge) to land: its name for logs, the commit to land, the merge commit's message.
-struct Item {
-    label: String,
-    source: Oid,
-    message: String,
+pub(super) struct Item {
+    pub(super) label: String,
+    pub(super) source: Oid,
+    pub(super) message: String,
 }
 
 /// What merging a group of items onto the target found ([`MergeGate::chain`]).
-struct Chain {
+pub(super) struct Chain {
     /// The target commit the chain starts from.
-    onto: Oid,
+    pub(super) onto: Oid,
     /// The items that merged, in order, each with the commit that lands it (its merge onto the one before, or its
     /// own tip for a fast-forward); the last one's tree is the one to test.
-    members: Vec<(usize, Oid)>,
+    pub(super) members: Vec<(usize, Oid)>,
     /// Items settled without a test: nothing to merge, or a conflict with the target itself.
-    settled: Vec<(usize, LandOutcome)>,
+    pub(super) settled: Vec<(usize, LandOutcome)>,
     /// Items that conflict only with a member before them (or are contained in one): the next round's.
-    deferred: Vec<usize>,
+    pub(super) deferred: Vec<usize>,
 }
 
 /// Items settled with their outcomes.
-type Settled = Vec<(usize, LandOutcome)>;
+pub(super) type Settled = Vec<(usize, LandOutcome)>;
 
 /// What one round of a group ended with: outcomes for some of its items, and the groups to land next, in order.
-struct Round {
-    outcomes: Vec<(usize, LandOutcome)>,
-    then: Vec<Vec<usize>>,
+pub(super) struct Round {
+    pub(super) outcomes: Vec<(usize, LandOutcome)>,
+    pub(super) then: Vec<Vec<usize>>,
 }
 
 impl MergeGate {
@@ -318,7 +287,12 @@ impl MergeGate {
 
     /// Lands the groups of `items` (starting with `first`) one after another, splitting failed batches, until every
     /// item has its outcome in `out`.
-    async fn land_items(&self, items: &[Item], first: Vec<usize>, out: &mut [Option<CoreResult<LandOutcome>>]) {
+    pub(super) async fn land_items(
+        &self,
+        items: &[Item],
+        first: Vec<usize>,
+        out: &mut [Option<CoreResult<LandOutcome>>],
+    ) {
         let _busy = self.busy.lock().await;
         let mut groups: std::collections::VecDeque<Vec<usize>> = std::collections::VecDeque::new();
         if !first.is_empty() {
@@ -347,7 +321,7 @@ impl MergeGate {
 
     /// One group: merged into a chain, the chain's tree tested once, the target moved to it (redone when the target
     /// moved meanwhile). A failing chain of several is split in halves for the next rounds.
-    async fn land_group(&self, items: &[Item], group: &[usize]) -> CoreResult<Round> {
+    pub(super) async fn land_group(&self, items: &[Item], group: &[usize]) -> CoreResult<Round> {
         for attempt in 1..=MAX_ATTEMPTS {
             self.check_dirs()?;
             let onto = branch_tip(&self.repo()?, &self.cfg.target_branch)?;
@@ -440,57 +414,12 @@ impl MergeGate {
         Err(CoreError::TargetContended { target: self.cfg.target_branch.clone(), attempts: MAX_ATTEMPTS })
     }
 
-    /// After a [`LandOutcome::Conflict`]: (re)creates the worktree [`MergeGate::resolution_path`] detached at the
-    /// current target, with `branch` merged into it: conflict markers in the files, conflicts in its index and
-    /// `MERGE_HEAD` set, as `git merge` would leave it. A review agent resolves the files there (editing them is
-    /// enough; `git add` is optional), then [`MergeGate::finish_resolution`] lands the result. Returns the
-    /// conflicted paths; empty (and no worktree) when the branch now merges cleanly.
-    pub fn prepare_resolution(&self, branch: &str) -> CoreResult<Vec<String>> {
-        self.check_dirs()?;
-        let repo = self.repo()?;
-        let onto = branch_tip(&repo, &self.cfg.target_branch)?;
-        let tip = branch_tip(&repo, branch)?;
-        let index = repo.merge_commits(&repo.find_commit(onto)?, &repo.find_commit(tip)?, None)?;
-        if !index.has_conflicts() {
-            return Ok(Vec::new());
-        }
-        let path = self.resolution_path(branch);
-        let name = format!("yokeflow-resolve-{}", file_slug(branch));
-        drop_worktree(&repo, &name, &path)?;
-        let wt = detached_worktree(&repo, &name, &path, onto)?;
-        let reference = wt.find_reference(&format!("refs/heads/{branch}"))?;
-        let annotated = wt.reference_to_annotated_commit(&reference)?;
-        let mut checkout = CheckoutBuilder::new();
-        checkout.allow_conflicts(true).conflict_style_merge(true);
-        wt.merge(&[&annotated], None, Some(&mut checkout))?;
-        conflict_paths(&wt.index()?)
-    }
-
-    /// Finishes a resolution started by [`MergeGate::prepare_resolution`]: refuses with
-    /// [`CoreError::UnresolvedConflicts`] while a conflicted file still has a `<<<<<<<`, `=======` or `>>>>>>>` line;
-    /// otherwise commits the resolution worktree's files as the merge commit (parents: the target it was prepared
-    /// on, the branch) and lands it like [`MergeGate::land`]: tested, compare-and-swap, merged again onto the target
-    /// if the target moved meanwhile. The resolution worktree is removed once merged and kept otherwise (fix the
-    /// files and call this again).
-    pub async fn finish_resolution(&self, branch: &str, message: &str) -> CoreResult<LandOutcome> {
-        let resolved = self.commit_resolution(branch, message)?;
-        let item = Item { label: branch.to_string(), source: resolved, message: message.to_string() };
-        let mut out = vec![None];
-        self.land_items(std::slice::from_ref(&item), vec![0], &mut out).await;
-        let outcome = out.pop().flatten().unwrap_or_else(|| Err(CoreError::InvalidInput("not landed".into())))?;
-        if matches!(outcome, LandOutcome::Merged { .. }) {
-            let name = format!("yokeflow-resolve-{}", file_slug(branch));
-            drop_worktree(&self.repo()?, &name, &self.resolution_path(branch))?;
-        }
-        Ok(outcome)
-    }
-
     /// Before landing on `onto`, the current target: `None` when the gate may land on it, that is when the gate put
     /// it there (or found it there at its start), or when it was moved outside the gate and its tree passed the tests
     /// run on it alone (with no test command it is taken as it is). A move the gate did not make is recorded
     /// ([`MergeGate::target_moves`], with who made it from the reflog); one whose tests fail gives
     /// [`LandOutcome::TargetFailing`] for every landing until the target moves again.
-    async fn guard_target(&self, onto: Oid) -> CoreResult<Option<LandOutcome>> {
+    pub(super) async fn guard_target(&self, onto: Oid) -> CoreResult<Option<LandOutcome>> {
         let known = *self.owned.lock().unwrap_or_else(|e| e.into_inner());
         if onto == known {
             return Ok(None);
@@ -550,7 +479,7 @@ impl MergeGate {
 
     /// The first work tree on the target that could not follow a move from `onto` to `commit`
     /// ([`user_checkout::blocker`]; a work-tree scan and a git process, off the async threads).
-    async fn checkout_blocker(&self, onto: Oid, commit: Oid) -> Option<user_checkout::Blocker> {
+    pub(super) async fn checkout_blocker(&self, onto: Oid, commit: Oid) -> Option<user_checkout::Blocker> {
         let (repo, target) = (self.repo_path.clone(), self.cfg.target_branch.clone());
         tokio::task::spawn_blocking(move || user_checkout::blocker(&repo, &target, onto, commit)).await.unwrap_or_else(
             |e| {
@@ -561,7 +490,7 @@ impl MergeGate {
 
     /// Before tests in the integration worktree: the included files, and the setup command when it or a lockfile
     /// changed since it last succeeded there. `Some(log)` when the setup failed (the landing counts as failed tests).
-    async fn prepare_integration(&self, label: &str) -> CoreResult<Option<PathBuf>> {
+    pub(super) async fn prepare_integration(&self, label: &str) -> CoreResult<Option<PathBuf>> {
         let cfg = &self.cfg;
         if !cfg.include.is_empty() || !cfg.link.is_empty() {
             let (root, dir, include, link) =
@@ -603,7 +532,7 @@ impl MergeGate {
     /// The items of `group` that change a file the person changed in a work tree that has the target checked out
     /// ([`user_checkout::changed_paths`]) are settled as [`LandOutcome::CheckoutBlocked`], each naming those files;
     /// the rest of the group goes on. What a branch changes is what it brings onto `onto` (from their merge base).
-    fn in_the_way(&self, items: &[Item], group: &[usize], onto: Oid) -> CoreResult<(Vec<usize>, Settled)> {
+    pub(super) fn in_the_way(&self, items: &[Item], group: &[usize], onto: Oid) -> CoreResult<(Vec<usize>, Settled)> {
         let target = &self.cfg.target_branch;
         let theirs = user_checkout::changed_paths(&self.repo_path, target)?;
         if theirs.is_empty() {
@@ -634,7 +563,7 @@ impl MergeGate {
 
     /// Step (1)-(2) for a group: its items merged in order onto the target commit `onto`, each onto the one before
     /// (module docs).
-    fn chain(&self, items: &[Item], group: &[usize], onto: Oid) -> CoreResult<Chain> {
+    pub(super) fn chain(&self, items: &[Item], group: &[usize], onto: Oid) -> CoreResult<Chain> {
         let repo = self.repo()?;
         let mut chain = Chain { onto, members: Vec::new(), settled: Vec::new(), deferred: Vec::new() };
         let mut cur = onto;
@@ -685,7 +614,7 @@ impl MergeGate {
     }
 
     /// Step (3): moves the target from `onto` to `commit` if it still points at `onto`. `false` when it moved.
-    fn advance(&self, onto: Oid, commit: Oid, label: &str) -> CoreResult<bool> {
+    pub(super) fn advance(&self, onto: Oid, commit: Oid, label: &str) -> CoreResult<bool> {
         let repo = self.repo()?;
         // If this process dies while git's lock on the target ref is held, recovery knows the lock is ours.
         let _mark = TargetUpdateMark::new(&self.repo_path)?;
@@ -704,7 +633,7 @@ impl MergeGate {
     }
 
     /// Checks `commit` out (forced, untracked files removed, ignored ones kept) in the integration worktree.
-    fn checkout_integration(&self, commit: Oid) -> CoreResult<()> {
+    pub(super) fn checkout_integration(&self, commit: Oid) -> CoreResult<()> {
         let repo = self.repo()?;
         let wt = detached_worktree(&repo, INTEGRATION_NAME, &self.integration, commit)?;
         let target = wt.find_commit(commit)?;
@@ -716,7 +645,7 @@ impl MergeGate {
     }
 
     /// The test command `argv` in the integration worktree, logging to `log_path` under `header` ([`run_tests`]).
-    async fn run_tests(&self, argv: &[String], log_path: &Path, header: &str) -> CoreResult<bool> {
+    pub(super) async fn run_tests(&self, argv: &[String], log_path: &Path, header: &str) -> CoreResult<bool> {
         let run =
             TestRun { argv, dir: &self.integration, repo: &self.repo_path, log_path, port_base: self.cfg.port_base };
         run_tests(run, header, self.cfg.test_timeout).await
@@ -724,7 +653,7 @@ impl MergeGate {
 
     /// When the tree moving the target from `onto` to `commit` changes a lockfile and no setup command installs
     /// dependencies in the gate's worktree: the sentence that says so (the likely reason its tests failed).
-    fn uninstalled_lockfiles(&self, onto: Oid, commit: Oid) -> Option<String> {
+    pub(super) fn uninstalled_lockfiles(&self, onto: Oid, commit: Oid) -> Option<String> {
         if self.cfg.setup.is_some() {
             return None;
         }
@@ -747,7 +676,7 @@ impl MergeGate {
     /// After the tests: whether the integration worktree still holds exactly `commit` (HEAD there, index and
     /// every tracked file as the commit has them). Anything else means something changed the tree while it was
     /// tested (a process an agent left behind), so the run does not count: the log says what changed.
-    fn untampered(&self, commit: Oid, log_path: &Path) -> CoreResult<bool> {
+    pub(super) fn untampered(&self, commit: Oid, log_path: &Path) -> CoreResult<bool> {
         let wt = Repository::open(&self.integration)?;
         let mut found = Vec::new();
         if wt.head().ok().and_then(|h| h.target()) != Some(commit) || wt.head_detached().ok() != Some(true) {
@@ -777,48 +706,13 @@ impl MergeGate {
         Ok(false)
     }
 
-    /// Commits the files of the resolution worktree of `branch` as the merge of its `HEAD` and `MERGE_HEAD`.
-    fn commit_resolution(&self, branch: &str, message: &str) -> CoreResult<Oid> {
-        let path = self.resolution_path(branch);
-        let no_resolution = || {
-            CoreError::InvalidInput(format!(
-                "no conflict resolution is in progress for `{branch}`; call prepare_resolution first"
-            ))
-        };
-        let wt = Repository::open(&path).map_err(|_| no_resolution())?;
-        let onto = wt.head()?.peel_to_commit()?;
-        let tip = wt.find_commit(merge_head(&wt)?.ok_or_else(no_resolution)?)?;
-        let files = conflict_paths(&wt.merge_commits(&onto, &tip, None)?)?;
-        let marked: Vec<String> = files.iter().filter(|f| has_conflict_markers(&path.join(f))).cloned().collect();
-        if !marked.is_empty() {
-            return Err(CoreError::UnresolvedConflicts { files: marked });
-        }
-        let mut index = wt.index()?;
-        for file in &files {
-            if path.join(file).symlink_metadata().is_ok() {
-                index.add_path(Path::new(file))?;
-            } else {
-                index.remove_path(Path::new(file))?;
-            }
-        }
-        index.add_all(["*"], git2::IndexAddOption::DEFAULT, None)?;
-        index.update_all(["*"], None)?;
-        if index.has_conflicts() {
-            return Err(CoreError::UnresolvedConflicts { files: conflict_paths(&index)? });
-        }
-        index.write()?;
-        let tree = wt.find_tree(index.write_tree()?)?;
-        let sig = signature(&wt)?;
-        Ok(wt.commit(None, &sig, &sig, message, &tree, &[&onto, &tip])?)
-    }
-
-    fn repo(&self) -> CoreResult<Repository> {
+    pub(super) fn repo(&self) -> CoreResult<Repository> {
         Ok(Repository::open(&self.repo_path)?)
     }
 
     /// YokeFlow's folders the gate works in are checked again at each use, not once: a link put in their place
     /// since (by an agent, a landed tree) is refused before anything is written through it.
-    fn check_dirs(&self) -> CoreResult<()> {
+    pub(super) fn check_dirs(&self) -> CoreResult<()> {
         for sub in ["logs", "locks", "gate"] {
             state_dir(&self.repo_path, sub, false)?;
         }
@@ -826,280 +720,5 @@ impl MergeGate {
             crate::workspace::worktree::work_dir(&self.repo_path, sub, false)?;
         }
         Ok(())
-    }
-}
-
-/// The gate's worktree `name` at `path`, detached at `at` when it has to be created (an existing valid one is
-/// reused as it is). Stale metadata and leftover folders are cleared first.
-pub(crate) fn detached_worktree(repo: &Repository, name: &str, path: &Path, at: Oid) -> CoreResult<Repository> {
-    let _admin = admin_lock();
-    if let Ok(wt) = repo.find_worktree(name) {
-        if wt.validate().is_ok() {
-            return Ok(Repository::open(path)?);
-        }
-        wt.prune(Some(WorktreePruneOptions::new().valid(true).locked(true)))?;
-    }
-    remove_dir(path)?;
-    if let Some(parent) = path.parent() {
-        create_dir(parent)?;
-    }
-    // libgit2 adds worktrees on a branch only: add on a throw-away branch, detach, delete the branch.
-    let tmp = format!("yokeflow-tmp/{name}-{}", &uuid::Uuid::new_v4().to_string()[..8]);
-    let mut branch = repo.branch(&tmp, &repo.find_commit(at)?, true)?;
-    let added = (|| -> CoreResult<Repository> {
-        let mut opts = WorktreeAddOptions::new();
-        opts.reference(Some(branch.get()));
-        repo.worktree(name, path, Some(&opts))?;
-        let wt = Repository::open(path)?;
-        wt.set_head_detached(at)?;
-        Ok(wt)
-    })();
-    branch.delete()?;
-    added
-}
-
-/// Removes the gate's worktree `name` (folder and git metadata) if present.
-pub(crate) fn drop_worktree(repo: &Repository, name: &str, path: &Path) -> CoreResult<()> {
-    let _admin = admin_lock();
-    remove_dir(path)?;
-    if let Ok(wt) = repo.find_worktree(name) {
-        wt.prune(Some(WorktreePruneOptions::new().valid(true).locked(true)))?;
-    }
-    Ok(())
-}
-
-/// Who moved `target` to `to`, from its reflog: the newest entry that set it there, its message and identity.
-fn moved_by(repo: &Repository, target: &str, to: Oid) -> String {
-    let Ok(log) = repo.reflog(&format!("refs/heads/{target}")) else { return "no reflog".into() };
-    let found = log.iter().find(|e| e.id_new() == to);
-    match found {
-        Some(e) => {
-            let who = e.committer();
-            let message = e.message().unwrap_or("").trim();
-            let message = if message.is_empty() { "no message".to_string() } else { format!("\"{message}\"") };
-            format!("reflog: {message} by {} <{}>", who.name().unwrap_or("?"), who.email().unwrap_or("?"))
-        }
-        None => "not in the target's reflog".into(),
-    }
-}
-
-/// The commit in `MERGE_HEAD`, if a merge is in progress.
-fn merge_head(repo: &Repository) -> CoreResult<Option<Oid>> {
-    let mut repo = Repository::open(repo.path())?;
-    let mut head = None;
-    match repo.mergehead_foreach(|oid| {
-        head = Some(*oid);
-        false
-    }) {
-        Ok(()) => {}
-        Err(e) if e.code() == ErrorCode::NotFound || e.code() == ErrorCode::User => {}
-        Err(e) => return Err(e.into()),
-    }
-    Ok(head)
-}
-
-/// A cheap sufficient condition for a clean merge, checked before the full in-memory merge: with a single merge
-/// base, the two sides change disjoint paths and no path one side changes is a folder of a path the other changes.
-/// Then no content, add/add, modify/delete, rename or file/folder conflict is possible. Identical subtrees are
-/// skipped, so the cost is proportional to what changed, not to the size of the tree.
-fn changes_are_disjoint(repo: &Repository, ours: &git2::Commit, theirs: &git2::Commit) -> CoreResult<bool> {
-    let bases = repo.merge_bases(ours.id(), theirs.id())?;
-    let [base] = &bases[..] else { return Ok(false) };
-    let base = repo.find_commit(*base)?.tree()?;
-    let (mut a, mut b) = (BTreeSet::new(), BTreeSet::new());
-    changed_paths(repo, Some(&base), Some(&ours.tree()?), &mut Vec::new(), &mut a)?;
-    changed_paths(repo, Some(&base), Some(&theirs.tree()?), &mut Vec::new(), &mut b)?;
-    Ok(a.iter().all(|p| !overlaps(p, &b)))
-}
-
-/// Whether `path` is in `set`, or is inside a folder in `set`, or is a folder of something in `set`.
-fn overlaps(path: &[u8], set: &BTreeSet<Vec<u8>>) -> bool {
-    if set.contains(path) {
-        return true;
-    }
-    let mut ancestors = path.iter().enumerate().filter(|(_, c)| **c == b'/').map(|(i, _)| &path[..i]);
-    if ancestors.any(|dir| set.contains(dir)) {
-        return true;
-    }
-    let mut prefix = path.to_vec();
-    prefix.push(b'/');
-    set.range(prefix.clone()..).next().is_some_and(|next| next.starts_with(&prefix))
-}
-
-/// Adds to `out` every path whose entry differs between the trees `old` and `new` (a whole folder added, removed
-/// or replaced by a file counts as its own path), descending only into subtrees whose ids differ.
-fn changed_paths(
-    repo: &Repository,
-    old: Option<&git2::Tree>,
-    new: Option<&git2::Tree>,
-    prefix: &mut Vec<u8>,
-    out: &mut BTreeSet<Vec<u8>>,
-) -> CoreResult<()> {
-    let entries = |t: Option<&git2::Tree>| -> BTreeMap<Vec<u8>, (Oid, i32)> {
-        t.map(|t| t.iter().map(|e| (e.name_bytes().to_vec(), (e.id(), e.filemode()))).collect()).unwrap_or_default()
-    };
-    let (old, new) = (entries(old), entries(new));
-    let names: BTreeSet<&Vec<u8>> = old.keys().chain(new.keys()).collect();
-    for name in names {
-        let (o, n) = (old.get(name), new.get(name));
-        if o == n {
-            continue;
-        }
-        let len = prefix.len();
-        if len > 0 {
-            prefix.push(b'/');
-        }
-        prefix.extend_from_slice(name);
-        match (o, n) {
-            (Some((o, TREE_MODE)), Some((n, TREE_MODE))) => {
-                let (o, n) = (repo.find_tree(*o)?, repo.find_tree(*n)?);
-                changed_paths(repo, Some(&o), Some(&n), prefix, out)?;
-            }
-            _ => {
-                out.insert(prefix.clone());
-            }
-        }
-        prefix.truncate(len);
-    }
-    Ok(())
-}
-
-const TREE_MODE: i32 = 0o040000;
-
-/// The paths that conflict when commit `theirs` is merged onto commit `ours`, sorted; empty when the merge is
-/// clean. In memory, like [`MergeGate::conflicts`], for callers that hold commits rather than a gate.
-pub fn predict_conflicts(repo: &Repository, ours: Oid, theirs: Oid) -> CoreResult<Vec<String>> {
-    let (ours, theirs) = (repo.find_commit(ours)?, repo.find_commit(theirs)?);
-    if changes_are_disjoint(repo, &ours, &theirs)? {
-        return Ok(Vec::new());
-    }
-    let index = repo.merge_commits(&ours, &theirs, None)?;
-    conflict_paths(&index)
-}
-
-/// Sorted, de-duplicated paths of the conflicts in `index`.
-fn conflict_paths(index: &Index) -> CoreResult<Vec<String>> {
-    let mut out = Vec::new();
-    if !index.has_conflicts() {
-        return Ok(out);
-    }
-    for conflict in index.conflicts()? {
-        let conflict = conflict?;
-        if let Some(entry) = conflict.our.or(conflict.their).or(conflict.ancestor) {
-            out.push(String::from_utf8_lossy(&entry.path).into_owned());
-        }
-    }
-    out.sort();
-    out.dedup();
-    Ok(out)
-}
-
-/// Whether the file has a line starting with `<<<<<<<` or `>>>>>>>`, or a line that is exactly `=======`.
-pub fn has_conflict_markers(path: &Path) -> bool {
-    let Ok(bytes) = std::fs::read(path) else { return false };
-    String::from_utf8_lossy(&bytes)
-        .lines()
-        .any(|line| line.starts_with("<<<<<<<") || line.starts_with(">>>>>>>") || line.trim_end() == "=======")
-}
-
-/// A branch name as one file name: ASCII letters, digits, `.`, `_` and `-`; anything else becomes `-`.
-fn file_slug(branch: &str) -> String {
-    branch.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '-' }).collect()
-}
-
-/// Runs `argv` in `dir` with output to `log_path`; `Ok(true)` when it exits 0 within `timeout`. The command gets its
-/// own process group, killed as a whole after the timeout (and after exit, so nothing it started lingers). A
-/// command that cannot be started counts as failed, with the reason in the log.
-/// The file (in `.yokeflow/locks/`) that says the gate is updating the target ref right now: a crash in between
-/// leaves git's `refs/heads/<target>.lock` behind, which recovery then removes; without it, that lock is someone
-/// else's (a person's `git commit`) and is left alone.
-pub const TARGET_UPDATE_MARK: &str = "target-ref-update";
-
-/// [`TARGET_UPDATE_MARK`] for as long as it lives.
-struct TargetUpdateMark(PathBuf);
-
-impl TargetUpdateMark {
-    fn new(repo_path: &Path) -> CoreResult<TargetUpdateMark> {
-        let path = state_dir(repo_path, "locks", true)?.join(TARGET_UPDATE_MARK);
-        std::fs::write(&path, b"").map_err(|e| CoreError::io(format!("cannot write {}", path.display()), e))?;
-        Ok(TargetUpdateMark(path))
-    }
-}
-
-impl Drop for TargetUpdateMark {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
-/// The variable that marks the gate's test processes with the work tree they test for: after a crash, recovery
-/// (holding the project's run claim) kills whatever still carries it for its repository.
-pub const GATE_TESTS_ENV: &str = "YOKEFLOW_GATE_TESTS";
-
-/// One run of the test command.
-struct TestRun<'a> {
-    argv: &'a [String],
-    /// Where it runs (the integration worktree).
-    dir: &'a Path,
-    /// The repository's work tree, for [`GATE_TESTS_ENV`].
-    repo: &'a Path,
-    log_path: &'a Path,
-    /// The project's port block.
-    port_base: u16,
-}
-
-async fn run_tests(run: TestRun<'_>, header: &str, timeout: Duration) -> CoreResult<bool> {
-    let TestRun { argv, dir, repo, log_path, port_base } = run;
-    let io = |e| CoreError::io(format!("cannot write {}", log_path.display()), e);
-    let mut log = std::fs::File::create(log_path).map_err(io)?;
-    writeln!(log, "# yokeflow merge gate: {header}\n$ {}", argv.join(" ")).map_err(io)?;
-    let mut cmd = crate::sys::process::launcher().command(argv, dir);
-    cmd.stdout(log.try_clone().map_err(io)?)
-        .stderr(log.try_clone().map_err(io)?)
-        .env(GATE_TESTS_ENV, repo)
-        .env("YOKEFLOW_ROOT", repo)
-        .env("YOKEFLOW_WORKTREE", dir)
-        .envs(crate::workspace::ports::env(port_base, crate::workspace::ports::GATE_SLOT))
-        .kill_on_drop(true);
-    let mut child = match cmd.spawn() {
-        Ok(child) => child,
-        Err(e) => {
-            writeln!(log, "# cannot start `{}`: {e}", argv[0]).map_err(io)?;
-            return Ok(false);
-        }
-    };
-    let group = GroupKiller(child.id());
-    let waited = tokio::time::timeout(timeout, child.wait()).await;
-    drop(group);
-    // And whatever the tests started outside their group (a daemon), found by the marker they all carry.
-    let mark = repo.display().to_string();
-    let _ =
-        crate::sys::concurrency::blocking(move || Ok(crate::sys::process::kill_marked(GATE_TESTS_ENV, &mark))).await;
-    match waited {
-        Ok(status) => {
-            let status = status.map_err(|e| CoreError::io("cannot wait for the test command", e))?;
-            writeln!(log, "# {status}").map_err(io)?;
-            Ok(status.success())
-        }
-        Err(_) => {
-            let _ = child.wait().await;
-            writeln!(log, "# timed out after {timeout:?}; the test command's process group was killed").map_err(io)?;
-            Ok(false)
-        }
-    }
-}
-
-/// Kills a process group (SIGKILL) when dropped: on timeout, after exit, and when the landing is cancelled.
-struct GroupKiller(Option<u32>);
-
-impl Drop for GroupKiller {
-    fn drop(&mut self) {
-        #[cfg(unix)]
-        if let Some(pgid) = self.0.and_then(|p| i32::try_from(p).ok()).filter(|p| *p > 0) {
-            // SAFETY: kill(2) has no memory effects; a negative pid addresses the group we created.
-            unsafe {
-                libc::kill(-pgid, libc::SIGKILL);
-            }
-        }
     }
 }
