@@ -12,7 +12,7 @@ use yokeflow_core::model::Project;
 use yokeflow_core::store::db::Db;
 
 /// The webview event expertise sync is forwarded on.
-pub const EVENT: &str = "yokeflow://expertise";
+pub const EVENT: &str = yokeflow_core::bindings::channels::EXPERTISE;
 
 /// One watcher per opened project, stopped when the app exits.
 #[derive(Default)]

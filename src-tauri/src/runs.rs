@@ -12,10 +12,10 @@ use yokeflow_core::run::runs::Runs;
 use yokeflow_core::{plan::planner, store::tasks};
 
 /// The webview event every core event is forwarded on.
-pub const EVENT: &str = "yokeflow://event";
+pub const EVENT: &str = yokeflow_core::bindings::channels::EVENT;
 
 /// Sent to the webview when it missed events (a burst it could not keep up with): it re-reads what it shows.
-pub const RESYNC: &str = "yokeflow://resync";
+pub const RESYNC: &str = yokeflow_core::bindings::channels::RESYNC;
 
 /// Starts the two forwarders; they live as long as the app.
 pub fn forward(app: &AppHandle, runs: &Runs) {

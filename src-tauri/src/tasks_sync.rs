@@ -13,7 +13,7 @@ use yokeflow_core::tasks::cards;
 use yokeflow_core::tasks::file_watch::{TasksFileEvent, TasksFileWatch};
 
 /// The webview event tasks-file imports are announced on.
-pub const EVENT: &str = "yokeflow://tasks-file";
+pub const EVENT: &str = yokeflow_core::bindings::channels::TASKS_FILE;
 
 /// One watch per opened project with a tasks file.
 #[derive(Default)]

@@ -2,6 +2,7 @@
 // `ErrorDto`; the UI branches on `code`, never on `message`.
 import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
+import { CHANNELS } from "./bindings";
 import type {
   Accepted,
   ActiveRunState,
@@ -110,13 +111,13 @@ export function initProject(path: string, spec: string): Promise<InitReport> {
 export type RunStateDto = ActiveRunState;
 
 /** The webview event every core event is forwarded on (`runs::EVENT` on the Rust side). */
-export const EVENT_NAME = "yokeflow://event";
+export const EVENT_NAME = CHANNELS.event;
 /** Sent when a project's tasks file changed on disk and was imported, or could not be. */
-export const TASKS_FILE_EVENT_NAME = "yokeflow://tasks-file";
+export const TASKS_FILE_EVENT_NAME = CHANNELS.tasksFile;
 /** Sent when a project's expertise files and database rows were synced, or conflict (`expertise_sync::EVENT`). */
-export const EXPERTISE_EVENT_NAME = "yokeflow://expertise";
+export const EXPERTISE_EVENT_NAME = CHANNELS.expertise;
 /** Sent when the window missed events (it could not keep up): re-read the board, the plan and the run's state. */
-export const RESYNC_EVENT_NAME = "yokeflow://resync";
+export const RESYNC_EVENT_NAME = CHANNELS.resync;
 
 /** Starts a run in the background; errors known up front (`agent_not_found`, `run_in_progress`, `plan_empty`) reject. */
 /** Starts a run; `maxCostUsd` (when given) is its budget: once the agents spent it, no new task starts. */

@@ -171,12 +171,8 @@ agent_timeout_secs: number | null,
  * The budget of each run, in US dollars; `None`: no limit.
  */
 max_cost_usd: number | null, };
-export type SettingIssue = { 
-/**
- * The setting's key (`agent`, `test_command`, `setup`, `cleanup`, `worktree_include`, `worktree_link`,
- * `max_worktrees`, `reuse_worktrees`, `agent_timeout_secs`, `max_cost_usd`).
- */
-key: string, message: string, };
+export type SettingKey = "agent" | "test_command" | "setup" | "cleanup" | "worktree_include" | "worktree_link" | "max_worktrees" | "reuse_worktrees" | "agent_timeout_secs" | "max_cost_usd";
+export type SettingIssue = { key: SettingKey, message: string, };
 export type AgentPreset = { id: string, name: string, argv: Array<string>, 
 /**
  * Whether its program is installed (on `PATH`).
@@ -707,3 +703,7 @@ export type RunAction = "retry_task" | "retry_merge" | "merge_now";
 export type StatusMove = { "kind": "applied", status: TaskStatus, } | { "kind": "sent_to_run", action: RunAction, };
 export type CommandKind = "agent" | "test" | "setup" | "cleanup";
 export type ProjectCommand = { kind: CommandKind, argv: Array<string>, };
+/** The channels the app sends on and the window follows. */
+export const CHANNELS = { event: "yokeflow://event", resync: "yokeflow://resync", tasksFile: "yokeflow://tasks-file", expertise: "yokeflow://expertise" } as const;
+/** Every setting's key, in the settings' order. */
+export const SETTING_KEYS: readonly SettingKey[] = ["agent", "test_command", "setup", "cleanup", "worktree_include", "worktree_link", "max_worktrees", "reuse_worktrees", "agent_timeout_secs", "max_cost_usd"];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { AgentPreset, ProjectSettings } from "./bindings";
+import type { AgentPreset, ProjectSettings, SettingKey } from "./bindings";
 import {
   agentChoice,
   argvOf,
@@ -108,7 +108,7 @@ describe("sortSettingIssues", () => {
       [
         { key: "test_command", message: "`nope` is not installed" },
         { key: "max_cost_usd", message: "must be a positive amount" },
-        { key: "colour", message: "is unknown" },
+        { key: "colour" as SettingKey, message: "is unknown" },
       ],
       { max_cost_usd: "An amount in US dollars" },
     );

@@ -1,23 +1,12 @@
 // What the settings panel needs besides the core: a project's settings as the panel's fields hold them (text, one
 // argument or pattern per line), the settings sent back from those fields, what could not even be sent, and the
 // agent preset a command is. Pure functions.
-import type { AgentPreset, ProjectSettings, SettingIssue } from "./bindings";
+import { SETTING_KEYS, type AgentPreset, type ProjectSettings, type SettingIssue, type SettingKey } from "./bindings";
 import { wholeNumber } from "./cards";
 
-/** The settings' keys, as the core names them in its issues, in the panel's order. */
-export const SETTING_KEYS = [
-  "agent",
-  "test_command",
-  "setup",
-  "cleanup",
-  "worktree_include",
-  "worktree_link",
-  "max_worktrees",
-  "reuse_worktrees",
-  "agent_timeout_secs",
-  "max_cost_usd",
-] as const;
-export type SettingKey = (typeof SETTING_KEYS)[number];
+/** The settings' keys, as the core names them in its issues, in the panel's order (generated from Rust). */
+export { SETTING_KEYS };
+export type { SettingKey };
 
 /** The preset whose command is the default agent's (a project whose agent is `null` runs it). */
 export const DEFAULT_AGENT_PRESET = "claude";

@@ -4,6 +4,18 @@
 
 use ts_rs::TS;
 
+/// The channels the app sends on and the window follows (the app crate's `emit`, the window's `listen`).
+pub mod channels {
+    /// Every run event of every project (`RunEvent`).
+    pub const EVENT: &str = "yokeflow://event";
+    /// Events were dropped for a slow window: it reads everything again.
+    pub const RESYNC: &str = "yokeflow://resync";
+    /// A project's tasks file changed on disk and was imported (`TasksFileEvent`).
+    pub const TASKS_FILE: &str = "yokeflow://tasks-file";
+    /// The expertise sync of an opened project (`ExpertiseEvent`).
+    pub const EXPERTISE: &str = "yokeflow://expertise";
+}
+
 use crate::agents::permissions::ToolPermissions;
 use crate::agents::sessions::{SessionLog, SessionState, TaskLog};
 use crate::agents::transcript::{Denial, Entry, EntryKind};
@@ -35,7 +47,7 @@ use crate::tasks::cards::{CardEdit, CardResult, EpicDraft, TaskDraft};
 use crate::tasks::file_watch::TasksFileEvent;
 use crate::tasks::import::ImportSummary;
 use crate::tasks::register::AddedProject;
-use crate::tasks::settings::{AgentPreset, ProjectSettings, SettingIssue};
+use crate::tasks::settings::{AgentPreset, ProjectSettings, SettingIssue, SettingKey};
 
 fn decl<T: TS>() -> String {
     format!("export {}\n", T::decl())
@@ -73,6 +85,7 @@ pub fn typescript() -> String {
         decl::<DraftPreview>(),
         decl::<Accepted>(),
         decl::<ProjectSettings>(),
+        decl::<SettingKey>(),
         decl::<SettingIssue>(),
         decl::<AgentPreset>(),
         decl::<crate::workspace::worktree::DiskUsage>(),
@@ -136,7 +149,23 @@ pub fn typescript() -> String {
     ] {
         out.push_str(&d);
     }
+    out.push_str(&constants());
     out
+}
+
+/// The values the window needs besides the types: the event channels and every setting key in order.
+fn constants() -> String {
+    let keys: Vec<String> = SettingKey::ALL.iter().map(|k| format!("\"{}\"", k.as_str())).collect();
+    format!(
+        "/** The channels the app sends on and the window follows. */\nexport const CHANNELS = {{ event: \"{}\", \
+         resync: \"{}\", tasksFile: \"{}\", expertise: \"{}\" }} as const;\n/** Every setting's key, in the \
+         settings' order. */\nexport const SETTING_KEYS: readonly SettingKey[] = [{}];\n",
+        channels::EVENT,
+        channels::RESYNC,
+        channels::TASKS_FILE,
+        channels::EXPERTISE,
+        keys.join(", ")
+    )
 }
 
 #[cfg(test)]

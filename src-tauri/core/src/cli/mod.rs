@@ -482,8 +482,8 @@ async fn execute(cli: Cli, out: &mut dyn Write) -> CoreResult<()> {
                     emit(out, json, &value, |o| writeln!(o, "{key} = {value}"))
                 }
                 None => emit(out, json, &settings, |o| {
-                    for key in crate::tasks::settings::KEYS {
-                        let value = crate::tasks::settings::value_of(&settings, key).unwrap_or_default();
+                    for key in crate::tasks::settings::SettingKey::ALL {
+                        let value = crate::tasks::settings::value_of(&settings, key.as_str()).unwrap_or_default();
                         writeln!(o, "{key:<20} {}", printable(&value.to_string()))?;
                     }
                     Ok(())

@@ -44,9 +44,7 @@ pub struct ProjectSettings {
 /// One problem with a setting.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct SettingIssue {
-    /// The setting's key (`agent`, `test_command`, `setup`, `cleanup`, `worktree_include`, `worktree_link`,
-    /// `max_worktrees`, `reuse_worktrees`, `agent_timeout_secs`, `max_cost_usd`).
-    pub key: String,
+    pub key: SettingKey,
     pub message: String,
 }
 
@@ -103,13 +101,13 @@ pub async fn of(db: &Db, p: crate::model::Project) -> CoreResult<ProjectSettings
 /// What is wrong with `s` (empty: it can be saved).
 pub fn check(s: &ProjectSettings) -> Vec<SettingIssue> {
     let mut out = Vec::new();
-    let mut issue = |key: &str, message: String| out.push(SettingIssue { key: key.into(), message });
+    let mut issue = |key: SettingKey, message: String| out.push(SettingIssue { key, message });
     // The agent's argv is a template (`{prompt}` …): checked as the runs check it.
     for (key, argv, template) in [
-        ("agent", &s.agent, true),
-        ("test_command", &s.test_command, false),
-        ("setup", &s.setup, false),
-        ("cleanup", &s.cleanup, false),
+        (SettingKey::Agent, &s.agent, true),
+        (SettingKey::TestCommand, &s.test_command, false),
+        (SettingKey::Setup, &s.setup, false),
+        (SettingKey::Cleanup, &s.cleanup, false),
     ] {
         let Some(argv) = argv else { continue };
         let Some(program) = argv.first().filter(|p| !p.trim().is_empty()) else {
@@ -124,7 +122,9 @@ pub fn check(s: &ProjectSettings) -> Vec<SettingIssue> {
             issue(key, format!("`{program}` is not installed (not found on PATH)"));
         }
     }
-    for (key, list) in [("worktree_include", &s.worktree_include), ("worktree_link", &s.worktree_link)] {
+    for (key, list) in
+        [(SettingKey::WorktreeInclude, &s.worktree_include), (SettingKey::WorktreeLink, &s.worktree_link)]
+    {
         for p in list {
             if let Some(why) = crate::workspace::prepare::pattern_problem(p) {
                 issue(key, format!("`{p}` {why}"));
@@ -136,7 +136,7 @@ pub fn check(s: &ProjectSettings) -> Vec<SettingIssue> {
         for p in &s.worktree_link {
             if let Some(why) = crate::workspace::prepare::rewritten_by(setup, p) {
                 issue(
-                    "worktree_link",
+                    SettingKey::WorktreeLink,
                     format!(
                         "`{p}` is a folder the setup command {} {why}: it would replace the link in every worktree \
                          (your checkout's copy stays as it is). Let the setup make it (reuse_worktrees keeps it \
@@ -148,13 +148,13 @@ pub fn check(s: &ProjectSettings) -> Vec<SettingIssue> {
         }
     }
     if !(1..=64).contains(&s.max_worktrees) {
-        issue("max_worktrees", format!("must be between 1 and 64, not {}", s.max_worktrees));
+        issue(SettingKey::MaxWorktrees, format!("must be between 1 and 64, not {}", s.max_worktrees));
     }
     if s.agent_timeout_secs.is_some_and(|t| !(10..=7 * 24 * 3600).contains(&t)) {
-        issue("agent_timeout_secs", "must be between 10 seconds and a week".into());
+        issue(SettingKey::AgentTimeoutSecs, "must be between 10 seconds and a week".into());
     }
     if s.max_cost_usd.is_some_and(|b| !(b.is_finite() && b > 0.0)) {
-        issue("max_cost_usd", "must be a positive amount of US dollars".into());
+        issue(SettingKey::MaxCostUsd, "must be a positive amount of US dollars".into());
     }
     out
 }
@@ -249,23 +249,71 @@ pub async fn save(db: &Db, project_id: &str, s: &ProjectSettings) -> CoreResult<
     get(db, project_id).await
 }
 
-/// The settings' keys, as `config get|set` and [`SettingIssue::key`] name them.
-pub const KEYS: [&str; 10] = [
-    "agent",
-    "test_command",
-    "setup",
-    "cleanup",
-    "worktree_include",
-    "worktree_link",
-    "max_worktrees",
-    "reuse_worktrees",
-    "agent_timeout_secs",
-    "max_cost_usd",
-];
+/// A setting's key, as `config get|set`, [`SettingIssue::key`] and the window's fields name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum SettingKey {
+    Agent,
+    TestCommand,
+    Setup,
+    Cleanup,
+    WorktreeInclude,
+    WorktreeLink,
+    MaxWorktrees,
+    ReuseWorktrees,
+    AgentTimeoutSecs,
+    MaxCostUsd,
+}
+
+impl SettingKey {
+    /// Every key, in the settings' order.
+    pub const ALL: [SettingKey; 10] = [
+        SettingKey::Agent,
+        SettingKey::TestCommand,
+        SettingKey::Setup,
+        SettingKey::Cleanup,
+        SettingKey::WorktreeInclude,
+        SettingKey::WorktreeLink,
+        SettingKey::MaxWorktrees,
+        SettingKey::ReuseWorktrees,
+        SettingKey::AgentTimeoutSecs,
+        SettingKey::MaxCostUsd,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SettingKey::Agent => "agent",
+            SettingKey::TestCommand => "test_command",
+            SettingKey::Setup => "setup",
+            SettingKey::Cleanup => "cleanup",
+            SettingKey::WorktreeInclude => "worktree_include",
+            SettingKey::WorktreeLink => "worktree_link",
+            SettingKey::MaxWorktrees => "max_worktrees",
+            SettingKey::ReuseWorktrees => "reuse_worktrees",
+            SettingKey::AgentTimeoutSecs => "agent_timeout_secs",
+            SettingKey::MaxCostUsd => "max_cost_usd",
+        }
+    }
+
+    /// The key named `text`; an error listing every key when there is none.
+    pub fn parse(text: &str) -> CoreResult<SettingKey> {
+        SettingKey::ALL.into_iter().find(|k| k.as_str() == text).ok_or_else(|| {
+            let all: Vec<&str> = SettingKey::ALL.iter().map(|k| k.as_str()).collect();
+            CoreError::InvalidInput(format!("there is no setting `{text}` (settings: {})", all.join(", ")))
+        })
+    }
+}
+
+impl std::fmt::Display for SettingKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// `s` with `key` set from its text form (`config set`): a JSON list for commands and patterns, a number, or
 /// `none` to clear (commands: back to the default; patterns: none).
 pub fn set_from_text(mut s: ProjectSettings, key: &str, value: &str) -> CoreResult<ProjectSettings> {
+    let key = SettingKey::parse(key)?;
     let v = value.trim();
     let none = v.eq_ignore_ascii_case("none") || v.is_empty();
     let bad = |what: &str| CoreError::InvalidInput(format!("`{key}` takes {what}, not `{v}`"));
@@ -273,7 +321,7 @@ pub fn set_from_text(mut s: ProjectSettings, key: &str, value: &str) -> CoreResu
         if none {
             return Ok(None);
         }
-        crate::agents::command::parse_argv_json(key, v).map(Some)
+        crate::agents::command::parse_argv_json(key.as_str(), v).map(Some)
     };
     let patterns = || -> CoreResult<Vec<String>> {
         if none {
@@ -282,31 +330,25 @@ pub fn set_from_text(mut s: ProjectSettings, key: &str, value: &str) -> CoreResu
         serde_json::from_str(v).map_err(|_| bad("a JSON list of patterns, e.g. '[\".env\"]'"))
     };
     match key {
-        "agent" => s.agent = argv()?,
-        "test_command" => s.test_command = argv()?,
-        "setup" => s.setup = argv()?,
-        "cleanup" => s.cleanup = argv()?,
-        "worktree_include" => s.worktree_include = patterns()?,
-        "worktree_link" => s.worktree_link = patterns()?,
-        "max_worktrees" => s.max_worktrees = v.parse().map_err(|_| bad("a whole number"))?,
-        "reuse_worktrees" => {
+        SettingKey::Agent => s.agent = argv()?,
+        SettingKey::TestCommand => s.test_command = argv()?,
+        SettingKey::Setup => s.setup = argv()?,
+        SettingKey::Cleanup => s.cleanup = argv()?,
+        SettingKey::WorktreeInclude => s.worktree_include = patterns()?,
+        SettingKey::WorktreeLink => s.worktree_link = patterns()?,
+        SettingKey::MaxWorktrees => s.max_worktrees = v.parse().map_err(|_| bad("a whole number"))?,
+        SettingKey::ReuseWorktrees => {
             s.reuse_worktrees = match v.to_ascii_lowercase().as_str() {
                 "true" | "yes" | "on" => true,
                 "false" | "no" | "off" => false,
                 _ => return Err(bad("true or false")),
             }
         }
-        "agent_timeout_secs" => {
+        SettingKey::AgentTimeoutSecs => {
             s.agent_timeout_secs = if none { None } else { Some(v.parse().map_err(|_| bad("seconds or none"))?) }
         }
-        "max_cost_usd" => {
+        SettingKey::MaxCostUsd => {
             s.max_cost_usd = if none { None } else { Some(v.parse().map_err(|_| bad("US dollars or none"))?) }
-        }
-        other => {
-            return Err(CoreError::InvalidInput(format!(
-                "there is no setting `{other}` (settings: {})",
-                KEYS.join(", ")
-            )))
         }
     }
     Ok(s)
@@ -314,18 +356,9 @@ pub fn set_from_text(mut s: ProjectSettings, key: &str, value: &str) -> CoreResu
 
 /// `key`'s value in `s` as JSON (`config get KEY`).
 pub fn value_of(s: &ProjectSettings, key: &str) -> CoreResult<serde_json::Value> {
+    let key = SettingKey::parse(key)?;
     let all = serde_json::to_value(s).expect("settings serialize");
-    let map = match key {
-        "agent" | "test_command" | "setup" | "cleanup" | "worktree_include" | "worktree_link" | "max_worktrees"
-        | "reuse_worktrees" | "agent_timeout_secs" | "max_cost_usd" => all,
-        other => {
-            return Err(CoreError::InvalidInput(format!(
-                "there is no setting `{other}` (settings: {})",
-                KEYS.join(", ")
-            )))
-        }
-    };
-    Ok(map.get(key).cloned().unwrap_or(serde_json::Value::Null))
+    Ok(all.get(key.as_str()).cloned().unwrap_or(serde_json::Value::Null))
 }
 
 /// Saves the project's test command (argv, run by the merge gate on every merged tree); `None` clears it.
