@@ -14,7 +14,7 @@ use yokeflow_core::plan::ExecutionPlan;
 use yokeflow_core::run::draft::{Accepted, DraftPreview, DraftRequest};
 use yokeflow_core::run::overrides::{Discarded, StatusMove};
 use yokeflow_core::run::runs::ActiveRunState;
-use yokeflow_core::run::runs::{FeedbackRoute, RunRequest};
+use yokeflow_core::run::runs::{FeedbackRoute, RunRequest, RunStarted};
 use yokeflow_core::store::approvals::{self, ProjectCommand};
 use yokeflow_core::tasks::cards::{self, CardEdit, CardResult};
 use yokeflow_core::tasks::register::{self, AddedProject};
@@ -201,9 +201,9 @@ pub async fn start_run(
     project_id: String,
     sequential: Option<bool>,
     max_cost_usd: Option<f64>,
-) -> Result<(), ErrorDto> {
+) -> Result<RunStarted, ErrorDto> {
     let request = RunRequest { sequential: sequential.unwrap_or(false), max_cost_usd, ..Default::default() };
-    state.runs.start(&project_id, request).await.map(drop).map_err(dto)
+    state.runs.start(&project_id, request).await.map(|started| started.summary()).map_err(dto)
 }
 
 /// The commands the project's tasks file asks to run (agent, test command) that no one approved yet.

@@ -6,6 +6,7 @@ import { CHANNELS } from "./bindings";
 import type {
   Accepted,
   ActiveRunState,
+  RunStarted,
   AddedProject,
   AgentPreset,
   Board,
@@ -121,8 +122,8 @@ export const RESYNC_EVENT_NAME = CHANNELS.resync;
 
 /** Starts a run in the background; errors known up front (`agent_not_found`, `run_in_progress`, `plan_empty`) reject. */
 /** Starts a run; `maxCostUsd` (when given) is its budget: once the agents spent it, no new task starts. */
-export function startRun(projectId: string, sequential: boolean, maxCostUsd: number | null = null): Promise<null> {
-  return call<null>("start_run", { projectId, sequential, maxCostUsd });
+export function startRun(projectId: string, sequential: boolean, maxCostUsd: number | null = null): Promise<RunStarted> {
+  return call<RunStarted>("start_run", { projectId, sequential, maxCostUsd });
 }
 
 /** Discards a task's work (a person confirmed it): worktree gone, branch kept out of sight, task to the Backlog. */

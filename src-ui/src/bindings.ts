@@ -684,6 +684,16 @@ detail: string, } | { "type": "merge_batch", run_id: string, task_ids: Array<str
  */
 log: string | null, } | { "type": "warning", run_id: string, task_id: string | null, message: string, };
 export type ActiveRunState = { active: boolean, paused: boolean, };
+export type RunStarted = { run_id: string, project_id: string, mode: RunMode, workers: number, 
+/**
+ * The agent's argv template.
+ */
+agent: Array<string>, 
+/**
+ * The demo runs YokeFlow's scripted stand-in agent (not an AI): no agent is configured and `claude` is not
+ * installed.
+ */
+stand_in: boolean, test_command: Array<string> | null, };
 export type RunPhase = "starting" | "running" | "paused" | "cancelling";
 export type RunSnapshot = { run_id: string, project_id: string, phase: RunPhase, mode: RunMode, 
 /**

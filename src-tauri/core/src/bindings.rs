@@ -139,6 +139,7 @@ pub fn typescript() -> String {
         decl::<RunReport>(),
         decl::<Event>(),
         decl::<ActiveRunState>(),
+        decl::<crate::run::runs::RunStarted>(),
         decl::<RunPhase>(),
         decl::<RunSnapshot>(),
         decl::<RunsSnapshot>(),

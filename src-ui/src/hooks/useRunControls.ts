@@ -28,10 +28,15 @@ export function parseBudget(text: string): number | null {
   return text.trim() !== "" && Number.isFinite(value) && value > 0 ? value : null;
 }
 
+/** What the window says when the demo's run uses YokeFlow's scripted stand-in instead of an AI agent. */
+export const STAND_IN_NOTICE =
+  "This run uses YokeFlow's scripted stand-in agent, not an AI: no agent is set and Claude Code is not installed. " +
+  "It edits the files each task names and commits. Choose an agent in Settings to run a real one.";
+
 export function useRunControls(projectId: string | null) {
   const client = useQueryClient();
   const { dispatch, logs } = useLiveRunControls();
-  const { pushError, askApproval } = useUiActions();
+  const { pushError, pushInfo, askApproval } = useUiActions();
   const { sequential, budget } = useUiState();
 
   /** A control answered `no_active_run`: the run is over though its end was not seen here. */
@@ -52,7 +57,9 @@ export function useRunControls(projectId: string | null) {
     const id = projectId;
     logs.clear();
     dispatch({ kind: "start_requested", projectId: id });
-    startRun(id, sequential, parseBudget(budget)).then(noop, (reason: unknown) => {
+    startRun(id, sequential, parseBudget(budget)).then((started) => {
+      if (started.stand_in) pushInfo(STAND_IN_NOTICE);
+    }, (reason: unknown) => {
       dispatch({ kind: "start_failed", projectId: id });
       const error = toErrorDto(reason);
       if (error.code === "command_not_approved") {
@@ -66,7 +73,7 @@ export function useRunControls(projectId: string | null) {
       pushError(error);
       if (error.code === "run_in_progress") void rereadRunState(client, id);
     });
-  }, [projectId, sequential, budget, logs, dispatch, pushError, askApproval, client]);
+  }, [projectId, sequential, budget, logs, dispatch, pushError, pushInfo, askApproval, client]);
 
   const pause = useCallback(() => {
     if (projectId === null) return;

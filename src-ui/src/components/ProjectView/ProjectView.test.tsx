@@ -7,6 +7,7 @@ import type { Board, CardEdit, DraftPreview, ErrorDto, ExecutionPlan, ProjectSet
 import { queryKeys } from "../../queries";
 import { board, executionPlan, project, summary, task } from "../../test/fixtures";
 import { renderWithStores } from "../../test/render";
+import { STAND_IN_NOTICE } from "../../hooks/useRunControls";
 import { useUiState } from "../../uiStore";
 import { Toasts } from "../Toasts/Toasts";
 import { ProjectView } from "./ProjectView";
@@ -28,6 +29,8 @@ type Backend = {
   planWarning: string | null;
   /** What `get_settings` answers (`save_settings` stores what it gets). */
   settings: ProjectSettings;
+  /** Whether `start_run` says the run uses the scripted stand-in agent. */
+  standIn: boolean;
 };
 
 function backend(overrides: Partial<Backend> = {}): Backend {
@@ -49,6 +52,7 @@ function backend(overrides: Partial<Backend> = {}): Backend {
       agent_timeout_secs: null,
       max_cost_usd: null,
     },
+    standIn: false,
     ...overrides,
   };
   invokeMock.mockImplementation((command, args) => {
@@ -79,6 +83,16 @@ function backend(overrides: Partial<Backend> = {}): Backend {
         return Promise.resolve([]);
       case "check_settings":
         return Promise.resolve([]);
+      case "start_run":
+        return Promise.resolve({
+          run_id: "r1",
+          project_id: "p1",
+          mode: "parallel",
+          workers: 3,
+          agent: state.standIn ? ["yokeflow-scripted-agent"] : ["claude"],
+          stand_in: state.standIn,
+          test_command: null,
+        });
       case "save_settings":
         state.settings = (args as { settings: ProjectSettings }).settings;
         return Promise.resolve(state.settings);
@@ -160,6 +174,41 @@ describe("ProjectView", () => {
 
     await user.click(screen.getByTestId("view-board"));
     expect(screen.getByTestId("board")).toBeInTheDocument();
+  });
+
+  it("says plainly when the run uses the scripted stand-in agent instead of an AI", async () => {
+    backend({ standIn: true });
+    const user = userEvent.setup();
+    renderWithStores(
+      <>
+        <ProjectView projectId="p1" summary={summary(p1, 3, 0)} projectsBusy={false} />
+        <ShownToasts />
+      </>,
+    );
+    await screen.findAllByTestId("task-card");
+    await user.click(screen.getByTestId("start-run"));
+    await waitFor(() => expect(screen.getByTestId("toast")).toHaveTextContent(STAND_IN_NOTICE));
+    expect(screen.getByTestId("toast")).toHaveAttribute("data-error-code", "info");
+    expect(callsOf("start_run")).toEqual([{ projectId: "p1", sequential: false, maxCostUsd: null }]);
+  });
+
+  it("says nothing of a stand-in when a real agent runs", async () => {
+    backend();
+    const user = userEvent.setup();
+    renderWithStores(
+      <>
+        <ProjectView projectId="p1" summary={summary(p1, 3, 0)} projectsBusy={false} />
+        <ShownToasts />
+      </>,
+    );
+    await screen.findAllByTestId("task-card");
+    await user.click(screen.getByTestId("start-run"));
+    await waitFor(() => expect(callsOf("start_run")).toHaveLength(1));
+    // The answer is handled: the start's promise settled before the toasts are looked at.
+    await act(async () => {
+      await invokeMock.mock.results.at(-1)?.value;
+    });
+    expect(screen.queryByTestId("toast")).not.toBeInTheDocument();
   });
 
   it("opens the project's settings on the Settings tab, and says when they are saved", async () => {

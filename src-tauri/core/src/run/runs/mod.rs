@@ -110,8 +110,40 @@ pub struct RunEvent {
 /// A run that was accepted: its id, and its result once it has ended (after all its events were published).
 pub struct StartedRun {
     pub run_id: String,
+    pub project_id: String,
     pub resolved: ResolvedRun,
     pub result: oneshot::Receiver<CoreResult<RunReport>>,
+}
+
+/// What a run that was accepted will do, as the window learns it (`start_run`'s answer).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, ts_rs::TS)]
+pub struct RunStarted {
+    pub run_id: String,
+    pub project_id: String,
+    pub mode: RunMode,
+    pub workers: u32,
+    /// The agent's argv template.
+    pub agent: Vec<String>,
+    /// The demo runs YokeFlow's scripted stand-in agent (not an AI): no agent is configured and `claude` is not
+    /// installed.
+    pub stand_in: bool,
+    pub test_command: Option<Vec<String>>,
+}
+
+impl StartedRun {
+    /// What the run will do, for the window.
+    pub fn summary(&self) -> RunStarted {
+        let r = &self.resolved;
+        RunStarted {
+            run_id: self.run_id.clone(),
+            project_id: self.project_id.clone(),
+            mode: r.mode,
+            workers: r.workers,
+            agent: r.agent_command.clone(),
+            stand_in: r.scripted_demo,
+            test_command: r.test_command.clone(),
+        }
+    }
 }
 
 /// How many run events a slow subscriber may fall behind before it misses some (it can re-read the snapshot and
@@ -239,6 +271,7 @@ impl Runs {
         let (tx, mut rx) = events::channel();
         let (result_tx, result) = oneshot::channel();
         let (inner, opts) = (self.inner.clone(), resolved.options(&run_id));
+        let started_for = project_id.to_string();
         let (project_id, id) = (project_id.to_string(), run_id.clone());
         tokio::spawn(async move {
             let db = inner.db.clone();
@@ -272,7 +305,7 @@ impl Runs {
             }
             let _ = result_tx.send(outcome);
         });
-        Ok(StartedRun { run_id, resolved, result })
+        Ok(StartedRun { run_id, project_id: started_for, resolved, result })
     }
 
     /// The project's live run's handle.
