@@ -84,6 +84,9 @@ pub enum RunStatus {
 }
 
 impl RunStatus {
+    /// A run that is going (its process may have died: recovery decides).
+    pub const LIVE: [RunStatus; 2] = [RunStatus::Running, RunStatus::Paused];
+
     pub fn as_str(self) -> &'static str {
         match self {
             RunStatus::Running => "running",
@@ -119,6 +122,11 @@ pub enum SessionOutcome {
 }
 
 impl SessionOutcome {
+    /// The `sessions.outcome` of a session still going.
+    pub const RUNNING: &'static str = "running";
+    /// The `sessions.outcome` of a session whose process died with its run (recovery).
+    pub const INTERRUPTED: &'static str = "interrupted";
+
     /// The `sessions.outcome` value.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -12,6 +12,7 @@ use crate::error::{CoreError, CoreResult};
 use crate::model::now_ms;
 use crate::model::{Task, TaskStatus};
 use crate::store::db::Db;
+use crate::store::records::WorktreeStatus;
 
 /// The longest remark accepted (characters).
 pub const MAX_REMARK: usize = 20_000;
@@ -103,10 +104,11 @@ pub async fn submit_while_working(
     remark: &str,
 ) -> CoreResult<Option<Remark>> {
     let text = validate(remark)?;
-    let done = sqlx::query(
+    let done = sqlx::query(&format!(
         "INSERT INTO task_feedback (project_id, task_id, remark, created_at) SELECT ?, ?, ?, ? WHERE EXISTS \
-         (SELECT 1 FROM worktrees WHERE project_id = ? AND task_id = ? AND status IN ('creating', 'active'))",
-    )
+         (SELECT 1 FROM worktrees WHERE project_id = ? AND task_id = ? AND status IN {})",
+        crate::store::records::sql(&[WorktreeStatus::Creating, WorktreeStatus::Active])
+    ))
     .bind(project_id)
     .bind(task_id)
     .bind(&text)

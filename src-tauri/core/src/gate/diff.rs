@@ -16,6 +16,7 @@ use ts_rs::TS;
 
 use crate::error::{CoreError, CoreResult};
 use crate::store::db::Db;
+use crate::store::records::{self, WorktreeStatus};
 use crate::sys::concurrency::blocking;
 
 /// The largest patch of one file sent whole; a larger one is folded.
@@ -92,9 +93,10 @@ pub async fn task_diff(db: &Db, project_id: &str, task_id: &str) -> CoreResult<T
     let row = sqlx::query(&format!(
         "SELECT branch_name, path, status, base_commit, landed_commit FROM worktrees \
          WHERE project_id = ? AND task_id = ? AND branch_name <> '' \
-           AND (status IN {} OR (status = 'merged' AND landed_commit IS NOT NULL)) \
+           AND (status IN {} OR (status IN {} AND landed_commit IS NOT NULL)) \
          ORDER BY created_at DESC, rowid DESC LIMIT 1",
-        crate::store::records::OPEN_WORKTREE
+        records::open_worktree(),
+        records::sql(&[WorktreeStatus::Merged])
     ))
     .bind(project_id)
     .bind(task_id)

@@ -224,7 +224,7 @@ pub async fn run_session(
     let started_at = now_ms();
     sqlx::query(
         "INSERT INTO sessions (id, project_id, task_id, run_id, batch_id, worktree_id, started_at, outcome, log_path, \
-         agent_kind, transcript_path, remark, cwd) VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?)",
+         agent_kind, transcript_path, remark, cwd) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&session_id)
     .bind(&spec.project_id)
@@ -233,6 +233,7 @@ pub async fn run_session(
     .bind(&spec.batch_id)
     .bind(&spec.worktree_id)
     .bind(started_at)
+    .bind(crate::model::SessionOutcome::RUNNING)
     .bind(log_path.display().to_string())
     .bind(kind.as_str())
     .bind(transcript_path.display().to_string())

@@ -16,9 +16,10 @@ pub async fn live_run(db: &crate::store::db::Db, project_id: &str) -> CoreResult
     let project = crate::store::project::get(db, project_id).await?;
     let repo = std::path::PathBuf::from(&project.repo_path);
     let Some(pid) = crate::sys::concurrency::blocking(move || holder(&repo)).await? else { return Ok(None) };
-    let run_id: Option<String> = sqlx::query_scalar(
-        "SELECT id FROM runs WHERE project_id = ? AND status IN ('running', 'paused') ORDER BY started_at DESC LIMIT 1",
-    )
+    let run_id: Option<String> = sqlx::query_scalar(&format!(
+        "SELECT id FROM runs WHERE project_id = ? AND status IN {} ORDER BY started_at DESC LIMIT 1",
+        crate::store::records::run_sql(&crate::model::RunStatus::LIVE)
+    ))
     .bind(project_id)
     .fetch_optional(db.pool())
     .await?;

@@ -51,6 +51,14 @@ impl Db {
     }
 }
 
+/// An SQL list of status values, `('a', 'b')`, for `IN`: the values come from the status enums' `as_str` (plain
+/// words, never user text), so each status is spelled in one place.
+pub fn sql_list(values: &[&str]) -> String {
+    debug_assert!(values.iter().all(|v| v.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')));
+    let quoted: Vec<String> = values.iter().map(|v| format!("'{v}'")).collect();
+    format!("({})", quoted.join(", "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use crate::error::{CoreError, CoreResult};
 use crate::store::db::Db;
-use crate::store::records::OPEN_WORKTREE;
+use crate::store::records::open_worktree;
 
 fn missing(what: &'static str, task_id: &str) -> CoreError {
     CoreError::NotFound { what, id: task_id.to_string() }
@@ -14,8 +14,9 @@ fn missing(what: &'static str, task_id: &str) -> CoreError {
 /// The folder of the task's newest open worktree (running, merging or kept for Review).
 pub async fn worktree_dir(db: &Db, project_id: &str, task_id: &str) -> CoreResult<PathBuf> {
     let path: Option<String> = sqlx::query_scalar(&format!(
-        "SELECT path FROM worktrees WHERE project_id = ? AND task_id = ? AND status IN {OPEN_WORKTREE} AND path <> '' \
-         ORDER BY created_at DESC, rowid DESC LIMIT 1"
+        "SELECT path FROM worktrees WHERE project_id = ? AND task_id = ? AND status IN {} AND path <> '' \
+         ORDER BY created_at DESC, rowid DESC LIMIT 1",
+        open_worktree()
     ))
     .bind(project_id)
     .bind(task_id)

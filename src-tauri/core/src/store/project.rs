@@ -102,8 +102,9 @@ pub async fn list(db: &Db) -> CoreResult<Vec<ProjectSummary>> {
     let rows = sqlx::query(&format!(
         "SELECT {COLUMNS}, \
            (SELECT COUNT(*) FROM tasks t WHERE t.project_id = p.id) AS task_count, \
-           (SELECT COUNT(*) FROM tasks t WHERE t.project_id = p.id AND t.status = 'done') AS done_count \
-         FROM projects p ORDER BY created_at DESC, name"
+           (SELECT COUNT(*) FROM tasks t WHERE t.project_id = p.id AND t.status IN {}) AS done_count \
+         FROM projects p ORDER BY created_at DESC, name",
+        crate::store::db::sql_list(&[crate::model::TaskStatus::Done.as_str()])
     ))
     .fetch_all(db.pool())
     .await?;

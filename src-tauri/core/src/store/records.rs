@@ -38,14 +38,33 @@ impl WorktreeStatus {
     }
 }
 
-/// Worktree row statuses that still hold a task's work (a later start of the task reattaches it), as SQL.
-pub(crate) const OPEN_WORKTREE: &str = "('creating', 'active', 'merging', 'review')";
+impl WorktreeStatus {
+    /// The statuses of a row that still holds a task's work (a later start of the task reattaches it).
+    pub(crate) const OPEN: [WorktreeStatus; 4] =
+        [WorktreeStatus::Creating, WorktreeStatus::Active, WorktreeStatus::Merging, WorktreeStatus::Review];
+}
+
+/// [`WorktreeStatus::OPEN`] as an SQL list.
+pub(crate) fn open_worktree() -> String {
+    sql(&WorktreeStatus::OPEN)
+}
+
+/// Worktree statuses as an SQL list.
+pub(crate) fn sql(statuses: &[WorktreeStatus]) -> String {
+    crate::store::db::sql_list(&statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>())
+}
+
+/// Run statuses as an SQL list.
+pub(crate) fn run_sql(statuses: &[RunStatus]) -> String {
+    crate::store::db::sql_list(&statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>())
+}
 
 pub(crate) async fn insert_run(db: &Db, run_id: &str, project_id: &str, mode: RunMode) -> CoreResult<()> {
-    sqlx::query("INSERT INTO runs (id, project_id, mode, status, started_at, pid) VALUES (?, ?, ?, 'running', ?, ?)")
+    sqlx::query("INSERT INTO runs (id, project_id, mode, status, started_at, pid) VALUES (?, ?, ?, ?, ?, ?)")
         .bind(run_id)
         .bind(project_id)
         .bind(mode.as_str())
+        .bind(RunStatus::Running.as_str())
         .bind(now_ms())
         .bind(i64::from(std::process::id()))
         .execute(db.pool())
@@ -80,11 +99,15 @@ pub(crate) async fn finish_run(db: &Db, run_id: &str, status: RunStatus, report_
 
 /// Marks the run failed and ended unless it already ended (after an error that came before its own record).
 pub(crate) async fn close_if_open(db: &Db, run_id: &str) -> CoreResult<()> {
-    sqlx::query("UPDATE runs SET status = 'failed', ended_at = ? WHERE id = ? AND status IN ('running', 'paused')")
-        .bind(now_ms())
-        .bind(run_id)
-        .execute(db.pool())
-        .await?;
+    sqlx::query(&format!(
+        "UPDATE runs SET status = ?, ended_at = ? WHERE id = ? AND status IN {}",
+        run_sql(&RunStatus::LIVE)
+    ))
+    .bind(RunStatus::Failed.as_str())
+    .bind(now_ms())
+    .bind(run_id)
+    .execute(db.pool())
+    .await?;
     Ok(())
 }
 
@@ -115,8 +138,9 @@ fn row_of(r: &sqlx::sqlite::SqliteRow) -> CoreResult<WorktreeRow> {
 pub(crate) async fn open_worktree_of(db: &Db, project_id: &str, task_id: &str) -> CoreResult<Option<WorktreeRow>> {
     let row = sqlx::query(&format!(
         "SELECT id, task_id, branch_name, base_commit, status FROM worktrees \
-         WHERE project_id = ? AND task_id = ? AND status IN {OPEN_WORKTREE} AND branch_name <> '' \
-         ORDER BY created_at DESC, rowid DESC LIMIT 1"
+         WHERE project_id = ? AND task_id = ? AND status IN {} AND branch_name <> '' \
+         ORDER BY created_at DESC, rowid DESC LIMIT 1",
+        open_worktree()
     ))
     .bind(project_id)
     .bind(task_id)
@@ -129,7 +153,8 @@ pub(crate) async fn open_worktree_of(db: &Db, project_id: &str, task_id: &str) -
 pub(crate) async fn open_worktrees(db: &Db, project_id: &str) -> CoreResult<Vec<WorktreeRow>> {
     let rows = sqlx::query(&format!(
         "SELECT id, task_id, branch_name, base_commit, status FROM worktrees \
-         WHERE project_id = ? AND status IN {OPEN_WORKTREE} ORDER BY created_at, rowid"
+         WHERE project_id = ? AND status IN {} ORDER BY created_at, rowid",
+        open_worktree()
     ))
     .bind(project_id)
     .fetch_all(db.pool())
@@ -168,11 +193,12 @@ pub(crate) async fn insert_worktree(
 /// Records the created (or reattached) worktree: branch, folder, base and git's id; status `active`.
 pub(crate) async fn worktree_created(db: &Db, row_id: &str, info: &WorktreeInfo) -> CoreResult<()> {
     sqlx::query(
-        "UPDATE worktrees SET branch_name = ?, path = ?, base_commit = ?, status = 'active', metadata = ? WHERE id = ?",
+        "UPDATE worktrees SET branch_name = ?, path = ?, base_commit = ?, status = ?, metadata = ? WHERE id = ?",
     )
     .bind(&info.branch)
     .bind(info.path.display().to_string())
     .bind(&info.base_commit)
+    .bind(WorktreeStatus::Active.as_str())
     .bind(serde_json::json!({ "worktree_id": info.id }).to_string())
     .bind(row_id)
     .execute(db.pool())

@@ -51,10 +51,11 @@ impl EarlyWarning {
         events: &EventSender,
     ) -> CoreResult<()> {
         self.flags.retain(|t, _| running.contains(t));
-        let rows = sqlx::query(
-            "SELECT task_id, branch_name FROM worktrees WHERE project_id = ? AND status = 'active' \
+        let rows = sqlx::query(&format!(
+            "SELECT task_id, branch_name FROM worktrees WHERE project_id = ? AND status IN {} \
              AND branch_name <> '' ORDER BY created_at, rowid",
-        )
+            crate::store::records::sql(&[crate::store::records::WorktreeStatus::Active])
+        ))
         .bind(project_id)
         .fetch_all(db.pool())
         .await?;
@@ -131,14 +132,13 @@ impl EarlyWarning {
             if self.flags.get(task) == flag.as_ref() {
                 continue;
             }
-            sqlx::query(
-                "UPDATE tasks SET conflict_warning = ? WHERE project_id = ? AND id = ? AND status = 'in_progress'",
-            )
-            .bind(&flag)
-            .bind(project_id)
-            .bind(task)
-            .execute(db.pool())
-            .await?;
+            sqlx::query("UPDATE tasks SET conflict_warning = ? WHERE project_id = ? AND id = ? AND status = ?")
+                .bind(&flag)
+                .bind(project_id)
+                .bind(task)
+                .bind(crate::model::TaskStatus::InProgress.as_str())
+                .execute(db.pool())
+                .await?;
             match flag {
                 Some(f) => self.flags.insert(task.clone(), f),
                 None => self.flags.remove(task),

@@ -21,7 +21,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 use crate::error::{CoreError, CoreResult};
-use crate::model::TaskStatus;
+use crate::model::{RunStatus, TaskStatus};
 use crate::run::agent::SESSION_ENV;
 use crate::store::db::Db;
 use crate::sys::concurrency::blocking;
@@ -60,13 +60,14 @@ pub(crate) async fn claim(db: &Db, project_id: &str) -> CoreResult<crate::store:
     // it runs its program, which closes the inherited file) holds a copy of the released lock's file description.
     // So while no run row says a run goes, the claim is tried again for a short while before it counts as taken.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    let live = records::run_sql(&RunStatus::LIVE);
     loop {
         let path = repo.clone();
         if let Some(claim) = blocking(move || crate::store::claim::RunClaim::try_acquire(&path)).await? {
             return Ok(claim);
         }
         let row: Option<String> =
-            sqlx::query_scalar("SELECT id FROM runs WHERE project_id = ? AND status IN ('running', 'paused') LIMIT 1")
+            sqlx::query_scalar(&format!("SELECT id FROM runs WHERE project_id = ? AND status IN {live} LIMIT 1"))
                 .bind(project_id)
                 .fetch_optional(db.pool())
                 .await?;
@@ -89,13 +90,15 @@ pub(crate) async fn recover_claimed(
     let mut report = RecoveryReport::default();
 
     // 1. Runs: with the claim held, none of them is going.
-    let runs = sqlx::query("SELECT id FROM runs WHERE project_id = ? AND status IN ('running', 'paused')")
+    let live = records::run_sql(&RunStatus::LIVE);
+    let runs = sqlx::query(&format!("SELECT id FROM runs WHERE project_id = ? AND status IN {live}"))
         .bind(project_id)
         .fetch_all(db.pool())
         .await?;
     for r in &runs {
         let id: String = r.try_get("id")?;
-        sqlx::query("UPDATE runs SET status = 'interrupted', ended_at = ? WHERE id = ?")
+        sqlx::query("UPDATE runs SET status = ?, ended_at = ? WHERE id = ?")
+            .bind(RunStatus::Interrupted.as_str())
             .bind(now_ms())
             .bind(&id)
             .execute(db.pool())
@@ -104,8 +107,9 @@ pub(crate) async fn recover_claimed(
     }
 
     // 2. Sessions and their orphan agents.
-    let sessions = sqlx::query("SELECT id, pid FROM sessions WHERE project_id = ? AND outcome = 'running'")
+    let sessions = sqlx::query("SELECT id, pid FROM sessions WHERE project_id = ? AND outcome = ?")
         .bind(project_id)
+        .bind(crate::model::SessionOutcome::RUNNING)
         .fetch_all(db.pool())
         .await?;
     if !sessions.is_empty() {
@@ -124,7 +128,8 @@ pub(crate) async fn recover_claimed(
                     report.processes_killed += 1;
                 }
             }
-            sqlx::query("UPDATE sessions SET outcome = 'interrupted', ended_at = ? WHERE id = ?")
+            sqlx::query("UPDATE sessions SET outcome = ?, ended_at = ? WHERE id = ?")
+                .bind(crate::model::SessionOutcome::INTERRUPTED)
                 .bind(now_ms())
                 .bind(&id)
                 .execute(db.pool())
