@@ -14,7 +14,7 @@ use yokeflow_core::plan::ExecutionPlan;
 use yokeflow_core::run::draft::{Accepted, DraftPreview, DraftRequest};
 use yokeflow_core::run::overrides::{Discarded, StatusMove};
 use yokeflow_core::run::runs::ActiveRunState;
-use yokeflow_core::run::runs::{FeedbackRoute, RunRequest, RunStarted};
+use yokeflow_core::run::runs::{ActionRoute, FeedbackRoute, RunRequest, RunStarted};
 use yokeflow_core::store::approvals::{self, ProjectCommand};
 use yokeflow_core::tasks::cards::{self, CardEdit, CardResult};
 use yokeflow_core::tasks::register::{self, AddedProject};
@@ -249,14 +249,22 @@ pub fn force_sequential(state: State<'_, AppState>, project_id: String) -> Resul
 }
 
 #[tauri::command]
-pub fn retry_task(state: State<'_, AppState>, project_id: String, task_id: String) -> Result<(), ErrorDto> {
-    state.runs.retry_task(&project_id, &task_id).map_err(dto)
+pub async fn retry_task(
+    state: State<'_, AppState>,
+    project_id: String,
+    task_id: String,
+) -> Result<ActionRoute, ErrorDto> {
+    state.runs.retry_task(&project_id, &task_id).await.map_err(dto)
 }
 
 /// Lands a Review task's branch again through the gate (after a person fixed it), without its agent.
 #[tauri::command]
-pub fn retry_merge(state: State<'_, AppState>, project_id: String, task_id: String) -> Result<(), ErrorDto> {
-    state.runs.retry_merge(&project_id, &task_id).map_err(dto)
+pub async fn retry_merge(
+    state: State<'_, AppState>,
+    project_id: String,
+    task_id: String,
+) -> Result<ActionRoute, ErrorDto> {
+    state.runs.retry_merge(&project_id, &task_id).await.map_err(dto)
 }
 
 /// Stops a running task's agent, commits what it left and sends its branch to the gate now.

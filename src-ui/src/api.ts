@@ -5,6 +5,7 @@ import { listen } from "@tauri-apps/api/event";
 import { CHANNELS } from "./bindings";
 import type {
   Accepted,
+  ActionRoute,
   ActiveRunState,
   RunStarted,
   AddedProject,
@@ -266,8 +267,8 @@ export function cancelRun(projectId: string): Promise<null> {
 }
 
 /** Sends a task in Review back to the run's queue. */
-export function retryTask(projectId: string, taskId: string): Promise<null> {
-  return call<null>("retry_task", { projectId, taskId });
+export function retryTask(projectId: string, taskId: string): Promise<ActionRoute> {
+  return call<ActionRoute>("retry_task", { projectId, taskId });
 }
 
 /** From now on the run starts one task at a time; the tasks running finish (`run_sequential` reports it). */
@@ -276,8 +277,8 @@ export function forceSequential(projectId: string): Promise<null> {
 }
 
 /** Lands a Review task's kept branch through the merge gate again, without its agent (e.g. after a fix by hand). */
-export function retryMerge(projectId: string, taskId: string): Promise<null> {
-  return call<null>("retry_merge", { projectId, taskId });
+export function retryMerge(projectId: string, taskId: string): Promise<ActionRoute> {
+  return call<ActionRoute>("retry_merge", { projectId, taskId });
 }
 
 /** Stops an in-progress task's agent, commits what it left and sends its branch to the merge gate now. */

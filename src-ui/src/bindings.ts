@@ -694,6 +694,7 @@ agent: Array<string>,
  * installed.
  */
 stand_in: boolean, test_command: Array<string> | null, };
+export type ActionRoute = { "kind": "sent_to_run" } | { "kind": "started", run: RunStarted, };
 export type RunPhase = "starting" | "running" | "paused" | "cancelling";
 export type RunSnapshot = { run_id: string, project_id: string, phase: RunPhase, mode: RunMode, 
 /**
@@ -710,7 +711,7 @@ slots: Array<string | null>,
 landing: Array<string>, task_count: number, done_count: number, };
 export type RunsSnapshot = { runs: Array<RunSnapshot>, };
 export type RunAction = "retry_task" | "retry_merge" | "merge_now";
-export type StatusMove = { "kind": "applied", status: TaskStatus, } | { "kind": "sent_to_run", action: RunAction, };
+export type StatusMove = { "kind": "applied", status: TaskStatus, } | { "kind": "sent_to_run", action: RunAction, } | { "kind": "started", action: RunAction, run_id: string, };
 export type CommandKind = "agent" | "test" | "setup" | "cleanup";
 export type ProjectCommand = { kind: CommandKind, argv: Array<string>, };
 /** The channels the app sends on and the window follows. */

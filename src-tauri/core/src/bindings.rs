@@ -140,6 +140,7 @@ pub fn typescript() -> String {
         decl::<Event>(),
         decl::<ActiveRunState>(),
         decl::<crate::run::runs::RunStarted>(),
+        decl::<crate::run::runs::ActionRoute>(),
         decl::<RunPhase>(),
         decl::<RunSnapshot>(),
         decl::<RunsSnapshot>(),

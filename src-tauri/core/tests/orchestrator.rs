@@ -695,3 +695,54 @@ async fn the_plan_counts_the_merge_gate_once_a_run_measured_it() {
     let gated = after.stats.predicted_with_gate.expect("predicted with the gate");
     assert!(gated > after.stats.predicted_makespan, "{:?}", after.stats);
 }
+
+/// Review actions with no run going (the window's Retry, Retry merge and a drop on Done, the CLI alike): each starts
+/// a run of its own for the task, which lands through the gate like any work.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn review_actions_start_a_run_of_their_own_when_no_run_goes() {
+    use yokeflow_core::run::overrides::{RunAction, StatusMove};
+    use yokeflow_core::run::runs::{ActionRoute, Runs};
+    let spec = vec![task("a", &[], &["a.txt"], 5), task("b", &[], &["b.txt"], 5)];
+    let f = fixture(spec.clone()).await;
+    // `b`'s agent fails (Review, nothing to land); `a` waits in Review for the person's a.txt in the checkout.
+    let mut script = script_for(&spec);
+    script["tasks"]["b"] = json!({ "action": "fail" });
+    yokeflow_core::agents::command::save_agent_command(&f.db, &f.project_id, Some(&f.agent(script))).await.unwrap();
+    std::fs::write(f.repo.join("a.txt"), "the user's own a.txt\n").unwrap();
+    let runs = Runs::new(f.db.clone());
+    let started = runs.start(&f.project_id, Default::default()).await.unwrap();
+    started.result.await.unwrap().unwrap();
+    assert_eq!((f.status_of("a").await, f.status_of("b").await), (TaskStatus::Review, TaskStatus::Review));
+    let sessions = |id: &'static str| {
+        let db = f.db.clone();
+        let project = f.project_id.clone();
+        async move { yokeflow_core::agents::sessions::task_log(&db, &project, id).await.unwrap().sessions.len() }
+    };
+    assert_eq!(sessions("b").await, 1);
+
+    // Retry with no run going: `b`'s agent works on it again, in a run of its own (it fails again: back in Review).
+    let ActionRoute::Started { run } = runs.retry_task(&f.project_id, "b").await.unwrap() else {
+        panic!("no run of its own started")
+    };
+    assert_eq!(run.project_id, f.project_id);
+    runs.wait_idle().await;
+    assert_eq!(f.status_of("b").await, TaskStatus::Review);
+    assert_eq!(sessions("b").await, 2, "the agent ran again");
+    assert_eq!(f.status_of("a").await, TaskStatus::Review, "only the retried task ran");
+
+    // The person frees a.txt; dropping `a` on Done lands its kept branch through the gate, without its agent.
+    std::fs::remove_file(f.repo.join("a.txt")).unwrap();
+    let (moved, _) = runs.set_task_status(&f.project_id, "a", TaskStatus::Done).await.unwrap();
+    assert!(matches!(moved, StatusMove::Started { action: RunAction::RetryMerge, .. }), "{moved:?}");
+    runs.wait_idle().await;
+    assert_eq!(f.status_of("a").await, TaskStatus::Done);
+    assert!(f.target_file("a.txt").is_some_and(|t| t.contains("done by the scripted agent")));
+    assert_eq!(sessions("a").await, 1, "landed without its agent");
+
+    // A task no longer in Review is refused with the reason, starting nothing.
+    let err = runs.retry_merge(&f.project_id, "a").await.unwrap_err();
+    assert!(err.to_string().contains("only a task in Review"), "{err}");
+    let err = runs.retry_task(&f.project_id, "a").await.unwrap_err();
+    assert!(err.to_string().contains("not in Review"), "{err}");
+    assert!(runs.snapshot(&f.project_id).is_none());
+}

@@ -1,5 +1,5 @@
 import { useQueryClient } from "@tanstack/react-query";
-import { useCallback } from "react";
+import { useCallback, useState } from "react";
 import {
   cancelRun,
   forceSequential,
@@ -28,15 +28,12 @@ export function parseBudget(text: string): number | null {
   return text.trim() !== "" && Number.isFinite(value) && value > 0 ? value : null;
 }
 
-/** What the window says when the demo's run uses YokeFlow's scripted stand-in instead of an AI agent. */
-export const STAND_IN_NOTICE =
-  "This run uses YokeFlow's scripted stand-in agent, not an AI: no agent is set and Claude Code is not installed. " +
-  "It edits the files each task names and commits. Choose an agent in Settings to run a real one.";
-
 export function useRunControls(projectId: string | null) {
   const client = useQueryClient();
   const { dispatch, logs } = useLiveRunControls();
-  const { pushError, pushInfo, askApproval } = useUiActions();
+  const { pushError, askApproval } = useUiActions();
+  /** The project whose run (started here) uses the scripted stand-in agent. */
+  const [standInOf, setStandInOf] = useState<string | null>(null);
   const { sequential, budget } = useUiState();
 
   /** A control answered `no_active_run`: the run is over though its end was not seen here. */
@@ -57,8 +54,9 @@ export function useRunControls(projectId: string | null) {
     const id = projectId;
     logs.clear();
     dispatch({ kind: "start_requested", projectId: id });
+    setStandInOf(null);
     startRun(id, sequential, parseBudget(budget)).then((started) => {
-      if (started.stand_in) pushInfo(STAND_IN_NOTICE);
+      if (started.stand_in) setStandInOf(id);
     }, (reason: unknown) => {
       dispatch({ kind: "start_failed", projectId: id });
       const error = toErrorDto(reason);
@@ -73,7 +71,7 @@ export function useRunControls(projectId: string | null) {
       pushError(error);
       if (error.code === "run_in_progress") void rereadRunState(client, id);
     });
-  }, [projectId, sequential, budget, logs, dispatch, pushError, pushInfo, askApproval, client]);
+  }, [projectId, sequential, budget, logs, dispatch, pushError, askApproval, client]);
 
   const pause = useCallback(() => {
     if (projectId === null) return;
@@ -105,7 +103,7 @@ export function useRunControls(projectId: string | null) {
 
   /** Sends a command to the project's run; settles once it was taken or its refusal reported. */
   const toRun = useCallback(
-    (send: (id: string) => Promise<null>): Promise<void> => {
+    (send: (id: string) => Promise<unknown>): Promise<void> => {
       if (projectId === null) return Promise.resolve();
       const id = projectId;
       return send(id).then(noop, (reason: unknown) => lostRun(id, reason));
@@ -117,5 +115,6 @@ export function useRunControls(projectId: string | null) {
   const retryLanding = useCallback((taskId: string) => toRun((id) => retryMerge(id, taskId)), [toRun]);
   const landNow = useCallback((taskId: string) => toRun((id) => mergeNow(id, taskId)), [toRun]);
 
-  return { start, pause, resume, cancel, goSequential, retry, retryLanding, landNow };
+  const standIn = projectId !== null && standInOf === projectId;
+  return { start, pause, resume, cancel, goSequential, retry, retryLanding, landNow, standIn };
 }

@@ -33,13 +33,15 @@ pub enum RunAction {
 }
 
 /// What a status move did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum StatusMove {
     /// The task is in `status` now (stored; the plan was rebuilt when the set of done tasks changed).
     Applied { status: TaskStatus },
     /// The move is a command for the active run, which reports the outcome through its events.
     SentToRun { action: RunAction },
+    /// No run was going: the move started a run of its own for it (`run_id`), which reports through its events.
+    Started { action: RunAction, run_id: String },
 }
 
 /// What a status move means, decided from the tasks alone.
@@ -183,7 +185,7 @@ async fn refuse_unlanded(db: &Db, project_id: &str, task_id: &str) -> CoreResult
     Err(CoreError::MoveRefused {
         reason: format!(
             "`{task_id}` has {ahead} commit(s) on `{}` that are not on the target: land them through the merge gate \
-             with `yokeflow land {task_id}` (or drop it on Done while a run goes), or move it to Backlog to run it \
+             (drop it on Done, or `yokeflow land {task_id}`), or move it to Backlog to run it \
              again",
             row.branch
         ),

@@ -209,25 +209,32 @@ describe("LogPane", () => {
     expect(within(panel).getByRole("button", { name: "Split" })).toHaveAttribute("aria-pressed", "true");
   });
 
-  it("offers Retry and Retry merge for a task in review during a run only", async () => {
+  it("offers Retry and Retry merge for a task in review, with a run going or not", async () => {
     const review = task("a", { title: "Cart API", status: "review", review_reason: "merge conflict in src/cart.ts" });
     const { rerender, props } = renderPane({ task: review });
     expect(screen.getByTestId("log-review-reason")).toHaveTextContent("merge conflict in src/cart.ts");
-    expect(screen.queryByTestId("retry-task")).not.toBeInTheDocument();
-
-    rerender(<LogPane {...props} runActive />);
     const user = userEvent.setup();
+    // No run going: the core starts a run of its own for the action.
     await user.click(screen.getByTestId("retry-task"));
     await user.click(screen.getByTestId("retry-merge"));
-    expect(props.onRetry).toHaveBeenCalledWith("a");
-    expect(props.onRetryMerge).toHaveBeenCalledWith("a");
+    expect(props.onRetry).toHaveBeenCalledTimes(1);
+    expect(props.onRetryMerge).toHaveBeenCalledTimes(1);
+
+    rerender(<LogPane {...props} runActive />);
+    await user.click(screen.getByTestId("retry-task"));
+    await user.click(screen.getByTestId("retry-merge"));
+    expect(props.onRetry).toHaveBeenLastCalledWith("a");
+    expect(props.onRetryMerge).toHaveBeenLastCalledWith("a");
+    expect(props.onRetry).toHaveBeenCalledTimes(2);
     expect(screen.queryByTestId("merge-now")).not.toBeInTheDocument();
     await user.click(screen.getByTestId("open-folder"));
     expect(props.onOpenFolder).toHaveBeenCalledWith("a");
   });
 
   it("offers Merge now for a task in progress during a run, naming its lane as the run does", async () => {
-    const { props } = renderPane({ task: task("a", { status: "in_progress" }), slot: 1, laneNames: ["lane-a", "lane-b"], runActive: true });
+    const { props, rerender } = renderPane({ task: task("a", { status: "in_progress" }), slot: 1, laneNames: ["lane-a", "lane-b"] });
+    expect(screen.queryByTestId("merge-now")).not.toBeInTheDocument();
+    rerender(<LogPane {...props} runActive />);
     expect(screen.getByTestId("log-pane")).toHaveTextContent("lane-b");
     await userEvent.setup().click(screen.getByTestId("merge-now"));
     expect(props.onMergeNow).toHaveBeenCalledWith("a");

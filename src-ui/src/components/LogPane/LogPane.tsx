@@ -136,7 +136,7 @@ export function LogPane({
             {lastSession !== undefined && lastSession.suggested_rules.length > 0 && (
               <AllowTools projectId={projectId} rules={lastSession.suggested_rules} onError={onError} />
             )}
-            {runActive && <RunActions key={task.id} task={task} {...commands} />}
+            <RunActions key={task.id} task={task} runActive={runActive} {...commands} />
             <ToolRules projectId={projectId} onError={onError} />
             <FeedbackForm projectId={projectId} taskId={task.id} onError={onError} />
             <div className={styles.logPaneActions}>
@@ -365,9 +365,12 @@ function DeleteTaskButton({
   );
 }
 
-/** The run commands that fit the task's column: Retry and Retry merge in Review, Merge now in progress. */
-function RunActions({ task, onRetry, onRetryMerge, onMergeNow }: TaskCommands & { task: Task }) {
-  if (task.status !== "review" && task.status !== "in_progress") return null;
+/**
+ * The run commands that fit the task's column: Retry and Retry merge in Review (taken by the run going, else by a
+ * run of their own), Merge now in progress (during a run).
+ */
+function RunActions({ task, runActive, onRetry, onRetryMerge, onMergeNow }: TaskCommands & { task: Task; runActive: boolean }) {
+  if (task.status !== "review" && !(task.status === "in_progress" && runActive)) return null;
   return (
     <div className={styles.logPaneActions} role="group" aria-label="Run commands">
       {task.status === "review" ? (
@@ -375,7 +378,7 @@ function RunActions({ task, onRetry, onRetryMerge, onMergeNow }: TaskCommands & 
           <RequestButton
             testId="retry-task"
             className="button small"
-            title="Send it back to the run's queue: its agent works on it again"
+            title="Its agent works on it again: in the run going, else in a run of its own"
             onRequest={() => onRetry(task.id)}
           >
             Retry
@@ -383,7 +386,7 @@ function RunActions({ task, onRetry, onRetryMerge, onMergeNow }: TaskCommands & 
           <RequestButton
             testId="retry-merge"
             className="button small"
-            title="Land its kept branch again through the merge gate, e.g. after you fixed it by hand"
+            title="Land its kept branch again through the merge gate (e.g. after you fixed it by hand), without its agent"
             onRequest={() => onRetryMerge(task.id)}
           >
             Retry merge

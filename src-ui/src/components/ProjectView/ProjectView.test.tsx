@@ -7,7 +7,7 @@ import type { Board, CardEdit, DraftPreview, ErrorDto, ExecutionPlan, ProjectSet
 import { queryKeys } from "../../queries";
 import { board, executionPlan, project, summary, task } from "../../test/fixtures";
 import { renderWithStores } from "../../test/render";
-import { STAND_IN_NOTICE } from "../../hooks/useRunControls";
+import { STAND_IN_NOTICE } from "../RunToolbar/RunToolbar";
 import { useUiState } from "../../uiStore";
 import { Toasts } from "../Toasts/Toasts";
 import { ProjectView } from "./ProjectView";
@@ -187,8 +187,10 @@ describe("ProjectView", () => {
     );
     await screen.findAllByTestId("task-card");
     await user.click(screen.getByTestId("start-run"));
-    await waitFor(() => expect(screen.getByTestId("toast")).toHaveTextContent(STAND_IN_NOTICE));
-    expect(screen.getByTestId("toast")).toHaveAttribute("data-error-code", "info");
+    const standIn = await screen.findByTestId("run-stand-in");
+    expect(standIn).toHaveTextContent("stand-in agent, not an AI");
+    expect(standIn).toHaveAttribute("title", STAND_IN_NOTICE);
+    expect(screen.getByTestId("run-status")).toContainElement(standIn);
     expect(callsOf("start_run")).toEqual([{ projectId: "p1", sequential: false, maxCostUsd: null }]);
   });
 
@@ -208,7 +210,8 @@ describe("ProjectView", () => {
     await act(async () => {
       await invokeMock.mock.results.at(-1)?.value;
     });
-    expect(screen.queryByTestId("toast")).not.toBeInTheDocument();
+    expect(screen.getByTestId("run-status")).toHaveAttribute("data-state", "running");
+    expect(screen.queryByTestId("run-stand-in")).not.toBeInTheDocument();
   });
 
   it("opens the project's settings on the Settings tab, and says when they are saved", async () => {

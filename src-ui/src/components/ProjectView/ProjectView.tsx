@@ -213,6 +213,7 @@ export function ProjectView({ projectId, summary, projectsBusy }: Props) {
           total={total}
           onSequentialChange={setSequential}
           onStart={run.start}
+          standIn={run.standIn}
           onPause={run.pause}
           onResume={run.resume}
           onCancel={run.cancel}

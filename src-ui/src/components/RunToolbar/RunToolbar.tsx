@@ -5,6 +5,11 @@ import type { RunPhase } from "../../runStore";
 import { RequestButton } from "../RequestButton/RequestButton";
 import styles from "./RunToolbar.module.css";
 
+/** What the run's status says when the demo's run uses YokeFlow's scripted stand-in instead of an AI agent. */
+export const STAND_IN_NOTICE =
+  "This run uses YokeFlow's scripted stand-in agent, not an AI: no agent is set and Claude Code is not installed. " +
+  "It edits the files each task names and commits. Choose an agent in Settings to run a real one.";
+
 type Props = {
   phase: RunPhase;
   /** `parallel` or `sequential` (asked for, fallen back to, or forced during the run); null when not known. */
@@ -26,6 +31,8 @@ type Props = {
   onCancel: () => void;
   /** Turns the running run sequential; settles once the core took the order or refused it. */
   onForceSequential: () => Promise<unknown>;
+  /** The run uses YokeFlow's scripted stand-in agent, not an AI (the demo without Claude Code). */
+  standIn?: boolean;
 };
 
 /** What the status pill says, its `data-state` (`starting` shows as running) and its colour. */
@@ -58,6 +65,11 @@ function RunToolbarInner(props: Props) {
         <span className={styles.runStatusDot} aria-hidden="true" />
         {pill.label}
         {runSequential && <span className={styles.runStatusMode}>sequential</span>}
+        {active && props.standIn === true && (
+          <span className={styles.runStatusMode} data-testid="run-stand-in" title={STAND_IN_NOTICE}>
+            stand-in agent, not an AI
+          </span>
+        )}
         {total > 0 && (
           <span className={styles.runProgress} data-testid="run-progress">
             {done}/{total} done

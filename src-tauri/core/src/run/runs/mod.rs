@@ -65,6 +65,16 @@ pub enum FeedbackRoute {
     Started { run_id: String },
 }
 
+/// Where a Review action went ([`Runs::retry_task`], [`Runs::retry_merge`]).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, ts_rs::TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ActionRoute {
+    /// This process's run of the project took it.
+    SentToRun,
+    /// No run of the project was going: a run of its own started for the task.
+    Started { run: RunStarted },
+}
+
 /// A request with every option decided: what the run will do, before it starts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResolvedRun {
@@ -345,13 +355,52 @@ impl Runs {
         self.command(project_id, RunHandle::force_sequential)
     }
 
-    pub fn retry_task(&self, project_id: &str, task_id: &str) -> CoreResult<()> {
-        self.command(project_id, |h| h.retry_task(task_id))
+    /// A Review task's agent works on it again: this process's run of the project takes it, else a run of its own
+    /// (the task back in the Backlog first, as a move by hand would put it, its kept branch continued). Nothing
+    /// changes when that run cannot start (the task stays in Review) or the move back is refused (`move_refused`).
+    pub async fn retry_task(&self, project_id: &str, task_id: &str) -> CoreResult<ActionRoute> {
+        if self.handle(project_id).is_some() {
+            self.command(project_id, |h| h.retry_task(task_id))?;
+            return Ok(ActionRoute::SentToRun);
+        }
+        let task = self.review_task(project_id, task_id, "retried").await?;
+        self.set_task_status(project_id, task_id, TaskStatus::Backlog).await?;
+        let request = RunRequest { only_tasks: Some(vec![task_id.to_string()]), ..RunRequest::default() };
+        match self.start(project_id, request).await {
+            Ok(started) => Ok(ActionRoute::Started { run: started.summary() }),
+            Err(e) => {
+                let (db, reason) = (self.db(), task.review_reason.as_deref());
+                crate::store::tasks::set_status(db, project_id, task_id, task.status, reason).await?;
+                Err(e)
+            }
+        }
     }
 
-    /// Lands a Review task's kept branch again through the gate, without its agent.
-    pub fn retry_merge(&self, project_id: &str, task_id: &str) -> CoreResult<()> {
-        self.command(project_id, |h| h.retry_merge(task_id))
+    /// Lands a Review task's kept branch again through the gate, without its agent: in this process's run of the
+    /// project, else in a run of its own ([`Runs::land`]).
+    pub async fn retry_merge(&self, project_id: &str, task_id: &str) -> CoreResult<ActionRoute> {
+        if self.handle(project_id).is_some() {
+            self.command(project_id, |h| h.retry_merge(task_id))?;
+            return Ok(ActionRoute::SentToRun);
+        }
+        let started = self.land(project_id, &[task_id.to_string()], RunRequest::default()).await?;
+        Ok(ActionRoute::Started { run: started.summary() })
+    }
+
+    /// The task, when it is in Review; else `invalid_input` saying it cannot be `what`.
+    async fn review_task(&self, project_id: &str, task_id: &str, what: &str) -> CoreResult<crate::model::Task> {
+        let all = crate::store::tasks::list(self.db(), project_id).await?;
+        let task = all
+            .into_iter()
+            .find(|t| t.id == task_id)
+            .ok_or_else(|| CoreError::NotFound { what: "task", id: task_id.to_string() })?;
+        if task.status != TaskStatus::Review {
+            return Err(CoreError::InvalidInput(format!(
+                "`{task_id}` cannot be {what}: it is in {}, not in Review",
+                task.status.label()
+            )));
+        }
+        Ok(task)
     }
 
     /// Stops a running task's agent, commits what it left and sends its branch to the gate now.
@@ -395,6 +444,17 @@ impl Runs {
         to: TaskStatus,
     ) -> CoreResult<(StatusMove, Option<String>)> {
         let run = self.handle(project_id);
+        if run.is_none() && to == TaskStatus::Done {
+            // A Review task with a kept branch dropped on Done lands it through the gate, in a run of its own.
+            let all = crate::store::tasks::list(self.db(), project_id).await?;
+            let in_review = all.iter().any(|t| t.id == task_id && t.status == TaskStatus::Review);
+            let kept = crate::store::records::open_worktree_of(self.db(), project_id, task_id).await?.is_some();
+            if in_review && kept {
+                let started = self.land(project_id, &[task_id.to_string()], RunRequest::default()).await?;
+                let (action, run_id) = (overrides::RunAction::RetryMerge, started.run_id.clone());
+                return Ok((StatusMove::Started { action, run_id }, None));
+            }
+        }
         let (decision, replanned) = overrides::set_status(self.db(), project_id, task_id, to, run.is_some()).await?;
         let moved = match decision {
             StatusDecision::Unchanged | StatusDecision::Apply => StatusMove::Applied { status: to },
