@@ -52,6 +52,7 @@ function backend(overrides: Partial<Backend> = {}): Backend {
       case "get_plan":
         return Promise.resolve(state.plan);
       case "start_run":
+        return Promise.resolve({ run_id: "r1", project_id: "p1", mode: "parallel", workers: 2, agent: ["claude"], stand_in: false, test_command: null });
       case "open_worktree":
       case "open_task_log":
         return Promise.resolve(null);
