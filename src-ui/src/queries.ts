@@ -96,6 +96,8 @@ export function useTaskDiffQuery(projectId: string | null, taskId: string | null
     queryFn: projectId === null || taskId === null || !enabled ? skipToken : () => taskDiff(projectId, taskId),
     // A diff is read afresh each time the tab opens: the worktree may have changed with no event (a person's edit).
     refetchOnMount: "always",
+    // The diff panel says why there is no diff (`not_found`: no work yet) or what failed: no toast besides.
+    meta: { toast: false },
   });
 }
 

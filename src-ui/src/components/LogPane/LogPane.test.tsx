@@ -5,7 +5,10 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { ErrorDto, SessionLog, TaskFileIssue, TaskLog } from "../../bindings";
 import { LogStore, type LogItem } from "../../runStore";
 import { board, task } from "../../test/fixtures";
-import { renderWithClient } from "../../test/render";
+import { useQueryErrorToasts } from "../../hooks/useQueryErrorToasts";
+import { renderWithClient, renderWithStores } from "../../test/render";
+import { useUiState } from "../../uiStore";
+import { Toasts } from "../Toasts/Toasts";
 import { LogPane } from "./LogPane";
 
 const invokeMock = vi.hoisted(() => vi.fn());
@@ -192,6 +195,42 @@ describe("LogPane", () => {
     expect(invokeMock).toHaveBeenCalledWith("send_feedback", { projectId: "p1", taskId: "a", remark: "Also handle the empty cart" });
     expect(await screen.findByTestId("feedback-sent")).toHaveTextContent("a run of its own started");
     expect(screen.getByTestId("feedback-text")).toHaveValue("");
+  });
+
+  it("says a task without work has no diff yet, with no error toast besides", async () => {
+    const answer = invokeMock.getMockImplementation()!;
+    invokeMock.mockImplementation((command: string, args: Record<string, unknown>): Promise<unknown> =>
+      command === "task_diff"
+        ? Promise.reject({ code: "not_found", message: "work of task `a` not found" })
+        : (answer(command, args) as Promise<unknown>),
+    );
+    function WithToasts() {
+      useQueryErrorToasts();
+      return <Toasts toasts={useUiState().toasts} onDismiss={() => {}} />;
+    }
+    const props: Props = {
+      projectId: "p1",
+      task: task("a"),
+      columns: board([]).columns,
+      logs: new LogStore(),
+      slot: undefined,
+      runActive: false,
+      onRetry: vi.fn(() => Promise.resolve()),
+      onRetryMerge: vi.fn(() => Promise.resolve()),
+      onMergeNow: vi.fn(() => Promise.resolve()),
+      onOpenFolder: vi.fn(),
+      onError: vi.fn(),
+      onClose: vi.fn(),
+    };
+    renderWithStores(
+      <>
+        <LogPane {...props} />
+        <WithToasts />
+      </>,
+    );
+    await userEvent.setup().click(screen.getByTestId("tab-diff"));
+    expect(await screen.findByText("No work to show yet: its agent has not started.")).toBeInTheDocument();
+    expect(screen.queryByTestId("toast")).not.toBeInTheDocument();
   });
 
   it("shows the diff from the core, unified or split, with syntax colours", async () => {
