@@ -10,6 +10,36 @@ const INFO: Record<Toast["tone"], string | undefined> = { error: undefined, info
 
 type Props = { toasts: readonly Toast[]; onDismiss: (id: number) => void };
 
+/** What a toast's heading says, by the core's error code: words, not the code (kept in `data-error-code`). */
+const HEADINGS: Record<string, string> = {
+  info: "Done",
+  warning: "Warning",
+  invalid_task_file: "The tasks file has problems",
+  not_found: "Not found",
+  not_a_repository: "Not a git repository",
+  project_not_registered: "Not a project yet",
+  invalid_input: "Check the input",
+  database: "Database error",
+  git: "Git error",
+  io: "File error",
+  unmerged_work: "Unmerged work",
+  unresolved_conflicts: "Unresolved conflicts",
+  target_contended: "The target moved",
+  agent_not_found: "Agent not installed",
+  test_command_not_found: "Test command not installed",
+  run_incomplete: "The run did not finish",
+  run_in_progress: "A run is going",
+  no_active_run: "No run is going",
+  command_not_approved: "Needs your approval",
+  move_refused: "Move refused",
+  refused_in_agent_session: "Refused inside an agent's session",
+};
+
+/** The heading of a toast with `code`: its words, "Plan problem" for a plan's, else a plain "Error". */
+export function toastHeading(code: string): string {
+  return HEADINGS[code] ?? (code.startsWith("plan_") ? "Plan problem" : "Error");
+}
+
 /** Errors and news, newest last, each until dismissed. */
 export function Toasts({ toasts, onDismiss }: Props) {
   return (
@@ -24,7 +54,9 @@ export function Toasts({ toasts, onDismiss }: Props) {
           data-error-code={error.code}
         >
           <div className={styles.toastText}>
-            <span className={styles.toastCode}>{error.code}</span>
+            <span className={styles.toastCode} title={error.code}>
+              {toastHeading(error.code)}
+            </span>
             <span className={styles.toastMessage} data-testid="toast-message">{error.message}</span>
           </div>
           <button type="button" className={styles.toastClose} data-testid="toast-dismiss" aria-label="Dismiss" onClick={() => onDismiss(id)}>
