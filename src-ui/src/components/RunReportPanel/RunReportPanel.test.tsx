@@ -75,6 +75,15 @@ describe("RunReportPanel", () => {
     expect(screen.getByTestId("report-settings-changed")).toHaveTextContent(/^Changed during the run: test_command$/);
   });
 
+  it("gives no merge success rate for a run that merged nothing (a cancelled one)", () => {
+    const { rerender } = render(
+      <RunReportPanel report={report({ auto_merged: 0, sent_to_review: 0, merge_success_rate: 1 })} onDismiss={() => {}} />,
+    );
+    expect(screen.getByTestId("merge-success-rate")).toHaveTextContent(/^no merges$/);
+    rerender(<RunReportPanel report={report({ auto_merged: 3, sent_to_review: 1, merge_success_rate: 0.75 })} onDismiss={() => {}} />);
+    expect(screen.getByTestId("merge-success-rate")).toHaveTextContent(/^75%$/);
+  });
+
   it("shows what the agents cost, and a spent budget", () => {
     const { rerender } = render(<RunReportPanel report={report()} onDismiss={() => {}} />);
     expect(screen.queryByTestId("report-cost")).not.toBeInTheDocument();

@@ -59,7 +59,11 @@ function RunReportPanelInner({ report, onDismiss }: Props) {
           )}
         </Stat>
         <Stat label="Merge success rate" testId="merge-success-rate">
-          {formatPercent(report.merge_success_rate)}
+          {report.auto_merged + report.sent_to_review === 0 ? (
+            <span className={styles.statNote}>no merges</span>
+          ) : (
+            formatPercent(report.merge_success_rate)
+          )}
         </Stat>
         <Stat label="Expertise reuse" testId="report-expertise">
           <Reuse stats={report.expertise_reuse} />
