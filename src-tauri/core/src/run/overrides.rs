@@ -92,7 +92,7 @@ pub fn decide_status(all: &[Task], task_id: &str, to: TaskStatus, run_active: bo
     }
     if to == TaskStatus::InProgress {
         return Err(format!(
-            "`{task_id}` cannot be put In Progress by hand: a run starts it once its dependencies are done (press Start)"
+            "`{task_id}` cannot be put In Progress by hand: a run starts it once its dependencies are done (press Start run)"
         ));
     }
     if to == TaskStatus::Done {
