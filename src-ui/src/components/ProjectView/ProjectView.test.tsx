@@ -176,6 +176,14 @@ describe("ProjectView", () => {
     expect(screen.getByTestId("board")).toBeInTheDocument();
   });
 
+  it("offers neither a run nor a plan for a project with no tasks", async () => {
+    backend({ board: board([], p1) });
+    renderView();
+    expect(await screen.findByTestId("empty-board")).toBeInTheDocument();
+    expect(screen.getByTestId("start-run")).toBeDisabled();
+    expect(screen.getByTestId("rebuild-plan")).toBeDisabled();
+  });
+
   it("says plainly when the run uses the scripted stand-in agent instead of an AI", async () => {
     backend({ standIn: true });
     const user = userEvent.setup();

@@ -102,7 +102,7 @@ export function ProjectView({ projectId, summary, projectsBusy }: Props) {
   if (board !== null) {
     content = (
       <>
-        <PlanStrip plan={plan} building={tasks.buildingPlan} disabled={runActive} onRebuild={tasks.rebuildPlan} />
+        <PlanStrip plan={plan} building={tasks.buildingPlan} disabled={runActive || total === 0} onRebuild={tasks.rebuildPlan} />
         {live?.report != null && <RunReportPanel report={live.report} onDismiss={dismissReport} />}
         <ViewTabs view={ui.view} onChange={setView} />
         <div className={styles.workspace}>
@@ -204,7 +204,7 @@ export function ProjectView({ projectId, summary, projectsBusy }: Props) {
         <RunToolbar
           phase={phase}
           mode={live?.mode ?? null}
-          ready={board !== null}
+          ready={board !== null && total > 0}
           cancelling={live?.cancelling ?? false}
           sequential={ui.sequential}
           budget={ui.budget}
