@@ -105,8 +105,9 @@ beforeEach(() => {
   });
 });
 
-function renderPane(overrides: Partial<Props> = {}) {
-  const props: Props = {
+/** A pane's props: task `a`, no run going, every callback a mock. */
+function paneProps(overrides: Partial<Props> = {}): Props {
+  return {
     projectId: "p1",
     task: task("a", { title: "Cart API", description: "Add the cart endpoints" }),
     columns: board([]).columns,
@@ -121,6 +122,10 @@ function renderPane(overrides: Partial<Props> = {}) {
     onClose: vi.fn(),
     ...overrides,
   };
+}
+
+function renderPane(overrides: Partial<Props> = {}) {
+  const props = paneProps(overrides);
   return { ...renderWithClient(<LogPane {...props} />), props };
 }
 
@@ -208,23 +213,9 @@ describe("LogPane", () => {
       useQueryErrorToasts();
       return <Toasts toasts={useUiState().toasts} onDismiss={() => {}} />;
     }
-    const props: Props = {
-      projectId: "p1",
-      task: task("a"),
-      columns: board([]).columns,
-      logs: new LogStore(),
-      slot: undefined,
-      runActive: false,
-      onRetry: vi.fn(() => Promise.resolve()),
-      onRetryMerge: vi.fn(() => Promise.resolve()),
-      onMergeNow: vi.fn(() => Promise.resolve()),
-      onOpenFolder: vi.fn(),
-      onError: vi.fn(),
-      onClose: vi.fn(),
-    };
     renderWithStores(
       <>
-        <LogPane {...props} />
+        <LogPane {...paneProps({ task: task("a") })} />
         <WithToasts />
       </>,
     );

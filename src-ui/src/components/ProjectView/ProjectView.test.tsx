@@ -138,6 +138,16 @@ function renderView() {
   return renderWithStores(<ProjectView projectId="p1" summary={summary(p1, 3, 0)} projectsBusy={false} />);
 }
 
+/** The view with the UI store's toasts shown beside it, as App shows them. */
+function renderViewWithToasts() {
+  return renderWithStores(
+    <>
+      <ProjectView projectId="p1" summary={summary(p1, 3, 0)} projectsBusy={false} />
+      <ShownToasts />
+    </>,
+  );
+}
+
 describe("ProjectView", () => {
   beforeEach(() => {
     invokeMock.mockReset();
@@ -187,12 +197,7 @@ describe("ProjectView", () => {
   it("says plainly when the run uses the scripted stand-in agent instead of an AI", async () => {
     backend({ standIn: true });
     const user = userEvent.setup();
-    renderWithStores(
-      <>
-        <ProjectView projectId="p1" summary={summary(p1, 3, 0)} projectsBusy={false} />
-        <ShownToasts />
-      </>,
-    );
+    renderView();
     await screen.findAllByTestId("task-card");
     await user.click(screen.getByTestId("start-run"));
     const standIn = await screen.findByTestId("run-stand-in");
@@ -205,12 +210,7 @@ describe("ProjectView", () => {
   it("says nothing of a stand-in when a real agent runs", async () => {
     backend();
     const user = userEvent.setup();
-    renderWithStores(
-      <>
-        <ProjectView projectId="p1" summary={summary(p1, 3, 0)} projectsBusy={false} />
-        <ShownToasts />
-      </>,
-    );
+    renderView();
     await screen.findAllByTestId("task-card");
     await user.click(screen.getByTestId("start-run"));
     await waitFor(() => expect(callsOf("start_run")).toHaveLength(1));
@@ -225,12 +225,7 @@ describe("ProjectView", () => {
   it("opens the project's settings on the Settings tab, and says when they are saved", async () => {
     const state = backend();
     const user = userEvent.setup();
-    renderWithStores(
-      <>
-        <ProjectView projectId="p1" summary={summary(p1, 3, 0)} projectsBusy={false} />
-        <ShownToasts />
-      </>,
-    );
+    renderViewWithToasts();
     await screen.findAllByTestId("task-card");
     expect(screen.queryByTestId("settings-panel")).not.toBeInTheDocument();
     expect(callsOf("get_settings")).toEqual([]);
@@ -407,12 +402,7 @@ describe("ProjectView", () => {
   it("drafts from the Backlog's head; accepting closes the dialog, reads the board again and says what was imported", async () => {
     backend();
     const user = userEvent.setup();
-    renderWithStores(
-      <>
-        <ProjectView projectId="p1" summary={summary(p1, 3, 0)} projectsBusy={false} />
-        <ShownToasts />
-      </>,
-    );
+    renderViewWithToasts();
     await screen.findAllByTestId("task-card");
     // Only the Backlog offers it.
     expect(screen.getAllByTestId("draft-tasks")).toHaveLength(1);
@@ -440,12 +430,7 @@ describe("ProjectView", () => {
   it("edits the task of the log pane, and shows a plan that could not be rebuilt", async () => {
     backend({ planWarning: "dependency cycle: a -> c -> a" });
     const user = userEvent.setup();
-    renderWithStores(
-      <>
-        <ProjectView projectId="p1" summary={summary(p1, 3, 0)} projectsBusy={false} />
-        <ShownToasts />
-      </>,
-    );
+    renderViewWithToasts();
     await screen.findAllByTestId("task-card");
     await user.click(screen.getByRole("button", { name: "Search box" }));
     await user.click(screen.getByTestId("edit-task"));
