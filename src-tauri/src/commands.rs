@@ -13,7 +13,7 @@ use yokeflow_core::model::{Board, Project, ProjectSummary, TaskStatus};
 use yokeflow_core::plan::ExecutionPlan;
 use yokeflow_core::run::draft::{Accepted, DraftPreview, DraftRequest};
 use yokeflow_core::run::overrides::{Discarded, StatusMove};
-use yokeflow_core::run::runs::ActiveRunState;
+use yokeflow_core::run::runs::RunSnapshot;
 use yokeflow_core::run::runs::{ActionRoute, FeedbackRoute, RunRequest, RunStarted};
 use yokeflow_core::store::approvals::{self, ProjectCommand};
 use yokeflow_core::tasks::cards::{self, CardEdit, CardResult};
@@ -222,9 +222,10 @@ pub async fn approve_commands(
     approvals::approve_shown_of(&state.db, &project_id, &commands).await.map_err(dto)
 }
 
+/// The project's run as the window shows it: the live one, else the last one that ended (`null`: none yet).
 #[tauri::command]
-pub fn run_state(state: State<'_, AppState>, project_id: String) -> ActiveRunState {
-    ActiveRunState::of(state.runs.snapshot(&project_id).as_ref())
+pub fn run_view(state: State<'_, AppState>, project_id: String) -> Option<RunSnapshot> {
+    state.runs.view(&project_id)
 }
 
 #[tauri::command]

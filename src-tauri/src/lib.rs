@@ -74,7 +74,7 @@ mod app {
                 crate::commands::start_run,
                 crate::commands::pending_commands,
                 crate::commands::approve_commands,
-                crate::commands::run_state,
+                crate::commands::run_view,
                 crate::commands::pause_run,
                 crate::commands::resume_run,
                 crate::commands::cancel_run,

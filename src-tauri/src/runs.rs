@@ -1,5 +1,6 @@
-//! Forwards the core's run service to the window: every run event goes to the webview as `yokeflow://event` and
-//! through the notifier to the desktop, and every change of the live runs' snapshot refreshes the tray. The runs
+//! Forwards the core's run service to the window: every run event goes to the webview as `yokeflow://event` (with
+//! its project) and through the notifier to the desktop, every run's snapshot that changed goes to the webview as
+//! `yokeflow://run`, and every change of the live runs refreshes the tray. The runs
 //! themselves (registry, control, snapshot) are the core's [`yokeflow_core::run::runs::Runs`].
 
 use std::collections::HashMap;
@@ -14,10 +15,13 @@ use yokeflow_core::{plan::planner, store::tasks};
 /// The webview event every core event is forwarded on.
 pub const EVENT: &str = yokeflow_core::bindings::channels::EVENT;
 
+/// The webview event every changed run snapshot is sent on.
+pub const RUN: &str = yokeflow_core::bindings::channels::RUN;
+
 /// Sent to the webview when it missed events (a burst it could not keep up with): it re-reads what it shows.
 pub const RESYNC: &str = yokeflow_core::bindings::channels::RESYNC;
 
-/// Starts the two forwarders; they live as long as the app.
+/// Starts the three forwarders; they live as long as the app.
 pub fn forward(app: &AppHandle, runs: &Runs) {
     let (events_app, db, mut events) = (app.clone(), runs.db().clone(), runs.subscribe());
     tauri::async_runtime::spawn(async move {
@@ -51,10 +55,26 @@ pub fn forward(app: &AppHandle, runs: &Runs) {
             if ended {
                 notifiers.remove(&ev.project_id);
             }
-            let _ = events_app.emit(EVENT, &ev.event);
+            let _ = events_app.emit(EVENT, &ev);
             if ended {
                 // The tasks file may have changed while the run owned the tasks.
                 crate::tasks_sync::after_run(&events_app, &db, &ev.project_id).await;
+            }
+        }
+    });
+    let (views_app, mut views) = (app.clone(), runs.subscribe_views());
+    tauri::async_runtime::spawn(async move {
+        loop {
+            match views.recv().await {
+                Ok(view) => {
+                    let _ = views_app.emit(RUN, &view);
+                }
+                Err(RecvError::Lagged(missed)) => {
+                    // The window re-reads each run's snapshot (and the rest) when it resyncs.
+                    tracing::warn!("the window missed {missed} run snapshots; it resyncs");
+                    let _ = views_app.emit(RESYNC, missed);
+                }
+                Err(RecvError::Closed) => break,
             }
         }
     });

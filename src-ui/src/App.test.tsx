@@ -25,8 +25,8 @@ function backend(initial: ProjectSummary[], boards: Record<string, Board>) {
         const found = boards[id];
         return found ? Promise.resolve(found) : Promise.reject({ code: "not_found", message: `project \`${id}\` not found` });
       }
-      case "run_state":
-        return Promise.resolve({ active: false, paused: false });
+      case "run_view":
+        return Promise.resolve(null);
       case "get_plan":
         return Promise.resolve(null);
       case "add_project": {

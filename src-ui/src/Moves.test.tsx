@@ -7,7 +7,7 @@ import userEvent, { type UserEvent } from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { App } from "./App";
 import type { Board, ErrorDto, ExecutionPlan, StatusMove } from "./bindings";
-import { board, executionPlan, project, runStarted, summary, task } from "./test/fixtures";
+import { board, executionPlan, lane as laneOf, lanes, project, runSnapshot, summary, task } from "./test/fixtures";
 import { installEventBus, type EventBus } from "./test/events";
 import { boardLayout, installLayout, lanesLayout } from "./test/layout";
 import { renderWithClient } from "./test/render";
@@ -47,8 +47,8 @@ function backend(overrides: Partial<Backend> = {}): Backend {
         return Promise.resolve([summary(p1, 3, 0)]);
       case "get_board":
         return Promise.resolve(state.board);
-      case "run_state":
-        return Promise.resolve({ active: false, paused: false });
+      case "run_view":
+        return Promise.resolve(null);
       case "get_plan":
         return Promise.resolve(state.plan);
       case "start_run":
@@ -267,11 +267,8 @@ describe("a lane's open buttons", () => {
     expect(within(second).getByTestId("open-log")).toBeDisabled();
 
     await user.click(screen.getByTestId("start-run"));
-    bus.emit(
-      runStarted({ workers: 2 }),
-      { type: "task_status_changed", run_id: "r1", task_id: "b", status: "in_progress", reason: null, slot: 1 },
-      { type: "worktree_created", run_id: "r1", task_id: "b", slot: 1, branch: "yokeflow/b", path: "/wt/b", reattached: false },
-    );
+    const running = laneOf(1, { task_id: "b", busy: true, branch: "yokeflow/b", agent: { state: "running" } });
+    await bus.run(runSnapshot({ slots: [null, "b"], lanes: [laneOf(0), running] }));
     await user.click(within(lane("wt-2")).getByTestId("open-worktree"));
     await user.click(within(lane("wt-2")).getByTestId("open-log"));
     expect(callsOf("open_worktree")).toEqual([{ projectId: "p1", taskId: "b" }]);
@@ -279,10 +276,7 @@ describe("a lane's open buttons", () => {
     expect(within(lane("wt-1")).getByTestId("open-worktree")).toBeDisabled();
 
     // Merged: its worktree is gone, its log stays.
-    bus.emit(
-      { type: "merge_result", run_id: "r1", task_id: "b", result: "merged", detail: "abc" },
-      { type: "task_status_changed", run_id: "r1", task_id: "b", status: "done", reason: null, slot: null },
-    );
+    await bus.run(runSnapshot({ lanes: [laneOf(0), { ...running, busy: false, merge: "clean", merge_detail: "abc" }] }));
     expect(within(lane("wt-2")).getByTestId("open-worktree")).toBeDisabled();
     expect(within(lane("wt-2")).getByTestId("open-log")).toBeEnabled();
   });
@@ -294,14 +288,7 @@ describe("a lane's open buttons", () => {
     await renderApp();
     await user.click(screen.getByTestId("view-lanes"));
     await user.click(screen.getByTestId("start-run"));
-    bus.emit(runStarted({ workers: 2 }), {
-      type: "task_status_changed",
-      run_id: "r1",
-      task_id: "b",
-      status: "in_progress",
-      reason: null,
-      slot: 1,
-    });
+    await bus.run(runSnapshot({ slots: [null, "b"], lanes: [...lanes(1), laneOf(1, { task_id: "b", busy: true })] }));
     await user.click(within(lane("wt-2")).getByTestId("open-log"));
     const toast = await screen.findByTestId("toast");
     expect(toast).toHaveAttribute("data-error-code", "not_found");

@@ -1,4 +1,5 @@
-// The run as the window shows it: toolbar → commands, events → board, report and log pane.
+// The run as the window shows it: toolbar → commands; the core's run snapshots → toolbar, cards' slots and report;
+// the core's events → board re-reads and the log pane.
 import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 import { act, render, screen, waitFor, within } from "@testing-library/react";
@@ -7,8 +8,8 @@ import { StrictMode } from "react";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { App } from "./App";
 import { PlanStrip } from "./components/PlanStrip/PlanStrip";
-import type { Board, ExecutionPlan, ProjectCommand } from "./bindings";
-import { board, executionPlan, project, runStarted, summary, task } from "./test/fixtures";
+import type { Board, ExecutionPlan, ProjectCommand, RunSnapshot, TaskStatus } from "./bindings";
+import { board, executionPlan, project, runSnapshot, runStarted, summary, task } from "./test/fixtures";
 import { installEventBus, report, type EventBus } from "./test/events";
 import { renderWithClient } from "./test/render";
 
@@ -18,7 +19,8 @@ const invokeMock = vi.mocked(invoke);
 
 type Backend = {
   board: Board;
-  runState: { active: boolean; paused: boolean };
+  /** What `run_view` answers: the project's run as the core last folded it. */
+  run: RunSnapshot | null;
   plan: ExecutionPlan | null;
   /** Answers of the run commands, by command (default: null). */
   reject: Record<string, { code: string; message: string }>;
@@ -52,7 +54,7 @@ function backend(overrides: Partial<Backend> = {}): Backend {
       ],
       p1,
     ),
-    runState: { active: false, paused: false },
+    run: null,
     plan: null,
     reject: {},
     held: {},
@@ -69,8 +71,8 @@ function backend(overrides: Partial<Backend> = {}): Backend {
         return Promise.resolve([summary(p1, 3, 1)]);
       case "get_board":
         return Promise.resolve(state.board);
-      case "run_state":
-        return Promise.resolve(state.runState);
+      case "run_view":
+        return Promise.resolve(state.run);
       case "get_plan":
         return Promise.resolve(state.plan);
       case "build_plan":
@@ -87,6 +89,8 @@ function backend(overrides: Partial<Backend> = {}): Backend {
         delete state.reject["start_run"];
         return Promise.resolve(null);
       case "start_run":
+        // The core holds the run from now on, starting.
+        state.run = runSnapshot({ phase: "starting" });
         return Promise.resolve({ run_id: "r1", project_id: "p1", mode: "parallel", workers: 2, agent: ["claude"], stand_in: false, test_command: null });
       case "retry_task":
       case "retry_merge":
@@ -120,6 +124,27 @@ function cardIds(status: string) {
 
 const started = runStarted({ done_count: 1 });
 
+/** The core folded its run (the run `r1` of `p1`, running, unless `overrides` say otherwise) and sends it. */
+async function coreRun(state: Backend, overrides: Partial<RunSnapshot> = {}): Promise<RunSnapshot> {
+  const next = runSnapshot(overrides);
+  const run = { ...(state.run ?? next), phase: "running" as const, ...overrides, version: next.version };
+  state.run = run;
+  await bus.run(run);
+  return run;
+}
+
+/** The core stored a task's new status (and review reason): the next board read has it. */
+function stored(state: Backend, id: string, status: TaskStatus, reason: string | null = null) {
+  const tasks = state.board.tasks.map((t) => (t.id === id ? { ...t, status, review_reason: status === "review" ? reason : null } : t));
+  state.board = { ...state.board, tasks };
+}
+
+/** The core moved a task: stored, then its event (the window reads the board again). */
+function moved(state: Backend, id: string, status: TaskStatus, slot: number | null = null, reason: string | null = null) {
+  stored(state, id, status, reason);
+  bus.emit({ type: "task_status_changed", run_id: state.run?.run_id ?? "r1", task_id: id, status, reason, slot });
+}
+
 /** An answer the test settles itself. */
 function deferred() {
   let resolve: (value: null) => void = () => {};
@@ -138,7 +163,7 @@ async function renderApp() {
   renderWithClient(<App />);
   await screen.findAllByTestId("task-card");
   await waitFor(() => expect(bus.listenerCount()).toBe(1));
-  await waitFor(() => expect(callsOf("run_state")).toHaveLength(1));
+  await waitFor(() => expect(callsOf("run_view")).toHaveLength(1));
 }
 
 describe("run", () => {
@@ -183,7 +208,7 @@ describe("run", () => {
     await renderApp();
     const boards = callsOf("get_board").length;
     bus.resync();
-    await waitFor(() => expect(callsOf("run_state")).toHaveLength(2));
+    await waitFor(() => expect(callsOf("run_view")).toHaveLength(2));
     await waitFor(() => expect(callsOf("get_board").length).toBeGreaterThan(boards));
   });
 
@@ -259,30 +284,52 @@ describe("run", () => {
     expect(screen.getByTestId("start-run")).toBeDisabled();
     expect(screen.getByTestId("sequential")).toBeDisabled();
     expect(screen.getByTestId("run-status")).toHaveAttribute("data-state", "running");
+    // Once the start was answered, the run is what the core says it is.
+    await waitFor(() => expect(callsOf("run_view")).toHaveLength(2));
+    expect(screen.getByTestId("run-status")).toHaveAttribute("data-state", "running");
+    expect(screen.getByTestId("run-status")).toHaveTextContent("Starting…");
   });
 
   it("pauses, resumes and cancels the selected project's run", async () => {
-    backend();
+    const state = backend();
     const user = userEvent.setup();
     await renderApp();
     await user.click(screen.getByTestId("start-run"));
-    bus.emit(started);
+    await coreRun(state);
 
     await user.click(screen.getByTestId("pause-run"));
     expect(callsOf("pause_run")).toEqual([{ projectId: "p1" }]);
-    await waitFor(() => expect(screen.getByTestId("run-status")).toHaveAttribute("data-state", "paused"));
+    await coreRun(state, { phase: "paused" });
+    expect(screen.getByTestId("run-status")).toHaveAttribute("data-state", "paused");
     expect(screen.queryByTestId("pause-run")).not.toBeInTheDocument();
 
     await user.click(screen.getByTestId("resume-run"));
     expect(callsOf("resume_run")).toEqual([{ projectId: "p1" }]);
-    await waitFor(() => expect(screen.getByTestId("run-status")).toHaveAttribute("data-state", "running"));
+    await coreRun(state, { phase: "running" });
+    expect(screen.getByTestId("run-status")).toHaveAttribute("data-state", "running");
 
     await user.click(screen.getByTestId("cancel-run"));
     expect(callsOf("cancel_run")).toEqual([{ projectId: "p1" }]);
+    await coreRun(state, { phase: "cancelling" });
     expect(screen.getByTestId("cancel-run")).toBeDisabled();
-    bus.emit({ type: "run_finished", run_id: "r1", status: "cancelled", report: report({ status: "cancelled" }) });
+    expect(screen.getByTestId("cancel-run")).toHaveTextContent("Cancelling…");
+    await coreRun(state, { phase: "cancelled", report: report({ status: "cancelled" }) });
     expect(screen.getByTestId("run-status")).toHaveAttribute("data-state", "cancelled");
     expect(screen.getByTestId("start-run")).toBeEnabled();
+  });
+
+  it("keeps the newest snapshot of a run, whatever order they arrive in", async () => {
+    const state = backend();
+    await renderApp();
+    const newer = runSnapshot({ phase: "paused" });
+    const older = { ...newer, phase: "running" as const, version: newer.version - 1 };
+    state.run = newer;
+    await bus.run(newer);
+    await bus.run(older);
+    expect(screen.getByTestId("run-status")).toHaveAttribute("data-state", "paused");
+    // Another project's run changes nothing here.
+    await bus.run(runSnapshot({ project_id: "p2", run_id: "r9", phase: "running" }));
+    expect(screen.getByTestId("run-status")).toHaveAttribute("data-state", "paused");
   });
 
   it("shows agent_not_found in a toast with its explanation and stays idle", async () => {
@@ -304,24 +351,17 @@ describe("run", () => {
     const user = userEvent.setup();
     await renderApp();
     await user.click(screen.getByTestId("start-run"));
-    bus.emit(started, {
-      type: "task_status_changed",
-      run_id: "r1",
-      task_id: "a",
-      status: "in_progress",
-      reason: null,
-      slot: 1,
-    });
-    expect(cardIds("in_progress")).toEqual(["a"]);
+    await coreRun(state, { slots: [null, "a"] });
+    moved(state, "a", "in_progress", 1);
+    await waitFor(() => expect(cardIds("in_progress")).toEqual(["a"]));
     const worktree = within(column("in_progress")).getByTestId("card-worktree");
     expect(worktree).toHaveTextContent("wt-2");
     expect(worktree).toHaveAttribute("data-source", "run");
 
-    bus.emit(
-      { type: "task_status_changed", run_id: "r1", task_id: "a", status: "done", reason: null, slot: null },
-      { type: "task_status_changed", run_id: "r1", task_id: "b", status: "review", reason: "tests failed", slot: null },
-    );
-    expect(cardIds("done")).toEqual(["a", "c"]);
+    await coreRun(state, { slots: [null, null] });
+    moved(state, "a", "done");
+    moved(state, "b", "review", null, "tests failed");
+    await waitFor(() => expect(cardIds("done")).toEqual(["a", "c"]));
     expect(cardIds("review")).toEqual(["b"]);
     expect(within(column("review")).getByTestId("card-review")).toHaveTextContent("tests failed");
     expect(screen.queryByTestId("card-worktree")).not.toBeInTheDocument();
@@ -329,12 +369,17 @@ describe("run", () => {
 
     const boardsBefore = callsOf("get_board").length;
     state.board = board([task("a", { status: "done" }), task("b", { status: "done" }), task("c", { status: "done" })], p1);
-    bus.emit({
-      type: "run_finished",
-      run_id: "r1",
-      status: "finished",
-      report: report({ wall_ms: 4_500, task_time_ms: 15_000, efficiency_gain: 0.7, predicted_efficiency_gain: 0.65, auto_merged: 9, sent_to_review: 1, merge_success_rate: 0.9 }),
+    const finalReport = report({
+      wall_ms: 4_500,
+      task_time_ms: 15_000,
+      efficiency_gain: 0.7,
+      predicted_efficiency_gain: 0.65,
+      auto_merged: 9,
+      sent_to_review: 1,
+      merge_success_rate: 0.9,
     });
+    await coreRun(state, { phase: "finished", report: finalReport });
+    bus.emit({ type: "run_finished", run_id: "r1", status: "finished", report: finalReport });
     const panel = screen.getByTestId("run-report");
     expect(within(panel).getByTestId("report-wall")).toHaveTextContent("4.5 s");
     expect(within(panel).getByTestId("report-task-time")).toHaveTextContent("15.0 s");
@@ -355,14 +400,18 @@ describe("run", () => {
     // One instant for the whole test: each read must count without a clock telling them apart.
     vi.useFakeTimers({ toFake: ["Date"] });
     try {
-      backend();
+      const state = backend();
       const user = userEvent.setup();
       await renderApp();
       await user.click(screen.getByTestId("start-run"));
-      bus.emit(started, { type: "task_status_changed", run_id: "r1", task_id: "a", status: "in_progress", reason: null, slot: 0 });
-      expect(cardIds("in_progress")).toEqual(["a"]);
+      await coreRun(state, { slots: ["a", null] });
+      moved(state, "a", "in_progress", 0);
+      await waitFor(() => expect(cardIds("in_progress")).toEqual(["a"]));
 
+      // The run was cancelled before it stored anything else: the database has `a` in the backlog again.
+      stored(state, "a", "backlog");
       const boardsBefore = callsOf("get_board").length;
+      await coreRun(state, { phase: "cancelled", slots: [null, null], report: report({ status: "cancelled" }) });
       bus.emit({ type: "run_finished", run_id: "r1", status: "cancelled", report: report({ status: "cancelled" }) });
       await waitFor(() => expect(callsOf("get_board").length).toBeGreaterThan(boardsBefore));
       // The database still has `a` in the backlog (the run was cancelled before it stored anything).
@@ -378,11 +427,15 @@ describe("run", () => {
     const user = userEvent.setup();
     await renderApp();
     await user.click(screen.getByTestId("start-run"));
-    bus.emit(
+    await waitFor(() => expect(callsOf("run_view")).toHaveLength(2));
+    const boards = callsOf("get_board").length;
+    bus.emitFor(
+      "p2",
       { ...started, run_id: "elsewhere", project_id: "p2" },
       { type: "task_status_changed", run_id: "elsewhere", task_id: "a", status: "done", reason: null, slot: null },
     );
     expect(cardIds("done")).toEqual(["c"]);
+    expect(callsOf("get_board")).toHaveLength(boards);
   });
 
   it("streams a task's output into its log pane, with its details", async () => {
@@ -407,8 +460,7 @@ describe("run", () => {
     const rows = within(within(pane).getByTestId("log-lines")).getAllByRole("listitem").map((row) => row.textContent);
     expect(rows).toEqual(["writing src/cart.ts", "tests pass", "all 12 green", "merge: merged — abc123"]);
 
-    // A run started elsewhere (feedback, the CLI) sends its first events right after its run_started, before the
-    // window renders again: they are the selected project's all the same.
+    // A run started elsewhere (feedback, the CLI): its events are the project's all the same.
     bus.emit(
       { type: "run_finished", run_id: "r1", status: "finished", report: report() },
       runStarted({ run_id: "r2" }),
@@ -423,7 +475,7 @@ describe("run", () => {
   });
 
   it("takes on a run found active on load, and offers Resume when it is paused", async () => {
-    backend({ runState: { active: true, paused: true } });
+    const state = backend({ run: runSnapshot({ run_id: "r9", phase: "paused" }) });
     const user = userEvent.setup();
     await renderApp();
     await waitFor(() => expect(screen.getByTestId("run-status")).toHaveAttribute("data-state", "paused"));
@@ -431,8 +483,18 @@ describe("run", () => {
     await user.click(screen.getByTestId("resume-run"));
     expect(callsOf("resume_run")).toEqual([{ projectId: "p1" }]);
     // Its events are followed though its run_started was never seen.
-    bus.emit({ type: "task_status_changed", run_id: "r9", task_id: "b", status: "done", reason: null, slot: null });
-    expect(cardIds("done")).toEqual(["b", "c"]);
+    moved(state, "b", "done");
+    await waitFor(() => expect(cardIds("done")).toEqual(["b", "c"]));
+  });
+
+  it("shows the last run that ended with its report on load, until the report is closed", async () => {
+    backend({ run: runSnapshot({ phase: "failed", report: report({ status: "failed" }) }) });
+    const user = userEvent.setup();
+    await renderApp();
+    await waitFor(() => expect(screen.getByTestId("run-status")).toHaveAttribute("data-state", "failed"));
+    expect(screen.getByTestId("start-run")).toBeEnabled();
+    await user.click(within(screen.getByTestId("run-report")).getByRole("button", { name: "Close the run report" }));
+    expect(screen.queryByTestId("run-report")).not.toBeInTheDocument();
   });
 
   it("shows the plan summary and rebuilds the plan", async () => {
@@ -463,7 +525,7 @@ describe("run", () => {
   });
 
   it("listens once under StrictMode and stops listening on unmount", async () => {
-    backend();
+    const state = backend();
     const { unmount } = renderWithClient(
       <StrictMode>
         <App />
@@ -471,8 +533,8 @@ describe("run", () => {
     );
     await screen.findAllByTestId("task-card");
     await waitFor(() => expect(bus.listenerCount()).toBe(1));
-    bus.emit(started, { type: "task_status_changed", run_id: "r1", task_id: "a", status: "in_progress", reason: null, slot: 0 });
-    expect(cardIds("in_progress")).toEqual(["a"]);
+    moved(state, "a", "in_progress", 0);
+    await waitFor(() => expect(cardIds("in_progress")).toEqual(["a"]));
     unmount();
     await act(async () => {});
     expect(bus.listenerCount()).toBe(0);
@@ -488,13 +550,13 @@ describe("run commands during a run", () => {
 
   it("turns a parallel run sequential with Go sequential, then shows it as sequential", async () => {
     const answer = deferred();
-    backend({ held: { force_sequential: answer.promise } });
+    const state = backend({ held: { force_sequential: answer.promise } });
     const user = userEvent.setup();
     await renderApp();
     expect(screen.queryByTestId("force-sequential")).not.toBeInTheDocument();
 
     await user.click(screen.getByTestId("start-run"));
-    bus.emit(started);
+    await coreRun(state);
     const button = screen.getByTestId("force-sequential");
     expect(button).toHaveTextContent("Go sequential");
     expect(button).toHaveAttribute("title", expect.stringContaining("one task at a time"));
@@ -507,7 +569,7 @@ describe("run commands during a run", () => {
     await answer.resolve();
     expect(button).toBeEnabled();
 
-    bus.emit({ type: "run_sequential", run_id: "r1" });
+    await coreRun(state, { mode: "sequential", workers: 1 });
     expect(screen.queryByTestId("force-sequential")).not.toBeInTheDocument();
     expect(screen.getByTestId("run-status")).toHaveTextContent("sequential");
     expect(screen.getByTestId("sequential")).toBeChecked();
@@ -515,42 +577,45 @@ describe("run commands during a run", () => {
   });
 
   it("offers Go sequential only while a parallel run is going, paused included", async () => {
-    backend();
+    const state = backend();
     const user = userEvent.setup();
     await renderApp();
     await user.click(screen.getByTestId("start-run"));
     expect(screen.queryByTestId("force-sequential")).not.toBeInTheDocument();
-    bus.emit(started, { type: "run_paused", run_id: "r1" });
+    await coreRun(state, { phase: "paused" });
     expect(screen.getByTestId("force-sequential")).toBeEnabled();
     await user.click(screen.getByTestId("cancel-run"));
-    expect(screen.getByTestId("force-sequential")).toBeDisabled();
-    bus.emit({ type: "run_finished", run_id: "r1", status: "cancelled", report: report({ status: "cancelled" }) });
+    await coreRun(state, { phase: "cancelling" });
+    expect(screen.queryByTestId("force-sequential")).not.toBeInTheDocument();
+    await coreRun(state, { phase: "cancelled", report: report({ status: "cancelled" }) });
     expect(screen.queryByTestId("force-sequential")).not.toBeInTheDocument();
 
     await user.click(screen.getByTestId("start-run"));
-    bus.emit({ ...started, run_id: "r2", mode: "sequential", workers: 1 });
+    await coreRun(state, { run_id: "r2", phase: "running", mode: "sequential", workers: 1, report: null });
     expect(screen.getByTestId("run-status")).toHaveTextContent("sequential");
     expect(screen.queryByTestId("force-sequential")).not.toBeInTheDocument();
   });
 
   it("shows a refused Go sequential in a toast, and ends a run found gone", async () => {
-    backend({ reject: { force_sequential: { code: "no_active_run", message: "no run is going on `p1`" } } });
+    const state = backend({ reject: { force_sequential: { code: "no_active_run", message: "no run is going on `p1`" } } });
     const user = userEvent.setup();
     await renderApp();
     await user.click(screen.getByTestId("start-run"));
-    bus.emit(started);
+    await coreRun(state);
+    // The run ended unseen (its last snapshot was missed): the core holds it as ended.
+    state.run = { ...state.run!, phase: "finished", version: runSnapshot().version };
     await user.click(screen.getByTestId("force-sequential"));
 
     const toast = await screen.findByTestId("toast");
     expect(toast).toHaveAttribute("data-error-code", "no_active_run");
     expect(toast).toHaveTextContent("no run is going on `p1`");
-    expect(screen.getByTestId("run-status")).toHaveAttribute("data-state", "idle");
+    await waitFor(() => expect(screen.getByTestId("run-status")).toHaveAttribute("data-state", "finished"));
     expect(screen.queryByTestId("force-sequential")).not.toBeInTheDocument();
   });
 
   it("offers Retry merge next to Retry for a task in review, with a run going or not", async () => {
     const answer = deferred();
-    backend({
+    const state = backend({
       board: board([task("a", { title: "Cart API", status: "review", review_reason: "merge conflict in src/cart.ts" })], p1),
       held: { retry_merge: answer.promise },
     });
@@ -564,7 +629,7 @@ describe("run commands during a run", () => {
     expect(within(pane).getByTestId("retry-merge")).toBeEnabled();
 
     await user.click(screen.getByTestId("start-run"));
-    bus.emit(started);
+    await coreRun(state);
     const retryMerge = within(pane).getByTestId("retry-merge");
     expect(retryMerge).toHaveTextContent("Retry merge");
     expect(retryMerge).toHaveAttribute("title", expect.stringContaining("kept branch again through the merge gate"));
@@ -582,31 +647,34 @@ describe("run commands during a run", () => {
     expect(callsOf("retry_task")).toEqual([{ projectId: "p1", taskId: "a" }]);
     expect(callsOf("retry_merge")).toHaveLength(1);
 
-    bus.emit({ type: "run_finished", run_id: "r1", status: "finished", report: report() });
+    await coreRun(state, { phase: "finished", report: report() });
     // After the run too: the core then lands it in a run of its own.
     expect(within(pane).getByTestId("retry-merge")).toBeEnabled();
   });
 
   it("offers Merge now for a task in progress, and stops once it left the column", async () => {
     const answer = deferred();
-    backend({ held: { merge_now: answer.promise } });
+    const state = backend({ held: { merge_now: answer.promise } });
     const user = userEvent.setup();
     await renderApp();
     await user.click(screen.getByTestId("start-run"));
-    bus.emit(started);
+    await coreRun(state);
     await user.click(screen.getByRole("button", { name: "Cart API" }));
     const pane = screen.getByTestId("log-pane");
     expect(within(pane).queryByTestId("merge-now")).not.toBeInTheDocument();
 
-    bus.emit({ type: "task_status_changed", run_id: "r1", task_id: "a", status: "in_progress", reason: null, slot: 0 });
-    const mergeNow = within(pane).getByTestId("merge-now");
+    await coreRun(state, { slots: ["a", null] });
+    moved(state, "a", "in_progress", 0);
+    const mergeNow = await within(pane).findByTestId("merge-now");
     expect(mergeNow).toHaveAttribute("title", expect.stringContaining("merge gate now"));
     expect(within(pane).queryByTestId("retry-merge")).not.toBeInTheDocument();
     await user.click(mergeNow);
     expect(callsOf("merge_now")).toEqual([{ projectId: "p1", taskId: "a" }]);
     expect(mergeNow).toBeDisabled();
     // The pending request is task a's: the pane switched to task b offers b's Merge now.
-    bus.emit({ type: "task_status_changed", run_id: "r1", task_id: "b", status: "in_progress", reason: null, slot: 1 });
+    await coreRun(state, { slots: ["a", "b"] });
+    moved(state, "b", "in_progress", 1);
+    await waitFor(() => expect(cardIds("in_progress")).toEqual(["a", "b"]));
     await user.click(screen.getByRole("button", { name: "Search box" }));
     expect(screen.getByTestId("log-pane")).toHaveAttribute("data-task-id", "b");
     expect(within(pane).getByTestId("merge-now")).toBeEnabled();
@@ -614,17 +682,19 @@ describe("run commands during a run", () => {
     await answer.resolve();
     expect(within(pane).getByTestId("merge-now")).toBeEnabled();
 
-    bus.emit({ type: "task_status_changed", run_id: "r1", task_id: "a", status: "done", reason: null, slot: null });
+    moved(state, "a", "done");
+    await waitFor(() => expect(within(pane).queryByTestId("merge-now")).not.toBeInTheDocument());
     expect(screen.getByTestId("log-pane")).toHaveAttribute("data-task-id", "a");
-    expect(within(pane).queryByTestId("merge-now")).not.toBeInTheDocument();
   });
 
   it("shows a refused Merge now in a toast and re-enables the button", async () => {
-    backend({ reject: { merge_now: { code: "db", message: "database is locked" } } });
+    const state = backend({ reject: { merge_now: { code: "db", message: "database is locked" } } });
     const user = userEvent.setup();
     await renderApp();
     await user.click(screen.getByTestId("start-run"));
-    bus.emit(started, { type: "task_status_changed", run_id: "r1", task_id: "a", status: "in_progress", reason: null, slot: 0 });
+    await coreRun(state, { slots: ["a", null] });
+    moved(state, "a", "in_progress", 0);
+    await waitFor(() => expect(cardIds("in_progress")).toEqual(["a"]));
     await user.click(screen.getByRole("button", { name: "Cart API" }));
     await user.click(screen.getByTestId("merge-now"));
 

@@ -14,6 +14,7 @@ import {
   addProject,
   createDemoProject,
   followEvents,
+  followRuns,
   forceSequential,
   getBoard,
   getPlan,
@@ -28,14 +29,14 @@ import {
   retryMerge,
   resolveExpertiseConflict,
   retryTask,
-  runState,
+  runView,
   saveSettings,
   setTaskStatus,
   startRun,
   toErrorDto,
 } from "./api";
 import type { ProjectSettings } from "./bindings";
-import { executionPlan } from "./test/fixtures";
+import { executionPlan, runSnapshot } from "./test/fixtures";
 
 vi.mock("@tauri-apps/api/core", () => ({ invoke: vi.fn() }));
 vi.mock("@tauri-apps/api/event", () => ({ listen: vi.fn() }));
@@ -158,7 +159,7 @@ describe("run commands", () => {
     await forceSequential("p1");
     await retryMerge("p1", "cart-api");
     await mergeNow("p1", "search-box");
-    await runState("p1");
+    await runView("p1");
     await getPlan("p1");
     await buildPlan("p1");
     expect(invokeMock.mock.calls).toEqual([
@@ -171,7 +172,7 @@ describe("run commands", () => {
       ["force_sequential", { projectId: "p1" }],
       ["retry_merge", { projectId: "p1", taskId: "cart-api" }],
       ["merge_now", { projectId: "p1", taskId: "search-box" }],
-      ["run_state", { projectId: "p1" }],
+      ["run_view", { projectId: "p1" }],
       ["get_plan", { projectId: "p1" }],
       ["build_plan", { projectId: "p1" }],
     ]);
@@ -240,12 +241,29 @@ describe("followEvents", () => {
     const stop = followEvents((event) => seen.push(event), () => {});
     expect(listenMock).toHaveBeenCalledWith("yokeflow://event", expect.any(Function));
     const handler = listenMock.mock.calls[0]![1];
-    handler({ event: "yokeflow://event", id: 1, payload: { type: "run_paused", run_id: "r1" } });
-    expect(seen).toEqual([{ type: "run_paused", run_id: "r1" }]);
+    handler({ event: "yokeflow://event", id: 1, payload: { project_id: "p1", event: { type: "run_paused", run_id: "r1" } } });
+    expect(seen).toEqual([{ project_id: "p1", event: { type: "run_paused", run_id: "r1" } }]);
     await Promise.resolve();
     stop();
     expect(unlisten).toHaveBeenCalledTimes(1);
-    handler({ event: "yokeflow://event", id: 2, payload: { type: "run_resumed", run_id: "r1" } });
+    handler({ event: "yokeflow://event", id: 2, payload: { project_id: "p1", event: { type: "run_resumed", run_id: "r1" } } });
+    expect(seen).toHaveLength(1);
+  });
+
+  it("follows the runs' snapshots on yokeflow://run until stopped", async () => {
+    const unlisten = vi.fn();
+    listenMock.mockResolvedValue(unlisten);
+    const seen: unknown[] = [];
+    const stop = followRuns((run) => seen.push(run), () => {});
+    expect(listenMock).toHaveBeenCalledWith("yokeflow://run", expect.any(Function));
+    const handler = listenMock.mock.calls[0]![1];
+    const run = runSnapshot({ phase: "paused" });
+    handler({ event: "yokeflow://run", id: 1, payload: run });
+    expect(seen).toEqual([run]);
+    await Promise.resolve();
+    stop();
+    expect(unlisten).toHaveBeenCalledTimes(1);
+    handler({ event: "yokeflow://run", id: 2, payload: runSnapshot() });
     expect(seen).toHaveLength(1);
   });
 

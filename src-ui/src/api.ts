@@ -6,7 +6,6 @@ import { CHANNELS } from "./bindings";
 import type {
   Accepted,
   ActionRoute,
-  ActiveRunState,
   RunStarted,
   AddedProject,
   AgentPreset,
@@ -17,7 +16,8 @@ import type {
   DiskUsage,
   DraftPreview,
   ErrorDto,
-  Event,
+  RunEvent,
+  RunSnapshot,
   ExecutionPlan,
   ExpertiseEvent,
   ExpertiseKeep,
@@ -109,11 +109,10 @@ export function initProject(path: string, spec: string): Promise<InitReport> {
 // Runs. Each control command resolves once the core has taken the order; the run itself reports through
 // `yokeflow://event` (see `followEvents`).
 
-/** What `run_state` answers (generated from Rust): whether the project has a run going, and whether it is paused. */
-export type RunStateDto = ActiveRunState;
-
-/** The webview event every core event is forwarded on (`runs::EVENT` on the Rust side). */
+/** The webview event every core event is forwarded on, with its project (`runs::EVENT` on the Rust side). */
 export const EVENT_NAME = CHANNELS.event;
+/** The webview event every changed run snapshot is sent on (`runs::RUN` on the Rust side). */
+export const RUN_EVENT_NAME = CHANNELS.run;
 /** Sent when a project's tasks file changed on disk and was imported, or could not be. */
 export const TASKS_FILE_EVENT_NAME = CHANNELS.tasksFile;
 /** Sent when a project's expertise files and database rows were synced, or conflict (`expertise_sync::EVENT`). */
@@ -296,8 +295,12 @@ export function approveCommands(projectId: string, commands: readonly ProjectCom
   return call<null>("approve_commands", { projectId, commands });
 }
 
-export function runState(projectId: string): Promise<RunStateDto> {
-  return call<RunStateDto>("run_state", { projectId });
+/**
+ * The project's run as the core folds it (phase, lanes, the gate, timings, what each agent does, the report once it
+ * ended): the live one, else the last one that ended in this process; `null` before the first.
+ */
+export function runView(projectId: string): Promise<RunSnapshot | null> {
+  return call<RunSnapshot | null>("run_view", { projectId });
 }
 
 /** The stored execution plan, `null` when none was built yet. */
@@ -382,6 +385,11 @@ export function followExpertise(onEvent: (event: ExpertiseEvent) => void, onErro
  * Follows the core's events until the returned function is called (see `follow`). A failure to listen reaches
  * `onError` as an `ErrorDto`.
  */
-export function followEvents(onEvent: (event: Event) => void, onError: (error: ErrorDto) => void): () => void {
-  return follow<Event>(EVENT_NAME, onEvent, onError);
+export function followEvents(onEvent: (event: RunEvent) => void, onError: (error: ErrorDto) => void): () => void {
+  return follow<RunEvent>(EVENT_NAME, onEvent, onError);
+}
+
+/** Follows every run's snapshot, each time it changes (`yokeflow://run`), of every project. */
+export function followRuns(onRun: (run: RunSnapshot) => void, onError: (error: ErrorDto) => void): () => void {
+  return follow<RunSnapshot>(RUN_EVENT_NAME, onRun, onError);
 }

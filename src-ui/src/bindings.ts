@@ -683,7 +683,50 @@ detail: string, } | { "type": "merge_batch", run_id: string, task_ids: Array<str
  * The test log of the target alone, when it was tested.
  */
 log: string | null, } | { "type": "warning", run_id: string, task_id: string | null, message: string, };
-export type ActiveRunState = { active: boolean, paused: boolean, };
+export type RunEvent = { project_id: string, event: Event, };
+export type LaneAgent = { "state": "idle" } | { "state": "running" } | { "state": "exited", outcome: SessionOutcome, };
+export type LaneMerge = "none" | "predicted" | "testing" | "clean" | "failed" | "conflict" | "nothing" | "blocked" | "error";
+export type LaneCommit = { sha: string, summary: string, };
+export type Lane = { slot: number, 
+/**
+ * The branch of the worktree created last in this slot.
+ */
+branch: string | null, 
+/**
+ * The task the slot works on, or worked on last.
+ */
+task_id: string | null, 
+/**
+ * Whether `task_id` is still in progress here.
+ */
+busy: boolean, agent: LaneAgent, merge: LaneMerge, 
+/**
+ * The merge commit, conflicting files or test log of the last merge result (or the predicted conflict).
+ */
+merge_detail: string | null, 
+/**
+ * The newest commit of the lane's branch, once one was seen.
+ */
+last_commit: LaneCommit | null, };
+export type GateLanding = { task_id: string, result: MergeKind, batch: number, };
+export type GateState = { 
+/**
+ * Tasks whose work went to the gate and that it has not taken yet, in arrival order.
+ */
+waiting: Array<string>, 
+/**
+ * The batch the gate tests now (in landing order), less the tasks whose result came already.
+ */
+testing: Array<string>, 
+/**
+ * How many tasks the batch of `testing` had when the gate took it.
+ */
+testing_batch: number, 
+/**
+ * The latest results, newest first (at most [`RECENT_KEPT`]).
+ */
+recent: Array<GateLanding>, };
+export type TimingSpan = { task_id: string, slot: number | null, start_ms: number, end_ms: number | null, };
 export type RunStarted = { run_id: string, project_id: string, mode: RunMode, workers: number, 
 /**
  * The agent's argv template.
@@ -695,8 +738,13 @@ agent: Array<string>,
  */
 stand_in: boolean, test_command: Array<string> | null, };
 export type ActionRoute = { "kind": "sent_to_run" } | { "kind": "started", run: RunStarted, };
-export type RunPhase = "starting" | "running" | "paused" | "cancelling";
-export type RunSnapshot = { run_id: string, project_id: string, phase: RunPhase, mode: RunMode, 
+export type RunPhase = "starting" | "running" | "paused" | "cancelling" | "finished" | "cancelled" | "failed";
+export type RunSnapshot = { run_id: string, project_id: string, 
+/**
+ * Bumped by every change, across all runs of this process: of two snapshots of a project, the one with the
+ * higher version is the newer (set by the runs service, not by [`RunSnapshot::apply`]).
+ */
+version: number, phase: RunPhase, mode: RunMode, 
 /**
  * Agents at once (1 once the run went sequential).
  */
@@ -708,13 +756,41 @@ slots: Array<string | null>,
 /**
  * Tasks whose kept branch lands again (retry merge): running, but in no worker slot.
  */
-landing: Array<string>, task_count: number, done_count: number, };
+landing: Array<string>, task_count: number, done_count: number, 
+/**
+ * The name of each worker slot's worktree lane, as the plan names them (empty until the run started).
+ */
+lane_names: Array<string>, 
+/**
+ * Each worker slot as the events left it, including the task it worked on last.
+ */
+lanes: Array<Lane>, gate: GateState, 
+/**
+ * When the run started (ms since the Unix epoch), once it did.
+ */
+started_at_ms: number | null, 
+/**
+ * Every task's start and end in this run, oldest first.
+ */
+timings: Array<TimingSpan>, 
+/**
+ * What each task's agent did last (a tool call: "Edit: src/api.rs", "Bash: cargo test"), in one line.
+ */
+activity: { [key in string]?: string }, 
+/**
+ * The report of a run that ended with one.
+ */
+report: RunReport | null, 
+/**
+ * Why a run failed without a report.
+ */
+error: ErrorDto | null, };
 export type RunsSnapshot = { runs: Array<RunSnapshot>, };
 export type RunAction = "retry_task" | "retry_merge" | "merge_now";
 export type StatusMove = { "kind": "applied", status: TaskStatus, } | { "kind": "sent_to_run", action: RunAction, } | { "kind": "started", action: RunAction, run_id: string, };
 export type CommandKind = "agent" | "test" | "setup" | "cleanup";
 export type ProjectCommand = { kind: CommandKind, argv: Array<string>, };
 /** The channels the app sends on and the window follows. */
-export const CHANNELS = { event: "yokeflow://event", resync: "yokeflow://resync", tasksFile: "yokeflow://tasks-file", expertise: "yokeflow://expertise" } as const;
+export const CHANNELS = { event: "yokeflow://event", run: "yokeflow://run", resync: "yokeflow://resync", tasksFile: "yokeflow://tasks-file", expertise: "yokeflow://expertise" } as const;
 /** Every setting's key, in the settings' order. */
 export const SETTING_KEYS: readonly SettingKey[] = ["agent", "test_command", "setup", "cleanup", "worktree_include", "worktree_link", "max_worktrees", "reuse_worktrees", "agent_timeout_secs", "max_cost_usd"];

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   agentLabel,
+  agentState,
   busyAgents,
   cardFacts,
   conflictFlag,
@@ -12,15 +13,7 @@ import {
   timesSpent,
   type BoardFacts,
 } from "./cardFacts";
-import { freshLanes, type TimingMark } from "./runStore";
-import { executionPlan, task } from "./test/fixtures";
-
-/** Timing marks, oldest first, as the run store keeps them (newest first). */
-function marks(...list: Omit<TimingMark, "prev">[]): TimingMark | null {
-  let head: TimingMark | null = null;
-  for (const mark of list) head = { ...mark, prev: head };
-  return head;
-}
+import { executionPlan, lane, lanes, task } from "./test/fixtures";
 
 describe("plan facts", () => {
   const plan = executionPlan({
@@ -58,24 +51,25 @@ describe("plan facts", () => {
 
 describe("run facts", () => {
   it("knows the agent of each task a lane is busy with", () => {
-    const lanes = freshLanes(3);
-    lanes[0] = { ...lanes[0]!, taskId: "a", busy: true, agent: "running" };
-    lanes[1] = { ...lanes[1]!, taskId: "b", busy: false, agent: "succeeded" };
-    expect(Object.fromEntries(busyAgents(lanes))).toEqual({ a: "running" });
+    const three = [
+      lane(0, { task_id: "a", busy: true, agent: { state: "running" } }),
+      lane(1, { task_id: "b", busy: false, agent: { state: "exited", outcome: "succeeded" } }),
+      lane(2),
+    ];
+    expect(Object.fromEntries(busyAgents(three))).toEqual({ a: { state: "running" } });
+    expect(busyAgents(lanes(2)).size).toBe(0);
   });
 
   it("adds up closed spans and keeps the open one's wall-clock start", () => {
-    const timings = marks(
-      { taskId: "a", slot: 0, start: true, at: 0 },
-      { taskId: "b", slot: 1, start: true, at: 500 },
-      { taskId: "a", slot: null, start: false, at: 3_000 },
-      { taskId: "a", slot: 0, start: true, at: 4_000 },
-      { taskId: "a", slot: null, start: false, at: 5_500 },
-    );
+    const timings = [
+      { task_id: "a", slot: 0, start_ms: 0, end_ms: 3_000 },
+      { task_id: "b", slot: 1, start_ms: 500, end_ms: null },
+      { task_id: "a", slot: 0, start_ms: 4_000, end_ms: 5_500 },
+    ];
     const times = timesSpent(timings, 1_000_000);
     expect(times.get("a")).toEqual({ spentMs: 4_500, since: null });
     expect(times.get("b")).toEqual({ spentMs: 0, since: 1_000_500 });
-    expect(timesSpent(null, null).size).toBe(0);
+    expect(timesSpent([], null).size).toBe(0);
   });
 });
 
@@ -88,7 +82,7 @@ describe("cardFacts", () => {
     ]),
     pinned: new Set(["b", "d"]),
     conflicts: new Map([["a", { others: ["b"], count: 1, files: ["x"] }]]),
-    agents: new Map([["r", "running"]]),
+    agents: new Map([["r", { state: "running" }]]),
     times: new Map([["r", { spentMs: 100, since: 42 }]]),
   };
 
@@ -110,7 +104,7 @@ describe("cardFacts", () => {
       worktree: "wt-3",
       running: true,
       pinned: false,
-      agent: "running",
+      agent: { state: "running" },
       conflict: undefined,
       spentMs: 100,
       since: 42,
@@ -166,9 +160,15 @@ describe("conflictFlag", () => {
 
 describe("labels", () => {
   it("names the agent's state", () => {
-    expect(agentLabel("idle")).toBe("agent starting");
-    expect(agentLabel("running")).toBe("agent running");
-    expect(agentLabel("timed_out")).toBe("agent timed out");
+    expect(agentLabel({ state: "idle" })).toBe("agent starting");
+    expect(agentLabel({ state: "running" })).toBe("agent running");
+    expect(agentLabel({ state: "exited", outcome: "timed_out" })).toBe("agent timed out");
+  });
+
+  it("puts the agent's state in one word", () => {
+    expect(agentState({ state: "idle" })).toBe("idle");
+    expect(agentState({ state: "running" })).toBe("running");
+    expect(agentState({ state: "exited", outcome: "no_changes" })).toBe("no_changes");
   });
 
   it("formats a ticking time in whole seconds and a closed one like the report", () => {

@@ -1,9 +1,8 @@
 // What a card shows beyond its task: the worktree the run or the plan gives it (and whether it was pinned there
 // by hand), the agent's state, a predicted conflict and the time spent. Gathered once per board from the plan,
 // the run's lanes and its timings; each card then gets plain values, so unchanged cards stay memoized.
-import type { ConflictFlag, ConflictWith, ExecutionPlan, Task } from "./bindings";
+import type { ConflictFlag, ConflictWith, ExecutionPlan, Lane, LaneAgent, Task, TimingSpan } from "./bindings";
 import { conflictName, formatDuration, slotName } from "./board";
-import { timingSpans, type Lane, type LaneAgent, type TimingMark } from "./runStore";
 
 /**
  * The tasks the plan predicts a task conflicts with (the first few, `count` in all) and the files they share.
@@ -28,8 +27,11 @@ export type BoardFacts = {
   /** The run's names of its worker slots (`run_started.lanes`). */
   laneNames?: readonly string[];
   /** What each running task's agent did last. */
-  activity?: Readonly<Record<string, string>>;
+  activity?: Activity;
 };
+
+/** What each running task's agent did last, by task (the run snapshot's `activity`). */
+export type Activity = { readonly [taskId: string]: string | undefined };
 
 /** The facts one card shows, as props. */
 export type CardFacts = {
@@ -106,18 +108,18 @@ export function planConflicts(plan: ExecutionPlan | null): ReadonlyMap<string, P
 /** The agent of the task each busy lane works on. */
 export function busyAgents(lanes: readonly Lane[]): ReadonlyMap<string, LaneAgent> {
   const byTask = new Map<string, LaneAgent>();
-  for (const lane of lanes) if (lane.busy && lane.taskId !== null) byTask.set(lane.taskId, lane.agent);
+  for (const lane of lanes) if (lane.busy && lane.task_id !== null) byTask.set(lane.task_id, lane.agent);
   return byTask;
 }
 
 /** Each timed task's time, from the run's timings (`runStartedAt` turns their offsets into wall-clock times). */
-export function timesSpent(timings: TimingMark | null, runStartedAt: number | null): ReadonlyMap<string, TimeSpent> {
+export function timesSpent(timings: readonly TimingSpan[], runStartedAt: number | null): ReadonlyMap<string, TimeSpent> {
   const byTask = new Map<string, TimeSpent>();
-  for (const span of timingSpans(timings)) {
-    const time = byTask.get(span.taskId) ?? { spentMs: 0, since: null };
-    if (span.end !== null) time.spentMs += span.end - span.start;
-    else time.since = (runStartedAt ?? 0) + span.start;
-    byTask.set(span.taskId, time);
+  for (const span of timings) {
+    const time = byTask.get(span.task_id) ?? { spentMs: 0, since: null };
+    if (span.end_ms !== null) time.spentMs += span.end_ms - span.start_ms;
+    else time.since = (runStartedAt ?? 0) + span.start_ms;
+    byTask.set(span.task_id, time);
   }
   return byTask;
 }
@@ -196,7 +198,12 @@ export function conflictFlag(
 
 /** What a card says about its agent. */
 export function agentLabel(agent: LaneAgent): string {
-  return agent === "idle" ? "agent starting" : `agent ${agent.replace(/_/g, " ")}`;
+  return agent.state === "idle" ? "agent starting" : `agent ${agentState(agent).replace(/_/g, " ")}`;
+}
+
+/** A lane's agent in one word: `idle`, `running`, or how it exited (a `sessions.outcome` value). */
+export function agentState(agent: LaneAgent): string {
+  return agent.state === "exited" ? agent.outcome : agent.state;
 }
 
 /** A time spent as a card shows it: whole seconds while it ticks (no tenths flickering), else `formatDuration`. */

@@ -28,7 +28,7 @@ import {
   pendingCommands,
   resolveExpertiseConflict,
   revokeTool,
-  runState,
+  runView,
   saveSettings,
   sendFeedback,
   setTaskStatus,
@@ -36,9 +36,8 @@ import {
   taskLog,
   toolPermissions,
   type DraftRequest,
-  type RunStateDto,
 } from "./api";
-import type { CardEdit, ErrorDto, ExpertiseKeep, ProjectCommand, ProjectSettings, TaskStatus } from "./bindings";
+import type { CardEdit, ErrorDto, ExpertiseKeep, ProjectCommand, ProjectSettings, RunSnapshot, TaskStatus } from "./bindings";
 
 declare module "@tanstack/react-query" {
   interface Register {
@@ -52,7 +51,8 @@ export const queryKeys = {
   projects: () => ["projects"] as const,
   board: (projectId: string | null) => ["board", projectId] as const,
   plan: (projectId: string | null) => ["plan", projectId] as const,
-  runState: (projectId: string | null) => ["runState", projectId] as const,
+  /** The project's run as the core folds it (`RunSnapshot`, versioned), sent by the core at every change. */
+  run: (projectId: string | null) => ["run", projectId] as const,
   /** A task's stored sessions and transcripts. */
   taskLog: (projectId: string | null, taskId: string | null) => ["taskLog", projectId, taskId] as const,
   /** A task's diff against its merge base. */
@@ -345,21 +345,20 @@ export function useProjectsQuery() {
 }
 
 /**
- * A project's board as the core stores it; `onArrived` hears each answer before it is rendered (render timing).
- * Each read is a new object, even one equal to the last (a copy, kept as is: no structural sharing), so every read
- * replaces what the run's events changed since (the live state keeps unchanged tasks' objects, `reuseUnchanged`).
+ * A project's board as the core stores it, read again whenever a run's event changes a task; `onArrived` hears each
+ * answer before it is rendered (render timing). Structural sharing keeps the objects of unchanged tasks, so a read
+ * after one move renders only the cards that changed.
  */
 export function useBoardQuery(projectId: string | null, onArrived?: (projectId: string) => void) {
   return useQuery({
     queryKey: queryKeys.board(projectId),
-    structuralSharing: false,
     queryFn:
       projectId === null
         ? skipToken
         : () =>
             getBoard(projectId).then((board) => {
               onArrived?.(projectId);
-              return { ...board };
+              return board;
             }),
   });
 }
@@ -373,29 +372,37 @@ export function usePlanQuery(projectId: string | null) {
 }
 
 /**
- * Whether a project has a run going (the window may have been reloaded during one), and whether it is paused. Each
- * read is a new object, as the board's: every read is handed to the live state.
+ * The project's run (the live one, else the last that ended; `null`: none yet), read once and then kept current by
+ * the core's snapshots (`putRun`): the window's whole view of a run is this one entry.
  */
-export function useRunStateQuery(projectId: string | null) {
+export function useRunQuery(projectId: string | null) {
+  const client = useQueryClient();
   return useQuery({
-    queryKey: queryKeys.runState(projectId),
-    structuralSharing: false,
-    queryFn: projectId === null ? skipToken : () => runState(projectId).then((state) => ({ ...state })),
+    queryKey: queryKeys.run(projectId),
+    queryFn:
+      projectId === null
+        ? skipToken
+        : () => runView(projectId).then((run) => newerRun(client.getQueryData<RunSnapshot | null>(queryKeys.run(projectId)), run)),
   });
 }
 
 /**
- * Asks again whether a project's run still goes, quietly (after missed events, or a start refused with
- * `run_in_progress`): the answer lands in the cache, a failure changes nothing and shows nothing.
+ * Of the run cached and one just read or sent, the newer: the higher version. A read that found no run while a
+ * snapshot came in is older (the core keeps a project's last run once it had one).
  */
-export function rereadRunState(client: QueryClient, projectId: string): Promise<RunStateDto | null> {
-  return runState(projectId).then(
-    (state) => {
-      client.setQueryData(queryKeys.runState(projectId), { ...state });
-      return state;
-    },
-    () => null,
-  );
+export function newerRun(cached: RunSnapshot | null | undefined, run: RunSnapshot | null): RunSnapshot | null {
+  if (cached == null) return run;
+  return run === null || cached.version > run.version ? cached : run;
+}
+
+/** Takes a run snapshot the core sent, unless the cache holds a newer one of the project. */
+export function putRun(client: QueryClient, run: RunSnapshot): void {
+  client.setQueryData<RunSnapshot | null>(queryKeys.run(run.project_id), (cached) => newerRun(cached, run));
+}
+
+/** Reads a project's run again (after missed events, or a control answered that no run goes). */
+export function rereadRun(client: QueryClient, projectId: string): void {
+  void client.invalidateQueries({ queryKey: queryKeys.run(projectId) });
 }
 
 /**
@@ -410,6 +417,11 @@ export function refreshProject(client: QueryClient, projectId: string | null): v
   void client.invalidateQueries({ queryKey: queryKeys.settings(projectId) });
   void client.invalidateQueries({ queryKey: queryKeys.diskUsage(projectId) });
   void client.invalidateQueries({ queryKey: queryKeys.expertise(projectId) });
+}
+
+/** Re-reads a project's board (a run's event changed a task's status). */
+export function refreshBoard(client: QueryClient, projectId: string | null): void {
+  if (projectId !== null) void client.invalidateQueries({ queryKey: queryKeys.board(projectId) });
 }
 
 /** `refreshProject` for one project, as a stable callback. */

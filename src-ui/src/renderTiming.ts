@@ -2,7 +2,7 @@
 // arriving to the end of the first frame after React committed it (a task queued from that frame's animation
 // callback runs once the frame was painted) lands on `window.__yokeflowRender` and in a
 // `yokeflow-board-render` performance measure. A few numbers per project switch; nothing else runs.
-import { useCallback, useEffect, useLayoutEffect, useRef } from "react";
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef } from "react";
 import type { Board } from "./bindings";
 
 export type BoardRenderTiming = {
@@ -45,14 +45,42 @@ function recordBoardRender(projectId: string, cards: number, dataMs: number, com
   performance.measure(BOARD_RENDER_MEASURE, BOARD_DATA_MARK, BOARD_RENDER_MEASURE);
 }
 
+/** A board timing under way: when `get_board` answered, for which project (see `useBoardArrival`). */
+export type BoardProbe = {
+  /** Call when `get_board` answered. */
+  arrived: (projectId: string) => void;
+  /** When the board of `projectId` arrived, if it is the one waiting to be timed (it no longer waits then). */
+  take: (projectId: string) => number | null;
+};
+
 /**
- * Times the first board shown for each newly selected project. Call the returned `arrived` when `get_board`
- * answered; the timing is taken when `board` (the one committed) is that project's and `shown` (the board view
- * is on screen). A reload of the same project, or a board that arrived while another view was on, is not timed.
+ * Times the first board shown for each newly selected project: call `arrived` of the returned probe when `get_board`
+ * answered, then `useBoardShown` with the board committed. A reload of the same project is not timed.
  */
-export function useBoardRenderTiming(board: Board | null, shown: boolean): (projectId: string) => void {
+export function useBoardArrival(): BoardProbe {
   const pending = useRef<{ projectId: string; dataMs: number } | null>(null);
   const lastTimed = useRef<string | null>(null);
+  const arrived = useCallback((projectId: string) => {
+    if (lastTimed.current === projectId) return;
+    lastTimed.current = projectId;
+    performance.mark(BOARD_DATA_MARK);
+    pending.current = { projectId, dataMs: performance.now() };
+  }, []);
+  const take = useCallback((projectId: string) => {
+    const waiting = pending.current;
+    if (waiting === null || waiting.projectId !== projectId) return null;
+    pending.current = null;
+    return waiting.dataMs;
+  }, []);
+  return useMemo(() => ({ arrived, take }), [arrived, take]);
+}
+
+/**
+ * The timing of the probe is taken when `board` (the one committed) is the project that arrived and `shown` (the
+ * board view is on screen); a board that arrived while another view was on is not timed.
+ */
+export function useBoardShown(probe: BoardProbe, board: Board | null, shown: boolean): void {
+  const { take } = probe;
   // The frame and the task a timing waits for; dropped when the board view goes away (nothing runs after it).
   const scheduled = useRef<{ frame: number | null; task: ReturnType<typeof setTimeout> | null }>({ frame: null, task: null });
   useEffect(() => {
@@ -64,17 +92,11 @@ export function useBoardRenderTiming(board: Board | null, shown: boolean): (proj
       handles.task = null;
     };
   }, []);
-  const arrived = useCallback((projectId: string) => {
-    if (lastTimed.current === projectId) return;
-    lastTimed.current = projectId;
-    performance.mark(BOARD_DATA_MARK);
-    pending.current = { projectId, dataMs: performance.now() };
-  }, []);
   useLayoutEffect(() => {
-    const waiting = pending.current;
-    if (waiting === null || board === null || board.project.id !== waiting.projectId) return;
-    pending.current = null;
-    if (!shown) return;
+    if (board === null) return;
+    const projectId = board.project.id;
+    const dataMs = take(projectId);
+    if (dataMs === null || !shown) return;
     const cards = board.tasks.length;
     // Marks for where the time goes: React committed the board, then the next frame began.
     performance.mark(BOARD_COMMIT_MARK);
@@ -85,9 +107,8 @@ export function useBoardRenderTiming(board: Board | null, shown: boolean): (proj
       performance.mark(BOARD_FRAME_MARK);
       handles.task = setTimeout(() => {
         handles.task = null;
-        recordBoardRender(waiting.projectId, cards, waiting.dataMs, committedAt);
+        recordBoardRender(projectId, cards, dataMs, committedAt);
       }, 0);
     });
-  }, [board, shown]);
-  return arrived;
+  }, [board, shown, take]);
 }

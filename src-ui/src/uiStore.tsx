@@ -27,6 +27,8 @@ export type UiState = {
   sequential: boolean;
   /** The budget for the next run as typed (US dollars; empty: no limit). */
   budget: string;
+  /** The run whose report was dismissed (a run's report shows until it is dismissed or the next run starts). */
+  dismissedReport: string | null;
   toasts: readonly Toast[];
   nextToastId: number;
   /** Commands of a project's tasks file waiting for a person's approval before a run may start. */
@@ -46,6 +48,7 @@ export type UiAction =
   | { kind: "set_view"; view: MainView }
   | { kind: "set_sequential"; sequential: boolean }
   | { kind: "set_budget"; budget: string }
+  | { kind: "dismiss_report"; runId: string }
   | { kind: "push_error"; error: ErrorDto }
   | { kind: "push_info"; message: string }
   | { kind: "dismiss_toast"; id: number }
@@ -61,6 +64,7 @@ export const initialUiState: UiState = {
   view: "board",
   sequential: false,
   budget: "",
+  dismissedReport: null,
   toasts: [],
   nextToastId: 1,
   approval: null,
@@ -101,6 +105,8 @@ export function uiReducer(state: UiState, action: UiAction): UiState {
       return state.sequential === action.sequential ? state : { ...state, sequential: action.sequential };
     case "set_budget":
       return state.budget === action.budget ? state : { ...state, budget: action.budget };
+    case "dismiss_report":
+      return state.dismissedReport === action.runId ? state : { ...state, dismissedReport: action.runId };
     case "push_error":
       return withToast(state, { id: state.nextToastId, tone: "error", error: action.error });
     case "push_info":
@@ -130,6 +136,8 @@ export type UiActions = {
   setView: (view: MainView) => void;
   setSequential: (sequential: boolean) => void;
   setBudget: (budget: string) => void;
+  /** Hides the report of run `runId`. */
+  dismissReport: (runId: string) => void;
   /** Shows anything a command rejected with (or an `ErrorDto`) as a toast. */
   pushError: (reason: unknown) => void;
   /** Says something happened that the person did not do here (a toast that is no error). */
@@ -158,6 +166,7 @@ export function UiProvider({ children, initial = initialUiState }: { children: R
       setView: (view) => dispatch({ kind: "set_view", view }),
       setSequential: (sequential) => dispatch({ kind: "set_sequential", sequential }),
       setBudget: (budget) => dispatch({ kind: "set_budget", budget }),
+      dismissReport: (runId) => dispatch({ kind: "dismiss_report", runId }),
       pushError: (reason) => dispatch({ kind: "push_error", error: toErrorDto(reason) }),
       pushInfo: (message) => dispatch({ kind: "push_info", message }),
       dismissToast: (id) => dispatch({ kind: "dismiss_toast", id }),

@@ -6,8 +6,10 @@ use ts_rs::TS;
 
 /// The channels the app sends on and the window follows (the app crate's `emit`, the window's `listen`).
 pub mod channels {
-    /// Every run event of every project (`RunEvent`).
+    /// Every run event of every project, with its project (`RunEvent`).
     pub const EVENT: &str = "yokeflow://event";
+    /// A run's snapshot, each time it changes (`RunSnapshot`, versioned).
+    pub const RUN: &str = "yokeflow://run";
     /// Events were dropped for a slow window: it reads everything again.
     pub const RESYNC: &str = "yokeflow://resync";
     /// A project's tasks file changed on disk and was imported (`TasksFileEvent`).
@@ -40,8 +42,8 @@ use crate::run::draft::{Accepted, DraftChanges, DraftPreview};
 use crate::run::events::{Event, MergeKind};
 use crate::run::orchestrator::{ReviewItem, RunReport, TaskTiming};
 use crate::run::overrides::{Discarded, RunAction, StatusMove};
-use crate::run::runs::ActiveRunState;
-use crate::run::runs::{FeedbackRoute, RunPhase, RunSnapshot, RunsSnapshot};
+use crate::run::runs::snapshot::{GateLanding, GateState, Lane, LaneAgent, LaneCommit, LaneMerge, TimingSpan};
+use crate::run::runs::{FeedbackRoute, RunEvent, RunPhase, RunSnapshot, RunsSnapshot};
 use crate::store::approvals::ProjectCommand;
 use crate::tasks::cards::{CardEdit, CardResult, EpicDraft, TaskDraft};
 use crate::tasks::file_watch::TasksFileEvent;
@@ -138,7 +140,14 @@ pub fn typescript() -> String {
         decl::<crate::run::report::EfficiencyBasis>(),
         decl::<RunReport>(),
         decl::<Event>(),
-        decl::<ActiveRunState>(),
+        decl::<RunEvent>(),
+        decl::<LaneAgent>(),
+        decl::<LaneMerge>(),
+        decl::<LaneCommit>(),
+        decl::<Lane>(),
+        decl::<GateLanding>(),
+        decl::<GateState>(),
+        decl::<TimingSpan>(),
         decl::<crate::run::runs::RunStarted>(),
         decl::<crate::run::runs::ActionRoute>(),
         decl::<RunPhase>(),
@@ -160,9 +169,10 @@ fn constants() -> String {
     let keys: Vec<String> = SettingKey::ALL.iter().map(|k| format!("\"{}\"", k.as_str())).collect();
     format!(
         "/** The channels the app sends on and the window follows. */\nexport const CHANNELS = {{ event: \"{}\", \
-         resync: \"{}\", tasksFile: \"{}\", expertise: \"{}\" }} as const;\n/** Every setting's key, in the \
+         run: \"{}\", resync: \"{}\", tasksFile: \"{}\", expertise: \"{}\" }} as const;\n/** Every setting's key, in the \
          settings' order. */\nexport const SETTING_KEYS: readonly SettingKey[] = [{}];\n",
         channels::EVENT,
+        channels::RUN,
         channels::RESYNC,
         channels::TASKS_FILE,
         channels::EXPERTISE,

@@ -746,3 +746,51 @@ async fn review_actions_start_a_run_of_their_own_when_no_run_goes() {
     assert!(err.to_string().contains("not in Review"), "{err}");
     assert!(runs.snapshot(&f.project_id).is_none());
 }
+
+/// The runs service folds each run into one versioned snapshot, the whole live view a window shows (lanes, the
+/// gate's landings, each task's time, the report), sends every change, and keeps a run that ended until the next.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_runs_service_sends_each_run_s_whole_view_and_keeps_it_once_ended() {
+    use yokeflow_core::run::runs::snapshot::LaneMerge;
+    use yokeflow_core::run::runs::{RunPhase, Runs};
+    let spec = vec![task("a", &[], &["a.txt"], 5), task("b", &["a"], &["b.txt"], 5)];
+    let f = fixture(spec.clone()).await;
+    yokeflow_core::agents::command::save_agent_command(&f.db, &f.project_id, Some(&f.agent(script_for(&spec))))
+        .await
+        .unwrap();
+    let runs = Runs::new(f.db.clone());
+    assert!(runs.view(&f.project_id).is_none(), "no run yet");
+    let mut views = runs.subscribe_views();
+    let started = runs.start(&f.project_id, Default::default()).await.unwrap();
+    started.result.await.unwrap().unwrap();
+
+    let mut seen = Vec::new();
+    while let Ok(view) = views.try_recv() {
+        seen.push(view);
+    }
+    assert!(seen.len() > 4, "a view per change: {}", seen.len());
+    assert!(seen.windows(2).all(|w| w[0].version < w[1].version), "versions grow");
+    assert_eq!(seen[0].phase, RunPhase::Starting);
+    assert!(seen.iter().any(|v| v.phase == RunPhase::Running && v.running().count() == 1));
+    let last = seen.last().unwrap();
+    assert_eq!(last.phase, RunPhase::Finished);
+    assert_eq!(runs.view(&f.project_id).as_ref(), Some(last), "what was sent last is what a window reads");
+    assert!(runs.snapshot(&f.project_id).is_none(), "an ended run is no longer live");
+    let report = last.report.as_ref().expect("the report");
+    assert_eq!(report.tasks_done, 2);
+    let timed: Vec<_> = last.timings.iter().map(|t| (t.task_id.as_str(), t.end_ms.is_some())).collect();
+    assert_eq!(timed, [("a", true), ("b", true)]);
+    assert!(last.timings[0].end_ms <= Some(last.timings[1].start_ms), "b waited for a");
+    let landed: Vec<_> = last.gate.recent.iter().map(|l| l.task_id.as_str()).collect();
+    assert_eq!(landed, ["b", "a"], "newest first");
+    let lane = &last.lanes[0];
+    assert_eq!((lane.task_id.as_deref(), lane.busy, lane.merge), (Some("b"), false, LaneMerge::Clean));
+    assert!(last.gate.waiting.is_empty() && last.slots.iter().all(Option::is_none));
+
+    // The next run replaces the ended one.
+    let again = runs.start(&f.project_id, Default::default()).await.unwrap();
+    let now = runs.view(&f.project_id).expect("the new run");
+    assert_eq!(now.run_id, again.run_id);
+    assert!(now.version > last.version && now.report.is_none());
+    again.result.await.unwrap().unwrap();
+}

@@ -1,39 +1,32 @@
 import { useQueryClient } from "@tanstack/react-query";
-import { useEffect, useEffectEvent, useRef } from "react";
-import { followEvents, followExpertise, followResync, followTasksFile } from "../api";
-import type { Event, ExpertiseEvent, TasksFileEvent } from "../bindings";
+import { useEffect, useEffectEvent } from "react";
+import { followEvents, followExpertise, followResync, followRuns, followTasksFile } from "../api";
+import type { ExpertiseEvent, RunEvent, RunSnapshot, TasksFileEvent } from "../bindings";
 import { describeImport } from "../cards";
-import { useLiveRunControls, useLiveState } from "../liveRun";
-import { queryKeys, refreshProject, rereadRunState, taskChanged } from "../queries";
-import { eventLogItems, isRelevant, targetMovedText } from "../runStore";
+import { useLogs } from "../liveRun";
+import { putRun, queryKeys, refreshBoard, refreshProject, rereadRun, taskChanged } from "../queries";
+import { eventLogItems, targetMovedText } from "../runStore";
 import { useUiActions } from "../uiStore";
 
 /**
- * Follows the core's events for the whole window: each one is folded into the live state (every event, in order),
- * its output lines go to the log store, and the end of the selected project's run makes what the database holds
- * stale (the projects, the board, the plan are invalidated, so they are read again). Missed events (a resync)
- * invalidate the same and re-read whether the run still goes. The selected project's tasks file changed on disk:
- * imported, its board and plan are read again and a toast says what changed; refused, a toast says why. Any
- * expertise sync of the selected project (a file imported or written, a conflict found or resolved) makes its
- * Expertise tab's data stale.
+ * Follows the core for the whole window. Each run's snapshot (its whole live view, folded by the core) goes into
+ * its project's query entry. Each event of the selected project's runs adds its output lines to the log store and
+ * makes what the database holds stale where it changed: a task's status (the board), its work (its sessions and
+ * diff), the end of the run (the projects, the board, the plan). Missed events (a resync) invalidate the same and
+ * the run. The selected project's tasks file changed on disk: imported, its board and plan are read again and a
+ * toast says what changed; refused, a toast says why. Any expertise sync of the selected project (a file imported
+ * or written, a conflict found or resolved) makes its Expertise tab's data stale.
  */
 export function useEvents(selectedId: string | null): void {
   const client = useQueryClient();
-  const liveState = useLiveState();
-  const { dispatch, logs } = useLiveRunControls();
+  const logs = useLogs();
   const { pushError, pushInfo } = useUiActions();
 
-  // The project of each run whose `run_started` came, as soon as it came: several events can arrive before the
-  // next render (a run started by feedback sends its first events right after `run_started`), and the committed
-  // `liveState` would not know that run yet.
-  const runOwners = useRef(new Map<string, string>());
-  // `liveState` here is the last committed one; the reducer sees every event in order.
-  const onEvent = useEffectEvent((event: Event) => {
-    if (event.type === "run_started") runOwners.current.set(event.run_id, event.project_id);
-    const owner = "run_id" in event ? runOwners.current.get(event.run_id) : undefined;
-    const relevant = owner !== undefined && event.type !== "run_failed" ? owner === selectedId : isRelevant(liveState, event);
-    dispatch({ kind: "event", event, at: Date.now() });
-    if (!relevant) return;
+  const onRun = useEffectEvent((run: RunSnapshot) => putRun(client, run));
+  useEffect(() => followRuns((run) => onRun(run), pushError), [pushError]);
+
+  const onEvent = useEffectEvent(({ project_id: projectId, event }: RunEvent) => {
+    if (projectId !== selectedId) return;
     if (event.type === "run_failed") {
       // The run could not go on (before it started, or while it ended): say why, and show what the database holds.
       pushError(event.error);
@@ -44,11 +37,17 @@ export function useEvents(selectedId: string | null): void {
     if (logged !== null) logs.append(logged.taskId, ...logged.items);
     // What a task's pane reads from the database (its sessions, its diff) is stale once its work changed.
     switch (event.type) {
+      case "task_status_changed":
+        refreshBoard(client, selectedId);
+        taskChanged(client, selectedId, event.task_id);
+        break;
       case "agent_exited":
       case "branch_committed":
       case "merge_result":
-      case "task_status_changed":
         taskChanged(client, selectedId, event.task_id);
+        break;
+      case "recovered":
+        refreshBoard(client, selectedId);
         break;
       default:
         break;
@@ -63,14 +62,10 @@ export function useEvents(selectedId: string | null): void {
   });
   useEffect(() => followEvents((event) => onEvent(event), pushError), [pushError]);
 
-  // Events were missed (a burst): re-read the board, the plan and whether the run still goes.
+  // Events were missed (a burst): re-read the board, the plan and the run.
   const onResync = useEffectEvent(() => {
     refreshProject(client, selectedId);
-    const projectId = selectedId;
-    if (projectId === null) return;
-    void rereadRunState(client, projectId).then((state) => {
-      if (state !== null && !state.active) dispatch({ kind: "run_gone", projectId, failed: false });
-    });
+    if (selectedId !== null) rereadRun(client, selectedId);
   });
   useEffect(() => followResync(() => onResync()), []);
 

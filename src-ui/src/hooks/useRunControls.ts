@@ -12,28 +12,31 @@ import {
   startRun,
   toErrorDto,
 } from "../api";
-import { useLiveRunControls } from "../liveRun";
-import { refreshProject, rereadRunState } from "../queries";
+import { useLogs } from "../liveRun";
+import { refreshProject, rereadRun } from "../queries";
 import { useUiActions, useUiState } from "../uiStore";
 
 const noop = () => {};
 
 /**
- * The commands to the project's run. They are not cached data: the core takes each order and the run reports
- * through its events (folded by the live state); a refusal shows in a toast. Each command resolves once taken.
- */
 /** A typed budget in US dollars: a positive amount, or null (empty, zero or not a number: no limit). */
 export function parseBudget(text: string): number | null {
   const value = Number(text.trim().replace(/^\$/, ""));
   return text.trim() !== "" && Number.isFinite(value) && value > 0 ? value : null;
 }
 
+/**
+ * The commands to the project's run. They are not cached data: the core takes each order and the run's snapshot
+ * (its query entry) shows what came of it; a refusal shows in a toast. Each command resolves once taken.
+ */
 export function useRunControls(projectId: string | null) {
   const client = useQueryClient();
-  const { dispatch, logs } = useLiveRunControls();
+  const logs = useLogs();
   const { pushError, askApproval } = useUiActions();
   /** The project whose run (started here) uses the scripted stand-in agent. */
   const [standInOf, setStandInOf] = useState<string | null>(null);
+  /** The project whose start was asked for and not answered yet. */
+  const [startingOf, setStartingOf] = useState<string | null>(null);
   const { sequential, budget } = useUiState();
 
   /** A control answered `no_active_run`: the run is over though its end was not seen here. */
@@ -42,23 +45,26 @@ export function useRunControls(projectId: string | null) {
       const error = toErrorDto(reason);
       pushError(error);
       if (error.code === "no_active_run") {
-        dispatch({ kind: "run_gone", projectId: id, failed: false });
+        rereadRun(client, id);
         refreshProject(client, id);
       }
     },
-    [client, dispatch, pushError],
+    [client, pushError],
   );
 
   const start = useCallback(() => {
     if (projectId === null) return;
     const id = projectId;
     logs.clear();
-    dispatch({ kind: "start_requested", projectId: id });
+    setStartingOf(id);
     setStandInOf(null);
     startRun(id, sequential, parseBudget(budget)).then((started) => {
+      setStartingOf(null);
       if (started.stand_in) setStandInOf(id);
+      // Its snapshot is on its way; a read makes sure the window has it.
+      rereadRun(client, id);
     }, (reason: unknown) => {
-      dispatch({ kind: "start_failed", projectId: id });
+      setStartingOf(null);
       const error = toErrorDto(reason);
       if (error.code === "command_not_approved") {
         // The repository's tasks file names commands no one approved: show them, exactly, and ask.
@@ -69,37 +75,27 @@ export function useRunControls(projectId: string | null) {
         return;
       }
       pushError(error);
-      if (error.code === "run_in_progress") void rereadRunState(client, id);
+      if (error.code === "run_in_progress") rereadRun(client, id);
     });
-  }, [projectId, sequential, budget, logs, dispatch, pushError, askApproval, client]);
+  }, [projectId, sequential, budget, logs, pushError, askApproval, client]);
 
   const pause = useCallback(() => {
     if (projectId === null) return;
     const id = projectId;
-    pauseRun(id).then(
-      () => dispatch({ kind: "paused", projectId: id }),
-      (reason: unknown) => lostRun(id, reason),
-    );
-  }, [projectId, dispatch, lostRun]);
+    pauseRun(id).then(noop, (reason: unknown) => lostRun(id, reason));
+  }, [projectId, lostRun]);
 
   const resume = useCallback(() => {
     if (projectId === null) return;
     const id = projectId;
-    resumeRun(id).then(
-      () => dispatch({ kind: "resumed", projectId: id }),
-      (reason: unknown) => lostRun(id, reason),
-    );
-  }, [projectId, dispatch, lostRun]);
+    resumeRun(id).then(noop, (reason: unknown) => lostRun(id, reason));
+  }, [projectId, lostRun]);
 
   const cancel = useCallback(() => {
     if (projectId === null) return;
     const id = projectId;
-    dispatch({ kind: "cancel_requested", projectId: id });
-    cancelRun(id).then(noop, (reason: unknown) => {
-      dispatch({ kind: "cancel_failed", projectId: id });
-      lostRun(id, reason);
-    });
-  }, [projectId, dispatch, lostRun]);
+    cancelRun(id).then(noop, (reason: unknown) => lostRun(id, reason));
+  }, [projectId, lostRun]);
 
   /** Sends a command to the project's run; settles once it was taken or its refusal reported. */
   const toRun = useCallback(
@@ -116,5 +112,6 @@ export function useRunControls(projectId: string | null) {
   const landNow = useCallback((taskId: string) => toRun((id) => mergeNow(id, taskId)), [toRun]);
 
   const standIn = projectId !== null && standInOf === projectId;
-  return { start, pause, resume, cancel, goSequential, retry, retryLanding, landNow, standIn };
+  const starting = projectId !== null && startingOf === projectId;
+  return { start, pause, resume, cancel, goSequential, retry, retryLanding, landNow, standIn, starting };
 }

@@ -2,11 +2,18 @@
 import type { EventCallback, UnlistenFn } from "@tauri-apps/api/event";
 import { act } from "@testing-library/react";
 import type { Mock } from "vitest";
-import type { Event, ExpertiseEvent, RunReport, TasksFileEvent } from "../bindings";
+import type { Event, ExpertiseEvent, RunReport, RunSnapshot, TasksFileEvent } from "../bindings";
 
 export type EventBus = {
-  /** Delivers an event to every listener of the core's events registered (and not removed) so far. */
+  /** Delivers events of project `p1`'s runs to every listener of the core's events registered (and not removed) so far. */
   emit: (...events: Event[]) => void;
+  /** Delivers events of project `projectId`'s runs. */
+  emitFor: (projectId: string, ...events: Event[]) => void;
+  /**
+   * Sends a run's snapshot, as the core does at each change (`yokeflow://run`); settles once the query cache
+   * told its observers (it batches them to the next task).
+   */
+  run: (snapshot: RunSnapshot) => Promise<void>;
   /** Tells the window it missed events (`yokeflow://resync`). */
   resync: () => void;
   /** Says a project's tasks file changed on disk and was imported, or could not be (`yokeflow://tasks-file`). */
@@ -20,6 +27,7 @@ export type EventBus = {
 };
 
 const EVENTS = "yokeflow://event";
+const RUN = "yokeflow://run";
 const RESYNC = "yokeflow://resync";
 const TASKS_FILE = "yokeflow://tasks-file";
 const EXPERTISE = "yokeflow://expertise";
@@ -40,12 +48,19 @@ export function installEventBus(listenMock: Mock): EventBus {
   const deliver = (name: string, payload: unknown) => {
     for (const listener of [...of(name)]) listener({ event: name, id: id++, payload });
   };
+  const emitFor = (projectId: string, ...events: Event[]) => {
+    act(() => {
+      for (const event of events) deliver(EVENTS, { project_id: projectId, event });
+    });
+  };
   return {
-    emit: (...events) => {
-      act(() => {
-        for (const payload of events) deliver(EVENTS, payload);
-      });
-    },
+    emit: (...events) => emitFor("p1", ...events),
+    emitFor,
+    run: (snapshot) =>
+      act(async () => {
+        deliver(RUN, snapshot);
+        await new Promise((settled) => setTimeout(settled, 0));
+      }),
     resync: () => {
       act(() => deliver(RESYNC, 3));
     },

@@ -1,4 +1,4 @@
-import type { Board, Event, ExecutionPlan, PlanStats, Project, ProjectSummary, Task } from "../bindings";
+import type { Board, Event, ExecutionPlan, GateState, Lane, PlanStats, Project, ProjectSummary, RunSnapshot, Task } from "../bindings";
 
 export function project(overrides: Partial<Project> = {}): Project {
   return {
@@ -100,6 +100,59 @@ export function runStarted(overrides: Partial<RunStartedEvent> = {}): RunStarted
     lanes: ["wt-1", "wt-2", "wt-3", "wt-4"],
     task_count: 3,
     done_count: 0,
+    ...overrides,
+  };
+}
+
+/** A worker lane as the core's run snapshot holds it: empty unless `overrides` fill it. */
+export function lane(slot: number, overrides: Partial<Lane> = {}): Lane {
+  return {
+    slot,
+    branch: null,
+    task_id: null,
+    busy: false,
+    agent: { state: "idle" },
+    merge: "none",
+    merge_detail: null,
+    last_commit: null,
+    ...overrides,
+  };
+}
+
+/** `count` empty lanes. */
+export function lanes(count: number): Lane[] {
+  return Array.from({ length: count }, (_, slot) => lane(slot));
+}
+
+export const EMPTY_GATE: GateState = { waiting: [], testing: [], testing_batch: 0, recent: [] };
+
+let nextVersion = 1;
+
+/**
+ * A run as the core sends it (`yokeflow://run`): run `r1` of project `p1`, running with 2 workers, unless
+ * `overrides` say otherwise. Each one made gets a higher version than the last, as the core's do.
+ */
+export function runSnapshot(overrides: Partial<RunSnapshot> = {}): RunSnapshot {
+  const workers = overrides.workers ?? 2;
+  return {
+    run_id: "r1",
+    project_id: "p1",
+    version: nextVersion++,
+    phase: "running",
+    mode: "parallel",
+    workers,
+    slots: Array.from({ length: workers }, () => null),
+    landing: [],
+    task_count: 3,
+    done_count: 0,
+    lane_names: Array.from({ length: workers }, (_, i) => `wt-${i + 1}`),
+    lanes: lanes(workers),
+    gate: EMPTY_GATE,
+    started_at_ms: 1_000,
+    timings: [],
+    activity: {},
+    report: null,
+    error: null,
     ...overrides,
   };
 }

@@ -1,8 +1,7 @@
 import { act, render, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { freshLanes, type TimingMark } from "../../runStore";
-import { board, executionPlan, task } from "../../test/fixtures";
+import { board, executionPlan, lane, task } from "../../test/fixtures";
 import { boardLayout, installLayout } from "../../test/layout";
 import { BoardView } from "./BoardView";
 
@@ -131,16 +130,11 @@ describe("card facts", () => {
   it("shows the run's worktree, the agent, a live conflict warning and the time spent; only running cards tick", () => {
     vi.useFakeTimers({ toFake: ["setInterval", "clearInterval", "Date"] });
     vi.setSystemTime(100_000);
-    const lanes = freshLanes(2);
-    lanes[1] = { ...lanes[1]!, taskId: "a", busy: true, agent: "running" };
-    let timings: TimingMark | null = null;
-    for (const mark of [
-      { taskId: "b", slot: 0, start: true, at: 0 },
-      { taskId: "b", slot: null, start: false, at: 4_500 },
-      { taskId: "a", slot: 1, start: true, at: 5_000 },
-    ]) {
-      timings = { ...mark, prev: timings };
-    }
+    const lanes = [lane(0), lane(1, { task_id: "a", busy: true, agent: { state: "running" } })];
+    const timings = [
+      { task_id: "b", slot: 0, start_ms: 0, end_ms: 4_500 },
+      { task_id: "a", slot: 1, start_ms: 5_000, end_ms: null },
+    ];
     const warning = JSON.stringify([{ other: { kind: "target" }, files: ["src/cart.ts"] }]);
     render(
       <BoardView

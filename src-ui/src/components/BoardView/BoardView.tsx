@@ -1,9 +1,8 @@
 import { useCallback, useMemo } from "react";
-import type { Board, ExecutionPlan, TaskStatus } from "../../bindings";
+import type { Board, ExecutionPlan, Lane, TaskStatus, TimingSpan } from "../../bindings";
 import { epicsById, groupByStatus } from "../../board";
-import { busyAgents, cardFacts, pinnedTasks, planConflicts, plannedWorktrees, timesSpent, type BoardFacts } from "../../cardFacts";
+import { busyAgents, cardFacts, pinnedTasks, planConflicts, plannedWorktrees, timesSpent, type Activity, type BoardFacts } from "../../cardFacts";
 import { dragAnnouncements, dragInstructions } from "../../dragDrop";
-import type { Lane, TimingMark } from "../../runStore";
 import { Column } from "../Column/Column";
 import { DragArea } from "../DragArea/DragArea";
 import { TaskCardPreview } from "../TaskCard/TaskCard";
@@ -18,15 +17,15 @@ type Props = {
   /** The run's lanes, for the agent of each running task. */
   lanes?: readonly Lane[];
   /** The run's task starts and ends, for the time each task spent. */
-  timings?: TimingMark | null;
-  /** When the window saw the run start (wall-clock ms). */
+  timings?: readonly TimingSpan[];
+  /** When the run started (wall-clock ms). */
   runStartedAt?: number | null;
   /** The task whose log pane is open. */
   selectedTaskId?: string | null;
   /** The run's names of its worker slots. */
   laneNames?: readonly string[];
   /** What each running task's agent did last. */
-  activity?: Readonly<Record<string, string>>;
+  activity?: Activity;
   onOpenTask?: (taskId: string) => void;
   /** A card was dropped on another column. */
   onMoveTask?: (taskId: string, status: TaskStatus) => void;
@@ -38,6 +37,7 @@ type Props = {
 
 const NO_SLOTS: Readonly<Record<string, number>> = {};
 const NO_LANES: readonly Lane[] = [];
+const NO_TIMINGS: readonly TimingSpan[] = [];
 
 const ACCESSIBILITY = {
   announcements: dragAnnouncements("column"),
@@ -49,7 +49,7 @@ function isStatus(board: Board, value: string): value is TaskStatus {
 }
 
 const NO_NAMES: readonly string[] = [];
-const NO_ACTIVITY: Readonly<Record<string, string>> = {};
+const NO_ACTIVITY: Activity = {};
 
 /** The columns of one project's board (as the core lists them); a card dragged to another column asks the core to move it. */
 export function BoardView({
@@ -57,7 +57,7 @@ export function BoardView({
   plan = null,
   slots = NO_SLOTS,
   lanes = NO_LANES,
-  timings = null,
+  timings = NO_TIMINGS,
   runStartedAt = null,
   selectedTaskId = null,
   laneNames = NO_NAMES,

@@ -1,9 +1,7 @@
 import { render, screen } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
-import type { Event } from "../../bindings";
 import { report } from "../../test/events";
-import { executionPlan, runStarted, task } from "../../test/fixtures";
-import { liveAfter } from "../../test/live";
+import { executionPlan, runSnapshot, task } from "../../test/fixtures";
 import { GanttView } from "./GanttView";
 import styles from "./GanttView.module.css";
 
@@ -12,26 +10,24 @@ const tasks = [task("a", { title: "Cart API" }), task("b", { title: "Search box"
 describe("GanttView", () => {
   it("draws planned bars, dependency arrows and the actual overlay from the report", () => {
     const plan = executionPlan();
-    const { rerender } = render(<GanttView tasks={tasks} plan={plan} report={null} timings={null} />);
+    const { rerender } = render(<GanttView tasks={tasks} plan={plan} report={null} timings={[]} />);
     const gantt = screen.getByTestId("gantt");
     expect(gantt.querySelectorAll('[data-testid="gantt-planned"]')).toHaveLength(3);
     expect(gantt.querySelector('[data-testid="gantt-arrows"]')!.getAttribute("d")).toMatch(/^M/);
     expect(gantt.querySelectorAll('[data-testid="gantt-actual"]')).toHaveLength(0);
 
-    // The run's report, as the live state keeps it from `run_finished`.
-    const finished: Event = {
-      type: "run_finished",
-      run_id: "r1",
-      status: "finished",
+    // The run's report, as the core's snapshot of the finished run holds it.
+    const finished = runSnapshot({
+      workers: 3,
+      phase: "finished",
       report: report({
         tasks: [
           { task_id: "a", slot: 0, started_ms: 0, ended_ms: 4000, work_ms: 4000, gate_ms: 0, outcome: "done", reason: null },
           { task_id: "b", slot: 1, started_ms: 0, ended_ms: 3000, work_ms: 3000, gate_ms: 0, outcome: "review", reason: "conflict" },
         ],
       }),
-    };
-    const live = liveAfter([runStarted({ workers: 3 }), finished]);
-    rerender(<GanttView tasks={tasks} plan={plan} report={live.report} timings={live.timings} />);
+    });
+    rerender(<GanttView tasks={tasks} plan={plan} report={finished.report} timings={finished.timings} />);
     const bars = screen.getByTestId("gantt").querySelectorAll('[data-testid="gantt-actual"]');
     expect(bars).toHaveLength(2);
     expect(bars[1]!.getAttribute("data-outcome")).toBe("review");
@@ -47,7 +43,7 @@ describe("GanttView", () => {
         { task_id: "b", slot: 1, started_ms: 0, ended_ms: 3000, work_ms: 3000, gate_ms: 0, outcome: "review", reason: "conflict" },
       ],
     });
-    render(<GanttView tasks={tasks} plan={executionPlan()} report={finished} timings={null} />);
+    render(<GanttView tasks={tasks} plan={executionPlan()} report={finished} timings={[]} />);
     const gantt = screen.getByTestId("gantt");
     const segments = gantt.querySelectorAll('[data-testid="gantt-gate-segment"]');
     expect(segments).toHaveLength(1);
@@ -66,11 +62,8 @@ describe("GanttView", () => {
   });
 
   it("shows the live run's bars while there is no report", () => {
-    const live = liveAfter([
-      runStarted({ workers: 2 }),
-      { type: "task_status_changed", run_id: "r1", task_id: "a", status: "in_progress", reason: null, slot: 0 },
-    ]);
-    render(<GanttView tasks={tasks} plan={executionPlan()} report={null} timings={live.timings} />);
+    const live = runSnapshot({ slots: ["a", null], timings: [{ task_id: "a", slot: 0, start_ms: 0, end_ms: null }] });
+    render(<GanttView tasks={tasks} plan={executionPlan()} report={live.report} timings={live.timings} />);
     const bars = screen.getByTestId("gantt").querySelectorAll('[data-testid="gantt-actual"]');
     expect(bars).toHaveLength(1);
     expect(bars[0]!.getAttribute("data-outcome")).toBe("running");
@@ -80,7 +73,7 @@ describe("GanttView", () => {
   });
 
   it("says there is nothing to schedule without tasks", () => {
-    render(<GanttView tasks={[]} plan={null} report={null} timings={null} />);
+    render(<GanttView tasks={[]} plan={null} report={null} timings={[]} />);
     expect(screen.getByTestId("gantt")).toHaveTextContent("No tasks to schedule.");
   });
 
@@ -88,7 +81,7 @@ describe("GanttView", () => {
     const many = Array.from({ length: 1000 }, (_, i) =>
       task(`t${i}`, { effort_minutes: 5 + (i % 40), depends_on: i === 0 ? [] : [`t${Math.floor(i / 2)}`] }),
     );
-    render(<GanttView tasks={many} plan={null} report={null} timings={null} />);
+    render(<GanttView tasks={many} plan={null} report={null} timings={[]} />);
     const gantt = screen.getByTestId("gantt");
     expect(gantt.querySelectorAll("svg")).toHaveLength(1);
     expect(gantt.querySelectorAll('[data-testid="gantt-planned"]')).toHaveLength(1000);

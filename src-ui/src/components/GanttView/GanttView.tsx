@@ -1,5 +1,5 @@
 import { memo, useId, useMemo } from "react";
-import type { ExecutionPlan, RunReport, Task } from "../../bindings";
+import type { ExecutionPlan, RunReport, Task, TimingSpan } from "../../bindings";
 import { formatDuration, formatEffort } from "../../board";
 import { cx } from "../../classNames";
 import {
@@ -12,7 +12,6 @@ import {
   type ActualSpan,
   type GanttLayout,
 } from "../../gantt";
-import { timingSpans, type TimingMark } from "../../runStore";
 import styles from "./GanttView.module.css";
 
 type Props = {
@@ -21,7 +20,7 @@ type Props = {
   /** The last run's report: its task timings are the actual overlay. */
   report: RunReport | null;
   /** The live run's starts and ends, used when there is no report. */
-  timings: TimingMark | null;
+  timings: readonly TimingSpan[];
 };
 
 const LABEL_W = 220;
@@ -29,9 +28,9 @@ const PLOT_W = 900;
 const AXIS_H = 28;
 const PAD_R = 16;
 
-function liveActual(timings: TimingMark | null): ActualSpan[] {
+function liveActual(timings: readonly TimingSpan[]): ActualSpan[] {
   // The live timeline does not know when a task's work went to the merge gate: no gate segments.
-  return timingSpans(timings).map((span) => ({ taskId: span.taskId, start: span.start, end: span.end, outcome: null, gateMs: 0 }));
+  return timings.map((span) => ({ taskId: span.task_id, start: span.start_ms, end: span.end_ms, outcome: null, gateMs: 0 }));
 }
 
 function GanttViewInner({ tasks, plan, report, timings }: Props) {

@@ -1,10 +1,8 @@
 import { render, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
-import type { Event } from "../../bindings";
-import { freshLanes } from "../../runStore";
-import { executionPlan, runStarted, task } from "../../test/fixtures";
-import { liveAfter } from "../../test/live";
+import type { Lane } from "../../bindings";
+import { executionPlan, lane, lanes, task } from "../../test/fixtures";
 import { LanesView, acceptsDrop, laneCount } from "./LanesView";
 
 const tasks = [task("a", { title: "Cart API" }), task("b", { title: "Search box" }), task("c", { title: "Checkout", depends_on: ["a"] })];
@@ -18,54 +16,51 @@ describe("LanesView", () => {
 
   it("shows one lane per worker with branch, task, agent, merge state and the planned queue", () => {
     const plan = executionPlan();
-    let live = liveAfter([]);
-    const view = () => <LanesView tasks={tasks} plan={plan} lanes={live.lanes} workers={live.workers} />;
-    const { rerender } = render(view());
-    const emit = (...events: Event[]) => {
-      live = liveAfter(events, "p1", live);
-      rerender(view());
-    };
+    const view = (shown: Lane[], workers: number | null) => <LanesView tasks={tasks} plan={plan} lanes={shown} workers={workers} />;
+    const { rerender } = render(view([], null));
     expect(screen.getAllByTestId("lane")).toHaveLength(2);
     expect(within(screen.getAllByTestId("lane")[0]!).getByTestId("lane-queue")).toHaveTextContent("Planned (2)ac");
 
-    emit(
-      runStarted({ workers: 3 }),
-      { type: "task_status_changed", run_id: "r1", task_id: "b", status: "in_progress", reason: null, slot: 1 },
-      { type: "worktree_created", run_id: "r1", task_id: "b", slot: 1, branch: "yokeflow/b", path: "/wt/b", reattached: false },
-      { type: "agent_started", run_id: "r1", task_id: "b", session_id: "s1", pid: 9, log_path: "/l" },
-    );
-    const lanes = screen.getAllByTestId("lane");
-    expect(lanes).toHaveLength(3);
-    const lane = lanes[1]!;
-    expect(within(lane).getByTestId("lane-branch")).toHaveTextContent("yokeflow/b");
-    expect(within(lane).getByTestId("lane-task")).toHaveTextContent("Search box");
-    expect(within(lane).getByTestId("lane-agent")).toHaveTextContent("running");
-    expect(within(lane).getByTestId("lane-merge")).toHaveTextContent("not merged yet");
-    expect(within(lane).getByTestId("lane-commit")).toHaveTextContent("none yet");
+    // A run of 3 workers, b in slot 1 with its worktree and its agent running (the core's snapshot of its lanes).
+    const b = lane(1, { task_id: "b", busy: true, agent: { state: "running" }, branch: "yokeflow/b" });
+    const show = (slot1: Lane) => rerender(view([lane(0), slot1, lane(2)], 3));
+    show(b);
+    const rows = screen.getAllByTestId("lane");
+    expect(rows).toHaveLength(3);
+    const row = rows[1]!;
+    expect(within(row).getByTestId("lane-branch")).toHaveTextContent("yokeflow/b");
+    expect(within(row).getByTestId("lane-task")).toHaveTextContent("Search box");
+    expect(within(row).getByTestId("lane-agent")).toHaveTextContent("running");
+    expect(within(row).getByTestId("lane-agent")).toHaveAttribute("data-agent", "running");
+    expect(within(row).getByTestId("lane-merge")).toHaveTextContent("not merged yet");
+    expect(within(row).getByTestId("lane-commit")).toHaveTextContent("none yet");
 
+    // Its agent committed, and a conflict is predicted before the merge.
     const sha = "89abcdef0123456789abcdef0123456789abcdef";
-    emit(
-      { type: "branch_committed", run_id: "r1", task_id: "b", branch: "yokeflow/b", commit: sha, summary: "b: search box" },
-      { type: "conflict_predicted", run_id: "r1", task_id: "b", other: { kind: "task", id: "a" }, files: ["src/search.ts"] },
-    );
-    expect(within(lane).getByTestId("lane-commit")).toHaveTextContent("89abcdef b: search box");
-    expect(within(lane).getByTestId("lane-merge")).toHaveTextContent("conflict predicted");
-    expect(within(lane).getByTestId("lane-merge")).toHaveAttribute("title", "with a in src/search.ts");
+    const committed: Lane = {
+      ...b,
+      last_commit: { sha, summary: "b: search box" },
+      merge: "predicted",
+      merge_detail: "with a in src/search.ts",
+    };
+    show(committed);
+    expect(within(row).getByTestId("lane-commit")).toHaveTextContent("89abcdef b: search box");
+    expect(within(row).getByTestId("lane-merge")).toHaveTextContent("conflict predicted");
+    expect(within(row).getByTestId("lane-merge")).toHaveAttribute("title", "with a in src/search.ts");
 
-    emit(
-      { type: "agent_exited", run_id: "r1", task_id: "b", session_id: "s1", outcome: "succeeded", exit_code: 0 , cost_usd: null},
-      { type: "merge_started", run_id: "r1", task_id: "b", branch: "yokeflow/b" },
-    );
-    expect(within(lane).getByTestId("lane-merge")).toHaveTextContent("at the merge gate");
-    emit({ type: "merge_result", run_id: "r1", task_id: "b", result: "tests_failed", detail: "2 failed" });
-    expect(within(lane).getByTestId("lane-merge")).toHaveTextContent("tests failed");
-    expect(within(lane).getByTestId("lane-merge")).toHaveAttribute("title", "2 failed");
-    expect(within(lanes[0]!).getByTestId("lane-task")).toHaveTextContent("idle");
+    // The agent exited and the work went to the merge gate, whose tests then failed.
+    const exited: Lane = { ...committed, agent: { state: "exited", outcome: "succeeded" }, merge: "testing", merge_detail: null };
+    show(exited);
+    expect(within(row).getByTestId("lane-agent")).toHaveAttribute("data-agent", "succeeded");
+    expect(within(row).getByTestId("lane-merge")).toHaveTextContent("at the merge gate");
+    show({ ...exited, merge: "failed", merge_detail: "2 failed" });
+    expect(within(row).getByTestId("lane-merge")).toHaveTextContent("tests failed");
+    expect(within(row).getByTestId("lane-merge")).toHaveAttribute("title", "2 failed");
+    expect(within(rows[0]!).getByTestId("lane-task")).toHaveTextContent("idle");
   });
 
   it("opens the task of a lane, its folder while it runs, and its agent's log", async () => {
-    const lanes = freshLanes(2);
-    lanes[1] = { ...lanes[1]!, branch: "yokeflow/b", taskId: "b", busy: true, agent: "running" };
+    const two = [lane(0), lane(1, { task_id: "b", busy: true, agent: { state: "running" }, branch: "yokeflow/b" })];
     const onOpenTask = vi.fn();
     const onOpenWorktree = vi.fn();
     const onOpenLog = vi.fn();
@@ -74,7 +69,7 @@ describe("LanesView", () => {
       <LanesView
         tasks={tasks}
         plan={executionPlan()}
-        lanes={lanes}
+        lanes={two}
         workers={2}
         onOpenTask={onOpenTask}
         onOpenWorktree={onOpenWorktree}
@@ -98,7 +93,7 @@ describe("laneCount", () => {
     expect(laneCount(null, null, [])).toBe(0);
     expect(laneCount(executionPlan(), null, [])).toBe(2);
     expect(laneCount(executionPlan(), 4, [])).toBe(4);
-    expect(laneCount(null, 1, freshLanes(3))).toBe(3);
+    expect(laneCount(null, 1, lanes(3))).toBe(3);
   });
 });
 

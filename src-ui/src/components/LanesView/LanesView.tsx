@@ -1,11 +1,10 @@
 import { useDraggable, useDroppable } from "@dnd-kit/core";
 import { memo, useCallback, useMemo } from "react";
-import type { ExecutionPlan, Task } from "../../bindings";
+import type { ExecutionPlan, Lane, LaneMerge, Task } from "../../bindings";
 import { slotName } from "../../board";
-import { pinnedTasks } from "../../cardFacts";
+import { agentState, pinnedTasks } from "../../cardFacts";
 import { cx } from "../../classNames";
 import { dragAnnouncements, dragInstructions, type DragItem, type DropZone } from "../../dragDrop";
-import type { Lane, LaneMerge } from "../../runStore";
 import { DragArea } from "../DragArea/DragArea";
 import { PinMark } from "../PinMark/PinMark";
 import styles from "./LanesView.module.css";
@@ -168,7 +167,8 @@ function LaneRow({ slot, name, droppable, lane, queue, facts, onOpenTask, onOpen
   const zone: DropZone = { label: name };
   const { setNodeRef, isOver, active } = useDroppable({ id: name, data: zone, disabled: !droppable });
   const target = isOver && (active?.data.current as DragItem | undefined)?.home !== name;
-  const taskId = lane?.taskId ?? null;
+  const taskId = lane?.task_id ?? null;
+  const agent = lane === undefined ? "idle" : agentState(lane.agent);
   const current = taskId === null ? undefined : facts.titles.get(taskId);
   const merge = lane?.merge ?? "none";
   // A worktree exists while its task runs, and is kept while it waits in Review; a merged one was removed.
@@ -232,25 +232,25 @@ function LaneRow({ slot, name, droppable, lane, queue, facts, onOpenTask, onOpen
         </div>
         <div>
           <dt>Agent</dt>
-          <dd className={styles.laneAgent} data-testid="lane-agent" data-agent={lane?.agent ?? "idle"}>
-            {(lane?.agent ?? "idle").replace(/_/g, " ")}
+          <dd className={styles.laneAgent} data-testid="lane-agent" data-agent={agent}>
+            {agent.replace(/_/g, " ")}
           </dd>
         </div>
         <div>
           <dt>Commit</dt>
-          <dd className={styles.laneCommit} data-testid="lane-commit" title={lane?.lastCommit?.sha}>
-            {lane?.lastCommit == null ? (
+          <dd className={styles.laneCommit} data-testid="lane-commit" title={lane?.last_commit?.sha}>
+            {lane?.last_commit == null ? (
               <span className={styles.muted}>none yet</span>
             ) : (
               <>
-                <code className={styles.laneSha}>{lane.lastCommit.sha.slice(0, 8)}</code> {lane.lastCommit.summary}
+                <code className={styles.laneSha}>{lane.last_commit.sha.slice(0, 8)}</code> {lane.last_commit.summary}
               </>
             )}
           </dd>
         </div>
         <div>
           <dt>Merge</dt>
-          <dd className={styles.laneMerge} data-testid="lane-merge" data-merge={merge} title={lane?.mergeDetail ?? undefined}>
+          <dd className={styles.laneMerge} data-testid="lane-merge" data-merge={merge} title={lane?.merge_detail ?? undefined}>
             {MERGE_LABEL[merge]}
           </dd>
         </div>

@@ -1,21 +1,11 @@
 import { render, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
-import type { Event } from "../../bindings";
-import { EMPTY_GATE, type GateState } from "../../runStore";
-import { runStarted } from "../../test/fixtures";
-import { liveAfter } from "../../test/live";
+import type { GateLanding, GateState } from "../../bindings";
+import { EMPTY_GATE } from "../../test/fixtures";
 import { MergeQueue, describeLanding } from "./MergeQueue";
 
-const started = (task_id: string): Event => ({ type: "merge_started", run_id: "r1", task_id, branch: `yokeflow/${task_id}` });
-const batch = (...task_ids: string[]): Event => ({ type: "merge_batch", run_id: "r1", task_ids });
-const result = (task_id: string, kind: Extract<Event, { type: "merge_result" }>["result"]): Event => ({
-  type: "merge_result",
-  run_id: "r1",
-  task_id,
-  result: kind,
-  detail: "",
-});
+const landed = (task_id: string, result: GateLanding["result"], batch: number): GateLanding => ({ task_id, result, batch });
 
 describe("MergeQueue", () => {
   it("renders nothing while the gate has seen nothing", () => {
@@ -25,14 +15,11 @@ describe("MergeQueue", () => {
   });
 
   it("follows the run's gate: what it tests together, what waits, and what it landed", () => {
-    let live = liveAfter([runStarted()]);
-    const { rerender } = render(<MergeQueue gate={live.gate} />);
-    const emit = (...events: Event[]) => {
-      live = liveAfter(events, "p1", live);
-      rerender(<MergeQueue gate={live.gate} />);
-    };
+    const { rerender } = render(<MergeQueue gate={EMPTY_GATE} />);
+    const show = (gate: GateState) => rerender(<MergeQueue gate={gate} />);
 
-    emit(started("a"), started("b"), started("c"), started("d"));
+    // Four tasks' work went to the gate.
+    show({ ...EMPTY_GATE, waiting: ["a", "b", "c", "d"] });
     const gate = screen.getByTestId("merge-queue");
     expect(gate).toHaveAttribute("aria-label", "Merge gate");
     expect(within(gate).getByRole("heading")).toHaveTextContent("Merge gate");
@@ -40,15 +27,16 @@ describe("MergeQueue", () => {
     expect(screen.queryByTestId("merge-queue-testing")).not.toBeInTheDocument();
     expect(screen.queryByTestId("merge-queue-recent")).not.toBeInTheDocument();
 
-    emit(batch("a", "b", "c"));
+    show({ waiting: ["d"], testing: ["a", "b", "c"], testing_batch: 3, recent: [] });
     expect(screen.getByTestId("merge-queue-testing")).toHaveTextContent(/^Testing together: a, b, c$/);
     expect(screen.getByTestId("merge-queue-waiting")).toHaveTextContent(/^Waiting: d$/);
 
     // The gate bisected the failing batch: b broke it, a and c landed.
-    emit(result("a", "merged"), result("b", "tests_failed"), result("c", "merged"), batch("d"));
+    const bisected = [landed("c", "merged", 3), landed("b", "tests_failed", 3), landed("a", "merged", 3)];
+    show({ waiting: [], testing: ["d"], testing_batch: 1, recent: bisected });
     expect(screen.getByTestId("merge-queue-testing")).toHaveTextContent(/^Testing: d$/);
     expect(screen.queryByTestId("merge-queue-waiting")).not.toBeInTheDocument();
-    emit(result("d", "conflict"));
+    show({ waiting: [], testing: [], testing_batch: 1, recent: [landed("d", "conflict", 1), ...bisected] });
     expect(screen.queryByTestId("merge-queue-testing")).not.toBeInTheDocument();
 
     const landings = within(screen.getByTestId("merge-queue-recent")).getAllByTestId("merge-queue-landing");
@@ -68,8 +56,8 @@ describe("MergeQueue", () => {
     const gate: GateState = {
       waiting: ["e"],
       testing: ["c", "d"],
-      testingBatch: 2,
-      recent: [{ taskId: "a", result: "merged", batch: 1 }],
+      testing_batch: 2,
+      recent: [landed("a", "merged", 1)],
     };
     render(<MergeQueue gate={gate} onOpenTask={onOpenTask} />);
     await userEvent.click(within(screen.getByTestId("merge-queue-testing")).getByRole("button", { name: "d" }));
@@ -86,6 +74,6 @@ describe("MergeQueue", () => {
     [{ result: "checkout_blocked", batch: 1 }, ": not landed: checkout"],
     [{ result: "error", batch: 4 }, ": merge error"],
   ] as const)("says %o as %j", (landing, text) => {
-    expect(describeLanding({ taskId: "x", ...landing })).toBe(text);
+    expect(describeLanding({ task_id: "x", ...landing })).toBe(text);
   });
 });

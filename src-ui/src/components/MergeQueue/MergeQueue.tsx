@@ -1,7 +1,6 @@
 import { memo, type ReactNode } from "react";
-import type { MergeKind } from "../../bindings";
+import type { GateLanding, GateState, MergeKind } from "../../bindings";
 import { cx } from "../../classNames";
-import type { GateLanding, GateState } from "../../runStore";
 import styles from "./MergeQueue.module.css";
 
 type Props = {
@@ -43,13 +42,13 @@ function MergeQueueInner({ gate, onOpenTask }: Props) {
           {recent.map((landing, index) => (
             // A task can come back (a conflict, then its resolution): the position tells the items apart.
             <li
-              key={`${index}:${landing.taskId}`}
+              key={`${index}:${landing.task_id}`}
               className={styles.landing}
               data-testid="merge-queue-landing"
-              data-task-id={landing.taskId}
+              data-task-id={landing.task_id}
               data-result={landing.result}
             >
-              <TaskId id={landing.taskId} onOpenTask={onOpenTask} />
+              <TaskId id={landing.task_id} onOpenTask={onOpenTask} />
               {describeLanding(landing)}
             </li>
           ))}

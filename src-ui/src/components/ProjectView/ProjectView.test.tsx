@@ -3,9 +3,9 @@ import { invoke } from "@tauri-apps/api/core";
 import { act, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import type { Board, CardEdit, DraftPreview, ErrorDto, ExecutionPlan, ProjectSettings } from "../../bindings";
+import type { Board, CardEdit, DraftPreview, ErrorDto, ExecutionPlan, ProjectSettings, RunSnapshot } from "../../bindings";
 import { queryKeys } from "../../queries";
-import { board, executionPlan, project, summary, task } from "../../test/fixtures";
+import { board, executionPlan, project, runSnapshot, summary, task } from "../../test/fixtures";
 import { renderWithStores } from "../../test/render";
 import { STAND_IN_NOTICE } from "../RunToolbar/RunToolbar";
 import { useUiState } from "../../uiStore";
@@ -31,6 +31,8 @@ type Backend = {
   settings: ProjectSettings;
   /** Whether `start_run` says the run uses the scripted stand-in agent. */
   standIn: boolean;
+  /** What `run_view` answers (`start_run` makes it a run starting, as the core does). */
+  run: RunSnapshot | null;
 };
 
 function backend(overrides: Partial<Backend> = {}): Backend {
@@ -53,6 +55,7 @@ function backend(overrides: Partial<Backend> = {}): Backend {
       max_cost_usd: null,
     },
     standIn: false,
+    run: null,
     ...overrides,
   };
   invokeMock.mockImplementation((command, args) => {
@@ -60,8 +63,8 @@ function backend(overrides: Partial<Backend> = {}): Backend {
       case "get_board":
         if (state.boardError !== null) return Promise.reject(state.boardError);
         return state.heldBoard ?? Promise.resolve(state.board);
-      case "run_state":
-        return Promise.resolve({ active: false, paused: false });
+      case "run_view":
+        return Promise.resolve(state.run);
       case "get_plan":
         return Promise.resolve(state.plan);
       case "list_projects":
@@ -84,6 +87,7 @@ function backend(overrides: Partial<Backend> = {}): Backend {
       case "check_settings":
         return Promise.resolve([]);
       case "start_run":
+        state.run = runSnapshot({ phase: "starting" });
         return Promise.resolve({
           run_id: "r1",
           project_id: "p1",
@@ -160,7 +164,7 @@ describe("ProjectView", () => {
     expect(screen.getByRole("heading", { level: 1 })).toHaveTextContent("Shop");
     expect(callsOf("get_board")).toEqual([{ projectId: "p1" }]);
     expect(callsOf("get_plan")).toEqual([{ projectId: "p1" }]);
-    expect(callsOf("run_state")).toEqual([{ projectId: "p1" }]);
+    expect(callsOf("run_view")).toEqual([{ projectId: "p1" }]);
     expect(client.getQueryData(queryKeys.board("p1"))).toEqual(expect.objectContaining({ project: p1 }));
   });
 

@@ -1,14 +1,14 @@
-import { useCallback } from "react";
-import type { Accepted, CardResult, DraftPreview, ProjectSummary } from "../../bindings";
+import { useCallback, useMemo } from "react";
+import type { Accepted, CardResult, DraftPreview, GateState, Lane, ProjectSummary, TimingSpan } from "../../bindings";
 import { describeAccepted } from "../../drafts";
 import { useKeyShortcut } from "../../hooks/useKeyShortcut";
 import { useProjectData } from "../../hooks/useProjectData";
 import { useRunControls } from "../../hooks/useRunControls";
 import { useTaskActions } from "../../hooks/useTaskActions";
-import { useLiveRunControls, useProjectLive } from "../../liveRun";
+import { useLogs } from "../../liveRun";
 import { useRefresh } from "../../queries";
-import { useBoardRenderTiming } from "../../renderTiming";
-import { EMPTY_GATE, isActive, progress, type Lane } from "../../runStore";
+import { useBoardArrival, useBoardShown } from "../../renderTiming";
+import { isActive, progress, shownPhase, slotsByTask } from "../../runStore";
 import { useUiActions, useUiState } from "../../uiStore";
 import { BoardView } from "../BoardView/BoardView";
 import { DraftDialog } from "../DraftDialog/DraftDialog";
@@ -29,6 +29,10 @@ import { TaskForm } from "../TaskForm/TaskForm";
 import { ViewTabs } from "../ViewTabs/ViewTabs";
 import styles from "./ProjectView.module.css";
 
+const NO_LANES: readonly Lane[] = [];
+const NO_TIMINGS: readonly TimingSpan[] = [];
+const EMPTY_GATE: GateState = { waiting: [], testing: [], testing_batch: 0, recent: [] };
+
 type Props = {
   projectId: string;
   /** The project as the list shows it, for the title (the board's copy until the list has it). */
@@ -37,29 +41,42 @@ type Props = {
   projectsBusy: boolean;
 };
 
-const NO_LANES: readonly Lane[] = [];
-
 /**
  * The selected project: its title and run toolbar, its plan, the last run's report, and its board, worktree lanes
  * (with the merge gate below them), timeline, expertise or settings, with a task's log pane beside them, and the task form
  * (New task, `n`, Edit task) or the draft dialog (Draft tasks) over them. Reads its data through queries
- * (useProjectData); the run's live state (liveRun.tsx) keeps the board current between reads.
+ * (useProjectData): the board, read again as the run's events change tasks, and the run, the core's snapshot.
  */
 export function ProjectView({ projectId, summary, projectsBusy }: Props) {
-  const live = useProjectLive(projectId);
-  const { logs, dispatch } = useLiveRunControls();
+  const logs = useLogs();
   const ui = useUiState();
-  const { setView, setSequential, setBudget, openTask, closeTask, openTaskForm, closeTaskForm, openDraftDialog, closeDraftDialog, pushError, pushInfo } =
-    useUiActions();
-  const board = live?.board ?? null;
-  const boardArrived = useBoardRenderTiming(board, ui.view === "board");
-  const { board: boardQuery, plan: planQuery } = useProjectData(projectId, boardArrived);
+  const {
+    setView,
+    setSequential,
+    setBudget,
+    openTask,
+    closeTask,
+    openTaskForm,
+    closeTaskForm,
+    openDraftDialog,
+    closeDraftDialog,
+    dismissReport: dismissRunReport,
+    pushError,
+    pushInfo,
+  } = useUiActions();
+  const probe = useBoardArrival();
+  const { board: boardQuery, plan: planQuery, run: runQuery } = useProjectData(projectId, probe.arrived);
+  const board = boardQuery.data ?? null;
+  useBoardShown(probe, board, ui.view === "board");
+  const live = runQuery.data ?? null;
   const refresh = useRefresh(projectId);
   const run = useRunControls(projectId);
   const tasks = useTaskActions(projectId);
 
   const plan = planQuery.data ?? null;
-  const phase = live?.phase ?? "idle";
+  const phase = shownPhase(live, run.starting);
+  const slots = useMemo(() => slotsByTask(live), [live]);
+  const report = live?.report != null && ui.dismissedReport !== live.run_id ? live.report : null;
   const runActive = isActive(phase);
   const { done, total } = progress(board);
   const boardLoading = boardQuery.isFetching;
@@ -68,7 +85,10 @@ export function ProjectView({ projectId, summary, projectsBusy }: Props) {
   const openTaskId = ui.openTask !== null && ui.openTask.projectId === projectId ? ui.openTask.taskId : null;
   const openLog = useCallback((taskId: string) => openTask(projectId, taskId), [openTask, projectId]);
   const logTask = openTaskId === null ? undefined : board?.tasks.find((task) => task.id === openTaskId);
-  const dismissReport = useCallback(() => dispatch({ kind: "dismiss_report", projectId }), [dispatch, projectId]);
+  const runId = live?.run_id ?? null;
+  const dismissReport = useCallback(() => {
+    if (runId !== null) dismissRunReport(runId);
+  }, [dismissRunReport, runId]);
 
   // The task form (closed when another project is chosen); an edited task that is gone closes it.
   const form = ui.taskForm !== null && ui.taskForm.projectId === projectId ? ui.taskForm : null;
@@ -103,7 +123,7 @@ export function ProjectView({ projectId, summary, projectsBusy }: Props) {
     content = (
       <>
         <PlanStrip plan={plan} building={tasks.buildingPlan} disabled={runActive || total === 0} onRebuild={tasks.rebuildPlan} />
-        {live?.report != null && <RunReportPanel report={live.report} onDismiss={dismissReport} />}
+        {report !== null && <RunReportPanel report={report} onDismiss={dismissReport} />}
         <ViewTabs view={ui.view} onChange={setView} />
         <div className={styles.workspace}>
           {ui.view === "board" && board.tasks.length === 0 && (
@@ -113,12 +133,12 @@ export function ProjectView({ projectId, summary, projectsBusy }: Props) {
             <BoardView
               board={board}
               plan={plan}
-              slots={live?.slots}
+              slots={slots}
               lanes={live?.lanes}
               timings={live?.timings}
-              runStartedAt={live?.runStartedAt}
+              runStartedAt={live?.started_at_ms}
               selectedTaskId={openTaskId}
-              laneNames={live?.laneNames}
+              laneNames={live?.lane_names}
               activity={live?.activity}
               onOpenTask={openLog}
               onMoveTask={tasks.moveTask}
@@ -133,7 +153,7 @@ export function ProjectView({ projectId, summary, projectsBusy }: Props) {
                 plan={plan}
                 lanes={live?.lanes ?? NO_LANES}
                 workers={live?.workers ?? null}
-                laneNames={live?.laneNames}
+                laneNames={live?.lane_names}
                 onOpenTask={openLog}
                 onMoveTask={tasks.moveToWorktree}
                 onOpenWorktree={tasks.openFolder}
@@ -143,7 +163,7 @@ export function ProjectView({ projectId, summary, projectsBusy }: Props) {
             </div>
           )}
           {ui.view === "timeline" && (
-            <GanttView tasks={board.tasks} plan={plan} report={live?.report ?? null} timings={live?.timings ?? null} />
+            <GanttView tasks={board.tasks} plan={plan} report={live?.report ?? null} timings={live?.timings ?? NO_TIMINGS} />
           )}
           {ui.view === "expertise" && <ExpertiseView projectId={projectId} onError={pushError} />}
           {ui.view === "settings" && <SettingsPanel projectId={projectId} onSaved={settingsSaved} onError={pushError} />}
@@ -153,8 +173,8 @@ export function ProjectView({ projectId, summary, projectsBusy }: Props) {
               task={logTask}
               columns={board.columns}
               logs={logs}
-              slot={live?.slots[logTask.id]}
-              laneNames={live?.laneNames}
+              slot={slots[logTask.id]}
+              laneNames={live?.lane_names}
               runActive={runActive}
               onOpenFolder={tasks.openFolder}
               onError={pushError}
@@ -205,7 +225,6 @@ export function ProjectView({ projectId, summary, projectsBusy }: Props) {
           phase={phase}
           mode={live?.mode ?? null}
           ready={board !== null && total > 0}
-          cancelling={live?.cancelling ?? false}
           sequential={ui.sequential}
           budget={ui.budget}
           onBudgetChange={setBudget}

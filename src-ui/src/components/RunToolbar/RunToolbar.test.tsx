@@ -12,7 +12,6 @@ function renderToolbar(overrides: Partial<Props> = {}) {
     phase: "idle",
     mode: null,
     ready: true,
-    cancelling: false,
     sequential: false,
     done: 1,
     total: 3,
@@ -86,11 +85,15 @@ describe("RunToolbar", () => {
   });
 
   it("turns everything off but the status while a cancel is under way", () => {
-    renderToolbar({ phase: "running", mode: "parallel", cancelling: true });
+    renderToolbar({ phase: "cancelling", mode: "parallel" });
+    expect(screen.getByTestId("run-status")).toHaveAttribute("data-state", "running");
+    expect(screen.getByTestId("run-status")).toHaveTextContent("Cancelling…");
     expect(screen.getByTestId("cancel-run")).toHaveTextContent("Cancelling…");
     expect(screen.getByTestId("cancel-run")).toBeDisabled();
     expect(screen.getByTestId("pause-run")).toBeDisabled();
-    expect(screen.getByTestId("force-sequential")).toBeDisabled();
+    expect(screen.getByTestId("start-run")).toBeDisabled();
+    expect(screen.getByTestId("sequential")).toBeDisabled();
+    expect(screen.queryByTestId("force-sequential")).not.toBeInTheDocument();
   });
 
   it("takes a budget for the next run, not during one", async () => {

@@ -1,7 +1,7 @@
 import { memo } from "react";
 import type { RunMode } from "../../bindings";
 import { cx } from "../../classNames";
-import type { RunPhase } from "../../runStore";
+import { isActive, type ShownPhase } from "../../runStore";
 import { RequestButton } from "../RequestButton/RequestButton";
 import styles from "./RunToolbar.module.css";
 
@@ -11,12 +11,11 @@ export const STAND_IN_NOTICE =
   "It edits the files each task names and commits. Choose an agent in Settings to run a real one.";
 
 type Props = {
-  phase: RunPhase;
+  phase: ShownPhase;
   /** `parallel` or `sequential` (asked for, fallen back to, or forced during the run); null when not known. */
   mode: RunMode | null;
   /** A project is selected and its board is loaded. */
   ready: boolean;
-  cancelling: boolean;
   /** The Sequential choice for the next run. */
   sequential: boolean;
   /** The budget for the next run as typed (US dollars; empty: no limit). */
@@ -36,19 +35,21 @@ type Props = {
 };
 
 /** What the status pill says, its `data-state` (`starting` shows as running) and its colour. */
-const PILL: Record<RunPhase, { state: string; label: string; className: string | undefined }> = {
+const PILL: Record<ShownPhase, { state: string; label: string; className: string | undefined }> = {
   idle: { state: "idle", label: "Idle", className: undefined },
   starting: { state: "running", label: "Starting…", className: styles.runStatusRunning },
   running: { state: "running", label: "Running", className: styles.runStatusRunning },
   paused: { state: "paused", label: "Paused", className: styles.runStatusPaused },
+  cancelling: { state: "running", label: "Cancelling…", className: styles.runStatusRunning },
   finished: { state: "finished", label: "Finished", className: styles.runStatusFinished },
   cancelled: { state: "cancelled", label: "Cancelled", className: styles.runStatusCancelled },
   failed: { state: "failed", label: "Failed", className: styles.runStatusFailed },
 };
 
 function RunToolbarInner(props: Props) {
-  const { phase, mode, ready, cancelling, sequential, done, total } = props;
-  const active = phase === "starting" || phase === "running" || phase === "paused";
+  const { phase, mode, ready, sequential, done, total } = props;
+  const cancelling = phase === "cancelling";
+  const active = isActive(phase);
   const runSequential = active && mode === "sequential";
   // A run found through `run_state` has no known mode: it is offered Go sequential (a no-op if it already is).
   const canGoSequential = (phase === "running" || phase === "paused") && !runSequential;

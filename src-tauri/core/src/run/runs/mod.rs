@@ -7,14 +7,18 @@
 //!   process) is refused.
 //! - Control (pause, resume, cancel, sequential, retry, retry merge, merge now) and the board's manual moves go
 //!   through it, so a move during a run becomes that run's command in one place.
-//! - It publishes a typed [`RunsSnapshot`] on a watch channel (folded from the events by the pure
-//!   [`RunSnapshot::apply`]) and every run's events, with their project, on one broadcast stream ([`RunEvent`]).
-//!   A run's events are all published before its result is handed back, and its snapshot is gone before its last
-//!   event (`run_finished` or `run_failed`) is, so a start right after that event is accepted.
+//! - It folds every run's events into its [`RunSnapshot`] (the pure [`RunSnapshot::apply`]): the whole live view of
+//!   the run, versioned, sent on a broadcast stream at every change ([`Runs::subscribe_views`]) and read by
+//!   [`Runs::view`]; a run that ended keeps its last snapshot (with its report) until the project's next run. The
+//!   live runs together are a [`RunsSnapshot`] on a watch channel (the tray). Every run's events, with their
+//!   project, go out on one broadcast stream ([`RunEvent`]). A run's events are all published before its result is
+//!   handed back, and it is no longer live before its last event (`run_finished` or `run_failed`) is, so a start
+//!   right after that event is accepted.
 
 pub mod snapshot;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -31,7 +35,7 @@ use crate::store::approvals;
 use crate::store::db::Db;
 use crate::store::project;
 
-pub use snapshot::{ActiveRunState, RunPhase, RunSnapshot, RunsSnapshot};
+pub use snapshot::{RunPhase, RunSnapshot, RunsSnapshot};
 
 /// What a person asks of a run (the CLI's flags, the window's buttons). Unset fields fall back to the project's
 /// settings, then to the defaults.
@@ -111,7 +115,7 @@ impl ResolvedRun {
 }
 
 /// One event of a run, with the project it belongs to.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]
 pub struct RunEvent {
     pub project_id: String,
     pub event: Event,
@@ -171,6 +175,12 @@ struct Inner {
     /// Live runs by project: the lock protects the registry and the snapshot together, so they never disagree.
     live: Mutex<HashMap<String, Live>>,
     snapshot: watch::Sender<RunsSnapshot>,
+    /// The last snapshot of each project's run that ended, until its next run starts. Locked after `live`.
+    ended: Mutex<HashMap<String, RunSnapshot>>,
+    /// Every snapshot that changed, live or ended.
+    views: broadcast::Sender<RunSnapshot>,
+    /// The last version given to a snapshot.
+    version: AtomicU64,
     events: broadcast::Sender<RunEvent>,
 }
 
@@ -186,6 +196,9 @@ impl Runs {
                 db,
                 live: Mutex::new(HashMap::new()),
                 snapshot: watch::channel(RunsSnapshot::default()).0,
+                ended: Mutex::new(HashMap::new()),
+                views: broadcast::channel(EVENT_CAPACITY).0,
+                version: AtomicU64::new(0),
                 events: broadcast::channel(EVENT_CAPACITY).0,
             }),
         }
@@ -208,6 +221,20 @@ impl Runs {
     /// The project's live run in this process, if any.
     pub fn snapshot(&self, project_id: &str) -> Option<RunSnapshot> {
         self.inner.snapshot.borrow().of_project(project_id).cloned()
+    }
+
+    /// The project's run as the window shows it: the live one, else the last one that ended in this process.
+    pub fn view(&self, project_id: &str) -> Option<RunSnapshot> {
+        let live = self.inner.lock();
+        match live.get(project_id) {
+            Some(l) => Some(l.snapshot.clone()),
+            None => self.inner.ended().get(project_id).cloned(),
+        }
+    }
+
+    /// Every run's snapshot from now on, each time it changes.
+    pub fn subscribe_views(&self) -> broadcast::Receiver<RunSnapshot> {
+        self.inner.views.subscribe()
     }
 
     /// Decides everything a run of the project with `request` will use: the agent (the request's, else the
@@ -274,7 +301,9 @@ impl Runs {
                 let run = crate::model::LiveRun { run_id, pid: i64::from(std::process::id()) };
                 return Err(CoreError::RunInProgress { run });
             }
-            let snapshot = RunSnapshot::starting(&run_id, project_id, resolved.mode, resolved.workers);
+            let mut snapshot = RunSnapshot::starting(&run_id, project_id, resolved.mode, resolved.workers);
+            self.inner.ended().remove(project_id);
+            self.inner.changed(&mut snapshot);
             live.insert(project_id.to_string(), Live { handle, snapshot });
             self.inner.publish(&live);
         }
@@ -345,6 +374,7 @@ impl Runs {
         let mut live = self.inner.lock();
         if let Some(l) = live.get_mut(project_id) {
             l.snapshot.phase = RunPhase::Cancelling;
+            self.inner.changed(&mut l.snapshot);
             self.inner.publish(&live);
         }
         Ok(())
@@ -623,27 +653,37 @@ impl Inner {
         self.snapshot.send_replace(RunsSnapshot { runs });
     }
 
+    fn ended(&self) -> std::sync::MutexGuard<'_, HashMap<String, RunSnapshot>> {
+        self.ended.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A snapshot changed: it gets the next version and goes to the views' subscribers.
+    fn changed(&self, snapshot: &mut RunSnapshot) {
+        snapshot.version = self.version.fetch_add(1, Ordering::Relaxed) + 1;
+        let _ = self.views.send(snapshot.clone());
+    }
+
     /// Folds one event of run `run_id` into its snapshot and publishes both; at the run's last event the run is
-    /// forgotten first. Returns true for that last event.
+    /// no longer live (its snapshot is kept as the project's ended run) before the event goes out. Returns true
+    /// for that last event.
     fn forward(&self, project_id: &str, run_id: &str, event: Event) -> bool {
         let last = matches!(event, Event::RunFinished { .. } | Event::RunFailed { .. });
         {
             let mut live = self.lock();
-            let ours = live.get(project_id).is_some_and(|l| l.snapshot.run_id == run_id);
-            if ours {
+            if let Some(l) = live.get_mut(project_id).filter(|l| l.snapshot.run_id == run_id) {
                 // Most events (agent output above all) change nothing the snapshot holds: publish only changes,
-                // so the watchers (the tray) are not woken per output line.
-                let changed = if last {
-                    live.remove(project_id);
-                    true
-                } else if let Some(l) = live.get_mut(project_id) {
-                    let before = l.snapshot.clone();
-                    l.snapshot.apply(&event);
-                    l.snapshot != before
-                } else {
-                    false
-                };
-                if changed {
+                // so the watchers (the tray, the window) are not woken per output line.
+                let before = l.snapshot.clone();
+                l.snapshot.apply(&event, crate::model::now_ms());
+                let changed = l.snapshot != before;
+                if last {
+                    if let Some(mut l) = live.remove(project_id) {
+                        self.changed(&mut l.snapshot);
+                        self.ended().insert(project_id.to_string(), l.snapshot);
+                    }
+                    self.publish(&live);
+                } else if changed {
+                    self.changed(&mut l.snapshot);
                     self.publish(&live);
                 }
             }
