@@ -326,6 +326,26 @@ pub async fn open_task_log(
     open_path(&app, &log)
 }
 
+/// The end of the test log of the task's latest attempt (`not_found` when the gate's tests did not fail on it).
+#[tauri::command]
+pub async fn task_test_log(
+    state: State<'_, AppState>,
+    project_id: String,
+    task_id: String,
+) -> Result<locations::TestLog, ErrorDto> {
+    locations::test_log(&state.db, &project_id, &task_id).await.map_err(dto)
+}
+
+/// Where the task's work is on disk (worktree, agent log, test log), for a person to copy when opening fails.
+#[tauri::command]
+pub async fn task_places(
+    state: State<'_, AppState>,
+    project_id: String,
+    task_id: String,
+) -> Result<locations::TaskPlaces, ErrorDto> {
+    locations::places(&state.db, &project_id, &task_id).await.map_err(dto)
+}
+
 /// The task's agent sessions with their transcripts, cost and refusals.
 #[tauri::command]
 pub async fn task_log(state: State<'_, AppState>, project_id: String, task_id: String) -> Result<TaskLog, ErrorDto> {
@@ -392,7 +412,11 @@ pub async fn revoke_tool(
 fn open_path(app: &AppHandle, path: &std::path::Path) -> Result<(), ErrorDto> {
     // The shell plugin's `open` (xdg-open on Linux); from Rust no scope applies, and only recorded paths get here.
     #[allow(deprecated)]
-    app.shell()
-        .open(path.display().to_string(), None)
-        .map_err(|e| ErrorDto { code: "open_failed".into(), message: format!("cannot open {}: {e}", path.display()) })
+    app.shell().open(path.display().to_string(), None).map_err(|e| ErrorDto {
+        code: "open_failed".into(),
+        message: format!(
+            "cannot open {}: {e} (no program to open it with? copy its path from the task's pane, under On disk)",
+            path.display()
+        ),
+    })
 }

@@ -86,6 +86,8 @@ mod app {
                 crate::commands::move_task_to_worktree,
                 crate::commands::open_worktree,
                 crate::commands::open_task_log,
+                crate::commands::task_test_log,
+                crate::commands::task_places,
                 crate::commands::task_log,
                 crate::commands::task_diff,
                 crate::commands::send_feedback,

@@ -33,6 +33,8 @@ import type {
   TaskDiff,
   TaskFileIssue,
   TaskLog,
+  TaskPlaces,
+  TestLog,
   TasksFileEvent,
   TaskStatus,
   ToolPermissions,
@@ -177,6 +179,16 @@ export function discardDraft(projectId: string, draftId: string): Promise<null> 
 /** The task's agent sessions with their transcripts, cost and refused tools. */
 export function taskLog(projectId: string, taskId: string): Promise<TaskLog> {
   return call<TaskLog>("task_log", { projectId, taskId });
+}
+
+/** The end of the test log of the task's latest attempt; rejects with `not_found` when its tests did not fail. */
+export function taskTestLog(projectId: string, taskId: string): Promise<TestLog> {
+  return call<TestLog>("task_test_log", { projectId, taskId });
+}
+
+/** Where the task's work is on disk (its worktree, its agent's log, its test log), each only when it exists. */
+export function taskPlaces(projectId: string, taskId: string): Promise<TaskPlaces> {
+  return call<TaskPlaces>("task_places", { projectId, taskId });
 }
 
 /** What the task changed against its merge base with the target. */

@@ -684,6 +684,28 @@ detail: string, } | { "type": "merge_batch", run_id: string, task_ids: Array<str
  */
 log: string | null, } | { "type": "warning", run_id: string, task_id: string | null, message: string, };
 export type RunEvent = { project_id: string, event: Event, };
+export type TestLog = { path: string, 
+/**
+ * The log's last lines (at most [`TEST_LOG_TAIL_BYTES`], from the start of a line), as text.
+ */
+tail: string, 
+/**
+ * The log is longer than `tail`: its beginning is only in the file.
+ */
+truncated: boolean, size: number, };
+export type TaskPlaces = { 
+/**
+ * The folder of its open worktree.
+ */
+worktree: string | null, 
+/**
+ * Its agent's latest log.
+ */
+agent_log: string | null, 
+/**
+ * The test log of its latest attempt, when the gate's tests failed on it.
+ */
+test_log: string | null, };
 export type LaneAgent = { "state": "idle" } | { "state": "running" } | { "state": "exited", outcome: SessionOutcome, };
 export type LaneMerge = "none" | "predicted" | "testing" | "clean" | "failed" | "conflict" | "nothing" | "blocked" | "error";
 export type LaneCommit = { sha: string, summary: string, };

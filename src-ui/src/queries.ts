@@ -34,6 +34,8 @@ import {
   setTaskStatus,
   taskDiff,
   taskLog,
+  taskPlaces,
+  taskTestLog,
   toolPermissions,
   type DraftRequest,
 } from "./api";
@@ -57,6 +59,10 @@ export const queryKeys = {
   taskLog: (projectId: string | null, taskId: string | null) => ["taskLog", projectId, taskId] as const,
   /** A task's diff against its merge base. */
   taskDiff: (projectId: string | null, taskId: string | null) => ["taskDiff", projectId, taskId] as const,
+  /** The end of a task's test log (its latest attempt's, when the gate's tests failed on it). */
+  taskTestLog: (projectId: string | null, taskId: string | null) => ["taskTestLog", projectId, taskId] as const,
+  /** Where a task's work is on disk. */
+  taskPlaces: (projectId: string | null, taskId: string | null) => ["taskPlaces", projectId, taskId] as const,
   toolPermissions: (projectId: string | null) => ["toolPermissions", projectId] as const,
   /** What the core finds wrong with a card edit (a form's draft), before it is sent. */
   cardCheck: (projectId: string | null, edit: CardEdit | null) => ["cardCheck", projectId, edit] as const,
@@ -79,6 +85,8 @@ export function taskChanged(client: QueryClient, projectId: string | null, taskI
   if (projectId === null) return;
   void client.invalidateQueries({ queryKey: queryKeys.taskLog(projectId, taskId) });
   void client.invalidateQueries({ queryKey: queryKeys.taskDiff(projectId, taskId) });
+  void client.invalidateQueries({ queryKey: queryKeys.taskTestLog(projectId, taskId) });
+  void client.invalidateQueries({ queryKey: queryKeys.taskPlaces(projectId, taskId) });
 }
 
 /** The sessions of a task (read when its pane opens, again when its work changed). */
@@ -97,6 +105,24 @@ export function useTaskDiffQuery(projectId: string | null, taskId: string | null
     // A diff is read afresh each time the tab opens: the worktree may have changed with no event (a person's edit).
     refetchOnMount: "always",
     // The diff panel says why there is no diff (`not_found`: no work yet) or what failed: no toast besides.
+    meta: { toast: false },
+  });
+}
+
+/** The end of a task's test log, while `enabled`; `not_found` (its tests did not fail) shows nothing, no toast. */
+export function useTestLogQuery(projectId: string | null, taskId: string | null, enabled: boolean) {
+  return useQuery({
+    queryKey: queryKeys.taskTestLog(projectId, taskId),
+    queryFn: projectId === null || taskId === null || !enabled ? skipToken : () => taskTestLog(projectId, taskId),
+    meta: { toast: false },
+  });
+}
+
+/** Where a task's work is on disk, while `enabled`. */
+export function useTaskPlacesQuery(projectId: string | null, taskId: string | null, enabled: boolean) {
+  return useQuery({
+    queryKey: queryKeys.taskPlaces(projectId, taskId),
+    queryFn: projectId === null || taskId === null || !enabled ? skipToken : () => taskPlaces(projectId, taskId),
     meta: { toast: false },
   });
 }

@@ -45,6 +45,7 @@ use crate::run::overrides::{Discarded, RunAction, StatusMove};
 use crate::run::runs::snapshot::{GateLanding, GateState, Lane, LaneAgent, LaneCommit, LaneMerge, TimingSpan};
 use crate::run::runs::{FeedbackRoute, RunEvent, RunPhase, RunSnapshot, RunsSnapshot};
 use crate::store::approvals::ProjectCommand;
+use crate::store::locations::{TaskPlaces, TestLog};
 use crate::tasks::cards::{CardEdit, CardResult, EpicDraft, TaskDraft};
 use crate::tasks::file_watch::TasksFileEvent;
 use crate::tasks::import::ImportSummary;
@@ -141,6 +142,8 @@ pub fn typescript() -> String {
         decl::<RunReport>(),
         decl::<Event>(),
         decl::<RunEvent>(),
+        decl::<TestLog>(),
+        decl::<TaskPlaces>(),
         decl::<LaneAgent>(),
         decl::<LaneMerge>(),
         decl::<LaneCommit>(),

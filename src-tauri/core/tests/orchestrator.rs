@@ -501,6 +501,7 @@ async fn a_conflict_between_working_branches_is_predicted_while_they_work() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn retry_merge_lands_a_fixed_branch_without_the_agent() {
+    use yokeflow_core::store::locations;
     let f = fixture(vec![task("a", &[], &["a.txt"], 5)]).await;
     let agent = f.agent(json!({ "default": { "sleep_ms": 10 } }));
     // The tests pass only once the tree has `fixed.txt`: the agent's branch fails them.
@@ -521,7 +522,20 @@ async fn retry_merge_lands_a_fixed_branch_without_the_agent() {
             }
             Event::WorktreeCreated { path, .. } => worktree = Some(std::path::PathBuf::from(path)),
             Event::TaskStatusChanged { status: TaskStatus::Review, reason, .. } => {
-                assert!(reason.unwrap_or_default().contains("tests failed"));
+                let reason = reason.unwrap_or_default();
+                assert!(reason.contains("tests failed"));
+                // Why is readable without opening a file: the end of its test log.
+                let log = locations::test_log(&f.db, &f.project_id, "a").await.unwrap();
+                assert!(reason.contains(&log.path), "{reason} names {}", log.path);
+                assert_eq!(log.tail, std::fs::read_to_string(&log.path).unwrap());
+                assert!(!log.truncated);
+                let places = locations::places(&f.db, &f.project_id, "a").await.unwrap();
+                assert_eq!(places.test_log.as_deref(), Some(log.path.as_str()));
+                assert!(places.worktree.is_some() && places.agent_log.is_some(), "{places:?}");
+                let out = support::cli(&f.db_path, &f.repo, &["log", "a", "--tests"]).await;
+                assert_eq!(out.code, 0, "{}", out.stderr);
+                assert!(out.stdout.starts_with(&format!("# {} (", log.path)), "{}", out.stdout);
+                assert!(out.stdout.ends_with(&log.tail), "{}", out.stdout);
                 // A person fixes the branch in its worktree and commits.
                 let path = worktree.clone().unwrap();
                 std::fs::write(path.join("fixed.txt"), "fixed\n").unwrap();
@@ -538,6 +552,8 @@ async fn retry_merge_lands_a_fixed_branch_without_the_agent() {
     let report = run.await.unwrap().unwrap();
     assert!(report.all_done(), "{report:#?}");
     assert_eq!(agents, 1, "the agent did not run again");
+    let err = locations::test_log(&f.db, &f.project_id, "a").await.unwrap_err();
+    assert_eq!(err.code(), "not_found", "landed: the failure no longer says why it is where it is");
     assert_eq!(f.target_file("fixed.txt").as_deref(), Some("fixed\n"));
     assert!(f.target_file("a.txt").unwrap().contains("- a: done"));
     assert!(f.worktree_dirs().is_empty() && f.task_branches().is_empty());

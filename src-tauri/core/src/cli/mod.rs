@@ -78,6 +78,9 @@ pub enum Command {
     Log {
         /// The task's id
         task: String,
+        /// Show instead the end of the test log of its latest attempt (when the merge gate's tests failed on it)
+        #[arg(long)]
+        tests: bool,
     },
     /// Discard a task's work (in Review, or kept from an interrupted run): its worktree and uncommitted changes
     /// go, its branch is kept out of sight under refs/yokeflow/discarded/, and the task goes back to the Backlog
@@ -346,7 +349,16 @@ async fn execute(cli: Cli, out: &mut dyn Write) -> CoreResult<()> {
                 Ok(())
             })
         }
-        Command::Log { task } => {
+        Command::Log { task, tests: true } => {
+            let p = project::find_by_repo(&db, &repo_dir(cli.repo)?).await?;
+            let log = crate::store::locations::test_log(&db, &p.id, &task).await?;
+            emit(out, json, &log, |o| {
+                let cut = if log.truncated { format!(", its last {} bytes", log.tail.len()) } else { String::new() };
+                writeln!(o, "# {} ({} bytes{cut})", log.path, log.size)?;
+                o.write_all(log.tail.as_bytes())
+            })
+        }
+        Command::Log { task, tests: false } => {
             let p = project::find_by_repo(&db, &repo_dir(cli.repo)?).await?;
             let log = crate::agents::sessions::task_log(&db, &p.id, &task).await?;
             emit(out, json, &log, |o| print_log(o, &log))

@@ -216,13 +216,20 @@ pub(crate) async fn set_worktree_path(db: &Db, row_id: &str, path: Option<&std::
     Ok(())
 }
 
-/// The commit that landed the row's branch on the target.
+/// The commit that landed the row's branch on the target (a test log of an earlier failure no longer says why
+/// the task is where it is).
 pub(crate) async fn set_landed_commit(db: &Db, row_id: &str, commit: &str) -> CoreResult<()> {
-    sqlx::query("UPDATE worktrees SET landed_commit = ? WHERE id = ?")
+    sqlx::query("UPDATE worktrees SET landed_commit = ?, test_log = NULL WHERE id = ?")
         .bind(commit)
         .bind(row_id)
         .execute(db.pool())
         .await?;
+    Ok(())
+}
+
+/// The test log of the row's branch, when the merge gate found its tests failing on the merged tree.
+pub(crate) async fn set_test_log(db: &Db, row_id: &str, log: &str) -> CoreResult<()> {
+    sqlx::query("UPDATE worktrees SET test_log = ? WHERE id = ?").bind(log).bind(row_id).execute(db.pool()).await?;
     Ok(())
 }
 

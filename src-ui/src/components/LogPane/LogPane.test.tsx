@@ -2,7 +2,7 @@ import { act, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import type { ComponentProps } from "react";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import type { ErrorDto, SessionLog, TaskFileIssue, TaskLog } from "../../bindings";
+import type { ErrorDto, SessionLog, TaskFileIssue, TaskLog, TaskPlaces, TestLog } from "../../bindings";
 import { LogStore, type LogItem } from "../../runStore";
 import { board, task } from "../../test/fixtures";
 import { useQueryErrorToasts } from "../../hooks/useQueryErrorToasts";
@@ -47,6 +47,10 @@ function session(overrides: Partial<SessionLog> = {}): SessionLog {
 }
 
 let stored: TaskLog;
+/** What `task_test_log` answers (`null`: `not_found`, its tests did not fail). */
+let testLog: TestLog | null;
+/** What `task_places` answers. */
+let places: TaskPlaces;
 /** What `check_card_edit` finds wrong with a removal. */
 let removalIssues: TaskFileIssue[];
 /** `edit_tasks` rejects with this while set. */
@@ -54,6 +58,8 @@ let editRefusal: ErrorDto | null;
 
 beforeEach(() => {
   stored = { task_id: "a", sessions: [], cost_usd: null };
+  testLog = null;
+  places = { worktree: null, agent_log: null, test_log: null };
   removalIssues = [];
   editRefusal = null;
   invokeMock.mockReset();
@@ -61,6 +67,10 @@ beforeEach(() => {
     switch (command) {
       case "task_log":
         return Promise.resolve(stored);
+      case "task_test_log":
+        return testLog === null ? Promise.reject({ code: "not_found", message: "test log of task a not found" }) : Promise.resolve(testLog);
+      case "task_places":
+        return Promise.resolve(places);
       case "task_diff":
         return Promise.resolve({
           task_id: "a",
@@ -375,5 +385,46 @@ describe("LogPane", () => {
     renderPane();
     expect(screen.queryByTestId("edit-task")).not.toBeInTheDocument();
     expect(screen.queryByTestId("delete-task")).not.toBeInTheDocument();
+  });
+
+  it("shows why the tests failed: the end of the test log, unfolded on request, its path to copy", async () => {
+    const lines = Array.from({ length: 30 }, (_, i) => `line ${i + 1}`);
+    testLog = { path: "/repo/.yokeflow/logs/yokeflow-a-test.log", tail: `${lines.join("\n")}\n`, truncated: false, size: 200 };
+    // user-event puts a clipboard of its own in place; the copied text is read back from it.
+    const user = userEvent.setup();
+    renderPane({ task: task("a", { status: "review", review_reason: `the tests failed on the merged tree (log: ${testLog.path})` }) });
+    const panel = await screen.findByTestId("test-log");
+    expect(within(panel).getByTestId("test-log-lines").textContent).toBe(lines.slice(10).join("\n"));
+    expect(panel).toHaveTextContent("The last 20 of 30 lines");
+    await user.click(within(panel).getByTestId("test-log-more"));
+    expect(within(panel).getByTestId("test-log-lines").textContent).toBe(lines.join("\n"));
+    expect(within(panel).queryByTestId("test-log-more")).not.toBeInTheDocument();
+
+    const path = within(panel).getByTestId("test-log-path");
+    expect(within(path).getByRole("textbox")).toHaveValue(testLog.path);
+    await user.click(within(path).getByRole("button", { name: "Copy path" }));
+    expect(await within(path).findByRole("button", { name: "Copied" })).toBeInTheDocument();
+    expect(await navigator.clipboard.readText()).toBe(testLog.path);
+  });
+
+  it("selects the path for Ctrl+C where the clipboard is refused, and shows no test log where none failed", async () => {
+    places = { worktree: "/repo/.yokeflow/worktrees/a-1", agent_log: "/data/logs/s1.log", test_log: null };
+    const user = userEvent.setup();
+    // The desktop refuses the clipboard.
+    vi.spyOn(navigator.clipboard, "writeText").mockRejectedValue(new Error("not allowed"));
+    const { props } = renderPane({ task: task("a", { status: "review", review_reason: "merge conflict in a.rs" }) });
+    const onDisk = await screen.findByTestId("task-places");
+    await user.click(within(onDisk).getByText("On disk"));
+    const worktree = within(onDisk).getByTestId("place-worktree");
+    expect(within(worktree).getByRole("textbox")).toHaveValue(places.worktree);
+    expect(within(onDisk).getByTestId("place-agent-log")).toHaveTextContent("agent log");
+    await user.click(within(worktree).getByRole("button", { name: "Copy path" }));
+    const field = within(worktree).getByRole("textbox");
+    await waitFor(() => expect(field).toHaveFocus());
+    expect(within(worktree).getByRole("button", { name: "Press Ctrl+C" })).toBeInTheDocument();
+    expect((field as HTMLInputElement).selectionEnd).toBe(places.worktree!.length);
+    await waitFor(() => expect(invokeMock.mock.calls.some(([c]) => c === "task_test_log")).toBe(true));
+    expect(screen.queryByTestId("test-log")).not.toBeInTheDocument();
+    expect(props.onError).not.toHaveBeenCalled();
   });
 });

@@ -3,12 +3,14 @@ import type { BoardColumn, CardEdit, SessionLog, Task, TaskStatus } from "../../
 import { columnLabel, slotName } from "../../board";
 import { cx } from "../../classNames";
 import { sortIssues } from "../../cards";
-import { useCardCheckQuery, useDiscardWork, useEditTasks, useSetToolRule, useTaskLogQuery } from "../../queries";
+import { useCardCheckQuery, useDiscardWork, useEditTasks, useSetToolRule, useTaskLogQuery, useTaskPlacesQuery } from "../../queries";
 import { formatCost, type LogStore } from "../../runStore";
 import { DiffPanel } from "../DiffPanel/DiffPanel";
+import { CopyPath } from "../CopyPath/CopyPath";
 import { FeedbackForm } from "../FeedbackForm/FeedbackForm";
 import { RequestButton } from "../RequestButton/RequestButton";
 import { ToolRules } from "../ToolRules/ToolRules";
+import { TestLogPanel } from "../TestLogPanel/TestLogPanel";
 import { StoredSession, TranscriptList } from "../Transcript/Transcript";
 import styles from "./LogPane.module.css";
 
@@ -133,6 +135,7 @@ export function LogPane({
                 <strong>In review:</strong> {task.review_reason}
               </div>
             )}
+            {task.status === "review" && <TestLogPanel key={task.id} projectId={projectId} taskId={task.id} />}
             {lastSession !== undefined && lastSession.suggested_rules.length > 0 && (
               <AllowTools projectId={projectId} rules={lastSession.suggested_rules} onError={onError} />
             )}
@@ -147,6 +150,7 @@ export function LogPane({
               )}
               {task.status === "review" && !runActive && <DiscardButton key={task.id} projectId={projectId} taskId={task.id} onError={onError} />}
             </div>
+            <Places projectId={projectId} taskId={task.id} />
           </section>
         )}
         {task.description !== "" && <p className={styles.logPaneDescription}>{task.description}</p>}
@@ -184,6 +188,22 @@ export function LogPane({
         )}
       </div>
     </aside>
+  );
+}
+
+/**
+ * Where the task's work is on disk, each path to copy: what a person uses where the desktop cannot open a folder
+ * or a file (no opener), or in a terminal. Nothing while there is none.
+ */
+function Places({ projectId, taskId }: { projectId: string; taskId: string }) {
+  const places = useTaskPlacesQuery(projectId, taskId, true).data;
+  if (places === undefined || (places.worktree === null && places.agent_log === null)) return null;
+  return (
+    <details className={styles.places} data-testid="task-places">
+      <summary>On disk</summary>
+      {places.worktree !== null && <CopyPath label="worktree" path={places.worktree} testId="place-worktree" />}
+      {places.agent_log !== null && <CopyPath label="agent log" path={places.agent_log} testId="place-agent-log" />}
+    </details>
   );
 }
 

@@ -373,6 +373,7 @@ pub(super) async fn settle(
         LandOutcome::TestsFailed { log_path, note, .. } => {
             *merge = Some(MergeKind::TestsFailed);
             let log = log_path.display().to_string();
+            records::set_test_log(&ctx.db, &s.row_id, &log).await?;
             emit(&ctx.events, result(MergeKind::TestsFailed, log.clone()));
             let found = match batch {
                 1 => String::new(),
