@@ -810,3 +810,46 @@ async fn the_runs_service_sends_each_run_s_whole_view_and_keeps_it_once_ended() 
     assert!(now.version > last.version && now.report.is_none());
     again.result.await.unwrap().unwrap();
 }
+
+/// Feedback on landed work (a Done task that others built on) runs as a follow-up from the current target, in a run of
+/// its own, and lands through the gate; the tasks built on it stay Done. While a run of the project goes, it is refused
+/// up front, storing nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn feedback_on_landed_work_runs_as_a_follow_up_on_the_target() {
+    use yokeflow_core::run::runs::{FeedbackRoute, Runs};
+    let spec = vec![task("a", &[], &["a.txt"], 5), task("b", &["a"], &["b.txt"], 5)];
+    let f = fixture(spec.clone()).await;
+    yokeflow_core::agents::command::save_agent_command(&f.db, &f.project_id, Some(&f.agent(script_for(&spec))))
+        .await
+        .unwrap();
+    let runs = Runs::new(f.db.clone());
+    runs.start(&f.project_id, Default::default()).await.unwrap().result.await.unwrap().unwrap();
+    assert_eq!((f.status_of("a").await, f.status_of("b").await), (TaskStatus::Done, TaskStatus::Done));
+    let before = f.target_file("a.txt").unwrap();
+    assert_eq!(before.matches("- a: done").count(), 1);
+    // A move by hand would be refused: `b` is built on `a`.
+    let refused = runs.set_task_status(&f.project_id, "a", TaskStatus::Backlog).await.unwrap_err();
+    assert_eq!(refused.code(), "move_refused");
+
+    let (_, route, started) = runs.feedback(&f.project_id, "a", "also say it twice", Default::default()).await.unwrap();
+    let FeedbackRoute::Started { run_id } = route else { panic!("{route:?}") };
+    let started = started.expect("a run of its own");
+    assert_eq!(started.run_id, run_id);
+    // While that run goes, feedback on landed work is refused, and nothing is stored.
+    let Err(busy) = runs.feedback(&f.project_id, "b", "and b too", Default::default()).await else {
+        panic!("feedback on landed work was taken during a run")
+    };
+    assert!(busy.to_string().contains("once it has finished"), "{busy}");
+    started.result.await.unwrap().unwrap();
+    assert!(yokeflow_core::agents::feedback::pending(&f.db, &f.project_id, "b").await.unwrap().is_empty());
+
+    assert_eq!((f.status_of("a").await, f.status_of("b").await), (TaskStatus::Done, TaskStatus::Done));
+    let after = f.target_file("a.txt").unwrap();
+    assert!(after.starts_with(&before), "the follow-up started from the landed work: {after}");
+    assert_eq!(after.matches("- a: done").count(), 2, "{after}");
+    assert!(f.target_file("b.txt").is_some(), "what was built on it is still there");
+    let log = yokeflow_core::agents::sessions::task_log(&f.db, &f.project_id, "a").await.unwrap();
+    assert_eq!(log.sessions.len(), 2);
+    assert_eq!(log.sessions[1].remark.as_deref(), Some("also say it twice"));
+    assert!(yokeflow_core::agents::feedback::pending(&f.db, &f.project_id, "a").await.unwrap().is_empty());
+}

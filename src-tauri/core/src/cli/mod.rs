@@ -102,8 +102,8 @@ pub enum Command {
     },
     /// Send a person's remark back to a task's agent: it continues its own conversation where its CLI can (else a
     /// new session gets the task and the remark), in the task's worktree; the work then goes through the merge
-    /// gate. A task in Review or Done runs again in a run of its own (followed here); a running one answers the
-    /// remark when its agent stops
+    /// gate. A task in Review or Done runs again in a run of its own (followed here; for a Done task, a follow-up
+    /// from the target, which holds its work); a running one answers the remark when its agent stops
     Feedback {
         /// The task's id
         task: String,

@@ -147,6 +147,27 @@ pub async fn set_status(
     Ok((decision, replanned))
 }
 
+/// A Done task goes back to the Backlog to take a person's follow-up on its landed work. The follow-up starts from
+/// the target, which holds that work, and lands on it through the gate like any work: the tasks built on it keep
+/// what they built, so, unlike a move by hand, its dependents do not hold it back. Refused for a task not Done, or
+/// while a run of another process owns the statuses. Returns a warning when the plan could not be rebuilt.
+pub async fn reopen_for_follow_up(db: &Db, project_id: &str, task_id: &str) -> CoreResult<Option<String>> {
+    refuse_during_other_run(db, project_id).await?;
+    let all = tasks::list(db, project_id).await?;
+    let task = all
+        .iter()
+        .find(|t| t.id == task_id)
+        .ok_or_else(|| CoreError::NotFound { what: "task", id: task_id.to_string() })?;
+    if task.status != TaskStatus::Done {
+        return Err(CoreError::MoveRefused {
+            reason: format!("`{task_id}` is in {}, not Done: it has no landed work to follow up", column(task.status)),
+        });
+    }
+    tasks::set_status(db, project_id, task_id, TaskStatus::Backlog, None).await?;
+    tracing::info!(project_id, task_id, "task reopened for a follow-up on its landed work");
+    Ok(planner::rebuild_keeping_pins(db, project_id).await)
+}
+
 /// A run of another process (the CLI, another window) owns the project's statuses and cannot hear this one's orders.
 async fn refuse_during_other_run(db: &Db, project_id: &str) -> CoreResult<()> {
     match crate::store::claim::live_run(db, project_id).await? {

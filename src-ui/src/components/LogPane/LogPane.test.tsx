@@ -9,7 +9,7 @@ import { useQueryErrorToasts } from "../../hooks/useQueryErrorToasts";
 import { renderWithClient, renderWithStores } from "../../test/render";
 import { useUiState } from "../../uiStore";
 import { Toasts } from "../Toasts/Toasts";
-import { LogPane } from "./LogPane";
+import { FOLLOW_UP_AFTER_RUN, LogPane } from "./LogPane";
 
 const invokeMock = vi.hoisted(() => vi.fn());
 vi.mock("@tauri-apps/api/core", () => ({ invoke: invokeMock }));
@@ -426,5 +426,26 @@ describe("LogPane", () => {
     await waitFor(() => expect(invokeMock.mock.calls.some(([c]) => c === "task_test_log")).toBe(true));
     expect(screen.queryByTestId("test-log")).not.toBeInTheDocument();
     expect(props.onError).not.toHaveBeenCalled();
+  });
+
+  it("offers feedback on landed work as a follow-up, and says before anyone types why not while a run goes", async () => {
+    const user = userEvent.setup();
+    const { rerender, props } = renderPane({ task: task("a", { status: "done" }), runActive: true });
+    const form = screen.getByTestId("feedback-form");
+    expect(within(form).getByTestId("feedback-blocked")).toHaveTextContent(FOLLOW_UP_AFTER_RUN);
+    expect(within(form).getByTestId("feedback-text")).toBeDisabled();
+    expect(within(form).getByTestId("feedback-send")).toBeDisabled();
+
+    rerender(<LogPane {...props} runActive={false} />);
+    expect(within(form).queryByTestId("feedback-blocked")).not.toBeInTheDocument();
+    expect(form).toHaveTextContent("runs as a follow-up from the target branch");
+    await user.type(within(form).getByTestId("feedback-text"), "say it twice");
+    await user.click(within(form).getByTestId("feedback-send"));
+    await waitFor(() =>
+      expect(invokeMock.mock.calls.filter(([c]) => c === "send_feedback").map(([, a]) => a)).toEqual([
+        { projectId: "p1", taskId: "a", remark: "say it twice" },
+      ]),
+    );
+    expect(await within(form).findByTestId("feedback-sent")).toHaveTextContent("a run of its own started");
   });
 });

@@ -57,6 +57,10 @@ type Props = TaskCommands & {
 type Tab = "transcript" | "diff";
 
 const NO_NAMES: readonly string[] = [];
+
+/** Why no follow-up on landed work can be sent while a run of the project goes. */
+export const FOLLOW_UP_AFTER_RUN =
+  "A run is going: a follow-up on this task's landed work can be sent once it has finished (or is cancelled).";
 const ignore = () => {};
 
 /**
@@ -141,7 +145,13 @@ export function LogPane({
             )}
             <RunActions key={task.id} task={task} runActive={runActive} {...commands} />
             <ToolRules projectId={projectId} onError={onError} />
-            <FeedbackForm projectId={projectId} taskId={task.id} onError={onError} />
+            <FeedbackForm
+              projectId={projectId}
+              taskId={task.id}
+              landed={task.status === "done"}
+              blocked={task.status === "done" && runActive ? FOLLOW_UP_AFTER_RUN : null}
+              onError={onError}
+            />
             <div className={styles.logPaneActions}>
               {onOpenFolder !== undefined && task.status !== "done" && (
                 <button type="button" className="button small" data-testid="open-folder" onClick={() => onOpenFolder(task.id)}>

@@ -504,10 +504,12 @@ impl Runs {
     }
 
     /// A person's follow-up on a task's work ([`crate::agents::feedback`]). The remark is stored, then: a running task
-    /// answers it when its agent stops; a task in Review (or Done) is taken again by this process's run of the
-    /// project if one goes, else by a run of its own (`request`'s options, only that task), which is returned.
-    /// Refused, storing nothing, for a task that never ran or when the move back is refused (`move_refused`: a
-    /// run of another process, a dependent already started).
+    /// answers it when its agent stops; a task in Review is taken again by this process's run of the project if one
+    /// goes, else by a run of its own (`request`'s options, only that task), which is returned; a Done task's
+    /// follow-up starts from the target, which holds its work, in a run of its own, and lands through the gate (the
+    /// tasks built on it stay Done). Refused, storing nothing, for a task that never ran, for a Done task while a
+    /// run of the project goes here, or when the move back is refused (`move_refused`: a run of another process, a
+    /// dependent of a Review task already started).
     pub async fn feedback(
         &self,
         project_id: &str,
@@ -531,10 +533,27 @@ impl Runs {
                 }),
             };
         }
+        let done = task.status == TaskStatus::Done;
+        if done && self.handle(project_id).is_some() {
+            return Err(CoreError::MoveRefused {
+                reason: format!(
+                    "a run of this project is going: a follow-up on `{task_id}`'s landed work starts once it has \
+                     finished (or is cancelled)"
+                ),
+            });
+        }
         let stored = crate::agents::feedback::submit(self.db(), project_id, &task, remark).await?;
-        // Stored first: the run that takes the task again must find the remark.
-        let moved = match self.set_task_status(project_id, task_id, TaskStatus::Backlog).await {
-            Ok((moved, _)) => moved,
+        // Stored first: the run that takes the task again must find the remark. A Done task's work is on the target:
+        // the follow-up starts from there, whatever was built on it since.
+        let moved = if done {
+            overrides::reopen_for_follow_up(self.db(), project_id, task_id)
+                .await
+                .map(|_| StatusMove::Applied { status: TaskStatus::Backlog })
+        } else {
+            self.set_task_status(project_id, task_id, TaskStatus::Backlog).await.map(|(moved, _)| moved)
+        };
+        let moved = match moved {
+            Ok(moved) => moved,
             Err(e) => {
                 crate::agents::feedback::withdraw(self.db(), stored.id).await?;
                 return Err(e);
