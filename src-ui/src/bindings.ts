@@ -355,7 +355,13 @@ conflict_groups: Array<ConflictGroup>,
  * Tasks a person moved to a worktree by hand ([`PlanEdit::MoveToWorktree`]): a run starts each of them in
  * the worker slot of the worktree that holds it. Plans stored before pins existed read as none.
  */
-pinned: Array<string>, };
+pinned: Array<string>, 
+/**
+ * Each task's planned place, as the run loop would go with the plan's workers and the merge gate as measured
+ * (the timeline's planned bars). Plans stored before it existed, and plans of more than 2000 tasks, have none.
+ */
+schedule: Array<PlannedBar>, };
+export type PlannedBar = { task_id: string, worker: number, start: number, end: number, landed: number, };
 export type PlanEdit = { "kind": "move_to_batch", task: string, batch_id: string, } | { "kind": "move_to_worktree", task: string, worktree: string, } | { "kind": "force_sequential" };
 export type SimulationReport = { 
 /**

@@ -1,217 +1,8 @@
-// The plan's timeline, computed in the window: a dynamic list schedule of the tasks (the core's `Scheduler`
-// rules, untuned) and the rows, bars and arrows of the Gantt view. Pure, so it is tested without a window.
-import type { ExecutionPlan, RunReport, Task } from "./bindings";
-
-export type ScheduleInput = {
-  id: string;
-  /** Duration in (virtual) minutes; negative or non-finite counts as 0. */
-  effort: number;
-  depends_on: readonly string[];
-  priority?: number;
-};
-
-/** Tasks predicted to conflict (the plan's `ConflictGroup`): no two of them run at the same time. */
-export type ConflictGroupInput = { tasks: readonly string[] };
-
-/**
- * A task's planned place: its agent works from `start` to `end` on `worker`; it has landed at `landed` (after its
- * test run at the merge gate; `end` when the gate's time is not known).
- */
-export type PlannedBar = { id: string; start: number; end: number; worker: number; landed: number };
-
-export type PlannedSchedule = {
-  /** By task id. */
-  bars: Map<string, PlannedBar>;
-  makespan: number;
-  /** Tasks never started: on a dependency cycle, or behind one. */
-  unscheduled: string[];
-};
-
-/**
- * Dynamic list scheduling, as the core's `Scheduler` does it before tuning: a task starts as soon as all its
- * dependencies are done and one of `workers` workers is free, never alongside a task it is predicted to
- * conflict with; ready tasks go in dispatch order (longest remaining critical path, then higher priority, then
- * id). Dependencies on unknown ids are ignored. Conflicts come as the plan's groups (any two tasks of a group
- * conflict), so thousands of tasks sharing one file cost one group, not millions of pairs. O(n · (n + groups)) at
- * worst, fine for thousands of tasks.
- */
-export function listSchedule(
-  tasks: readonly ScheduleInput[],
-  workers: number,
-  conflicts: readonly ConflictGroupInput[] = [],
-  gateMinutes = 0,
-): PlannedSchedule {
-  // The merge gate, as the core's run loop sees it: a worker takes its next task as soon as its agent is done (with
-  // one worker, only once the work landed); a task is done (its dependents may start, tasks sharing its files may
-  // run) once it landed, `gate` after its agent ended.
-  const gate = Number.isFinite(gateMinutes) && gateMinutes > 0 ? gateMinutes : 0;
-  const n = tasks.length;
-  const index = new Map<string, number>();
-  tasks.forEach((task, i) => index.set(task.id, i));
-  const effort = tasks.map((task) => (Number.isFinite(task.effort) && task.effort > 0 ? task.effort : 0));
-  const deps: number[][] = tasks.map((task) => {
-    const seen = new Set<number>();
-    for (const dep of task.depends_on) {
-      const d = index.get(dep);
-      if (d !== undefined && d !== index.get(task.id)) seen.add(d);
-    }
-    return [...seen];
-  });
-  const dependents: number[][] = tasks.map(() => []);
-  deps.forEach((ds, t) => ds.forEach((d) => dependents[d]!.push(t)));
-  // Each task's conflict groups (those with at least two known members).
-  const groupsOf: number[][] = tasks.map(() => []);
-  conflicts.forEach((group, g) => {
-    const members = [...new Set(group.tasks.map((id) => index.get(id)).filter((t) => t !== undefined))];
-    if (members.length > 1) for (const t of members) groupsOf[t]!.push(g);
-  });
-  const busy = new Array<number>(conflicts.length).fill(0); // running members per group
-  const blocked = (t: number) => groupsOf[t]!.some((g) => busy[g]! > 0);
-
-  // Remaining critical path (own effort + the longest chain of dependents), in reverse topological order.
-  const rank = new Array<number>(n).fill(0);
-  const pending = deps.map((ds) => ds.length);
-  const topo: number[] = [];
-  for (let t = 0; t < n; t++) if (pending[t] === 0) topo.push(t);
-  for (let i = 0; i < topo.length; i++) {
-    for (const u of dependents[topo[i]!]!) if (--pending[u]! === 0) topo.push(u);
-  }
-  for (let i = topo.length - 1; i >= 0; i--) {
-    const t = topo[i]!;
-    let longest = 0;
-    for (const u of dependents[t]!) longest = Math.max(longest, rank[u]!);
-    rank[t] = effort[t]! + longest;
-  }
-  const order = topo.slice().sort((x, y) => {
-    const byRank = rank[y]! - rank[x]!;
-    if (byRank !== 0) return byRank;
-    const byPriority = (tasks[y]!.priority ?? 0) - (tasks[x]!.priority ?? 0);
-    if (byPriority !== 0) return byPriority;
-    const a = tasks[x]!.id;
-    const b = tasks[y]!.id;
-    return a < b ? -1 : a > b ? 1 : 0;
-  });
-
-  const pos = new Array<number>(n).fill(0);
-  order.forEach((t, i) => (pos[t] = i));
-
-  const slots = Math.max(1, Math.floor(Number.isFinite(workers) ? workers : 1));
-  const freeWorkers: number[] = [];
-  for (let w = slots - 1; w >= 0; w--) freeWorkers.push(w); // pop() gives the lowest
-  const depsLeft = deps.map((ds) => ds.length);
-  const started = new Array<boolean>(n).fill(false);
-  // Agents at work (`end`: they free their worker) and tasks at the gate (`end`: they landed).
-  const running: { t: number; end: number; worker: number; landing: boolean }[] = [];
-  const bars = new Map<string, PlannedBar>();
-  let ready = order.filter((t) => depsLeft[t] === 0);
-  let now = 0;
-  let makespan = 0;
-
-  for (;;) {
-    // Start what can start now, in dispatch order.
-    if (freeWorkers.length > 0 && ready.length > 0) {
-      const left: number[] = [];
-      for (const t of ready) {
-        if (freeWorkers.length === 0 || blocked(t)) {
-          left.push(t);
-          continue;
-        }
-        const worker = freeWorkers.pop()!;
-        started[t] = true;
-        const end = now + effort[t]!;
-        running.push({ t, end, worker, landing: false });
-        bars.set(tasks[t]!.id, { id: tasks[t]!.id, start: now, end, worker, landed: end + gate });
-        makespan = Math.max(makespan, end + gate);
-        for (const g of groupsOf[t]!) busy[g]!++;
-      }
-      ready = left;
-    }
-    if (running.length === 0) break;
-    // Finish every task ending first.
-    let next = Infinity;
-    for (const r of running) next = Math.min(next, r.end);
-    now = next;
-    const finished: number[] = [];
-    const sequential = slots === 1;
-    for (let i = running.length - 1; i >= 0; i--) {
-      const r = running[i]!;
-      if (r.end !== now) continue;
-      running.splice(i, 1);
-      if (!r.landing && gate > 0) {
-        // The agent is done; its work goes to the gate (its worker is free, unless the run is one at a time).
-        if (!sequential) freeWorkers.push(r.worker);
-        running.push({ t: r.t, end: now + gate, worker: r.worker, landing: true });
-        continue;
-      }
-      if (!r.landing || sequential) freeWorkers.push(r.worker);
-      finished.push(r.t);
-      for (const g of groupsOf[r.t]!) busy[g]!--;
-    }
-    freeWorkers.sort((a, b) => b - a);
-    let added = false;
-    for (const t of finished) {
-      for (const u of dependents[t]!) {
-        if (--depsLeft[u]! === 0 && !started[u]) {
-          ready.push(u);
-          added = true;
-        }
-      }
-    }
-    if (added) ready.sort((a, b) => pos[a]! - pos[b]!);
-  }
-
-  const unscheduled = tasks.filter((task) => !bars.has(task.id)).map((task) => task.id);
-  return { bars, makespan, unscheduled };
-}
-
-/** The last schedule `cachedSchedule` computed, with what it was computed from. */
-let lastSchedule: { key: string; conflicts: readonly ConflictGroupInput[]; schedule: PlannedSchedule } | null = null;
-
-/**
- * `listSchedule` of the tasks, reused while their ids, efforts, priorities and dependencies, the worker count and
- * the conflicts (by identity) stay the same: a status change in a live run does not reschedule. O(n) per call.
- */
-export function cachedSchedule(
-  tasks: readonly Task[],
-  workers: number,
-  conflicts: readonly ConflictGroupInput[],
-  gateMinutes = 0,
-): PlannedSchedule {
-  let key = `${workers}/${gateMinutes}`;
-  for (const t of tasks) key += `\n${t.id}\t${t.effort_minutes}\t${t.priority}\t${t.depends_on.join(",")}`;
-  if (lastSchedule !== null && lastSchedule.key === key && lastSchedule.conflicts === conflicts) return lastSchedule.schedule;
-  const schedule = listSchedule(
-    tasks.map((t) => ({ id: t.id, effort: t.effort_minutes, depends_on: t.depends_on, priority: t.priority })),
-    workers,
-    conflicts,
-    gateMinutes,
-  );
-  lastSchedule = { key, conflicts, schedule };
-  return schedule;
-}
-
-/** The longest dependency chain by effort (ignores cycles and unknown ids). */
-export function criticalPathLength(tasks: readonly ScheduleInput[]): number {
-  const byId = new Map(tasks.map((task) => [task.id, task]));
-  const memo = new Map<string, number>();
-  const visiting = new Set<string>();
-  const length = (id: string): number => {
-    const known = memo.get(id);
-    if (known !== undefined) return known;
-    const task = byId.get(id);
-    if (task === undefined || visiting.has(id)) return 0;
-    visiting.add(id);
-    let longest = 0;
-    for (const dep of task.depends_on) longest = Math.max(longest, length(dep));
-    visiting.delete(id);
-    const own = Number.isFinite(task.effort) && task.effort > 0 ? task.effort : 0;
-    memo.set(id, own + longest);
-    return own + longest;
-  };
-  let best = 0;
-  for (const task of tasks) best = Math.max(best, length(task.id));
-  return best;
-}
+// The Gantt view's layout, computed in the window from the core's data: the plan's planned bars (`plan.schedule`,
+// simulated by the core as its run loop would go, with the merge gate as measured) grouped by the plan's worktrees,
+// each task's actual span, and the dependency arrows. Pure, so it is tested without a window.
+import type { ExecutionPlan, PlannedBar, RunReport, Task, TimingSpan } from "./bindings";
+import { laneName } from "./runStore";
 
 // ---- Layout ----
 
@@ -222,6 +13,8 @@ export type ActualSpan = {
   outcome: string | null;
   /** The last `gateMs` before `end` were spent at the merge gate (0: none, or not known, as in a live run). */
   gateMs: number;
+  /** The worktree lane it ran in (`wt-1`), when known. */
+  lane: string | null;
 };
 
 export type GanttRow = {
@@ -248,13 +41,11 @@ export type GanttLayout = {
   workers: number;
 };
 
-const NO_CONFLICTS: readonly ConflictGroupInput[] = [];
-
 export const ROW_HEIGHT = 18;
 export const GROUP_HEADER = 20;
 
-/** Actual spans from a run report, or from the live timeline when there is no report. */
-export function actualFromReport(report: RunReport | null): ActualSpan[] {
+/** Actual spans from a run report; `laneNames` names the worker slot each task ran in. */
+export function actualFromReport(report: RunReport | null, laneNames: readonly string[] = []): ActualSpan[] {
   if (report === null) return [];
   return report.tasks.map((t) => ({
     taskId: t.task_id,
@@ -262,7 +53,25 @@ export function actualFromReport(report: RunReport | null): ActualSpan[] {
     end: t.ended_ms,
     outcome: t.outcome,
     gateMs: t.gate_ms,
+    lane: laneName(laneNames, t.slot),
   }));
+}
+
+/** Actual spans of a live run (no time at the gate known yet). */
+export function actualFromTimings(timings: readonly TimingSpan[], laneNames: readonly string[] = []): ActualSpan[] {
+  return timings.map((span) => ({
+    taskId: span.task_id,
+    start: span.start_ms,
+    end: span.end_ms,
+    outcome: null,
+    gateMs: 0,
+    lane: span.slot === null ? null : laneName(laneNames, span.slot),
+  }));
+}
+
+/** Whether a row's task ran in another lane than the plan gave it (`group`). */
+export function ranElsewhere(row: Pick<GanttRow, "group" | "actual">): boolean {
+  return row.actual?.lane != null && row.actual.lane !== row.group && row.group !== "tasks" && row.group !== "unassigned";
 }
 
 /** The part of a finished span spent at the merge gate (its last `gateMs`, within the span), or null when none. */
@@ -271,13 +80,24 @@ export function gateSegment(span: ActualSpan): { start: number; end: number } | 
   return { start: Math.min(span.end, Math.max(span.start, span.end - span.gateMs)), end: span.end };
 }
 
+/** The plan's planned bars by task, and when the last one has landed (minutes). */
+function plannedBars(plan: ExecutionPlan | null): { bars: Map<string, PlannedBar>; makespan: number } {
+  const bars = new Map<string, PlannedBar>();
+  let makespan = 0;
+  for (const bar of plan?.schedule ?? []) {
+    bars.set(bar.task_id, bar);
+    makespan = Math.max(makespan, bar.landed, bar.end);
+  }
+  return { bars, makespan };
+}
+
 /**
  * Rows grouped by the plan's worktree assignments (tasks the plan does not assign go last, under `unassigned`),
- * each with its planned bar (from `listSchedule` with the plan's workers) and its actual span if any.
+ * each with its planned bar (the core's, `plan.schedule`) and its actual span if any.
  */
 export function ganttLayout(tasks: readonly Task[], plan: ExecutionPlan | null, actual: readonly ActualSpan[]): GanttLayout {
   const workers = Math.max(1, plan?.stats.workers ?? plan?.worktree_assignments.length ?? 1);
-  const schedule = cachedSchedule(tasks, workers, plan?.conflict_groups ?? NO_CONFLICTS, plan?.stats.gate_minutes ?? 0);
+  const schedule = plannedBars(plan);
   const byId = new Map(tasks.map((t) => [t.id, t]));
   const actualById = new Map<string, ActualSpan>();
   let actualSpanMs = 0;

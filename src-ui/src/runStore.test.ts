@@ -8,6 +8,7 @@ import {
   formatCost,
   isActive,
   laneName,
+  lanesRunIn,
   progress,
   shownPhase,
   slotsByTask,
@@ -40,6 +41,20 @@ describe("shownPhase and isActive", () => {
     ["failed", false],
   ] as const)("counts %s as active: %s", (phase, active) => {
     expect(isActive(phase)).toBe(active);
+  });
+});
+
+describe("lanesRunIn", () => {
+  it("names the lane of each task's latest start, by the run's names", () => {
+    const run = runSnapshot({
+      timings: [
+        { task_id: "a", slot: 1, start_ms: 0, end_ms: 5 },
+        { task_id: "a", slot: 0, start_ms: 6, end_ms: null },
+        { task_id: "b", slot: null, start_ms: 0, end_ms: 1 },
+      ],
+    });
+    expect([...lanesRunIn(run)]).toEqual([["a", "wt-1"]]);
+    expect(lanesRunIn(null).size).toBe(0);
   });
 });
 

@@ -26,6 +26,13 @@ export function slotsByTask(run: RunSnapshot | null | undefined): Readonly<Recor
   return slots;
 }
 
+/** The lane each task of the run ran in last (its latest start's slot), by task; from the run's own names. */
+export function lanesRunIn(run: RunSnapshot | null | undefined): ReadonlyMap<string, string> {
+  const lanes = new Map<string, string>();
+  for (const span of run?.timings ?? []) if (span.slot !== null) lanes.set(span.task_id, laneName(run!.lane_names, span.slot));
+  return lanes;
+}
+
 /**
  * The name of worker slot `slot`: the run's own name for it, else the plan's worktree at that position, else a
  * plain number (a run found after a reload, before its `run_started`, with no plan).

@@ -36,7 +36,8 @@ use crate::model::{
 };
 use crate::model::{CommandKind, ConflictFlag, ConflictWith};
 use crate::plan::{
-    Batch, ConflictGroup, ConflictPair, ExecutionPlan, PlanEdit, PlanStats, SimulationReport, WorktreeAssignment,
+    Batch, ConflictGroup, ConflictPair, ExecutionPlan, PlanEdit, PlanStats, PlannedBar, SimulationReport,
+    WorktreeAssignment,
 };
 use crate::run::draft::{Accepted, DraftChanges, DraftPreview};
 use crate::run::events::{Event, MergeKind};
@@ -111,6 +112,7 @@ pub fn typescript() -> String {
         decl::<ConflictGroup>(),
         decl::<PlanStats>(),
         decl::<ExecutionPlan>(),
+        decl::<PlannedBar>(),
         decl::<PlanEdit>(),
         decl::<SimulationReport>(),
         decl::<Expertise>(),

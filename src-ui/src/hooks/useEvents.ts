@@ -39,6 +39,8 @@ export function useEvents(selectedId: string | null): void {
     switch (event.type) {
       case "task_status_changed":
         refreshBoard(client, selectedId);
+        // The projects' list counts what is done too.
+        void client.invalidateQueries({ queryKey: queryKeys.projects() });
         taskChanged(client, selectedId, event.task_id);
         break;
       case "agent_exited":

@@ -71,6 +71,7 @@ export function executionPlan(overrides: Partial<ExecutionPlan> = {}, stats: Par
     ],
     conflict_groups: [],
     pinned: [],
+    schedule: [],
     ...overrides,
     stats: {
       task_count: 3,

@@ -37,8 +37,8 @@ pub use simulate::{
     SimulationReport,
 };
 pub use types::{
-    Batch, ConflictGroup, ConflictPair, ExecutionPlan, PlanOptions, PlanStats, PlanTask, Schedule, ScheduledTask,
-    WorktreeAssignment,
+    Batch, ConflictGroup, ConflictPair, ExecutionPlan, PlanOptions, PlanStats, PlanTask, PlannedBar, Schedule,
+    ScheduledTask, WorktreeAssignment,
 };
 
 /// Builds the execution plan: validates the graph, predicts conflicts, splits topological levels into
@@ -76,5 +76,6 @@ pub fn build_plan(tasks: &[PlanTask], opts: &PlanOptions) -> Result<ExecutionPla
         conflict_groups,
         legacy_conflicts: Vec::new(),
         pinned: Vec::new(),
+        schedule: Vec::new(),
     })
 }

@@ -27,16 +27,21 @@ pub async fn build(db: &Db, project_id: &str, workers: Option<usize>) -> CoreRes
     let plan_tasks = remaining(&all, |i| predicted[i].as_slice())?;
     let workers = workers_for(&project, workers);
     let mut plan = plan::build_plan(&plan_tasks, &PlanOptions { max_worktrees: workers })?;
-    // The gate as the project's last runs measured it (kept for plans of ordinary size: the gated simulation asks
-    // the scheduler at every event).
-    if let Some(gate) =
-        crate::plan::measured::measured_gate(db, project_id, &all, crate::gate::merge::DEFAULT_MAX_BATCH)
-            .await?
-            .filter(|_| plan_tasks.len() <= 2000)
-    {
-        plan.stats.gate_minutes = gate.test_minutes.ceil() as u64;
-        plan.stats.predicted_with_gate =
-            plan::simulate_gated(&plan_tasks, workers, gate).ok().map(|t| t.makespan.ceil() as u64);
+    // The run as the run loop would go, with the gate as the project's last runs measured it (none measured: no
+    // test time), for the timeline's planned bars; for plans of ordinary size (the gated simulation asks the
+    // scheduler at every event).
+    if plan_tasks.len() <= 2000 {
+        let measured =
+            crate::plan::measured::measured_gate(db, project_id, &all, crate::gate::merge::DEFAULT_MAX_BATCH).await?;
+        let gate =
+            measured.unwrap_or(plan::GateModel { test_minutes: 0.0, max_batch: crate::gate::merge::DEFAULT_MAX_BATCH });
+        if let Ok(times) = plan::simulate_gated(&plan_tasks, workers, gate) {
+            if measured.is_some() {
+                plan.stats.gate_minutes = gate.test_minutes.ceil() as u64;
+                plan.stats.predicted_with_gate = Some(times.makespan.ceil() as u64);
+            }
+            plan.schedule = times.bars;
+        }
     }
 
     let plan_json = serde_json::to_string(&plan).expect("plans serialize");

@@ -4,7 +4,7 @@
 //! landing is tested, branches that wait together are tested together, and a dependent starts only once its
 //! dependency landed.
 
-use super::types::{Schedule, ScheduledTask};
+use super::types::{PlannedBar, Schedule, ScheduledTask};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -106,12 +106,14 @@ pub struct GateModel {
 }
 
 /// What [`simulate_gated`] found, in minutes.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct GatedTimes {
     /// When the last task has landed, with `workers` agents and the gate.
     pub makespan: f64,
     /// One agent, each task tested on its own after it: the sum of efforts and test runs.
     pub sequential: f64,
+    /// Each task's planned place, in the order they start (the timeline's planned bars).
+    pub bars: Vec<PlannedBar>,
 }
 
 /// The run as the orchestrator drives it ([`Scheduler::next_ready`] at every event), with the merge gate: an agent's
@@ -130,11 +132,21 @@ pub fn simulate_gated(tasks: &[PlanTask], workers: usize, gate: GateModel) -> Re
     let mut waiting: VecDeque<String> = VecDeque::new();
     let mut testing: Option<(f64, Vec<String>)> = None;
     let mut now = 0.0f64;
+    // Which worker each task holds (a worker is free again when its agent is done; with one, once it landed).
+    let mut idle: Vec<usize> = (0..workers).rev().collect();
+    let mut holding: HashMap<String, usize> = HashMap::new();
+    let mut bars: Vec<PlannedBar> = Vec::new();
+    let mut bar_of: HashMap<String, usize> = HashMap::new();
     loop {
         if state.free_workers > 0 {
             for id in scheduler.next_ready(&state) {
                 state.free_workers -= 1;
-                agents.push((now + effort.get(id.as_str()).copied().unwrap_or(0.0), id.clone()));
+                let end = now + effort.get(id.as_str()).copied().unwrap_or(0.0);
+                let worker = idle.pop().unwrap_or(0);
+                holding.insert(id.clone(), worker);
+                bar_of.insert(id.clone(), bars.len());
+                bars.push(PlannedBar { task_id: id.clone(), worker: worker as u32, start: now, end, landed: end });
+                agents.push((end, id.clone()));
                 state.running.insert(id);
             }
         }
@@ -153,16 +165,21 @@ pub fn simulate_gated(tasks: &[PlanTask], workers: usize, gate: GateModel) -> Re
         for (_, id) in ended {
             if workers > 1 {
                 state.free_workers += 1;
+                idle.extend(holding.remove(&id));
             }
             waiting.push_back(id);
         }
         if let Some((end, batch)) = testing.take() {
             if end <= now {
                 for id in batch {
+                    if let Some(&b) = bar_of.get(&id) {
+                        bars[b].landed = now;
+                    }
                     state.running.remove(&id);
-                    state.done.insert(id);
+                    state.done.insert(id.clone());
                     if workers == 1 {
                         state.free_workers += 1;
+                        idle.extend(holding.remove(&id));
                     }
                 }
             } else {
@@ -171,5 +188,5 @@ pub fn simulate_gated(tasks: &[PlanTask], workers: usize, gate: GateModel) -> Re
         }
     }
     let sequential = tasks.iter().map(|t| f64::from(t.effort_minutes) + test).sum();
-    Ok(GatedTimes { makespan: now, sequential })
+    Ok(GatedTimes { makespan: now, sequential, bars })
 }

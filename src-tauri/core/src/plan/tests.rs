@@ -479,3 +479,27 @@ fn the_gated_simulation_tests_waiting_landings_together_and_dependents_wait_for_
     let shared = vec![task("a", &[], 10, &["x.rs"]), task("b", &[], 10, &["x.rs"])];
     assert_eq!(simulate_gated(&shared, 2, gate(5.0, 8)).unwrap().makespan, 30.0);
 }
+
+#[test]
+fn the_gated_simulation_places_each_task_on_a_worker_with_its_landing() {
+    let gate = GateModel { test_minutes: 5.0, max_batch: 8 };
+    let place = |t: &GatedTimes| -> Vec<(String, u32, f64, f64, f64)> {
+        t.bars.iter().map(|b| (b.task_id.clone(), b.worker, b.start, b.end, b.landed)).collect()
+    };
+    let chain = vec![task("a", &[], 10, &[]), task("b", &["a"], 10, &[])];
+    assert_eq!(
+        place(&simulate_gated(&chain, 2, gate).unwrap()),
+        [("a".to_string(), 0, 0.0, 10.0, 15.0), ("b".to_string(), 0, 15.0, 25.0, 30.0)],
+        "b starts once a landed, on the worker a freed"
+    );
+    let two = vec![task("a", &[], 10, &[]), task("b", &[], 10, &[])];
+    let side_by_side = place(&simulate_gated(&two, 2, gate).unwrap());
+    assert_eq!(side_by_side.iter().map(|b| b.1).collect::<Vec<_>>(), [0, 1], "two workers at once");
+    assert!(side_by_side.iter().all(|b| b.2 == 0.0 && b.4 == 15.0), "tested together: {side_by_side:?}");
+    let one = place(&simulate_gated(&two, 1, gate).unwrap());
+    assert_eq!((one[1].1, one[1].2), (0, 15.0), "one worker waits for the landing: {one:?}");
+    let three: Vec<PlanTask> = (0..3).map(|i| task(&format!("t{i}"), &[], 10 * (i + 1), &[])).collect();
+    let bars = simulate_gated(&three, 2, GateModel { test_minutes: 0.0, max_batch: 8 }).unwrap().bars;
+    let freed = bars[..2].iter().min_by(|x, y| x.end.total_cmp(&y.end)).unwrap();
+    assert_eq!((bars[2].start, bars[2].worker), (freed.end, freed.worker), "the third takes the worker freed first");
+}

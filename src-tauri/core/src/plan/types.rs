@@ -103,7 +103,7 @@ pub struct PlanStats {
 }
 
 /// The plan for a project: batches, worktree pre-assignment, predicted conflicts and figures.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct ExecutionPlan {
     pub batches: Vec<Batch>,
     pub worktree_assignments: Vec<WorktreeAssignment>,
@@ -120,6 +120,10 @@ pub struct ExecutionPlan {
     /// the worker slot of the worktree that holds it. Plans stored before pins existed read as none.
     #[serde(default)]
     pub pinned: Vec<String>,
+    /// Each task's planned place, as the run loop would go with the plan's workers and the merge gate as measured
+    /// (the timeline's planned bars). Plans stored before it existed, and plans of more than 2000 tasks, have none.
+    #[serde(default)]
+    pub schedule: Vec<PlannedBar>,
 }
 
 impl ExecutionPlan {
@@ -145,6 +149,18 @@ impl ExecutionPlan {
         }
         self
     }
+}
+
+/// A task's planned place in a run with the merge gate ([`super::simulate::simulate_gated`]), in minutes from the
+/// run's start: its agent works on `worker` from `start` to `end`; it has landed at `landed` (after the gate's test
+/// run; `end` when the gate's time is not known).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct PlannedBar {
+    pub task_id: String,
+    pub worker: u32,
+    pub start: f64,
+    pub end: f64,
+    pub landed: f64,
 }
 
 /// A simulated schedule.

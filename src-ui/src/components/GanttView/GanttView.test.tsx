@@ -9,7 +9,13 @@ const tasks = [task("a", { title: "Cart API" }), task("b", { title: "Search box"
 
 describe("GanttView", () => {
   it("draws planned bars, dependency arrows and the actual overlay from the report", () => {
-    const plan = executionPlan();
+    const plan = executionPlan({
+      schedule: [
+        { task_id: "a", worker: 0, start: 0, end: 30, landed: 30 },
+        { task_id: "b", worker: 1, start: 0, end: 30, landed: 30 },
+        { task_id: "c", worker: 0, start: 30, end: 60, landed: 60 },
+      ],
+    });
     const { rerender } = render(<GanttView tasks={tasks} plan={plan} report={null} timings={[]} />);
     const gantt = screen.getByTestId("gantt");
     expect(gantt.querySelectorAll('[data-testid="gantt-planned"]')).toHaveLength(3);
@@ -81,11 +87,33 @@ describe("GanttView", () => {
     const many = Array.from({ length: 1000 }, (_, i) =>
       task(`t${i}`, { effort_minutes: 5 + (i % 40), depends_on: i === 0 ? [] : [`t${Math.floor(i / 2)}`] }),
     );
-    render(<GanttView tasks={many} plan={null} report={null} timings={[]} />);
+    const schedule = many.map((t, i) => ({ task_id: t.id, worker: i % 4, start: i, end: i + t.effort_minutes, landed: i + t.effort_minutes }));
+    render(<GanttView tasks={many} plan={executionPlan({ worktree_assignments: [], schedule })} report={null} timings={[]} />);
     const gantt = screen.getByTestId("gantt");
     expect(gantt.querySelectorAll("svg")).toHaveLength(1);
     expect(gantt.querySelectorAll('[data-testid="gantt-planned"]')).toHaveLength(1000);
     expect(gantt.querySelectorAll("path")).toHaveLength(2);
     // How fast it renders is the render benchmark's business (npm run bench:render), not a unit test's.
+  });
+
+  it("says where the planned bars are missing: no plan yet, or a plan stored before they were", () => {
+    const { rerender } = render(<GanttView tasks={tasks} plan={null} report={null} timings={[]} />);
+    expect(screen.getByTestId("gantt")).toHaveTextContent("planned (no plan yet: build one)");
+    rerender(<GanttView tasks={tasks} plan={executionPlan()} report={null} timings={[]} />);
+    expect(screen.getByTestId("gantt")).toHaveTextContent("planned (rebuild the plan to see its schedule)");
+    expect(screen.getByTestId("gantt").querySelectorAll('[data-testid="gantt-planned"]')).toHaveLength(0);
+  });
+
+  it("says where a task ran when it is not where it was planned", () => {
+    const plan = executionPlan({ schedule: [{ task_id: "a", worker: 0, start: 0, end: 30, landed: 30 }] });
+    const timings = [
+      { task_id: "a", slot: 1, start_ms: 0, end_ms: 4000 },
+      { task_id: "b", slot: 1, start_ms: 0, end_ms: 3000 },
+    ];
+    render(<GanttView tasks={tasks} plan={plan} report={null} timings={timings} laneNames={["wt-1", "wt-2"]} />);
+    const ranOn = screen.getAllByTestId("gantt-ran-on");
+    expect(ranOn).toHaveLength(1);
+    expect(ranOn[0]!.closest("[data-task]")).toHaveAttribute("data-task", "a");
+    expect(ranOn[0]).toHaveTextContent("ran on wt-2");
   });
 });

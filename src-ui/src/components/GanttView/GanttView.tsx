@@ -6,10 +6,11 @@ import {
   GROUP_HEADER,
   ROW_HEIGHT,
   actualFromReport,
+  actualFromTimings,
   ganttLayout,
   gateSegment,
+  ranElsewhere,
   ticks,
-  type ActualSpan,
   type GanttLayout,
 } from "../../gantt";
 import styles from "./GanttView.module.css";
@@ -21,6 +22,8 @@ type Props = {
   report: RunReport | null;
   /** The live run's starts and ends, used when there is no report. */
   timings: readonly TimingSpan[];
+  /** The run's names of its worker slots, to say where each task ran. */
+  laneNames?: readonly string[];
 };
 
 const LABEL_W = 220;
@@ -28,13 +31,14 @@ const PLOT_W = 900;
 const AXIS_H = 28;
 const PAD_R = 16;
 
-function liveActual(timings: readonly TimingSpan[]): ActualSpan[] {
-  // The live timeline does not know when a task's work went to the merge gate: no gate segments.
-  return timings.map((span) => ({ taskId: span.task_id, start: span.start_ms, end: span.end_ms, outcome: null, gateMs: 0 }));
-}
+const NO_NAMES: readonly string[] = [];
 
-function GanttViewInner({ tasks, plan, report, timings }: Props) {
-  const actual = useMemo(() => (report !== null ? actualFromReport(report) : liveActual(timings)), [report, timings]);
+function GanttViewInner({ tasks, plan, report, timings, laneNames = NO_NAMES }: Props) {
+  // The live timeline does not know when a task's work went to the merge gate: no gate segments.
+  const actual = useMemo(
+    () => (report !== null ? actualFromReport(report, laneNames) : actualFromTimings(timings, laneNames)),
+    [report, timings, laneNames],
+  );
   const layout = useMemo(() => ganttLayout(tasks, plan, actual), [tasks, plan, actual]);
   const gated = useMemo(() => actual.some((span) => gateSegment(span) !== null), [actual]);
   const svg = useMemo(() => <GanttSvg layout={layout} live={report === null} />, [layout, report]);
@@ -48,8 +52,13 @@ function GanttViewInner({ tasks, plan, report, timings }: Props) {
   return (
     <div className={styles.gantt} data-testid="gantt">
       <div className={styles.ganttLegend} aria-label="Legend">
-        <span className={cx(styles.ganttKey, styles.planned)} /> planned ({plan === null ? "1 worker, no plan" : `${layout.workers} workers`},
-        virtual minutes, top axis)
+        <span className={cx(styles.ganttKey, styles.planned)} /> planned (
+        {plan === null
+          ? "no plan yet: build one"
+          : plan.schedule.length === 0
+            ? "rebuild the plan to see its schedule"
+            : `${layout.workers} workers, virtual minutes, top axis`}
+        )
         <span className={cx(styles.ganttKey, styles.actual)} /> actual ({report !== null ? "last run" : "live"}, real time scaled to the same
         width, bottom axis)
         {gated && (
@@ -197,9 +206,19 @@ function GanttSvg({ layout, live }: { layout: GanttLayout; live: boolean }) {
                   height={5}
                 >
                   <title>
-                    {`${row.title}\nactual: ${formatDuration(actual.start)} → ${actual.end === null ? (live ? "running" : "?") : formatDuration(actual.end)}${actual.outcome !== null ? ` (${actual.outcome})` : ""}`}
+                    {`${row.title}\nactual: ${formatDuration(actual.start)} → ${actual.end === null ? (live ? "running" : "?") : formatDuration(actual.end)}${actual.outcome !== null ? ` (${actual.outcome})` : ""}${actual.lane !== null ? ` on ${actual.lane}` : ""}`}
                   </title>
                 </rect>
+              )}
+              {actual !== null && ranElsewhere(row) && (
+                <text
+                  className={styles.ganttRanOn}
+                  data-testid="gantt-ran-on"
+                  x={realX(actualEnd) + 4}
+                  y={y + ROW_HEIGHT - 3}
+                >
+                  ran on {actual.lane}
+                </text>
               )}
               {actual !== null && gate !== null && (
                 <rect

@@ -88,6 +88,23 @@ describe("LanesView", () => {
   });
 });
 
+describe("LanesView, where a task ran", () => {
+  it("marks a planned task that ran in another lane than the plan gave it", () => {
+    const ranOn = new Map([
+      ["a", "wt-2"],
+      ["b", "wt-2"],
+    ]);
+    render(<LanesView tasks={tasks} plan={executionPlan()} lanes={[]} workers={2} ranOn={ranOn} />);
+    const chip = (id: string) => screen.getAllByTestId("lane-chip").find((c) => c.dataset.taskId === id)!;
+    expect(chip("a")).toHaveAttribute("data-ran-on", "wt-2");
+    expect(chip("a")).toHaveTextContent("a → wt-2");
+    expect(chip("a")).toHaveAttribute("title", expect.stringContaining("planned for wt-1, ran on wt-2"));
+    // `b` ran where it was planned; `c` has not run.
+    expect(chip("b")).not.toHaveAttribute("data-ran-on");
+    expect(chip("c")).not.toHaveAttribute("data-ran-on");
+  });
+});
+
 describe("laneCount", () => {
   it("is the most of the plan's worktrees, the run's workers and the lanes seen", () => {
     expect(laneCount(null, null, [])).toBe(0);

@@ -17,6 +17,8 @@ type Props = {
   workers: number | null;
   /** The run's names of its worker slots (`run_started.lanes`), when a run was seen. */
   laneNames?: readonly string[];
+  /** The lane each task of the run ran in, by task: a planned task that ran in another lane says so. */
+  ranOn?: ReadonlyMap<string, string>;
   onOpenTask?: (taskId: string) => void;
   /** A planned task was dropped on another worktree's lane. */
   onMoveTask?: (taskId: string, worktree: string) => void;
@@ -66,9 +68,11 @@ function offersNewLane(plan: ExecutionPlan | null, count: number): boolean {
 type Facts = {
   titles: ReadonlyMap<string, Task>;
   pinned: ReadonlySet<string>;
+  ranOn: ReadonlyMap<string, string>;
 };
 
 const NO_NAMES: readonly string[] = [];
+const NOWHERE: ReadonlyMap<string, string> = new Map();
 
 function LanesViewInner({
   tasks,
@@ -76,6 +80,7 @@ function LanesViewInner({
   lanes,
   workers,
   laneNames = NO_NAMES,
+  ranOn = NOWHERE,
   onOpenTask,
   onMoveTask,
   onOpenWorktree,
@@ -88,7 +93,7 @@ function LanesViewInner({
     for (const assignment of plan?.worktree_assignments ?? []) byName.set(assignment.worktree, assignment.task_ids);
     return byName;
   }, [plan]);
-  const facts: Facts = { titles, pinned };
+  const facts: Facts = { titles, pinned, ranOn };
 
   const drop = useCallback((taskId: string, to: string) => onMoveTask?.(taskId, to), [onMoveTask]);
   const preview = useCallback(
@@ -259,7 +264,14 @@ function LaneRow({ slot, name, droppable, lane, queue, facts, onOpenTask, onOpen
         <span className={styles.laneQueueLabel}>Planned ({queue.length})</span>
         <ol>
           {queue.slice(0, QUEUE_SHOWN).map((id) => (
-            <QueueChip key={id} id={id} worktree={name} task={facts.titles.get(id)} pinned={facts.pinned.has(id)} />
+            <QueueChip
+              key={id}
+              id={id}
+              worktree={name}
+              task={facts.titles.get(id)}
+              pinned={facts.pinned.has(id)}
+              ranOn={facts.ranOn.get(id)}
+            />
           ))}
           {queue.length > QUEUE_SHOWN && <li className={cx(styles.laneChip, styles.more)}>+{queue.length - QUEUE_SHOWN} more</li>}
         </ol>
@@ -297,7 +309,21 @@ const CHIP_ATTRIBUTES = { role: "listitem", roleDescription: "draggable task" } 
 const FIXED_CHIP_ATTRIBUTES = { role: "listitem", roleDescription: "task", tabIndex: -1 } as const;
 
 /** A planned task in a lane's queue, draggable to another lane unless it is running or done. */
-function QueueChip({ id, worktree, task, pinned }: { id: string; worktree: string; task: Task | undefined; pinned: boolean }) {
+function QueueChip({
+  id,
+  worktree,
+  task,
+  pinned,
+  ranOn,
+}: {
+  id: string;
+  worktree: string;
+  task: Task | undefined;
+  pinned: boolean;
+  /** The lane it ran in, when a run took it. */
+  ranOn: string | undefined;
+}) {
+  const elsewhere = ranOn !== undefined && ranOn !== worktree ? ranOn : null;
   const status = task?.status ?? "backlog";
   const fixed = status === "in_progress" || status === "done";
   const data: DragItem = { label: `task “${task?.title ?? id}”`, home: worktree, homeLabel: worktree };
@@ -307,7 +333,9 @@ function QueueChip({ id, worktree, task, pinned }: { id: string; worktree: strin
     disabled: fixed,
     attributes: fixed ? FIXED_CHIP_ATTRIBUTES : CHIP_ATTRIBUTES,
   });
-  const title = `${task?.title ?? id}${pinned ? ` (pinned to ${worktree} by hand)` : ""}`;
+  const title = `${task?.title ?? id}${pinned ? ` (pinned to ${worktree} by hand)` : ""}${
+    elsewhere !== null ? ` (planned for ${worktree}, ran on ${elsewhere})` : ""
+  }`;
   return (
     <li
       ref={setNodeRef}
@@ -318,11 +346,13 @@ function QueueChip({ id, worktree, task, pinned }: { id: string; worktree: strin
       data-task-id={id}
       data-status={status}
       data-pinned={pinned}
+      data-ran-on={elsewhere ?? undefined}
       aria-label={title}
       title={title}
     >
       {pinned && <PinMark />}
       {id}
+      {elsewhere !== null && <span className={styles.ranOn}> → {elsewhere}</span>}
     </li>
   );
 }

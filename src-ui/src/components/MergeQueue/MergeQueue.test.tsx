@@ -39,6 +39,10 @@ describe("MergeQueue", () => {
     show({ waiting: [], testing: [], testing_batch: 1, recent: [landed("d", "conflict", 1), ...bisected] });
     expect(screen.queryByTestId("merge-queue-testing")).not.toBeInTheDocument();
 
+    // Folded to the newest landing, so the lanes keep their room; the whole list unfolds.
+    const latest = screen.getByTestId("merge-queue-latest");
+    expect(latest).not.toHaveAttribute("open");
+    expect(latest.querySelector("summary")).toHaveTextContent("Latest (4): d: conflict");
     const landings = within(screen.getByTestId("merge-queue-recent")).getAllByTestId("merge-queue-landing");
     expect(landings.map((item) => [item.dataset.taskId, item.dataset.result, item.textContent])).toEqual([
       ["d", "conflict", "d: conflict"],

@@ -38,21 +38,28 @@ function MergeQueueInner({ gate, onOpenTask }: Props) {
         </p>
       )}
       {recent.length > 0 && (
-        <ol className={styles.recent} data-testid="merge-queue-recent" aria-label="Latest landings">
-          {recent.map((landing, index) => (
-            // A task can come back (a conflict, then its resolution): the position tells the items apart.
-            <li
-              key={`${index}:${landing.task_id}`}
-              className={styles.landing}
-              data-testid="merge-queue-landing"
-              data-task-id={landing.task_id}
-              data-result={landing.result}
-            >
-              <TaskId id={landing.task_id} onOpenTask={onOpenTask} />
-              {describeLanding(landing)}
-            </li>
-          ))}
-        </ol>
+        // Folded to its newest line, so the panel leaves the lanes their room.
+        <details className={styles.latest} data-testid="merge-queue-latest">
+          <summary className={styles.summary}>
+            <span className={styles.label}>Latest ({recent.length}):</span> {recent[0]!.task_id}
+            {describeLanding(recent[0]!)}
+          </summary>
+          <ol className={styles.recent} data-testid="merge-queue-recent" aria-label="Latest landings">
+            {recent.map((landing, index) => (
+              // A task can come back (a conflict, then its resolution): the position tells the items apart.
+              <li
+                key={`${index}:${landing.task_id}`}
+                className={styles.landing}
+                data-testid="merge-queue-landing"
+                data-task-id={landing.task_id}
+                data-result={landing.result}
+              >
+                <TaskId id={landing.task_id} onOpenTask={onOpenTask} />
+                {describeLanding(landing)}
+              </li>
+            ))}
+          </ol>
+        </details>
       )}
     </section>
   );

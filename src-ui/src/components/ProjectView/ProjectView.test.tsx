@@ -381,6 +381,19 @@ describe("ProjectView", () => {
     expect(screen.queryByTestId("task-form")).not.toBeInTheDocument();
   });
 
+  it("gives the focus back to the card once its pane is closed with Escape", async () => {
+    backend();
+    const user = userEvent.setup();
+    renderView();
+    await screen.findAllByTestId("task-card");
+    const open = screen.getByRole("button", { name: "Search box" });
+    await user.click(open);
+    expect(await screen.findByTestId("log-pane")).toBeInTheDocument();
+    await user.keyboard("{Escape}");
+    expect(screen.queryByTestId("log-pane")).not.toBeInTheDocument();
+    expect(open).toHaveFocus();
+  });
+
   it("offers New task on an empty board", async () => {
     backend({ board: board([], p1) });
     const user = userEvent.setup();

@@ -8,7 +8,7 @@ import { useTaskActions } from "../../hooks/useTaskActions";
 import { useLogs } from "../../liveRun";
 import { useRefresh } from "../../queries";
 import { useBoardArrival, useBoardShown } from "../../renderTiming";
-import { isActive, progress, shownPhase, slotsByTask } from "../../runStore";
+import { isActive, lanesRunIn, progress, shownPhase, slotsByTask } from "../../runStore";
 import { useUiActions, useUiState } from "../../uiStore";
 import { BoardView } from "../BoardView/BoardView";
 import { DraftDialog } from "../DraftDialog/DraftDialog";
@@ -76,15 +76,25 @@ export function ProjectView({ projectId, summary, projectsBusy }: Props) {
   const plan = planQuery.data ?? null;
   const phase = shownPhase(live, run.starting);
   const slots = useMemo(() => slotsByTask(live), [live]);
+  const ranOn = useMemo(() => lanesRunIn(live), [live]);
   const report = live?.report != null && ui.dismissedReport !== live.run_id ? live.report : null;
   const runActive = isActive(phase);
   const { done, total } = progress(board);
+  const inReview = board?.tasks.filter((task) => task.status === "review").length ?? 0;
   const boardLoading = boardQuery.isFetching;
 
   // The task whose log pane is open (it closes when another project is chosen).
   const openTaskId = ui.openTask !== null && ui.openTask.projectId === projectId ? ui.openTask.taskId : null;
   const openLog = useCallback((taskId: string) => openTask(projectId, taskId), [openTask, projectId]);
   const logTask = openTaskId === null ? undefined : board?.tasks.find((task) => task.id === openTaskId);
+  // Closing the pane (Escape, ×) gives the focus back to the card that opened it, not to the page.
+  const closePane = useCallback(() => {
+    if (openTaskId !== null) {
+      const card = document.querySelector(`[data-testid="task-card"][data-task-id="${CSS.escape(openTaskId)}"]`);
+      card?.querySelector<HTMLElement>("button[aria-expanded]")?.focus();
+    }
+    closeTask();
+  }, [openTaskId, closeTask]);
   const runId = live?.run_id ?? null;
   const dismissReport = useCallback(() => {
     if (runId !== null) dismissRunReport(runId);
@@ -154,6 +164,7 @@ export function ProjectView({ projectId, summary, projectsBusy }: Props) {
                 lanes={live?.lanes ?? NO_LANES}
                 workers={live?.workers ?? null}
                 laneNames={live?.lane_names}
+                ranOn={ranOn}
                 onOpenTask={openLog}
                 onMoveTask={tasks.moveToWorktree}
                 onOpenWorktree={tasks.openFolder}
@@ -163,7 +174,13 @@ export function ProjectView({ projectId, summary, projectsBusy }: Props) {
             </div>
           )}
           {ui.view === "timeline" && (
-            <GanttView tasks={board.tasks} plan={plan} report={live?.report ?? null} timings={live?.timings ?? NO_TIMINGS} />
+            <GanttView
+              tasks={board.tasks}
+              plan={plan}
+              report={live?.report ?? null}
+              timings={live?.timings ?? NO_TIMINGS}
+              laneNames={live?.lane_names}
+            />
           )}
           {ui.view === "expertise" && <ExpertiseView projectId={projectId} onError={pushError} />}
           {ui.view === "settings" && <SettingsPanel projectId={projectId} onSaved={settingsSaved} onError={pushError} />}
@@ -182,7 +199,7 @@ export function ProjectView({ projectId, summary, projectsBusy }: Props) {
               onRetryMerge={run.retryLanding}
               onMergeNow={run.landNow}
               onEditTask={editTask}
-              onClose={closeTask}
+              onClose={closePane}
             />
           )}
         </div>
@@ -225,6 +242,7 @@ export function ProjectView({ projectId, summary, projectsBusy }: Props) {
           phase={phase}
           mode={live?.mode ?? null}
           ready={board !== null && total > 0}
+          inReview={inReview}
           sequential={ui.sequential}
           budget={ui.budget}
           onBudgetChange={setBudget}

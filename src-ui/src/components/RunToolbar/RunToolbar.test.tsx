@@ -4,6 +4,7 @@ import type { ComponentProps } from "react";
 import { describe, expect, it, vi } from "vitest";
 import { parseBudget } from "../../hooks/useRunControls";
 import { RunToolbar } from "./RunToolbar";
+import styles from "./RunToolbar.module.css";
 
 type Props = ComponentProps<typeof RunToolbar>;
 
@@ -94,6 +95,17 @@ describe("RunToolbar", () => {
     expect(screen.getByTestId("start-run")).toBeDisabled();
     expect(screen.getByTestId("sequential")).toBeDisabled();
     expect(screen.queryByTestId("force-sequential")).not.toBeInTheDocument();
+  });
+
+  it("says a finished run left tasks in Review instead of showing it all green", () => {
+    const { rerender, props } = renderToolbar({ phase: "finished", inReview: 2 });
+    const pill = screen.getByTestId("run-status");
+    expect(pill).toHaveTextContent("Finished · 2 in Review");
+    expect(pill).toHaveClass(styles.runStatusReview!);
+    rerender(<RunToolbar {...props} inReview={0} />);
+    expect(pill).toHaveTextContent("Finished");
+    expect(pill).not.toHaveTextContent("Review");
+    expect(pill).toHaveClass(styles.runStatusFinished!);
   });
 
   it("takes a budget for the next run, not during one", async () => {

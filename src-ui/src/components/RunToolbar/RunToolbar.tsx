@@ -32,6 +32,8 @@ type Props = {
   onForceSequential: () => Promise<unknown>;
   /** The run uses YokeFlow's scripted stand-in agent, not an AI (the demo without Claude Code). */
   standIn?: boolean;
+  /** Tasks waiting in Review: a finished run with some is not all green. */
+  inReview?: number;
 };
 
 /** What the status pill says, its `data-state` (`starting` shows as running) and its colour. */
@@ -53,7 +55,12 @@ function RunToolbarInner(props: Props) {
   const runSequential = active && mode === "sequential";
   // A run found through `run_state` has no known mode: it is offered Go sequential (a no-op if it already is).
   const canGoSequential = (phase === "running" || phase === "paused") && !runSequential;
-  const pill = PILL[phase];
+  const review = props.inReview ?? 0;
+  // A run that finished with work waiting in Review says so, in the colour of what waits for a person.
+  const pill =
+    phase === "finished" && review > 0
+      ? { state: "finished", label: `Finished · ${review} in Review`, className: styles.runStatusReview }
+      : PILL[phase];
   return (
     <div className={styles.runToolbar} role="group" aria-label="Run">
       <span
