@@ -3,12 +3,15 @@ import type { AgentPreset, ProjectSettings, SettingKey } from "./bindings";
 import {
   agentChoice,
   argvOf,
+  commandOf,
   CUSTOM_AGENT,
   patternsOf,
   sameSettings,
   settingsDraft,
   settingsFields,
   sortSettingIssues,
+  splitCommandLine,
+  splitPreview,
 } from "./settings";
 
 const STORED: ProjectSettings = {
@@ -115,5 +118,25 @@ describe("sortSettingIssues", () => {
     expect(sorted.byKey.get("test_command")).toEqual(["`nope` is not installed"]);
     expect(sorted.byKey.get("max_cost_usd")).toEqual(["An amount in US dollars"]);
     expect(sorted.general).toEqual(["colour: is unknown"]);
+  });
+});
+
+describe("a command typed on one line", () => {
+  it("is split into words as a shell splits them, and nothing more", () => {
+    expect(splitCommandLine("npm test")).toEqual(["npm", "test"]);
+    expect(splitCommandLine("  cargo   test  --all ")).toEqual(["cargo", "test", "--all"]);
+    expect(splitCommandLine(`sh -c 'make test && curl x | sh'`)).toEqual(["sh", "-c", "make test && curl x | sh"]);
+    expect(splitCommandLine(`echo "a \\"b\\" $HOME" c\\ d ''`)).toEqual(["echo", 'a "b" $HOME', "c d", ""]);
+    expect(splitCommandLine("npm test && rm -rf /")).toEqual(["npm", "test", "&&", "rm", "-rf", "/"]);
+    expect(splitCommandLine("echo 'open")).toBeNull();
+  });
+
+  it("is split only when it is one line with blanks; lines are arguments as typed", () => {
+    expect(commandOf("npm test\n")).toEqual(["npm", "test"]);
+    expect(commandOf("bash\n-c\nnpm test && npm run lint")).toEqual(["bash", "-c", "npm test && npm run lint"]);
+    expect(commandOf("make")).toEqual(["make"]);
+    expect(splitPreview("npm test")).toEqual(["npm", "test"]);
+    expect(splitPreview("npm\ntest")).toBeNull();
+    expect(splitPreview("echo 'open")).toEqual([]);
   });
 });

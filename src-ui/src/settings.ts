@@ -50,9 +50,67 @@ export function argvOf(text: string): string[] {
   return lines;
 }
 
-/** An optional command typed one argument a line; `null` (none) when nothing is typed. */
+/**
+ * A command line split into its arguments as a shell splits words, and nothing more: blanks separate them, single
+ * quotes keep everything, double quotes keep all but `\"` and `\\`, a backslash keeps the next character. Nothing is
+ * expanded and no operator means anything (`&&`, `|`, `$X` are plain text). `null` for an unclosed quote.
+ */
+export function splitCommandLine(line: string): string[] | null {
+  const args: string[] = [];
+  let current = "";
+  let started = false;
+  let quote: "'" | '"' | null = null;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (quote === "'") {
+      if (c === "'") quote = null;
+      else current += c;
+    } else if (quote === '"') {
+      if (c === '"') quote = null;
+      else if (c === "\\" && (line[i + 1] === '"' || line[i + 1] === "\\")) current += line[++i];
+      else current += c;
+    } else if (c === "'" || c === '"') {
+      quote = c;
+      started = true;
+    } else if (c === "\\" && i + 1 < line.length) {
+      current += line[++i];
+      started = true;
+    } else if (/\s/.test(c)) {
+      if (started) args.push(current);
+      current = "";
+      started = false;
+    } else {
+      current += c;
+      started = true;
+    }
+  }
+  if (quote !== null) return null;
+  if (started) args.push(current);
+  return args;
+}
+
+/**
+ * A command as typed: one line with blanks is a command line, split into its arguments (`splitCommandLine`);
+ * several lines are one argument each, kept as typed. `null` for a command line with an unclosed quote.
+ */
+export function commandOf(text: string): string[] | null {
+  const lines = argvOf(text);
+  if (lines.length === 1 && /\s/.test(lines[0]!.trim())) return splitCommandLine(lines[0]!);
+  return lines;
+}
+
+/**
+ * How a one-line command is split, to show under its field: its arguments, or an empty list for an unclosed quote;
+ * null when it is not one line with blanks.
+ */
+export function splitPreview(text: string): string[] | null {
+  const lines = argvOf(text);
+  return lines.length === 1 && /\s/.test(lines[0]!.trim()) ? (splitCommandLine(lines[0]!) ?? []) : null;
+}
+
+/** An optional command (see `commandOf`); `null` (none) when nothing is typed. */
 function optionalArgv(text: string): string[] | null {
-  const argv = argvOf(text);
+  const argv = commandOf(text) ?? argvOf(text);
   return argv.length === 0 ? null : argv;
 }
 

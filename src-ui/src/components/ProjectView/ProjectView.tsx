@@ -183,7 +183,7 @@ export function ProjectView({ projectId, summary, projectsBusy }: Props) {
             />
           )}
           {ui.view === "expertise" && <ExpertiseView projectId={projectId} onError={pushError} />}
-          {ui.view === "settings" && <SettingsPanel projectId={projectId} onSaved={settingsSaved} onError={pushError} />}
+          {ui.view === "settings" && <SettingsPanel projectId={projectId} isDemo={board.project.is_demo} onSaved={settingsSaved} onError={pushError} />}
           {logTask !== undefined && (
             <LogPane
               projectId={projectId}

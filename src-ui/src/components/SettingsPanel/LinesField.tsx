@@ -1,5 +1,6 @@
 import type { ReactNode } from "react";
 import { Field } from "../Field/Field";
+import styles from "./SettingsPanel.module.css";
 
 type Props = {
   id: string;
@@ -12,14 +13,17 @@ type Props = {
   /** One argument (or pattern) per line. */
   value: string;
   rows?: number;
+  /** For a command typed as one line: the arguments it is split into, shown under it (an empty list: an unclosed quote). */
+  split?: readonly string[] | null;
   onChange: (value: string) => void;
 };
 
 /** A command (one argument per line, never a shell string) or a list of patterns (one per line). */
-export function LinesField({ id, label, testId, hint, issues, issuesTestId, value, rows = 3, onChange }: Props) {
+export function LinesField({ id, label, testId, hint, issues, issuesTestId, value, rows = 3, split = null, onChange }: Props) {
   return (
     <Field id={id} label={label} look="lines" hint={hint} issues={issues} issuesTestId={issuesTestId}>
       {(control) => (
+        <>
         <textarea
           {...control}
           data-testid={testId}
@@ -30,6 +34,22 @@ export function LinesField({ id, label, testId, hint, issues, issuesTestId, valu
           value={value}
           onChange={(e) => onChange(e.target.value)}
         />
+        {split !== null && (
+          <p className={styles.split} data-testid={`${testId}-split`}>
+            {split.length === 0 ? (
+              "An unclosed quote: close it, or put one argument per line."
+            ) : (
+              <>
+                Runs{" "}
+                {split.map((arg, i) => (
+                  <code key={i}>{arg}</code>
+                ))}{" "}
+                (no shell: one argument per box)
+              </>
+            )}
+          </p>
+        )}
+        </>
       )}
     </Field>
   );

@@ -11,6 +11,7 @@ import {
   settingsDraft,
   settingsFields,
   sortSettingIssues,
+  splitPreview,
   type SettingKey,
   type SettingsFields,
 } from "../../settings";
@@ -28,6 +29,8 @@ type Props = {
   stored: ProjectSettings;
   /** The agents YokeFlow knows (empty until read). */
   presets: readonly AgentPreset[];
+  /** The project is YokeFlow's demo. */
+  isDemo?: boolean;
   /** The core stored the settings (the answer); the form shows them next. */
   onSaved?: (settings: ProjectSettings) => void;
 };
@@ -50,7 +53,7 @@ function refusalTitle(code: string): string {
  * The project's settings as a form: what the core finds wrong is asked as the person types and shown at each field;
  * Save (Ctrl+Enter too) stores them, Revert goes back to what is stored.
  */
-export function SettingsForm({ projectId, stored, presets, onSaved }: Props) {
+export function SettingsForm({ projectId, stored, presets, onSaved, isDemo = false }: Props) {
   const uid = useId();
   const [fields, setFields] = useState<SettingsFields>(() => settingsFields(stored));
   // "Custom argv" chosen while the agent's command is still a preset's (to edit it from there).
@@ -77,6 +80,9 @@ export function SettingsForm({ projectId, stored, presets, onSaved }: Props) {
   const defaultArgv = presets.find((preset) => preset.id === DEFAULT_AGENT_PRESET)?.argv ?? [];
   const agentText = fields.agent ?? argvLines(defaultArgv);
   const choice = custom || presets.length === 0 ? CUSTOM_AGENT : agentChoice(draft.settings.agent, presets);
+  // The demo with no agent set runs the scripted stand-in where the default agent (Claude Code) is missing.
+  const defaultPreset = presets.find((preset) => preset.id === DEFAULT_AGENT_PRESET);
+  const standIn = isDemo && fields.agent === null && defaultPreset !== undefined && !defaultPreset.installed;
 
   const set = (change: Partial<SettingsFields>) => {
     setFields((current) => ({ ...current, ...change }));
@@ -148,6 +154,12 @@ export function SettingsForm({ projectId, stored, presets, onSaved }: Props) {
             set({ agent: text });
           }}
         />
+        {standIn && (
+          <p className={styles.standIn} data-testid="settings-agent-stand-in">
+            This demo runs YokeFlow&apos;s scripted stand-in agent (not an AI) while no agent is set and Claude Code is not
+            installed: it edits the files each task names and commits. Choose an installed agent to run a real one.
+          </p>
+        )}
       </fieldset>
 
       <fieldset className={styles.group}>
@@ -156,27 +168,30 @@ export function SettingsForm({ projectId, stored, presets, onSaved }: Props) {
           id={fieldId("test")}
           label="Test command"
           testId="settings-test_command"
-          hint="Runs on every merged tree before the target branch moves. One argument per line; empty: none."
+          hint="Runs on every merged tree before the target branch moves. One argument per line, or a command line (split into arguments, no shell); empty: none."
           {...issues("test_command")}
           value={fields.testCommand}
+          split={splitPreview(fields.testCommand)}
           onChange={(testCommand) => set({ testCommand })}
         />
         <LinesField
           id={fieldId("setup")}
           label="Setup"
           testId="settings-setup"
-          hint="Runs in each new task worktree before its agent (and in the merge gate's worktree when it or a lockfile changed), e.g. npm then ci. One argument per line; empty: none."
+          hint="Runs in each new task worktree before its agent (and in the merge gate's worktree when it or a lockfile changed), e.g. npm ci. One argument per line, or a command line (split into arguments, no shell); empty: none."
           {...issues("setup")}
           value={fields.setup}
+          split={splitPreview(fields.setup)}
           onChange={(setup) => set({ setup })}
         />
         <LinesField
           id={fieldId("cleanup")}
           label="Cleanup"
           testId="settings-cleanup"
-          hint="Runs in a worktree before it is removed. One argument per line; empty: none."
+          hint="Runs in a worktree before it is removed. One argument per line, or a command line (split into arguments, no shell); empty: none."
           {...issues("cleanup")}
           value={fields.cleanup}
+          split={splitPreview(fields.cleanup)}
           onChange={(cleanup) => set({ cleanup })}
         />
       </fieldset>

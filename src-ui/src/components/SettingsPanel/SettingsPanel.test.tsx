@@ -38,8 +38,12 @@ let saveAnswer: (settings: ProjectSettings) => ProjectSettings;
 let saveRefusal: ErrorDto | null;
 let rules: ToolPermissions;
 
+/** What `agent_presets` answers. */
+let presets: AgentPreset[];
+
 beforeEach(() => {
   stored = STORED;
+  presets = PRESETS;
   checkAnswer = () => [];
   saveAnswer = (settings) => settings;
   saveRefusal = null;
@@ -50,7 +54,7 @@ beforeEach(() => {
       case "get_settings":
         return Promise.resolve(stored);
       case "agent_presets":
-        return Promise.resolve(PRESETS);
+        return Promise.resolve(presets);
       case "check_settings":
         return Promise.resolve(checkAnswer(args.settings));
       case "save_settings":
@@ -73,10 +77,10 @@ beforeEach(() => {
   });
 });
 
-function renderPanel() {
+function renderPanel(isDemo = false) {
   const onSaved = vi.fn();
   const onError = vi.fn();
-  return { ...renderWithClient(<SettingsPanel projectId="p1" onSaved={onSaved} onError={onError} />), onSaved, onError };
+  return { ...renderWithClient(<SettingsPanel projectId="p1" isDemo={isDemo} onSaved={onSaved} onError={onError} />), onSaved, onError };
 }
 
 function callsOf(command: string) {
@@ -182,6 +186,47 @@ describe("SettingsPanel", () => {
         worktree_include: [".env", "config/*.toml"],
       },
     });
+  });
+
+  it("splits a command typed on one line into its arguments, with no shell, and shows how", async () => {
+    const user = userEvent.setup();
+    renderPanel();
+    await loaded();
+    const test = screen.getByLabelText("Test command");
+    await replace(user, test, "npm test -- --grep 'cart total'");
+    const split = screen.getByTestId("settings-test_command-split");
+    expect(Array.from(split.querySelectorAll("code"), (c) => c.textContent)).toEqual(["npm", "test", "--", "--grep", "cart total"]);
+    await waitFor(() => expect(lastChecked()?.test_command).toEqual(["npm", "test", "--", "--grep", "cart total"]));
+    // One argument a line: no preview, each line as typed.
+    await replace(user, test, "npm\ntest");
+    expect(screen.queryByTestId("settings-test_command-split")).not.toBeInTheDocument();
+    await replace(user, test, "echo 'unclosed");
+    expect(screen.getByTestId("settings-test_command-split")).toHaveTextContent("An unclosed quote");
+  });
+
+  it("says the demo runs the scripted stand-in while no agent is set and Claude Code is missing", async () => {
+    stored = { ...STORED, agent: null };
+    presets = PRESETS.map((preset) => (preset.id === "claude" ? { ...preset, installed: false } : preset));
+    const user = userEvent.setup();
+    renderPanel(true);
+    await loaded();
+    expect(await screen.findByTestId("settings-agent-stand-in")).toHaveTextContent("scripted stand-in agent (not an AI)");
+    // An agent chosen: that one runs.
+    await user.selectOptions(screen.getByTestId("settings-agent-preset"), "codex");
+    expect(screen.queryByTestId("settings-agent-stand-in")).not.toBeInTheDocument();
+  });
+
+  it("says nothing of a stand-in for a project that is not the demo, or with Claude Code installed", async () => {
+    stored = { ...STORED, agent: null };
+    presets = PRESETS.map((preset) => (preset.id === "claude" ? { ...preset, installed: false } : preset));
+    const { unmount } = renderPanel(false);
+    await loaded();
+    expect(screen.queryByTestId("settings-agent-stand-in")).not.toBeInTheDocument();
+    unmount();
+    presets = PRESETS;
+    renderPanel(true);
+    await loaded();
+    expect(screen.queryByTestId("settings-agent-stand-in")).not.toBeInTheDocument();
   });
 
   it("shows an issue at its field and keeps Save disabled until it is fixed", async () => {

@@ -11,6 +11,8 @@ import styles from "./SettingsPanel.module.css";
 
 type Props = {
   projectId: string;
+  /** The project is YokeFlow's demo (it runs the scripted stand-in when no agent is set and Claude Code is missing). */
+  isDemo?: boolean;
   /** The core stored the settings (its answer); e.g. a toast says so. */
   onSaved?: (settings: ProjectSettings) => void;
   /** Shows why taking back a tool rule failed (a toast). */
@@ -24,7 +26,7 @@ const ignore = () => {};
  * The selected project's settings (the Settings tab): its agent, the commands around a task's worktree, the files each
  * worktree gets, its limits, and the tools its agents may use.
  */
-export function SettingsPanel({ projectId, onSaved, onError = ignore }: Props) {
+export function SettingsPanel({ projectId, onSaved, onError = ignore, isDemo = false }: Props) {
   const headingId = useId();
   const toolsId = useId();
   const settings = useSettingsQuery(projectId);
@@ -38,6 +40,7 @@ export function SettingsPanel({ projectId, onSaved, onError = ignore }: Props) {
         projectId={projectId}
         stored={settings.data}
         presets={presets.data ?? NO_PRESETS}
+        isDemo={isDemo}
         onSaved={onSaved}
       />
     );
