@@ -999,6 +999,7 @@ async function runSteps(browser, { totalCards, screenshotPath }) {
   mkdirSync(dirname(screenshotPath), { recursive: true });
   await browser.saveScreenshot(screenshotPath);
   log(`screenshot saved to ${screenshotPath}`);
+  await layoutSteps(browser, dirname(screenshotPath));
 
   // The other two views after the run: every task has a planned and an actual bar, every worktree a lane.
   await viewSteps(browser, "view-timeline", "gantt", join(dirname(screenshotPath), "timeline.png"));
@@ -1033,6 +1034,53 @@ async function runSteps(browser, { totalCards, screenshotPath }) {
   log(`expertise: ${routed} routing decisions listed`);
   if (routed < totalCards) fail(`the Expertise tab lists ${routed} routing decisions for ${totalCards} tasks`);
   await (await browser.$(sel("view-board"))).click();
+}
+
+/**
+ * The window at 1280×800 (as it is) and at 1024×700, after a run: the header holds one row (its buttons beside the
+ * status), the run report one line, every column of the board is on screen and the board keeps most of the height.
+ */
+async function layoutSteps(browser, out) {
+  const measure = () =>
+    browser.execute(() => {
+      const box = (el) => (el === null ? null : el.getBoundingClientRect());
+      const header = box(document.querySelector("main > header"));
+      const status = box(document.querySelector('[data-testid="run-status"]'));
+      const start = box(document.querySelector('[data-testid="start-run"]'));
+      const refresh = box(document.querySelector('[data-testid="refresh"]'));
+      const report = box(document.querySelector('[data-testid="run-report"]'));
+      const board = box(document.querySelector('[data-testid="board"]'));
+      const done = box(document.querySelector('[data-testid="column-done"]'));
+      const same = (a, b) => a !== null && b !== null && Math.abs(a.top + a.height / 2 - (b.top + b.height / 2)) < 8;
+      return {
+        width: window.innerWidth,
+        height: window.innerHeight,
+        header: header?.height ?? null,
+        oneRow: same(status, start) && same(start, refresh),
+        report: report?.height ?? null,
+        board: board?.height ?? null,
+        doneRight: done?.right ?? null,
+      };
+    });
+  const check = (m, name) => {
+    log(`layout at ${m.width}×${m.height}: header ${m.header} px, report ${m.report} px, board ${m.board} px, Done column ends at ${m.doneRight}`);
+    if (!m.oneRow) fail(`at ${name} the header's buttons wrap onto another row than the run status`);
+    if (m.report === null || m.report > 60) fail(`at ${name} the run report takes ${m.report} px, not one line`);
+    if (m.doneRight === null || m.doneRight > m.width) fail(`at ${name} the Done column is off-screen (its right edge at ${m.doneRight})`);
+    if (m.board === null || m.board < m.height * 0.5) fail(`at ${name} the board has ${m.board} px of ${m.height}`);
+  };
+  check(await measure(), "1280×800");
+  await browser.setWindowSize(1024, 700);
+  try {
+    await browser.waitUntil(async () => (await browser.execute(() => window.innerWidth)) <= 1024, { timeout: UI_TIMEOUT_MS, interval: 100 });
+  } catch {
+    fail(`the window did not take the size 1024×700 (it is ${await browser.execute(() => `${window.innerWidth}×${window.innerHeight}`)})`);
+  }
+  check(await measure(), "1024×700");
+  await browser.saveScreenshot(join(out, "board-1024.png"));
+  log(`screenshot saved to ${join(out, "board-1024.png")}`);
+  await browser.setWindowSize(1280, 800);
+  await browser.waitUntil(async () => (await browser.execute(() => window.innerWidth)) > 1024, { timeout: UI_TIMEOUT_MS, interval: 100 });
 }
 
 async function viewSteps(browser, tab, view, shotPath) {

@@ -274,3 +274,31 @@ async fn settings_changed_while_a_run_goes_are_listed_in_its_report() {
     assert_eq!(report.settings_changed[0].to, "5.0");
     assert!(report.settings_changed[1].to.contains("Bash(npm test:*)"));
 }
+
+/// An agent that asks for a follow-up on another task's landed work (which would start a run of its own past the
+/// dependents' hold) is refused like any change, and nothing is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_agent_cannot_reopen_landed_work_with_feedback() {
+    let f = fixture(vec![task("a", &[], &["a.txt"], 5), task("b", &["a"], &["b.txt"], 5)]).await;
+    let cli_bin = env!("CARGO_BIN_EXE_yokeflow-cli");
+    let out = f.dir.path().join("cli-out");
+    let script = format!(
+        r#"case "$YOKEFLOW_TASK_ID" in
+b) '{cli_bin}' --db '{db}' --repo "$YOKEFLOW_ROOT" --json feedback a 'delete everything' 2>> '{out}'
+   echo b > b.txt ;;
+*) echo a > a.txt ;;
+esac"#,
+        db = f.db_path.display(),
+        out = out.display()
+    );
+    let test = ["sh", "-c", "true"];
+    let report =
+        orchestrator::run(&f.db, &f.project_id, opts(shell_agent(&script), &test), events::channel().0).await.unwrap();
+    assert!(report.all_done(), "{report:#?}");
+    let said = std::fs::read_to_string(&out).unwrap();
+    assert!(said.contains("refused_in_agent_session"), "{said}");
+    assert!(yokeflow_core::agents::feedback::pending(&f.db, &f.project_id, "a").await.unwrap().is_empty());
+    assert_eq!(f.status_of("a").await, TaskStatus::Done);
+    let log = yokeflow_core::agents::sessions::task_log(&f.db, &f.project_id, "a").await.unwrap();
+    assert_eq!(log.sessions.len(), 1, "no follow-up session ran");
+}

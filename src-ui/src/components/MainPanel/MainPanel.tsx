@@ -19,7 +19,7 @@ export function MainPanel({ project, busy, onRefresh, actions, children }: Props
     <main className={styles.main} aria-busy={busy}>
       <header className={styles.mainHead}>
         <div className={styles.mainTitle}>
-          <h1>{project?.name ?? "YokeFlow"}</h1>
+          <h1 title={project?.name}>{project?.name ?? "YokeFlow"}</h1>
           {project !== null && (
             <p className={styles.mainMeta}>
               <span title="Target branch" className="branch">
@@ -31,8 +31,16 @@ export function MainPanel({ project, busy, onRefresh, actions, children }: Props
         </div>
         <div className={styles.mainActions}>
           {actions}
-          <button type="button" className="button" data-testid="refresh" onClick={onRefresh} disabled={busy}>
-            {busy ? "Refreshing…" : "Refresh"}
+          <button
+            type="button"
+            className={`button ${styles.refresh}`}
+            data-testid="refresh"
+            onClick={onRefresh}
+            disabled={busy}
+            title={busy ? "Refreshing…" : "Refresh: read the board, the plan and the project again"}
+          >
+            <span aria-hidden="true">↻</span>
+            <span className={styles.refreshLabel}>{busy ? "Refreshing…" : "Refresh"}</span>
           </button>
         </div>
       </header>

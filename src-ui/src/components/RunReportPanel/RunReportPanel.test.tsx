@@ -1,4 +1,5 @@
 import { render, screen, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import type { ReuseStats } from "../../bindings";
 import { report } from "../../test/events";
@@ -11,6 +12,25 @@ function renderWithReuse(expertise_reuse: ReuseStats) {
 }
 
 describe("RunReportPanel", () => {
+  it("is one line until its details are asked for", async () => {
+    const user = userEvent.setup();
+    render(
+      <RunReportPanel
+        report={report({ tasks_done: 8, tasks_total: 10, tasks_review: 2, auto_merged: 8, sent_to_review: 2, cost_usd: 0.42 })}
+        onDismiss={() => {}}
+      />,
+    );
+    expect(screen.getByTestId("report-line")).toHaveTextContent("8/10 done · 2 in review · 4.5 s · gain 70% · 8 of 10 merged · $0.42");
+    const wall = screen.getByTestId("report-wall");
+    expect(wall).not.toBeVisible();
+    const details = screen.getByTestId("report-details");
+    expect(details).toHaveAttribute("aria-expanded", "false");
+    await user.click(details);
+    expect(wall).toBeVisible();
+    expect(details).toHaveAttribute("aria-expanded", "true");
+    expect(details).toHaveTextContent("Less");
+  });
+
   it("shows how many routed tasks prior expertise served", () => {
     const reuse = renderWithReuse({ routed: 5, served_by_expertise: 3, ratio: 0.6 });
     expect(reuse).toHaveTextContent(/^3 of 5 tasks \(60%\)$/);

@@ -1,4 +1,4 @@
-import { memo, type ReactNode } from "react";
+import { memo, useId, useState, type ReactNode } from "react";
 import type { ReuseStats, RunReport } from "../../bindings";
 import { formatDuration, formatPercent } from "../../board";
 import { formatCost } from "../../runStore";
@@ -8,10 +8,31 @@ type Props = { report: RunReport; onDismiss: () => void };
 
 const STATUS_LABEL: Record<string, string> = { finished: "Run finished", cancelled: "Run cancelled", failed: "Run failed" };
 
+/** The report in one line: tasks, wall time and gain, merges, cost. */
+export function reportLine(report: RunReport): string {
+  const parts = [`${report.tasks_done}/${report.tasks_total} done`];
+  if (report.tasks_review > 0) parts.push(`${report.tasks_review} in review`);
+  parts.push(`${formatDuration(report.wall_ms)}`);
+  if (report.mode !== "sequential" && report.tasks_run > 0) parts.push(`gain ${formatPercent(report.efficiency_gain)}`);
+  const merges = report.auto_merged + report.sent_to_review;
+  parts.push(merges === 0 ? "no merges" : `${report.auto_merged} of ${merges} merged`);
+  if (report.cost_usd !== null) parts.push(formatCost(report.cost_usd));
+  return parts.join(" · ");
+}
+
 function RunReportPanelInner({ report, onDismiss }: Props) {
   const sequential = report.mode === "sequential";
+  // One line until asked for more: the board keeps its room.
+  const [open, setOpen] = useState(false);
+  const detailsId = useId();
   return (
-    <section className={styles.runReport} data-testid="run-report" data-status={report.status} aria-labelledby="run-report-title">
+    <section
+      className={styles.runReport}
+      data-testid="run-report"
+      data-status={report.status}
+      data-open={open}
+      aria-labelledby="run-report-title"
+    >
       <header className={styles.runReportHead}>
         <h2 id="run-report-title">
           {STATUS_LABEL[report.status] ?? `Run ${report.status}`}
@@ -19,10 +40,24 @@ function RunReportPanelInner({ report, onDismiss }: Props) {
             {sequential ? "sequential" : `parallel, ${report.workers} workers`}
           </span>
         </h2>
+        <span className={styles.runReportLine} data-testid="report-line">
+          {reportLine(report)}
+        </span>
+        <button
+          type="button"
+          className="button small"
+          data-testid="report-details"
+          aria-expanded={open}
+          aria-controls={detailsId}
+          onClick={() => setOpen((was) => !was)}
+        >
+          {open ? "Less" : "Details"}
+        </button>
         <button type="button" className="icon-button" aria-label="Close the run report" onClick={onDismiss}>
           ×
         </button>
       </header>
+      <div id={detailsId} hidden={!open}>
       <dl className={styles.runReportStats}>
         <Stat label="Tasks" testId="report-tasks">
           {report.tasks_done}/{report.tasks_total} done
@@ -108,6 +143,7 @@ function RunReportPanelInner({ report, onDismiss }: Props) {
           ))}
         </ul>
       )}
+      </div>
     </section>
   );
 }

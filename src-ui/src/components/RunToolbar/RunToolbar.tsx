@@ -96,8 +96,8 @@ function RunToolbarInner(props: Props) {
         Sequential
       </label>
       {props.onBudgetChange !== undefined && (
-        <label className={styles.runBudget} title="Once the run's agents have cost this much, no new task starts">
-          Budget $
+        <label className={styles.runBudget} title="Budget: once the run's agents have cost this much, no new task starts">
+          <span className={styles.runBudgetLabel}>Budget</span> $
           <input
             type="number"
             min="0"
@@ -105,22 +105,11 @@ function RunToolbarInner(props: Props) {
             inputMode="decimal"
             data-testid="run-budget"
             value={props.budget ?? ""}
+            placeholder="no limit"
             disabled={active}
             onChange={(e) => props.onBudgetChange?.(e.currentTarget.value)}
           />
-          {(props.budget ?? "").trim() === "" && <span className={styles.runBudgetNote}>no limit</span>}
         </label>
-      )}
-      {canGoSequential && (
-        <RequestButton
-          testId="force-sequential"
-          className="button"
-          title="From now on, one task at a time; the tasks running finish"
-          onRequest={props.onForceSequential}
-          disabled={cancelling}
-        >
-          Go sequential
-        </RequestButton>
       )}
       {phase === "paused" ? (
         <button type="button" className="button" data-testid="resume-run" onClick={props.onResume} disabled={cancelling}>
@@ -155,9 +144,23 @@ function RunToolbarInner(props: Props) {
       >
         {phase === "starting" ? "Starting…" : "Start run"}
       </button>
+      {canGoSequential && (
+        <RequestButton
+          testId="force-sequential"
+          className="button"
+          title="From now on, one task at a time; the tasks running finish"
+          onRequest={props.onForceSequential}
+          disabled={cancelling}
+        >
+          Go sequential
+        </RequestButton>
+      )}
     </div>
   );
 }
 
-/** Start, Sequential, Go sequential, Pause/Resume and Cancel, with the run's status pill and progress. */
+/**
+ * The run's status pill and progress, the choices for the next run (Sequential, budget), Pause/Resume, Cancel and
+ * Start in one row that keeps its place whatever the run does (Go sequential comes last, only while it applies).
+ */
 export const RunToolbar = memo(RunToolbarInner);

@@ -107,7 +107,7 @@ function CardContentInner({
         </p>
       )}
       {needsReview && (
-        <p className="card-review" data-testid="card-review">
+        <p className={cx("card-review", styles.cardReview)} data-testid="card-review" title={task.review_reason ?? undefined}>
           {task.review_reason}
         </p>
       )}
