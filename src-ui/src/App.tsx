@@ -1,6 +1,7 @@
 // The window: the projects beside the selected one's view, the new-project dialog, the approval prompt and the
-// toasts. The core's data comes through queries (queries.ts), the run's live state from the event stream
-// (liveRun.tsx, hooks/useEvents.ts), and what only the window knows from the UI store (uiStore.tsx). Needs a
+// toasts. The core's data comes through queries (queries.ts), a run's live view among them (the core's snapshots,
+// followed by hooks/useEvents.ts with the events), the agents' output from the log store (liveRun.tsx), and what
+// only the window knows from the UI store (uiStore.tsx). Needs a
 // QueryClientProvider above it (main.tsx).
 import { ApprovalPrompt } from "./components/ApprovalPrompt/ApprovalPrompt";
 import { NewProjectDialog } from "./components/NewProjectDialog/NewProjectDialog";

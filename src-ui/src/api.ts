@@ -108,8 +108,8 @@ export function initProject(path: string, spec: string): Promise<InitReport> {
   return call<InitReport>("init_project", { path, spec });
 }
 
-// Runs. Each control command resolves once the core has taken the order; the run itself reports through
-// `yokeflow://event` (see `followEvents`).
+// Runs. Each control command resolves once the core has taken the order; the run itself reports through its
+// snapshots on `yokeflow://run` (see `followRuns`) and its events on `yokeflow://event` (see `followEvents`).
 
 /** The webview event every core event is forwarded on, with its project (`runs::EVENT` on the Rust side). */
 export const EVENT_NAME = CHANNELS.event;

@@ -798,7 +798,7 @@ lanes: Array<Lane>, gate: GateState,
  */
 started_at_ms: number | null, 
 /**
- * Every task's start and end in this run, oldest first.
+ * Every task's start and end in this run since its `run_started`, oldest first.
  */
 timings: Array<TimingSpan>, 
 /**

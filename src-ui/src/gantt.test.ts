@@ -82,7 +82,7 @@ describe("actual spans", () => {
       tasks: [{ task_id: "a", slot: 1, started_ms: 0, ended_ms: 10, work_ms: 10, gate_ms: 0, outcome: "done", reason: null }],
     });
     expect(actualFromReport(finished, ["wt-1", "wt-2"])[0]).toMatchObject({ taskId: "a", lane: "wt-2", end: 10 });
-    expect(actualFromReport(finished)[0]!.lane).toBe("slot 2");
+    expect(actualFromReport(finished)[0]!.lane).toBe("wt-2");
     const live = actualFromTimings([{ task_id: "b", slot: 0, start_ms: 5, end_ms: null }], ["wt-1"]);
     expect(live[0]).toMatchObject({ taskId: "b", lane: "wt-1", start: 5, end: null, gateMs: 0 });
     expect(actualFromTimings([{ task_id: "c", slot: null, start_ms: 0, end_ms: 1 }])[0]!.lane).toBeNull();

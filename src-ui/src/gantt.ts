@@ -2,7 +2,7 @@
 // simulated by the core as its run loop would go, with the merge gate as measured) grouped by the plan's worktrees,
 // each task's actual span, and the dependency arrows. Pure, so it is tested without a window.
 import type { ExecutionPlan, PlannedBar, RunReport, Task, TimingSpan } from "./bindings";
-import { laneName } from "./runStore";
+import { slotName } from "./board";
 
 // ---- Layout ----
 
@@ -53,7 +53,7 @@ export function actualFromReport(report: RunReport | null, laneNames: readonly s
     end: t.ended_ms,
     outcome: t.outcome,
     gateMs: t.gate_ms,
-    lane: laneName(laneNames, t.slot),
+    lane: slotName(t.slot, laneNames),
   }));
 }
 
@@ -65,7 +65,7 @@ export function actualFromTimings(timings: readonly TimingSpan[], laneNames: rea
     end: span.end_ms,
     outcome: null,
     gateMs: 0,
-    lane: span.slot === null ? null : laneName(laneNames, span.slot),
+    lane: span.slot === null ? null : slotName(span.slot, laneNames),
   }));
 }
 

@@ -109,20 +109,20 @@ export function useTaskDiffQuery(projectId: string | null, taskId: string | null
   });
 }
 
-/** The end of a task's test log, while `enabled`; `not_found` (its tests did not fail) shows nothing, no toast. */
-export function useTestLogQuery(projectId: string | null, taskId: string | null, enabled: boolean) {
+/** The end of a task's test log; `not_found` (its tests did not fail) shows nothing, no toast. */
+export function useTestLogQuery(projectId: string | null, taskId: string | null) {
   return useQuery({
     queryKey: queryKeys.taskTestLog(projectId, taskId),
-    queryFn: projectId === null || taskId === null || !enabled ? skipToken : () => taskTestLog(projectId, taskId),
+    queryFn: projectId === null || taskId === null ? skipToken : () => taskTestLog(projectId, taskId),
     meta: { toast: false },
   });
 }
 
-/** Where a task's work is on disk, while `enabled`. */
-export function useTaskPlacesQuery(projectId: string | null, taskId: string | null, enabled: boolean) {
+/** Where a task's work is on disk. */
+export function useTaskPlacesQuery(projectId: string | null, taskId: string | null) {
   return useQuery({
     queryKey: queryKeys.taskPlaces(projectId, taskId),
-    queryFn: projectId === null || taskId === null || !enabled ? skipToken : () => taskPlaces(projectId, taskId),
+    queryFn: projectId === null || taskId === null ? skipToken : () => taskPlaces(projectId, taskId),
     meta: { toast: false },
   });
 }

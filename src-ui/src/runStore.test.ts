@@ -7,7 +7,6 @@ import {
   eventLogItems,
   formatCost,
   isActive,
-  laneName,
   lanesRunIn,
   progress,
   shownPhase,
@@ -19,15 +18,22 @@ import {
 const said = (text: string): Entry => ({ kind: "text", tool: null, text, is_error: false });
 
 describe("shownPhase and isActive", () => {
-  it("shows the snapshot's phase, idle with no run, and starting while a start waits for the core", () => {
-    expect(shownPhase(null, false)).toBe("idle");
-    expect(shownPhase(undefined, false)).toBe("idle");
-    expect(shownPhase(runSnapshot({ phase: "paused" }), false)).toBe("paused");
-    expect(shownPhase(null, true)).toBe("starting");
-    // A finished run of before does not hide the start asked for; a going one is what shows.
-    expect(shownPhase(runSnapshot({ phase: "finished" }), true)).toBe("starting");
-    expect(shownPhase(runSnapshot({ phase: "cancelling" }), true)).toBe("cancelling");
-    expect(shownPhase(runSnapshot({ phase: "running" }), true)).toBe("running");
+  it("shows the snapshot's phase, idle with no run, and starting until the snapshot is the run started", () => {
+    expect(shownPhase(null, null)).toBe("idle");
+    expect(shownPhase(undefined, null)).toBe("idle");
+    expect(shownPhase(runSnapshot({ phase: "paused" }), null)).toBe("paused");
+    // Asked, not answered yet: a finished run of before does not hide it; a going one is what shows.
+    const asked = { runId: null };
+    expect(shownPhase(null, asked)).toBe("starting");
+    expect(shownPhase(runSnapshot({ phase: "finished" }), asked)).toBe("starting");
+    expect(shownPhase(runSnapshot({ phase: "cancelling" }), asked)).toBe("cancelling");
+    // Answered: starting until the snapshot is that run, whatever the one before shows.
+    const answered = { runId: "r2" };
+    expect(shownPhase(runSnapshot({ run_id: "r1", phase: "finished" }), answered)).toBe("starting");
+    expect(shownPhase(runSnapshot({ run_id: "r1", phase: "running" }), answered)).toBe("starting");
+    expect(shownPhase(runSnapshot({ run_id: "r2", phase: "starting" }), answered)).toBe("starting");
+    expect(shownPhase(runSnapshot({ run_id: "r2", phase: "running" }), answered)).toBe("running");
+    expect(shownPhase(runSnapshot({ run_id: "r2", phase: "finished" }), answered)).toBe("finished");
   });
 
   it.each([
@@ -64,15 +70,6 @@ describe("slotsByTask", () => {
     expect(slotsByTask(runSnapshot({ slots: [null, null] }))).toEqual({});
     expect(slotsByTask(null)).toEqual({});
     expect(slotsByTask(undefined)).toEqual({});
-  });
-});
-
-describe("laneName", () => {
-  it("is the run's name for the slot, else the plan's worktree, else a plain number", () => {
-    expect(laneName(["wt-1", "wt-2"], 1, ["plan-1", "plan-2"])).toBe("wt-2");
-    expect(laneName([], 1, ["plan-1", "plan-2"])).toBe("plan-2");
-    expect(laneName([], 2)).toBe("slot 3");
-    expect(laneName(["wt-1"], 1, ["plan-1"])).toBe("slot 2");
   });
 });
 

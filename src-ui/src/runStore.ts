@@ -2,13 +2,19 @@
 // output and the run's notes per task as they stream (`LogStore`, fed by `eventLogItems`), and small readings of
 // the snapshot for the views. The run's state itself is folded once, in the core (`run::runs::snapshot`).
 import type { Board, Entry, Event, RunPhase, RunSnapshot } from "./bindings";
+import { slotName } from "./board";
 
 /** Where the selected project's run stands, as the window shows it: its snapshot's phase, or `idle` with none. */
 export type ShownPhase = RunPhase | "idle";
 
-/** The phase a project's run shows: `starting` while a start was asked for and the core has not answered. */
-export function shownPhase(run: RunSnapshot | null | undefined, starting: boolean): ShownPhase {
-  if (starting && (run == null || !isActive(run.phase))) return "starting";
+/**
+ * The phase a project's run shows: `starting` from the click on Start until the run's snapshot is the run started
+ * (`starting.runId`, null while the core has not answered), so the run before it never shows in between.
+ */
+export function shownPhase(run: RunSnapshot | null | undefined, starting: { runId: string | null } | null): ShownPhase {
+  if (starting !== null && (run == null || (starting.runId === null ? !isActive(run.phase) : run.run_id !== starting.runId))) {
+    return "starting";
+  }
   return run?.phase ?? "idle";
 }
 
@@ -29,16 +35,8 @@ export function slotsByTask(run: RunSnapshot | null | undefined): Readonly<Recor
 /** The lane each task of the run ran in last (its latest start's slot), by task; from the run's own names. */
 export function lanesRunIn(run: RunSnapshot | null | undefined): ReadonlyMap<string, string> {
   const lanes = new Map<string, string>();
-  for (const span of run?.timings ?? []) if (span.slot !== null) lanes.set(span.task_id, laneName(run!.lane_names, span.slot));
+  for (const span of run?.timings ?? []) if (span.slot !== null) lanes.set(span.task_id, slotName(span.slot, run!.lane_names));
   return lanes;
-}
-
-/**
- * The name of worker slot `slot`: the run's own name for it, else the plan's worktree at that position, else a
- * plain number (a run found after a reload, before its `run_started`, with no plan).
- */
-export function laneName(laneNames: readonly string[], slot: number, planNames?: readonly string[]): string {
-  return laneNames[slot] ?? planNames?.[slot] ?? `slot ${slot + 1}`;
 }
 
 /** How many of the board's tasks are done, of how many. */

@@ -137,6 +137,22 @@ describe("a command typed on one line", () => {
     expect(commandOf("make")).toEqual(["make"]);
     expect(splitPreview("npm test")).toEqual(["npm", "test"]);
     expect(splitPreview("npm\ntest")).toBeNull();
-    expect(splitPreview("echo 'open")).toEqual([]);
+    expect(splitPreview("echo 'open")).toBeNull();
+  });
+});
+
+describe("a stored command in the settings form", () => {
+  it("is saved as stored, never split, while it is not edited; an unclosed quote is said at its field", () => {
+    const stored = { ...STORED, test_command: ["/opt/my tests/run.sh"], setup: ["npm", "ci"] };
+    const fields = settingsFields(stored);
+    expect(fields.testCommand).toBe("/opt/my tests/run.sh");
+    const same = settingsDraft(fields, stored);
+    expect(same.settings.test_command).toEqual(["/opt/my tests/run.sh"]);
+    expect(sameSettings(same.settings, stored)).toBe(true);
+    const edited = settingsDraft({ ...fields, testCommand: "make test" }, stored);
+    expect(edited.settings.test_command).toEqual(["make", "test"]);
+    const open = settingsDraft({ ...fields, setup: "npm 'ci" }, stored);
+    expect(open.local.setup).toMatch(/unclosed quote/);
+    expect(open.settings.setup).toEqual(["npm", "ci"]);
   });
 });

@@ -100,17 +100,23 @@ export function commandOf(text: string): string[] | null {
 }
 
 /**
- * How a one-line command is split, to show under its field: its arguments, or an empty list for an unclosed quote;
- * null when it is not one line with blanks.
+ * How a one-line command is split, to show under its field; null when it is not one line with blanks, or has an
+ * unclosed quote (the field's issue says so).
  */
 export function splitPreview(text: string): string[] | null {
   const lines = argvOf(text);
-  return lines.length === 1 && /\s/.test(lines[0]!.trim()) ? (splitCommandLine(lines[0]!) ?? []) : null;
+  return lines.length === 1 && /\s/.test(lines[0]!.trim()) ? splitCommandLine(lines[0]!) : null;
 }
 
-/** An optional command (see `commandOf`); `null` (none) when nothing is typed. */
-function optionalArgv(text: string): string[] | null {
-  const argv = commandOf(text) ?? argvOf(text);
+/**
+ * An optional command as typed (see `commandOf`); `null` (none) when nothing is typed. The stored command as it is
+ * shown (one argument a line) stays the stored one, so a stored argument with a blank is never split by a save.
+ * `undefined` for a command line with an unclosed quote.
+ */
+function optionalCommand(text: string, stored: readonly string[] | null): string[] | null | undefined {
+  if (text === argvLines(stored ?? [])) return stored === null ? null : [...stored];
+  const argv = commandOf(text);
+  if (argv === null) return undefined;
   return argv.length === 0 ? null : argv;
 }
 
@@ -178,12 +184,20 @@ export function settingsDraft(fields: SettingsFields, stored: ProjectSettings): 
   if (dollars === undefined) local.max_cost_usd = "An amount in US dollars, or empty for no limit.";
   else budget = dollars;
 
+  const commands = { test_command: fields.testCommand, setup: fields.setup, cleanup: fields.cleanup } as const;
+  const command = (key: keyof typeof commands): string[] | null => {
+    const argv = optionalCommand(commands[key], stored[key]);
+    if (argv !== undefined) return argv;
+    local[key] = "An unclosed quote: close it, or put one argument per line.";
+    return stored[key];
+  };
+
   return {
     settings: {
       agent: fields.agent === null ? null : argvOf(fields.agent),
-      test_command: optionalArgv(fields.testCommand),
-      setup: optionalArgv(fields.setup),
-      cleanup: optionalArgv(fields.cleanup),
+      test_command: command("test_command"),
+      setup: command("setup"),
+      cleanup: command("cleanup"),
       worktree_include: patternsOf(fields.include),
       worktree_link: patternsOf(fields.link),
       max_worktrees: maxWorktrees ?? stored.max_worktrees,

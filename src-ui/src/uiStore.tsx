@@ -1,6 +1,6 @@
 // The window's own state, which no command reads: the project chosen, the open log pane, the task form, the draft
 // dialog, the new-project dialog, the view tab, the Sequential choice, the toasts and the approval prompt. A reducer in a context; the core's data is in queries.ts,
-// a run's live state in liveRun.tsx.
+// a run's live view in its query entry (the core's snapshot), the agents' streaming output in liveRun.tsx.
 import { createContext, useContext, useMemo, useReducer, type ReactNode } from "react";
 import { toErrorDto } from "./api";
 import type { ErrorDto, ProjectCommand } from "./bindings";

@@ -40,7 +40,7 @@ export function useEvents(selectedId: string | null): void {
       case "task_status_changed":
         refreshBoard(client, selectedId);
         // The projects' list counts what is done too.
-        void client.invalidateQueries({ queryKey: queryKeys.projects() });
+        if (event.status === "done") void client.invalidateQueries({ queryKey: queryKeys.projects() });
         taskChanged(client, selectedId, event.task_id);
         break;
       case "agent_exited":

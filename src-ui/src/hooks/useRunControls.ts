@@ -35,8 +35,11 @@ export function useRunControls(projectId: string | null) {
   const { pushError, askApproval } = useUiActions();
   /** The project whose run (started here) uses the scripted stand-in agent. */
   const [standInOf, setStandInOf] = useState<string | null>(null);
-  /** The project whose start was asked for and not answered yet. */
-  const [startingOf, setStartingOf] = useState<string | null>(null);
+  /**
+   * The start asked for last: its project, and the run the core started (null until it answered). The window shows
+   * it starting until the project's run snapshot is that run (its snapshot comes on a channel of its own).
+   */
+  const [startingOf, setStartingOf] = useState<{ projectId: string; runId: string | null } | null>(null);
   const { sequential, budget } = useUiState();
 
   /** A control answered `no_active_run`: the run is over though its end was not seen here. */
@@ -56,10 +59,10 @@ export function useRunControls(projectId: string | null) {
     if (projectId === null) return;
     const id = projectId;
     logs.clear();
-    setStartingOf(id);
+    setStartingOf({ projectId: id, runId: null });
     setStandInOf(null);
     startRun(id, sequential, parseBudget(budget)).then((started) => {
-      setStartingOf(null);
+      setStartingOf({ projectId: id, runId: started.run_id });
       if (started.stand_in) setStandInOf(id);
       // Its snapshot is on its way; a read makes sure the window has it.
       rereadRun(client, id);
@@ -112,6 +115,6 @@ export function useRunControls(projectId: string | null) {
   const landNow = useCallback((taskId: string) => toRun((id) => mergeNow(id, taskId)), [toRun]);
 
   const standIn = projectId !== null && standInOf === projectId;
-  const starting = projectId !== null && startingOf === projectId;
+  const starting = projectId !== null && startingOf?.projectId === projectId ? startingOf : null;
   return { start, pause, resume, cancel, goSequential, retry, retryLanding, landNow, standIn, starting };
 }

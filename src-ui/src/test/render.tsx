@@ -1,6 +1,6 @@
 // Rendering with what the app's components need around them: a fresh QueryClient per render (configured as the
 // window's, so tests are deterministic: no retries, no refetch on focus), and for views below App, the UI store
-// and the live run state.
+// and the log store.
 import { QueryClientProvider, type QueryClient } from "@tanstack/react-query";
 import { render, type RenderOptions, type RenderResult } from "@testing-library/react";
 import type { ReactElement, ReactNode } from "react";
@@ -17,7 +17,7 @@ export function renderWithClient(ui: ReactElement, options: Omit<RenderOptions, 
   return { ...render(ui, { ...options, wrapper }), client };
 }
 
-/** Renders a view that lives below App: a QueryClient, the UI store (starting from `ui`) and the live run state. */
+/** Renders a view that lives below App: a QueryClient, the UI store (starting from `ui`) and the log store. */
 export function renderWithStores(view: ReactElement, ui?: UiState): RenderWithClientResult {
   return renderWithClient(
     <UiProvider initial={ui}>

@@ -55,6 +55,11 @@ pub struct TestLog {
 
 /// The test log of the task's newest attempt (its newest worktree row), if the gate's tests failed on it.
 pub async fn test_log(db: &Db, project_id: &str, task_id: &str) -> CoreResult<TestLog> {
+    read_tail(&test_log_path(db, project_id, task_id).await?, TEST_LOG_TAIL_BYTES)
+}
+
+/// Where [`test_log`] reads from.
+async fn test_log_path(db: &Db, project_id: &str, task_id: &str) -> CoreResult<PathBuf> {
     let path: Option<Option<String>> = sqlx::query_scalar(
         "SELECT test_log FROM worktrees WHERE project_id = ? AND task_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 1",
     )
@@ -62,12 +67,7 @@ pub async fn test_log(db: &Db, project_id: &str, task_id: &str) -> CoreResult<Te
     .bind(task_id)
     .fetch_optional(db.pool())
     .await?;
-    let path = path
-        .flatten()
-        .map(PathBuf::from)
-        .filter(|p| p.is_file())
-        .ok_or_else(|| missing("test log of task", task_id))?;
-    read_tail(&path, TEST_LOG_TAIL_BYTES)
+    path.flatten().map(PathBuf::from).filter(|p| p.is_file()).ok_or_else(|| missing("test log of task", task_id))
 }
 
 /// The last `max` bytes of a file, cut at a line start when the file is longer.
@@ -107,7 +107,7 @@ pub async fn places(db: &Db, project_id: &str, task_id: &str) -> CoreResult<Task
     Ok(TaskPlaces {
         worktree: worktree_dir(db, project_id, task_id).await.ok().and_then(shown),
         agent_log: latest_log(db, project_id, task_id).await.ok().and_then(shown),
-        test_log: test_log(db, project_id, task_id).await.ok().map(|l| l.path),
+        test_log: test_log_path(db, project_id, task_id).await.ok().and_then(shown),
     })
 }
 

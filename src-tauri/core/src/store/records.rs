@@ -227,8 +227,9 @@ pub(crate) async fn set_landed_commit(db: &Db, row_id: &str, commit: &str) -> Co
     Ok(())
 }
 
-/// The test log of the row's branch, when the merge gate found its tests failing on the merged tree.
-pub(crate) async fn set_test_log(db: &Db, row_id: &str, log: &str) -> CoreResult<()> {
+/// The test log of the row's branch when the merge gate found its tests failing on the merged tree; `None` once
+/// another result of the gate says why the task is where it is.
+pub(crate) async fn set_test_log(db: &Db, row_id: &str, log: Option<&str>) -> CoreResult<()> {
     sqlx::query("UPDATE worktrees SET test_log = ? WHERE id = ?").bind(log).bind(row_id).execute(db.pool()).await?;
     Ok(())
 }

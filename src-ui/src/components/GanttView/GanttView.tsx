@@ -178,7 +178,7 @@ function GanttSvg({ layout, live }: { layout: GanttLayout; live: boolean }) {
                   rx={2}
                 >
                   <title>
-                    {`${row.title}\nplanned: ${formatEffort(planned.start)} → ${formatEffort(planned.end)} on worker ${planned.worker + 1}`}
+                    {`${row.title}\nplanned: ${formatEffort(planned.start)} → ${formatEffort(planned.end)}`}
                   </title>
                 </rect>
               )}

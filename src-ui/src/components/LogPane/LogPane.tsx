@@ -206,7 +206,7 @@ export function LogPane({
  * or a file (no opener), or in a terminal. Nothing while there is none.
  */
 function Places({ projectId, taskId }: { projectId: string; taskId: string }) {
-  const places = useTaskPlacesQuery(projectId, taskId, true).data;
+  const places = useTaskPlacesQuery(projectId, taskId).data;
   if (places === undefined || (places.worktree === null && places.agent_log === null)) return null;
   return (
     <details className={styles.places} data-testid="task-places">

@@ -53,7 +53,6 @@ function RunToolbarInner(props: Props) {
   const cancelling = phase === "cancelling";
   const active = isActive(phase);
   const runSequential = active && mode === "sequential";
-  // A run found through `run_state` has no known mode: it is offered Go sequential (a no-op if it already is).
   const canGoSequential = (phase === "running" || phase === "paused") && !runSequential;
   const review = props.inReview ?? 0;
   // A run that finished with work waiting in Review says so, in the colour of what waits for a person.

@@ -13,7 +13,7 @@ type Props = {
   /** One argument (or pattern) per line. */
   value: string;
   rows?: number;
-  /** For a command typed as one line: the arguments it is split into, shown under it (an empty list: an unclosed quote). */
+  /** For a command typed as one line: the arguments it is split into, shown under it. */
   split?: readonly string[] | null;
   onChange: (value: string) => void;
 };
@@ -36,17 +36,11 @@ export function LinesField({ id, label, testId, hint, issues, issuesTestId, valu
         />
         {split !== null && (
           <p className={styles.split} data-testid={`${testId}-split`}>
-            {split.length === 0 ? (
-              "An unclosed quote: close it, or put one argument per line."
-            ) : (
-              <>
-                Runs{" "}
-                {split.map((arg, i) => (
-                  <code key={i}>{arg}</code>
-                ))}{" "}
-                (no shell: one argument per box)
-              </>
-            )}
+            Runs{" "}
+            {split.map((arg, i) => (
+              <code key={i}>{arg}</code>
+            ))}{" "}
+            (no shell: one argument per box)
           </p>
         )}
         </>

@@ -201,7 +201,9 @@ describe("SettingsPanel", () => {
     await replace(user, test, "npm\ntest");
     expect(screen.queryByTestId("settings-test_command-split")).not.toBeInTheDocument();
     await replace(user, test, "echo 'unclosed");
-    expect(screen.getByTestId("settings-test_command-split")).toHaveTextContent("An unclosed quote");
+    expect(screen.queryByTestId("settings-test_command-split")).not.toBeInTheDocument();
+    expect(await screen.findByTestId("setting-issue-test_command")).toHaveTextContent("An unclosed quote");
+    expect(screen.getByTestId("settings-save")).toBeDisabled();
   });
 
   it("says the demo runs the scripted stand-in while no agent is set and Claude Code is missing", async () => {

@@ -17,7 +17,7 @@ type Props = {
  * attempt has no failed tests (`not_found`).
  */
 export function TestLogPanel({ projectId, taskId }: Props) {
-  const log = useTestLogQuery(projectId, taskId, true);
+  const log = useTestLogQuery(projectId, taskId);
   const [all, setAll] = useState(false);
   if (log.data === undefined) return null;
   const lines = log.data.tail.replace(/\n$/, "").split("\n");

@@ -325,6 +325,8 @@ pub(super) async fn settle(
         result: kind,
         detail,
     };
+    // An earlier failure's test log no longer says why the task is where it is (a failure now records its own).
+    records::set_test_log(&ctx.db, &s.row_id, None).await?;
     let landed = match landed {
         Ok(l) => l,
         Err(e) => {
@@ -373,7 +375,7 @@ pub(super) async fn settle(
         LandOutcome::TestsFailed { log_path, note, .. } => {
             *merge = Some(MergeKind::TestsFailed);
             let log = log_path.display().to_string();
-            records::set_test_log(&ctx.db, &s.row_id, &log).await?;
+            records::set_test_log(&ctx.db, &s.row_id, Some(&log)).await?;
             emit(&ctx.events, result(MergeKind::TestsFailed, log.clone()));
             let found = match batch {
                 1 => String::new(),

@@ -576,6 +576,10 @@ impl Runs {
                     task.review_reason.as_deref(),
                 )
                 .await?;
+                if done {
+                    // Reopening it rebuilt the plan without it: the plan follows it back to Done.
+                    crate::plan::planner::rebuild_keeping_pins(self.db(), project_id).await;
+                }
                 Err(e)
             }
         }
@@ -690,11 +694,13 @@ impl Inner {
         {
             let mut live = self.lock();
             if let Some(l) = live.get_mut(project_id).filter(|l| l.snapshot.run_id == run_id) {
-                // Most events (agent output above all) change nothing the snapshot holds: publish only changes,
-                // so the watchers (the tray, the window) are not woken per output line.
+                // Most events (agent output above all) change nothing the snapshot holds: send only changes, so
+                // the window is not woken per output line; the live runs' watchers (the tray) only when what they
+                // show changed (not per tool call).
                 let before = l.snapshot.clone();
                 l.snapshot.apply(&event, crate::model::now_ms());
                 let changed = l.snapshot != before;
+                let reshaped = !l.snapshot.same_shape(&before);
                 if last {
                     if let Some(mut l) = live.remove(project_id) {
                         self.changed(&mut l.snapshot);
@@ -703,7 +709,9 @@ impl Inner {
                     self.publish(&live);
                 } else if changed {
                     self.changed(&mut l.snapshot);
-                    self.publish(&live);
+                    if reshaped {
+                        self.publish(&live);
+                    }
                 }
             }
         }

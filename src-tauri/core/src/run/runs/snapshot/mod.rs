@@ -95,7 +95,7 @@ pub struct RunSnapshot {
     /// When the run started (ms since the Unix epoch), once it did.
     #[ts(type = "number | null")]
     pub started_at_ms: Option<i64>,
-    /// Every task's start and end in this run, oldest first.
+    /// Every task's start and end in this run since its `run_started`, oldest first.
     pub timings: Vec<TimingSpan>,
     /// What each task's agent did last (a tool call: "Edit: src/api.rs", "Bash: cargo test"), in one line.
     pub activity: BTreeMap<String, String>,
@@ -137,6 +137,21 @@ impl RunSnapshot {
 
     pub fn is_paused(&self) -> bool {
         self.phase == RunPhase::Paused
+    }
+
+    /// Whether two snapshots agree on what the live runs' watchers show (phase, mode, workers, who runs where,
+    /// progress), whatever the lanes, the gate, the timings or the agents' latest actions say.
+    pub fn same_shape(&self, other: &RunSnapshot) -> bool {
+        (self.phase, self.mode, self.workers, &self.slots, &self.landing, self.task_count, self.done_count)
+            == (
+                other.phase,
+                other.mode,
+                other.workers,
+                &other.slots,
+                &other.landing,
+                other.task_count,
+                other.done_count,
+            )
     }
 
     /// The worker slot of a task in progress.
@@ -483,6 +498,27 @@ mod tests {
         s.apply(&transcript(vec![refused]), 0);
         assert!(s.activity["a"].starts_with("refused Bash: xxx"));
         assert_eq!(s.activity["a"].chars().count(), ACTIVITY_CHARS);
+    }
+
+    #[test]
+    fn the_shape_is_what_the_live_runs_watchers_show() {
+        let mut s = started();
+        let before = s.clone();
+        s.apply(&Event::MergeStarted { run_id: "r".into(), task_id: "x".into(), branch: "b".into() }, 0);
+        assert!(!s.same_shape(&before), "a landing runs");
+        let before = s.clone();
+        s.apply(
+            &Event::AgentTranscript {
+                run_id: "r".into(),
+                task_id: "x".into(),
+                session_id: "s".into(),
+                entries: vec![crate::agents::transcript::Entry::call("Bash", "ls")],
+            },
+            0,
+        );
+        assert!(s != before && s.same_shape(&before), "a tool call changes the view, not its shape");
+        s.apply(&Event::RunPaused { run_id: "r".into() }, 0);
+        assert!(!s.same_shape(&before));
     }
 
     #[test]
