@@ -763,18 +763,24 @@ async fn review_actions_start_a_run_of_their_own_when_no_run_goes() {
     assert!(runs.snapshot(&f.project_id).is_none());
 }
 
-/// The runs service folds each run into one versioned snapshot, the whole live view a window shows (lanes, the
-/// gate's landings, each task's time, the report), sends every change, and keeps a run that ended until the next.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn the_runs_service_sends_each_run_s_whole_view_and_keeps_it_once_ended() {
-    use yokeflow_core::run::runs::snapshot::LaneMerge;
-    use yokeflow_core::run::runs::{RunPhase, Runs};
+/// Two tasks, `b` after `a`, the scripted agent saved as the project's, and the runs service.
+async fn chain_with_its_agent() -> (support::Fixture, yokeflow_core::run::runs::Runs) {
     let spec = vec![task("a", &[], &["a.txt"], 5), task("b", &["a"], &["b.txt"], 5)];
     let f = fixture(spec.clone()).await;
     yokeflow_core::agents::command::save_agent_command(&f.db, &f.project_id, Some(&f.agent(script_for(&spec))))
         .await
         .unwrap();
-    let runs = Runs::new(f.db.clone());
+    let runs = yokeflow_core::run::runs::Runs::new(f.db.clone());
+    (f, runs)
+}
+
+/// The runs service folds each run into one versioned snapshot, the whole live view a window shows (lanes, the
+/// gate's landings, each task's time, the report), sends every change, and keeps a run that ended until the next.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_runs_service_sends_each_run_s_whole_view_and_keeps_it_once_ended() {
+    use yokeflow_core::run::runs::snapshot::LaneMerge;
+    use yokeflow_core::run::runs::RunPhase;
+    let (f, runs) = chain_with_its_agent().await;
     assert!(runs.view(&f.project_id).is_none(), "no run yet");
     let mut views = runs.subscribe_views();
     let started = runs.start(&f.project_id, Default::default()).await.unwrap();
@@ -816,13 +822,8 @@ async fn the_runs_service_sends_each_run_s_whole_view_and_keeps_it_once_ended() 
 /// up front, storing nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn feedback_on_landed_work_runs_as_a_follow_up_on_the_target() {
-    use yokeflow_core::run::runs::{FeedbackRoute, Runs};
-    let spec = vec![task("a", &[], &["a.txt"], 5), task("b", &["a"], &["b.txt"], 5)];
-    let f = fixture(spec.clone()).await;
-    yokeflow_core::agents::command::save_agent_command(&f.db, &f.project_id, Some(&f.agent(script_for(&spec))))
-        .await
-        .unwrap();
-    let runs = Runs::new(f.db.clone());
+    use yokeflow_core::run::runs::FeedbackRoute;
+    let (f, runs) = chain_with_its_agent().await;
     runs.start(&f.project_id, Default::default()).await.unwrap().result.await.unwrap().unwrap();
     assert_eq!((f.status_of("a").await, f.status_of("b").await), (TaskStatus::Done, TaskStatus::Done));
     let before = f.target_file("a.txt").unwrap();

@@ -19,7 +19,7 @@ use sqlx::Row;
 use ts_rs::TS;
 
 use super::files::Layout;
-use crate::error::{CoreError, CoreResult};
+use crate::error::CoreResult;
 use crate::model::{Project, Task};
 use crate::store::db::Db;
 use crate::{model::now_ms, store::tasks};
@@ -282,11 +282,7 @@ pub async fn candidates(db: &Db, project: &Project, root: &Path) -> CoreResult<V
 
 /// Routes the project's task `task_id` and logs the decision.
 pub async fn route(db: &Db, project: &Project, task_id: &str) -> CoreResult<RoutingDecision> {
-    let task = tasks::list(db, &project.id)
-        .await?
-        .into_iter()
-        .find(|t| t.id == task_id)
-        .ok_or_else(|| CoreError::NotFound { what: "task", id: task_id.to_string() })?;
+    let task = tasks::get(db, &project.id, task_id).await?;
     route_task(db, project, &task, Path::new(&project.repo_path)).await
 }
 

@@ -153,11 +153,7 @@ pub async fn set_status(
 /// while a run of another process owns the statuses. Returns a warning when the plan could not be rebuilt.
 pub async fn reopen_for_follow_up(db: &Db, project_id: &str, task_id: &str) -> CoreResult<Option<String>> {
     refuse_during_other_run(db, project_id).await?;
-    let all = tasks::list(db, project_id).await?;
-    let task = all
-        .iter()
-        .find(|t| t.id == task_id)
-        .ok_or_else(|| CoreError::NotFound { what: "task", id: task_id.to_string() })?;
+    let task = tasks::get(db, project_id, task_id).await?;
     if task.status != TaskStatus::Done {
         return Err(CoreError::MoveRefused {
             reason: format!("`{task_id}` is in {}, not Done: it has no landed work to follow up", column(task.status)),
@@ -227,9 +223,7 @@ pub async fn move_to_worktree(
     if !run_active {
         refuse_during_other_run(db, project_id).await?;
     }
-    let all = tasks::list(db, project_id).await?;
-    let task =
-        all.iter().find(|t| t.id == task_id).ok_or_else(|| CoreError::NotFound { what: "task", id: task_id.into() })?;
+    let task = tasks::get(db, project_id, task_id).await?;
     let refuse = |reason: String| CoreError::MoveRefused { reason };
     match task.status {
         TaskStatus::Done => {
@@ -286,11 +280,7 @@ pub async fn discard_work(db: &Db, project_id: &str, task_id: &str, run_active: 
         });
     }
     refuse_during_other_run(db, project_id).await?;
-    let all = tasks::list(db, project_id).await?;
-    let task = all
-        .iter()
-        .find(|t| t.id == task_id)
-        .ok_or_else(|| CoreError::NotFound { what: "task", id: task_id.to_string() })?;
+    let task = tasks::get(db, project_id, task_id).await?;
     if !matches!(task.status, TaskStatus::Review | TaskStatus::Backlog) {
         return Err(CoreError::MoveRefused {
             reason: format!(

@@ -59,6 +59,15 @@ pub async fn list(db: &Db, project_id: &str) -> CoreResult<Vec<Task>> {
         .collect()
 }
 
+/// One task of the project (`not_found` when it has none of that id).
+pub async fn get(db: &Db, project_id: &str, task_id: &str) -> CoreResult<Task> {
+    list(db, project_id)
+        .await?
+        .into_iter()
+        .find(|t| t.id == task_id)
+        .ok_or_else(|| CoreError::NotFound { what: "task", id: task_id.to_string() })
+}
+
 pub async fn epics(db: &Db, project_id: &str) -> CoreResult<Vec<Epic>> {
     let rows = sqlx::query("SELECT id, title, description FROM epics WHERE project_id = ? ORDER BY position, id")
         .bind(project_id)

@@ -419,11 +419,7 @@ impl Runs {
 
     /// The task, when it is in Review; else `invalid_input` saying it cannot be `what`.
     async fn review_task(&self, project_id: &str, task_id: &str, what: &str) -> CoreResult<crate::model::Task> {
-        let all = crate::store::tasks::list(self.db(), project_id).await?;
-        let task = all
-            .into_iter()
-            .find(|t| t.id == task_id)
-            .ok_or_else(|| CoreError::NotFound { what: "task", id: task_id.to_string() })?;
+        let task = crate::store::tasks::get(self.db(), project_id, task_id).await?;
         if task.status != TaskStatus::Review {
             return Err(CoreError::InvalidInput(format!(
                 "`{task_id}` cannot be {what}: it is in {}, not in Review",
@@ -517,11 +513,7 @@ impl Runs {
         remark: &str,
         request: RunRequest,
     ) -> CoreResult<(crate::agents::feedback::Remark, FeedbackRoute, Option<StartedRun>)> {
-        let all = crate::store::tasks::list(self.db(), project_id).await?;
-        let task = all
-            .into_iter()
-            .find(|t| t.id == task_id)
-            .ok_or_else(|| CoreError::NotFound { what: "task", id: task_id.to_string() })?;
+        let task = crate::store::tasks::get(self.db(), project_id, task_id).await?;
         if task.status == TaskStatus::InProgress {
             return match crate::agents::feedback::submit_while_working(self.db(), project_id, task_id, remark).await? {
                 Some(stored) => Ok((stored, FeedbackRoute::Queued, None)),
