@@ -12,7 +12,7 @@ use yokeflow_core::gate::diff::{self, TaskDiff};
 use yokeflow_core::model::{Board, Project, ProjectSummary, TaskStatus};
 use yokeflow_core::plan::ExecutionPlan;
 use yokeflow_core::run::draft::{Accepted, DraftPreview, DraftRequest};
-use yokeflow_core::run::overrides::{Discarded, StatusMove};
+use yokeflow_core::run::overrides::{Discarded, DropTarget, StatusMove};
 use yokeflow_core::run::runs::RunSnapshot;
 use yokeflow_core::run::runs::{ActionRoute, FeedbackRoute, RunRequest, RunStarted};
 use yokeflow_core::store::approvals::{self, ProjectCommand};
@@ -289,6 +289,16 @@ pub async fn set_task_status(
         tracing::warn!(project_id, "{problem}");
     }
     Ok(moved)
+}
+
+/// The columns a card being dragged could be dropped on, each with the reason a drop there would be refused.
+#[tauri::command]
+pub async fn task_drop_targets(
+    state: State<'_, AppState>,
+    project_id: String,
+    task_id: String,
+) -> Result<Vec<DropTarget>, ErrorDto> {
+    state.runs.drop_targets(&project_id, &task_id).await.map_err(dto)
 }
 
 /// A card dropped on another worktree lane: pins it there in the stored plan (and in the active run, if any).

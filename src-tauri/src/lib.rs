@@ -83,6 +83,7 @@ mod app {
                 crate::commands::retry_merge,
                 crate::commands::merge_now,
                 crate::commands::set_task_status,
+                crate::commands::task_drop_targets,
                 crate::commands::move_task_to_worktree,
                 crate::commands::open_worktree,
                 crate::commands::open_task_log,

@@ -6,7 +6,7 @@ import { act, screen, waitFor, within } from "@testing-library/react";
 import userEvent, { type UserEvent } from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { App } from "./App";
-import type { Board, ErrorDto, ExecutionPlan, StatusMove } from "./bindings";
+import type { Board, DropTarget, ErrorDto, ExecutionPlan, StatusMove } from "./bindings";
 import { board, executionPlan, lane as laneOf, lanes, project, runSnapshot, summary, task } from "./test/fixtures";
 import { installEventBus, type EventBus } from "./test/events";
 import { boardLayout, installLayout, lanesLayout } from "./test/layout";
@@ -26,6 +26,8 @@ type Backend = {
   movedBoard: Board | null;
   /** What `move_task_to_worktree` answers. */
   movedPlan: ExecutionPlan | null;
+  /** What `task_drop_targets` answers. */
+  dropTargets: DropTarget[];
   reject: Record<string, ErrorDto>;
 };
 
@@ -36,6 +38,7 @@ function backend(overrides: Partial<Backend> = {}): Backend {
     statusMove: { kind: "applied", status: "done" },
     movedBoard: null,
     movedPlan: null,
+    dropTargets: [],
     reject: {},
     ...overrides,
   };
@@ -59,6 +62,8 @@ function backend(overrides: Partial<Backend> = {}): Backend {
       case "set_task_status":
         if (state.statusMove.kind === "applied" && state.movedBoard !== null) state.board = state.movedBoard;
         return Promise.resolve(state.statusMove);
+      case "task_drop_targets":
+        return Promise.resolve(state.dropTargets);
       case "move_task_to_worktree":
         state.plan = state.movedPlan;
         return Promise.resolve(state.movedPlan);
@@ -158,6 +163,35 @@ describe("moving a card to another column", () => {
     await waitFor(() => expect(callsOf("set_task_status")).toEqual([{ projectId: "p1", taskId: "b", status: "review" }]));
     expect(callsOf("get_board")).toHaveLength(1);
     expect(screen.queryByTestId("toast")).not.toBeInTheDocument();
+  });
+
+  it("lights up only the columns the core would take the card in, and says why the others refuse it", async () => {
+    const refusal = "cannot mark `a` done: it depends on `b`, which is in Backlog";
+    backend({
+      dropTargets: [
+        { status: "in_progress", refusal: "`a` cannot be put In Progress by hand" },
+        { status: "review", refusal: null },
+        { status: "done", refusal },
+      ],
+    });
+    const user = userEvent.setup();
+    await renderApp();
+    act(() => card("a").focus());
+    await user.keyboard(" ");
+    await waitFor(() => expect(callsOf("task_drop_targets")).toEqual([{ projectId: "p1", taskId: "a" }]));
+    const column = (status: string) => screen.getByTestId(`column-${status}`);
+    await waitFor(() => expect(column("done")).toHaveAttribute("data-drop-refused", "true"));
+    expect(column("review")).toHaveAttribute("data-drop-refused", "false");
+    await user.keyboard("{ArrowRight}{ArrowRight}");
+    expect(column("review")).toHaveAttribute("data-drop-target", "true");
+    expect(screen.queryByTestId("drop-refusal")).not.toBeInTheDocument();
+    await user.keyboard("{ArrowRight}");
+    expect(column("done")).toHaveAttribute("data-drop-target", "false");
+    expect(within(column("done")).getByTestId("drop-refusal")).toHaveTextContent(refusal);
+    await user.keyboard("{Escape}");
+    await waitFor(() => expect(column("done")).toHaveAttribute("data-drop-refused", "false"));
+    expect(screen.queryByTestId("drop-refusal")).not.toBeInTheDocument();
+    expect(callsOf("set_task_status")).toEqual([]);
   });
 
   it("does not ask the core when the card is dropped back on its column", async () => {

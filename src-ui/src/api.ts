@@ -14,6 +14,7 @@ import type {
   CardResult,
   Discarded,
   DiskUsage,
+  DropTarget,
   DraftPreview,
   ErrorDto,
   RunEvent,
@@ -333,6 +334,11 @@ export function buildPlan(projectId: string): Promise<ExecutionPlan> {
  */
 export function setTaskStatus(projectId: string, taskId: string, status: TaskStatus): Promise<StatusMove> {
   return call<StatusMove>("set_task_status", { projectId, taskId, status });
+}
+
+/** The other columns a card being dragged could be dropped on, each with the reason a drop there would be refused. */
+export function taskDropTargets(projectId: string, taskId: string): Promise<DropTarget[]> {
+  return call<DropTarget[]>("task_drop_targets", { projectId, taskId });
 }
 
 /** Pins a task to a worktree of the plan (`wt-2`, or the next new one within the worker limit); the edited plan. */

@@ -241,7 +241,12 @@ conflict_warning: string | null,
 /**
  * What the task's agent sessions cost so far, in US dollars, when the agent reports cost.
  */
-cost_usd: number | null, };
+cost_usd: number | null, 
+/**
+ * How long the task's agents worked, over its ended sessions (ms; interrupted ones left out): kept after its
+ * run, unlike the live view.
+ */
+agent_ms: number | null, };
 export type ConflictWith = { "kind": "target" } | { "kind": "task", id: string, };
 export type ConflictFlag = { other: ConflictWith, files: Array<string>, };
 export type BoardColumn = { status: TaskStatus, label: string, };
@@ -816,6 +821,7 @@ error: ErrorDto | null, };
 export type RunsSnapshot = { runs: Array<RunSnapshot>, };
 export type RunAction = "retry_task" | "retry_merge" | "merge_now";
 export type StatusMove = { "kind": "applied", status: TaskStatus, } | { "kind": "sent_to_run", action: RunAction, } | { "kind": "started", action: RunAction, run_id: string, };
+export type DropTarget = { status: TaskStatus, refusal: string | null, };
 export type CommandKind = "agent" | "test" | "setup" | "cleanup";
 export type ProjectCommand = { kind: CommandKind, argv: Array<string>, };
 /** The channels the app sends on and the window follows. */

@@ -117,6 +117,14 @@ describe("cardFacts", () => {
     expect(done.pinned).toBe(false);
     expect(cardFacts(facts, task("a", { status: "done" }), undefined).conflict).toBeUndefined();
   });
+
+  it("keeps a done task's time from the core once the run shown is another one", () => {
+    // No timing in the run shown (the next run started): the agents' time the core kept for the task.
+    expect(cardFacts(facts, task("d", { status: "done", agent_ms: 95_000 }), undefined).spentMs).toBe(95_000);
+    // The run shown timed it: its own figure.
+    expect(cardFacts(facts, task("r", { status: "done", agent_ms: 95_000 }), undefined).spentMs).toBe(100);
+    expect(cardFacts(facts, task("d", { status: "done" }), undefined).spentMs).toBeUndefined();
+  });
 });
 
 describe("conflictFlag", () => {

@@ -135,7 +135,9 @@ export function cardFacts(facts: BoardFacts, task: Task, slot: number | undefine
     pinned: !done && facts.pinned.has(task.id),
     agent: task.status === "in_progress" ? facts.agents.get(task.id) : undefined,
     conflict: done ? undefined : facts.conflicts.get(task.id),
-    spentMs: time?.spentMs,
+    // The run's own timing while it is shown; for finished work (Done, Review) shown after another run, what its
+    // agents worked (kept in the core).
+    spentMs: time?.spentMs ?? (done || task.status === "review" ? (task.agent_ms ?? undefined) : undefined),
     since: time?.since ?? null,
     activity: task.status === "in_progress" ? facts.activity?.[task.id] : undefined,
   };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ExecutionPlan } from "./bindings";
-import { actualFromReport, actualFromTimings, ganttLayout, gateSegment, ranElsewhere, ticks } from "./gantt";
+import { actualFromReport, actualFromTimings, ganttLayout, gateSegment, plannedTick, ranElsewhere, shareTicks } from "./gantt";
 import { report } from "./test/events";
 import { executionPlan, task } from "./test/fixtures";
 
@@ -68,11 +68,25 @@ describe("gateSegment", () => {
   });
 });
 
-describe("ticks", () => {
-  it("gives round steps covering the range", () => {
-    expect(ticks(60, 6)).toEqual([0, 10, 20, 30, 40, 50, 60]);
-    expect(ticks(45, 4)).toEqual([0, 20, 40]);
-    expect(ticks(0)).toEqual([0]);
+describe("the shared axis", () => {
+  it("puts one set of ticks, shares of the width, more where the plot is wider", () => {
+    expect(shareTicks(900)).toEqual([0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1]);
+    // 714 px has room for 8: fifths (143 px apart), never tenths 71 px apart.
+    expect(shareTicks(714)).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1]);
+    expect(shareTicks(400)).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1]);
+    expect(shareTicks(320)).toEqual([0, 0.25, 0.5, 0.75, 1]);
+    expect(shareTicks(100)).toEqual([0, 0.5, 1]);
+    for (const width of [160, 240, 320, 400, 480, 560, 640, 720, 799, 800, 1200]) {
+      const ticks = shareTicks(width);
+      expect((width / (ticks.length - 1)) >= 80 || ticks.length === 3).toBe(true);
+    }
+  });
+
+  it("names a planned tick in minutes, or hours past two", () => {
+    expect(plannedTick(0)).toBe("0 min");
+    expect(plannedTick(2.5)).toBe("2.5 min");
+    expect(plannedTick(37.4)).toBe("37 min");
+    expect(plannedTick(150)).toBe("2.5 h");
   });
 });
 

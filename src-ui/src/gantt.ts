@@ -148,13 +148,20 @@ export function ganttLayout(tasks: readonly Task[], plan: ExecutionPlan | null, 
   return { rows, groups, arrows, makespan: schedule.makespan, actualSpanMs, height: y, workers };
 }
 
-/** About `target` round tick values from 0 to `max` (1, 2, 5 × 10^k steps). */
-export function ticks(max: number, target = 8): number[] {
-  if (!Number.isFinite(max) || max <= 0) return [0];
-  const raw = max / Math.max(1, target);
-  const magnitude = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((m) => m * magnitude).find((s) => s >= raw) ?? raw;
-  const out: number[] = [];
-  for (let v = 0; v <= max + step * 1e-9; v += step) out.push(Math.round(v * 1e6) / 1e6);
-  return out;
+/**
+ * The one axis the planned and the actual bars share: each is scaled to the chart's width (the plan to its
+ * makespan, the run to its span), so a tick is a share of each: halves, quarters, fifths or tenths, the finest that
+ * keeps at least 80 px between two ticks (halves on the narrowest plots).
+ */
+export function shareTicks(plotWidth: number): number[] {
+  const room = Math.floor(plotWidth / 80);
+  const parts = [10, 5, 4, 2].find((n) => n <= room) ?? 2;
+  return Array.from({ length: parts + 1 }, (_, i) => i / parts);
 }
+
+/** What a work of `minutes` becomes on a planned tick (tenths under 10 minutes, whole minutes, hours past two). */
+export function plannedTick(minutes: number): string {
+  if (minutes >= 120) return `${Math.round(minutes / 6) / 10} h`;
+  return minutes < 10 ? `${Math.round(minutes * 10) / 10} min` : `${Math.round(minutes)} min`;
+}
+

@@ -2,7 +2,7 @@
 // project's board, plan and run state) under the keys below, and the mutations update or invalidate those entries.
 // `api.ts` stays the only caller of Tauri. Events from the core invalidate entries too (see hooks/useEvents.ts).
 import { keepPreviousData, QueryClient, skipToken, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useMemo, useState } from "react";
 import {
   acceptDraft,
   addProject,
@@ -32,6 +32,7 @@ import {
   saveSettings,
   sendFeedback,
   setTaskStatus,
+  taskDropTargets,
   taskDiff,
   taskLog,
   taskPlaces,
@@ -63,6 +64,8 @@ export const queryKeys = {
   taskTestLog: (projectId: string | null, taskId: string | null) => ["taskTestLog", projectId, taskId] as const,
   /** Where a task's work is on disk. */
   taskPlaces: (projectId: string | null, taskId: string | null) => ["taskPlaces", projectId, taskId] as const,
+  /** The columns a card being dragged could go to, and why the others would refuse it (read at each drag). */
+  dropTargets: (projectId: string | null, taskId: string | null) => ["dropTargets", projectId, taskId] as const,
   toolPermissions: (projectId: string | null) => ["toolPermissions", projectId] as const,
   /** What the core finds wrong with a card edit (a form's draft), before it is sent. */
   cardCheck: (projectId: string | null, edit: CardEdit | null) => ["cardCheck", projectId, edit] as const,
@@ -125,6 +128,28 @@ export function useTaskPlacesQuery(projectId: string | null, taskId: string | nu
     queryFn: projectId === null || taskId === null ? skipToken : () => taskPlaces(projectId, taskId),
     meta: { toast: false },
   });
+}
+
+/**
+ * Why each column would refuse the card being dragged (`taskId`; null when nothing is dragged), by column: read
+ * afresh at each drag, so a column lights up as a drop target only when the core would take the card. Null while
+ * the answer is awaited; none when it could not be read (the drop itself is still checked by the core).
+ */
+export function useDropRefusals(projectId: string | null, taskId: string | null): Partial<Record<TaskStatus, string>> | null {
+  const { data, isError } = useQuery({
+    queryKey: queryKeys.dropTargets(projectId, taskId),
+    queryFn: projectId === null || taskId === null ? skipToken : () => taskDropTargets(projectId, taskId),
+    staleTime: 0,
+    gcTime: 0,
+    meta: { toast: false },
+  });
+  const awaited = taskId !== null && data === undefined && !isError;
+  return useMemo(() => {
+    if (awaited) return null;
+    const refusals: Partial<Record<TaskStatus, string>> = {};
+    for (const target of data ?? []) if (target.refusal !== null) refusals[target.status] = target.refusal;
+    return refusals;
+  }, [awaited, data]);
 }
 
 export function useToolPermissionsQuery(projectId: string | null) {

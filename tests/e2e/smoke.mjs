@@ -727,11 +727,12 @@ async function settingsSteps(browser, ctx) {
 }
 
 /**
- * Drags an element onto another with the mouse, in small moves (dnd-kit starts a drag after a few pixels), and
- * lets go only once the window shows the target as the drop target (however long a loaded machine takes to get
- * there), so the drop never lands before dnd-kit knows where it is.
+ * Drags `source` onto `target` with the mouse, in small moves (dnd-kit starts a drag after a few pixels), and lets
+ * go only once the window shows the target as the drop target (or, with `whileOver`, once `whileOver()` holds; it
+ * runs with the pointer still over the target), however long a loaded machine takes to get there, so the drop
+ * never lands before dnd-kit knows where it is.
  */
-async function dragOnto(browser, source, target) {
+async function dragOnto(browser, source, target, whileOver = null) {
   const mouse = { id: "drag-mouse", parameters: { pointerType: "mouse" } };
   await browser
     .action("pointer", mouse)
@@ -741,13 +742,11 @@ async function dragOnto(browser, source, target) {
     .move({ origin: target, duration: 300 })
     .perform(true);
   try {
-    await browser.waitUntil(async () => (await target.getAttribute("data-drop-target")) === "true", {
-      timeout: UI_TIMEOUT_MS,
-      interval: 100,
-    });
+    const ready = whileOver ?? (async () => (await target.getAttribute("data-drop-target")) === "true");
+    await browser.waitUntil(ready, { timeout: UI_TIMEOUT_MS, interval: 100 });
   } catch {
     await browser.action("pointer", mouse).up({ button: 0 }).perform();
-    fail(`the drag never showed its target as a drop target within ${UI_TIMEOUT_MS / 1000} s`);
+    fail(`the drag never showed its target as ${whileOver === null ? "a drop target" : "expected"} within ${UI_TIMEOUT_MS / 1000} s`);
   }
   await browser.action("pointer", mouse).up({ button: 0 }).perform();
 }
@@ -771,7 +770,21 @@ async function refusedDragSteps(browser, ctx) {
   if (taskId === null) fail("no backlog card with a dependency to drag");
   log(`dragging \`${taskId}\` (its dependency is not done) onto Done`);
   const card = await browser.$(`[data-testid="task-card"][data-task-id="${taskId}"]`);
-  await dragOnto(browser, card, await browser.$(sel("column-done")));
+  // Done does not light up as a drop target: it shows, while the card is over it, why it would refuse it.
+  const done = await browser.$(sel("column-done"));
+  let said = null;
+  await dragOnto(browser, card, done, async () => {
+    said = await browser.execute(() => {
+      const column = document.querySelector('[data-testid="column-done"]');
+      const refusal = column?.querySelector('[data-testid="drop-refusal"]');
+      if (column?.getAttribute("data-drop-target") !== "false" || refusal == null) return null;
+      return refusal.textContent;
+    });
+    if (said !== null) await browser.saveScreenshot(join(OUT, "refused-drag.png"));
+    return said !== null;
+  });
+  if (!said.includes("depends on")) fail(`Done's refusal while dragging does not say why: ${said}`);
+  log(`while over Done, the column said: ${said}`);
   let shown = [];
   try {
     await browser.waitUntil(async () => (shown = await toasts(browser)).some((t) => t.startsWith("move_refused:")), {
@@ -1037,8 +1050,9 @@ async function runSteps(browser, { totalCards, screenshotPath }) {
 }
 
 /**
- * The window at 1280×800 (as it is) and at 1024×700, after a run: the header holds one row (its buttons beside the
- * status), the run report one line, every column of the board is on screen and the board keeps most of the height.
+ * The window at 1280×800 (as it is), at 1024×700 and at 900×600, after a run: the header holds one row (its buttons
+ * beside the status), the run report one line, every column of the board is on screen and the board keeps most of
+ * the height; at 900×600 the task form's Save and Cancel stay in view.
  */
 async function layoutSteps(browser, out) {
   const measure = () =>
@@ -1070,17 +1084,47 @@ async function layoutSteps(browser, out) {
     if (m.board === null || m.board < m.height * 0.5) fail(`at ${name} the board has ${m.board} px of ${m.height}`);
   };
   check(await measure(), "1280×800");
-  await browser.setWindowSize(1024, 700);
-  try {
-    await browser.waitUntil(async () => (await browser.execute(() => window.innerWidth)) <= 1024, { timeout: UI_TIMEOUT_MS, interval: 100 });
-  } catch {
-    fail(`the window did not take the size 1024×700 (it is ${await browser.execute(() => `${window.innerWidth}×${window.innerHeight}`)})`);
-  }
+  await resizeTo(browser, 1024, 700);
   check(await measure(), "1024×700");
   await browser.saveScreenshot(join(out, "board-1024.png"));
   log(`screenshot saved to ${join(out, "board-1024.png")}`);
+  // The smallest window the issue names: the board still usable, a dialog's Save and Cancel in view.
+  await resizeTo(browser, 900, 600);
+  check(await measure(), "900×600");
+  await browser.saveScreenshot(join(out, "board-900.png"));
+  log(`screenshot saved to ${join(out, "board-900.png")}`);
+  await (await browser.$(sel("new-task"))).click();
+  const save = await browser.$(sel("task-form-save"));
+  try {
+    await save.waitForDisplayed({ timeout: UI_TIMEOUT_MS, interval: 100 });
+  } catch {
+    fail(`the task form did not open at 900×600${await toastText(browser)}`);
+  }
+  const foot = await browser.execute(() => {
+    const rect = (id) => document.querySelector(`[data-testid="${id}"]`)?.getBoundingClientRect() ?? null;
+    const save = rect("task-form-save");
+    const cancel = rect("task-form-cancel");
+    return { height: window.innerHeight, save: save && [save.top, save.bottom], cancel: cancel && [cancel.top, cancel.bottom] };
+  });
+  log(`task form at 900×600: Save at ${JSON.stringify(foot.save)}, Cancel at ${JSON.stringify(foot.cancel)} of ${foot.height} px`);
+  const inView = (span) => span !== null && span[0] >= 0 && span[1] <= foot.height;
+  if (!inView(foot.save) || !inView(foot.cancel)) fail("at 900×600 the task form's Save or Cancel is out of view");
+  await browser.saveScreenshot(join(out, "form-900.png"));
+  log(`screenshot saved to ${join(out, "form-900.png")}`);
+  await (await browser.$(sel("task-form-cancel"))).click();
+  await save.waitForDisplayed({ reverse: true, timeout: UI_TIMEOUT_MS, interval: 100 });
   await browser.setWindowSize(1280, 800);
   await browser.waitUntil(async () => (await browser.execute(() => window.innerWidth)) > 1024, { timeout: UI_TIMEOUT_MS, interval: 100 });
+}
+
+/** Gives the window the size `width`×`height` and waits until the page has taken it. */
+async function resizeTo(browser, width, height) {
+  await browser.setWindowSize(width, height);
+  try {
+    await browser.waitUntil(async () => (await browser.execute(() => window.innerWidth)) <= width, { timeout: UI_TIMEOUT_MS, interval: 100 });
+  } catch {
+    fail(`the window did not take the size ${width}×${height} (it is ${await browser.execute(() => `${window.innerWidth}×${window.innerHeight}`)})`);
+  }
 }
 
 async function viewSteps(browser, tab, view, shotPath) {

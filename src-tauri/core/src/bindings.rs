@@ -42,7 +42,7 @@ use crate::plan::{
 use crate::run::draft::{Accepted, DraftChanges, DraftPreview};
 use crate::run::events::{Event, MergeKind};
 use crate::run::orchestrator::{ReviewItem, RunReport, TaskTiming};
-use crate::run::overrides::{Discarded, RunAction, StatusMove};
+use crate::run::overrides::{Discarded, DropTarget, RunAction, StatusMove};
 use crate::run::runs::snapshot::{GateLanding, GateState, Lane, LaneAgent, LaneCommit, LaneMerge, TimingSpan};
 use crate::run::runs::{FeedbackRoute, RunEvent, RunPhase, RunSnapshot, RunsSnapshot};
 use crate::store::approvals::ProjectCommand;
@@ -160,6 +160,7 @@ pub fn typescript() -> String {
         decl::<RunsSnapshot>(),
         decl::<RunAction>(),
         decl::<StatusMove>(),
+        decl::<DropTarget>(),
         decl::<CommandKind>(),
         decl::<ProjectCommand>(),
     ] {

@@ -158,6 +158,7 @@ impl Task {
             review_reason: None,
             conflict_warning: None,
             cost_usd: None,
+            agent_ms: None,
         }
     }
 }
@@ -232,6 +233,10 @@ pub struct Task {
     pub conflict_warning: Option<String>,
     /// What the task's agent sessions cost so far, in US dollars, when the agent reports cost.
     pub cost_usd: Option<f64>,
+    /// How long the task's agents worked, over its ended sessions (ms; interrupted ones left out): kept after its
+    /// run, unlike the live view.
+    #[ts(type = "number | null")]
+    pub agent_ms: Option<u64>,
 }
 
 /// Everything the board needs about one project, in one call.

@@ -324,6 +324,7 @@ fn the_prompt_holds_the_task_epic_files_claude_md_and_expertise() {
         review_reason: None,
         conflict_warning: None,
         cost_usd: None,
+        agent_ms: None,
     };
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("CLAUDE.md"), "x".repeat(20_000)).unwrap();

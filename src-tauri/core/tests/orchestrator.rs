@@ -748,6 +748,12 @@ async fn review_actions_start_a_run_of_their_own_when_no_run_goes() {
 
     // The person frees a.txt; dropping `a` on Done lands its kept branch through the gate, without its agent.
     std::fs::remove_file(f.repo.join("a.txt")).unwrap();
+    // While it is dragged, the board lights up only the columns that would take it: Done lands it, In Progress
+    // refuses it (checked as a drop is, storing nothing).
+    let targets = runs.drop_targets(&f.project_id, "a").await.unwrap();
+    let refused: Vec<_> = targets.iter().map(|t| (t.status, t.refusal.is_some())).collect();
+    assert_eq!(refused, [(TaskStatus::Backlog, false), (TaskStatus::InProgress, true), (TaskStatus::Done, false)]);
+    assert_eq!(f.status_of("a").await, TaskStatus::Review);
     let (moved, _) = runs.set_task_status(&f.project_id, "a", TaskStatus::Done).await.unwrap();
     assert!(matches!(moved, StatusMove::Started { action: RunAction::RetryMerge, .. }), "{moved:?}");
     runs.wait_idle().await;
@@ -831,6 +837,13 @@ async fn feedback_on_landed_work_runs_as_a_follow_up_on_the_target() {
     // A move by hand would be refused: `b` is built on `a`.
     let refused = runs.set_task_status(&f.project_id, "a", TaskStatus::Backlog).await.unwrap_err();
     assert_eq!(refused.code(), "move_refused");
+    // The board says so while the card is dragged, with the same reason; its agents' time is kept with it.
+    let targets = runs.drop_targets(&f.project_id, "a").await.unwrap();
+    let backlog = targets.iter().find(|t| t.status == TaskStatus::Backlog).unwrap();
+    let reason = backlog.refusal.as_deref().expect("Backlog refuses it");
+    assert!(refused.to_string().contains(reason), "{refused} / {reason}");
+    let a = yokeflow_core::store::tasks::get(&f.db, &f.project_id, "a").await.unwrap();
+    assert!(a.agent_ms.is_some(), "{a:?}");
 
     let (_, route, started) = runs.feedback(&f.project_id, "a", "also say it twice", Default::default()).await.unwrap();
     let FeedbackRoute::Started { run_id } = route else { panic!("{route:?}") };

@@ -172,6 +172,7 @@ fn blank() -> yokeflow_core::model::Task {
         review_reason: None,
         conflict_warning: None,
         cost_usd: None,
+        agent_ms: None,
     }
 }
 

@@ -79,6 +79,18 @@ async fn settings_are_checked_stored_approved_and_kept_in_the_tasks_file() {
     let resolved = Runs::new(db.clone()).resolve(&p.id, &RunRequest::default()).await.unwrap();
     assert_eq!((resolved.agent_timeout, resolved.max_cost_usd), (Some(std::time::Duration::from_secs(60)), Some(2.5)));
     assert_eq!(resolved.workers, 2);
+    // A caller that starts the run loop itself is resolved the same way, its own choices standing: its run id, no
+    // timeout when it asks for none, one worker when sequential, the project's budget when it sets none.
+    let opts = yokeflow_core::run::orchestrator::RunOptions {
+        run_id: Some("r1".into()),
+        sequential: true,
+        agent_timeout: None,
+        ..Default::default()
+    };
+    let (run_id, direct) = opts.resolve(&db, &p.id).await.unwrap();
+    assert_eq!((run_id.as_str(), direct.workers, direct.agent_timeout), ("r1", 1, None));
+    assert_eq!((direct.max_cost_usd, &direct.test_command), (Some(2.5), &resolved.test_command));
+    assert_eq!(direct.agent_command, resolved.agent_command);
     let one = cli(&db_path, &repo, &["config", "get", "max_cost_usd"]).await;
     assert_eq!(one.stdout.trim(), "max_cost_usd = 2.5");
 }

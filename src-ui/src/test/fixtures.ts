@@ -40,6 +40,7 @@ export function task(id: string, overrides: Partial<Task> = {}): Task {
     review_reason: null,
     conflict_warning: null,
     cost_usd: null,
+    agent_ms: null,
     ...overrides,
   };
 }

@@ -398,6 +398,7 @@ mod tests {
             review_reason: None,
             conflict_warning: None,
             cost_usd: None,
+            agent_ms: None,
         }
     }
 

@@ -382,6 +382,7 @@ fn draft_task() -> Task {
         review_reason: None,
         conflict_warning: None,
         cost_usd: None,
+        agent_ms: None,
     }
 }
 

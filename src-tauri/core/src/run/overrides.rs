@@ -125,18 +125,11 @@ pub async fn set_status(
     to: TaskStatus,
     run_active: bool,
 ) -> CoreResult<(StatusDecision, Option<String>)> {
-    if !run_active {
-        refuse_during_other_run(db, project_id).await?;
-    }
-    let all = tasks::list(db, project_id).await?;
-    let decision = decide_status(&all, task_id, to, run_active).map_err(|reason| CoreError::MoveRefused { reason })?;
+    let (decision, from) = check_status(db, project_id, task_id, to, run_active).await?;
     if decision != StatusDecision::Apply {
         return Ok((decision, None));
     }
-    let from = all.iter().find(|t| t.id == task_id).map(|t| t.status);
-    if from != Some(TaskStatus::Done) && to == TaskStatus::Done {
-        refuse_unlanded(db, project_id, task_id).await?;
-    }
+    let from = Some(from);
     tasks::set_status(db, project_id, task_id, to, Some(MOVED_TO_REVIEW)).await?;
     tracing::info!(project_id, task_id, ?from, ?to, "task moved by hand");
     let replanned = if (from == Some(TaskStatus::Done)) != (to == TaskStatus::Done) {
@@ -145,6 +138,34 @@ pub async fn set_status(
         None
     };
     Ok((decision, replanned))
+}
+
+/// Checks a status move as [`set_status`] does (the same refusals, `move_refused` with the reason) and stores
+/// nothing: what the move would mean, and the column the task is in now.
+pub async fn check_status(
+    db: &Db,
+    project_id: &str,
+    task_id: &str,
+    to: TaskStatus,
+    run_active: bool,
+) -> CoreResult<(StatusDecision, TaskStatus)> {
+    if !run_active {
+        refuse_during_other_run(db, project_id).await?;
+    }
+    let all = tasks::list(db, project_id).await?;
+    let decision = decide_status(&all, task_id, to, run_active).map_err(|reason| CoreError::MoveRefused { reason })?;
+    let from = all.iter().find(|t| t.id == task_id).map(|t| t.status).expect("decide_status found the task");
+    if decision == StatusDecision::Apply && from != TaskStatus::Done && to == TaskStatus::Done {
+        refuse_unlanded(db, project_id, task_id).await?;
+    }
+    Ok((decision, from))
+}
+
+/// One column a card could be dropped on, and why the move would be refused (`None`: it would be taken).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct DropTarget {
+    pub status: TaskStatus,
+    pub refusal: Option<String>,
 }
 
 /// A Done task goes back to the Backlog to take a person's follow-up on its landed work. The follow-up starts from

@@ -27,9 +27,15 @@ pub async fn list(db: &Db, project_id: &str) -> CoreResult<Vec<Task>> {
         "SELECT id, title, description, epic_id, status, priority, effort_minutes, files, predicted_files, \
                 review_reason, conflict_warning, \
                 (SELECT SUM(s.cost_usd) FROM sessions s WHERE s.project_id = tasks.project_id AND s.task_id = tasks.id) \
-                    AS cost_usd \
+                    AS cost_usd, \
+                (SELECT SUM(s.ended_at - s.started_at) FROM sessions s \
+                    WHERE s.project_id = tasks.project_id AND s.task_id = tasks.id AND s.ended_at IS NOT NULL \
+                      AND s.outcome != ?) \
+                    AS agent_ms \
          FROM tasks WHERE project_id = ? ORDER BY position, id",
     )
+    // An interrupted session's end is when recovery found it (maybe days later), not when its agent stopped.
+    .bind(crate::model::SessionOutcome::INTERRUPTED)
     .bind(project_id)
     .fetch_all(db.pool())
     .await?;
@@ -53,6 +59,7 @@ pub async fn list(db: &Db, project_id: &str) -> CoreResult<Vec<Task>> {
                 review_reason: row.try_get("review_reason")?,
                 conflict_warning: row.try_get("conflict_warning")?,
                 cost_usd: row.try_get("cost_usd")?,
+                agent_ms: row.try_get::<Option<i64>, _>("agent_ms")?.map(|ms| ms.max(0) as u64),
                 id,
             })
         })

@@ -761,6 +761,7 @@ tasks:
             review_reason: None,
             conflict_warning: None,
             cost_usd: None,
+            agent_ms: None,
         }];
         let refused = edited(&started, &CardEdit::RemoveTask { id: "docs".into() }).unwrap_err().remove(0);
         assert!(refused.message.contains("started work is never removed"), "{refused}");

@@ -41,7 +41,7 @@ export function ApprovalDialog({ projectName, commands, busy, onApprove, onCance
           and on merged trees. Approve them only if you trust this repository.
         </p>
         <CommandList commands={commands} testId="approval-command" />
-        <FormActions className={styles.actions}>
+        <FormActions footer className={styles.actions}>
           <button ref={cancel} type="button" className="button" onClick={onCancel} disabled={busy}>
             Cancel
           </button>

@@ -27,6 +27,13 @@ type Props = {
   /** What each running task's agent did last. */
   activity?: Activity;
   onOpenTask?: (taskId: string) => void;
+  /** The card being dragged changed (null: none is). */
+  onDragTask?: (taskId: string | null) => void;
+  /**
+   * Why each column would refuse the card being dragged: such a column never lights up as a drop target. Null while
+   * the core's answer is awaited: no column lights up yet.
+   */
+  refusals?: Partial<Record<TaskStatus, string>> | null;
   /** A card was dropped on another column. */
   onMoveTask?: (taskId: string, status: TaskStatus) => void;
   /** Opens the form of a new task (offered in the Backlog's head). */
@@ -50,6 +57,7 @@ function isStatus(board: Board, value: string): value is TaskStatus {
 
 const NO_NAMES: readonly string[] = [];
 const NO_ACTIVITY: Activity = {};
+const NO_REFUSALS: Partial<Record<TaskStatus, string>> = {};
 
 /** The columns of one project's board (as the core lists them); a card dragged to another column asks the core to move it. */
 export function BoardView({
@@ -63,6 +71,8 @@ export function BoardView({
   laneNames = NO_NAMES,
   activity = NO_ACTIVITY,
   onOpenTask,
+  onDragTask,
+  refusals = NO_REFUSALS,
   onMoveTask,
   onNewTask,
   onDraftTasks,
@@ -104,7 +114,7 @@ export function BoardView({
   );
 
   return (
-    <DragArea axis="x" accessibility={ACCESSIBILITY} onDrop={drop} preview={preview}>
+    <DragArea axis="x" accessibility={ACCESSIBILITY} onDrop={drop} onDragChange={onDragTask} preview={preview}>
       <div className={styles.board} data-testid="board">
         {board.columns.map(({ status, label }) => (
           <Column
@@ -115,6 +125,8 @@ export function BoardView({
             epics={epics}
             slots={status === "in_progress" ? slots : NO_SLOTS}
             facts={facts}
+            refusal={refusals === null ? undefined : refusals[status]}
+            awaited={refusals === null}
             selectedTaskId={status === selectedStatus ? selectedTaskId : null}
             onOpenTask={onOpenTask}
             onNewTask={status === "backlog" ? onNewTask : undefined}

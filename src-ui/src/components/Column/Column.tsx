@@ -22,6 +22,10 @@ type CardsProps = {
 
 type Props = CardsProps & {
   status: TaskStatus;
+  /** Why this column would refuse the card being dragged (undefined: it would take it, or nothing is dragged). */
+  refusal?: string | undefined;
+  /** Whether this column would take the card being dragged is not known yet: it does not light up meanwhile. */
+  awaited?: boolean | undefined;
   /** Offers a new task in this column's head (the Backlog's). */
   onNewTask?: (() => void) | undefined;
   /** Offers to draft the tasks with the agent in this column's head (the Backlog's). */
@@ -36,17 +40,20 @@ const STATUS_CLASS: Record<TaskStatus, string | undefined> = {
   done: styles.columnDone,
 };
 
-function ColumnInner({ status, label, tasks, onNewTask, onDraftTasks, ...cards }: Props) {
+function ColumnInner({ status, label, tasks, refusal, awaited = false, onNewTask, onDraftTasks, ...cards }: Props) {
   const zone: DropZone = { label };
   const { setNodeRef, isOver, active } = useDroppable({ id: status, data: zone });
-  const target = isOver && (active?.data.current as DragItem | undefined)?.home !== status;
+  const dragging = active !== null && (active.data.current as DragItem | undefined)?.home !== status;
+  const refused = dragging && refusal !== undefined;
+  const target = dragging && isOver && !refused && !awaited;
   const headingId = `column-heading-${status}`;
   return (
     <section
       ref={setNodeRef}
-      className={cx(styles.column, STATUS_CLASS[status], target && styles.dropTarget)}
+      className={cx(styles.column, STATUS_CLASS[status], target && styles.dropTarget, refused && styles.dropRefused)}
       data-testid={`column-${status}`}
       data-drop-target={target}
+      data-drop-refused={refused}
       aria-labelledby={headingId}
     >
       <header className={styles.columnHead}>
@@ -75,6 +82,11 @@ function ColumnInner({ status, label, tasks, onNewTask, onDraftTasks, ...cards }
           {tasks.length}
         </span>
       </header>
+      {refused && isOver && (
+        <p className={styles.refusal} role="status" data-testid="drop-refusal">
+          {refusal}
+        </p>
+      )}
       <ColumnCards label={label} tasks={tasks} {...cards} />
     </section>
   );
@@ -186,6 +198,8 @@ export const Column = memo(
   ColumnInner,
   (prev, next) =>
     prev.status === next.status &&
+    prev.refusal === next.refusal &&
+    prev.awaited === next.awaited &&
     prev.onNewTask === next.onNewTask &&
     prev.onDraftTasks === next.onDraftTasks &&
     sameCards(prev, next),

@@ -209,6 +209,7 @@ export function DraftDialog({ projectId, epics, initialSpec, onClose, onAccepted
               </div>
             )}
             {phase === "form" && (
+              // Not a sticky footer: a refusal and an approval may follow the form.
               <FormActions>
                 <button type="button" className="button" data-testid="draft-cancel" onClick={close}>
                   Cancel
@@ -229,7 +230,7 @@ export function DraftDialog({ projectId, epics, initialSpec, onClose, onAccepted
         )}
 
         {phase === "busy" && (
-          <FormActions>
+          <FormActions footer>
             <ActionsNote>Closing does not stop the agent; its draft is then discarded.</ActionsNote>
             <button type="button" className="button" data-testid="draft-cancel" onClick={close}>
               Close
@@ -242,7 +243,7 @@ export function DraftDialog({ projectId, epics, initialSpec, onClose, onAccepted
             <div ref={previewRef} className={styles.previewArea} role="region" tabIndex={-1} aria-label="The draft">
               <DraftPreviewPanel preview={preview} epics={epics} />
             </div>
-            <FormActions>
+            <FormActions footer>
               {valid && removed > 0 && (
                 <span className={styles.warning} data-testid="draft-removes">
                   Accepting removes {removed === 1 ? "1 Backlog task" : `${removed} Backlog tasks`}.

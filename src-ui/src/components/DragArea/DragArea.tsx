@@ -11,24 +11,33 @@ type Props = {
   axis: Axis;
   accessibility: { announcements: Announcements; screenReaderInstructions: ScreenReaderInstructions };
   onDrop: (id: string, destination: string) => void;
+  /** The item being dragged changed (null: the drag ended or was cancelled). */
+  onDragChange?: ((draggedId: string | null) => void) | undefined;
   /** What to show under the pointer while `draggedId` is dragged (null: nothing). */
   preview: (draggedId: string) => ReactNode;
   children: ReactNode;
 };
 
-export function DragArea({ axis, accessibility, onDrop, preview, children }: Props) {
+export function DragArea({ axis, accessibility, onDrop, onDragChange, preview, children }: Props) {
   const sensors = useDragSensors(axis);
-  const [draggedId, setDraggedId] = useState<string | null>(null);
-  const dragStart = useCallback((event: DragStartEvent) => setDraggedId(String(event.active.id)), []);
+  const [draggedId, setDragged] = useState<string | null>(null);
+  const setDraggedId = useCallback(
+    (id: string | null) => {
+      setDragged(id);
+      onDragChange?.(id);
+    },
+    [onDragChange],
+  );
+  const dragStart = useCallback((event: DragStartEvent) => setDraggedId(String(event.active.id)), [setDraggedId]);
   const dragEnd = useCallback(
     ({ active, over }: DragEndEvent) => {
       setDraggedId(null);
       const to = dropDestination(active, over);
       if (to !== null) onDrop(String(active.id), to);
     },
-    [onDrop],
+    [onDrop, setDraggedId],
   );
-  const dragCancel = useCallback(() => setDraggedId(null), []);
+  const dragCancel = useCallback(() => setDraggedId(null), [setDraggedId]);
   return (
     <DndContext
       sensors={sensors}

@@ -113,7 +113,7 @@ export function EpicForm({ projectId, epics, onClose, onCreated }: Props) {
           )}
         </Field>
         {saveError !== null && <Refusal testId="epic-form-error" title={refusalTitle(saveError.code, "epic")} error={saveError} />}
-        <FormActions>
+        <FormActions footer>
           <button type="button" className="button" data-testid="epic-form-cancel" onClick={onClose}>
             Cancel
           </button>

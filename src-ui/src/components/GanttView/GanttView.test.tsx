@@ -38,6 +38,29 @@ describe("GanttView", () => {
     expect(bars).toHaveLength(2);
     expect(bars[1]!.getAttribute("data-outcome")).toBe("review");
     expect(screen.getByTestId("gantt")).toHaveTextContent("actual");
+    // The legend names each colour the bars use, Review's too.
+    const keys = screen.getAllByTestId("gantt-legend-outcome").map((key) => [key.getAttribute("data-outcome"), key.textContent?.trim()]);
+    expect(keys).toEqual([
+      ["done", "landed"],
+      ["review", "to Review"],
+    ]);
+  });
+
+  it("draws one axis: each tick a share of the plan (minutes) and of the run (real time), at the same place", () => {
+    const plan = executionPlan({ schedule: [{ task_id: "a", worker: 0, start: 0, end: 60, landed: 60 }] });
+    const finished = report({
+      tasks: [{ task_id: "a", slot: 0, started_ms: 0, ended_ms: 20_000, work_ms: 20_000, gate_ms: 0, outcome: "done", reason: null }],
+    });
+    render(<GanttView tasks={tasks} plan={plan} report={finished} timings={[]} />);
+    const planned = screen.getAllByTestId("gantt-tick-planned");
+    const actual = screen.getAllByTestId("gantt-tick-actual");
+    expect(planned.map((t) => t.textContent)).toEqual(["0 min", "6 min", "12 min", "18 min", "24 min", "30 min", "36 min", "42 min", "48 min", "54 min", "60 min"]);
+    expect(actual.map((t) => t.getAttribute("x"))).toEqual(planned.map((t) => t.getAttribute("x")));
+    expect(actual[5]).toHaveTextContent("10.0 s");
+    // Both rows sit above the chart: no second axis under it.
+    const y = (el: Element) => Number(el.getAttribute("y"));
+    const firstBar = screen.getByTestId("gantt").querySelector('[data-testid="gantt-planned"]')!;
+    expect(Math.max(...actual.map(y))).toBeLessThan(y(firstBar));
   });
 
   it("draws the end of a finished task's actual bar spent at the merge gate as its own segment", () => {

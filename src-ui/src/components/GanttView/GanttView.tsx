@@ -9,10 +9,13 @@ import {
   actualFromTimings,
   ganttLayout,
   gateSegment,
+  plannedTick,
   ranElsewhere,
-  ticks,
+  shareTicks,
+  type ActualSpan,
   type GanttLayout,
 } from "../../gantt";
+import { useElementWidth } from "../../hooks/useElementWidth";
 import styles from "./GanttView.module.css";
 
 type Props = {
@@ -27,9 +30,26 @@ type Props = {
 };
 
 const LABEL_W = 220;
+/** The plot's width before the chart is measured (and where it cannot be). */
 const PLOT_W = 900;
-const AXIS_H = 28;
-const PAD_R = 16;
+/** The narrowest plot: below it the chart scrolls sideways. */
+const MIN_PLOT_W = 320;
+/** The axis: one row of planned ticks, a second of actual ones when there are actual bars. */
+const AXIS_ROW = 16;
+const PAD_R = 56;
+
+/** The actual bars' colours, by the outcome a run gave each task, as the legend names them. */
+const OUTCOMES: { outcome: string; label: string }[] = [
+  { outcome: "done", label: "landed" },
+  { outcome: "review", label: "to Review" },
+  { outcome: "running", label: "running" },
+  { outcome: "in_progress", label: "stopped running" },
+  { outcome: "backlog", label: "not run" },
+];
+
+function outcomeOf(span: ActualSpan): string {
+  return span.outcome ?? (span.end === null ? "running" : "done");
+}
 
 const NO_NAMES: readonly string[] = [];
 
@@ -41,7 +61,13 @@ function GanttViewInner({ tasks, plan, report, timings, laneNames = NO_NAMES }: 
   );
   const layout = useMemo(() => ganttLayout(tasks, plan, actual), [tasks, plan, actual]);
   const gated = useMemo(() => actual.some((span) => gateSegment(span) !== null), [actual]);
-  const svg = useMemo(() => <GanttSvg layout={layout} live={report === null} />, [layout, report]);
+  const outcomes = useMemo(() => new Set(actual.map(outcomeOf)), [actual]);
+  const [measured, scroll] = useElementWidth<HTMLDivElement>();
+  const plotWidth = measured === null ? PLOT_W : Math.max(MIN_PLOT_W, Math.floor(measured) - LABEL_W - PAD_R);
+  const svg = useMemo(
+    () => <GanttSvg layout={layout} live={report === null} plotWidth={plotWidth} />,
+    [layout, report, plotWidth],
+  );
   if (tasks.length === 0) {
     return (
       <div className={styles.gantt} data-testid="gantt">
@@ -57,10 +83,13 @@ function GanttViewInner({ tasks, plan, report, timings, laneNames = NO_NAMES }: 
           ? "no plan yet: build one"
           : plan.schedule.length === 0
             ? "rebuild the plan to see its schedule"
-            : `${layout.workers} workers, virtual minutes, top axis`}
-        )
-        <span className={cx(styles.ganttKey, styles.actual)} /> actual ({report !== null ? "last run" : "live"}, real time scaled to the same
-        width, bottom axis)
+            : `${layout.workers} workers, estimated minutes`}
+        ) · actual ({report !== null ? "last run" : "live"}, real time), each scaled to the full width:
+        {OUTCOMES.filter(({ outcome }) => outcomes.has(outcome)).map(({ outcome, label }) => (
+          <span key={outcome} className={styles.ganttOutcome} data-testid="gantt-legend-outcome" data-outcome={outcome}>
+            <span className={cx(styles.ganttKey, styles.actual)} data-outcome={outcome} /> {label}
+          </span>
+        ))}
         {gated && (
           <>
             <span className={cx(styles.ganttKey, styles.gate)} /> at the merge gate (the end of an actual bar)
@@ -68,19 +97,25 @@ function GanttViewInner({ tasks, plan, report, timings, laneNames = NO_NAMES }: 
         )}
         <span className={cx(styles.ganttKey, styles.arrow)} /> dependency
       </div>
-      <div className={styles.ganttScroll}>{svg}</div>
+      <div className={styles.ganttScroll} ref={scroll}>
+        {svg}
+      </div>
     </div>
   );
 }
 
 /** The whole chart as one SVG: a few thousand plain elements, arrows in one path, rendered once per layout. */
-function GanttSvg({ layout, live }: { layout: GanttLayout; live: boolean }) {
+function GanttSvg({ layout, live, plotWidth }: { layout: GanttLayout; live: boolean; plotWidth: number }) {
   const { rows, groups, arrows, makespan, actualSpanMs } = layout;
-  const width = LABEL_W + PLOT_W + PAD_R;
-  const height = AXIS_H + layout.height + AXIS_H;
-  const planX = (minutes: number) => LABEL_W + (makespan > 0 ? (minutes / makespan) * PLOT_W : 0);
-  const realX = (ms: number) => LABEL_W + (actualSpanMs > 0 ? (ms / actualSpanMs) * PLOT_W : 0);
-  const top = AXIS_H;
+  const width = LABEL_W + plotWidth + PAD_R;
+  const axisH = AXIS_ROW * (actualSpanMs > 0 ? 2 : 1) + 10;
+  const height = axisH + layout.height + 8;
+  const planX = (minutes: number) => LABEL_W + (makespan > 0 ? (minutes / makespan) * plotWidth : 0);
+  const realX = (ms: number) => LABEL_W + (actualSpanMs > 0 ? (ms / actualSpanMs) * plotWidth : 0);
+  const shareX = (share: number) => LABEL_W + share * plotWidth;
+  // The first tick's label starts at its line, the last one's ends there: neither runs into the row names.
+  const anchor = (share: number) => (share === 0 ? "start" : share === 1 ? "end" : "middle");
+  const top = axisH;
   const hatch = useId();
   const gated = rows.some((row) => row.actual !== null && gateSegment(row.actual) !== null);
 
@@ -100,8 +135,7 @@ function GanttSvg({ layout, live }: { layout: GanttLayout; live: boolean }) {
     heads += `M${(x2 - 1).toFixed(1)} ${y2}l-4 -3v6z`;
   }
 
-  const planTicks = ticks(makespan, 10);
-  const realTicks = ticks(actualSpanMs, 8);
+  const shares = shareTicks(plotWidth);
 
   return (
     <svg
@@ -128,32 +162,40 @@ function GanttSvg({ layout, live }: { layout: GanttLayout; live: boolean }) {
         </g>
       ))}
       <g className={styles.ganttGrid}>
-        {planTicks.map((tick) => (
-          <line key={tick} x1={planX(tick)} x2={planX(tick)} y1={top} y2={top + layout.height} />
+        {shares.map((share) => (
+          <line key={share} x1={shareX(share)} x2={shareX(share)} y1={top} y2={top + layout.height} />
         ))}
       </g>
-      <g className={styles.ganttAxis}>
-        <text x={LABEL_W - 8} y={AXIS_H - 10} textAnchor="end">
-          planned (min)
+      <g className={styles.ganttAxis} data-testid="gantt-axis">
+        <text x={LABEL_W - 8} y={AXIS_ROW} textAnchor="end">
+          planned
         </text>
-        {planTicks.map((tick) => (
-          <text key={tick} x={planX(tick)} y={AXIS_H - 10} textAnchor="middle">
-            {tick}
-          </text>
-        ))}
-      </g>
-      {actualSpanMs > 0 && (
-        <g className={styles.ganttAxis}>
-          <text x={LABEL_W - 8} y={top + layout.height + 18} textAnchor="end">
-            actual
-          </text>
-          {realTicks.map((tick) => (
-            <text key={tick} x={realX(tick)} y={top + layout.height + 18} textAnchor="middle">
-              {formatDuration(tick)}
+        {makespan > 0 &&
+          shares.map((share) => (
+            <text key={share} x={shareX(share)} y={AXIS_ROW} textAnchor={anchor(share)} data-testid="gantt-tick-planned">
+              {plannedTick(share * makespan)}
             </text>
           ))}
-        </g>
-      )}
+        {actualSpanMs > 0 && (
+          <>
+            <text className={styles.ganttAxisActual} x={LABEL_W - 8} y={2 * AXIS_ROW} textAnchor="end">
+              actual
+            </text>
+            {shares.map((share) => (
+              <text
+                key={share}
+                className={styles.ganttAxisActual}
+                x={shareX(share)}
+                y={2 * AXIS_ROW}
+                textAnchor={anchor(share)}
+                data-testid="gantt-tick-actual"
+              >
+                {formatDuration(share * actualSpanMs)}
+              </text>
+            ))}
+          </>
+        )}
+      </g>
       <g>
         {rows.map((row) => {
           const y = top + row.y;
@@ -199,7 +241,7 @@ function GanttSvg({ layout, live }: { layout: GanttLayout; live: boolean }) {
                 <rect
                   className={styles.ganttActual}
                   data-testid="gantt-actual"
-                  data-outcome={actual.outcome ?? (actual.end === null ? "running" : "done")}
+                  data-outcome={outcomeOf(actual)}
                   x={realX(actual.start)}
                   y={y + ROW_HEIGHT - 8}
                   width={Math.max(1, realX(actualEnd) - realX(actual.start))}

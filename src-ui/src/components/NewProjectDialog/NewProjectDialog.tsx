@@ -112,7 +112,7 @@ export function NewProjectDialog({ onClose, onCreated }: Props) {
           </Field>
         </Fields>
         {refusal !== null && <Refusal testId="new-project-error" title={initRefusalTitle(refusal.code)} error={refusal} />}
-        <FormActions>
+        <FormActions footer>
           {creating && (
             <span ref={statusRef} className={styles.status} role="status" tabIndex={-1}>
               Creating the project…

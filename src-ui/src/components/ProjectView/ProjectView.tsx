@@ -1,4 +1,4 @@
-import { useCallback, useMemo } from "react";
+import { useCallback, useMemo, useState } from "react";
 import type { Accepted, CardResult, DraftPreview, GateState, Lane, ProjectSummary, TimingSpan } from "../../bindings";
 import { describeAccepted } from "../../drafts";
 import { useKeyShortcut } from "../../hooks/useKeyShortcut";
@@ -6,7 +6,7 @@ import { useProjectData } from "../../hooks/useProjectData";
 import { useRunControls } from "../../hooks/useRunControls";
 import { useTaskActions } from "../../hooks/useTaskActions";
 import { useLogs } from "../../liveRun";
-import { useRefresh } from "../../queries";
+import { useDropRefusals, useRefresh } from "../../queries";
 import { useBoardArrival, useBoardShown } from "../../renderTiming";
 import { isActive, lanesRunIn, progress, shownPhase, slotsByTask } from "../../runStore";
 import { useUiActions, useUiState } from "../../uiStore";
@@ -85,6 +85,8 @@ export function ProjectView({ projectId, summary, projectsBusy }: Props) {
 
   // The task whose log pane is open (it closes when another project is chosen).
   const openTaskId = ui.openTask !== null && ui.openTask.projectId === projectId ? ui.openTask.taskId : null;
+  const [draggedTask, setDraggedTask] = useState<string | null>(null);
+  const refusals = useDropRefusals(projectId, draggedTask);
   const openLog = useCallback((taskId: string) => openTask(projectId, taskId), [openTask, projectId]);
   const logTask = openTaskId === null ? undefined : board?.tasks.find((task) => task.id === openTaskId);
   // Closing the pane (Escape, ×) gives the focus back to the card that opened it, not to the page.
@@ -151,6 +153,8 @@ export function ProjectView({ projectId, summary, projectsBusy }: Props) {
               laneNames={live?.lane_names}
               activity={live?.activity}
               onOpenTask={openLog}
+              onDragTask={setDraggedTask}
+              refusals={refusals}
               onMoveTask={tasks.moveTask}
               onNewTask={newTask}
               onDraftTasks={draftTasks}

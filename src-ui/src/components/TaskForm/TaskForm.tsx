@@ -225,7 +225,7 @@ export function TaskForm({ projectId, tasks, epics, task, onClose, onSaved }: Pr
 
           {saveError !== null && <Refusal testId="task-form-error" title={refusalTitle(saveError.code, "task")} error={saveError} />}
 
-          <FormActions>
+          <FormActions footer>
             <ActionsNote>Ctrl+Enter saves · Esc cancels</ActionsNote>
             <button type="button" className="button" data-testid="task-form-cancel" onClick={onClose}>
               Cancel

@@ -4,7 +4,7 @@
 
 use tokio::sync::mpsc;
 
-/// A command for a running [`super::run_controlled`] loop.
+/// A command for a running [`super::run_resolved`] loop.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RunCommand {
     Pause,
@@ -32,7 +32,7 @@ pub struct RunHandle {
     tx: mpsc::UnboundedSender<RunCommand>,
 }
 
-/// The run loop's side, given to [`super::run_controlled`].
+/// The run loop's side, given to [`super::run_resolved`].
 #[derive(Debug)]
 pub struct RunControl {
     pub(crate) rx: mpsc::UnboundedReceiver<RunCommand>,

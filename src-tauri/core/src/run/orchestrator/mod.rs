@@ -26,13 +26,11 @@ use tokio::sync::mpsc;
 
 use crate::error::{CoreError, CoreResult};
 use crate::gate::merge::GateConfig;
-use crate::model::CommandKind;
 use crate::model::{RunMode, RunStatus, TaskStatus};
 use crate::plan::schedule::DEFAULT_SEED;
 use crate::plan::{PlanTask, RunState, Scheduler};
 use crate::run::agent;
 use crate::run::events::{emit, Event, EventSender};
-use crate::store::approvals;
 use crate::store::db::Db;
 use crate::sys::concurrency::blocking;
 use crate::workspace::worktree::Worktrees;
@@ -43,11 +41,15 @@ use crate::store::records::{self, WorktreeStatus};
 pub use control::{control, RunCommand, RunControl, RunHandle};
 pub use recover::{recover, RecoveryReport};
 
+pub use crate::run::resolve::ExpertiseRouter;
+use crate::run::resolve::{resolve, ResolvedRun, RunRequest, RunTuning};
 use step::{Decision, LoopState, Occupancy};
-pub use worker_ctx::ExpertiseRouter;
 use worker_ctx::{Started, TaskResult, WorkerCtx};
 
-/// How to run. `None` fields fall back to the project's settings, then to the defaults.
+/// How to run, for a caller that starts the run loop itself (tests, benchmarks): a [`RunRequest`] and a
+/// [`RunTuning`] in one, resolved as every run is ([`RunOptions::resolve`]): `None` fields fall back to the
+/// project's settings, then to the defaults, except the agent timeout, which stands as given. The window and the
+/// CLI go through [`crate::run::runs::Runs`].
 #[derive(Clone)]
 pub struct RunOptions {
     /// The run's id; `None`: a new one. A caller that must name the run before it starts (to route its events)
@@ -57,7 +59,8 @@ pub struct RunOptions {
     pub max_worktrees: Option<u32>,
     /// One task at a time.
     pub sequential: bool,
-    /// The agent's argv template; default: the project's, else [`crate::agents::claude::DEFAULT_ARGV`].
+    /// The agent's argv template; default: the project's, else (the demo without `claude`) the scripted stand-in,
+    /// else [`crate::agents::claude::DEFAULT_ARGV`].
     pub agent_command: Option<Vec<String>>,
     /// Per agent session; `None`: no limit.
     pub agent_timeout: Option<Duration>,
@@ -76,7 +79,7 @@ pub struct RunOptions {
     /// before sending the task to Review.
     pub resolve_conflicts: bool,
     /// The most the run's agents may cost, in USD, as they report it: once spent, no new task starts (those
-    /// running finish) and the run says why. `None`: no limit.
+    /// running finish) and the run says why. `None`: the project's budget, if it has one.
     pub max_cost_usd: Option<f64>,
     /// Only these tasks run; the others wait as if parked. `None`: every task that can.
     pub only_tasks: Option<Vec<String>>,
@@ -87,22 +90,50 @@ pub struct RunOptions {
 
 impl Default for RunOptions {
     fn default() -> Self {
+        let tuning = RunTuning::default();
         RunOptions {
             run_id: None,
             max_worktrees: None,
             sequential: false,
             agent_command: None,
-            agent_timeout: Some(Duration::from_secs(30 * 60)),
+            agent_timeout: Some(crate::run::resolve::DEFAULT_AGENT_TIMEOUT),
             test_command: None,
-            test_timeout: Duration::from_secs(10 * 60),
-            kill_grace: Duration::from_secs(3),
-            expertise: None,
-            learn: true,
-            resolve_conflicts: true,
+            test_timeout: tuning.test_timeout,
+            kill_grace: tuning.kill_grace,
+            expertise: tuning.expertise,
+            learn: tuning.learn,
+            resolve_conflicts: tuning.resolve_conflicts,
             max_cost_usd: None,
             only_tasks: None,
             land: Vec::new(),
         }
+    }
+}
+
+impl RunOptions {
+    /// What a direct caller (a test, a benchmark) asks, resolved as every run is ([`resolve`]); its agent
+    /// timeout stands as given (`None`: no limit), and its run id, if it chose one, is kept.
+    pub async fn resolve(self, db: &Db, project_id: &str) -> CoreResult<(String, ResolvedRun)> {
+        let request = RunRequest {
+            sequential: self.sequential,
+            max_worktrees: self.max_worktrees,
+            agent: self.agent_command,
+            agent_timeout: self.agent_timeout,
+            test_command: self.test_command,
+            max_cost_usd: self.max_cost_usd,
+            only_tasks: self.only_tasks,
+            land: self.land,
+        };
+        let tuning = RunTuning {
+            test_timeout: self.test_timeout,
+            kill_grace: self.kill_grace,
+            expertise: self.expertise,
+            learn: self.learn,
+            resolve_conflicts: self.resolve_conflicts,
+        };
+        let mut resolved = resolve(db, project_id, &request, tuning).await?;
+        resolved.agent_timeout = self.agent_timeout;
+        Ok((self.run_id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string()), resolved))
     }
 }
 
@@ -133,41 +164,47 @@ pub async fn run(db: &Db, project_id: &str, opts: RunOptions, events: EventSende
     run_controlled(db, project_id, opts, events, ctl).await
 }
 
-/// Runs the project's tasks, obeying the commands sent through the [`RunHandle`] paired with `ctl`.
-///
-/// Recovery first ([`recover`]); then tasks start as their dependencies are merged and a worker is free,
-/// never beside a task predicted to conflict, longest remaining critical path first. The run ends when nothing
-/// is running and nothing more can start (everything done, or blocked behind tasks in Review), or when it is
-/// cancelled. The report is stored on the `runs` row.
+/// Runs the project's tasks as `opts` asks ([`RunOptions::resolve`], then [`run_resolved`]).
 pub async fn run_controlled(
     db: &Db,
     project_id: &str,
     opts: RunOptions,
     events: EventSender,
+    ctl: RunControl,
+) -> CoreResult<RunReport> {
+    let (run_id, resolved) = opts.resolve(db, project_id).await?;
+    run_resolved(db, run_id, resolved, events, ctl).await
+}
+
+/// Runs a resolved run's tasks, obeying the commands sent through the [`RunHandle`] paired with `ctl`. Every
+/// option was decided by [`resolve`]; nothing here reads the project's settings again.
+///
+/// Recovery first ([`recover`]); then tasks start as their dependencies are merged and a worker is free,
+/// never beside a task predicted to conflict, longest remaining critical path first. The run ends when nothing
+/// is running and nothing more can start (everything done, or blocked behind tasks in Review), or when it is
+/// cancelled. The report is stored on the `runs` row.
+pub async fn run_resolved(
+    db: &Db,
+    run_id: String,
+    resolved: ResolvedRun,
+    events: EventSender,
     mut ctl: RunControl,
 ) -> CoreResult<RunReport> {
-    let project = project::get(db, project_id).await?;
-    let agent_command = crate::agents::command::effective_command(&project, opts.agent_command.as_deref());
-    // Commands stored on the project may come from its tasks file: they run only once a person approved them.
-    if let (None, Some(argv)) = (&opts.agent_command, &project.agent_command) {
-        approvals::require(db, project_id, CommandKind::Agent, argv).await?;
-    }
-    if let (None, Some(argv)) = (&opts.test_command, &project.test_command) {
-        approvals::require(db, project_id, CommandKind::Test, argv).await?;
-    }
-    for (kind, argv) in [(CommandKind::Setup, &project.setup_command), (CommandKind::Cleanup, &project.cleanup_command)]
-    {
-        if let Some(argv) = argv {
-            approvals::require(db, project_id, kind, argv).await?;
-            crate::agents::command::check_test_command(argv)?;
-        }
-    }
-    crate::agents::command::check_agent(&agent_command)?;
-    if let Some(tests) = opts.test_command.as_ref().or(project.test_command.as_ref()) {
-        crate::agents::command::check_test_command(tests)?;
-    }
+    let ResolvedRun {
+        project,
+        agent_command,
+        scripted_demo: _,
+        test_command,
+        workers,
+        mode,
+        agent_timeout,
+        max_cost_usd,
+        only_tasks,
+        land,
+        tuning,
+    } = resolved;
+    let project_id = project.id.as_str();
     check_target(&project).await?;
-    let run_id = opts.run_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     // Held until the run has ended: no other run of the project can start meanwhile, here or elsewhere.
     let claim = recover::claim(db, project_id).await?;
     let recovered = recover::recover_claimed(db, project_id, &claim).await?;
@@ -183,8 +220,6 @@ pub async fn run_controlled(
             worktrees_removed: recovered.worktrees_removed,
         },
     );
-    let workers = if opts.sequential { 1 } else { opts.max_worktrees.unwrap_or(project.max_worktrees).max(1) };
-    let mode = RunMode::for_workers(workers);
     records::insert_run(db, &run_id, project_id, mode).await?;
     // From here on the run has a row: whatever fails, the row is closed (never left `running`).
     let run = async {
@@ -200,8 +235,8 @@ pub async fn run_controlled(
         let port_base = project::port_base(db, project_id).await?;
         let gate = GateConfig {
             target_branch: project.target_branch.clone(),
-            test_command: opts.test_command.clone().or_else(|| project.test_command.clone()),
-            test_timeout: opts.test_timeout,
+            test_command: test_command.clone(),
+            test_timeout: tuning.test_timeout,
             include: project.worktree_include.clone(),
             link: project.worktree_link.clone(),
             setup: project.setup_command.clone(),
@@ -231,20 +266,17 @@ pub async fn run_controlled(
             repo: repo.clone(),
             target_branch: project.target_branch.clone(),
             agent_command,
-            base_tools: crate::agents::permissions::effective(
-                opts.test_command.as_deref().or(project.test_command.as_deref()),
-                &[],
-            ),
-            timeout: opts.agent_timeout,
-            kill_grace: opts.kill_grace,
+            base_tools: crate::agents::permissions::effective(test_command.as_deref(), &[]),
+            timeout: agent_timeout,
+            kill_grace: tuning.kill_grace,
             events: events.clone(),
             queue,
             epics: tasks::epics(db, project_id).await?,
             claude_md: agent::read_claude_md(&repo),
-            expertise: opts.expertise.clone(),
-            learn: opts.learn,
+            expertise: tuning.expertise.clone(),
+            learn: tuning.learn,
             project: project.clone(),
-            resolve_conflicts: opts.resolve_conflicts,
+            resolve_conflicts: tuning.resolve_conflicts,
             cancel: cancel.clone(),
             batches: plan_batches(stored_plan.as_ref()),
             stops: Default::default(),
@@ -262,8 +294,7 @@ pub async fn run_controlled(
             project_id: project_id.to_string(),
             events: events.clone(),
             // Tasks pinned to a worktree on the board start in that worktree's slot (when the run has that many).
-            st: LoopState { budget: opts.max_cost_usd, ..LoopState::new(all, workers, &pins) }
-                .only(opts.only_tasks.as_deref()),
+            st: LoopState { budget: max_cost_usd, ..LoopState::new(all, workers, &pins) }.only(only_tasks.as_deref()),
             scheduler: None,
             results_tx,
             results_rx,
@@ -296,7 +327,7 @@ pub async fn run_controlled(
             emit(&events, Event::Warning { run_id: run_id.clone(), task_id: Some(task_id), message });
         }
         let mut outcome = Ok(());
-        for task_id in &opts.land {
+        for task_id in &land {
             if outcome.is_ok() {
                 outcome = lp.on_command(RunCommand::RetryMerge(task_id.clone())).await;
             }

@@ -7,6 +7,7 @@ use super::step::Occupancy;
 use crate::error::CoreError;
 use crate::model::{Epic, Project, Task};
 use crate::run::events::{Event, EventSender};
+use crate::run::resolve::ExpertiseRouter;
 use crate::store::db::Db;
 use crate::sys::concurrency::Cancel;
 use std::collections::HashMap;
@@ -96,6 +97,3 @@ pub(crate) struct TaskResult {
 pub(super) fn warning(ctx: &WorkerCtx, task_id: &str, message: String) -> Event {
     Event::Warning { run_id: ctx.run_id.clone(), task_id: Some(task_id.to_string()), message }
 }
-
-/// The hook through which routed expertise reaches a task's prompt (the `## Routed expertise` section).
-pub type ExpertiseRouter = Arc<dyn Fn(&Task) -> Option<String> + Send + Sync>;

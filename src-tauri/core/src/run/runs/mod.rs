@@ -20,42 +20,20 @@ pub mod snapshot;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use tokio::sync::{broadcast, oneshot, watch};
 
 use crate::error::{CoreError, CoreResult};
-use crate::model::CommandKind;
 use crate::model::{RunMode, TaskStatus};
 use crate::plan::ExecutionPlan;
 use crate::run::events::{self, Event};
-use crate::run::orchestrator::{self, RunHandle, RunOptions, RunReport};
+use crate::run::orchestrator::{self, RunHandle, RunReport};
 use crate::run::overrides::{self, StatusDecision, StatusMove};
-use crate::store::approvals;
+use crate::run::resolve::RunTuning;
+pub use crate::run::resolve::{ResolvedRun, RunRequest};
 use crate::store::db::Db;
-use crate::store::project;
 
 pub use snapshot::{RunPhase, RunSnapshot, RunsSnapshot};
-
-/// What a person asks of a run (the CLI's flags, the window's buttons). Unset fields fall back to the project's
-/// settings, then to the defaults.
-#[derive(Debug, Clone, Default)]
-pub struct RunRequest {
-    pub sequential: bool,
-    pub max_worktrees: Option<u32>,
-    /// The agent's argv template.
-    pub agent: Option<Vec<String>>,
-    /// Stop an agent after this long (its task goes to Review); default 30 minutes.
-    pub agent_timeout: Option<Duration>,
-    /// The test command run on every merged tree.
-    pub test_command: Option<Vec<String>>,
-    /// The most the run's agents may cost (USD): once spent, no new task starts.
-    pub max_cost_usd: Option<f64>,
-    /// Only these tasks run (a follow-up's run of its own); `None`: every task that can.
-    pub only_tasks: Option<Vec<String>>,
-    /// Review tasks whose kept branches go through the gate again as the run starts ([`Runs::land`]).
-    pub land: Vec<String>,
-}
 
 /// Where a person's feedback went ([`Runs::feedback`]).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
@@ -77,41 +55,6 @@ pub enum ActionRoute {
     SentToRun,
     /// No run of the project was going: a run of its own started for the task.
     Started { run: RunStarted },
-}
-
-/// A request with every option decided: what the run will do, before it starts.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ResolvedRun {
-    pub agent_command: Vec<String>,
-    /// True when the demo runs the scripted stand-in agent because no agent is configured or installed.
-    pub scripted_demo: bool,
-    pub test_command: Option<Vec<String>>,
-    pub workers: u32,
-    pub mode: RunMode,
-    pub agent_timeout: Option<Duration>,
-    pub max_cost_usd: Option<f64>,
-    pub only_tasks: Option<Vec<String>>,
-    pub land: Vec<String>,
-}
-
-impl ResolvedRun {
-    fn options(&self, run_id: &str) -> RunOptions {
-        let mut opts = RunOptions {
-            run_id: Some(run_id.to_string()),
-            max_worktrees: Some(self.workers),
-            sequential: self.mode == RunMode::Sequential,
-            agent_command: Some(self.agent_command.clone()),
-            test_command: self.test_command.clone(),
-            max_cost_usd: self.max_cost_usd,
-            only_tasks: self.only_tasks.clone(),
-            land: self.land.clone(),
-            ..Default::default()
-        };
-        if let Some(t) = self.agent_timeout {
-            opts.agent_timeout = Some(t);
-        }
-        opts
-    }
 }
 
 /// One event of a run, with the project it belongs to.
@@ -237,53 +180,10 @@ impl Runs {
         self.inner.views.subscribe()
     }
 
-    /// Decides everything a run of the project with `request` will use: the agent (the request's, else the
-    /// project's, else, for the demo with nothing configured and no `claude` installed, the scripted stand-in,
-    /// else Claude Code's CLI), which must be installed; the test command; how many agents at once.
+    /// Decides everything a run of the project with `request` will use ([`crate::run::resolve::resolve`], with
+    /// the tuning every run of a person has).
     pub async fn resolve(&self, project_id: &str, request: &RunRequest) -> CoreResult<ResolvedRun> {
-        let p = project::get(self.db(), project_id).await?;
-        let demo = if request.agent.is_none() { crate::agents::command::demo_fallback(&p) } else { None };
-        let agent_command = crate::agents::command::effective_command(&p, request.agent.as_deref().or(demo.as_deref()));
-        // The project's stored commands may come from its tasks file: they run only once approved.
-        if request.agent.is_none() && demo.is_none() && p.agent_command.is_some() {
-            approvals::require(self.db(), project_id, CommandKind::Agent, &agent_command).await?;
-        }
-        if let (None, Some(tests)) = (&request.test_command, &p.test_command) {
-            approvals::require(self.db(), project_id, CommandKind::Test, tests).await?;
-        }
-        for (kind, argv) in [(CommandKind::Setup, &p.setup_command), (CommandKind::Cleanup, &p.cleanup_command)] {
-            if let Some(argv) = argv {
-                approvals::require(self.db(), project_id, kind, argv).await?;
-            }
-        }
-        crate::agents::command::check_agent(&agent_command)?;
-        let test_command = request.test_command.clone().or(p.test_command.clone());
-        if let Some(tests) = &test_command {
-            crate::agents::command::check_test_command(tests)?;
-        }
-        let workers = if request.sequential { 1 } else { request.max_worktrees.unwrap_or(p.max_worktrees).max(1) };
-        // The project's settings give what the request leaves out.
-        let settings = crate::tasks::settings::of(self.db(), p).await?;
-        let agent_timeout = request.agent_timeout.or(settings.agent_timeout_secs.map(Duration::from_secs));
-        let max_cost_usd = request.max_cost_usd.or(settings.max_cost_usd);
-        if let Some(budget) = max_cost_usd {
-            if !(budget.is_finite() && budget > 0.0) {
-                return Err(CoreError::InvalidInput(format!(
-                    "the run's budget must be a positive amount of US dollars, not {budget}"
-                )));
-            }
-        }
-        Ok(ResolvedRun {
-            agent_command,
-            scripted_demo: demo.is_some(),
-            test_command,
-            workers,
-            mode: RunMode::for_workers(workers),
-            agent_timeout,
-            max_cost_usd,
-            only_tasks: request.only_tasks.clone(),
-            land: request.land.clone(),
-        })
+        crate::run::resolve::resolve(self.db(), project_id, request, RunTuning::default()).await
     }
 
     /// Starts a run of the project in the background. What can be known up front is an error here (no such
@@ -309,12 +209,12 @@ impl Runs {
         }
         let (tx, mut rx) = events::channel();
         let (result_tx, result) = oneshot::channel();
-        let (inner, opts) = (self.inner.clone(), resolved.options(&run_id));
+        let (inner, run) = (self.inner.clone(), resolved.clone());
         let started_for = project_id.to_string();
         let (project_id, id) = (project_id.to_string(), run_id.clone());
         tokio::spawn(async move {
             let db = inner.db.clone();
-            let run = orchestrator::run_controlled(&db, &project_id, opts, tx, ctl);
+            let run = orchestrator::run_resolved(&db, id.clone(), run, tx, ctl);
             tokio::pin!(run);
             let mut ended = false;
             let outcome = loop {
@@ -470,12 +370,9 @@ impl Runs {
         to: TaskStatus,
     ) -> CoreResult<(StatusMove, Option<String>)> {
         let run = self.handle(project_id);
-        if run.is_none() && to == TaskStatus::Done {
-            // A Review task with a kept branch dropped on Done lands it through the gate, in a run of its own.
-            let all = crate::store::tasks::list(self.db(), project_id).await?;
-            let in_review = all.iter().any(|t| t.id == task_id && t.status == TaskStatus::Review);
-            let kept = crate::store::records::open_worktree_of(self.db(), project_id, task_id).await?.is_some();
-            if in_review && kept {
+        if run.is_none() {
+            let task = crate::store::tasks::get(self.db(), project_id, task_id).await?;
+            if self.lands_on_drop(project_id, &task, to).await? {
                 let started = self.land(project_id, &[task_id.to_string()], RunRequest::default()).await?;
                 let (action, run_id) = (overrides::RunAction::RetryMerge, started.run_id.clone());
                 return Ok((StatusMove::Started { action, run_id }, None));
@@ -497,6 +394,39 @@ impl Runs {
             }
         };
         Ok((moved, replanned))
+    }
+
+    /// Each other column `task_id` could be dropped on, with the reason a drop there would be refused: checked as
+    /// [`Self::set_task_status`] checks a move, storing nothing, so the board lights up only the columns that would
+    /// take the card.
+    pub async fn drop_targets(&self, project_id: &str, task_id: &str) -> CoreResult<Vec<overrides::DropTarget>> {
+        let run_active = self.handle(project_id).is_some();
+        let task = crate::store::tasks::get(self.db(), project_id, task_id).await?;
+        let mut targets = Vec::new();
+        for to in [TaskStatus::Backlog, TaskStatus::InProgress, TaskStatus::Review, TaskStatus::Done] {
+            if to == task.status {
+                continue;
+            }
+            let refusal = if !run_active && self.lands_on_drop(project_id, &task, to).await? {
+                None
+            } else {
+                match overrides::check_status(self.db(), project_id, task_id, to, run_active).await {
+                    Ok(_) => None,
+                    Err(CoreError::MoveRefused { reason }) => Some(reason),
+                    Err(e) => return Err(e),
+                }
+            };
+            targets.push(overrides::DropTarget { status: to, refusal });
+        }
+        Ok(targets)
+    }
+
+    /// With no run of the project going here, a Review task with a kept branch dropped on Done lands that branch
+    /// through the gate in a run of its own.
+    async fn lands_on_drop(&self, project_id: &str, task: &crate::model::Task, to: TaskStatus) -> CoreResult<bool> {
+        Ok(to == TaskStatus::Done
+            && task.status == TaskStatus::Review
+            && crate::store::records::open_worktree_of(self.db(), project_id, &task.id).await?.is_some())
     }
 
     /// A person's follow-up on a task's work ([`crate::agents::feedback`]). The remark is stored, then: a running task
@@ -709,34 +639,5 @@ impl Inner {
         }
         let _ = self.events.send(RunEvent { project_id: project_id.to_string(), event });
         last
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_resolved_run_becomes_complete_options() {
-        let resolved = ResolvedRun {
-            agent_command: vec!["agent".into(), "{prompt}".into()],
-            scripted_demo: false,
-            test_command: Some(vec!["make".into(), "test".into()]),
-            workers: 1,
-            mode: RunMode::Sequential,
-            agent_timeout: None,
-            max_cost_usd: Some(2.5),
-            only_tasks: None,
-            land: vec!["t".into()],
-        };
-        let opts = resolved.options("r1");
-        assert_eq!(opts.run_id.as_deref(), Some("r1"));
-        assert!(opts.sequential);
-        assert_eq!(opts.max_worktrees, Some(1));
-        assert_eq!(opts.agent_command, Some(resolved.agent_command.clone()));
-        assert_eq!(opts.test_command, resolved.test_command);
-        assert_eq!(opts.agent_timeout, RunOptions::default().agent_timeout, "no timeout asked: the default");
-        assert_eq!(opts.max_cost_usd, Some(2.5));
-        assert_eq!(opts.land, vec!["t".to_string()]);
     }
 }
