@@ -1,8 +1,9 @@
+import { useEffect, useState } from "react";
 import type { ErrorDto } from "../../bindings";
 import { cx } from "../../classNames";
 import styles from "./Toasts.module.css";
 
-/** An error (stays until dismissed), or news of something the person did not do here (an info toast). */
+/** An error, or news of something the person did not do here (an info toast); see [`passes`] for how long each stays. */
 export type Toast = { id: number; tone: "error" | "info"; error: ErrorDto };
 
 /** The class that tells an info toast from an error. */
@@ -40,30 +41,63 @@ export function toastHeading(code: string): string {
   return HEADINGS[code] ?? (code.startsWith("plan_") ? "Plan problem" : "Error");
 }
 
-/** Errors and news, newest last, each until dismissed. */
+/** How long a passing toast (news, or a refusal of something the person just tried) stays on screen. */
+export const PASSING_TOAST_MS = 8000;
+
+/**
+ * Whether a toast goes away on its own: news, and the refusals that answer what the person just did (the reason is
+ * read at once, and nothing is left to do about it). Failures (the database, git, files, an agent not installed…)
+ * stay until dismissed.
+ */
+export function passes(toast: Pick<Toast, "tone" | "error">): boolean {
+  if (toast.tone === "info") return true;
+  const code = toast.error.code;
+  return code === "move_refused" || code === "no_active_run" || code === "run_in_progress" || code.startsWith("plan_");
+}
+
+/** Errors and news, newest last; news and refusals go after a few seconds (not while the pointer rests on them). */
 export function Toasts({ toasts, onDismiss }: Props) {
+  const [held, setHeld] = useState(false);
   return (
-    <div className={styles.toasts} aria-live="assertive">
-      {toasts.map(({ id, tone, error }) => (
-        <div
-          key={id}
-          className={cx(styles.toast, INFO[tone])}
-          role={tone === "error" ? "alert" : "status"}
-          data-testid="toast"
-          data-tone={tone}
-          data-error-code={error.code}
-        >
-          <div className={styles.toastText}>
-            <span className={styles.toastCode} title={error.code}>
-              {toastHeading(error.code)}
-            </span>
-            <span className={styles.toastMessage} data-testid="toast-message">{error.message}</span>
-          </div>
-          <button type="button" className={styles.toastClose} data-testid="toast-dismiss" aria-label="Dismiss" onClick={() => onDismiss(id)}>
-            ×
-          </button>
-        </div>
+    <div
+      className={styles.toasts}
+      aria-live="assertive"
+      onPointerEnter={() => setHeld(true)}
+      onPointerLeave={() => setHeld(false)}
+    >
+      {toasts.map((toast) => (
+        <ToastItem key={toast.id} toast={toast} held={held} onDismiss={onDismiss} />
       ))}
+    </div>
+  );
+}
+
+function ToastItem({ toast, held, onDismiss }: { toast: Toast; held: boolean; onDismiss: (id: number) => void }) {
+  const { id, tone, error } = toast;
+  const passing = passes(toast);
+  useEffect(() => {
+    if (!passing || held) return;
+    const timer = setTimeout(() => onDismiss(id), PASSING_TOAST_MS);
+    return () => clearTimeout(timer);
+  }, [passing, held, id, onDismiss]);
+  return (
+    <div
+      className={cx(styles.toast, INFO[tone])}
+      role={tone === "error" ? "alert" : "status"}
+      data-testid="toast"
+      data-tone={tone}
+      data-error-code={error.code}
+      data-passing={passing}
+    >
+      <div className={styles.toastText}>
+        <span className={styles.toastCode} title={error.code}>
+          {toastHeading(error.code)}
+        </span>
+        <span className={styles.toastMessage} data-testid="toast-message">{error.message}</span>
+      </div>
+      <button type="button" className={styles.toastClose} data-testid="toast-dismiss" aria-label="Dismiss" onClick={() => onDismiss(id)}>
+        ×
+      </button>
     </div>
   );
 }
