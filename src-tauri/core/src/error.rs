@@ -14,7 +14,7 @@ pub enum CoreError {
     InvalidTaskFile { file: String, issues: Vec<TaskFileIssue> },
     #[error("{what} `{id}` not found")]
     NotFound { what: &'static str, id: String },
-    #[error("`{path}` is not inside a git repository (run `git init` there first, or pass --repo)")]
+    #[error("`{path}` is not inside a git repository (run `git init` there first)")]
     NotARepository { path: String },
     #[error("no project is registered for `{path}`; run `yokeflow init` there first")]
     ProjectNotRegistered { path: String },

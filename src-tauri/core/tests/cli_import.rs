@@ -193,6 +193,10 @@ async fn errors_are_clear_and_machine_readable() {
     assert_eq!(out.code, 1);
     let e: serde_json::Value = serde_json::from_str(out.stderr.trim()).unwrap();
     assert_eq!(e["error"]["code"], "not_a_repository");
+    // The message is the window's too, so it names no flag; the command line adds its own way out.
+    assert!(!e["error"]["message"].as_str().unwrap().contains("--repo"), "{e}");
+    let out = run(&f, &["init", not_repo.to_str().unwrap()]).await;
+    assert!(out.stderr.contains("not inside a git repository") && out.stderr.contains("--repo PATH"), "{}", out.stderr);
 
     let out = run(&f, &["status"]).await;
     assert_eq!(out.code, 1);

@@ -182,6 +182,9 @@ pub async fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
         Err(e) => {
             if json {
                 let _ = writeln!(err, "{}", serde_json::json!({ "error": e.to_dto() }));
+            } else if matches!(e, CoreError::NotARepository { .. }) {
+                // The core's message is the window's too; the flag is the command line's own way out.
+                let _ = writeln!(err, "error: {e}; or name the repository with --repo PATH");
             } else {
                 let _ = writeln!(err, "error: {e}");
             }
