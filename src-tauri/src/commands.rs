@@ -8,6 +8,8 @@ use yokeflow_core::agents::sessions::{self, TaskLog};
 use yokeflow_core::error::ErrorDto;
 use yokeflow_core::error::TaskFileIssue;
 use yokeflow_core::expertise::bootstrap::{self, InitOptions, InitReport, Template};
+// Named as the window's bindings name it (the generated command bindings read the names here).
+use yokeflow_core::expertise::Keep as ExpertiseKeep;
 use yokeflow_core::gate::diff::{self, TaskDiff};
 use yokeflow_core::model::{Board, Project, ProjectSummary, TaskStatus};
 use yokeflow_core::plan::ExecutionPlan;
@@ -128,7 +130,7 @@ pub async fn resolve_expertise_conflict(
     state: State<'_, AppState>,
     project_id: String,
     domain: String,
-    keep: yokeflow_core::expertise::Keep,
+    keep: ExpertiseKeep,
 ) -> Result<yokeflow_core::expertise::ExpertiseOverview, ErrorDto> {
     let p = project::get(&state.db, &project_id).await.map_err(dto)?;
     yokeflow_core::expertise::resolve_conflict(&state.db, &p, &domain, keep).await.map_err(dto)?;

@@ -1,8 +1,9 @@
 // A thin typed wrapper over the Tauri commands of the Rust side. Every rejection reaches callers as an
 // `ErrorDto`; the UI branches on `code`, never on `message`.
-import { invoke } from "@tauri-apps/api/core";
+import { invoke, type InvokeArgs } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 import { CHANNELS } from "./bindings";
+import type { CommandName, Commands } from "./commands";
 import type {
   Accepted,
   ActionRoute,
@@ -75,28 +76,36 @@ function describe(value: unknown): string {
   }
 }
 
-/** Calls a command; a rejection becomes an `ErrorDto`. */
-function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+/** What a command takes: nothing, or its arguments (`commands.ts`, generated from the Rust side). */
+type ArgsOf<C extends CommandName> = Commands[C]["args"] extends null ? [] : [Commands[C]["args"]];
+
+/**
+ * Calls a command by its name, with its arguments, for its answer, all as `commands.ts` (generated from the Rust
+ * commands) declares them, so a drift from the Rust side fails the type check; a rejection becomes an `ErrorDto`.
+ */
+function call<C extends CommandName>(command: C, ...args: ArgsOf<C>): Promise<Commands[C]["answer"]> {
+  // `ArgsOf` gives one argument exactly when the command takes some: an object of named arguments.
+  const sent = invoke<Commands[C]["answer"]>(command, args[0] as InvokeArgs | undefined);
   // Not an Error on purpose: callers branch on `code` (see the eslint config).
-  return invoke<T>(command, args).catch((reason: unknown) => Promise.reject(toErrorDto(reason)));
+  return sent.catch((reason: unknown) => Promise.reject(toErrorDto(reason)));
 }
 
 export function listProjects(): Promise<ProjectSummary[]> {
-  return call<ProjectSummary[]>("list_projects");
+  return call("list_projects");
 }
 
 export function getBoard(projectId: string): Promise<Board> {
-  return call<Board>("get_board", { projectId });
+  return call("get_board", { projectId });
 }
 
 /** Creates the bundled demo project, or returns it when it already exists. */
 export function createDemoProject(): Promise<Project> {
-  return call<Project>("create_demo_project");
+  return call("create_demo_project");
 }
 
 /** Adds the git repository at `path` as a project; its tasks file, if any, is validated, imported and planned. */
 export function addProject(path: string): Promise<AddedProject> {
-  return call<AddedProject>("add_project", { path });
+  return call("add_project", { path });
 }
 
 /**
@@ -106,7 +115,7 @@ export function addProject(path: string): Promise<AddedProject> {
  * another repository, …), `not_a_repository` or `io`.
  */
 export function initProject(path: string, spec: string): Promise<InitReport> {
-  return call<InitReport>("init_project", { path, spec });
+  return call("init_project", { path, spec });
 }
 
 // Runs. Each control command resolves once the core has taken the order; the run itself reports through its
@@ -126,19 +135,19 @@ export const RESYNC_EVENT_NAME = CHANNELS.resync;
 /** Starts a run in the background; errors known up front (`agent_not_found`, `run_in_progress`, `plan_empty`) reject. */
 /** Starts a run; `maxCostUsd` (when given) is its budget: once the agents spent it, no new task starts. */
 export function startRun(projectId: string, sequential: boolean, maxCostUsd: number | null = null): Promise<RunStarted> {
-  return call<RunStarted>("start_run", { projectId, sequential, maxCostUsd });
+  return call("start_run", { projectId, sequential, maxCostUsd });
 }
 
 /** Discards a task's work (a person confirmed it): worktree gone, branch kept out of sight, task to the Backlog. */
 export function discardWork(projectId: string, taskId: string): Promise<Discarded> {
-  return call<Discarded>("discard_work", { projectId, taskId });
+  return call("discard_work", { projectId, taskId });
 }
 
 // Cards: tasks and epics created, edited and removed from the window. The project's tasks file (if any) follows.
 
 /** What is wrong with a card edit, each issue naming its field when it has one; empty: it would be accepted. */
 export function checkCardEdit(projectId: string, edit: CardEdit): Promise<TaskFileIssue[]> {
-  return call<TaskFileIssue[]>("check_card_edit", { projectId, edit });
+  return call("check_card_edit", { projectId, edit });
 }
 
 /**
@@ -146,7 +155,7 @@ export function checkCardEdit(projectId: string, edit: CardEdit): Promise<TaskFi
  * wrong), `move_refused` (a run is going) or `invalid_input` (the tasks file changed on disk, or can't be edited).
  */
 export function editTasks(projectId: string, edit: CardEdit): Promise<CardResult> {
-  return call<CardResult>("edit_tasks", { projectId, edit });
+  return call("edit_tasks", { projectId, edit });
 }
 
 // Session 0: the project's tasks drafted by its agent, previewed, then accepted or discarded.
@@ -160,7 +169,7 @@ export type DraftRequest = { spec: string | null; goal: string | null; epic: str
  * nor goal, an unreadable spec, an agent that ended badly), `agent_not_found` or `command_not_approved`.
  */
 export function draftTasks(projectId: string, request: DraftRequest): Promise<DraftPreview> {
-  return call<DraftPreview>("draft_tasks", { projectId, ...request });
+  return call("draft_tasks", { projectId, ...request });
 }
 
 /**
@@ -169,52 +178,52 @@ export function draftTasks(projectId: string, request: DraftRequest): Promise<Dr
  * `invalid_task_file` or `not_found`.
  */
 export function acceptDraft(projectId: string, draftId: string): Promise<Accepted> {
-  return call<Accepted>("accept_draft", { projectId, draftId });
+  return call("accept_draft", { projectId, draftId });
 }
 
 /** Drops a draft; nothing changes. */
 export function discardDraft(projectId: string, draftId: string): Promise<null> {
-  return call<null>("discard_draft", { projectId, draftId });
+  return call("discard_draft", { projectId, draftId });
 }
 
 /** The task's agent sessions with their transcripts, cost and refused tools. */
 export function taskLog(projectId: string, taskId: string): Promise<TaskLog> {
-  return call<TaskLog>("task_log", { projectId, taskId });
+  return call("task_log", { projectId, taskId });
 }
 
 /** The end of the test log of the task's latest attempt; rejects with `not_found` when its tests did not fail. */
 export function taskTestLog(projectId: string, taskId: string): Promise<TestLog> {
-  return call<TestLog>("task_test_log", { projectId, taskId });
+  return call("task_test_log", { projectId, taskId });
 }
 
 /** Where the task's work is on disk (its worktree, its agent's log, its test log), each only when it exists. */
 export function taskPlaces(projectId: string, taskId: string): Promise<TaskPlaces> {
-  return call<TaskPlaces>("task_places", { projectId, taskId });
+  return call("task_places", { projectId, taskId });
 }
 
 /** What the task changed against its merge base with the target. */
 export function taskDiff(projectId: string, taskId: string): Promise<TaskDiff> {
-  return call<TaskDiff>("task_diff", { projectId, taskId });
+  return call("task_diff", { projectId, taskId });
 }
 
 /** Sends a person's remark to the task's agent; where it went (queued, sent to the run, a run of its own). */
 export function sendFeedback(projectId: string, taskId: string, remark: string): Promise<FeedbackRoute> {
-  return call<FeedbackRoute>("send_feedback", { projectId, taskId, remark });
+  return call("send_feedback", { projectId, taskId, remark });
 }
 
 /** The tool rules the project's agents get. */
 export function toolPermissions(projectId: string): Promise<ToolPermissions> {
-  return call<ToolPermissions>("tool_permissions", { projectId });
+  return call("tool_permissions", { projectId });
 }
 
 /** Allows a tool rule (`Bash(npm install:*)`) for the project's agents; the rules after. */
 export function allowTool(projectId: string, rule: string): Promise<ToolPermissions> {
-  return call<ToolPermissions>("allow_tool", { projectId, rule });
+  return call("allow_tool", { projectId, rule });
 }
 
 /** Takes back a tool rule a person allowed; the rules after. */
 export function revokeTool(projectId: string, rule: string): Promise<ToolPermissions> {
-  return call<ToolPermissions>("revoke_tool", { projectId, rule });
+  return call("revoke_tool", { projectId, rule });
 }
 
 // Project settings: the agent, the commands around a task's worktree, the files it gets, the worktrees at once, the
@@ -222,12 +231,12 @@ export function revokeTool(projectId: string, rule: string): Promise<ToolPermiss
 
 /** The project's settings as stored. */
 export function getSettings(projectId: string): Promise<ProjectSettings> {
-  return call<ProjectSettings>("get_settings", { projectId });
+  return call("get_settings", { projectId });
 }
 
 /** What is wrong with `settings`, key by key (empty: they can be saved); nothing is stored. */
 export function checkSettings(settings: ProjectSettings): Promise<SettingIssue[]> {
-  return call<SettingIssue[]>("check_settings", { settings });
+  return call("check_settings", { settings });
 }
 
 /**
@@ -236,17 +245,17 @@ export function checkSettings(settings: ProjectSettings): Promise<SettingIssue[]
  * changed on disk and must be imported first) or `not_found`.
  */
 export function saveSettings(projectId: string, settings: ProjectSettings): Promise<ProjectSettings> {
-  return call<ProjectSettings>("save_settings", { projectId, settings });
+  return call("save_settings", { projectId, settings });
 }
 
 /** The agents YokeFlow knows (Claude Code, Codex CLI, Aider), each with its argv and whether it is installed. */
 export function agentPresets(): Promise<AgentPreset[]> {
-  return call<AgentPreset[]>("agent_presets");
+  return call("agent_presets");
 }
 
 /** What the project's task worktrees, the merge gate's worktrees and the logs take on disk. */
 export function diskUsage(projectId: string): Promise<DiskUsage> {
-  return call<DiskUsage>("disk_usage", { projectId });
+  return call("disk_usage", { projectId });
 }
 
 // Expertise: what the project learned per domain (kept both in the database and in `.claude/` files a person may
@@ -254,7 +263,7 @@ export function diskUsage(projectId: string): Promise<DiskUsage> {
 
 /** The project's domains, skills, latest routing decisions (newest first) and open conflicts. */
 export function expertiseOverview(projectId: string): Promise<ExpertiseOverview> {
-  return call<ExpertiseOverview>("expertise_overview", { projectId });
+  return call("expertise_overview", { projectId });
 }
 
 /**
@@ -263,49 +272,49 @@ export function expertiseOverview(projectId: string): Promise<ExpertiseOverview>
  * with `not_found` (no open conflict for the domain any more) or `invalid_input` (the file changed meanwhile).
  */
 export function resolveExpertiseConflict(projectId: string, domain: string, keep: ExpertiseKeep): Promise<ExpertiseOverview> {
-  return call<ExpertiseOverview>("resolve_expertise_conflict", { projectId, domain, keep });
+  return call("resolve_expertise_conflict", { projectId, domain, keep });
 }
 
 export function pauseRun(projectId: string): Promise<null> {
-  return call<null>("pause_run", { projectId });
+  return call("pause_run", { projectId });
 }
 
 export function resumeRun(projectId: string): Promise<null> {
-  return call<null>("resume_run", { projectId });
+  return call("resume_run", { projectId });
 }
 
 export function cancelRun(projectId: string): Promise<null> {
-  return call<null>("cancel_run", { projectId });
+  return call("cancel_run", { projectId });
 }
 
 /** Sends a task in Review back to the run's queue. */
 export function retryTask(projectId: string, taskId: string): Promise<ActionRoute> {
-  return call<ActionRoute>("retry_task", { projectId, taskId });
+  return call("retry_task", { projectId, taskId });
 }
 
 /** From now on the run starts one task at a time; the tasks running finish (`run_sequential` reports it). */
 export function forceSequential(projectId: string): Promise<null> {
-  return call<null>("force_sequential", { projectId });
+  return call("force_sequential", { projectId });
 }
 
 /** Lands a Review task's kept branch through the merge gate again, without its agent (e.g. after a fix by hand). */
 export function retryMerge(projectId: string, taskId: string): Promise<ActionRoute> {
-  return call<ActionRoute>("retry_merge", { projectId, taskId });
+  return call("retry_merge", { projectId, taskId });
 }
 
 /** Stops an in-progress task's agent, commits what it left and sends its branch to the merge gate now. */
 export function mergeNow(projectId: string, taskId: string): Promise<null> {
-  return call<null>("merge_now", { projectId, taskId });
+  return call("merge_now", { projectId, taskId });
 }
 
 /** The commands the project's tasks file asks to run (agent, test command) that no one approved yet. */
 export function pendingCommands(projectId: string): Promise<ProjectCommand[]> {
-  return call<ProjectCommand[]>("pending_commands", { projectId });
+  return call("pending_commands", { projectId });
 }
 
 /** Approves exactly these commands (as shown); rejects when the project's commands changed meanwhile. */
 export function approveCommands(projectId: string, commands: readonly ProjectCommand[]): Promise<null> {
-  return call<null>("approve_commands", { projectId, commands });
+  return call("approve_commands", { projectId, commands: [...commands] });
 }
 
 /**
@@ -313,16 +322,16 @@ export function approveCommands(projectId: string, commands: readonly ProjectCom
  * ended): the live one, else the last one that ended in this process; `null` before the first.
  */
 export function runView(projectId: string): Promise<RunSnapshot | null> {
-  return call<RunSnapshot | null>("run_view", { projectId });
+  return call("run_view", { projectId });
 }
 
 /** The stored execution plan, `null` when none was built yet. */
 export function getPlan(projectId: string): Promise<ExecutionPlan | null> {
-  return call<ExecutionPlan | null>("get_plan", { projectId });
+  return call("get_plan", { projectId });
 }
 
 export function buildPlan(projectId: string): Promise<ExecutionPlan> {
-  return call<ExecutionPlan>("build_plan", { projectId });
+  return call("build_plan", { projectId });
 }
 
 // Moves made on the board by hand. A move that would break the plan rejects with `move_refused` (or
@@ -333,27 +342,27 @@ export function buildPlan(projectId: string): Promise<ExecutionPlan> {
  * stale); during a run the move becomes a run command (`sent_to_run`) whose outcome the run's events report.
  */
 export function setTaskStatus(projectId: string, taskId: string, status: TaskStatus): Promise<StatusMove> {
-  return call<StatusMove>("set_task_status", { projectId, taskId, status });
+  return call("set_task_status", { projectId, taskId, status });
 }
 
 /** The other columns a card being dragged could be dropped on, each with the reason a drop there would be refused. */
 export function taskDropTargets(projectId: string, taskId: string): Promise<DropTarget[]> {
-  return call<DropTarget[]>("task_drop_targets", { projectId, taskId });
+  return call("task_drop_targets", { projectId, taskId });
 }
 
 /** Pins a task to a worktree of the plan (`wt-2`, or the next new one within the worker limit); the edited plan. */
 export function moveTaskToWorktree(projectId: string, taskId: string, worktree: string): Promise<ExecutionPlan> {
-  return call<ExecutionPlan>("move_task_to_worktree", { projectId, taskId, worktree });
+  return call("move_task_to_worktree", { projectId, taskId, worktree });
 }
 
 /** Opens the folder of a task's open worktree in the user's file manager. */
-export function openWorktree(projectId: string, taskId: string): Promise<void> {
-  return call<void>("open_worktree", { projectId, taskId });
+export function openWorktree(projectId: string, taskId: string): Promise<null> {
+  return call("open_worktree", { projectId, taskId });
 }
 
 /** Opens the latest log file of a task's agent. */
-export function openTaskLog(projectId: string, taskId: string): Promise<void> {
-  return call<void>("open_task_log", { projectId, taskId });
+export function openTaskLog(projectId: string, taskId: string): Promise<null> {
+  return call("open_task_log", { projectId, taskId });
 }
 
 /**
