@@ -4,7 +4,6 @@
 //! are stopped and their tasks go back to the backlog with their branches kept; a second one quits at once. The demo project, with no agent configured and no
 //! `claude` installed, runs the scripted agent, and says so.
 
-use std::collections::HashMap;
 use std::io::Write;
 use std::time::Duration;
 
@@ -101,9 +100,8 @@ pub(super) async fn follow(
         )
         .map_err(io)?;
     }
-    let total = tasks::list(db, &p.id).await?.len();
-    let mut progress = Progress { total, done: 0, slots: HashMap::new() };
-    let mut print = |ev: &RunEvent, out: &mut dyn Write| if json { Ok(()) } else { progress.print(&ev.event, out) };
+    let progress = Progress { runs, project_id: &p.id, total: tasks::list(db, &p.id).await?.len() };
+    let print = |ev: &RunEvent, out: &mut dyn Write| if json { Ok(()) } else { progress.print(&ev.event, out) };
     let mut result = started.result;
     let mut interrupted = false;
     let mut stop = stop_signals().map_err(|e| CoreError::io("cannot listen for Ctrl-C", e))?;
@@ -157,25 +155,41 @@ fn stop_signals() -> std::io::Result<tokio::sync::mpsc::UnboundedReceiver<()>> {
     Ok(rx)
 }
 
-struct Progress {
+/// A run's events printed as lines. What a line says of the run's state (each task's lane, how many tasks are
+/// done) is read from the run's snapshot ([`Runs::view`], folded by the core as the window's is), never folded here.
+/// The snapshot is updated before an event goes out, so it is as new as the line printed, or newer.
+struct Progress<'a> {
+    runs: &'a Runs,
+    project_id: &'a str,
+    /// The project's tasks, until the run says how many it counts.
     total: usize,
-    done: usize,
-    /// Task -> worker slot.
-    slots: HashMap<String, u32>,
 }
 
-impl Progress {
+impl Progress<'_> {
     fn bar(&self) -> String {
         const WIDTH: usize = 20;
-        let filled = (self.done * WIDTH).checked_div(self.total).unwrap_or(WIDTH);
-        format!("[{}{}] {}/{} done", "#".repeat(filled), "-".repeat(WIDTH - filled), self.done, self.total)
+        let view = self.runs.view(self.project_id);
+        let (done, total) = match &view {
+            Some(v) if v.task_count > 0 => (v.done_count as usize, v.task_count as usize),
+            _ => (0, self.total),
+        };
+        let filled = (done.min(total) * WIDTH).checked_div(total).unwrap_or(WIDTH);
+        format!("[{}{}] {done}/{total} done", "#".repeat(filled), "-".repeat(WIDTH - filled))
     }
 
+    /// The lane the task runs (or ran) in, as the run names it; blank when it has none yet.
     fn slot(&self, task: &str) -> String {
-        self.slots.get(task).map(|&s| crate::plan::worktree_name(s as usize)).unwrap_or_else(|| "    ".into())
+        let Some(view) = self.runs.view(self.project_id) else { return "    ".into() };
+        let slot = view.timings.iter().rev().find(|t| t.task_id == task).and_then(|t| t.slot);
+        match slot {
+            Some(s) => {
+                view.lane_names.get(s as usize).cloned().unwrap_or_else(|| crate::plan::worktree_name(s as usize))
+            }
+            None => "    ".into(),
+        }
     }
 
-    fn print(&mut self, ev: &Event, o: &mut dyn Write) -> std::io::Result<()> {
+    fn print(&self, ev: &Event, o: &mut dyn Write) -> std::io::Result<()> {
         match ev {
             Event::Recovered { tasks_reset, tasks_found_merged, processes_killed, .. }
                 if !tasks_reset.is_empty() || !tasks_found_merged.is_empty() || *processes_killed > 0 =>
@@ -190,8 +204,6 @@ impl Progress {
                 )?;
             }
             Event::RunStarted { mode, workers, task_count, done_count, .. } => {
-                self.done = *done_count as usize;
-                self.total = *task_count as usize;
                 let mode = mode.as_str();
                 writeln!(
                     o,
@@ -202,15 +214,11 @@ impl Progress {
             Event::RunPaused { .. } => writeln!(o, "paused: no new task starts")?,
             Event::RunResumed { .. } => writeln!(o, "resumed")?,
             Event::RunSequential { .. } => writeln!(o, "now sequential: one task at a time")?,
-            Event::TaskStatusChanged { task_id, status, reason, slot, .. } => {
-                if let Some(s) = slot {
-                    self.slots.insert(task_id.clone(), *s);
-                }
+            Event::TaskStatusChanged { task_id, status, reason, .. } => {
                 let slot = self.slot(task_id);
                 match status {
                     TaskStatus::InProgress => writeln!(o, "{slot} {task_id}: started")?,
                     TaskStatus::Done => {
-                        self.done += 1;
                         writeln!(o, "{slot} {task_id}: done")?;
                         writeln!(o, "{}", self.bar())?;
                     }
