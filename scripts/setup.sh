@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Installs what building, running and testing YokeFlow needs on Debian/Ubuntu, skipping what is present:
-# the WebKitGTK/GTK development packages, Xvfb, WebKitWebDriver, a D-Bus session bus for the notification check, the npm packages (npm ci),
+# the WebKitGTK/GTK development packages, bubblewrap (the agents' sandbox), Xvfb, WebKitWebDriver, a D-Bus session bus for the notification check, the npm packages (npm ci),
 # tauri-driver, and the pinned Claude Code CLI the agent-protocol tests drive offline (under ~/.cache/yokeflow/agents/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev build-essential
-  pkg-config libssl-dev xvfb xauth webkit2gtk-driver imagemagick git curl dbus-daemon dbus-bin)
+  pkg-config libssl-dev xvfb xauth webkit2gtk-driver imagemagick git curl dbus-daemon dbus-bin bubblewrap)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

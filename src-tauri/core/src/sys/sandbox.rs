@@ -1,0 +1,159 @@
+//! Confinement of a program YokeFlow starts from a repository (an agent, the gate's tests), with bubblewrap
+//! (`bwrap`: the sandbox Flatpak uses; a Debian package, no daemon, a start costs milliseconds).
+//!
+//! A [`Confinement`] says what the program may touch; [`bwrap_argv`] turns it into bubblewrap's command line (pure,
+//! tested with data) and [`Bubblewrap`] is the [`Launcher`] that starts programs that way. Inside: the whole
+//! filesystem read-only, the folders of [`Confinement::writable`] writable, those of [`Confinement::hidden`] behind
+//! an empty folder (the person's credentials, YokeFlow's data, the other worktrees), a private `/tmp`, its own PID
+//! namespace that dies with it (nothing it starts outlives it), the network shared unless cut.
+//!
+//! What this step does not do yet (issue 29): a run does not use it (no `sandbox` setting); a program inside
+//! cannot update a branch ref (git writes a ref beside the others, which stay read-only), so an agent's own
+//! `git commit` fails there and YokeFlow commits its work after it, as for any agent that does not commit.
+
+use std::path::{Path, PathBuf};
+
+use crate::sys::process::{Direct, Launcher};
+
+/// The program bubblewrap installs.
+pub const BWRAP: &str = "bwrap";
+
+/// What a confined program may touch.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Confinement {
+    /// Folders it may write (its worktree, the object store its commits go to, its CLI's state, tool caches).
+    /// Each is bound after the hidden ones, so a writable folder inside a hidden one is still there.
+    pub writable: Vec<PathBuf>,
+    /// Folders it may not even read, replaced by an empty one (only those that exist: bubblewrap cannot make a
+    /// mount point on the read-only root).
+    pub hidden: Vec<PathBuf>,
+    /// Cut the network (the agent's model API included); shared by default.
+    pub no_network: bool,
+}
+
+impl Confinement {
+    /// The credentials folders under `home` a program from a repository has no business reading.
+    pub fn credentials(home: &Path) -> Vec<PathBuf> {
+        [".ssh", ".aws", ".gnupg", ".azure", ".kube", ".docker", ".config/gcloud", ".config/gh", ".netrc"]
+            .iter()
+            .map(|p| home.join(p))
+            .collect()
+    }
+}
+
+/// Bubblewrap's command line that runs `argv` in `dir` confined by `c`. Hidden paths that do not exist, or are
+/// not folders, are left out (a missing one has nothing to hide; a file cannot be hidden behind a folder).
+pub fn bwrap_argv(c: &Confinement, argv: &[String], dir: &Path) -> Vec<String> {
+    let s = |p: &Path| p.to_string_lossy().into_owned();
+    let mut out: Vec<String> = [
+        BWRAP,
+        "--die-with-parent",
+        "--unshare-pid",
+        "--ro-bind",
+        "/",
+        "/",
+        "--dev",
+        "/dev",
+        "--proc",
+        "/proc",
+        "--tmpfs",
+        "/tmp",
+    ]
+    .iter()
+    .map(|a| a.to_string())
+    .collect();
+    for hidden in c.hidden.iter().filter(|p| p.is_dir()) {
+        out.extend(["--tmpfs".to_string(), s(hidden)]);
+    }
+    for writable in &c.writable {
+        out.extend(["--bind".to_string(), s(writable), s(writable)]);
+    }
+    if c.no_network {
+        out.push("--unshare-net".into());
+    }
+    out.extend(["--chdir".to_string(), s(dir), "--".to_string()]);
+    out.extend(argv.iter().cloned());
+    out
+}
+
+/// Starts programs inside bubblewrap, confined as its [`Confinement`] says; otherwise as [`Direct`] does (its own
+/// process group, no input, a clean git environment). Ending the group ends bubblewrap, and with it everything in
+/// the sandbox's PID namespace.
+pub struct Bubblewrap(pub Confinement);
+
+impl Launcher for Bubblewrap {
+    fn command(&self, argv: &[String], dir: &Path) -> tokio::process::Command {
+        Direct.command(&bwrap_argv(&self.0, argv, dir), dir)
+    }
+}
+
+/// Whether bubblewrap can confine a program on this machine (installed, and allowed to make namespaces): it runs
+/// `true` inside once.
+pub fn available() -> bool {
+    std::process::Command::new(BWRAP)
+        .args(["--die-with-parent", "--unshare-pid", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "true"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn the_command_line_hides_then_binds_then_runs_the_program_in_its_folder() {
+        let home = tempfile::tempdir().unwrap();
+        std::fs::create_dir(home.path().join(".ssh")).unwrap();
+        let ssh = home.path().join(".ssh");
+        let c = Confinement {
+            writable: vec![PathBuf::from("/work/wt-1")],
+            hidden: vec![ssh.clone(), home.path().join(".aws")],
+            no_network: false,
+        };
+        let argv = bwrap_argv(&c, &strings(&["claude", "-p", "do it; rm -rf /"]), Path::new("/work/wt-1"));
+        let ssh = ssh.to_string_lossy().into_owned();
+        let mut expected = strings(&[
+            "bwrap",
+            "--die-with-parent",
+            "--unshare-pid",
+            "--ro-bind",
+            "/",
+            "/",
+            "--dev",
+            "/dev",
+            "--proc",
+            "/proc",
+            "--tmpfs",
+            "/tmp",
+            "--tmpfs",
+        ]);
+        expected.push(ssh);
+        expected.extend(strings(&[
+            "--bind",
+            "/work/wt-1",
+            "/work/wt-1",
+            "--chdir",
+            "/work/wt-1",
+            "--",
+            "claude",
+            "-p",
+            "do it; rm -rf /",
+        ]));
+        assert_eq!(argv, expected, "the missing ~/.aws is left out; the prompt stays one argument");
+        let cut = bwrap_argv(&Confinement { no_network: true, ..c }, &strings(&["true"]), Path::new("/"));
+        assert!(cut.contains(&"--unshare-net".to_string()));
+    }
+
+    #[test]
+    fn the_credentials_are_the_usual_folders_under_home() {
+        let list = Confinement::credentials(Path::new("/home/me"));
+        assert!(list.contains(&PathBuf::from("/home/me/.ssh")) && list.contains(&PathBuf::from("/home/me/.aws")));
+    }
+}

@@ -1,0 +1,137 @@
+//! The bubblewrap sandbox with real processes: a hostile program (a plain shell script) started through the
+//! [`Bubblewrap`] launcher tries every escape an agent has tried for real and changes nothing outside its worktree,
+//! while its own work there stays. Needs `bwrap` (scripts/setup.sh installs it).
+
+mod support;
+
+use std::path::Path;
+
+use support::{init_repo, marked_processes};
+use yokeflow_core::sys::process::Launcher;
+use yokeflow_core::sys::sandbox::{self, Bubblewrap, Confinement};
+
+/// A folder for the test outside `/tmp`: the sandbox gives the program a `/tmp` of its own, as the work homes
+/// YokeFlow makes (beside the repository) are.
+fn scratch() -> tempfile::TempDir {
+    tempfile::Builder::new().prefix("sandbox-").tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap()
+}
+
+fn write(path: &Path, text: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| format!("<{e}>"))
+}
+
+/// Each line tries one escape and carries on whatever happens; the last one does the task's own work.
+const HOSTILE: &str = r#"
+home=$1 repo=$2 sibling=$3 data=$4 daemon=$5 marker=$6
+echo pwned >> "$home/.ssh/id_ed25519"
+cat "$home/.ssh/id_ed25519" > stolen-key.txt
+echo pwned > "$home/planted.txt"
+echo pwned >> "$repo/README.md"
+echo pwned >> "$sibling/work.txt"
+cat "$sibling/work.txt" > stolen-sibling.txt
+echo pwned >> "$data/yokeflow.db"
+git config core.hooksPath /tmp/evil
+echo 0000000000000000000000000000000000000000 > "$repo/.git/refs/heads/main"
+git -C "$repo" branch -f main HEAD~0
+echo pwned > "/tmp/$marker"
+nohup sh "$daemon" > /dev/null 2>&1 &
+echo "the task's own work" > done.txt
+exit 0
+"#;
+
+#[tokio::test]
+async fn a_hostile_program_in_the_sandbox_changes_nothing_outside_its_worktree() {
+    assert!(sandbox::available(), "bubblewrap must be installed and able to run here (scripts/setup.sh installs it)");
+    let dir = scratch();
+    let root = dir.path();
+    let repo = root.join("shop");
+    let git = init_repo(&repo, &[]);
+    let main_before = git.refname_to_id("refs/heads/main").unwrap();
+    // The task's worktree and a sibling's, side by side in the work home's folder (hidden but for its own).
+    let worktrees = root.join("worktrees");
+    let wt = worktrees.join("wt-1");
+    std::fs::create_dir_all(&worktrees).unwrap();
+    let out = std::process::Command::new("git")
+        .args(["-C", repo.to_str().unwrap(), "worktree", "add", "-q", "-b", "yokeflow/t1", wt.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let sibling = worktrees.join("wt-2");
+    write(&sibling.join("work.txt"), "another agent's work\n");
+    let home = root.join("home");
+    write(&home.join(".ssh/id_ed25519"), "SECRET KEY\n");
+    let data = root.join("data");
+    write(&data.join("yokeflow.db"), "the database\n");
+    let config_before = read(&repo.join(".git/config"));
+    let marker = format!("daemon-{}", uuid::Uuid::new_v4());
+    let daemon = root.join(format!("{marker}.sh"));
+    write(&daemon, "sleep 600\n");
+
+    let git_dir = repo.join(".git");
+    let mut hidden = Confinement::credentials(&home);
+    hidden.extend([data.clone(), worktrees.clone()]);
+    let confinement = Confinement {
+        writable: vec![wt.clone(), git_dir.join("objects"), git_dir.join("worktrees").join("wt-1")],
+        hidden,
+        no_network: false,
+    };
+    let argv: Vec<String> = ["sh", "-c", HOSTILE, "sh"]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([&home, &repo, &sibling, &data, &daemon].iter().map(|p| p.to_string_lossy().into_owned()))
+        .chain([marker.clone()])
+        .collect();
+    let out = Bubblewrap(confinement).command(&argv, &wt).output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+
+    // Its own work is there.
+    assert_eq!(read(&wt.join("done.txt")), "the task's own work\n");
+    // Nothing else changed, and nothing it should not see was read.
+    assert_eq!(read(&home.join(".ssh/id_ed25519")), "SECRET KEY\n");
+    // Hidden behind an empty folder of its own: what it wrote there is all it could read back.
+    assert!(!read(&wt.join("stolen-key.txt")).contains("SECRET"), "the key was read: {stderr}");
+    assert!(!home.join("planted.txt").exists());
+    assert_eq!(read(&repo.join("README.md")), "test repo\n", "the main checkout");
+    assert_eq!(read(&sibling.join("work.txt")), "another agent's work\n", "a sibling worktree");
+    assert!(!read(&wt.join("stolen-sibling.txt")).contains("another agent"), "a sibling worktree is hidden");
+    assert_eq!(read(&data.join("yokeflow.db")), "the database\n", "YokeFlow's data");
+    assert_eq!(read(&repo.join(".git/config")), config_before, ".git/config");
+    assert_eq!(git.refname_to_id("refs/heads/main").unwrap(), main_before, "another branch's ref");
+    assert!(!Path::new("/tmp").join(&marker).exists(), "its /tmp is its own");
+    // Nothing it started outlives it: its PID namespace ended with it.
+    assert_eq!(marked_processes(&marker), Vec::<i32>::new(), "a daemon outlived the sandbox");
+    // Each escape was refused by the sandbox, not skipped: the shell said so.
+    assert!(stderr.contains("Read-only file system"), "{stderr}");
+}
+
+#[tokio::test]
+async fn a_program_in_the_sandbox_still_reads_the_repository_and_writes_its_worktree_with_git() {
+    assert!(sandbox::available(), "bubblewrap must be installed and able to run here (scripts/setup.sh installs it)");
+    let dir = scratch();
+    let repo = dir.path().join("shop");
+    init_repo(&repo, &[("src/app.txt", "v1\n")]);
+    let wt = dir.path().join("wt-1");
+    let out = std::process::Command::new("git")
+        .args(["-C", repo.to_str().unwrap(), "worktree", "add", "-q", "-b", "yokeflow/t1", wt.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let git_dir = repo.join(".git");
+    let confinement = Confinement {
+        writable: vec![wt.clone(), git_dir.join("objects"), git_dir.join("worktrees").join("wt-1")],
+        ..Default::default()
+    };
+    let script = "echo v2 > src/app.txt && git add -A && git status --porcelain && git log --oneline -1";
+    let argv: Vec<String> = ["sh", "-c", script].iter().map(|s| s.to_string()).collect();
+    let out = Bubblewrap(confinement).command(&argv, &wt).output().await.unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("M  src/app.txt") && stdout.contains("init"), "{stdout}");
+    assert_eq!(read(&wt.join("src/app.txt")), "v2\n");
+}
