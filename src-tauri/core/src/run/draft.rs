@@ -512,7 +512,7 @@ pub struct Accepted {
 /// then imported and planned. Refused while a run of the project goes (`run_active`, or another process's), for an
 /// invalid draft, and when the current tasks file changed since its import (it would be lost).
 pub async fn accept(db: &Db, project_id: &str, draft_id: &str, run_active: bool) -> CoreResult<Accepted> {
-    if run_active || crate::store::claim::live_run(db, project_id).await?.is_some() {
+    if crate::store::claim::going(db, project_id, run_active).await? != crate::store::claim::RunGoing::No {
         return Err(CoreError::MoveRefused {
             reason: "a run of this project is going: accept the draft once it has finished or is cancelled".into(),
         });

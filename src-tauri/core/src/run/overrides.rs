@@ -185,17 +185,18 @@ pub async fn reopen_for_follow_up(db: &Db, project_id: &str, task_id: &str) -> C
     Ok(planner::rebuild_keeping_pins(db, project_id).await)
 }
 
-/// A run of another process (the CLI, another window) owns the project's statuses and cannot hear this one's orders.
+/// A run of another process (the CLI, another window) owns the project's statuses and cannot hear this one's orders
+/// (asked of the one guard, [`crate::store::claim::going`], by a caller whose own process runs nothing here).
 async fn refuse_during_other_run(db: &Db, project_id: &str) -> CoreResult<()> {
-    match crate::store::claim::live_run(db, project_id).await? {
-        Some(run) => Err(CoreError::MoveRefused {
+    match crate::store::claim::going(db, project_id, false).await? {
+        crate::store::claim::RunGoing::Elsewhere(run) => Err(CoreError::MoveRefused {
             reason: format!(
                 "a run of this project is going in another process (pid {}): move cards there, or here once it \
                  has finished",
                 run.pid
             ),
         }),
-        None => Ok(()),
+        _ => Ok(()),
     }
 }
 

@@ -26,6 +26,29 @@ pub async fn live_run(db: &crate::store::db::Db, project_id: &str) -> CoreResult
     Ok(Some(crate::model::LiveRun { run_id, pid }))
 }
 
+/// Whether a run of a project goes, and where: what every "may this change now" asks ([`going`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunGoing {
+    /// No run of the project goes.
+    No,
+    /// This process runs it: its commands reach the run.
+    Here,
+    /// Another process runs it (the CLI, another window): it cannot hear this process's orders.
+    Elsewhere(crate::model::LiveRun),
+}
+
+/// The one guard: `here` says whether this process's runs service holds a run of the project (it knows before the
+/// run has taken its claim); otherwise whoever holds the claim ([`live_run`]) runs it elsewhere.
+pub async fn going(db: &crate::store::db::Db, project_id: &str, here: bool) -> CoreResult<RunGoing> {
+    if here {
+        return Ok(RunGoing::Here);
+    }
+    Ok(match live_run(db, project_id).await? {
+        Some(run) => RunGoing::Elsewhere(run),
+        None => RunGoing::No,
+    })
+}
+
 /// Held while a run of the project goes; released when dropped (or when the process dies).
 #[derive(Debug)]
 pub struct RunClaim {

@@ -116,7 +116,7 @@ pub async fn check(db: &Db, project_id: &str, edit: &CardEdit) -> CoreResult<Vec
 /// changed; otherwise the tasks file (if any) is rewritten, the tasks are imported and the plan is rebuilt.
 /// Refused while a run of the project goes (`run_active`, or a run of another process): the run owns its tasks.
 pub async fn apply(db: &Db, project_id: &str, edit: &CardEdit, run_active: bool) -> CoreResult<CardResult> {
-    if run_active || crate::store::claim::live_run(db, project_id).await?.is_some() {
+    if crate::store::claim::going(db, project_id, run_active).await? != crate::store::claim::RunGoing::No {
         return Err(CoreError::MoveRefused {
             reason: "a run of this project is going: add, edit or remove tasks once it has finished or is cancelled"
                 .into(),
@@ -624,7 +624,7 @@ pub async fn sync_file(db: &Db, project_id: &str) -> CoreResult<Option<ImportSum
     if unimported(&file, &epics, &stored).is_none() {
         return Ok(None);
     }
-    if crate::store::claim::live_run(db, project_id).await?.is_some() {
+    if crate::store::claim::going(db, project_id, false).await? != crate::store::claim::RunGoing::No {
         return Err(CoreError::MoveRefused {
             reason: format!("{} changed while a run goes: it is imported once the run has ended", path.display()),
         });
