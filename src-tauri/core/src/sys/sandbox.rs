@@ -88,10 +88,11 @@ impl Launcher for Bubblewrap {
 }
 
 /// Whether bubblewrap can confine a program on this machine (installed, and allowed to make namespaces): it runs
-/// `true` inside once.
+/// `true` inside once, with the same command line every confined program gets.
 pub fn available() -> bool {
-    std::process::Command::new(BWRAP)
-        .args(["--die-with-parent", "--unshare-pid", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "true"])
+    let argv = bwrap_argv(&Confinement::default(), &["true".to_string()], Path::new("/"));
+    std::process::Command::new(&argv[0])
+        .args(&argv[1..])
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
