@@ -104,7 +104,12 @@ async fn a_hostile_program_in_the_sandbox_changes_nothing_outside_its_worktree()
     assert_eq!(read(&repo.join(".git/config")), config_before, ".git/config");
     assert_eq!(git.refname_to_id("refs/heads/main").unwrap(), main_before, "another branch's ref");
     assert!(!Path::new("/tmp").join(&marker).exists(), "its /tmp is its own");
-    // Nothing it started outlives it: its PID namespace ended with it.
+    // Nothing it started outlives it: its PID namespace ends with it. The kernel kills what is left there as the
+    // namespace's first process exits; wait for those deaths (a daemon of its own would sleep for 10 minutes).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !marked_processes(&marker).is_empty() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     assert_eq!(marked_processes(&marker), Vec::<i32>::new(), "a daemon outlived the sandbox");
     // Each escape was refused by the sandbox, not skipped: the shell said so.
     assert!(stderr.contains("Read-only file system"), "{stderr}");
