@@ -118,6 +118,9 @@ describe("settings commands", () => {
     reuse_worktrees: false,
     agent_timeout_secs: 600,
     max_cost_usd: null,
+    sandbox: true,
+    sandbox_network: true,
+    sandbox_caches: [],
   };
 
   it("send the project id in camelCase and the settings as they are", async () => {

@@ -30,6 +30,10 @@ suggested_rules: Array<string>,
  */
 remark: string | null, 
 /**
+ * It ran in the sandbox (confined to its worktree); false: not confined.
+ */
+sandboxed: boolean, 
+/**
  * The raw output, as printed.
  */
 log_path: string | null, 
@@ -170,8 +174,21 @@ agent_timeout_secs: number | null,
 /**
  * The budget of each run, in US dollars; `None`: no limit.
  */
-max_cost_usd: number | null, };
-export type SettingKey = "agent" | "test_command" | "setup" | "cleanup" | "worktree_include" | "worktree_link" | "max_worktrees" | "reuse_worktrees" | "agent_timeout_secs" | "max_cost_usd";
+max_cost_usd: number | null, 
+/**
+ * Agents, tests, setup and cleanup run confined by bubblewrap ([`crate::workspace::sandbox`]): on for a project
+ * a person adds where bubblewrap works.
+ */
+sandbox: boolean, 
+/**
+ * The network is shared inside the sandbox (an agent needs its model's API).
+ */
+sandbox_network: boolean, 
+/**
+ * Tool caches writable inside the sandbox (`~/` is the home folder).
+ */
+sandbox_caches: Array<string>, };
+export type SettingKey = "agent" | "test_command" | "setup" | "cleanup" | "worktree_include" | "worktree_link" | "max_worktrees" | "reuse_worktrees" | "agent_timeout_secs" | "max_cost_usd" | "sandbox" | "sandbox_network" | "sandbox_caches";
 export type SettingIssue = { key: SettingKey, message: string, };
 export type AgentPreset = { id: string, name: string, argv: Array<string>, 
 /**
@@ -669,7 +686,11 @@ export type Event = { "type": "recovered", run_id: string, project_id: string, t
 /**
  * The name of each worker slot's worktree lane (`lanes[slot]`), as the plan names them.
  */
-lanes: Array<string>, task_count: number, done_count: number, } | { "type": "run_paused", run_id: string, } | { "type": "run_resumed", run_id: string, } | { "type": "run_sequential", run_id: string, } | { "type": "run_finished", run_id: string, 
+lanes: Array<string>, task_count: number, done_count: number, 
+/**
+ * Its agents, tests, setup and cleanup run in the sandbox; false: they are not confined.
+ */
+sandboxed: boolean, } | { "type": "run_paused", run_id: string, } | { "type": "run_resumed", run_id: string, } | { "type": "run_sequential", run_id: string, } | { "type": "run_finished", run_id: string, 
 /**
  * `finished`, `cancelled` or `failed`.
  */
@@ -791,6 +812,10 @@ slots: Array<string | null>,
  */
 landing: Array<string>, task_count: number, done_count: number, 
 /**
+ * Its agents, tests, setup and cleanup run in the sandbox (known once it started); false: not confined.
+ */
+sandboxed: boolean, 
+/**
  * The name of each worker slot's worktree lane, as the plan names them (empty until the run started).
  */
 lane_names: Array<string>, 
@@ -827,4 +852,4 @@ export type ProjectCommand = { kind: CommandKind, argv: Array<string>, };
 /** The channels the app sends on and the window follows. */
 export const CHANNELS = { event: "yokeflow://event", run: "yokeflow://run", resync: "yokeflow://resync", tasksFile: "yokeflow://tasks-file", expertise: "yokeflow://expertise" } as const;
 /** Every setting's key, in the settings' order. */
-export const SETTING_KEYS: readonly SettingKey[] = ["agent", "test_command", "setup", "cleanup", "worktree_include", "worktree_link", "max_worktrees", "reuse_worktrees", "agent_timeout_secs", "max_cost_usd"];
+export const SETTING_KEYS: readonly SettingKey[] = ["agent", "test_command", "setup", "cleanup", "worktree_include", "worktree_link", "max_worktrees", "reuse_worktrees", "agent_timeout_secs", "max_cost_usd", "sandbox", "sandbox_network", "sandbox_caches"];

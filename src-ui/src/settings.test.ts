@@ -25,6 +25,9 @@ const STORED: ProjectSettings = {
   reuse_worktrees: false,
   agent_timeout_secs: null,
   max_cost_usd: null,
+  sandbox: true,
+  sandbox_network: true,
+  sandbox_caches: ["~/.npm", "~/.cargo/registry"],
 };
 
 const PRESETS: AgentPreset[] = [
@@ -64,6 +67,9 @@ describe("settingsDraft", () => {
       reuse_worktrees: false,
       agent_timeout_secs: 100,
       max_cost_usd: 2.5,
+      sandbox: false,
+      sandbox_network: false,
+      sandbox_caches: ["/opt/cache"],
     };
     const draft = settingsDraft(settingsFields(stored), stored);
     expect(draft).toEqual({ settings: stored, local: {} });

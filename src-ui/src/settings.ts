@@ -33,6 +33,12 @@ export type SettingsFields = {
   timeoutMinutes: string;
   /** US dollars; empty: no limit. */
   maxCost: string;
+  /** Agents, tests, setup and cleanup run confined by bubblewrap. */
+  sandbox: boolean;
+  /** The network is shared inside the sandbox. */
+  sandboxNetwork: boolean;
+  /** Tool caches writable inside the sandbox, one per line. */
+  sandboxCaches: string;
 };
 
 /** An argv as lines, one argument a line (shown in a textarea; never a shell string). */
@@ -146,6 +152,9 @@ export function settingsFields(settings: ProjectSettings): SettingsFields {
     reuseWorktrees: settings.reuse_worktrees,
     timeoutMinutes: settings.agent_timeout_secs === null ? "" : minutesText(settings.agent_timeout_secs),
     maxCost: settings.max_cost_usd === null ? "" : String(settings.max_cost_usd),
+    sandbox: settings.sandbox,
+    sandboxNetwork: settings.sandbox_network,
+    sandboxCaches: settings.sandbox_caches.join("\n"),
   };
 }
 
@@ -204,6 +213,9 @@ export function settingsDraft(fields: SettingsFields, stored: ProjectSettings): 
       reuse_worktrees: fields.reuseWorktrees,
       agent_timeout_secs: timeout,
       max_cost_usd: budget,
+      sandbox: fields.sandbox,
+      sandbox_network: fields.sandboxNetwork,
+      sandbox_caches: patternsOf(fields.sandboxCaches),
     },
     local,
   };
@@ -226,7 +238,10 @@ export function sameSettings(a: ProjectSettings, b: ProjectSettings): boolean {
     a.max_worktrees === b.max_worktrees &&
     a.reuse_worktrees === b.reuse_worktrees &&
     a.agent_timeout_secs === b.agent_timeout_secs &&
-    a.max_cost_usd === b.max_cost_usd
+    a.max_cost_usd === b.max_cost_usd &&
+    a.sandbox === b.sandbox &&
+    a.sandbox_network === b.sandbox_network &&
+    sameList(a.sandbox_caches, b.sandbox_caches)
   );
 }
 

@@ -40,6 +40,12 @@ pub enum CoreError {
          window's settings"
     )]
     AgentNotFound { program: String },
+    /// The project's sandbox is on and cannot confine a program here: nothing runs unconfined instead.
+    #[error(
+        "the sandbox cannot start: {why}. Install bubblewrap (`apt-get install bubblewrap`), or turn the sandbox off \
+         for this project (`yokeflow config set sandbox off`; agents and tests then run unconfined)"
+    )]
+    SandboxUnavailable { why: String },
     #[error(
         "the test command's program `{program}` was not found (nothing was started): install it, or set another \
          test command with `yokeflow run --test-cmd '[\"cargo\",\"test\"]'`"
@@ -122,6 +128,7 @@ impl CoreError {
             CoreError::UnresolvedConflicts { .. } => "unresolved_conflicts",
             CoreError::TargetContended { .. } => "target_contended",
             CoreError::AgentNotFound { .. } => "agent_not_found",
+            CoreError::SandboxUnavailable { .. } => "sandbox_unavailable",
             CoreError::TestCommandNotFound { .. } => "test_command_not_found",
             CoreError::RunIncomplete { .. } => "run_incomplete",
             CoreError::RunInProgress { .. } => "run_in_progress",

@@ -234,6 +234,39 @@ async fn a_refused_tool_sends_the_task_to_review_with_the_reason_until_a_person_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn in_the_sandbox_a_command_no_tool_rule_names_runs_and_the_task_lands_without_a_refusal() {
+    let Some(claude) = require_claude() else { return };
+    let steps = json!([
+        {"tool": "Write", "input": {"file_path": "gen.txt", "content": "generated\n"}},
+        {"tool": "Bash", "input": {"command": "python3 -c \"open('made.txt','w').write('made by python')\""}},
+        {"tool": "Bash", "input": {"command": "git add -A && git commit -m 'Generate it'"}},
+        {"say": "Generated."}
+    ]);
+    let f = fixture(vec![scripted_task("gen", &[], steps)]).await;
+    let mut settings = yokeflow_core::tasks::settings::get(&f.db, &f.project_id).await.unwrap();
+    settings.sandbox = true;
+    yokeflow_core::tasks::settings::save(&f.db, &f.project_id, &settings).await.unwrap();
+    let api = FakeApi::start("fake-anthropic", f.dir.path());
+    let (report, seen) = run(&f, claude_agent(&claude, &api, &f)).await;
+
+    assert!(report.all_done(), "{report:#?}");
+    assert!(seen.iter().any(|e| matches!(e, Event::RunStarted { sandboxed: true, .. })));
+    assert_eq!(f.target_file("made.txt").as_deref(), Some("made by python"));
+    assert_eq!(f.target_file("gen.txt").as_deref(), Some("generated\n"));
+    let log = sessions::task_log(&f.db, &f.project_id, "gen").await.unwrap();
+    let s = &log.sessions[0];
+    assert_eq!(s.outcome, SessionState::Succeeded);
+    assert!(s.sandboxed && s.denials.is_empty(), "{s:#?}");
+    // Its own commit came out of the sandbox and landed.
+    let git = git2::Repository::open(&f.repo).unwrap();
+    let mut walk = git.revwalk().unwrap();
+    walk.push_ref("refs/heads/main").unwrap();
+    let messages: Vec<String> =
+        walk.map(|id| git.find_commit(id.unwrap()).unwrap().summary().unwrap_or_default().to_string()).collect();
+    assert!(messages.iter().any(|m| m == "Generate it"), "{messages:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn feedback_resumes_the_same_conversation_and_lands_through_the_gate() {
     let Some(claude) = require_claude() else { return };
     // The first attempt writes a draft and is refused a tool: Review.

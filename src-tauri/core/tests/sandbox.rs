@@ -8,7 +8,12 @@ use std::path::Path;
 
 use support::{init_repo, marked_processes};
 use yokeflow_core::sys::process::Launcher;
-use yokeflow_core::sys::sandbox::{self, Bubblewrap, Confinement};
+use yokeflow_core::sys::sandbox::{self, Bind, Bubblewrap, Confinement};
+use yokeflow_core::workspace::{
+    self,
+    sandbox::{BroughtBack, PrivateGit, SandboxPolicy},
+    worktree::WorktreeInfo,
+};
 
 /// A folder for the test outside `/tmp`: the sandbox gives the program a `/tmp` of its own, as the work homes
 /// YokeFlow makes (beside the repository) are.
@@ -72,14 +77,9 @@ async fn a_hostile_program_in_the_sandbox_changes_nothing_outside_its_worktree()
     let daemon = root.join(format!("{marker}.sh"));
     write(&daemon, "sleep 600\n");
 
-    let git_dir = repo.join(".git");
     let mut hidden = Confinement::credentials(&home);
     hidden.extend([data.clone(), worktrees.clone()]);
-    let confinement = Confinement {
-        writable: vec![wt.clone(), git_dir.join("objects"), git_dir.join("worktrees").join("wt-1")],
-        hidden,
-        no_network: false,
-    };
+    let confinement = Confinement { hidden, binds: vec![Bind::write(&wt)], no_network: false };
     let argv: Vec<String> = ["sh", "-c", HOSTILE, "sh"]
         .iter()
         .map(|s| s.to_string())
@@ -116,7 +116,72 @@ async fn a_hostile_program_in_the_sandbox_changes_nothing_outside_its_worktree()
 }
 
 #[tokio::test]
-async fn a_program_in_the_sandbox_still_reads_the_repository_and_writes_its_worktree_with_git() {
+async fn an_agent_commits_in_its_own_git_folder_and_only_its_branch_comes_out() {
+    assert!(sandbox::available(), "bubblewrap must be installed and able to run here (scripts/setup.sh installs it)");
+    let dir = scratch();
+    let repo = dir.path().join("shop");
+    let git = init_repo(&repo, &[("src/app.txt", "v1\n")]);
+    let base = git.refname_to_id("refs/heads/main").unwrap();
+    let wt = dir.path().join("wt-1");
+    let out = std::process::Command::new("git")
+        .args(["-C", repo.to_str().unwrap(), "worktree", "add", "-q", "-b", "yokeflow/t1", wt.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let info = WorktreeInfo {
+        id: "0000".into(),
+        task_id: "t1".into(),
+        branch: "yokeflow/t1".into(),
+        path: wt.canonicalize().unwrap(),
+        base_commit: base.to_string(),
+    };
+    let private = PrivateGit::prepare(&repo, &info, "main").unwrap();
+    let confinement =
+        workspace::sandbox::confinement(&SandboxPolicy::default(), &repo, &info.path, vec![private.bind()]).unwrap();
+    // Its own commit works; what it does to other refs, the configuration and its `.git` file stays inside.
+    let script = r#"
+echo v2 > src/app.txt && git add -A && git -c user.name=A -c user.email=a@x commit -q -m "the agent's commit"
+git status --porcelain; git log --oneline -2
+git branch -f main HEAD && git update-ref refs/heads/evil HEAD
+git config core.hooksPath /tmp/evil
+echo uncommitted > notes.txt
+echo "gitdir: $(git rev-parse --git-common-dir)" > .git
+"#;
+    let argv: Vec<String> = ["sh", "-c", script].iter().map(|s| s.to_string()).collect();
+    let config_before = read(&repo.join(".git/config"));
+    let out = Bubblewrap(confinement).command(&argv, &info.path).output().await.unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("the agent's commit") && stdout.contains("init"),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Nothing of the real repository moved while it ran.
+    assert_eq!(git.refname_to_id("refs/heads/yokeflow/t1").unwrap(), base);
+    assert_eq!(git.refname_to_id("refs/heads/main").unwrap(), base);
+
+    let brought = private.bring_back().unwrap();
+    let BroughtBack::Moved { tip, commits } = brought else { panic!("{brought:?}") };
+    assert_eq!(commits, 1);
+    let git = git2::Repository::open(&repo).unwrap();
+    assert_eq!(git.refname_to_id("refs/heads/yokeflow/t1").unwrap(), tip, "the task's branch came out");
+    assert_eq!(git.find_commit(tip).unwrap().message(), Some("the agent's commit\n"));
+    assert_eq!(git.refname_to_id("refs/heads/main").unwrap(), base, "main did not");
+    assert!(git.find_reference("refs/heads/evil").is_err(), "nor a ref it made");
+    assert_eq!(read(&repo.join(".git/config")), config_before);
+    assert!(!private.dir.exists(), "its git folder is gone");
+    // The worktree is the task's again (its `.git` file written back), its index the branch's, its files its own.
+    let wt_repo = git2::Repository::open(&info.path).unwrap();
+    assert_eq!(wt_repo.head().unwrap().name(), Some("refs/heads/yokeflow/t1"));
+    let mut opts = git2::StatusOptions::new();
+    opts.include_untracked(true);
+    let changed: Vec<String> =
+        wt_repo.statuses(Some(&mut opts)).unwrap().iter().map(|e| e.path().unwrap().to_string()).collect();
+    assert_eq!(changed, vec!["notes.txt".to_string()], "only what it left uncommitted");
+}
+
+#[tokio::test]
+async fn a_program_without_a_git_folder_of_its_own_reads_the_repository_but_writes_no_git_state() {
     assert!(sandbox::available(), "bubblewrap must be installed and able to run here (scripts/setup.sh installs it)");
     let dir = scratch();
     let repo = dir.path().join("shop");
@@ -127,16 +192,15 @@ async fn a_program_in_the_sandbox_still_reads_the_repository_and_writes_its_work
         .output()
         .unwrap();
     assert!(out.status.success());
-    let git_dir = repo.join(".git");
-    let confinement = Confinement {
-        writable: vec![wt.clone(), git_dir.join("objects"), git_dir.join("worktrees").join("wt-1")],
-        ..Default::default()
-    };
-    let script = "echo v2 > src/app.txt && git add -A && git status --porcelain && git log --oneline -1";
+    let confinement = workspace::sandbox::confinement(&SandboxPolicy::default(), &repo, &wt, Vec::new()).unwrap();
+    // The gate's tests and a setup command: git answers them, but the repository's files are read-only.
+    let script = "echo v2 > src/app.txt && git status --porcelain && git log --oneline -1 && \
+                  if git add -A 2>/dev/null; then echo ADDED; fi";
     let argv: Vec<String> = ["sh", "-c", script].iter().map(|s| s.to_string()).collect();
     let out = Bubblewrap(confinement).command(&argv, &wt).output().await.unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("M  src/app.txt") && stdout.contains("init"), "{stdout}");
+    assert!(stdout.contains(" M src/app.txt") && stdout.contains("init"), "{stdout}");
+    assert!(!stdout.contains("ADDED"), "it wrote the index: {stdout}");
     assert_eq!(read(&wt.join("src/app.txt")), "v2\n");
 }

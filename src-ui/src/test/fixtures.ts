@@ -102,6 +102,7 @@ export function runStarted(overrides: Partial<RunStartedEvent> = {}): RunStarted
     lanes: ["wt-1", "wt-2", "wt-3", "wt-4"],
     task_count: 3,
     done_count: 0,
+    sandboxed: true,
     ...overrides,
   };
 }
@@ -147,6 +148,7 @@ export function runSnapshot(overrides: Partial<RunSnapshot> = {}): RunSnapshot {
     landing: [],
     task_count: 3,
     done_count: 0,
+    sandboxed: true,
     lane_names: Array.from({ length: workers }, (_, i) => `wt-${i + 1}`),
     lanes: lanes(workers),
     gate: EMPTY_GATE,

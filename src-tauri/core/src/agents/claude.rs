@@ -42,6 +42,23 @@ impl super::adapter::AgentCli for Claude {
         Some(("claude", "Claude Code", DEFAULT_ARGV.iter().map(|s| s.to_string()).collect()))
     }
 
+    /// Its conversations and settings (`~/.claude`, `~/.claude.json`, or `CLAUDE_CONFIG_DIR`).
+    fn state(&self, home: &std::path::Path, argv: &[String]) -> Vec<std::path::PathBuf> {
+        let mut out = vec![home.join(".claude"), home.join(".claude.json")];
+        out.extend(super::adapter::env_dir(argv, "CLAUDE_CONFIG_DIR"));
+        out
+    }
+
+    /// Every tool allowed (`--permission-mode bypassPermissions`): the sandbox is what confines it.
+    fn sandboxed_argv(&self, argv: Vec<String>) -> Vec<String> {
+        super::adapter::with_option(argv, "--permission-mode", "bypassPermissions")
+    }
+
+    /// Claude Code refuses to bypass its permissions as root unless told it runs in a sandbox.
+    fn sandboxed_env(&self) -> &'static [(&'static str, &'static str)] {
+        &[("IS_SANDBOX", "1")]
+    }
+
     /// `--resume <id>` before `--output-format`, so it never lands among the arguments of a trailing list option
     /// like `--allowedTools`.
     fn resume_argv(&self, argv: &[String], agent_session_id: &str) -> Option<Vec<String>> {

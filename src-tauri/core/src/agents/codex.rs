@@ -32,6 +32,28 @@ impl super::adapter::AgentCli for Codex {
         Some(("codex", "Codex CLI", argv.iter().map(|s| s.to_string()).collect()))
     }
 
+    /// Its conversations and settings (`~/.codex`, or `CODEX_HOME`).
+    fn state(&self, home: &std::path::Path, argv: &[String]) -> Vec<std::path::PathBuf> {
+        let mut out = vec![home.join(".codex")];
+        out.extend(super::adapter::env_dir(argv, "CODEX_HOME"));
+        out
+    }
+
+    /// Its own sandbox off (`--sandbox danger-full-access`): the sandbox around it is what confines it (and its own
+    /// would not nest inside).
+    fn sandboxed_argv(&self, mut argv: Vec<String>) -> Vec<String> {
+        const FULL: &str = "danger-full-access";
+        if let Some(i) = argv.iter().position(|a| a == "-s" || a == "--sandbox").filter(|i| i + 1 < argv.len()) {
+            argv[i + 1] = FULL.to_string();
+        } else if let Some(i) = argv.iter().position(|a| a.starts_with("--sandbox=")) {
+            argv[i] = format!("--sandbox={FULL}");
+        } else {
+            let at = argv.iter().position(|a| a == "exec").map_or(1.min(argv.len()), |i| i + 1);
+            argv.splice(at..at, ["--sandbox".to_string(), FULL.to_string()]);
+        }
+        argv
+    }
+
     /// `exec resume <id>`; its `resume` takes no `--sandbox`: that option becomes the equivalent
     /// `-c sandbox_mode=…`.
     fn resume_argv(&self, argv: &[String], agent_session_id: &str) -> Option<Vec<String>> {

@@ -81,6 +81,14 @@ pub fn find_program(program: &str) -> Option<PathBuf> {
     std::env::split_paths(&std::env::var_os("PATH")?).map(|dir| dir.join(program)).find(|p| executable(p))
 }
 
+/// [`find_program`] for a program started in `dir`: a relative path (`./run-agent`) is `dir`'s.
+pub fn find_program_in(program: &str, dir: &Path) -> Option<PathBuf> {
+    match program.contains('/') && !program.starts_with('/') {
+        true => find_program(&dir.join(program).to_string_lossy()),
+        false => find_program(program),
+    }
+}
+
 /// The program of `argv` when it cannot be found (`None` when it can); an error when `argv` names none. `what` is
 /// the command's name for that error.
 fn missing_program(argv: &[String], what: &str) -> CoreResult<Option<String>> {

@@ -161,4 +161,24 @@ mod tests {
             assert_eq!(adapter(&argv).kind(), AgentKind::detect(&argv));
         }
     }
+
+    #[test]
+    fn inside_the_sandbox_each_cli_runs_without_its_own_rules() {
+        let claude =
+            s(&["claude", "-p", "do it", "--output-format", "stream-json", "--permission-mode", "acceptEdits"]);
+        let inside = adapter(&claude).sandboxed_argv(claude.clone());
+        assert_eq!(inside[5..], s(&["--permission-mode", "bypassPermissions"]));
+        assert_eq!(adapter(&claude).sandboxed_env(), &[("IS_SANDBOX", "1")]);
+        let bare = s(&["claude", "-p", "x", "--output-format=stream-json"]);
+        assert_eq!(adapter(&bare).sandboxed_argv(bare.clone())[1..3], s(&["--permission-mode", "bypassPermissions"]));
+        let codex = s(&["codex", "exec", "--json", "--sandbox", "workspace-write", "{prompt}"]);
+        assert_eq!(adapter(&codex).sandboxed_argv(codex.clone())[4], "danger-full-access");
+        let short = s(&["codex", "exec", "--json", "{prompt}"]);
+        assert_eq!(
+            adapter(&short).sandboxed_argv(short.clone()),
+            s(&["codex", "exec", "--sandbox", "danger-full-access", "--json", "{prompt}"])
+        );
+        let plain = s(&["aider", "--message", "{prompt}"]);
+        assert_eq!(adapter(&plain).sandboxed_argv(plain.clone()), plain);
+    }
 }

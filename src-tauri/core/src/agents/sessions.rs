@@ -68,6 +68,8 @@ pub struct SessionLog {
     pub suggested_rules: Vec<String>,
     /// The person's follow-up this session answered, if it was one.
     pub remark: Option<String>,
+    /// It ran in the sandbox (confined to its worktree); false: not confined.
+    pub sandboxed: bool,
     /// The raw output, as printed.
     pub log_path: Option<String>,
     /// The newest entries of the transcript (all of them when there are few; see `entries_total`).
@@ -108,7 +110,7 @@ pub async fn task_log_with(db: &Db, project_id: &str, task_id: &str, max_entries
     }
     let rows = sqlx::query(
         "SELECT id, agent_session_id, outcome, agent_kind, started_at, ended_at, exit_code, cost_usd, input_tokens, \
-                output_tokens, turns, denials, remark, log_path, transcript_path \
+                output_tokens, turns, denials, remark, sandboxed, log_path, transcript_path \
          FROM sessions WHERE project_id = ? AND task_id = ? ORDER BY started_at, rowid",
     )
     .bind(project_id)
@@ -154,6 +156,7 @@ pub async fn task_log_with(db: &Db, project_id: &str, task_id: &str, max_entries
             denials,
             suggested_rules,
             remark: r.try_get("remark")?,
+            sandboxed: r.try_get("sandboxed")?,
             log_path: r.try_get("log_path")?,
             entries,
             entries_total,

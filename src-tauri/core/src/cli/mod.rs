@@ -267,13 +267,29 @@ async fn execute(cli: Cli, out: &mut dyn Write) -> CoreResult<()> {
     let db = Db::open(&db_path).await?;
     let result = match command {
         Command::Init { repo, spec: Some(spec), template } => {
-            init_cmd::execute(&db, &repo_dir(repo.or(cli.repo))?, spec, template, json, out).await
+            let dir = repo_dir(repo.or(cli.repo))?;
+            let new = crate::tasks::register::is_new(&db, &dir).await;
+            let done = init_cmd::execute(&db, &dir, spec, template, json, out).await;
+            if done.is_ok() && new {
+                let p = project::find_by_repo(&db, &dir).await?;
+                crate::tasks::settings::adopt_sandbox_defaults(&db, &p.id).await?;
+            }
+            done
         }
         Command::Init { repo, spec: None, .. } => {
             let dir = repo_dir(repo.or(cli.repo))?;
-            let p = project::init(&db, &dir).await?;
+            let p = crate::tasks::register::register(&db, &dir).await?;
+            let sandbox = crate::tasks::settings::get(&db, &p.id).await?.sandbox;
             emit(out, json, &p, |o| {
-                writeln!(o, "project `{}` registered for {} (target branch {})", p.name, p.repo_path, p.target_branch)
+                writeln!(o, "project `{}` registered for {} (target branch {})", p.name, p.repo_path, p.target_branch)?;
+                match sandbox {
+                    true => writeln!(o, "sandbox: on (agents and tests are confined to their worktree by bubblewrap)"),
+                    false => writeln!(
+                        o,
+                        "sandbox: off (agents and tests are NOT confined; install bubblewrap, then `yokeflow config \
+                         set sandbox on`)"
+                    ),
+                }
             })
         }
         Command::Import { file } => {
@@ -590,7 +606,14 @@ fn print_log(o: &mut dyn Write, log: &crate::agents::sessions::TaskLog) -> std::
         };
         let outcome =
             serde_json::to_value(s.outcome).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
-        writeln!(o, "── session {} of {} ({outcome}{cost}{tokens}) {}", i + 1, log.sessions.len(), s.session_id)?;
+        let confined = if s.sandboxed { ", sandboxed" } else { ", not confined" };
+        writeln!(
+            o,
+            "── session {} of {} ({outcome}{cost}{tokens}{confined}) {}",
+            i + 1,
+            log.sessions.len(),
+            s.session_id
+        )?;
         if let Some(remark) = &s.remark {
             writeln!(o, "   feedback: {}", printable(remark))?;
         }

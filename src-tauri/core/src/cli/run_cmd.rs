@@ -203,12 +203,21 @@ impl Progress<'_> {
                     processes_killed
                 )?;
             }
-            Event::RunStarted { mode, workers, task_count, done_count, .. } => {
+            Event::RunStarted { mode, workers, task_count, done_count, sandboxed, .. } => {
                 let mode = mode.as_str();
                 writeln!(
                     o,
                     "run started: {task_count} tasks, {done_count} already done, {mode} with {workers} worker(s)"
                 )?;
+                if *sandboxed {
+                    writeln!(o, "sandbox: on (agents and tests write only to their worktree, /tmp and the caches)")?;
+                } else {
+                    writeln!(
+                        o,
+                        "sandbox: off (agents and tests are NOT confined: they can change anything your user can; \
+                         `yokeflow config set sandbox on` with bubblewrap installed)"
+                    )?;
+                }
                 writeln!(o, "{}", self.bar())?;
             }
             Event::RunPaused { .. } => writeln!(o, "paused: no new task starts")?,

@@ -23,6 +23,9 @@ use crate::run::events::{emit, Event, EventSender};
 use crate::store::db::Db;
 use crate::sys::concurrency::{blocking, Cancel};
 use crate::sys::process::{kill_group, terminate_group};
+use crate::sys::process::{Direct, Launcher};
+use crate::sys::sandbox::{Bind, Bubblewrap, Confinement};
+use crate::workspace::sandbox::{BroughtBack, PrivateGit, SandboxPolicy};
 use crate::workspace::worktree::{WorktreeInfo, Worktrees};
 
 pub use crate::model::SessionOutcome;
@@ -173,6 +176,8 @@ pub struct SessionSpec {
     pub slot: Option<u32>,
     /// The first port of the project's block ([`crate::workspace::ports::project_base`]).
     pub port_base: u16,
+    /// Run inside the sandbox, confined as this says ([`crate::workspace::sandbox`]); `None`: not confined.
+    pub sandbox: Option<SandboxPolicy>,
 }
 
 /// A finished session.
@@ -216,6 +221,8 @@ pub async fn run_session(
         },
     )?;
     let kind = AgentKind::detect(&spec.agent_command);
+    let cli = crate::agents::adapter(&spec.agent_command);
+    let argv = if spec.sandbox.is_some() { cli.sandboxed_argv(argv) } else { argv };
     let argv = match &spec.resume {
         Some(id) => crate::agents::resume_argv(kind, &argv, id)
             .ok_or_else(|| CoreError::InvalidInput(format!("the agent `{}` cannot resume a conversation", argv[0])))?,
@@ -224,7 +231,7 @@ pub async fn run_session(
     let started_at = now_ms();
     sqlx::query(
         "INSERT INTO sessions (id, project_id, task_id, run_id, batch_id, worktree_id, started_at, outcome, log_path, \
-         agent_kind, transcript_path, remark, cwd) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         agent_kind, transcript_path, remark, cwd, sandboxed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&session_id)
     .bind(&spec.project_id)
@@ -239,11 +246,31 @@ pub async fn run_session(
     .bind(transcript_path.display().to_string())
     .bind(&spec.remark)
     .bind(spec.worktree.path.display().to_string())
+    .bind(spec.sandbox.is_some())
     .execute(db.pool())
     .await?;
 
     let files = SessionFiles { log: &log_path, prompt: &prompt_file, transcript: &transcript_path };
-    let (exit, facts) = match spawn_and_wait(db, spec, &argv, &session_id, files, kind, events, cancel).await {
+    let confined = match &spec.sandbox {
+        Some(policy) => match confine(spec, policy, cli, &argv, &prompt_file).await {
+            Ok(c) => Some(c),
+            Err(e) => {
+                finish_row(db, &session_id, "failed", None, &SessionFacts::default()).await?;
+                return Err(e);
+            }
+        },
+        None => None,
+    };
+    let (private, confinement) = match confined {
+        Some((private, c)) => (private, Some(c)),
+        None => (None, None),
+    };
+    let spawned = spawn_and_wait(db, spec, &argv, &session_id, files, kind, confinement, events, cancel).await;
+    // The agent's commits come out of its sandbox whatever its end (as they would stay on its branch without one).
+    if let Some(private) = private {
+        bring_back(private, &log_path, &spec.task.id).await;
+    }
+    let (exit, facts) = match spawned {
         Ok(done) => done,
         Err(e) => {
             finish_row(db, &session_id, "failed", None, &SessionFacts::default()).await?;
@@ -337,6 +364,59 @@ struct SessionFiles<'a> {
     transcript: &'a Path,
 }
 
+/// The sandbox of a session (`spec.sandbox` is its policy): the worktree, the prompt file, the files its command
+/// line names (readable, also in `/tmp`), the CLI's state and, for a task's own session (one that commits), its own
+/// git folder ([`PrivateGit`]).
+async fn confine(
+    spec: &SessionSpec,
+    policy: &SandboxPolicy,
+    cli: &'static dyn crate::agents::AgentCli,
+    argv: &[String],
+    prompt_file: &Path,
+) -> CoreResult<(Option<PrivateGit>, Confinement)> {
+    let (spec, policy, prompt_file) = (spec.clone(), policy.clone(), prompt_file.to_path_buf());
+    // What the person's command names by its full path (the program, a script, a config) is there to be read.
+    let named: Vec<PathBuf> = argv
+        .iter()
+        .filter(|a| a.starts_with('/') && a.len() < 4096 && !a.contains('\n'))
+        .map(PathBuf::from)
+        .filter(|p| p.exists())
+        .collect();
+    let state = dirs::home_dir().map(|home| cli.state(&home, argv)).unwrap_or_default();
+    blocking(move || {
+        let private = match spec.collect_changes {
+            true => Some(PrivateGit::prepare(&spec.repo_path, &spec.worktree, &spec.target_branch)?),
+            false => None,
+        };
+        let mut extra = vec![Bind::read(prompt_file)];
+        extra.extend(named.into_iter().map(|p| Bind::read(p).optional()));
+        extra.extend(state.into_iter().map(|p| Bind::write(p).optional()));
+        extra.extend(private.as_ref().map(PrivateGit::bind));
+        let c = crate::workspace::sandbox::confinement(&policy, &spec.repo_path, &spec.worktree.path, extra)?;
+        Ok((private, c))
+    })
+    .await
+}
+
+/// [`PrivateGit::bring_back`], what it did written at the end of the session's log.
+async fn bring_back(private: PrivateGit, log_path: &Path, task_id: &str) {
+    let done = blocking(move || private.bring_back()).await;
+    let line = match &done {
+        Ok(BroughtBack::Nothing) => return,
+        Ok(BroughtBack::Moved { tip, commits }) => {
+            format!("# the agent's {commits} commit(s) taken out of the sandbox onto its branch ({tip})")
+        }
+        Ok(BroughtBack::Ignored { why }) => format!("# {why}"),
+        Err(e) => format!("# the agent's commits could not be taken out of the sandbox ({e}); its files are kept"),
+    };
+    if !matches!(done, Ok(BroughtBack::Moved { .. })) {
+        tracing::warn!(task = task_id, "{line}");
+    }
+    if let Ok(mut log) = std::fs::OpenOptions::new().append(true).open(log_path) {
+        let _ = writeln!(log, "{line}");
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn spawn_and_wait(
     db: &Db,
@@ -345,6 +425,7 @@ async fn spawn_and_wait(
     session_id: &str,
     files: SessionFiles<'_>,
     kind: AgentKind,
+    confinement: Option<Confinement>,
     events: &EventSender,
     cancel: Cancel,
 ) -> CoreResult<(AgentExit, SessionFacts)> {
@@ -352,15 +433,26 @@ async fn spawn_and_wait(
     let mut log = std::fs::File::create(log_path)
         .map_err(|e| CoreError::io(format!("cannot create {}", log_path.display()), e))?;
     let transcript = TranscriptFile::create(files.transcript)?;
+    let sandbox = match &confinement {
+        Some(_) => "on (bubblewrap: writes only to its worktree, its git folder, its CLI's state, caches and /tmp)",
+        None => "off: the agent is not confined",
+    };
     let header = format!(
-        "# yokeflow session {session_id} for task {}\n# argv: {}\n# cwd: {}\n",
+        "# yokeflow session {session_id} for task {}\n# argv: {}\n# cwd: {}\n# sandbox: {sandbox}\n",
         spec.task.id,
         serde_json::to_string(&argv).unwrap_or_default(),
         spec.worktree.path.display()
     );
     log.write_all(header.as_bytes()).map_err(|e| CoreError::io("cannot write the agent log", e))?;
 
-    let mut cmd = crate::sys::process::launcher().command(argv, &spec.worktree.path);
+    let sandboxed = confinement.is_some();
+    let mut cmd = match confinement {
+        Some(c) => Bubblewrap(c).command(argv, &spec.worktree.path),
+        None => Direct.command(argv, &spec.worktree.path),
+    };
+    if sandboxed {
+        cmd.envs(crate::agents::adapter(&spec.agent_command).sandboxed_env().iter().copied());
+    }
     cmd.stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .env(SESSION_ENV, session_id)
@@ -372,8 +464,17 @@ async fn spawn_and_wait(
     if let Some(slot) = spec.slot {
         cmd.env("YOKEFLOW_SLOT", slot.to_string()).envs(crate::workspace::ports::env(spec.port_base, slot));
     }
+    if sandboxed && crate::agents::command::find_program_in(&argv[0], &spec.worktree.path).is_none() {
+        let _ = writeln!(log, "# the program `{}` was not found", argv[0]);
+        return Err(CoreError::AgentNotFound { program: argv[0].clone() });
+    }
     let mut child = match cmd.spawn() {
         Ok(c) => c,
+        Err(e) if sandboxed && e.kind() == std::io::ErrorKind::NotFound => {
+            let why = format!("`{}` (bubblewrap) is not installed", crate::sys::sandbox::BWRAP);
+            let _ = writeln!(log, "# {why}");
+            return Err(CoreError::SandboxUnavailable { why });
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let _ = writeln!(log, "# the program `{}` was not found", argv[0]);
             drop(transcript);

@@ -172,6 +172,7 @@ pub async fn draft(db: &Db, project_id: &str, req: DraftRequest, events: EventSe
             remark: None,
             slot: None,
             port_base: crate::workspace::ports::BASE_PORT,
+            sandbox: None,
         };
         let first = agent::run_session(db, &spec, &events, Cancel::new()).await?;
         let mut cost = first.facts.cost_usd;

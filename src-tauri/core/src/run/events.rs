@@ -68,6 +68,8 @@ pub enum Event {
         lanes: Vec<String>,
         task_count: u32,
         done_count: u32,
+        /// Its agents, tests, setup and cleanup run in the sandbox; false: they are not confined.
+        sandboxed: bool,
     },
     RunPaused {
         run_id: String,

@@ -102,6 +102,8 @@ pub struct ResolvedRun {
     pub max_cost_usd: Option<f64>,
     pub only_tasks: Option<Vec<String>>,
     pub land: Vec<String>,
+    /// How agents, tests, setup and cleanup are confined; `None`: not confined (the project's `sandbox` is off).
+    pub sandbox: Option<crate::workspace::sandbox::SandboxPolicy>,
     pub tuning: RunTuning,
 }
 
@@ -145,6 +147,7 @@ pub async fn resolve(db: &Db, project_id: &str, request: &RunRequest, tuning: Ru
             )));
         }
     }
+    let sandbox = crate::tasks::settings::sandbox_policy(&settings)?;
     Ok(ResolvedRun {
         project: p,
         agent_command,
@@ -156,6 +159,7 @@ pub async fn resolve(db: &Db, project_id: &str, request: &RunRequest, tuning: Ru
         max_cost_usd,
         only_tasks: request.only_tasks.clone(),
         land: request.land.clone(),
+        sandbox,
         tuning,
     })
 }

@@ -14,8 +14,9 @@ use std::time::Duration;
 
 /// How YokeFlow starts a program that runs code from a repository: an agent, the gate's tests, a setup or cleanup
 /// command. The one place where a sandbox (bubblewrap), a container or a runner on another machine goes: each
-/// caller asks [`launcher`] for the command and adds its own environment and output; what started it is ended with
-/// [`kill_group`] / [`terminate_group`] and, outside its group, by its marker ([`kill_marked`]).
+/// caller picks one ([`Direct`], or confined: [`crate::sys::sandbox::Bubblewrap`]) and adds its own environment and
+/// output; what started it is ended with [`kill_group`] / [`terminate_group`] and, outside its group, by its marker
+/// ([`kill_marked`]).
 pub trait Launcher: Send + Sync {
     /// A command that runs `argv` (not empty) in `dir`: its own process group, no input, a clean git environment.
     fn command(&self, argv: &[String], dir: &Path) -> tokio::process::Command;
@@ -31,11 +32,6 @@ impl Launcher for Direct {
         crate::sys::git::clean_env(cmd.as_std_mut());
         cmd
     }
-}
-
-/// How programs from repositories are started (today always [`Direct`]).
-pub fn launcher() -> &'static dyn Launcher {
-    &Direct
 }
 
 /// Sends `sig` to the process group `pgid`; false when there is none (or `pgid` is not a group YokeFlow made).

@@ -3,13 +3,10 @@
 //!
 //! A [`Confinement`] says what the program may touch; [`bwrap_argv`] turns it into bubblewrap's command line (pure,
 //! tested with data) and [`Bubblewrap`] is the [`Launcher`] that starts programs that way. Inside: the whole
-//! filesystem read-only, the folders of [`Confinement::writable`] writable, those of [`Confinement::hidden`] behind
-//! an empty folder (the person's credentials, YokeFlow's data, the other worktrees), a private `/tmp`, its own PID
-//! namespace that dies with it (nothing it starts outlives it), the network shared unless cut.
-//!
-//! What this step does not do yet (issue 29): a run does not use it (no `sandbox` setting); a program inside
-//! cannot update a branch ref (git writes a ref beside the others, which stay read-only), so an agent's own
-//! `git commit` fails there and YokeFlow commits its work after it, as for any agent that does not commit.
+//! filesystem read-only, the folders of [`Confinement::hidden`] behind an empty folder (the person's credentials,
+//! YokeFlow's data, the other worktrees), then the [`Confinement::binds`] (its worktree writable, …), a private
+//! `/tmp`, its own PID namespace that dies with it (nothing it starts outlives it), the network shared unless cut.
+//! What a run confines, and how an agent's commits get out, is [`crate::workspace::sandbox`]'s.
 
 use std::path::{Path, PathBuf};
 
@@ -21,14 +18,44 @@ pub const BWRAP: &str = "bwrap";
 /// What a confined program may touch.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Confinement {
-    /// Folders it may write (its worktree, the object store its commits go to, its CLI's state, tool caches).
-    /// Each is bound after the hidden ones, so a writable folder inside a hidden one is still there.
-    pub writable: Vec<PathBuf>,
     /// Folders it may not even read, replaced by an empty one (only those that exist: bubblewrap cannot make a
     /// mount point on the read-only root).
     pub hidden: Vec<PathBuf>,
+    /// What is mounted after the hidden folders are, in this order: a folder inside a hidden one is there again.
+    pub binds: Vec<Bind>,
     /// Cut the network (the agent's model API included); shared by default.
     pub no_network: bool,
+}
+
+/// A file or folder of the machine mounted in the sandbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bind {
+    /// What is mounted (a path of the machine).
+    pub src: PathBuf,
+    /// Where the program sees it (usually `src` itself).
+    pub dest: PathBuf,
+    pub writable: bool,
+    /// Left out when `src` does not exist (a cache or a CLI's state folder); otherwise a missing `src` is an error
+    /// of bubblewrap's, and the program does not start.
+    pub optional: bool,
+}
+
+impl Bind {
+    /// `path` writable at its own place; it must exist.
+    pub fn write(path: impl Into<PathBuf>) -> Bind {
+        let path = path.into();
+        Bind { dest: path.clone(), src: path, writable: true, optional: false }
+    }
+
+    /// `path` readable at its own place (again, when it lies in a hidden folder); it must exist.
+    pub fn read(path: impl Into<PathBuf>) -> Bind {
+        Bind { writable: false, ..Bind::write(path) }
+    }
+
+    /// This bind, left out when its source does not exist.
+    pub fn optional(self) -> Bind {
+        Bind { optional: true, ..self }
+    }
 }
 
 impl Confinement {
@@ -65,8 +92,14 @@ pub fn bwrap_argv(c: &Confinement, argv: &[String], dir: &Path) -> Vec<String> {
     for hidden in c.hidden.iter().filter(|p| p.is_dir()) {
         out.extend(["--tmpfs".to_string(), s(hidden)]);
     }
-    for writable in &c.writable {
-        out.extend(["--bind".to_string(), s(writable), s(writable)]);
+    for b in &c.binds {
+        let flag = match (b.writable, b.optional) {
+            (true, false) => "--bind",
+            (true, true) => "--bind-try",
+            (false, false) => "--ro-bind",
+            (false, true) => "--ro-bind-try",
+        };
+        out.extend([flag.to_string(), s(&b.src), s(&b.dest)]);
     }
     if c.no_network {
         out.push("--unshare-net".into());
@@ -109,13 +142,13 @@ mod tests {
     }
 
     #[test]
-    fn the_command_line_hides_then_binds_then_runs_the_program_in_its_folder() {
+    fn the_command_line_hides_then_binds_in_order_then_runs_the_program_in_its_folder() {
         let home = tempfile::tempdir().unwrap();
         std::fs::create_dir(home.path().join(".ssh")).unwrap();
         let ssh = home.path().join(".ssh");
         let c = Confinement {
-            writable: vec![PathBuf::from("/work/wt-1")],
             hidden: vec![ssh.clone(), home.path().join(".aws")],
+            binds: vec![Bind::write("/work/wt-1"), Bind::read("/home/me/.claude").optional()],
             no_network: false,
         };
         let argv = bwrap_argv(&c, &strings(&["claude", "-p", "do it; rm -rf /"]), Path::new("/work/wt-1"));
@@ -140,6 +173,9 @@ mod tests {
             "--bind",
             "/work/wt-1",
             "/work/wt-1",
+            "--ro-bind-try",
+            "/home/me/.claude",
+            "/home/me/.claude",
             "--chdir",
             "/work/wt-1",
             "--",

@@ -31,6 +31,7 @@ pub async fn ensure_demo(db: &Db, data_dir: &Path) -> CoreResult<Project> {
         create_repo(&dir)?;
     }
     let project = project::init_with(db, &dir, true).await?;
+    crate::tasks::settings::adopt_sandbox_defaults(db, &project.id).await?;
     let file = taskfile::parse(TASKS_YAML, false)
         .map_err(|issues| CoreError::InvalidTaskFile { file: "demo/yokeflow.yaml".into(), issues })?;
     import::import(db, &project.id, &file, Some(&dir.join("yokeflow.yaml").display().to_string())).await?;

@@ -39,6 +39,23 @@ pub fn expand_home(path: &Path) -> PathBuf {
     }
 }
 
+/// Whether no project is registered for the repository containing `path` yet (a person adding it now makes a new
+/// one, which gets [`crate::tasks::settings::adopt_sandbox_defaults`]).
+pub async fn is_new(db: &Db, path: &Path) -> bool {
+    matches!(project::find_by_repo(db, path).await, Err(CoreError::ProjectNotRegistered { .. }))
+}
+
+/// Registers the repository containing `path` as a person adds one (`yokeflow init`, the window): a new project
+/// gets the sandbox's defaults (on where bubblewrap works).
+pub async fn register(db: &Db, path: &Path) -> CoreResult<Project> {
+    let new = is_new(db, path).await;
+    let p = project::init(db, path).await?;
+    if new {
+        crate::tasks::settings::adopt_sandbox_defaults(db, &p.id).await?;
+    }
+    project::get(db, &p.id).await
+}
+
 /// Registers the git repository containing `path` (`~/…` accepted) and imports its tasks file (module docs).
 pub async fn add_repository(db: &Db, path: &Path) -> CoreResult<AddedProject> {
     let path = &expand_home(path);
@@ -51,7 +68,7 @@ pub async fn add_repository(db: &Db, path: &Path) -> CoreResult<AddedProject> {
     let workdir = git::discover_workdir(path)?;
     let file = tasks_file_of(&workdir);
     let parsed = file.as_deref().map(taskfile::load).transpose()?;
-    let project = project::init(db, &workdir).await?;
+    let project = register(db, &workdir).await?;
     let imported = match (&file, &parsed) {
         (Some(path), Some(tasks)) => {
             let source = path.display().to_string();

@@ -39,6 +39,13 @@ pub struct ProjectSettings {
     pub agent_timeout_secs: Option<u64>,
     /// The budget of each run, in US dollars; `None`: no limit.
     pub max_cost_usd: Option<f64>,
+    /// Agents, tests, setup and cleanup run confined by bubblewrap ([`crate::workspace::sandbox`]): on for a project
+    /// a person adds where bubblewrap works.
+    pub sandbox: bool,
+    /// The network is shared inside the sandbox (an agent needs its model's API).
+    pub sandbox_network: bool,
+    /// Tool caches writable inside the sandbox (`~/` is the home folder).
+    pub sandbox_caches: Vec<String>,
 }
 
 /// One problem with a setting.
@@ -79,11 +86,14 @@ pub async fn get(db: &Db, project_id: &str) -> CoreResult<ProjectSettings> {
 
 /// The settings of a project already read (the two columns the project type does not carry are read here).
 pub async fn of(db: &Db, p: crate::model::Project) -> CoreResult<ProjectSettings> {
-    let (timeout, budget): (Option<i64>, Option<f64>) =
-        sqlx::query_as("SELECT agent_timeout_secs, max_cost_usd FROM projects WHERE id = ?")
-            .bind(&p.id)
-            .fetch_one(db.pool())
-            .await?;
+    let (timeout, budget, sandbox, network, caches): (Option<i64>, Option<f64>, bool, bool, Option<String>) =
+        sqlx::query_as(
+            "SELECT agent_timeout_secs, max_cost_usd, sandbox, sandbox_network, sandbox_caches FROM projects \
+             WHERE id = ?",
+        )
+        .bind(&p.id)
+        .fetch_one(db.pool())
+        .await?;
     Ok(ProjectSettings {
         agent: p.agent_command,
         test_command: p.test_command,
@@ -95,7 +105,39 @@ pub async fn of(db: &Db, p: crate::model::Project) -> CoreResult<ProjectSettings
         reuse_worktrees: p.reuse_worktrees,
         agent_timeout_secs: timeout.map(|t| t.max(0) as u64),
         max_cost_usd: budget,
+        sandbox,
+        sandbox_network: network,
+        sandbox_caches: caches.and_then(|c| serde_json::from_str(&c).ok()).unwrap_or_default(),
     })
+}
+
+/// The sandbox of a project a person adds (the window, `yokeflow init`, the demo): on where bubblewrap works, with
+/// npm's, pip's and cargo's caches writable ([`crate::workspace::sandbox::DEFAULT_CACHES`]).
+pub async fn adopt_sandbox_defaults(db: &Db, project_id: &str) -> CoreResult<()> {
+    let on = crate::sys::concurrency::blocking(|| Ok(crate::sys::sandbox::available())).await?;
+    let caches = serde_json::to_string(&crate::workspace::sandbox::DEFAULT_CACHES).unwrap_or_default();
+    sqlx::query("UPDATE projects SET sandbox = ?, sandbox_caches = ? WHERE id = ?")
+        .bind(on)
+        .bind(caches)
+        .bind(project_id)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// The sandbox a run of a project with settings `s` uses: `None` when off; refused when on and bubblewrap cannot
+/// confine a program here (nothing runs unconfined in its place).
+pub fn sandbox_policy(s: &ProjectSettings) -> CoreResult<Option<crate::workspace::sandbox::SandboxPolicy>> {
+    if !s.sandbox {
+        return Ok(None);
+    }
+    if !crate::sys::sandbox::available() {
+        return Err(CoreError::SandboxUnavailable {
+            why: "bubblewrap (`bwrap`) is not installed, or cannot make namespaces on this machine".into(),
+        });
+    }
+    let caches = s.sandbox_caches.iter().map(|c| crate::workspace::sandbox::expand_home(c)).collect();
+    Ok(Some(crate::workspace::sandbox::SandboxPolicy { no_network: !s.sandbox_network, caches }))
 }
 
 /// What is wrong with `s` (empty: it can be saved).
@@ -156,6 +198,26 @@ pub fn check(s: &ProjectSettings) -> Vec<SettingIssue> {
     if s.max_cost_usd.is_some_and(|b| !(b.is_finite() && b > 0.0)) {
         issue(SettingKey::MaxCostUsd, "must be a positive amount of US dollars".into());
     }
+    if s.sandbox && !crate::sys::sandbox::available() {
+        issue(
+            SettingKey::Sandbox,
+            "needs bubblewrap, which is not installed or cannot run here (apt-get install bubblewrap)".into(),
+        );
+    }
+    for c in &s.sandbox_caches {
+        let path = crate::workspace::sandbox::expand_home(c);
+        if !path.is_absolute() || path.components().any(|p| matches!(p, std::path::Component::ParentDir)) {
+            issue(
+                SettingKey::SandboxCaches,
+                format!("`{c}` must be a folder under ~/ or an absolute path, without `..`"),
+            );
+        } else if path.parent().is_none() || Some(path.as_path()) == dirs::home_dir().as_deref() {
+            issue(
+                SettingKey::SandboxCaches,
+                format!("`{c}` would open your whole home folder (or the machine) to writes"),
+            );
+        }
+    }
     out
 }
 
@@ -209,7 +271,7 @@ pub async fn save(db: &Db, project_id: &str, s: &ProjectSettings) -> CoreResult<
     sqlx::query(
         "UPDATE projects SET agent_command = ?, test_command = ?, setup_command = ?, cleanup_command = ?, \
            worktree_include = ?, worktree_link = ?, max_worktrees = ?, reuse_worktrees = ?, agent_timeout_secs = ?, \
-           max_cost_usd = ?, updated_at = ? WHERE id = ?",
+           max_cost_usd = ?, sandbox = ?, sandbox_network = ?, sandbox_caches = ?, updated_at = ? WHERE id = ?",
     )
     .bind(json(&s.agent))
     .bind(json(&s.test_command))
@@ -221,6 +283,9 @@ pub async fn save(db: &Db, project_id: &str, s: &ProjectSettings) -> CoreResult<
     .bind(s.reuse_worktrees)
     .bind(s.agent_timeout_secs.map(|t| t as i64))
     .bind(s.max_cost_usd)
+    .bind(s.sandbox)
+    .bind(s.sandbox_network)
+    .bind(serde_json::to_string(&s.sandbox_caches).unwrap_or_default())
     .bind(now_ms())
     .bind(project_id)
     .execute(db.pool())
@@ -263,11 +328,14 @@ pub enum SettingKey {
     ReuseWorktrees,
     AgentTimeoutSecs,
     MaxCostUsd,
+    Sandbox,
+    SandboxNetwork,
+    SandboxCaches,
 }
 
 impl SettingKey {
     /// Every key, in the settings' order.
-    pub const ALL: [SettingKey; 10] = [
+    pub const ALL: [SettingKey; 13] = [
         SettingKey::Agent,
         SettingKey::TestCommand,
         SettingKey::Setup,
@@ -278,6 +346,9 @@ impl SettingKey {
         SettingKey::ReuseWorktrees,
         SettingKey::AgentTimeoutSecs,
         SettingKey::MaxCostUsd,
+        SettingKey::Sandbox,
+        SettingKey::SandboxNetwork,
+        SettingKey::SandboxCaches,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -292,6 +363,9 @@ impl SettingKey {
             SettingKey::ReuseWorktrees => "reuse_worktrees",
             SettingKey::AgentTimeoutSecs => "agent_timeout_secs",
             SettingKey::MaxCostUsd => "max_cost_usd",
+            SettingKey::Sandbox => "sandbox",
+            SettingKey::SandboxNetwork => "sandbox_network",
+            SettingKey::SandboxCaches => "sandbox_caches",
         }
     }
 
@@ -329,6 +403,11 @@ pub fn set_from_text(mut s: ProjectSettings, key: &str, value: &str) -> CoreResu
         }
         serde_json::from_str(v).map_err(|_| bad("a JSON list of patterns, e.g. '[\".env\"]'"))
     };
+    let switch = || match v.to_ascii_lowercase().as_str() {
+        "true" | "yes" | "on" => Ok(true),
+        "false" | "no" | "off" => Ok(false),
+        _ => Err(bad("on or off")),
+    };
     match key {
         SettingKey::Agent => s.agent = argv()?,
         SettingKey::TestCommand => s.test_command = argv()?,
@@ -337,13 +416,10 @@ pub fn set_from_text(mut s: ProjectSettings, key: &str, value: &str) -> CoreResu
         SettingKey::WorktreeInclude => s.worktree_include = patterns()?,
         SettingKey::WorktreeLink => s.worktree_link = patterns()?,
         SettingKey::MaxWorktrees => s.max_worktrees = v.parse().map_err(|_| bad("a whole number"))?,
-        SettingKey::ReuseWorktrees => {
-            s.reuse_worktrees = match v.to_ascii_lowercase().as_str() {
-                "true" | "yes" | "on" => true,
-                "false" | "no" | "off" => false,
-                _ => return Err(bad("true or false")),
-            }
-        }
+        SettingKey::ReuseWorktrees => s.reuse_worktrees = switch()?,
+        SettingKey::Sandbox => s.sandbox = switch()?,
+        SettingKey::SandboxNetwork => s.sandbox_network = switch()?,
+        SettingKey::SandboxCaches => s.sandbox_caches = patterns()?,
         SettingKey::AgentTimeoutSecs => {
             s.agent_timeout_secs = if none { None } else { Some(v.parse().map_err(|_| bad("seconds or none"))?) }
         }

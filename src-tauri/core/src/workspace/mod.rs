@@ -3,5 +3,6 @@
 
 pub mod ports;
 pub mod prepare;
+pub mod sandbox;
 pub mod user_checkout;
 pub mod worktree;

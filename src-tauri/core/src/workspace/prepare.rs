@@ -463,18 +463,20 @@ pub struct CommandRun<'a> {
     pub task_id: Option<&'a str>,
     pub log_path: &'a Path,
     pub timeout: Duration,
+    /// Confined as this says ([`crate::workspace::sandbox`]); `None`: not confined.
+    pub sandbox: Option<&'a crate::workspace::sandbox::SandboxPolicy>,
 }
 
 /// Runs a setup or cleanup command (module docs); its output goes to `log_path` after a header.
 pub async fn run_command(run: CommandRun<'_>, header: &str, cancel: &Cancel) -> CoreResult<CommandEnd> {
-    let CommandRun { argv, dir, root, slot, port_base, task_id, log_path, timeout } = run;
+    let CommandRun { argv, dir, root, slot, port_base, task_id, log_path, timeout, sandbox } = run;
     let io = |e| CoreError::io(format!("cannot write {}", log_path.display()), e);
     let mut log = std::fs::File::create(log_path).map_err(io)?;
     writeln!(log, "# {header}\n$ {}", serde_json::to_string(argv).unwrap_or_default()).map_err(io)?;
     let Some(program) = argv.first() else {
         return Err(CoreError::InvalidInput("the command is empty".into()));
     };
-    let mut cmd = crate::sys::process::launcher().command(argv, dir);
+    let mut cmd = crate::workspace::sandbox::command(sandbox, root, argv, dir)?;
     cmd.stdout(log.try_clone().map_err(io)?)
         .stderr(log.try_clone().map_err(io)?)
         .env("YOKEFLOW_ROOT", root)

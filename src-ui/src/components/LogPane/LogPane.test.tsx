@@ -34,6 +34,7 @@ function session(overrides: Partial<SessionLog> = {}): SessionLog {
     denials: [{ tool: "Bash", input: "npm install left-pad" }],
     suggested_rules: ["Bash(npm install:*)"],
     remark: null,
+    sandboxed: true,
     log_path: "/tmp/s1.log",
     entries_total: 4,
     entries: [
@@ -176,7 +177,7 @@ describe("LogPane", () => {
     renderPane({ task: review });
     const past = await screen.findByTestId("stored-session");
     expect(past).toHaveAttribute("data-outcome", "refused");
-    expect(past).toHaveTextContent("refused a tool · $0.07 · 11,436 tokens in, 200 out · 4 turns");
+    expect(past).toHaveTextContent("refused a tool · $0.07 · 11,436 tokens in, 200 out · 4 turns · sandboxed");
     expect(within(past).getAllByRole("listitem").map((row) => row.getAttribute("data-kind"))).toEqual([
       "tool_call",
       "tool_result",

@@ -255,6 +255,7 @@ export function ProjectView({ projectId, summary, projectsBusy }: Props) {
           onSequentialChange={setSequential}
           onStart={run.start}
           standIn={run.standIn}
+          sandboxed={live !== null && live.started_at_ms !== null ? live.sandboxed : null}
           onPause={run.pause}
           onResume={run.resume}
           onCancel={run.cancel}

@@ -3,7 +3,7 @@ import userEvent from "@testing-library/user-event";
 import type { ComponentProps } from "react";
 import { describe, expect, it, vi } from "vitest";
 import { parseBudget } from "../../hooks/useRunControls";
-import { RunToolbar } from "./RunToolbar";
+import { RunToolbar, SANDBOXED_NOTICE, UNCONFINED_NOTICE } from "./RunToolbar";
 import styles from "./RunToolbar.module.css";
 
 type Props = ComponentProps<typeof RunToolbar>;
@@ -42,6 +42,20 @@ describe("RunToolbar", () => {
     expect(props.onSequentialChange).toHaveBeenCalledWith(true);
     await user.click(screen.getByTestId("start-run"));
     expect(props.onStart).toHaveBeenCalledTimes(1);
+  });
+
+  it("says whether the running run's agents are confined, once the run says", () => {
+    const { rerender, props } = renderToolbar({ phase: "running", mode: "parallel", sandboxed: null });
+    expect(screen.queryByTestId("run-sandboxed")).not.toBeInTheDocument();
+    expect(screen.queryByTestId("run-unconfined")).not.toBeInTheDocument();
+    rerender(<RunToolbar {...props} sandboxed={true} />);
+    expect(screen.getByTestId("run-sandboxed")).toHaveAttribute("title", SANDBOXED_NOTICE);
+    rerender(<RunToolbar {...props} sandboxed={false} />);
+    expect(screen.getByTestId("run-unconfined")).toHaveTextContent("not confined");
+    expect(screen.getByTestId("run-unconfined")).toHaveAttribute("title", UNCONFINED_NOTICE);
+    expect(screen.getByTestId("run-unconfined")).toHaveClass(styles.unconfined!);
+    rerender(<RunToolbar {...props} phase="finished" sandboxed={false} />);
+    expect(screen.queryByTestId("run-unconfined")).not.toBeInTheDocument();
   });
 
   it("does not start before the board is loaded", () => {

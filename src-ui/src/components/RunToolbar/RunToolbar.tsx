@@ -32,9 +32,21 @@ type Props = {
   onForceSequential: () => Promise<unknown>;
   /** The run uses YokeFlow's scripted stand-in agent, not an AI (the demo without Claude Code). */
   standIn?: boolean;
+  /** The run's agents and tests are confined by the sandbox; `null` until the run says. */
+  sandboxed?: boolean | null;
   /** Tasks waiting in Review: a finished run with some is not all green. */
   inReview?: number;
 };
+
+/** What the run's status says of a run whose agents are not confined. */
+export const UNCONFINED_NOTICE =
+  "This project's sandbox is off: its agents, tests, setup and cleanup run as you, and can change anything you " +
+  "can (your home, your checkout, other worktrees). Turn it on in Settings (it needs bubblewrap).";
+
+/** What the run's status says of a sandboxed run. */
+export const SANDBOXED_NOTICE =
+  "Agents, tests, setup and cleanup run in the sandbox: each writes only to its own worktree, a private /tmp, its " +
+  "CLI's state and the caches in Settings.";
 
 /** What the status pill says, its `data-state` (`starting` shows as running) and its colour. */
 const PILL: Record<ShownPhase, { state: string; label: string; className: string | undefined }> = {
@@ -75,6 +87,20 @@ function RunToolbarInner(props: Props) {
         {active && props.standIn === true && (
           <span className={styles.runStatusMode} data-testid="run-stand-in" title={STAND_IN_NOTICE}>
             stand-in agent, not an AI
+          </span>
+        )}
+        {active && props.sandboxed === true && (
+          <span className={styles.runStatusMode} data-testid="run-sandboxed" title={SANDBOXED_NOTICE}>
+            sandboxed
+          </span>
+        )}
+        {active && props.sandboxed === false && (
+          <span
+            className={cx(styles.runStatusMode, styles.unconfined)}
+            data-testid="run-unconfined"
+            title={UNCONFINED_NOTICE}
+          >
+            not confined
           </span>
         )}
         {total > 0 && (

@@ -16,6 +16,7 @@ import {
   type SettingsFields,
 } from "../../settings";
 import { Field } from "../Field/Field";
+import { FieldIssues } from "../FieldIssues/FieldIssues";
 import { Form } from "../Form/Form";
 import { ActionsNote, FormActions } from "../FormActions/FormActions";
 import { GeneralIssues, Refusal } from "../Refusal/Refusal";
@@ -239,6 +240,50 @@ export function SettingsForm({ projectId, stored, presets, onSaved, isDemo = fal
             worktree per task, and the kept slots are removed.
           </p>
         </div>
+      </fieldset>
+
+      <fieldset className={styles.group}>
+        <legend>Sandbox</legend>
+        <div>
+          <label className={styles.check}>
+            <input
+              type="checkbox"
+              data-testid="settings-sandbox"
+              aria-describedby={`${fieldId("sandbox-hint")} ${fieldId("sandbox-issues")}`}
+              checked={fields.sandbox}
+              onChange={(e) => set({ sandbox: e.target.checked })}
+            />
+            Confine agents, tests, setup and cleanup (bubblewrap)
+          </label>
+          <p className={styles.hint} id={fieldId("sandbox-hint")}>
+            Each may write only to its own worktree, a private /tmp, its CLI's state and the caches below; your home,
+            credentials (~/.ssh, ~/.aws…), your checkout, the other worktrees and YokeFlow's data are out of reach,
+            and nothing it starts outlives it. Agents then get every tool without asking. Off: they run as you, with
+            everything you can touch.
+          </p>
+          <FieldIssues id={fieldId("sandbox-issues")} testId="setting-issue-sandbox" messages={issuesOf("sandbox")} />
+        </div>
+        <div>
+          <label className={styles.check}>
+            <input
+              type="checkbox"
+              data-testid="settings-sandbox_network"
+              disabled={!fields.sandbox}
+              checked={fields.sandboxNetwork}
+              onChange={(e) => set({ sandboxNetwork: e.target.checked })}
+            />
+            Network inside the sandbox (the agent needs its model's API)
+          </label>
+        </div>
+        <LinesField
+          id={fieldId("caches")}
+          label="Writable caches"
+          testId="settings-sandbox_caches"
+          hint="Folders the sandbox lets programs write, for package managers' caches (~/.npm, ~/.cargo/registry). One per line; ~/ is your home folder."
+          {...issues("sandbox_caches")}
+          value={fields.sandboxCaches}
+          onChange={(sandboxCaches) => set({ sandboxCaches })}
+        />
       </fieldset>
 
       <fieldset className={styles.group}>

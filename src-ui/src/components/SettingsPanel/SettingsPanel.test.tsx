@@ -26,6 +26,9 @@ const STORED: ProjectSettings = {
   reuse_worktrees: false,
   agent_timeout_secs: 2700,
   max_cost_usd: 5,
+  sandbox: true,
+  sandbox_network: true,
+  sandbox_caches: ["~/.npm"],
 };
 
 /** What `get_settings` answers. */
@@ -263,6 +266,27 @@ describe("SettingsPanel", () => {
     await replace(user, screen.getByLabelText("Budget per run (USD)"), "");
     expect(screen.queryByTestId("setting-issue-max_cost_usd")).not.toBeInTheDocument();
     await waitFor(() => expect(lastChecked()?.max_cost_usd).toBeNull());
+  });
+
+  it("turns the sandbox off, with its network choice, and shows why the core refuses it on", async () => {
+    checkAnswer = (settings) =>
+      settings.sandbox ? [{ key: "sandbox", message: "needs bubblewrap, which is not installed" }] : [];
+    const user = userEvent.setup();
+    const { onSaved } = renderPanel();
+    await loaded();
+    const sandbox = screen.getByLabelText("Confine agents, tests, setup and cleanup (bubblewrap)");
+    expect(sandbox).toBeChecked();
+    expect(sandbox).toHaveAccessibleDescription(/your home, credentials/);
+    expect(await screen.findByTestId("setting-issue-sandbox")).toHaveTextContent("needs bubblewrap");
+    expect(screen.getByTestId("settings-sandbox_network")).toBeEnabled();
+    expect(screen.getByTestId("settings-sandbox_caches")).toHaveValue("~/.npm");
+    await user.click(sandbox);
+    expect(screen.getByTestId("settings-sandbox_network")).toBeDisabled();
+    await waitFor(() => expect(screen.queryByTestId("setting-issue-sandbox")).not.toBeInTheDocument());
+    await waitFor(() => expect(screen.getByTestId("settings-save")).toBeEnabled());
+    await user.click(screen.getByTestId("settings-save"));
+    await waitFor(() => expect(onSaved).toHaveBeenCalledTimes(1));
+    expect(callsOf("save_settings")).toEqual([{ projectId: "p1", settings: { ...STORED, sandbox: false } }]);
   });
 
   it("saves the edited settings, then shows what the core stored and makes the board, plan and projects stale", async () => {

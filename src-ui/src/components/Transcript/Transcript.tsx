@@ -84,7 +84,7 @@ export function TranscriptList({ items, testId, label }: { items: readonly LogIt
   );
 }
 
-/** The figures of a session: outcome, cost, tokens, turns. */
+/** The figures of a session: outcome, cost, tokens, turns, and whether it ran in the sandbox. */
 export function sessionSummary(session: SessionLog): string {
   const parts = [OUTCOME[session.outcome]];
   if (session.cost_usd !== null) parts.push(formatCost(session.cost_usd));
@@ -92,6 +92,7 @@ export function sessionSummary(session: SessionLog): string {
     parts.push(`${session.input_tokens.toLocaleString("en")} tokens in, ${session.output_tokens.toLocaleString("en")} out`);
   }
   if (session.turns !== null) parts.push(`${session.turns} turn${session.turns === 1 ? "" : "s"}`);
+  parts.push(session.sandboxed ? "sandboxed" : "not confined");
   return parts.join(" · ");
 }
 

@@ -46,6 +46,9 @@ pub struct GateConfig {
     /// The most branches one test run lands together ([`MergeGate::land_batch`]); 1 lands them one by one.
     #[serde(default = "default_max_batch")]
     pub max_batch: usize,
+    /// The tests and the setup run confined as this says ([`crate::workspace::sandbox`]); `None`: not confined.
+    #[serde(skip)]
+    pub sandbox: Option<crate::workspace::sandbox::SandboxPolicy>,
 }
 
 /// Branches landed together at most, unless the project says otherwise.
@@ -71,6 +74,7 @@ impl GateConfig {
             setup: None,
             port_base: crate::workspace::ports::BASE_PORT,
             max_batch: DEFAULT_MAX_BATCH,
+            sandbox: None,
         }
     }
 }
@@ -517,6 +521,7 @@ impl MergeGate {
             task_id: None,
             log_path: &log_path,
             timeout: cfg.test_timeout,
+            sandbox: cfg.sandbox.as_ref(),
         };
         let header = format!("yokeflow merge gate: setup before testing {label}");
         let end = crate::workspace::prepare::run_command(run, &header, &crate::sys::concurrency::Cancel::new()).await?;
@@ -646,8 +651,14 @@ impl MergeGate {
 
     /// The test command `argv` in the integration worktree, logging to `log_path` under `header` ([`run_tests`]).
     pub(super) async fn run_tests(&self, argv: &[String], log_path: &Path, header: &str) -> CoreResult<bool> {
-        let run =
-            TestRun { argv, dir: &self.integration, repo: &self.repo_path, log_path, port_base: self.cfg.port_base };
+        let run = TestRun {
+            argv,
+            dir: &self.integration,
+            repo: &self.repo_path,
+            log_path,
+            port_base: self.cfg.port_base,
+            sandbox: self.cfg.sandbox.as_ref(),
+        };
         run_tests(run, header, self.cfg.test_timeout).await
     }
 

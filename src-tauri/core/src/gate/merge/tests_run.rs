@@ -47,14 +47,16 @@ pub(super) struct TestRun<'a> {
     pub(super) log_path: &'a Path,
     /// The project's port block.
     pub(super) port_base: u16,
+    /// Confined as this says; `None`: not confined.
+    pub(super) sandbox: Option<&'a crate::workspace::sandbox::SandboxPolicy>,
 }
 
 pub(super) async fn run_tests(run: TestRun<'_>, header: &str, timeout: Duration) -> CoreResult<bool> {
-    let TestRun { argv, dir, repo, log_path, port_base } = run;
+    let TestRun { argv, dir, repo, log_path, port_base, sandbox } = run;
     let io = |e| CoreError::io(format!("cannot write {}", log_path.display()), e);
     let mut log = std::fs::File::create(log_path).map_err(io)?;
     writeln!(log, "# yokeflow merge gate: {header}\n$ {}", argv.join(" ")).map_err(io)?;
-    let mut cmd = crate::sys::process::launcher().command(argv, dir);
+    let mut cmd = crate::workspace::sandbox::command(sandbox, repo, argv, dir)?;
     cmd.stdout(log.try_clone().map_err(io)?)
         .stderr(log.try_clone().map_err(io)?)
         .env(GATE_TESTS_ENV, repo)

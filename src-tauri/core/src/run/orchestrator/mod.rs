@@ -201,6 +201,7 @@ pub async fn run_resolved(
         max_cost_usd,
         only_tasks,
         land,
+        sandbox,
         tuning,
     } = resolved;
     let project_id = project.id.as_str();
@@ -242,6 +243,7 @@ pub async fn run_resolved(
             setup: project.setup_command.clone(),
             port_base,
             max_batch: crate::gate::merge::DEFAULT_MAX_BATCH,
+            sandbox: sandbox.clone(),
         };
         let queue = match merge_queue::MergeQueue::start(repo.clone(), gate, events.clone(), run_id.clone()) {
             Ok(q) => q,
@@ -285,6 +287,7 @@ pub async fn run_resolved(
             at_gate,
             git_config: Arc::new(crate::sys::git::ConfigGuard::new(&repo)?),
             skips_said: Default::default(),
+            sandbox,
         });
         let (results_tx, results_rx) = mpsc::unbounded_channel();
         let mut lp = RunLoop {
@@ -317,6 +320,7 @@ pub async fn run_resolved(
                 lanes: (0..workers as usize).map(crate::plan::worktree_name).collect(),
                 task_count: lp.st.tasks.len() as u32,
                 done_count: lp.st.done.len() as u32,
+                sandboxed: lp.ctx.sandbox.is_some(),
             },
         );
         for (task_id, slot) in pins.into_iter().filter(|&(_, slot)| slot >= workers) {

@@ -210,6 +210,7 @@ pub(super) async fn prepare_worktree(
         task_id: Some(&s.task.id),
         log_path: &log_path,
         timeout: ctx.timeout.unwrap_or(Duration::from_secs(30 * 60)),
+        sandbox: ctx.sandbox.as_ref(),
     };
     let header = format!("yokeflow setup for task {} in {}", s.task.id, info.path.display());
     let end = crate::workspace::prepare::run_command(run, &header, &stop.stop).await?;
@@ -260,6 +261,7 @@ pub(super) async fn cleanup_worktree(ctx: &WorkerCtx, task_id: &str, info: &Work
         task_id: Some(task_id),
         log_path: &log_path,
         timeout: ctx.timeout.unwrap_or(Duration::from_secs(30 * 60)),
+        sandbox: ctx.sandbox.as_ref(),
     };
     let header = format!("yokeflow cleanup for task {task_id} in {}", info.path.display());
     let message =

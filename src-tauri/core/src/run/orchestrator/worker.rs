@@ -54,7 +54,9 @@ pub(crate) async fn run_task(ctx: Arc<WorkerCtx>, s: Started) -> TaskResult {
     ctx.stops.lock().unwrap_or_else(|e| e.into_inner()).remove(&s.task.id);
     let (status, reason, fatal) = match outcome {
         Ok((status, reason)) => (status, reason, None),
-        Err(e @ CoreError::AgentNotFound { .. }) => (TaskStatus::Backlog, None, Some(e)),
+        Err(e @ (CoreError::AgentNotFound { .. } | CoreError::SandboxUnavailable { .. })) => {
+            (TaskStatus::Backlog, None, Some(e))
+        }
         Err(e) => (TaskStatus::Review, Some(format!("YokeFlow could not run this task: {e}")), None),
     };
     if status == TaskStatus::Review && !experts.domains.is_empty() {
@@ -537,6 +539,7 @@ pub(super) fn session_spec(
             super::step::Occupancy::Landing => None,
         },
         port_base: ctx.port_base,
+        sandbox: ctx.sandbox.clone(),
     }
 }
 

@@ -53,6 +53,8 @@ pub(crate) struct WorkerCtx {
     pub git_config: Arc<crate::sys::git::ConfigGuard>,
     /// Included or linked paths whose skip the run already announced.
     pub skips_said: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// How agents, setup and cleanup are confined; `None`: not confined.
+    pub sandbox: Option<crate::workspace::sandbox::SandboxPolicy>,
 }
 
 /// One task's stop switch: its agent is stopped when `stop` is cancelled (by the run's cancel, its parent, or by

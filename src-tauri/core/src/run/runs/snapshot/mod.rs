@@ -87,6 +87,8 @@ pub struct RunSnapshot {
     pub landing: Vec<String>,
     pub task_count: u32,
     pub done_count: u32,
+    /// Its agents, tests, setup and cleanup run in the sandbox (known once it started); false: not confined.
+    pub sandboxed: bool,
     /// The name of each worker slot's worktree lane, as the plan names them (empty until the run started).
     pub lane_names: Vec<String>,
     /// Each worker slot as the events left it, including the task it worked on last.
@@ -119,6 +121,7 @@ impl RunSnapshot {
             landing: Vec::new(),
             task_count: 0,
             done_count: 0,
+            sandboxed: false,
             lane_names: Vec::new(),
             lanes: lanes::fresh(workers),
             gate: GateState::default(),
@@ -169,7 +172,7 @@ impl RunSnapshot {
         lanes::apply(&mut self.lanes, event);
         self.gate.apply(event);
         match event {
-            Event::RunStarted { mode, workers, lanes, task_count, done_count, .. } => {
+            Event::RunStarted { mode, workers, lanes, task_count, done_count, sandboxed, .. } => {
                 if self.phase == RunPhase::Starting {
                     self.phase = RunPhase::Running;
                 }
@@ -177,6 +180,7 @@ impl RunSnapshot {
                 self.workers = *workers;
                 self.task_count = *task_count;
                 self.done_count = *done_count;
+                self.sandboxed = *sandboxed;
                 self.lane_names = lanes.clone();
                 self.started_at_ms = Some(at_ms);
                 if self.slots.len() < *workers as usize {
@@ -321,6 +325,7 @@ mod tests {
                 lanes: vec!["wt-1".into(), "wt-2".into()],
                 task_count: 5,
                 done_count: 1,
+                sandboxed: true,
             },
             0,
         );
@@ -332,7 +337,7 @@ mod tests {
         let mut s = RunSnapshot::starting("r", "p", RunMode::Parallel, 2);
         assert_eq!(s.phase, RunPhase::Starting);
         s = started();
-        assert_eq!((s.phase, s.task_count, s.done_count), (RunPhase::Running, 5, 1));
+        assert_eq!((s.phase, s.task_count, s.done_count, s.sandboxed), (RunPhase::Running, 5, 1, true));
         s.apply(&status("a", TaskStatus::InProgress, Some(0)), 0);
         s.apply(&status("b", TaskStatus::InProgress, Some(1)), 0);
         assert_eq!(s.slots, [Some("a".to_string()), Some("b".to_string())]);
@@ -434,6 +439,7 @@ mod tests {
                 lanes: vec!["wt-1".into(), "wt-2".into()],
                 task_count: 3,
                 done_count: 0,
+                sandboxed: false,
             },
             1_000,
         );

@@ -1,0 +1,274 @@
+//! What a sandboxed program of a run may touch ([`confinement`]), and how an agent's commits leave its sandbox
+//! ([`PrivateGit`]).
+//!
+//! Every program from a repository (an agent, the gate's tests, setup and cleanup) sees the whole machine read-only,
+//! with these hidden behind an empty folder: the person's credentials (`~/.ssh`, `~/.aws`, …), YokeFlow's data
+//! folder (database, logs), the main checkout (its ignored files: `.env`, `node_modules`; its tracked ones are in
+//! the worktree anyway) and the work home (the other worktrees, the gate's). The repository's git folder stays
+//! readable; writable are only the program's own folder, a private `/tmp`, the tool caches the project lists and,
+//! for an agent, its CLI's state folder.
+//!
+//! An agent commits its own work, but git would write its branch's ref beside every other branch's, in the shared
+//! `.git`: the sandbox cannot open that folder to it without opening `main`, `.git/config` and the hooks too. So a
+//! task's agent gets a git folder of its own ([`PrivateGit`]), mounted where its worktree's admin folder is:
+//! a repository that borrows the real object store read-only (`objects/info/alternates`) and holds its own
+//! `HEAD`, index, configuration and the task's branch. Whatever the agent does there (commit, reset, move or make
+//! refs, edit the configuration) stays there. When it ends, [`PrivateGit::bring_back`] takes the task's branch from
+//! it: only commits that build on the branch as it was, every object checked against its name and copied into the
+//! real store, the branch moved by compare-and-swap. Nothing else of it is read.
+
+use std::path::{Path, PathBuf};
+
+use git2::{ObjectType, Oid, Repository};
+
+use crate::error::{CoreError, CoreResult};
+use crate::sys::sandbox::{Bind, Confinement};
+use crate::workspace::worktree::{work_dir, work_home, WorktreeInfo};
+
+/// How a project's programs are confined (from its settings, resolved once per run).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SandboxPolicy {
+    /// Cut the network, the agent's model API included (for agents that need none, and for tests).
+    pub no_network: bool,
+    /// Tool caches a program may write (npm's, cargo's…), absolute; those missing are left out.
+    pub caches: Vec<PathBuf>,
+}
+
+/// The caches a new project lists (`~` is the home folder): npm's, pip's, cargo's registry and git checkouts.
+pub const DEFAULT_CACHES: [&str; 4] = ["~/.npm", "~/.cache/pip", "~/.cargo/registry", "~/.cargo/git"];
+
+/// `path` with a leading `~/` made the home folder's (module docs of [`SandboxPolicy::caches`]).
+pub fn expand_home(path: &str) -> PathBuf {
+    match (path.strip_prefix("~/"), dirs::home_dir()) {
+        (Some(rest), Some(home)) => home.join(rest),
+        _ if path == "~" => dirs::home_dir().unwrap_or_else(|| PathBuf::from(path)),
+        _ => PathBuf::from(path),
+    }
+}
+
+/// What a program of the repository at `repo` running in `dir` may touch (module docs), plus `extra` (mounted last).
+pub fn confinement(policy: &SandboxPolicy, repo: &Path, dir: &Path, extra: Vec<Bind>) -> CoreResult<Confinement> {
+    let mut hidden = dirs::home_dir().map(|h| Confinement::credentials(&h)).unwrap_or_default();
+    hidden.push(crate::sys::paths::data_dir());
+    hidden.push(repo.to_path_buf());
+    hidden.push(work_home(repo));
+    let common = Repository::open(repo)?.commondir().to_path_buf();
+    let mut binds = vec![Bind::read(common), Bind::write(dir)];
+    binds.extend(policy.caches.iter().map(|c| Bind::write(c).optional()));
+    binds.extend(extra);
+    Ok(Confinement { hidden, binds, no_network: policy.no_network })
+}
+
+/// A command that runs `argv` in `dir` for the repository at `repo`: confined as `policy` says ([`confinement`]), or
+/// directly when there is none (its own process group, no input, a clean git environment either way).
+pub fn command(
+    policy: Option<&SandboxPolicy>,
+    repo: &Path,
+    argv: &[String],
+    dir: &Path,
+) -> CoreResult<tokio::process::Command> {
+    use crate::sys::process::Launcher;
+    Ok(match policy {
+        Some(policy) => crate::sys::sandbox::Bubblewrap(confinement(policy, repo, dir, Vec::new())?).command(argv, dir),
+        None => crate::sys::process::Direct.command(argv, dir),
+    })
+}
+
+/// A task agent's own git folder (module docs).
+#[derive(Debug, Clone)]
+pub struct PrivateGit {
+    /// The folder, in the work home (hidden from every sandbox, its own mounted over `admin`).
+    pub dir: PathBuf,
+    /// The worktree's admin folder in the real repository (`.git/worktrees/<name>`), where the sandbox mounts `dir`.
+    pub admin: PathBuf,
+    /// The task's branch (short name) and its tip when the agent started.
+    branch: String,
+    start: Oid,
+    worktree: PathBuf,
+}
+
+/// What [`PrivateGit::bring_back`] did with the agent's commits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BroughtBack {
+    /// The branch is where it was: the agent committed nothing.
+    Nothing,
+    /// The branch moved to `tip`, `commits` commits further.
+    Moved { tip: Oid, commits: usize },
+    /// The agent's branch was left aside (`why`); its files in the worktree are still there, for YokeFlow to commit.
+    Ignored { why: String },
+}
+
+impl PrivateGit {
+    /// Makes the git folder for the task agent working in `info` (replacing one an earlier session left): its
+    /// `HEAD` on the task's branch, the branch and `target_branch` at their tips, the worktree's index and the
+    /// repository's excludes copied, the real object store borrowed read-only.
+    pub fn prepare(repo_path: &Path, info: &WorktreeInfo, target_branch: &str) -> CoreResult<PrivateGit> {
+        let wt = Repository::open(&info.path)?;
+        let admin = wt.path().to_path_buf();
+        let common = wt.commondir().to_path_buf();
+        let own = format!("refs/heads/{}", info.branch);
+        let start = wt.refname_to_id(&own)?;
+        let name = info.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let dir = work_dir(repo_path, "sandbox", true)?.join(&name);
+        let io = |what: &Path, e| CoreError::io(format!("cannot write {}", what.display()), e);
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).map_err(|e| io(&dir, e))?;
+        }
+        let write = |rel: &str, text: &[u8]| -> CoreResult<()> {
+            let path = dir.join(rel);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
+            }
+            std::fs::write(&path, text).map_err(|e| io(&path, e))
+        };
+        write("HEAD", format!("ref: {own}\n").as_bytes())?;
+        write(&own, format!("{start}\n").as_bytes())?;
+        if let Ok(target) = wt.refname_to_id(&format!("refs/heads/{target_branch}")) {
+            if target_branch != info.branch {
+                write(&format!("refs/heads/{target_branch}"), format!("{target}\n").as_bytes())?;
+            }
+        }
+        write("objects/info/alternates", format!("{}\n", common.join("objects").display()).as_bytes())?;
+        std::fs::create_dir_all(dir.join("objects/pack")).map_err(|e| io(&dir, e))?;
+        for (from, to) in [
+            (admin.join("index"), "index"),
+            (common.join("info/exclude"), "info/exclude"),
+            (common.join("shallow"), "shallow"),
+        ] {
+            if from.is_file() {
+                let text =
+                    std::fs::read(&from).map_err(|e| CoreError::io(format!("cannot read {}", from.display()), e))?;
+                write(to, &text)?;
+            }
+        }
+        // The repository's format and the settings git reads files with; nothing that runs a program.
+        let real = wt.config()?;
+        let mut config = git2::Config::open(&dir.join("config"))?;
+        config.set_i32("core.repositoryformatversion", real.get_i32("core.repositoryformatversion").unwrap_or(0))?;
+        config.set_bool("core.bare", false)?;
+        config.set_bool("core.logallrefupdates", true)?;
+        for key in ["core.filemode", "core.symlinks", "core.ignorecase"] {
+            if let Ok(v) = real.get_bool(key) {
+                config.set_bool(key, v)?;
+            }
+        }
+        for key in ["core.autocrlf", "extensions.objectformat", "user.name", "user.email"] {
+            if let Ok(v) = real.get_string(key) {
+                config.set_str(key, &v)?;
+            }
+        }
+        Ok(PrivateGit { dir, admin, branch: info.branch.clone(), start, worktree: info.path.clone() })
+    }
+
+    /// The bind that puts this folder where the worktree's admin folder is, inside the sandbox.
+    pub fn bind(&self) -> Bind {
+        Bind { src: self.dir.clone(), dest: self.admin.clone(), writable: true, optional: false }
+    }
+
+    /// Takes the task's branch out of the agent's git folder (module docs) and removes the folder. The worktree's
+    /// `.git` file is written back first (the agent could have changed it), and its index is made the branch's.
+    pub fn bring_back(&self) -> CoreResult<BroughtBack> {
+        let dot_git = self.worktree.join(".git");
+        let pointer = format!("gitdir: {}\n", self.admin.display().to_string().trim_end_matches('/'));
+        if std::fs::read_to_string(&dot_git).ok().as_deref() != Some(pointer.as_str()) {
+            match std::fs::symlink_metadata(&dot_git) {
+                Ok(m) if m.is_dir() => std::fs::remove_dir_all(&dot_git),
+                Ok(_) => std::fs::remove_file(&dot_git),
+                Err(_) => Ok(()),
+            }
+            .and_then(|_| std::fs::write(&dot_git, &pointer))
+            .map_err(|e| CoreError::io(format!("cannot restore {}", dot_git.display()), e))?;
+        }
+        let done = self.take_branch();
+        let _ = std::fs::remove_dir_all(&self.dir);
+        done
+    }
+
+    fn take_branch(&self) -> CoreResult<BroughtBack> {
+        let own = format!("refs/heads/{}", self.branch);
+        let private = Repository::open_bare(&self.dir)?;
+        let tip = match private.refname_to_id(&own) {
+            Ok(tip) => tip,
+            Err(_) => match private.head().ok().and_then(|h| h.target()) {
+                Some(tip) => tip,
+                None => return Ok(BroughtBack::Nothing),
+            },
+        };
+        if tip == self.start {
+            return Ok(BroughtBack::Nothing);
+        }
+        if private.find_commit(tip).is_err() || !private.graph_descendant_of(tip, self.start).unwrap_or(false) {
+            let why = format!(
+                "the agent's branch ({tip}) does not build on the task's branch as it was ({}): its commits were left \
+                 aside and its files committed as they are",
+                self.start
+            );
+            return Ok(BroughtBack::Ignored { why });
+        }
+        let real = Repository::open(&self.worktree)?;
+        let odb = real.odb()?;
+        let mut walk = private.revwalk()?;
+        walk.push(tip)?;
+        walk.hide(self.start)?;
+        let mut commits = 0;
+        for id in walk {
+            let commit = private.find_commit(id?)?;
+            copy_tree(&private, &odb, commit.tree_id())?;
+            copy_object(&private, &odb, commit.id())?;
+            commits += 1;
+        }
+        let log = format!("yokeflow: the agent's commits, out of its sandbox ({commits})");
+        real.reference_matching(&own, tip, true, self.start, &log)?;
+        // The agent staged in its own index: the real one is made the branch's (files untouched).
+        let target = real.find_object(tip, Some(ObjectType::Commit))?;
+        real.reset(&target, git2::ResetType::Mixed, None)?;
+        Ok(BroughtBack::Moved { tip, commits })
+    }
+}
+
+/// Copies the object `id` from the agent's store into `odb`, checked: what is written must have the name it had.
+fn copy_object(private: &Repository, odb: &git2::Odb, id: Oid) -> CoreResult<()> {
+    if odb.exists(id) {
+        return Ok(());
+    }
+    let store = private.odb()?;
+    let object = store.read(id)?;
+    let written = odb.write(object.kind(), object.data())?;
+    if written != id {
+        return Err(CoreError::InvalidInput(format!(
+            "the object {id} in the agent's git folder does not match its name (it is {written}): its commits were \
+             not taken"
+        )));
+    }
+    Ok(())
+}
+
+/// Copies the tree `id` and everything in it that `odb` lacks (a tree `odb` has is whole there).
+fn copy_tree(private: &Repository, odb: &git2::Odb, id: Oid) -> CoreResult<()> {
+    if odb.exists(id) {
+        return Ok(());
+    }
+    let tree = private.find_tree(id)?;
+    for entry in tree.iter() {
+        match entry.kind() {
+            Some(ObjectType::Tree) => copy_tree(private, odb, entry.id())?,
+            Some(ObjectType::Blob) => copy_object(private, odb, entry.id())?,
+            // A submodule's commit lives in the submodule's repository.
+            _ => {}
+        }
+    }
+    copy_object(private, odb, id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cache_under_home_is_expanded() {
+        let home = dirs::home_dir().unwrap();
+        assert_eq!(expand_home("~/.npm"), home.join(".npm"));
+        assert_eq!(expand_home("/opt/cache"), PathBuf::from("/opt/cache"));
+        assert_eq!(expand_home("~"), home);
+    }
+}
