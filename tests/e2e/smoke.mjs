@@ -138,6 +138,7 @@ export async function smokeSteps(
   const notifications = watchNotifications();
   await notifications.ready();
   await runSteps(browser, { totalCards: snapshot.titles.length, screenshotPath: runScreenshotPath });
+  sandboxedSteps(ctx);
   await notifications.check();
   await addRepositorySteps(browser, ctx);
   await cardSteps(browser, ctx);
@@ -239,7 +240,9 @@ async function realAgentSteps(browser, ctx) {
     await (await browser.$(sel("add-project-submit"))).click();
     const card = '[data-testid="task-card"][data-task-id="greet"]';
     await browser.waitUntil(async () => (await browser.$$(card)).length === 1, { timeout: UI_TIMEOUT_MS, interval: 250 });
-    log("real-shop added; starting its run with the real Claude Code CLI");
+    // This step shows a refused tool, which happens to an agent outside the sandbox (inside, it gets every tool).
+    cliJson(ctx, ["config", "set", "sandbox", "off", "--repo", repo]);
+    log("real-shop added (its sandbox turned off); starting its run with the real Claude Code CLI");
     await (await browser.$(sel("start-run"))).click();
     await (await browser.$(sel("approve-commands"))).waitForDisplayed({ timeout: UI_TIMEOUT_MS });
     await (await browser.$(sel("approve-commands"))).click();
@@ -749,6 +752,19 @@ async function dragOnto(browser, source, target, whileOver = null) {
     fail(`the drag never showed its target as ${whileOver === null ? "a drop target" : "expected"} within ${UI_TIMEOUT_MS / 1000} s`);
   }
   await browser.action("pointer", mouse).up({ button: 0 }).perform();
+}
+
+/** The demo's run was confined: the project a person added has the sandbox on here (bubblewrap is installed). */
+function sandboxedSteps(ctx) {
+  const repo = demoRepo(ctx);
+  const tasks = cliJson(ctx, ["status", "--repo", repo]);
+  const sessions = tasks.flatMap((t) => cliJson(ctx, ["log", t.id, "--repo", repo]).sessions);
+  if (sessions.length < tasks.length) fail(`the demo's run recorded ${sessions.length} sessions for ${tasks.length} tasks`);
+  const loose = sessions.filter((s) => !s.sandboxed);
+  if (loose.length > 0) fail(`${loose.length} of the demo's ${sessions.length} agent sessions ran outside the sandbox`);
+  const sandbox = cliJson(ctx, ["config", "get", "sandbox", "--repo", repo]);
+  if (sandbox !== true) fail(`the demo's sandbox setting is ${JSON.stringify(sandbox)}, not on`);
+  log(`the demo's ${sessions.length} agent sessions all ran in the sandbox`);
 }
 
 function demoRepo(ctx) {

@@ -38,6 +38,8 @@ async fn commands_from_a_tasks_file_run_only_once_approved() {
     let file = tasks_file(&repo, &marker, "first");
     cli(args(&["--json", "import", &file])).await.json();
 
+    // Changing another setting approves nothing the file gave.
+    assert_eq!(cli(args(&["config", "set", "max_worktrees", "2"])).await.code, 0);
     // Refused before anything runs, naming the command.
     let out = cli(args(&["--json", "run"])).await;
     assert_eq!(out.error_code(), "command_not_approved", "{}", out.stderr);

@@ -320,6 +320,44 @@ async fn feedback_resumes_the_same_conversation_and_lands_through_the_gate() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn feedback_on_a_task_refused_before_its_first_commit_continues_the_same_conversation() {
+    let Some(claude) = require_claude() else { return };
+    // Refused at once, nothing written: the task's branch holds nothing of its own.
+    let steps = json!([
+        {"tool": "Bash", "input": {"command": "python3 -c \"print(1)\""}},
+        {"say": "I could not run python."}
+    ]);
+    let f = fixture(vec![scripted_task("early", &[], steps)]).await;
+    let api = FakeApi::start("fake-anthropic", f.dir.path());
+    let agent = claude_agent(&claude, &api, &f);
+    yokeflow_core::agents::command::save_agent_command(&f.db, &f.project_id, Some(&agent)).await.unwrap();
+    let out = cli(&f.db_path, &f.repo, &["--json", "run"]).await;
+    assert_eq!(out.code, 1, "the task waits in Review: {}", out.stderr);
+    assert_eq!(f.status_of("early").await, TaskStatus::Review);
+    let first = sessions::task_log(&f.db, &f.project_id, "early").await.unwrap().sessions.remove(0);
+    assert_eq!(first.outcome, SessionState::Refused);
+    let conversation = first.agent_session_id.clone().unwrap();
+
+    let remark = "Do it without python.\n```yokeflow-script\n[{\"tool\": \"Write\", \"input\": {\"file_path\": \"early.txt\", \"content\": \"early\\n\"}}, {\"tool\": \"Bash\", \"input\": {\"command\": \"git add early.txt && git commit -m 'Early'\"}}, {\"say\": \"Done without python.\"}]\n```";
+    let out = cli(&f.db_path, &f.repo, &["feedback", "early", remark]).await;
+    assert_eq!(out.code, 0, "stdout: {}\nstderr: {}", out.stdout, out.stderr);
+    assert_eq!(f.status_of("early").await, TaskStatus::Done);
+    assert_eq!(f.target_file("early.txt").as_deref(), Some("early\n"));
+    let log = sessions::task_log(&f.db, &f.project_id, "early").await.unwrap();
+    let last = log.sessions.last().unwrap();
+    assert_eq!(last.agent_session_id.as_deref(), Some(conversation.as_str()), "the same conversation, resumed");
+    // The model saw its earlier turns before the remark.
+    let requests = api.requests();
+    let resumed = requests
+        .iter()
+        .rev()
+        .find(|r| r["messages"].to_string().contains("Do it without python."))
+        .expect("a request with the remark");
+    let messages = resumed["messages"].to_string();
+    assert!(messages.contains("Do early.") && messages.contains("I could not run python."), "{messages}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_spent_budget_starts_no_more_tasks_and_the_run_says_why() {
     let Some(claude) = require_claude() else { return };
     let steps = |id: &str| {

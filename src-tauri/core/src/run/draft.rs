@@ -111,6 +111,8 @@ pub async fn draft(db: &Db, project_id: &str, req: DraftRequest, events: EventSe
         crate::store::approvals::require(db, project_id, crate::model::CommandKind::Agent, &agent_command).await?;
     }
     crate::agents::command::check_agent(&agent_command)?;
+    // Confined like the project's runs: it writes only its scratch folder.
+    let sandbox = crate::tasks::settings::sandbox_policy(&crate::tasks::settings::of(db, p.clone()).await?)?;
     let stored = tasks::list(db, project_id).await?;
     let epics = tasks::epics(db, project_id).await?;
     if let Some(e) = &req.epic {
@@ -172,7 +174,7 @@ pub async fn draft(db: &Db, project_id: &str, req: DraftRequest, events: EventSe
             remark: None,
             slot: None,
             port_base: crate::workspace::ports::BASE_PORT,
-            sandbox: None,
+            sandbox: sandbox.clone(),
         };
         let first = agent::run_session(db, &spec, &events, Cancel::new()).await?;
         let mut cost = first.facts.cost_usd;

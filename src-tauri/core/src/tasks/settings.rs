@@ -300,14 +300,15 @@ pub async fn save(db: &Db, project_id: &str, s: &ProjectSettings) -> CoreResult<
             tracing::warn!("the free worktree slots could not be removed: {e}");
         }
     }
-    // A person chose them: approved as they are.
-    for (kind, argv) in [
-        (CommandKind::Agent, &s.agent),
-        (CommandKind::Test, &s.test_command),
-        (CommandKind::Setup, &s.setup),
-        (CommandKind::Cleanup, &s.cleanup),
+    // A person chose them: approved as they are. Only those set now: a command the tasks file gave, which the person
+    // left as it was while changing another setting, still waits to be shown and approved.
+    for (kind, argv, was) in [
+        (CommandKind::Agent, &s.agent, &before.agent),
+        (CommandKind::Test, &s.test_command, &before.test_command),
+        (CommandKind::Setup, &s.setup, &before.setup),
+        (CommandKind::Cleanup, &s.cleanup, &before.cleanup),
     ] {
-        if let Some(argv) = argv {
+        if let Some(argv) = argv.as_ref().filter(|a| Some(*a) != was.as_ref()) {
             approvals::approve(db, project_id, kind, argv).await?;
         }
     }

@@ -124,10 +124,15 @@ pub(super) async fn open_worktree(ctx: &WorkerCtx, s: &Started) -> CoreResult<(W
                 };
             }
             // Nothing of its own (the attempt failed before changing anything): an old base is no head start, so
-            // start again from the current target.
+            // start again from the current target, on a new branch. In the same folder when it is still there: the
+            // agent's CLI keeps its conversation by folder, so feedback continues it (Claude Code's `--resume`).
             match live {
                 Some(live) => {
                     wts.remove(&live, &target)?;
+                    let folder = live.path.file_name().and_then(|n| n.to_str()).map(str::to_string);
+                    if let Some(folder) = folder.filter(|_| slot.is_none()) {
+                        return Ok((wts.create_in(&task_id, base, &folder)?, false, None));
+                    }
                 }
                 None => {
                     wts.delete_branch_if_merged(&branch, &target)?;

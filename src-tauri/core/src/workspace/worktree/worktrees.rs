@@ -128,6 +128,16 @@ impl Worktrees {
         self.create_locked(&self.repo()?, task_id, base, None)
     }
 
+    /// [`Worktrees::create`] in the folder `folder` of the worktrees' root (one a removed worktree of the task had:
+    /// its agent's conversation is kept by folder), refused when that folder is there.
+    pub fn create_in(&self, task_id: &str, base: Oid, folder: &str) -> CoreResult<WorktreeInfo> {
+        let _admin = admin_lock();
+        if folder.is_empty() || folder.contains('/') || folder.starts_with('.') || self.root.join(folder).exists() {
+            return Err(CoreError::InvalidInput(format!("cannot make a worktree in `{folder}`: it is taken")));
+        }
+        self.create_locked(&self.repo()?, task_id, base, Some(folder))
+    }
+
     /// [`Worktrees::create`] with the admin lock held; in folder `folder` (a slot's) instead of one named after the
     /// branch.
     pub(super) fn create_locked(
