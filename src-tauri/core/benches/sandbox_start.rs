@@ -33,7 +33,7 @@ async fn time_sandboxed(repo: &std::path::Path, info: &WorktreeInfo) -> Duration
     let argv = vec!["true".to_string()];
     let started = Instant::now();
     let private = PrivateGit::prepare(repo, info, "main").unwrap();
-    let c = confinement(&SandboxPolicy::default(), repo, &info.path, vec![private.bind()]).unwrap();
+    let c = confinement(&SandboxPolicy::default(), repo, &info.path, Vec::new(), vec![private.bind()]).unwrap();
     let status = Bubblewrap(c).command(&argv, &info.path).status().await.expect("the program starts");
     assert!(status.success());
     private.bring_back().unwrap();

@@ -346,6 +346,7 @@ fn the_prompt_holds_the_task_epic_files_claude_md_and_expertise() {
         epic: Some(Epic { id: "web".into(), title: "Storefront".into(), description: String::new() }),
         claude_md: Some(md),
         extra_context: Some("Use the session cookie helper.".into()),
+        sandbox: None,
     };
     let p = agent::build_prompt(&t, &ctx);
     assert!(p.starts_with("# Task login: Add login\n\nA login form."));
@@ -353,8 +354,14 @@ fn the_prompt_holds_the_task_epic_files_claude_md_and_expertise() {
     assert!(p.contains("Files:\n- web/login.html\n- src/auth.rs\n"));
     assert!(p.contains("## Project instructions (CLAUDE.md)"));
     assert!(p.contains("## Routed expertise\n\nUse the session cookie helper."));
+    assert!(!p.contains("sandbox"));
     let bare = agent::build_prompt(&t, &PromptContext::default());
     assert!(!bare.contains("Routed expertise") && !bare.contains("CLAUDE.md"));
+    // Inside the sandbox it is told what it may do.
+    let policy = yokeflow_core::workspace::sandbox::SandboxPolicy { no_network: true, caches: Vec::new() };
+    let boxed = agent::build_prompt(&t, &PromptContext { sandbox: Some(policy), ..PromptContext::default() });
+    assert!(boxed.contains("You run in a sandbox: you may run any command"), "{boxed}");
+    assert!(boxed.contains("You can write only in this folder and /tmp;") && boxed.contains("There is no network."));
 }
 
 #[test]

@@ -35,6 +35,9 @@ const HOSTILE: &str = r#"
 home=$1 repo=$2 sibling=$3 data=$4 daemon=$5 marker=$6
 echo pwned >> "$home/.ssh/id_ed25519"
 cat "$home/.ssh/id_ed25519" > stolen-key.txt
+cat "$home/.config/gh/hosts.yml" >> stolen-key.txt
+cat "$home/.git-credentials" >> stolen-key.txt
+echo cached > "$home/.config/npm-cache-entry"
 echo pwned > "$home/planted.txt"
 echo pwned >> "$repo/README.md"
 echo pwned >> "$sibling/work.txt"
@@ -70,6 +73,8 @@ async fn a_hostile_program_in_the_sandbox_changes_nothing_outside_its_worktree()
     write(&sibling.join("work.txt"), "another agent's work\n");
     let home = root.join("home");
     write(&home.join(".ssh/id_ed25519"), "SECRET KEY\n");
+    write(&home.join(".config/gh/hosts.yml"), "oauth_token: SECRET TOKEN\n");
+    write(&home.join(".git-credentials"), "https://me:SECRET@example.com\n");
     let data = root.join("data");
     write(&data.join("yokeflow.db"), "the database\n");
     let config_before = read(&repo.join(".git/config"));
@@ -79,7 +84,9 @@ async fn a_hostile_program_in_the_sandbox_changes_nothing_outside_its_worktree()
 
     let mut hidden = Confinement::credentials(&home);
     hidden.extend([data.clone(), worktrees.clone()]);
-    let confinement = Confinement { hidden, binds: vec![Bind::write(&wt)], no_network: false };
+    // A cache listed as broadly as `~/.config`: writable, and the credentials in it still hidden.
+    let shared = vec![Bind::write(home.join(".config"))];
+    let confinement = Confinement { shared, hidden, binds: vec![Bind::write(&wt)], ..Default::default() };
     let argv: Vec<String> = ["sh", "-c", HOSTILE, "sh"]
         .iter()
         .map(|s| s.to_string())
@@ -95,7 +102,9 @@ async fn a_hostile_program_in_the_sandbox_changes_nothing_outside_its_worktree()
     // Nothing else changed, and nothing it should not see was read.
     assert_eq!(read(&home.join(".ssh/id_ed25519")), "SECRET KEY\n");
     // Hidden behind an empty folder of its own: what it wrote there is all it could read back.
-    assert!(!read(&wt.join("stolen-key.txt")).contains("SECRET"), "the key was read: {stderr}");
+    assert!(!read(&wt.join("stolen-key.txt")).contains("SECRET"), "a credential was read: {stderr}");
+    assert_eq!(read(&home.join(".config/npm-cache-entry")), "cached\n", "the cache is writable");
+    assert_eq!(read(&home.join(".config/gh/hosts.yml")), "oauth_token: SECRET TOKEN\n");
     assert!(!home.join("planted.txt").exists());
     assert_eq!(read(&repo.join("README.md")), "test repo\n", "the main checkout");
     assert_eq!(read(&sibling.join("work.txt")), "another agent's work\n", "a sibling worktree");
@@ -137,7 +146,8 @@ async fn an_agent_commits_in_its_own_git_folder_and_only_its_branch_comes_out() 
     };
     let private = PrivateGit::prepare(&repo, &info, "main").unwrap();
     let confinement =
-        workspace::sandbox::confinement(&SandboxPolicy::default(), &repo, &info.path, vec![private.bind()]).unwrap();
+        workspace::sandbox::confinement(&SandboxPolicy::default(), &repo, &info.path, Vec::new(), vec![private.bind()])
+            .unwrap();
     // Its own commit works; what it does to other refs, the configuration and its `.git` file stays inside.
     let script = r#"
 echo v2 > src/app.txt && git add -A && git -c user.name=A -c user.email=a@x commit -q -m "the agent's commit"
@@ -192,7 +202,8 @@ async fn a_program_without_a_git_folder_of_its_own_reads_the_repository_but_writ
         .output()
         .unwrap();
     assert!(out.status.success());
-    let confinement = workspace::sandbox::confinement(&SandboxPolicy::default(), &repo, &wt, Vec::new()).unwrap();
+    let confinement =
+        workspace::sandbox::confinement(&SandboxPolicy::default(), &repo, &wt, Vec::new(), Vec::new()).unwrap();
     // The gate's tests and a setup command: git answers them, but the repository's files are read-only.
     let script = "echo v2 > src/app.txt && git status --porcelain && git log --oneline -1 && \
                   if git add -A 2>/dev/null; then echo ADDED; fi";
@@ -203,4 +214,60 @@ async fn a_program_without_a_git_folder_of_its_own_reads_the_repository_but_writ
     assert!(stdout.contains(" M src/app.txt") && stdout.contains("init"), "{stdout}");
     assert!(!stdout.contains("ADDED"), "it wrote the index: {stdout}");
     assert_eq!(read(&wt.join("src/app.txt")), "v2\n");
+}
+
+#[tokio::test]
+async fn bubblewrap_that_cannot_start_a_program_says_so_on_stderr_and_exits_1() {
+    // What the agent runner reads as "the sandbox could not start the agent" (`SessionResult::sandbox_error`).
+    assert!(sandbox::available(), "bubblewrap must be installed and able to run here (scripts/setup.sh installs it)");
+    let dir = scratch();
+    let c = Confinement { binds: vec![Bind::write(dir.path().join("missing"))], ..Default::default() };
+    let out = Bubblewrap(c).command(&["true".to_string()], dir.path()).output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.starts_with("bwrap: ") && stderr.contains("missing"), "{stderr}");
+}
+
+#[tokio::test]
+async fn an_agent_that_grafts_a_foreign_history_onto_its_branch_gets_nothing_taken_out() {
+    assert!(sandbox::available(), "bubblewrap must be installed and able to run here (scripts/setup.sh installs it)");
+    let dir = scratch();
+    let repo = dir.path().join("shop");
+    let git = init_repo(&repo, &[("src/app.txt", "v1\n")]);
+    let base = git.refname_to_id("refs/heads/main").unwrap();
+    let wt = dir.path().join("wt-1");
+    let out = std::process::Command::new("git")
+        .args(["-C", repo.to_str().unwrap(), "worktree", "add", "-q", "-b", "yokeflow/t1", wt.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let info = WorktreeInfo {
+        id: "0000".into(),
+        task_id: "t1".into(),
+        branch: "yokeflow/t1".into(),
+        path: wt.canonicalize().unwrap(),
+        base_commit: base.to_string(),
+    };
+    let private = PrivateGit::prepare(&repo, &info, "main").unwrap();
+    let c =
+        workspace::sandbox::confinement(&SandboxPolicy::default(), &repo, &info.path, Vec::new(), vec![private.bind()])
+            .unwrap();
+    // A root commit of its own, grafted onto the branch's tip so that, read with the grafts, it builds on it.
+    let script = r#"
+set -e
+echo evil > src/app.txt && git add -A
+tree=$(git write-tree)
+evil=$(git -c user.name=A -c user.email=a@x commit-tree "$tree" -m "a history of its own")
+echo "$evil $(git rev-parse HEAD)" > "$(git rev-parse --git-dir)/info/grafts"
+git update-ref refs/heads/yokeflow/t1 "$evil"
+git merge-base --is-ancestor "$(git rev-parse main)" "$evil" 2>/dev/null && echo GRAFTED
+"#;
+    let argv: Vec<String> = ["sh", "-c", script].iter().map(|s| s.to_string()).collect();
+    let out = Bubblewrap(c).command(&argv, &info.path).output().await.unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let brought = private.bring_back().unwrap();
+    assert!(matches!(brought, BroughtBack::Ignored { .. }), "{brought:?}");
+    assert_eq!(git.refname_to_id("refs/heads/yokeflow/t1").unwrap(), base, "the branch did not move");
+    // Its files are still there, for YokeFlow to commit as they are.
+    assert_eq!(read(&info.path.join("src/app.txt")), "evil\n");
 }

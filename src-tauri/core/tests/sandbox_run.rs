@@ -41,6 +41,8 @@ git branch -f main HEAD
 git -C "$YOKEFLOW_ROOT" branch -f main HEAD
 git update-ref refs/heads/evil HEAD
 setsid sh -c 'sleep 600' "$MARKER" > /dev/null 2>&1 < /dev/null &
+echo "token=$GITHUB_TOKEN sock=$SSH_AUTH_SOCK aws=$AWS_SECRET_ACCESS_KEY" > env.txt
+echo "gitdir: $YOKEFLOW_ROOT/.git" > .git
 echo "the task's own work" > done.txt
 git add done.txt && git -c user.name=Agent -c user.email=agent@example.com commit -q -m "the agent's own commit"
 echo "left uncommitted" > notes.txt
@@ -68,6 +70,10 @@ async fn a_hostile_agent_in_the_sandbox_changes_nothing_outside_its_worktree_and
     // Before any thread reads them: this binary holds this one test.
     std::env::set_var("HOME", &home);
     std::env::set_var("YOKEFLOW_DATA_DIR", &data);
+    // Tokens and agent sockets people keep in their environment.
+    std::env::set_var("GITHUB_TOKEN", "ghp_SECRET");
+    std::env::set_var("SSH_AUTH_SOCK", "/run/user/0/ssh-agent.sock");
+    std::env::set_var("AWS_SECRET_ACCESS_KEY", "SECRET");
 
     let repo = root.join("shop");
     let git = init_repo(&repo, &[(".gitignore", ".env\n")]);
@@ -113,6 +119,7 @@ async fn a_hostile_agent_in_the_sandbox_changes_nothing_outside_its_worktree_and
     };
     assert_eq!(file_text("done.txt").as_deref(), Some("the task's own work\n"));
     assert_eq!(file_text("notes.txt").as_deref(), Some("left uncommitted\n"));
+    assert_eq!(file_text("env.txt").as_deref(), Some("token= sock= aws=\n"), "withheld from its environment");
     let mut walk = git.revwalk().unwrap();
     walk.push(main.id()).unwrap();
     let messages: Vec<String> =

@@ -29,6 +29,11 @@ pub trait AgentCli: Sync {
     fn state(&self, _home: &std::path::Path, _argv: &[String]) -> Vec<std::path::PathBuf> {
         Vec::new()
     }
+    /// What in its state the agent may read but not change inside the sandbox: what the CLI runs or obeys on its
+    /// next start, confined or not (settings with hooks, plugins, commands, its own instructions).
+    fn locked_state(&self, _home: &std::path::Path, _argv: &[String]) -> Vec<std::path::PathBuf> {
+        Vec::new()
+    }
     /// `argv` (rendered) for a run inside YokeFlow's sandbox, which confines the agent instead of the CLI's own
     /// rules: no tool rule or sandbox of its own left to refuse a command.
     fn sandboxed_argv(&self, argv: Vec<String>) -> Vec<String> {

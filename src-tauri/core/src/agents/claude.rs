@@ -59,6 +59,14 @@ impl super::adapter::AgentCli for Claude {
         &[("IS_SANDBOX", "1")]
     }
 
+    /// Its settings (hooks), plugins, commands, agents, skills and instructions, in each state folder.
+    fn locked_state(&self, home: &std::path::Path, argv: &[String]) -> Vec<std::path::PathBuf> {
+        let folders = std::iter::once(home.join(".claude")).chain(super::adapter::env_dir(argv, "CLAUDE_CONFIG_DIR"));
+        let names =
+            ["settings.json", "settings.local.json", "hooks", "plugins", "commands", "agents", "skills", "CLAUDE.md"];
+        folders.flat_map(|f| names.iter().map(move |n| f.join(n))).collect()
+    }
+
     /// `--resume <id>` before `--output-format`, so it never lands among the arguments of a trailing list option
     /// like `--allowedTools`.
     fn resume_argv(&self, argv: &[String], agent_session_id: &str) -> Option<Vec<String>> {

@@ -54,6 +54,12 @@ impl super::adapter::AgentCli for Codex {
         argv
     }
 
+    /// Its configuration (notify programs, MCP servers) and instructions.
+    fn locked_state(&self, home: &std::path::Path, argv: &[String]) -> Vec<std::path::PathBuf> {
+        let folders = std::iter::once(home.join(".codex")).chain(super::adapter::env_dir(argv, "CODEX_HOME"));
+        folders.flat_map(|f| [f.join("config.toml"), f.join("AGENTS.md")]).collect()
+    }
+
     /// `exec resume <id>`; its `resume` takes no `--sandbox`: that option becomes the equivalent
     /// `-c sandbox_mode=…`.
     fn resume_argv(&self, argv: &[String], agent_session_id: &str) -> Option<Vec<String>> {

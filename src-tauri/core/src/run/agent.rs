@@ -45,6 +45,8 @@ pub struct PromptContext {
     pub claude_md: Option<String>,
     /// Routed expertise for this task: the hook the expertise router fills. `None` leaves the section out.
     pub extra_context: Option<String>,
+    /// The sandbox the agent runs in, which the prompt describes; `None`: not confined (the prompt says nothing).
+    pub sandbox: Option<SandboxPolicy>,
 }
 
 /// Reads `<repo>/CLAUDE.md`, cut to [`CLAUDE_MD_LIMIT`] bytes on a character boundary. Only a regular file of the
@@ -108,6 +110,17 @@ pub fn build_prompt(task: &Task, ctx: &PromptContext) -> String {
          other tasks at the same time. Change only what this task needs, keep the project building, and commit \
          your work (YokeFlow commits anything you leave uncommitted, then merges it after the project's tests).\n",
     );
+    if let Some(sandbox) = &ctx.sandbox {
+        p.push_str(
+            "\nYou run in a sandbox: you may run any command you need (install packages, run builds and tests, \
+             start servers on your ports), without asking. You can write only in this folder and /tmp",
+        );
+        if !sandbox.caches.is_empty() {
+            p.push_str(" (and the package caches)");
+        }
+        p.push_str("; the rest of the machine is read-only, and files outside the repository may be hidden. ");
+        p.push_str(if sandbox.no_network { "There is no network.\n" } else { "The network is available.\n" });
+    }
     p
 }
 
@@ -192,6 +205,8 @@ pub struct SessionResult {
     pub log_path: PathBuf,
     pub started_at: i64,
     pub ended_at: i64,
+    /// Why the sandbox could not start the agent (bubblewrap's own message), when that is how it failed.
+    pub sandbox_error: Option<String>,
 }
 
 /// Runs one session: records it, spawns the agent in the worktree, streams its output, waits (timeout, cancel),
@@ -261,6 +276,7 @@ pub async fn run_session(
         },
         None => None,
     };
+    let sandboxed = confined.is_some();
     let (private, confinement) = match confined {
         Some((private, c)) => (private, Some(c)),
         None => (None, None),
@@ -308,7 +324,22 @@ pub async fn run_session(
             cost_usd: facts.cost_usd,
         },
     );
-    Ok(SessionResult { session_id, outcome, facts, exit, exit_code, log_path, started_at, ended_at })
+    let sandbox_error = match (sandboxed, exit_code) {
+        (true, Some(1)) => sandbox_error(&log_path),
+        _ => None,
+    };
+    Ok(SessionResult { session_id, outcome, facts, exit, exit_code, log_path, started_at, ended_at, sandbox_error })
+}
+
+/// Bubblewrap's own complaint in a session's log (`bwrap: Can't find source path …`), which it prints and exits 1
+/// with before the agent starts: looked for in the log's first 64 KiB.
+fn sandbox_error(log_path: &Path) -> Option<String> {
+    use std::io::Read;
+    let mut head = Vec::new();
+    std::fs::File::open(log_path).ok()?.take(64 * 1024).read_to_end(&mut head).ok()?;
+    let text = String::from_utf8_lossy(&head);
+    let line = text.lines().find_map(|l| l.strip_prefix("[stderr] bwrap: "))?;
+    Some(line.trim().chars().take(500).collect())
 }
 
 /// Commits whatever the agent left in the worktree (message: the task title), then tells whether the branch
@@ -382,17 +413,21 @@ async fn confine(
         .map(PathBuf::from)
         .filter(|p| p.exists())
         .collect();
-    let state = dirs::home_dir().map(|home| cli.state(&home, argv)).unwrap_or_default();
+    let home = dirs::home_dir().unwrap_or_default();
+    let (state, locked) = (cli.state(&home, argv), cli.locked_state(&home, argv));
     blocking(move || {
         let private = match spec.collect_changes {
             true => Some(PrivateGit::prepare(&spec.repo_path, &spec.worktree, &spec.target_branch)?),
             false => None,
         };
+        // Before the hidden folders: what the command names or the CLI keeps never shows a hidden one again.
+        let mut early: Vec<Bind> = named.into_iter().map(|p| Bind::read(p).optional()).collect();
+        early.extend(state.into_iter().map(|p| Bind::write(p).optional()));
+        early.extend(locked.into_iter().map(|p| Bind::read(p).optional()));
         let mut extra = vec![Bind::read(prompt_file)];
-        extra.extend(named.into_iter().map(|p| Bind::read(p).optional()));
-        extra.extend(state.into_iter().map(|p| Bind::write(p).optional()));
         extra.extend(private.as_ref().map(PrivateGit::bind));
-        let c = crate::workspace::sandbox::confinement(&policy, &spec.repo_path, &spec.worktree.path, extra)?;
+        let (repo, wt) = (&spec.repo_path, &spec.worktree.path);
+        let c = crate::workspace::sandbox::confinement(&policy, repo, wt, early, extra)?;
         Ok((private, c))
     })
     .await
@@ -673,5 +708,21 @@ impl Sink {
         let _ = self.log.flush();
         self.transcript.flush();
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bubblewraps_own_complaint_is_found_in_the_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("s.log");
+        std::fs::write(&log, "# yokeflow session s\n[stderr] bwrap: Can't find source path /gone: No such file\n")
+            .unwrap();
+        assert_eq!(sandbox_error(&log).as_deref(), Some("Can't find source path /gone: No such file"));
+        std::fs::write(&log, "# yokeflow session s\n[stderr] error: the agent failed\n# exit code 1\n").unwrap();
+        assert_eq!(sandbox_error(&log), None);
     }
 }

@@ -3,8 +3,9 @@
 //!
 //! A [`Confinement`] says what the program may touch; [`bwrap_argv`] turns it into bubblewrap's command line (pure,
 //! tested with data) and [`Bubblewrap`] is the [`Launcher`] that starts programs that way. Inside: the whole
-//! filesystem read-only, the folders of [`Confinement::hidden`] behind an empty folder (the person's credentials,
-//! YokeFlow's data, the other worktrees), then the [`Confinement::binds`] (its worktree writable, …), a private
+//! filesystem read-only, the [`Confinement::shared`] folders (caches), the folders of [`Confinement::hidden`] behind
+//! an empty folder (the person's credentials, YokeFlow's data, the other worktrees), then the
+//! [`Confinement::binds`] (its worktree writable, …), a private
 //! `/tmp`, its own PID namespace that dies with it (nothing it starts outlives it), the network shared unless cut.
 //! What a run confines, and how an agent's commits get out, is [`crate::workspace::sandbox`]'s.
 
@@ -18,8 +19,11 @@ pub const BWRAP: &str = "bwrap";
 /// What a confined program may touch.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Confinement {
-    /// Folders it may not even read, replaced by an empty one (only those that exist: bubblewrap cannot make a
-    /// mount point on the read-only root).
+    /// Mounted first, before the hidden folders are hidden: broad folders (tool caches) inside which a hidden folder
+    /// stays hidden, whatever a person lists (`~/.config` as a cache does not show `~/.config/gh`).
+    pub shared: Vec<Bind>,
+    /// Folders and files it may not even read: a folder replaced by an empty one, a file by an empty file (only
+    /// those that exist: bubblewrap cannot make a mount point on the read-only root).
     pub hidden: Vec<PathBuf>,
     /// What is mounted after the hidden folders are, in this order: a folder inside a hidden one is there again.
     pub binds: Vec<Bind>,
@@ -58,24 +62,93 @@ impl Bind {
     }
 }
 
+/// What a confined program is never given, whatever else it gets: the sockets through which it would act outside
+/// (the session's D-Bus, which starts programs; the ssh, gpg and keyring agents; Docker's and Podman's daemons).
+pub fn sockets() -> Vec<PathBuf> {
+    // SAFETY: getuid has no preconditions.
+    let uid = unsafe { libc::getuid() };
+    [
+        format!("/run/user/{uid}"),
+        "/run/docker.sock".to_string(),
+        "/var/run/docker.sock".to_string(),
+        "/run/podman".to_string(),
+        "/run/containerd".to_string(),
+        "/run/dbus".to_string(),
+        "/var/run/dbus".to_string(),
+    ]
+    .into_iter()
+    .map(PathBuf::from)
+    .collect()
+}
+
+/// Variables of YokeFlow's environment a confined program does not inherit: the sockets above, and the usual
+/// places people keep tokens (a model API key the agent needs is kept: it is how it works).
+pub fn withheld_env(name: &str) -> bool {
+    const EXACT: &[&str] = &[
+        "DBUS_SESSION_BUS_ADDRESS",
+        "DBUS_SYSTEM_BUS_ADDRESS",
+        "SSH_AUTH_SOCK",
+        "SSH_AGENT_PID",
+        "GPG_AGENT_INFO",
+        "XDG_RUNTIME_DIR",
+        "DOCKER_HOST",
+        "CONTAINER_HOST",
+        "KUBECONFIG",
+        "GITHUB_TOKEN",
+        "GH_TOKEN",
+        "GITLAB_TOKEN",
+        "GL_TOKEN",
+        "NPM_TOKEN",
+        "NODE_AUTH_TOKEN",
+        "CARGO_REGISTRY_TOKEN",
+        "PYPI_TOKEN",
+        "TWINE_PASSWORD",
+        "HF_TOKEN",
+        "GOOGLE_APPLICATION_CREDENTIALS",
+    ];
+    const PREFIXES: &[&str] = &["AWS_", "AZURE_", "GCP_", "GOOGLE_CLOUD_", "DIGITALOCEAN_", "VAULT_"];
+    EXACT.contains(&name) || PREFIXES.iter().any(|p| name.starts_with(p))
+}
+
 impl Confinement {
     /// The credentials folders under `home` a program from a repository has no business reading.
     pub fn credentials(home: &Path) -> Vec<PathBuf> {
-        [".ssh", ".aws", ".gnupg", ".azure", ".kube", ".docker", ".config/gcloud", ".config/gh", ".netrc"]
-            .iter()
-            .map(|p| home.join(p))
-            .collect()
+        [
+            ".ssh",
+            ".aws",
+            ".gnupg",
+            ".azure",
+            ".kube",
+            ".docker",
+            ".config/gcloud",
+            ".config/gh",
+            ".config/hub",
+            ".password-store",
+            ".local/share/keyrings",
+            ".netrc",
+            ".git-credentials",
+            ".npmrc",
+            ".pypirc",
+            ".cargo/credentials",
+            ".cargo/credentials.toml",
+        ]
+        .iter()
+        .map(|p| home.join(p))
+        .collect()
     }
 }
 
-/// Bubblewrap's command line that runs `argv` in `dir` confined by `c`. Hidden paths that do not exist, or are
-/// not folders, are left out (a missing one has nothing to hide; a file cannot be hidden behind a folder).
+/// Bubblewrap's command line that runs `argv` in `dir` confined by `c`. Hidden paths that do not exist are left out
+/// (a missing one has nothing to hide); a hidden file reads as empty (`/dev/null` over it).
 pub fn bwrap_argv(c: &Confinement, argv: &[String], dir: &Path) -> Vec<String> {
     let s = |p: &Path| p.to_string_lossy().into_owned();
     let mut out: Vec<String> = [
         BWRAP,
         "--die-with-parent",
+        // A session of its own: no keystrokes pushed into the terminal YokeFlow runs in (TIOCSTI).
+        "--new-session",
         "--unshare-pid",
+        "--unshare-ipc",
         "--ro-bind",
         "/",
         "/",
@@ -89,10 +162,7 @@ pub fn bwrap_argv(c: &Confinement, argv: &[String], dir: &Path) -> Vec<String> {
     .iter()
     .map(|a| a.to_string())
     .collect();
-    for hidden in c.hidden.iter().filter(|p| p.is_dir()) {
-        out.extend(["--tmpfs".to_string(), s(hidden)]);
-    }
-    for b in &c.binds {
+    let bind = |out: &mut Vec<String>, b: &Bind| {
         let flag = match (b.writable, b.optional) {
             (true, false) => "--bind",
             (true, true) => "--bind-try",
@@ -100,6 +170,25 @@ pub fn bwrap_argv(c: &Confinement, argv: &[String], dir: &Path) -> Vec<String> {
             (false, true) => "--ro-bind-try",
         };
         out.extend([flag.to_string(), s(&b.src), s(&b.dest)]);
+    };
+    for b in &c.shared {
+        bind(&mut out, b);
+    }
+    // Where each really is (`/var/run` is a link to `/run`; a linked `~/.ssh` is hidden where it points), once.
+    let mut seen = std::collections::HashSet::new();
+    for hidden in c.hidden.iter().filter_map(|p| std::fs::canonicalize(p).ok()) {
+        if !seen.insert(hidden.clone()) {
+            continue;
+        }
+        match std::fs::metadata(&hidden) {
+            Ok(m) if m.is_dir() => out.extend(["--tmpfs".to_string(), s(&hidden)]),
+            // A file, or a socket (an agent's or a daemon's): nothing behind it.
+            Ok(_) => out.extend(["--ro-bind".to_string(), "/dev/null".to_string(), s(&hidden)]),
+            Err(_) => {}
+        }
+    }
+    for b in &c.binds {
+        bind(&mut out, b);
     }
     if c.no_network {
         out.push("--unshare-net".into());
@@ -116,7 +205,13 @@ pub struct Bubblewrap(pub Confinement);
 
 impl Launcher for Bubblewrap {
     fn command(&self, argv: &[String], dir: &Path) -> tokio::process::Command {
-        Direct.command(&bwrap_argv(&self.0, argv, dir), dir)
+        let mut cmd = Direct.command(&bwrap_argv(&self.0, argv, dir), dir);
+        for (name, _) in std::env::vars_os() {
+            if name.to_str().is_some_and(withheld_env) {
+                cmd.env_remove(&name);
+            }
+        }
+        cmd
     }
 }
 
@@ -146,17 +241,22 @@ mod tests {
         let home = tempfile::tempdir().unwrap();
         std::fs::create_dir(home.path().join(".ssh")).unwrap();
         let ssh = home.path().join(".ssh");
+        let netrc = home.path().join(".netrc");
+        std::fs::write(&netrc, "machine x password y\n").unwrap();
         let c = Confinement {
-            hidden: vec![ssh.clone(), home.path().join(".aws")],
+            shared: vec![Bind::write("/cache").optional()],
+            hidden: vec![ssh.clone(), home.path().join(".aws"), netrc.clone()],
             binds: vec![Bind::write("/work/wt-1"), Bind::read("/home/me/.claude").optional()],
             no_network: false,
         };
         let argv = bwrap_argv(&c, &strings(&["claude", "-p", "do it; rm -rf /"]), Path::new("/work/wt-1"));
-        let ssh = ssh.to_string_lossy().into_owned();
+        let (ssh, netrc) = (ssh.to_string_lossy().into_owned(), netrc.to_string_lossy().into_owned());
         let mut expected = strings(&[
             "bwrap",
             "--die-with-parent",
+            "--new-session",
             "--unshare-pid",
+            "--unshare-ipc",
             "--ro-bind",
             "/",
             "/",
@@ -166,9 +266,14 @@ mod tests {
             "/proc",
             "--tmpfs",
             "/tmp",
+            "--bind-try",
+            "/cache",
+            "/cache",
             "--tmpfs",
         ]);
         expected.push(ssh);
+        expected.extend(strings(&["--ro-bind", "/dev/null"]));
+        expected.push(netrc);
         expected.extend(strings(&[
             "--bind",
             "/work/wt-1",

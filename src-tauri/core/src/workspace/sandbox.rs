@@ -46,17 +46,39 @@ pub fn expand_home(path: &str) -> PathBuf {
     }
 }
 
-/// What a program of the repository at `repo` running in `dir` may touch (module docs), plus `extra` (mounted last).
-pub fn confinement(policy: &SandboxPolicy, repo: &Path, dir: &Path, extra: Vec<Bind>) -> CoreResult<Confinement> {
+/// What a program of the repository at `repo` running in `dir` may touch (module docs), plus `early` (mounted before
+/// the hidden folders are hidden, after the caches: a hidden folder inside one stays hidden) and `extra` (mounted
+/// last).
+pub fn confinement(
+    policy: &SandboxPolicy,
+    repo: &Path,
+    dir: &Path,
+    early: Vec<Bind>,
+    extra: Vec<Bind>,
+) -> CoreResult<Confinement> {
     let mut hidden = dirs::home_dir().map(|h| Confinement::credentials(&h)).unwrap_or_default();
+    hidden.extend(crate::sys::sandbox::sockets());
     hidden.push(crate::sys::paths::data_dir());
     hidden.push(repo.to_path_buf());
     hidden.push(work_home(repo));
-    let common = Repository::open(repo)?.commondir().to_path_buf();
-    let mut binds = vec![Bind::read(common), Bind::write(dir)];
-    binds.extend(policy.caches.iter().map(|c| Bind::write(c).optional()));
+    let git = Repository::open(repo)?;
+    let common = git.commondir().to_path_buf();
+    // The repository's configuration as git needs it to read, without what it may hold besides (remote URLs with
+    // tokens, credential helpers, programs to run).
+    let config = work_dir(repo, "sandbox", true)?.join("config");
+    write_safe_config(&git.config()?, &config)?;
+    let mut binds = vec![
+        Bind::read(&common),
+        Bind { src: config, dest: common.join("config"), writable: false, optional: false },
+        Bind::write(dir),
+        // Its `.git` file, which YokeFlow's own git follows after it: not its to change.
+        Bind::read(dir.join(".git")).optional(),
+    ];
     binds.extend(extra);
-    Ok(Confinement { hidden, binds, no_network: policy.no_network })
+    // The caches first: whatever folder a person lists, the hidden ones inside it stay hidden.
+    let mut shared: Vec<Bind> = policy.caches.iter().map(|c| Bind::write(c).optional()).collect();
+    shared.extend(early);
+    Ok(Confinement { shared, hidden, binds, no_network: policy.no_network })
 }
 
 /// A command that runs `argv` in `dir` for the repository at `repo`: confined as `policy` says ([`confinement`]), or
@@ -69,9 +91,44 @@ pub fn command(
 ) -> CoreResult<tokio::process::Command> {
     use crate::sys::process::Launcher;
     Ok(match policy {
-        Some(policy) => crate::sys::sandbox::Bubblewrap(confinement(policy, repo, dir, Vec::new())?).command(argv, dir),
+        Some(policy) => {
+            crate::sys::sandbox::Bubblewrap(confinement(policy, repo, dir, Vec::new(), Vec::new())?).command(argv, dir)
+        }
         None => crate::sys::process::Direct.command(argv, dir),
     })
+}
+
+/// Writes at `path` (replaced in one step: a sandbox starting meanwhile binds the old file or the new one) the
+/// configuration of a repository whose own is `real`, as a confined program's git
+/// reads it: the repository's format and extensions, how files are read, the person's identity; nothing that runs a
+/// program, names a remote or holds a credential.
+fn write_safe_config(real: &git2::Config, path: &Path) -> CoreResult<()> {
+    let fresh = path.with_file_name(format!(".config-{}", uuid::Uuid::new_v4()));
+    write_config(real, &fresh)
+        .and_then(|_| {
+            std::fs::rename(&fresh, path).map_err(|e| CoreError::io(format!("cannot write {}", path.display()), e))
+        })
+        .inspect_err(|_| {
+            let _ = std::fs::remove_file(&fresh);
+        })
+}
+
+fn write_config(real: &git2::Config, path: &Path) -> CoreResult<()> {
+    let mut config = git2::Config::open(path)?;
+    config.set_i32("core.repositoryformatversion", real.get_i32("core.repositoryformatversion").unwrap_or(0))?;
+    config.set_bool("core.bare", false)?;
+    config.set_bool("core.logallrefupdates", true)?;
+    for key in ["core.filemode", "core.symlinks", "core.ignorecase", "extensions.worktreeconfig"] {
+        if let Ok(v) = real.get_bool(key) {
+            config.set_bool(key, v)?;
+        }
+    }
+    for key in ["core.autocrlf", "extensions.objectformat", "extensions.refstorage", "user.name", "user.email"] {
+        if let Ok(v) = real.get_string(key) {
+            config.set_str(key, &v)?;
+        }
+    }
+    Ok(())
 }
 
 /// A task agent's own git folder (module docs).
@@ -141,22 +198,7 @@ impl PrivateGit {
                 write(to, &text)?;
             }
         }
-        // The repository's format and the settings git reads files with; nothing that runs a program.
-        let real = wt.config()?;
-        let mut config = git2::Config::open(&dir.join("config"))?;
-        config.set_i32("core.repositoryformatversion", real.get_i32("core.repositoryformatversion").unwrap_or(0))?;
-        config.set_bool("core.bare", false)?;
-        config.set_bool("core.logallrefupdates", true)?;
-        for key in ["core.filemode", "core.symlinks", "core.ignorecase"] {
-            if let Ok(v) = real.get_bool(key) {
-                config.set_bool(key, v)?;
-            }
-        }
-        for key in ["core.autocrlf", "extensions.objectformat", "user.name", "user.email"] {
-            if let Ok(v) = real.get_string(key) {
-                config.set_str(key, &v)?;
-            }
-        }
+        write_safe_config(&wt.config()?, &dir.join("config"))?;
         Ok(PrivateGit { dir, admin, branch: info.branch.clone(), start, worktree: info.path.clone() })
     }
 
@@ -170,7 +212,10 @@ impl PrivateGit {
     pub fn bring_back(&self) -> CoreResult<BroughtBack> {
         let dot_git = self.worktree.join(".git");
         let pointer = format!("gitdir: {}\n", self.admin.display().to_string().trim_end_matches('/'));
-        if std::fs::read_to_string(&dot_git).ok().as_deref() != Some(pointer.as_str()) {
+        // Read only when it is a small plain file (never through a link, a fifo or a device).
+        let small_file = std::fs::symlink_metadata(&dot_git).is_ok_and(|m| m.is_file() && m.len() < 4096);
+        let current = if small_file { std::fs::read_to_string(&dot_git).ok() } else { None };
+        if current.as_deref() != Some(pointer.as_str()) {
             match std::fs::symlink_metadata(&dot_git) {
                 Ok(m) if m.is_dir() => std::fs::remove_dir_all(&dot_git),
                 Ok(_) => std::fs::remove_file(&dot_git),
@@ -186,6 +231,33 @@ impl PrivateGit {
 
     fn take_branch(&self) -> CoreResult<BroughtBack> {
         let own = format!("refs/heads/{}", self.branch);
+        // Objects are borrowed from the real store only: a store the agent pointed elsewhere (an alternates file
+        // naming a folder hidden from it, a link) is not followed, and nothing in its folder is written to.
+        let real = Repository::open(&self.worktree)?;
+        let expected = format!("{}\n", real.commondir().join("objects").display());
+        let plain = |rel: &str, dir: bool| {
+            std::fs::symlink_metadata(self.dir.join(rel)).is_ok_and(|m| if dir { m.is_dir() } else { m.is_file() })
+        };
+        let borrowed = plain("objects", true)
+            && plain("objects/info", true)
+            && plain("objects/info/alternates", false)
+            && std::fs::read_to_string(self.dir.join("objects/info/alternates")).ok().as_deref() == Some(&expected);
+        if !borrowed {
+            let why = "the agent changed where its git folder finds the repository's objects: its commits were left \
+                       aside and its files committed as they are"
+                .to_string();
+            return Ok(BroughtBack::Ignored { why });
+        }
+        if let Some(odd) = special_entry(&self.dir) {
+            let why = format!(
+                "the agent's git folder holds {odd}: its commits were left aside and its files committed as they are"
+            );
+            return Ok(BroughtBack::Ignored { why });
+        }
+        // History rewritten by the agent's own files (grafts, a shallow list) is not taken for the real one.
+        for rewrite in ["info/grafts", "shallow"] {
+            let _ = std::fs::remove_file(self.dir.join(rewrite));
+        }
         let private = Repository::open_bare(&self.dir)?;
         let tip = match private.refname_to_id(&own) {
             Ok(tip) => tip,
@@ -205,7 +277,6 @@ impl PrivateGit {
             );
             return Ok(BroughtBack::Ignored { why });
         }
-        let real = Repository::open(&self.worktree)?;
         let odb = real.odb()?;
         let mut walk = private.revwalk()?;
         walk.push(tip)?;
@@ -217,6 +288,14 @@ impl PrivateGit {
             copy_object(&private, &odb, commit.id())?;
             commits += 1;
         }
+        // Checked again where it lands, with the real store's own history: every commit whole, on the branch.
+        if real.find_commit(tip).is_err() || !real.graph_descendant_of(tip, self.start).unwrap_or(false) {
+            let why = format!(
+                "the agent's commits ({tip}) do not build on the task's branch in the repository: left aside, its \
+                 files committed as they are"
+            );
+            return Ok(BroughtBack::Ignored { why });
+        }
         let log = format!("yokeflow: the agent's commits, out of its sandbox ({commits})");
         real.reference_matching(&own, tip, true, self.start, &log)?;
         // The agent staged in its own index: the real one is made the branch's (files untouched).
@@ -226,12 +305,45 @@ impl PrivateGit {
     }
 }
 
+/// The largest object taken out of an agent's git folder (a file of a commit): 512 MiB.
+const MAX_OBJECT: usize = 512 * 1024 * 1024;
+
+/// The first entry under `dir` that is neither a plain file nor a folder (a link, a fifo, a socket, a device),
+/// described; also when there are more entries than a git folder of one session could sensibly hold.
+fn special_entry(dir: &Path) -> Option<String> {
+    let mut stack = vec![dir.to_path_buf()];
+    let mut seen = 0usize;
+    while let Some(folder) = stack.pop() {
+        let entries = std::fs::read_dir(&folder).ok()?;
+        for entry in entries.flatten() {
+            seen += 1;
+            if seen > 1_000_000 {
+                return Some("more than a million files".into());
+            }
+            let Ok(kind) = entry.file_type() else { continue };
+            if kind.is_dir() {
+                stack.push(entry.path());
+            } else if !kind.is_file() {
+                return Some(format!("a link or special file ({})", entry.path().display()));
+            }
+        }
+    }
+    None
+}
+
 /// Copies the object `id` from the agent's store into `odb`, checked: what is written must have the name it had.
 fn copy_object(private: &Repository, odb: &git2::Odb, id: Oid) -> CoreResult<()> {
     if odb.exists(id) {
         return Ok(());
     }
     let store = private.odb()?;
+    let (size, _) = store.read_header(id)?;
+    if size > MAX_OBJECT {
+        return Err(CoreError::InvalidInput(format!(
+            "the object {id} in the agent's git folder is {size} bytes, over YokeFlow's bound of {MAX_OBJECT}: its \
+             commits were not taken"
+        )));
+    }
     let object = store.read(id)?;
     let written = odb.write(object.kind(), object.data())?;
     if written != id {

@@ -14,6 +14,18 @@ describe("LanesView", () => {
     expect(screen.queryByTestId("lane")).not.toBeInTheDocument();
   });
 
+  it("says of each lane at work whether its agent runs in the sandbox", () => {
+    const working = [lane(0, { task_id: "a", busy: true, agent: { state: "running" } }), lane(1)];
+    const { rerender } = render(<LanesView tasks={tasks} plan={null} lanes={working} workers={2} sandboxed={true} />);
+    const [first, idle] = screen.getAllByTestId("lane");
+    expect(within(first!).getByTestId("lane-sandbox")).toHaveTextContent("sandboxed");
+    expect(within(idle!).queryByTestId("lane-sandbox")).not.toBeInTheDocument();
+    rerender(<LanesView tasks={tasks} plan={null} lanes={working} workers={2} sandboxed={false} />);
+    expect(screen.getByTestId("lane-sandbox")).toHaveTextContent("not confined");
+    rerender(<LanesView tasks={tasks} plan={null} lanes={working} workers={2} sandboxed={null} />);
+    expect(screen.queryByTestId("lane-sandbox")).not.toBeInTheDocument();
+  });
+
   it("shows one lane per worker with branch, task, agent, merge state and the planned queue", () => {
     const plan = executionPlan();
     const view = (shown: Lane[], workers: number | null) => <LanesView tasks={tasks} plan={plan} lanes={shown} workers={workers} />;

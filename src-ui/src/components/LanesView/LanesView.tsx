@@ -19,6 +19,8 @@ type Props = {
   laneNames?: readonly string[];
   /** The lane each task of the run ran in, by task: a planned task that ran in another lane says so. */
   ranOn?: ReadonlyMap<string, string>;
+  /** The run's agents run in the sandbox; `null` when no run said. */
+  sandboxed?: boolean | null;
   onOpenTask?: (taskId: string) => void;
   /** A planned task was dropped on another worktree's lane. */
   onMoveTask?: (taskId: string, worktree: string) => void;
@@ -39,6 +41,9 @@ const MERGE_LABEL: Record<LaneMerge, string> = {
   blocked: "not landed: checkout",
   error: "merge error",
 };
+
+const SANDBOXED_TITLE = "Its agent runs in the sandbox: it writes only to its worktree, /tmp and the caches";
+const UNCONFINED_TITLE = "Its agent is not confined: it can change anything you can";
 
 /** Tasks shown per lane queue before "+N more". */
 const QUEUE_SHOWN = 12;
@@ -81,6 +86,7 @@ function LanesViewInner({
   workers,
   laneNames = NO_NAMES,
   ranOn = NOWHERE,
+  sandboxed = null,
   onOpenTask,
   onMoveTask,
   onOpenWorktree,
@@ -128,6 +134,7 @@ function LanesViewInner({
         lane={lanes[slot]}
         queue={queues.get(name) ?? []}
         facts={facts}
+        sandboxed={sandboxed}
         onOpenTask={onOpenTask}
         onOpenWorktree={onOpenWorktree}
         onOpenLog={onOpenLog}
@@ -165,10 +172,12 @@ type LaneProps = {
   onOpenTask: ((taskId: string) => void) | undefined;
   onOpenWorktree: ((taskId: string) => void) | undefined;
   onOpenLog: ((taskId: string) => void) | undefined;
+  /** The run's agents run in the sandbox; `null` when no run said. */
+  sandboxed: boolean | null;
 };
 
 /** One worktree's lane: a drop target for planned tasks. */
-function LaneRow({ slot, name, droppable, lane, queue, facts, onOpenTask, onOpenWorktree, onOpenLog }: LaneProps) {
+function LaneRow({ slot, name, droppable, lane, queue, facts, sandboxed, onOpenTask, onOpenWorktree, onOpenLog }: LaneProps) {
   const zone: DropZone = { label: name };
   const { setNodeRef, isOver, active } = useDroppable({ id: name, data: zone, disabled: !droppable });
   const target = isOver && (active?.data.current as DragItem | undefined)?.home !== name;
@@ -239,6 +248,15 @@ function LaneRow({ slot, name, droppable, lane, queue, facts, onOpenTask, onOpen
           <dt>Agent</dt>
           <dd className={styles.laneAgent} data-testid="lane-agent" data-agent={agent}>
             {agent.replace(/_/g, " ")}
+            {taskId !== null && sandboxed !== null && (
+              <span
+                className={cx(styles.laneSandbox, !sandboxed && styles.unconfined)}
+                data-testid="lane-sandbox"
+                title={sandboxed ? SANDBOXED_TITLE : UNCONFINED_TITLE}
+              >
+                {sandboxed ? "sandboxed" : "not confined"}
+              </span>
+            )}
           </dd>
         </div>
         <div>

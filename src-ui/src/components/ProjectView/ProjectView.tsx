@@ -168,6 +168,7 @@ export function ProjectView({ projectId, summary, projectsBusy }: Props) {
                 lanes={live?.lanes ?? NO_LANES}
                 workers={live?.workers ?? null}
                 laneNames={live?.lane_names}
+                sandboxed={live !== null && live.started_at_ms !== null ? live.sandboxed : null}
                 ranOn={ranOn}
                 onOpenTask={openLog}
                 onMoveTask={tasks.moveToWorktree}

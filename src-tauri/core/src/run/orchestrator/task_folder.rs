@@ -131,7 +131,11 @@ pub(super) async fn open_worktree(ctx: &WorkerCtx, s: &Started) -> CoreResult<(W
                     wts.remove(&live, &target)?;
                     let folder = live.path.file_name().and_then(|n| n.to_str()).map(str::to_string);
                     if let Some(folder) = folder.filter(|_| slot.is_none()) {
-                        return Ok((wts.create_in(&task_id, base, &folder)?, false, None));
+                        // A folder that could not be had again (left behind by the removal): a new one instead.
+                        match wts.create_in(&task_id, base, &folder) {
+                            Ok(info) => return Ok((info, false, None)),
+                            Err(e) => tracing::warn!(task_id, "the task's folder could not be made again: {e}"),
+                        }
                     }
                 }
                 None => {

@@ -133,6 +133,7 @@ pub(super) async fn drive(
         epic: s.task.epic.as_ref().and_then(|e| ctx.epics.iter().find(|x| &x.id == e)).cloned(),
         claude_md: ctx.claude_md.clone(),
         extra_context,
+        sandbox: ctx.sandbox.clone(),
     };
     let task_prompt = agent::build_prompt(&s.task, &prompt_ctx);
     let mut session = work(ctx, s, stop, &info, task_prompt.clone()).await?;
@@ -160,6 +161,13 @@ pub(super) async fn drive(
         }
         SessionOutcome::NoChange => {
             return Ok((TaskStatus::Review, Some(format!("the agent made no change (log: {log})"))));
+        }
+        SessionOutcome::Failed if session.sandbox_error.is_some() => {
+            let why = session.sandbox_error.as_deref().unwrap_or_default();
+            return Ok((
+                TaskStatus::Review,
+                Some(format!("the sandbox could not start the agent: {why} (log: {log})")),
+            ));
         }
         SessionOutcome::Failed => {
             let how = match session.exit_code {
