@@ -185,7 +185,8 @@ sandbox: boolean,
  */
 sandbox_network: boolean, 
 /**
- * Tool caches writable inside the sandbox (`~/` is the home folder).
+ * More folders writable inside the sandbox (`~/` is the home folder), shared with the person's own tools; the
+ * package managers' caches inside are the project's own without them.
  */
 sandbox_caches: Array<string>, };
 export type SettingKey = "agent" | "test_command" | "setup" | "cleanup" | "worktree_include" | "worktree_link" | "max_worktrees" | "reuse_worktrees" | "agent_timeout_secs" | "max_cost_usd" | "sandbox" | "sandbox_network" | "sandbox_caches";
@@ -211,7 +212,11 @@ gate_bytes: number,
 /**
  * Agent logs, transcripts and test logs.
  */
-log_bytes: number, };
+log_bytes: number, 
+/**
+ * The package caches of the project's sandboxes (npm, pip, cargo…; [`crate::workspace::sandbox`]).
+ */
+cache_bytes: number, };
 export type Project = { id: string, name: string, repo_path: string, target_branch: string, tasks_file: string | null, 
 /**
  * The agent's argv template; `None` means the default agent.

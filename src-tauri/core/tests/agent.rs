@@ -358,7 +358,7 @@ fn the_prompt_holds_the_task_epic_files_claude_md_and_expertise() {
     let bare = agent::build_prompt(&t, &PromptContext::default());
     assert!(!bare.contains("Routed expertise") && !bare.contains("CLAUDE.md"));
     // Inside the sandbox it is told what it may do.
-    let policy = yokeflow_core::workspace::sandbox::SandboxPolicy { no_network: true, caches: Vec::new() };
+    let policy = yokeflow_core::workspace::sandbox::SandboxPolicy { no_network: true, ..Default::default() };
     let boxed = agent::build_prompt(&t, &PromptContext { sandbox: Some(policy), ..PromptContext::default() });
     assert!(boxed.contains("You run in a sandbox: you may run any command"), "{boxed}");
     assert!(boxed.contains("You can write only in this folder and /tmp;") && boxed.contains("There is no network."));

@@ -122,6 +122,36 @@ async fn a_codex_task_lands_with_its_transcript_tokens_and_thread() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn in_the_sandbox_codex_runs_with_its_own_sandbox_off_and_its_own_commit_lands() {
+    let Some(codex) = require_codex() else { return };
+    // Its own sandbox (workspace-write) keeps git's folder out of reach; YokeFlow's lets it commit.
+    let steps = json!([
+        {"shell": "printf 'one by codex\\n' > one.txt && git add one.txt && git -c user.name=Codex -c user.email=codex@example.invalid commit -q -m 'Add one'"},
+        {"say": "Committed."}
+    ]);
+    let f = fixture(vec![scripted_task("one", steps)]).await;
+    let mut settings = yokeflow_core::tasks::settings::get(&f.db, &f.project_id).await.unwrap();
+    settings.sandbox = true;
+    yokeflow_core::tasks::settings::save(&f.db, &f.project_id, &settings).await.unwrap();
+    let api = FakeApi::start("fake-openai", f.dir.path());
+    let home = CodexHome::new();
+    let exit = run_all(&f, &codex_agent(&codex, &api, &home.0)).await;
+    assert_eq!(exit.code, 0, "{}", exit.stderr);
+    assert_eq!(f.status_of("one").await, TaskStatus::Done);
+    assert_eq!(f.target_file("one.txt").as_deref(), Some("one by codex\n"));
+    let log = sessions::task_log(&f.db, &f.project_id, "one").await.unwrap();
+    let s = &log.sessions[0];
+    assert_eq!(s.outcome, SessionState::Succeeded);
+    assert!(s.sandboxed, "{s:?}");
+    let git = git2::Repository::open(&f.repo).unwrap();
+    let mut walk = git.revwalk().unwrap();
+    walk.push_ref("refs/heads/main").unwrap();
+    let messages: Vec<String> =
+        walk.map(|id| git.find_commit(id.unwrap()).unwrap().summary().unwrap_or_default().to_string()).collect();
+    assert!(messages.iter().any(|m| m == "Add one"), "its own commit landed: {messages:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn feedback_resumes_the_codex_thread_with_exec_resume_and_lands() {
     let Some(codex) = require_codex() else { return };
     // The first attempt writes a draft, which the project's tests refuse: Review, its work kept in its worktree.

@@ -34,7 +34,10 @@ echo pwned > "$HOME/planted.txt"
 echo pwned >> "$YOKEFLOW_ROOT/README.md"
 cat "$YOKEFLOW_ROOT/.env" > stolen-env.txt
 for d in "$SIBLING" ../*/; do echo pwned >> "$d/work.txt"; done
-echo pwned >> "$DATA/yokeflow.db"
+echo pwned >> "$DB"
+head -c 64 "$DB" > stolen-db.txt
+echo pwned > "$DATA/planted.txt"
+cat "$DATA/demo/notes.txt" >> stolen-key.txt
 git -C "$YOKEFLOW_ROOT" config core.hooksPath /tmp/evil
 git config core.hooksPath /tmp/evil
 git branch -f main HEAD
@@ -43,6 +46,7 @@ git update-ref refs/heads/evil HEAD
 setsid sh -c 'sleep 600' "$MARKER" > /dev/null 2>&1 < /dev/null &
 echo "token=$GITHUB_TOKEN sock=$SSH_AUTH_SOCK aws=$AWS_SECRET_ACCESS_KEY" > env.txt
 echo "gitdir: $YOKEFLOW_ROOT/.git" > .git
+echo fetched > "$CARGO_HOME/probe" && echo fetched > "$npm_config_cache/probe"
 echo "the task's own work" > done.txt
 git add done.txt && git -c user.name=Agent -c user.email=agent@example.com commit -q -m "the agent's own commit"
 echo "left uncommitted" > notes.txt
@@ -70,6 +74,7 @@ async fn a_hostile_agent_in_the_sandbox_changes_nothing_outside_its_worktree_and
     // Before any thread reads them: this binary holds this one test.
     std::env::set_var("HOME", &home);
     std::env::set_var("YOKEFLOW_DATA_DIR", &data);
+    write(&data.join("demo/notes.txt"), "SECRET of the data folder\n");
     // Tokens and agent sockets people keep in their environment.
     std::env::set_var("GITHUB_TOKEN", "ghp_SECRET");
     std::env::set_var("SSH_AUTH_SOCK", "/run/user/0/ssh-agent.sock");
@@ -84,7 +89,8 @@ async fn a_hostile_agent_in_the_sandbox_changes_nothing_outside_its_worktree_and
     let sibling = yokeflow_core::workspace::worktree::work_home(&repo).join("other-task");
     write(&sibling.join("work.txt"), "another agent's work\n");
 
-    let db_path = data.join("yokeflow.db");
+    // The database where `--db` puts it, outside the data folder.
+    let db_path = root.join("elsewhere/yokeflow.db");
     let db = Db::open(&db_path).await.unwrap();
     let p = project::init(&db, &repo).await.unwrap();
     let mut s = settings::get(&db, &p.id).await.unwrap();
@@ -98,7 +104,8 @@ async fn a_hostile_agent_in_the_sandbox_changes_nothing_outside_its_worktree_and
     import::import_file(&db, &p.id, &file).await.unwrap();
 
     let marker = format!("sandbox-daemon-{}", uuid::Uuid::new_v4());
-    let script = format!("SIBLING='{}' DATA='{}' MARKER='{marker}'\n{HOSTILE}", sibling.display(), data.display());
+    let (sibling_text, data_text, db_text) = (sibling.display(), data.display(), db_path.display());
+    let script = format!("SIBLING='{sibling_text}' DATA='{data_text}' DB='{db_text}' MARKER='{marker}'\n{HOSTILE}");
     let opts = RunOptions {
         agent_command: Some(vec!["sh".into(), "-c".into(), script]),
         test_command: Some(vec!["sh".into(), "-c".into(), TESTS.into()]),
@@ -120,6 +127,10 @@ async fn a_hostile_agent_in_the_sandbox_changes_nothing_outside_its_worktree_and
     assert_eq!(file_text("done.txt").as_deref(), Some("the task's own work\n"));
     assert_eq!(file_text("notes.txt").as_deref(), Some("left uncommitted\n"));
     assert_eq!(file_text("env.txt").as_deref(), Some("token= sock= aws=\n"), "withheld from its environment");
+    // Its package managers' caches are the project's own, in the work home, and writable.
+    let cache = yokeflow_core::workspace::worktree::work_home(&repo).join("cache");
+    assert_eq!(read(&cache.join("cargo/probe")), "fetched\n");
+    assert_eq!(read(&cache.join("npm/probe")), "fetched\n");
     let mut walk = git.revwalk().unwrap();
     walk.push(main.id()).unwrap();
     let messages: Vec<String> =
@@ -130,6 +141,8 @@ async fn a_hostile_agent_in_the_sandbox_changes_nothing_outside_its_worktree_and
         let text = file_text(stolen).unwrap_or_default();
         assert!(!text.contains("SECRET") && !text.contains("secret"), "{stolen}: {text}");
     }
+    assert_eq!(file_text("stolen-db.txt").as_deref(), Some(""), "the database reads as empty");
+    assert!(!data.join("planted.txt").exists(), "YokeFlow's data folder");
     // Nothing outside its worktree changed.
     assert_eq!(read(&home.join(".ssh/id_ed25519")), "SECRET KEY\n");
     assert!(!home.join("planted.txt").exists() && !home.join("planted-by-tests.txt").exists());

@@ -325,9 +325,13 @@ async fn execute(cli: Cli, out: &mut dyn Write) -> CoreResult<()> {
                     0 => String::new(),
                     n => format!(" (and {n} free slot(s) kept with their build outputs)"),
                 };
+                let caches = match disk.cache_bytes {
+                    0 => String::new(),
+                    n => format!(", the sandbox's package caches {}", h(n)),
+                };
                 writeln!(
                     o,
-                    "on disk: {} worktree(s){slots} {}, the merge gate {}, logs {}",
+                    "on disk: {} worktree(s){slots} {}, the merge gate {}, logs {}{caches}",
                     disk.worktrees,
                     h(disk.worktree_bytes),
                     h(disk.gate_bytes),

@@ -112,7 +112,8 @@ pub async fn draft(db: &Db, project_id: &str, req: DraftRequest, events: EventSe
     }
     crate::agents::command::check_agent(&agent_command)?;
     // Confined like the project's runs: it writes only its scratch folder.
-    let sandbox = crate::tasks::settings::sandbox_policy(&crate::tasks::settings::of(db, p.clone()).await?)?;
+    let settings = crate::tasks::settings::of(db, p.clone()).await?;
+    let sandbox = crate::tasks::settings::sandbox_policy(&settings, db.path())?;
     let stored = tasks::list(db, project_id).await?;
     let epics = tasks::epics(db, project_id).await?;
     if let Some(e) = &req.epic {

@@ -147,7 +147,7 @@ pub async fn resolve(db: &Db, project_id: &str, request: &RunRequest, tuning: Ru
             )));
         }
     }
-    let sandbox = crate::tasks::settings::sandbox_policy(&settings)?;
+    let sandbox = crate::tasks::settings::sandbox_policy(&settings, db.path())?;
     Ok(ResolvedRun {
         project: p,
         agent_command,

@@ -29,6 +29,8 @@ pub struct Confinement {
     pub binds: Vec<Bind>,
     /// Cut the network (the agent's model API included); shared by default.
     pub no_network: bool,
+    /// Variables set inside (over what the program inherits).
+    pub env: Vec<(String, String)>,
 }
 
 /// A file or folder of the machine mounted in the sandbox.
@@ -193,6 +195,9 @@ pub fn bwrap_argv(c: &Confinement, argv: &[String], dir: &Path) -> Vec<String> {
     if c.no_network {
         out.push("--unshare-net".into());
     }
+    for (name, value) in &c.env {
+        out.extend(["--setenv".to_string(), name.clone(), value.clone()]);
+    }
     out.extend(["--chdir".to_string(), s(dir), "--".to_string()]);
     out.extend(argv.iter().cloned());
     out
@@ -248,6 +253,7 @@ mod tests {
             hidden: vec![ssh.clone(), home.path().join(".aws"), netrc.clone()],
             binds: vec![Bind::write("/work/wt-1"), Bind::read("/home/me/.claude").optional()],
             no_network: false,
+            env: Vec::new(),
         };
         let argv = bwrap_argv(&c, &strings(&["claude", "-p", "do it; rm -rf /"]), Path::new("/work/wt-1"));
         let (ssh, netrc) = (ssh.to_string_lossy().into_owned(), netrc.to_string_lossy().into_owned());
@@ -289,8 +295,10 @@ mod tests {
             "do it; rm -rf /",
         ]));
         assert_eq!(argv, expected, "the missing ~/.aws is left out; the prompt stays one argument");
-        let cut = bwrap_argv(&Confinement { no_network: true, ..c }, &strings(&["true"]), Path::new("/"));
+        let env = vec![("CARGO_HOME".to_string(), "/cache/cargo".to_string())];
+        let cut = bwrap_argv(&Confinement { no_network: true, env, ..c }, &strings(&["true"]), Path::new("/"));
         assert!(cut.contains(&"--unshare-net".to_string()));
+        assert!(cut.windows(3).any(|w| w == ["--setenv", "CARGO_HOME", "/cache/cargo"]));
     }
 
     #[test]

@@ -44,7 +44,8 @@ pub struct ProjectSettings {
     pub sandbox: bool,
     /// The network is shared inside the sandbox (an agent needs its model's API).
     pub sandbox_network: bool,
-    /// Tool caches writable inside the sandbox (`~/` is the home folder).
+    /// More folders writable inside the sandbox (`~/` is the home folder), shared with the person's own tools; the
+    /// package managers' caches inside are the project's own without them.
     pub sandbox_caches: Vec<String>,
 }
 
@@ -112,22 +113,20 @@ pub async fn of(db: &Db, p: crate::model::Project) -> CoreResult<ProjectSettings
 }
 
 /// The sandbox of a project a person adds (the window, `yokeflow init`, the demo): on where bubblewrap works, with
-/// npm's, pip's and cargo's caches writable ([`crate::workspace::sandbox::DEFAULT_CACHES`]).
+/// no folder of the person's writable (the package managers use the project's own caches inside,
+/// [`crate::workspace::sandbox::PRIVATE_CACHES`]).
 pub async fn adopt_sandbox_defaults(db: &Db, project_id: &str) -> CoreResult<()> {
     let on = crate::sys::concurrency::blocking(|| Ok(crate::sys::sandbox::available())).await?;
-    let caches = serde_json::to_string(&crate::workspace::sandbox::DEFAULT_CACHES).unwrap_or_default();
-    sqlx::query("UPDATE projects SET sandbox = ?, sandbox_caches = ? WHERE id = ?")
-        .bind(on)
-        .bind(caches)
-        .bind(project_id)
-        .execute(db.pool())
-        .await?;
+    sqlx::query("UPDATE projects SET sandbox = ? WHERE id = ?").bind(on).bind(project_id).execute(db.pool()).await?;
     Ok(())
 }
 
-/// The sandbox a run of a project with settings `s` uses: `None` when off; refused when on and bubblewrap cannot
-/// confine a program here (nothing runs unconfined in its place).
-pub fn sandbox_policy(s: &ProjectSettings) -> CoreResult<Option<crate::workspace::sandbox::SandboxPolicy>> {
+/// The sandbox a run of a project with settings `s` uses, YokeFlow's database `db` hidden in it: `None` when off;
+/// refused when on and bubblewrap cannot confine a program here (nothing runs unconfined in its place).
+pub fn sandbox_policy(
+    s: &ProjectSettings,
+    db: &std::path::Path,
+) -> CoreResult<Option<crate::workspace::sandbox::SandboxPolicy>> {
     if !s.sandbox {
         return Ok(None);
     }
@@ -137,7 +136,9 @@ pub fn sandbox_policy(s: &ProjectSettings) -> CoreResult<Option<crate::workspace
         });
     }
     let caches = s.sandbox_caches.iter().map(|c| crate::workspace::sandbox::expand_home(c)).collect();
-    Ok(Some(crate::workspace::sandbox::SandboxPolicy { no_network: !s.sandbox_network, caches }))
+    let name = db.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let hidden = ["", "-wal", "-shm", "-journal"].iter().map(|end| db.with_file_name(format!("{name}{end}"))).collect();
+    Ok(Some(crate::workspace::sandbox::SandboxPolicy { no_network: !s.sandbox_network, caches, hidden }))
 }
 
 /// What is wrong with `s` (empty: it can be saved).

@@ -2,11 +2,13 @@
 //! ([`PrivateGit`]).
 //!
 //! Every program from a repository (an agent, the gate's tests, setup and cleanup) sees the whole machine read-only,
-//! with these hidden behind an empty folder: the person's credentials (`~/.ssh`, `~/.aws`, …), YokeFlow's data
-//! folder (database, logs), the main checkout (its ignored files: `.env`, `node_modules`; its tracked ones are in
-//! the worktree anyway) and the work home (the other worktrees, the gate's). The repository's git folder stays
-//! readable; writable are only the program's own folder, a private `/tmp`, the tool caches the project lists and,
-//! for an agent, its CLI's state folder.
+//! with these hidden: the person's credentials (`~/.ssh`, `~/.aws`, `~/.git-credentials`, …), the session's sockets
+//! (D-Bus, the ssh and gpg agents, Docker's), YokeFlow's data folder (database, logs), the main checkout (its ignored
+//! files: `.env`, `node_modules`; its tracked ones are in the worktree anyway) and the work home (the other
+//! worktrees, the gate's). The repository's git folder stays readable, its configuration replaced by a safe copy (no
+//! remotes, credential helpers or programs); writable are only the program's own folder (not its `.git` file), a
+//! private `/tmp`, the tool caches the project lists and, for an agent, its CLI's state folder (not what the CLI
+//! runs on its next start). Token variables of YokeFlow's environment are withheld ([`crate::sys::sandbox`]).
 //!
 //! An agent commits its own work, but git would write its branch's ref beside every other branch's, in the shared
 //! `.git`: the sandbox cannot open that folder to it without opening `main`, `.git/config` and the hooks too. So a
@@ -30,12 +32,26 @@ use crate::workspace::worktree::{work_dir, work_home, WorktreeInfo};
 pub struct SandboxPolicy {
     /// Cut the network, the agent's model API included (for agents that need none, and for tests).
     pub no_network: bool,
-    /// Tool caches a program may write (npm's, cargo's…), absolute; those missing are left out.
+    /// More folders a program may write, absolute (a cache a person shares with the sandbox); those missing are left
+    /// out. The package managers' own caches are the project's anyway ([`PRIVATE_CACHES`]).
     pub caches: Vec<PathBuf>,
+    /// More to hide: YokeFlow's database where it is not in the data folder (`--db`), its journal files.
+    pub hidden: Vec<PathBuf>,
 }
 
-/// The caches a new project lists (`~` is the home folder): npm's, pip's, cargo's registry and git checkouts.
-pub const DEFAULT_CACHES: [&str; 4] = ["~/.npm", "~/.cache/pip", "~/.cargo/registry", "~/.cargo/git"];
+/// The package managers' caches inside the sandbox, as variables naming a folder of the project's own cache (in the
+/// work home, shared by the project's sandboxes and by no program of the person's: nothing planted there is run by
+/// their next unconfined `npm install` or `cargo build`). Cargo's home moves with it: the person's `~/.cargo` config
+/// is not read inside.
+pub const PRIVATE_CACHES: [(&str, &str); 7] = [
+    ("XDG_CACHE_HOME", "xdg"),
+    ("npm_config_cache", "npm"),
+    ("YARN_CACHE_FOLDER", "yarn"),
+    ("PIP_CACHE_DIR", "pip"),
+    ("CARGO_HOME", "cargo"),
+    ("GOMODCACHE", "go-mod"),
+    ("GOCACHE", "go-build"),
+];
 
 /// `path` with a leading `~/` made the home folder's (module docs of [`SandboxPolicy::caches`]).
 pub fn expand_home(path: &str) -> PathBuf {
@@ -59,6 +75,7 @@ pub fn confinement(
     let mut hidden = dirs::home_dir().map(|h| Confinement::credentials(&h)).unwrap_or_default();
     hidden.extend(crate::sys::sandbox::sockets());
     hidden.push(crate::sys::paths::data_dir());
+    hidden.extend(policy.hidden.iter().cloned());
     hidden.push(repo.to_path_buf());
     hidden.push(work_home(repo));
     let git = Repository::open(repo)?;
@@ -67,18 +84,27 @@ pub fn confinement(
     // tokens, credential helpers, programs to run).
     let config = work_dir(repo, "sandbox", true)?.join("config");
     write_safe_config(&git.config()?, &config)?;
+    let cache = work_dir(repo, "cache", true)?;
+    let mut env = Vec::new();
+    for (var, sub) in PRIVATE_CACHES {
+        let folder = cache.join(sub);
+        std::fs::create_dir_all(&folder)
+            .map_err(|e| CoreError::io(format!("cannot create {}", folder.display()), e))?;
+        env.push((var.to_string(), folder.display().to_string()));
+    }
     let mut binds = vec![
         Bind::read(&common),
         Bind { src: config, dest: common.join("config"), writable: false, optional: false },
+        Bind::write(&cache),
         Bind::write(dir),
         // Its `.git` file, which YokeFlow's own git follows after it: not its to change.
         Bind::read(dir.join(".git")).optional(),
     ];
     binds.extend(extra);
-    // The caches first: whatever folder a person lists, the hidden ones inside it stay hidden.
+    // The listed caches first: whatever folder a person lists, the hidden ones inside it stay hidden.
     let mut shared: Vec<Bind> = policy.caches.iter().map(|c| Bind::write(c).optional()).collect();
     shared.extend(early);
-    Ok(Confinement { shared, hidden, binds, no_network: policy.no_network })
+    Ok(Confinement { shared, hidden, binds, no_network: policy.no_network, env })
 }
 
 /// A command that runs `argv` in `dir` for the repository at `repo`: confined as `policy` says ([`confinement`]), or
@@ -98,10 +124,10 @@ pub fn command(
     })
 }
 
-/// Writes at `path` (replaced in one step: a sandbox starting meanwhile binds the old file or the new one) the
-/// configuration of a repository whose own is `real`, as a confined program's git
-/// reads it: the repository's format and extensions, how files are read, the person's identity; nothing that runs a
-/// program, names a remote or holds a credential.
+/// Writes at `path` the configuration of a repository whose own is `real`, as a confined program's git reads it: the
+/// repository's format and extensions, how files are read, the person's identity; nothing that runs a program,
+/// names a remote or holds a credential. Replaced in one step: a sandbox starting meanwhile binds the old file or
+/// the new one.
 fn write_safe_config(real: &git2::Config, path: &Path) -> CoreResult<()> {
     let fresh = path.with_file_name(format!(".config-{}", uuid::Uuid::new_v4()));
     write_config(real, &fresh)

@@ -14,7 +14,7 @@ describe("DiskUse", () => {
   it("says what the worktrees, the gate and the logs take, as the command line does", async () => {
     invokeMock.mockImplementation((command: string, args: { projectId: string }) =>
       command === "disk_usage" && args.projectId === "p1"
-        ? Promise.resolve({ worktrees: 1, free_slots: 0, worktree_bytes: 3 * 1024 ** 3, gate_bytes: 1536, log_bytes: 812 })
+        ? Promise.resolve({ worktrees: 1, free_slots: 0, worktree_bytes: 3 * 1024 ** 3, gate_bytes: 1536, log_bytes: 812, cache_bytes: 0 })
         : Promise.reject({ code: "not_found", message: command }),
     );
     renderWithClient(<DiskUse projectId="p1" />);
@@ -24,10 +24,10 @@ describe("DiskUse", () => {
   });
 
   it("counts the free slots kept for reuse apart from the task worktrees", async () => {
-    invokeMock.mockResolvedValue({ worktrees: 0, free_slots: 2, worktree_bytes: 812 * 1024 ** 2, gate_bytes: 0, log_bytes: 0 });
+    invokeMock.mockResolvedValue({ worktrees: 0, free_slots: 2, worktree_bytes: 812 * 1024 ** 2, gate_bytes: 0, log_bytes: 0, cache_bytes: 5 * 1024 ** 3 });
     renderWithClient(<DiskUse projectId="p1" />);
     expect(await screen.findByTestId("disk-use")).toHaveTextContent(
-      "On disk: 0 task worktrees and 2 free slots kept for reuse 812 MiB, the merge gate 0 B, logs 0 B.",
+      "On disk: 0 task worktrees and 2 free slots kept for reuse 812 MiB, the merge gate 0 B, logs 0 B, the sandbox's package caches 5.0 GiB.",
     );
   });
 

@@ -18,13 +18,19 @@ export function humanBytes(bytes: number): string {
 export function DiskUse({ projectId }: { projectId: string }) {
   const usage = useDiskUsageQuery(projectId);
   if (usage.data === undefined) return null;
-  const { worktrees, free_slots, worktree_bytes, gate_bytes, log_bytes } = usage.data;
+  const { worktrees, free_slots, worktree_bytes, gate_bytes, log_bytes, cache_bytes } = usage.data;
   const slots = free_slots > 0 ? ` and ${free_slots} free slot${free_slots === 1 ? "" : "s"} kept for reuse` : "";
   return (
     <p className={styles.line} data-testid="disk-use">
       On disk: {worktrees} task worktree{worktrees === 1 ? "" : "s"}
       {slots} <strong>{humanBytes(worktree_bytes)}</strong>,
-      the merge gate <strong>{humanBytes(gate_bytes)}</strong>, logs <strong>{humanBytes(log_bytes)}</strong>.
+      the merge gate <strong>{humanBytes(gate_bytes)}</strong>, logs <strong>{humanBytes(log_bytes)}</strong>
+      {cache_bytes > 0 && (
+        <>
+          , the sandbox's package caches <strong>{humanBytes(cache_bytes)}</strong>
+        </>
+      )}
+      .
     </p>
   );
 }

@@ -256,7 +256,8 @@ export function SettingsForm({ projectId, stored, presets, onSaved, isDemo = fal
             Confine agents, tests, setup and cleanup (bubblewrap)
           </label>
           <p className={styles.hint} id={fieldId("sandbox-hint")}>
-            Each may write only to its own worktree, a private /tmp, its CLI's state and the caches below; your home,
+            Each may write only to its own worktree, a private /tmp, its CLI's state, the project's package caches and the
+            folders below; your home,
             credentials (~/.ssh, ~/.aws…), your checkout, the other worktrees and YokeFlow's data are out of reach,
             and nothing it starts outlives it. Agents then get every tool without asking. Off: they run as you, with
             everything you can touch.
@@ -277,9 +278,9 @@ export function SettingsForm({ projectId, stored, presets, onSaved, isDemo = fal
         </div>
         <LinesField
           id={fieldId("caches")}
-          label="Writable caches"
+          label="Shared folders"
           testId="settings-sandbox_caches"
-          hint="Folders the sandbox lets programs write, for package managers' caches (~/.npm, ~/.cargo/registry). One per line; ~/ is your home folder."
+          hint="Folders of yours the sandbox may write too, shared with your own tools (what a program leaves there, they use). Package managers (npm, yarn, pip, cargo, Go) get caches of the project's own anyway. One per line; ~/ is your home folder."
           {...issues("sandbox_caches")}
           value={fields.sandboxCaches}
           onChange={(sandboxCaches) => set({ sandboxCaches })}

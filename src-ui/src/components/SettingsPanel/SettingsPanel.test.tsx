@@ -67,7 +67,7 @@ beforeEach(() => {
       case "tool_permissions":
         return Promise.resolve(rules);
       case "disk_usage":
-        return Promise.resolve({ worktrees: 2, free_slots: 1, worktree_bytes: 3 * 1024 ** 3, gate_bytes: 1536, log_bytes: 812 });
+        return Promise.resolve({ worktrees: 2, free_slots: 1, worktree_bytes: 3 * 1024 ** 3, gate_bytes: 1536, log_bytes: 812, cache_bytes: 0 });
       case "allow_tool":
         rules = { effective: [...rules.effective, args.rule], allowed: [...rules.allowed, args.rule] };
         return Promise.resolve(rules);

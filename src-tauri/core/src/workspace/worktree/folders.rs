@@ -60,6 +60,9 @@ pub struct DiskUsage {
     /// Agent logs, transcripts and test logs.
     #[ts(type = "number")]
     pub log_bytes: u64,
+    /// The package caches of the project's sandboxes (npm, pip, cargo…; [`crate::workspace::sandbox`]).
+    #[ts(type = "number")]
+    pub cache_bytes: u64,
 }
 
 /// What the repository's YokeFlow folders use on disk ([`DiskUsage`]).
@@ -92,6 +95,7 @@ pub fn disk_usage(repo_path: &Path) -> CoreResult<DiskUsage> {
         worktree_bytes: size(&wts),
         gate_bytes: size(&home.join("integration")) + size(&home.join("resolve")),
         log_bytes: size(&root.join("logs")),
+        cache_bytes: size(&home.join("cache")),
     })
 }
 
