@@ -66,7 +66,8 @@ async fn a_hostile_agent_in_the_sandbox_changes_nothing_outside_its_worktree_and
         yokeflow_core::sys::sandbox::available(),
         "bubblewrap must be installed and able to run here (scripts/setup.sh installs it)"
     );
-    let dir = tempfile::tempdir().unwrap();
+    // Outside `/tmp`: the sandbox's own `/tmp` would hide everything there anyway, proving nothing.
+    let dir = tempfile::Builder::new().prefix("sandbox-run-").tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     let root = dir.path().canonicalize().unwrap();
     let home = root.join("home");
     write(&home.join(".ssh/id_ed25519"), "SECRET KEY\n");
@@ -128,7 +129,7 @@ async fn a_hostile_agent_in_the_sandbox_changes_nothing_outside_its_worktree_and
     assert_eq!(file_text("notes.txt").as_deref(), Some("left uncommitted\n"));
     assert_eq!(file_text("env.txt").as_deref(), Some("token= sock= aws=\n"), "withheld from its environment");
     // Its package managers' caches are the project's own, in the work home, and writable.
-    let cache = yokeflow_core::workspace::worktree::work_home(&repo).join("cache");
+    let cache = yokeflow_core::workspace::worktree::work_home(&repo).join("cache/tasks");
     assert_eq!(read(&cache.join("cargo/probe")), "fetched\n");
     assert_eq!(read(&cache.join("npm/probe")), "fetched\n");
     let mut walk = git.revwalk().unwrap();

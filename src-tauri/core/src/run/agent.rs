@@ -25,7 +25,7 @@ use crate::sys::concurrency::{blocking, Cancel};
 use crate::sys::process::{kill_group, terminate_group};
 use crate::sys::process::{Direct, Launcher};
 use crate::sys::sandbox::{Bind, Bubblewrap, Confinement};
-use crate::workspace::sandbox::{BroughtBack, PrivateGit, SandboxPolicy};
+use crate::workspace::sandbox::{BroughtBack, PrivateGit, SandboxPolicy, StateGuard};
 use crate::workspace::worktree::{WorktreeInfo, Worktrees};
 
 pub use crate::model::SessionOutcome;
@@ -277,12 +277,21 @@ pub async fn run_session(
         None => None,
     };
     let sandboxed = confined.is_some();
-    let (private, confinement) = match confined {
-        Some((private, c)) => (private, Some(c)),
-        None => (None, None),
+    let (private, guard, confinement) = match confined {
+        Some((private, guard, c)) => (private, Some(guard), Some(c)),
+        None => (None, None, None),
     };
     let spawned = spawn_and_wait(db, spec, &argv, &session_id, files, kind, confinement, events, cancel).await;
-    // The agent's commits come out of its sandbox whatever its end (as they would stay on its branch without one).
+    // What its CLI runs on its next start is as it was; the agent's commits come out of its sandbox whatever its end
+    // (as they would stay on its branch without one).
+    if let Some(guard) = guard {
+        let put_back = blocking(move || Ok(guard.restore())).await.unwrap_or_default();
+        if let Ok(mut log) = std::fs::OpenOptions::new().append(true).open(&log_path) {
+            for line in &put_back {
+                let _ = writeln!(log, "# the agent changed what its CLI runs on its next start: {line}");
+            }
+        }
+    }
     if let Some(private) = private {
         bring_back(private, &log_path, &spec.task.id).await;
     }
@@ -404,7 +413,7 @@ async fn confine(
     cli: &'static dyn crate::agents::AgentCli,
     argv: &[String],
     prompt_file: &Path,
-) -> CoreResult<(Option<PrivateGit>, Confinement)> {
+) -> CoreResult<(Option<PrivateGit>, StateGuard, Confinement)> {
     let (spec, policy, prompt_file) = (spec.clone(), policy.clone(), prompt_file.to_path_buf());
     // What the person's command names by its full path (the program, a script, a config) is there to be read.
     let named: Vec<PathBuf> = argv
@@ -415,6 +424,7 @@ async fn confine(
         .collect();
     let home = dirs::home_dir().unwrap_or_default();
     let (state, locked) = (cli.state(&home, argv), cli.locked_state(&home, argv));
+    let guard = StateGuard::take(&locked, &state);
     blocking(move || {
         let private = match spec.collect_changes {
             true => Some(PrivateGit::prepare(&spec.repo_path, &spec.worktree, &spec.target_branch)?),
@@ -428,7 +438,7 @@ async fn confine(
         extra.extend(private.as_ref().map(PrivateGit::bind));
         let (repo, wt) = (&spec.repo_path, &spec.worktree.path);
         let c = crate::workspace::sandbox::confinement(&policy, repo, wt, early, extra)?;
-        Ok((private, c))
+        Ok((private, guard, c))
     })
     .await
 }

@@ -89,6 +89,9 @@ pub fn withheld_env(name: &str) -> bool {
     const EXACT: &[&str] = &[
         "DBUS_SESSION_BUS_ADDRESS",
         "DBUS_SYSTEM_BUS_ADDRESS",
+        "DISPLAY",
+        "XAUTHORITY",
+        "WAYLAND_DISPLAY",
         "SSH_AUTH_SOCK",
         "SSH_AGENT_PID",
         "GPG_AGENT_INFO",
@@ -133,6 +136,16 @@ impl Confinement {
             ".pypirc",
             ".cargo/credentials",
             ".cargo/credentials.toml",
+            // Tokens in `url.*.insteadOf`, git's other credential store (the identity inside comes from YokeFlow's
+            // copy of the repository's configuration).
+            ".gitconfig",
+            ".config/git",
+            // Browsers' cookies and saved passwords; the X server's key.
+            ".mozilla",
+            ".config/google-chrome",
+            ".config/chromium",
+            ".config/BraveSoftware",
+            ".Xauthority",
         ]
         .iter()
         .map(|p| home.join(p))
@@ -141,7 +154,7 @@ impl Confinement {
 }
 
 /// Bubblewrap's command line that runs `argv` in `dir` confined by `c`. Hidden paths that do not exist are left out
-/// (a missing one has nothing to hide); a hidden file reads as empty (`/dev/null` over it).
+/// (a missing one has nothing to hide); a hidden file reads as empty ([`empty_file`] over it).
 pub fn bwrap_argv(c: &Confinement, argv: &[String], dir: &Path) -> Vec<String> {
     let s = |p: &Path| p.to_string_lossy().into_owned();
     let mut out: Vec<String> = [
@@ -184,8 +197,9 @@ pub fn bwrap_argv(c: &Confinement, argv: &[String], dir: &Path) -> Vec<String> {
         }
         match std::fs::metadata(&hidden) {
             Ok(m) if m.is_dir() => out.extend(["--tmpfs".to_string(), s(&hidden)]),
-            // A file, or a socket (an agent's or a daemon's): nothing behind it.
-            Ok(_) => out.extend(["--ro-bind".to_string(), "/dev/null".to_string(), s(&hidden)]),
+            // A file, or a socket (an agent's or a daemon's): an empty file over it (not `/dev/null`: a device on
+            // a bind mount is refused, and a program such as git stops at a file it may not read).
+            Ok(_) => out.extend(["--ro-bind".to_string(), s(&empty_file()), s(&hidden)]),
             Err(_) => {}
         }
     }
@@ -201,6 +215,17 @@ pub fn bwrap_argv(c: &Confinement, argv: &[String], dir: &Path) -> Vec<String> {
     out.extend(["--chdir".to_string(), s(dir), "--".to_string()]);
     out.extend(argv.iter().cloned());
     out
+}
+
+/// An empty file of YokeFlow's (in its data folder), mounted over a hidden file; made again if anything changed it.
+pub fn empty_file() -> PathBuf {
+    let path = crate::sys::paths::data_dir().join("sandbox-empty");
+    if std::fs::symlink_metadata(&path).map(|m| !m.is_file() || m.len() != 0).unwrap_or(true) {
+        let _ = std::fs::create_dir_all(crate::sys::paths::data_dir());
+        let _ = std::fs::remove_file(&path);
+        let _ = std::fs::write(&path, b"");
+    }
+    path
 }
 
 /// Starts programs inside bubblewrap, confined as its [`Confinement`] says; otherwise as [`Direct`] does (its own
@@ -278,7 +303,7 @@ mod tests {
             "--tmpfs",
         ]);
         expected.push(ssh);
-        expected.extend(strings(&["--ro-bind", "/dev/null"]));
+        expected.extend(["--ro-bind".to_string(), empty_file().to_string_lossy().into_owned()]);
         expected.push(netrc);
         expected.extend(strings(&[
             "--bind",
