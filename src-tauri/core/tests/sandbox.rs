@@ -30,6 +30,33 @@ fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| format!("<{e}>"))
 }
 
+/// `git worktree add -b yokeflow/t1 <wt>` in `repo`.
+fn add_worktree(repo: &Path, wt: &Path) {
+    let out = std::process::Command::new("git")
+        .args(["-C", repo.to_str().unwrap(), "worktree", "add", "-q", "-b", "yokeflow/t1", wt.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A repository `shop` in `dir` with `src/app.txt`, task `t1`'s worktree `wt-1` on `yokeflow/t1`, and the info a
+/// run keeps of it.
+fn task_worktree(dir: &Path) -> (git2::Repository, std::path::PathBuf, git2::Oid, WorktreeInfo) {
+    let repo = dir.join("shop");
+    let git = init_repo(&repo, &[("src/app.txt", "v1\n")]);
+    let base = git.refname_to_id("refs/heads/main").unwrap();
+    let wt = dir.join("wt-1");
+    add_worktree(&repo, &wt);
+    let info = WorktreeInfo {
+        id: "0000".into(),
+        task_id: "t1".into(),
+        branch: "yokeflow/t1".into(),
+        path: wt.canonicalize().unwrap(),
+        base_commit: base.to_string(),
+    };
+    (git, repo, base, info)
+}
+
 /// Each line tries one escape and carries on whatever happens; the last one does the task's own work.
 const HOSTILE: &str = r#"
 home=$1 repo=$2 sibling=$3 data=$4 daemon=$5 marker=$6
@@ -64,11 +91,7 @@ async fn a_hostile_program_in_the_sandbox_changes_nothing_outside_its_worktree()
     let worktrees = root.join("worktrees");
     let wt = worktrees.join("wt-1");
     std::fs::create_dir_all(&worktrees).unwrap();
-    let out = std::process::Command::new("git")
-        .args(["-C", repo.to_str().unwrap(), "worktree", "add", "-q", "-b", "yokeflow/t1", wt.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    add_worktree(&repo, &wt);
     let sibling = worktrees.join("wt-2");
     write(&sibling.join("work.txt"), "another agent's work\n");
     let home = root.join("home");
@@ -128,22 +151,7 @@ async fn a_hostile_program_in_the_sandbox_changes_nothing_outside_its_worktree()
 async fn an_agent_commits_in_its_own_git_folder_and_only_its_branch_comes_out() {
     assert!(sandbox::available(), "bubblewrap must be installed and able to run here (scripts/setup.sh installs it)");
     let dir = scratch();
-    let repo = dir.path().join("shop");
-    let git = init_repo(&repo, &[("src/app.txt", "v1\n")]);
-    let base = git.refname_to_id("refs/heads/main").unwrap();
-    let wt = dir.path().join("wt-1");
-    let out = std::process::Command::new("git")
-        .args(["-C", repo.to_str().unwrap(), "worktree", "add", "-q", "-b", "yokeflow/t1", wt.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let info = WorktreeInfo {
-        id: "0000".into(),
-        task_id: "t1".into(),
-        branch: "yokeflow/t1".into(),
-        path: wt.canonicalize().unwrap(),
-        base_commit: base.to_string(),
-    };
+    let (git, repo, base, info) = task_worktree(dir.path());
     let private = PrivateGit::prepare(&repo, &info, "main").unwrap();
     let confinement =
         workspace::sandbox::confinement(&SandboxPolicy::default(), &repo, &info.path, Vec::new(), vec![private.bind()])
@@ -197,11 +205,7 @@ async fn a_program_without_a_git_folder_of_its_own_reads_the_repository_but_writ
     let repo = dir.path().join("shop");
     init_repo(&repo, &[("src/app.txt", "v1\n")]);
     let wt = dir.path().join("wt-1");
-    let out = std::process::Command::new("git")
-        .args(["-C", repo.to_str().unwrap(), "worktree", "add", "-q", "-b", "yokeflow/t1", wt.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    add_worktree(&repo, &wt);
     let confinement =
         workspace::sandbox::confinement(&SandboxPolicy::default(), &repo, &wt, Vec::new(), Vec::new()).unwrap();
     // The gate's tests and a setup command: git answers them, but the repository's files are read-only.
@@ -232,22 +236,7 @@ async fn bubblewrap_that_cannot_start_a_program_says_so_on_stderr_and_exits_1() 
 async fn an_agent_that_grafts_a_foreign_history_onto_its_branch_gets_nothing_taken_out() {
     assert!(sandbox::available(), "bubblewrap must be installed and able to run here (scripts/setup.sh installs it)");
     let dir = scratch();
-    let repo = dir.path().join("shop");
-    let git = init_repo(&repo, &[("src/app.txt", "v1\n")]);
-    let base = git.refname_to_id("refs/heads/main").unwrap();
-    let wt = dir.path().join("wt-1");
-    let out = std::process::Command::new("git")
-        .args(["-C", repo.to_str().unwrap(), "worktree", "add", "-q", "-b", "yokeflow/t1", wt.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let info = WorktreeInfo {
-        id: "0000".into(),
-        task_id: "t1".into(),
-        branch: "yokeflow/t1".into(),
-        path: wt.canonicalize().unwrap(),
-        base_commit: base.to_string(),
-    };
+    let (git, repo, base, info) = task_worktree(dir.path());
     let private = PrivateGit::prepare(&repo, &info, "main").unwrap();
     let c =
         workspace::sandbox::confinement(&SandboxPolicy::default(), &repo, &info.path, Vec::new(), vec![private.bind()])
