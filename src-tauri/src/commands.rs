@@ -1,28 +1,30 @@
-//! Tauri commands: each takes its input, calls one core function and converts the result; errors cross as
-//! `ErrorDto {code, message}`.
+//! Tauri commands: each takes its input, makes one call of the core's surface (`yokeflow_core::api::Service`, its
+//! `runs()` for runs) and converts the result; errors cross as `ErrorDto {code, message}`.
 
 use tauri::{AppHandle, State};
 use tauri_plugin_shell::ShellExt;
-use yokeflow_core::agents::permissions::{self, ToolPermissions};
-use yokeflow_core::agents::sessions::{self, TaskLog};
+use yokeflow_core::agents::permissions::ToolPermissions;
+use yokeflow_core::agents::sessions::TaskLog;
+use yokeflow_core::api::{LogLength, Service};
 use yokeflow_core::error::ErrorDto;
 use yokeflow_core::error::TaskFileIssue;
-use yokeflow_core::expertise::bootstrap::{self, InitOptions, InitReport, Template};
+use yokeflow_core::expertise::bootstrap::{InitOptions, InitReport, Template};
 // Named as the window's bindings name it (the generated command bindings read the names here).
+use yokeflow_core::error::CoreError;
 use yokeflow_core::expertise::Keep as ExpertiseKeep;
-use yokeflow_core::gate::diff::{self, TaskDiff};
+use yokeflow_core::gate::diff::TaskDiff;
 use yokeflow_core::model::{Board, Project, ProjectSummary, TaskStatus};
 use yokeflow_core::plan::ExecutionPlan;
 use yokeflow_core::run::draft::{Accepted, DraftPreview, DraftRequest};
 use yokeflow_core::run::overrides::{Discarded, DropTarget, StatusMove};
 use yokeflow_core::run::runs::RunSnapshot;
 use yokeflow_core::run::runs::{ActionRoute, FeedbackRoute, RunRequest, RunStarted};
-use yokeflow_core::store::approvals::{self, ProjectCommand};
-use yokeflow_core::tasks::cards::{self, CardEdit, CardResult};
-use yokeflow_core::tasks::register::{self, AddedProject};
-use yokeflow_core::tasks::settings::{self, AgentPreset, ProjectSettings, SettingIssue};
+use yokeflow_core::store::approvals::ProjectCommand;
+use yokeflow_core::store::locations;
+use yokeflow_core::tasks::cards::{CardEdit, CardResult};
+use yokeflow_core::tasks::register::AddedProject;
+use yokeflow_core::tasks::settings::{AgentPreset, ProjectSettings, SettingIssue};
 use yokeflow_core::workspace::worktree::DiskUsage;
-use yokeflow_core::{error::CoreError, plan::planner, store::locations, store::project, store::tasks, tasks::demo};
 
 use crate::app::AppState;
 use crate::expertise_sync::Watchers;
@@ -35,7 +37,7 @@ fn dto(e: CoreError) -> ErrorDto {
 
 #[tauri::command]
 pub async fn list_projects(state: State<'_, AppState>) -> Result<Vec<ProjectSummary>, ErrorDto> {
-    project::list(&state.db).await.map_err(dto)
+    state.api.projects().await.map_err(dto)
 }
 
 /// The project's board. Opening a project also starts its live expertise sync and follows its tasks file (once).
@@ -47,9 +49,9 @@ pub async fn get_board(
     tasks_watchers: State<'_, TasksWatchers>,
     project_id: String,
 ) -> Result<Board, ErrorDto> {
-    let board = tasks::board(&state.db, &project_id).await.map_err(dto)?;
-    watchers.ensure(&app, &state.db, &board.project).await;
-    tasks_watchers.ensure(&app, &state.db, &board.project);
+    let board = state.api.board(&project_id).await.map_err(dto)?;
+    watchers.ensure(&app, state.api.db(), &board.project).await;
+    tasks_watchers.ensure(&app, state.api.db(), &board.project);
     Ok(board)
 }
 
@@ -60,7 +62,7 @@ pub async fn check_card_edit(
     project_id: String,
     edit: CardEdit,
 ) -> Result<Vec<TaskFileIssue>, ErrorDto> {
-    cards::check(&state.db, &project_id, &edit).await.map_err(dto)
+    state.api.check_card_edit(&project_id, &edit).await.map_err(dto)
 }
 
 /// A new project from an app spec (`init --spec`): the folder (created with a repository if needed), the template,
@@ -68,7 +70,7 @@ pub async fn check_card_edit(
 #[tauri::command]
 pub async fn init_project(state: State<'_, AppState>, path: String, spec: String) -> Result<InitReport, ErrorDto> {
     let opts = InitOptions { spec: std::path::PathBuf::from(spec.trim()), template: Template::Builtin };
-    bootstrap::init(&state.db, std::path::Path::new(path.trim()), &opts).await.map_err(dto)
+    state.api.init_project(std::path::Path::new(path.trim()), &opts).await.map_err(dto)
 }
 
 /// Session 0: the project's tasks drafted by its agent from an app spec (a file path) and/or a short goal, for one
@@ -87,7 +89,7 @@ pub async fn draft_tasks(
         epic: epic.filter(|e| !e.trim().is_empty()),
         ..Default::default()
     };
-    state.runs.draft_tasks(&project_id, request).await.map_err(dto)
+    state.api.runs().draft_tasks(&project_id, request).await.map_err(dto)
 }
 
 /// Makes a draft the project's tasks (written to its tasks file, imported, planned).
@@ -97,20 +99,19 @@ pub async fn accept_draft(
     project_id: String,
     draft_id: String,
 ) -> Result<Accepted, ErrorDto> {
-    state.runs.accept_draft(&project_id, &draft_id).await.map_err(dto)
+    state.api.runs().accept_draft(&project_id, &draft_id).await.map_err(dto)
 }
 
 /// Drops a draft; nothing changes.
 #[tauri::command]
 pub async fn discard_draft(state: State<'_, AppState>, project_id: String, draft_id: String) -> Result<(), ErrorDto> {
-    state.runs.discard_draft(&project_id, &draft_id).await.map_err(dto)
+    state.api.runs().discard_draft(&project_id, &draft_id).await.map_err(dto)
 }
 
 /// What the project's worktrees, the gate and the logs use on disk.
 #[tauri::command]
 pub async fn disk_usage(state: State<'_, AppState>, project_id: String) -> Result<DiskUsage, ErrorDto> {
-    let p = project::get(&state.db, &project_id).await.map_err(dto)?;
-    yokeflow_core::workspace::worktree::disk_usage_of(std::path::Path::new(&p.repo_path)).await.map_err(dto)
+    state.api.disk_usage(&project_id).await.map_err(dto)
 }
 
 /// The project's expertise for the Expertise view: domains, skills, routing decisions, open conflicts.
@@ -119,8 +120,7 @@ pub async fn expertise_overview(
     state: State<'_, AppState>,
     project_id: String,
 ) -> Result<yokeflow_core::expertise::ExpertiseOverview, ErrorDto> {
-    let p = project::get(&state.db, &project_id).await.map_err(dto)?;
-    yokeflow_core::expertise::overview(&state.db, &p).await.map_err(dto)
+    state.api.expertise_overview(&project_id).await.map_err(dto)
 }
 
 /// Resolves a domain's open conflict by keeping one side (the database's or the file's; for a deleted file, keeping
@@ -132,21 +132,19 @@ pub async fn resolve_expertise_conflict(
     domain: String,
     keep: ExpertiseKeep,
 ) -> Result<yokeflow_core::expertise::ExpertiseOverview, ErrorDto> {
-    let p = project::get(&state.db, &project_id).await.map_err(dto)?;
-    yokeflow_core::expertise::resolve_conflict(&state.db, &p, &domain, keep).await.map_err(dto)?;
-    yokeflow_core::expertise::overview(&state.db, &p).await.map_err(dto)
+    state.api.resolve_expertise_conflict(&project_id, &domain, keep).await.map(|(_, after)| after).map_err(dto)
 }
 
 /// The project's settings.
 #[tauri::command]
 pub async fn get_settings(state: State<'_, AppState>, project_id: String) -> Result<ProjectSettings, ErrorDto> {
-    settings::get(&state.db, &project_id).await.map_err(dto)
+    state.api.settings(&project_id).await.map_err(dto)
 }
 
 /// What is wrong with the settings, key by key (empty: they can be saved); changes nothing.
 #[tauri::command]
 pub fn check_settings(settings: ProjectSettings) -> Vec<SettingIssue> {
-    settings::check(&settings)
+    Service::check_settings(&settings)
 }
 
 /// Stores the settings (checked first; commands approved as set; the tasks file follows); the settings after.
@@ -156,13 +154,13 @@ pub async fn save_settings(
     project_id: String,
     settings: ProjectSettings,
 ) -> Result<ProjectSettings, ErrorDto> {
-    settings::save(&state.db, &project_id, &settings).await.map_err(dto)
+    state.api.save_settings(&project_id, &settings).await.map_err(dto)
 }
 
 /// The agents YokeFlow knows (Claude Code, Codex CLI, Aider) and whether each is installed.
 #[tauri::command]
 pub fn agent_presets() -> Vec<AgentPreset> {
-    settings::presets()
+    Service::presets()
 }
 
 /// Adds, changes or removes a task, or adds an epic; the tasks file follows and the plan is rebuilt.
@@ -172,29 +170,29 @@ pub async fn edit_tasks(
     project_id: String,
     edit: CardEdit,
 ) -> Result<CardResult, ErrorDto> {
-    state.runs.edit_tasks(&project_id, &edit).await.map_err(dto)
+    state.api.runs().edit_tasks(&project_id, &edit).await.map_err(dto)
 }
 
 #[tauri::command]
 pub async fn create_demo_project(state: State<'_, AppState>) -> Result<Project, ErrorDto> {
-    demo::ensure_demo(&state.db, &state.data_dir).await.map_err(dto)
+    state.api.demo().await.map_err(dto)
 }
 
 /// Adds the git repository at `path` as a project: its tasks file (if any) is validated first, then imported and
 /// planned; a bad file or a folder that is not a repository registers nothing.
 #[tauri::command]
 pub async fn add_project(state: State<'_, AppState>, path: String) -> Result<AddedProject, ErrorDto> {
-    register::add_repository(&state.db, std::path::Path::new(path.trim())).await.map_err(dto)
+    state.api.add_repository(std::path::Path::new(path.trim())).await.map_err(dto)
 }
 
 #[tauri::command]
 pub async fn get_plan(state: State<'_, AppState>, project_id: String) -> Result<Option<ExecutionPlan>, ErrorDto> {
-    planner::get(&state.db, &project_id).await.map_err(dto)
+    state.api.plan(&project_id).await.map_err(dto)
 }
 
 #[tauri::command]
 pub async fn build_plan(state: State<'_, AppState>, project_id: String) -> Result<ExecutionPlan, ErrorDto> {
-    planner::build(&state.db, &project_id, None).await.map_err(dto)
+    state.api.build_plan(&project_id, None).await.map_err(dto)
 }
 
 #[tauri::command]
@@ -205,13 +203,13 @@ pub async fn start_run(
     max_cost_usd: Option<f64>,
 ) -> Result<RunStarted, ErrorDto> {
     let request = RunRequest { sequential: sequential.unwrap_or(false), max_cost_usd, ..Default::default() };
-    state.runs.start(&project_id, request).await.map(|started| started.summary()).map_err(dto)
+    state.api.runs().start(&project_id, request).await.map(|started| started.summary()).map_err(dto)
 }
 
 /// The commands the project's tasks file asks to run (agent, test command) that no one approved yet.
 #[tauri::command]
 pub async fn pending_commands(state: State<'_, AppState>, project_id: String) -> Result<Vec<ProjectCommand>, ErrorDto> {
-    approvals::pending_of(&state.db, &project_id).await.map_err(dto)
+    state.api.pending_commands(&project_id).await.map_err(dto)
 }
 
 /// Approves exactly the commands the person was shown (refused if the project's commands changed meanwhile).
@@ -221,34 +219,34 @@ pub async fn approve_commands(
     project_id: String,
     commands: Vec<ProjectCommand>,
 ) -> Result<(), ErrorDto> {
-    approvals::approve_shown_of(&state.db, &project_id, &commands).await.map_err(dto)
+    state.api.approve_commands(&project_id, &commands).await.map_err(dto)
 }
 
 /// The project's run as the window shows it: the live one, else the last one that ended (`null`: none yet).
 #[tauri::command]
 pub fn run_view(state: State<'_, AppState>, project_id: String) -> Option<RunSnapshot> {
-    state.runs.view(&project_id)
+    state.api.runs().view(&project_id)
 }
 
 #[tauri::command]
 pub fn pause_run(state: State<'_, AppState>, project_id: String) -> Result<(), ErrorDto> {
-    state.runs.pause(&project_id).map_err(dto)
+    state.api.runs().pause(&project_id).map_err(dto)
 }
 
 #[tauri::command]
 pub fn resume_run(state: State<'_, AppState>, project_id: String) -> Result<(), ErrorDto> {
-    state.runs.resume(&project_id).map_err(dto)
+    state.api.runs().resume(&project_id).map_err(dto)
 }
 
 #[tauri::command]
 pub fn cancel_run(state: State<'_, AppState>, project_id: String) -> Result<(), ErrorDto> {
-    state.runs.cancel(&project_id).map_err(dto)
+    state.api.runs().cancel(&project_id).map_err(dto)
 }
 
 /// From now on the run starts one task at a time (what is running finishes).
 #[tauri::command]
 pub fn force_sequential(state: State<'_, AppState>, project_id: String) -> Result<(), ErrorDto> {
-    state.runs.force_sequential(&project_id).map_err(dto)
+    state.api.runs().force_sequential(&project_id).map_err(dto)
 }
 
 #[tauri::command]
@@ -257,7 +255,7 @@ pub async fn retry_task(
     project_id: String,
     task_id: String,
 ) -> Result<ActionRoute, ErrorDto> {
-    state.runs.retry_task(&project_id, &task_id).await.map_err(dto)
+    state.api.runs().retry_task(&project_id, &task_id).await.map_err(dto)
 }
 
 /// Lands a Review task's branch again through the gate (after a person fixed it), without its agent.
@@ -267,13 +265,13 @@ pub async fn retry_merge(
     project_id: String,
     task_id: String,
 ) -> Result<ActionRoute, ErrorDto> {
-    state.runs.retry_merge(&project_id, &task_id).await.map_err(dto)
+    state.api.runs().retry_merge(&project_id, &task_id).await.map_err(dto)
 }
 
 /// Stops a running task's agent, commits what it left and sends its branch to the gate now.
 #[tauri::command]
 pub fn merge_now(state: State<'_, AppState>, project_id: String, task_id: String) -> Result<(), ErrorDto> {
-    state.runs.merge_now(&project_id, &task_id).map_err(dto)
+    state.api.runs().merge_now(&project_id, &task_id).map_err(dto)
 }
 
 /// A card dropped on another column: stored when no run is going and the plan allows it; during a run, the moves
@@ -286,7 +284,7 @@ pub async fn set_task_status(
     task_id: String,
     status: TaskStatus,
 ) -> Result<StatusMove, ErrorDto> {
-    let (moved, replan_problem) = state.runs.set_task_status(&project_id, &task_id, status).await.map_err(dto)?;
+    let (moved, replan_problem) = state.api.runs().set_task_status(&project_id, &task_id, status).await.map_err(dto)?;
     if let Some(problem) = replan_problem {
         tracing::warn!(project_id, "{problem}");
     }
@@ -300,7 +298,7 @@ pub async fn task_drop_targets(
     project_id: String,
     task_id: String,
 ) -> Result<Vec<DropTarget>, ErrorDto> {
-    state.runs.drop_targets(&project_id, &task_id).await.map_err(dto)
+    state.api.runs().drop_targets(&project_id, &task_id).await.map_err(dto)
 }
 
 /// A card dropped on another worktree lane: pins it there in the stored plan (and in the active run, if any).
@@ -311,7 +309,7 @@ pub async fn move_task_to_worktree(
     task_id: String,
     worktree: String,
 ) -> Result<ExecutionPlan, ErrorDto> {
-    state.runs.move_task_to_worktree(&project_id, &task_id, &worktree).await.map_err(dto)
+    state.api.runs().move_task_to_worktree(&project_id, &task_id, &worktree).await.map_err(dto)
 }
 
 /// Opens the task's worktree folder in the file manager (only a path the database recorded).
@@ -322,7 +320,7 @@ pub async fn open_worktree(
     project_id: String,
     task_id: String,
 ) -> Result<(), ErrorDto> {
-    let dir = locations::worktree_dir(&state.db, &project_id, &task_id).await.map_err(dto)?;
+    let dir = state.api.worktree_dir(&project_id, &task_id).await.map_err(dto)?;
     open_path(&app, &dir)
 }
 
@@ -334,7 +332,7 @@ pub async fn open_task_log(
     project_id: String,
     task_id: String,
 ) -> Result<(), ErrorDto> {
-    let log = locations::latest_log(&state.db, &project_id, &task_id).await.map_err(dto)?;
+    let log = state.api.latest_log(&project_id, &task_id).await.map_err(dto)?;
     open_path(&app, &log)
 }
 
@@ -345,7 +343,7 @@ pub async fn task_test_log(
     project_id: String,
     task_id: String,
 ) -> Result<locations::TestLog, ErrorDto> {
-    locations::test_log(&state.db, &project_id, &task_id).await.map_err(dto)
+    state.api.test_log(&project_id, &task_id).await.map_err(dto)
 }
 
 /// Where the task's work is on disk (worktree, agent log, test log), for a person to copy when opening fails.
@@ -355,13 +353,13 @@ pub async fn task_places(
     project_id: String,
     task_id: String,
 ) -> Result<locations::TaskPlaces, ErrorDto> {
-    locations::places(&state.db, &project_id, &task_id).await.map_err(dto)
+    state.api.task_places(&project_id, &task_id).await.map_err(dto)
 }
 
 /// The task's agent sessions with their transcripts, cost and refusals.
 #[tauri::command]
 pub async fn task_log(state: State<'_, AppState>, project_id: String, task_id: String) -> Result<TaskLog, ErrorDto> {
-    sessions::task_log_with(&state.db, &project_id, &task_id, sessions::WINDOW_ENTRIES).await.map_err(dto)
+    state.api.task_log(&project_id, &task_id, LogLength::Window).await.map_err(dto)
 }
 
 /// Discards a task's work after a person confirmed it; the task goes back to the Backlog.
@@ -371,13 +369,13 @@ pub async fn discard_work(
     project_id: String,
     task_id: String,
 ) -> Result<Discarded, ErrorDto> {
-    state.runs.discard_work(&project_id, &task_id).await.map_err(dto)
+    state.api.runs().discard_work(&project_id, &task_id).await.map_err(dto)
 }
 
 /// What the task changed against its merge base with the target.
 #[tauri::command]
 pub async fn task_diff(state: State<'_, AppState>, project_id: String, task_id: String) -> Result<TaskDiff, ErrorDto> {
-    diff::task_diff(&state.db, &project_id, &task_id).await.map_err(dto)
+    state.api.task_diff(&project_id, &task_id).await.map_err(dto)
 }
 
 /// Sends a person's remark to the task's agent ([`yokeflow_core::run::runs::Runs::feedback`]).
@@ -389,14 +387,14 @@ pub async fn send_feedback(
     remark: String,
 ) -> Result<FeedbackRoute, ErrorDto> {
     let (_, route, _) =
-        state.runs.feedback(&project_id, &task_id, &remark, RunRequest::default()).await.map_err(dto)?;
+        state.api.runs().feedback(&project_id, &task_id, &remark, RunRequest::default()).await.map_err(dto)?;
     Ok(route)
 }
 
 /// The tools the project's agents may use without asking.
 #[tauri::command]
 pub async fn tool_permissions(state: State<'_, AppState>, project_id: String) -> Result<ToolPermissions, ErrorDto> {
-    permissions::of_project(&state.db, &project_id).await.map_err(dto)
+    state.api.tool_permissions(&project_id).await.map_err(dto)
 }
 
 /// Allows a tool rule (`Bash(npm install:*)`) for the project's agents; the rules after.
@@ -406,8 +404,7 @@ pub async fn allow_tool(
     project_id: String,
     rule: String,
 ) -> Result<ToolPermissions, ErrorDto> {
-    permissions::allow(&state.db, &project_id, &rule).await.map_err(dto)?;
-    permissions::of_project(&state.db, &project_id).await.map_err(dto)
+    state.api.allow_tool(&project_id, &rule).await.map(|change| change.rules).map_err(dto)
 }
 
 /// Takes back a tool rule a person allowed; the rules after.
@@ -417,8 +414,7 @@ pub async fn revoke_tool(
     project_id: String,
     rule: String,
 ) -> Result<ToolPermissions, ErrorDto> {
-    permissions::revoke(&state.db, &project_id, &rule).await.map_err(dto)?;
-    permissions::of_project(&state.db, &project_id).await.map_err(dto)
+    state.api.revoke_tool(&project_id, &rule).await.map(|change| change.rules).map_err(dto)
 }
 
 fn open_path(app: &AppHandle, path: &std::path::Path) -> Result<(), ErrorDto> {

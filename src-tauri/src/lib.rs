@@ -26,15 +26,13 @@ mod app {
     use std::path::PathBuf;
 
     use tauri::Manager;
-    use yokeflow_core::run::runs::Runs;
+    use yokeflow_core::api::Service;
     use yokeflow_core::{store::db::Db, sys::paths};
 
     /// What every command can reach.
     pub struct AppState {
-        pub db: Db,
-        pub data_dir: PathBuf,
-        /// The one owner of this process's runs (the core's service, as the CLI uses it).
-        pub runs: Runs,
+        /// The core's one surface, as the CLI uses it (its `runs()`: the one owner of this process's runs).
+        pub api: Service,
     }
 
     /// Opens the database and the window; returns when the window is closed.
@@ -50,14 +48,14 @@ mod app {
         tauri::Builder::default()
             .plugin(tauri_plugin_shell::init())
             .plugin(tauri_plugin_notification::init())
-            .manage(AppState { runs: Runs::new(db.clone()), db, data_dir: paths::data_dir() })
+            .manage(AppState { api: Service::new(db, paths::data_dir()) })
             .manage(crate::expertise_sync::Watchers::default())
             .manage(crate::tasks_sync::TasksWatchers::default())
             .setup(|app| {
                 if let Err(e) = crate::tray::install(app.handle()) {
                     tracing::warn!("no tray icon: {e}");
                 }
-                crate::runs::forward(app.handle(), &app.state::<AppState>().runs);
+                crate::runs::forward(app.handle(), app.state::<AppState>().api.runs());
                 crate::quit::quit_on_signals(app.handle());
                 if let Some(window) = app.get_webview_window("main") {
                     let _ = window.set_title("YokeFlow");
@@ -115,7 +113,7 @@ mod app {
             .run(|app, event| {
                 // The last window closed during a run: cancel the runs, wait for their agents, then quit.
                 if let tauri::RunEvent::ExitRequested { code: None, api, .. } = &event {
-                    let live = !app.state::<AppState>().runs.watch().borrow().runs.is_empty();
+                    let live = !app.state::<AppState>().api.runs().watch().borrow().runs.is_empty();
                     if live && !crate::quit::quitting() {
                         api.prevent_exit();
                         crate::quit::quit(app);

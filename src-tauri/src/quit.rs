@@ -27,7 +27,7 @@ pub fn quit(app: &AppHandle) {
     }
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
-        let runs = app.state::<crate::app::AppState>().runs.clone();
+        let runs = app.state::<crate::app::AppState>().api.runs().clone();
         runs.cancel_all();
         if tokio::time::timeout(QUIT_GRACE, runs.wait_idle()).await.is_err() {
             tracing::warn!("runs still going after {QUIT_GRACE:?}: quitting anyway (the next run recovers them)");

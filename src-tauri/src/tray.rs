@@ -46,7 +46,8 @@ pub fn install(app: &AppHandle) -> tauri::Result<()> {
             }
             "pause" => {
                 // The snapshot follows once the runs say they paused (or resumed).
-                let runs = &app.state::<AppState>().runs;
+                let state = app.state::<AppState>();
+                let runs = state.api.runs();
                 let paused = runs.watch().borrow().any_paused();
                 runs.pause_all(!paused);
             }

@@ -4,6 +4,7 @@
 //! this crate knows the window or its framework; see ARCHITECTURE.md for the code map and the invariants.
 
 pub mod agents;
+pub mod api;
 pub mod bindings;
 pub mod cli;
 pub mod error;

@@ -402,3 +402,29 @@ async fn a_symlinked_claude_folder_is_refused_before_anything_is_created_through
     assert!(err.contains("symbolic link"), "{err}");
     assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0, "folders were created through the link");
 }
+
+/// The window's `init_project` and `yokeflow init --spec` are one call of the core's surface: a project new to
+/// YokeFlow gets the sandbox's defaults (on where bubblewrap works) however it was made, and a project already
+/// known keeps what its person chose.
+#[tokio::test]
+async fn a_project_made_from_a_spec_gets_the_sandbox_defaults_through_the_service() {
+    let fx = fixture();
+    let spec = fx.write_spec("spec.md", "# Shop\n\nA web shop with a REST API and a database.\n");
+    let dir = fx.path("shop");
+    let api = yokeflow_core::api::Service::new(fx.db().await, fx.path("data"));
+    let opts = InitOptions { spec: spec.clone(), template: Template::Builtin };
+    let r = api.init_project(&dir, &opts).await.unwrap();
+    let p = api.project_at(Path::new(&r.repo_path)).await.unwrap();
+    let available = yokeflow_core::sys::sandbox::available();
+    assert_eq!(api.settings(&p.id).await.unwrap().sandbox, available, "bubblewrap available: {available}");
+
+    let mine = api.set_setting(&p.id, "sandbox", if available { "off" } else { "on" }).await;
+    if available {
+        assert!(!mine.unwrap().sandbox);
+        api.init_project(&dir, &opts).await.unwrap();
+        assert!(!api.settings(&p.id).await.unwrap().sandbox, "a known project keeps the person's choice");
+    } else {
+        assert_eq!(mine.unwrap_err().code(), "sandbox_unavailable");
+    }
+    api.db().close().await;
+}

@@ -6,10 +6,10 @@ use std::io::Write;
 use clap::{Args, Subcommand, ValueEnum};
 use tokio::sync::broadcast;
 
+use crate::api::Service;
 use crate::error::{CoreError, CoreResult};
-use crate::expertise::{self, ExpertiseEvent, Keep, SyncReport, Watcher};
+use crate::expertise::{ExpertiseEvent, Keep, SyncReport};
 use crate::model::Project;
-use crate::store::db::Db;
 
 #[derive(Debug, Clone, Args)]
 pub struct ExpertiseArgs {
@@ -49,17 +49,17 @@ pub enum KeepArg {
 }
 
 pub(super) async fn execute(
-    db: &Db,
+    api: &Service,
     p: &Project,
     args: ExpertiseArgs,
     json: bool,
     out: &mut dyn Write,
 ) -> CoreResult<()> {
     match args.command {
-        ExpertiseCommand::Import => report(out, json, "import", expertise::import_all(db, p).await?),
-        ExpertiseCommand::Export => report(out, json, "export", expertise::export_all(db, p).await?),
+        ExpertiseCommand::Import => report(out, json, "import", api.import_expertise(&p.id).await?),
+        ExpertiseCommand::Export => report(out, json, "export", api.export_expertise(&p.id).await?),
         ExpertiseCommand::Add { domain } => {
-            let added = expertise::add_committed(db, p, &domain).await?;
+            let added = api.add_expertise(&p.id, &domain).await?;
             if json {
                 return super::output::emit(out, json, &added, |_| Ok(()));
             }
@@ -77,10 +77,15 @@ pub(super) async fn execute(
                 KeepArg::Db => Keep::Db,
                 KeepArg::File => Keep::File,
             };
-            report(out, json, &format!("resolve {domain}:"), expertise::resolve_conflict(db, p, &domain, keep).await?)
+            report(
+                out,
+                json,
+                &format!("resolve {domain}:"),
+                api.resolve_expertise_conflict(&p.id, &domain, keep).await?.0,
+            )
         }
         ExpertiseCommand::List => {
-            let list = expertise::list(db, p).await?;
+            let list = api.expertise(&p.id).await?;
             super::output::emit(out, json, &list, |o| {
                 writeln!(o, "{:<24} {:>10} {:>6} {:>9}", "DOMAIN", "CONFIDENCE", "USAGE", "PATTERNS")?;
                 for e in &list {
@@ -93,7 +98,7 @@ pub(super) async fn execute(
             })
         }
         ExpertiseCommand::Route { task_id } => {
-            let d = expertise::route(db, p, &task_id).await?;
+            let d = api.route(&p.id, &task_id).await?;
             super::output::emit(out, json, &d, |o| {
                 match &d.domain {
                     Some(domain) => {
@@ -108,7 +113,7 @@ pub(super) async fn execute(
             })
         }
         ExpertiseCommand::Conflicts { all } => {
-            let list = expertise::conflicts(db, p, !all).await?;
+            let list = api.expertise_conflicts(&p.id, !all).await?;
             super::output::emit(out, json, &list, |o| {
                 for c in &list {
                     let state = c.resolution.map_or("open", |r| r.as_str());
@@ -150,10 +155,10 @@ fn report(out: &mut dyn Write, json: bool, what: &str, r: SyncReport) -> CoreRes
 }
 
 /// `yokeflow watch`: live sync until Ctrl-C, printing each event (one JSON object per line with `--json`).
-pub(super) async fn watch(db: &Db, p: &Project, json: bool, out: &mut dyn Write) -> CoreResult<()> {
+pub(super) async fn watch(api: &Service, p: &Project, json: bool, out: &mut dyn Write) -> CoreResult<()> {
     let io = |e| CoreError::io("cannot write output", e);
     let (tx, mut rx) = broadcast::channel(1024);
-    let handle = Watcher::start(db, p, tx).await?;
+    let handle = api.watch_expertise(&p.id, tx).await?;
     loop {
         tokio::select! {
             ev = rx.recv() => match ev {

@@ -4,12 +4,12 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::api::Service;
 use crate::error::CoreResult;
-use crate::expertise::bootstrap::{self, InitOptions, InitReport, Template};
-use crate::store::db::Db;
+use crate::expertise::bootstrap::{InitOptions, InitReport, Template};
 
 pub(super) async fn execute(
-    db: &Db,
+    api: &Service,
     dir: &Path,
     spec: PathBuf,
     template: Option<PathBuf>,
@@ -17,7 +17,7 @@ pub(super) async fn execute(
     out: &mut dyn Write,
 ) -> CoreResult<()> {
     let template = template.map(Template::Dir).unwrap_or(Template::Builtin);
-    let r = bootstrap::init(db, dir, &InitOptions { spec, template }).await?;
+    let r = api.init_project(dir, &InitOptions { spec, template }).await?;
     super::output::emit(out, json, &r, |o| print(o, &r))
 }
 

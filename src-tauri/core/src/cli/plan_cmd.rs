@@ -7,11 +7,10 @@ use std::io::Write;
 
 use clap::{Args, Subcommand};
 
+use crate::api::Service;
 use crate::error::{CoreError, CoreResult};
 use crate::model::{Project, Task};
 use crate::plan::{ExecutionPlan, PlanEdit, SimulationReport};
-use crate::store::db::Db;
-use crate::{plan::planner, store::tasks};
 
 #[derive(Debug, Clone, Args)]
 pub struct PlanArgs {
@@ -75,7 +74,13 @@ pub enum PlanAction {
     },
 }
 
-pub(super) async fn execute(db: &Db, p: &Project, args: PlanArgs, json: bool, out: &mut dyn Write) -> CoreResult<()> {
+pub(super) async fn execute(
+    api: &Service,
+    p: &Project,
+    args: PlanArgs,
+    json: bool,
+    out: &mut dyn Write,
+) -> CoreResult<()> {
     let io = |e| CoreError::io("cannot write output", e);
     match args.action {
         PlanAction::Draft { spec, goal, epic, agent, timeout, yes } => {
@@ -87,7 +92,7 @@ pub(super) async fn execute(db: &Db, p: &Project, args: PlanArgs, json: bool, ou
                 agent,
                 timeout: timeout.map(|s| std::time::Duration::from_secs(s.max(1))),
             };
-            let runs = crate::run::runs::Runs::new(db.clone());
+            let runs = api.runs();
             let preview = runs.draft_tasks(&p.id, req).await?;
             if !json {
                 print_draft(out, &preview).map_err(io)?;
@@ -132,14 +137,15 @@ pub(super) async fn execute(db: &Db, p: &Project, args: PlanArgs, json: bool, ou
             Ok(())
         }
         PlanAction::Build { workers } => {
-            let plan = planner::build(db, &p.id, workers.map(|w| w as usize)).await?;
-            show(db, p, &plan, json, out).await
+            let plan = api.build_plan(&p.id, workers.map(|w| w as usize)).await?;
+            show(api, p, &plan, json, out).await
         }
         PlanAction::Show => {
-            let plan = planner::get(db, &p.id)
+            let plan = api
+                .plan(&p.id)
                 .await?
                 .ok_or_else(|| CoreError::NotFound { what: "execution plan for project", id: p.name.clone() })?;
-            show(db, p, &plan, json, out).await
+            show(api, p, &plan, json, out).await
         }
         PlanAction::Edit { move_task, to_batch, to_worktree, force_sequential } => {
             let edit = match (move_task, to_batch, to_worktree) {
@@ -154,11 +160,11 @@ pub(super) async fn execute(db: &Db, p: &Project, args: PlanArgs, json: bool, ou
                     ))
                 }
             };
-            let plan = planner::edit(db, &p.id, edit).await?;
-            show(db, p, &plan, json, out).await
+            let plan = api.edit_plan(&p.id, edit).await?;
+            show(api, p, &plan, json, out).await
         }
         PlanAction::Simulate { workers } => {
-            let report = planner::simulate(db, &p.id, workers.map(|w| w as usize)).await?;
+            let report = api.simulate(&p.id, workers.map(|w| w as usize)).await?;
             if json {
                 return super::output::emit(out, true, &report, |_| Ok(()));
             }
@@ -176,11 +182,11 @@ fn named(prefix: &str, value: &str) -> String {
     }
 }
 
-async fn show(db: &Db, p: &Project, plan: &ExecutionPlan, json: bool, out: &mut dyn Write) -> CoreResult<()> {
+async fn show(api: &Service, p: &Project, plan: &ExecutionPlan, json: bool, out: &mut dyn Write) -> CoreResult<()> {
     if json {
         return super::output::emit(out, true, plan, |_| Ok(()));
     }
-    let list = tasks::list(db, &p.id).await?;
+    let list = api.tasks(&p.id).await?;
     print_plan(out, &p.name, plan, &list).map_err(|e| CoreError::io("cannot write output", e))
 }
 

@@ -9,13 +9,12 @@ use std::time::Duration;
 
 use clap::Args;
 
+use crate::api::Service;
 use crate::error::{CoreError, CoreResult};
 use crate::model::{Project, TaskStatus};
 use crate::run::events::{Event, MergeKind};
 use crate::run::orchestrator::RunReport;
 use crate::run::runs::{RunEvent, RunRequest, Runs, StartedRun};
-use crate::store::db::Db;
-use crate::store::tasks;
 
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
@@ -42,7 +41,13 @@ pub struct RunArgs {
     pub max_cost: Option<f64>,
 }
 
-pub(super) async fn execute(db: &Db, p: &Project, args: RunArgs, json: bool, out: &mut dyn Write) -> CoreResult<()> {
+pub(super) async fn execute(
+    api: &Service,
+    p: &Project,
+    args: RunArgs,
+    json: bool,
+    out: &mut dyn Write,
+) -> CoreResult<()> {
     let io = |e| CoreError::io("cannot write output", e);
     let mut request = RunRequest {
         sequential: args.sequential,
@@ -53,20 +58,18 @@ pub(super) async fn execute(db: &Db, p: &Project, args: RunArgs, json: bool, out
     };
     if let Some(text) = &args.agent {
         let argv = crate::agents::command::parse_argv_json("--agent", text)?;
-        crate::agents::command::check_agent(&argv)?;
-        crate::agents::command::save_agent_command(db, &p.id, Some(&argv)).await?;
+        api.save_agent(&p.id, &argv).await?;
         request.agent = Some(argv);
     }
     if let Some(text) = &args.test_cmd {
         let argv = crate::agents::command::parse_argv_json("--test-cmd", text)?;
         // Saved like --agent: a later `yokeflow run` without the flag tests with it too.
-        crate::tasks::settings::set_test_command(db, &p.id, Some(&argv)).await?;
+        api.save_test_command(&p.id, &argv).await?;
         request.test_command = Some(argv);
     }
-    let runs = Runs::new(db.clone());
-    let rx = runs.subscribe();
-    let started = runs.start(&p.id, request).await?;
-    let report = follow(db, p, &runs, rx, started, json, out).await?;
+    let rx = api.runs().subscribe();
+    let started = api.runs().start(&p.id, request).await?;
+    let report = follow(api, p, rx, started, json, out).await?;
     if json {
         serde_json::to_writer_pretty(&mut *out, &report).map_err(std::io::Error::other).map_err(io)?;
         writeln!(out).map_err(io)?;
@@ -83,9 +86,8 @@ pub(super) async fn execute(db: &Db, p: &Project, args: RunArgs, json: bool, out
 /// Follows a started run to its end, printing its progress (not with `--json`); Ctrl-C, SIGTERM or SIGHUP cancel
 /// it cleanly (a second one quits at once).
 pub(super) async fn follow(
-    db: &Db,
+    api: &Service,
     p: &Project,
-    runs: &Runs,
     mut rx: tokio::sync::broadcast::Receiver<RunEvent>,
     started: StartedRun,
     json: bool,
@@ -100,7 +102,7 @@ pub(super) async fn follow(
         )
         .map_err(io)?;
     }
-    let progress = Progress { runs, project_id: &p.id, total: tasks::list(db, &p.id).await?.len() };
+    let progress = Progress { runs: api.runs(), project_id: &p.id, total: api.tasks(&p.id).await?.len() };
     let print = |ev: &RunEvent, out: &mut dyn Write| if json { Ok(()) } else { progress.print(&ev.event, out) };
     let mut result = started.result;
     let mut interrupted = false;
@@ -126,7 +128,7 @@ pub(super) async fn follow(
                     std::process::exit(130);
                 }
                 interrupted = true;
-                let _ = runs.cancel(&p.id);
+                let _ = api.runs().cancel(&p.id);
                 if !json {
                     writeln!(out, "cancelling: stopping the agents (their branches are kept); again to quit at once...")
                         .map_err(io)?;

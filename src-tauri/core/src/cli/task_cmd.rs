@@ -4,9 +4,9 @@ use std::io::Write;
 
 use clap::{Args, Subcommand};
 
+use crate::api::Service;
 use crate::error::{CoreError, CoreResult};
 use crate::model::Project;
-use crate::store::db::Db;
 use crate::tasks::cards::{CardEdit, CardResult, EpicDraft, TaskDraft};
 use crate::tasks::taskfile::DEFAULT_EFFORT_MINUTES;
 
@@ -110,7 +110,13 @@ pub enum EpicAction {
     },
 }
 
-pub(super) async fn task(db: &Db, p: &Project, args: TaskArgs, json: bool, out: &mut dyn Write) -> CoreResult<()> {
+pub(super) async fn task(
+    api: &Service,
+    p: &Project,
+    args: TaskArgs,
+    json: bool,
+    out: &mut dyn Write,
+) -> CoreResult<()> {
     let (edit, verb) = match args.action {
         TaskAction::Add { id, title, fields } => {
             let mut draft = TaskDraft {
@@ -127,7 +133,7 @@ pub(super) async fn task(db: &Db, p: &Project, args: TaskArgs, json: bool, out: 
             (CardEdit::AddTask { task: draft }, "added")
         }
         TaskAction::Edit { id, title, fields } => {
-            let all = crate::store::tasks::list(db, &p.id).await?;
+            let all = api.tasks(&p.id).await?;
             let task =
                 all.iter().find(|t| t.id == id).ok_or_else(|| CoreError::NotFound { what: "task", id: id.clone() })?;
             let mut draft = crate::tasks::cards::spec_of(task);
@@ -144,14 +150,20 @@ pub(super) async fn task(db: &Db, p: &Project, args: TaskArgs, json: bool, out: 
         CardEdit::RemoveTask { id } => format!("task `{id}`"),
         CardEdit::AddEpic { epic } => format!("epic `{}`", epic.id),
     };
-    let result = crate::run::runs::Runs::new(db.clone()).edit_tasks(&p.id, &edit).await?;
+    let result = api.runs().edit_tasks(&p.id, &edit).await?;
     print(out, json, &result, &format!("{verb} {what}"))
 }
 
-pub(super) async fn epic(db: &Db, p: &Project, args: EpicArgs, json: bool, out: &mut dyn Write) -> CoreResult<()> {
+pub(super) async fn epic(
+    api: &Service,
+    p: &Project,
+    args: EpicArgs,
+    json: bool,
+    out: &mut dyn Write,
+) -> CoreResult<()> {
     let EpicAction::Add { id, title, description } = args.action;
     let edit = CardEdit::AddEpic { epic: EpicDraft { id: id.clone(), title, description } };
-    let result = crate::run::runs::Runs::new(db.clone()).edit_tasks(&p.id, &edit).await?;
+    let result = api.runs().edit_tasks(&p.id, &edit).await?;
     print(out, json, &result, &format!("added epic `{id}`"))
 }
 

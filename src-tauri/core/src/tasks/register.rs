@@ -40,9 +40,10 @@ pub fn expand_home(path: &Path) -> PathBuf {
 }
 
 /// Whether no project is registered for the repository containing `path` yet (a person adding it now makes a new
-/// one, which gets [`crate::tasks::settings::adopt_sandbox_defaults`]).
+/// one, which gets [`crate::tasks::settings::adopt_sandbox_defaults`]). A folder that is not a repository yet (one
+/// `init --spec` is about to make) holds no project either.
 pub async fn is_new(db: &Db, path: &Path) -> bool {
-    matches!(project::find_by_repo(db, path).await, Err(CoreError::ProjectNotRegistered { .. }))
+    project::find_by_repo(db, path).await.is_err()
 }
 
 /// Registers the repository containing `path` as a person adds one (`yokeflow init`, the window): a new project

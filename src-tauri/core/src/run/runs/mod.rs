@@ -1,5 +1,6 @@
-//! The one owner of this process's runs: [`Runs`]. The CLI and the window hold the same service and call the same
-//! methods; nothing else keeps a registry of runs or decides which agent a run uses.
+//! The one owner of this process's runs: [`Runs`], part of the core's surface ([`crate::api::Service::runs`]). The
+//! CLI and the window hold the same service and call the same methods; nothing else keeps a registry of runs or
+//! decides which agent a run uses.
 //!
 //! - [`Runs::start`] resolves every option once ([`Runs::resolve`]: agent, test command, workers; a command stored
 //!   from the repository's tasks file must be approved, see [`crate::store::approvals`]) and starts the orchestrator in the
