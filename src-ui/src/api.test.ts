@@ -121,6 +121,9 @@ describe("settings commands", () => {
     sandbox: true,
     sandbox_network: true,
     sandbox_caches: [],
+    preflight: true,
+    parallel_tests: null,
+    batch_size: 8,
   };
 
   it("send the project id in camelCase and the settings as they are", async () => {

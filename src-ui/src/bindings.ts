@@ -188,8 +188,21 @@ sandbox_network: boolean,
  * More folders writable inside the sandbox (`~/` is the home folder), shared with the person's own tools; the
  * package managers' caches inside are the project's own without them.
  */
-sandbox_caches: Array<string>, };
-export type SettingKey = "agent" | "test_command" | "setup" | "cleanup" | "worktree_include" | "worktree_link" | "max_worktrees" | "reuse_worktrees" | "agent_timeout_secs" | "max_cost_usd" | "sandbox" | "sandbox_network" | "sandbox_caches";
+sandbox_caches: Array<string>, 
+/**
+ * A finished branch is tested merged with the target in its own worktree while it waits for the gate; a
+ * branch that fails there never holds up the others (off: for tests that cannot run twice side by side).
+ */
+preflight: boolean, 
+/**
+ * How many test runs may go at once, the gate's included (it always has one); `None`: the machine's cores.
+ */
+parallel_tests: number | null, 
+/**
+ * The most branches one test run of the gate lands together.
+ */
+batch_size: number, };
+export type SettingKey = "agent" | "test_command" | "setup" | "cleanup" | "worktree_include" | "worktree_link" | "max_worktrees" | "reuse_worktrees" | "agent_timeout_secs" | "max_cost_usd" | "sandbox" | "sandbox_network" | "sandbox_caches" | "preflight" | "parallel_tests" | "batch_size";
 export type SettingIssue = { key: SettingKey, message: string, };
 export type AgentPreset = { id: string, name: string, argv: Array<string>, 
 /**
@@ -560,6 +573,7 @@ domains: Array<DomainMatch>,
  */
 committed: string | null, };
 export type MergeKind = "merged" | "conflict" | "tests_failed" | "nothing_to_merge" | "checkout_blocked" | "target_failing" | "refused" | "error";
+export type PreflightResult = "passed" | "failed" | "skipped";
 export type TaskTiming = { task_id: string, 
 /**
  * The worker slot (0-based).
@@ -649,6 +663,15 @@ gate_ms: number,
  */
 gate_tests_ms: Array<number>, 
 /**
+ * How long each pre-flight test took (ms): the finished branches tested in their own worktrees while they
+ * waited for the gate, apart from the gate's own runs.
+ */
+preflight_tests_ms: Array<number>, 
+/**
+ * Pre-flights that failed: those tasks were left out of the gate's batches.
+ */
+preflights_failed: number, 
+/**
  * Moves of the target the merge gate did not make (an agent, a person, another tool), seen during the run,
  * each with the result of the tests run on it alone (`passed` null while untested).
  */
@@ -715,7 +738,7 @@ cost_usd: number | null, } | { "type": "merge_started", run_id: string, task_id:
 /**
  * The merge commit, the conflicting files or the test log, depending on `result`.
  */
-detail: string, } | { "type": "merge_batch", run_id: string, task_ids: Array<string>, } | { "type": "branch_committed", run_id: string, task_id: string, branch: string, commit: string, summary: string, } | { "type": "conflict_predicted", run_id: string, task_id: string, other: ConflictWith, files: Array<string>, } | { "type": "target_moved_outside", run_id: string, target: string, from: string, to: string, by: string, passed: boolean | null, 
+detail: string, } | { "type": "preflight_started", run_id: string, task_id: string, } | { "type": "preflight_ended", run_id: string, task_id: string, result: PreflightResult, detail: string, ms: number, } | { "type": "merge_batch", run_id: string, task_ids: Array<string>, } | { "type": "branch_committed", run_id: string, task_id: string, branch: string, commit: string, summary: string, } | { "type": "conflict_predicted", run_id: string, task_id: string, other: ConflictWith, files: Array<string>, } | { "type": "target_moved_outside", run_id: string, target: string, from: string, to: string, by: string, passed: boolean | null, 
 /**
  * The test log of the target alone, when it was tested.
  */
@@ -773,6 +796,14 @@ export type GateState = {
  * Tasks whose work went to the gate and that it has not taken yet, in arrival order.
  */
 waiting: Array<string>, 
+/**
+ * Tasks being tested in their own worktrees meanwhile (their pre-flight), in the order they started.
+ */
+preflight: Array<string>, 
+/**
+ * Tasks whose pre-flight failed in this run (newest last): left out of the gate's batches.
+ */
+preflight_failed: Array<string>, 
 /**
  * The batch the gate tests now (in landing order), less the tasks whose result came already.
  */
@@ -857,4 +888,4 @@ export type ProjectCommand = { kind: CommandKind, argv: Array<string>, };
 /** The channels the app sends on and the window follows. */
 export const CHANNELS = { event: "yokeflow://event", run: "yokeflow://run", resync: "yokeflow://resync", tasksFile: "yokeflow://tasks-file", expertise: "yokeflow://expertise" } as const;
 /** Every setting's key, in the settings' order. */
-export const SETTING_KEYS: readonly SettingKey[] = ["agent", "test_command", "setup", "cleanup", "worktree_include", "worktree_link", "max_worktrees", "reuse_worktrees", "agent_timeout_secs", "max_cost_usd", "sandbox", "sandbox_network", "sandbox_caches"];
+export const SETTING_KEYS: readonly SettingKey[] = ["agent", "test_command", "setup", "cleanup", "worktree_include", "worktree_link", "max_worktrees", "reuse_worktrees", "agent_timeout_secs", "max_cost_usd", "sandbox", "sandbox_network", "sandbox_caches", "preflight", "parallel_tests", "batch_size"];

@@ -146,6 +146,18 @@ describe("eventLogItems", () => {
       eventLogItems({ type: "agent_exited", run_id: "r", task_id: "a", session_id: "s", outcome: "refused", exit_code: 0, cost_usd: 0.0712 })!
         .items[0]!.text,
     ).toBe("agent exited: refused (code 0), $0.07");
+    expect(eventLogItems({ type: "preflight_started", run_id: "r", task_id: "a" })!.items[0]!.text).toBe(
+      "pre-flight: testing the branch merged with the target",
+    );
+    expect(
+      eventLogItems({ type: "preflight_ended", run_id: "r", task_id: "a", result: "failed", detail: "/logs/a.log", ms: 1_500 }),
+    ).toEqual({
+      taskId: "a",
+      items: [{ kind: "event", tool: null, text: "pre-flight failed (1.5 s) — /logs/a.log", isError: true, sessionId: null }],
+    });
+    expect(
+      eventLogItems({ type: "preflight_ended", run_id: "r", task_id: "a", result: "skipped", detail: "no test command", ms: 0 })!.items[0],
+    ).toMatchObject({ text: "pre-flight skipped — no test command", isError: false });
     expect(eventLogItems({ type: "run_paused", run_id: "r" })).toBeNull();
   });
 });

@@ -2,7 +2,7 @@
 // output and the run's notes per task as they stream (`LogStore`, fed by `eventLogItems`), and small readings of
 // the snapshot for the views. The run's state itself is folded once, in the core (`run::runs::snapshot`).
 import type { Board, Entry, Event, RunPhase, RunSnapshot } from "./bindings";
-import { slotName } from "./board";
+import { formatDuration, slotName } from "./board";
 
 /** Where the selected project's run stands, as the window shows it: its snapshot's phase, or `idle` with none. */
 export type ShownPhase = RunPhase | "idle";
@@ -154,6 +154,14 @@ function eventLogLine(event: Event): { taskId: string; line: string; isError?: b
         taskId: event.task_id,
         line: `merge: ${event.result.replace(/_/g, " ")}${event.detail ? ` — ${event.detail}` : ""}`,
         isError: event.result !== "merged",
+      };
+    case "preflight_started":
+      return { taskId: event.task_id, line: "pre-flight: testing the branch merged with the target" };
+    case "preflight_ended":
+      return {
+        taskId: event.task_id,
+        line: `pre-flight ${event.result}${event.result === "skipped" ? "" : ` (${formatDuration(event.ms)})`}${event.detail ? ` — ${event.detail}` : ""}`,
+        isError: event.result === "failed",
       };
     case "warning":
       return event.task_id === null ? null : { taskId: event.task_id, line: `warning: ${event.message}`, isError: true };

@@ -28,6 +28,9 @@ const STORED: ProjectSettings = {
   sandbox: true,
   sandbox_network: true,
   sandbox_caches: ["~/.npm", "~/.cargo/registry"],
+  preflight: true,
+  parallel_tests: null,
+  batch_size: 8,
 };
 
 const PRESETS: AgentPreset[] = [
@@ -70,6 +73,9 @@ describe("settingsDraft", () => {
       sandbox: false,
       sandbox_network: false,
       sandbox_caches: ["/opt/cache"],
+      preflight: false,
+      parallel_tests: 4,
+      batch_size: 16,
     };
     const draft = settingsDraft(settingsFields(stored), stored);
     expect(draft).toEqual({ settings: stored, local: {} });
@@ -94,6 +100,20 @@ describe("settingsDraft", () => {
     const draft = settingsDraft(fields, stored);
     expect(draft.settings).toMatchObject({ max_worktrees: 3, agent_timeout_secs: 600, max_cost_usd: 3 });
     expect(Object.keys(draft.local).sort()).toEqual(["agent_timeout_secs", "max_cost_usd", "max_worktrees"]);
+  });
+
+  it("reads the merge gate's numbers: empty test runs at once are the machine's cores, a batch is a whole number", () => {
+    const stored = { ...STORED, parallel_tests: 4 };
+    expect(settingsFields(stored)).toMatchObject({ preflight: true, parallelTests: "4", batchSize: "8" });
+    const fields = { ...settingsFields(stored), preflight: false, parallelTests: " ", batchSize: "12" };
+    const draft = settingsDraft(fields, stored);
+    expect(draft.settings).toMatchObject({ preflight: false, parallel_tests: null, batch_size: 12 });
+    expect(draft.local).toEqual({});
+    expect(sameSettings(draft.settings, stored)).toBe(false);
+
+    const wrong = settingsDraft({ ...fields, parallelTests: "2.5", batchSize: "" }, stored);
+    expect(wrong.settings).toMatchObject({ parallel_tests: 4, batch_size: 8 });
+    expect(Object.keys(wrong.local).sort()).toEqual(["batch_size", "parallel_tests"]);
   });
 
   it("sends an agent emptied by hand as an empty argv (the core says it is empty), not as the default", () => {

@@ -39,6 +39,12 @@ export type SettingsFields = {
   sandboxNetwork: boolean;
   /** Tool caches writable inside the sandbox, one per line. */
   sandboxCaches: string;
+  /** Each finished branch is tested merged with the target in its own worktree before the gate. */
+  preflight: boolean;
+  /** Test runs at once, the gate's included; empty: the machine's cores. */
+  parallelTests: string;
+  /** The most branches one gate test run lands together. */
+  batchSize: string;
 };
 
 /** An argv as lines, one argument a line (shown in a textarea; never a shell string). */
@@ -155,6 +161,9 @@ export function settingsFields(settings: ProjectSettings): SettingsFields {
     sandbox: settings.sandbox,
     sandboxNetwork: settings.sandbox_network,
     sandboxCaches: settings.sandbox_caches.join("\n"),
+    preflight: settings.preflight,
+    parallelTests: settings.parallel_tests === null ? "" : String(settings.parallel_tests),
+    batchSize: String(settings.batch_size),
   };
 }
 
@@ -193,6 +202,17 @@ export function settingsDraft(fields: SettingsFields, stored: ProjectSettings): 
   if (dollars === undefined) local.max_cost_usd = "An amount in US dollars, or empty for no limit.";
   else budget = dollars;
 
+  // Empty: the machine's cores.
+  let parallelTests: number | null = null;
+  if (fields.parallelTests.trim() !== "") {
+    const runs = wholeNumber(fields.parallelTests, 0, U32_MAX);
+    if (runs === null) local.parallel_tests = "A whole number of test runs, or empty for the machine's cores.";
+    parallelTests = runs ?? stored.parallel_tests;
+  }
+
+  const batchSize = wholeNumber(fields.batchSize, 0, U32_MAX);
+  if (batchSize === null) local.batch_size = "A whole number of branches.";
+
   const commands = { test_command: fields.testCommand, setup: fields.setup, cleanup: fields.cleanup } as const;
   const command = (key: keyof typeof commands): string[] | null => {
     const argv = optionalCommand(commands[key], stored[key]);
@@ -216,6 +236,9 @@ export function settingsDraft(fields: SettingsFields, stored: ProjectSettings): 
       sandbox: fields.sandbox,
       sandbox_network: fields.sandboxNetwork,
       sandbox_caches: patternsOf(fields.sandboxCaches),
+      preflight: fields.preflight,
+      parallel_tests: parallelTests,
+      batch_size: batchSize ?? stored.batch_size,
     },
     local,
   };
@@ -241,7 +264,10 @@ export function sameSettings(a: ProjectSettings, b: ProjectSettings): boolean {
     a.max_cost_usd === b.max_cost_usd &&
     a.sandbox === b.sandbox &&
     a.sandbox_network === b.sandbox_network &&
-    sameList(a.sandbox_caches, b.sandbox_caches)
+    sameList(a.sandbox_caches, b.sandbox_caches) &&
+    a.preflight === b.preflight &&
+    a.parallel_tests === b.parallel_tests &&
+    a.batch_size === b.batch_size
   );
 }
 

@@ -40,7 +40,7 @@ use crate::plan::{
     WorktreeAssignment,
 };
 use crate::run::draft::{Accepted, DraftChanges, DraftPreview};
-use crate::run::events::{Event, MergeKind};
+use crate::run::events::{Event, MergeKind, PreflightResult};
 use crate::run::orchestrator::{ReviewItem, RunReport, TaskTiming};
 use crate::run::overrides::{Discarded, DropTarget, RunAction, StatusMove};
 use crate::run::runs::snapshot::{GateLanding, GateState, Lane, LaneAgent, LaneCommit, LaneMerge, TimingSpan};
@@ -136,6 +136,7 @@ pub fn typescript() -> String {
         decl::<KeptFile>(),
         decl::<InitReport>(),
         decl::<MergeKind>(),
+        decl::<PreflightResult>(),
         decl::<TaskTiming>(),
         decl::<ReviewItem>(),
         decl::<crate::gate::merge::TargetMove>(),

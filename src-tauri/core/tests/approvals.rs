@@ -35,6 +35,8 @@ async fn commands_from_a_tasks_file_run_only_once_approved() {
     assert_eq!(cli(args(&["init"])).await.code, 0);
     // The tests leave their mark outside their worktree, which the sandbox would refuse (tests/sandbox_run.rs).
     assert_eq!(cli(args(&["config", "set", "sandbox", "off"])).await.code, 0);
+    // One line in the mark per run of the tests: the gate's alone (no pre-flight runs them a second time).
+    assert_eq!(cli(args(&["config", "set", "preflight", "off"])).await.code, 0);
     let file = tasks_file(&repo, &marker, "first");
     cli(args(&["--json", "import", &file])).await.json();
 

@@ -18,8 +18,11 @@ use yokeflow_core::run::events::{self, Event};
 use yokeflow_core::run::orchestrator::{self, RunOptions};
 
 /// Fails when a file `FAIL` exists; otherwise records the tested tree as passed. It takes a moment (longer than most
-/// agents here), so finished work queues at the gate and lands in batches, bisected when one of them fails.
+/// agents here), so finished work queues at the gate and lands in batches, bisected when one of them fails. Only the
+/// gate's own runs record a tree: a pre-flight (in a task's folder, its mark ending in `#preflight-<task>`) passes or
+/// fails like them, but what lands must have passed the gate.
 const RECORDING_TEST: &str = r#"sleep 0.1; if [ -e FAIL ]; then echo FAIL present; exit 1; fi
+case "$YOKEFLOW_GATE_TESTS" in *'#preflight-'*) exit 0 ;; esac
 git rev-parse 'HEAD^{tree}' >> "$1""#;
 
 const SEEDS: u64 = 50;
@@ -80,6 +83,8 @@ struct Counts {
     /// Landings the gate tested together with others (a batch of two or more), and those of them that failed.
     batched: usize,
     batched_failed: usize,
+    /// Pre-flights (a finished branch tested in its own folder while it waits) that failed: left out by them.
+    preflights_failed: usize,
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -120,6 +125,10 @@ async fn every_value_of_the_target_passed_the_tests_despite_crashes_failures_and
             injected.push((id, file, inject));
         }
         let f = fixture(spec).await;
+        // Pre-flights on (the default), with room for two beside the gate's run whatever the machine's cores.
+        let mut settings = yokeflow_core::tasks::settings::get(&f.db, &f.project_id).await.unwrap();
+        settings.parallel_tests = Some(3);
+        yokeflow_core::tasks::settings::save(&f.db, &f.project_id, &settings).await.unwrap();
         let passed_log: PathBuf = f.dir.path().join("passed");
         let r = git2::Repository::open(&f.repo).unwrap();
         let initial = r.find_reference("refs/heads/main").unwrap().target().unwrap();
@@ -132,7 +141,7 @@ async fn every_value_of_the_target_passed_the_tests_despite_crashes_failures_and
         let (tx, mut rx) = events::channel();
         let (repo, log) = (f.repo.clone(), passed_log.clone());
         let collector = tokio::spawn(async move {
-            let (mut checks, mut bad, mut results) = (0usize, Vec::new(), Vec::new());
+            let (mut checks, mut bad, mut results, mut preflights_failed) = (0usize, Vec::new(), Vec::new(), 0);
             let mut in_batch = std::collections::HashSet::new();
             loop {
                 let ev = match rx.recv().await {
@@ -147,11 +156,12 @@ async fn every_value_of_the_target_passed_the_tests_despite_crashes_failures_and
                         bad.extend(violations(&repo, &log, initial, &format!("seed {seed} merge of {task_id}")));
                         results.push((result, in_batch.remove(&task_id)));
                     }
+                    Event::PreflightEnded { result: events::PreflightResult::Failed, .. } => preflights_failed += 1,
                     Event::RunFinished { .. } => break,
                     _ => {}
                 }
             }
-            (checks, bad, results)
+            (checks, bad, results, preflights_failed)
         });
         let opts = RunOptions {
             max_worktrees: Some(if seed % 4 == 0 { 1 } else { 2 }),
@@ -166,7 +176,8 @@ async fn every_value_of_the_target_passed_the_tests_despite_crashes_failures_and
             ..Default::default()
         };
         let report = orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap();
-        let (checks, bad, results) = collector.await.unwrap();
+        let (checks, bad, results, preflights_failed) = collector.await.unwrap();
+        counts.preflights_failed += preflights_failed;
         assert_eq!(report.status, RunStatus::Finished, "seed {seed}: {report:#?}");
         counts.checks += checks + 1;
         all.extend(bad);
@@ -243,7 +254,7 @@ async fn every_value_of_the_target_passed_the_tests_despite_crashes_failures_and
     eprintln!(
         "{SEEDS} runs, {} tasks: {} landings attempted ({} merged, {} test failures, {} conflicts), {} agent \
          crashes ({} after committing), {} agent hangs timed out ({} slow agents too), {} landings tested in a batch \
-         ({} of them failed), {} invariant checks, {} violations, {:.1} s",
+         ({} of them failed), {} branches left out by their pre-flight, {} invariant checks, {} violations, {:.1} s",
         SEEDS as usize * TASKS,
         counts.landings,
         counts.merged,
@@ -255,6 +266,7 @@ async fn every_value_of_the_target_passed_the_tests_despite_crashes_failures_and
         counts.slow_timeouts,
         counts.batched,
         counts.batched_failed,
+        counts.preflights_failed,
         counts.checks,
         all.len(),
         t0.elapsed().as_secs_f64()
@@ -263,4 +275,5 @@ async fn every_value_of_the_target_passed_the_tests_despite_crashes_failures_and
     assert!(counts.landings >= 200, "only {} landings attempted: {counts:?}", counts.landings);
     assert!(counts.merged > 0 && counts.tests_failed > 0 && counts.conflicts > 0, "{counts:?}");
     assert!(counts.crashes > 0 && counts.crashes_after_commit > 0 && counts.hangs > 0, "{counts:?}");
+    assert!(counts.preflights_failed > 0, "the pre-flights' path was taken: {counts:?}");
 }

@@ -595,6 +595,80 @@ async fn a_failing_batch_is_bisected_and_only_the_branch_that_breaks_it_is_refus
     }
 }
 
+/// The same batch as above, with each branch's pre-flight: the failing batch leaves out `r`, whose own pre-flight
+/// failed (it is refused with that log, never tested alone by the gate), and tests the other three again together,
+/// so two test runs instead of five. A pre-flight that is still running when the batch fails is waited for.
+#[tokio::test]
+async fn a_failing_batch_leaves_out_the_branch_whose_preflight_failed_and_tests_the_rest_together() {
+    use yokeflow_core::gate::merge::preflight::{Preflight, PREFLIGHT_NOTE};
+    let (dir, repo) = repo();
+    let scratch = tempfile::tempdir().unwrap();
+    let count = scratch.path().join("count");
+    let cfg = GateConfig { test_command: Some(counting_test(&count)), ..GateConfig::new("main") };
+    let gate = MergeGate::open(dir.path(), cfg).unwrap();
+    let base = tip(&repo, "main");
+    for n in ["p", "q", "r", "s"] {
+        let mut changes = vec![(format!("{n}.txt"), Some(n.to_string()))];
+        if n == "r" {
+            changes.push(("broken".into(), Some("r breaks the tests\n".into())));
+        }
+        let refs: Vec<(&str, Option<&str>)> = changes.iter().map(|(p, c)| (p.as_str(), c.as_deref())).collect();
+        commit_on(&repo, n, base, &refs);
+    }
+    let own_log = scratch.path().join("preflight-r-test.log");
+    let failed = Preflight::Failed { log_path: own_log.clone(), merged_tree_commit: tip(&repo, "r").to_string() };
+    let watches: Vec<_> = ["p", "q", "r", "s"]
+        .iter()
+        .map(|n| tokio::sync::watch::channel(if *n == "p" { Preflight::Passed } else { Preflight::Running }))
+        .collect();
+    let receivers = watches.iter().map(|(_, rx)| Some(rx.clone())).collect();
+    let senders: Vec<_> = watches.into_iter().map(|(tx, _)| tx).collect();
+    // The pre-flights end while the gate tests the batch (q and s pass, r fails).
+    let ended = async {
+        // Once the gate's first test run has begun (whenever that is).
+        while runs(&count) == 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        senders[1].send_replace(Preflight::Passed);
+        senders[2].send_replace(failed.clone());
+        senders[3].send_replace(Preflight::Passed);
+    };
+    let branches = pairs(&["p", "q", "r", "s"]);
+    let (out, _) = tokio::join!(gate.land_batch_with(&branches, receivers), ended);
+    assert_eq!(runs(&count), 2, "the batch, then the three without r");
+    for (k, n) in ["p", "q", "r", "s"].iter().enumerate() {
+        match (&out[k], *n) {
+            (Ok(LandOutcome::TestsFailed { log_path, note, .. }), "r") => {
+                assert_eq!(log_path, &own_log, "its pre-flight's log");
+                assert_eq!(note.as_deref(), Some(PREFLIGHT_NOTE));
+            }
+            (Ok(LandOutcome::Merged { tested: true, .. }), _) if *n != "r" => {}
+            (other, _) => panic!("{n}: {other:?}"),
+        }
+    }
+    let main = tip(&repo, "main");
+    for n in ["p", "q", "s"] {
+        assert!(reachable(&repo, main, tip(&repo, n)), "{n} landed");
+    }
+    assert!(!reachable(&repo, main, tip(&repo, "r")) && file_at(&repo, main, "broken").is_none());
+    // One move of the target, to the tested tree of the three.
+    let log = repo.reflog("refs/heads/main").unwrap();
+    assert_eq!(log.iter().filter(|e| !e.id_old().is_zero()).count(), 1);
+
+    // No pre-flight failed (an interaction between branches): bisected as before.
+    let count2 = scratch.path().join("count2");
+    let cfg = GateConfig { test_command: Some(counting_test(&count2)), ..GateConfig::new("main") };
+    let gate = MergeGate::open(dir.path(), cfg).unwrap();
+    let base = tip(&repo, "main");
+    commit_on(&repo, "u", base, &[("u.txt", Some("u"))]);
+    commit_on(&repo, "v", base, &[("broken", Some("v\n"))]);
+    let passed = || Some(tokio::sync::watch::channel(Preflight::Passed).1);
+    let out = gate.land_batch_with(&pairs(&["u", "v"]), vec![passed(), passed()]).await;
+    assert_eq!(runs(&count2), 3, "u+v, u, v");
+    assert!(matches!(out[0], Ok(LandOutcome::Merged { .. })), "{:?}", out[0]);
+    assert!(matches!(&out[1], Ok(LandOutcome::TestsFailed { note: None, .. })), "{:?}", out[1]);
+}
+
 #[tokio::test]
 async fn a_branch_that_conflicts_only_with_one_before_it_waits_for_it_then_is_a_conflict_of_its_own() {
     let (dir, repo) = repo();
@@ -702,6 +776,16 @@ impl Model {
                     let commit = Oid::from_str(commit).unwrap();
                     if !tested || !reachable(&self.repo, now, commit) || !landed {
                         self.violations.push(format!("{step}: {branch} Merged by {commit}, not on the target {now}"));
+                    }
+                }
+                // Left out by its pre-flight (which may have lied): it must not be on the target.
+                LandOutcome::TestsFailed { note: Some(note), .. }
+                    if note == yokeflow_core::gate::merge::preflight::PREFLIGHT_NOTE =>
+                {
+                    self.counts[1] += 1;
+                    failed = true;
+                    if landed {
+                        self.violations.push(format!("{step}: {branch} left out by its pre-flight but landed"));
                     }
                 }
                 LandOutcome::TestsFailed { merged_tree_commit, .. } => {
@@ -833,8 +917,26 @@ async fn randomized_landings_only_ever_advance_the_target_to_tested_trees() {
                 let n = 2 + rng.index(pending.len().min(6) - 1);
                 let chosen: Vec<String> = (0..n).map(|_| pending.swap_remove(rng.index(pending.len()))).collect();
                 let pairs: Vec<(String, String)> = chosen.iter().map(|b| (b.clone(), format!("Merge {b}"))).collect();
+                // Half the batches come with pre-flights, most of them truthful, some lying either way (a
+                // pre-flight runs where an agent worked): what lands must still have passed the gate's own test.
+                let mut preflights = Vec::new();
+                if rng.chance(50) {
+                    for b in &chosen {
+                        let tip = tip(&model.repo, b);
+                        let breaks = file_at(&model.repo, tip, "FAIL").is_some();
+                        let says_failed = if rng.chance(80) { breaks } else { !breaks };
+                        let state = match says_failed {
+                            true => yokeflow_core::gate::merge::Preflight::Failed {
+                                log_path: scratch.path().join(format!("preflight-{b}.log")),
+                                merged_tree_commit: tip.to_string(),
+                            },
+                            false => yokeflow_core::gate::merge::Preflight::Passed,
+                        };
+                        preflights.push(Some(tokio::sync::watch::channel(state).1));
+                    }
+                }
                 let outcomes: Vec<LandOutcome> =
-                    gate.land_batch(&pairs).await.into_iter().map(|o| o.unwrap()).collect();
+                    gate.land_batch_with(&pairs, preflights).await.into_iter().map(|o| o.unwrap()).collect();
                 batches += 1;
                 moved_during += usize::from(armed && !move_flag.exists());
                 failed_batches += usize::from(model.observe_batch(&label, &chosen, &outcomes));

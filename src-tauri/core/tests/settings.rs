@@ -31,6 +31,11 @@ async fn settings_are_checked_stored_approved_and_kept_in_the_tasks_file() {
     let all = cli(&db_path, &repo, &["--json", "config"]).await.json();
     assert_eq!(all["test_command"], json!(["true"]));
     assert_eq!((all["max_worktrees"].clone(), all["max_cost_usd"].clone()), (json!(4), json!(null)));
+    // The gate's: pre-flights on, as many test runs at once as the machine has cores, batches of up to 8.
+    assert_eq!(
+        (&all["preflight"], &all["parallel_tests"], &all["batch_size"]),
+        (&json!(true), &json!(null), &json!(8))
+    );
 
     // Refused, naming the setting; nothing stored.
     let refusals = [
@@ -38,6 +43,9 @@ async fn settings_are_checked_stored_approved_and_kept_in_the_tasks_file() {
         (vec!["config", "set", "worktree_include", r#"["../secrets"]"#], "inside the repository"),
         (vec!["config", "set", "max_worktrees", "0"], "between 1 and 64"),
         (vec!["config", "set", "max_cost_usd", "-1"], "positive"),
+        (vec!["config", "set", "batch_size", "0"], "between 1 and 64"),
+        (vec!["config", "set", "parallel_tests", "65"], "between 1 and 64"),
+        (vec!["config", "set", "preflight", "maybe"], "on or off"),
         (vec!["config", "set", "colour", "blue"], "there is no setting"),
     ];
     for (args, says) in refusals {
@@ -57,6 +65,9 @@ async fn settings_are_checked_stored_approved_and_kept_in_the_tasks_file() {
         ("max_cost_usd", "2.5"),
         ("agent_timeout_secs", "60"),
         ("agent", r#"["true", "{prompt}"]"#),
+        ("preflight", "off"),
+        ("parallel_tests", "3"),
+        ("batch_size", "2"),
     ] {
         let out = cli(&db_path, &repo, &["config", "set", key, value]).await;
         assert_eq!(out.code, 0, "{key}: {}", out.stderr);
@@ -79,6 +90,11 @@ async fn settings_are_checked_stored_approved_and_kept_in_the_tasks_file() {
     let resolved = Runs::new(db.clone()).resolve(&p.id, &RunRequest::default()).await.unwrap();
     assert_eq!((resolved.agent_timeout, resolved.max_cost_usd), (Some(std::time::Duration::from_secs(60)), Some(2.5)));
     assert_eq!(resolved.workers, 2);
+    assert_eq!((resolved.preflight, resolved.parallel_tests, resolved.batch_size), (false, 3, 2));
+    assert_eq!(cli(&db_path, &repo, &["config", "set", "parallel_tests", "none"]).await.code, 0);
+    let cores = std::thread::available_parallelism().unwrap().get() as u32;
+    let resolved = Runs::new(db.clone()).resolve(&p.id, &RunRequest::default()).await.unwrap();
+    assert_eq!(resolved.parallel_tests, cores, "none: the machine's cores");
     // A caller that starts the run loop itself is resolved the same way, its own choices standing: its run id, no
     // timeout when it asks for none, one worker when sequential, the project's budget when it sets none.
     let opts = yokeflow_core::run::orchestrator::RunOptions {

@@ -426,6 +426,8 @@ async fn worktrees_while_work_waits(reuse: bool) {
     let f = support::fixture(spec).await;
     let mut s = yokeflow_core::tasks::settings::get(&f.db, &f.project_id).await.unwrap();
     s.reuse_worktrees = reuse;
+    // The gate's own path: no pre-flight holds a folder (tests/preflight.rs counts those).
+    s.preflight = false;
     yokeflow_core::tasks::settings::save(&f.db, &f.project_id, &s).await.unwrap();
     let (counts, done) = (f.dir.path().join("counts"), f.dir.path().join("done"));
     let agent = format!(
@@ -468,6 +470,8 @@ async fn a_task_whose_tests_fail_at_the_gate_gets_a_folder_of_its_branch_for_rev
     let f = support::fixture(vec![support::task("a", &[], &["a.txt"], 5)]).await;
     let mut s = yokeflow_core::tasks::settings::get(&f.db, &f.project_id).await.unwrap();
     s.reuse_worktrees = true;
+    // At the gate, not in a pre-flight (which keeps the task's own folder: tests/preflight.rs).
+    s.preflight = false;
     yokeflow_core::tasks::settings::save(&f.db, &f.project_id, &s).await.unwrap();
     let opts = RunOptions {
         max_worktrees: Some(1),

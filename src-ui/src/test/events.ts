@@ -95,6 +95,8 @@ export function report(overrides: Partial<RunReport> = {}): RunReport {
     predicted_efficiency_gain: 0.65,
     gate_ms: 0,
     gate_tests_ms: [],
+    preflight_tests_ms: [],
+    preflights_failed: 0,
     target_moves_outside: [],
     settings_changed: [],
     merge_attempts: 10,

@@ -127,7 +127,7 @@ export function lanes(count: number): Lane[] {
   return Array.from({ length: count }, (_, slot) => lane(slot));
 }
 
-export const EMPTY_GATE: GateState = { waiting: [], testing: [], testing_batch: 0, recent: [] };
+export const EMPTY_GATE: GateState = { waiting: [], preflight: [], preflight_failed: [], testing: [], testing_batch: 0, recent: [] };
 
 let nextVersion = 1;
 

@@ -12,7 +12,7 @@ use clap::Args;
 use crate::api::Service;
 use crate::error::{CoreError, CoreResult};
 use crate::model::{Project, TaskStatus};
-use crate::run::events::{Event, MergeKind};
+use crate::run::events::{Event, MergeKind, PreflightResult};
 use crate::run::orchestrator::RunReport;
 use crate::run::runs::{RunEvent, RunRequest, Runs, StartedRun};
 
@@ -254,6 +254,20 @@ impl Progress<'_> {
             }
             Event::MergeStarted { task_id, branch, .. } => {
                 writeln!(o, "{} {task_id}: merging {branch}", self.slot(task_id))?;
+            }
+            Event::PreflightStarted { task_id, .. } => {
+                writeln!(o, "{} {task_id}: pre-flight: testing the branch merged with the target", self.slot(task_id))?;
+            }
+            Event::PreflightEnded { task_id, result, detail, ms, .. } => {
+                let secs = *ms as f64 / 1000.0;
+                let what = match result {
+                    PreflightResult::Passed => format!("pre-flight passed ({secs:.1} s)"),
+                    PreflightResult::Failed => {
+                        format!("pre-flight failed ({secs:.1} s, log {detail}): left out of the gate")
+                    }
+                    PreflightResult::Skipped => format!("no pre-flight: {detail}"),
+                };
+                writeln!(o, "{} {task_id}: {}", self.slot(task_id), super::output::printable(&what))?;
             }
             Event::MergeBatch { task_ids, .. } if task_ids.len() > 1 => {
                 writeln!(o, "gate: testing together {}", task_ids.join(", "))?;

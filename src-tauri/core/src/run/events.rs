@@ -45,6 +45,18 @@ pub enum MergeKind {
     Error,
 }
 
+/// How a task's pre-flight ended, in an [`Event::PreflightEnded`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum PreflightResult {
+    Passed,
+    /// The task is left out of the gate's batches and goes to Review with the pre-flight's log.
+    Failed,
+    /// Not tested (the branch does not merge with the target cleanly, the folder could not hold the merged tree, or
+    /// the gate decided first): the gate judges it alone.
+    Skipped,
+}
+
 /// Everything the core announces while it runs a project.
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -152,6 +164,21 @@ pub enum Event {
         /// The merge commit, the conflicting files or the test log, depending on `result`.
         detail: String,
     },
+    /// The task's branch, merged with the target, is being tested in its own worktree while it waits for the gate
+    /// (its pre-flight; [`crate::gate::merge::preflight`]).
+    PreflightStarted {
+        run_id: String,
+        task_id: String,
+    },
+    /// The task's pre-flight ended: `detail` is the test log for a result, the reason for a skip; `ms` the test's time.
+    PreflightEnded {
+        run_id: String,
+        task_id: String,
+        result: PreflightResult,
+        detail: String,
+        #[ts(type = "number")]
+        ms: u64,
+    },
     /// The merge gate took these waiting tasks (in landing order) to test together: merged one onto the other and
     /// tested once ([`crate::gate::merge::MergeGate::land_batch`]). Each one's [`Event::MergeResult`] follows.
     MergeBatch {
@@ -216,6 +243,8 @@ impl Event {
             | Event::MergeStarted { run_id, .. }
             | Event::MergeResult { run_id, .. }
             | Event::MergeBatch { run_id, .. }
+            | Event::PreflightStarted { run_id, .. }
+            | Event::PreflightEnded { run_id, .. }
             | Event::BranchCommitted { run_id, .. }
             | Event::ConflictPredicted { run_id, .. }
             | Event::TargetMovedOutside { run_id, .. }

@@ -93,6 +93,14 @@ pub struct RunReport {
     #[serde(default)]
     #[ts(type = "Array<number>")]
     pub gate_tests_ms: Vec<u64>,
+    /// How long each pre-flight test took (ms): the finished branches tested in their own worktrees while they
+    /// waited for the gate, apart from the gate's own runs.
+    #[serde(default)]
+    #[ts(type = "Array<number>")]
+    pub preflight_tests_ms: Vec<u64>,
+    /// Pre-flights that failed: those tasks were left out of the gate's batches.
+    #[serde(default)]
+    pub preflights_failed: u32,
     /// Moves of the target the merge gate did not make (an agent, a person, another tool), seen during the run,
     /// each with the result of the tests run on it alone (`passed` null while untested).
     #[serde(default)]
@@ -194,6 +202,18 @@ impl RunReport {
             s.push_str(&format!(
                 "merge gate: tasks spent {:.1} s summed between their agent being done and their landing\n",
                 self.gate_ms as f64 / 1000.0
+            ));
+        }
+        if !self.gate_tests_ms.is_empty() || !self.preflight_tests_ms.is_empty() {
+            let secs = |ms: &[u64]| ms.iter().sum::<u64>() as f64 / 1000.0;
+            s.push_str(&format!(
+                "tests: the gate ran {} ({:.1} s); pre-flights in the tasks' worktrees {} ({:.1} s, {} failed and were \
+                 left out of the gate's batches)\n",
+                self.gate_tests_ms.len(),
+                secs(&self.gate_tests_ms),
+                self.preflight_tests_ms.len(),
+                secs(&self.preflight_tests_ms),
+                self.preflights_failed
             ));
         }
         s.push_str(&format!(
@@ -312,6 +332,8 @@ mod tests {
             predicted_efficiency_gain: 0.5,
             gate_ms: 0,
             gate_tests_ms: vec![],
+            preflight_tests_ms: vec![],
+            preflights_failed: 0,
             target_moves_outside: vec![],
             settings_changed: vec![],
             merge_attempts: 2,
@@ -432,6 +454,8 @@ mod tests {
             predicted_efficiency_gain: 0.0,
             gate_ms: 0,
             gate_tests_ms: tests,
+            preflight_tests_ms: vec![],
+            preflights_failed: 0,
             target_moves_outside: vec![],
             settings_changed: vec![],
             merge_attempts: 0,

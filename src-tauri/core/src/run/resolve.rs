@@ -104,6 +104,12 @@ pub struct ResolvedRun {
     pub land: Vec<String>,
     /// How agents, tests, setup and cleanup are confined; `None`: not confined (the project's `sandbox` is off).
     pub sandbox: Option<crate::workspace::sandbox::SandboxPolicy>,
+    /// Finished branches are tested in their own worktrees while they wait for the gate (the project's `preflight`).
+    pub preflight: bool,
+    /// Test runs at once, the gate's included (the project's `parallel_tests`, else the machine's cores).
+    pub parallel_tests: u32,
+    /// The most branches one test run of the gate lands together (the project's `batch_size`).
+    pub batch_size: usize,
     pub tuning: RunTuning,
 }
 
@@ -160,6 +166,9 @@ pub async fn resolve(db: &Db, project_id: &str, request: &RunRequest, tuning: Ru
         only_tasks: request.only_tasks.clone(),
         land: request.land.clone(),
         sandbox,
+        preflight: settings.preflight,
+        parallel_tests: crate::tasks::settings::parallel_tests(&settings),
+        batch_size: settings.batch_size.max(1) as usize,
         tuning,
     })
 }

@@ -1,6 +1,7 @@
 //! A project's settings in one place, for the window's settings panel and `yokeflow config get|set`: the agent
 //! (with presets for Claude Code, the Codex CLI and Aider), the test command, setup and cleanup, the files included
-//! in worktrees, how many worktrees, the agent's timeout and a default budget per run.
+//! in worktrees, how many worktrees, the agent's timeout and a default budget per run, the sandbox, and the merge
+//! gate's pre-flight, test runs at once and batch size.
 //!
 //! Every value is checked before anything is stored ([`check`]: the programs exist, the argv is not empty, the
 //! patterns stay in the repository, the numbers are in range), each problem naming its key. A person setting a
@@ -47,6 +48,13 @@ pub struct ProjectSettings {
     /// More folders writable inside the sandbox (`~/` is the home folder), shared with the person's own tools; the
     /// package managers' caches inside are the project's own without them.
     pub sandbox_caches: Vec<String>,
+    /// A finished branch is tested merged with the target in its own worktree while it waits for the gate; a
+    /// branch that fails there never holds up the others (off: for tests that cannot run twice side by side).
+    pub preflight: bool,
+    /// How many test runs may go at once, the gate's included (it always has one); `None`: the machine's cores.
+    pub parallel_tests: Option<u32>,
+    /// The most branches one test run of the gate lands together.
+    pub batch_size: u32,
 }
 
 /// One problem with a setting.
@@ -87,14 +95,14 @@ pub async fn get(db: &Db, project_id: &str) -> CoreResult<ProjectSettings> {
 
 /// The settings of a project already read (the two columns the project type does not carry are read here).
 pub async fn of(db: &Db, p: crate::model::Project) -> CoreResult<ProjectSettings> {
-    let (timeout, budget, sandbox, network, caches): (Option<i64>, Option<f64>, bool, bool, Option<String>) =
-        sqlx::query_as(
-            "SELECT agent_timeout_secs, max_cost_usd, sandbox, sandbox_network, sandbox_caches FROM projects \
-             WHERE id = ?",
-        )
-        .bind(&p.id)
-        .fetch_one(db.pool())
-        .await?;
+    type Row = (Option<i64>, Option<f64>, bool, bool, Option<String>, bool, Option<i64>, i64);
+    let (timeout, budget, sandbox, network, caches, preflight, parallel, batch): Row = sqlx::query_as(
+        "SELECT agent_timeout_secs, max_cost_usd, sandbox, sandbox_network, sandbox_caches, preflight, \
+         parallel_tests, batch_size FROM projects WHERE id = ?",
+    )
+    .bind(&p.id)
+    .fetch_one(db.pool())
+    .await?;
     Ok(ProjectSettings {
         agent: p.agent_command,
         test_command: p.test_command,
@@ -109,7 +117,15 @@ pub async fn of(db: &Db, p: crate::model::Project) -> CoreResult<ProjectSettings
         sandbox,
         sandbox_network: network,
         sandbox_caches: caches.and_then(|c| serde_json::from_str(&c).ok()).unwrap_or_default(),
+        preflight,
+        parallel_tests: parallel.map(|n| n.clamp(1, 64) as u32),
+        batch_size: batch.clamp(1, 64) as u32,
     })
+}
+
+/// How many test runs go at once for settings `s`: the setting, else the machine's cores (at least 1).
+pub fn parallel_tests(s: &ProjectSettings) -> u32 {
+    s.parallel_tests.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get() as u32)).max(1)
 }
 
 /// The sandbox of a project a person adds (the window, `yokeflow init`, the demo): on where bubblewrap works, with
@@ -193,6 +209,12 @@ pub fn check(s: &ProjectSettings) -> Vec<SettingIssue> {
     if !(1..=64).contains(&s.max_worktrees) {
         issue(SettingKey::MaxWorktrees, format!("must be between 1 and 64, not {}", s.max_worktrees));
     }
+    if !(1..=64).contains(&s.batch_size) {
+        issue(SettingKey::BatchSize, format!("must be between 1 and 64, not {}", s.batch_size));
+    }
+    if s.parallel_tests.is_some_and(|n| !(1..=64).contains(&n)) {
+        issue(SettingKey::ParallelTests, "must be between 1 and 64, or none (the machine's cores)".into());
+    }
     if s.agent_timeout_secs.is_some_and(|t| !(10..=7 * 24 * 3600).contains(&t)) {
         issue(SettingKey::AgentTimeoutSecs, "must be between 10 seconds and a week".into());
     }
@@ -272,7 +294,8 @@ pub async fn save(db: &Db, project_id: &str, s: &ProjectSettings) -> CoreResult<
     sqlx::query(
         "UPDATE projects SET agent_command = ?, test_command = ?, setup_command = ?, cleanup_command = ?, \
            worktree_include = ?, worktree_link = ?, max_worktrees = ?, reuse_worktrees = ?, agent_timeout_secs = ?, \
-           max_cost_usd = ?, sandbox = ?, sandbox_network = ?, sandbox_caches = ?, updated_at = ? WHERE id = ?",
+           max_cost_usd = ?, sandbox = ?, sandbox_network = ?, sandbox_caches = ?, preflight = ?, parallel_tests = ?, \
+           batch_size = ?, updated_at = ? WHERE id = ?",
     )
     .bind(json(&s.agent))
     .bind(json(&s.test_command))
@@ -287,6 +310,9 @@ pub async fn save(db: &Db, project_id: &str, s: &ProjectSettings) -> CoreResult<
     .bind(s.sandbox)
     .bind(s.sandbox_network)
     .bind(serde_json::to_string(&s.sandbox_caches).unwrap_or_default())
+    .bind(s.preflight)
+    .bind(s.parallel_tests.map(i64::from))
+    .bind(i64::from(s.batch_size))
     .bind(now_ms())
     .bind(project_id)
     .execute(db.pool())
@@ -333,11 +359,14 @@ pub enum SettingKey {
     Sandbox,
     SandboxNetwork,
     SandboxCaches,
+    Preflight,
+    ParallelTests,
+    BatchSize,
 }
 
 impl SettingKey {
     /// Every key, in the settings' order.
-    pub const ALL: [SettingKey; 13] = [
+    pub const ALL: [SettingKey; 16] = [
         SettingKey::Agent,
         SettingKey::TestCommand,
         SettingKey::Setup,
@@ -351,6 +380,9 @@ impl SettingKey {
         SettingKey::Sandbox,
         SettingKey::SandboxNetwork,
         SettingKey::SandboxCaches,
+        SettingKey::Preflight,
+        SettingKey::ParallelTests,
+        SettingKey::BatchSize,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -368,6 +400,9 @@ impl SettingKey {
             SettingKey::Sandbox => "sandbox",
             SettingKey::SandboxNetwork => "sandbox_network",
             SettingKey::SandboxCaches => "sandbox_caches",
+            SettingKey::Preflight => "preflight",
+            SettingKey::ParallelTests => "parallel_tests",
+            SettingKey::BatchSize => "batch_size",
         }
     }
 
@@ -422,6 +457,11 @@ pub fn set_from_text(mut s: ProjectSettings, key: &str, value: &str) -> CoreResu
         SettingKey::Sandbox => s.sandbox = switch()?,
         SettingKey::SandboxNetwork => s.sandbox_network = switch()?,
         SettingKey::SandboxCaches => s.sandbox_caches = patterns()?,
+        SettingKey::Preflight => s.preflight = switch()?,
+        SettingKey::BatchSize => s.batch_size = v.parse().map_err(|_| bad("a whole number"))?,
+        SettingKey::ParallelTests => {
+            s.parallel_tests = if none { None } else { Some(v.parse().map_err(|_| bad("a whole number or none"))?) }
+        }
         SettingKey::AgentTimeoutSecs => {
             s.agent_timeout_secs = if none { None } else { Some(v.parse().map_err(|_| bad("seconds or none"))?) }
         }

@@ -27,16 +27,16 @@ describe("MergeQueue", () => {
     expect(screen.queryByTestId("merge-queue-testing")).not.toBeInTheDocument();
     expect(screen.queryByTestId("merge-queue-recent")).not.toBeInTheDocument();
 
-    show({ waiting: ["d"], testing: ["a", "b", "c"], testing_batch: 3, recent: [] });
+    show({ ...EMPTY_GATE, waiting: ["d"], testing: ["a", "b", "c"], testing_batch: 3, recent: [] });
     expect(screen.getByTestId("merge-queue-testing")).toHaveTextContent(/^Testing together: a, b, c$/);
     expect(screen.getByTestId("merge-queue-waiting")).toHaveTextContent(/^Waiting: d$/);
 
     // The gate bisected the failing batch: b broke it, a and c landed.
     const bisected = [landed("c", "merged", 3), landed("b", "tests_failed", 3), landed("a", "merged", 3)];
-    show({ waiting: [], testing: ["d"], testing_batch: 1, recent: bisected });
+    show({ ...EMPTY_GATE, testing: ["d"], testing_batch: 1, recent: bisected });
     expect(screen.getByTestId("merge-queue-testing")).toHaveTextContent(/^Testing: d$/);
     expect(screen.queryByTestId("merge-queue-waiting")).not.toBeInTheDocument();
-    show({ waiting: [], testing: [], testing_batch: 1, recent: [landed("d", "conflict", 1), ...bisected] });
+    show({ ...EMPTY_GATE, testing_batch: 1, recent: [landed("d", "conflict", 1), ...bisected] });
     expect(screen.queryByTestId("merge-queue-testing")).not.toBeInTheDocument();
 
     // Folded to the newest landing, so the lanes keep their room; the whole list unfolds.
@@ -55,10 +55,39 @@ describe("MergeQueue", () => {
     expect(screen.queryByRole("button")).not.toBeInTheDocument();
   });
 
+  it("shows the branches in their pre-flight, and those it left out, beside what waits", () => {
+    const { rerender } = render(<MergeQueue gate={{ ...EMPTY_GATE, preflight: ["a"] }} />);
+    const show = (gate: GateState) => rerender(<MergeQueue gate={gate} />);
+
+    // A pre-flight alone is enough for the panel.
+    expect(screen.getByTestId("merge-queue")).toBeInTheDocument();
+    expect(screen.getByTestId("merge-queue-preflight")).toHaveTextContent(/^Pre-flight: a$/);
+    expect(screen.queryByTestId("merge-queue-preflight-failed")).not.toBeInTheDocument();
+
+    // The tasks waiting for the gate stay in its Waiting line while their pre-flight runs.
+    show({ ...EMPTY_GATE, waiting: ["a", "b", "c"], preflight: ["a", "b"] });
+    expect(screen.getByTestId("merge-queue-waiting")).toHaveTextContent(/^Waiting: a, b, c$/);
+    expect(screen.getByTestId("merge-queue-preflight")).toHaveTextContent(/^Pre-flight: a, b$/);
+
+    // b's pre-flight failed: left out of the gate's batches.
+    show({ ...EMPTY_GATE, waiting: ["a", "c"], preflight: ["c"], preflight_failed: ["b"] });
+    expect(screen.getByTestId("merge-queue-preflight")).toHaveTextContent(/^Pre-flight: c$/);
+    expect(screen.getByTestId("merge-queue-preflight-failed")).toHaveTextContent(/^Left out by their pre-flight: b$/);
+
+    // Nothing else left but the failed ones: the panel still says so.
+    show({ ...EMPTY_GATE, preflight_failed: ["b", "d"] });
+    expect(screen.queryByTestId("merge-queue-preflight")).not.toBeInTheDocument();
+    expect(screen.queryByTestId("merge-queue-waiting")).not.toBeInTheDocument();
+    expect(screen.getByTestId("merge-queue-preflight-failed")).toHaveTextContent(/^Left out by their pre-flight: b, d$/);
+  });
+
   it("opens a task when its id is clicked", async () => {
     const onOpenTask = vi.fn();
     const gate: GateState = {
+      ...EMPTY_GATE,
       waiting: ["e"],
+      preflight: ["f"],
+      preflight_failed: ["g"],
       testing: ["c", "d"],
       testing_batch: 2,
       recent: [landed("a", "merged", 1)],
@@ -67,7 +96,9 @@ describe("MergeQueue", () => {
     await userEvent.click(within(screen.getByTestId("merge-queue-testing")).getByRole("button", { name: "d" }));
     await userEvent.click(within(screen.getByTestId("merge-queue-waiting")).getByRole("button", { name: "e" }));
     await userEvent.click(within(screen.getByTestId("merge-queue-recent")).getByRole("button", { name: "a" }));
-    expect(onOpenTask.mock.calls).toEqual([["d"], ["e"], ["a"]]);
+    await userEvent.click(within(screen.getByTestId("merge-queue-preflight")).getByRole("button", { name: "f" }));
+    await userEvent.click(within(screen.getByTestId("merge-queue-preflight-failed")).getByRole("button", { name: "g" }));
+    expect(onOpenTask.mock.calls).toEqual([["d"], ["e"], ["a"], ["f"], ["g"]]);
     expect(screen.getByTestId("merge-queue-landing")).toHaveTextContent(/^a landed$/);
   });
 

@@ -21,8 +21,9 @@ const RESULT_LABEL: Record<MergeKind, string> = {
 };
 
 function MergeQueueInner({ gate, onOpenTask }: Props) {
-  const { waiting, testing, recent } = gate;
-  if (waiting.length === 0 && testing.length === 0 && recent.length === 0) return null;
+  const { waiting, preflight, preflight_failed: preflightFailed, testing, recent } = gate;
+  const seen = [waiting, preflight, preflightFailed, testing, recent].some((list) => list.length > 0);
+  if (!seen) return null;
   return (
     <section className={styles.mergeQueue} data-testid="merge-queue" aria-label="Merge gate">
       <h2 className={styles.title}>Merge gate</h2>
@@ -35,6 +36,18 @@ function MergeQueueInner({ gate, onOpenTask }: Props) {
       {waiting.length > 0 && (
         <p className={styles.line} data-testid="merge-queue-waiting">
           <span className={styles.label}>Waiting:</span> <TaskIds ids={waiting} onOpenTask={onOpenTask} />
+        </p>
+      )}
+      {preflight.length > 0 && (
+        // Tested merged with the target in their own worktrees while they wait.
+        <p className={styles.line} data-testid="merge-queue-preflight">
+          <span className={styles.label}>Pre-flight:</span> <TaskIds ids={preflight} onOpenTask={onOpenTask} />
+        </p>
+      )}
+      {preflightFailed.length > 0 && (
+        <p className={styles.line} data-testid="merge-queue-preflight-failed">
+          <span className={styles.label}>Left out by their pre-flight:</span>{" "}
+          <TaskIds ids={preflightFailed} onOpenTask={onOpenTask} />
         </p>
       )}
       {recent.length > 0 && (
@@ -91,5 +104,8 @@ function TaskId({ id, onOpenTask }: { id: string; onOpenTask: Props["onOpenTask"
   );
 }
 
-/** The run's merge gate for a person: the batch it tests, the tasks waiting for it, and its latest results. */
+/**
+ * The run's merge gate for a person: the batch it tests, the tasks waiting for it, those in their pre-flight and
+ * those their pre-flight left out, and its latest results.
+ */
 export const MergeQueue = memo(MergeQueueInner);

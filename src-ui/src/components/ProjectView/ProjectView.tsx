@@ -31,7 +31,7 @@ import styles from "./ProjectView.module.css";
 
 const NO_LANES: readonly Lane[] = [];
 const NO_TIMINGS: readonly TimingSpan[] = [];
-const EMPTY_GATE: GateState = { waiting: [], testing: [], testing_batch: 0, recent: [] };
+const EMPTY_GATE: GateState = { waiting: [], preflight: [], preflight_failed: [], testing: [], testing_batch: 0, recent: [] };
 
 type Props = {
   projectId: string;

@@ -58,6 +58,22 @@ describe("RunReportPanel", () => {
     expect(within(gate).getByText("3 test runs")).toHaveClass(styles.statNote!);
     rerender(<RunReportPanel report={report({ gate_ms: 900, gate_tests_ms: [800] })} onDismiss={() => {}} />);
     expect(screen.getByTestId("report-gate")).toHaveTextContent(/^900 ms 1 test run$/);
+    expect(screen.queryByTestId("report-preflight")).not.toBeInTheDocument();
+  });
+
+  it("counts the pre-flights beside the gate's test runs, and those that failed", () => {
+    const { rerender } = render(
+      <RunReportPanel report={report({ gate_ms: 5_000, gate_tests_ms: [2_000], preflight_tests_ms: [1_500] })} onDismiss={() => {}} />,
+    );
+    expect(screen.getByTestId("report-gate")).toHaveTextContent(/^5\.0 s 1 test run, 1 pre-flight$/);
+    expect(screen.getByTestId("report-preflight")).toHaveClass(styles.statNote!);
+    rerender(
+      <RunReportPanel
+        report={report({ gate_ms: 5_000, gate_tests_ms: [2_000, 2_100], preflight_tests_ms: [1_500, 1_400, 1_600], preflights_failed: 1 })}
+        onDismiss={() => {}}
+      />,
+    );
+    expect(screen.getByTestId("report-gate")).toHaveTextContent(/^5\.0 s 2 test runs, 3 pre-flights \(1 failed\)$/);
   });
 
   it("says what the efficiency gain is measured against", () => {

@@ -85,6 +85,11 @@ function RunReportPanelInner({ report, onDismiss }: Props) {
           <Stat label="At the merge gate" testId="report-gate">
             {formatDuration(report.gate_ms)}
             <span className={styles.statNote}> {testRuns(report.gate_tests_ms.length)}</span>
+            {report.preflight_tests_ms.length > 0 && (
+              <span className={styles.statNote} data-testid="report-preflight">
+                , {preflights(report.preflight_tests_ms.length, report.preflights_failed)}
+              </span>
+            )}
           </Stat>
         )}
         <Stat label="Merges" testId="report-merges">
@@ -161,6 +166,12 @@ function Reuse({ stats }: { stats: ReuseStats }) {
 /** "1 test run", "3 test runs". */
 function testRuns(count: number): string {
   return `${count} ${count === 1 ? "test run" : "test runs"}`;
+}
+
+/** "4 pre-flights (1 failed)": the branches tested in their own worktrees while they waited for the gate. */
+function preflights(count: number, failed: number): string {
+  const runs = `${count} ${count === 1 ? "pre-flight" : "pre-flights"}`;
+  return failed > 0 ? `${runs} (${failed} failed)` : runs;
 }
 
 function Stat({ label, testId, children }: { label: string; testId: string; children: ReactNode }) {

@@ -288,6 +288,66 @@ export function SettingsForm({ projectId, stored, presets, onSaved, isDemo = fal
       </fieldset>
 
       <fieldset className={styles.group}>
+        <legend>Merge gate</legend>
+        <div>
+          <label className={styles.check}>
+            <input
+              type="checkbox"
+              data-testid="settings-preflight"
+              aria-describedby={`${fieldId("preflight-hint")} ${fieldId("preflight-issues")}`}
+              checked={fields.preflight}
+              onChange={(e) => set({ preflight: e.target.checked })}
+            />
+            Pre-flight: test each finished branch in its own worktree before the gate
+          </label>
+          <p className={styles.hint} id={fieldId("preflight-hint")}>
+            Merged with the target while it waits, so a branch whose tests fail goes to Review without holding up the
+            others. Off: for tests that cannot run twice side by side.
+          </p>
+          <FieldIssues id={fieldId("preflight-issues")} testId="setting-issue-preflight" messages={issuesOf("preflight")} />
+        </div>
+        <div className={styles.numbers}>
+          <Field
+            id={fieldId("parallel-tests")}
+            label="Test runs at once"
+            hint="The gate's and the pre-flights' together (1 to 64). Empty: the machine's cores."
+            {...issues("parallel_tests")}
+          >
+            {(control) => (
+              // Text, as the timeout's: empty means the machine's cores, so a number the browser can't parse must not read as empty.
+              <input
+                {...control}
+                data-testid="settings-parallel_tests"
+                inputMode="numeric"
+                autoComplete="off"
+                value={fields.parallelTests}
+                onChange={(e) => set({ parallelTests: e.target.value })}
+              />
+            )}
+          </Field>
+          <Field
+            id={fieldId("batch-size")}
+            label="Branches per gate test run"
+            hint="The most branches the gate lands together with one run of the tests (1 to 64)."
+            {...issues("batch_size")}
+          >
+            {(control) => (
+              <input
+                {...control}
+                data-testid="settings-batch_size"
+                type="number"
+                min={1}
+                max={64}
+                step={1}
+                value={fields.batchSize}
+                onChange={(e) => set({ batchSize: e.target.value })}
+              />
+            )}
+          </Field>
+        </div>
+      </fieldset>
+
+      <fieldset className={styles.group}>
         <legend>Limits</legend>
         <div className={styles.numbers}>
           <Field

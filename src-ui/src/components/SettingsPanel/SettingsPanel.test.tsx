@@ -29,6 +29,9 @@ const STORED: ProjectSettings = {
   sandbox: true,
   sandbox_network: true,
   sandbox_caches: ["~/.npm"],
+  preflight: true,
+  parallel_tests: null,
+  batch_size: 8,
 };
 
 /** What `get_settings` answers. */
@@ -287,6 +290,40 @@ describe("SettingsPanel", () => {
     await user.click(screen.getByTestId("settings-save"));
     await waitFor(() => expect(onSaved).toHaveBeenCalledTimes(1));
     expect(callsOf("save_settings")).toEqual([{ projectId: "p1", settings: { ...STORED, sandbox: false } }]);
+  });
+
+  it("sets the merge gate: pre-flight off, test runs at once (empty: the cores) and branches per test run", async () => {
+    checkAnswer = (settings) =>
+      settings.batch_size > 64 ? [{ key: "batch_size", message: "must be between 1 and 64, not 100" }] : [];
+    const user = userEvent.setup();
+    const { onSaved } = renderPanel();
+    await loaded();
+    const preflight = screen.getByLabelText("Pre-flight: test each finished branch in its own worktree before the gate");
+    expect(preflight).toBeChecked();
+    expect(preflight).toHaveAccessibleDescription(/without holding up the others/);
+    const parallel = screen.getByLabelText("Test runs at once");
+    const batch = screen.getByLabelText("Branches per gate test run");
+    expect(parallel).toHaveValue("");
+    expect(batch).toHaveValue(8);
+
+    await replace(user, parallel, "two");
+    expect(screen.getByTestId("setting-issue-parallel_tests")).toHaveTextContent("A whole number of test runs");
+    await replace(user, parallel, "2");
+    expect(screen.queryByTestId("setting-issue-parallel_tests")).not.toBeInTheDocument();
+    await replace(user, batch, "100");
+    expect(await screen.findByTestId("setting-issue-batch_size")).toHaveTextContent("must be between 1 and 64");
+    expect(screen.getByTestId("settings-save")).toBeDisabled();
+    await replace(user, batch, "4");
+    await waitFor(() => expect(screen.queryByTestId("setting-issue-batch_size")).not.toBeInTheDocument());
+    await user.click(preflight);
+
+    await waitFor(() => expect(screen.getByTestId("settings-save")).toBeEnabled());
+    await user.click(screen.getByTestId("settings-save"));
+    await waitFor(() => expect(onSaved).toHaveBeenCalledTimes(1));
+    expect(callsOf("save_settings")).toEqual([
+      { projectId: "p1", settings: { ...STORED, preflight: false, parallel_tests: 2, batch_size: 4 } },
+    ]);
+    expect(screen.getByTestId("settings-parallel_tests")).toHaveValue("2");
   });
 
   it("saves the edited settings, then shows what the core stored and makes the board, plan and projects stale", async () => {

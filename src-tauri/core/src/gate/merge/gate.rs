@@ -11,6 +11,7 @@ use git2::{ErrorCode, Oid, Repository};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use super::preflight::{Preflight, PreflightWatch};
 use super::tests_run::{run_tests, TargetUpdateMark, TestRun};
 use super::tree::{changed_paths, conflict_paths, detached_worktree, file_slug, moved_by, overlaps, predict_conflicts};
 use crate::error::{CoreError, CoreResult};
@@ -158,6 +159,8 @@ pub(super) struct Item {
     pub(super) label: String,
     pub(super) source: Oid,
     pub(super) message: String,
+    /// The branch's pre-flight, when the run tests it on its own ([`super::preflight`]).
+    pub(super) preflight: Option<PreflightWatch>,
 }
 
 /// What merging a group of items onto the target found ([`MergeGate::chain`]).
@@ -264,12 +267,24 @@ impl MergeGate {
     /// docs, "Batches"): one outcome per pair, in the same order. A pair whose branch is missing gets its error;
     /// an error of the gate itself (git, the log folder) is every unsettled pair's.
     pub async fn land_batch(&self, branches: &[(String, String)]) -> Vec<CoreResult<LandOutcome>> {
+        self.land_batch_with(branches, Vec::new()).await
+    }
+
+    /// [`MergeGate::land_batch`] with each branch's pre-flight (in the same order; missing ones: none): a failing
+    /// batch leaves out the members whose own pre-flight failed and tests the others again together, before it
+    /// would split them in halves.
+    pub async fn land_batch_with(
+        &self,
+        branches: &[(String, String)],
+        mut preflights: Vec<Option<PreflightWatch>>,
+    ) -> Vec<CoreResult<LandOutcome>> {
+        preflights.resize(branches.len(), None);
         let mut out: Vec<Option<CoreResult<LandOutcome>>> = branches.iter().map(|_| None).collect();
         let mut items = Vec::new();
         let mut first: Vec<usize> = Vec::new();
         match self.repo() {
             Ok(repo) => {
-                for (i, (branch, message)) in branches.iter().enumerate() {
+                for (i, ((branch, message), preflight)) in branches.iter().zip(preflights).enumerate() {
                     let source = match branch_tip(&repo, branch) {
                         Ok(source) => {
                             first.push(i);
@@ -280,7 +295,7 @@ impl MergeGate {
                             Oid::zero()
                         }
                     };
-                    items.push(Item { label: branch.clone(), source, message: message.clone() });
+                    items.push(Item { label: branch.clone(), source, message: message.clone(), preflight });
                 }
             }
             Err(e) => return branches.iter().map(|_| Err(CoreError::InvalidInput(e.to_string()))).collect(),
@@ -392,8 +407,14 @@ impl MergeGate {
                         settled.push((*only, outcome));
                         return Ok(Round { outcomes: settled, then: vec![deferred] });
                     }
-                    // Which one broke it: each half lands (or is split again) on its own.
+                    // Which one broke it: the members whose own pre-flight failed are out, the others tested again
+                    // together; else each half lands (or is split again) on its own.
                     let ids: Vec<usize> = members.iter().map(|&(i, _)| i).collect();
+                    let (out, rest) = preflight_failures(items, &ids).await;
+                    if !out.is_empty() {
+                        settled.extend(out);
+                        return Ok(Round { outcomes: settled, then: vec![rest, deferred] });
+                    }
                     let (a, b) = ids.split_at(ids.len() / 2);
                     return Ok(Round { outcomes: settled, then: vec![a.to_vec(), b.to_vec(), deferred] });
                 }
@@ -651,12 +672,16 @@ impl MergeGate {
 
     /// The test command `argv` in the integration worktree, logging to `log_path` under `header` ([`run_tests`]).
     pub(super) async fn run_tests(&self, argv: &[String], log_path: &Path, header: &str) -> CoreResult<bool> {
+        let mark = self.repo_path.display().to_string();
         let run = TestRun {
             argv,
             dir: &self.integration,
             repo: &self.repo_path,
             log_path,
             port_base: self.cfg.port_base,
+            ports: crate::workspace::ports::GATE_SLOT,
+            mark: &mark,
+            who: "merge gate",
             sandbox: self.cfg.sandbox.as_ref(),
         };
         run_tests(run, header, self.cfg.test_timeout).await
@@ -732,4 +757,20 @@ impl MergeGate {
         }
         Ok(())
     }
+}
+
+/// The members of a failing batch whose own pre-flight failed (each waited for while it runs), settled with their
+/// pre-flight's log, and the others in order.
+async fn preflight_failures(items: &[Item], ids: &[usize]) -> (Settled, Vec<usize>) {
+    let (mut out, mut rest) = (Vec::new(), Vec::new());
+    for &i in ids {
+        match super::preflight::ended(items[i].preflight.as_ref()).await {
+            Some(Preflight::Failed { log_path, merged_tree_commit }) => {
+                let note = Some(super::preflight::PREFLIGHT_NOTE.to_string());
+                out.push((i, LandOutcome::TestsFailed { log_path, merged_tree_commit, note }));
+            }
+            _ => rest.push(i),
+        }
+    }
+    (out, rest)
 }

@@ -35,11 +35,14 @@
 //! review agent works. One `MergeGate` serialises its own landings; use one gate per repository.
 
 mod gate;
+pub mod preflight;
 mod resolution;
 mod tests_run;
 mod tree;
 
 pub use gate::{target_label, GateConfig, LandOutcome, MergeGate, TargetMove, DEFAULT_MAX_BATCH, MAX_ATTEMPTS};
-pub use tests_run::{GATE_TESTS_ENV, TARGET_UPDATE_MARK};
+pub use preflight::{Preflight, PreflightWatch};
+pub use tests_run::{is_marked_for, preflight_mark, GATE_TESTS_ENV, TARGET_UPDATE_MARK};
+pub(crate) use tests_run::{run_tests, TestRun};
 pub(crate) use tree::{detached_worktree, drop_worktree};
 pub use tree::{has_conflict_markers, predict_conflicts};

@@ -48,7 +48,7 @@ impl MergeGate {
     /// files and call this again).
     pub async fn finish_resolution(&self, branch: &str, message: &str) -> CoreResult<LandOutcome> {
         let resolved = self.commit_resolution(branch, message)?;
-        let item = Item { label: branch.to_string(), source: resolved, message: message.to_string() };
+        let item = Item { label: branch.to_string(), source: resolved, message: message.to_string(), preflight: None };
         let mut out = vec![None];
         self.land_items(std::slice::from_ref(&item), vec![0], &mut out).await;
         let outcome = out.pop().flatten().unwrap_or_else(|| Err(CoreError::InvalidInput("not landed".into())))?;

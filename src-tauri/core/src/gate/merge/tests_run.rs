@@ -38,31 +38,49 @@ impl Drop for TargetUpdateMark {
 pub const GATE_TESTS_ENV: &str = "YOKEFLOW_GATE_TESTS";
 
 /// One run of the test command.
-pub(super) struct TestRun<'a> {
-    pub(super) argv: &'a [String],
-    /// Where it runs (the integration worktree).
-    pub(super) dir: &'a Path,
-    /// The repository's work tree, for [`GATE_TESTS_ENV`].
-    pub(super) repo: &'a Path,
-    pub(super) log_path: &'a Path,
+pub(crate) struct TestRun<'a> {
+    pub(crate) argv: &'a [String],
+    /// Where it runs (the integration worktree, or a task's own for its pre-flight).
+    pub(crate) dir: &'a Path,
+    /// The repository's work tree.
+    pub(crate) repo: &'a Path,
+    pub(crate) log_path: &'a Path,
     /// The project's port block.
-    pub(super) port_base: u16,
+    pub(crate) port_base: u16,
+    /// The range of the block the tests get ([`crate::workspace::ports::GATE_SLOT`] for the gate's).
+    pub(crate) ports: u32,
+    /// The value of [`GATE_TESTS_ENV`] every process of this run carries, and by which what it left is killed: the
+    /// repository's work tree for the gate's runs, [`preflight_mark`] for a pre-flight.
+    pub(crate) mark: &'a str,
+    /// Who runs it, for the log's first line ("merge gate", "pre-flight").
+    pub(crate) who: &'a str,
     /// Confined as this says; `None`: not confined.
-    pub(super) sandbox: Option<&'a crate::workspace::sandbox::SandboxPolicy>,
+    pub(crate) sandbox: Option<&'a crate::workspace::sandbox::SandboxPolicy>,
 }
 
-pub(super) async fn run_tests(run: TestRun<'_>, header: &str, timeout: Duration) -> CoreResult<bool> {
-    let TestRun { argv, dir, repo, log_path, port_base, sandbox } = run;
+/// [`GATE_TESTS_ENV`]'s value for task `task_id`'s pre-flight in repository `repo`: the repository's mark and more,
+/// so recovery finds it ([`is_marked_for`]) while ending one run's processes leaves the others alone.
+pub fn preflight_mark(repo: &Path, task_id: &str) -> String {
+    format!("{}#preflight-{task_id}", repo.display())
+}
+
+/// Whether a process carrying `value` in [`GATE_TESTS_ENV`] tests for repository `repo` (the gate's or a pre-flight).
+pub fn is_marked_for(value: &str, repo: &str) -> bool {
+    value == repo || value.strip_prefix(repo).is_some_and(|rest| rest.starts_with("#preflight-"))
+}
+
+pub(crate) async fn run_tests(run: TestRun<'_>, header: &str, timeout: Duration) -> CoreResult<bool> {
+    let TestRun { argv, dir, repo, log_path, port_base, ports, mark, who, sandbox } = run;
     let io = |e| CoreError::io(format!("cannot write {}", log_path.display()), e);
     let mut log = std::fs::File::create(log_path).map_err(io)?;
-    writeln!(log, "# yokeflow merge gate: {header}\n$ {}", argv.join(" ")).map_err(io)?;
+    writeln!(log, "# yokeflow {who}: {header}\n$ {}", argv.join(" ")).map_err(io)?;
     let mut cmd = crate::workspace::sandbox::command(sandbox, repo, argv, dir)?;
     cmd.stdout(log.try_clone().map_err(io)?)
         .stderr(log.try_clone().map_err(io)?)
-        .env(GATE_TESTS_ENV, repo)
+        .env(GATE_TESTS_ENV, mark)
         .env("YOKEFLOW_ROOT", repo)
         .env("YOKEFLOW_WORKTREE", dir)
-        .envs(crate::workspace::ports::env(port_base, crate::workspace::ports::GATE_SLOT))
+        .envs(crate::workspace::ports::env(port_base, ports))
         .kill_on_drop(true);
     let mut child = match cmd.spawn() {
         Ok(child) => child,
@@ -75,7 +93,7 @@ pub(super) async fn run_tests(run: TestRun<'_>, header: &str, timeout: Duration)
     let waited = tokio::time::timeout(timeout, child.wait()).await;
     drop(group);
     // And whatever the tests started outside their group (a daemon), found by the marker they all carry.
-    let mark = repo.display().to_string();
+    let mark = mark.to_string();
     let _ =
         crate::sys::concurrency::blocking(move || Ok(crate::sys::process::kill_marked(GATE_TESTS_ENV, &mark))).await;
     match waited {

@@ -11,6 +11,8 @@
 pub mod control;
 mod early_warning;
 mod merge_queue;
+mod preflight;
+mod preflight_slots;
 pub mod recover;
 mod step;
 mod task_folder;
@@ -202,6 +204,9 @@ pub async fn run_resolved(
         only_tasks,
         land,
         sandbox,
+        preflight,
+        parallel_tests,
+        batch_size,
         tuning,
     } = resolved;
     let project_id = project.id.as_str();
@@ -242,7 +247,7 @@ pub async fn run_resolved(
             link: project.worktree_link.clone(),
             setup: project.setup_command.clone(),
             port_base,
-            max_batch: crate::gate::merge::DEFAULT_MAX_BATCH,
+            max_batch: batch_size,
             sandbox: sandbox.clone(),
         };
         let queue = match merge_queue::MergeQueue::start(repo.clone(), gate, events.clone(), run_id.clone()) {
@@ -256,9 +261,7 @@ pub async fn run_resolved(
         let cancel = crate::sys::concurrency::Cancel::new();
         let (at_gate, gate_rx) = mpsc::unbounded_channel();
         let gate_model =
-            crate::plan::measured::measured_gate(db, project_id, &all, crate::gate::merge::DEFAULT_MAX_BATCH)
-                .await
-                .unwrap_or_default();
+            crate::plan::measured::measured_gate(db, project_id, &all, batch_size).await.unwrap_or_default();
         let stored_plan = crate::plan::planner::get(db, project_id).await.ok().flatten();
         let pins = stored_plan.as_ref().map(crate::run::overrides::pinned_slots).unwrap_or_default();
         let ctx = Arc::new(WorkerCtx {
@@ -288,6 +291,13 @@ pub async fn run_resolved(
             git_config: Arc::new(crate::sys::git::ConfigGuard::new(&repo)?),
             skips_said: Default::default(),
             sandbox,
+            preflights: preflight_slots::Preflights::new(
+                test_command,
+                preflight,
+                parallel_tests,
+                workers,
+                tuning.test_timeout,
+            ),
         });
         let (results_tx, results_rx) = mpsc::unbounded_channel();
         let mut lp = RunLoop {
@@ -697,6 +707,8 @@ impl RunLoop<'_> {
             predicted_efficiency_gain: predicted,
             gate_ms: 0,
             gate_tests_ms: self.ctx.queue.test_times(),
+            preflight_tests_ms: self.ctx.preflights.times(),
+            preflights_failed: self.ctx.preflights.failed(),
             target_moves_outside: self.ctx.queue.target_moves(),
             settings_changed: setting_changes(&self.decided, &decided(self.db, &self.project_id).await?),
             merge_attempts: st.merges.attempts,

@@ -137,11 +137,14 @@ pub(crate) async fn recover_claimed(
             report.sessions_interrupted += 1;
         }
     }
-    // The gate's test command of a dead run (nothing else tests this repository: we hold its claim).
-    for pid in crate::sys::process::processes_with(crate::gate::merge::GATE_TESTS_ENV)
-        .remove(&project.repo_path)
-        .unwrap_or_default()
-    {
+    // The gate's test command and the pre-flights of a dead run (nothing else tests this repository: we hold its
+    // claim).
+    let marked = crate::sys::process::processes_with(crate::gate::merge::GATE_TESTS_ENV);
+    let pids = marked
+        .into_iter()
+        .filter(|(value, _)| crate::gate::merge::is_marked_for(value, &project.repo_path))
+        .flat_map(|(_, pids)| pids);
+    for pid in pids {
         if crate::sys::process::kill_group(pid, libc::SIGKILL) || (unsafe { libc::kill(pid, libc::SIGKILL) } == 0) {
             report.processes_killed += 1;
         }

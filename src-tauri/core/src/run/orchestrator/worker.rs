@@ -17,9 +17,7 @@ use crate::workspace::user_checkout::CheckoutSync;
 use crate::workspace::worktree::{WorktreeInfo, Worktrees};
 use crate::{expertise, expertise::learn, store::tasks};
 
-use super::task_folder::{
-    open_worktree, park_worktree, prepare_worktree, remove_worktree, review_folder, unpark_worktree,
-};
+use super::task_folder::{open_worktree, prepare_worktree, remove_worktree, review_folder, unpark_worktree};
 use super::worker_ctx::{warning, Started, TaskResult, TaskStop, WorkerCtx};
 use crate::store::records::{self, WorktreeStatus};
 
@@ -206,14 +204,11 @@ pub(super) async fn drive(
         Event::MergeStarted { run_id: ctx.run_id.clone(), task_id: s.task.id.clone(), branch: info.branch.clone() },
     );
     let message = format!("YokeFlow: {} ({})", s.task.title, s.task.id);
-    // The gate tests in its own worktree: the task's folder goes now (a slot's is freed for the next task), so
-    // folders on disk stay within the worker count. `here` is the task's folder while it has one.
-    let mut here = (!park_worktree(ctx, s, &info).await).then(|| info.clone());
     let queued = Instant::now();
-    // The agent's part is over: its slot may take the next task while this one waits for the gate.
+    // The agent's part is over: its slot may take the next task while this one waits for the gate (and, meanwhile,
+    // is tested in its own folder: its pre-flight). `here` is the task's folder while it has one.
     p.at_gate = Some(queued);
-    let _ = ctx.at_gate.send(s.task.id.clone());
-    let (mut landed, took, mut batch) = ctx.queue.land(&s.task.id, &info.branch, &message).await;
+    let ((mut landed, took, mut batch), mut here) = super::preflight::land(ctx, s, &info, &message).await;
     p.waited = queued.elapsed().saturating_sub(took);
     // The target was moved outside the gate to a tree that fails: this work is not to blame. It waits until the
     // target moves again (fixed, or reset by a person), then lands through the gate as usual.

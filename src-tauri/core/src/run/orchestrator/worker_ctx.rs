@@ -55,6 +55,8 @@ pub(crate) struct WorkerCtx {
     pub skips_said: std::sync::Mutex<std::collections::HashSet<String>>,
     /// How agents, setup and cleanup are confined; `None`: not confined.
     pub sandbox: Option<crate::workspace::sandbox::SandboxPolicy>,
+    /// Finished branches tested in their own worktrees while they wait for the gate ([`super::preflight`]).
+    pub preflights: super::preflight_slots::Preflights,
 }
 
 /// One task's stop switch: its agent is stopped when `stop` is cancelled (by the run's cancel, its parent, or by

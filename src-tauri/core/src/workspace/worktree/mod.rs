@@ -22,6 +22,7 @@
 
 mod folders;
 mod git_ops;
+mod preflight;
 mod rebase;
 mod slots;
 mod worktrees;
@@ -31,6 +32,7 @@ pub use folders::{
     disk_usage, disk_usage_of, human_bytes, is_ours, slot_name, slug, state_dir, work_dir, work_home, DiskUsage,
 };
 pub(crate) use git_ops::branch_tip;
+pub use preflight::PreflightTree;
 pub(crate) use worktrees::admin_lock;
 pub use worktrees::{
     Parked, Rebase, RemoveOutcome, RemovePolicy, SlotWorktree, WorktreeInfo, Worktrees, BRANCH_PREFIX,

@@ -179,6 +179,8 @@ impl Worktrees {
         let repo = self.repo()?;
         // Only here (recovery, no run going): a rebase is not under the admin lock, so a live one looks the same.
         self.finish_rebases_locked(&repo);
+        // Only here too: a live pre-flight holds its mark while it tests.
+        self.finish_preflights();
         self.finish_resets_locked(&repo)
     }
 

@@ -4,7 +4,7 @@
 use serde::Serialize;
 use ts_rs::TS;
 
-use crate::run::events::{Event, MergeKind};
+use crate::run::events::{Event, MergeKind, PreflightResult};
 
 /// The gate's results kept in [`GateState::recent`].
 pub const RECENT_KEPT: usize = 8;
@@ -21,6 +21,10 @@ pub struct GateLanding {
 pub struct GateState {
     /// Tasks whose work went to the gate and that it has not taken yet, in arrival order.
     pub waiting: Vec<String>,
+    /// Tasks being tested in their own worktrees meanwhile (their pre-flight), in the order they started.
+    pub preflight: Vec<String>,
+    /// Tasks whose pre-flight failed in this run (newest last): left out of the gate's batches.
+    pub preflight_failed: Vec<String>,
     /// The batch the gate tests now (in landing order), less the tasks whose result came already.
     pub testing: Vec<String>,
     /// How many tasks the batch of `testing` had when the gate took it.
@@ -34,6 +38,15 @@ impl GateState {
         match event {
             Event::MergeStarted { task_id, .. } if !self.waiting.contains(task_id) => {
                 self.waiting.push(task_id.clone());
+            }
+            Event::PreflightStarted { task_id, .. } if !self.preflight.contains(task_id) => {
+                self.preflight.push(task_id.clone());
+            }
+            Event::PreflightEnded { task_id, result, .. } => {
+                self.preflight.retain(|t| t != task_id);
+                if *result == PreflightResult::Failed && !self.preflight_failed.contains(task_id) {
+                    self.preflight_failed.push(task_id.clone());
+                }
             }
             Event::MergeBatch { task_ids, .. } => {
                 self.waiting.retain(|t| !task_ids.contains(t));
@@ -54,6 +67,7 @@ impl GateState {
             // Nothing of a run that ended waits for the gate any more; what it landed stays to be read.
             Event::RunFinished { .. } | Event::RunFailed { .. } => {
                 self.waiting.clear();
+                self.preflight.clear();
                 self.testing.clear();
                 self.testing_batch = 0;
             }
