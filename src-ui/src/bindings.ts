@@ -668,7 +668,7 @@ gate_tests_ms: Array<number>,
  */
 preflight_tests_ms: Array<number>, 
 /**
- * Pre-flights that failed: those tasks were left out of the gate's batches.
+ * Pre-flights that failed (the gate left those tasks out, unless it had taken them already).
  */
 preflights_failed: number, 
 /**
@@ -801,7 +801,7 @@ waiting: Array<string>,
  */
 preflight: Array<string>, 
 /**
- * Tasks whose pre-flight failed in this run (newest last): left out of the gate's batches.
+ * Tasks whose pre-flight failed in this run (newest last).
  */
 preflight_failed: Array<string>, 
 /**

@@ -52,7 +52,7 @@ fn a_folder_holds_the_merged_tree_for_its_preflight_and_is_put_back_on_its_branc
     commit_file(&repo, &root, "refs/heads/main", "main.txt", "main\n");
     let onto = repo.find_reference("refs/heads/main").unwrap().peel_to_commit().unwrap().id();
 
-    let tree = wts.preflight_checkout(&info, onto).unwrap();
+    let tree = wts.preflight_checkout(&info, onto, &[]).unwrap();
     let PreflightTree::Merged { commit } = tree else { panic!("{tree:?}") };
     let merged = repo.find_commit(Oid::from_str(&commit).unwrap()).unwrap();
     assert_eq!(merged.parent_ids().collect::<Vec<_>>().len(), 2);
@@ -68,18 +68,27 @@ fn a_folder_holds_the_merged_tree_for_its_preflight_and_is_put_back_on_its_branc
     assert_eq!(wt.head().unwrap().peel_to_commit().unwrap().id(), branch_tip, "the branch did not move");
 
     // A crash while the merged tree is out: recovery puts the folder back.
-    assert!(matches!(wts.preflight_checkout(&info, onto).unwrap(), PreflightTree::Merged { .. }));
+    assert!(matches!(wts.preflight_checkout(&info, onto, &[]).unwrap(), PreflightTree::Merged { .. }));
     assert!(info.path.join("main.txt").exists());
     wts.finish_resets().unwrap();
     assert!(!info.path.join("main.txt").exists() && status_clean(&info.path));
 
     // A branch that already holds the target is tested as it is; one that conflicts touches nothing.
-    let as_is = wts.preflight_checkout(&info, base).unwrap();
+    let as_is = wts.preflight_checkout(&info, base, &[]).unwrap();
     assert_eq!(as_is, PreflightTree::AsIs { commit: branch_tip.to_string() });
+    // The target changed a lockfile: with a setup command the folder's dependencies are the old ones, so the
+    // pre-flight leaves it to the gate (which installs again); without one the merged tree is tested.
+    commit_file(&repo, &root, "refs/heads/main", "package-lock.json", "{}\n");
+    let locked = repo.find_reference("refs/heads/main").unwrap().peel_to_commit().unwrap().id();
+    let changed = wts.preflight_checkout(&info, locked, &["Cargo.lock", "package-lock.json"]).unwrap();
+    assert_eq!(changed, PreflightTree::LockfileChanged { file: "package-lock.json".into() });
+    assert!(!info.path.join("package-lock.json").exists() && status_clean(&info.path), "nothing touched");
+    assert!(matches!(wts.preflight_checkout(&info, locked, &[]).unwrap(), PreflightTree::Merged { .. }));
+    wts.end_preflight(&info).unwrap();
     commit_file(&repo, &info.path, "HEAD", "shared.txt", "branch\n");
     commit_file(&repo, &root, "refs/heads/main", "shared.txt", "main\n");
     let onto = repo.find_reference("refs/heads/main").unwrap().peel_to_commit().unwrap().id();
-    assert_eq!(wts.preflight_checkout(&info, onto).unwrap(), PreflightTree::Conflict);
+    assert_eq!(wts.preflight_checkout(&info, onto, &[]).unwrap(), PreflightTree::Conflict);
     assert!(status_clean(&info.path));
     assert_eq!(std::fs::read_to_string(info.path.join("shared.txt")).unwrap(), "branch\n");
 }

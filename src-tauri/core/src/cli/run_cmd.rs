@@ -263,7 +263,7 @@ impl Progress<'_> {
                 let what = match result {
                     PreflightResult::Passed => format!("pre-flight passed ({secs:.1} s)"),
                     PreflightResult::Failed => {
-                        format!("pre-flight failed ({secs:.1} s, log {detail}): left out of the gate")
+                        format!("pre-flight failed ({secs:.1} s, log {detail})")
                     }
                     PreflightResult::Skipped => format!("no pre-flight: {detail}"),
                 };

@@ -50,7 +50,8 @@ pub enum MergeKind {
 #[serde(rename_all = "snake_case")]
 pub enum PreflightResult {
     Passed,
-    /// The task is left out of the gate's batches and goes to Review with the pre-flight's log.
+    /// The task goes to Review with the pre-flight's log, unless the gate had taken it already (then it is left out
+    /// if that batch fails, and lands if the gate's own test passes).
     Failed,
     /// Not tested (the branch does not merge with the target cleanly, the folder could not hold the merged tree, or
     /// the gate decided first): the gate judges it alone.

@@ -98,7 +98,7 @@ pub struct RunReport {
     #[serde(default)]
     #[ts(type = "Array<number>")]
     pub preflight_tests_ms: Vec<u64>,
-    /// Pre-flights that failed: those tasks were left out of the gate's batches.
+    /// Pre-flights that failed (the gate left those tasks out, unless it had taken them already).
     #[serde(default)]
     pub preflights_failed: u32,
     /// Moves of the target the merge gate did not make (an agent, a person, another tool), seen during the run,
@@ -208,7 +208,7 @@ impl RunReport {
             let secs = |ms: &[u64]| ms.iter().sum::<u64>() as f64 / 1000.0;
             s.push_str(&format!(
                 "tests: the gate ran {} ({:.1} s); pre-flights in the tasks' worktrees {} ({:.1} s, {} failed and were \
-                 left out of the gate's batches)\n",
+                 taken out before the gate's batches)\n",
                 self.gate_tests_ms.len(),
                 secs(&self.gate_tests_ms),
                 self.preflight_tests_ms.len(),

@@ -684,7 +684,8 @@ impl MergeGate {
             who: "merge gate",
             sandbox: self.cfg.sandbox.as_ref(),
         };
-        run_tests(run, header, self.cfg.test_timeout).await
+        // Whatever kept the tests from passing (a failure, a timeout, a program that would not start) refuses.
+        Ok(run_tests(run, header, self.cfg.test_timeout).await? == super::tests_run::Verdict::Passed)
     }
 
     /// When the tree moving the target from `onto` to `commit` changes a lockfile and no setup command installs

@@ -43,6 +43,6 @@ mod tree;
 pub use gate::{target_label, GateConfig, LandOutcome, MergeGate, TargetMove, DEFAULT_MAX_BATCH, MAX_ATTEMPTS};
 pub use preflight::{Preflight, PreflightWatch};
 pub use tests_run::{is_marked_for, preflight_mark, GATE_TESTS_ENV, TARGET_UPDATE_MARK};
-pub(crate) use tests_run::{run_tests, TestRun};
+pub(crate) use tests_run::{run_tests, TestRun, Verdict};
 pub(crate) use tree::{detached_worktree, drop_worktree};
 pub use tree::{has_conflict_markers, predict_conflicts};

@@ -69,7 +69,18 @@ pub fn is_marked_for(value: &str, repo: &str) -> bool {
     value == repo || value.strip_prefix(repo).is_some_and(|rest| rest.starts_with("#preflight-"))
 }
 
-pub(crate) async fn run_tests(run: TestRun<'_>, header: &str, timeout: Duration) -> CoreResult<bool> {
+/// How one run of the test command ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    Passed,
+    Failed,
+    /// Killed after the timeout.
+    TimedOut,
+    /// The program could not be started (the reason is in the log).
+    NotStarted,
+}
+
+pub(crate) async fn run_tests(run: TestRun<'_>, header: &str, timeout: Duration) -> CoreResult<Verdict> {
     let TestRun { argv, dir, repo, log_path, port_base, ports, mark, who, sandbox } = run;
     let io = |e| CoreError::io(format!("cannot write {}", log_path.display()), e);
     let mut log = std::fs::File::create(log_path).map_err(io)?;
@@ -86,7 +97,7 @@ pub(crate) async fn run_tests(run: TestRun<'_>, header: &str, timeout: Duration)
         Ok(child) => child,
         Err(e) => {
             writeln!(log, "# cannot start `{}`: {e}", argv[0]).map_err(io)?;
-            return Ok(false);
+            return Ok(Verdict::NotStarted);
         }
     };
     let group = GroupKiller(child.id());
@@ -100,12 +111,12 @@ pub(crate) async fn run_tests(run: TestRun<'_>, header: &str, timeout: Duration)
         Ok(status) => {
             let status = status.map_err(|e| CoreError::io("cannot wait for the test command", e))?;
             writeln!(log, "# {status}").map_err(io)?;
-            Ok(status.success())
+            Ok(if status.success() { Verdict::Passed } else { Verdict::Failed })
         }
         Err(_) => {
             let _ = child.wait().await;
             writeln!(log, "# timed out after {timeout:?}; the test command's process group was killed").map_err(io)?;
-            Ok(false)
+            Ok(Verdict::TimedOut)
         }
     }
 }

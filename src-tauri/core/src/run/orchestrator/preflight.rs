@@ -22,7 +22,7 @@ use super::merge_queue::Landed;
 use super::task_folder::park_worktree;
 use super::worker_ctx::{warning, Started, WorkerCtx};
 use crate::gate::merge::preflight::{Preflight, PREFLIGHT_NOTE};
-use crate::gate::merge::{preflight_mark, run_tests, LandOutcome, TestRun, GATE_TESTS_ENV};
+use crate::gate::merge::{preflight_mark, run_tests, LandOutcome, TestRun, Verdict, GATE_TESTS_ENV};
 use crate::run::events::{emit, Event, PreflightResult};
 use crate::sys::concurrency::{blocking, Cancel};
 use crate::workspace::worktree::{slug, state_dir, PreflightTree, WorktreeInfo, Worktrees};
@@ -115,12 +115,17 @@ async fn run(ctx: &WorkerCtx, s: &Started, info: &WorktreeInfo, stop: &Cancel, t
     let pf = &ctx.preflights;
     let Some(argv) = pf.test_command.clone() else { return skip("no test command".into()) };
     let onto = ctx.queue.trusted_target();
+    // With a setup command the folder's dependencies were installed from its branch's lockfiles.
+    let lockfiles = if ctx.project.setup_command.is_some() { crate::workspace::prepare::LOCKFILES } else { &[] };
     let (repo, folder) = (ctx.repo.clone(), info.clone());
-    let tree = blocking(move || Worktrees::open(&repo)?.preflight_checkout(&folder, onto)).await;
+    let tree = blocking(move || Worktrees::open(&repo)?.preflight_checkout(&folder, onto, lockfiles)).await;
     let (commit, merged) = match tree {
         Ok(PreflightTree::AsIs { commit }) => (commit, false),
         Ok(PreflightTree::Merged { commit }) => (commit, true),
         Ok(PreflightTree::Conflict) => return skip("the branch does not merge with the target cleanly".into()),
+        Ok(PreflightTree::LockfileChanged { file }) => {
+            return skip(format!("the target changed {file}: the gate installs it and tests the branch"))
+        }
         Err(e) => return skip(format!("the worktree could not hold the merged tree: {e}")),
     };
     let logs = match state_dir(&ctx.repo, "logs", true) {
@@ -149,30 +154,46 @@ async fn run(ctx: &WorkerCtx, s: &Started, info: &WorktreeInfo, stop: &Cancel, t
     };
     let ms = t0.elapsed().as_millis() as u64;
     if passed.is_none() {
-        // Stopped mid-test: whatever it started outside its group goes too.
+        // Stopped mid-test: whatever it started outside its group goes too (before the folder is put back: it may
+        // hold the folder's index).
         let _ = blocking(move || Ok(crate::sys::process::kill_marked(GATE_TESTS_ENV, &mark))).await;
     }
     if merged {
         let (repo, folder) = (ctx.repo.clone(), info.clone());
         if let Err(e) = blocking(move || Worktrees::open(&repo)?.end_preflight(&folder)).await {
-            emit(&ctx.events, warning(ctx, task_id, format!("the worktree could not be put back on its branch: {e}")));
+            // Its result stands for nothing then: the folder does not hold the branch; the gate judges it.
+            pf.give_back(range);
+            let why = format!("the worktree could not be put back on its branch after its pre-flight: {e}");
+            emit(&ctx.events, warning(ctx, task_id, why.clone()));
+            return skip(why);
         }
     }
     pf.give_back(range);
     let log = log_path.display().to_string();
     match passed {
-        Some(Ok(true)) => {
+        Some(Ok(Verdict::Passed)) => {
             pf.times.lock().unwrap_or_else(|e| e.into_inner()).push(ms);
             end(PreflightResult::Passed, log, ms);
             tx.send_replace(Preflight::Passed);
         }
-        Some(Ok(false)) => {
+        Some(Ok(Verdict::Failed)) => {
             pf.times.lock().unwrap_or_else(|e| e.into_inner()).push(ms);
             pf.failed.fetch_add(1, Ordering::Relaxed);
             end(PreflightResult::Failed, log, ms);
             tx.send_replace(Preflight::Failed { log_path, merged_tree_commit: commit });
         }
+        // Not the branch's fault as far as anyone knows: the gate judges it.
+        Some(Ok(Verdict::TimedOut)) => skip(format!("the test timed out after {:?} (log {log})", pf.timeout)),
+        Some(Ok(Verdict::NotStarted)) => skip(format!("the test could not start (log {log})")),
         Some(Err(e)) => skip(format!("the test could not run: {e}")),
-        None => skip("the gate decided first".into()),
+        None => skip(stopped(ctx)),
+    }
+}
+
+/// Why a pre-flight was stopped before its end.
+fn stopped(ctx: &WorkerCtx) -> String {
+    match ctx.cancel.is_cancelled() {
+        true => "the run was stopped".into(),
+        false => "the gate decided first".into(),
     }
 }

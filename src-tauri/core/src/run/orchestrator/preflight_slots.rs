@@ -22,8 +22,10 @@ pub(crate) struct Preflights {
 }
 
 impl Preflights {
-    /// Pre-flights of `test_command` when `on` (the project's `preflight`), `parallel_tests` test runs at once with
-    /// the gate's, each killed after `timeout`; their port ranges come after `workers` worker slots.
+    /// Pre-flights of `test_command` when `on` (the project's `preflight`; never in a sequential run, where the
+    /// gate is free whenever a task is done), `parallel_tests` test runs at once with the gate's (1: none beside
+    /// it), each killed after `timeout`; each slot's port range comes after the `workers` worker slots' and below the
+    /// gate's (as many slots as there are such ranges).
     pub(crate) fn new(
         test_command: Option<Vec<String>>,
         on: bool,
@@ -31,12 +33,12 @@ impl Preflights {
         workers: u32,
         timeout: Duration,
     ) -> Preflights {
-        let n = parallel_tests.saturating_sub(1).max(1);
-        let last = crate::workspace::ports::GATE_SLOT - 1;
-        let ranges = (0..n).map(|i| (workers + i).min(last)).collect();
+        let room = crate::workspace::ports::GATE_SLOT.saturating_sub(workers);
+        let n = parallel_tests.saturating_sub(1).min(room);
+        let ranges = (workers..workers + n).collect();
         Preflights {
             test_command,
-            on,
+            on: on && n > 0 && workers > 1,
             timeout,
             slots: Semaphore::new(n as usize),
             ranges: Mutex::new(ranges),
@@ -61,6 +63,7 @@ impl Preflights {
 
     pub(super) fn take_range(&self) -> u32 {
         let mut free = self.ranges.lock().unwrap_or_else(|e| e.into_inner());
+        // A permit is held: one of the slots' ranges is free.
         let first = free.iter().next().copied().unwrap_or(crate::workspace::ports::GATE_SLOT - 1);
         free.remove(&first);
         first

@@ -21,12 +21,17 @@ pub enum PreflightTree {
     Merged { commit: String },
     /// The branch and the target do not merge cleanly: nothing was touched (the gate finds the conflict itself).
     Conflict,
+    /// The target changed this lockfile since the branch's base and the folder's dependencies were installed from
+    /// the old one (the project has a setup command): nothing was touched, the gate (which runs the setup again)
+    /// tests it.
+    LockfileChanged { file: String },
 }
 
 impl Worktrees {
     /// Puts `info`'s branch merged with `onto` in its folder (module docs). Refused (nothing changed) when the
-    /// folder has changes its branch lacks, or a file in the way.
-    pub fn preflight_checkout(&self, info: &WorktreeInfo, onto: Oid) -> CoreResult<PreflightTree> {
+    /// folder has changes its branch lacks, or a file in the way. A merge that changes one of `lockfiles` (those the
+    /// project's setup installs from, when it has one) is not checked out ([`PreflightTree::LockfileChanged`]).
+    pub fn preflight_checkout(&self, info: &WorktreeInfo, onto: Oid, lockfiles: &[&str]) -> CoreResult<PreflightTree> {
         let repo = self.repo()?;
         let tip = branch_tip(&repo, &info.branch)?;
         if self.has_changes(info)? {
@@ -44,6 +49,11 @@ impl Worktrees {
             return Ok(PreflightTree::Conflict);
         }
         let tree = repo.find_tree(index.write_tree_to(&repo)?)?;
+        let before = theirs.tree()?;
+        let id = |t: &git2::Tree, f: &str| t.get_path(Path::new(f)).ok().map(|e| e.id());
+        if let Some(file) = lockfiles.iter().find(|f| id(&before, f) != id(&tree, f)) {
+            return Ok(PreflightTree::LockfileChanged { file: file.to_string() });
+        }
         let sig = crate::sys::git::signature(&repo)?;
         let message = format!("yokeflow pre-flight: {} merged with the target", info.branch);
         let commit = repo.commit(None, &sig, &sig, &message, &tree, &[&ours, &theirs])?;
@@ -58,9 +68,14 @@ impl Worktrees {
     }
 
     /// Puts the folder's index and tracked files back on its branch after a pre-flight of [`PreflightTree::Merged`];
-    /// the mark goes.
+    /// the mark goes. Call it once the tests' processes are gone: an index lock they left is removed and the reset
+    /// tried again. On an error the mark stays (recovery tries again).
     pub fn end_preflight(&self, info: &WorktreeInfo) -> CoreResult<()> {
-        restore(&info.path)?;
+        if restore(&info.path).is_err() {
+            let lock = git2::Repository::open(&info.path)?.path().join("index.lock");
+            let _ = std::fs::remove_file(lock);
+            restore(&info.path)?;
+        }
         let _ = std::fs::remove_file(self.preflight_mark(&info.path));
         Ok(())
     }
@@ -77,7 +92,13 @@ impl Worktrees {
                 continue;
             };
             let path = self.root.join(name);
-            if path.is_dir() {
+            // Only a folder still on the branch the mark names (a slot taken by another task since is not touched).
+            let branch = std::fs::read_to_string(&file).unwrap_or_default();
+            let on_it = git2::Repository::open(&path)
+                .ok()
+                .and_then(|r| r.head().ok().and_then(|h| h.shorthand().map(str::to_string)))
+                .is_some_and(|head| head == branch.trim());
+            if on_it {
                 if let Err(e) = restore(&path) {
                     tracing::warn!(folder = name, "an interrupted pre-flight could not be undone: {e}");
                     continue;

@@ -23,7 +23,7 @@ pub struct GateState {
     pub waiting: Vec<String>,
     /// Tasks being tested in their own worktrees meanwhile (their pre-flight), in the order they started.
     pub preflight: Vec<String>,
-    /// Tasks whose pre-flight failed in this run (newest last): left out of the gate's batches.
+    /// Tasks whose pre-flight failed in this run (newest last).
     pub preflight_failed: Vec<String>,
     /// The batch the gate tests now (in landing order), less the tasks whose result came already.
     pub testing: Vec<String>,

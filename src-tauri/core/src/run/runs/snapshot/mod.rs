@@ -13,7 +13,7 @@ use ts_rs::TS;
 
 use crate::error::ErrorDto;
 use crate::model::{RunMode, RunStatus, TaskStatus};
-use crate::run::events::Event;
+use crate::run::events::{Event, PreflightResult};
 use crate::run::report::RunReport;
 
 pub use gate::{GateLanding, GateState};
@@ -232,6 +232,19 @@ impl RunSnapshot {
                     let line: String = entry.headline().chars().take(ACTIVITY_CHARS).collect();
                     self.activity.insert(task_id.clone(), line);
                 }
+            }
+            // While a finished branch waits for the gate, its card says how its own test there goes.
+            Event::PreflightStarted { task_id, .. } => {
+                self.activity.insert(task_id.clone(), "Pre-flight: testing its branch merged with the target".into());
+            }
+            Event::PreflightEnded { task_id, result, ms, .. } => {
+                let secs = *ms as f64 / 1000.0;
+                let line = match result {
+                    PreflightResult::Passed => format!("Pre-flight passed ({secs:.1} s): waiting for the gate"),
+                    PreflightResult::Failed => format!("Pre-flight failed ({secs:.1} s)"),
+                    PreflightResult::Skipped => "Waiting for the merge gate".to_string(),
+                };
+                self.activity.insert(task_id.clone(), line);
             }
             Event::RunFinished { status, report, .. } => {
                 self.end(RunPhase::ended(*status), at_ms);
@@ -504,6 +517,32 @@ mod tests {
         s.apply(&transcript(vec![refused]), 0);
         assert!(s.activity["a"].starts_with("refused Bash: xxx"));
         assert_eq!(s.activity["a"].chars().count(), ACTIVITY_CHARS);
+    }
+
+    #[test]
+    fn a_task_waiting_for_the_gate_shows_its_preflight_and_the_gate_lists_it() {
+        let mut s = started();
+        let (run_id, task_id) = ("r".to_string(), "a".to_string());
+        s.apply(&Event::MergeStarted { run_id: run_id.clone(), task_id: task_id.clone(), branch: "b".into() }, 0);
+        s.apply(&Event::PreflightStarted { run_id: run_id.clone(), task_id: task_id.clone() }, 0);
+        assert_eq!(s.activity["a"], "Pre-flight: testing its branch merged with the target");
+        assert_eq!((s.gate.waiting.clone(), s.gate.preflight.clone()), (vec![task_id.clone()], vec![task_id.clone()]));
+        let ended = |result| Event::PreflightEnded {
+            run_id: run_id.clone(),
+            task_id: task_id.clone(),
+            result,
+            detail: "log".into(),
+            ms: 1500,
+        };
+        s.apply(&ended(PreflightResult::Failed), 0);
+        assert_eq!(s.activity["a"], "Pre-flight failed (1.5 s)");
+        assert!(s.gate.preflight.is_empty());
+        assert_eq!(s.gate.preflight_failed, vec![task_id.clone()]);
+        s.apply(&ended(PreflightResult::Passed), 0);
+        assert_eq!(s.activity["a"], "Pre-flight passed (1.5 s): waiting for the gate");
+        s.apply(&ended(PreflightResult::Skipped), 0);
+        assert_eq!(s.activity["a"], "Waiting for the merge gate");
+        assert_eq!(s.gate.preflight_failed, vec![task_id], "a failure is listed once");
     }
 
     #[test]
