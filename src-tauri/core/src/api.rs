@@ -1,5 +1,5 @@
 //! The core's one surface: [`Service`]. Every operation the window's commands and the CLI's subcommands perform goes
-//! through one of its methods (the pattern of GitButler's API crate), so a Tauri command is one call plus
+//! through one of its methods (the pattern of GitButler's API crate), so a window command is one call plus
 //! conversion, a CLI subcommand one call plus printing, and both callers get the same checks, the same errors and the
 //! same side effects (a new project's sandbox defaults, a settings change's approvals, the plan rebuilt after an edit).
 //!

@@ -552,8 +552,9 @@ async fn a_batch_lands_with_one_test_run_each_branch_by_its_own_commit() {
     assert_eq!((log.get(0).unwrap().id_old(), log.get(0).unwrap().id_new()), (base, main));
 }
 
-#[tokio::test]
-async fn a_failing_batch_is_bisected_and_only_the_branch_that_breaks_it_is_refused() {
+/// A repository with branches `p`, `q`, `r` and `s` off `main`, `r` adding the file `broken` that fails the
+/// counting test; its gate, and the scratch folder where `count` counts the test runs.
+fn gate_with_four_branches_r_breaking() -> (RepoDir, Repository, tempfile::TempDir, PathBuf, MergeGate) {
     let (dir, repo) = repo();
     let scratch = tempfile::tempdir().unwrap();
     let count = scratch.path().join("count");
@@ -568,6 +569,12 @@ async fn a_failing_batch_is_bisected_and_only_the_branch_that_breaks_it_is_refus
         let refs: Vec<(&str, Option<&str>)> = changes.iter().map(|(p, c)| (p.as_str(), c.as_deref())).collect();
         commit_on(&repo, n, base, &refs);
     }
+    (dir, repo, scratch, count, gate)
+}
+
+#[tokio::test]
+async fn a_failing_batch_is_bisected_and_only_the_branch_that_breaks_it_is_refused() {
+    let (_dir, repo, _scratch, count, gate) = gate_with_four_branches_r_breaking();
     let out = gate.land_batch(&pairs(&["p", "q", "r", "s"])).await;
     // p+q+r+s fails; p+q passes and lands; r+s fails; r fails alone; s passes alone.
     assert_eq!(runs(&count), 5);
@@ -601,20 +608,7 @@ async fn a_failing_batch_is_bisected_and_only_the_branch_that_breaks_it_is_refus
 #[tokio::test]
 async fn a_failing_batch_leaves_out_the_branch_whose_preflight_failed_and_tests_the_rest_together() {
     use yokeflow_core::gate::merge::preflight::{Preflight, PREFLIGHT_NOTE};
-    let (dir, repo) = repo();
-    let scratch = tempfile::tempdir().unwrap();
-    let count = scratch.path().join("count");
-    let cfg = GateConfig { test_command: Some(counting_test(&count)), ..GateConfig::new("main") };
-    let gate = MergeGate::open(dir.path(), cfg).unwrap();
-    let base = tip(&repo, "main");
-    for n in ["p", "q", "r", "s"] {
-        let mut changes = vec![(format!("{n}.txt"), Some(n.to_string()))];
-        if n == "r" {
-            changes.push(("broken".into(), Some("r breaks the tests\n".into())));
-        }
-        let refs: Vec<(&str, Option<&str>)> = changes.iter().map(|(p, c)| (p.as_str(), c.as_deref())).collect();
-        commit_on(&repo, n, base, &refs);
-    }
+    let (dir, repo, scratch, count, gate) = gate_with_four_branches_r_breaking();
     let own_log = scratch.path().join("preflight-r-test.log");
     let failed = Preflight::Failed { log_path: own_log.clone(), merged_tree_commit: tip(&repo, "r").to_string() };
     let watches: Vec<_> = ["p", "q", "r", "s"]

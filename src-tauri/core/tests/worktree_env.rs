@@ -430,15 +430,9 @@ async fn worktrees_while_work_waits(reuse: bool) {
     s.preflight = false;
     yokeflow_core::tasks::settings::save(&f.db, &f.project_id, &s).await.unwrap();
     let (counts, done) = (f.dir.path().join("counts"), f.dir.path().join("done"));
-    let agent = format!(
-        "ls \"$(dirname \"$YOKEFLOW_WORKTREE\")\" | wc -l >> '{}' && echo x > \"$YOKEFLOW_TASK_ID.txt\" && \
-         echo \"$YOKEFLOW_TASK_ID\" >> '{}'",
-        counts.display(),
-        done.display()
-    );
     let opts = RunOptions {
         max_worktrees: Some(2),
-        agent_command: Some(vec!["sh".into(), "-c".into(), agent]),
+        agent_command: Some(support::folder_counting_agent(&counts, &done)),
         test_command: Some(support::gate_held_until(&done, 6)),
         learn: false,
         ..Default::default()
@@ -446,8 +440,7 @@ async fn worktrees_while_work_waits(reuse: bool) {
     let (tx, _rx) = events::channel();
     let report = orchestrator::run(&f.db, &f.project_id, opts, tx).await.unwrap();
     assert!(report.all_done(), "{report:#?}");
-    let counts: Vec<usize> =
-        std::fs::read_to_string(&counts).unwrap().lines().map(|l| l.trim().parse().unwrap()).collect();
+    let counts = support::folder_counts(&counts);
     assert_eq!(counts.len(), 6);
     // Work waiting at the gate holds no folder: the gate tests in its own worktree.
     assert!(counts.iter().all(|&n| n <= 2), "task folders seen by the agents: {counts:?}");

@@ -217,6 +217,23 @@ pub fn collect_warnings(mut rx: yokeflow_core::run::events::EventReceiver) -> to
     })
 }
 
+/// An agent (argv) that appends how many task folders sit beside its own to `counts`, writes `<task>.txt` and
+/// then appends its task id to `done` (with [`gate_held_until`] on `done`: tests hold until every agent finished).
+pub fn folder_counting_agent(counts: &Path, done: &Path) -> Vec<String> {
+    let script = format!(
+        "ls \"$(dirname \"$YOKEFLOW_WORKTREE\")\" | wc -l >> '{}' && echo x > \"$YOKEFLOW_TASK_ID.txt\" && \
+         echo \"$YOKEFLOW_TASK_ID\" >> '{}'",
+        counts.display(),
+        done.display()
+    );
+    vec!["sh".into(), "-c".into(), script]
+}
+
+/// The numbers [`folder_counting_agent`] wrote, one per agent.
+pub fn folder_counts(counts: &Path) -> Vec<usize> {
+    std::fs::read_to_string(counts).unwrap().lines().map(|l| l.trim().parse().unwrap()).collect()
+}
+
 /// A gate test command that passes once `done` has `n` lines (each agent adds one as it finishes): the gate's first
 /// test run holds until every agent has finished, so the others' work waits at the gate meanwhile (and lands as a
 /// batch). It waits for that event, not for a time.
