@@ -114,6 +114,11 @@ async fn run(ctx: &WorkerCtx, s: &Started, info: &WorktreeInfo, stop: &Cancel, t
     };
     let pf = &ctx.preflights;
     let Some(argv) = pf.test_command.clone() else { return skip("no test command".into()) };
+    // Before the folder changes: nothing below may leave it holding the merged tree.
+    let logs = match state_dir(&ctx.repo, "logs", true) {
+        Ok(dir) => dir,
+        Err(e) => return skip(format!("no log folder: {e}")),
+    };
     let onto = ctx.queue.trusted_target();
     // With a setup command the folder's dependencies were installed from its branch's lockfiles.
     let lockfiles = if ctx.project.setup_command.is_some() { crate::workspace::prepare::LOCKFILES } else { &[] };
@@ -127,10 +132,6 @@ async fn run(ctx: &WorkerCtx, s: &Started, info: &WorktreeInfo, stop: &Cancel, t
             return skip(format!("the target changed {file}: the gate installs it and tests the branch"))
         }
         Err(e) => return skip(format!("the worktree could not hold the merged tree: {e}")),
-    };
-    let logs = match state_dir(&ctx.repo, "logs", true) {
-        Ok(dir) => dir,
-        Err(e) => return skip(format!("no log folder: {e}")),
     };
     let log_path = logs.join(format!("preflight-{}-test.log", slug(task_id)));
     let (range, mark) = (pf.take_range(), preflight_mark(&ctx.repo, task_id));
