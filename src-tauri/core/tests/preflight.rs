@@ -15,7 +15,8 @@ use yokeflow_core::run::events::{self, Event, PreflightResult};
 use yokeflow_core::run::orchestrator::{self, RunOptions};
 use yokeflow_core::workspace::worktree::{PreflightTree, Worktrees};
 
-fn commit_file(repo: &Repository, dir: &Path, branch_ref: &str, path: &str, text: &str) -> Oid {
+/// Commits `path` = `text` in the work tree `dir` onto `branch_ref` (moving it).
+fn commit_file(dir: &Path, branch_ref: &str, path: &str, text: &str) -> Oid {
     std::fs::write(dir.join(path), text).unwrap();
     let r = Repository::open(dir).unwrap();
     let mut index = r.index().unwrap();
@@ -24,7 +25,6 @@ fn commit_file(repo: &Repository, dir: &Path, branch_ref: &str, path: &str, text
     let tree = r.find_tree(index.write_tree().unwrap()).unwrap();
     let sig = git2::Signature::now("t", "t@example.com").unwrap();
     let parent = r.find_reference(branch_ref).unwrap().peel_to_commit().unwrap();
-    let _ = repo;
     r.commit(Some(branch_ref), &sig, &sig, path, &tree, &[&parent]).unwrap()
 }
 
@@ -47,9 +47,9 @@ fn a_folder_holds_the_merged_tree_for_its_preflight_and_is_put_back_on_its_branc
     let base = repo.head().unwrap().peel_to_commit().unwrap().id();
     let wts = Worktrees::open(&root).unwrap();
     let info = wts.create("a", base).unwrap();
-    commit_file(&repo, &info.path, "HEAD", "a.txt", "a\n");
+    commit_file(&info.path, "HEAD", "a.txt", "a\n");
     // The target moves on meanwhile.
-    commit_file(&repo, &root, "refs/heads/main", "main.txt", "main\n");
+    commit_file(&root, "refs/heads/main", "main.txt", "main\n");
     let onto = repo.find_reference("refs/heads/main").unwrap().peel_to_commit().unwrap().id();
 
     let tree = wts.preflight_checkout(&info, onto, &[]).unwrap();
@@ -78,15 +78,15 @@ fn a_folder_holds_the_merged_tree_for_its_preflight_and_is_put_back_on_its_branc
     assert_eq!(as_is, PreflightTree::AsIs { commit: branch_tip.to_string() });
     // The target changed a lockfile: with a setup command the folder's dependencies are the old ones, so the
     // pre-flight leaves it to the gate (which installs again); without one the merged tree is tested.
-    commit_file(&repo, &root, "refs/heads/main", "package-lock.json", "{}\n");
+    commit_file(&root, "refs/heads/main", "package-lock.json", "{}\n");
     let locked = repo.find_reference("refs/heads/main").unwrap().peel_to_commit().unwrap().id();
     let changed = wts.preflight_checkout(&info, locked, &["Cargo.lock", "package-lock.json"]).unwrap();
     assert_eq!(changed, PreflightTree::LockfileChanged { file: "package-lock.json".into() });
     assert!(!info.path.join("package-lock.json").exists() && status_clean(&info.path), "nothing touched");
     assert!(matches!(wts.preflight_checkout(&info, locked, &[]).unwrap(), PreflightTree::Merged { .. }));
     wts.end_preflight(&info).unwrap();
-    commit_file(&repo, &info.path, "HEAD", "shared.txt", "branch\n");
-    commit_file(&repo, &root, "refs/heads/main", "shared.txt", "main\n");
+    commit_file(&info.path, "HEAD", "shared.txt", "branch\n");
+    commit_file(&root, "refs/heads/main", "shared.txt", "main\n");
     let onto = repo.find_reference("refs/heads/main").unwrap().peel_to_commit().unwrap().id();
     assert_eq!(wts.preflight_checkout(&info, onto, &[]).unwrap(), PreflightTree::Conflict);
     assert!(status_clean(&info.path));
